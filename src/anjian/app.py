@@ -1,0 +1,78 @@
+"""The FastAPI application: routers of the core and every domain, error handling, console."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from anjian import __version__
+from anjian.config import get_settings
+from anjian.core.audit.api import router as audit_router
+from anjian.core.divisions.api import router as divisions_router
+from anjian.core.errors import AnjianError
+from anjian.core.iam.api import router as auth_router
+from anjian.core.orgs.api import router as orgs_router
+from anjian.db import get_engine
+from anjian.enterprises.api import router as enterprises_router
+from anjian.web import mount_console
+
+
+def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or "body"
+
+
+def create_app() -> FastAPI:
+    """Build the application for the configured node."""
+    settings = get_settings()
+    app = FastAPI(
+        title="安监云 Anjian Cloud API",
+        version=__version__,
+        description="安全生产监管监察与应急管理平台 — work-safety supervision and emergency "
+        f"management. Node {settings.effective_node_id} ({settings.node_division}).",
+    )
+
+    @app.exception_handler(AnjianError)
+    async def _anjian_error(_request: Request, exc: AnjianError) -> JSONResponse:
+        body: dict[str, Any] = {"detail": exc.message}
+        if exc.field:
+            body["field"] = exc.field
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(body, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _field_of(e.get("loc", ())), "message": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"field": "body", "message": "invalid"}
+        return JSONResponse(
+            {
+                "detail": f"字段 {first['field']} 无效: {first['message']} (invalid field)",
+                "field": first["field"],
+                "errors": errors,
+            },
+            status_code=422,
+        )
+
+    @app.get("/healthz", tags=["ops 运维"])
+    def healthz() -> dict[str, Any]:
+        """Liveness and database reachability."""
+        with get_engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {
+            "status": "ok",
+            "node": settings.effective_node_id,
+            "division": settings.node_division,
+            "version": __version__,
+        }
+
+    for router in (auth_router, divisions_router, orgs_router, audit_router, enterprises_router):
+        app.include_router(router)
+    mount_console(app)
+    return app

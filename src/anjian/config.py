@@ -1,0 +1,109 @@
+"""Settings: environment variables ``ANJIAN_*`` over an optional TOML file over defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    """Node configuration. Every field can be set as ``ANJIAN_<FIELD>`` or in the TOML file
+    named by ``ANJIAN_CONFIG`` (default ``<data dir>/anjian.toml`` when present)."""
+
+    model_config = SettingsConfigDict(env_prefix="ANJIAN_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="where SQLite, keys and uploads live")
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite in data_dir")
+    node_division: str = Field(default="000000", description="GB/T 2260 code of this node")
+    node_id: str = Field(default="", description="origin-node name; empty = node-<division>")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # 等保 level 3 (GB/T 22239-2019 8.1.4.1): login-failure handling and idle logout.
+    lockout_threshold: int = 5
+    lockout_window_minutes: int = 15
+    lockout_minutes: int = 30
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    password_min_length: int = 8
+    mfa_required_roles: list[str] = Field(default_factory=lambda: ["admin", "official"])
+    # Cybersecurity Law Art. 21(3): keep logs ≥ six months; 184 days covers any six months.
+    audit_retention_days: int = 184
+    cookie_secure: bool = True
+
+    @field_validator("node_division")
+    @classmethod
+    def _six_digits(cls, v: str) -> str:
+        if len(v) != 6 or not v.isdigit():
+            raise ValueError("node_division must be a six-digit GB/T 2260 code")
+        return v
+
+    @field_validator("audit_retention_days")
+    @classmethod
+    def _retention_floor(cls, v: int) -> int:
+        if v < 180:
+            raise ValueError("audit_retention_days must be at least 180 (Cybersecurity Law)")
+        return v
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = os.environ.get("ANJIAN_CONFIG") or str(
+            Path(os.environ.get("ANJIAN_DATA_DIR", "data")) / "anjian.toml"
+        )
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if Path(toml_path).is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, or SQLite under the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'anjian.db').resolve()}"
+
+    @property
+    def effective_node_id(self) -> str:
+        return self.node_id or f"node-{self.node_division}"
+
+    def key_file(self, name: str) -> bytes:
+        """A 32-byte secret kept in ``data_dir/keys/<name>.key``, created on first use.
+
+        Keys live outside the database so that a copy of the database alone cannot forge
+        audit records or decrypt personal data."""
+        path = self.data_dir / "keys" / f"{name}.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(secrets.token_bytes(32))
+            os.chmod(tmp, 0o600)
+            # link() fails if another process won the race: both then read the winner's key.
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        return path.read_bytes()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests clear the cache to change them)."""
+    return Settings()

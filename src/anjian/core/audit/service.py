@@ -1,0 +1,166 @@
+"""Writing, reading and verifying audit records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from anjian.config import get_settings
+from anjian.core.audit.models import AuditHead, AuditRecord
+from anjian.core.audit.rules import GENESIS, link_hash
+from anjian.core.scope import Scope
+from anjian.db import utcnow
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a user (or the system), from where, in which division."""
+
+    user_id: int | None
+    username: str
+    ip: str | None = None
+    division_code: str | None = None
+
+
+SYSTEM = Actor(user_id=None, username="system")
+
+
+def _key() -> bytes:
+    return get_settings().key_file("audit")
+
+
+def _fields(rec: AuditRecord) -> dict[str, Any]:
+    ts = rec.ts if rec.ts.tzinfo else rec.ts.replace(tzinfo=UTC)
+    return {
+        "seq": rec.seq,
+        "ts": ts.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_id": rec.actor_id,
+        "actor_name": rec.actor_name,
+        "ip": rec.ip,
+        "action": rec.action,
+        "object_type": rec.object_type,
+        "object_id": rec.object_id,
+        "division_code": rec.division_code,
+        "result": rec.result,
+        "detail": rec.detail,
+    }
+
+
+def audit(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    division_code: str | None = None,
+    result: str = "success",
+    detail: dict[str, Any] | None = None,
+) -> AuditRecord:
+    """Append one record to the chain inside the caller's transaction."""
+    head = session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
+    if head is None:
+        head = AuditHead(id=1, seq=0, hash=GENESIS)
+        session.add(head)
+    rec = AuditRecord(
+        seq=head.seq + 1,
+        ts=utcnow(),
+        actor_id=actor.user_id,
+        actor_name=actor.username,
+        ip=actor.ip,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        division_code=division_code or actor.division_code,
+        result=result,
+        detail=detail or {},
+        prev_hash=head.hash,
+        hash="",
+    )
+    rec.hash = link_hash(_key(), rec.prev_hash, _fields(rec))
+    head.seq, head.hash = rec.seq, rec.hash
+    session.add(rec)
+    session.flush()
+    return rec
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """Outcome of verifying the chain."""
+
+    ok: bool
+    checked: int
+    first_broken_seq: int | None = None
+    reason: str | None = None
+
+
+def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
+    """Recompute every link; report the first record that was changed, removed or reordered."""
+    key = _key()
+    expected_prev, expected_seq, checked = GENESIS, 1, 0
+    for rec in _iter_records(session, batch):
+        if rec.seq != expected_seq:
+            return ChainReport(
+                False,
+                checked,
+                expected_seq,
+                f"record {expected_seq} is missing (next found: {rec.seq})",
+            )
+        if rec.prev_hash != expected_prev:
+            return ChainReport(False, checked, rec.seq, "link to the previous record is broken")
+        if link_hash(key, rec.prev_hash, _fields(rec)) != rec.hash:
+            return ChainReport(False, checked, rec.seq, "record content does not match its hash")
+        expected_prev, expected_seq, checked = rec.hash, rec.seq + 1, checked + 1
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.seq != expected_seq - 1 or head.hash != expected_prev):
+        return ChainReport(
+            False,
+            checked,
+            expected_seq,
+            f"records after {expected_seq - 1} were removed (head is at {head.seq})",
+        )
+    return ChainReport(True, checked)
+
+
+def _iter_records(session: Session, batch: int) -> Iterator[AuditRecord]:
+    last = 0
+    while True:
+        rows = list(
+            session.scalars(
+                select(AuditRecord)
+                .where(AuditRecord.seq > last)
+                .order_by(AuditRecord.seq)
+                .limit(batch)
+            )
+        )
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+        for rec in rows:
+            session.expunge(rec)
+
+
+def list_audit(
+    session: Session,
+    scope: Scope,
+    *,
+    action: str | None = None,
+    actor: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[AuditRecord], int]:
+    """Audit records in scope, newest first, with the total count."""
+    stmt = scope.apply(select(AuditRecord), division=AuditRecord.division_code)
+    if action:
+        stmt = stmt.where(AuditRecord.action.startswith(action))
+    if actor:
+        stmt = stmt.where(AuditRecord.actor_name == actor)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(AuditRecord.seq.desc()).limit(limit).offset(offset))
+    return list(rows), total

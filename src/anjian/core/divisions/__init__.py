@@ -1,0 +1,1 @@
+"""Administrative divisions (行政区划, GB/T 2260)."""

@@ -1,0 +1,71 @@
+"""Pure rules of GB/T 2260 codes: tier, parent candidates, jurisdiction prefix.
+
+Six digits in three layers: province (1–2), prefecture (3–4), county (5–6). A code's
+jurisdiction is every code sharing its non-zero layers, so scope is a prefix range."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+NATIONAL = "000000"
+
+
+class Tier(StrEnum):
+    """Node and division tier (层级)."""
+
+    NATIONAL = "national"
+    PROVINCE = "province"
+    CITY = "city"
+    COUNTY = "county"
+
+
+TIER_LABELS = {Tier.NATIONAL: "国家", Tier.PROVINCE: "省级", Tier.CITY: "市级", Tier.COUNTY: "县级"}
+
+
+def is_valid_code(code: str) -> bool:
+    """Six digits, with no county layer under an empty prefecture layer except ``xx90xx``-style
+    province-administered counties, which keep a non-zero prefecture layer anyway."""
+    return len(code) == 6 and code.isdigit() and not (code[:2] == "00" and code != NATIONAL)
+
+
+def tier_of(code: str) -> Tier:
+    """The tier a code names: 000000 national, xx0000 province, xxyy00 city, else county."""
+    if code == NATIONAL:
+        return Tier.NATIONAL
+    if code[2:] == "0000":
+        return Tier.PROVINCE
+    if code[4:] == "00":
+        return Tier.CITY
+    return Tier.COUNTY
+
+
+def prefix_of(code: str) -> str:
+    """The code prefix every division under ``code`` (itself included) shares."""
+    tier = tier_of(code)
+    return {Tier.NATIONAL: "", Tier.PROVINCE: code[:2], Tier.CITY: code[:4]}.get(tier, code)
+
+
+def parent_candidates(code: str) -> list[str]:
+    """Possible parents, nearest first: a county's prefecture (absent for counties administered
+    directly by the province, e.g. 429004 仙桃市), then its province, then the nation."""
+    tier = tier_of(code)
+    if tier is Tier.NATIONAL:
+        return []
+    if tier is Tier.PROVINCE:
+        return [NATIONAL]
+    if tier is Tier.CITY:
+        return [code[:2] + "0000", NATIONAL]
+    return [code[:4] + "00", code[:2] + "0000", NATIONAL]
+
+
+def prefix_upper_bound(prefix: str) -> str:
+    """The smallest string above every string starting with ``prefix`` (for range queries that
+    use an ordinary B-tree index on both SQLite and PostgreSQL)."""
+    if not prefix:
+        return "\uffff"
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def covers(scope_code: str, code: str) -> bool:
+    """Whether the jurisdiction of ``scope_code`` includes ``code``."""
+    return code.startswith(prefix_of(scope_code))

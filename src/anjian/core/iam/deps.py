@@ -1,0 +1,97 @@
+"""FastAPI dependencies: the unit of work and the authenticated context with its scope."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from anjian.core.audit.service import Actor
+from anjian.core.errors import Forbidden, Unauthorized
+from anjian.core.iam.models import AuthSession, Role, User
+from anjian.core.iam.service import actor_of, resolve_session, scope_of
+from anjian.core.scope import Scope
+from anjian.db import unit_of_work
+
+SESSION_COOKIE = "anjian_session"
+
+
+def get_db() -> Iterator[Session]:
+    """The request's transaction: committed after the handler returns, rolled back on error."""
+    with unit_of_work() as session:
+        yield session
+
+
+DB = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who is asking, what they may see, and the transaction to work in."""
+
+    db: Session
+    user: User
+    auth: AuthSession
+    scope: Scope
+    actor: Actor
+
+
+def _token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def _context(request: Request, db: DB, *, allow_mfa_pending: bool) -> Context:
+    token = _token(request)
+    if not token:
+        raise Unauthorized("未登录 (not logged in)")
+    user, auth = resolve_session(db, token)
+    if not auth.mfa_satisfied and not allow_mfa_pending:
+        raise Forbidden(
+            "须先绑定动态口令 (enrol a one-time-code authenticator first: "
+            "POST /api/v1/auth/mfa/enrol)"
+        )
+    return Context(
+        db=db,
+        user=user,
+        auth=auth,
+        scope=scope_of(db, user),
+        actor=actor_of(user, client_ip(request)),
+    )
+
+
+def current_context(request: Request, db: DB) -> Context:
+    return _context(request, db, allow_mfa_pending=False)
+
+
+def pending_context(request: Request, db: DB) -> Context:
+    """Like :func:`current_context` but also for sessions that still have to enrol MFA."""
+    return _context(request, db, allow_mfa_pending=True)
+
+
+def admin_context(ctx: Annotated[Context, Depends(current_context)]) -> Context:
+    if ctx.user.role != Role.ADMIN:
+        raise Forbidden("需要管理员权限 (administrators only)")
+    return ctx
+
+
+def staff_context(ctx: Annotated[Context, Depends(current_context)]) -> Context:
+    """Officials and administrators (not enterprise users)."""
+    if ctx.user.role == Role.ENTERPRISE:
+        raise Forbidden("企业用户无权访问 (not for enterprise users)")
+    return ctx
+
+
+Ctx = Annotated[Context, Depends(current_context)]
+PendingCtx = Annotated[Context, Depends(pending_context)]
+AdminCtx = Annotated[Context, Depends(admin_context)]
+StaffCtx = Annotated[Context, Depends(staff_context)]

@@ -1,0 +1,515 @@
+"""Identity and access use cases: users, login, sessions, MFA, lockout."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from anjian.config import Settings, get_settings
+from anjian.core.audit.service import Actor, audit
+from anjian.core.crypto import FieldCipher, hmac_sm3, sm3
+from anjian.core.divisions.models import Division
+from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from anjian.core.iam.models import AuthSession, RecoveryCode, Role, User
+from anjian.core.iam.rules import (
+    FailureState,
+    LockoutPolicy,
+    after_failure,
+    is_locked,
+    password_problems,
+    session_expired,
+)
+from anjian.core.orgs.models import Organisation, OrgKind
+from anjian.core.scope import Scope
+from anjian.db import utcnow
+
+_CST = ZoneInfo("Asia/Shanghai")
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+_DUMMY_HASH = _hasher.hash("anjian-dummy-password")
+RECOVERY_CODE_COUNT = 10
+TOTP_ISSUER = "安监云 Anjian Cloud"
+
+
+def field_cipher() -> FieldCipher:
+    """The SM4 cipher for personal data and secrets at rest."""
+    return FieldCipher(get_settings().key_file("field"))
+
+
+def _policy(settings: Settings) -> LockoutPolicy:
+    return LockoutPolicy(
+        threshold=settings.lockout_threshold,
+        window=timedelta(minutes=settings.lockout_window_minutes),
+        duration=timedelta(minutes=settings.lockout_minutes),
+    )
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _check_password(user: User | None, password: str) -> bool:
+    try:
+        return (
+            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+            and user is not None
+        )
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def validate_password(password: str, username: str) -> None:
+    """Raise a 422 naming ``password`` when the password breaks the complexity rule."""
+    problems = password_problems(
+        password, username=username, min_length=get_settings().password_min_length
+    )
+    if problems:
+        raise Invalid("；".join(problems), field="password")
+
+
+def actor_of(user: User, ip: str | None = None) -> Actor:
+    return Actor(user_id=user.id, username=user.username, ip=ip, division_code=user.division_code)
+
+
+def scope_of(session: Session, user: User) -> Scope:
+    """The data scope of a user: one place decides it for API, console and CLI."""
+    if user.role == Role.ENTERPRISE:
+        if user.enterprise_id is None:
+            return Scope(user_id=user.id, role=user.role)  # bound to nothing: sees nothing
+        return Scope.for_enterprise(user.id, user.enterprise_id)
+    org = session.get(Organisation, user.org_id) if user.org_id else None
+    if org is not None and org.kind == OrgKind.COAL_INSPECTION and org.area_codes:
+        # 煤矿安全监察: the bureau's area, coal mines only.
+        return Scope.for_division(user.id, user.role, org.area_codes, categories=("coal_mine",))
+    return Scope.for_division(user.id, user.role, [user.division_code])
+
+
+# --- users -------------------------------------------------------------------------------------
+
+
+def create_user(
+    session: Session,
+    actor: Actor,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    division_code: str,
+    org_id: int | None = None,
+    enterprise_id: int | None = None,
+    display_name: str = "",
+    phone: str | None = None,
+    is_demo: bool = False,
+) -> User:
+    """Add a user (audited). An enterprise user must be bound to an enterprise."""
+    if (
+        not username
+        or len(username) > 64
+        or not username.replace("_", "").replace(".", "").replace("-", "").isalnum()
+    ):
+        raise Invalid(
+            "用户名只能包含字母、数字、点、下划线和连字符 (invalid username)", field="username"
+        )
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"用户名已存在: {username} (username taken)", field="username")
+    if session.get(Division, division_code) is None:
+        raise Invalid(f"行政区划代码不存在: {division_code} (unknown division)", field="division")
+    if role == Role.ENTERPRISE and enterprise_id is None:
+        raise Invalid(
+            "企业用户必须绑定企业 (an enterprise user needs --enterprise USCC)", field="enterprise"
+        )
+    if org_id is not None and session.get(Organisation, org_id) is None:
+        raise Invalid(f"机构不存在: {org_id} (unknown organisation)", field="org")
+    validate_password(password, username)
+    now = utcnow()
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        role=role.value,
+        division_code=division_code,
+        org_id=org_id,
+        enterprise_id=enterprise_id,
+        phone_enc=field_cipher().encrypt(phone),
+        password_hash=hash_password(password),
+        password_changed_at=now,
+        created_at=now,
+        is_demo=is_demo,
+    )
+    session.add(user)
+    session.flush()
+    audit(
+        session,
+        actor,
+        "user.create",
+        object_type="user",
+        object_id=str(user.id),
+        division_code=division_code,
+        detail={"username": username, "role": role.value},
+    )
+    return user
+
+
+def get_user_by_name(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"用户不存在: {username} (no such user)", field="username")
+    return user
+
+
+def list_users(session: Session, scope: Scope, actor: Actor) -> list[User]:
+    """Users whose division lies in scope (enterprise users: their colleagues). Names and
+    phone numbers are personal information, so the read is audited."""
+    stmt = scope.apply(select(User), division=User.division_code, enterprise=User.enterprise_id)
+    users = list(session.scalars(stmt.order_by(User.username)))
+    audit(session, actor, "user.read", object_type="user", detail={"count": len(users)})
+    return users
+
+
+def lock_user(session: Session, actor: Actor, username: str) -> User:
+    """Lock an account until an administrator unlocks it; ends its sessions."""
+    user = get_user_by_name(session, username)
+    user.locked_by_admin = True
+    _revoke_sessions(session, user.id)
+    audit(
+        session,
+        actor,
+        "user.lock",
+        object_type="user",
+        object_id=str(user.id),
+        division_code=user.division_code,
+    )
+    return user
+
+
+def unlock_user(session: Session, actor: Actor, username: str) -> User:
+    """Lift both an administrator's lock and an automatic lockout."""
+    user = get_user_by_name(session, username)
+    user.locked_by_admin = False
+    user.locked_until = None
+    user.failed_attempts = 0
+    user.failure_window_start = None
+    audit(
+        session,
+        actor,
+        "user.unlock",
+        object_type="user",
+        object_id=str(user.id),
+        division_code=user.division_code,
+    )
+    return user
+
+
+def reset_password(
+    session: Session, actor: Actor, username: str, password: str, *, reset_mfa: bool = False
+) -> User:
+    """Set a new password (and optionally drop the user's MFA enrolment); ends its sessions."""
+    user = get_user_by_name(session, username)
+    validate_password(password, username)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    if reset_mfa:
+        _drop_mfa(session, user)
+    _revoke_sessions(session, user.id)
+    audit(
+        session,
+        actor,
+        "user.reset",
+        object_type="user",
+        object_id=str(user.id),
+        division_code=user.division_code,
+        detail={"mfa_reset": reset_mfa},
+    )
+    return user
+
+
+def _drop_mfa(session: Session, user: User) -> None:
+    user.mfa_enabled = False
+    user.totp_secret_enc = None
+    user.totp_pending_enc = None
+    user.totp_last_step = None
+    for rc in session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)):
+        session.delete(rc)
+
+
+def _revoke_sessions(session: Session, user_id: int) -> None:
+    session.execute(update(AuthSession).where(AuthSession.user_id == user_id).values(revoked=True))
+
+
+# --- login -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """A successful login: the bearer token (shown once) and what the session may do."""
+
+    token: str
+    user: User
+    expires_at: datetime
+    mfa_enrolment_required: bool
+
+
+class MfaRequired(Unauthorized):
+    """The password was right but a one-time code is needed."""
+
+
+def _mfa_required_for(user: User) -> bool:
+    return user.role in get_settings().mfa_required_roles
+
+
+def login(
+    session: Session, username: str, password: str, otp: str | None, ip: str | None
+) -> LoginResult:
+    """Check password, lockout and second factor; open a session. Every outcome is audited.
+
+    Failures are *recorded* (the caller must still commit) and then raised."""
+    settings = get_settings()
+    now = utcnow()
+    user = session.scalar(select(User).where(User.username == username))
+    who = Actor(
+        user_id=user.id if user else None,
+        username=username,
+        ip=ip,
+        division_code=user.division_code if user else None,
+    )
+
+    def fail(reason: str, exc: Exception) -> Exception:
+        audit(
+            session,
+            who,
+            "auth.login",
+            object_type="user",
+            object_id=str(user.id) if user else None,
+            result="failure",
+            detail={"reason": reason},
+        )
+        return exc
+
+    if user is not None and user.locked_by_admin:
+        raise fail(
+            "locked_by_admin",
+            Forbidden("账户已被管理员锁定，请联系管理员解锁 (account locked by an administrator)"),
+        )
+    if user is not None and is_locked(user.locked_until, now):
+        until = user.locked_until.astimezone(_CST).strftime("%H:%M") if user.locked_until else ""
+        raise fail(
+            "locked",
+            Forbidden(
+                f"登录失败次数过多，账户已锁定至 {until}（北京时间），或请管理员解锁 "
+                f"(too many failed logins: locked until {until} CST, or ask an administrator to unlock)"
+            ),
+        )
+    if not _check_password(user, password):
+        if user is not None:
+            state = after_failure(
+                FailureState(user.failed_attempts, user.failure_window_start, user.locked_until),
+                now,
+                _policy(settings),
+            )
+            user.failed_attempts, user.failure_window_start = state.attempts, state.window_start
+            user.locked_until = state.locked_until
+            left = settings.lockout_threshold - state.attempts
+            if is_locked(state.locked_until, now):
+                raise fail(
+                    "bad_password",
+                    Forbidden(
+                        f"用户名或密码错误；失败次数已达 {settings.lockout_threshold} 次，账户已锁定 "
+                        f"{settings.lockout_minutes} 分钟 (account locked after too many failures)"
+                    ),
+                )
+            raise fail(
+                "bad_password",
+                Unauthorized(
+                    f"用户名或密码错误，再失败 {left} 次将锁定账户 (wrong username or password; "
+                    f"{left} attempts left)"
+                ),
+            )
+        raise fail("unknown_user", Unauthorized("用户名或密码错误 (wrong username or password)"))
+    assert user is not None
+    if user.mfa_enabled:
+        if not otp:
+            raise MfaRequired("需要动态口令 (one-time code required)", field="otp")
+        if not _check_second_factor(session, user, otp.strip(), now):
+            state = after_failure(
+                FailureState(user.failed_attempts, user.failure_window_start, user.locked_until),
+                now,
+                _policy(settings),
+            )
+            user.failed_attempts, user.failure_window_start = state.attempts, state.window_start
+            user.locked_until = state.locked_until
+            raise fail(
+                "bad_otp",
+                Unauthorized("动态口令错误或已使用 (wrong or reused one-time code)", field="otp"),
+            )
+    user.failed_attempts, user.failure_window_start, user.locked_until = 0, None, None
+    token = secrets.token_urlsafe(32)
+    enrol_needed = _mfa_required_for(user) and not user.mfa_enabled
+    auth = AuthSession(
+        token_hash=sm3(token.encode()),
+        user_id=user.id,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(hours=settings.session_max_hours),
+        ip=ip,
+        mfa_satisfied=not enrol_needed,
+    )
+    session.add(auth)
+    audit(
+        session,
+        who,
+        "auth.login",
+        object_type="user",
+        object_id=str(user.id),
+        detail={"mfa": user.mfa_enabled, "enrolment_required": enrol_needed},
+    )
+    return LoginResult(
+        token=token, user=user, expires_at=auth.expires_at, mfa_enrolment_required=enrol_needed
+    )
+
+
+def _check_second_factor(session: Session, user: User, otp: str, now: datetime) -> bool:
+    secret = field_cipher().decrypt(user.totp_secret_enc)
+    if secret and otp.isdigit() and len(otp) == 6:
+        totp = pyotp.TOTP(secret)
+        for drift in (0, -1, 1):  # one step either way for clock skew
+            at = now + timedelta(seconds=30 * drift)
+            step = totp.timecode(at)
+            if secrets.compare_digest(totp.at(at), otp):
+                if user.totp_last_step is not None and step <= user.totp_last_step:
+                    return False  # a code is good once: replayed codes are refused
+                user.totp_last_step = step
+                return True
+        return False
+    code_hash = _recovery_hash(otp)
+    rc = session.scalar(
+        select(RecoveryCode).where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == code_hash,
+            RecoveryCode.used_at.is_(None),
+        )
+    )
+    if rc is None:
+        return False
+    rc.used_at = now
+    return True
+
+
+def _recovery_hash(code: str) -> str:
+    return hmac_sm3(get_settings().key_file("field"), code.replace("-", "").lower().encode())
+
+
+def resolve_session(session: Session, token: str) -> tuple[User, AuthSession]:
+    """The user behind a token; raises 401 for unknown, revoked or idle-expired sessions and
+    refreshes the idle clock otherwise."""
+    settings = get_settings()
+    now = utcnow()
+    auth = session.get(AuthSession, sm3(token.encode()))
+    if auth is None or auth.revoked:
+        raise Unauthorized("未登录或会话已失效 (not logged in)")
+    if session_expired(
+        auth.last_seen_at, auth.expires_at, now, timedelta(minutes=settings.session_idle_minutes)
+    ):
+        auth.revoked = True
+        raise Unauthorized("会话已超时，请重新登录 (session timed out)")
+    user = session.get(User, auth.user_id)
+    if user is None or user.locked_by_admin:
+        raise Unauthorized("账户不可用 (account disabled)")
+    # Refresh at most every 30 s: keeps the idle clock right without a write per request.
+    if now - auth.last_seen_at > timedelta(seconds=30):
+        auth.last_seen_at = now
+    return user, auth
+
+
+def logout(session: Session, user: User, auth: AuthSession, ip: str | None) -> None:
+    """End a session."""
+    auth.revoked = True
+    audit(session, actor_of(user, ip), "auth.logout", object_type="user", object_id=str(user.id))
+
+
+# --- MFA ---------------------------------------------------------------------------------------
+
+
+def mfa_enrol(session: Session, user: User, ip: str | None) -> tuple[str, str]:
+    """Start TOTP enrolment: a new secret (kept pending until verified) and its otpauth URI."""
+    secret = pyotp.random_base32()
+    user.totp_pending_enc = field_cipher().encrypt(secret)
+    audit(session, actor_of(user, ip), "auth.mfa_enrol", object_type="user", object_id=str(user.id))
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
+    return secret, uri
+
+
+def mfa_verify(
+    session: Session, user: User, auth: AuthSession | None, otp: str, ip: str | None
+) -> list[str]:
+    """Confirm enrolment with a current code; returns fresh recovery codes (shown once)."""
+    secret = field_cipher().decrypt(user.totp_pending_enc)
+    if not secret:
+        raise Conflict("请先申请绑定动态口令 (start enrolment first)")
+    if not pyotp.TOTP(secret).verify(otp.strip(), valid_window=1):
+        audit(
+            session,
+            actor_of(user, ip),
+            "auth.mfa_verify",
+            object_type="user",
+            object_id=str(user.id),
+            result="failure",
+        )
+        raise Invalid("动态口令错误 (wrong one-time code)", field="otp")
+    user.totp_secret_enc, user.totp_pending_enc = user.totp_pending_enc, None
+    user.mfa_enabled = True
+    user.totp_last_step = pyotp.TOTP(secret).timecode(utcnow())
+    codes = _new_recovery_codes(session, user)
+    if auth is not None:
+        auth.mfa_satisfied = True
+    audit(
+        session, actor_of(user, ip), "auth.mfa_verify", object_type="user", object_id=str(user.id)
+    )
+    return codes
+
+
+def enrol_totp_directly(session: Session, actor: Actor, user: User) -> tuple[str, list[str]]:
+    """Enrol TOTP for a user without the interactive step (demo users and operators' CLI);
+    returns the secret and recovery codes."""
+    secret = pyotp.random_base32()
+    user.totp_secret_enc = field_cipher().encrypt(secret)
+    user.mfa_enabled = True
+    codes = _new_recovery_codes(session, user)
+    audit(
+        session,
+        actor,
+        "auth.mfa_enrol",
+        object_type="user",
+        object_id=str(user.id),
+        division_code=user.division_code,
+        detail={"by": "admin"},
+    )
+    return secret, codes
+
+
+def _new_recovery_codes(session: Session, user: User) -> list[str]:
+    for rc in session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)):
+        session.delete(rc)
+    codes = []
+    for _ in range(RECOVERY_CODE_COUNT):
+        raw = secrets.token_hex(5)
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+        session.add(RecoveryCode(user_id=user.id, code_hash=_recovery_hash(raw)))
+    return codes
+
+
+def current_totp(session: Session, user: User) -> str:
+    """The current code of a demo user's authenticator (the demo has no phone to read it from).
+    Refused for real users."""
+    if not user.is_demo:
+        raise Forbidden("仅演示账户可查看动态口令 (demo users only)")
+    secret = field_cipher().decrypt(user.totp_secret_enc)
+    if not secret:
+        raise Conflict("该用户未绑定动态口令 (no MFA enrolled)")
+    return pyotp.TOTP(secret).now()

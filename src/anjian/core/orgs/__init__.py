@@ -1,0 +1,1 @@
+"""Organisations (机构): agencies, coal-mine inspection bureaus, rescue teams, enterprises."""

@@ -1,0 +1,93 @@
+"""Jurisdiction data scope (数据权限): what a user may see and act on.
+
+An official sees their division and everything below it (a coal-mine inspection bureau's
+officials see the bureau's area and only coal mines); an enterprise user sees only their own
+enterprise. Every list and read goes through :meth:`Scope.apply`, so scoping is never
+re-implemented per query; default is deny."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, and_, false, or_
+from sqlalchemy.orm import InstrumentedAttribute
+
+from anjian.core.divisions.rules import prefix_of, prefix_upper_bound
+
+T = TypeVar("T", bound=tuple[Any, ...])
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The data a user may reach: division prefixes, or one enterprise."""
+
+    user_id: int | None
+    role: str
+    prefixes: tuple[str, ...] = ()
+    enterprise_id: int | None = None
+    categories: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def for_division(
+        cls,
+        user_id: int | None,
+        role: str,
+        codes: list[str] | tuple[str, ...],
+        categories: tuple[str, ...] = (),
+    ) -> Scope:
+        """Scope of an official or admin over the jurisdictions of ``codes``."""
+        return cls(
+            user_id=user_id,
+            role=role,
+            prefixes=tuple(sorted({prefix_of(c) for c in codes})),
+            categories=categories,
+        )
+
+    @classmethod
+    def for_enterprise(cls, user_id: int | None, enterprise_id: int) -> Scope:
+        """Scope of an enterprise user: their own enterprise only."""
+        return cls(user_id=user_id, role="enterprise", enterprise_id=enterprise_id)
+
+    @property
+    def is_enterprise(self) -> bool:
+        return self.enterprise_id is not None
+
+    def covers_code(self, code: str) -> bool:
+        """Whether a division code lies inside this scope (for checks before writes)."""
+        return not self.is_enterprise and any(code.startswith(p) for p in self.prefixes)
+
+    def covers(
+        self, *, division_code: str, enterprise_id: int | None = None, category: str | None = None
+    ) -> bool:
+        """Whether one record (by its division, enterprise and category) is in scope."""
+        if self.is_enterprise:
+            return enterprise_id is not None and enterprise_id == self.enterprise_id
+        if self.categories and category is not None and category not in self.categories:
+            return False
+        return self.covers_code(division_code)
+
+    def apply(
+        self,
+        stmt: Select[T],
+        *,
+        division: InstrumentedAttribute[Any] | None,
+        enterprise: InstrumentedAttribute[Any] | None = None,
+        category: InstrumentedAttribute[Any] | None = None,
+    ) -> Select[T]:
+        """Restrict a query to this scope, given the record's division, enterprise and category
+        columns. A record type that has no column the scope can judge by is denied."""
+        if self.is_enterprise:
+            return stmt.where(
+                enterprise == self.enterprise_id if enterprise is not None else false()
+            )
+        if division is None or not self.prefixes:
+            return stmt.where(false())
+        ranges = [
+            and_(division >= p, division < prefix_upper_bound(p)) if p else division.isnot(None)
+            for p in self.prefixes
+        ]
+        stmt = stmt.where(or_(*ranges))
+        if self.categories and category is not None:
+            stmt = stmt.where(category.in_(self.categories))
+        return stmt

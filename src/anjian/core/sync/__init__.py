@@ -1,0 +1,1 @@
+"""Sync bookkeeping shared by every record that crosses nodes (DESIGN.md §2)."""

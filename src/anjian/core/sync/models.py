@@ -1,0 +1,53 @@
+"""Sync fields and the outbox (DESIGN.md §2).
+
+Every record that crosses nodes carries a global uid (UUIDv7), its origin node, a version raised
+on every change at the origin, ``updated_at`` and a tombstone instead of a delete. Every change
+writes an outbox row in the same transaction; the forwarder (issue 3) ships the outbox upward."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, Boolean, Integer, String
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from anjian.db import Base, utcnow
+
+
+def new_uid() -> str:
+    """A UUIDv7 (time-ordered) as text."""
+    import uuid6
+
+    return str(uuid6.uuid7())
+
+
+class SyncMixin:
+    """Columns of a record that crosses nodes."""
+
+    @declared_attr
+    def uid(cls) -> Mapped[str]:
+        return mapped_column(String(36), unique=True, default=new_uid, nullable=False)
+
+    origin_node: Mapped[str] = mapped_column(String(64), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    updated_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+    deleted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+class OutboxEntry(Base):
+    """One change of a synced record, in commit order (``seq`` only grows)."""
+
+    __tablename__ = "outbox"
+    # AUTOINCREMENT: SQLite must never reuse a sequence number once acknowledged rows are pruned.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+    entity: Mapped[str] = mapped_column(String(64), nullable=False)
+    uid: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    origin_node: Mapped[str] = mapped_column(String(64), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    op: Mapped[str] = mapped_column(String(8), nullable=False)  # upsert | delete
+    payload: Mapped[dict] = mapped_column(JSON, nullable=False)

@@ -1,0 +1,1 @@
+"""Enterprise registry (一企一档)."""

@@ -1,0 +1,40 @@
+"""Enterprise table."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from anjian.core.sync.models import SyncMixin
+from anjian.db import Base
+
+
+class Enterprise(SyncMixin, Base):
+    """A production and business unit (生产经营单位) under supervision: one file per enterprise
+    (一企一档). Phone numbers are personal information and stored SM4-encrypted."""
+
+    __tablename__ = "enterprises"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uscc: Mapped[str] = mapped_column(String(18), unique=True, nullable=False)  # 统一社会信用代码
+    name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    division_code: Mapped[str] = mapped_column(
+        ForeignKey("divisions.code"), nullable=False, index=True
+    )
+    address: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    lng: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    industry_code: Mapped[str] = mapped_column(String(8), nullable=False, default="")  # GB/T 4754
+    supervision_category: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    scale: Mapped[str] = mapped_column(String(16), nullable=False, default="small")
+    employees: Mapped[int | None] = mapped_column(Integer)
+    legal_rep: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    legal_rep_phone_enc: Mapped[str | None] = mapped_column(String(255))
+    safety_manager: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    safety_manager_phone_enc: Mapped[str | None] = mapped_column(String(255))
+    licence_no: Mapped[str | None] = mapped_column(String(64))  # 安全生产许可证编号
+    licence_valid_until: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="operating")
+    created_at: Mapped[datetime] = mapped_column(nullable=False)

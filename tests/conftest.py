@@ -1,0 +1,286 @@
+"""Test fixtures: real databases built by the migrations (SQLite always; PostgreSQL when the
+server is reachable, and required in CI), a fresh node per test, and named personas per tier.
+
+Personas (Zulip style), all in 山西省 (140000), the node's jurisdiction:
+  admin      node administrator                 140000
+  sheng      province official  山西省           140000
+  shuozhou   city official      朔州市           140600
+  yingxian   county official    应县             140622
+  shanyin    county official    山阴县           140621 (a sibling county of 应县)
+  qiye       enterprise user of the 应县 enterprise 应县金鼎煤业有限公司
+  jianchaju  coal-mine inspection bureau official whose area is 应县 and 山阴县 (coal mines only)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+PASSWORD = "Anjian#2026"
+PG_ADMIN = os.environ.get("ANJIAN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+NODE_DIVISION = "140000"
+
+
+def _reset_caches() -> None:
+    from anjian import db
+    from anjian.config import get_settings
+
+    if db.get_engine.cache_info().currsize:
+        db.get_engine().dispose()
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    db._factory.cache_clear()
+
+
+def _build(url: str) -> None:
+    from anjian.core.divisions.service import load_reference
+    from anjian.db import make_engine, unit_of_work
+    from anjian.migrate import upgrade
+
+    engine = make_engine(url)
+    upgrade(engine)
+    with unit_of_work(engine) as s:
+        load_reference(s)
+    engine.dispose()
+
+
+def _pg_reachable() -> bool:
+    try:
+        with psycopg.connect(PG_ADMIN, connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+def _pg_exec(sql: str) -> None:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _sqlalchemy_pg(dbname: str) -> str:
+    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{dbname}"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("tpl") / "template.db"
+    _build(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    if not _pg_reachable():
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI but unreachable at {PG_ADMIN}")
+        pytest.skip(f"PostgreSQL unreachable at {PG_ADMIN}: PostgreSQL variants skipped locally")
+    name = f"anjian_tpl_{uuid.uuid4().hex[:10]}"
+    _pg_exec(f'CREATE DATABASE "{name}"')
+    _build(_sqlalchemy_pg(name))
+    yield name
+    _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database with the divisions loaded, on each backend."""
+    if request.param == "sqlite":
+        target = tmp_path / "anjian.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), target)
+        yield f"sqlite:///{target}"
+        return
+    template = request.getfixturevalue("pg_template")
+    name = f"anjian_t_{uuid.uuid4().hex[:10]}"
+    _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield _sqlalchemy_pg(name)
+    finally:
+        _reset_caches()
+        _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class Node:
+    """One node under test: its settings in the environment, its app and its database."""
+
+    url: str
+    data_dir: Path
+    client: TestClient
+    users: dict[str, int] = field(default_factory=dict)
+    enterprises: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def engine(self) -> Engine:
+        from anjian.db import get_engine
+
+        return get_engine()
+
+    @contextmanager
+    def db(self) -> Iterator[Session]:
+        """A unit of work on the node's database (commits at the end)."""
+        from anjian.db import unit_of_work
+
+        with unit_of_work() as s:
+            yield s
+
+    def login(
+        self, username: str, password: str = PASSWORD, otp: str | None = None
+    ) -> dict[str, str]:
+        """Log in through the API; returns the Authorization header."""
+        body = {"username": username, "password": password}
+        if otp:
+            body["otp"] = otp
+        r = self.client.post("/api/v1/auth/login", json=body)
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@pytest.fixture
+def node(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Node]:
+    """A node of 山西省 on a fresh database; MFA not required unless a test turns it on."""
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("ANJIAN_DATABASE_URL", database_url)
+    monkeypatch.setenv("ANJIAN_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("ANJIAN_NODE_DIVISION", NODE_DIVISION)
+    monkeypatch.setenv("ANJIAN_MFA_REQUIRED_ROLES", "[]")
+    monkeypatch.delenv("ANJIAN_CONFIG", raising=False)
+    _reset_caches()
+    from anjian.app import create_app
+
+    with TestClient(create_app(), base_url="https://testserver") as client:
+        yield Node(url=database_url, data_dir=data_dir, client=client)
+    _reset_caches()
+
+
+@pytest.fixture
+def personas(node: Node) -> Node:
+    """The named personas of the module docstring, with their organisations and enterprise."""
+    from anjian.core.audit.service import SYSTEM
+    from anjian.core.iam.models import Role
+    from anjian.core.iam.service import create_user
+    from anjian.core.orgs.models import OrgKind
+    from anjian.core.orgs.service import create_org
+    from anjian.core.scope import Scope
+    from anjian.enterprises.service import create_enterprise
+
+    everything = Scope.for_division(None, "admin", ["000000"])
+    with node.db() as s:
+        prov = create_org(
+            s, SYSTEM, name="山西省应急管理厅", kind=OrgKind.AGENCY, division_code="140000"
+        )
+        city = create_org(
+            s,
+            SYSTEM,
+            name="朔州市应急管理局",
+            kind=OrgKind.AGENCY,
+            division_code="140600",
+            parent_id=prov.id,
+        )
+        ying = create_org(
+            s,
+            SYSTEM,
+            name="应县应急管理局",
+            kind=OrgKind.AGENCY,
+            division_code="140622",
+            parent_id=city.id,
+        )
+        shan = create_org(
+            s,
+            SYSTEM,
+            name="山阴县应急管理局",
+            kind=OrgKind.AGENCY,
+            division_code="140621",
+            parent_id=city.id,
+        )
+        bureau = create_org(
+            s,
+            SYSTEM,
+            name="朔州煤矿安全监察分局",
+            kind=OrgKind.COAL_INSPECTION,
+            division_code="140600",
+            area_codes=["140622", "140621"],
+        )
+        mine = create_enterprise(s, SYSTEM, everything, _mine_data())
+        chem = create_enterprise(s, SYSTEM, everything, _chem_data())
+        node.enterprises = {"ying_mine": mine.id, "shan_chem": chem.id}
+        specs = [
+            ("admin", Role.ADMIN, "140000", prov.id, None),
+            ("sheng", Role.OFFICIAL, "140000", prov.id, None),
+            ("shuozhou", Role.OFFICIAL, "140600", city.id, None),
+            ("yingxian", Role.OFFICIAL, "140622", ying.id, None),
+            ("shanyin", Role.OFFICIAL, "140621", shan.id, None),
+            ("jianchaju", Role.OFFICIAL, "140600", bureau.id, None),
+            ("qiye", Role.ENTERPRISE, "140622", None, mine.id),
+        ]
+        for name, role, div, org, ent in specs:
+            u = create_user(
+                s,
+                SYSTEM,
+                username=name,
+                password=PASSWORD,
+                role=role,
+                division_code=div,
+                org_id=org,
+                enterprise_id=ent,
+                phone="13800138000",
+            )
+            node.users[name] = u.id
+    return node
+
+
+def uscc_for(division: str, serial: str) -> str:
+    """A valid credit code (GB 32100) registered in ``division``: 91 + division + 9-char id."""
+    from anjian.enterprises.rules import uscc_check_char
+
+    first17 = f"91{division}{serial:0>9}"[:17]
+    return first17 + uscc_check_char(first17)
+
+
+def _mine_data():  # type: ignore[no-untyped-def]
+    from anjian.enterprises.schemas import EnterpriseCreate
+
+    return EnterpriseCreate(
+        uscc=uscc_for("140622", "MA0K00001"),
+        name="应县金鼎煤业有限公司",
+        division_code="140622",
+        supervision_category="coal_mine",
+        industry_code="B06",
+        scale="medium",
+        legal_rep="王建国",
+        legal_rep_phone="13912345678",
+        safety_manager="李安全",
+        safety_manager_phone="13698765432",
+        address="应县南河种镇",
+        lng=113.19,
+        lat=39.55,
+    )
+
+
+def _chem_data():  # type: ignore[no-untyped-def]
+    from anjian.enterprises.schemas import EnterpriseCreate
+
+    return EnterpriseCreate(
+        uscc=uscc_for("140621", "MA0K00002"),
+        name="山阴县晋北化工有限公司",
+        division_code="140621",
+        supervision_category="hazardous_chemicals",
+        industry_code="C26",
+        scale="small",
+        legal_rep="赵化工",
+        legal_rep_phone="13711112222",
+        address="山阴县岱岳镇",
+        lng=112.82,
+        lat=39.52,
+    )
