@@ -90,7 +90,7 @@ class Settings(BaseSettings):
         path = self.data_dir / "keys" / f"{name}.key"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp = path.with_suffix(f".{secrets.token_hex(8)}.tmp")
             tmp.write_bytes(secrets.token_bytes(32))
             os.chmod(tmp, 0o600)
             # link() fails if another process won the race: both then read the winner's key.

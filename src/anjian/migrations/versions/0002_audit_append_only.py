@@ -1,4 +1,4 @@
-"""audit records are append-only: the database refuses UPDATE and DELETE
+"""audit records are append-only: the database refuses UPDATE and DELETE; chain head row
 
 Revision ID: 0002
 Revises: 0001
@@ -20,6 +20,9 @@ _MSG = "audit records are append-only"
 
 
 def upgrade() -> None:
+    # The chain head exists from the start, so concurrent first writers lock it instead of
+    # racing to insert it.
+    op.execute(f"INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '{'0' * 64}')")
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"""
             CREATE FUNCTION audit_records_append_only() RETURNS trigger AS $$
@@ -42,6 +45,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM audit_head")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER audit_records_no_truncate ON audit_records")
         op.execute("DROP TRIGGER audit_records_no_change ON audit_records")
