@@ -12,11 +12,12 @@ from sqlalchemy import text
 from anjian import __version__
 from anjian.config import get_settings
 from anjian.core.audit.api import router as audit_router
+from anjian.core.audit.service import audit
 from anjian.core.divisions.api import router as divisions_router
 from anjian.core.errors import AnjianError
 from anjian.core.iam.api import router as auth_router
 from anjian.core.orgs.api import router as orgs_router
-from anjian.db import get_engine
+from anjian.db import get_engine, unit_of_work
 from anjian.enterprises.api import router as enterprises_router
 from anjian.web import mount_console
 
@@ -24,6 +25,20 @@ from anjian.web import mount_console
 def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
     return ".".join(parts) or "body"
+
+
+_WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _audit_refused_write(request: Request, exc: AnjianError) -> None:
+    """A write refused for lack of rights is a security event: record it in its own
+    transaction, since the request's own transaction was rolled back."""
+    actor = getattr(request.state, "actor", None)
+    if actor is None:
+        return
+    with unit_of_work() as session:
+        audit(session, actor, "access.denied", result="denied",
+              detail={"method": request.method, "path": request.url.path, "reason": exc.message})
 
 
 def create_app() -> FastAPI:
@@ -37,7 +52,9 @@ def create_app() -> FastAPI:
     )
 
     @app.exception_handler(AnjianError)
-    async def _anjian_error(_request: Request, exc: AnjianError) -> JSONResponse:
+    async def _anjian_error(request: Request, exc: AnjianError) -> JSONResponse:
+        if exc.status == 403 and request.method in _WRITE_METHODS:
+            _audit_refused_write(request, exc)
         body: dict[str, Any] = {"detail": exc.message}
         if exc.field:
             body["field"] = exc.field

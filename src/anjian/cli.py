@@ -277,7 +277,16 @@ def audit_verify() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. A bad setting is a message naming it, not a traceback."""
+    from pydantic import ValidationError
+
+    try:
+        get_settings()
+    except ValidationError as exc:
+        for e in exc.errors():
+            name = "ANJIAN_" + "_".join(str(p) for p in e["loc"]).upper()
+            err.print(f"[red]配置错误 {name}: {e['msg']} (invalid setting)[/red]")
+        sys.exit(2)
     app()
 
 
