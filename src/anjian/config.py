@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     session_idle_minutes: int = 30
     session_max_hours: int = 12
     password_min_length: int = 8
+    password_max_age_days: int = 90  # 等保: credentials changed periodically
     mfa_required_roles: list[str] = Field(default_factory=lambda: ["admin", "official"])
     # Cybersecurity Law Art. 21(3): keep logs ≥ six months; 184 days covers any six months.
     audit_retention_days: int = 184

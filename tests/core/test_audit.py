@@ -14,8 +14,14 @@ from anjian.core.audit.service import Actor, audit, verify_chain
 def _write(node, n: int = 6) -> None:
     with node.db() as s:
         for i in range(n):
-            audit(s, Actor(user_id=None, username=f"u{i}", ip="10.0.0.1", division_code="140622"),
-                  "test.write", object_type="thing", object_id=str(i), detail={"i": i})
+            audit(
+                s,
+                Actor(user_id=None, username=f"u{i}", ip="10.0.0.1", division_code="140622"),
+                "test.write",
+                object_type="thing",
+                object_id=str(i),
+                detail={"i": i},
+            )
 
 
 def _drop_guard(node) -> None:
@@ -41,8 +47,10 @@ def test_intact_chain_verifies(node) -> None:
 
 def test_database_refuses_update_and_delete(node) -> None:
     _write(node, 2)
-    for stmt in ("UPDATE audit_records SET result = 'x' WHERE seq = 1",
-                 "DELETE FROM audit_records WHERE seq = 1"):
+    for stmt in (
+        "UPDATE audit_records SET result = 'x' WHERE seq = 1",
+        "DELETE FROM audit_records WHERE seq = 1",
+    ):
         with pytest.raises(DBAPIError, match="append-only"), node.engine.begin() as conn:
             conn.execute(text(stmt))
 
@@ -98,8 +106,10 @@ def test_rehashed_forgery_without_the_key_is_detected(node) -> None:
     _write(node, 3)
     _drop_guard(node)
     with node.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_records SET hash = :h WHERE seq = 3"),
-                     {"h": sm3(canonical({"forged": True}))})
+        conn.execute(
+            text("UPDATE audit_records SET hash = :h WHERE seq = 3"),
+            {"h": sm3(canonical({"forged": True}))},
+        )
     with node.db() as s:
         assert verify_chain(s).first_broken_seq == 3
 
@@ -111,8 +121,12 @@ def test_concurrent_writers_keep_one_chain(node) -> None:
     def work(worker: int) -> None:
         for i in range(15):
             with node.db() as s:
-                audit(s, Actor(user_id=None, username=f"w{worker}"), "test.concurrent",
-                      detail={"i": i})
+                audit(
+                    s,
+                    Actor(user_id=None, username=f"w{worker}"),
+                    "test.concurrent",
+                    detail={"i": i},
+                )
 
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(work, range(4)))

@@ -22,8 +22,15 @@ PASSWORD = "Anjian#2026"
 @pytest.fixture
 def official(node):
     with node.db() as s:
-        create_user(s, SYSTEM, username="zhangsan", password=PASSWORD, role=Role.OFFICIAL,
-                    division_code="140622", phone="13912345678")
+        create_user(
+            s,
+            SYSTEM,
+            username="zhangsan",
+            password=PASSWORD,
+            role=Role.OFFICIAL,
+            division_code="140622",
+            phone="13912345678",
+        )
     return node
 
 
@@ -42,7 +49,10 @@ def test_login_returns_bearer_token_that_works(official) -> None:
     assert me.status_code == 200
     assert me.json()["username"] == "zhangsan"
     assert me.json()["phone_masked"] == "139****5678"
-    assert official.client.get("/api/v1/auth/me", headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert (
+        official.client.get("/api/v1/auth/me", headers={"Authorization": "Bearer nope"}).status_code
+        == 401
+    )
 
 
 def test_login_success_and_failure_are_audited(official) -> None:
@@ -50,10 +60,14 @@ def test_login_success_and_failure_are_audited(official) -> None:
     assert _login(official, username="ghost").status_code == 401
     assert _login(official).status_code == 200
     with official.db() as s:
-        rows = s.scalars(select(AuditRecord).where(AuditRecord.action == "auth.login")
-                         .order_by(AuditRecord.seq)).all()
+        rows = s.scalars(
+            select(AuditRecord).where(AuditRecord.action == "auth.login").order_by(AuditRecord.seq)
+        ).all()
     assert [(r.actor_name, r.result) for r in rows] == [
-        ("zhangsan", "failure"), ("ghost", "failure"), ("zhangsan", "success")]
+        ("zhangsan", "failure"),
+        ("ghost", "failure"),
+        ("zhangsan", "success"),
+    ]
     assert rows[0].ip  # from where
     assert rows[0].detail["reason"] == "bad_password"
 
@@ -152,33 +166,48 @@ def test_role_requiring_mfa_must_enrol_before_anything_else(official, monkeypatc
     assert blocked.status_code == 403
     assert "动态口令" in blocked.json()["detail"]
     secret = official.client.post("/api/v1/auth/mfa/enrol", headers=headers).json()["secret"]
-    verify = official.client.post("/api/v1/auth/mfa/verify", headers=headers,
-                                  json={"otp": pyotp.TOTP(secret).now()})
+    verify = official.client.post(
+        "/api/v1/auth/mfa/verify", headers=headers, json={"otp": pyotp.TOTP(secret).now()}
+    )
     assert verify.status_code == 200
     assert official.client.get("/api/v1/divisions/140622", headers=headers).status_code == 200
 
 
 def test_cli_user_add_validates_and_stores_argon2(node) -> None:
     runner = CliRunner()
-    weak = runner.invoke(cli, ["user", "add", "lisi", "--role", "official", "--division", "140600",
-                               "--password-stdin"], input="short\n")
+    weak = runner.invoke(
+        cli,
+        ["user", "add", "lisi", "--role", "official", "--division", "140600", "--password-stdin"],
+        input="short\n",
+    )
     assert weak.exit_code != 0
     assert "密码" in weak.output
-    bad_div = runner.invoke(cli, ["user", "add", "lisi", "--role", "official", "--division",
-                                  "149999", "--password-stdin"], input=f"{PASSWORD}\n")
+    bad_div = runner.invoke(
+        cli,
+        ["user", "add", "lisi", "--role", "official", "--division", "149999", "--password-stdin"],
+        input=f"{PASSWORD}\n",
+    )
     assert bad_div.exit_code != 0 and "149999" in bad_div.output
-    bad_role = runner.invoke(cli, ["user", "add", "lisi", "--role", "boss", "--division", "140600",
-                                   "--password-stdin"], input=f"{PASSWORD}\n")
+    bad_role = runner.invoke(
+        cli,
+        ["user", "add", "lisi", "--role", "boss", "--division", "140600", "--password-stdin"],
+        input=f"{PASSWORD}\n",
+    )
     assert bad_role.exit_code != 0 and "角色" in bad_role.output
-    ok = runner.invoke(cli, ["user", "add", "lisi", "--role", "official", "--division", "140600",
-                             "--password-stdin"], input=f"{PASSWORD}\n")
+    ok = runner.invoke(
+        cli,
+        ["user", "add", "lisi", "--role", "official", "--division", "140600", "--password-stdin"],
+        input=f"{PASSWORD}\n",
+    )
     assert ok.exit_code == 0, ok.output
     with node.db() as s:
         user = s.scalar(select(User).where(User.username == "lisi"))
         assert user.password_hash.startswith("$argon2id$")
     listing = runner.invoke(cli, ["user", "list"])
     assert "lisi" in listing.output
-    reset = runner.invoke(cli, ["user", "reset", "lisi", "--password-stdin"], input="New#Pass2026\n")
+    reset = runner.invoke(
+        cli, ["user", "reset", "lisi", "--password-stdin"], input="New#Pass2026\n"
+    )
     assert reset.exit_code == 0
     assert _login(node, username="lisi", password="New#Pass2026").status_code == 200
     assert runner.invoke(cli, ["user", "lock", "nobody"]).exit_code != 0
@@ -188,3 +217,36 @@ def test_demo_otp_refused_for_real_users(official) -> None:
     result = CliRunner().invoke(cli, ["user", "otp", "zhangsan"])
     assert result.exit_code != 0
     assert "演示" in result.output
+
+
+def test_change_own_password(official) -> None:
+    headers = {"Authorization": f"Bearer {_login(official).json()['access_token']}"}
+    other = {"Authorization": f"Bearer {_login(official).json()['access_token']}"}
+    wrong = official.client.post(
+        "/api/v1/auth/password",
+        headers=headers,
+        json={"old_password": "nope", "new_password": "New#Pass2026"},
+    )
+    assert wrong.status_code == 422 and wrong.json()["field"] == "old_password"
+    weak = official.client.post(
+        "/api/v1/auth/password",
+        headers=headers,
+        json={"old_password": PASSWORD, "new_password": "weak"},
+    )
+    assert weak.status_code == 422 and weak.json()["field"] == "new_password"
+    ok = official.client.post(
+        "/api/v1/auth/password",
+        headers=headers,
+        json={"old_password": PASSWORD, "new_password": "New#Pass2026"},
+    )
+    assert ok.status_code == 204
+    assert official.client.get("/api/v1/auth/me", headers=headers).status_code == 200
+    assert official.client.get("/api/v1/auth/me", headers=other).status_code == 401
+    assert _login(official, password="New#Pass2026").status_code == 200
+
+
+def test_old_password_is_flagged_for_change(official) -> None:
+    assert _login(official).json()["password_change_due"] is False
+    with official.db() as s:
+        s.execute(update(User).values(password_changed_at=utcnow() - timedelta(days=91)))
+    assert _login(official).json()["password_change_due"] is True

@@ -10,8 +10,13 @@ from anjian.config import Settings
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    for key in ("ANJIAN_DATABASE_URL", "ANJIAN_NODE_DIVISION", "ANJIAN_CONFIG",
-                "ANJIAN_MFA_REQUIRED_ROLES", "ANJIAN_SESSION_IDLE_MINUTES"):
+    for key in (
+        "ANJIAN_DATABASE_URL",
+        "ANJIAN_NODE_DIVISION",
+        "ANJIAN_CONFIG",
+        "ANJIAN_MFA_REQUIRED_ROLES",
+        "ANJIAN_SESSION_IDLE_MINUTES",
+    ):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("ANJIAN_DATA_DIR", str(tmp_path))
 
@@ -27,7 +32,9 @@ def test_defaults_use_sqlite_in_data_dir(tmp_path) -> None:
 def test_toml_file_then_environment(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "anjian.toml").write_text(
         'node_division = "140600"\nsession_idle_minutes = 15\n'
-        'database_url = "postgresql+psycopg://postgres@127.0.0.1/x"\n', encoding="utf-8")
+        'database_url = "postgresql+psycopg://postgres@127.0.0.1/x"\n',
+        encoding="utf-8",
+    )
     s = Settings()
     assert s.node_division == "140600"
     assert s.session_idle_minutes == 15
@@ -43,8 +50,9 @@ def test_explicit_config_path(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None
     assert Settings().node_division == "140622"
 
 
-@pytest.mark.parametrize(("key", "value"), [("ANJIAN_NODE_DIVISION", "14"),
-                                            ("ANJIAN_AUDIT_RETENTION_DAYS", "90")])
+@pytest.mark.parametrize(
+    ("key", "value"), [("ANJIAN_NODE_DIVISION", "14"), ("ANJIAN_AUDIT_RETENTION_DAYS", "90")]
+)
 def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, key: str, value: str) -> None:
     monkeypatch.setenv(key, value)
     with pytest.raises(ValidationError):

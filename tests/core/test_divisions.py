@@ -22,8 +22,14 @@ def _admin_headers(node) -> dict[str, str]:
     from anjian.core.iam.service import create_user
 
     with node.db() as s:
-        create_user(s, SYSTEM, username="ops", password="Anjian#2026", role=Role.ADMIN,
-                    division_code="140000")
+        create_user(
+            s,
+            SYSTEM,
+            username="ops",
+            password="Anjian#2026",
+            role=Role.ADMIN,
+            division_code="140000",
+        )
     return node.login("ops")
 
 

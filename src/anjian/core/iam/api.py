@@ -15,6 +15,7 @@ from anjian.core.iam.schemas import (
     LoginOut,
     MfaEnrolOut,
     OtpIn,
+    PasswordChangeIn,
     RecoveryCodesOut,
     UserRead,
 )
@@ -55,6 +56,7 @@ def login(body: LoginIn, request: Request, db: DB) -> LoginOut:
         expires_at=result.expires_at,
         idle_timeout_minutes=get_settings().session_idle_minutes,
         mfa_enrolment_required=result.mfa_enrolment_required,
+        password_change_due=service.password_change_due(result.user),
         user=user_read(result.user),
     )
 
@@ -69,6 +71,18 @@ def logout(ctx: PendingCtx) -> None:
 def me(ctx: PendingCtx) -> UserRead:
     """The logged-in user."""
     return user_read(ctx.user)
+
+
+@router.post("/auth/password", status_code=204)
+def change_password(body: PasswordChangeIn, ctx: PendingCtx) -> None:
+    """Change one's own password (ends one's other sessions)."""
+    try:
+        service.change_own_password(
+            ctx.db, ctx.user, ctx.auth, body.old_password, body.new_password, ctx.actor.ip
+        )
+    except AnjianError:
+        ctx.db.commit()  # keep the audit record of a wrong current password
+        raise
 
 
 @router.post("/auth/mfa/enrol", response_model=MfaEnrolOut)

@@ -19,6 +19,7 @@ class LoginOut(BaseModel):
     expires_at: datetime
     idle_timeout_minutes: int
     mfa_enrolment_required: bool
+    password_change_due: bool
     user: UserRead
 
 
@@ -41,6 +42,11 @@ class MfaEnrolOut(BaseModel):
 
 class OtpIn(BaseModel):
     otp: str = Field(min_length=6, max_length=32)
+
+
+class PasswordChangeIn(BaseModel):
+    old_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
 
 
 class RecoveryCodesOut(BaseModel):

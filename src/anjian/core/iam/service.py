@@ -230,6 +230,44 @@ def reset_password(
     return user
 
 
+def change_own_password(
+    session: Session, user: User, auth: AuthSession, old: str, new: str, ip: str | None
+) -> None:
+    """A user changes their own password; their other sessions end."""
+    if not _check_password(user, old):
+        audit(
+            session,
+            actor_of(user, ip),
+            "user.password",
+            object_type="user",
+            object_id=str(user.id),
+            result="failure",
+        )
+        raise Invalid("原密码错误 (current password is wrong)", field="old_password")
+    if old == new:
+        raise Invalid("新密码不能与原密码相同 (choose a different password)", field="new_password")
+    problems = password_problems(
+        new, username=user.username, min_length=get_settings().password_min_length
+    )
+    if problems:
+        raise Invalid("；".join(problems), field="new_password")
+    user.password_hash = hash_password(new)
+    user.password_changed_at = utcnow()
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user.id, AuthSession.token_hash != auth.token_hash)
+        .values(revoked=True)
+    )
+    audit(session, actor_of(user, ip), "user.password", object_type="user", object_id=str(user.id))
+
+
+def password_change_due(user: User) -> bool:
+    """Whether the password is older than ``password_max_age_days``."""
+    return utcnow() - user.password_changed_at > timedelta(
+        days=get_settings().password_max_age_days
+    )
+
+
 def _drop_mfa(session: Session, user: User) -> None:
     user.mfa_enabled = False
     user.totp_secret_enc = None

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from anjian.core.errors import NotFound
-from anjian.core.iam.deps import Ctx
+from anjian.core.iam.deps import AdminCtx, Ctx
 from anjian.core.orgs import service
+from anjian.core.orgs.models import OrgKind
 
 router = APIRouter(prefix="/api/v1/organisations", tags=["organisations 机构"])
 
@@ -25,6 +26,32 @@ class OrgRead(BaseModel):
     enterprise_id: int | None
     origin_node: str
     version: int
+
+
+class OrgCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=128)
+    kind: OrgKind
+    division_code: str = Field(pattern=r"^\d{6}$")
+    parent_id: int | None = None
+    area_codes: list[str] | None = Field(
+        default=None, description="inspection bureaus only: division codes of their area"
+    )
+
+
+@router.post("", response_model=OrgRead, status_code=201)
+def create_org(body: OrgCreate, ctx: AdminCtx) -> OrgRead:
+    """Register an organisation in the administrator's jurisdiction."""
+    org = service.create_org(
+        ctx.db,
+        ctx.actor,
+        name=body.name,
+        kind=body.kind,
+        division_code=body.division_code,
+        parent_id=body.parent_id,
+        area_codes=body.area_codes,
+        scope=ctx.scope,
+    )
+    return OrgRead.model_validate(org)
 
 
 @router.get("", response_model=list[OrgRead])
