@@ -37,8 +37,13 @@ def _audit_refused_write(request: Request, exc: AnjianError) -> None:
     if actor is None:
         return
     with unit_of_work() as session:
-        audit(session, actor, "access.denied", result="denied",
-              detail={"method": request.method, "path": request.url.path, "reason": exc.message})
+        audit(
+            session,
+            actor,
+            "access.denied",
+            result="denied",
+            detail={"method": request.method, "path": request.url.path, "reason": exc.message},
+        )
 
 
 def create_app() -> FastAPI:

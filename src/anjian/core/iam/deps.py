@@ -60,13 +60,15 @@ def _context(request: Request, db: DB, *, allow_mfa_pending: bool) -> Context:
             "须先绑定动态口令 (enrol a one-time-code authenticator first: "
             "POST /api/v1/auth/mfa/enrol)"
         )
-    return Context(
+    ctx = Context(
         db=db,
         user=user,
         auth=auth,
         scope=scope_of(db, user),
         actor=actor_of(user, client_ip(request)),
     )
+    request.state.actor = ctx.actor  # so a refused write can still be audited (app.py)
+    return ctx
 
 
 def current_context(request: Request, db: DB) -> Context:
