@@ -5,10 +5,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from anjian.config import get_settings
@@ -38,8 +41,8 @@ def cli_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except AnjianError as exc:
-            field = f" [{exc.field}]" if exc.field else ""
-            err.print(f"[red]错误{field}: {exc.message}[/red]")
+            field = f" ({exc.field})" if exc.field else ""
+            err.print(f"[red]错误{escape(field)}: {escape(exc.message)}[/red]")
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -106,6 +109,101 @@ def serve(
         log_level="info",
         proxy_headers=False,
     )
+
+
+@app.command()
+@cli_errors
+def demo(
+    province: Annotated[
+        str, typer.Option(help="省级行政区划代码 (province code, GB/T 2260)")
+    ] = "140000",
+    enterprises: Annotated[
+        int, typer.Option(min=1, max=5000, help="企业数量 (how many enterprises)")
+    ] = 300,
+    seed: Annotated[int, typer.Option(help="随机种子: 同一种子生成相同数据 (random seed)")] = 2026,
+    serve_after: Annotated[
+        bool, typer.Option("--serve", help="载入后启动服务 (start the server afterwards)")
+    ] = False,
+    host: Annotated[str | None, typer.Option(help="listen address (with --serve)")] = None,
+    port: Annotated[int | None, typer.Option(help="listen port (with --serve)")] = None,
+) -> None:
+    """载入演示数据 (load a demo province: agencies at every tier, enterprises in real counties,
+    one demo user per tier) and print the logins. Safe to rerun: nothing is added twice."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from anjian.db import unit_of_work
+    from anjian.demo import load_demo
+
+    settings = get_settings()
+    ensure_schema()
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as bar:
+        tasks: dict[str, Any] = {}
+
+        def report(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        with unit_of_work() as db:
+            result = load_demo(
+                db,
+                cli_actor(),
+                province=province,
+                enterprises=enterprises,
+                seed=seed,
+                progress=report,
+            )
+    if result.created:
+        console.print(
+            f"[green]演示数据已载入[/green] {result.province_name}({result.province_code}): "
+            f"机构 {result.organisations} 个, 企业 {result.enterprises} 家 "
+            f"(demo loaded: {result.organisations} organisations, "
+            f"{result.enterprises} enterprises)"
+        )
+    else:
+        console.print(
+            "[yellow]演示数据已存在[/yellow], 未作任何更改 (demo data already loaded; nothing changed)"
+        )
+    shown_host = host or settings.host
+    if shown_host in ("0.0.0.0", "::"):
+        shown_host = "127.0.0.1"
+    console.print(f"控制台 (console): [bold]http://{shown_host}:{port or settings.port}/[/bold]")
+    table = Table(title="演示账户 (demo logins)", box=box.SIMPLE_HEAD)
+    table.add_column("用户名\nusername", no_wrap=True, style="bold")
+    table.add_column("密码\npassword", no_wrap=True)
+    table.add_column("角色\nrole", no_wrap=True)
+    table.add_column("行政区划\ndivision", no_wrap=True)
+    table.add_column("动态口令\nMFA", no_wrap=True)
+    table.add_column("机构\norganisation", overflow="fold")
+    for login in result.logins:
+        table.add_row(
+            login.username,
+            login.password,
+            login.role_label,
+            f"{login.division_name} {login.division_code}",
+            "是 on" if login.mfa else "否 off",
+            login.org_name,
+        )
+    console.print(table)
+    if any(login.mfa for login in result.logins):
+        console.print(
+            "动态口令: anjian user otp <username> (演示账户的当前动态口令; "
+            "current one-time code of a demo user)"
+        )
+    if serve_after:
+        serve(host=host, port=port)
 
 
 def _read_password(prompt_twice: bool = False) -> str:
@@ -274,6 +372,82 @@ def audit_verify() -> None:
         f"(chain broken at record {report.first_broken_seq}; {report.checked} records verified before it)"
     )
     raise typer.Exit(1)
+
+
+# --- enterprise registry (一企一档) --------------------------------------------------------------
+
+enterprise_app = typer.Typer(help="企业档案 (enterprise registry)", no_args_is_help=True)
+app.add_typer(enterprise_app, name="enterprise")
+
+
+def _node_scope() -> Any:
+    """The console operator acts for the whole node's jurisdiction."""
+    from anjian.core.scope import Scope
+
+    return Scope.for_division(None, "admin", [get_settings().node_division])
+
+
+@enterprise_app.command("import")
+@cli_errors
+def enterprise_import(
+    file: Annotated[Path, typer.Argument(help=".xlsx in the export layout", exists=True)],
+) -> None:
+    """导入企业档案 (import an .xlsx registry: every row or none; exit 1 with the report)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from anjian.db import unit_of_work
+    from anjian.enterprises.excel import import_workbook
+
+    labels = {"validate": "校验 (validating)", "import": "导入 (importing)"}
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(labels.get(phase, phase), total=total)
+            bar.update(tasks[phase], completed=done)
+
+        # The failed attempt's audit record is committed too, so the unit of work ends normally.
+        with unit_of_work() as db:
+            outcome = import_workbook(
+                db,
+                cli_actor(),
+                _node_scope(),
+                file.read_bytes(),
+                source=file.name,
+                progress=progress,
+            )
+    if outcome.ok:
+        console.print(f"[green]{outcome.detail}[/green]")
+        return
+    table = Table("行 (row)", "列 (column)", "错误 (problem)")
+    for e in outcome.errors:
+        table.add_row(str(e.row), e.column, e.message)
+    err.print(table)
+    err.print(f"[red]{outcome.detail}[/red]")
+    raise typer.Exit(1)
+
+
+@enterprise_app.command("export")
+@cli_errors
+def enterprise_export(
+    file: Annotated[Path, typer.Argument(help="the .xlsx to write")],
+    division: Annotated[str | None, typer.Option(help="division code (and below)")] = None,
+    category: Annotated[str | None, typer.Option(help="supervision category code")] = None,
+    status: Annotated[str | None, typer.Option(help="status code")] = None,
+) -> None:
+    """导出企业档案 (export the registry as .xlsx; phones masked)."""
+    from anjian.db import unit_of_work
+    from anjian.enterprises.excel import export_workbook
+
+    with unit_of_work() as db:
+        data, count = export_workbook(
+            db, _node_scope(), cli_actor(), division=division, category=category, status=status
+        )
+    file.write_bytes(data)
+    console.print(f"[green]已导出 {count} 家企业[/green] → {file}")
 
 
 def main() -> None:

@@ -1,7 +1,134 @@
-"""Enterprise API (一企一档)."""
+"""Enterprise API (一企一档): thin handlers over the service and the Excel exchange."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query, Response, UploadFile
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from anjian.core.errors import Invalid
+from anjian.core.iam.deps import Ctx, StaffCtx
+from anjian.enterprises import excel, service
+from anjian.enterprises.models import Enterprise
+from anjian.enterprises.schemas import (
+    EnterpriseCreate,
+    EnterprisePage,
+    EnterpriseRead,
+    EnterpriseUpdate,
+    ImportReport,
+    ImportResult,
+    MapPoint,
+)
 
 router = APIRouter(prefix="/api/v1/enterprises", tags=["enterprises 企业"])
+
+_CST = ZoneInfo("Asia/Shanghai")
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # ~100k rows of registry; more is a mistake, not a registry
+
+
+def list_filters(
+    q: Annotated[
+        str | None, Query(description="名称包含或信用代码前缀 (name or USCC prefix)")
+    ] = None,
+    division: Annotated[
+        str | None, Query(description="行政区划代码，含下级 (division and everything below)")
+    ] = None,
+    category: Annotated[
+        str | None, Query(description="监管类别 (supervision category code)")
+    ] = None,
+    status: Annotated[str | None, Query(description="状态 (status code)")] = None,
+    scale: Annotated[str | None, Query(description="规模 (scale code)")] = None,
+    industry: Annotated[str | None, Query(description="行业代码前缀 (GB/T 4754 prefix)")] = None,
+) -> dict[str, Any]:
+    """The filters shared by the list, the map and the export."""
+    return {
+        "q": q,
+        "division": division,
+        "category": category,
+        "status": status,
+        "scale": scale,
+        "industry": industry,
+    }
+
+
+Filters = Annotated[dict[str, Any], Depends(list_filters)]
+
+
+def _read(db: Session, ent: Enterprise) -> EnterpriseRead:
+    return service.present(db, [ent])[0]
+
+
+@router.get("", response_model=EnterprisePage)
+def list_enterprises(
+    ctx: Ctx,
+    filters: Filters,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> EnterprisePage:
+    """Enterprises in the caller's jurisdiction, filtered and paged (phones masked)."""
+    rows, total = service.list_enterprises(ctx.db, ctx.scope, limit=limit, offset=offset, **filters)
+    return EnterprisePage(total=total, items=service.present(ctx.db, rows))
+
+
+@router.post("", response_model=EnterpriseRead, status_code=201)
+def create_enterprise(body: EnterpriseCreate, ctx: Ctx) -> EnterpriseRead:
+    """Register an enterprise in a division of the caller's jurisdiction (officials only)."""
+    ent = service.create_enterprise(ctx.db, ctx.actor, ctx.scope, body)
+    return _read(ctx.db, ent)
+
+
+@router.get("/export.xlsx", response_class=Response)
+def export_enterprises(ctx: Ctx, filters: Filters) -> Response:
+    """Download the filtered list as an Excel workbook (phones masked; audited)."""
+    data, _count = excel.export_workbook(ctx.db, ctx.scope, ctx.actor, **filters)
+    name = f"企业档案_{datetime.now(_CST):%Y%m%d}.xlsx"  # the date officials see: Beijing time
+    disposition = f"attachment; filename=\"enterprises.xlsx\"; filename*=UTF-8''{quote(name)}"
+    return Response(
+        content=data,
+        media_type=excel.XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": disposition},
+    )
+
+
+@router.post(
+    "/import",
+    response_model=ImportResult,
+    responses={422: {"model": ImportReport, "description": "每行的错误；未导入任何数据"}},
+)
+def import_enterprises(file: UploadFile, ctx: StaffCtx) -> Any:
+    """Import an .xlsx registry in the export layout: all rows or none, with a row-by-row report."""
+    data = file.file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise Invalid(
+            f"文件过大，最大 {MAX_UPLOAD_BYTES // 1024 // 1024} MB (file too large)", field="file"
+        )
+    outcome = excel.import_workbook(ctx.db, ctx.actor, ctx.scope, data, source=file.filename or "")
+    if not outcome.ok:
+        # Returned, not raised: the failed attempt's audit record is committed with the request.
+        report = ImportReport(detail=outcome.detail, errors=outcome.errors)
+        return JSONResponse(report.model_dump(), status_code=422)
+    return ImportResult(imported=outcome.imported)
+
+
+@router.get("/map", response_model=list[MapPoint])
+def enterprise_map(ctx: Ctx, filters: Filters) -> list[MapPoint]:
+    """Located enterprises in the caller's jurisdiction as map points."""
+    return service.map_points(ctx.db, ctx.scope, **filters)
+
+
+@router.get("/{enterprise_id}", response_model=EnterpriseRead)
+def get_enterprise(enterprise_id: int, ctx: Ctx) -> EnterpriseRead:
+    """One enterprise file in the caller's jurisdiction (the read is audited)."""
+    return _read(ctx.db, service.get_enterprise(ctx.db, ctx.scope, enterprise_id, ctx.actor))
+
+
+@router.patch("/{enterprise_id}", response_model=EnterpriseRead)
+def update_enterprise(enterprise_id: int, body: EnterpriseUpdate, ctx: Ctx) -> EnterpriseRead:
+    """Change the fields sent; the credit code cannot change (audited, synced)."""
+    ent = service.update_enterprise(ctx.db, ctx.actor, ctx.scope, enterprise_id, body)
+    return _read(ctx.db, ent)

@@ -1,13 +1,412 @@
-"""Enterprise registry use cases."""
+"""Enterprise registry use cases (一企一档).
+
+The only place that writes enterprises. Every write stamps a new version into the outbox and
+appends an audit record in the caller's transaction; nothing here commits. Every read goes
+through :meth:`Scope.apply`, and a record outside the scope is reported as not found so that
+its existence does not leak."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from anjian.config import get_settings
+from anjian.core.audit.service import Actor, audit
+from anjian.core.crypto import FieldCipher
+from anjian.core.divisions.models import Division
+from anjian.core.divisions.rules import is_valid_code, prefix_of, prefix_upper_bound
+from anjian.core.errors import AnjianError, Conflict, Forbidden, Invalid, NotFound
+from anjian.core.iam.models import Role
+from anjian.core.iam.service import field_cipher
+from anjian.core.scope import Scope
+from anjian.core.sync.outbox import record_change
+from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
+from anjian.enterprises.rules import SUPERVISION_CATEGORIES
+from anjian.enterprises.schemas import (
+    EnterpriseCreate,
+    EnterpriseRead,
+    EnterpriseUpdate,
+    MapPoint,
+)
+
+ENTITY = "enterprise"
+# Phone fields: plaintext in the schemas, SM4-encrypted in these columns.
+PHONE_COLUMNS = {
+    "legal_rep_phone": "legal_rep_phone_enc",
+    "safety_manager_phone": "safety_manager_phone_enc",
+}
+# What an enterprise user may correct in their own file. Name, credit-code-bound identity,
+# division, category, scale, status and licence are set by the regulator: an enterprise that
+# could reclassify itself could move out of its supervisor's view.
+ENTERPRISE_EDITABLE = frozenset(
+    {
+        "address",
+        "lng",
+        "lat",
+        "employees",
+        "legal_rep",
+        "legal_rep_phone",
+        "safety_manager",
+        "safety_manager_phone",
+    }
+)
+MAP_LIMIT = 20_000
 
 
 def find_by_uscc(session: Session, uscc: str) -> Enterprise | None:
     """The enterprise with this credit code, if registered (no scope: for operators' CLI)."""
     return session.scalar(select(Enterprise).where(Enterprise.uscc == uscc.strip().upper()))
+
+
+def is_enterprise_user(scope: Scope) -> bool:
+    """Whether the scope belongs to an enterprise user (bound to an enterprise or not)."""
+    return scope.is_enterprise or scope.role == Role.ENTERPRISE
+
+
+def placement_problem(
+    session: Session, scope: Scope, division_code: str, category: str | None
+) -> AnjianError | None:
+    """Why an enterprise may not be placed in ``division_code`` with ``category`` by someone
+    with ``scope`` (unknown division, outside the jurisdiction, outside the bureau's
+    categories), or None; ``category=None`` skips the category check. Returned rather than
+    raised so the Excel import can collect it."""
+    if is_enterprise_user(scope):
+        return Forbidden(
+            "企业用户不能登记或迁移企业 (enterprise users cannot register enterprises)"
+        )
+    if session.get(Division, division_code) is None:
+        return Invalid(
+            f"行政区划代码不存在: {division_code} (unknown division)", field="division_code"
+        )
+    if not scope.covers_code(division_code):
+        return Forbidden(
+            f"行政区划 {division_code} 不在您的管辖范围内 "
+            f"(division {division_code} is outside your jurisdiction)",
+            field="division_code",
+        )
+    if scope.categories and category is not None and category not in scope.categories:
+        allowed = "、".join(SUPERVISION_CATEGORIES.get(c, c) for c in scope.categories)
+        return Forbidden(
+            f"您只能管理{allowed}类企业 (your jurisdiction covers only {', '.join(scope.categories)})",
+            field="supervision_category",
+        )
+    return None
+
+
+def _check_writable_here(ent: Enterprise) -> None:
+    # Single writer (DESIGN.md §2): a copy received from another node is read-only here.
+    node = get_settings().effective_node_id
+    if ent.origin_node and ent.origin_node != node:
+        raise Forbidden(
+            f"该企业档案由节点 {ent.origin_node} 维护，本节点只读 "
+            f"(this record belongs to node {ent.origin_node}; read-only here)"
+        )
+
+
+def _stamp(session: Session, ent: Enterprise) -> None:
+    """Version, timestamps and outbox row; a concurrent duplicate credit code becomes a 409."""
+    try:
+        record_change(session, ent, entity=ENTITY)
+    except IntegrityError as exc:
+        if "uscc" in str(exc.orig):
+            raise Conflict(
+                f"统一社会信用代码已登记: {ent.uscc} (credit code already registered)",
+                field="uscc",
+            ) from None
+        raise
+
+
+def create_enterprise(
+    session: Session, actor: Actor, scope: Scope, data: EnterpriseCreate
+) -> Enterprise:
+    """Register an enterprise in a division of the caller's jurisdiction (audited, synced)."""
+    problem = placement_problem(session, scope, data.division_code, data.supervision_category)
+    if problem is not None:
+        raise problem
+    if find_by_uscc(session, data.uscc) is not None:
+        # The same message whether or not the holder is in scope: the code is unique nationally.
+        raise Conflict(
+            f"统一社会信用代码已登记: {data.uscc} (credit code already registered)", field="uscc"
+        )
+    cipher = field_cipher()
+    values = data.model_dump(exclude=set(PHONE_COLUMNS))
+    ent = Enterprise(
+        **values,
+        legal_rep_phone_enc=cipher.encrypt(data.legal_rep_phone),
+        safety_manager_phone_enc=cipher.encrypt(data.safety_manager_phone),
+        created_at=utcnow(),
+        origin_node="",
+    )
+    _stamp(session, ent)
+    audit(
+        session,
+        actor,
+        "enterprise.create",
+        object_type="enterprise",
+        object_id=str(ent.id),
+        division_code=ent.division_code,
+        detail={
+            "uscc": ent.uscc,
+            "name": ent.name,
+            # Field names only: the values may be personal data (phones).
+            "fields": sorted(data.model_dump(exclude_unset=True)),
+        },
+    )
+    return ent
+
+
+def _in_scope(session: Session, scope: Scope, enterprise_id: int) -> Enterprise:
+    stmt = scope.apply(
+        select(Enterprise).where(Enterprise.id == enterprise_id, Enterprise.deleted.is_(False)),
+        division=Enterprise.division_code,
+        enterprise=Enterprise.id,
+        category=Enterprise.supervision_category,
+    )
+    ent = session.scalars(stmt).first()
+    if ent is None:
+        # One message for "absent" and "not yours": a 403 would confirm the record exists.
+        raise NotFound(
+            f"企业不存在或不在管辖范围内: {enterprise_id} (no such enterprise in your jurisdiction)"
+        )
+    return ent
+
+
+def get_enterprise(session: Session, scope: Scope, enterprise_id: int, actor: Actor) -> Enterprise:
+    """One enterprise in scope; the read is audited because the file holds personal data."""
+    ent = _in_scope(session, scope, enterprise_id)
+    audit(
+        session,
+        actor,
+        "enterprise.read",
+        object_type="enterprise",
+        object_id=str(ent.id),
+        division_code=ent.division_code,
+    )
+    return ent
+
+
+def update_enterprise(
+    session: Session, actor: Actor, scope: Scope, enterprise_id: int, data: EnterpriseUpdate
+) -> Enterprise:
+    """Change the fields sent (audited by field name, synced). A no-op change writes nothing."""
+    ent = _in_scope(session, scope, enterprise_id)
+    changes = data.changes()
+    if is_enterprise_user(scope):
+        barred = sorted(set(changes) - ENTERPRISE_EDITABLE)
+        if barred:
+            raise Forbidden(
+                f"企业用户不能修改: {', '.join(barred)} (set by the regulator)", field=barred[0]
+            )
+    _check_writable_here(ent)
+    cipher = field_cipher()
+    changed: list[str] = []
+    for name, value in changes.items():
+        current = (
+            cipher.decrypt(getattr(ent, PHONE_COLUMNS[name]))
+            if name in PHONE_COLUMNS
+            else getattr(ent, name)
+        )
+        if current != value:
+            changed.append(name)
+    if not changed:
+        return ent
+    old_division = ent.division_code
+    new_division = changes.get("division_code", ent.division_code)
+    new_category = changes.get("supervision_category", ent.supervision_category)
+    if not is_enterprise_user(scope) and (
+        "division_code" in changed or "supervision_category" in changed
+    ):
+        # Moving or reclassifying must land inside the caller's jurisdiction, or the record
+        # would leave it (and a county could push its files onto a neighbour).
+        problem = placement_problem(session, scope, new_division, new_category)
+        if problem is not None:
+            raise problem
+    for name in changed:
+        if name in PHONE_COLUMNS:
+            setattr(ent, PHONE_COLUMNS[name], cipher.encrypt(changes[name]))
+        else:
+            setattr(ent, name, changes[name])
+    _stamp(session, ent)
+    detail: dict[str, Any] = {"fields": sorted(changed)}
+    if new_division != old_division:
+        detail["moved_from"] = old_division
+    audit(
+        session,
+        actor,
+        "enterprise.update",
+        object_type="enterprise",
+        object_id=str(ent.id),
+        division_code=ent.division_code,
+        detail=detail,
+    )
+    return ent
+
+
+def _division_range(code: str) -> Any:
+    if not is_valid_code(code):
+        raise Invalid(
+            f"行政区划代码应为 6 位数字: {code} (a division code has six digits)", field="division"
+        )
+    prefix = prefix_of(code)
+    if not prefix:
+        return Enterprise.division_code.isnot(None)
+    return and_(
+        Enterprise.division_code >= prefix, Enterprise.division_code < prefix_upper_bound(prefix)
+    )
+
+
+def _filtered(
+    stmt: Select[Any],
+    scope: Scope,
+    *,
+    q: str | None,
+    division: str | None,
+    category: str | None,
+    status: str | None,
+    scale: str | None,
+    industry: str | None,
+) -> Select[Any]:
+    stmt = scope.apply(
+        stmt.where(Enterprise.deleted.is_(False)),
+        division=Enterprise.division_code,
+        enterprise=Enterprise.id,
+        category=Enterprise.supervision_category,
+    )
+    if q and q.strip():
+        term = q.strip()
+        stmt = stmt.where(
+            or_(
+                Enterprise.name.contains(term, autoescape=True),
+                Enterprise.uscc.startswith(term.upper(), autoescape=True),
+            )
+        )
+    if division:
+        # A division filter means its whole jurisdiction: 140600 lists every 朔州 county.
+        stmt = stmt.where(_division_range(division.strip()))
+    if category:
+        stmt = stmt.where(Enterprise.supervision_category == category)
+    if status:
+        stmt = stmt.where(Enterprise.status == status)
+    if scale:
+        stmt = stmt.where(Enterprise.scale == scale)
+    if industry:
+        # B lists every mining enterprise, B06 only coal mining.
+        stmt = stmt.where(Enterprise.industry_code.startswith(industry.strip().upper()))
+    return stmt
+
+
+def list_enterprises(
+    session: Session,
+    scope: Scope,
+    *,
+    q: str | None = None,
+    division: str | None = None,
+    category: str | None = None,
+    status: str | None = None,
+    scale: str | None = None,
+    industry: str | None = None,
+    limit: int | None = 50,
+    offset: int = 0,
+) -> tuple[list[Enterprise], int]:
+    """Enterprises in scope matching the filters (``q``: name contains, or credit code starts
+    with), ordered by division then name, with the total count. ``limit=None``: all."""
+    stmt = _filtered(
+        select(Enterprise),
+        scope,
+        q=q,
+        division=division,
+        category=category,
+        status=status,
+        scale=scale,
+        industry=industry,
+    )
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    stmt = stmt.order_by(Enterprise.division_code, Enterprise.name, Enterprise.id).offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt)), total
+
+
+def map_points(
+    session: Session,
+    scope: Scope,
+    *,
+    q: str | None = None,
+    division: str | None = None,
+    category: str | None = None,
+    status: str | None = None,
+    scale: str | None = None,
+    industry: str | None = None,
+    limit: int = MAP_LIMIT,
+) -> list[MapPoint]:
+    """Located enterprises in scope as map points (no personal data, so not audited)."""
+    stmt = _filtered(
+        select(
+            Enterprise.id,
+            Enterprise.name,
+            Enterprise.lng,
+            Enterprise.lat,
+            Enterprise.supervision_category,
+            Enterprise.status,
+        ).where(Enterprise.lng.isnot(None), Enterprise.lat.isnot(None)),
+        scope,
+        q=q,
+        division=division,
+        category=category,
+        status=status,
+        scale=scale,
+        industry=industry,
+    )
+    rows = session.execute(stmt.order_by(Enterprise.id).limit(limit))
+    return [
+        MapPoint(
+            id=r.id,
+            name=r.name,
+            lng=r.lng,
+            lat=r.lat,
+            category=r.supervision_category,
+            category_label=SUPERVISION_CATEGORIES.get(
+                r.supervision_category, r.supervision_category
+            ),
+            status=r.status,
+        )
+        for r in rows
+    ]
+
+
+def division_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """Names of the given division codes, in one query."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    rows = session.execute(select(Division.code, Division.name).where(Division.code.in_(wanted)))
+    return {code: name for code, name in rows}
+
+
+def phones_of(ent: Enterprise, cipher: FieldCipher | None = None) -> tuple[str | None, str | None]:
+    """The decrypted (legal representative, safety manager) phones, for masking or export."""
+    cipher = cipher or field_cipher()
+    return cipher.decrypt(ent.legal_rep_phone_enc), cipher.decrypt(ent.safety_manager_phone_enc)
+
+
+def present(session: Session, ents: list[Enterprise]) -> list[EnterpriseRead]:
+    """The user-facing views of ``ents``: division names resolved, phones masked."""
+    names = division_names(session, (e.division_code for e in ents))
+    cipher = field_cipher()
+    out = []
+    for ent in ents:
+        legal, safety = phones_of(ent, cipher)
+        out.append(
+            EnterpriseRead.of(
+                ent,
+                division_name=names.get(ent.division_code, ""),
+                legal_rep_phone=legal,
+                safety_manager_phone=safety,
+            )
+        )
+    return out

@@ -1,0 +1,346 @@
+"""Request and response bodies of the enterprise registry (一企一档).
+
+Validators raise :class:`PydanticCustomError` with Chinese-first messages, so a bad value comes
+back from the API as a 422 that names the field (``{"field": "uscc", ...}``) and the Excel
+import can report the same message against the column."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from anjian.core.crypto import mask_phone
+from anjian.enterprises.rules import (
+    SCALES,
+    STATUSES,
+    SUPERVISION_CATEGORIES,
+    industry_problem,
+    uscc_problem,
+)
+
+if TYPE_CHECKING:
+    from anjian.enterprises.models import Enterprise
+
+# China's mainland extent (GB/T 2260 divisions): a point outside is a typo or swapped lng/lat.
+LNG_RANGE = (73.0, 136.0)
+LAT_RANGE = (3.0, 54.0)
+PHONE_LENGTH = (7, 20)
+# Separators people type in landline numbers (0349-5021234, 139 1234 5678); dropped on input.
+_PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
+
+
+def _invalid(kind: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(kind, message)
+
+
+def normalise_uscc(value: Any) -> Any:
+    """Upper-case and strip a credit code, then check it (GB 32100-2015)."""
+    if not isinstance(value, str):
+        return value
+    code = value.strip().upper()
+    problem = uscc_problem(code)
+    if problem:
+        raise _invalid("uscc", problem)
+    return code
+
+
+def normalise_phone(value: Any) -> Any:
+    """Digits only, 7–20 of them; separators dropped; blank means none."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # Excel stores a mobile number typed as digits as a number
+    if not isinstance(value, str):
+        raise _invalid("phone", "电话号码应为文本 (phone must be text)")
+    phone = _PHONE_SEPARATORS.sub("", value)
+    if phone == "":
+        return None
+    low, high = PHONE_LENGTH
+    if not phone.isdigit() or not low <= len(phone) <= high:
+        raise _invalid(
+            "phone",
+            f"电话号码应为 {low}–{high} 位数字: {value} (phone must be {low}–{high} digits)",
+        )
+    return phone
+
+
+def _check_industry(value: str) -> str:
+    code = value.upper()
+    problem = industry_problem(code)
+    if problem:
+        raise _invalid("industry_code", problem)
+    return code
+
+
+def _one_of(labels: dict[str, str], what_zh: str, what_en: str) -> Any:
+    def check(value: str) -> str:
+        if value not in labels:
+            choices = "、".join(f"{code}({label})" for code, label in labels.items())
+            raise _invalid(
+                what_en.replace(" ", "_"),
+                f"{what_zh}无效: {value}，应为 {choices} 之一 ({what_en} must be one of "
+                f"{', '.join(labels)})",
+            )
+        return value
+
+    return check
+
+
+def _within(low: float, high: float, what_zh: str, what_en: str) -> Any:
+    def check(value: float | None) -> float | None:
+        if value is not None and not low <= value <= high:
+            raise _invalid(
+                what_en,
+                f"{what_zh}应在 {low:g}–{high:g} 之间（中国境内）: {value:g} "
+                f"({what_en} must lie within China, {low:g}–{high:g})",
+            )
+        return value
+
+    return check
+
+
+def _division(value: str) -> str:
+    if len(value) != 6 or not value.isdigit():
+        raise _invalid(
+            "division_code",
+            f"行政区划代码应为 6 位数字: {value} (a GB/T 2260 division code has six digits)",
+        )
+    return value
+
+
+def _text(max_length: int, *, required: bool = False) -> Any:
+    def check(value: str | None) -> str | None:
+        if value is None:
+            return value
+        if required and value == "":
+            raise _invalid("required", "不能为空 (required)")
+        if len(value) > max_length:
+            raise _invalid(
+                "too_long",
+                f"不能超过 {max_length} 个字符，实为 {len(value)} 个 "
+                f"(at most {max_length} characters)",
+            )
+        return value
+
+    return check
+
+
+def _blank_is_none(value: Any) -> Any:
+    return None if isinstance(value, str) and value.strip() == "" else value
+
+
+def _not_negative(value: int | None) -> int | None:
+    if value is not None and value < 0:
+        raise _invalid("employees", f"从业人数不能为负数: {value} (employees cannot be negative)")
+    return value
+
+
+Uscc = Annotated[str, BeforeValidator(normalise_uscc)]
+Phone = Annotated[str | None, BeforeValidator(normalise_phone)]
+DivisionCode = Annotated[str, AfterValidator(_division)]
+IndustryCode = Annotated[str, AfterValidator(_text(8)), AfterValidator(_check_industry)]
+Category = Annotated[
+    str, AfterValidator(_one_of(SUPERVISION_CATEGORIES, "监管类别", "supervision category"))
+]
+Scale = Annotated[str, AfterValidator(_one_of(SCALES, "企业规模", "scale"))]
+Status = Annotated[str, AfterValidator(_one_of(STATUSES, "经营状态", "status"))]
+Lng = Annotated[float | None, AfterValidator(_within(*LNG_RANGE, "经度", "lng"))]
+Lat = Annotated[float | None, AfterValidator(_within(*LAT_RANGE, "纬度", "lat"))]
+Employees = Annotated[int | None, AfterValidator(_not_negative)]
+Name = Annotated[str, AfterValidator(_text(200, required=True))]
+Address = Annotated[str, AfterValidator(_text(300))]
+Person = Annotated[str, AfterValidator(_text(64))]
+LicenceNo = Annotated[str | None, BeforeValidator(_blank_is_none), AfterValidator(_text(64))]
+
+# Fields whose column is NOT NULL: PATCH may change them but never set them to null.
+_REQUIRED_ON_PATCH = (
+    "name",
+    "division_code",
+    "address",
+    "industry_code",
+    "supervision_category",
+    "scale",
+    "legal_rep",
+    "safety_manager",
+    "status",
+)
+
+
+class EnterpriseCreate(BaseModel):
+    """A new enterprise file (一企一档)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    uscc: Uscc = Field(description="统一社会信用代码 (GB 32100), 18 characters")
+    name: Name = Field(description="企业名称")
+    division_code: DivisionCode = Field(description="行政区划代码 (GB/T 2260)")
+    address: Address = ""
+    lng: Lng = Field(default=None, description="经度 (GCJ-02 or CGCS2000)")
+    lat: Lat = Field(default=None, description="纬度")
+    industry_code: IndustryCode = Field(default="", description="行业代码 (GB/T 4754), e.g. B06")
+    supervision_category: Category = Field(
+        description="监管类别: " + ", ".join(SUPERVISION_CATEGORIES)
+    )
+    scale: Scale = Field(default="small", description="规模: " + ", ".join(SCALES))
+    employees: Employees = Field(default=None, description="从业人数")
+    legal_rep: Person = Field(default="", description="法定代表人")
+    legal_rep_phone: Phone = Field(default=None, description="法定代表人电话 (stored encrypted)")
+    safety_manager: Person = Field(default="", description="安全负责人")
+    safety_manager_phone: Phone = Field(default=None, description="安全负责人电话 (encrypted)")
+    licence_no: LicenceNo = Field(default=None, description="安全生产许可证编号")
+    licence_valid_until: date | None = Field(default=None, description="许可证有效期至")
+    status: Status = Field(default="operating", description="状态: " + ", ".join(STATUSES))
+
+
+class EnterpriseUpdate(BaseModel):
+    """A change to an enterprise file: only the fields sent are changed. The credit code is the
+    enterprise's identity and cannot be changed (sending it is a 422)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    name: Name | None = None
+    division_code: DivisionCode | None = None
+    address: Address | None = None
+    lng: Lng = None
+    lat: Lat = None
+    industry_code: IndustryCode | None = None
+    supervision_category: Category | None = None
+    scale: Scale | None = None
+    employees: Employees = None
+    legal_rep: Person | None = None
+    legal_rep_phone: Phone = None
+    safety_manager: Person | None = None
+    safety_manager_phone: Phone = None
+    licence_no: LicenceNo = None
+    licence_valid_until: date | None = None
+    status: Status | None = None
+
+    @field_validator(*_REQUIRED_ON_PATCH, mode="before")
+    @classmethod
+    def _no_null(cls, value: Any) -> Any:
+        # Runs only for fields actually sent: an explicit null would violate NOT NULL.
+        if value is None:
+            raise _invalid("not_null", "不能为空 (may not be null)")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent, with their new values."""
+        return self.model_dump(exclude_unset=True)
+
+
+class EnterpriseRead(BaseModel):
+    """An enterprise file as shown to users: phone numbers only masked."""
+
+    id: int
+    uid: str
+    origin_node: str
+    version: int
+    updated_at: datetime
+    created_at: datetime
+    uscc: str
+    name: str
+    division_code: str
+    division_name: str = ""
+    address: str
+    lng: float | None
+    lat: float | None
+    industry_code: str
+    supervision_category: str
+    supervision_category_label: str
+    scale: str
+    scale_label: str
+    employees: int | None
+    legal_rep: str
+    legal_rep_phone_masked: str | None
+    safety_manager: str
+    safety_manager_phone_masked: str | None
+    licence_no: str | None
+    licence_valid_until: date | None
+    status: str
+    status_label: str
+
+    @classmethod
+    def of(
+        cls,
+        ent: Enterprise,
+        *,
+        division_name: str,
+        legal_rep_phone: str | None,
+        safety_manager_phone: str | None,
+    ) -> EnterpriseRead:
+        """Build the view from a row and its decrypted phones (masked here, never returned)."""
+        return cls(
+            id=ent.id,
+            uid=ent.uid,
+            origin_node=ent.origin_node,
+            version=ent.version,
+            updated_at=ent.updated_at,
+            created_at=ent.created_at,
+            uscc=ent.uscc,
+            name=ent.name,
+            division_code=ent.division_code,
+            division_name=division_name,
+            address=ent.address,
+            lng=ent.lng,
+            lat=ent.lat,
+            industry_code=ent.industry_code,
+            supervision_category=ent.supervision_category,
+            supervision_category_label=SUPERVISION_CATEGORIES.get(
+                ent.supervision_category, ent.supervision_category
+            ),
+            scale=ent.scale,
+            scale_label=SCALES.get(ent.scale, ent.scale),
+            employees=ent.employees,
+            legal_rep=ent.legal_rep,
+            legal_rep_phone_masked=mask_phone(legal_rep_phone),
+            safety_manager=ent.safety_manager,
+            safety_manager_phone_masked=mask_phone(safety_manager_phone),
+            licence_no=ent.licence_no,
+            licence_valid_until=ent.licence_valid_until,
+            status=ent.status,
+            status_label=STATUSES.get(ent.status, ent.status),
+        )
+
+
+class EnterprisePage(BaseModel):
+    """One page of a filtered enterprise list and the total number of matches."""
+
+    total: int
+    items: list[EnterpriseRead]
+
+
+class MapPoint(BaseModel):
+    """An enterprise on the console map."""
+
+    id: int
+    name: str
+    lng: float
+    lat: float
+    category: str
+    category_label: str
+    status: str
+
+
+class ImportProblem(BaseModel):
+    """One problem of an import file, by spreadsheet row and column header."""
+
+    row: int
+    column: str
+    message: str
+
+
+class ImportReport(BaseModel):
+    """Why an import file was refused: nothing was imported."""
+
+    detail: str
+    errors: list[ImportProblem]
+
+
+class ImportResult(BaseModel):
+    """A successful import."""
+
+    imported: int
