@@ -240,19 +240,12 @@ def personas(node: Node) -> Node:
     return node
 
 
-def uscc_for(division: str, serial: str) -> str:
-    """A valid credit code (GB 32100) registered in ``division``: 91 + division + 9-char id."""
-    from anjian.enterprises.rules import uscc_check_char
-
-    first17 = f"91{division}{serial:0>9}"[:17]
-    return first17 + uscc_check_char(first17)
-
-
 def _mine_data():  # type: ignore[no-untyped-def]
+    from anjian.enterprises.rules import compose_uscc
     from anjian.enterprises.schemas import EnterpriseCreate
 
     return EnterpriseCreate(
-        uscc=uscc_for("140622", "MA0K00001"),
+        uscc=compose_uscc("140622", "MA0K00001"),
         name="应县金鼎煤业有限公司",
         division_code="140622",
         supervision_category="coal_mine",
@@ -269,10 +262,11 @@ def _mine_data():  # type: ignore[no-untyped-def]
 
 
 def _chem_data():  # type: ignore[no-untyped-def]
+    from anjian.enterprises.rules import compose_uscc
     from anjian.enterprises.schemas import EnterpriseCreate
 
     return EnterpriseCreate(
-        uscc=uscc_for("140621", "MA0K00002"),
+        uscc=compose_uscc("140621", "MA0K00002"),
         name="山阴县晋北化工有限公司",
         division_code="140621",
         supervision_category="hazardous_chemicals",

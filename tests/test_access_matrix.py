@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from anjian.core.audit.models import AuditRecord
+from anjian.enterprises.rules import compose_uscc
 
 VISIBLE = {
     "admin": {"ying_mine", "shan_chem"},
@@ -103,14 +104,12 @@ def test_audit_and_users_only_in_scope(personas, persona: str) -> None:
 
 
 def test_refused_write_is_audited(personas) -> None:
-    from conftest import uscc_for
-
     headers = personas.login("yingxian")
     r = personas.client.post(
         "/api/v1/enterprises",
         headers=headers,
         json={
-            "uscc": uscc_for("140621", "MA0K00099"),
+            "uscc": compose_uscc("140621", "MA0K00099"),
             "name": "越权企业",
             "division_code": "140621",
             "supervision_category": "other",

@@ -450,6 +450,71 @@ def enterprise_export(
     console.print(f"[green]已导出 {count} 家企业[/green] → {file}")
 
 
+org_app = typer.Typer(help="机构管理 (organisations)", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+
+
+@org_app.command("add")
+@cli_errors
+def org_add(
+    name: Annotated[str, typer.Argument(help="organisation name")],
+    kind: Annotated[
+        str, typer.Option(help="agency | coal_inspection | rescue_team | enterprise | operator")
+    ],
+    division: Annotated[str, typer.Option(help="GB/T 2260 code where it sits")],
+    parent: Annotated[int | None, typer.Option(help="parent organisation id")] = None,
+    area: Annotated[
+        list[str] | None, typer.Option(help="inspection area division code (repeat)")
+    ] = None,
+) -> None:
+    """添加机构 (add an organisation; --area for a coal-mine inspection bureau's area)."""
+    from anjian.core.orgs.models import OrgKind
+    from anjian.core.orgs.service import create_org
+    from anjian.db import unit_of_work
+
+    try:
+        kind_enum = OrgKind(kind)
+    except ValueError:
+        choices = ", ".join(k.value for k in OrgKind)
+        raise AnjianError(
+            f"未知机构类型: {kind} (kind must be one of {choices})", field="kind"
+        ) from None
+    with unit_of_work() as db:
+        org = create_org(
+            db,
+            cli_actor(),
+            name=name,
+            kind=kind_enum,
+            division_code=division,
+            parent_id=parent,
+            area_codes=area or None,
+            scope=_node_scope(),
+        )
+        console.print(f"[green]已添加机构[/green] {org.name} (id {org.id})")
+
+
+@org_app.command("list")
+@cli_errors
+def org_list(kind: Annotated[str | None, typer.Option(help="only this kind")] = None) -> None:
+    """列出机构 (list organisations)."""
+    from anjian.core.orgs.models import ORG_KIND_LABELS, OrgKind
+    from anjian.core.orgs.service import list_orgs
+    from anjian.db import unit_of_work
+
+    table = Table("ID", "名称", "类型", "行政区划", "上级", "监察区域")
+    with unit_of_work() as db:
+        for o in list_orgs(db, _node_scope(), kind):
+            table.add_row(
+                str(o.id),
+                o.name,
+                ORG_KIND_LABELS.get(OrgKind(o.kind), o.kind),
+                o.division_code,
+                str(o.parent_id or ""),
+                " ".join(o.area_codes or []),
+            )
+    console.print(table)
+
+
 def main() -> None:
     """Console-script entry point. A bad setting is a message naming it, not a traceback."""
     from pydantic import ValidationError

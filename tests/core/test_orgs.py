@@ -97,3 +97,37 @@ def test_org_listing_is_scoped(personas) -> None:
         ).status_code
         == 404
     )
+
+
+def test_org_cli_add_and_list(node, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from anjian import cli as cli_module
+    from anjian.cli import app as cli
+
+    monkeypatch.setattr(cli_module.console, "width", 200)  # a wide terminal: no wrapped names
+
+    runner = CliRunner()
+    ok = runner.invoke(
+        cli,
+        [
+            "org",
+            "add",
+            "晋北煤矿安全监察分局",
+            "--kind",
+            "coal_inspection",
+            "--division",
+            "140600",
+            "--area",
+            "140622",
+            "--area",
+            "140200",
+        ],
+    )
+    assert ok.exit_code == 0, ok.output
+    bad_kind = runner.invoke(cli, ["org", "add", "x", "--kind", "club", "--division", "140600"])
+    assert bad_kind.exit_code == 1 and "机构类型" in bad_kind.output
+    outside = runner.invoke(cli, ["org", "add", "x", "--kind", "agency", "--division", "150000"])
+    assert outside.exit_code == 1 and "管辖" in outside.output  # the node is 山西 (140000)
+    listing = runner.invoke(cli, ["org", "list"])
+    assert "晋北煤矿安全监察分局" in listing.output and "140622 140200" in listing.output

@@ -10,15 +10,14 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 
 from anjian.enterprises.excel import HEADERS
-from anjian.enterprises.rules import uscc_check_char
+from anjian.enterprises.rules import compose_uscc
 
 _serials = itertools.count(1)
 
 
 def make_uscc(division: str = "140622") -> str:
     """A valid credit code (GB 32100) registered in ``division``, new on every call."""
-    first17 = f"91{division}MA{next(_serials):07d}"
-    return first17 + uscc_check_char(first17)
+    return compose_uscc(division, f"MA{next(_serials):07d}")
 
 
 def xlsx(rows: Iterable[Iterable[Any]], headers: Iterable[str] = HEADERS) -> bytes:

@@ -33,7 +33,7 @@ from anjian.demo.data import (
     BureauSpec,
     ProvincePreset,
 )
-from anjian.enterprises.rules import USCC_CHARSET, uscc_check_char
+from anjian.enterprises.rules import USCC_CHARSET, compose_uscc
 
 # Longest first: "广西壮族自治区" must lose "壮族自治区", not just "自治区".
 _PROVINCE_SUFFIXES = (
@@ -232,8 +232,7 @@ def uscc(rng: random.Random, division_code: str) -> str:
         body = "MA" + "".join(rng.choice(USCC_CHARSET) for _ in range(7))
     else:
         body = "".join(rng.choice("0123456789") for _ in range(9))
-    first17 = f"91{division_code}{body}"
-    return first17 + uscc_check_char(first17)
+    return compose_uscc(division_code, body)
 
 
 # --- enterprises --------------------------------------------------------------------------------

@@ -14,6 +14,15 @@ def uscc_check_char(first17: str) -> str:
     return USCC_CHARSET[(31 - total % 31) % 31]
 
 
+def compose_uscc(division_code: str, body: str, kind: str = "91") -> str:
+    """A credit code from its parts: registration-authority and entity kind (``91`` = company),
+    the division of registration and the 9-character entity body; the check character added."""
+    first17 = f"{kind}{division_code}{body}"
+    if len(first17) != 17:
+        raise ValueError("kind (2) + division (6) + body (9) must make 17 characters")
+    return first17 + uscc_check_char(first17)
+
+
 def uscc_problem(code: str) -> str | None:
     """Why ``code`` is not a valid unified social credit code (统一社会信用代码), or None."""
     if len(code) != 18:
