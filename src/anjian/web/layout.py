@@ -1,0 +1,103 @@
+"""The console layout: top bar (node, user, role), side navigation with the jurisdiction tree,
+and the main area. Pages call :func:`page` to render inside it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from anjian.config import get_settings
+from anjian.core.divisions import service as divisions
+from anjian.core.divisions.models import Division
+from anjian.core.iam.deps import SESSION_COOKIE, Context
+from anjian.core.iam.models import ROLE_LABELS, Role
+from anjian.core.orgs.models import Organisation
+from anjian.core.scope import Scope
+from anjian.web.render import render
+from anjian.web.session import session_csrf
+
+NAV = (
+    ("home", "/", "首页", False),
+    ("enterprises", "/enterprises", "企业档案", False),
+    ("map", "/map", "企业地图", False),
+    ("audit", "/audit", "安全审计", True),  # staff only
+)
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    """A division in the side tree; ``leaf`` when it cannot have children (a county)."""
+
+    code: str
+    name: str
+    leaf: bool
+
+
+def tree_node(div: Division) -> TreeNode:
+    return TreeNode(code=div.code, name=div.name, leaf=div.tier == "county")
+
+
+def scope_roots(db: Session, scope: Scope) -> list[Division]:
+    """The divisions at the top of a user's jurisdiction (one per scope prefix)."""
+    if scope.is_enterprise:
+        return []
+    roots = []
+    for prefix in scope.prefixes:
+        div = divisions.get_division(db, prefix.ljust(6, "0"))
+        if div is not None:
+            roots.append(div)
+    return roots
+
+
+def division_name(db: Session, code: str | None) -> str:
+    if not code:
+        return ""
+    div = divisions.get_division(db, code)
+    return div.name if div else code
+
+
+def is_staff(ctx: Context) -> bool:
+    return ctx.user.role != Role.ENTERPRISE
+
+
+def base_context(request: Request, ctx: Context, active: str) -> dict[str, Any]:
+    """What the layout needs: who, where, the CSRF token and the tree."""
+    settings = get_settings()
+    org = ctx.db.get(Organisation, ctx.user.org_id) if ctx.user.org_id else None
+    staff = is_staff(ctx)
+    return {
+        "ctx": ctx,
+        "user": ctx.user,
+        "role_label": ROLE_LABELS.get(Role(ctx.user.role), ctx.user.role),
+        "org_name": org.name if org else "",
+        "user_division": division_name(ctx.db, ctx.user.division_code),
+        "node_id": settings.effective_node_id,
+        "node_division": division_name(ctx.db, settings.node_division),
+        "csrf": session_csrf(request.cookies.get(SESSION_COOKIE, "")),
+        "nav": [
+            (key, href, label) for key, href, label, staff_only in NAV if staff or not staff_only
+        ],
+        "active": active,
+        "is_staff": staff,
+        "tree_roots": [tree_node(d) for d in scope_roots(ctx.db, ctx.scope)],
+        "selected_division": request.query_params.get("division", ""),
+    }
+
+
+def page(
+    request: Request,
+    ctx: Context,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    active: str = "",
+    status_code: int = 200,
+) -> Response:
+    """Render ``template`` inside the console layout."""
+    return render(
+        request, template, {**base_context(request, ctx, active), **(context or {})}, status_code
+    )

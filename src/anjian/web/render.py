@@ -1,0 +1,152 @@
+"""Shared page helpers: the Jinja2 environment, display filters (Asia/Shanghai times, Chinese
+messages) and the response headers every console page carries."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from starlette.responses import Response
+
+CST = ZoneInfo("Asia/Shanghai")
+WEB_DIR = Path(__file__).parent
+TEMPLATE_DIR = WEB_DIR / "templates"
+# Base map: an intranet tile server or 天地图 with its key, e.g.
+# http://tiles.example.gov.cn/{z}/{x}/{y}.png. Unset = no tiles (markers on a blank canvas).
+MAP_TILE_ENV = "ANJIAN_MAP_TILE_URL"
+MAP_ATTRIBUTION_ENV = "ANJIAN_MAP_ATTRIBUTION"
+
+_loader = ChoiceLoader([FileSystemLoader(TEMPLATE_DIR)])
+_env = Environment(loader=_loader, autoescape=select_autoescape(default=True), auto_reload=True)
+templates = Jinja2Templates(env=_env)
+
+
+def add_template_dir(path: Path) -> None:
+    """Let a domain's ``pages.py`` serve templates from its own ``templates/`` folder."""
+    if not any(
+        isinstance(x, FileSystemLoader) and str(path) in x.searchpath for x in _loader.loaders
+    ):
+        _loader.loaders.append(FileSystemLoader(path))
+
+
+# --- filters -----------------------------------------------------------------------------------
+
+# The English gloss at the end of a message: half-width parentheses holding no CJK character.
+_ENGLISH_TAIL = re.compile(r"\s*\([^()\u3000-\u9fff\uff00-\uffef]*\)\s*$")
+
+
+def zh(message: str | None) -> str:
+    """The Chinese part of a bilingual service message ("中文 (English)")."""
+    if not message:
+        return ""
+    return _ENGLISH_TAIL.sub("", message) or message
+
+
+def cst(value: datetime | date | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """A stored UTC time as Beijing time (Asia/Shanghai) for display."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(CST).strftime(fmt)
+    return value.strftime("%Y-%m-%d")
+
+
+def query(base: dict[str, Any], **changes: Any) -> str:
+    """A query string from ``base`` with ``changes`` applied; empty values are dropped."""
+    merged = {**base, **changes}
+    return urlencode({k: v for k, v in merged.items() if v not in (None, "")})
+
+
+def as_json(value: Any) -> str:
+    """Readable JSON (Chinese kept as is) for display; autoescaping makes it safe in HTML."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+_env.filters["zh"] = zh
+_env.filters["json"] = as_json
+_env.filters["cst"] = cst
+_env.globals["query"] = query
+
+
+# --- map tiles ---------------------------------------------------------------------------------
+
+
+def map_tiles() -> dict[str, str] | None:
+    """The configured base-map tile layer, or None (then maps draw markers without tiles)."""
+    url = os.environ.get(MAP_TILE_ENV, "").strip()
+    if not url:
+        return None
+    return {"url": url, "attribution": os.environ.get(MAP_ATTRIBUTION_ENV, "").strip()}
+
+
+def _tile_origin() -> str:
+    tiles = map_tiles()
+    if not tiles:
+        return ""
+    parts = urlsplit(tiles["url"])
+    host = parts.netloc
+    if "{" in host:  # Leaflet subdomains (t{s}.example.cn): CSP wildcards only a whole label
+        host = "*." + host.split(".", 1)[1] if "." in host else ""
+    return f"{parts.scheme}://{host}" if parts.scheme and host else ""
+
+
+def security_headers() -> dict[str, str]:
+    """Headers of every console page. The CSP also enforces at run time that pages load
+    nothing from outside the node (intranets have no CDN): scripts only from /static."""
+    img = " ".join(x for x in ("'self'", "data:", _tile_origin()) if x)
+    return {
+        "Content-Security-Policy": (
+            f"default-src 'self'; img-src {img}; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+            "frame-ancestors 'none'"
+        ),
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "Cache-Control": "no-store",
+    }
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    """Render a template with the console's security headers."""
+    return templates.TemplateResponse(
+        request, name, context, status_code=status_code, headers=security_headers()
+    )
+
+
+# Tabler Icons (MIT), inlined so pages load no icon font; paths of the 24×24 stroke icons.
+ICONS: dict[str, str] = {
+    "home": '<path d="M5 12l-2 0l9 -9l9 9l-2 0"/><path d="M5 12v7a2 2 0 0 0 2 2h10a2 2 0 0 0 2 -2v-7"/>'
+    '<path d="M9 21v-6a2 2 0 0 1 2 -2h2a2 2 0 0 1 2 2v6"/>',
+    "enterprises": '<path d="M3 21h18"/><path d="M5 21v-12l5 4v-4l5 4h4"/>'
+    '<path d="M19 21v-8l-1.436 -9.574a.5 .5 0 0 0 -.495 -.426h-1.145a.5 .5 0 0 0 -.494 .418l-1.43 8.582"/>'
+    '<path d="M9 17h1"/><path d="M14 17h1"/>',
+    "map": '<path d="M3 7l6 -3l6 3l6 -3v13l-6 3l-6 -3l-6 3v-13"/><path d="M9 4v13"/><path d="M15 7v13"/>',
+    "audit": '<path d="M11.46 20.846a12 12 0 0 1 -7.96 -14.846a12 12 0 0 0 8.5 -3a12 12 0 0 0 8.5 3'
+    'a12 12 0 0 1 -.09 7.06"/><path d="M15 19l2 2l4 -4"/>',
+    "logout": '<path d="M14 8v-2a2 2 0 0 0 -2 -2h-7a2 2 0 0 0 -2 2v12a2 2 0 0 0 2 2h7a2 2 0 0 0 2 -2v-2"/>'
+    '<path d="M9 12h12l-3 -3"/><path d="M18 15l3 -3"/>',
+    "download": '<path d="M4 17v2a2 2 0 0 0 2 2h12a2 2 0 0 0 2 -2v-2"/><path d="M7 11l5 5l5 -5"/>'
+    '<path d="M12 4l0 12"/>',
+    "upload": '<path d="M4 17v2a2 2 0 0 0 2 2h12a2 2 0 0 0 2 -2v-2"/><path d="M7 9l5 -5l5 5"/>'
+    '<path d="M12 4l0 12"/>',
+    "edit": '<path d="M7 7h-1a2 2 0 0 0 -2 2v9a2 2 0 0 0 2 2h9a2 2 0 0 0 2 -2v-1"/>'
+    '<path d="M20.385 6.585a2.1 2.1 0 0 0 -2.97 -2.97l-8.415 8.385v3h3l8.385 -8.415z"/>'
+    '<path d="M16 5l3 3"/>',
+    "search": '<path d="M10 10m-7 0a7 7 0 1 0 14 0a7 7 0 1 0 -14 0"/><path d="M21 21l-6 -6"/>',
+    "user": '<path d="M8 7a4 4 0 1 0 8 0a4 4 0 0 0 -8 0"/><path d="M6 21v-2a4 4 0 0 1 4 -4h4a4 4 0 0 1 4 4v2"/>',
+    "x": '<path d="M18 6l-12 12"/><path d="M6 6l12 12"/>',
+    "shield": '<path d="M12 3a12 12 0 0 0 8.5 3a12 12 0 0 1 -8.5 15a12 12 0 0 1 -8.5 -15a12 12 0 0 0 8.5 -3"/>',
+}
+_env.globals["ICONS"] = ICONS

@@ -1,0 +1,54 @@
+/* Enterprise maps (Leaflet). Data comes from a JSON script element named by data-map-source.
+   With no tile URL configured (intranets have no internet) markers are drawn on a plain grid,
+   framed by the jurisdiction's division centroids. */
+(function () {
+  "use strict";
+  var CHINA = [35.86, 104.19];
+
+  function esc(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function draw(el) {
+    var source = document.getElementById(el.getAttribute("data-map-source"));
+    if (!source || !window.L) return;
+    var data = JSON.parse(source.textContent);
+    var map = L.map(el, { attributionControl: !!data.tiles });
+    if (data.tiles) {
+      L.tileLayer(data.tiles.url, { attribution: esc(data.tiles.attribution || ""), maxZoom: 18 }).addTo(map);
+    } else {
+      el.classList.add("no-tiles");
+    }
+    var bounds = [];
+    (data.places || []).forEach(function (p) {
+      L.circleMarker([p.lat, p.lng], {
+        radius: 3, color: "#9aa0ac", weight: 1, fillColor: "#9aa0ac", fillOpacity: 0.7, interactive: false,
+        className: "place-marker"
+      }).addTo(map).bindTooltip(esc(p.name), { permanent: true, direction: "right", className: "place-label" });
+      bounds.push([p.lat, p.lng]);
+    });
+    (data.points || []).forEach(function (p) {
+      var marker = L.circleMarker([p.lat, p.lng], {
+        radius: 8, color: "#ffffff", weight: 2, fillColor: p.colour, fillOpacity: 0.95,
+        className: "enterprise-marker enterprise-" + p.id
+      }).addTo(map);
+      var html = '<div class="popup-title">' + esc(p.name) + "</div>";
+      if (p.category) html += '<div class="text-secondary">' + esc(p.category) + " · " + esc(p.status) + "</div>";
+      html += '<a href="/enterprises/' + encodeURIComponent(p.id) + '">查看企业档案</a>';
+      marker.bindPopup(html);
+      bounds.push([p.lat, p.lng]);
+    });
+    if (bounds.length > 1) {
+      map.fitBounds(bounds, { padding: [40, 40], maxZoom: 12 });
+    } else if (bounds.length === 1) {
+      map.setView(bounds[0], data.zoom || 11);
+    } else {
+      map.setView(CHINA, 4);
+    }
+    L.control.scale({ imperial: false }).addTo(map);
+  }
+
+  document.querySelectorAll("[data-map-source]").forEach(draw);
+})();
