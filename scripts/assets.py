@@ -43,6 +43,15 @@ ASSETS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     ),
     "htmx.org": ("htmx", [("dist/htmx.min.js", "htmx.min.js"), ("LICENSE", "LICENSE")]),
     "echarts": ("echarts", [("dist/echarts.min.js", "echarts.min.js"), ("LICENSE", "LICENSE")]),
+    # The API documentation at /docs, served locally (FastAPI's default loads it from a CDN).
+    "swagger-ui-dist": (
+        "swagger-ui",
+        [
+            ("swagger-ui-bundle.js", "swagger-ui-bundle.js"),
+            ("swagger-ui.css", "swagger-ui.css"),
+            ("LICENSE", "LICENSE"),
+        ],
+    ),
 }
 
 

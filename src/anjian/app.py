@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import text
 
 from anjian import __version__
@@ -50,6 +51,8 @@ def create_app() -> FastAPI:
     """Build the application for the configured node."""
     settings = get_settings()
     app = FastAPI(
+        docs_url=None,  # served below from local assets: intranets have no CDN
+        redoc_url=None,
         title="安监云 Anjian Cloud API",
         version=__version__,
         description="安全生产监管监察与应急管理平台 — work-safety supervision and emergency "
@@ -93,6 +96,17 @@ def create_app() -> FastAPI:
             "division": settings.node_division,
             "version": __version__,
         }
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """Interactive API documentation (Swagger UI from /static/vendor)."""
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="安监云 API 文档",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
 
     for router in (auth_router, divisions_router, orgs_router, audit_router, enterprises_router):
         app.include_router(router)

@@ -198,8 +198,10 @@ def demo(
         )
     console.print(table)
     if any(login.mfa for login in result.logins):
+        # The command as it was started (./dev runs .venv/bin/anjian, not on PATH).
+        command = sys.argv[0] if sys.argv[0].endswith("anjian") else "anjian"
         console.print(
-            "动态口令: anjian user otp <username> (演示账户的当前动态口令; "
+            f"动态口令: {command} user otp <username> (演示账户的当前动态口令; "
             "current one-time code of a demo user)"
         )
     if serve_after:

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # Cybersecurity Law Art. 21(3): keep logs ≥ six months; 184 days covers any six months.
     audit_retention_days: int = 184
     cookie_secure: bool = True
+    # Base map: an intranet tile server or 天地图 URL template ({z}/{x}/{y}); empty = no tiles.
+    map_tile_url: str = ""
+    map_attribution: str = ""
 
     @field_validator("node_division")
     @classmethod

@@ -84,3 +84,10 @@ def test_init_twice_is_safe(tmp_path: Path) -> None:
         assert match, result.stdout
         counts.append(int(match.group(1)))
     assert counts[0] == counts[1] > 3000
+
+
+def test_api_docs_use_only_local_assets(node) -> None:
+    html = node.client.get("/docs").text
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html
+    assert re.findall(r"(?:src|href)=['\"]https?://", html) == []
+    assert node.client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200

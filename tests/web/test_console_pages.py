@@ -419,7 +419,10 @@ def test_vendor_assets_are_served_locally(console) -> None:
 
 
 def test_map_tiles_come_from_the_configured_url(console, monkeypatch) -> None:
+    from anjian.config import get_settings
+
     monkeypatch.setenv("ANJIAN_MAP_TILE_URL", "http://t{s}.tiles.example.cn/{z}/{x}/{y}.png")
+    get_settings.cache_clear()
     console.login("yingxian")
     r = console.node.client.get("/map")
     assert "tiles.example.cn/{z}/{x}/{y}.png" in r.text
@@ -501,3 +504,15 @@ def test_import_form_reports_problems_or_imports(console) -> None:
     assert ok.status_code == 303, ok.text
     page = client.get(ok.headers["location"])
     assert "已导入 1 家企业" in page.text and "应县新材料有限公司" in page.text
+
+
+def test_console_cookie_reads_the_api_but_cannot_write_it(console) -> None:
+    """The cookie is enough for the export link, but an API write needs the Bearer header, so a
+    forged cross-site request carrying the cookie changes nothing."""
+    console.login("yingxian")
+    client = console.node.client
+    mine = console.node.enterprises["ying_mine"]
+    assert client.get(f"/api/v1/enterprises/{mine}").status_code == 200
+    r = client.patch(f"/api/v1/enterprises/{mine}", json={"address": "伪造的地址"})
+    assert r.status_code == 401
+    assert "伪造的地址" not in client.get(f"/api/v1/enterprises/{mine}").text

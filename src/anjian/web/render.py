@@ -4,7 +4,6 @@ messages) and the response headers every console page carries."""
 from __future__ import annotations
 
 import json
-import os
 import re
 from datetime import date, datetime
 from pathlib import Path
@@ -17,13 +16,13 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from starlette.responses import Response
 
+from anjian.config import get_settings
+
 CST = ZoneInfo("Asia/Shanghai")
 WEB_DIR = Path(__file__).parent
 TEMPLATE_DIR = WEB_DIR / "templates"
 # Base map: an intranet tile server or 天地图 with its key, e.g.
 # http://tiles.example.gov.cn/{z}/{x}/{y}.png. Unset = no tiles (markers on a blank canvas).
-MAP_TILE_ENV = "ANJIAN_MAP_TILE_URL"
-MAP_ATTRIBUTION_ENV = "ANJIAN_MAP_ATTRIBUTION"
 
 _loader = ChoiceLoader([FileSystemLoader(TEMPLATE_DIR)])
 _env = Environment(loader=_loader, autoescape=select_autoescape(default=True), auto_reload=True)
@@ -82,10 +81,11 @@ _env.globals["query"] = query
 
 def map_tiles() -> dict[str, str] | None:
     """The configured base-map tile layer, or None (then maps draw markers without tiles)."""
-    url = os.environ.get(MAP_TILE_ENV, "").strip()
+    settings = get_settings()
+    url = settings.map_tile_url.strip()
     if not url:
         return None
-    return {"url": url, "attribution": os.environ.get(MAP_ATTRIBUTION_ENV, "").strip()}
+    return {"url": url, "attribution": settings.map_attribution.strip()}
 
 
 def _tile_origin() -> str:

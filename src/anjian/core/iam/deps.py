@@ -43,11 +43,18 @@ class Context:
     actor: Actor
 
 
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
 def _token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
-    return request.cookies.get(SESSION_COOKIE)
+    # The console's cookie reaches the API for reads only (e.g. the Excel export link). Writes
+    # need the Bearer header, which another site cannot make a browser send: no CSRF on the API.
+    if request.method in _SAFE_METHODS:
+        return request.cookies.get(SESSION_COOKIE)
+    return None
 
 
 def _context(request: Request, db: DB, *, allow_mfa_pending: bool) -> Context:
