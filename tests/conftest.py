@@ -155,6 +155,7 @@ def node(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("ANJIAN_DATA_DIR", str(data_dir))
     monkeypatch.setenv("ANJIAN_NODE_DIVISION", NODE_DIVISION)
     monkeypatch.setenv("ANJIAN_MFA_REQUIRED_ROLES", "[]")
+    monkeypatch.setenv("ANJIAN_SYNC_FORWARDER", "false")  # multi-node tests run real processes
     monkeypatch.delenv("ANJIAN_CONFIG", raising=False)
     _reset_caches()
     from anjian.app import create_app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,7 +20,10 @@ from anjian.core.divisions.api import router as divisions_router
 from anjian.core.errors import AnjianError
 from anjian.core.iam.api import router as auth_router
 from anjian.core.orgs.api import router as orgs_router
+from anjian.core.sync.api import router as sync_router
+from anjian.core.sync.forwarder import Forwarder
 from anjian.db import get_engine, unit_of_work
+from anjian.directives.api import router as directives_router
 from anjian.enterprises.api import router as enterprises_router
 from anjian.web import mount_console
 
@@ -47,10 +52,26 @@ def _audit_refused_write(request: Request, exc: AnjianError) -> None:
         )
 
 
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    """Start the forwarder to the parent node (if enabled) for the life of the server."""
+    settings = get_settings()
+    forwarder = Forwarder(interval=settings.sync_interval_s) if settings.sync_forwarder else None
+    if forwarder is not None:
+        forwarder.start()
+    try:
+        yield
+    finally:
+        if forwarder is not None:
+            forwarder.stop()
+            forwarder.join(timeout=10)
+
+
 def create_app() -> FastAPI:
     """Build the application for the configured node."""
     settings = get_settings()
     app = FastAPI(
+        lifespan=_lifespan,
         docs_url=None,  # served below from local assets: intranets have no CDN
         redoc_url=None,
         title="安监云 Anjian Cloud API",
@@ -108,7 +129,15 @@ def create_app() -> FastAPI:
             swagger_favicon_url="/static/favicon.svg",
         )
 
-    for router in (auth_router, divisions_router, orgs_router, audit_router, enterprises_router):
+    for router in (
+        auth_router,
+        divisions_router,
+        orgs_router,
+        audit_router,
+        enterprises_router,
+        directives_router,
+        sync_router,
+    ):
         app.include_router(router)
     mount_console(app)
     return app

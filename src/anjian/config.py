@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # Cybersecurity Law Art. 21(3): keep logs ≥ six months; 184 days covers any six months.
     audit_retention_days: int = 184
     cookie_secure: bool = True
+    # Tiered nodes: the forwarder thread inside `anjian serve` and its idle interval.
+    sync_forwarder: bool = True
+    sync_interval_s: float = 1.0
     # Base map: an intranet tile server or 天地图 URL template ({z}/{x}/{y}); empty = no tiles.
     map_tile_url: str = ""
     map_attribution: str = ""
@@ -67,9 +70,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_path = os.environ.get("ANJIAN_CONFIG") or str(
-            Path(os.environ.get("ANJIAN_DATA_DIR", "data")) / "anjian.toml"
-        )
+        toml_path = config_path()
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         if Path(toml_path).is_file():
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
@@ -105,6 +106,39 @@ class Settings(BaseSettings):
             finally:
                 tmp.unlink()
         return path.read_bytes()
+
+
+def config_path() -> Path:
+    """The TOML file settings are read from (and ``anjian node init`` writes)."""
+    return Path(
+        os.environ.get("ANJIAN_CONFIG")
+        or Path(os.environ.get("ANJIAN_DATA_DIR", "data")) / "anjian.toml"
+    )
+
+
+def write_config(values: dict[str, str | int | float | bool | list[str]]) -> Path:
+    """Merge ``values`` into the TOML file (flat keys only), atomically."""
+    import json
+    import tomllib
+
+    path = config_path()
+    current: dict[str, object] = {}
+    if path.is_file():
+        current = tomllib.loads(path.read_text(encoding="utf-8"))
+    current.update(values)
+    lines = ["# Anjian Cloud node settings (environment variables ANJIAN_* override these)"]
+    for key, value in current.items():
+        rendered = (
+            ("true" if value else "false")
+            if isinstance(value, bool)
+            else json.dumps(value, ensure_ascii=False)
+        )
+        lines.append(f"{key} = {rendered}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
 
 
 @lru_cache

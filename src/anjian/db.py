@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -23,11 +23,20 @@ NAMING = {
 }
 
 
+# 64-bit keys on PostgreSQL; SQLite's INTEGER PRIMARY KEY is already 64-bit (and must be
+# spelled INTEGER to be the rowid).
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC in and out, on SQLite (which keeps no zone) as on PostgreSQL."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    @property
+    def python_type(self) -> type[datetime]:
+        return datetime
 
     def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
         if value is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, false, or_
+from sqlalchemy import ColumnElement, Select, and_, false, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from anjian.core.divisions.rules import prefix_of, prefix_upper_bound
@@ -81,13 +81,21 @@ class Scope:
             return stmt.where(
                 enterprise == self.enterprise_id if enterprise is not None else false()
             )
-        if division is None or not self.prefixes:
+        if division is None:
             return stmt.where(false())
-        ranges = [
-            and_(division >= p, division < prefix_upper_bound(p)) if p else division.isnot(None)
-            for p in self.prefixes
-        ]
-        stmt = stmt.where(or_(*ranges))
+        stmt = stmt.where(self.within(division))
         if self.categories and category is not None:
             stmt = stmt.where(category.in_(self.categories))
         return stmt
+
+    def within(self, division: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
+        """The condition "this division column lies in the scope's jurisdictions" (for queries
+        that combine it with other conditions; prefer :meth:`apply`)."""
+        if self.is_enterprise or not self.prefixes:
+            return false()
+        return or_(
+            *[
+                and_(division >= p, division < prefix_upper_bound(p)) if p else division.isnot(None)
+                for p in self.prefixes
+            ]
+        )

@@ -1,15 +1,13 @@
-"""Audit tables. Database triggers (see the first migration) refuse UPDATE and DELETE."""
+"""Audit tables. Database triggers (migration 0002) refuse UPDATE and DELETE."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Integer, String
+from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from anjian.db import Base
-
-BigId = BigInteger().with_variant(Integer, "sqlite")
+from anjian.db import Base, BigId
 
 
 class AuditRecord(Base):

@@ -66,6 +66,12 @@ def prefix_upper_bound(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
+def ancestors_and_self(code: str) -> list[str]:
+    """The codes whose jurisdiction includes ``code``, nation first (a prefecture layer that does
+    not exist, as above 429004, simply matches nothing)."""
+    return [*reversed(parent_candidates(code)), code]
+
+
 def covers(scope_code: str, code: str) -> bool:
     """Whether the jurisdiction of ``scope_code`` includes ``code``."""
     return code.startswith(prefix_of(scope_code))

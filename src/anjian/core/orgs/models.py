@@ -8,6 +8,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from anjian.core.sync.models import SyncMixin
+from anjian.core.sync.registry import SyncSpec, register
 from anjian.db import Base
 
 
@@ -46,3 +47,13 @@ class Organisation(SyncMixin, Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     area_codes: Mapped[list[str] | None] = mapped_column(JSON)
     enterprise_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+
+register(
+    SyncSpec(
+        "organisation",
+        Organisation,
+        division_attr="division_code",
+        refs={"parent_id": "organisation", "enterprise_id": "enterprise"},
+    )
+)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, Integer, String
+from sqlalchemy import JSON, Boolean, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from anjian.db import Base, utcnow
+from anjian.db import Base, BigId, utcnow
 
 
 def new_uid() -> str:
@@ -41,9 +41,7 @@ class OutboxEntry(Base):
     # AUTOINCREMENT: SQLite must never reuse a sequence number once acknowledged rows are pruned.
     __table_args__ = {"sqlite_autoincrement": True}
 
-    seq: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    )
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
     entity: Mapped[str] = mapped_column(String(64), nullable=False)
     uid: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
@@ -51,3 +49,34 @@ class OutboxEntry(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     op: Mapped[str] = mapped_column(String(8), nullable=False)  # upsert | delete
     payload: Mapped[dict] = mapped_column(JSON, nullable=False)
+    # Where the change came from: made here (local), received from a child (child) or from the
+    # parent (parent). Pushed upward: local and child; served to children: local and parent.
+    source: Mapped[str] = mapped_column(
+        String(8), nullable=False, default="local", server_default="local"
+    )
+
+
+class SyncLink(Base):
+    """A link to the parent node or to one child node.
+
+    ``up_seq``: on the parent link, the highest own outbox seq the parent has stored (the push
+    cursor); on a child link, the highest seq of that child stored here. ``down_seq``: on the
+    parent link, the highest parent outbox seq pulled (the pull cursor). The link key is kept
+    SM4-encrypted under this node's field key."""
+
+    __tablename__ = "sync_links"
+    __table_args__ = (UniqueConstraint("role", "division_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role: Mapped[str] = mapped_column(String(8), nullable=False)  # parent | child
+    division_code: Mapped[str] = mapped_column(String(6), nullable=False)
+    node_id: Mapped[str | None] = mapped_column(String(64))
+    url: Mapped[str | None] = mapped_column(String(300))
+    key_enc: Mapped[str] = mapped_column(String(255), nullable=False)
+    revoked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+    last_contact_at: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    last_error_at: Mapped[datetime | None] = mapped_column()
+    up_seq: Mapped[int] = mapped_column(BigId, nullable=False, default=0)
+    down_seq: Mapped[int] = mapped_column(BigId, nullable=False, default=0)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
 from anjian.core.sync.models import OutboxEntry, SyncMixin
+from anjian.core.sync.registry import SyncSpec, spec_for, spec_of_model
 from anjian.db import utcnow
 
 # Columns that are local bookkeeping, not part of the record other nodes receive.
@@ -25,15 +26,26 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def snapshot(obj: SyncMixin) -> dict[str, Any]:
-    """The record as other nodes receive it: every column but local keys; encrypted fields
-    stay encrypted."""
-    mapper = inspect(type(obj))
-    return {
-        col.key: _plain(getattr(obj, col.key))
-        for col in mapper.column_attrs
-        if col.key not in _LOCAL_COLUMNS
-    }
+def ref_key(attr: str) -> str:
+    """The payload key of a reference: ``parent_id`` travels as ``parent_uid``."""
+    return attr.removesuffix("_id") + "_uid"
+
+
+def snapshot(session: Session, obj: SyncMixin, spec: SyncSpec) -> dict[str, Any]:
+    """The record as other nodes receive it: every column but local keys, references as uids;
+    encrypted columns stay encrypted here (the push decrypts them into the sealed batch)."""
+    out: dict[str, Any] = {}
+    for col in inspect(type(obj)).column_attrs:
+        if col.key in _LOCAL_COLUMNS:
+            continue
+        value = getattr(obj, col.key)
+        if col.key in spec.refs:
+            target = spec_for(spec.refs[col.key])
+            ref = session.get(target.model, value) if (target and value is not None) else None
+            out[ref_key(col.key)] = ref.uid if ref is not None else None
+            continue
+        out[col.key] = _plain(value)
+    return out
 
 
 def record_change(session: Session, obj: SyncMixin, *, entity: str) -> OutboxEntry:
@@ -41,6 +53,9 @@ def record_change(session: Session, obj: SyncMixin, *, entity: str) -> OutboxEnt
 
     Call after the fields are set and before the unit of work commits; a tombstone is a change
     with ``deleted=True``. Only the origin node changes a record (single writer)."""
+    spec = spec_of_model(type(obj))
+    if spec.entity != entity:
+        raise ValueError(f"{type(obj).__name__} syncs as {spec.entity!r}, not {entity!r}")
     node = get_settings().effective_node_id
     if not obj.origin_node:
         obj.origin_node = node
@@ -50,13 +65,19 @@ def record_change(session: Session, obj: SyncMixin, *, entity: str) -> OutboxEnt
     obj.updated_at = utcnow()
     session.add(obj)
     session.flush()
+    return queue(session, obj, spec, source="local")
+
+
+def queue(session: Session, obj: SyncMixin, spec: SyncSpec, *, source: str) -> OutboxEntry:
+    """Add the current state of ``obj`` to the outbox (``source``: local, child or parent)."""
     entry = OutboxEntry(
-        entity=entity,
+        entity=spec.entity,
         uid=obj.uid,
         origin_node=obj.origin_node,
         version=obj.version,
         op="delete" if obj.deleted else "upsert",
-        payload=snapshot(obj),
+        payload=snapshot(session, obj, spec),
+        source=source,
     )
     session.add(entry)
     return entry

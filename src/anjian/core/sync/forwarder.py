@@ -1,0 +1,97 @@
+"""The forwarder: pushes this node's changes to its parent and pulls what comes down, in a
+background thread of ``anjian serve``. It only moves its cursor after the parent's
+acknowledgement, so a crash, a restart or a cut link loses nothing; it retries with backoff."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import httpx
+
+from anjian.core.sync import service
+from anjian.core.sync.api import SEALED
+from anjian.db import unit_of_work, utcnow
+
+log = logging.getLogger("anjian.sync")
+
+
+def sync_once(client: httpx.Client) -> tuple[int, int]:
+    """One round: push every pending batch, then pull once. Returns (pushed, pulled) changes;
+    raises on a transport or protocol error (the caller records it and retries)."""
+    pushed = 0
+    while True:
+        with unit_of_work() as db:
+            link = service.parent_link(db)
+            if link is None or not link.url:
+                return pushed, 0
+            message, count = service.build_push(db, link)
+            url = link.url
+        if count == 0:
+            break
+        r = client.post(
+            f"{url}/api/v1/sync/push", content=message, headers={"content-type": SEALED}
+        )
+        _raise_for(r)
+        with unit_of_work() as db:
+            link = service.parent_link(db)
+            assert link is not None
+            body = service.accept_ack(db, link, r.content)
+        if body["status"] == "ok":
+            pushed += count
+    with unit_of_work() as db:
+        link = service.parent_link(db)
+        assert link is not None
+        message = service.build_pull(link)
+    r = client.post(f"{url}/api/v1/sync/pull", content=message, headers={"content-type": SEALED})
+    _raise_for(r)
+    with unit_of_work() as db:
+        link = service.parent_link(db)
+        assert link is not None
+        pulled = service.apply_pull(db, link, r.content)
+    return pushed, pulled
+
+
+def _raise_for(r: httpx.Response) -> None:
+    if r.status_code != 200:
+        try:
+            detail = r.json().get("detail", r.text)
+        except ValueError:
+            detail = r.text
+        raise RuntimeError(f"上级节点拒绝 (parent answered {r.status_code}): {detail}")
+
+
+def record_error(message: str) -> None:
+    """Keep the last error on the link for `anjian node status` and the node page."""
+    with unit_of_work() as db:
+        link = service.parent_link(db)
+        if link is not None:
+            link.last_error, link.last_error_at = message[:500], utcnow()
+
+
+class Forwarder(threading.Thread):
+    """Runs :func:`sync_once` every ``interval`` seconds (at once again while there is more)."""
+
+    def __init__(self, interval: float = 1.0, max_backoff: float = 30.0) -> None:
+        super().__init__(name="anjian-forwarder", daemon=True)
+        self.interval, self.max_backoff = interval, max_backoff
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self) -> None:
+        delay = self.interval
+        with httpx.Client(timeout=30.0) as client:
+            while not self._stop.is_set():
+                try:
+                    sync_once(client)
+                    delay = self.interval
+                except Exception as exc:
+                    log.warning("sync with parent failed: %s", exc)
+                    try:
+                        record_error(str(exc))
+                    except Exception:
+                        log.exception("could not record the sync error")
+                    delay = min(self.max_backoff, max(delay * 2, self.interval))
+                self._stop.wait(delay)

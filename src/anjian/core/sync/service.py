@@ -1,0 +1,477 @@
+"""Node links and the exchange of changes: push up, pull down, bundles for file ferries."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from anjian.config import get_settings
+from anjian.core.audit.service import Actor, audit
+from anjian.core.crypto import FieldCipher
+from anjian.core.divisions.models import Division
+from anjian.core.divisions.rules import prefix_of, tier_of
+from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from anjian.core.sync.apply import ApplyRefused, ApplyReport, apply_entry
+from anjian.core.sync.models import OutboxEntry, SyncLink
+from anjian.core.sync.protocol import SealError, check_fresh, open_sealed, peek_header, seal
+from anjian.core.sync.registry import spec_for
+from anjian.db import utcnow
+
+PUSH_BATCH = 1000
+PULL_BATCH = 500
+UP_SOURCES = ("local", "child")
+DOWN_SOURCES = ("local", "parent")
+
+
+def _cipher() -> FieldCipher:
+    return FieldCipher(get_settings().key_file("field"))
+
+
+def link_key(link: SyncLink) -> bytes:
+    """The shared secret of a link (kept SM4-encrypted at rest)."""
+    return (_cipher().decrypt(link.key_enc) or "").encode()
+
+
+def _node_actor(division: str, node_id: str | None = None) -> Actor:
+    return Actor(user_id=None, username=f"node:{node_id or division}", division_code=division)
+
+
+# --- links -------------------------------------------------------------------------------------
+
+
+def parent_link(session: Session) -> SyncLink | None:
+    """This node's link to its parent, if it has one."""
+    return session.scalar(select(SyncLink).where(SyncLink.role == "parent"))
+
+
+def child_links(session: Session) -> list[SyncLink]:
+    return list(
+        session.scalars(
+            select(SyncLink).where(SyncLink.role == "child").order_by(SyncLink.division_code)
+        )
+    )
+
+
+def set_parent(
+    session: Session, actor: Actor, url: str, key: str, parent_division: str
+) -> SyncLink:
+    """Point this node at its parent (URL and the link key the parent issued)."""
+    if not url.startswith(("http://", "https://")):
+        raise Invalid("上级节点地址应以 http:// 或 https:// 开头 (parent URL)", field="parent")
+    if len(key) < 32:
+        raise Invalid(
+            "链路密钥过短，请使用上级节点 `anjian node link` 打印的密钥 (link key too short)",
+            field="link_key",
+        )
+    link = parent_link(session)
+    if link is None:
+        link = SyncLink(role="parent", division_code=parent_division, key_enc="")
+        session.add(link)
+    link.url, link.division_code, link.revoked = url.rstrip("/"), parent_division, False
+    link.key_enc = _cipher().encrypt(key) or ""
+    session.flush()
+    audit(
+        session,
+        actor,
+        "node.parent",
+        object_type="sync_link",
+        object_id=str(link.id),
+        detail={"url": link.url, "parent_division": parent_division},
+    )
+    return link
+
+
+def link_child(session: Session, actor: Actor, child_division: str) -> str:
+    """Register (or re-key) a child node of this node's jurisdiction; returns the new link key,
+    shown once. The old key, if any, stops working at once."""
+    own = get_settings().node_division
+    if session.get(Division, child_division) is None:
+        raise Invalid(f"行政区划代码不存在: {child_division} (unknown division)", field="division")
+    if child_division == own or not child_division.startswith(prefix_of(own)):
+        raise Invalid(
+            f"{child_division} 不是本节点 {own} 的下级行政区划 (not below this node)",
+            field="division",
+        )
+    key = secrets.token_urlsafe(32)
+    link = session.scalar(
+        select(SyncLink).where(SyncLink.role == "child", SyncLink.division_code == child_division)
+    )
+    if link is None:
+        link = SyncLink(role="child", division_code=child_division, key_enc="")
+        session.add(link)
+    link.key_enc, link.revoked = _cipher().encrypt(key) or "", False
+    session.flush()
+    audit(
+        session,
+        actor,
+        "node.link",
+        object_type="sync_link",
+        object_id=str(link.id),
+        division_code=child_division,
+        detail={"child": child_division},
+    )
+    return key
+
+
+def revoke_child(session: Session, actor: Actor, child_division: str) -> None:
+    """Stop accepting anything from a child until it is linked again."""
+    link = session.scalar(
+        select(SyncLink).where(SyncLink.role == "child", SyncLink.division_code == child_division)
+    )
+    if link is None:
+        raise NotFound(f"没有该下级节点: {child_division} (no such child)", field="division")
+    link.revoked = True
+    audit(
+        session,
+        actor,
+        "node.revoke",
+        object_type="sync_link",
+        object_id=str(link.id),
+        division_code=child_division,
+    )
+
+
+# --- outgoing ----------------------------------------------------------------------------------
+
+
+def _transport(entry: OutboxEntry, cipher: FieldCipher) -> dict[str, Any]:
+    spec = spec_for(entry.entity)
+    payload = dict(entry.payload)
+    for key in spec.encrypted if spec else ():
+        payload[key] = cipher.decrypt(payload.get(key))  # travels inside the sealed batch only
+    return {
+        "seq": entry.seq,
+        "entity": entry.entity,
+        "uid": entry.uid,
+        "origin_node": entry.origin_node,
+        "version": entry.version,
+        "op": entry.op,
+        "payload": payload,
+    }
+
+
+def pending_up(session: Session, after: int, limit: int | None) -> list[OutboxEntry]:
+    """Changes to send upward after outbox seq ``after``."""
+    stmt = (
+        select(OutboxEntry)
+        .where(OutboxEntry.seq > after, OutboxEntry.source.in_(UP_SOURCES))
+        .order_by(OutboxEntry.seq)
+    )
+    return list(session.scalars(stmt.limit(limit) if limit else stmt))
+
+
+def _header(kind: str, **extra: Any) -> dict[str, Any]:
+    settings = get_settings()
+    return {
+        "v": 1,
+        "kind": kind,
+        "from_division": settings.node_division,
+        "from_node": settings.effective_node_id,
+        "ts": utcnow().isoformat(),
+        **extra,
+    }
+
+
+def build_push(
+    session: Session, link: SyncLink, limit: int = PUSH_BATCH, kind: str = "push"
+) -> tuple[bytes, int]:
+    """A sealed batch of the changes the parent has not stored yet, and how many it holds."""
+    entries = pending_up(session, link.up_seq, limit)
+    cipher = _cipher()
+    last = entries[-1].seq if entries else link.up_seq
+    message = seal(
+        link_key(link),
+        _header(
+            kind,
+            to_division=link.division_code,
+            since=link.up_seq,
+            last_seq=last,
+            count=len(entries),
+        ),
+        [_transport(e, cipher) for e in entries],
+    )
+    return message, len(entries)
+
+
+def backlog(session: Session, link: SyncLink) -> tuple[int, datetime | None]:
+    """How many changes wait for the parent, and since when the oldest waits."""
+    count, oldest = session.execute(
+        select(func.count(), func.min(OutboxEntry.created_at)).where(
+            OutboxEntry.seq > link.up_seq, OutboxEntry.source.in_(UP_SOURCES)
+        )
+    ).one()
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(count), oldest
+
+
+# --- incoming from a child ---------------------------------------------------------------------
+
+
+def _child_for(session: Session, message: bytes) -> tuple[SyncLink, dict[str, Any], Any]:
+    """Identify, authenticate and open a child's message; refusals are audited."""
+    try:
+        claimed = peek_header(message)
+    except SealError as exc:
+        raise Unauthorized(str(exc)) from None
+    division = str(claimed.get("from_division", ""))
+    link = session.scalar(
+        select(SyncLink).where(SyncLink.role == "child", SyncLink.division_code == division)
+    )
+    if link is None or link.revoked:
+        _refuse(session, division, claimed, "unknown or revoked child")
+        raise Forbidden(f"未登记或已吊销的下级节点: {division} (unknown or revoked child node)")
+    try:
+        header, body = open_sealed(link_key(link), message)
+    except SealError as exc:
+        _refuse(session, division, claimed, str(exc))
+        raise Unauthorized(str(exc)) from None
+    return link, header, body
+
+
+def _refuse(session: Session, division: str, header: dict[str, Any], reason: str) -> None:
+    """Record a refused message (the caller commits it although the request fails)."""
+    audit(
+        session,
+        _node_actor(division if len(division) == 6 else "", header.get("from_node")),
+        "sync.refused",
+        result="failure",
+        detail={"reason": reason, "kind": header.get("kind")},
+    )
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What a parent did with a push or a bundle."""
+
+    status: str  # ok | rewind
+    stored_seq: int
+    applied: int = 0
+    stale: int = 0
+    by_entity: dict[str, int] | None = None
+
+
+def receive_push(
+    session: Session, message: bytes, *, online: bool = True
+) -> tuple[PushResult, SyncLink]:
+    """Store a child's batch idempotently and say how far we have stored its changes. If the
+    child continues from further than we have (our database was restored from a backup), ask
+    it to rewind to what we have."""
+    link, header, entries = _child_for(session, message)
+    if online:
+        try:
+            check_fresh(header, utcnow())
+        except SealError as exc:
+            _refuse(session, link.division_code, header, str(exc))
+            raise Unauthorized(str(exc)) from None
+    link.node_id = str(header.get("from_node") or link.node_id)
+    link.last_contact_at = utcnow()
+    since = int(header.get("since", 0))
+    if since > link.up_seq:
+        return PushResult("rewind", link.up_seq), link
+    report = ApplyReport()
+    cipher = _cipher()
+    try:
+        for entry in entries:
+            if int(entry["seq"]) <= link.up_seq:
+                report.stale += 1  # already stored: a resend after a lost acknowledgement
+                continue
+            apply_entry(
+                session,
+                entry,
+                source="child",
+                cipher=cipher,
+                allowed_prefix=prefix_of(link.division_code),
+                report=report,
+            )
+    except ApplyRefused as exc:
+        session.rollback()
+        _refuse(session, link.division_code, header, str(exc))
+        raise Forbidden(str(exc)) from None
+    link.up_seq = max(link.up_seq, int(header.get("last_seq", link.up_seq)))
+    if report.applied:
+        audit(
+            session,
+            _node_actor(link.division_code, link.node_id),
+            "sync.receive",
+            object_type="sync_link",
+            object_id=str(link.id),
+            division_code=link.division_code,
+            detail={
+                "applied": report.applied,
+                "stale": report.stale,
+                "entities": report.by_entity,
+                "online": online,
+            },
+        )
+    return PushResult("ok", link.up_seq, report.applied, report.stale, report.by_entity), link
+
+
+def push_response(link: SyncLink, result: PushResult) -> bytes:
+    return seal(
+        link_key(link),
+        _header("ack", to_division=link.division_code),
+        {
+            "status": result.status,
+            "stored_seq": result.stored_seq,
+            "applied": result.applied,
+            "stale": result.stale,
+        },
+    )
+
+
+def accept_ack(session: Session, link: SyncLink, message: bytes) -> dict[str, Any]:
+    """Open the parent's answer to a push and move the cursor to what it has stored (back, too,
+    when the parent lost data)."""
+    try:
+        header, body = open_sealed(link_key(link), message)
+    except SealError as exc:
+        raise Unauthorized(f"上级节点应答校验失败: {exc}") from None
+    link.node_id = str(header.get("from_node") or link.node_id)
+    link.division_code = str(header.get("from_division") or link.division_code)
+    link.up_seq = int(body["stored_seq"])
+    link.last_contact_at, link.last_error = utcnow(), None
+    return body
+
+
+# --- downward: directives pulled by children -----------------------------------------------------
+
+
+def _relevant(target: str, child_division: str) -> bool:
+    """A directive addressed above, at or below the child's division reaches the child."""
+    return child_division.startswith(prefix_of(target)) or target.startswith(
+        prefix_of(child_division)
+    )
+
+
+def build_pull(link: SyncLink) -> bytes:
+    return seal(
+        link_key(link), _header("pull", to_division=link.division_code, since=link.down_seq), {}
+    )
+
+
+def serve_pull(session: Session, message: bytes) -> bytes:
+    """Directives (and other downward records) for one child after its cursor."""
+    link, header, _body = _child_for(session, message)
+    try:
+        check_fresh(header, utcnow())
+    except SealError as exc:
+        _refuse(session, link.division_code, header, str(exc))
+        raise Unauthorized(str(exc)) from None
+    link.last_contact_at = utcnow()
+    head = session.scalar(select(func.max(OutboxEntry.seq))) or 0
+    since = int(header.get("since", 0))
+    if since > head:
+        since = 0  # our database was restored: the child starts over (applying is idempotent)
+    rows = list(
+        session.scalars(
+            select(OutboxEntry)
+            .where(OutboxEntry.seq > since, OutboxEntry.source.in_(DOWN_SOURCES))
+            .order_by(OutboxEntry.seq)
+            .limit(PULL_BATCH)
+        )
+    )
+    cipher = _cipher()
+    out = []
+    for row in rows:
+        spec = spec_for(row.entity)
+        if spec is None or not spec.downward:
+            continue
+        if _relevant(str(row.payload.get(spec.division_attr, "")), link.division_code):
+            out.append(_transport(row, cipher))
+    last = rows[-1].seq if len(rows) == PULL_BATCH else head
+    return seal(
+        link_key(link),
+        _header("down", to_division=link.division_code),
+        {"entries": out, "last_seq": last, "head_seq": head},
+    )
+
+
+def apply_pull(session: Session, link: SyncLink, message: bytes) -> int:
+    """Apply what the parent sent down; returns how many records changed here."""
+    try:
+        _, body = open_sealed(link_key(link), message)
+    except SealError as exc:
+        raise Unauthorized(f"上级节点下发数据校验失败: {exc}") from None
+    report = ApplyReport()
+    cipher = _cipher()
+    for entry in body["entries"]:
+        apply_entry(
+            session, entry, source="parent", cipher=cipher, allowed_prefix=None, report=report
+        )
+    link.down_seq = int(body["last_seq"])
+    link.last_contact_at, link.last_error = utcnow(), None
+    return report.applied
+
+
+# --- node status -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkStatus:
+    role: str
+    division_code: str
+    division_name: str
+    node_id: str | None
+    url: str | None
+    revoked: bool
+    last_contact_at: datetime | None
+    last_error: str | None
+    up_seq: int
+    down_seq: int
+    backlog: int | None
+    lag_s: float | None
+
+
+def node_status(session: Session) -> tuple[dict[str, Any], list[LinkStatus]]:
+    """This node and its links, with backlog and lag toward the parent."""
+    settings = get_settings()
+    own = session.get(Division, settings.node_division)
+    me = {
+        "node_id": settings.effective_node_id,
+        "division_code": settings.node_division,
+        "division_name": own.name if own else "",
+        "tier": tier_of(settings.node_division).value,
+        "outbox_head": session.scalar(select(func.max(OutboxEntry.seq))) or 0,
+    }
+    out: list[LinkStatus] = []
+    links = [parent_link(session), *child_links(session)]
+    for link in links:
+        if link is None:
+            continue
+        div = session.get(Division, link.division_code)
+        count: int | None = None
+        lag: float | None = None
+        if link.role == "parent":
+            count, oldest = backlog(session, link)
+            lag = (utcnow() - oldest).total_seconds() if oldest else 0.0
+        out.append(
+            LinkStatus(
+                link.role,
+                link.division_code,
+                div.name if div else "",
+                link.node_id,
+                link.url,
+                link.revoked,
+                link.last_contact_at,
+                link.last_error,
+                link.up_seq,
+                link.down_seq,
+                count,
+                lag,
+            )
+        )
+    return me, out
+
+
+def check_parent_division(child: str, parent: str) -> None:
+    """A parent must be a division above the child (or the nation)."""
+    if parent == child or not child.startswith(prefix_of(parent)):
+        raise Conflict(
+            f"{parent} 不是 {child} 的上级行政区划 (parent must be above the node)", field="parent"
+        )

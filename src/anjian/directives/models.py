@@ -1,0 +1,52 @@
+"""Directive and receipt tables; both cross nodes (directives down, receipts up)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from anjian.core.sync.models import SyncMixin
+from anjian.core.sync.registry import SyncSpec, register
+from anjian.db import Base
+
+KINDS = {"notice": "通知", "directive": "指令"}
+
+
+class Directive(SyncMixin, Base):
+    """A notice or directive of an agency addressed to a jurisdiction (``target_division`` and
+    everything below it). It is the issuing node's record; lower nodes hold read-only copies."""
+
+    __tablename__ = "directives"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, default="notice")
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    issuer_division: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
+    issuer_name: Mapped[str] = mapped_column(String(128), nullable=False)  # agency or person
+    target_division: Mapped[str] = mapped_column(
+        ForeignKey("divisions.code"), nullable=False, index=True
+    )
+    issued_at: Mapped[datetime] = mapped_column(nullable=False)
+    due_date: Mapped[date | None] = mapped_column(Date)
+
+
+class DirectiveReceipt(SyncMixin, Base):
+    """Receipt (签收) of a directive by the officials of one division; made at their node and
+    forwarded up to the issuer."""
+
+    __tablename__ = "directive_receipts"
+    __table_args__ = (UniqueConstraint("directive_uid", "division_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    directive_uid: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
+    signed_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    signed_at: Mapped[datetime] = mapped_column(nullable=False)
+    note: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+
+
+register(SyncSpec("directive", Directive, division_attr="target_division", downward=True))
+register(SyncSpec("directive_receipt", DirectiveReceipt, division_attr="division_code"))

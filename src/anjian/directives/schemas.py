@@ -1,0 +1,48 @@
+"""Directive bodies."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class DirectiveCreate(BaseModel):
+    kind: str = Field(default="notice", pattern="^(notice|directive)$")
+    title: str = Field(min_length=1, max_length=200)
+    body: str = Field(default="", max_length=20000)
+    target_division: str = Field(pattern=r"^\d{6}$")
+    due_date: date | None = None
+
+
+class ReceiptCreate(BaseModel):
+    note: str = Field(default="", max_length=500)
+
+
+class ReceiptRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    uid: str
+    division_code: str
+    signed_by: str
+    signed_at: datetime
+    note: str
+    origin_node: str
+
+
+class DirectiveRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    uid: str
+    kind: str
+    title: str
+    body: str
+    issuer_division: str
+    issuer_name: str
+    target_division: str
+    issued_at: datetime
+    due_date: date | None
+    origin_node: str
+    version: int
+    receipts: list[ReceiptRead] = []
+    signed_here: bool = False

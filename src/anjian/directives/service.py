@@ -1,0 +1,131 @@
+"""Directive use cases: issue, list for a jurisdiction, sign (签收)."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from anjian.core.audit.service import Actor, audit
+from anjian.core.divisions.models import Division
+from anjian.core.divisions.rules import ancestors_and_self
+from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound
+from anjian.core.iam.models import User
+from anjian.core.orgs.models import Organisation
+from anjian.core.scope import Scope
+from anjian.core.sync.outbox import record_change
+from anjian.db import utcnow
+from anjian.directives.models import Directive, DirectiveReceipt
+from anjian.directives.schemas import DirectiveCreate
+
+
+def issue(
+    session: Session, actor: Actor, scope: Scope, user: User, data: DirectiveCreate
+) -> Directive:
+    """Issue a notice or directive to a jurisdiction inside the issuer's (audited, synced down)."""
+    if scope.is_enterprise:
+        raise Forbidden("企业用户不能下发通知 (enterprise users cannot issue directives)")
+    if session.get(Division, data.target_division) is None:
+        raise Invalid(
+            f"行政区划代码不存在: {data.target_division} (unknown division)",
+            field="target_division",
+        )
+    if not scope.covers_code(data.target_division):
+        raise Forbidden(
+            f"只能向本辖区下发: {data.target_division} 不在管辖范围内 "
+            "(target outside your jurisdiction)"
+        )
+    org = session.get(Organisation, user.org_id) if user.org_id else None
+    directive = Directive(
+        kind=data.kind,
+        title=data.title.strip(),
+        body=data.body,
+        issuer_division=user.division_code,
+        issuer_name=org.name if org else user.display_name,
+        target_division=data.target_division,
+        issued_at=utcnow(),
+        due_date=data.due_date,
+        origin_node="",
+    )
+    record_change(session, directive, entity="directive")
+    audit(
+        session,
+        actor,
+        "directive.issue",
+        object_type="directive",
+        object_id=directive.uid,
+        division_code=data.target_division,
+        detail={"title": directive.title, "kind": data.kind},
+    )
+    return directive
+
+
+def _visible(scope: Scope, user: User):  # type: ignore[no-untyped-def]
+    """Addressed to the user's division or above it, or issued into their jurisdiction."""
+    return or_(
+        Directive.target_division.in_(ancestors_and_self(user.division_code)),
+        scope.within(Directive.target_division),
+    )
+
+
+def list_for(session: Session, scope: Scope, user: User, limit: int = 100) -> list[Directive]:
+    """Directives the user's jurisdiction received or issued, newest first."""
+    if scope.is_enterprise:
+        return []
+    stmt = (
+        select(Directive)
+        .where(Directive.deleted.is_(False), _visible(scope, user))
+        .order_by(Directive.issued_at.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def get(session: Session, scope: Scope, user: User, uid: str) -> Directive:
+    if scope.is_enterprise:
+        raise NotFound("没有该通知 (no such directive)")
+    d = session.scalar(select(Directive).where(Directive.uid == uid, _visible(scope, user)))
+    if d is None:
+        raise NotFound(f"没有该通知或不在管辖范围内: {uid} (no such directive in scope)")
+    return d
+
+
+def receipts_of(session: Session, scope: Scope, directive: Directive) -> list[DirectiveReceipt]:
+    """Receipts of a directive from the divisions in scope (the issuer sees all of its own)."""
+    stmt = select(DirectiveReceipt).where(DirectiveReceipt.directive_uid == directive.uid)
+    stmt = scope.apply(stmt, division=DirectiveReceipt.division_code)
+    return list(session.scalars(stmt.order_by(DirectiveReceipt.signed_at)))
+
+
+def sign(
+    session: Session, actor: Actor, scope: Scope, user: User, uid: str, note: str = ""
+) -> DirectiveReceipt:
+    """Acknowledge receipt (签收) for the user's division; the receipt travels up to the issuer."""
+    directive = get(session, scope, user, uid)
+    if directive.target_division not in ancestors_and_self(user.division_code):
+        raise Forbidden("该通知不是下发给本级的，无需签收 (not addressed to your division)")
+    exists = session.scalar(
+        select(DirectiveReceipt.id).where(
+            DirectiveReceipt.directive_uid == uid,
+            DirectiveReceipt.division_code == user.division_code,
+        )
+    )
+    if exists is not None:
+        raise Conflict("本级已签收该通知 (already signed for your division)")
+    receipt = DirectiveReceipt(
+        directive_uid=uid,
+        division_code=user.division_code,
+        signed_by=user.display_name or user.username,
+        signed_at=utcnow(),
+        note=note.strip(),
+        origin_node="",
+    )
+    record_change(session, receipt, entity="directive_receipt")
+    audit(
+        session,
+        actor,
+        "directive.sign",
+        object_type="directive",
+        object_id=uid,
+        division_code=user.division_code,
+    )
+    return receipt

@@ -1,0 +1,254 @@
+"""A parent node receiving from a child, driven with sealed messages as a child sends them:
+idempotent apply, newest version wins, jurisdiction, keys, replays, rewind, directives down."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from anjian.cli import app as cli
+from anjian.core.audit.models import AuditRecord
+from anjian.core.audit.service import SYSTEM
+from anjian.core.sync.models import OutboxEntry
+from anjian.core.sync.protocol import open_sealed, seal
+from anjian.core.sync.service import link_child
+from anjian.db import utcnow
+from anjian.enterprises.models import Enterprise
+from anjian.enterprises.rules import compose_uscc
+
+CHILD = "140600"  # 朔州市, a child of the 山西 node
+SEALED = {"content-type": "application/vnd.anjian.sync"}
+
+
+@pytest.fixture
+def linked(personas):
+    with personas.db() as s:
+        personas.link_key = link_child(s, SYSTEM, CHILD).encode()
+    return personas
+
+
+def _template(node) -> dict[str, Any]:
+    """An enterprise payload shaped like any node's outbox payload."""
+    with node.db() as s:
+        entry = s.scalar(select(OutboxEntry).where(OutboxEntry.entity == "enterprise"))
+        payload = copy.deepcopy(entry.payload)
+    payload["legal_rep_phone_enc"] = "13900001111"  # plaintext inside the sealed batch
+    payload["safety_manager_phone_enc"] = None
+    return payload
+
+
+def _entry(
+    node,
+    seq: int,
+    uid: str,
+    version: int,
+    *,
+    division: str = "140622",
+    name: str = "朔州测试煤业有限公司",
+    serial: str = "MA0T00001",
+) -> dict[str, Any]:
+    payload = _template(node)
+    payload.update(
+        uid=uid,
+        origin_node="node-140622",
+        version=version,
+        name=name,
+        division_code=division,
+        uscc=compose_uscc(division, serial),
+    )
+    return {
+        "seq": seq,
+        "entity": "enterprise",
+        "uid": uid,
+        "origin_node": "node-140622",
+        "version": version,
+        "op": "upsert",
+        "payload": payload,
+    }
+
+
+def _push(
+    node, entries, *, since: int = 0, key: bytes | None = None, ts=None, division: str = CHILD
+):
+    header = {
+        "v": 1,
+        "kind": "push",
+        "from_division": division,
+        "from_node": f"node-{division}",
+        "ts": (ts or utcnow()).isoformat(),
+        "since": since,
+        "last_seq": entries[-1]["seq"] if entries else since,
+        "count": len(entries),
+    }
+    message = seal(key or node.link_key, header, entries)
+    return node.client.post("/api/v1/sync/push", content=message, headers=SEALED)
+
+
+def _ack(node, r) -> dict[str, Any]:
+    assert r.status_code == 200, r.text
+    return open_sealed(node.link_key, r.content)[1]
+
+
+UID = "01938f4e-0000-7000-8000-000000000001"
+
+
+def test_child_changes_are_stored_read_only_and_attributed(linked) -> None:
+    ack = _ack(linked, _push(linked, [_entry(linked, 1, UID, 1)]))
+    assert ack == {"status": "ok", "stored_seq": 1, "applied": 1, "stale": 0}
+    with linked.db() as s:
+        ent = s.scalar(select(Enterprise).where(Enterprise.uid == UID))
+        assert ent.origin_node == "node-140622" and ent.version == 1
+        assert ent.legal_rep_phone_enc.startswith("sm4gcm:")  # re-encrypted under our key
+        forwarded = s.scalar(select(OutboxEntry).where(OutboxEntry.uid == UID))
+        assert forwarded.source == "child"  # queued to go on up to our own parent
+    # Visible to the province official through the API, attributed to its origin…
+    headers = linked.login("sheng")
+    body = linked.client.get(f"/api/v1/enterprises/{ent.id}", headers=headers).json()
+    assert body["origin_node"] == "node-140622"
+    assert body["legal_rep_phone_masked"] == "139****1111"
+    # …but read-only here: the single writer is the county.
+    r = linked.client.patch(
+        f"/api/v1/enterprises/{ent.id}", headers=headers, json={"address": "改"}
+    )
+    assert r.status_code == 403
+    assert "只读" in r.json()["detail"]
+
+
+def test_replays_and_older_versions_are_no_ops(linked) -> None:
+    _ack(
+        linked, _push(linked, [_entry(linked, 1, UID, 1), _entry(linked, 2, UID, 2, name="新名称")])
+    )
+    again = _ack(
+        linked, _push(linked, [_entry(linked, 1, UID, 1), _entry(linked, 2, UID, 2, name="新名称")])
+    )
+    assert again["applied"] == 0 and again["stale"] == 2
+    older = _ack(linked, _push(linked, [_entry(linked, 3, UID, 1, name="旧名称")], since=2))
+    assert older["applied"] == 0 and older["stale"] == 1
+    newer = _ack(linked, _push(linked, [_entry(linked, 4, UID, 3, name="第三版")], since=3))
+    assert newer["applied"] == 1 and newer["stored_seq"] == 4
+    with linked.db() as s:
+        ent = s.scalar(select(Enterprise).where(Enterprise.uid == UID))
+        assert (ent.name, ent.version) == ("第三版", 3)
+        assert (
+            s.scalar(select(func.count()).select_from(Enterprise).where(Enterprise.uid == UID)) == 1
+        )
+
+
+def test_records_outside_the_childs_jurisdiction_are_refused_whole(linked) -> None:
+    inside = _entry(linked, 1, UID, 1)
+    outside = _entry(
+        linked, 2, "01938f4e-0000-7000-8000-000000000002", 1, division="140105", serial="MA0T00002"
+    )  # 太原市小店区: not 朔州's
+    r = _push(linked, [inside, outside])
+    assert r.status_code == 403
+    assert "管辖" in r.json()["detail"]
+    with linked.db() as s:
+        assert (
+            s.scalar(select(Enterprise).where(Enterprise.uid == UID)) is None
+        )  # nothing half-applied
+        refused = s.scalars(select(AuditRecord).where(AuditRecord.action == "sync.refused")).all()
+        assert refused and refused[-1].actor_name == "node:node-140600"
+
+
+def test_wrong_revoked_or_foreign_keys_are_refused_and_logged(linked) -> None:
+    assert _push(linked, [_entry(linked, 1, UID, 1)], key=b"w" * 43).status_code == 401
+    # A key issued to another child does not work for this one.
+    with linked.db() as s:
+        other = link_child(s, SYSTEM, "140200").encode()
+    assert _push(linked, [_entry(linked, 1, UID, 1)], key=other).status_code == 401
+    # An unknown child.
+    assert _push(linked, [], division="140700", key=other).status_code == 403
+    assert CliRunner().invoke(cli, ["node", "revoke", CHILD]).exit_code == 0
+    assert _push(linked, [_entry(linked, 1, UID, 1)]).status_code == 403
+    with linked.db() as s:
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(AuditRecord)
+                .where(AuditRecord.action == "sync.refused")
+            )
+            == 4
+        )
+        assert s.scalar(select(Enterprise).where(Enterprise.uid == UID)) is None
+
+
+def test_stale_message_is_refused_as_a_replay(linked) -> None:
+    from datetime import timedelta
+
+    r = _push(linked, [_entry(linked, 1, UID, 1)], ts=utcnow() - timedelta(hours=2))
+    assert r.status_code == 401
+
+
+def test_parent_that_lost_data_asks_the_child_to_rewind(linked) -> None:
+    _ack(linked, _push(linked, [_entry(linked, 1, UID, 1)]))
+    # The child believes the parent stored up to 7 (the parent was restored from a backup).
+    ack = _ack(linked, _push(linked, [_entry(linked, 8, UID, 2)], since=7))
+    assert ack["status"] == "rewind" and ack["stored_seq"] == 1
+
+
+def test_directives_go_down_only_to_the_children_they_concern(linked) -> None:
+    headers = linked.login("sheng")
+    for target in ("140600", "140622", "140100"):
+        r = linked.client.post(
+            "/api/v1/directives",
+            headers=headers,
+            json={
+                "kind": "directive",
+                "title": f"关于 {target} 的安全检查通知",
+                "target_division": target,
+            },
+        )
+        assert r.status_code == 201, r.text
+    whole = linked.client.post(
+        "/api/v1/directives",
+        headers=headers,
+        json={"title": "全省通知", "target_division": "140000"},
+    )
+    assert whole.status_code == 201
+    header = {
+        "v": 1,
+        "kind": "pull",
+        "from_division": CHILD,
+        "from_node": "node-140600",
+        "ts": utcnow().isoformat(),
+        "since": 0,
+    }
+    r = linked.client.post(
+        "/api/v1/sync/pull", content=seal(linked.link_key, header, {}), headers=SEALED
+    )
+    assert r.status_code == 200
+    body = open_sealed(linked.link_key, r.content)[1]
+    titles = {e["payload"]["title"] for e in body["entries"]}
+    assert titles == {"关于 140600 的安全检查通知", "关于 140622 的安全检查通知", "全省通知"}
+    assert body["last_seq"] == body["head_seq"]
+
+
+def test_bundle_import_applies_once_and_refuses_tampering(linked, tmp_path) -> None:
+    header = {
+        "v": 1,
+        "kind": "bundle",
+        "from_division": CHILD,
+        "from_node": "node-140600",
+        "ts": "2026-01-01T00:00:00+00:00",
+        "since": 0,
+        "last_seq": 1,
+        "count": 1,
+    }
+    bundle = tmp_path / "to-parent.bundle"
+    bundle.write_bytes(seal(linked.link_key, header, [_entry(linked, 1, UID, 1)]))
+    runner = CliRunner()
+    first = runner.invoke(cli, ["sync", "import", str(bundle)])
+    assert first.exit_code == 0, first.output
+    assert "应用 1 条" in first.output
+    second = runner.invoke(cli, ["sync", "import", str(bundle)])
+    assert second.exit_code == 0 and "应用 0 条" in second.output
+    data = bytearray(bundle.read_bytes())
+    data[-10] = ord("A") if data[-10] != ord("A") else ord("B")
+    bundle.write_bytes(bytes(data))
+    tampered = runner.invoke(cli, ["sync", "import", str(bundle)])
+    assert tampered.exit_code == 1
+    assert "篡改" in tampered.output
