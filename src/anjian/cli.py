@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+import anjian.models  # noqa: F401  (registers every table and synced entity for all commands)
 from anjian.config import get_settings
 from anjian.core.audit.service import SYSTEM, Actor
 from anjian.core.errors import AnjianError
