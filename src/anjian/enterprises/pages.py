@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.responses import Response
 
+from anjian.config import get_settings
 from anjian.core.divisions import service as divisions
 from anjian.core.errors import AnjianError, Invalid
 from anjian.enterprises import excel, service
@@ -104,6 +105,12 @@ def _editable(ctx: Any) -> set[str]:
     if ctx.scope.is_enterprise:
         return set(service.ENTERPRISE_EDITABLE)
     return {name for name, *_ in FIELDS}
+
+
+def maintained_elsewhere(ent: Any) -> str:
+    """The node that maintains a record received from another node (read-only here), or ""."""
+    origin = ent.origin_node or ""
+    return origin if origin and origin != get_settings().effective_node_id else ""
 
 
 def _changes_from_form(form: dict[str, str], editable: set[str]) -> dict[str, Any]:
@@ -199,6 +206,7 @@ def enterprise_detail(request: Request, enterprise_id: int, ctx: PageCtx) -> Res
             "status_badges": STATUS_BADGES,
             "colours": CATEGORY_COLOURS,
             "saved": request.query_params.get("saved") == "1",
+            "maintained_by": maintained_elsewhere(ent),
         },
         active="enterprises",
     )
@@ -223,6 +231,7 @@ def _edit_page(
             "values": values,
             "errors": errors or {},
             "editable": _editable(ctx),
+            "maintained_by": maintained_elsewhere(ent),
             "masked": {
                 "legal_rep_phone": view.legal_rep_phone_masked,
                 "safety_manager_phone": view.safety_manager_phone_masked,

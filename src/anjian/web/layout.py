@@ -24,6 +24,8 @@ NAV = (
     ("home", "/", "首页", False),
     ("enterprises", "/enterprises", "企业档案", False),
     ("map", "/map", "企业地图", False),
+    ("directives", "/directives", "通知指令", True),  # staff only
+    ("nodes", "/nodes", "节点状态", True),  # staff only
     ("audit", "/audit", "安全审计", True),  # staff only
 )
 

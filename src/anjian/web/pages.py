@@ -32,6 +32,9 @@ AUDIT_ACTIONS: dict[str, str] = {
     "enterprise.import": "导入企业",
     "enterprise.export": "导出企业",
     "org.": "机构管理",
+    "directive.": "通知指令",
+    "node.": "节点管理",
+    "sync.": "数据同步",
     "access.denied": "越权操作被拒绝",
 }
 ACTION_LABELS: dict[str, str] = {
@@ -50,9 +53,23 @@ ACTION_LABELS: dict[str, str] = {
     "enterprise.import": "导入企业",
     "enterprise.export": "导出企业",
     "org.create": "新增机构",
+    "node.parent": "设置上级节点",
+    "node.link": "登记下级节点",
+    "node.revoke": "吊销下级节点",
+    "sync.receive": "接收下级数据",
+    "sync.refused": "拒收下级数据",
+    "directive.issue": "下发通知指令",
+    "directive.sign": "签收通知指令",
     "access.denied": "越权操作被拒绝",
 }
-OBJECT_LABELS = {"enterprise": "企业", "user": "用户", "organisation": "机构", "org": "机构"}
+OBJECT_LABELS = {
+    "enterprise": "企业",
+    "user": "用户",
+    "organisation": "机构",
+    "org": "机构",
+    "directive": "通知指令",
+    "sync_link": "节点链路",
+}
 RESULT_BADGES = {
     "success": ("bg-green-lt", "成功"),
     "failure": ("bg-red-lt", "失败"),

@@ -1,0 +1,237 @@
+"""通知指令 console pages: the directives of the jurisdiction, issuing one, reading one with its
+receipts, and signing (签收) for the user's division.
+
+Everything goes through the directive service with the user's scope, as the API does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from anjian.core.divisions import service as divisions
+from anjian.core.divisions.rules import ancestors_and_self
+from anjian.core.errors import AnjianError
+from anjian.core.iam.deps import Context
+from anjian.directives import service
+from anjian.directives.models import KINDS, Directive, DirectiveReceipt
+from anjian.directives.schemas import DirectiveCreate, ReceiptCreate
+from anjian.web.layout import division_name, page
+from anjian.web.render import add_template_dir, zh
+from anjian.web.session import StaffPageCtx, check_csrf, record_refusal
+
+add_template_dir(Path(__file__).parent / "templates")
+
+router = APIRouter(include_in_schema=False)
+
+KIND_BADGES = {"notice": "bg-blue-lt", "directive": "bg-red-lt"}
+
+# Pydantic's error types in Chinese, for the issue form.
+_PYDANTIC_ZH = {
+    "missing": "必填",
+    "string_too_short": "必填",
+    "string_too_long": "内容过长",
+    "string_pattern_mismatch": "取值无效",
+    "string_type": "请输入文本",
+    "date_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_type": "日期格式应为 YYYY-MM-DD",
+}
+_FIELD_ZH = {"target_division": "请选择下发区划", "kind": "请选择类型"}
+
+
+def form_errors(exc: ValidationError) -> dict[str, str]:
+    """Field → Chinese message, the first error of each field."""
+    errors: dict[str, str] = {}
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err.get("loc") else "__all__"
+        if err["type"] == "string_too_long" and "max_length" in (err.get("ctx") or {}):
+            message = f"不能超过 {err['ctx']['max_length']} 字"
+        elif err["type"] == "string_pattern_mismatch" and field in _FIELD_ZH:
+            message = _FIELD_ZH[field]
+        else:
+            message = _PYDANTIC_ZH.get(err["type"]) or zh(err["msg"])
+        errors.setdefault(field, message)
+    return errors
+
+
+def addressed_here(ctx: Context, d: Directive) -> bool:
+    """Whether the directive is addressed at or above the user's division (theirs to sign)."""
+    return d.target_division in ancestors_and_self(ctx.user.division_code)
+
+
+def _row(ctx: Context, d: Directive, receipts: list[DirectiveReceipt]) -> dict[str, Any]:
+    mine = next((r for r in receipts if r.division_code == ctx.user.division_code), None)
+    return {
+        "d": d,
+        "kind_label": KINDS.get(d.kind, d.kind),
+        "kind_badge": KIND_BADGES.get(d.kind, "bg-secondary-lt"),
+        "issuer_division_name": division_name(ctx.db, d.issuer_division),
+        "target_name": division_name(ctx.db, d.target_division),
+        "addressed": addressed_here(ctx, d),
+        "my_receipt": mine,
+        "others": [r for r in receipts if r.division_code != ctx.user.division_code],
+    }
+
+
+def target_choices(db: Session, ctx: Context) -> list[tuple[str, str]]:
+    """The divisions a user may address: their own and its children, as far as the scope reaches
+    (an inspection bureau's area may be a few counties under its city)."""
+    own = ctx.user.division_code
+    divs = [d for d in (divisions.get_division(db, own),) if d is not None]
+    divs += divisions.children_of(db, own)
+    return [(d.code, d.name) for d in divs if ctx.scope.covers_code(d.code)]
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+@router.get("/directives")
+def directive_list(request: Request, ctx: StaffPageCtx, show: str = "") -> Response:
+    """通知指令: the directives the user's jurisdiction received or issued, newest first."""
+    rows = []
+    for d in service.list_for(ctx.db, ctx.scope, ctx.user):
+        rows.append(_row(ctx, d, service.receipts_of(ctx.db, ctx.scope, d)))
+    pending = [r for r in rows if r["addressed"] and r["my_receipt"] is None]
+    return page(
+        request,
+        ctx,
+        "directives/list.html",
+        {
+            "rows": pending if show == "pending" else rows,
+            "total": len(rows),
+            "pending": len(pending),
+            "show": show,
+            "signed": request.query_params.get("signed") == "1",
+        },
+        active="directives",
+    )
+
+
+def _form_page(
+    request: Request,
+    ctx: Context,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return page(
+        request,
+        ctx,
+        "directives/new.html",
+        {
+            "values": values,
+            "errors": errors or {},
+            "kinds": KINDS,
+            "targets": target_choices(ctx.db, ctx),
+        },
+        active="directives",
+        status_code=status_code,
+    )
+
+
+@router.get("/directives/new")
+def directive_new(request: Request, ctx: StaffPageCtx) -> Response:
+    """The form to issue a notice or directive."""
+    values = {
+        "kind": "notice",
+        "title": "",
+        "body": "",
+        "target_division": ctx.user.division_code,
+        "due_date": "",
+    }
+    return _form_page(request, ctx, values)
+
+
+@router.post("/directives/new")
+async def directive_issue(request: Request, ctx: StaffPageCtx) -> Response:
+    """Issue the directive of the form; errors are shown at their fields."""
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    check_csrf(request, form.get("csrf"))
+    values = {k: form.get(k, "") for k in ("kind", "title", "body", "target_division", "due_date")}
+    body = {
+        "kind": values["kind"],
+        "title": values["title"].strip(),
+        "body": values["body"].strip(),
+        "target_division": values["target_division"].strip(),
+        "due_date": values["due_date"].strip() or None,
+    }
+    try:
+        data = DirectiveCreate.model_validate(body)
+    except ValidationError as exc:
+        return _form_page(request, ctx, values, form_errors(exc), status_code=422)
+    try:
+        directive = service.issue(ctx.db, ctx.actor, ctx.scope, ctx.user, data)
+    except AnjianError as exc:
+        ctx.db.rollback()
+        if exc.status == 403:
+            record_refusal(request, ctx, exc)
+        field = exc.field or ("target_division" if exc.status == 403 else "__all__")
+        return _form_page(request, ctx, values, {field: zh(exc.message)}, exc.status)
+    return RedirectResponse(f"/directives/{directive.uid}?issued=1", status_code=303)
+
+
+def _detail_page(
+    request: Request,
+    ctx: Context,
+    d: Directive,
+    *,
+    errors: dict[str, str] | None = None,
+    note: str = "",
+    status_code: int = 200,
+) -> Response:
+    receipts = service.receipts_of(ctx.db, ctx.scope, d)
+    return page(
+        request,
+        ctx,
+        "directives/detail.html",
+        {
+            **_row(ctx, d, receipts),
+            "receipts": [
+                {"r": r, "division_name": division_name(ctx.db, r.division_code)} for r in receipts
+            ],
+            "errors": errors or {},
+            "note": note,
+            "issued": request.query_params.get("issued") == "1",
+            "signed": request.query_params.get("signed") == "1",
+        },
+        active="directives",
+        status_code=status_code,
+    )
+
+
+@router.get("/directives/{uid}")
+def directive_detail(request: Request, uid: str, ctx: StaffPageCtx) -> Response:
+    """One directive in full, with the receipts of the divisions in scope."""
+    return _detail_page(request, ctx, service.get(ctx.db, ctx.scope, ctx.user, uid))
+
+
+@router.post("/directives/{uid}/sign")
+async def directive_sign(request: Request, uid: str, ctx: StaffPageCtx) -> Response:
+    """签收 for the user's division, with an optional note; back to the list or the detail."""
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    check_csrf(request, form.get("csrf"))
+    note = form.get("note", "")
+    back = "/directives?signed=1" if form.get("next") == "list" else f"/directives/{uid}?signed=1"
+    try:
+        data = ReceiptCreate.model_validate({"note": note.strip()})
+    except ValidationError as exc:
+        d = service.get(ctx.db, ctx.scope, ctx.user, uid)
+        return _detail_page(request, ctx, d, errors=form_errors(exc), note=note, status_code=422)
+    try:
+        service.sign(ctx.db, ctx.actor, ctx.scope, ctx.user, uid, data.note)
+    except AnjianError as exc:
+        if exc.status == 404:
+            raise
+        ctx.db.rollback()
+        if exc.status == 403:
+            record_refusal(request, ctx, exc)
+        d = service.get(ctx.db, ctx.scope, ctx.user, uid)
+        errors = {"__all__": zh(exc.message)}
+        return _detail_page(request, ctx, d, errors=errors, note=note, status_code=exc.status)
+    return RedirectResponse(back, status_code=303)

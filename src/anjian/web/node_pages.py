@@ -1,0 +1,240 @@
+"""节点状态: this node, its parent link (last contact, backlog, lag, errors) and its children,
+with the records each subordinate node forwarded up (read-only copies here).
+
+The link figures come from :func:`anjian.core.sync.service.node_status`; the records of a child
+are read through the user's jurisdiction scope like every other list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from anjian.config import get_settings
+from anjian.core.divisions.rules import is_valid_code
+from anjian.core.errors import NotFound
+from anjian.core.scope import Scope
+from anjian.core.sync import service as sync
+from anjian.db import utcnow
+from anjian.enterprises.models import Enterprise
+from anjian.enterprises.rules import SUPERVISION_CATEGORIES
+from anjian.web.layout import division_name, page
+from anjian.web.session import StaffPageCtx
+
+router = APIRouter(include_in_schema=False)
+
+TIER_LABELS = {"national": "国家级", "province": "省级", "city": "市级", "county": "县级"}
+# A link silent for longer than this is shown as interrupted (the forwarder talks every second
+# or so while the network is up; a few minutes of silence means it is not).
+SILENT_AFTER = timedelta(minutes=10)
+RECENT = 5  # records of each child shown on the node page
+RECORDS_PAGE_SIZE = 20
+
+
+# --- display helpers ---------------------------------------------------------------------------
+
+
+def ago(value: datetime | None, now: datetime | None = None) -> str:
+    """How long ago, in Chinese ("刚刚", "5 分钟前", "3 小时前", "2 天前")."""
+    if value is None:
+        return ""
+    seconds = ((now or utcnow()) - value).total_seconds()
+    if seconds < 60:
+        return "刚刚"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} 分钟前"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} 小时前"
+    return f"{int(seconds // 86400)} 天前"
+
+
+def duration(seconds: float | None) -> str:
+    """A lag in seconds, readable ("0 秒", "2 分 5 秒", "3 小时 12 分")."""
+    if seconds is None:
+        return ""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s} 秒"
+    if s < 3600:
+        return f"{s // 60} 分 {s % 60} 秒"
+    if s < 86400:
+        return f"{s // 3600} 小时 {s % 3600 // 60} 分"
+    return f"{s // 86400} 天 {s % 86400 // 3600} 小时"
+
+
+@dataclass(frozen=True)
+class State:
+    """The state of a link as a coloured badge."""
+
+    label: str
+    badge: str
+
+
+def link_state(link: sync.LinkStatus, now: datetime) -> State:
+    if link.revoked:
+        return State("已吊销", "bg-secondary-lt")
+    if link.last_error:
+        return State("异常", "bg-red-lt")
+    if link.last_contact_at is None:
+        return State("尚未联络", "bg-yellow-lt")
+    if now - link.last_contact_at > SILENT_AFTER:
+        return State("联络中断", "bg-orange-lt")
+    return State("正常", "bg-green-lt")
+
+
+# --- the records a child forwarded -------------------------------------------------------------
+
+
+def _from_child(stmt: Select[Any], scope: Scope, child_division: str) -> Select[Any]:
+    """Enterprises received through the link of ``child_division``: made at another node (the
+    child or a node below it) and lying in the child's jurisdiction, as far as ``scope`` sees."""
+    child_area = Scope.for_division(None, "node", [child_division])
+    stmt = stmt.where(
+        Enterprise.deleted.is_(False),
+        Enterprise.origin_node != get_settings().effective_node_id,
+        child_area.within(Enterprise.division_code),
+    )
+    return scope.apply(
+        stmt,
+        division=Enterprise.division_code,
+        enterprise=Enterprise.id,
+        category=Enterprise.supervision_category,
+    )
+
+
+def origin_counts(db: Session, scope: Scope, child_division: str) -> list[tuple[str, int]]:
+    """How many records of each origin node came through a child's link."""
+    stmt = _from_child(
+        select(Enterprise.origin_node, func.count()), scope, child_division
+    ).group_by(Enterprise.origin_node)
+    return sorted(((str(o), int(n)) for o, n in db.execute(stmt).all()), key=lambda x: x[0])
+
+
+def child_records(
+    db: Session,
+    scope: Scope,
+    child_division: str,
+    *,
+    origin: str | None = None,
+    limit: int = RECENT,
+    offset: int = 0,
+) -> tuple[list[Enterprise], int]:
+    """The most recently changed records received through a child's link, and their count."""
+    stmt = _from_child(select(Enterprise), scope, child_division)
+    if origin:
+        stmt = stmt.where(Enterprise.origin_node == origin)
+    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    stmt = stmt.order_by(Enterprise.updated_at.desc(), Enterprise.id.desc())
+    return list(db.scalars(stmt.offset(offset).limit(limit))), total
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    id: int
+    name: str
+    division_code: str
+    division_name: str
+    category: str
+    origin_node: str
+    version: int
+    updated_at: datetime
+
+
+def record_rows(db: Session, ents: list[Enterprise]) -> list[RecordRow]:
+    return [
+        RecordRow(
+            id=e.id,
+            name=e.name,
+            division_code=e.division_code,
+            division_name=division_name(db, e.division_code),
+            category=SUPERVISION_CATEGORIES.get(e.supervision_category, e.supervision_category),
+            origin_node=e.origin_node,
+            version=e.version,
+            updated_at=e.updated_at,
+        )
+        for e in ents
+    ]
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+@router.get("/nodes")
+def nodes_page(request: Request, ctx: StaffPageCtx) -> Response:
+    """节点状态: this node, its parent and its children (officials and admins only)."""
+    me, links = sync.node_status(ctx.db)
+    now = utcnow()
+    parent = next((x for x in links if x.role == "parent"), None)
+    parent_row = sync.parent_link(ctx.db) if parent else None
+    children = []
+    for link in (x for x in links if x.role == "child"):
+        recent, total = child_records(ctx.db, ctx.scope, link.division_code)
+        children.append(
+            {
+                "link": link,
+                "state": link_state(link, now),
+                "ago": ago(link.last_contact_at, now),
+                "records": record_rows(ctx.db, recent),
+                "total": total,
+                "origins": origin_counts(ctx.db, ctx.scope, link.division_code),
+            }
+        )
+    return page(
+        request,
+        ctx,
+        "nodes.html",
+        {
+            "me": me,
+            "tier_label": TIER_LABELS.get(me["tier"], me["tier"]),
+            "parent": parent,
+            "parent_state": link_state(parent, now) if parent else None,
+            "parent_ago": ago(parent.last_contact_at, now) if parent else "",
+            "parent_lag": duration(parent.lag_s) if parent else "",
+            "parent_error_at": parent_row.last_error_at if parent_row else None,
+            "children": children,
+        },
+        active="nodes",
+    )
+
+
+@router.get("/nodes/{division}/records")
+def child_records_page(
+    request: Request,
+    division: str,
+    ctx: StaffPageCtx,
+    origin: str = "",
+    page_no: int = Query(1, ge=1, alias="page"),
+) -> Response:
+    """The records a child node forwarded up, newest change first, optionally by origin node."""
+    link = next((x for x in sync.child_links(ctx.db) if x.division_code == division), None)
+    if link is None or not is_valid_code(division):
+        raise NotFound(f"没有该下级节点: {division} (no such child node)")
+    rows, total = child_records(
+        ctx.db,
+        ctx.scope,
+        division,
+        origin=origin.strip() or None,
+        limit=RECORDS_PAGE_SIZE,
+        offset=(page_no - 1) * RECORDS_PAGE_SIZE,
+    )
+    return page(
+        request,
+        ctx,
+        "node_records.html",
+        {
+            "link": link,
+            "division_label": division_name(ctx.db, division),
+            "rows": record_rows(ctx.db, rows),
+            "total": total,
+            "origins": origin_counts(ctx.db, ctx.scope, division),
+            "filters": {"origin": origin.strip()},
+            "page_no": page_no,
+            "pages": max(1, -(-total // RECORDS_PAGE_SIZE)),
+        },
+        active="nodes",
+    )
