@@ -49,6 +49,29 @@ def _columns(model: type) -> dict[str, Any]:
     return {c.key: c.columns[0] for c in inspect(model).column_attrs}
 
 
+Loaded = dict[tuple[str, str], Any]
+
+
+def preload(session: Session, entries: list[dict[str, Any]], chunk: int = 500) -> Loaded:
+    """The records a batch changes that exist here, by (entity, uid): one query per entity
+    and chunk instead of one per change (a batch often holds many changes of few records)."""
+    uids: dict[str, set[str]] = {}
+    for entry in entries:
+        uids.setdefault(str(entry.get("entity")), set()).add(str(entry.get("uid")))
+    loaded: Loaded = {}
+    for entity, wanted in uids.items():
+        spec = spec_for(entity)
+        if spec is None:
+            continue  # apply_entry refuses it
+        model, ordered = spec.model, sorted(wanted)
+        for i in range(0, len(ordered), chunk):
+            for obj in session.scalars(select(model).where(model.uid.in_(ordered[i : i + chunk]))):
+                loaded[(entity, obj.uid)] = obj
+        for uid in wanted:
+            loaded.setdefault((entity, uid), None)
+    return loaded
+
+
 def apply_entry(
     session: Session,
     entry: dict[str, Any],
@@ -57,9 +80,11 @@ def apply_entry(
     cipher: FieldCipher,
     allowed_prefix: str | None,
     report: ApplyReport,
+    loaded: Loaded | None = None,
 ) -> None:
     """Apply one change received from a child (``allowed_prefix``: its jurisdiction) or from the
-    parent (None: the parent is trusted for what it sends down)."""
+    parent (None: the parent is trusted for what it sends down). ``loaded``: from
+    :func:`preload` for the batch (kept up to date here); without it the record is looked up."""
     spec = spec_for(str(entry.get("entity")))
     if spec is None:
         raise ApplyRefused(f"本节点不识别的数据类型: {entry.get('entity')} (unknown entity)")
@@ -76,7 +101,11 @@ def apply_entry(
             "(a record of this node cannot be changed by another)"
         )
     model = spec.model
-    obj = session.scalar(select(model).where(model.uid == entry["uid"]))
+    key = (spec.entity, str(entry["uid"]))
+    if loaded is not None and key in loaded:
+        obj = loaded[key]
+    else:
+        obj = session.scalar(select(model).where(model.uid == entry["uid"]))
     if obj is not None and obj.version >= int(entry["version"]):
         report.stale += 1
         return
@@ -89,7 +118,10 @@ def apply_entry(
         int(entry["version"]),
     )
     session.add(obj)
-    session.flush()
+    if loaded is not None:
+        loaded[key] = obj
+    # No flush per change: the outbox row snapshots the object as it is now, rows are inserted
+    # in the order they were added, and a reference lookup autoflushes what it needs.
     queue(session, obj, spec, source=source)  # forwarded on (up, or down to our children)
     report.applied += 1
     report.by_entity[spec.entity] = report.by_entity.get(spec.entity, 0) + 1

@@ -17,39 +17,46 @@ log = logging.getLogger("anjian.sync")
 
 
 def sync_once(client: httpx.Client) -> tuple[int, int]:
-    """One round: push every pending batch, then pull once. Returns (pushed, pulled) changes;
-    raises on a transport or protocol error (the caller records it and retries)."""
-    pushed = 0
+    """One round: push a batch, pull once, and again while either side had more. Returns
+    (pushed, pulled) changes; raises on a transport or protocol error (the caller records it
+    and retries). Pulling after every batch keeps directives coming down while a steady write
+    load or a long backlog keeps the push side busy."""
+    pushed = pulled = 0
     while True:
         with unit_of_work() as db:
             link = service.parent_link(db)
             if link is None or not link.url:
-                return pushed, 0
+                return pushed, pulled
             message, count = service.build_push(db, link)
             url = link.url
-        if count == 0:
-            break
+        more_up = False
+        if count:
+            r = client.post(
+                f"{url}/api/v1/sync/push", content=message, headers={"content-type": SEALED}
+            )
+            _raise_for(r)
+            with unit_of_work() as db:
+                link = service.parent_link(db)
+                assert link is not None
+                body = service.accept_ack(db, link, r.content)
+            if body["status"] == "ok":
+                pushed += count
+            more_up = body["status"] != "ok" or count >= service.PUSH_BATCH
+        with unit_of_work() as db:
+            link = service.parent_link(db)
+            assert link is not None
+            message = service.build_pull(link)
         r = client.post(
-            f"{url}/api/v1/sync/push", content=message, headers={"content-type": SEALED}
+            f"{url}/api/v1/sync/pull", content=message, headers={"content-type": SEALED}
         )
         _raise_for(r)
         with unit_of_work() as db:
             link = service.parent_link(db)
             assert link is not None
-            body = service.accept_ack(db, link, r.content)
-        if body["status"] == "ok":
-            pushed += count
-    with unit_of_work() as db:
-        link = service.parent_link(db)
-        assert link is not None
-        message = service.build_pull(link)
-    r = client.post(f"{url}/api/v1/sync/pull", content=message, headers={"content-type": SEALED})
-    _raise_for(r)
-    with unit_of_work() as db:
-        link = service.parent_link(db)
-        assert link is not None
-        pulled = service.apply_pull(db, link, r.content)
-    return pushed, pulled
+            applied, more_down = service.apply_pull(db, link, r.content)
+        pulled += applied
+        if not (more_up or more_down):
+            return pushed, pulled
 
 
 def _raise_for(r: httpx.Response) -> None:
@@ -75,15 +82,17 @@ class Forwarder(threading.Thread):
     def __init__(self, interval: float = 1.0, max_backoff: float = 30.0) -> None:
         super().__init__(name="anjian-forwarder", daemon=True)
         self.interval, self.max_backoff = interval, max_backoff
-        self._stop = threading.Event()
+        self._stopping = (
+            threading.Event()
+        )  # not `_stop`: threading.Thread.join() calls self._stop()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
 
     def run(self) -> None:
         delay = self.interval
         with httpx.Client(timeout=30.0) as client:
-            while not self._stop.is_set():
+            while not self._stopping.is_set():
                 try:
                     sync_once(client)
                     delay = self.interval
@@ -94,4 +103,4 @@ class Forwarder(threading.Thread):
                     except Exception:
                         log.exception("could not record the sync error")
                     delay = min(self.max_backoff, max(delay * 2, self.interval))
-                self._stop.wait(delay)
+                self._stopping.wait(delay)

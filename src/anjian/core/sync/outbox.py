@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import URL, Engine, create_engine, func, inspect, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
@@ -68,8 +70,56 @@ def record_change(session: Session, obj: SyncMixin, *, entity: str) -> OutboxEnt
     return queue(session, obj, spec, source="local")
 
 
+# Outbox sequence numbers are drawn when a row is inserted but become visible when its
+# transaction commits. On PostgreSQL two writers can commit out of order (seq 11 before seq 10),
+# and a reader that shipped 11 and moved its cursor past it would never ship 10. So every
+# transaction that writes outbox rows holds this advisory lock shared until it ends, and a
+# reader takes it exclusively for an instant before reading: every seq up to the head it then
+# sees is settled (committed or rolled back for good). SQLite needs none of this: BEGIN
+# IMMEDIATE already lets one writer at a time in.
+OUTBOX_LOCK = 0x616E6A69616E  # "anjian"
+SETTLE_TIMEOUT = "2s"  # a reader gives up this round rather than hold writers back longer
+
+
+def _writer_lock(session: Session) -> None:
+    """Hold the outbox lock (shared) until this transaction ends; once per transaction."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.connection()  # begins the transaction if need be
+    tx = session.get_transaction()
+    if tx is not None and session.info.get("outbox_lock_tx") is tx:
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": OUTBOX_LOCK})
+    session.info["outbox_lock_tx"] = tx
+
+
+@lru_cache(maxsize=16)
+def _settle_engine(url: URL) -> Engine:
+    # Its own small pool: the caller already holds a connection of the main pool, and many
+    # callers at once (children pulling) must not wait for each other's second connection.
+    return create_engine(url, pool_size=1, max_overflow=3, pool_pre_ping=True)
+
+
+def settled_head(session: Session) -> int | None:
+    """The highest outbox seq such that no transaction can still commit a row below it, or None
+    when long-running writers did not let us find out in time (try again later)."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return session.scalar(select(func.max(OutboxEntry.seq))) or 0
+    try:
+        with _settle_engine(bind.engine.url).begin() as conn:  # its own short transaction
+            conn.execute(text(f"SET LOCAL lock_timeout = '{SETTLE_TIMEOUT}'"))
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": OUTBOX_LOCK})
+            return conn.scalar(select(func.max(OutboxEntry.seq))) or 0
+    except OperationalError as exc:
+        if "lock timeout" in str(exc.orig):
+            return None
+        raise
+
+
 def queue(session: Session, obj: SyncMixin, spec: SyncSpec, *, source: str) -> OutboxEntry:
     """Add the current state of ``obj`` to the outbox (``source``: local, child or parent)."""
+    _writer_lock(session)
     entry = OutboxEntry(
         entity=spec.entity,
         uid=obj.uid,

@@ -16,8 +16,9 @@ from anjian.core.crypto import FieldCipher
 from anjian.core.divisions.models import Division
 from anjian.core.divisions.rules import prefix_of, tier_of
 from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from anjian.core.sync.apply import ApplyRefused, ApplyReport, apply_entry
+from anjian.core.sync.apply import ApplyRefused, ApplyReport, apply_entry, preload
 from anjian.core.sync.models import OutboxEntry, SyncLink
+from anjian.core.sync.outbox import settled_head
 from anjian.core.sync.protocol import SealError, check_fresh, open_sealed, peek_header, seal
 from anjian.core.sync.registry import spec_for
 from anjian.db import utcnow
@@ -156,10 +157,18 @@ def _transport(entry: OutboxEntry, cipher: FieldCipher) -> dict[str, Any]:
 
 
 def pending_up(session: Session, after: int, limit: int | None) -> list[OutboxEntry]:
-    """Changes to send upward after outbox seq ``after``."""
+    """Changes to send upward after outbox seq ``after`` (only settled ones: see
+    :func:`~anjian.core.sync.outbox.settled_head`)."""
+    head = settled_head(session)
+    if head is None:
+        return []
     stmt = (
         select(OutboxEntry)
-        .where(OutboxEntry.seq > after, OutboxEntry.source.in_(UP_SOURCES))
+        .where(
+            OutboxEntry.seq > after,
+            OutboxEntry.seq <= head,
+            OutboxEntry.source.in_(UP_SOURCES),
+        )
         .order_by(OutboxEntry.seq)
     )
     return list(session.scalars(stmt.limit(limit) if limit else stmt))
@@ -213,16 +222,19 @@ def backlog(session: Session, link: SyncLink) -> tuple[int, datetime | None]:
 # --- incoming from a child ---------------------------------------------------------------------
 
 
-def _child_for(session: Session, message: bytes) -> tuple[SyncLink, dict[str, Any], Any]:
-    """Identify, authenticate and open a child's message; refusals are audited."""
+def _child_for(
+    session: Session, message: bytes, *, lock: bool = False
+) -> tuple[SyncLink, dict[str, Any], Any]:
+    """Identify, authenticate and open a child's message; refusals are audited. ``lock``: hold
+    the link row until the transaction ends, so that two pushes of one child (a request still
+    running here after the child was restarted and sent again) are applied one after the other."""
     try:
         claimed = peek_header(message)
     except SealError as exc:
         raise Unauthorized(str(exc)) from None
     division = str(claimed.get("from_division", ""))
-    link = session.scalar(
-        select(SyncLink).where(SyncLink.role == "child", SyncLink.division_code == division)
-    )
+    stmt = select(SyncLink).where(SyncLink.role == "child", SyncLink.division_code == division)
+    link = session.scalar(stmt.with_for_update() if lock else stmt)
     if link is None or link.revoked:
         _refuse(session, division, claimed, "unknown or revoked child")
         raise Forbidden(f"未登记或已吊销的下级节点: {division} (unknown or revoked child node)")
@@ -261,8 +273,11 @@ def receive_push(
 ) -> tuple[PushResult, SyncLink]:
     """Store a child's batch idempotently and say how far we have stored its changes. If the
     child continues from further than we have (our database was restored from a backup), ask
-    it to rewind to what we have."""
-    link, header, entries = _child_for(session, message)
+    it to rewind to what we have.
+
+    Every entry is applied by version, never skipped by its sequence number: a child restored
+    from a backup numbers new changes with sequence numbers we have already acknowledged."""
+    link, header, entries = _child_for(session, message, lock=True)
     if online:
         try:
             check_fresh(header, utcnow())
@@ -277,10 +292,8 @@ def receive_push(
     report = ApplyReport()
     cipher = _cipher()
     try:
+        loaded = preload(session, entries)
         for entry in entries:
-            if int(entry["seq"]) <= link.up_seq:
-                report.stale += 1  # already stored: a resend after a lost acknowledgement
-                continue
             apply_entry(
                 session,
                 entry,
@@ -288,12 +301,16 @@ def receive_push(
                 cipher=cipher,
                 allowed_prefix=prefix_of(link.division_code),
                 report=report,
+                loaded=loaded,
             )
+        session.flush()
     except ApplyRefused as exc:
         session.rollback()
         _refuse(session, link.division_code, header, str(exc))
         raise Forbidden(str(exc)) from None
-    link.up_seq = max(link.up_seq, int(header.get("last_seq", link.up_seq)))
+    # What we acknowledge is what this batch covered, even below what we held before: a
+    # restored child must resend from there (the changes it numbers again are new to us).
+    link.up_seq = int(header.get("last_seq", link.up_seq))
     if report.applied:
         audit(
             session,
@@ -335,6 +352,10 @@ def accept_ack(session: Session, link: SyncLink, message: bytes) -> dict[str, An
     link.node_id = str(header.get("from_node") or link.node_id)
     link.division_code = str(header.get("from_division") or link.division_code)
     link.up_seq = int(body["stored_seq"])
+    if body.get("status") == "rewind":
+        # The parent lost data (restored from a backup): what it sends down may now reuse
+        # sequence numbers we have passed, so pull everything again (applying is idempotent).
+        link.down_seq = 0
     link.last_contact_at, link.last_error = utcnow(), None
     return body
 
@@ -350,8 +371,12 @@ def _relevant(target: str, child_division: str) -> bool:
 
 
 def build_pull(link: SyncLink) -> bytes:
+    # ``stored``: how far the parent acknowledged our changes; more than it now holds means it
+    # was restored from a backup (see serve_pull).
     return seal(
-        link_key(link), _header("pull", to_division=link.division_code, since=link.down_seq), {}
+        link_key(link),
+        _header("pull", to_division=link.division_code, since=link.down_seq, stored=link.up_seq),
+        {},
     )
 
 
@@ -364,14 +389,26 @@ def serve_pull(session: Session, message: bytes) -> bytes:
         _refuse(session, link.division_code, header, str(exc))
         raise Unauthorized(str(exc)) from None
     link.last_contact_at = utcnow()
-    head = session.scalar(select(func.max(OutboxEntry.seq))) or 0
     since = int(header.get("since", 0))
-    if since > head:
-        since = 0  # our database was restored: the child starts over (applying is idempotent)
+    head = settled_head(session)
+    if head is None:  # writers held the outbox too long: nothing this time, the child asks again
+        return seal(
+            link_key(link),
+            _header("down", to_division=link.division_code),
+            {"entries": [], "last_seq": since, "head_seq": since, "stored_seq": link.up_seq},
+        )
+    if since > head or int(header.get("stored", 0)) > link.up_seq:
+        # Our database was restored from a backup: sequence numbers the child has passed may
+        # be reused, so it starts over (applying is idempotent).
+        since = 0
     rows = list(
         session.scalars(
             select(OutboxEntry)
-            .where(OutboxEntry.seq > since, OutboxEntry.source.in_(DOWN_SOURCES))
+            .where(
+                OutboxEntry.seq > since,
+                OutboxEntry.seq <= head,
+                OutboxEntry.source.in_(DOWN_SOURCES),
+            )
             .order_by(OutboxEntry.seq)
             .limit(PULL_BATCH)
         )
@@ -388,25 +425,38 @@ def serve_pull(session: Session, message: bytes) -> bytes:
     return seal(
         link_key(link),
         _header("down", to_division=link.division_code),
-        {"entries": out, "last_seq": last, "head_seq": head},
+        {"entries": out, "last_seq": last, "head_seq": head, "stored_seq": link.up_seq},
     )
 
 
-def apply_pull(session: Session, link: SyncLink, message: bytes) -> int:
-    """Apply what the parent sent down; returns how many records changed here."""
+def apply_pull(session: Session, link: SyncLink, message: bytes) -> tuple[int, bool]:
+    """Apply what the parent sent down; returns how many records changed here, and whether
+    the parent has more after this batch."""
     try:
         _, body = open_sealed(link_key(link), message)
     except SealError as exc:
         raise Unauthorized(f"上级节点下发数据校验失败: {exc}") from None
     report = ApplyReport()
     cipher = _cipher()
+    loaded = preload(session, body["entries"])
     for entry in body["entries"]:
         apply_entry(
-            session, entry, source="parent", cipher=cipher, allowed_prefix=None, report=report
+            session,
+            entry,
+            source="parent",
+            cipher=cipher,
+            allowed_prefix=None,
+            report=report,
+            loaded=loaded,
         )
     link.down_seq = int(body["last_seq"])
+    stored = body.get("stored_seq")
+    if stored is not None and int(stored) < link.up_seq:
+        # The parent holds less of ours than it acknowledged (restored from a backup): resend
+        # from there, even if we have nothing new to push.
+        link.up_seq = int(stored)
     link.last_contact_at, link.last_error = utcnow(), None
-    return report.applied
+    return report.applied, int(body["last_seq"]) < int(body.get("head_seq", body["last_seq"]))
 
 
 # --- node status -------------------------------------------------------------------------------

@@ -1,0 +1,409 @@
+"""Forwarding county → city → province → national: lag under a steady write load, and the
+catch-up rate after a backlog (issue 3).
+
+Starts four real nodes (``anjian serve``, one database each) on 127.0.0.1 with the harness of
+``tests/sync/harness.py``, then:
+
+1. **steady load**: writer threads change enterprises through the county's API
+   (``PATCH /api/v1/enterprises/{id}``) at ``--rate`` changes/s for ``--seconds``; the lag of a
+   change is the time from its outbox row at the county to its outbox row at the national node
+   (both written in the transaction that stored it there), read from the two databases;
+2. **catch-up**: the county's link is cut, ``--backlog`` changes are made at the county (in
+   process, through the enterprise service, as the API would), the link is restored, and the
+   drain is timed at the national node: ``catchup_per_s`` = backlog / (last arrival − first
+   arrival); ``resume_wait_s`` is the time from the restore to the first arrival (the
+   forwarder's back-off after a long cut).
+
+Prints a table and, last, one JSON line. Targets (issue 3): p99 lag ≤ 5 s at 1,000 changes/s;
+catch-up ≥ 10,000 changes/s. The figures are what this machine reaches; nothing is tuned to the
+targets. ``--quick`` is a short run for a smoke test.
+
+    .venv/bin/python bench/sync.py [--quick] [--backend sqlite|postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "sync"))
+
+from harness import (  # the harness lives with the tests
+    CHAIN_TOPOLOGY,
+    COUNTY_A,
+    NATIONAL,
+    Api,
+    HarnessError,
+    Network,
+    Node,
+    pg_reachable,
+    wait_until,
+)
+
+COUNTY = COUNTY_A
+
+
+def _log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# --- reading the outboxes ----------------------------------------------------------------------
+
+
+def _outbox(node: Node, *, since: datetime | None = None) -> dict[tuple[str, int], datetime]:
+    """(uid, version) → when the change entered this node's outbox, for enterprise changes."""
+    from sqlalchemy import create_engine, select
+
+    from anjian.core.sync.models import OutboxEntry
+
+    engine = create_engine(node.database_url)
+    try:
+        stmt = select(OutboxEntry.uid, OutboxEntry.version, OutboxEntry.created_at).where(
+            OutboxEntry.entity == "enterprise"
+        )
+        if since is not None:
+            stmt = stmt.where(OutboxEntry.created_at >= since)
+        with engine.connect() as conn:
+            return {(uid, int(v)): at for uid, v, at in conn.execute(stmt)}
+    finally:
+        engine.dispose()
+
+
+def _count_since(node: Node, since: datetime) -> tuple[int, datetime | None, datetime | None]:
+    from sqlalchemy import create_engine, func, select
+
+    from anjian.core.sync.models import OutboxEntry
+
+    engine = create_engine(node.database_url)
+    try:
+        with engine.connect() as conn:
+            n, first, last = conn.execute(
+                select(
+                    func.count(), func.min(OutboxEntry.created_at), func.max(OutboxEntry.created_at)
+                ).where(OutboxEntry.entity == "enterprise", OutboxEntry.created_at >= since)
+            ).one()
+    finally:
+        engine.dispose()
+    fix = lambda d: d.replace(tzinfo=UTC) if d is not None and d.tzinfo is None else d  # noqa: E731
+    return int(n), fix(first), fix(last)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def _seed(node: Node, count: int) -> list[int]:
+    """``count`` enterprises at the county, through its API; their ids."""
+    from anjian.enterprises.rules import compose_uscc
+
+    ids: list[int] = []
+    lock = threading.Lock()
+
+    def make(start: int) -> None:
+        api = Api(node.url, "admin", timeout=30)
+        try:
+            for i in range(start, count, 4):
+                body = {
+                    "uscc": compose_uscc(COUNTY, f"MA0B{i:05d}"),
+                    "name": f"基准测试企业{i}",
+                    "division_code": COUNTY,
+                    "supervision_category": "hazardous_chemicals",
+                    "legal_rep_phone": "13900001111",
+                }
+                r = api.call_until("POST", "/api/v1/enterprises", json=body, timeout=60)
+                if r.status_code != 201:
+                    raise HarnessError(f"seed: {r.status_code} {r.text}")
+                with lock:
+                    ids.append(int(r.json()["id"]))
+        finally:
+            api.close()
+
+    threads = [threading.Thread(target=make, args=(s,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if len(ids) != count:
+        raise HarnessError(f"seeded {len(ids)} of {count} enterprises")
+    return ids
+
+
+class SteadyLoad:
+    """``writers`` threads that together send ``rate`` PATCHes a second to the county, each on
+    its own schedule (a late request is sent at once, never skipped)."""
+
+    def __init__(self, node: Node, ids: list[int], rate: float, writers: int) -> None:
+        self.node, self.ids, self.rate, self.writers = node, ids, rate, writers
+        self.stop = threading.Event()
+        self.done = 0
+        self.failed = 0
+        self._lock = threading.Lock()
+
+    def _run(self, index: int, t0: float) -> None:
+        rng = random.Random(index)
+        api = Api(self.node.url, "admin", timeout=30)
+        n = 0
+        try:
+            while not self.stop.is_set():
+                due = t0 + (n * self.writers + index) / self.rate
+                wait = due - time.monotonic()
+                if wait > 0 and self.stop.wait(wait):
+                    break
+                ent = rng.choice(self.ids)
+                value = rng.randrange(1_000_000)
+                try:
+                    r = api.call(
+                        "PATCH",
+                        f"/api/v1/enterprises/{ent}",
+                        json={"address": f"基准地址{value}", "employees": value % 5000},
+                    )
+                    ok = r.status_code == 200
+                except httpx.TransportError:
+                    ok = False
+                with self._lock:
+                    if ok:
+                        self.done += 1
+                    else:
+                        self.failed += 1
+                n += 1
+        finally:
+            api.close()
+
+    def run(self, seconds: float) -> float:
+        """Write for ``seconds``; returns the elapsed time."""
+        t0 = time.monotonic()
+        threads = [
+            threading.Thread(target=self._run, args=(i, t0), daemon=True)
+            for i in range(self.writers)
+        ]
+        for t in threads:
+            t.start()
+        self.stop.wait(seconds)
+        self.stop.set()
+        for t in threads:
+            t.join(timeout=60)
+        return time.monotonic() - t0
+
+
+def _make_backlog(node: Node, ids: list[int], count: int, batch: int = 200) -> float:
+    """``count`` changes at the county through the enterprise service (what the API does, minus
+    HTTP), ``batch`` per transaction; returns changes/s."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith("ANJIAN_")}
+    os.environ.update({k: v for k, v in node.env().items() if k.startswith("ANJIAN_")})
+    from anjian import db
+    from anjian.config import get_settings
+    from anjian.core.audit.service import Actor
+    from anjian.core.scope import Scope
+    from anjian.enterprises.schemas import EnterpriseUpdate
+    from anjian.enterprises.service import update_enterprise
+
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    db._factory.cache_clear()
+    try:
+        actor = Actor(user_id=None, username="bench", ip="127.0.0.1", division_code=COUNTY)
+        scope = Scope.for_division(None, "admin", [COUNTY])
+        rng = random.Random(7)
+        t0 = time.monotonic()
+        made = 0
+        while made < count:
+            n = min(batch, count - made)
+            with db.unit_of_work() as s:
+                for _ in range(n):
+                    value = rng.randrange(1_000_000_000)
+                    update_enterprise(
+                        s,
+                        actor,
+                        scope,
+                        rng.choice(ids),
+                        EnterpriseUpdate(address=f"积压地址{value}", employees=value % 5000),
+                    )
+            made += n
+        return count / (time.monotonic() - t0)
+    finally:
+        db.get_engine().dispose()
+        get_settings.cache_clear()
+        db.get_engine.cache_clear()
+        db._factory.cache_clear()
+        for k in [k for k in os.environ if k.startswith("ANJIAN_")]:
+            del os.environ[k]
+        os.environ.update(saved)
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    root = Path(tempfile.mkdtemp(prefix="anjian-bench-sync-"))
+    _log(f"nodes under {root} ({args.backend}, forwarder interval {args.interval}s)")
+    try:
+        return _run(root, args)
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _run(root: Path, args: argparse.Namespace) -> dict[str, Any]:
+    with Network(
+        root,
+        args.backend,
+        topology=CHAIN_TOPOLOGY,
+        interval=args.interval,
+        users={COUNTY: [("admin", "admin")]},
+    ) as net:
+        net.start()
+        county, national = net.node(COUNTY), net.node(NATIONAL)
+        _log(f"seeding {args.enterprises} enterprises at {COUNTY}")
+        ids = _seed(county, args.enterprises)
+        wait_until(
+            lambda: _count_since(national, datetime(2000, 1, 1, tzinfo=UTC))[0] >= args.enterprises,
+            timeout=120,
+            what="the seed at the national node",
+        )
+
+        # 1. steady load
+        _log(f"steady load: {args.rate:g} changes/s for {args.seconds:g}s, {args.writers} writers")
+        load = SteadyLoad(county, ids, args.rate, args.writers)
+        start = datetime.now(UTC)
+        elapsed = load.run(args.seconds)
+        write_rate = load.done / elapsed
+        written = _outbox(county, since=start)
+        _log(f"wrote {load.done} changes ({write_rate:.0f}/s), waiting for them at {NATIONAL}")
+        deadline = time.monotonic() + max(60.0, args.seconds * 2)
+        arrived: dict[tuple[str, int], datetime] = {}
+        while time.monotonic() < deadline:
+            arrived = _outbox(national, since=start)
+            if all(k in arrived for k in written):
+                break
+            time.sleep(0.5)
+        warmup = start.timestamp() + min(2.0, args.seconds / 10)
+        lags = [
+            (arrived[k] - at).total_seconds()
+            for k, at in written.items()
+            if k in arrived and at.timestamp() >= warmup
+        ]
+        missing = sum(1 for k in written if k not in arrived)
+
+        # 2. catch-up after a backlog
+        proxy = county.proxy
+        assert proxy is not None
+        _log(f"cutting {COUNTY}'s link; making a backlog of {args.backlog} changes")
+        proxy.cut()
+        cut_at = time.monotonic()
+        backlog_rate = _make_backlog(county, ids, args.backlog)
+        # Hold the cut long enough for the forwarder's back-off to reach its ceiling, as after
+        # a long outage.
+        hold = max(0.0, args.min_cut - (time.monotonic() - cut_at))
+        if hold:
+            _log(f"backlog made ({backlog_rate:.0f}/s); link stays cut {hold:.0f}s more")
+            time.sleep(hold)
+        cut_s = time.monotonic() - cut_at
+        restored = datetime.now(UTC)
+        proxy.restore()
+        _log(f"link restored after {cut_s:.0f}s; draining")
+        timeout = 120 + args.backlog / 200
+        _n, first, last = wait_until(
+            lambda: (r := _count_since(national, restored))[0] >= args.backlog and r,
+            timeout=timeout,
+            interval=0.5,
+            what=f"{args.backlog} changes at the national node",
+        )
+        assert first is not None and last is not None
+        drain_s = (last - first).total_seconds()
+        resume_wait = (first - restored).total_seconds()
+
+    return {
+        "bench": "sync",
+        "backend": args.backend,
+        "interval_s": args.interval,
+        "target_rate_per_s": args.rate,
+        "write_rate_per_s": round(write_rate, 1),
+        "writes": load.done,
+        "write_failures": load.failed,
+        "lag_samples": len(lags),
+        "lag_missing": missing,
+        "lag_p50_s": round(_percentile(lags, 50), 3),
+        "lag_p99_s": round(_percentile(lags, 99), 3),
+        "lag_max_s": round(max(lags), 3) if lags else None,
+        "lag_mean_s": round(statistics.fmean(lags), 3) if lags else None,
+        "backlog_changes": args.backlog,
+        "backlog_made_per_s": round(backlog_rate, 1),
+        "cut_s": round(cut_s, 1),
+        "resume_wait_s": round(resume_wait, 2),
+        "drain_s": round(drain_s, 2),
+        "catchup_per_s": round(args.backlog / drain_s, 1) if drain_s > 0 else None,
+        "catchup_incl_wait_per_s": round(args.backlog / (drain_s + resume_wait), 1),
+    }
+
+
+def _table(result: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="sync county → city → province → national", show_header=True)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_column("target", justify="right")
+    targets = {"lag_p99_s": "≤ 5", "write_rate_per_s": "1000", "catchup_per_s": "≥ 10000"}
+    for key, value in result.items():
+        table.add_row(key, str(value), targets.get(key, ""))
+    Console(stderr=False).print(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a short run (smoke test)")
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--rate", type=float, default=1000.0, help="target changes/s")
+    parser.add_argument("--seconds", type=float, default=None, help="steady-load duration")
+    parser.add_argument("--writers", type=int, default=16, help="writer threads")
+    parser.add_argument("--enterprises", type=int, default=None, help="enterprises to change")
+    parser.add_argument("--backlog", type=int, default=None, help="changes made while cut off")
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=1.0,
+        help="ANJIAN_SYNC_INTERVAL_S of every node (default: the setting's default, 1.0)",
+    )
+    parser.add_argument(
+        "--min-cut",
+        type=float,
+        default=None,
+        help="keep the link cut at least this long (s), so the back-off reaches its ceiling",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the nodes' directory")
+    args = parser.parse_args()
+    args.seconds = args.seconds or (10.0 if args.quick else 60.0)
+    args.enterprises = args.enterprises or (40 if args.quick else 200)
+    args.backlog = args.backlog or (3_000 if args.quick else 60_000)
+    if args.min_cut is None:
+        args.min_cut = 5.0 if args.quick else 60.0
+    if args.backend == "postgres" and not pg_reachable():
+        sys.exit("PostgreSQL unreachable (ANJIAN_TEST_PG)")
+    result = run(args)
+    _table(result)
+    print(json.dumps(result, ensure_ascii=False), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,734 @@
+"""A network of real nodes on localhost, for the sync integration tests and ``bench/sync.py``.
+
+Every node is an ``anjian serve`` process with its own data directory and database (a SQLite
+file, or a PostgreSQL database the harness creates and drops), set up the way an operator does
+it: ``anjian node link CHILD`` on the parent prints the link key, ``anjian node init --division
+D --parent URL --link-key KEY`` on the child, ``anjian user add … --password-stdin``. Each child
+reaches its parent through a :class:`LinkProxy`, a TCP forwarder the test can cut and restore to
+simulate a partition of that one link. Nodes can be stopped, killed (SIGKILL) and restarted on
+the same port. Everything listens on 127.0.0.1 only; every wait is bounded.
+
+Use it as a context manager so that no process, proxy or database outlives the test::
+
+    with Network(tmp_path, "sqlite") as net:
+        net.start()
+        county = net.node("140622")
+        county.api().call("POST", "/api/v1/enterprises", json={...})
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+PASSWORD = "Anjian#2026"
+PG_ADMIN = os.environ.get("ANJIAN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+ANJIAN = str(Path(sys.executable).parent / "anjian")
+HOST = "127.0.0.1"
+
+NATIONAL, PROVINCE, CITY = "000000", "140000", "140600"
+COUNTY_A, COUNTY_B = "140622", "140621"  # 应县, 山阴县 — both in 朔州市 (140600)
+# (division, parent division): parents first.
+FULL_TOPOLOGY: tuple[tuple[str, str | None], ...] = (
+    (NATIONAL, None),
+    (PROVINCE, NATIONAL),
+    (CITY, PROVINCE),
+    (COUNTY_A, CITY),
+    (COUNTY_B, CITY),
+)
+CHAIN_TOPOLOGY: tuple[tuple[str, str | None], ...] = (
+    (NATIONAL, None),
+    (PROVINCE, NATIONAL),
+    (CITY, PROVINCE),
+    (COUNTY_A, CITY),
+)
+
+# Who can log in where (each `anjian user add` costs a second of CPU, so only those needed).
+DEFAULT_USERS: list[tuple[str, str]] = [("admin", "admin")]
+USERS: dict[str, list[tuple[str, str]]] = {
+    division: [("admin", "admin"), ("official", "official")]
+    for division in (PROVINCE, COUNTY_A, COUNTY_B)
+}
+
+T = TypeVar("T")
+
+
+class HarnessError(RuntimeError):
+    """A node did not start, a command failed, or a wait ran out of time."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(
+    predicate: Callable[[], T], *, timeout: float, interval: float = 0.2, what: str = "condition"
+) -> T:
+    """Poll ``predicate`` until it returns something truthy; HarnessError after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    last_exc: Exception | None = None
+    while True:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as exc:  # a node restarting, a connection reset: try again
+            last_exc = exc
+        if time.monotonic() >= deadline:
+            raise HarnessError(f"timed out after {timeout:.0f}s waiting for {what}") from last_exc
+        time.sleep(interval)
+
+
+# --- databases ---------------------------------------------------------------------------------
+
+
+def pg_reachable(admin_url: str = PG_ADMIN) -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(admin_url, connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+def _pg_exec(sql: str, admin_url: str = PG_ADMIN) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(sql)
+
+
+def _pg_url(dbname: str, admin_url: str = PG_ADMIN) -> str:
+    base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{dbname}"
+
+
+def build_schema(url: str) -> None:
+    """Migrate a database and load the divisions (what `anjian init` does), in-process."""
+    from anjian.core.divisions.service import load_reference
+    from anjian.db import make_engine, unit_of_work
+    from anjian.migrate import upgrade
+
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        with unit_of_work(engine) as s:
+            load_reference(s)
+    finally:
+        engine.dispose()
+
+
+class Databases:
+    """Fresh databases for the nodes of one network, copied from one migrated template, and
+    dropped (PostgreSQL) at :meth:`close`. ``template``: a migrated SQLite file, or the name
+    of a migrated PostgreSQL database; built here when not given."""
+
+    def __init__(self, backend: str, root: Path, template: str | Path | None = None) -> None:
+        if backend not in ("sqlite", "postgres"):
+            raise ValueError(f"unknown backend {backend!r}")
+        self.backend, self.root = backend, root
+        self.tag = uuid.uuid4().hex[:8]
+        self._created: list[str] = []
+        self._own_template: str | None = None
+        self.template = template
+
+    def _template(self) -> str | Path:
+        if self.template is not None:
+            return self.template
+        self.root.mkdir(parents=True, exist_ok=True)
+        if self.backend == "sqlite":
+            path = self.root / "template.db"
+            build_schema(f"sqlite:///{path}")
+            self.template = path
+        else:
+            name = f"anjian_net_tpl_{self.tag}"
+            _pg_exec(f'CREATE DATABASE "{name}"')
+            self._own_template = name
+            build_schema(_pg_url(name))
+            self.template = name
+        return self.template
+
+    def create(self, label: str) -> str:
+        """A fresh migrated database for one node; returns its SQLAlchemy URL."""
+        template = self._template()
+        if self.backend == "sqlite":
+            target = self.root / f"{label}.db"
+            shutil.copy(template, target)
+            return f"sqlite:///{target}"
+        name = f"anjian_net_{self.tag}_{label}"
+        _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        self._created.append(name)
+        return _pg_url(name)
+
+    def backup(self, url: str, label: str) -> str:
+        """A copy of a node's database (the node must be stopped); returns a restore token."""
+        if self.backend == "sqlite":
+            src = Path(url.removeprefix("sqlite:///"))
+            dst = self.root / f"{label}.backup.db"
+            shutil.copy(src, dst)
+            for suffix in ("-wal", "-shm"):
+                if Path(f"{src}{suffix}").exists():
+                    shutil.copy(f"{src}{suffix}", f"{dst}{suffix}")
+            return str(dst)
+        name = url.rsplit("/", 1)[1]
+        copy = f"{name}_bk"[:63]
+        _pg_exec(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
+        self._created.append(copy)
+        return copy
+
+    def restore(self, url: str, token: str) -> None:
+        """Put a backup taken by :meth:`backup` back in place (the node must be stopped)."""
+        if self.backend == "sqlite":
+            dst = Path(url.removeprefix("sqlite:///"))
+            for suffix in ("-wal", "-shm"):
+                Path(f"{dst}{suffix}").unlink(missing_ok=True)
+            shutil.copy(token, dst)
+            for suffix in ("-wal", "-shm"):
+                if Path(f"{token}{suffix}").exists():
+                    shutil.copy(f"{token}{suffix}", f"{dst}{suffix}")
+            return
+        name = url.rsplit("/", 1)[1]
+        _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{token}"')
+
+    def close(self) -> None:
+        if self.backend != "postgres":
+            return
+        for name in [*self._created, *([self._own_template] if self._own_template else [])]:
+            try:
+                _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            except Exception as exc:  # keep dropping the others
+                print(f"harness: could not drop {name}: {exc}", file=sys.stderr)
+        self._created.clear()
+
+
+# --- the link proxy ----------------------------------------------------------------------------
+
+
+def _hard_close(sock: socket.socket) -> None:
+    """Close with a reset, and wake any thread blocked on the socket."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    _close(sock)
+
+
+def _close(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in recv()
+    with contextlib.suppress(OSError):
+        sock.close()
+
+
+class LinkProxy:
+    """A TCP forwarder from 127.0.0.1:``port`` to 127.0.0.1:``target_port``.
+
+    :meth:`cut` resets every open connection and refuses new ones until :meth:`restore`: for
+    the child it is as if the network between it and its parent went down, at any point of a
+    request (before the parent got it, while it applied it, or before the answer came back)."""
+
+    def __init__(self, target_port: int, name: str = "link") -> None:
+        self.target_port, self.name = target_port, name
+        self._server = socket.create_server((HOST, 0))
+        self._server.settimeout(0.2)
+        self.port = int(self._server.getsockname()[1])
+        self._lock = threading.Lock()
+        self._open: set[socket.socket] = set()
+        self._cut = False
+        self._closed = threading.Event()
+        self.connections = 0
+        self.cuts = 0
+        self._thread = threading.Thread(target=self._accept, name=f"proxy-{name}", daemon=True)
+        self._thread.start()
+
+    @property
+    def is_cut(self) -> bool:
+        return self._cut
+
+    def cut(self) -> None:
+        with self._lock:
+            self._cut = True
+            self.cuts += 1
+            doomed, self._open = list(self._open), set()
+        for sock in doomed:
+            _hard_close(sock)
+
+    def restore(self) -> None:
+        with self._lock:
+            self._cut = False
+
+    def close(self) -> None:
+        self._closed.set()
+        self.cut()
+        self._thread.join(timeout=5)
+        self._server.close()
+
+    def _accept(self) -> None:
+        while not self._closed.is_set():
+            try:
+                client, _ = self._server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            client.settimeout(None)
+            if self._cut:
+                _hard_close(client)
+                continue
+            try:
+                upstream = socket.create_connection((HOST, self.target_port), timeout=2)
+            except OSError:
+                _hard_close(client)  # the parent is down: the child sees a refused connection
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                if self._cut:
+                    _hard_close(client)
+                    _hard_close(upstream)
+                    continue
+                self._open.update((client, upstream))
+                self.connections += 1
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(
+                    target=self._pump, args=(src, dst), name=f"pump-{self.name}", daemon=True
+                ).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with self._lock:
+                self._open.discard(src)
+                self._open.discard(dst)
+            for sock in (src, dst):
+                _close(sock)
+
+
+# --- the HTTP API of a node --------------------------------------------------------------------
+
+
+class Api:
+    """A logged-in user of one node's API. Logs in lazily and again after a 401 (sessions are
+    lost when a database is restored from a backup)."""
+
+    def __init__(self, base_url: str, username: str, password: str = PASSWORD, timeout: float = 10):
+        self.base_url, self.username, self.password = base_url, username, password
+        self._client = httpx.Client(base_url=base_url, timeout=timeout)
+        self._token: str | None = None
+
+    def close(self) -> None:
+        self._client.close()
+
+    def login(self) -> None:
+        r = self._client.post(
+            "/api/v1/auth/login", json={"username": self.username, "password": self.password}
+        )
+        if r.status_code != 200:
+            raise HarnessError(f"login {self.username}@{self.base_url}: {r.status_code} {r.text}")
+        self._token = r.json()["access_token"]
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        """One request (transport errors propagate); logs in again once on a 401."""
+        for attempt in range(2):
+            if self._token is None:
+                self.login()
+            r = self._client.request(
+                method,
+                path,
+                json=json,
+                params=params,
+                headers={"Authorization": f"Bearer {self._token}"},
+            )
+            if r.status_code == 401 and attempt == 0:
+                self._token = None
+                continue
+            return r
+        return r
+
+    def call_until(
+        self,
+        method: str,
+        path: str,
+        *,
+        ok: Iterable[int] = (200, 201),
+        timeout: float = 60,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        """Retry through transport errors, 5xx and restarts until an answer in ``ok``, or
+        another 4xx (returned), or HarnessError after ``timeout``."""
+        ok = tuple(ok)
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            try:
+                r = self.call(method, path, json=json, params=params)
+            except (httpx.TransportError, HarnessError) as exc:
+                last = repr(exc)
+            else:
+                if r.status_code in ok or (400 <= r.status_code < 500 and r.status_code != 401):
+                    return r
+                last = f"{r.status_code} {r.text[:300]}"
+            time.sleep(0.2)
+        raise HarnessError(f"{method} {self.base_url}{path} failed for {timeout:.0f}s: {last}")
+
+    def all_enterprises(self, **filters: Any) -> list[dict[str, Any]]:
+        """Every enterprise the user sees (all pages)."""
+        out: list[dict[str, Any]] = []
+        offset = 0
+        for _ in range(10_000):
+            r = self.call(
+                "GET", "/api/v1/enterprises", params={**filters, "limit": 500, "offset": offset}
+            )
+            if r.status_code != 200:
+                raise HarnessError(f"list enterprises: {r.status_code} {r.text[:300]}")
+            page = r.json()
+            out.extend(page["items"])
+            offset += len(page["items"])
+            if not page["items"] or offset >= page["total"]:
+                break
+        return out
+
+
+# --- nodes -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Node:
+    """One ``anjian serve`` process with its own data directory and database."""
+
+    division: str
+    data_dir: Path
+    database_url: str
+    port: int
+    interval: float
+    parent: Node | None = None
+    proxy: LinkProxy | None = None  # this node's link to its parent
+    extra_env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen[bytes] | None = None
+    starts: int = 0
+    kills: int = 0
+    _apis: dict[str, Api] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "serve.log"
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ANJIAN_")}
+        env.update(
+            {
+                "ANJIAN_DATA_DIR": str(self.data_dir),
+                "ANJIAN_DATABASE_URL": self.database_url,
+                "ANJIAN_NODE_DIVISION": self.division,
+                "ANJIAN_MFA_REQUIRED_ROLES": "[]",
+                "ANJIAN_SYNC_INTERVAL_S": str(self.interval),
+                "ANJIAN_SYNC_FORWARDER": "true",
+                "ANJIAN_HOST": HOST,
+                "ANJIAN_PORT": str(self.port),
+                "PYTHONUNBUFFERED": "1",
+                "COLUMNS": "200",  # `anjian node status` tables in failure reports
+                **self.extra_env,
+            }
+        )
+        return env
+
+    def cli(self, *args: str, stdin: str | None = None, timeout: float = 120) -> str:
+        """Run ``anjian ARGS`` in this node's environment; its stdout, or HarnessError."""
+        try:
+            result = subprocess.run(
+                [ANJIAN, *args],
+                env=self.env(),
+                input=stdin,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                cwd=self.data_dir,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise HarnessError(f"anjian {' '.join(args)} ({self.division}) timed out") from exc
+        if result.returncode != 0:
+            raise HarnessError(
+                f"anjian {' '.join(args)} ({self.division}) exit {result.returncode}:\n"
+                f"{result.stdout}\n{result.stderr}"
+            )
+        return result.stdout
+
+    def add_user(self, username: str, role: str, division: str | None = None) -> None:
+        self.cli(
+            "user",
+            "add",
+            username,
+            "--role",
+            role,
+            "--division",
+            division or self.division,
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )
+
+    def link_child(self, child_division: str) -> str:
+        """`anjian node link CHILD` on this (parent) node; the key it prints."""
+        out = self.cli("node", "link", child_division)
+        lines = [line.strip() for line in out.splitlines() if line.strip()]
+        if not lines or len(lines[-1]) < 32:
+            raise HarnessError(f"no link key in the output of node link:\n{out}")
+        return lines[-1]
+
+    def start(self, wait: bool = True, timeout: float = 60) -> None:
+        if self.running:
+            return
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            log.write(f"\n=== start {self.starts + 1} at {time.time():.3f} ===\n".encode())
+            log.flush()
+            self.proc = subprocess.Popen(
+                [ANJIAN, "serve", "--host", HOST, "--port", str(self.port)],
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.data_dir,
+            )
+        self.starts += 1
+        if wait:
+            self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc is None or self.proc.poll() is not None:
+                raise HarnessError(
+                    f"node {self.division} exited during start-up:\n{self.log_tail()}"
+                )
+            try:
+                r = httpx.get(f"{self.url}/healthz", timeout=2)
+                if r.status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() >= deadline:
+                raise HarnessError(f"node {self.division} not ready in {timeout:.0f}s")
+            time.sleep(0.1)
+
+    def stop(self, timeout: float = 20) -> None:
+        """A graceful stop (SIGTERM), SIGKILL when it does not stop in time."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.proc = None
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no commit of what is in flight."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.kills += 1
+        self.proc.wait(timeout=10)
+        self.proc = None
+
+    def restart(self, *, kill: bool = False, timeout: float = 60) -> None:
+        self.kill() if kill else self.stop()
+        self.start(timeout=timeout)
+
+    def api(self, username: str = "admin") -> Api:
+        """A cached logged-in client of this node (one per username)."""
+        if username not in self._apis:
+            self._apis[username] = Api(self.url, username)
+        return self._apis[username]
+
+    def close_apis(self) -> None:
+        for api in self._apis.values():
+            api.close()
+        self._apis.clear()
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    # Direct reads of the node's database, for checks that the API does not expose.
+    def query(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.database_url)
+        try:
+            with engine.connect() as conn:
+                return [tuple(row) for row in conn.execute(text(sql), params)]
+        finally:
+            engine.dispose()
+
+
+class Network:
+    """Nodes in a tree (parents first in ``topology``), each child linked to its parent through
+    its own :class:`LinkProxy`. Users (``users``, by division; default :data:`USERS`): ``admin``
+    (role admin) on every node, ``official`` (role official) where directives are issued or
+    signed; all of the node's division, password :data:`PASSWORD`."""
+
+    def __init__(
+        self,
+        root: Path,
+        backend: str,
+        *,
+        topology: Iterable[tuple[str, str | None]] = FULL_TOPOLOGY,
+        interval: float = 0.2,
+        template: str | Path | None = None,
+        extra_env: dict[str, str] | None = None,
+        users: dict[str, list[tuple[str, str]]] | None = None,
+    ) -> None:
+        self.root, self.backend = Path(root), backend
+        self.users = users if users is not None else dict(USERS)
+        self.topology = list(topology)
+        self.interval = interval
+        self.extra_env = dict(extra_env or {})
+        self.dbs = Databases(backend, self.root, template)
+        self.nodes: dict[str, Node] = {}
+        self.proxies: dict[str, LinkProxy] = {}  # by child division
+
+    def __enter__(self) -> Network:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def node(self, division: str) -> Node:
+        return self.nodes[division]
+
+    def _parallel(self, fn: Callable[[T], Any], items: Iterable[T]) -> None:
+        items = list(items)
+        with ThreadPoolExecutor(max_workers=max(1, len(items))) as pool:
+            for future in [pool.submit(fn, item) for item in items]:
+                future.result()
+
+    def start(self, timeout: float = 90) -> None:
+        """Create the databases, link every child to its parent, add the users and start all
+        the nodes; returns when every node answers its health check."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        for division, parent in self.topology:
+            url = self.dbs.create(f"n{division}")
+            node = Node(
+                division,
+                self.root / f"node-{division}",
+                url,
+                free_port(),
+                self.interval,
+                extra_env=dict(self.extra_env),
+            )
+            node.data_dir.mkdir(parents=True, exist_ok=True)
+            if parent is not None:
+                node.parent = self.nodes[parent]
+            self.nodes[division] = node
+        for node in self.nodes.values():
+            if node.parent is not None:
+                node.proxy = LinkProxy(node.parent.port, name=f"{node.division}->up")
+                self.proxies[node.division] = node.proxy
+
+        # Each parent issues its children's keys (a parent may link before its own init).
+        keys: dict[str, str] = {}
+
+        def link_children(parent: Node) -> None:
+            for child in self.nodes.values():
+                if child.parent is parent:
+                    keys[child.division] = parent.link_child(child.division)
+
+        self._parallel(link_children, [n for n in self.nodes.values()])
+
+        def init(node: Node) -> None:
+            args = ["node", "init", "--division", node.division]
+            if node.parent is not None:
+                assert node.proxy is not None
+                args += ["--parent", f"http://{HOST}:{node.proxy.port}"]
+                args += ["--link-key", keys[node.division]]
+            node.cli(*args)
+            for username, role in self.users.get(node.division, DEFAULT_USERS):
+                node.add_user(username, role)
+
+        self._parallel(init, self.nodes.values())
+        self._parallel(lambda n: n.start(wait=False), self.nodes.values())
+        self._parallel(lambda n: n.wait_ready(timeout), self.nodes.values())
+
+    def ensure_running(self, timeout: float = 60) -> None:
+        """Every link restored and every node up (after chaos)."""
+        for proxy in self.proxies.values():
+            proxy.restore()
+        self._parallel(lambda n: n.start(timeout=timeout), self.nodes.values())
+
+    def close(self) -> None:
+        """Stop every node (SIGTERM, then SIGKILL), close the proxies, drop the databases."""
+        errors: list[str] = []
+        for node in reversed(list(self.nodes.values())):
+            node.close_apis()
+            try:
+                node.stop(timeout=10)
+            except Exception as exc:
+                errors.append(f"{node.division}: {exc}")
+                if node.proc is not None:
+                    node.proc.kill()
+        for proxy in self.proxies.values():
+            proxy.close()
+        self.dbs.close()
+        if errors:
+            print("harness: " + "; ".join(errors), file=sys.stderr)
+
+    def status(self, division: str) -> str:
+        """`anjian node status` of one node (for failure reports)."""
+        try:
+            return self.nodes[division].cli("node", "status", timeout=60)
+        except HarnessError as exc:
+            return str(exc)
+
+    def report(self) -> str:
+        """Node statuses and log tails, to attach to a failure."""
+        parts = []
+        for division, node in self.nodes.items():
+            parts.append(f"--- node {division} (running={node.running}) ---")
+            parts.append(self.status(division))
+            parts.append(node.log_tail(15))
+        return "\n".join(parts)
