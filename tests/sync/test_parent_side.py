@@ -252,3 +252,43 @@ def test_bundle_import_applies_once_and_refuses_tampering(linked, tmp_path) -> N
     tampered = runner.invoke(cli, ["sync", "import", str(bundle)])
     assert tampered.exit_code == 1
     assert "篡改" in tampered.output
+
+
+def test_same_credit_code_from_two_counties_does_not_stall_the_link(linked) -> None:
+    """Each county checks only its own registry: their parent keeps both records (a conflict for
+    officials to resolve) rather than refusing the second on every retry."""
+    first = _entry(linked, 1, UID, 1)
+    second = _entry(
+        linked, 2, "01938f4e-0000-7000-8000-000000000009", 1, division="140621", serial="MA0T00009"
+    )
+    second["origin_node"] = second["payload"]["origin_node"] = "node-140621"
+    second["payload"]["uscc"] = first["payload"]["uscc"]
+    ack = _ack(linked, _push(linked, [first, second]))
+    assert ack["status"] == "ok" and ack["applied"] == 2
+    with linked.db() as s:
+        rows = s.scalars(
+            select(Enterprise).where(Enterprise.uscc == first["payload"]["uscc"])
+        ).all()
+    assert sorted(r.origin_node for r in rows) == ["node-140621", "node-140622"]
+    # Registering that code again here is still refused.
+    r = linked.client.post(
+        "/api/v1/enterprises",
+        headers=linked.login("sheng"),
+        json={
+            "uscc": first["payload"]["uscc"],
+            "name": "重复企业",
+            "division_code": "140600",
+            "supervision_category": "other",
+        },
+    )
+    assert r.status_code == 409 and r.json()["field"] == "uscc"
+    # The conflict is reported to the officials above both counties, not to either county.
+    conflicts = linked.client.get(
+        "/api/v1/enterprises/conflicts", headers=linked.login("shuozhou")
+    ).json()
+    assert [c["uscc"] for c in conflicts] == [first["payload"]["uscc"]]
+    assert {r["origin_node"] for r in conflicts[0]["records"]} == {"node-140621", "node-140622"}
+    assert (
+        linked.client.get("/api/v1/enterprises/conflicts", headers=linked.login("yingxian")).json()
+        == []
+    )

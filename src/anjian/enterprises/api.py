@@ -16,6 +16,7 @@ from anjian.core.iam.deps import Ctx, StaffCtx
 from anjian.enterprises import excel, service
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.schemas import (
+    CodeConflict,
     EnterpriseCreate,
     EnterprisePage,
     EnterpriseRead,
@@ -119,6 +120,12 @@ def import_enterprises(file: UploadFile, ctx: StaffCtx) -> Any:
 def enterprise_map(ctx: Ctx, filters: Filters) -> list[MapPoint]:
     """Located enterprises in the caller's jurisdiction as map points."""
     return service.map_points(ctx.db, ctx.scope, **filters)
+
+
+@router.get("/conflicts", response_model=list[CodeConflict])
+def code_conflicts(ctx: StaffCtx) -> list[CodeConflict]:
+    """Credit codes registered by more than one node in the caller's jurisdiction."""
+    return service.code_conflicts(ctx.db, ctx.scope)
 
 
 @router.get("/{enterprise_id}", response_model=EnterpriseRead)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Integer, String
+from sqlalchemy import Date, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from anjian.core.sync.models import SyncMixin
@@ -17,9 +17,13 @@ class Enterprise(SyncMixin, Base):
     (一企一档). Phone numbers are personal information and stored SM4-encrypted."""
 
     __tablename__ = "enterprises"
+    __table_args__ = (UniqueConstraint("origin_node", "uscc"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    uscc: Mapped[str] = mapped_column(String(18), unique=True, nullable=False)  # 统一社会信用代码
+    # 统一社会信用代码: unique per origin node. Each node refuses a duplicate of any code it holds,
+    # but two counties can register the same code before either sees the other's; their parent
+    # keeps both (a data-quality conflict to resolve) instead of stalling the link on it.
+    uscc: Mapped[str] = mapped_column(String(18), nullable=False, index=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
     division_code: Mapped[str] = mapped_column(
         ForeignKey("divisions.code"), nullable=False, index=True

@@ -325,6 +325,22 @@ class MapPoint(BaseModel):
     status: str
 
 
+class CodeConflictItem(BaseModel):
+    """One of the records sharing a credit code."""
+
+    id: int
+    name: str
+    division_code: str
+    origin_node: str
+
+
+class CodeConflict(BaseModel):
+    """A credit code registered by more than one node (to be resolved by the officials)."""
+
+    uscc: str
+    records: list[CodeConflictItem]
+
+
 class ImportProblem(BaseModel):
     """One problem of an import file, by spreadsheet row and column header."""
 

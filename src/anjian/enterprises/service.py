@@ -28,6 +28,8 @@ from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.rules import SUPERVISION_CATEGORIES
 from anjian.enterprises.schemas import (
+    CodeConflict,
+    CodeConflictItem,
     EnterpriseCreate,
     EnterpriseRead,
     EnterpriseUpdate,
@@ -410,3 +412,35 @@ def present(session: Session, ents: list[Enterprise]) -> list[EnterpriseRead]:
             )
         )
     return out
+
+
+def code_conflicts(session: Session, scope: Scope) -> list[CodeConflict]:
+    """Credit codes in scope held by records of more than one origin node: two counties
+    registered the same enterprise (or one mistyped a code) before either saw the other's."""
+    dup = (
+        scope.apply(
+            select(Enterprise.uscc),
+            division=Enterprise.division_code,
+            enterprise=Enterprise.id,
+            category=Enterprise.supervision_category,
+        )
+        .group_by(Enterprise.uscc)
+        .having(func.count() > 1)
+    )
+    stmt = scope.apply(
+        select(Enterprise).where(Enterprise.uscc.in_(dup)),
+        division=Enterprise.division_code,
+        enterprise=Enterprise.id,
+        category=Enterprise.supervision_category,
+    ).order_by(Enterprise.uscc, Enterprise.origin_node)
+    grouped: dict[str, list[CodeConflictItem]] = {}
+    for ent in session.scalars(stmt):
+        grouped.setdefault(ent.uscc, []).append(
+            CodeConflictItem(
+                id=ent.id,
+                name=ent.name,
+                division_code=ent.division_code,
+                origin_node=ent.origin_node,
+            )
+        )
+    return [CodeConflict(uscc=code, records=items) for code, items in grouped.items()]
