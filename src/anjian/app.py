@@ -56,7 +56,11 @@ def _audit_refused_write(request: Request, exc: AnjianError) -> None:
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """Start the forwarder to the parent node (if enabled) for the life of the server."""
     settings = get_settings()
-    forwarder = Forwarder(interval=settings.sync_interval_s) if settings.sync_forwarder else None
+    forwarder = (
+        Forwarder(interval=settings.sync_interval_s, max_backoff=settings.sync_max_backoff_s)
+        if settings.sync_forwarder
+        else None
+    )
     if forwarder is not None:
         forwarder.start()
     try:

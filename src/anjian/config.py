@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     # Tiered nodes: the forwarder thread inside `anjian serve` and its idle interval.
     sync_forwarder: bool = True
     sync_interval_s: float = 1.0
+    sync_max_backoff_s: float = 30.0  # retry interval ceiling while the parent is unreachable
     # Base map: an intranet tile server or 天地图 URL template ({z}/{x}/{y}); empty = no tiles.
     map_tile_url: str = ""
     map_attribution: str = ""
