@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from io import BytesIO
-from typing import Any
+from typing import Any, Unpack
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
@@ -35,7 +35,7 @@ from anjian.core.scope import Scope
 from anjian.enterprises import service
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.rules import SCALES, STATUSES, SUPERVISION_CATEGORIES
-from anjian.enterprises.schemas import EnterpriseCreate, ImportProblem
+from anjian.enterprises.schemas import EnterpriseCreate, EnterpriseFilters, ImportProblem
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET_TITLE = "企业档案"
@@ -160,24 +160,10 @@ def export_workbook(
     session: Session,
     scope: Scope,
     actor: Actor,
-    *,
-    q: str | None = None,
-    division: str | None = None,
-    category: str | None = None,
-    status: str | None = None,
-    scale: str | None = None,
-    industry: str | None = None,
+    **filters: Unpack[EnterpriseFilters],
 ) -> tuple[bytes, int]:
     """The scoped, filtered list as .xlsx bytes and its row count. Audited: the file carries
     names of people out of the system."""
-    filters = {
-        "q": q,
-        "division": division,
-        "category": category,
-        "status": status,
-        "scale": scale,
-        "industry": industry,
-    }
     ents, total = service.list_enterprises(session, scope, limit=None, **filters)
     data = write_workbook(ents)
     audit(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -311,6 +311,17 @@ class EnterprisePage(BaseModel):
 
     total: int
     items: list[EnterpriseRead]
+
+
+class EnterpriseFilters(TypedDict, total=False):
+    """The filters shared by the list, the map and the Excel export (see ``list_enterprises``)."""
+
+    q: str | None
+    division: str | None
+    category: str | None
+    status: str | None
+    scale: str | None
+    industry: str | None
 
 
 class MapPoint(BaseModel):

@@ -8,7 +8,7 @@ its existence does not leak."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +31,7 @@ from anjian.enterprises.schemas import (
     CodeConflict,
     CodeConflictItem,
     EnterpriseCreate,
+    EnterpriseFilters,
     EnterpriseRead,
     EnterpriseUpdate,
     MapPoint,
@@ -266,12 +267,12 @@ def _filtered(
     stmt: Select[Any],
     scope: Scope,
     *,
-    q: str | None,
-    division: str | None,
-    category: str | None,
-    status: str | None,
-    scale: str | None,
-    industry: str | None,
+    q: str | None = None,
+    division: str | None = None,
+    category: str | None = None,
+    status: str | None = None,
+    scale: str | None = None,
+    industry: str | None = None,
 ) -> Select[Any]:
     stmt = scope.apply(
         stmt.where(Enterprise.deleted.is_(False)),
@@ -338,13 +339,8 @@ def map_points(
     session: Session,
     scope: Scope,
     *,
-    q: str | None = None,
-    division: str | None = None,
-    category: str | None = None,
-    status: str | None = None,
-    scale: str | None = None,
-    industry: str | None = None,
     limit: int = MAP_LIMIT,
+    **filters: Unpack[EnterpriseFilters],
 ) -> list[MapPoint]:
     """Located enterprises in scope as map points (no personal data, so not audited)."""
     stmt = _filtered(
@@ -357,12 +353,7 @@ def map_points(
             Enterprise.status,
         ).where(Enterprise.lng.isnot(None), Enterprise.lat.isnot(None)),
         scope,
-        q=q,
-        division=division,
-        category=category,
-        status=status,
-        scale=scale,
-        industry=industry,
+        **filters,
     )
     rows = session.execute(stmt.order_by(Enterprise.id).limit(limit))
     return [
