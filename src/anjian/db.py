@@ -43,7 +43,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime stored; use anjian.db.utcnow()")
-        return value.astimezone(UTC)
+        return value if value.tzinfo is UTC else value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
         if value is None:
@@ -79,7 +79,9 @@ def make_engine(url: str) -> Engine:
         def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
             # IMMEDIATE takes the write lock up front: a transaction that reads and then writes
             # (the audit chain head) waits its turn instead of failing with "database is locked".
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A read-only unit does not queue for it: in WAL mode readers never wait.
+            read_only = conn.get_execution_options().get(READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -99,16 +101,26 @@ def _factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+READ_ONLY = "anjian_read_only"  # execution option of a read-only unit of work
+
+
 @contextmanager
-def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
+def unit_of_work(engine: Engine | None = None, *, read_only: bool = False) -> Iterator[Session]:
     """One transaction: commit when the block ends normally, roll back on any error.
 
     Services never commit; whoever opens the unit of work (request, job, CLI command) does,
-    so a change, its audit record and its outbox row land together or not at all."""
+    so a change, its audit record and its outbox row land together or not at all.
+    ``read_only``: nothing is committed, and on SQLite the transaction does not wait behind
+    writers (a background reader such as the forwarder keeps its pace under a write load)."""
     session = _factory(engine or get_engine())()
+    if read_only:
+        session.connection(execution_options={READ_ONLY: True})
     try:
         yield session
-        session.commit()
+        if read_only:
+            session.rollback()
+        else:
+            session.commit()
     except BaseException:
         session.rollback()
         raise

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from anjian.cli import app as cli
 from anjian.core.audit.models import AuditRecord
 from anjian.core.audit.service import SYSTEM
+from anjian.core.orgs.models import Organisation
 from anjian.core.sync.models import OutboxEntry
 from anjian.core.sync.protocol import open_sealed, seal
 from anjian.core.sync.service import link_child
@@ -136,6 +137,79 @@ def test_replays_and_older_versions_are_no_ops(linked) -> None:
         assert (
             s.scalar(select(func.count()).select_from(Enterprise).where(Enterprise.uid == UID)) == 1
         )
+
+
+def test_several_versions_in_one_batch_each_go_on_once_and_the_newest_is_kept(linked) -> None:
+    batch = [
+        _entry(linked, 1, UID, 2, name="第二版"),
+        _entry(linked, 2, UID, 1, name="第一版"),
+        _entry(linked, 3, UID, 3, name="第三版"),
+        _entry(linked, 4, UID, 2, name="第二版"),  # the same version twice: a replay
+    ]
+    ack = _ack(linked, _push(linked, batch))
+    assert (ack["applied"], ack["stale"]) == (3, 1)
+    with linked.db() as s:
+        ent = s.scalar(select(Enterprise).where(Enterprise.uid == UID))
+        assert (ent.name, ent.version) == ("第三版", 3)
+        queued = s.scalars(
+            select(OutboxEntry).where(OutboxEntry.uid == UID).order_by(OutboxEntry.seq)
+        ).all()
+        # every version goes on up exactly once, oldest first, under this node's key
+        assert [(e.version, e.payload["name"]) for e in queued] == [
+            (1, "第一版"),
+            (2, "第二版"),
+            (3, "第三版"),
+        ]
+        assert all(e.payload["legal_rep_phone_enc"].startswith("sm4gcm:") for e in queued)
+
+
+def test_a_reference_to_a_record_later_in_the_batch_is_resolved(linked) -> None:
+    def org(seq: int, uid: str, name: str, parent_uid: str | None) -> dict[str, Any]:
+        payload = {
+            "uid": uid,
+            "origin_node": "node-140622",
+            "version": 1,
+            "updated_at": utcnow().isoformat(),
+            "deleted": False,
+            "name": name,
+            "kind": "agency",
+            "division_code": "140622",
+            "parent_uid": parent_uid,
+            "area_codes": None,
+            "enterprise_uid": UID,
+        }
+        return {
+            "seq": seq,
+            "entity": "organisation",
+            "uid": uid,
+            "origin_node": "node-140622",
+            "version": 1,
+            "op": "upsert",
+            "payload": payload,
+        }
+
+    child_uid, parent_uid = (
+        "01938f4e-0000-7000-8000-0000000000c1",
+        "01938f4e-0000-7000-8000-0000000000c2",
+    )
+    batch = [
+        org(1, child_uid, "应县应急管理局执法大队", parent_uid),  # its parent comes next
+        org(2, parent_uid, "应县应急管理局", None),
+        _entry(linked, 3, UID, 1),  # the enterprise both refer to, last
+    ]
+    assert _ack(linked, _push(linked, batch))["applied"] == 3
+    with linked.db() as s:
+        orgs = {
+            o.uid: o
+            for o in s.scalars(
+                select(Organisation).where(Organisation.origin_node == "node-140622")
+            )
+        }
+        ent = s.scalar(select(Enterprise).where(Enterprise.uid == UID))
+        assert orgs[child_uid].parent_id == orgs[parent_uid].id
+        assert orgs[child_uid].enterprise_id == ent.id == orgs[parent_uid].enterprise_id
+        forwarded = s.scalar(select(OutboxEntry).where(OutboxEntry.uid == child_uid))
+        assert forwarded.payload["parent_uid"] == parent_uid  # references travel on as uids
 
 
 def test_records_outside_the_childs_jurisdiction_are_refused_whole(linked) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import httpx
 
@@ -14,16 +15,18 @@ from anjian.core.sync.api import SEALED
 from anjian.db import unit_of_work, utcnow
 
 log = logging.getLogger("anjian.sync")
+PULL_EVERY_S = 1.0  # while a backlog drains, directives still come down at least this often
 
 
 def sync_once(client: httpx.Client) -> tuple[int, int]:
     """One round: push a batch, pull once, and again while either side had more. Returns
     (pushed, pulled) changes; raises on a transport or protocol error (the caller records it
-    and retries). Pulling after every batch keeps directives coming down while a steady write
-    load or a long backlog keeps the push side busy."""
+    and retries). Pulling between batches (at least every PULL_EVERY_S) keeps directives coming
+    down while a steady write load or a long backlog keeps the push side busy."""
     pushed = pulled = 0
+    pulled_at = 0.0
     while True:
-        with unit_of_work() as db:
+        with unit_of_work(read_only=True) as db:
             link = service.parent_link(db)
             if link is None or not link.url:
                 return pushed, pulled
@@ -42,6 +45,9 @@ def sync_once(client: httpx.Client) -> tuple[int, int]:
             if body["status"] == "ok":
                 pushed += count
             more_up = body["status"] != "ok" or count >= service.PUSH_BATCH
+        if more_up and time.monotonic() - pulled_at < PULL_EVERY_S:
+            continue  # draining a backlog: pull between batches, but not after every one
+        pulled_at = time.monotonic()
         with unit_of_work() as db:
             link = service.parent_link(db)
             assert link is not None

@@ -81,7 +81,7 @@ OUTBOX_LOCK = 0x616E6A69616E  # "anjian"
 SETTLE_TIMEOUT = "2s"  # a reader gives up this round rather than hold writers back longer
 
 
-def _writer_lock(session: Session) -> None:
+def lock_outbox_for_write(session: Session) -> None:
     """Hold the outbox lock (shared) until this transaction ends; once per transaction."""
     if session.get_bind().dialect.name != "postgresql":
         return
@@ -119,7 +119,7 @@ def settled_head(session: Session) -> int | None:
 
 def queue(session: Session, obj: SyncMixin, spec: SyncSpec, *, source: str) -> OutboxEntry:
     """Add the current state of ``obj`` to the outbox (``source``: local, child or parent)."""
-    _writer_lock(session)
+    lock_outbox_for_write(session)
     entry = OutboxEntry(
         entity=spec.entity,
         uid=obj.uid,

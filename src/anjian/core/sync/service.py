@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
@@ -16,14 +16,14 @@ from anjian.core.crypto import FieldCipher
 from anjian.core.divisions.models import Division
 from anjian.core.divisions.rules import prefix_of, tier_of
 from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from anjian.core.sync.apply import ApplyRefused, ApplyReport, apply_entry, preload
+from anjian.core.sync.apply import ApplyRefused, apply_batch
 from anjian.core.sync.models import OutboxEntry, SyncLink
 from anjian.core.sync.outbox import settled_head
 from anjian.core.sync.protocol import SealError, check_fresh, open_sealed, peek_header, seal
 from anjian.core.sync.registry import spec_for
 from anjian.db import utcnow
 
-PUSH_BATCH = 1000
+PUSH_BATCH = 2000
 PULL_BATCH = 500
 UP_SOURCES = ("local", "child")
 DOWN_SOURCES = ("local", "parent")
@@ -140,7 +140,7 @@ def revoke_child(session: Session, actor: Actor, child_division: str) -> None:
 # --- outgoing ----------------------------------------------------------------------------------
 
 
-def _transport(entry: OutboxEntry, cipher: FieldCipher) -> dict[str, Any]:
+def _transport(entry: OutboxEntry | Row[Any], cipher: FieldCipher) -> dict[str, Any]:
     spec = spec_for(entry.entity)
     payload = dict(entry.payload)
     for key in spec.encrypted if spec else ():
@@ -156,14 +156,15 @@ def _transport(entry: OutboxEntry, cipher: FieldCipher) -> dict[str, Any]:
     }
 
 
-def pending_up(session: Session, after: int, limit: int | None) -> list[OutboxEntry]:
+def pending_up(session: Session, after: int, limit: int | None) -> list[Row[Any]]:
     """Changes to send upward after outbox seq ``after`` (only settled ones: see
-    :func:`~anjian.core.sync.outbox.settled_head`)."""
+    :func:`~anjian.core.sync.outbox.settled_head`), as plain rows (no ORM objects: a batch is
+    thousands of them)."""
     head = settled_head(session)
     if head is None:
         return []
     stmt = (
-        select(OutboxEntry)
+        select(*OutboxEntry.__table__.c)
         .where(
             OutboxEntry.seq > after,
             OutboxEntry.seq <= head,
@@ -171,7 +172,7 @@ def pending_up(session: Session, after: int, limit: int | None) -> list[OutboxEn
         )
         .order_by(OutboxEntry.seq)
     )
-    return list(session.scalars(stmt.limit(limit) if limit else stmt))
+    return list(session.execute(stmt.limit(limit) if limit else stmt))
 
 
 def _header(kind: str, **extra: Any) -> dict[str, Any]:
@@ -289,21 +290,14 @@ def receive_push(
     since = int(header.get("since", 0))
     if since > link.up_seq:
         return PushResult("rewind", link.up_seq), link
-    report = ApplyReport()
-    cipher = _cipher()
     try:
-        loaded = preload(session, entries)
-        for entry in entries:
-            apply_entry(
-                session,
-                entry,
-                source="child",
-                cipher=cipher,
-                allowed_prefix=prefix_of(link.division_code),
-                report=report,
-                loaded=loaded,
-            )
-        session.flush()
+        report = apply_batch(
+            session,
+            entries,
+            source="child",
+            cipher=_cipher(),
+            allowed_prefix=prefix_of(link.division_code),
+        )
     except ApplyRefused as exc:
         session.rollback()
         _refuse(session, link.division_code, header, str(exc))
@@ -436,19 +430,9 @@ def apply_pull(session: Session, link: SyncLink, message: bytes) -> tuple[int, b
         _, body = open_sealed(link_key(link), message)
     except SealError as exc:
         raise Unauthorized(f"上级节点下发数据校验失败: {exc}") from None
-    report = ApplyReport()
-    cipher = _cipher()
-    loaded = preload(session, body["entries"])
-    for entry in body["entries"]:
-        apply_entry(
-            session,
-            entry,
-            source="parent",
-            cipher=cipher,
-            allowed_prefix=None,
-            report=report,
-            loaded=loaded,
-        )
+    report = apply_batch(
+        session, body["entries"], source="parent", cipher=_cipher(), allowed_prefix=None
+    )
     link.down_seq = int(body["last_seq"])
     stored = body.get("stored_seq")
     if stored is not None and int(stored) < link.up_seq:

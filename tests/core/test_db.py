@@ -1,0 +1,43 @@
+"""The unit of work: read-only units neither wait behind writers (SQLite) nor commit."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlalchemy import func, select
+
+from anjian.core.orgs.models import Organisation
+from anjian.db import unit_of_work
+
+
+def _count(name: str) -> int:
+    with unit_of_work(read_only=True) as s:
+        return s.scalar(select(func.count()).where(Organisation.name == name)) or 0
+
+
+def test_a_read_only_unit_reads_while_a_writer_holds_the_database(node) -> None:
+    waited: list[float] = []
+
+    def reader() -> None:
+        t0 = time.monotonic()
+        _count("无")
+        waited.append(time.monotonic() - t0)
+
+    with unit_of_work() as writer:
+        writer.add(
+            Organisation(name="写入中", kind="agency", division_code="140000", origin_node="t")
+        )
+        writer.flush()  # the write lock (SQLite) or the row (PostgreSQL) is held from here
+        thread = threading.Thread(target=reader)
+        thread.start()
+        thread.join(10)
+        assert waited and waited[0] < 5, "a read-only unit queued behind the writer"
+        assert _count("写入中") == 0  # and sees only what is committed
+
+
+def test_a_read_only_unit_commits_nothing(node) -> None:
+    with unit_of_work(read_only=True) as s:
+        s.add(Organisation(name="不应保存", kind="agency", division_code="140000", origin_node="t"))
+        s.flush()
+    assert _count("不应保存") == 0
