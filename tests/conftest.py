@@ -156,6 +156,7 @@ def node(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("ANJIAN_NODE_DIVISION", NODE_DIVISION)
     monkeypatch.setenv("ANJIAN_MFA_REQUIRED_ROLES", "[]")
     monkeypatch.setenv("ANJIAN_SYNC_FORWARDER", "false")  # multi-node tests run real processes
+    monkeypatch.setenv("ANJIAN_BACKGROUND_JOBS", "false")  # tests run the jobs when they mean to
     monkeypatch.delenv("ANJIAN_CONFIG", raising=False)
     _reset_caches()
     from anjian.app import create_app

@@ -25,6 +25,10 @@ from anjian.core.sync.forwarder import Forwarder
 from anjian.db import get_engine, unit_of_work
 from anjian.directives.api import router as directives_router
 from anjian.enterprises.api import router as enterprises_router
+from anjian.hidden_hazards.api import router as hidden_hazards_router
+from anjian.hidden_hazards.jobs import OverdueWatch
+from anjian.major_hazards.api import router as major_hazards_router
+from anjian.risk.api import router as risk_router
 from anjian.web import mount_console
 
 
@@ -54,21 +58,25 @@ def _audit_refused_write(request: Request, exc: AnjianError) -> None:
 
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    """Start the forwarder to the parent node (if enabled) for the life of the server."""
+    """Start the background threads (forwarder to the parent node, overdue watch) for the
+    life of the server, each if enabled."""
     settings = get_settings()
-    forwarder = (
-        Forwarder(interval=settings.sync_interval_s, max_backoff=settings.sync_max_backoff_s)
-        if settings.sync_forwarder
-        else None
-    )
-    if forwarder is not None:
-        forwarder.start()
+    threads: list[Forwarder | OverdueWatch] = []
+    if settings.sync_forwarder:
+        threads.append(
+            Forwarder(interval=settings.sync_interval_s, max_backoff=settings.sync_max_backoff_s)
+        )
+    if settings.background_jobs:
+        threads.append(OverdueWatch())
+    for thread in threads:
+        thread.start()
     try:
         yield
     finally:
-        if forwarder is not None:
-            forwarder.stop()
-            forwarder.join(timeout=10)
+        for thread in threads:
+            thread.stop()
+        for thread in threads:
+            thread.join(timeout=10)
 
 
 def create_app() -> FastAPI:
@@ -139,7 +147,10 @@ def create_app() -> FastAPI:
         orgs_router,
         audit_router,
         enterprises_router,
+        hidden_hazards_router,
+        major_hazards_router,
         directives_router,
+        risk_router,
         sync_router,
     ):
         app.include_router(router)

@@ -6,6 +6,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import (
@@ -44,9 +45,15 @@ class Settings(BaseSettings):
     sync_forwarder: bool = True
     sync_interval_s: float = 1.0
     sync_max_backoff_s: float = 30.0  # retry interval ceiling while the parent is unreachable
+    # Scheduled work inside `anjian serve` (overdue hidden hazards flagged and escalated).
+    background_jobs: bool = True
     # Base map: an intranet tile server or 天地图 URL template ({z}/{x}/{y}); empty = no tiles.
     map_tile_url: str = ""
     map_attribution: str = ""
+    # 风险分级 (risk grading): which published thresholds grade LEC scores D and risk-matrix
+    # scores R (REFERENCE §4.2–4.3); LS convention B is the sourced one, A is unverified.
+    risk_lec_convention: Literal["A", "B"] = "A"
+    risk_ls_convention: Literal["A", "B"] = "B"
 
     @field_validator("node_division")
     @classmethod

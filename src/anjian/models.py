@@ -7,18 +7,27 @@ from anjian.core.orgs.models import Organisation
 from anjian.core.sync.models import OutboxEntry, SyncLink
 from anjian.directives.models import Directive, DirectiveReceipt
 from anjian.enterprises.models import Enterprise
+from anjian.hidden_hazards.models import Checklist, HazardStep, HiddenHazard, InspectionTask
+from anjian.major_hazards.models import MajorHazardSource
+from anjian.risk.models import RiskPoint
 
 __all__ = [
     "AuditHead",
     "AuditRecord",
     "AuthSession",
+    "Checklist",
     "Directive",
     "DirectiveReceipt",
     "Division",
     "Enterprise",
+    "HazardStep",
+    "HiddenHazard",
+    "InspectionTask",
+    "MajorHazardSource",
     "Organisation",
     "OutboxEntry",
     "RecoveryCode",
+    "RiskPoint",
     "SyncLink",
     "User",
 ]

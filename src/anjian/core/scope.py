@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, and_, false, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
-from anjian.core.divisions.rules import prefix_of, prefix_upper_bound
+from anjian.core.divisions.rules import is_valid_code, prefix_of, prefix_upper_bound
+from anjian.core.errors import Invalid
 
 T = TypeVar("T", bound=tuple[Any, ...])
 
@@ -99,3 +100,17 @@ class Scope:
                 for p in self.prefixes
             ]
         )
+
+
+def division_filter(column: InstrumentedAttribute[Any], code: str) -> ColumnElement[bool]:
+    """The condition "this division column lies in division ``code`` or below it" (a filter
+    chosen by the user, on top of the scope); a malformed code is a 422 on ``division``."""
+    code = code.strip()
+    if not is_valid_code(code):
+        raise Invalid(
+            f"行政区划代码应为 6 位数字: {code} (a division code has six digits)", field="division"
+        )
+    prefix = prefix_of(code)
+    if not prefix:
+        return column.isnot(None)
+    return and_(column >= prefix, column < prefix_upper_bound(prefix))

@@ -6,7 +6,13 @@ from fastapi import APIRouter
 
 from anjian.core.iam.deps import StaffCtx
 from anjian.directives import service
-from anjian.directives.schemas import DirectiveCreate, DirectiveRead, ReceiptCreate, ReceiptRead
+from anjian.directives.schemas import (
+    ClosureCreate,
+    DirectiveCreate,
+    DirectiveRead,
+    ReceiptCreate,
+    ReceiptRead,
+)
 
 router = APIRouter(prefix="/api/v1/directives", tags=["directives 通知指令"])
 
@@ -43,3 +49,9 @@ def sign_directive(uid: str, body: ReceiptCreate, ctx: StaffCtx) -> ReceiptRead:
     return ReceiptRead.model_validate(
         service.sign(ctx.db, ctx.actor, ctx.scope, ctx.user, uid, body.note)
     )
+
+
+@router.post("/{uid}/close", response_model=DirectiveRead)
+def close_directive(uid: str, body: ClosureCreate, ctx: StaffCtx) -> DirectiveRead:
+    """Close (验收并解除) a 挂牌督办 order: the issuing agency only; flows down."""
+    return _read(ctx, service.close(ctx.db, ctx.actor, ctx.scope, ctx.user, uid, body.note))

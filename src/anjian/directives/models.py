@@ -11,7 +11,8 @@ from anjian.core.sync.models import SyncMixin
 from anjian.core.sync.registry import SyncSpec, register
 from anjian.db import Base
 
-KINDS = {"notice": "通知", "directive": "指令"}
+# 挂牌督办: an agency's supervision order on one record (a major hidden hazard) of a unit below.
+KINDS = {"notice": "通知", "directive": "指令", "supervision": "挂牌督办"}
 
 
 class Directive(SyncMixin, Base):
@@ -31,6 +32,19 @@ class Directive(SyncMixin, Base):
     )
     issued_at: Mapped[datetime] = mapped_column(nullable=False)
     due_date: Mapped[date | None] = mapped_column(Date)
+    # The record a supervision order is about (``hidden_hazard`` and its uid), and its closure
+    # by the issuer once the unit's work is accepted (闭环, flows down like the order).
+    subject_entity: Mapped[str] = mapped_column(
+        String(32), nullable=False, default="", server_default=""
+    )
+    subject_uid: Mapped[str] = mapped_column(
+        String(36), nullable=False, default="", server_default="", index=True
+    )
+    closed_at: Mapped[datetime | None] = mapped_column()
+    closed_by: Mapped[str] = mapped_column(
+        String(64), nullable=False, default="", server_default=""
+    )
+    closure_note: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
 
 
 class DirectiveReceipt(SyncMixin, Base):

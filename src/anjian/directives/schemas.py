@@ -44,5 +44,16 @@ class DirectiveRead(BaseModel):
     due_date: date | None
     origin_node: str
     version: int
+    subject_entity: str = ""
+    subject_uid: str = ""
+    closed_at: datetime | None = None
+    closed_by: str = ""
+    closure_note: str = ""
     receipts: list[ReceiptRead] = []
     signed_here: bool = False
+
+
+class ClosureCreate(BaseModel):
+    """The issuing agency's acceptance opinion when it closes a 挂牌督办 order."""
+
+    note: str = Field(min_length=1, max_length=2000)

@@ -12,16 +12,24 @@ from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound
 from anjian.core.iam.models import User
 from anjian.core.orgs.models import Organisation
 from anjian.core.scope import Scope
-from anjian.core.sync.outbox import record_change
+from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.directives.models import Directive, DirectiveReceipt
 from anjian.directives.schemas import DirectiveCreate
 
 
 def issue(
-    session: Session, actor: Actor, scope: Scope, user: User, data: DirectiveCreate
+    session: Session,
+    actor: Actor,
+    scope: Scope,
+    user: User,
+    data: DirectiveCreate,
+    *,
+    kind: str | None = None,
+    subject: tuple[str, str] | None = None,
 ) -> Directive:
-    """Issue a notice or directive to a jurisdiction inside the issuer's (audited, synced down)."""
+    """Issue a notice or directive to a jurisdiction inside the issuer's (audited, synced down).
+    ``kind``/``subject``: a 挂牌督办 order (``supervision``) on one record, (entity, uid)."""
     if scope.is_enterprise:
         raise Forbidden("企业用户不能下发通知 (enterprise users cannot issue directives)")
     if session.get(Division, data.target_division) is None:
@@ -36,7 +44,7 @@ def issue(
         )
     org = session.get(Organisation, user.org_id) if user.org_id else None
     directive = Directive(
-        kind=data.kind,
+        kind=kind or data.kind,
         title=data.title.strip(),
         body=data.body,
         issuer_division=user.division_code,
@@ -44,6 +52,8 @@ def issue(
         target_division=data.target_division,
         issued_at=utcnow(),
         due_date=data.due_date,
+        subject_entity=subject[0] if subject else "",
+        subject_uid=subject[1] if subject else "",
         origin_node="",
     )
     record_change(session, directive, entity="directive")
@@ -54,7 +64,7 @@ def issue(
         object_type="directive",
         object_id=directive.uid,
         division_code=data.target_division,
-        detail={"title": directive.title, "kind": data.kind},
+        detail={"title": directive.title, "kind": directive.kind, "subject": list(subject or ())},
     )
     return directive
 
@@ -129,3 +139,33 @@ def sign(
         division_code=user.division_code,
     )
     return receipt
+
+
+def close(
+    session: Session, actor: Actor, scope: Scope, user: User, uid: str, note: str
+) -> Directive:
+    """Close (解除) a 挂牌督办 order once its subject is dealt with: by officials of the issuing
+    division, at the issuing node; the closure flows down like the order."""
+    directive = get(session, scope, user, uid)
+    if directive.kind != "supervision":
+        raise Conflict("只有挂牌督办可以解除 (only supervision orders are closed)")
+    if directive.closed_at is not None:
+        raise Conflict("该督办已解除 (already closed)")
+    if user.division_code != directive.issuer_division:
+        raise Forbidden("只有督办机关可以验收并解除督办 (only the issuing agency closes its order)")
+    ensure_writable_here(directive)
+    if not note.strip():
+        raise Invalid("请填写验收意见 (give the acceptance opinion)", field="note")
+    directive.closed_at, directive.closed_by = utcnow(), user.display_name or user.username
+    directive.closure_note = note.strip()
+    record_change(session, directive, entity="directive")
+    audit(
+        session,
+        actor,
+        "directive.close",
+        object_type="directive",
+        object_id=directive.uid,
+        division_code=directive.target_division,
+        detail={"subject": [directive.subject_entity, directive.subject_uid]},
+    )
+    return directive

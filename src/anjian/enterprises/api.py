@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Response, UploadFile
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from anjian.core.downloads import xlsx_response
 from anjian.core.errors import Invalid
 from anjian.core.iam.deps import Ctx, StaffCtx
 from anjian.enterprises import excel, service
@@ -87,13 +86,7 @@ def create_enterprise(body: EnterpriseCreate, ctx: Ctx) -> EnterpriseRead:
 def export_enterprises(ctx: Ctx, filters: Filters) -> Response:
     """Download the filtered list as an Excel workbook (phones masked; audited)."""
     data, _count = excel.export_workbook(ctx.db, ctx.scope, ctx.actor, **filters)
-    name = f"企业档案_{datetime.now(_CST):%Y%m%d}.xlsx"  # the date officials see: Beijing time
-    disposition = f"attachment; filename=\"enterprises.xlsx\"; filename*=UTF-8''{quote(name)}"
-    return Response(
-        content=data,
-        media_type=excel.XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": disposition},
-    )
+    return xlsx_response(data, "enterprises", "企业档案")
 
 
 @router.post(

@@ -17,12 +17,8 @@ from datetime import date, datetime
 from io import BytesIO
 from typing import Any, Unpack
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,12 +28,12 @@ from anjian.core.crypto import mask_phone
 from anjian.core.errors import Forbidden, Invalid
 from anjian.core.iam.service import field_cipher
 from anjian.core.scope import Scope
+from anjian.core.xlsx import write_sheet
 from anjian.enterprises import service
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.rules import SCALES, STATUSES, SUPERVISION_CATEGORIES
 from anjian.enterprises.schemas import EnterpriseCreate, EnterpriseFilters, ImportProblem
 
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET_TITLE = "企业档案"
 MAX_ROWS = 100_000  # a whole province's registry fits; a runaway sheet does not
 HEADER_ROW = 1
@@ -92,15 +88,6 @@ _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s
 # --- export ------------------------------------------------------------------------------------
 
 
-def _text_cell(ws: WriteOnlyWorksheet, value: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, value=value)
-    # openpyxl stores any string starting with "=" as a formula: an enterprise named
-    # "=HYPERLINK(...)" must stay text (spreadsheet formula injection).
-    cell.data_type = "s"
-    cell.number_format = "@"
-    return cell
-
-
 def _row_values(ent: Enterprise, cipher: Any) -> list[Any]:
     legal, safety = service.phones_of(ent, cipher)
     return [
@@ -126,34 +113,12 @@ def _row_values(ent: Enterprise, cipher: Any) -> list[Any]:
 
 def write_workbook(ents: Iterable[Enterprise]) -> bytes:
     """The registry layout as .xlsx bytes: Chinese headers, enum labels, masked phones."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(SHEET_TITLE)
-    for i, col in enumerate(COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = col.width
-    ws.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for title in HEADERS:
-        cell = _text_cell(ws, title)
-        cell.font = bold
-        header.append(cell)
-    ws.append(header)
     cipher = field_cipher()
-    for ent in ents:
-        row: list[Any] = []
-        for value in _row_values(ent, cipher):
-            if isinstance(value, str):
-                row.append(_text_cell(ws, value))
-            elif isinstance(value, date):
-                cell = WriteOnlyCell(ws, value=value)
-                cell.number_format = "yyyy-mm-dd"
-                row.append(cell)
-            else:
-                row.append(value)
-        ws.append(row)
-    buf = BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return write_sheet(
+        SHEET_TITLE,
+        [(c.header, c.width) for c in COLUMNS],
+        (_row_values(ent, cipher) for ent in ents),
+    )
 
 
 def export_workbook(

@@ -11,9 +11,9 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
-from pydantic_core import PydanticCustomError
 
 from anjian.core.crypto import mask_phone
+from anjian.core.fields import blank_is_none, invalid, one_of, text, within
 from anjian.enterprises.rules import (
     SCALES,
     STATUSES,
@@ -33,10 +33,6 @@ PHONE_LENGTH = (7, 20)
 _PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
 
 
-def _invalid(kind: str, message: str) -> PydanticCustomError:
-    return PydanticCustomError(kind, message)
-
-
 def normalise_uscc(value: Any) -> Any:
     """Upper-case and strip a credit code, then check it (GB 32100-2015)."""
     if not isinstance(value, str):
@@ -44,7 +40,7 @@ def normalise_uscc(value: Any) -> Any:
     code = value.strip().upper()
     problem = uscc_problem(code)
     if problem:
-        raise _invalid("uscc", problem)
+        raise invalid("uscc", problem)
     return code
 
 
@@ -55,13 +51,13 @@ def normalise_phone(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)  # Excel stores a mobile number typed as digits as a number
     if not isinstance(value, str):
-        raise _invalid("phone", "电话号码应为文本 (phone must be text)")
+        raise invalid("phone", "电话号码应为文本 (phone must be text)")
     phone = _PHONE_SEPARATORS.sub("", value)
     if phone == "":
         return None
     low, high = PHONE_LENGTH
     if not phone.isdigit() or not low <= len(phone) <= high:
-        raise _invalid(
+        raise invalid(
             "phone",
             f"电话号码应为 {low}–{high} 位数字: {value} (phone must be {low}–{high} digits)",
         )
@@ -72,89 +68,41 @@ def _check_industry(value: str) -> str:
     code = value.upper()
     problem = industry_problem(code)
     if problem:
-        raise _invalid("industry_code", problem)
+        raise invalid("industry_code", problem)
     return code
-
-
-def _one_of(labels: dict[str, str], what_zh: str, what_en: str) -> Any:
-    def check(value: str) -> str:
-        if value not in labels:
-            choices = "、".join(f"{code}({label})" for code, label in labels.items())
-            raise _invalid(
-                what_en.replace(" ", "_"),
-                f"{what_zh}无效: {value}，应为 {choices} 之一 ({what_en} must be one of "
-                f"{', '.join(labels)})",
-            )
-        return value
-
-    return check
-
-
-def _within(low: float, high: float, what_zh: str, what_en: str) -> Any:
-    def check(value: float | None) -> float | None:
-        if value is not None and not low <= value <= high:
-            raise _invalid(
-                what_en,
-                f"{what_zh}应在 {low:g}–{high:g} 之间（中国境内）: {value:g} "
-                f"({what_en} must lie within China, {low:g}–{high:g})",
-            )
-        return value
-
-    return check
 
 
 def _division(value: str) -> str:
     if len(value) != 6 or not value.isdigit():
-        raise _invalid(
+        raise invalid(
             "division_code",
             f"行政区划代码应为 6 位数字: {value} (a GB/T 2260 division code has six digits)",
         )
     return value
 
 
-def _text(max_length: int, *, required: bool = False) -> Any:
-    def check(value: str | None) -> str | None:
-        if value is None:
-            return value
-        if required and value == "":
-            raise _invalid("required", "不能为空 (required)")
-        if len(value) > max_length:
-            raise _invalid(
-                "too_long",
-                f"不能超过 {max_length} 个字符，实为 {len(value)} 个 "
-                f"(at most {max_length} characters)",
-            )
-        return value
-
-    return check
-
-
-def _blank_is_none(value: Any) -> Any:
-    return None if isinstance(value, str) and value.strip() == "" else value
-
-
 def _not_negative(value: int | None) -> int | None:
     if value is not None and value < 0:
-        raise _invalid("employees", f"从业人数不能为负数: {value} (employees cannot be negative)")
+        raise invalid("employees", f"从业人数不能为负数: {value} (employees cannot be negative)")
     return value
 
 
 Uscc = Annotated[str, BeforeValidator(normalise_uscc)]
 Phone = Annotated[str | None, BeforeValidator(normalise_phone)]
 DivisionCode = Annotated[str, AfterValidator(_division)]
-IndustryCode = Annotated[str, AfterValidator(_text(8)), AfterValidator(_check_industry)]
+IndustryCode = Annotated[str, AfterValidator(text(8)), AfterValidator(_check_industry)]
 Category = Annotated[
-    str, AfterValidator(_one_of(SUPERVISION_CATEGORIES, "监管类别", "supervision category"))
+    str, AfterValidator(one_of(SUPERVISION_CATEGORIES, "监管类别", "supervision category"))
 ]
-Scale = Annotated[str, AfterValidator(_one_of(SCALES, "企业规模", "scale"))]
-Status = Annotated[str, AfterValidator(_one_of(STATUSES, "经营状态", "status"))]
-Lng = Annotated[float | None, AfterValidator(_within(*LNG_RANGE, "经度", "lng"))]
-Lat = Annotated[float | None, AfterValidator(_within(*LAT_RANGE, "纬度", "lat"))]
+Scale = Annotated[str, AfterValidator(one_of(SCALES, "企业规模", "scale"))]
+Status = Annotated[str, AfterValidator(one_of(STATUSES, "经营状态", "status"))]
+Lng = Annotated[float | None, AfterValidator(within(*LNG_RANGE, "经度", "lng"))]
+Lat = Annotated[float | None, AfterValidator(within(*LAT_RANGE, "纬度", "lat"))]
 Employees = Annotated[int | None, AfterValidator(_not_negative)]
-Name = Annotated[str, AfterValidator(_text(200, required=True))]
-Address = Annotated[str, AfterValidator(_text(300))]
-Person = Annotated[str, AfterValidator(_text(64))]
-LicenceNo = Annotated[str | None, BeforeValidator(_blank_is_none), AfterValidator(_text(64))]
+Name = Annotated[str, AfterValidator(text(200, required=True))]
+Address = Annotated[str, AfterValidator(text(300))]
+Person = Annotated[str, AfterValidator(text(64))]
+LicenceNo = Annotated[str | None, BeforeValidator(blank_is_none), AfterValidator(text(64))]
 
 # Fields whose column is NOT NULL: PATCH may change them but never set them to null.
 _REQUIRED_ON_PATCH = (
@@ -224,7 +172,7 @@ class EnterpriseUpdate(BaseModel):
     def _no_null(cls, value: Any) -> Any:
         # Runs only for fields actually sent: an explicit null would violate NOT NULL.
         if value is None:
-            raise _invalid("not_null", "不能为空 (may not be null)")
+            raise invalid("not_null", "不能为空 (may not be null)")
         return value
 
     def changes(self) -> dict[str, Any]:

@@ -10,20 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Unpack
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from anjian.config import get_settings
 from anjian.core.audit.service import Actor, audit
 from anjian.core.crypto import FieldCipher
 from anjian.core.divisions.models import Division
-from anjian.core.divisions.rules import is_valid_code, prefix_of, prefix_upper_bound
 from anjian.core.errors import AnjianError, Conflict, Forbidden, Invalid, NotFound
 from anjian.core.iam.models import Role
 from anjian.core.iam.service import field_cipher
-from anjian.core.scope import Scope
-from anjian.core.sync.outbox import record_change
+from anjian.core.scope import Scope, division_filter
+from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.rules import SUPERVISION_CATEGORIES
@@ -99,16 +97,6 @@ def placement_problem(
             field="supervision_category",
         )
     return None
-
-
-def _check_writable_here(ent: Enterprise) -> None:
-    # Single writer (DESIGN.md §2): a copy received from another node is read-only here.
-    node = get_settings().effective_node_id
-    if ent.origin_node and ent.origin_node != node:
-        raise Forbidden(
-            f"该企业档案由节点 {ent.origin_node} 维护，本节点只读 "
-            f"(this record belongs to node {ent.origin_node}; read-only here)"
-        )
 
 
 def _stamp(session: Session, ent: Enterprise) -> None:
@@ -205,7 +193,7 @@ def update_enterprise(
             raise Forbidden(
                 f"企业用户不能修改: {', '.join(barred)} (set by the regulator)", field=barred[0]
             )
-    _check_writable_here(ent)
+    ensure_writable_here(ent)
     cipher = field_cipher()
     changed: list[str] = []
     for name, value in changes.items():
@@ -250,19 +238,6 @@ def update_enterprise(
     return ent
 
 
-def _division_range(code: str) -> Any:
-    if not is_valid_code(code):
-        raise Invalid(
-            f"行政区划代码应为 6 位数字: {code} (a division code has six digits)", field="division"
-        )
-    prefix = prefix_of(code)
-    if not prefix:
-        return Enterprise.division_code.isnot(None)
-    return and_(
-        Enterprise.division_code >= prefix, Enterprise.division_code < prefix_upper_bound(prefix)
-    )
-
-
 def _filtered(
     stmt: Select[Any],
     scope: Scope,
@@ -290,7 +265,7 @@ def _filtered(
         )
     if division:
         # A division filter means its whole jurisdiction: 140600 lists every 朔州 county.
-        stmt = stmt.where(_division_range(division.strip()))
+        stmt = stmt.where(division_filter(Enterprise.division_code, division))
     if category:
         stmt = stmt.where(Enterprise.supervision_category == category)
     if status:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
+from anjian.core.errors import Forbidden
 from anjian.core.sync.models import OutboxEntry, SyncMixin
 from anjian.core.sync.registry import SyncSpec, spec_for, spec_of_model
 from anjian.db import utcnow
@@ -48,6 +49,17 @@ def snapshot(session: Session, obj: SyncMixin, spec: SyncSpec) -> dict[str, Any]
             continue
         out[col.key] = _plain(value)
     return out
+
+
+def ensure_writable_here(obj: SyncMixin) -> None:
+    """Refuse to change a copy received from another node: only the origin node writes a
+    record (single writer, DESIGN.md §2); the others hold it read-only."""
+    node = get_settings().effective_node_id
+    if obj.origin_node and obj.origin_node != node:
+        raise Forbidden(
+            f"该记录由节点 {obj.origin_node} 维护，本节点只读 "
+            f"(this record belongs to node {obj.origin_node}; read-only here)"
+        )
 
 
 def record_change(session: Session, obj: SyncMixin, *, entity: str) -> OutboxEntry:
