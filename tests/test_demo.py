@@ -30,6 +30,9 @@ from anjian.demo.generate import (
 )
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.rules import uscc_problem
+from anjian.hidden_hazards.models import HiddenHazard
+from anjian.major_hazards.models import MajorHazardSource
+from anjian.risk.models import RiskPoint
 
 N = 300
 USERNAMES = ["admin", "sheng", "shuozhou", "yingxian", "shanyin", "jianchaju", "qiye"]
@@ -227,6 +230,31 @@ def test_demo_loads_a_realistic_shanxi(demo) -> None:
     _check_enterprises(demo)
     _check_agencies(demo)
     _check_bureaus(demo)
+    _check_hazards(demo)
+
+
+def _check_hazards(demo) -> None:  # type: ignore[no-untyped-def]
+    """A lived-in ledger: every stage of the loop, major hazards with plans, some overdue, and
+    some at the demo enterprise user's own enterprise."""
+    with demo.db() as s:
+        hazards = s.scalars(select(HiddenHazard)).all()
+        qiye = s.scalar(select(User).where(User.username == "qiye"))
+    assert {h.state for h in hazards} == {
+        "found",
+        "registered",
+        "rectifying",
+        "rectified",
+        "closed",
+    }
+    assert any(h.overdue for h in hazards)
+    assert all(h.plan for h in hazards if h.grade == "major" and h.state != "found")
+    assert any(h.enterprise_id == qiye.enterprise_id for h in hazards)
+    with demo.db() as s:
+        levels = set(s.scalars(select(RiskPoint.level)))
+        sources = s.scalars(select(MajorHazardSource)).all()
+    assert levels == {"major", "significant", "general", "low"}  # a four-colour map
+    assert {src.grade for src in sources if src.is_major} >= {1, 3}
+    assert {src.filing_state for src in sources} >= {"filed", "submitted"}
 
 
 def test_demo_users_log_in_and_see_only_their_jurisdiction(demo) -> None:

@@ -26,6 +26,8 @@ from anjian.db import get_engine, unit_of_work
 from anjian.directives.api import router as directives_router
 from anjian.enterprises.api import router as enterprises_router
 from anjian.hidden_hazards.api import router as hidden_hazards_router
+from anjian.hidden_hazards.checklist_api import router as checklists_router
+from anjian.hidden_hazards.checklist_api import tasks_router as inspection_tasks_router
 from anjian.hidden_hazards.jobs import OverdueWatch
 from anjian.major_hazards.api import router as major_hazards_router
 from anjian.risk.api import router as risk_router
@@ -148,6 +150,8 @@ def create_app() -> FastAPI:
         audit_router,
         enterprises_router,
         hidden_hazards_router,
+        checklists_router,
+        inspection_tasks_router,
         major_hazards_router,
         directives_router,
         risk_router,

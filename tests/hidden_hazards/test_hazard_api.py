@@ -180,6 +180,10 @@ def test_scope_decides_who_sees_and_acts(personas) -> None:
     assert _register(personas, hz, who="shanyin").status_code == 404
     listed = personas.client.get(API, headers=other_county).json()
     assert listed["total"] == 0
+    outside = personas.client.get(
+        f"{API}/stats", params={"division": "140622"}, headers=other_county
+    )
+    assert outside.status_code == 404 and outside.json()["field"] == "division"
     for who in ("yingxian", "shuozhou", "sheng", "jianchaju"):  # 应县 coal mine: all of these
         assert personas.client.get(API, headers=personas.login(who)).json()["total"] == 1
     # an enterprise user reports only for their own enterprise
@@ -229,3 +233,32 @@ def test_ledger_exports_to_excel(personas) -> None:
     assert rows[0][0] == "隐患编号" and len(rows) == 2
     assert rows[1][4] == '=HYPERLINK("http://x")'  # stays text
     assert rows[1][11] == "待登记"
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # the signature is what is checked
+
+
+def test_photos_are_kept_once_and_served_within_scope(personas) -> None:
+    hz = _report(personas)
+    qiye = personas.login("qiye")
+    url = f"{API}/{hz['id']}/photos"
+    r = personas.client.post(url, files={"file": ("皮带机.png", PNG, "image/png")}, headers=qiye)
+    assert r.status_code == 201, r.text
+    photo = r.json()["photos"][0]
+    assert (photo["name"], photo["type"], photo["size"]) == ("皮带机.png", "image/png", len(PNG))
+    again = personas.client.post(url, files={"file": ("copy.png", PNG, "image/png")}, headers=qiye)
+    assert len(again.json()["photos"]) == 1  # the same photo twice is kept once
+    fake = personas.client.post(
+        url, files={"file": ("x.jpg", b"MZ\x90\x00 not an image", "image/jpeg")}, headers=qiye
+    )
+    assert fake.status_code == 422 and fake.json()["field"] == "file"
+    got = personas.client.get(f"{url}/{photo['sm3']}", headers=personas.login("yingxian"))
+    assert got.status_code == 200 and got.content == PNG
+    assert got.headers["content-type"] == "image/png"
+    other = personas.client.get(f"{url}/{photo['sm3']}", headers=personas.login("shanyin"))
+    assert other.status_code == 404
+    with personas.db() as s:
+        last = s.scalars(
+            select(OutboxEntry).where(OutboxEntry.uid == hz["uid"]).order_by(OutboxEntry.seq.desc())
+        ).first()
+        assert last.payload["photos"][0]["sm3"] == photo["sm3"]  # the metadata travels up

@@ -50,6 +50,9 @@ CONVERGE_S = 120  # a forwarder in back-off waits at most 30 s per hop
 ENTERPRISES_PER_COUNTY = 12
 WRITE_PAUSE_S = 0.02  # at most ~50 writes/s per county: plenty of changes, CPU left for CI
 COUNTY_NAMES = {COUNTY_A: "应县", COUNTY_B: "山阴县"}
+HAZARDS = "/api/v1/hidden-hazards"
+HAZARDS_PER_COUNTY = 6
+HAZARD_SHARE = 0.25  # of the writes once the enterprises exist
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -115,6 +118,7 @@ class CountyWriter(threading.Thread):
         self.unknown = 0  # writes cut off before an answer (the county may or may not have them)
         self.errors: list[str] = []
         self.signed = False
+        self.hazard_steps = 0  # hidden-hazard reports and steps the county confirmed
         self._serial = 0
         self._last_sign_try = 0.0
 
@@ -124,6 +128,8 @@ class CountyWriter(threading.Thread):
                 try:
                     if len(self.records) < ENTERPRISES_PER_COUNTY:
                         self._create()
+                    elif self.rng.random() < HAZARD_SHARE:
+                        self._hazard_step()
                     else:
                         self._change(self.rng.choice(list(self.records.values())))
                     self._maybe_sign()
@@ -178,6 +184,46 @@ class CountyWriter(threading.Thread):
         item = r.json()
         rec.version, rec.fields = item["version"], _fields(item)
         self.acked += 1
+
+    def _hazard_step(self) -> None:
+        """Report a hidden hazard, or move one a step along its closed loop (the county admin
+        reports, registers and rectifies; the official accepts). A step whose answer was lost
+        may already be done: its retry is a 409, and the county's record stays the truth."""
+        listed = self.admin.call("GET", HAZARDS, params={"size": 100})
+        if listed.status_code != 200:
+            self._unexpected(listed)
+            return
+        open_ = [h for h in listed.json()["items"] if h["state"] != "closed"]
+        if listed.json()["total"] < HAZARDS_PER_COUNTY or not open_:
+            ent = self.rng.choice(list(self.records.values()))
+            body = {"enterprise_id": ent.id, "place": "主斜井", "description": "皮带机保护失效"}
+            r = self.admin.call("POST", HAZARDS, json=body)
+            if r.status_code == 201:
+                self.hazard_steps += 1
+            else:
+                self._unexpected(r)
+            return
+        hz = self.rng.choice(open_)
+        who, action, body = {
+            "found": (
+                self.admin,
+                "register",
+                {
+                    "grade": "general",
+                    "deadline": "2099-12-31",
+                    "responsible": "李安全",
+                    "measures": "更换保护装置",
+                },
+            ),
+            "registered": (self.admin, "start", {}),
+            "rectifying": (self.admin, "finish", {"note": "已更换"}),
+            "rectified": (self.official, "accept", {"note": "合格"}),
+        }[hz["state"]]
+        r = who.call("POST", f"{HAZARDS}/{hz['id']}/{action}", json=body)
+        if r.status_code == 200:
+            self.hazard_steps += 1
+        elif r.status_code != 409:
+            self._unexpected(r)
 
     def _maybe_sign(self) -> None:
         uid = self.directive.get("uid")
@@ -250,6 +296,24 @@ def _county_truth(net: Network, counties: list[str]) -> dict[str, dict[str, Any]
     return truth
 
 
+def _hazard_truth(net: Network, counties: list[str]) -> dict[str, tuple[int, str]]:
+    """Every hidden hazard as its county holds it now: uid → (version, state)."""
+    truth: dict[str, tuple[int, str]] = {}
+    for div in counties:
+        api = Api(net.node(div).url, "admin")
+        try:
+            truth |= _hazards_at(api)
+        finally:
+            api.close()
+    return truth
+
+
+def _hazards_at(api: Api) -> dict[str, tuple[int, str]]:
+    r = api.call("GET", HAZARDS, params={"size": 500})
+    assert r.status_code == 200, r.text
+    return {h["uid"]: (h["version"], h["state"]) for h in r.json()["items"]}
+
+
 def _converged(api: Api, truth: dict[str, dict[str, Any]]) -> bool:
     have = {item["uid"]: _fields(item) for item in api.all_enterprises()}
     return all(have.get(uid) == want for uid, want in truth.items())
@@ -265,9 +329,11 @@ def _versions_seen(node: Node, entity: str = "enterprise") -> Counter[tuple[str,
     return Counter({(uid, int(v)): int(n) for uid, v, n in rows})
 
 
-def _check_every_version_once(node: Node, truth: dict[str, dict[str, Any]]) -> None:
+def _check_every_version_once(
+    node: Node, truth: dict[str, dict[str, Any]], entity: str = "enterprise"
+) -> None:
     """Each version 1..latest of every county record reached ``node`` exactly once."""
-    seen = _versions_seen(node)
+    seen = _versions_seen(node, entity)
     twice = {k: n for k, n in seen.items() if n > 1}
     assert not twice, f"applied more than once at {node.division}: {sorted(twice)[:10]}"
     missing = [
@@ -396,6 +462,8 @@ def test_chaos_nothing_lost_nothing_twice(make_network) -> None:
     # write it acknowledged.
     t_converge = time.monotonic()
     truth = _county_truth(net, [COUNTY_A, COUNTY_B])
+    hazards = _hazard_truth(net, [COUNTY_A, COUNTY_B])
+    assert hazards and sum(w.hazard_steps for w in writers) > 0
     for w in writers:
         for rec in w.records.values():
             now = truth[rec.uid]
@@ -410,6 +478,12 @@ def test_chaos_nothing_lost_nothing_twice(make_network) -> None:
                 timeout=CONVERGE_S,
                 interval=0.5,
                 what="the national node to hold the counties' latest versions",
+            )
+            wait_until(
+                lambda: _hazards_at(national) == hazards,
+                timeout=CONVERGE_S,
+                interval=0.5,
+                what="the national node to hold the counties' hidden hazards",
             )
             wait_until(
                 lambda: (
@@ -437,6 +511,9 @@ def test_chaos_nothing_lost_nothing_twice(make_network) -> None:
     # Every version passed each tier exactly once: none lost on the way, none applied twice.
     for div in (CITY, PROVINCE, NATIONAL):
         _check_every_version_once(net.node(div), truth)
+        _check_every_version_once(
+            net.node(div), {uid: {"version": v} for uid, (v, _) in hazards.items()}, "hidden_hazard"
+        )
     # The directive reached both counties once (a copy there, read-only) and the nation.
     for div in (COUNTY_A, COUNTY_B, CITY, NATIONAL):
         seen = _versions_seen(net.node(div), "directive")
@@ -450,9 +527,114 @@ def test_chaos_nothing_lost_nothing_twice(make_network) -> None:
         f"{net.backend}: setup {setup_s:.1f}s, chaos {chaos_s:.1f}s ({len(chaos.log)} events, "
         f"{kills} kills, {cuts} cuts), {changes} acknowledged writes + "
         f"{sum(w.unknown for w in writers)} cut off, {len(truth)} enterprises at "
-        f"{sum(t['version'] for t in truth.values())} versions; converged "
+        f"{sum(t['version'] for t in truth.values())} versions, {len(hazards)} hidden hazards "
+        f"({sum(w.hazard_steps for w in writers)} steps); converged "
         f"{converge_s:.1f}s after the faults"
     )
+
+
+# --- 挂牌督办 across the tiers --------------------------------------------------------------------
+
+
+def _hazard_at(api: Api, uid: str) -> dict[str, Any] | None:
+    r = api.call("GET", HAZARDS, params={"size": 500})
+    assert r.status_code == 200, r.text
+    return next((h for h in r.json()["items"] if h["uid"] == uid), None)
+
+
+def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_back(
+    make_network,
+) -> None:
+    """A major hazard registered at the county is put under 挂牌督办 by the province (on its
+    read-only copy); the order comes down, the county cannot write the hazard off until the
+    province lifts the order after accepting the work; the closure flows back up to the nation."""
+    net = make_network(topology=CHAIN_TOPOLOGY)
+    net.start()
+    county = Api(net.node(COUNTY_A).url, "admin")
+    county_official = Api(net.node(COUNTY_A).url, "official")
+    province = Api(net.node(PROVINCE).url, "official")
+    national = Api(net.node(NATIONAL).url, "admin")
+    try:
+        ent = county.call_until(
+            "POST",
+            "/api/v1/enterprises",
+            json={
+                "uscc": compose_uscc(COUNTY_A, "MA0D00001"),
+                "name": "应县督办测试煤业有限公司",
+                "division_code": COUNTY_A,
+                "supervision_category": "coal_mine",
+            },
+        ).json()
+        hz = county.call_until(
+            "POST",
+            HAZARDS,
+            json={"enterprise_id": ent["id"], "place": "回风巷", "description": "通风设施不可靠"},
+        ).json()
+        path = f"{HAZARDS}/{hz['id']}"
+        county.call_until(
+            "POST",
+            f"{path}/register",
+            json={
+                "grade": "major",
+                "major_criterion": "煤矿重大事故隐患判定标准第五项",
+                "deadline": "2099-12-31",
+                "responsible": "王矿长",
+                "measures": "重建通风设施",
+            },
+            ok=(200,),
+        )
+        plan = {k: "已落实" for k in ("goal", "measures", "funds", "organisation", "deadline")}
+        plan |= {"safety_measures": "撤人停产", "emergency_plan": "通风专项预案"}
+        county.call_until("PUT", f"{path}/plan", json=plan, ok=(200,))
+
+        copy = wait_until(
+            lambda: (h := _hazard_at(province, hz["uid"])) and h["grade"] == "major" and h,
+            timeout=60,
+            what="the major hazard at the province",
+        )
+        order = province.call_until(
+            "POST",
+            f"{HAZARDS}/{copy['id']}/supervise",
+            json={"requirements": "30 日内整改到位并报验收", "due_date": "2099-06-30"},
+            ok=(201,),
+        ).json()
+        assert order["kind"] == "supervision" and order["subject_uid"] == hz["uid"]
+        wait_until(
+            lambda: county.call("GET", path).json()["supervision_uid"] == order["uid"],
+            timeout=60,
+            what="the supervision order at the county",
+        )
+        county.call_until("POST", f"{path}/start", json={}, ok=(200,))
+        county.call_until("POST", f"{path}/finish", json={"note": "通风设施已重建"}, ok=(200,))
+        refused = county_official.call("POST", f"{path}/accept", json={"note": "合格"})
+        assert refused.status_code == 403 and "挂牌督办" in refused.json()["detail"]
+
+        wait_until(
+            lambda: _hazard_at(province, hz["uid"])["state"] == "rectified",
+            timeout=60,
+            what="the rectification at the province",
+        )
+        province.call_until(
+            "POST", f"/api/v1/directives/{order['uid']}/close", json={"note": "验收合格"}, ok=(200,)
+        )
+        wait_until(
+            lambda: county.call("GET", path).json()["supervision_uid"] is None,
+            timeout=60,
+            what="the lifted order at the county",
+        )
+        closed = county_official.call_until(
+            "POST", f"{path}/accept", json={"note": "督办解除，同意销号"}, ok=(200,)
+        ).json()
+        assert closed["state"] == "closed"
+        for api, where in ((province, "province"), (national, "nation")):
+            wait_until(
+                lambda api=api: _hazard_at(api, hz["uid"])["state"] == "closed",
+                timeout=60,
+                what=f"the closure at the {where}",
+            )
+    finally:
+        for api in (county, county_official, province, national):
+            api.close()
 
 
 # --- a parent restored from a backup -----------------------------------------------------------

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -19,6 +20,7 @@ import pytest
 from anjian.core.audit.service import SYSTEM
 from anjian.core.iam.models import User
 from anjian.core.iam.service import enrol_totp_directly
+from anjian.db import utcnow
 from anjian.web import STATIC_DIR
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -179,4 +181,81 @@ def test_official_with_mfa_logs_in_and_finds_the_enterprise_on_list_and_map(
         finally:
             browser.close()
     assert not outside, f"pages loaded external URLs: {outside}"
+    assert not problems, f"browser errors: {problems}"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_hidden_hazard_walks_the_whole_loop_in_the_browser(
+    personas,  # type: ignore[no-untyped-def]
+    server: str,
+    tmp_path: Path,
+) -> None:
+    """排查 → 登记 → 整改 → 验收 → 销号: the enterprise reports and rectifies, the county
+    official registers and accepts, each in their own browser session."""
+    _require(CHROMIUM.exists(), f"{CHROMIUM} missing: apt-get install -y chromium")
+    from playwright.sync_api import expect, sync_playwright
+
+    with personas.db() as s:
+        secret, _codes = enrol_totp_directly(s, SYSTEM, s.get(User, personas.users["yingxian"]))
+    shots = Path(os.environ.get("ANJIAN_E2E_ARTIFACTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+
+    def login(browser, username: str, otp: bool):  # type: ignore[no-untyped-def]
+        page = browser.new_context(
+            viewport={"width": 1440, "height": 900}, locale="zh-CN"
+        ).new_page()
+        page.on("pageerror", lambda exc: problems.append(str(exc)))
+        page.goto(f"{server}/login")
+        page.fill("#username", username)
+        page.fill("#password", "Anjian#2026")
+        page.click("button[type=submit]")
+        if otp:
+            expect(page.locator("#otp")).to_be_visible()
+            page.fill("#otp", pyotp.TOTP(secret).now())
+            page.click("button[type=submit]")
+        expect(page).to_have_url(f"{server}/")
+        return page
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            firm = login(browser, "qiye", otp=False)
+            firm.goto(f"{server}/hazards")
+            firm.click("#report-button")
+            firm.fill("#f-place", "主斜井皮带机机头")
+            firm.fill("#f-description", "皮带机跑偏保护失效")
+            firm.click("#hazard-form button[type=submit]")
+            expect(firm.locator("#hazard-state")).to_have_text("待登记")
+            detail = firm.url.split("?")[0]
+
+            county = login(browser, "yingxian", otp=True)
+            county.goto(detail)
+            county.fill("#f-deadline", (utcnow().date() + timedelta(days=7)).isoformat())
+            county.fill("#f-responsible", "李安全")
+            county.fill("#f-measures", "更换跑偏保护装置")
+            county.click("#register-form button[type=submit]")
+            expect(county.locator("#hazard-state")).to_have_text("已登记")
+
+            firm.goto(detail)
+            firm.click("#start-form button[type=submit]")
+            expect(firm.locator("#hazard-state")).to_have_text("整改中")
+            firm.fill("#f-note", "已更换并试验合格")
+            firm.click("#finish-form button[type=submit]")
+            expect(firm.locator("#hazard-state")).to_have_text("待验收")
+            firm.click("#accept-button")  # the rectifier may not accept their own work
+            expect(firm.locator("#error")).to_contain_text("验收人不能是整改人")
+
+            county.goto(detail)
+            county.fill("#f-accept-note", "现场核查合格")
+            county.click("#accept-button")
+            expect(county.locator("#hazard-state")).to_have_text("已销号")
+            expect(county.locator("#hazard-steps .step-item")).to_have_count(5)
+            county.screenshot(path=str(shots / "hazard.png"), full_page=True)
+            county.goto(f"{server}/hazards")
+            expect(county.locator("#stat-closed")).to_have_text("1")
+            expect(county.locator("#stat-rate")).to_have_text("100.0%")
+        finally:
+            browser.close()
     assert not problems, f"browser errors: {problems}"

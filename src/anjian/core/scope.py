@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Select, and_, false, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from anjian.core.divisions.rules import is_valid_code, prefix_of, prefix_upper_bound
-from anjian.core.errors import Invalid
+from anjian.core.errors import Invalid, NotFound
 
 T = TypeVar("T", bound=tuple[Any, ...])
 
@@ -114,3 +114,24 @@ def division_filter(column: InstrumentedAttribute[Any], code: str) -> ColumnElem
     if not prefix:
         return column.isnot(None)
     return and_(column >= prefix, column < prefix_upper_bound(prefix))
+
+
+def breakdown(scope: Scope, division: str | None) -> tuple[str, int]:
+    """Where a per-division breakdown (statistics by the divisions one tier below) starts: the
+    division asked for, which must lie in the scope, or the scope's own jurisdiction; and how many
+    leading digits of a division code name the division one tier below it."""
+    if division:
+        if not is_valid_code(division):
+            raise Invalid(
+                f"行政区划代码应为 6 位数字: {division} (a division code has six digits)",
+                field="division",
+            )
+        if not scope.covers_code(division):
+            raise NotFound(
+                f"行政区划不在管辖范围内: {division} (division outside your jurisdiction)",
+                field="division",
+            )
+        root = division
+    else:
+        root = scope.prefixes[0].ljust(6, "0") if len(scope.prefixes) == 1 else "000000"
+    return root, {0: 2, 2: 4, 4: 6}.get(len(prefix_of(root)), 6)

@@ -1,18 +1,23 @@
-"""Writing Excel workbooks (ledgers, registries) safely: text stays text, dates look like dates."""
+"""Excel workbooks: writing ledgers and registries safely (text stays text, dates look like
+dates), and reading the first sheet of an uploaded file for an import."""
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from io import BytesIO
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from anjian.core.errors import Invalid
 
 _CST = ZoneInfo("Asia/Shanghai")
 
@@ -63,3 +68,54 @@ def write_sheet(
     buf = BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+HEADER_ROW = 1
+
+
+def is_blank(raw: Any) -> bool:
+    """An empty cell (nothing, or only spaces)."""
+    return raw is None or (isinstance(raw, str) and raw.strip() == "")
+
+
+def cell_text(raw: Any) -> str:
+    """A cell's value as the text the user typed: 140622.0 (a code in a general cell) is
+    "140622", a date is its ISO form, and surrounding spaces go."""
+    if isinstance(raw, bool):
+        return str(raw)
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    if isinstance(raw, datetime):
+        return raw.date().isoformat()
+    return str(raw).strip()
+
+
+def read_sheet(
+    data: bytes, *, max_rows: int
+) -> tuple[list[Any], list[tuple[int, tuple[Any, ...]]]]:
+    """The first sheet of an .xlsx file: its header row, and the non-blank rows below it with
+    their spreadsheet row numbers (as the user sees them in Excel). An unreadable file or one
+    with more than ``max_rows`` rows is a 422 on ``file``."""
+    try:
+        wb = load_workbook(BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
+        raise Invalid(
+            "无法读取 Excel 文件，请上传 .xlsx 格式 (not a readable .xlsx workbook)", field="file"
+        ) from None
+    try:
+        rows = wb.worksheets[0].iter_rows(values_only=True)
+        header = list(next(rows, ()))
+        body: list[tuple[int, tuple[Any, ...]]] = []
+        for number, values in enumerate(rows, start=HEADER_ROW + 1):
+            if all(is_blank(v) for v in values):
+                continue
+            body.append((number, values))
+            if len(body) > max_rows:
+                raise Invalid(
+                    f"一次最多导入 {max_rows} 行 (at most {max_rows} rows per file)", field="file"
+                )
+        return header, body
+    finally:
+        wb.close()

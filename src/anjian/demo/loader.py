@@ -34,6 +34,8 @@ from anjian.demo.generate import (
     resolve_preset,
     short_province,
 )
+from anjian.demo.hazards import load_hazards
+from anjian.demo.risk import load_major_hazards, load_risk
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.schemas import EnterpriseCreate
 from anjian.enterprises.service import create_enterprise
@@ -230,12 +232,14 @@ def load_demo(
     scope = Scope.for_division(None, Role.ADMIN.value, [get_settings().node_division])
     created_ents = 0
     anchor: Enterprise | None = None
+    ents: list[Enterprise] = []
     for i, data in enumerate(plan):
         if data["uscc"] in have_usccs:
             ent = session.scalar(select(Enterprise).where(Enterprise.uscc == data["uscc"]))
         else:
             ent = create_enterprise(session, actor, scope, EnterpriseCreate(**data))
             created_ents += 1
+        ents.append(ent)
         if i == 0:
             anchor = ent
         report("企业 enterprises", i + 1, len(plan))
@@ -276,6 +280,12 @@ def load_demo(
             enrol_totp_directly(session, actor, user)
         users.append(user)
         report("用户 users", n + 1, len(specs))
+    # --- dual prevention: the anchor (the enterprise user's) first, then a sample ---
+    sample = [anchor, *rng.sample(ents, min(len(ents), 40))]
+    sample = list(dict.fromkeys(sample))
+    load_hazards(session, scope, sample, seed)
+    load_risk(session, scope, sample, seed)
+    load_major_hazards(session, scope, list(dict.fromkeys([*sample, *ents])), seed)
     return DemoResult(
         True, prov.code, prov.name, created_orgs, created_ents, logins_of(session, users)
     )

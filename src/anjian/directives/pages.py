@@ -21,6 +21,7 @@ from anjian.core.iam.deps import Context
 from anjian.directives import service
 from anjian.directives.models import KINDS, Directive, DirectiveReceipt
 from anjian.directives.schemas import DirectiveCreate, ReceiptCreate
+from anjian.web.forms import field_errors
 from anjian.web.layout import division_name, page
 from anjian.web.render import add_template_dir, zh
 from anjian.web.session import StaffPageCtx, check_csrf, record_refusal
@@ -31,33 +32,12 @@ router = APIRouter(include_in_schema=False)
 
 KIND_BADGES = {"notice": "bg-blue-lt", "directive": "bg-red-lt"}
 
-# Pydantic's error types in Chinese, for the issue form.
-_PYDANTIC_ZH = {
-    "missing": "必填",
-    "string_too_short": "必填",
-    "string_too_long": "内容过长",
-    "string_pattern_mismatch": "取值无效",
-    "string_type": "请输入文本",
-    "date_parsing": "日期格式应为 YYYY-MM-DD",
-    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
-    "date_type": "日期格式应为 YYYY-MM-DD",
-}
 _FIELD_ZH = {"target_division": "请选择下发区划", "kind": "请选择类型"}
 
 
 def form_errors(exc: ValidationError) -> dict[str, str]:
-    """Field → Chinese message, the first error of each field."""
-    errors: dict[str, str] = {}
-    for err in exc.errors():
-        field = str(err["loc"][0]) if err.get("loc") else "__all__"
-        if err["type"] == "string_too_long" and "max_length" in (err.get("ctx") or {}):
-            message = f"不能超过 {err['ctx']['max_length']} 字"
-        elif err["type"] == "string_pattern_mismatch" and field in _FIELD_ZH:
-            message = _FIELD_ZH[field]
-        else:
-            message = _PYDANTIC_ZH.get(err["type"]) or zh(err["msg"])
-        errors.setdefault(field, message)
-    return errors
+    """Field → Chinese message for the issue form."""
+    return field_errors(exc, _FIELD_ZH)
 
 
 def addressed_here(ctx: Context, d: Directive) -> bool:

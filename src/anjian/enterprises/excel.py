@@ -10,25 +10,21 @@ spreadsheet row and the column header, as the official sees them in Excel."""
 from __future__ import annotations
 
 import re
-import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from io import BytesIO
 from typing import Any, Unpack
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anjian.core.audit.service import Actor, audit
 from anjian.core.crypto import mask_phone
-from anjian.core.errors import Forbidden, Invalid
+from anjian.core.errors import Forbidden
 from anjian.core.iam.service import field_cipher
 from anjian.core.scope import Scope
-from anjian.core.xlsx import write_sheet
+from anjian.core.xlsx import HEADER_ROW, cell_text, is_blank, read_sheet, write_sheet
 from anjian.enterprises import service
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.rules import SCALES, STATUSES, SUPERVISION_CATEGORIES
@@ -36,7 +32,6 @@ from anjian.enterprises.schemas import EnterpriseCreate, EnterpriseFilters, Impo
 
 SHEET_TITLE = "企业档案"
 MAX_ROWS = 100_000  # a whole province's registry fits; a runaway sheet does not
-HEADER_ROW = 1
 
 # (phase, done, total): "validate" then "import"; lets the CLI draw a progress bar.
 ProgressFn = Callable[[str, int, int], None]
@@ -172,23 +167,13 @@ class _CellError(ValueError):
     pass
 
 
-def _as_text(raw: Any) -> str:
-    if isinstance(raw, bool):
-        return str(raw)
-    if isinstance(raw, float) and raw.is_integer():
-        return str(int(raw))  # a code typed into a general cell comes back as 140622.0
-    if isinstance(raw, datetime):
-        return raw.date().isoformat()
-    return str(raw).strip()
-
-
 def _convert(col: Column, raw: Any) -> Any:
     """A cell's value as the schema expects it; raises _CellError with a Chinese message."""
     if col.kind == "float":
         if isinstance(raw, int | float) and not isinstance(raw, bool):
             return float(raw)
         try:
-            return float(_as_text(raw))
+            return float(cell_text(raw))
         except ValueError:
             raise _CellError(f"应为数字: {raw} (must be a number)") from None
     if col.kind == "int":
@@ -196,7 +181,7 @@ def _convert(col: Column, raw: Any) -> Any:
             return int(raw)
         if isinstance(raw, int) and not isinstance(raw, bool):
             return raw
-        text = _as_text(raw)
+        text = cell_text(raw)
         if _INTEGER.match(text):
             return int(text)
         raise _CellError(f"应为整数: {raw} (must be a whole number)")
@@ -205,14 +190,14 @@ def _convert(col: Column, raw: Any) -> Any:
             return raw.date()
         if isinstance(raw, date):
             return raw
-        m = _DATE.match(_as_text(raw))
+        m = _DATE.match(cell_text(raw))
         try:
             if m:
                 return date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
             pass
         raise _CellError(f"应为日期，如 2027-06-30: {raw} (must be a date, e.g. 2027-06-30)")
-    text = _as_text(raw)
+    text = cell_text(raw)
     if col.kind == "phone" and "*" in text:
         # An exported sheet carries masked phones (139****5678): they mean "not known here",
         # never a number, so re-importing an export leaves the phone empty.
@@ -230,35 +215,6 @@ def _convert(col: Column, raw: Any) -> Any:
             f"(must be one of {', '.join(col.labels)} or its Chinese label)"
         )
     return text
-
-
-def _blank(raw: Any) -> bool:
-    return raw is None or (isinstance(raw, str) and raw.strip() == "")
-
-
-def _read_rows(data: bytes) -> tuple[list[Any], list[tuple[int, tuple[Any, ...]]]]:
-    try:
-        wb = load_workbook(BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise Invalid(
-            "无法读取 Excel 文件，请上传 .xlsx 格式 (not a readable .xlsx workbook)", field="file"
-        ) from None
-    try:
-        ws = wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        header = list(next(rows, ()))
-        body: list[tuple[int, tuple[Any, ...]]] = []
-        for number, values in enumerate(rows, start=HEADER_ROW + 1):
-            if all(_blank(v) for v in values):
-                continue
-            body.append((number, values))
-            if len(body) > MAX_ROWS:
-                raise Invalid(
-                    f"一次最多导入 {MAX_ROWS} 行 (at most {MAX_ROWS} rows per file)", field="file"
-                )
-        return header, body
-    finally:
-        wb.close()
 
 
 def _header_positions(header: list[Any], errors: list[ImportProblem]) -> dict[str, int]:
@@ -298,7 +254,7 @@ def _parse_row(
     for col in COLUMNS:
         at = positions.get(col.header)
         raw = values[at] if at is not None and at < len(values) else None
-        if _blank(raw):
+        if is_blank(raw):
             if col.required:
                 errors.append(
                     ImportProblem(row=number, column=col.header, message="必填 (required)")
@@ -346,7 +302,7 @@ def validate_workbook(
     progress: ProgressFn | None = None,
 ) -> tuple[list[tuple[int, EnterpriseCreate]], int, list[ImportProblem]]:
     """Parse and check every row without writing: (valid rows, row count, problems)."""
-    header, body = _read_rows(data)
+    header, body = read_sheet(data, max_rows=MAX_ROWS)
     errors: list[ImportProblem] = []
     positions = _header_positions(header, errors)
     if errors:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Response, UploadFile
+from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
 
 from anjian.core.downloads import xlsx_response
 from anjian.core.iam.deps import Ctx, StaffCtx
 from anjian.directives.schemas import DirectiveRead
-from anjian.hidden_hazards import excel, service
+from anjian.hidden_hazards import excel, photos, service
 from anjian.hidden_hazards.models import HiddenHazard
 from anjian.hidden_hazards.schemas import (
     GovernancePlan,
@@ -164,3 +165,18 @@ def supervise(hazard_id: int, body: SupervisionCreate, ctx: StaffCtx) -> Directi
     (``POST /api/v1/directives/{uid}/close``)."""
     order = service.supervise(ctx.db, ctx.actor, ctx.scope, ctx.user, hazard_id, body)
     return DirectiveRead.model_validate(order)
+
+
+@router.post("/{hazard_id}/photos", response_model=HazardRead, status_code=201)
+def upload_photo(hazard_id: int, file: UploadFile, ctx: Ctx) -> HazardRead:
+    """Attach a photo (JPEG, PNG or WebP, ≤ 10 MB) to a hazard of this node."""
+    data = file.file.read(photos.MAX_PHOTO_BYTES + 1)
+    hz = photos.add_photo(ctx.db, ctx.actor, ctx.scope, hazard_id, file.filename or "", data)
+    return _read(ctx.db, hz)
+
+
+@router.get("/{hazard_id}/photos/{digest}", response_class=FileResponse)
+def get_photo(hazard_id: int, digest: str, ctx: Ctx) -> FileResponse:
+    """One photo of a hazard in scope (the file is kept at the hazard's node)."""
+    path, media_type = photos.photo_file(ctx.db, ctx.scope, hazard_id, digest)
+    return FileResponse(path, media_type=media_type)

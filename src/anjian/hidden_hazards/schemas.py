@@ -43,7 +43,6 @@ class HazardReport(BaseModel):
         None  # default: self_check for enterprise users, inspection for officials
     )
     found_at: datetime | None = None
-    photos: list[Annotated[str, AfterValidator(text(300))]] = Field(default_factory=list)
 
 
 class HazardRegistration(BaseModel):

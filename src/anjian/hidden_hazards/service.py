@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from anjian.core.audit.service import Actor, audit
 from anjian.core.divisions.models import Division
-from anjian.core.divisions.rules import is_valid_code, prefix_of
+from anjian.core.divisions.rules import prefix_of
 from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound
 from anjian.core.iam.models import User
-from anjian.core.scope import Scope, division_filter
+from anjian.core.scope import Scope, breakdown, division_filter
 from anjian.core.sync.models import new_uid
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
@@ -182,7 +182,7 @@ def report_hazard(session: Session, actor: Actor, scope: Scope, data: HazardRepo
         source=source,
         found_by=actor.username,
         found_at=found_at,
-        photos=[{"name": p} for p in data.photos],
+        photos=[],
         state="",
         created_at=utcnow(),
         origin_node="",
@@ -462,12 +462,8 @@ def statistics(session: Session, scope: Scope, division: str | None = None) -> l
     """Found, written off, open, overdue and major-open hazards and the 整改率, one row per
     division one tier below ``division`` (default: the scope's own jurisdiction), and a total
     row first. An enterprise user gets one row for their enterprise."""
-    root = division or (scope.prefixes[0].ljust(6, "0") if len(scope.prefixes) == 1 else "000000")
-    if division and not is_valid_code(division):
-        raise Invalid(f"行政区划代码应为 6 位数字: {division}", field="division")
+    root, width = breakdown(scope, division)
     prefix = prefix_of(root)
-    # the code of the division one tier below root each hazard belongs to
-    width = {0: 2, 2: 4, 4: 6}.get(len(prefix), 6)
     child = func.substr(HiddenHazard.division_code, 1, width)
     closed = HiddenHazard.state == HazardState.CLOSED
     still_open = HiddenHazard.state != HazardState.CLOSED

@@ -44,6 +44,8 @@ class MajorHazardSource(SyncMixin, Base):
     filing_no: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     filed_at: Mapped[datetime | None] = mapped_column()
     filed_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    # why the agency last returned the filing (退回原因), until it is filed
+    filing_note: Mapped[str] = mapped_column(String(500), nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(nullable=False)
 
 

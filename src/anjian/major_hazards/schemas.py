@@ -1,4 +1,4 @@
-"""Request and response bodies of the major hazard source (重大危险源) calculator.
+"""Request and response bodies of the major hazard source (重大危险源) calculator and register.
 
 Validators raise :class:`PydanticCustomError` with Chinese-first messages, so a bad value comes
 back as a 422 naming its field (``units.0.chemicals.1.quantity_t``); what needs the tables
@@ -8,18 +8,24 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from anjian.core.fields import invalid, text
 from anjian.major_hazards.rules import (
+    GRADE_LABELS,
     UNIT_KINDS,
     ChemicalAssessment,
     ChemicalInput,
     UnitAssessment,
     UnitInput,
 )
+
+if TYPE_CHECKING:
+    from anjian.major_hazards.models import MajorHazardSource
 
 DECIMALS = 4  # of q/Q, S and R in responses; is_major and the grade use the exact values
 MAX_UNITS = 100
@@ -213,3 +219,224 @@ class AssessResponse(BaseModel):
     """The result for each unit, in the order given."""
 
     units: list[UnitOut]
+
+
+# --- the register (重大危险源登记、备案) -------------------------------------------------------
+
+# 备案 of a major hazard source with the agency (《危险化学品重大危险源监督管理暂行规定》,
+# Order 40 Art. 23–24): the enterprise submits, the agency files it under a number or returns it.
+FILING_STATES: dict[str, str] = {
+    "unfiled": "未备案",
+    "submitted": "已提交",
+    "filed": "已备案",
+    "returned": "退回",
+}
+RESPONSIBLE_ROLES: dict[str, str] = {
+    "responsible_main": "主要负责人",
+    "responsible_technical": "技术负责人",
+    "responsible_operational": "操作负责人",
+}
+NOT_MAJOR_NOTE = (
+    "未构成重大危险源：各单元 S = Σq/Q 均小于 1，已登记但不分级，无需备案 "
+    "(not a major hazard source: S < 1 in every unit; registered, not graded, no filing)"
+)
+
+SourceName = Annotated[str, AfterValidator(text(200, required=True))]
+Person = Annotated[str, AfterValidator(text(64))]
+
+
+class SourceUnitIn(UnitIn):
+    """A unit of a registered source, in the calculator's shape; ``people_within_500m`` may be
+    left out, then the source's figure applies."""
+
+    people_within_500m: People | None = Field(  # type: ignore[assignment]
+        default=None,
+        description="本单元厂区边界外 500 米范围内常住人数；不填则取危险源的人数 "
+        "(defaults to the source's people_within_500m)",
+    )
+
+    def resolved(self, default_people: int) -> UnitInput:
+        """The unit as the rules take it, the source's head count filling a missing one."""
+        people = self.people_within_500m
+        return UnitInput(
+            name=self.name,
+            kind=self.kind,
+            people_within_500m=default_people if people is None else people,
+            chemicals=[chem.to_input() for chem in self.chemicals],
+        )
+
+
+SourceUnits = Annotated[list[SourceUnitIn], AfterValidator(_count(1, MAX_UNITS, "单元", "units"))]
+
+
+class SourceCreate(BaseModel):
+    """A major hazard source to register: identified and graded by GB 18218-2018 on saving. A
+    source whose units all stay below their thresholds is accepted and flagged not major."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    enterprise_id: int = Field(description="所属企业 ID")
+    name: SourceName = Field(description="危险源名称，如 液氯储罐区")
+    people_within_500m: People = Field(
+        description="厂区边界外 500 米范围内常住人数 (people within 500 m outside the site)"
+    )
+    units: SourceUnits = Field(description="生产单元、储存单元及其危险化学品 (as /assess takes)")
+    responsible_main: Person = Field(default="", description="包保责任人：主要负责人")
+    responsible_technical: Person = Field(default="", description="包保责任人：技术负责人")
+    responsible_operational: Person = Field(default="", description="包保责任人：操作负责人")
+
+
+class SourceUpdate(BaseModel):
+    """A change to a source: only the fields sent change. New units or head count mean a new
+    identification and grading, and a filed source must then be filed again."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    name: SourceName | None = None
+    people_within_500m: People | None = None
+    units: SourceUnits | None = None
+    responsible_main: Person | None = None
+    responsible_technical: Person | None = None
+    responsible_operational: Person | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_null(cls, value: Any) -> Any:
+        # Runs only for fields actually sent: every column is NOT NULL.
+        if value is None:
+            raise invalid("not_null", "不能为空 (may not be null)")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent, with their new values (units as plain dicts, complete:
+        a unit's unset head count is null, not missing)."""
+        changes = self.model_dump(exclude_unset=True)
+        if self.units is not None:
+            changes["units"] = [unit.model_dump() for unit in self.units]
+        return changes
+
+
+class FilingAccept(BaseModel):
+    """予以备案: the filing number the agency gives."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    filing_no: Annotated[str, AfterValidator(text(64, required=True))] = Field(
+        description="备案编号"
+    )
+
+
+class FilingReturn(BaseModel):
+    """退回: why the filing is sent back (what to correct)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    reason: Annotated[str, AfterValidator(text(500, required=True))] = Field(description="退回原因")
+
+
+class SourceUnitRead(BaseModel):
+    """A unit as registered (its chemicals as given) and its stored assessment."""
+
+    name: str
+    kind: str
+    people_within_500m: int | None = Field(description="as given; null: the source's figure")
+    chemicals: list[ChemicalIn]
+    result: UnitOut
+
+
+class SourceRead(BaseModel):
+    """A major hazard source as shown to users: its units with their assessment, the source's
+    figures (those of its highest-graded unit), the three persons and the filing."""
+
+    id: int
+    uid: str
+    origin_node: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    enterprise_id: int
+    enterprise_name: str
+    division_code: str
+    name: str
+    people_within_500m: int
+    units: list[SourceUnitRead]
+    is_major: bool
+    sum_q_over_Q: float = Field(description="S of the unit that sets the grade")
+    R: float = Field(description="R of the unit that sets the grade")
+    grade: int | None = Field(description="1 (一级, highest) … 4 (四级); null when not major")
+    grade_label: str | None
+    assessed_at: datetime
+    assessment_note: str = Field(description="why there is no grade, when not major")
+    responsible_main: str
+    responsible_technical: str
+    responsible_operational: str
+    filing_state: str = Field(description="unfiled | submitted | filed | returned")
+    filing_state_label: str
+    filing_no: str
+    filed_at: datetime | None
+    filed_by: str
+    return_reason: str = Field(default="", description="退回原因 of the last return, if returned")
+    monitoring_points: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="关联的监测监控点 (reserved: linked when the monitoring issue lands)",
+    )
+
+    @classmethod
+    def of(
+        cls, src: MajorHazardSource, *, enterprise_name: str, return_reason: str = ""
+    ) -> SourceRead:
+        return cls(
+            id=src.id,
+            uid=src.uid,
+            origin_node=src.origin_node,
+            version=src.version,
+            created_at=src.created_at,
+            updated_at=src.updated_at,
+            enterprise_id=src.enterprise_id,
+            enterprise_name=enterprise_name,
+            division_code=src.division_code,
+            name=src.name,
+            people_within_500m=src.people_within_500m,
+            units=[SourceUnitRead.model_validate(unit) for unit in src.units or []],
+            is_major=src.is_major,
+            sum_q_over_Q=round(src.sum_q_over_q, DECIMALS),
+            R=round(src.r_value, DECIMALS),
+            grade=src.grade,
+            grade_label=GRADE_LABELS.get(src.grade) if src.grade is not None else None,
+            assessed_at=src.assessed_at,
+            assessment_note="" if src.is_major else NOT_MAJOR_NOTE,
+            responsible_main=src.responsible_main,
+            responsible_technical=src.responsible_technical,
+            responsible_operational=src.responsible_operational,
+            filing_state=src.filing_state,
+            filing_state_label=FILING_STATES.get(src.filing_state, src.filing_state),
+            filing_no=src.filing_no,
+            filed_at=src.filed_at,
+            filed_by=src.filed_by,
+            return_reason=return_reason if src.filing_state == "returned" else "",
+        )
+
+
+class SourcePage(BaseModel):
+    """One page of the register and the total number of matches."""
+
+    total: int
+    items: list[SourceRead]
+
+
+class SummaryCount(BaseModel):
+    """How many sources have one grade or one filing state."""
+
+    code: str
+    label: str
+    count: int
+
+
+class SourceSummary(BaseModel):
+    """The register in scope at a glance: sources by grade, major sources by filing state."""
+
+    total: int
+    major: int
+    not_major: int
+    grades: list[SummaryCount]
+    filing: list[SummaryCount] = Field(description="major sources only: filing is for them")

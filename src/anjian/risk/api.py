@@ -1,14 +1,28 @@
-"""Risk-grading API (风险分级): a calculator that saves nothing, and the value tables."""
+"""Risk-grading API (风险分级): a calculator that saves nothing, the value tables, and the risk
+points (风险点) of enterprises with their four-colour summary and map."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
 
 from anjian.config import get_settings
 from anjian.core.errors import Invalid
 from anjian.core.iam.deps import Ctx
+from anjian.risk import service
 from anjian.risk.rules import assess_lec, assess_ls
-from anjian.risk.schemas import AssessRequest, AssessResult, RiskTables
+from anjian.risk.schemas import (
+    AssessRequest,
+    AssessResult,
+    RiskMap,
+    RiskPointCreate,
+    RiskPointPage,
+    RiskPointRead,
+    RiskPointUpdate,
+    RiskSummary,
+    RiskTables,
+)
 
 router = APIRouter(prefix="/api/v1/risk", tags=["risk 风险分级"])
 
@@ -52,3 +66,85 @@ def tables(ctx: Ctx) -> RiskTables:
     the node's configured conventions (for forms and tools)."""
     settings = get_settings()
     return RiskTables.build(settings.risk_lec_convention, settings.risk_ls_convention)
+
+
+# --- risk points (风险点) ------------------------------------------------------------------------
+
+
+@router.get("/points", response_model=RiskPointPage)
+def list_points(
+    ctx: Ctx,
+    enterprise_id: Annotated[int | None, Query(description="企业 ID")] = None,
+    division: Annotated[str | None, Query(description="行政区划代码，含下级")] = None,
+    level: Annotated[
+        str | None,
+        Query(description="major (重大) | significant (较大) | general (一般) | low (低)"),
+    ] = None,
+    kind: Annotated[
+        str | None, Query(description="area (区域) | facility (设施) | job (作业)")
+    ] = None,
+    q: Annotated[str | None, Query(description="名称、位置或危险有害因素包含")] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    size: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> RiskPointPage:
+    """Risk points in your jurisdiction (or of your enterprise), worst level first, paged."""
+    items, total = service.list_points(
+        ctx.db,
+        ctx.scope,
+        enterprise_id=enterprise_id,
+        division=division,
+        level=level,
+        kind=kind,
+        q=q,
+        limit=size,
+        offset=(page - 1) * size,
+    )
+    return RiskPointPage(total=total, items=service.present(ctx.db, items))
+
+
+@router.post("/points", response_model=RiskPointRead, status_code=201)
+def create_point(body: RiskPointCreate, ctx: Ctx) -> RiskPointRead:
+    """Register a risk point; its score and level are computed here by LEC or LS under the
+    node's convention (audited, synced)."""
+    pt = service.create_point(ctx.db, ctx.actor, ctx.scope, body)
+    return service.present(ctx.db, [pt])[0]
+
+
+@router.get("/summary", response_model=list[RiskSummary])
+def summary(
+    ctx: Ctx,
+    division: Annotated[str | None, Query(description="统计哪一级 (默认本辖区)")] = None,
+) -> list[RiskSummary]:
+    """Risk points by level and enterprises by their worst level, by the divisions one tier
+    below (the first row is the total)."""
+    return service.summary(ctx.db, ctx.scope, division)
+
+
+@router.get("/map", response_model=RiskMap)
+def risk_map(
+    ctx: Ctx,
+    enterprise_id: Annotated[int | None, Query(description="只看该企业的风险点")] = None,
+) -> RiskMap:
+    """The four-colour risk map (风险四色图): located risk points with their colour, and the
+    located enterprises at their worst level."""
+    return service.risk_map(ctx.db, ctx.scope, enterprise_id)
+
+
+@router.get("/points/{point_id}", response_model=RiskPointRead)
+def get_point(point_id: int, ctx: Ctx) -> RiskPointRead:
+    """One risk point in your jurisdiction."""
+    return service.present(ctx.db, [service.get_point(ctx.db, ctx.scope, point_id)])[0]
+
+
+@router.patch("/points/{point_id}", response_model=RiskPointRead)
+def update_point(point_id: int, body: RiskPointUpdate, ctx: Ctx) -> RiskPointRead:
+    """Change the fields sent; a new method or factor grades the point again (audited, synced)."""
+    pt = service.update_point(ctx.db, ctx.actor, ctx.scope, point_id, body)
+    return service.present(ctx.db, [pt])[0]
+
+
+@router.delete("/points/{point_id}", status_code=204, response_class=Response)
+def delete_point(point_id: int, ctx: Ctx) -> Response:
+    """Delete a risk point (a tombstone that travels to the other nodes; audited)."""
+    service.delete_point(ctx.db, ctx.actor, ctx.scope, point_id)
+    return Response(status_code=204)

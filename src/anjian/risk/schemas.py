@@ -1,4 +1,5 @@
-"""Request and response bodies of the risk-grading calculator (风险分级) and its tables.
+"""Request and response bodies of risk grading (风险分级): the calculator and its tables, and
+the risk points (风险点) of enterprises with their four-colour summary and map.
 
 Validators raise :class:`PydanticCustomError` with Chinese-first messages, so a bad value comes
 back as a 422 naming the field; whether a factor is in its method's table is judged by the
@@ -6,11 +7,14 @@ rules (:mod:`anjian.risk.rules`), which name the field too."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from anjian.core.fields import invalid, one_of, text, within
+from anjian.enterprises.schemas import LAT_RANGE, LNG_RANGE
 from anjian.risk.rules import (
     LEC_C,
     LEC_E,
@@ -26,6 +30,9 @@ from anjian.risk.rules import (
     band_ranges,
     level_ranges,
 )
+
+if TYPE_CHECKING:
+    from anjian.risk.models import RiskPoint
 
 METHODS: tuple[Method, ...] = ("LEC", "LS")
 
@@ -207,3 +214,242 @@ class RiskTables(BaseModel):
                 thresholds=[Threshold.of_range(r) for r in level_ranges("LS", ls_convention)],
             ),
         )
+
+
+# --- risk points (风险点) ------------------------------------------------------------------------
+
+KINDS: dict[str, str] = {"area": "区域", "facility": "设施", "job": "作业"}
+CONTROL_LEVELS: dict[str, str] = {
+    "company": "公司级",
+    "workshop": "车间级",
+    "team": "班组级",
+    "post": "岗位级",
+}
+
+Kind = Annotated[str, AfterValidator(one_of(KINDS, "风险点类型", "kind"))]
+ControlLevel = Annotated[str, AfterValidator(one_of(CONTROL_LEVELS, "管控层级", "control level"))]
+MethodName = Annotated[Literal["LEC", "LS"], BeforeValidator(_method)]
+PointName = Annotated[str, AfterValidator(text(200, required=True))]
+Location = Annotated[str, AfterValidator(text(200))]
+LongText = Annotated[str, AfterValidator(text(4000))]
+Responsible = Annotated[str, AfterValidator(text(64))]
+PointLng = Annotated[float | None, AfterValidator(within(*LNG_RANGE, "经度", "lng"))]
+PointLat = Annotated[float | None, AfterValidator(within(*LAT_RANGE, "纬度", "lat"))]
+
+# Fields whose column is NOT NULL: PATCH may change them but never set them to null.
+_REQUIRED_ON_PATCH = (
+    "name",
+    "kind",
+    "location",
+    "hazards",
+    "method",
+    "L",
+    "control_measures",
+    "control_level",
+    "responsible",
+)
+
+
+class RiskPointCreate(BaseModel):
+    """A new risk point of an enterprise. The score (D or R) and the level are computed by the
+    server from the factors under the node's convention; they cannot be sent."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    enterprise_id: int = Field(description="企业 ID")
+    name: PointName = Field(description="风险点名称")
+    kind: Kind = Field(description="类型: area (区域) | facility (设施) | job (作业)")
+    location: Location = Field(default="", description="所在位置")
+    lng: PointLng = Field(default=None, description="经度")
+    lat: PointLat = Field(default=None, description="纬度")
+    hazards: LongText = Field(default="", description="危险有害因素")
+    method: MethodName = Field(description="评价方法: LEC (D = L × E × C) or LS (R = L × S)")
+    L: Factor = Field(default=None, description="可能性 L (LEC and LS)")
+    E: Factor = Field(default=None, description="暴露频繁程度 E (LEC only)")
+    C: Factor = Field(default=None, description="后果 C (LEC only)")
+    S: Factor = Field(default=None, description="严重程度 S (LS only)")
+    control_measures: LongText = Field(default="", description="管控措施")
+    control_level: ControlLevel = Field(
+        description="管控层级: company (公司级) | workshop (车间级) | team (班组级) | post (岗位级)"
+    )
+    responsible: Responsible = Field(default="", description="责任人")
+
+
+class RiskPointUpdate(BaseModel):
+    """A change to a risk point: only the fields sent change. Sending the method or a factor
+    assesses the point again (a new method needs all of its factors)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    name: PointName | None = None
+    kind: Kind | None = None
+    location: Location | None = None
+    lng: PointLng = None
+    lat: PointLat = None
+    hazards: LongText | None = None
+    method: MethodName | None = None
+    L: Factor = None
+    E: Factor = None
+    C: Factor = None
+    S: Factor = None
+    control_measures: LongText | None = None
+    control_level: ControlLevel | None = None
+    responsible: Responsible | None = None
+
+    @field_validator(*_REQUIRED_ON_PATCH, mode="before")
+    @classmethod
+    def _no_null(cls, value: Any) -> Any:
+        # Runs only for fields actually sent: an explicit null would violate NOT NULL.
+        if value is None:
+            raise invalid("not_null", "不能为空 (may not be null)")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent, with their new values."""
+        return self.model_dump(exclude_unset=True)
+
+
+def plain_number(value: float | None) -> int | float | None:
+    """A stored float as the number people wrote: 540 rather than 540.0."""
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
+class RiskPointRead(BaseModel):
+    """A risk point with its assessment and four-colour level."""
+
+    id: int
+    uid: str
+    origin_node: str
+    version: int
+    updated_at: datetime
+    created_at: datetime
+    enterprise_id: int
+    enterprise_name: str
+    division_code: str
+    name: str
+    kind: str
+    kind_label: str
+    location: str
+    lng: float | None
+    lat: float | None
+    hazards: str
+    method: Method
+    L: int | float
+    E: int | float | None
+    C: int | float | None
+    S: int | float | None
+    score: int | float = Field(description="D (LEC) or R (LS)")
+    convention: str
+    level: RiskLevel
+    level_label: str
+    colour: str
+    colour_label: str
+    control_measures: str
+    control_level: str
+    control_level_label: str
+    responsible: str
+    assessed_at: datetime
+
+    @classmethod
+    def of(cls, pt: RiskPoint, *, enterprise_name: str) -> RiskPointRead:
+        """The view of a stored risk point."""
+        level = RiskLevel(pt.level)
+        return cls(
+            id=pt.id,
+            uid=pt.uid,
+            origin_node=pt.origin_node,
+            version=pt.version,
+            updated_at=pt.updated_at,
+            created_at=pt.created_at,
+            enterprise_id=pt.enterprise_id,
+            enterprise_name=enterprise_name,
+            division_code=pt.division_code,
+            name=pt.name,
+            kind=pt.kind,
+            kind_label=KINDS.get(pt.kind, pt.kind),
+            location=pt.location,
+            lng=pt.lng,
+            lat=pt.lat,
+            hazards=pt.hazards,
+            method=pt.method,  # type: ignore[arg-type]
+            L=plain_number(pt.factor_l),  # type: ignore[arg-type]
+            E=plain_number(pt.factor_e),
+            C=plain_number(pt.factor_c),
+            S=plain_number(pt.factor_s),
+            score=plain_number(pt.score),  # type: ignore[arg-type]
+            convention=pt.convention,
+            level=level,
+            level_label=level.label,
+            colour=level.colour,
+            colour_label=level.colour_label,
+            control_measures=pt.control_measures,
+            control_level=pt.control_level,
+            control_level_label=CONTROL_LEVELS.get(pt.control_level, pt.control_level),
+            responsible=pt.responsible,
+            assessed_at=pt.assessed_at,
+        )
+
+
+class RiskPointPage(BaseModel):
+    """One page of a filtered risk-point list and the total number of matches."""
+
+    total: int
+    items: list[RiskPointRead]
+
+
+class LevelCounts(BaseModel):
+    """How many (risk points or enterprises) are at each level."""
+
+    major: int = 0
+    significant: int = 0
+    general: int = 0
+    low: int = 0
+    total: int = 0
+
+
+class RiskSummary(BaseModel):
+    """Risk points and enterprises by level in one jurisdiction; an enterprise counts at its
+    worst risk point's level (enterprises without risk points are not counted)."""
+
+    division_code: str
+    division_name: str
+    points: LevelCounts
+    enterprises: LevelCounts
+
+
+class RiskMapPoint(BaseModel):
+    """A located risk point on the four-colour map."""
+
+    id: int
+    name: str
+    kind: str
+    kind_label: str
+    enterprise_id: int
+    enterprise_name: str
+    lng: float
+    lat: float
+    level: RiskLevel
+    level_label: str
+    colour: str
+
+
+class RiskMapEnterprise(BaseModel):
+    """A located enterprise on the four-colour map, at its worst risk point's level (null:
+    no risk point yet)."""
+
+    id: int
+    name: str
+    lng: float
+    lat: float
+    level: RiskLevel | None
+    level_label: str
+    colour: str | None
+
+
+class RiskMap(BaseModel):
+    """The four-colour risk map (风险四色图): located risk points and enterprises."""
+
+    points: list[RiskMapPoint]
+    enterprises: list[RiskMapEnterprise]

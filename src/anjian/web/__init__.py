@@ -26,15 +26,29 @@ def mount_console(app: FastAPI) -> None:
     """Serve the console pages and their static assets."""
     from anjian.directives.pages import router as directive_pages
     from anjian.enterprises.pages import router as enterprise_pages
+    from anjian.hidden_hazards.pages import router as hazard_pages
+    from anjian.major_hazards.pages import router as major_hazard_pages
+    from anjian.risk.pages import router as risk_pages
     from anjian.web.auth_pages import router as auth_pages
     from anjian.web.node_pages import router as node_pages
+    from anjian.web.overview_pages import router as overview_pages
     from anjian.web.pages import router as shell_pages
     from anjian.web.render import render, zh
     from anjian.web.session import LoginRequired, MfaEnrolmentRequired, login_url
 
     STATIC_DIR.mkdir(exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (auth_pages, shell_pages, enterprise_pages, directive_pages, node_pages):
+    for router in (
+        auth_pages,
+        shell_pages,
+        enterprise_pages,
+        directive_pages,
+        node_pages,
+        hazard_pages,
+        risk_pages,
+        major_hazard_pages,
+        overview_pages,
+    ):
         app.include_router(router)
 
     def _redirect(request: Request, url: str) -> Response:

@@ -24,6 +24,10 @@ NAV = (
     ("home", "/", "首页", False),
     ("enterprises", "/enterprises", "企业档案", False),
     ("map", "/map", "企业地图", False),
+    ("risk", "/risk", "风险分级", False),
+    ("hazards", "/hazards", "隐患治理", False),
+    ("major_hazards", "/major-hazards", "重大危险源", False),
+    ("dual_prevention", "/dual-prevention", "双重预防", False),
     ("directives", "/directives", "通知指令", True),  # staff only
     ("nodes", "/nodes", "节点状态", True),  # staff only
     ("audit", "/audit", "安全审计", True),  # staff only

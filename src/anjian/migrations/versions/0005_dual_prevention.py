@@ -2,7 +2,7 @@
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-29 14:34:20.685168
+Create Date: 2026-11-29 15:04:24.585134
 """
 
 from __future__ import annotations
@@ -160,6 +160,7 @@ def upgrade() -> None:
         sa.Column("filing_no", sa.String(length=64), nullable=False),
         sa.Column("filed_at", anjian.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("filed_by", sa.String(length=64), nullable=False),
+        sa.Column("filing_note", sa.String(length=500), nullable=False),
         sa.Column("created_at", anjian.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("origin_node", sa.String(length=64), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),

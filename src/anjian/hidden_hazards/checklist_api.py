@@ -1,0 +1,195 @@
+"""Inspection checklists (排查清单) and self-inspection tasks (排查任务) API, with the Excel
+template and import of checklists and the completion rates (完成率)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from anjian.core.downloads import xlsx_response
+from anjian.core.errors import Invalid
+from anjian.core.iam.deps import Context, Ctx
+from anjian.enterprises.schemas import ImportReport
+from anjian.hidden_hazards import checklist_excel, checklists
+from anjian.hidden_hazards.checklists import (
+    ChecklistCreate,
+    ChecklistPage,
+    ChecklistRead,
+    ChecklistUpdate,
+    CompletionRow,
+    TaskCompletion,
+    TaskPage,
+    TaskRead,
+)
+from anjian.hidden_hazards.models import Checklist
+
+router = APIRouter(prefix="/api/v1/checklists", tags=["inspection checklists 排查清单"])
+tasks_router = APIRouter(prefix="/api/v1/inspection-tasks", tags=["inspection tasks 排查任务"])
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+class ChecklistImportResult(BaseModel):
+    """A successful import: the checklists made and their items."""
+
+    checklists: int
+    items: int
+    ids: list[int]
+
+
+def _read(ctx: Context, cl: Checklist) -> ChecklistRead:
+    names = checklists.enterprise_names(ctx.db, {cl.enterprise_id})
+    return ChecklistRead.of(cl, names.get(cl.enterprise_id, ""))
+
+
+@router.get("", response_model=ChecklistPage)
+def list_checklists(
+    ctx: Ctx,
+    enterprise_id: Annotated[int | None, Query(description="企业 ID")] = None,
+    active: Annotated[bool | None, Query(description="在用 (true) 或已停用 (false)")] = None,
+    frequency: Annotated[str | None, Query(description="daily | weekly | monthly")] = None,
+    q: Annotated[str | None, Query(description="名称或岗位包含")] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    size: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> ChecklistPage:
+    """The checklists in your jurisdiction (your own enterprise's for enterprise users)."""
+    items, total = checklists.list_checklists(
+        ctx.db,
+        ctx.scope,
+        enterprise_id=enterprise_id,
+        active=active,
+        frequency=frequency,
+        q=q,
+        limit=size,
+        offset=(page - 1) * size,
+    )
+    names = checklists.enterprise_names(ctx.db, {c.enterprise_id for c in items})
+    return ChecklistPage(
+        total=total, items=[ChecklistRead.of(c, names.get(c.enterprise_id, "")) for c in items]
+    )
+
+
+@router.post("", response_model=ChecklistRead, status_code=201)
+def create_checklist(body: ChecklistCreate, ctx: Ctx) -> ChecklistRead:
+    """A new checklist (name, post, frequency, items); its current task is scheduled at once."""
+    return _read(ctx, checklists.create_checklist(ctx.db, ctx.actor, ctx.scope, body))
+
+
+@router.get("/template.xlsx", response_class=Response)
+def template(ctx: Ctx) -> Response:
+    """The Excel template of the checklist import."""
+    return xlsx_response(checklist_excel.template(), "checklist-template", "排查清单导入模板")
+
+
+@router.post(
+    "/import",
+    response_model=ChecklistImportResult,
+    responses={422: {"model": ImportReport, "description": "每行的错误；未导入任何数据"}},
+)
+def import_checklists(
+    file: UploadFile,
+    ctx: Ctx,
+    enterprise_id: Annotated[int | None, Query(description="企业 ID (企业用户可省略)")] = None,
+) -> Any:
+    """Import the checklists of one enterprise from the template layout: all rows or none,
+    with a row-by-row report."""
+    data = file.file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise Invalid(
+            f"文件过大，最大 {MAX_UPLOAD_BYTES // 1024 // 1024} MB (file too large)", field="file"
+        )
+    outcome = checklist_excel.import_checklists(
+        ctx.db, ctx.actor, ctx.scope, enterprise_id, data, source=file.filename or ""
+    )
+    if not outcome.ok:
+        # Returned, not raised: the failed attempt's audit record is committed with the request.
+        report = ImportReport(detail=outcome.detail, errors=outcome.errors)
+        return JSONResponse(report.model_dump(), status_code=422)
+    return ChecklistImportResult(
+        checklists=outcome.checklists, items=outcome.items, ids=outcome.ids
+    )
+
+
+@router.get("/{checklist_id}", response_model=ChecklistRead)
+def get_checklist(checklist_id: int, ctx: Ctx) -> ChecklistRead:
+    """One checklist with its items."""
+    return _read(ctx, checklists.get_checklist(ctx.db, ctx.scope, checklist_id))
+
+
+@router.patch("/{checklist_id}", response_model=ChecklistRead)
+def update_checklist(checklist_id: int, body: ChecklistUpdate, ctx: Ctx) -> ChecklistRead:
+    """Change the fields sent (an active checklist only)."""
+    cl = checklists.update_checklist(ctx.db, ctx.actor, ctx.scope, checklist_id, body)
+    return _read(ctx, cl)
+
+
+@router.post("/{checklist_id}/deactivate", response_model=ChecklistRead)
+def deactivate_checklist(checklist_id: int, ctx: Ctx) -> ChecklistRead:
+    """停用: no more tasks from this checklist; its record stays."""
+    cl = checklists.deactivate_checklist(ctx.db, ctx.actor, ctx.scope, checklist_id)
+    return _read(ctx, cl)
+
+
+# --- tasks ----------------------------------------------------------------------------------------
+
+
+@tasks_router.get("", response_model=TaskPage)
+def list_tasks(
+    ctx: Ctx,
+    enterprise_id: Annotated[int | None, Query(description="企业 ID")] = None,
+    checklist_id: Annotated[int | None, Query(description="清单 ID")] = None,
+    state: Annotated[
+        str | None, Query(description="pending (待排查) | done (已完成) | missed (逾期未排查)")
+    ] = None,
+    frm: Annotated[date | None, Query(alias="from", description="应完成日期起")] = None,
+    to: Annotated[date | None, Query(description="应完成日期止 (含)")] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    size: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> TaskPage:
+    """Self-inspection tasks in your jurisdiction, latest due first."""
+    items, total = checklists.list_tasks(
+        ctx.db,
+        ctx.scope,
+        enterprise_id=enterprise_id,
+        checklist_id=checklist_id,
+        state=state,
+        frm=frm,
+        to=to,
+        limit=size,
+        offset=(page - 1) * size,
+    )
+    return TaskPage(total=total, items=items)
+
+
+@tasks_router.get("/completion", response_model=list[CompletionRow])
+def completion(
+    ctx: Ctx,
+    frm: Annotated[
+        date | None, Query(alias="from", description="应完成日期起 (默认本月1日)")
+    ] = None,
+    to: Annotated[date | None, Query(description="应完成日期止 (含，默认今天)")] = None,
+    enterprise_id: Annotated[int | None, Query(description="企业 ID")] = None,
+) -> list[CompletionRow]:
+    """完成率 per enterprise: tasks done by their due date over tasks due in the range."""
+    today = checklists.beijing_today()
+    return checklists.completion(
+        ctx.db,
+        ctx.scope,
+        frm or today.replace(day=1),
+        to or today,
+        enterprise_id,
+        today=today,
+    )
+
+
+@tasks_router.post("/{task_id}/complete", response_model=TaskRead)
+def complete(task_id: int, ctx: Ctx, body: TaskCompletion | None = None) -> TaskRead:
+    """排查完成: report the task done (once), with a note and the number of hazards found."""
+    body = body or TaskCompletion()
+    return checklists.complete_task(
+        ctx.db, ctx.actor, ctx.scope, task_id, body.note, body.hazards_found
+    )

@@ -1,0 +1,314 @@
+"""隐患治理 console pages: the ledger with its statistics, reporting a hazard, and one hazard with
+its closed loop, where each user is offered the step that is theirs to take.
+
+Everything goes through the hidden-hazard service with the user's scope, as the API does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+from starlette.datastructures import UploadFile as StarletteUpload
+from starlette.responses import Response
+
+from anjian.config import get_settings
+from anjian.core.errors import AnjianError
+from anjian.core.iam.deps import Context
+from anjian.enterprises.models import Enterprise
+from anjian.hidden_hazards import photos, service
+from anjian.hidden_hazards.models import HiddenHazard
+from anjian.hidden_hazards.rules import (
+    CATEGORIES,
+    GRADES,
+    PLAN_FIELDS,
+    SOURCES,
+    STATE_LABELS,
+    HazardState,
+)
+from anjian.hidden_hazards.schemas import (
+    GovernancePlan,
+    HazardRead,
+    HazardRegistration,
+    HazardReport,
+    SupervisionCreate,
+)
+from anjian.web.forms import field_errors
+from anjian.web.layout import page
+from anjian.web.render import add_template_dir, zh
+from anjian.web.session import PageCtx, check_csrf, record_refusal
+
+add_template_dir(Path(__file__).parent / "templates")
+
+router = APIRouter(include_in_schema=False)
+
+STATE_BADGES = {
+    "found": "bg-purple-lt",
+    "registered": "bg-blue-lt",
+    "rectifying": "bg-yellow-lt",
+    "rectified": "bg-orange-lt",
+    "closed": "bg-green-lt",
+}
+TABS = (
+    ("", "全部"),
+    ("found", "待登记"),
+    ("rectifying", "整改中"),
+    ("rectified", "待验收"),
+    ("overdue", "逾期"),
+    ("closed", "已销号"),
+)
+ENTERPRISE_CHOICES = 500  # a county's hazard-bearing enterprises fit; the API has no limit
+
+
+def _labels() -> dict[str, Any]:
+    return {
+        "state_labels": {s.value: label for s, label in STATE_LABELS.items()},
+        "state_badges": STATE_BADGES,
+        "grades": GRADES,
+        "categories": CATEGORIES,
+        "sources": SOURCES,
+        "plan_fields": PLAN_FIELDS,
+    }
+
+
+@router.get("/hazards")
+def hazard_list(
+    request: Request, ctx: PageCtx, tab: str = "", grade: str = "", q: str = "", page_no: int = 1
+) -> Response:
+    """隐患台账: the ledger of the jurisdiction (or the enterprise), newest first, with the
+    jurisdiction's figures on top."""
+    filters: dict[str, Any] = {"grade": grade or None, "q": q or None}
+    if tab == "overdue":
+        filters.update(overdue=True, state="open")
+    elif tab:
+        filters["state"] = tab
+    size = 50
+    items, total = service.list_hazards(
+        ctx.db, ctx.scope, **filters, limit=size, offset=(max(page_no, 1) - 1) * size
+    )
+    names = service.enterprise_names(ctx.db, {h.enterprise_id for h in items})
+    stats = service.statistics(ctx.db, ctx.scope)
+    return page(
+        request,
+        ctx,
+        "hidden_hazards/list.html",
+        {
+            "items": items,
+            "names": names,
+            "total": total,
+            "stats": stats,
+            "tab": tab,
+            "tabs": TABS,
+            "grade": grade,
+            "q": q,
+            "page_no": page_no,
+            "pages": max(1, (total + size - 1) // size),
+            **_labels(),
+        },
+        active="hazards",
+    )
+
+
+def _enterprise_choices(ctx: Context) -> list[tuple[int, str]]:
+    stmt = ctx.scope.apply(
+        select(Enterprise.id, Enterprise.name).where(Enterprise.deleted.is_(False)),
+        division=Enterprise.division_code,
+        enterprise=Enterprise.id,
+        category=Enterprise.supervision_category,
+    )
+    rows = ctx.db.execute(stmt.order_by(Enterprise.name).limit(ENTERPRISE_CHOICES)).all()
+    return [(int(i), str(n)) for i, n in rows]
+
+
+def _new_page(
+    request: Request,
+    ctx: Context,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return page(
+        request,
+        ctx,
+        "hidden_hazards/new.html",
+        {
+            "values": values,
+            "errors": errors or {},
+            "enterprises": _enterprise_choices(ctx),
+            **_labels(),
+        },
+        active="hazards",
+        status_code=status_code,
+    )
+
+
+@router.get("/hazards/new")
+def hazard_new(request: Request, ctx: PageCtx, enterprise_id: str = "") -> Response:
+    """The form to report a hidden hazard (排查上报)."""
+    values = {
+        "enterprise_id": enterprise_id or str(ctx.scope.enterprise_id or ""),
+        "place": "",
+        "description": "",
+        "category": "site",
+    }
+    return _new_page(request, ctx, values)
+
+
+def _failed(request: Request, ctx: Context, exc: AnjianError) -> dict[str, str]:
+    """A refused service call as form errors (the refusal itself audited)."""
+    ctx.db.rollback()
+    if exc.status == 403:
+        record_refusal(request, ctx, exc)
+    return {exc.field or "__all__": zh(exc.message)}
+
+
+@router.post("/hazards/new")
+async def hazard_report(request: Request, ctx: PageCtx) -> Response:
+    """Report the hazard of the form; errors are shown at their fields."""
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    check_csrf(request, form.get("csrf"))
+    values = {k: form.get(k, "") for k in ("enterprise_id", "place", "description", "category")}
+    try:
+        data = HazardReport.model_validate(
+            {
+                "enterprise_id": values["enterprise_id"] or None,
+                "place": values["place"].strip(),
+                "description": values["description"].strip(),
+                "category": values["category"],
+            }
+        )
+    except ValidationError as exc:
+        return _new_page(request, ctx, values, field_errors(exc), status_code=422)
+    try:
+        hz = service.report_hazard(ctx.db, ctx.actor, ctx.scope, data)
+    except AnjianError as exc:
+        return _new_page(request, ctx, values, _failed(request, ctx, exc), exc.status)
+    return RedirectResponse(f"/hazards/{hz.id}?done=report", status_code=303)
+
+
+def _detail_page(
+    request: Request,
+    ctx: Context,
+    hz: HiddenHazard,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    supervision = service.open_supervision(ctx.db, hz)
+    view = HazardRead.of(
+        hz,
+        enterprise_name=service.enterprise_names(ctx.db, {hz.enterprise_id}).get(
+            hz.enterprise_id, ""
+        ),
+        steps=service.steps_of(ctx.db, hz),
+        supervision_uid=supervision.uid if supervision else None,
+    )
+    agency = not ctx.scope.is_enterprise and ctx.user.role != "enterprise"
+    return page(
+        request,
+        ctx,
+        "hidden_hazards/detail.html",
+        {
+            "hz": view,
+            "supervision": supervision,
+            "agency": agency,
+            "local": hz.origin_node == get_settings().effective_node_id,
+            "errors": errors or {},
+            "values": values or {},
+            "done": request.query_params.get("done", ""),
+            "plan_missing": hz.grade == "major" and not (hz.plan and all(hz.plan.values())),
+            "can_supervise": agency
+            and hz.grade == "major"
+            and supervision is None
+            and hz.state in (HazardState.REGISTERED, HazardState.RECTIFYING, HazardState.RECTIFIED),
+            **_labels(),
+        },
+        active="hazards",
+        status_code=status_code,
+    )
+
+
+@router.get("/hazards/{hazard_id}")
+def hazard_detail(request: Request, hazard_id: int, ctx: PageCtx) -> Response:
+    """One hazard: its facts, the loop so far, and the next step for this user."""
+    return _detail_page(request, ctx, service.get_hazard(ctx.db, ctx.scope, hazard_id))
+
+
+def _validated(model: type[BaseModel], body: dict[str, Any]) -> tuple[Any, dict[str, str]]:
+    try:
+        return model.model_validate(body), {}
+    except ValidationError as exc:
+        return None, field_errors(exc)
+
+
+@router.post("/hazards/{hazard_id}/{action}")
+async def hazard_step(request: Request, hazard_id: int, action: str, ctx: PageCtx) -> Response:
+    """Take one step of the loop from the detail page's forms."""
+    raw = await request.form()
+    form = {k: v for k, v in raw.items() if isinstance(v, str)}
+    check_csrf(request, form.get("csrf"))
+    note = form.get("note", "").strip()
+    errors: dict[str, str] = {}
+    try:
+        if action == "photo":
+            upload = raw.get("file")
+            if isinstance(upload, StarletteUpload) and upload.filename:
+                data = await upload.read(photos.MAX_PHOTO_BYTES + 1)
+                photos.add_photo(ctx.db, ctx.actor, ctx.scope, hazard_id, upload.filename, data)
+            else:
+                errors = {"file": "请选择照片"}
+        elif action == "register":
+            data, errors = _validated(
+                HazardRegistration,
+                {
+                    "grade": form.get("grade", ""),
+                    "major_criterion": form.get("major_criterion", "").strip(),
+                    "deadline": form.get("deadline", "").strip() or None,
+                    "responsible": form.get("responsible", "").strip(),
+                    "measures": form.get("measures", "").strip(),
+                    "funds_cny": form.get("funds_cny", "").strip() or None,
+                },
+            )
+            if data is not None:
+                service.register_hazard(ctx.db, ctx.actor, ctx.scope, hazard_id, data)
+        elif action == "plan":
+            data, errors = _validated(
+                GovernancePlan, {k: form.get(k, "").strip() for k in PLAN_FIELDS}
+            )
+            if data is not None:
+                service.set_plan(ctx.db, ctx.actor, ctx.scope, hazard_id, data)
+        elif action == "supervise":
+            data, errors = _validated(
+                SupervisionCreate,
+                {
+                    "requirements": form.get("requirements", "").strip(),
+                    "due_date": form.get("due_date", "").strip() or None,
+                },
+            )
+            if data is not None:
+                service.supervise(ctx.db, ctx.actor, ctx.scope, ctx.user, hazard_id, data)
+        elif action == "start":
+            service.start_rectification(ctx.db, ctx.actor, ctx.scope, hazard_id, note)
+        elif action == "finish":
+            service.finish_rectification(ctx.db, ctx.actor, ctx.scope, hazard_id, note)
+        elif action == "accept":
+            service.accept(ctx.db, ctx.actor, ctx.scope, hazard_id, note)
+        elif action == "reject":
+            service.reject(ctx.db, ctx.actor, ctx.scope, hazard_id, note)
+        else:
+            errors = {"__all__": f"未知操作: {action}"}
+    except AnjianError as exc:
+        errors = _failed(request, ctx, exc)
+        status = exc.status
+    else:
+        status = 422
+    if errors:
+        hz = service.get_hazard(ctx.db, ctx.scope, hazard_id)
+        return _detail_page(
+            request, ctx, hz, errors=errors, values={**form, "action": action}, status_code=status
+        )
+    return RedirectResponse(f"/hazards/{hazard_id}?done={action}", status_code=303)
