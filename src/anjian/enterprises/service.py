@@ -151,7 +151,11 @@ def create_enterprise(
     return ent
 
 
-def _in_scope(session: Session, scope: Scope, enterprise_id: int) -> Enterprise:
+def enterprise_in_scope(
+    session: Session, scope: Scope, enterprise_id: int, *, field: str | None = None
+) -> Enterprise:
+    """The enterprise ``enterprise_id`` if the scope reaches it; a 404 otherwise (naming
+    ``field`` when the id came in a request body)."""
     stmt = scope.apply(
         select(Enterprise).where(Enterprise.id == enterprise_id, Enterprise.deleted.is_(False)),
         division=Enterprise.division_code,
@@ -162,14 +166,24 @@ def _in_scope(session: Session, scope: Scope, enterprise_id: int) -> Enterprise:
     if ent is None:
         # One message for "absent" and "not yours": a 403 would confirm the record exists.
         raise NotFound(
-            f"企业不存在或不在管辖范围内: {enterprise_id} (no such enterprise in your jurisdiction)"
+            f"企业不存在或不在管辖范围内: {enterprise_id} (no such enterprise in your jurisdiction)",
+            field=field,
         )
     return ent
 
 
+def enterprise_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    """Names of enterprises by id, in one query (for a page of records that refer to them)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(wanted)))
+    return {int(i): str(n) for i, n in rows}
+
+
 def get_enterprise(session: Session, scope: Scope, enterprise_id: int, actor: Actor) -> Enterprise:
     """One enterprise in scope; the read is audited because the file holds personal data."""
-    ent = _in_scope(session, scope, enterprise_id)
+    ent = enterprise_in_scope(session, scope, enterprise_id)
     audit(
         session,
         actor,
@@ -185,7 +199,7 @@ def update_enterprise(
     session: Session, actor: Actor, scope: Scope, enterprise_id: int, data: EnterpriseUpdate
 ) -> Enterprise:
     """Change the fields sent (audited by field name, synced). A no-op change writes nothing."""
-    ent = _in_scope(session, scope, enterprise_id)
+    ent = enterprise_in_scope(session, scope, enterprise_id)
     changes = data.changes()
     if is_enterprise_user(scope):
         barred = sorted(set(changes) - ENTERPRISE_EDITABLE)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from anjian.core.downloads import xlsx_response
 from anjian.core.iam.deps import Ctx, StaffCtx
 from anjian.directives.schemas import DirectiveRead
+from anjian.enterprises.service import enterprise_names
 from anjian.hidden_hazards import excel, photos, service
 from anjian.hidden_hazards.models import HiddenHazard
 from anjian.hidden_hazards.schemas import (
@@ -33,9 +34,7 @@ def _read(session: Session, hz: HiddenHazard, *, with_steps: bool = True) -> Haz
     supervision = service.open_supervision(session, hz)
     return HazardRead.of(
         hz,
-        enterprise_name=service.enterprise_names(session, {hz.enterprise_id}).get(
-            hz.enterprise_id, ""
-        ),
+        enterprise_name=enterprise_names(session, {hz.enterprise_id}).get(hz.enterprise_id, ""),
         steps=service.steps_of(session, hz) if with_steps else None,
         supervision_uid=supervision.uid if supervision else None,
     )
@@ -81,7 +80,7 @@ def list_hazards(
     items, total = service.list_hazards(
         ctx.db, ctx.scope, **filters, limit=size, offset=(page - 1) * size
     )
-    names = service.enterprise_names(ctx.db, {h.enterprise_id for h in items})
+    names = enterprise_names(ctx.db, {h.enterprise_id for h in items})
     return HazardPage(
         total=total,
         items=[HazardRead.of(h, enterprise_name=names.get(h.enterprise_id, "")) for h in items],

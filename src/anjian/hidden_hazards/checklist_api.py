@@ -14,6 +14,7 @@ from anjian.core.downloads import xlsx_response
 from anjian.core.errors import Invalid
 from anjian.core.iam.deps import Context, Ctx
 from anjian.enterprises.schemas import ImportReport
+from anjian.enterprises.service import enterprise_names
 from anjian.hidden_hazards import checklist_excel, checklists
 from anjian.hidden_hazards.checklists import (
     ChecklistCreate,
@@ -42,7 +43,7 @@ class ChecklistImportResult(BaseModel):
 
 
 def _read(ctx: Context, cl: Checklist) -> ChecklistRead:
-    names = checklists.enterprise_names(ctx.db, {cl.enterprise_id})
+    names = enterprise_names(ctx.db, {cl.enterprise_id})
     return ChecklistRead.of(cl, names.get(cl.enterprise_id, ""))
 
 
@@ -67,7 +68,7 @@ def list_checklists(
         limit=size,
         offset=(page - 1) * size,
     )
-    names = checklists.enterprise_names(ctx.db, {c.enterprise_id for c in items})
+    names = enterprise_names(ctx.db, {c.enterprise_id for c in items})
     return ChecklistPage(
         total=total, items=[ChecklistRead.of(c, names.get(c.enterprise_id, "")) for c in items]
     )

@@ -238,13 +238,6 @@ def enterprise_for(session: Session, scope: Scope, enterprise_id: int | None) ->
     return ent
 
 
-def enterprise_names(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids)))
-    return {int(i): str(n) for i, n in rows.all()}
-
-
 # --- checklists -------------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from anjian.core.audit.service import Actor, audit
 from anjian.core.scope import Scope
 from anjian.core.xlsx import write_sheet
+from anjian.enterprises.service import enterprise_names
 from anjian.hidden_hazards import service
 from anjian.hidden_hazards.models import HiddenHazard
 from anjian.hidden_hazards.rules import CATEGORIES, GRADES, SOURCES, STATE_LABELS, HazardState
@@ -68,7 +69,7 @@ def _row(hz: HiddenHazard, enterprise: str) -> list[Any]:
 def export_ledger(session: Session, scope: Scope, actor: Actor, filters: LedgerFilters) -> bytes:
     """The scoped, filtered ledger as .xlsx bytes (audited: the file leaves the system)."""
     hazards, total = service.list_hazards(session, scope, limit=None, **filters)
-    names = service.enterprise_names(session, {h.enterprise_id for h in hazards})
+    names = enterprise_names(session, {h.enterprise_id for h in hazards})
     data = write_sheet(
         "隐患台账", LEDGER_COLUMNS, (_row(h, names.get(h.enterprise_id, "")) for h in hazards)
     )

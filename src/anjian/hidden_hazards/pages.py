@@ -19,6 +19,7 @@ from anjian.config import get_settings
 from anjian.core.errors import AnjianError
 from anjian.core.iam.deps import Context
 from anjian.enterprises.models import Enterprise
+from anjian.enterprises.service import enterprise_names
 from anjian.hidden_hazards import photos, service
 from anjian.hidden_hazards.models import HiddenHazard
 from anjian.hidden_hazards.rules import (
@@ -89,7 +90,7 @@ def hazard_list(
     items, total = service.list_hazards(
         ctx.db, ctx.scope, **filters, limit=size, offset=(max(page_no, 1) - 1) * size
     )
-    names = service.enterprise_names(ctx.db, {h.enterprise_id for h in items})
+    names = enterprise_names(ctx.db, {h.enterprise_id for h in items})
     stats = service.statistics(ctx.db, ctx.scope)
     return page(
         request,
@@ -201,9 +202,7 @@ def _detail_page(
     supervision = service.open_supervision(ctx.db, hz)
     view = HazardRead.of(
         hz,
-        enterprise_name=service.enterprise_names(ctx.db, {hz.enterprise_id}).get(
-            hz.enterprise_id, ""
-        ),
+        enterprise_name=enterprise_names(ctx.db, {hz.enterprise_id}).get(hz.enterprise_id, ""),
         steps=service.steps_of(ctx.db, hz),
         supervision_uid=supervision.uid if supervision else None,
     )

@@ -25,7 +25,7 @@ from anjian.db import utcnow
 from anjian.directives.models import Directive
 from anjian.directives.schemas import DirectiveCreate
 from anjian.directives.service import issue as issue_directive
-from anjian.enterprises.models import Enterprise
+from anjian.enterprises.service import enterprise_in_scope, enterprise_names
 from anjian.hidden_hazards.models import HazardStep, HiddenHazard
 from anjian.hidden_hazards.rules import (
     PLAN_FIELDS,
@@ -48,22 +48,6 @@ from anjian.hidden_hazards.schemas import (
 )
 
 ENTITY = "hidden_hazard"
-
-
-def _enterprise_in_scope(session: Session, scope: Scope, enterprise_id: int) -> Enterprise:
-    stmt = scope.apply(
-        select(Enterprise).where(Enterprise.id == enterprise_id, Enterprise.deleted.is_(False)),
-        division=Enterprise.division_code,
-        enterprise=Enterprise.id,
-        category=Enterprise.supervision_category,
-    )
-    ent = session.scalars(stmt).first()
-    if ent is None:
-        raise NotFound(
-            f"企业不存在或不在管辖范围内: {enterprise_id} (no such enterprise in your jurisdiction)",
-            field="enterprise_id",
-        )
-    return ent
 
 
 def _scoped(stmt: Select[Any], scope: Scope) -> Select[Any]:
@@ -159,7 +143,7 @@ def _step(
 
 def report_hazard(session: Session, actor: Actor, scope: Scope, data: HazardReport) -> HiddenHazard:
     """排查发现: record a hazard found by the enterprise's self-inspection or an official."""
-    ent = _enterprise_in_scope(session, scope, data.enterprise_id)
+    ent = enterprise_in_scope(session, scope, data.enterprise_id, field="enterprise_id")
     found_at = data.found_at or utcnow()
     if found_at.tzinfo is None:
         raise Invalid("发现时间须带时区 (found_at needs a time zone)", field="found_at")
@@ -447,15 +431,6 @@ def list_hazards(
     if limit is not None:
         stmt = stmt.limit(limit).offset(offset)
     return list(session.scalars(stmt)), total
-
-
-def enterprise_names(session: Session, ids: set[int]) -> dict[int, str]:
-    """Names of the enterprises of a page of hazards, in one query."""
-    if not ids:
-        return {}
-    return dict(
-        session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids))).all()
-    )
 
 
 def statistics(session: Session, scope: Scope, division: str | None = None) -> list[HazardStats]:

@@ -28,7 +28,7 @@ from anjian.core.iam.models import Role
 from anjian.core.scope import Scope, division_filter
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
-from anjian.enterprises.models import Enterprise
+from anjian.enterprises.service import enterprise_in_scope, enterprise_names
 from anjian.major_hazards import rules
 from anjian.major_hazards.models import MajorHazardSource
 from anjian.major_hazards.rules import GRADE_LABELS, UnitAssessment
@@ -97,22 +97,6 @@ def _given(units: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
 
 
 # --- reads -----------------------------------------------------------------------------------------
-
-
-def _enterprise_in_scope(session: Session, scope: Scope, enterprise_id: int) -> Enterprise:
-    stmt = scope.apply(
-        select(Enterprise).where(Enterprise.id == enterprise_id, Enterprise.deleted.is_(False)),
-        division=Enterprise.division_code,
-        enterprise=Enterprise.id,
-        category=Enterprise.supervision_category,
-    )
-    ent = session.scalars(stmt).first()
-    if ent is None:
-        raise NotFound(
-            f"企业不存在或不在管辖范围内: {enterprise_id} (no such enterprise in your jurisdiction)",
-            field="enterprise_id",
-        )
-    return ent
 
 
 def _scoped(stmt: Select[Any], scope: Scope) -> Select[Any]:
@@ -184,15 +168,6 @@ def list_sources(
     if limit is not None:
         stmt = stmt.limit(limit).offset(offset)
     return list(session.scalars(stmt)), total
-
-
-def enterprise_names(session: Session, ids: set[int]) -> dict[int, str]:
-    """Names of the enterprises of a page of sources, in one query."""
-    if not ids:
-        return {}
-    return dict(
-        session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids))).all()
-    )
 
 
 def present(session: Session, sources: list[MajorHazardSource]) -> list[SourceRead]:
@@ -275,7 +250,7 @@ def create_source(
 ) -> MajorHazardSource:
     """Register a source of an enterprise in scope (its own, for an enterprise user), identified
     and graded on the way in (audited, synced)."""
-    ent = _enterprise_in_scope(session, scope, data.enterprise_id)
+    ent = enterprise_in_scope(session, scope, data.enterprise_id, field="enterprise_id")
     now = utcnow()
     src = MajorHazardSource(
         enterprise_id=ent.id,

@@ -19,6 +19,7 @@ from anjian.core.errors import AnjianError, Invalid
 from anjian.enterprises import service as enterprises
 from anjian.enterprises.pages import form_errors, maintained_elsewhere
 from anjian.enterprises.rules import SUPERVISION_CATEGORIES
+from anjian.enterprises.service import enterprise_in_scope
 from anjian.risk import service
 from anjian.risk.rules import (
     LEC_C,
@@ -222,7 +223,7 @@ def _enterprise_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    ent = service.enterprise_in_scope(ctx.db, ctx.scope, enterprise_id)
+    ent = enterprise_in_scope(ctx.db, ctx.scope, enterprise_id)
     points, _total = service.list_points(ctx.db, ctx.scope, enterprise_id=ent.id, limit=None)
     views = service.present(ctx.db, points)
     counts = {level.value: 0 for level in LEVELS_WORST_FIRST}
@@ -307,7 +308,7 @@ async def risk_point_add(request: Request, enterprise_id: int, ctx: PageCtx) -> 
     """Save the add form (through the service); errors are shown at their fields."""
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     check_csrf(request, form.get("csrf"))
-    service.enterprise_in_scope(ctx.db, ctx.scope, enterprise_id)
+    enterprise_in_scope(ctx.db, ctx.scope, enterprise_id)
     values = {k: v for k, v in form.items() if k != "csrf"}
     try:
         data = RiskPointCreate.model_validate(_create_body(enterprise_id, form))

@@ -23,6 +23,7 @@ from anjian.core.scope import Scope, breakdown, division_filter
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
+from anjian.enterprises.service import enterprise_in_scope, enterprise_names
 from anjian.risk.models import RiskPoint
 from anjian.risk.rules import (
     LEVELS_WORST_FIRST,
@@ -85,27 +86,6 @@ def _apply_assessment(
     pt.assessed_at = utcnow()
 
 
-def _enterprise_in_scope(session: Session, scope: Scope, enterprise_id: int) -> Enterprise:
-    stmt = scope.apply(
-        select(Enterprise).where(Enterprise.id == enterprise_id, Enterprise.deleted.is_(False)),
-        division=Enterprise.division_code,
-        enterprise=Enterprise.id,
-        category=Enterprise.supervision_category,
-    )
-    ent = session.scalars(stmt).first()
-    if ent is None:
-        raise NotFound(
-            f"企业不存在或不在管辖范围内: {enterprise_id} (no such enterprise in your jurisdiction)",
-            field="enterprise_id",
-        )
-    return ent
-
-
-def enterprise_in_scope(session: Session, scope: Scope, enterprise_id: int) -> Enterprise:
-    """The enterprise whose risk points are asked for, if in scope (else 404)."""
-    return _enterprise_in_scope(session, scope, enterprise_id)
-
-
 def _scoped(stmt: Select[Any], scope: Scope) -> Select[Any]:
     return scope.apply(
         stmt.where(RiskPoint.deleted.is_(False)),
@@ -129,7 +109,7 @@ def _audit(session: Session, actor: Actor, action: str, pt: RiskPoint, **detail:
 
 def create_point(session: Session, actor: Actor, scope: Scope, data: RiskPointCreate) -> RiskPoint:
     """Register a risk point of an enterprise in scope, graded on the server (audited, synced)."""
-    ent = _enterprise_in_scope(session, scope, data.enterprise_id)
+    ent = enterprise_in_scope(session, scope, data.enterprise_id, field="enterprise_id")
     factors = {name: getattr(data, name) for name in _COLUMNS}
     a = assess(data.method, factors)
     pt = RiskPoint(
@@ -300,15 +280,6 @@ def list_points(
     return list(session.scalars(stmt)), total
 
 
-def enterprise_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
-    """Names of the enterprises of a page of risk points, in one query."""
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    rows = session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(wanted)))
-    return {ent_id: name for ent_id, name in rows}
-
-
 def present(session: Session, points: list[RiskPoint]) -> list[RiskPointRead]:
     """The user-facing views of ``points``, with their enterprises' names."""
     names = enterprise_names(session, (p.enterprise_id for p in points))
@@ -415,7 +386,7 @@ def risk_map(
         category=Enterprise.supervision_category,
     )
     if enterprise_id is not None:
-        _enterprise_in_scope(session, scope, enterprise_id)
+        enterprise_in_scope(session, scope, enterprise_id, field="enterprise_id")
         stmt = stmt.where(RiskPoint.enterprise_id == enterprise_id)
         ent_stmt = ent_stmt.where(Enterprise.id == enterprise_id)
     pts = list(session.scalars(stmt.order_by(RiskPoint.id).limit(limit)))
