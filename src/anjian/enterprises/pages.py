@@ -22,7 +22,7 @@ from anjian.enterprises.rules import SCALES, STATUSES, SUPERVISION_CATEGORIES
 from anjian.enterprises.schemas import EnterpriseUpdate
 from anjian.web.layout import division_name, page, scope_roots
 from anjian.web.render import add_template_dir, map_tiles, zh
-from anjian.web.session import PageCtx, StaffPageCtx, check_csrf, record_refusal
+from anjian.web.session import PageCtx, StaffPageCtx, check_csrf, refused
 
 add_template_dir(Path(__file__).parent / "templates")
 
@@ -263,18 +263,9 @@ async def enterprise_save(request: Request, enterprise_id: int, ctx: PageCtx) ->
     try:
         service.update_enterprise(ctx.db, ctx.actor, ctx.scope, enterprise_id, data)
     except AnjianError as exc:
-        ctx.db.rollback()
+        errors = refused(request, ctx, exc)
         ent = service.get_enterprise(ctx.db, ctx.scope, enterprise_id, ctx.actor)
-        if exc.status == 403:
-            record_refusal(request, ctx, exc)
-        return _edit_page(
-            request,
-            ctx,
-            ent,
-            values,
-            {exc.field or "__all__": zh(exc.message)},
-            status_code=exc.status,
-        )
+        return _edit_page(request, ctx, ent, values, errors, status_code=exc.status)
     return RedirectResponse(f"/enterprises/{enterprise_id}?saved=1", status_code=303)
 
 

@@ -39,8 +39,8 @@ from anjian.hidden_hazards.schemas import (
 )
 from anjian.web.forms import field_errors
 from anjian.web.layout import page
-from anjian.web.render import add_template_dir, zh
-from anjian.web.session import PageCtx, check_csrf, record_refusal
+from anjian.web.render import add_template_dir
+from anjian.web.session import PageCtx, check_csrf, refused
 
 add_template_dir(Path(__file__).parent / "templates")
 
@@ -158,14 +158,6 @@ def hazard_new(request: Request, ctx: PageCtx, enterprise_id: str = "") -> Respo
     return _new_page(request, ctx, values)
 
 
-def _failed(request: Request, ctx: Context, exc: AnjianError) -> dict[str, str]:
-    """A refused service call as form errors (the refusal itself audited)."""
-    ctx.db.rollback()
-    if exc.status == 403:
-        record_refusal(request, ctx, exc)
-    return {exc.field or "__all__": zh(exc.message)}
-
-
 @router.post("/hazards/new")
 async def hazard_report(request: Request, ctx: PageCtx) -> Response:
     """Report the hazard of the form; errors are shown at their fields."""
@@ -186,7 +178,7 @@ async def hazard_report(request: Request, ctx: PageCtx) -> Response:
     try:
         hz = service.report_hazard(ctx.db, ctx.actor, ctx.scope, data)
     except AnjianError as exc:
-        return _new_page(request, ctx, values, _failed(request, ctx, exc), exc.status)
+        return _new_page(request, ctx, values, refused(request, ctx, exc), exc.status)
     return RedirectResponse(f"/hazards/{hz.id}?done=report", status_code=303)
 
 
@@ -301,7 +293,7 @@ async def hazard_step(request: Request, hazard_id: int, action: str, ctx: PageCt
         else:
             errors = {"__all__": f"未知操作: {action}"}
     except AnjianError as exc:
-        errors = _failed(request, ctx, exc)
+        errors = refused(request, ctx, exc)
         status = exc.status
     else:
         status = 422

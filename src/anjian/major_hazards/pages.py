@@ -31,7 +31,7 @@ from anjian.major_hazards.schemas import (
 )
 from anjian.web.layout import division_name, page
 from anjian.web.render import add_template_dir, zh
-from anjian.web.session import PageCtx, check_csrf, record_refusal
+from anjian.web.session import PageCtx, check_csrf, refused
 
 add_template_dir(Path(__file__).parent / "templates")
 
@@ -320,12 +320,15 @@ async def _filing_step(request: Request, ctx: Context, source_id: int, action: s
     except AnjianError as exc:
         if exc.status == 404:
             raise
-        ctx.db.rollback()
-        if exc.status == 403:
-            record_refusal(request, ctx, exc)
+        errors = refused(request, ctx, exc)
         src = service.get_source(ctx.db, ctx.scope, source_id)
         return _detail(
-            request, ctx, src, error=zh(exc.message), values=values, status_code=exc.status
+            request,
+            ctx,
+            src,
+            error=next(iter(errors.values())),
+            values=values,
+            status_code=exc.status,
         )
     return RedirectResponse(f"/major-hazards/{source_id}?done={action}", status_code=303)
 

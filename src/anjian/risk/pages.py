@@ -33,7 +33,7 @@ from anjian.risk.rules import (
 from anjian.risk.schemas import CONTROL_LEVELS, KINDS, RiskPointCreate, plain_number
 from anjian.web.layout import division_name, page, scope_roots
 from anjian.web.render import add_template_dir, map_tiles, render, zh
-from anjian.web.session import PageCtx, check_csrf, record_refusal
+from anjian.web.session import PageCtx, check_csrf, refused
 
 add_template_dir(Path(__file__).parent / "templates")
 
@@ -319,17 +319,8 @@ async def risk_point_add(request: Request, enterprise_id: int, ctx: PageCtx) -> 
     try:
         service.create_point(ctx.db, ctx.actor, ctx.scope, data)
     except AnjianError as exc:
-        ctx.db.rollback()
-        if exc.status == 403:
-            record_refusal(request, ctx, exc)
-        return _enterprise_page(
-            request,
-            ctx,
-            enterprise_id,
-            values,
-            {exc.field or "__all__": zh(exc.message)},
-            status_code=exc.status,
-        )
+        errors = refused(request, ctx, exc)
+        return _enterprise_page(request, ctx, enterprise_id, values, errors, status_code=exc.status)
     return RedirectResponse(f"/risk/enterprise/{enterprise_id}?saved=added", status_code=303)
 
 

@@ -24,6 +24,7 @@ from anjian.core.errors import AnjianError, Forbidden, Unauthorized
 from anjian.core.iam.deps import DB, SESSION_COOKIE, Context, client_ip
 from anjian.core.iam.models import Role
 from anjian.core.iam.service import actor_of, resolve_session, scope_of
+from anjian.web.render import zh
 
 LOGIN_CSRF_COOKIE = "anjian_login_csrf"
 PENDING_COOKIE = "anjian_login_pending"
@@ -183,6 +184,15 @@ def record_refusal(request: Request, ctx: Context, exc: AnjianError) -> None:
         result="denied",
         detail={"method": request.method, "path": request.url.path, "reason": exc.message},
     )
+
+
+def refused(request: Request, ctx: Context, exc: AnjianError) -> dict[str, str]:
+    """A service call a form page refused, as the form's errors: the transaction rolled back,
+    a refusal (403) audited, the Chinese message at its field (or at the top)."""
+    ctx.db.rollback()
+    if exc.status == 403:
+        record_refusal(request, ctx, exc)
+    return {exc.field or "__all__": zh(exc.message)}
 
 
 def page_context(request: Request, db: DB) -> Context:
