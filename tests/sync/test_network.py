@@ -51,6 +51,13 @@ ENTERPRISES_PER_COUNTY = 12
 WRITE_PAUSE_S = 0.02  # at most ~50 writes/s per county: plenty of changes, CPU left for CI
 COUNTY_NAMES = {COUNTY_A: "应县", COUNTY_B: "山阴县"}
 HAZARDS = "/api/v1/hidden-hazards"
+RISK_POINTS = "/api/v1/risk/points"
+SOURCES = "/api/v1/major-hazards"
+DUAL = (  # entity, list path, the field that says where a record stands
+    ("hidden_hazard", HAZARDS, "state"),
+    ("risk_point", RISK_POINTS, "level"),
+    ("major_hazard_source", SOURCES, "grade"),
+)
 HAZARDS_PER_COUNTY = 6
 HAZARD_SHARE = 0.25  # of the writes once the enterprises exist
 
@@ -130,6 +137,8 @@ class CountyWriter(threading.Thread):
                         self._create()
                     elif self.rng.random() < HAZARD_SHARE:
                         self._hazard_step()
+                    elif self.rng.random() < HAZARD_SHARE / 2:
+                        self._risk_or_source()
                     else:
                         self._change(self.rng.choice(list(self.records.values())))
                     self._maybe_sign()
@@ -184,6 +193,46 @@ class CountyWriter(threading.Thread):
         item = r.json()
         rec.version, rec.fields = item["version"], _fields(item)
         self.acked += 1
+
+    def _risk_or_source(self) -> None:
+        """Register a risk point or a major hazard source, or re-grade one (the other records
+        of dual prevention, which travel up like the hazards)."""
+        ent = self.rng.choice(list(self.records.values()))
+        if self.rng.random() < 0.5:
+            listed = self.admin.call("GET", RISK_POINTS, params={"size": 100})
+            if listed.status_code != 200:
+                self._unexpected(listed)
+                return
+            points = listed.json()["items"]
+            if len(points) < 4 or self.rng.random() < 0.3:
+                body = {"enterprise_id": ent.id, "name": "综采工作面", "kind": "area"}
+                body |= {"method": "LEC", "L": 3, "E": 6, "C": 40, "control_level": "company"}
+                r = self.admin.call("POST", RISK_POINTS, json=body)
+                ok = 201
+            else:
+                point = self.rng.choice(points)
+                factors = {"L": self.rng.choice([1, 3, 6]), "E": 6, "C": self.rng.choice([7, 40])}
+                r = self.admin.call("PATCH", f"{RISK_POINTS}/{point['id']}", json=factors)
+                ok = 200
+        else:
+            body = {
+                "enterprise_id": ent.id,
+                "name": "液氨储罐区",
+                "people_within_500m": self.rng.choice([0, 45, 260]),
+                "units": [
+                    {
+                        "name": "液氨罐区",
+                        "kind": "storage",
+                        "chemicals": [{"name": "液氨", "quantity_t": self.rng.choice([5, 60])}],
+                    }
+                ],
+            }
+            r = self.admin.call("POST", SOURCES, json=body)
+            ok = 201
+        if r.status_code == ok:
+            self.hazard_steps += 1
+        else:
+            self._unexpected(r)
 
     def _hazard_step(self) -> None:
         """Report a hidden hazard, or move one a step along its closed loop (the county admin
@@ -296,22 +345,28 @@ def _county_truth(net: Network, counties: list[str]) -> dict[str, dict[str, Any]
     return truth
 
 
-def _hazard_truth(net: Network, counties: list[str]) -> dict[str, tuple[int, str]]:
-    """Every hidden hazard as its county holds it now: uid → (version, state)."""
-    truth: dict[str, tuple[int, str]] = {}
+def _hazard_truth(net: Network, counties: list[str]) -> dict[str, dict[str, tuple[int, str]]]:
+    """Every dual-prevention record as its county holds it now, by entity."""
+    truth: dict[str, dict[str, tuple[int, str]]] = {entity: {} for entity, _, _ in DUAL}
     for div in counties:
         api = Api(net.node(div).url, "admin")
         try:
-            truth |= _hazards_at(api)
+            for entity, records in _hazards_at(api).items():
+                truth[entity] |= records
         finally:
             api.close()
     return truth
 
 
-def _hazards_at(api: Api) -> dict[str, tuple[int, str]]:
-    r = api.call("GET", HAZARDS, params={"size": 500})
-    assert r.status_code == 200, r.text
-    return {h["uid"]: (h["version"], h["state"]) for h in r.json()["items"]}
+def _hazards_at(api: Api) -> dict[str, dict[str, tuple[int, str]]]:
+    """Hidden hazards, risk points and major hazard sources here, by entity: uid → (version,
+    where it stands)."""
+    out: dict[str, dict[str, tuple[int, str]]] = {}
+    for entity, path, state in DUAL:
+        r = api.call("GET", path, params={"size": 500})
+        assert r.status_code == 200, r.text
+        out[entity] = {h["uid"]: (h["version"], str(h[state])) for h in r.json()["items"]}
+    return out
 
 
 def _converged(api: Api, truth: dict[str, dict[str, Any]]) -> bool:
@@ -463,7 +518,7 @@ def test_chaos_nothing_lost_nothing_twice(make_network) -> None:
     t_converge = time.monotonic()
     truth = _county_truth(net, [COUNTY_A, COUNTY_B])
     hazards = _hazard_truth(net, [COUNTY_A, COUNTY_B])
-    assert hazards and sum(w.hazard_steps for w in writers) > 0
+    assert all(hazards.values()) and sum(w.hazard_steps for w in writers) > 0
     for w in writers:
         for rec in w.records.values():
             now = truth[rec.uid]
@@ -511,9 +566,10 @@ def test_chaos_nothing_lost_nothing_twice(make_network) -> None:
     # Every version passed each tier exactly once: none lost on the way, none applied twice.
     for div in (CITY, PROVINCE, NATIONAL):
         _check_every_version_once(net.node(div), truth)
-        _check_every_version_once(
-            net.node(div), {uid: {"version": v} for uid, (v, _) in hazards.items()}, "hidden_hazard"
-        )
+        for entity, records in hazards.items():
+            _check_every_version_once(
+                net.node(div), {uid: {"version": v} for uid, (v, _) in records.items()}, entity
+            )
     # The directive reached both counties once (a copy there, read-only) and the nation.
     for div in (COUNTY_A, COUNTY_B, CITY, NATIONAL):
         seen = _versions_seen(net.node(div), "directive")
@@ -527,7 +583,8 @@ def test_chaos_nothing_lost_nothing_twice(make_network) -> None:
         f"{net.backend}: setup {setup_s:.1f}s, chaos {chaos_s:.1f}s ({len(chaos.log)} events, "
         f"{kills} kills, {cuts} cuts), {changes} acknowledged writes + "
         f"{sum(w.unknown for w in writers)} cut off, {len(truth)} enterprises at "
-        f"{sum(t['version'] for t in truth.values())} versions, {len(hazards)} hidden hazards "
+        f"{sum(t['version'] for t in truth.values())} versions, "
+        f"{', '.join(f'{len(v)} {k}' for k, v in hazards.items())} "
         f"({sum(w.hazard_steps for w in writers)} steps); converged "
         f"{converge_s:.1f}s after the faults"
     )
