@@ -7,14 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, UploadFile
 from fastapi.responses import FileResponse
-from sqlalchemy.orm import Session
 
 from anjian.core.downloads import xlsx_response
 from anjian.core.iam.deps import Ctx, StaffCtx
 from anjian.directives.schemas import DirectiveRead
 from anjian.enterprises.service import enterprise_names
 from anjian.hidden_hazards import excel, photos, service
-from anjian.hidden_hazards.models import HiddenHazard
 from anjian.hidden_hazards.schemas import (
     GovernancePlan,
     HazardPage,
@@ -28,16 +26,6 @@ from anjian.hidden_hazards.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/hidden-hazards", tags=["hidden hazards 隐患排查治理"])
-
-
-def _read(session: Session, hz: HiddenHazard, *, with_steps: bool = True) -> HazardRead:
-    supervision = service.open_supervision(session, hz)
-    return HazardRead.of(
-        hz,
-        enterprise_name=enterprise_names(session, {hz.enterprise_id}).get(hz.enterprise_id, ""),
-        steps=service.steps_of(session, hz) if with_steps else None,
-        supervision_uid=supervision.uid if supervision else None,
-    )
 
 
 def ledger_filters(
@@ -90,7 +78,7 @@ def list_hazards(
 @router.post("", response_model=HazardRead, status_code=201)
 def report(body: HazardReport, ctx: Ctx) -> HazardRead:
     """排查发现: report a hidden hazard of an enterprise in your jurisdiction (or your own)."""
-    return _read(ctx.db, service.report_hazard(ctx.db, ctx.actor, ctx.scope, body))
+    return service.present(ctx.db, service.report_hazard(ctx.db, ctx.actor, ctx.scope, body))
 
 
 @router.get("/stats", response_model=list[HazardStats])
@@ -114,47 +102,51 @@ def export(ctx: Ctx, filters: Filters) -> Response:
 @router.get("/{hazard_id}", response_model=HazardRead)
 def get(hazard_id: int, ctx: Ctx) -> HazardRead:
     """One hazard with its closed loop so far."""
-    return _read(ctx.db, service.get_hazard(ctx.db, ctx.scope, hazard_id))
+    return service.present(ctx.db, service.get_hazard(ctx.db, ctx.scope, hazard_id))
 
 
 @router.post("/{hazard_id}/register", response_model=HazardRead)
 def register(hazard_id: int, body: HazardRegistration, ctx: Ctx) -> HazardRead:
     """登记: grade, deadline, responsible person, measures, funds."""
     hz = service.register_hazard(ctx.db, ctx.actor, ctx.scope, hazard_id, body)
-    return _read(ctx.db, hz)
+    return service.present(ctx.db, hz)
 
 
 @router.put("/{hazard_id}/plan", response_model=HazardRead)
 def plan(hazard_id: int, body: GovernancePlan, ctx: Ctx) -> HazardRead:
     """治理方案 of a major hazard."""
-    return _read(ctx.db, service.set_plan(ctx.db, ctx.actor, ctx.scope, hazard_id, body))
+    return service.present(ctx.db, service.set_plan(ctx.db, ctx.actor, ctx.scope, hazard_id, body))
 
 
 @router.post("/{hazard_id}/start", response_model=HazardRead)
 def start(hazard_id: int, ctx: Ctx, body: StepNote | None = None) -> HazardRead:
     """整改: rectification begins."""
     note = body.note if body else ""
-    return _read(ctx.db, service.start_rectification(ctx.db, ctx.actor, ctx.scope, hazard_id, note))
+    return service.present(
+        ctx.db, service.start_rectification(ctx.db, ctx.actor, ctx.scope, hazard_id, note)
+    )
 
 
 @router.post("/{hazard_id}/finish", response_model=HazardRead)
 def finish(hazard_id: int, body: StepNote, ctx: Ctx) -> HazardRead:
     """整改完成: what was done; acceptance follows."""
     hz = service.finish_rectification(ctx.db, ctx.actor, ctx.scope, hazard_id, body.note)
-    return _read(ctx.db, hz)
+    return service.present(ctx.db, hz)
 
 
 @router.post("/{hazard_id}/accept", response_model=HazardRead)
 def accept(hazard_id: int, ctx: Ctx, body: StepNote | None = None) -> HazardRead:
     """验收销号: by someone other than the rectifier (the agency for a major hazard)."""
     note = body.note if body else ""
-    return _read(ctx.db, service.accept(ctx.db, ctx.actor, ctx.scope, hazard_id, note))
+    return service.present(ctx.db, service.accept(ctx.db, ctx.actor, ctx.scope, hazard_id, note))
 
 
 @router.post("/{hazard_id}/reject", response_model=HazardRead)
 def reject(hazard_id: int, body: StepNote, ctx: Ctx) -> HazardRead:
     """验收不通过: back to rectification, with the reason."""
-    return _read(ctx.db, service.reject(ctx.db, ctx.actor, ctx.scope, hazard_id, body.note))
+    return service.present(
+        ctx.db, service.reject(ctx.db, ctx.actor, ctx.scope, hazard_id, body.note)
+    )
 
 
 @router.post("/{hazard_id}/supervise", response_model=DirectiveRead, status_code=201)
@@ -171,7 +163,7 @@ def upload_photo(hazard_id: int, file: UploadFile, ctx: Ctx) -> HazardRead:
     """Attach a photo (JPEG, PNG or WebP, ≤ 10 MB) to a hazard of this node."""
     data = file.file.read(photos.MAX_PHOTO_BYTES + 1)
     hz = photos.add_photo(ctx.db, ctx.actor, ctx.scope, hazard_id, file.filename or "", data)
-    return _read(ctx.db, hz)
+    return service.present(ctx.db, hz)
 
 
 @router.get("/{hazard_id}/photos/{digest}", response_class=FileResponse)

@@ -19,7 +19,7 @@ from anjian.config import get_settings
 from anjian.core.errors import AnjianError
 from anjian.core.iam.deps import Context
 from anjian.enterprises.models import Enterprise
-from anjian.enterprises.service import enterprise_names
+from anjian.enterprises.service import enterprise_names, is_enterprise_user
 from anjian.hidden_hazards import photos, service
 from anjian.hidden_hazards.models import HiddenHazard
 from anjian.hidden_hazards.rules import (
@@ -32,7 +32,6 @@ from anjian.hidden_hazards.rules import (
 )
 from anjian.hidden_hazards.schemas import (
     GovernancePlan,
-    HazardRead,
     HazardRegistration,
     HazardReport,
     SupervisionCreate,
@@ -192,13 +191,8 @@ def _detail_page(
     status_code: int = 200,
 ) -> Response:
     supervision = service.open_supervision(ctx.db, hz)
-    view = HazardRead.of(
-        hz,
-        enterprise_name=enterprise_names(ctx.db, {hz.enterprise_id}).get(hz.enterprise_id, ""),
-        steps=service.steps_of(ctx.db, hz),
-        supervision_uid=supervision.uid if supervision else None,
-    )
-    agency = not ctx.scope.is_enterprise and ctx.user.role != "enterprise"
+    view = service.present(ctx.db, hz)
+    agency = not is_enterprise_user(ctx.scope)
     return page(
         request,
         ctx,

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
+from anjian.config import get_settings
 from anjian.core.audit.service import Actor, audit
 from anjian.core.divisions.models import Division
 from anjian.core.divisions.rules import prefix_of
@@ -25,7 +26,7 @@ from anjian.db import utcnow
 from anjian.directives.models import Directive
 from anjian.directives.schemas import DirectiveCreate
 from anjian.directives.service import issue as issue_directive
-from anjian.enterprises.service import enterprise_in_scope, enterprise_names
+from anjian.enterprises.service import enterprise_in_scope, enterprise_names, is_enterprise_user
 from anjian.hidden_hazards.models import HazardStep, HiddenHazard
 from anjian.hidden_hazards.rules import (
     PLAN_FIELDS,
@@ -41,6 +42,7 @@ from anjian.hidden_hazards.rules import (
 )
 from anjian.hidden_hazards.schemas import (
     GovernancePlan,
+    HazardRead,
     HazardRegistration,
     HazardReport,
     HazardStats,
@@ -81,6 +83,18 @@ def steps_of(session: Session, hz: HiddenHazard) -> list[HazardStep]:
     )
 
 
+def present(session: Session, hz: HiddenHazard, *, with_steps: bool = True) -> HazardRead:
+    """The user-facing view of one hazard: its enterprise's name, its open 挂牌督办 order and
+    (``with_steps``) the loop so far."""
+    supervision = open_supervision(session, hz)
+    return HazardRead.of(
+        hz,
+        enterprise_name=enterprise_names(session, {hz.enterprise_id}).get(hz.enterprise_id, ""),
+        steps=steps_of(session, hz) if with_steps else None,
+        supervision_uid=supervision.uid if supervision else None,
+    )
+
+
 def open_supervision(session: Session, hz: HiddenHazard) -> Directive | None:
     """The 挂牌督办 order on this hazard that its issuer has not closed yet, if any."""
     return session.scalar(
@@ -92,10 +106,6 @@ def open_supervision(session: Session, hz: HiddenHazard) -> Directive | None:
             Directive.deleted.is_(False),
         )
     )
-
-
-def _is_agency(scope: Scope) -> bool:
-    return not scope.is_enterprise and scope.role != "enterprise"
 
 
 def _step(
@@ -285,7 +295,7 @@ def accept(
         problem = acceptance_problem(
             hz.grade,
             hz.rectified_by,
-            Acceptor(actor.username, _is_agency(scope)),
+            Acceptor(actor.username, not is_enterprise_user(scope)),
             supervision_open=open_supervision(session, hz) is not None,
         )
         if problem:
@@ -321,7 +331,7 @@ def supervise(
     can be issued at any node that holds the hazard and flows down to the county and the
     enterprise; the hazard is written off only after the agency closes the order."""
     hz = get_hazard(session, scope, hazard_id)
-    if not _is_agency(scope):
+    if is_enterprise_user(scope):
         raise Forbidden("挂牌督办由监管部门下达 (supervision orders are issued by agencies)")
     if hz.grade != "major" or hz.state in ("", HazardState.FOUND, HazardState.CLOSED):
         raise Conflict(
@@ -349,8 +359,6 @@ def flag_overdue(session: Session, actor: Actor, today: date) -> int:
     """Mark the hazards of this node whose deadline has passed while still being rectified
     (逾期), once each; the mark travels up with the record, so the agencies above see it.
     Returns how many were marked."""
-    from anjian.config import get_settings
-
     node = get_settings().effective_node_id
     candidates = session.scalars(
         select(HiddenHazard).where(

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from anjian.config import get_settings
 from anjian.core.errors import AnjianError
 from anjian.core.iam.deps import Context
+from anjian.enterprises.service import is_enterprise_user
 from anjian.major_hazards import rules, service
 from anjian.major_hazards.models import MajorHazardSource
 from anjian.major_hazards.rules import GRADE_LABELS, UNIT_KINDS
@@ -266,7 +267,7 @@ def _detail(
 ) -> Response:
     view = service.present(ctx.db, [src])[0]
     writable = not maintained_elsewhere(src)
-    agency = service.is_agency(ctx.scope)
+    agency = not is_enterprise_user(ctx.scope)
     return page(
         request,
         ctx,

@@ -24,11 +24,10 @@ from sqlalchemy.orm import Session
 
 from anjian.core.audit.service import Actor, audit
 from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound
-from anjian.core.iam.models import Role
 from anjian.core.scope import Scope, division_filter
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
-from anjian.enterprises.service import enterprise_in_scope, enterprise_names
+from anjian.enterprises.service import enterprise_in_scope, enterprise_names, is_enterprise_user
 from anjian.major_hazards import rules
 from anjian.major_hazards.models import MajorHazardSource
 from anjian.major_hazards.rules import GRADE_LABELS, UnitAssessment
@@ -226,11 +225,6 @@ def summary(session: Session, scope: Scope) -> SourceSummary:
 # --- writes ----------------------------------------------------------------------------------------
 
 
-def is_agency(scope: Scope) -> bool:
-    """Officials (and administrators) of an agency, not enterprise users."""
-    return not scope.is_enterprise and scope.role != Role.ENTERPRISE
-
-
 def _audit(
     session: Session, actor: Actor, action: str, src: MajorHazardSource, **detail: Any
 ) -> None:
@@ -372,7 +366,7 @@ def _agency_step(
     session: Session, scope: Scope, source_id: int, action: str
 ) -> tuple[MajorHazardSource, str]:
     src = get_source(session, scope, source_id)
-    if not is_agency(scope):
+    if is_enterprise_user(scope):
         raise Forbidden(
             "备案由负有安全生产监督管理职责的部门办理 (filing is decided by the agency)"
         )
