@@ -30,6 +30,8 @@ from anjian.hidden_hazards.checklist_api import router as checklists_router
 from anjian.hidden_hazards.checklist_api import tasks_router as inspection_tasks_router
 from anjian.hidden_hazards.jobs import OverdueWatch
 from anjian.major_hazards.api import router as major_hazards_router
+from anjian.monitoring.api import alarms_router
+from anjian.monitoring.api import router as monitoring_router
 from anjian.risk.api import router as risk_router
 from anjian.web import mount_console
 
@@ -155,6 +157,8 @@ def create_app() -> FastAPI:
         major_hazards_router,
         directives_router,
         risk_router,
+        monitoring_router,
+        alarms_router,
         sync_router,
     ):
         app.include_router(router)

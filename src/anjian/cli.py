@@ -726,3 +726,29 @@ def main() -> None:
 
 
 __all__ = ["SYSTEM", "app", "main"]
+
+
+gateway_app = typer.Typer(help="在线监测接入 (monitoring gateways)", no_args_is_help=True)
+app.add_typer(gateway_app, name="gateway")
+
+
+@gateway_app.command("token")
+@cli_errors
+def gateway_token(
+    uscc: Annotated[str, typer.Argument(help="企业统一社会信用代码 (the enterprise's USCC)")],
+) -> None:
+    """签发接入凭证 (issue the ingest token of an enterprise's gateway; an earlier one stops
+    working). Prints the token: the Bearer token of HTTP ingest and the MQTT password, with
+    the USCC as the MQTT username."""
+    from anjian.db import unit_of_work
+    from anjian.monitoring.service import issue_token
+
+    ensure_schema()
+    with unit_of_work() as db:
+        token = issue_token(db, cli_actor(), uscc)
+    err.print(
+        f"[green]已签发[/green] {token.uscc}: MQTT 用户名 {token.mqtt_username}, 主题 "
+        f"{token.topic_readings} / {token.topic_status}; HTTP: Authorization: Bearer <token> "
+        "(shown once; only its SM3-HMAC is kept)"
+    )
+    print(token.token)

@@ -54,6 +54,15 @@ class Settings(BaseSettings):
     # scores R (REFERENCE §4.2–4.3); LS convention B is the sourced one, A is unverified.
     risk_lec_convention: Literal["A", "B"] = "A"
     risk_ls_convention: Literal["A", "B"] = "B"
+    # 在线监测 (online monitoring): the MQTT broker gateways publish to (e.g.
+    # mqtt://user:pass@host:1883); empty = an embedded broker on mqtt_embedded_port.
+    mqtt_url: str = ""
+    mqtt_embedded_port: int = 1883
+    mqtt_ingest: bool = True  # run the MQTT ingest worker inside `anjian serve`
+    mqtt_client_id: str = ""  # a persistent session per worker; empty = anjian-ingest-<node>
+    mqtt_shared_group: str = "anjian-ingest"  # shared subscription group on an external broker
+    monitoring_retention_days: int = Field(default=180, ge=30)  # Order No. 40: ≥ 30 days
+    monitoring_max_future_s: float = 300.0  # readings later than this ahead of us are refused
 
     @field_validator("node_division")
     @classmethod

@@ -9,9 +9,18 @@ from anjian.directives.models import Directive, DirectiveReceipt
 from anjian.enterprises.models import Enterprise
 from anjian.hidden_hazards.models import Checklist, HazardStep, HiddenHazard, InspectionTask
 from anjian.major_hazards.models import MajorHazardSource
+from anjian.monitoring.models import (
+    Alarm,
+    GatewayCredential,
+    IngestRejection,
+    MonitoringPoint,
+    PointLive,
+    Reading,
+)
 from anjian.risk.models import RiskPoint
 
 __all__ = [
+    "Alarm",
     "AuditHead",
     "AuditRecord",
     "AuthSession",
@@ -20,12 +29,17 @@ __all__ = [
     "DirectiveReceipt",
     "Division",
     "Enterprise",
+    "GatewayCredential",
     "HazardStep",
     "HiddenHazard",
+    "IngestRejection",
     "InspectionTask",
     "MajorHazardSource",
+    "MonitoringPoint",
     "Organisation",
     "OutboxEntry",
+    "PointLive",
+    "Reading",
     "RecoveryCode",
     "RiskPoint",
     "SyncLink",

@@ -1,0 +1,246 @@
+"""Online monitoring API (在线监测预警): point registry, HTTP ingest for gateways, trends, alarms
+and their closed loop, ingest rejections."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import JSONResponse
+
+from anjian.core.errors import Invalid, Unauthorized
+from anjian.core.iam.deps import DB, Ctx
+from anjian.monitoring import service
+from anjian.monitoring.ingest import REASONS, ingest
+from anjian.monitoring.presets import PRESETS
+from anjian.monitoring.schemas import (
+    AlarmPage,
+    AlarmRead,
+    Disposition,
+    IngestResult,
+    PointCreate,
+    PointPage,
+    PointRead,
+    PointUpdate,
+    PresetRead,
+    RejectionRead,
+    Series,
+)
+
+router = APIRouter(prefix="/api/v1/monitoring", tags=["monitoring 在线监测"])
+alarms_router = APIRouter(prefix="/api/v1/alarms", tags=["monitoring 在线监测"])
+
+
+@router.get("/presets", response_model=list[PresetRead])
+def presets(ctx: Ctx) -> list[PresetRead]:
+    """Threshold presets (阈值预设): coal-mine methane by sensor location, gas detectors
+    (GB/T 50493), tank farms, tailings ponds. ``verified=false`` marks values the reference
+    could not confirm; every value can be changed per point."""
+    return [PresetRead.model_validate(p, from_attributes=True) for p in PRESETS.values()]
+
+
+@router.get("/points", response_model=PointPage)
+def list_points(
+    ctx: Ctx,
+    enterprise_id: Annotated[int | None, Query(description="企业 ID")] = None,
+    division: Annotated[str | None, Query(description="行政区划代码，含下级")] = None,
+    kind: Annotated[str | None, Query(description="监测类型")] = None,
+    status: Annotated[str | None, Query(description="设备状态 ok|fault|offline|…")] = None,
+    major_hazard_id: Annotated[int | None, Query(description="重大危险源 ID")] = None,
+    q: Annotated[str | None, Query(description="编码、名称或位置包含")] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    size: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> PointPage:
+    """Monitoring points in your jurisdiction (or of your enterprise), with live values."""
+    items, total = service.list_points(
+        ctx.db,
+        ctx.scope,
+        enterprise_id=enterprise_id,
+        division=division,
+        kind=kind,
+        status=status,
+        major_hazard_id=major_hazard_id,
+        q=q,
+        limit=size,
+        offset=(page - 1) * size,
+    )
+    return PointPage(total=total, items=service.present_points(ctx.db, items))
+
+
+@router.post("/points", response_model=PointRead, status_code=201)
+def create_point(body: PointCreate, ctx: Ctx) -> PointRead:
+    """Register a monitoring point: ``enterprise_id``, ``code`` (unique within the enterprise),
+    ``kind``, ``unit``, set points ``ll``/``l``/``h``/``hh`` (any may be null), optional
+    ``major_hazard_id``, ``period_s``; or a ``preset`` (audited, synced)."""
+    p = service.create_point(ctx.db, ctx.actor, ctx.scope, body)
+    return service.present_points(ctx.db, [p])[0]
+
+
+@router.get("/points/{point_id}", response_model=PointRead)
+def get_point(point_id: int, ctx: Ctx) -> PointRead:
+    """One monitoring point in your jurisdiction."""
+    return service.present_points(ctx.db, [service.get_point(ctx.db, ctx.scope, point_id)])[0]
+
+
+@router.patch("/points/{point_id}", response_model=PointRead)
+def update_point(point_id: int, body: PointUpdate, ctx: Ctx) -> PointRead:
+    """Change set points or details of a point (audited with before and after, synced)."""
+    p = service.update_point(ctx.db, ctx.actor, ctx.scope, point_id, body)
+    return service.present_points(ctx.db, [p])[0]
+
+
+def _epoch_ms(value: str, field: str) -> int:
+    """Epoch milliseconds, or an ISO 8601 time (UTC when it names no zone)."""
+    text = value.strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise Invalid(
+            f"时间格式无效: {value} (epoch milliseconds or ISO 8601)", field=field
+        ) from None
+    return int((at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp() * 1000)
+
+
+@router.get("/points/{point_id}/series", response_model=Series)
+def series(
+    point_id: int,
+    ctx: Ctx,
+    from_: Annotated[str, Query(alias="from", description="开始 (epoch ms 或 ISO 8601)")],
+    to: Annotated[str, Query(description="结束 (epoch ms 或 ISO 8601)")],
+    step: Annotated[int | None, Query(description="分桶秒数 (默认约 500 桶)")] = None,
+) -> Series:
+    """A point's trend (趋势) in [from, to), downsampled to buckets of ``step`` seconds with
+    mean, min, max and count (readings reported with a fault status are left out)."""
+    return service.series(
+        ctx.db, ctx.scope, point_id, _epoch_ms(from_, "from"), _epoch_ms(to, "to"), step
+    )
+
+
+@router.get("/rejections", response_model=list[RejectionRead])
+def rejections(
+    ctx: Ctx, enterprise_id: Annotated[int | None, Query(description="企业 ID")] = None
+) -> list[RejectionRead]:
+    """Readings refused (坏数据) by enterprise and reason, with the last message."""
+    rows = service.rejections(ctx.db, ctx.scope, enterprise_id)
+    return [
+        RejectionRead(
+            enterprise_id=r.enterprise_id,
+            reason=r.reason,
+            reason_label=REASONS.get(r.reason, r.reason),
+            count=r.count,
+            last_at=r.last_at,
+            last_detail=r.last_detail,
+        )
+        for r in rows
+    ]
+
+
+def _gateway(request: Request, db: DB) -> int:
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    enterprise_id = service.enterprise_of_token(db, token) if token else None
+    if enterprise_id is None:
+        raise Unauthorized(
+            "接入凭证无效 (invalid gateway token: anjian gateway token <USCC> issues one)"
+        )
+    return enterprise_id
+
+
+@router.post(
+    "/readings",
+    response_model=IngestResult,
+    responses={401: {"description": "no or wrong gateway token"}, 422: {"model": IngestResult}},
+)
+def post_readings(
+    request: Request,
+    db: DB,
+    body: Annotated[
+        Any,
+        Body(
+            examples=[{"ts": 1764400000000, "readings": [{"point": "LT-101", "value": 3.2}]}],
+            description='{"ts": <epoch ms>, "readings": [{"point", "value", "ts"?, "status"?}]}',
+        ),
+    ],
+) -> Any:
+    """HTTP ingest for a gateway, authenticated by its enterprise's token (Bearer): the same
+    batch as on MQTT. Good readings are stored even when others are refused (listed in
+    ``rejected`` and counted); 422 when nothing in the batch could be used."""
+    enterprise_id = _gateway(request, db)
+    out = ingest(db, enterprise_id, body if isinstance(body, dict) else {"readings": body})
+    result = out.result()
+    if out.rejected and not out.accepted and not out.duplicates:
+        first = out.rejected[0]
+        where = "body" if first.index is None else f"readings.{first.index}"
+        return JSONResponse(
+            {"detail": first.message, "field": where, **result.model_dump()}, status_code=422
+        )
+    return result
+
+
+# --- alarms (报警) -----------------------------------------------------------------------------
+
+
+@alarms_router.get("", response_model=AlarmPage)
+def list_alarms(
+    ctx: Ctx,
+    enterprise_id: Annotated[int | None, Query(description="企业 ID")] = None,
+    division: Annotated[str | None, Query(description="行政区划代码，含下级")] = None,
+    level: Annotated[int | None, Query(description="1 (一级) | 2 (二级)")] = None,
+    state: Annotated[
+        str | None, Query(description="raised | acknowledged | handled | closed")
+    ] = None,
+    kind: Annotated[
+        str | None, Query(description="threshold | power_cut | status | system")
+    ] = None,
+    active: Annotated[bool | None, Query(description="true: 尚未恢复; false: 已恢复")] = None,
+    since: Annotated[datetime | None, Query(description="报警时间不早于 (ISO 8601)")] = None,
+    until: Annotated[datetime | None, Query(description="报警时间早于 (ISO 8601)")] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    size: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> AlarmPage:
+    """Alarms in your jurisdiction (or of your enterprise), newest first."""
+    items, total = service.list_alarms(
+        ctx.db,
+        ctx.scope,
+        enterprise_id=enterprise_id,
+        division=division,
+        level=level,
+        state=state,
+        kind=kind,
+        active=active,
+        since=since,
+        until=until,
+        limit=size,
+        offset=(page - 1) * size,
+    )
+    return AlarmPage(total=total, items=service.present_alarms(ctx.db, items))
+
+
+@alarms_router.get("/{alarm_id}", response_model=AlarmRead)
+def get_alarm(alarm_id: int, ctx: Ctx) -> AlarmRead:
+    """One alarm in your jurisdiction."""
+    return service.present_alarms(ctx.db, [service.get_alarm(ctx.db, ctx.scope, alarm_id)])[0]
+
+
+@alarms_router.post("/{alarm_id}/acknowledge", response_model=AlarmRead)
+def acknowledge(alarm_id: int, ctx: Ctx) -> AlarmRead:
+    """Acknowledge a raised alarm (确认); 409 in any other state (audited, synced)."""
+    alarm = service.acknowledge(ctx.db, ctx.actor, ctx.scope, alarm_id)
+    return service.present_alarms(ctx.db, [alarm])[0]
+
+
+@alarms_router.post("/{alarm_id}/handle", response_model=AlarmRead)
+def handle(alarm_id: int, body: Disposition, ctx: Ctx) -> AlarmRead:
+    """Record the disposition of an acknowledged alarm (处置: cause, action, person)."""
+    alarm = service.handle(ctx.db, ctx.actor, ctx.scope, alarm_id, body)
+    return service.present_alarms(ctx.db, [alarm])[0]
+
+
+@alarms_router.post("/{alarm_id}/close", response_model=AlarmRead)
+def close(alarm_id: int, ctx: Ctx) -> AlarmRead:
+    """Close a handled alarm whose value is back inside its band (关闭); 409 otherwise."""
+    alarm = service.close(ctx.db, ctx.actor, ctx.scope, alarm_id)
+    return service.present_alarms(ctx.db, [alarm])[0]

@@ -1,0 +1,425 @@
+"""Ingest of reading batches (数据接入), the same for MQTT and HTTP.
+
+A batch is ``{"ts": <epoch ms>, "readings": [{"point", "value", "ts"?, "status"?}]}``. Each
+reading is checked on its own: a bad one is counted against the enterprise with its reason and
+skipped, the rest are stored. Readings are keyed by (point, time), so a batch delivered twice is
+stored once; only readings stored for the first time are fed to the alarm evaluator, in time
+order and only when newer than the point's last one, so a redelivery never raises an alarm
+twice. The batch, its alarms and the evaluator's state are one transaction.
+
+Readings are telemetry, not acts of a user: they are not written to the audit chain (at
+thousands per second they would drown it); alarms carry their own history and travel up."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from anjian.config import get_settings
+from anjian.core.sync.outbox import record_change
+from anjian.db import utcnow
+from anjian.monitoring.models import Alarm, IngestRejection, MonitoringPoint, PointLive, Reading
+from anjian.monitoring.partitions import ensure_partitions
+from anjian.monitoring.rules import (
+    STATUSES,
+    AlarmState,
+    Bound,
+    End,
+    Escalate,
+    Raise,
+    Thresholds,
+    step,
+)
+from anjian.monitoring.schemas import IngestResult, Rejected
+
+# Status of a reading as stored (smallint); 0 is a normal measurement.
+STATUS_CODES = {name: i for i, name in enumerate(STATUSES)}
+MAX_READINGS = 10_000  # per batch
+ALARM_ENTITY = "alarm"
+POINT_ENTITY = "monitoring_point"
+
+REASONS = {
+    "malformed": "格式错误",
+    "unknown_point": "未登记的测点",
+    "not_numeric": "数值无效",
+    "future": "时间超前",
+    "too_old": "时间过早",
+    "bad_status": "状态码无效",
+    "too_many": "批量过大",
+}
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """One reading that passed the checks that need no database."""
+
+    index: int
+    point: str
+    ts: int
+    value: float | None  # None: a status report without a value
+    status: str
+
+
+@dataclass
+class Outcome:
+    """What a batch did, as counted while it is applied."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+    raised: int = 0
+    escalated: int = 0
+    ended: int = 0
+    alarms: list[int] = field(default_factory=list)  # ids of alarms raised or changed
+
+    def reject(self, index: int | None, point: str | None, reason: str, message: str) -> None:
+        self.rejected.append(Rejected(index=index, point=point, reason=reason, message=message))
+
+    def result(self) -> IngestResult:
+        return IngestResult(
+            accepted=self.accepted,
+            duplicates=self.duplicates,
+            rejected=sorted(self.rejected, key=lambda r: -1 if r.index is None else r.index),
+            alarms_raised=self.raised,
+            alarms_escalated=self.escalated,
+            alarms_ended=self.ended,
+        )
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _epoch_ms(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return int(value)
+
+
+def parse(
+    raw: bytes | str | dict[str, Any], out: Outcome, *, now: int | None = None
+) -> list[Parsed]:
+    """The readings of a batch that pass the checks needing no database; the others are
+    recorded in ``out`` with their reason (a malformed batch is one rejection of it all)."""
+    settings = get_settings()
+    now = now_ms() if now is None else now
+    latest = now + int(settings.monitoring_max_future_s * 1000)
+    oldest = now - settings.monitoring_retention_days * 86_400_000
+    try:
+        body = json.loads(raw) if isinstance(raw, bytes | str) else raw
+    except (ValueError, UnicodeDecodeError) as exc:
+        out.reject(None, None, "malformed", f"JSON 无法解析 (malformed JSON): {exc}")
+        return []
+    readings = body.get("readings") if isinstance(body, dict) else None
+    if not isinstance(readings, list):
+        out.reject(None, None, "malformed", "缺少 readings 数组 (readings must be an array)")
+        return []
+    if len(readings) > MAX_READINGS:
+        out.reject(
+            None,
+            None,
+            "too_many",
+            f"一批最多 {MAX_READINGS} 条 (at most {MAX_READINGS} readings per batch)",
+        )
+        return []
+    batch_ts = _epoch_ms(body.get("ts")) if body.get("ts") is not None else None
+    if body.get("ts") is not None and batch_ts is None:
+        out.reject(None, None, "malformed", "ts 应为毫秒时间戳 (ts must be epoch milliseconds)")
+        return []
+    parsed: list[Parsed] = []
+    for i, r in enumerate(readings):
+        if not isinstance(r, dict) or not isinstance(r.get("point"), str) or not r["point"]:
+            out.reject(i, None, "malformed", "缺少测点编码 point (point is required)")
+            continue
+        point = r["point"]
+        status = r.get("status", "ok")
+        if status not in STATUSES:
+            out.reject(i, point, "bad_status", f"状态码无效: {status!r} (unknown status)")
+            continue
+        ts = _epoch_ms(r["ts"]) if "ts" in r else batch_ts
+        if ts is None:
+            out.reject(i, point, "malformed", "缺少时间 ts (ts is required, epoch ms)")
+            continue
+        if ts > latest:
+            out.reject(i, point, "future", f"时间超前于服务器时间: {ts} (time in the future)")
+            continue
+        if ts < oldest:
+            out.reject(i, point, "too_old", f"时间早于保留期: {ts} (older than the retention)")
+            continue
+        value = r.get("value")
+        if value is None and status != "ok":
+            parsed.append(Parsed(i, point, ts, None, status))
+            continue
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            out.reject(i, point, "not_numeric", f"数值无效: {value!r} (value must be a number)")
+            continue
+        parsed.append(Parsed(i, point, ts, float(value), status))
+    return parsed
+
+
+def _insert_readings(session: Session, rows: list[dict[str, Any]]) -> set[tuple[int, int]]:
+    """Store ``rows``, ignoring those already stored; the keys stored now."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        ensure_partitions(session, {row["ts"] for row in rows})
+        stmt = pg_insert(Reading).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        stmt = sqlite_insert(Reading).on_conflict_do_nothing()
+    else:  # pragma: no cover - the two supported backends
+        stmt = insert(Reading)
+    stored = session.execute(stmt.returning(Reading.point_id, Reading.ts), rows)
+    return {(pid, ts) for pid, ts in stored}
+
+
+def _at(ts_ms: int) -> datetime:
+    return datetime.fromtimestamp(ts_ms / 1000, UTC)
+
+
+def _thresholds(p: MonitoringPoint) -> Thresholds:
+    return Thresholds(p.ll, p.l, p.h, p.hh, p.dead_band or 0.0, p.delay_s or 0.0)
+
+
+class _Evaluator:
+    """Feeds each point's new readings to the rules and turns their events into alarms."""
+
+    def __init__(self, session: Session, out: Outcome) -> None:
+        self.session = session
+        self.out = out
+        self.changed: dict[int, Alarm] = {}  # by id(): new alarms have no key yet
+
+    def _alarm(self, alarm_id: int | None) -> Alarm | None:
+        return self.session.get(Alarm, alarm_id) if alarm_id is not None else None
+
+    def _touch(self, alarm: Alarm) -> None:
+        self.changed[id(alarm)] = alarm
+
+    def _raise(
+        self,
+        p: MonitoringPoint,
+        kind: str,
+        bound: Bound,
+        threshold: float | None,
+        value: float,
+        ts: int,
+    ) -> Alarm:
+        alarm = Alarm(
+            enterprise_id=p.enterprise_id,
+            division_code=p.division_code,
+            supervision_category=p.supervision_category,
+            point_id=p.id,
+            major_hazard_id=p.major_hazard_id,
+            kind=kind,
+            level=bound.level,
+            bound=bound.value,
+            threshold=threshold,
+            value=value,
+            peak=value,
+            raised_at=_at(ts),
+            state="raised",
+            origin_node="",
+        )
+        self.session.add(alarm)
+        self.out.raised += 1
+        self._touch(alarm)
+        return alarm
+
+    def _end(self, alarm: Alarm, ts: int) -> None:
+        alarm.ended_at = _at(ts)
+        self.out.ended += 1
+        self._touch(alarm)
+
+    def _peak(self, alarm: Alarm, value: float, high: bool) -> None:
+        if alarm.peak is None or (value > alarm.peak if high else value < alarm.peak):
+            alarm.peak = value
+            self._touch(alarm)
+
+    def run(
+        self, p: MonitoringPoint, live: PointLive, readings: list[tuple[int, float]]
+    ) -> tuple[Alarm | None, Alarm | None]:
+        """Evaluate ``readings`` (newer than the last one, in time order); the point's open
+        threshold alarm and power-cut record afterwards."""
+        t = _thresholds(p)
+        state = AlarmState(
+            active=Bound(live.active_bound) if live.active_bound else None,
+            pending=Bound(live.pending_bound) if live.pending_bound else None,
+            pending_since_ms=live.pending_since,
+        )
+        alarm = self._alarm(live.alarm_id)
+        cut = self._alarm(live.power_cut_alarm_id)
+        for ts, value in readings:
+            state, events = step(t, state, value, ts)
+            for ev in events:
+                if isinstance(ev, Raise):
+                    alarm = self._raise(p, "threshold", ev.bound, getattr(t, ev.bound), value, ts)
+                elif isinstance(ev, Escalate) and alarm is not None:
+                    alarm.level, alarm.bound = ev.bound.level, ev.bound.value
+                    alarm.threshold = getattr(t, ev.bound)
+                    self.out.escalated += 1
+                    self._touch(alarm)
+                elif isinstance(ev, End) and alarm is not None:
+                    self._end(alarm, ts)
+                    alarm = None
+            if alarm is not None and state.active is not None:
+                self._peak(alarm, value, state.active.high)
+            if p.power_cut and p.hh is not None:
+                cut = self._power_cut(p, cut, value, ts)
+        live.active_bound = state.active.value if state.active else None
+        live.pending_bound = state.pending.value if state.pending else None
+        live.pending_since = state.pending_since_ms
+        return alarm, cut
+
+    def _power_cut(
+        self, p: MonitoringPoint, cut: Alarm | None, value: float, ts: int
+    ) -> Alarm | None:
+        """Coal-mine methane: a power cut (断电) at the HH concentration is its own record; it
+        ends when the value falls below the restore concentration (复电浓度)."""
+        hh = p.hh if p.hh is not None else math.inf
+        restore = p.restore if p.restore is not None else hh
+        if cut is None:
+            return self._raise(p, "power_cut", Bound.HH, hh, value, ts) if value >= hh else None
+        if value < restore:
+            self._end(cut, ts)
+            return None
+        self._peak(cut, value, True)
+        return cut
+
+
+def ingest(
+    session: Session,
+    enterprise_id: int,
+    raw: bytes | str | dict[str, Any],
+    *,
+    now: int | None = None,
+) -> Outcome:
+    """Apply one batch of ``enterprise_id``'s gateway in the caller's transaction."""
+    out = Outcome()
+    parsed = parse(raw, out, now=now)
+    if parsed:
+        _apply(session, enterprise_id, parsed, out)
+    if out.rejected:
+        count_rejections(session, enterprise_id, out.rejected)
+    return out
+
+
+def _apply(session: Session, enterprise_id: int, parsed: list[Parsed], out: Outcome) -> None:
+    codes = {r.point for r in parsed}
+    points = {
+        p.code: p
+        for p in session.scalars(
+            select(MonitoringPoint).where(
+                MonitoringPoint.enterprise_id == enterprise_id,
+                MonitoringPoint.code.in_(codes),
+                MonitoringPoint.deleted.is_(False),
+            )
+        )
+    }
+    rows: dict[tuple[int, int], dict[str, Any]] = {}
+    latest_status: dict[int, tuple[int, str]] = {}
+    for r in parsed:
+        p = points.get(r.point)
+        if p is None:
+            out.reject(r.index, r.point, "unknown_point", f"测点未登记: {r.point} (unknown point)")
+            continue
+        if r.ts >= latest_status.get(p.id, (-1, ""))[0]:
+            latest_status[p.id] = (r.ts, r.status)
+        if r.value is None:
+            continue
+        key = (p.id, r.ts)
+        if key in rows:
+            out.duplicates += 1
+            continue
+        rows[key] = {
+            "point_id": p.id,
+            "ts": r.ts,
+            "value": r.value,
+            "status": STATUS_CODES[r.status],
+        }
+    stored = _insert_readings(session, list(rows.values())) if rows else set()
+    out.accepted = len(stored)
+    out.duplicates += len(rows) - len(stored)
+    # Only readings stored just now, and measured normally, are evaluated.
+    fresh: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for key in stored:
+        if rows[key]["status"] == 0:
+            fresh[key[0]].append((key[1], rows[key]["value"]))
+    by_id = {p.id: p for p in points.values()}
+    for pid, (ts, status) in latest_status.items():
+        set_status(session, by_id[pid], status, ts)
+    if not fresh:
+        return
+    lock = (
+        select(PointLive).where(PointLive.point_id.in_(sorted(fresh))).order_by(PointLive.point_id)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        lock = lock.with_for_update()  # ingest workers share the load: one evaluates a point
+    lives = {lv.point_id: lv for lv in session.scalars(lock)}
+    evaluator = _Evaluator(session, out)
+    opened: list[tuple[PointLive, Alarm | None, Alarm | None]] = []
+    for pid in sorted(fresh):
+        live = lives.get(pid)
+        if live is None:
+            live = PointLive(point_id=pid)
+            session.add(live)
+        last = live.last_ts if live.last_ts is not None else -1
+        newer = sorted((ts, v) for ts, v in fresh[pid] if ts > last)
+        if not newer:
+            continue  # late readings are stored, but an alarm is judged on the newest data
+        opened.append((live, *evaluator.run(by_id[pid], live, newer)))
+        live.last_ts, live.last_value = newer[-1]
+    session.flush()  # new alarms get their keys
+    for live, alarm, cut in opened:
+        live.alarm_id = alarm.id if alarm is not None else None
+        live.power_cut_alarm_id = cut.id if cut is not None else None
+    for alarm in evaluator.changed.values():
+        record_change(session, alarm, entity=ALARM_ENTITY)
+        out.alarms.append(alarm.id)
+
+
+def set_status(session: Session, p: MonitoringPoint, status: str, ts: int) -> bool:
+    """Record a device status (设备状态) reported at ``ts`` if it is a change and newer than
+    the one the point has; the change travels up with the point. Whether it changed."""
+    since = p.status_since
+    if status == p.status or (since is not None and _at(ts) <= since):
+        return False
+    p.status, p.status_since = status, _at(ts)
+    record_change(session, p, entity=POINT_ENTITY)
+    return True
+
+
+def count_rejections(session: Session, enterprise_id: int, rejected: list[Rejected]) -> None:
+    """Add refused readings to the enterprise's counters, by reason, keeping the last message."""
+    now = utcnow()
+    by_reason: dict[str, tuple[int, str]] = {}
+    for r in rejected:
+        n, _ = by_reason.get(r.reason, (0, ""))
+        detail = f"{r.point}: {r.message}" if r.point else r.message
+        by_reason[r.reason] = (n + 1, detail[:300])
+    for reason, (n, detail) in by_reason.items():
+        row = session.get(IngestRejection, (enterprise_id, reason), with_for_update=True)
+        if row is None:
+            session.add(
+                IngestRejection(
+                    enterprise_id=enterprise_id,
+                    reason=reason,
+                    count=n,
+                    last_at=now,
+                    last_detail=detail,
+                )
+            )
+        else:
+            row.count += n
+            row.last_at, row.last_detail = now, detail
