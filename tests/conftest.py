@@ -157,6 +157,10 @@ def node(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("ANJIAN_MFA_REQUIRED_ROLES", "[]")
     monkeypatch.setenv("ANJIAN_SYNC_FORWARDER", "false")  # multi-node tests run real processes
     monkeypatch.setenv("ANJIAN_BACKGROUND_JOBS", "false")  # tests run the jobs when they mean to
+    monkeypatch.setenv("ANJIAN_MQTT_INGEST", "false")  # MQTT tests start their own worker
+    # Cheap argon2 here: hashing cost is not what these tests are about (≈ 0.2 s per login).
+    monkeypatch.setenv("ANJIAN_PASSWORD_HASH_TIME_COST", "1")
+    monkeypatch.setenv("ANJIAN_PASSWORD_HASH_MEMORY_KIB", "1024")
     monkeypatch.delenv("ANJIAN_CONFIG", raising=False)
     _reset_caches()
     from anjian.app import create_app

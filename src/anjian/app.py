@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -32,8 +33,11 @@ from anjian.hidden_hazards.jobs import OverdueWatch
 from anjian.major_hazards.api import router as major_hazards_router
 from anjian.monitoring.api import alarms_router
 from anjian.monitoring.api import router as monitoring_router
+from anjian.monitoring.mqtt import start_ingest
 from anjian.risk.api import router as risk_router
 from anjian.web import mount_console
+
+log = logging.getLogger("anjian")
 
 
 def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -62,10 +66,10 @@ def _audit_refused_write(request: Request, exc: AnjianError) -> None:
 
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    """Start the background threads (forwarder to the parent node, overdue watch) for the
-    life of the server, each if enabled."""
+    """Start the background threads (forwarder to the parent node, overdue watch, MQTT broker
+    and ingest) for the life of the server, each if enabled."""
     settings = get_settings()
-    threads: list[Forwarder | OverdueWatch] = []
+    threads: list[Any] = []
     if settings.sync_forwarder:
         threads.append(
             Forwarder(interval=settings.sync_interval_s, max_backoff=settings.sync_max_backoff_s)
@@ -74,12 +78,22 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
         threads.append(OverdueWatch())
     for thread in threads:
         thread.start()
+    if settings.mqtt_ingest:
+        try:
+            threads += start_ingest(settings)
+        except (OSError, RuntimeError, ValueError) as exc:
+            # HTTP ingest and everything else still work; say loudly what to change.
+            log.error(
+                "MQTT ingest not started: %s (set ANJIAN_MQTT_URL to an external broker or "
+                "ANJIAN_MQTT_EMBEDDED_PORT to a free port)",
+                exc,
+            )
     try:
         yield
     finally:
-        for thread in threads:
+        # Last started, first stopped: the ingest worker leaves before its broker goes.
+        for thread in reversed(threads):
             thread.stop()
-        for thread in threads:
             thread.join(timeout=10)
 
 

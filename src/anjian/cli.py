@@ -752,3 +752,53 @@ def gateway_token(
         "(shown once; only its SM3-HMAC is kept)"
     )
     print(token.token)
+
+
+@app.command()
+@cli_errors
+def ingest(
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="接入进程内的工作线程数 (worker threads)")
+    ] = 1,
+) -> None:
+    """运行 MQTT 接入 (run MQTT ingest workers without the web server, to share the load with
+    `anjian serve` and other ingest processes through the broker's shared subscription;
+    needs ANJIAN_MQTT_URL). Stops on Ctrl-C or SIGTERM."""
+    import logging
+    import signal
+    import threading
+
+    from anjian.monitoring.mqtt import IngestWorker, broker_of
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    settings = get_settings()
+    if not settings.mqtt_url:
+        raise AnjianError(
+            "须配置外部 MQTT 服务器 ANJIAN_MQTT_URL (set ANJIAN_MQTT_URL: the embedded broker "
+            "lives inside anjian serve)",
+            field="ANJIAN_MQTT_URL",
+        )
+    ensure_schema()
+    base = settings.mqtt_client_id or f"anjian-ingest-{settings.effective_node_id}"
+    threads = [
+        IngestWorker(broker_of(settings), f"{base}-{i}", settings.mqtt_shared_group)
+        for i in range(workers)
+    ]
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    for t in threads:
+        t.start()
+    b = broker_of(settings)
+    err.print(f"MQTT 接入已启动 (ingest running): {workers} worker(s), {b.host}:{b.port}")
+    try:
+        while not done.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    for t in threads:
+        t.stop()
+    for t in threads:
+        t.join(timeout=10)

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     session_max_hours: int = 12
     password_min_length: int = 8
     password_max_age_days: int = 90  # 等保: credentials changed periodically
+    # argon2id cost (defaults: the library's recommendation, ~0.2 s per hash on one core);
+    # lower only where hashing speed matters more than resistance (test suites).
+    password_hash_time_cost: int = Field(default=3, ge=1)
+    password_hash_memory_kib: int = Field(default=65536, ge=8)
     mfa_required_roles: list[str] = Field(default_factory=lambda: ["admin", "official"])
     # Cybersecurity Law Art. 21(3): keep logs ≥ six months; 184 days covers any six months.
     audit_retention_days: int = 184

@@ -463,6 +463,7 @@ class Node:
                 "ANJIAN_MFA_REQUIRED_ROLES": "[]",
                 "ANJIAN_SYNC_INTERVAL_S": str(self.interval),
                 "ANJIAN_SYNC_FORWARDER": "true",
+                "ANJIAN_MQTT_INGEST": "false",  # the network tests send readings over HTTP
                 "ANJIAN_HOST": HOST,
                 "ANJIAN_PORT": str(self.port),
                 "PYTHONUNBUFFERED": "1",

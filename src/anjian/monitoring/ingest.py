@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from anjian.config import get_settings
 from anjian.core.sync.outbox import record_change
 from anjian.db import utcnow
+from anjian.enterprises.models import Enterprise
 from anjian.monitoring.models import Alarm, IngestRejection, MonitoringPoint, PointLive, Reading
 from anjian.monitoring.partitions import ensure_partitions
 from anjian.monitoring.rules import (
@@ -423,3 +424,77 @@ def count_rejections(session: Session, enterprise_id: int, rejected: list[Reject
         else:
             row.count += n
             row.last_at, row.last_detail = now, detail
+
+
+# A whole monitoring system (监测系统) powered off or shut down is 一级; a fault, offline or
+# maintenance report 二级.
+SYSTEM_LEVELS = {"power_off": 1, "shutdown": 1, "fault": 2, "offline": 2, "maintenance": 2}
+
+
+def system_status(
+    session: Session,
+    enterprise_id: int,
+    raw: bytes | str | dict[str, Any],
+    *,
+    now: int | None = None,
+) -> Outcome:
+    """Apply a system-level status report ``{"ts"?, "status", "detail"?}`` of an enterprise's
+    monitoring system: anything but ``ok`` opens one alarm for the whole system (not one per
+    point) or changes the open one; ``ok`` ends it."""
+    out = Outcome()
+    try:
+        body = json.loads(raw) if isinstance(raw, bytes | str) else raw
+    except (ValueError, UnicodeDecodeError) as exc:
+        body = None
+        out.reject(None, None, "malformed", f"JSON 无法解析 (malformed JSON): {exc}")
+    status = body.get("status") if isinstance(body, dict) else None
+    ts = (
+        _epoch_ms(body.get("ts", now_ms() if now is None else now))
+        if isinstance(body, dict)
+        else None
+    )
+    if body is not None and (status not in STATUSES or ts is None):
+        out.reject(None, None, "bad_status", f"系统状态无效: {status!r} (unknown status or ts)")
+    if out.rejected:
+        count_rejections(session, enterprise_id, out.rejected)
+        return out
+    assert ts is not None and isinstance(status, str)
+    alarm = session.scalars(
+        select(Alarm)
+        .where(
+            Alarm.enterprise_id == enterprise_id,
+            Alarm.kind == "system",
+            Alarm.ended_at.is_(None),
+            Alarm.deleted.is_(False),
+        )
+        .order_by(Alarm.id.desc())
+    ).first()
+    if status == "ok":
+        if alarm is not None:
+            alarm.ended_at = _at(ts)
+            out.ended += 1
+    elif alarm is None:
+        ent = session.get(Enterprise, enterprise_id)
+        assert ent is not None
+        alarm = Alarm(
+            enterprise_id=ent.id,
+            division_code=ent.division_code,
+            supervision_category=ent.supervision_category,
+            kind="system",
+            level=SYSTEM_LEVELS[status],
+            bound=status,
+            raised_at=_at(ts),
+            state="raised",
+            origin_node="",
+        )
+        session.add(alarm)
+        out.raised += 1
+    elif alarm.bound != status:
+        alarm.bound, alarm.level = status, min(alarm.level, SYSTEM_LEVELS[status])
+        out.escalated += 1
+    else:
+        return out
+    if alarm is not None:
+        record_change(session, alarm, entity=ALARM_ENTITY)
+        out.alarms.append(alarm.id)
+    return out

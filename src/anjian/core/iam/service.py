@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import pyotp
@@ -33,8 +34,21 @@ from anjian.db import utcnow
 
 _CST = ZoneInfo("Asia/Shanghai")
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-_DUMMY_HASH = _hasher.hash("anjian-dummy-password")
+
+@lru_cache(maxsize=4)
+def _hasher_for(time_cost: int, memory_kib: int) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+    # A hash to verify against when the user does not exist: the answer takes as long.
+    return hasher, hasher.hash("anjian-dummy-password")
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    """argon2id with the node's cost settings (the library's recommended ones by default) and
+    its dummy hash."""
+    settings = get_settings()
+    return _hasher_for(settings.password_hash_time_cost, settings.password_hash_memory_kib)
+
+
 RECOVERY_CODE_COUNT = 10
 TOTP_ISSUER = "安监云 Anjian Cloud"
 
@@ -53,15 +67,13 @@ def _policy(settings: Settings) -> LockoutPolicy:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def _check_password(user: User | None, password: str) -> bool:
+    hasher, dummy = _hasher()
     try:
-        return (
-            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-            and user is not None
-        )
+        return hasher.verify(user.password_hash if user else dummy, password) and user is not None
     except (VerificationError, InvalidHashError):
         return False
 

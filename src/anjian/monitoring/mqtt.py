@@ -1,0 +1,272 @@
+"""The MQTT ingest worker (MQTT 接入): subscribes to every enterprise's gateway topics and applies
+each batch with :mod:`anjian.monitoring.ingest`.
+
+Contract (QoS 1): ``anjian/v1/{uscc}/readings`` carries a reading batch, ``anjian/v1/{uscc}/status``
+the state of the enterprise's whole monitoring system. On an external broker the worker joins a
+shared subscription (``$share/<group>/…``), so several workers split the load; each keeps a
+persistent session under its own client id. A message is acknowledged only after the
+transaction that stored it has committed: a worker killed at any moment loses nothing (the
+broker delivers again what was not acknowledged) and stores nothing twice (readings are keyed
+by point and time)."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from urllib.parse import unquote, urlparse
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy.exc import OperationalError
+
+from anjian.config import Settings, get_settings
+from anjian.core.errors import NotFound
+from anjian.db import unit_of_work
+from anjian.monitoring.ingest import Outcome, count_rejections, ingest, system_status
+from anjian.monitoring.schemas import Rejected
+from anjian.monitoring.service import local_enterprise_by_uscc
+
+log = logging.getLogger("anjian.monitoring.mqtt")
+TOPICS = ("anjian/v1/+/readings", "anjian/v1/+/status")
+BATCH_MESSAGES = 200  # messages applied in one transaction at most
+USCC_CACHE_S = 60.0
+
+
+@dataclass(frozen=True)
+class Broker:
+    """Where to connect and as whom."""
+
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    shared: bool  # an external broker: join the shared subscription group
+
+
+def broker_of(settings: Settings) -> Broker:
+    """The configured external broker (``ANJIAN_MQTT_URL``), or the node's embedded one."""
+    if settings.mqtt_url:
+        url = urlparse(settings.mqtt_url)
+        if url.scheme not in ("mqtt", "tcp"):
+            raise ValueError("ANJIAN_MQTT_URL must look like mqtt://[user:password@]host[:port]")
+        return Broker(
+            host=url.hostname or "127.0.0.1",
+            port=url.port or 1883,
+            username=unquote(url.username) if url.username else None,
+            password=unquote(url.password) if url.password else None,
+            shared=True,
+        )
+    from anjian.monitoring.broker import INTERNAL_USER, internal_password
+
+    return Broker(
+        "127.0.0.1", settings.mqtt_embedded_port, INTERNAL_USER, internal_password(), False
+    )
+
+
+def uscc_of(topic: str) -> tuple[str, str] | None:
+    """(USCC, "readings" | "status") of a gateway topic, or None for any other topic."""
+    parts = topic.split("/")
+    if len(parts) == 4 and parts[:2] == ["anjian", "v1"] and parts[3] in ("readings", "status"):
+        return parts[2], parts[3]
+    return None
+
+
+class _Enterprises:
+    """USCC → enterprise id of this node, cached for a minute (unknown ones too)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[float, int | None]] = {}
+
+    def get(self, uscc: str) -> int | None:
+        hit = self._cache.get(uscc)
+        if hit is not None and time.monotonic() - hit[0] < USCC_CACHE_S:
+            return hit[1]
+        try:
+            with unit_of_work(read_only=True) as db:
+                found: int | None = local_enterprise_by_uscc(db, uscc).id
+        except NotFound:
+            found = None
+        self._cache[uscc] = (time.monotonic(), found)
+        return found
+
+
+class IngestWorker(threading.Thread):
+    """Receives gateway messages and stores them, acknowledging each after its commit."""
+
+    def __init__(self, broker: Broker, client_id: str, group: str) -> None:
+        super().__init__(name="anjian-mqtt-ingest", daemon=True)
+        self.broker, self.client_id, self.group = broker, client_id, group
+        self.connected = threading.Event()  # connected and subscribed
+        self.messages = 0  # applied since start (for status pages and tests)
+        self._stopping = threading.Event()
+        self._inbox: queue.Queue[tuple[int, mqtt.MQTTMessage]] = queue.Queue()
+        self._generation = 0  # raised on every (re)connection: acks of an old one are void
+        self._enterprises = _Enterprises()
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=False,
+            manual_ack=True,
+        )
+        if broker.username:
+            self._client.username_pw_set(broker.username, broker.password)
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
+        self._client.reconnect_delay_set(min_delay=1, max_delay=10)
+
+    def _topics(self) -> list[tuple[str, int]]:
+        prefix = f"$share/{self.group}/" if self.broker.shared else ""
+        return [(prefix + topic, 1) for topic in TOPICS]
+
+    def _on_connect(self, client, _userdata, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
+        if reason_code.is_failure:
+            log.warning("MQTT connection refused: %s", reason_code)
+            return
+        self._generation += 1
+        # Messages queued under the last connection will come again: drop them here.
+        while not self._inbox.empty():
+            self._inbox.get_nowait()
+        client.subscribe(self._topics())
+
+    def _on_subscribe(self, _client, _userdata, _mid, reason_codes, _props) -> None:  # type: ignore[no-untyped-def]
+        if any(code.is_failure for code in reason_codes):
+            log.error("MQTT subscription refused: %s", reason_codes)
+            return
+        self.connected.set()
+        log.info(
+            "MQTT ingest subscribed at %s:%d to %s",
+            self.broker.host,
+            self.broker.port,
+            ", ".join(topic for topic, _qos in self._topics()),
+        )
+
+    def _on_disconnect(self, _client, _userdata, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
+        self.connected.clear()
+        if not self._stopping.is_set():
+            log.warning("MQTT ingest disconnected: %s", reason_code)
+
+    def _on_message(self, _client, _userdata, msg: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
+        self._inbox.put((self._generation, msg))
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def run(self) -> None:
+        self._client.connect_async(self.broker.host, self.broker.port, keepalive=30)
+        self._client.loop_start()
+        try:
+            while not self._stopping.is_set():
+                batch = self._take()
+                if batch:
+                    self._apply(batch)
+        finally:
+            self._client.disconnect()
+            self._client.loop_stop()
+
+    def _take(self) -> list[tuple[int, mqtt.MQTTMessage]]:
+        try:
+            first = self._inbox.get(timeout=0.5)
+        except queue.Empty:
+            return []
+        batch = [first]
+        while len(batch) < BATCH_MESSAGES:
+            try:
+                batch.append(self._inbox.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _ack(self, batch: list[tuple[int, mqtt.MQTTMessage]]) -> None:
+        for generation, msg in batch:
+            if generation == self._generation and msg.qos > 0:
+                self._client.ack(msg.mid, msg.qos)
+        self.messages += len(batch)
+
+    def _commit(self, batch: list[tuple[int, mqtt.MQTTMessage]]) -> None:
+        with unit_of_work() as db:
+            for _, msg in batch:
+                self._one(db, msg)
+        self._ack(batch)
+
+    def _apply(self, batch: list[tuple[int, mqtt.MQTTMessage]]) -> None:
+        """Apply a batch in one transaction. If that fails, each message is applied alone: a
+        database that is down or busy is waited for (nothing is acknowledged meanwhile), and a
+        message that cannot be applied at all is counted as refused and acknowledged, so that
+        it does not stop the pipeline."""
+        try:
+            self._commit(batch)
+            return
+        except Exception as exc:
+            log.info("batch of %d messages applied one by one: %r", len(batch), exc)
+        for item in batch:
+            while not self._stopping.is_set():
+                try:
+                    self._commit([item])
+                    break
+                except OperationalError as exc:
+                    log.warning("ingest waits for the database: %s", exc.orig or exc)
+                    self._stopping.wait(1.0)
+                except Exception as exc:
+                    self._give_up(item, exc)
+                    break
+
+    def _one(self, db, msg: mqtt.MQTTMessage) -> Outcome | None:  # type: ignore[no-untyped-def]
+        where = uscc_of(msg.topic)
+        if where is None:
+            return None
+        enterprise_id = self._enterprises.get(where[0])
+        if enterprise_id is None:
+            log.warning("MQTT message for an enterprise unknown here: %s", where[0])
+            return None
+        if where[1] == "status":
+            return system_status(db, enterprise_id, msg.payload)
+        return ingest(db, enterprise_id, msg.payload)
+
+    def _give_up(self, item: tuple[int, mqtt.MQTTMessage], exc: BaseException) -> None:
+        msg = item[1]
+        log.error("MQTT message on %s could not be applied: %r", msg.topic, exc)
+        where = uscc_of(msg.topic)
+        enterprise_id = self._enterprises.get(where[0]) if where else None
+        if enterprise_id is not None:
+            try:
+                with unit_of_work() as db:
+                    count_rejections(
+                        db,
+                        enterprise_id,
+                        [
+                            Rejected(
+                                index=None,
+                                reason="error",
+                                message=f"无法处理 (error): {exc!r}"[:300],
+                            )
+                        ],
+                    )
+            except Exception:
+                log.exception("could not count the refused message")
+        self._ack([item])
+
+
+def start_ingest(settings: Settings | None = None) -> list[threading.Thread]:
+    """The threads of MQTT ingest inside ``anjian serve``: the embedded broker when no
+    external one is configured, and the ingest worker."""
+    settings = settings or get_settings()
+    threads: list[threading.Thread] = []
+    if not settings.mqtt_url:
+        from anjian.monitoring.broker import EmbeddedBroker
+
+        embedded = EmbeddedBroker(settings.host, settings.mqtt_embedded_port)
+        embedded.start()
+        embedded.started.wait(10)
+        if embedded.error is not None:
+            raise RuntimeError(f"embedded MQTT broker failed to start: {embedded.error}")
+        threads.append(embedded)
+    client_id = settings.mqtt_client_id or f"anjian-ingest-{settings.effective_node_id}"
+    worker = IngestWorker(broker_of(settings), client_id, settings.mqtt_shared_group)
+    worker.start()
+    threads.append(worker)
+    return threads
