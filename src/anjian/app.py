@@ -33,6 +33,7 @@ from anjian.hidden_hazards.jobs import OverdueWatch
 from anjian.major_hazards.api import router as major_hazards_router
 from anjian.monitoring.api import alarms_router
 from anjian.monitoring.api import router as monitoring_router
+from anjian.monitoring.jobs import MonitoringWatch
 from anjian.monitoring.mqtt import start_ingest
 from anjian.risk.api import router as risk_router
 from anjian.web import mount_console
@@ -75,7 +76,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
             Forwarder(interval=settings.sync_interval_s, max_backoff=settings.sync_max_backoff_s)
         )
     if settings.background_jobs:
-        threads.append(OverdueWatch())
+        threads += [OverdueWatch(), MonitoringWatch()]
     for thread in threads:
         thread.start()
     if settings.mqtt_ingest:

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     mqtt_shared_group: str = "anjian-ingest"  # shared subscription group on an external broker
     monitoring_retention_days: int = Field(default=180, ge=30)  # Order No. 40: ≥ 30 days
     monitoring_max_future_s: float = 300.0  # readings later than this ahead of us are refused
+    # Minutes an alarm may stay unacknowledged before it is escalated to the upper tier's duty
+    # desk, for 一级 and 二级 alarms. The MEM handling time limits were not found (REFERENCE
+    # §5.4, unverified): set them from the provincial rule.
+    alarm_ack_minutes_level1: float = Field(default=10.0, gt=0)
+    alarm_ack_minutes_level2: float = Field(default=30.0, gt=0)
 
     @field_validator("node_division")
     @classmethod

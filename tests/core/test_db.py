@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -41,3 +42,20 @@ def test_a_read_only_unit_commits_nothing(node) -> None:
         s.add(Organisation(name="不应保存", kind="agency", division_code="140000", origin_node="t"))
         s.flush()
     assert _count("不应保存") == 0
+
+
+def test_migrations_build_the_schema_the_models_declare(sqlite_template: Path) -> None:
+    """A model changed without its migration (or the reverse) shows up here, not in production."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    import anjian.models  # noqa: F401
+    from anjian.db import Base, make_engine
+
+    engine = make_engine(f"sqlite:///{sqlite_template}")
+    with engine.connect() as conn:
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
+    engine.dispose()
+    assert diff == []

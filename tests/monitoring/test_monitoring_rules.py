@@ -15,6 +15,7 @@ from anjian.monitoring.rules import (
     Escalate,
     Raise,
     Thresholds,
+    live_level,
     step,
     threshold_problem,
     transition_problem,
@@ -177,3 +178,24 @@ def test_presets_match_the_reference() -> None:
     for preset in PRESETS.values():
         t = Thresholds(preset.ll, preset.l, preset.h, preset.hh, preset.dead_band, preset.delay_s)
         assert threshold_problem(t) is None, preset.code
+
+
+@pytest.mark.parametrize(
+    ("inherent", "l1", "l2", "degraded", "expected"),
+    [
+        ("low", 0, 0, 0, "low"),
+        (None, 0, 0, 0, "low"),  # no inherent level: blue
+        ("low", 0, 1, 0, "general"),
+        ("low", 0, 0, 3, "general"),  # unwatched points
+        ("low", 0, 2, 3, "general"),  # 二级 and unwatched: still one level
+        ("low", 1, 0, 0, "significant"),
+        ("general", 1, 5, 2, "major"),
+        ("significant", 1, 0, 0, "major"),
+        ("major", 0, 1, 0, "major"),  # never above red
+        ("major", 0, 0, 0, "major"),
+    ],
+)
+def test_live_level(inherent: str | None, l1: int, l2: int, degraded: int, expected: str) -> None:
+    risk = live_level(inherent, level1_alarms=l1, level2_alarms=l2, degraded_points=degraded)
+    assert risk.level == expected
+    assert (risk.raised_by > 0) == bool(risk.reasons and expected != (inherent or "low"))

@@ -19,6 +19,7 @@ from anjian.monitoring.schemas import (
     AlarmRead,
     Disposition,
     IngestResult,
+    LiveRiskBoard,
     PointCreate,
     PointPage,
     PointRead,
@@ -119,6 +120,18 @@ def series(
     )
 
 
+@router.get("/live-risk", response_model=LiveRiskBoard)
+def live_risk(
+    ctx: Ctx,
+    division: Annotated[str | None, Query(description="行政区划代码，含下级")] = None,
+) -> LiveRiskBoard:
+    """Live risk (动态风险) of the monitored enterprises and major hazard sources in your
+    jurisdiction, worst first: the inherent level (major hazard grade, worst risk point) raised
+    two levels by an open 一级 alarm, one by 二级 alarms or faulty/offline points, never above
+    red."""
+    return service.live_risk(ctx.db, ctx.scope, division=division)
+
+
 @router.get("/rejections", response_model=list[RejectionRead])
 def rejections(
     ctx: Ctx, enterprise_id: Annotated[int | None, Query(description="企业 ID")] = None
@@ -196,6 +209,7 @@ def list_alarms(
         str | None, Query(description="threshold | power_cut | status | system")
     ] = None,
     active: Annotated[bool | None, Query(description="true: 尚未恢复; false: 已恢复")] = None,
+    escalated: Annotated[bool | None, Query(description="true: 超时未确认、已上报上级值班")] = None,
     since: Annotated[datetime | None, Query(description="报警时间不早于 (ISO 8601)")] = None,
     until: Annotated[datetime | None, Query(description="报警时间早于 (ISO 8601)")] = None,
     page: Annotated[int, Query(ge=1)] = 1,
@@ -211,6 +225,7 @@ def list_alarms(
         state=state,
         kind=kind,
         active=active,
+        escalated=escalated,
         since=since,
         until=until,
         limit=size,

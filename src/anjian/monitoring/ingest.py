@@ -186,7 +186,8 @@ def _insert_readings(session: Session, rows: list[dict[str, Any]]) -> set[tuple[
     return {(pid, ts) for pid, ts in stored}
 
 
-def _at(ts_ms: int) -> datetime:
+def at_ms(ts_ms: int) -> datetime:
+    """The UTC time of an epoch-millisecond timestamp."""
     return datetime.fromtimestamp(ts_ms / 1000, UTC)
 
 
@@ -229,7 +230,7 @@ class _Evaluator:
             threshold=threshold,
             value=value,
             peak=value,
-            raised_at=_at(ts),
+            raised_at=at_ms(ts),
             state="raised",
             origin_node="",
         )
@@ -239,7 +240,7 @@ class _Evaluator:
         return alarm
 
     def _end(self, alarm: Alarm, ts: int) -> None:
-        alarm.ended_at = _at(ts)
+        alarm.ended_at = at_ms(ts)
         self.out.ended += 1
         self._touch(alarm)
 
@@ -390,15 +391,59 @@ def _apply(session: Session, enterprise_id: int, parsed: list[Parsed], out: Outc
         out.alarms.append(alarm.id)
 
 
+# Device states that raise a status alarm (维护 is planned work, not an alarm).
+STATUS_ALARMS = frozenset({"fault", "offline", "power_off", "shutdown"})
+
+
 def set_status(session: Session, p: MonitoringPoint, status: str, ts: int) -> bool:
     """Record a device status (设备状态) reported at ``ts`` if it is a change and newer than
-    the one the point has; the change travels up with the point. Whether it changed."""
+    the one the point has; the change travels up with the point. A faulty, offline, unpowered
+    or shut-down point gets a 二级 status alarm, ended when it reports normally again — unless
+    the enterprise's whole monitoring system is down, which is one alarm for all its points.
+    Whether the status changed."""
     since = p.status_since
-    if status == p.status or (since is not None and _at(ts) <= since):
+    if status == p.status or (since is not None and at_ms(ts) <= since):
         return False
-    p.status, p.status_since = status, _at(ts)
+    p.status, p.status_since = status, at_ms(ts)
     record_change(session, p, entity=POINT_ENTITY)
+    current = session.scalars(
+        select(Alarm).where(
+            Alarm.point_id == p.id, Alarm.kind == "status", Alarm.ended_at.is_(None)
+        )
+    ).first()
+    if current is not None:
+        current.ended_at = at_ms(ts)
+        record_change(session, current, entity=ALARM_ENTITY)
+    if status in STATUS_ALARMS and _system_alarm(session, p.enterprise_id) is None:
+        alarm = Alarm(
+            enterprise_id=p.enterprise_id,
+            division_code=p.division_code,
+            supervision_category=p.supervision_category,
+            point_id=p.id,
+            major_hazard_id=p.major_hazard_id,
+            kind="status",
+            level=2,
+            bound=status,
+            raised_at=at_ms(ts),
+            state="raised",
+            origin_node="",
+        )
+        record_change(session, alarm, entity=ALARM_ENTITY)
     return True
+
+
+def _system_alarm(session: Session, enterprise_id: int) -> Alarm | None:
+    """The open alarm of the enterprise's whole monitoring system, if any."""
+    return session.scalars(
+        select(Alarm)
+        .where(
+            Alarm.enterprise_id == enterprise_id,
+            Alarm.kind == "system",
+            Alarm.ended_at.is_(None),
+            Alarm.deleted.is_(False),
+        )
+        .order_by(Alarm.id.desc())
+    ).first()
 
 
 def count_rejections(session: Session, enterprise_id: int, rejected: list[Rejected]) -> None:
@@ -459,19 +504,10 @@ def system_status(
         count_rejections(session, enterprise_id, out.rejected)
         return out
     assert ts is not None and isinstance(status, str)
-    alarm = session.scalars(
-        select(Alarm)
-        .where(
-            Alarm.enterprise_id == enterprise_id,
-            Alarm.kind == "system",
-            Alarm.ended_at.is_(None),
-            Alarm.deleted.is_(False),
-        )
-        .order_by(Alarm.id.desc())
-    ).first()
+    alarm = _system_alarm(session, enterprise_id)
     if status == "ok":
         if alarm is not None:
-            alarm.ended_at = _at(ts)
+            alarm.ended_at = at_ms(ts)
             out.ended += 1
     elif alarm is None:
         ent = session.get(Enterprise, enterprise_id)
@@ -483,7 +519,7 @@ def system_status(
             kind="system",
             level=SYSTEM_LEVELS[status],
             bound=status,
-            raised_at=_at(ts),
+            raised_at=at_ms(ts),
             state="raised",
             origin_node="",
         )

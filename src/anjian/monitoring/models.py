@@ -137,6 +137,9 @@ class Alarm(SyncMixin, Base):
     handled_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     closed_at: Mapped[datetime | None] = mapped_column()
     closed_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    # Not acknowledged in time: escalated to the upper tier's duty desk (上报值班), travelling
+    # up with the alarm itself.
+    escalated_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class GatewayCredential(Base):

@@ -252,3 +252,55 @@ def transition_problem(action: str, state: str, *, ended: bool) -> str | None:
     if action == "close" and not ended:
         return "报警尚未恢复（数值仍超限），不能关闭 (the value is still beyond its set point)"
     return None
+
+
+# --- live risk (动态风险) ------------------------------------------------------------------------
+#
+# A unit's live level starts from its inherent level — a major hazard source's grade (一级 → 重大
+# red, 二级 → 较大 orange, 三级 → 一般 yellow, 四级 → 低 blue), an enterprise's worst source or
+# risk point — and rises with what its monitoring says now:
+#   +2 levels while a 一级 alarm (high-high/low-low, a coal-mine power cut, a whole monitoring
+#      system powered off or shut down) is open: the unit is beyond its safe limits or blind;
+#   +1 level while only 二级 alarms are open, or while points are faulty or offline (the unit is
+#      partly unwatched);
+# never above 重大 (red). A unit without an inherent level counts as 低 (blue). When every alarm
+# has ended and every point reports again, the live level is the inherent one.
+
+GRADE_LEVELS = {1: "major", 2: "significant", 3: "general", 4: "low"}
+_RANKED = ("low", "general", "significant", "major")
+
+
+@dataclass(frozen=True)
+class LiveRisk:
+    """A unit's live level and why."""
+
+    inherent: str
+    level: str
+    raised_by: int
+    reasons: tuple[str, ...]
+
+
+def live_level(
+    inherent: str | None, *, level1_alarms: int, level2_alarms: int, degraded_points: int
+) -> LiveRisk:
+    """The live risk level (one of major/significant/general/low) of a unit from its inherent
+    level and its open alarms and unwatched points, by the model above."""
+    base = inherent if inherent in _RANKED else "low"
+    reasons: list[str] = []
+    bump = 0
+    if level1_alarms:
+        bump = 2
+        reasons.append(f"一级报警 {level1_alarms} 条")
+    elif level2_alarms:
+        bump = 1
+        reasons.append(f"二级报警 {level2_alarms} 条")
+    if degraded_points:
+        bump = max(bump, 1)
+        reasons.append(f"测点故障/离线 {degraded_points} 个")
+    rank = min(_RANKED.index(base) + bump, len(_RANKED) - 1)
+    return LiveRisk(
+        inherent=base,
+        level=_RANKED[rank],
+        raised_by=rank - _RANKED.index(base),
+        reasons=tuple(reasons),
+    )

@@ -14,6 +14,7 @@ from pydantic_core import PydanticCustomError
 
 from anjian.core.fields import blank_is_none, one_of, text
 from anjian.monitoring.rules import BOUNDS, KINDS, LEVEL_LABELS, STATUSES, AlarmStateName, Bound
+from anjian.risk.rules import RiskLevel
 
 if TYPE_CHECKING:
     from anjian.monitoring.models import Alarm, MonitoringPoint
@@ -222,6 +223,7 @@ class AlarmRead(BaseModel):
     handled_by: str
     closed_at: datetime | None
     closed_by: str
+    escalated_at: datetime | None
     updated_at: datetime
 
     @classmethod
@@ -312,3 +314,33 @@ class RejectionRead(BaseModel):
     count: int
     last_at: datetime
     last_detail: str
+
+
+class LiveRiskRow(BaseModel):
+    """The live risk of one enterprise or major hazard source (动态风险)."""
+
+    kind: str = Field(description="enterprise | major_hazard")
+    id: int
+    name: str
+    enterprise_id: int
+    enterprise_name: str = ""
+    division_code: str = ""
+    lng: float | None = None
+    lat: float | None = None
+    inherent: RiskLevel = Field(description="固有风险等级")
+    level: RiskLevel = Field(description="动态风险等级")
+    level_label: str
+    colour: str
+    raised_by: int = Field(description="因报警/测点状态上调的级数")
+    reasons: list[str]
+    alarms_level1: int
+    alarms_level2: int
+    points_degraded: int
+    points: int
+
+
+class LiveRiskBoard(BaseModel):
+    """Live risk of the enterprises and major hazard sources in scope, worst first."""
+
+    enterprises: list[LiveRiskRow]
+    major_hazards: list[LiveRiskRow]

@@ -25,7 +25,7 @@ from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.service import enterprise_in_scope, enterprise_names
-from anjian.major_hazards.service import get_source
+from anjian.major_hazards.service import get_source, list_sources
 from anjian.monitoring.models import (
     Alarm,
     GatewayCredential,
@@ -37,17 +37,21 @@ from anjian.monitoring.models import (
 from anjian.monitoring.presets import PRESETS
 from anjian.monitoring.rules import (
     ALARM_STATES,
+    GRADE_LEVELS,
     KINDS,
     STATUSES,
     TRANSITIONS,
     AlarmStateName,
     Thresholds,
+    live_level,
     threshold_problem,
     transition_problem,
 )
 from anjian.monitoring.schemas import (
     AlarmRead,
     Disposition,
+    LiveRiskBoard,
+    LiveRiskRow,
     PointCreate,
     PointRead,
     PointUpdate,
@@ -55,6 +59,8 @@ from anjian.monitoring.schemas import (
     SeriesPoint,
     Token,
 )
+from anjian.risk.rules import RiskLevel
+from anjian.risk.service import enterprise_levels
 
 POINT_ENTITY = "monitoring_point"
 ALARM_ENTITY = "alarm"
@@ -327,14 +333,16 @@ def list_alarms(
     state: str | None = None,
     kind: str | None = None,
     active: bool | None = None,
+    escalated: bool | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int | None = 50,
     offset: int = 0,
 ) -> tuple[list[Alarm], int]:
     """Alarms in scope matching the filters, newest first, with the number of matches.
-    ``active``: only those whose condition has (not) ended; ``since``/``until`` bound the time
-    they were raised."""
+    ``active``: only those whose condition has (not) ended; ``escalated``: those escalated for
+    want of acknowledgement (the duty desk's list); ``since``/``until`` bound the time they were
+    raised."""
     stmt = _scoped_alarms(select(Alarm), scope)
     if enterprise_id is not None:
         stmt = stmt.where(Alarm.enterprise_id == enterprise_id)
@@ -353,6 +361,10 @@ def list_alarms(
         stmt = stmt.where(Alarm.kind == kind)
     if active is not None:
         stmt = stmt.where(Alarm.ended_at.is_(None) if active else Alarm.ended_at.isnot(None))
+    if escalated is not None:
+        stmt = stmt.where(
+            Alarm.escalated_at.isnot(None) if escalated else Alarm.escalated_at.is_(None)
+        )
     if since is not None:
         stmt = stmt.where(Alarm.raised_at >= since)
     if until is not None:
@@ -596,3 +608,107 @@ def check_gateway(session: Session, uscc: str, token: str) -> int | None:
         return None
     ent = session.get(Enterprise, ent_id)
     return ent_id if ent is not None and ent.uscc == uscc and not ent.deleted else None
+
+
+# --- live risk (动态风险) -----------------------------------------------------------------------
+
+
+def live_risk(
+    session: Session, scope: Scope, *, division: str | None = None, limit: int = 5_000
+) -> LiveRiskBoard:
+    """The live risk level (动态风险) of every monitored major hazard source and enterprise in
+    scope (those with monitoring points or a major hazard source), worst first, by the model
+    of :func:`anjian.monitoring.rules.live_level`: inherent level raised by open alarms and
+    unwatched points."""
+    points = _scoped_points(
+        select(
+            MonitoringPoint.enterprise_id,
+            MonitoringPoint.major_hazard_id,
+            func.count().filter(MonitoringPoint.status != "ok"),
+            func.count(),
+        ),
+        scope,
+    )
+    alarms = _scoped_alarms(
+        select(Alarm.enterprise_id, Alarm.major_hazard_id, Alarm.level, func.count()),
+        scope,
+    ).where(Alarm.ended_at.is_(None))
+    if division:
+        points = points.where(division_filter(MonitoringPoint.division_code, division))
+        alarms = alarms.where(division_filter(Alarm.division_code, division))
+    # (enterprise, source) → [level-1 alarms, level-2 alarms, unwatched points, points]
+    tally: dict[tuple[int, int | None], list[int]] = {}
+    for ent, src, degraded, n in session.execute(
+        points.group_by(MonitoringPoint.enterprise_id, MonitoringPoint.major_hazard_id)
+    ):
+        t = tally.setdefault((ent, src), [0, 0, 0, 0])
+        t[2] += degraded
+        t[3] += n
+    for ent, src, level, n in session.execute(
+        alarms.group_by(Alarm.enterprise_id, Alarm.major_hazard_id, Alarm.level)
+    ):
+        tally.setdefault((ent, src), [0, 0, 0, 0])[0 if level == 1 else 1] += n
+    sources, _ = list_sources(session, scope, division=division, major=True, limit=limit)
+    enterprise_ids = {ent for ent, _src in tally} | {s.enterprise_id for s in sources}
+    inherent = {e: lv.value for e, lv in enterprise_levels(session, scope, enterprise_ids).items()}
+    rows: list[LiveRiskRow] = []
+    by_enterprise: dict[int, list[int]] = {}
+    for src in sources:
+        grade_level = GRADE_LEVELS.get(src.grade or 0)
+        if grade_level and _RANK[grade_level] > _RANK.get(inherent.get(src.enterprise_id, ""), 0):
+            inherent[src.enterprise_id] = grade_level
+        t = tally.get((src.enterprise_id, src.id), [0, 0, 0, 0])
+        rows.append(_live_row("major_hazard", src.id, src.name, src.enterprise_id, grade_level, t))
+    for (ent, _src), t in tally.items():
+        acc = by_enterprise.setdefault(ent, [0, 0, 0, 0])
+        for i in range(4):
+            acc[i] += t[i]
+    ents = {
+        e.id: e
+        for e in session.scalars(
+            select(Enterprise).where(Enterprise.id.in_(sorted(enterprise_ids)))
+        )
+    }
+    for ent_id in sorted(enterprise_ids):
+        t = by_enterprise.get(ent_id, [0, 0, 0, 0])
+        e = ents.get(ent_id)
+        rows.append(
+            _live_row("enterprise", ent_id, e.name if e else "", ent_id, inherent.get(ent_id), t)
+        )
+    names = {i: e.name for i, e in ents.items()}
+    for row in rows:
+        row.enterprise_name = names.get(row.enterprise_id, "")
+        e = ents.get(row.enterprise_id)
+        if e is not None:
+            row.lng, row.lat, row.division_code = e.lng, e.lat, e.division_code
+    rows.sort(key=lambda r: (-_RANK[r.level], r.kind != "enterprise", r.name))
+    return LiveRiskBoard(
+        enterprises=[r for r in rows if r.kind == "enterprise"][:limit],
+        major_hazards=[r for r in rows if r.kind == "major_hazard"][:limit],
+    )
+
+
+_RANK = {"low": 1, "general": 2, "significant": 3, "major": 4}
+
+
+def _live_row(
+    kind: str, unit_id: int, name: str, enterprise_id: int, inherent: str | None, t: list[int]
+) -> LiveRiskRow:
+    risk = live_level(inherent, level1_alarms=t[0], level2_alarms=t[1], degraded_points=t[2])
+    level = RiskLevel(risk.level)
+    return LiveRiskRow(
+        kind=kind,
+        id=unit_id,
+        name=name,
+        enterprise_id=enterprise_id,
+        inherent=RiskLevel(risk.inherent),
+        level=level,
+        level_label=level.label,
+        colour=level.colour,
+        raised_by=risk.raised_by,
+        reasons=list(risk.reasons),
+        alarms_level1=t[0],
+        alarms_level2=t[1],
+        points_degraded=t[2],
+        points=t[3],
+    )

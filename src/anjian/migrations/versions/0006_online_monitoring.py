@@ -157,6 +157,7 @@ def upgrade() -> None:
         sa.Column("handled_by", sa.String(length=64), nullable=False),
         sa.Column("closed_at", anjian.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("closed_by", sa.String(length=64), nullable=False),
+        sa.Column("escalated_at", anjian.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("origin_node", sa.String(length=64), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("updated_at", anjian.db.UTCDateTime(timezone=True), nullable=False),
@@ -188,6 +189,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_alarms_enterprise_id"), ["enterprise_id"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_alarms_escalated_at"), ["escalated_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_alarms_point_id"), ["point_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_alarms_raised_at"), ["raised_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_alarms_state"), ["state"], unique=False)
@@ -227,6 +229,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_alarms_state"))
         batch_op.drop_index(batch_op.f("ix_alarms_raised_at"))
         batch_op.drop_index(batch_op.f("ix_alarms_point_id"))
+        batch_op.drop_index(batch_op.f("ix_alarms_escalated_at"))
         batch_op.drop_index(batch_op.f("ix_alarms_enterprise_id"))
         batch_op.drop_index(batch_op.f("ix_alarms_division_code"))
 

@@ -1,0 +1,127 @@
+"""Background work of online monitoring: silent points marked offline, unacknowledged alarms
+escalated to the upper tier's duty desk, readings partitions made ahead and expired ones
+dropped."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from anjian.config import get_settings
+from anjian.core.audit.service import SYSTEM, audit
+from anjian.core.sync.outbox import record_change
+from anjian.db import get_engine, unit_of_work, utcnow
+from anjian.monitoring.ingest import ALARM_ENTITY, at_ms, now_ms, set_status
+from anjian.monitoring.models import Alarm, MonitoringPoint, PointLive
+from anjian.monitoring.partitions import DAY_MS, drop_expired, ensure_partitions
+
+log = logging.getLogger("anjian.monitoring")
+SILENT_PERIODS = 3  # a point silent for three sampling periods is offline (离线)
+# States a silent point may already be in: it is not "offline" on top of them.
+_QUIET_STATES = ("offline", "power_off", "shutdown", "maintenance")
+
+
+def mark_silent(session: Session, now: int) -> int:
+    """Mark offline the points of this node that have sent nothing for three sampling periods
+    (counted from their registration when they never reported); how many."""
+    node = get_settings().effective_node_id
+    rows = session.execute(
+        select(MonitoringPoint, PointLive.last_ts)
+        .outerjoin(PointLive, PointLive.point_id == MonitoringPoint.id)
+        .where(
+            MonitoringPoint.deleted.is_(False),
+            MonitoringPoint.origin_node == node,
+            MonitoringPoint.status.not_in(_QUIET_STATES),
+        )
+    ).all()
+    marked = 0
+    for p, last_ts in rows:
+        silence_ms = SILENT_PERIODS * p.period_s * 1000
+        if last_ts is None:
+            stale = p.created_at + timedelta(milliseconds=silence_ms) < at_ms(now)
+        else:
+            stale = last_ts + silence_ms < now
+        if stale and set_status(session, p, "offline", now):
+            marked += 1
+    return marked
+
+
+def escalate_unacknowledged(session: Session) -> int:
+    """Escalate this node's alarms left unacknowledged past their deadline (一级 and 二级 have
+    their own, see settings): the alarm is stamped and, travelling up with it, appears on the
+    upper tier's duty desk (值班). Audited; how many."""
+    settings = get_settings()
+    now = utcnow()
+    late1 = now - timedelta(minutes=settings.alarm_ack_minutes_level1)
+    late2 = now - timedelta(minutes=settings.alarm_ack_minutes_level2)
+    alarms = session.scalars(
+        select(Alarm).where(
+            Alarm.origin_node == settings.effective_node_id,
+            Alarm.deleted.is_(False),
+            Alarm.state == "raised",
+            Alarm.escalated_at.is_(None),
+            or_(
+                and_(Alarm.level == 1, Alarm.raised_at < late1),
+                and_(Alarm.level != 1, Alarm.raised_at < late2),
+            ),
+        )
+    ).all()
+    for alarm in alarms:
+        alarm.escalated_at = now
+        record_change(session, alarm, entity=ALARM_ENTITY)
+        audit(
+            session,
+            SYSTEM,
+            "alarm.escalate",
+            object_type="alarm",
+            object_id=str(alarm.id),
+            division_code=alarm.division_code,
+            detail={"level": alarm.level, "raised_at": alarm.raised_at.isoformat()},
+        )
+    return len(alarms)
+
+
+def keep_readings(now: int | None = None) -> int:
+    """Make today's and tomorrow's readings partitions and drop what has left the retention
+    window; how many partitions (PostgreSQL) or rows (SQLite) went."""
+    now = now_ms() if now is None else now
+    engine = get_engine()
+    ensure_partitions(engine, [now, now + DAY_MS])
+    return drop_expired(engine, get_settings().monitoring_retention_days, now_ms=now)
+
+
+class MonitoringWatch(threading.Thread):
+    """Runs the checks every ``interval`` seconds and the readings upkeep every hour."""
+
+    def __init__(self, interval: float = 30.0) -> None:
+        super().__init__(name="anjian-monitoring", daemon=True)
+        self.interval = interval
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def run(self) -> None:
+        upkeep_due = 0.0
+        while not self._stopping.is_set():
+            try:
+                with unit_of_work() as db:
+                    silent = mark_silent(db, now_ms())
+                    escalated = escalate_unacknowledged(db)
+                if silent or escalated:
+                    log.info("%d points offline, %d alarms escalated", silent, escalated)
+            except Exception:
+                log.exception("monitoring check failed")
+            if now_ms() >= upkeep_due:
+                try:
+                    dropped = keep_readings()
+                    if dropped:
+                        log.info("dropped %d expired readings partitions/rows", dropped)
+                except Exception:
+                    log.exception("readings upkeep failed")
+                upkeep_due = now_ms() + 3_600_000
+            self._stopping.wait(self.interval)

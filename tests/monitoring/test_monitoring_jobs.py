@@ -1,0 +1,168 @@
+"""What monitoring does without anyone asking: silent points go offline with a status alarm (one
+system alarm instead when the whole system is down), unacknowledged alarms are escalated to the
+upper tier's duty desk, and each monitored unit carries a live risk level."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from anjian.core.audit.models import AuditRecord
+from anjian.db import utcnow
+from anjian.monitoring.models import Alarm, MonitoringPoint
+
+API = "/api/v1/monitoring"
+
+
+def _headers(node: Any, who: str) -> dict[str, str]:
+    cache = node.__dict__.setdefault("_headers", {})
+    if who not in cache:
+        cache[who] = node.login(who)
+    return cache[who]
+
+
+def _points(node: Any, *codes: str, enterprise: str = "ying_mine", **extra: Any) -> list[int]:
+    ids = []
+    for code in codes:
+        r = node.client.post(
+            f"{API}/points",
+            json={"enterprise_id": node.enterprises[enterprise], "code": code, **extra},
+            headers=_headers(node, "admin"),
+        )
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    return ids
+
+
+def _apply(node: Any, fn: Any, *args: Any) -> Any:
+    with node.db() as s:
+        return fn(s, *args)
+
+
+def _alarms(node: Any, **query: Any) -> list[dict[str, Any]]:
+    r = node.client.get("/api/v1/alarms", params=query, headers=_headers(node, "yingxian"))
+    return r.json()["items"]
+
+
+def test_silent_points_go_offline_and_a_system_outage_is_one_alarm(personas: Any) -> None:
+    from anjian.monitoring.ingest import ingest, system_status
+    from anjian.monitoring.jobs import escalate_unacknowledged, mark_silent
+
+    node = personas
+    mine = node.enterprises["ying_mine"]
+    p1, p2, p3 = _points(node, "P1", "P2", "P3", kind="co", period_s=10)
+    now = int(time.time() * 1000)
+    _apply(node, ingest, mine, {"ts": now, "readings": [{"point": "P1", "value": 1.0}]})
+    # 25 s: nobody silent for three periods yet; 31 s: P1 (last reading) and P2, P3 (never
+    # reported since registration) are offline
+    assert _apply(node, mark_silent, now + 25_000) == 0
+    assert _apply(node, mark_silent, now + 31_000) == 3
+    assert _apply(node, mark_silent, now + 60_000) == 0  # already offline
+    status = _alarms(node, kind="status", active="true")
+    assert sorted(a["point_id"] for a in status) == [p1, p2, p3]
+    assert {(a["level"], a["bound"], a["bound_label"]) for a in status} == {(2, "offline", "离线")}
+    # P1 reports again: back to normal, its status alarm ends
+    _apply(node, ingest, mine, {"ts": now + 61_000, "readings": [{"point": "P1", "value": 1.0}]})
+    got = node.client.get(f"{API}/points/{p1}", headers=_headers(node, "qiye")).json()
+    assert got["status"] == "ok"
+    assert sorted(a["point_id"] for a in _alarms(node, kind="status", active="true")) == [p2, p3]
+    # the whole system powered off: one 一级 alarm; points going silent meanwhile raise none
+    _apply(node, system_status, mine, {"ts": now + 62_000, "status": "power_off"})
+    assert _apply(node, mark_silent, now + 200_000) == 1  # P1 again
+    assert len(_alarms(node, kind="status", active="true")) == 2
+    system = _alarms(node, kind="system")
+    assert [(a["level"], a["bound"], a["bound_label"]) for a in system] == [
+        (1, "power_off", "断电")
+    ]
+    _apply(node, system_status, mine, {"ts": now + 300_000, "status": "ok"})
+    assert _alarms(node, kind="system", active="true") == []
+    # alarms left unacknowledged past their deadline are escalated (audited, and the stamp
+    # travels up with the alarm); an acknowledged one is not
+    with node.db() as s:
+        status_ids = s.scalars(
+            select(Alarm.id).where(Alarm.kind == "status").order_by(Alarm.id)
+        ).all()
+    assert len(status_ids) == 3
+    r = node.client.post(
+        f"/api/v1/alarms/{status_ids[0]}/acknowledge", headers=_headers(node, "qiye")
+    )
+    assert r.status_code == 200
+    with node.db() as s:
+        s.execute(update(Alarm).values(raised_at=utcnow() - timedelta(hours=1)))
+    assert _apply(node, escalate_unacknowledged) == 3  # two status alarms and the system's
+    assert _apply(node, escalate_unacknowledged) == 0
+    desk = {a["id"] for a in _alarms(node, escalated="true")}
+    assert len(desk) == 3 and status_ids[0] not in desk
+    with node.db() as s:
+        escalations = s.scalars(
+            select(AuditRecord).where(AuditRecord.action == "alarm.escalate")
+        ).all()
+        assert len(escalations) == 3
+        assert s.get(MonitoringPoint, p3).status == "offline"
+
+
+def test_live_risk_rises_with_alarms_and_falls_back(personas: Any) -> None:
+    from anjian.monitoring.ingest import ingest
+
+    node = personas
+    chem = node.enterprises["shan_chem"]
+    r = node.client.post(
+        "/api/v1/major-hazards",
+        json={
+            "enterprise_id": chem,
+            "name": "液氯液氨储罐区",
+            "people_within_500m": 60,
+            "units": [
+                {
+                    "name": "罐区",
+                    "kind": "storage",
+                    "chemicals": [
+                        {"name": "液氯", "quantity_t": 8},
+                        {"name": "液氨", "quantity_t": 5},
+                    ],
+                }
+            ],
+        },
+        headers=_headers(node, "shanyin"),
+    )
+    assert r.status_code == 201, r.text
+    source = r.json()
+    assert source["grade"] == 3  # 三级: inherent 一般 (yellow)
+    _points(
+        node,
+        "LT-1",
+        enterprise="shan_chem",
+        kind="tank_level",
+        h=8,
+        hh=9,
+        major_hazard_id=source["id"],
+    )
+    board = node.client.get(f"{API}/live-risk", headers=_headers(node, "shanyin")).json()
+    (src_row,) = board["major_hazards"]
+    assert (src_row["inherent"], src_row["level"], src_row["colour"], src_row["raised_by"]) == (
+        "general",
+        "general",
+        "yellow",
+        0,
+    )
+    now = int(time.time() * 1000)
+    _apply(node, ingest, chem, {"ts": now, "readings": [{"point": "LT-1", "value": 9.5}]})
+    board = node.client.get(f"{API}/live-risk", headers=_headers(node, "shanyin")).json()
+    (src_row,) = board["major_hazards"]
+    (ent_row,) = board["enterprises"]
+    assert (src_row["level"], src_row["level_label"], src_row["colour"]) == (
+        "major",
+        "重大风险",
+        "red",
+    )
+    assert src_row["alarms_level1"] == 1 and src_row["reasons"] == ["一级报警 1 条"]
+    assert (ent_row["id"], ent_row["level"], ent_row["lng"]) == (chem, "major", 112.82)
+    # another county sees none of it
+    other = node.client.get(f"{API}/live-risk", headers=_headers(node, "yingxian")).json()
+    assert other == {"enterprises": [], "major_hazards": []}
+    _apply(node, ingest, chem, {"ts": now + 1000, "readings": [{"point": "LT-1", "value": 5.0}]})
+    board = node.client.get(f"{API}/live-risk", headers=_headers(node, "shuozhou")).json()
+    assert [r["level"] for r in board["major_hazards"]] == ["general"]
