@@ -166,3 +166,40 @@ def test_live_risk_rises_with_alarms_and_falls_back(personas: Any) -> None:
     _apply(node, ingest, chem, {"ts": now + 1000, "readings": [{"point": "LT-1", "value": 5.0}]})
     board = node.client.get(f"{API}/live-risk", headers=_headers(node, "shuozhou")).json()
     assert [r["level"] for r in board["major_hazards"]] == ["general"]
+
+
+def test_minute_summaries_are_made_once_and_draw_the_trend_above(personas: Any) -> None:
+    from anjian.core.sync.models import OutboxEntry
+    from anjian.monitoring.ingest import ingest
+    from anjian.monitoring.jobs import summarise_minutes
+    from anjian.monitoring.models import MinuteSummary
+
+    node = personas
+    mine = node.enterprises["ying_mine"]
+    (pid,) = _points(node, "FT-1", kind="flow")
+    now = int(time.time() * 1000)
+    base = (now - 5 * 60_000) // 60_000 * 60_000
+    readings = [
+        {"point": "FT-1", "value": float(m * 10 + i), "ts": base + m * 60_000 + i * 10_000}
+        for m in range(3)
+        for i in range(6)
+    ]
+    _apply(node, ingest, mine, {"readings": readings})
+    assert _apply(node, summarise_minutes, now) == 3
+    assert _apply(node, summarise_minutes, now) == 0  # each minute once
+    with node.db() as s:
+        uid = s.get(MonitoringPoint, pid).uid
+        rows = s.scalars(select(MinuteSummary).order_by(MinuteSummary.minute)).all()
+        assert [r.minute for r in rows] == [base, base + 60_000, base + 120_000]
+        assert rows[1].points == {uid: [6, 10.0, 15.0, 12.5]}
+        sent = s.scalars(select(OutboxEntry).where(OutboxEntry.entity == "monitoring_minute")).all()
+        assert len(sent) == 3
+        # as an upper node holds it: a copy whose raw readings stayed at the access node
+        s.execute(update(MonitoringPoint).values(origin_node="node-140622"))
+    url = f"{API}/points/{pid}/series?from={base}&to={base + 180_000}&step=60"
+    series = node.client.get(url, headers=_headers(node, "shuozhou")).json()
+    assert [(b["ts"], b["n"], b["min"], b["max"], b["avg"]) for b in series["items"]] == [
+        (base, 6, 0.0, 5.0, 2.5),
+        (base + 60_000, 6, 10.0, 15.0, 12.5),
+        (base + 120_000, 6, 20.0, 25.0, 22.5),
+    ]

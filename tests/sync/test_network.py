@@ -622,6 +622,22 @@ def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_
                 "supervision_category": "coal_mine",
             },
         ).json()
+        # Online monitoring on the way: a methane reading over the power-cut concentration at
+        # the county raises alarms there that the province sees, and their handling follows.
+        county.call_until(
+            "POST",
+            "/api/v1/monitoring/points",
+            json={"enterprise_id": ent["id"], "code": "T1", "preset": "coal_ch4_t1_face"},
+            ok=(201,),
+        )
+        token = net.node(COUNTY_A).cli("gateway", "token", ent["uscc"]).strip().splitlines()[-1]
+        r = httpx.post(
+            f"{net.node(COUNTY_A).url}/api/v1/monitoring/readings",
+            json={"ts": int(time.time() * 1000), "readings": [{"point": "T1", "value": 1.8}]},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        assert r.status_code == 200 and r.json()["alarms_raised"] == 2, r.text
         hz = county.call_until(
             "POST",
             HAZARDS,
@@ -648,6 +664,31 @@ def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_
             lambda: (h := _hazard_at(province, hz["uid"])) and h["grade"] == "major" and h,
             timeout=60,
             what="the major hazard at the province",
+        )
+        alarms = wait_until(
+            lambda: (
+                (a := province.call("GET", "/api/v1/alarms?active=true").json())["total"] == 2 and a
+            ),
+            timeout=60,
+            what="the county's alarms at the province",
+        )
+        assert {(a["kind"], a["level"], a["point_code"]) for a in alarms["items"]} == {
+            ("threshold", 1, "T1"),
+            ("power_cut", 1, "T1"),
+        }
+        cut = next(a for a in alarms["items"] if a["kind"] == "power_cut")
+        assert cut["origin_node"] == f"node-{COUNTY_A}"
+        refused = province.call("POST", f"/api/v1/alarms/{cut['id']}/acknowledge")
+        assert refused.status_code == 403  # the county's record: read-only above
+        local = county.call("GET", "/api/v1/alarms?kind=power_cut").json()["items"][0]
+        county_official.call_until("POST", f"/api/v1/alarms/{local['id']}/acknowledge", ok=(200,))
+        wait_until(
+            lambda: (
+                province.call("GET", f"/api/v1/alarms/{cut['id']}").json()["state"]
+                == "acknowledged"
+            ),
+            timeout=60,
+            what="the acknowledgement at the province",
         )
         order = province.call_until(
             "POST",

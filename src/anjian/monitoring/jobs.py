@@ -1,6 +1,6 @@
 """Background work of online monitoring: silent points marked offline, unacknowledged alarms
-escalated to the upper tier's duty desk, readings partitions made ahead and expired ones
-dropped."""
+escalated to the upper tier's duty desk, per-minute summaries made to travel up, readings
+partitions made ahead and expired ones dropped."""
 
 from __future__ import annotations
 
@@ -8,15 +8,16 @@ import logging
 import threading
 from datetime import timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
 from anjian.core.audit.service import SYSTEM, audit
 from anjian.core.sync.outbox import record_change
 from anjian.db import get_engine, unit_of_work, utcnow
+from anjian.enterprises.models import Enterprise
 from anjian.monitoring.ingest import ALARM_ENTITY, at_ms, now_ms, set_status
-from anjian.monitoring.models import Alarm, MonitoringPoint, PointLive
+from anjian.monitoring.models import Alarm, MinuteSummary, MonitoringPoint, PointLive, Reading
 from anjian.monitoring.partitions import DAY_MS, drop_expired, ensure_partitions
 
 log = logging.getLogger("anjian.monitoring")
@@ -85,6 +86,71 @@ def escalate_unacknowledged(session: Session) -> int:
     return len(alarms)
 
 
+MINUTE_MS = 60_000
+SUMMARY_GRACE_MS = 60_000  # a minute is summed up once its readings had a minute to arrive
+SUMMARY_CATCH_UP = 60  # minutes summed up per run at most (after a long stop)
+SUMMARY_ENTITY = "monitoring_minute"
+
+
+def summarise_minutes(session: Session, now: int) -> int:
+    """Sum up this node's readings per enterprise and minute (count, min, max, mean of each
+    point) for the minutes closed since the last summary, as synced records that travel up at
+    once; how many summaries. A reading arriving after its minute was summed up stays in the raw
+    data only."""
+    node = get_settings().effective_node_id
+    last = session.scalar(
+        select(func.max(MinuteSummary.minute)).where(MinuteSummary.origin_node == node)
+    )
+    end = (now - SUMMARY_GRACE_MS) // MINUTE_MS * MINUTE_MS
+    start = max(
+        last + MINUTE_MS if last is not None else end - 10 * MINUTE_MS,
+        end - SUMMARY_CATCH_UP * MINUTE_MS,
+    )
+    if start >= end:
+        return 0
+    minute = (Reading.ts // MINUTE_MS * MINUTE_MS).label("minute")
+    rows = session.execute(
+        select(
+            MonitoringPoint.enterprise_id,
+            MonitoringPoint.uid,
+            minute,
+            func.count(),
+            func.min(Reading.value),
+            func.max(Reading.value),
+            func.avg(Reading.value),
+        )
+        .join(MonitoringPoint, MonitoringPoint.id == Reading.point_id)
+        .where(
+            Reading.ts >= start,
+            Reading.ts < end,
+            Reading.status == 0,
+            MonitoringPoint.origin_node == node,
+        )
+        .group_by(MonitoringPoint.enterprise_id, MonitoringPoint.uid, minute)
+    )
+    grouped: dict[tuple[int, int], dict[str, list[float]]] = {}
+    for ent_id, uid, m, n, lo, hi, avg in rows:
+        grouped.setdefault((ent_id, int(m)), {})[uid] = [int(n), lo, hi, round(float(avg), 6)]
+    enterprises = {
+        e.id: e
+        for e in session.scalars(
+            select(Enterprise).where(Enterprise.id.in_(sorted({k[0] for k in grouped})))
+        )
+    }
+    for (ent_id, m), points in sorted(grouped.items()):
+        ent = enterprises[ent_id]
+        summary = MinuteSummary(
+            enterprise_id=ent_id,
+            division_code=ent.division_code,
+            supervision_category=ent.supervision_category,
+            minute=m,
+            points=points,
+            origin_node="",
+        )
+        record_change(session, summary, entity=SUMMARY_ENTITY)
+    return len(grouped)
+
+
 def keep_readings(now: int | None = None) -> int:
     """Make today's and tomorrow's readings partitions and drop what has left the retention
     window; how many partitions (PostgreSQL) or rows (SQLite) went."""
@@ -95,7 +161,8 @@ def keep_readings(now: int | None = None) -> int:
 
 
 class MonitoringWatch(threading.Thread):
-    """Runs the checks every ``interval`` seconds and the readings upkeep every hour."""
+    """Runs the checks and the minute summaries every ``interval`` seconds and the readings
+    upkeep every hour."""
 
     def __init__(self, interval: float = 30.0) -> None:
         super().__init__(name="anjian-monitoring", daemon=True)
@@ -112,8 +179,11 @@ class MonitoringWatch(threading.Thread):
                 with unit_of_work() as db:
                     silent = mark_silent(db, now_ms())
                     escalated = escalate_unacknowledged(db)
+                    summed = summarise_minutes(db, now_ms())
                 if silent or escalated:
                     log.info("%d points offline, %d alarms escalated", silent, escalated)
+                if summed:
+                    log.debug("%d per-minute summaries", summed)
             except Exception:
                 log.exception("monitoring check failed")
             if now_ms() >= upkeep_due:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Float,
@@ -142,6 +143,29 @@ class Alarm(SyncMixin, Base):
     escalated_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
+class MinuteSummary(SyncMixin, Base):
+    """Per-minute aggregates (分钟统计) of an enterprise's points for one minute: for each
+    point (by uid, which is the same at every node) ``[count, min, max, mean]``. Forwarded up
+    at once, so that upper nodes draw trends at minute resolution while the raw readings stay at
+    the access node."""
+
+    __tablename__ = "monitoring_minutes"
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "minute", name="uq_monitoring_minutes_minute"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id"), nullable=False, index=True
+    )
+    division_code: Mapped[str] = mapped_column(
+        ForeignKey("divisions.code"), nullable=False, index=True
+    )
+    supervision_category: Mapped[str] = mapped_column(String(32), nullable=False, default="")
+    minute: Mapped[int] = mapped_column(BigInteger, nullable=False, index=True)  # epoch ms
+    points: Mapped[dict[str, list[float]]] = mapped_column(JSON, nullable=False, default=dict)
+
+
 class GatewayCredential(Base):
     """An enterprise's ingest credential at this node: the SM3-HMAC of its token (the Bearer
     token of HTTP ingest and the MQTT password; the MQTT username is the USCC)."""
@@ -170,6 +194,14 @@ class IngestRejection(Base):
 
 _PLACE = {"enterprise_id": "enterprise", "major_hazard_id": "major_hazard_source"}
 register(SyncSpec("monitoring_point", MonitoringPoint, division_attr="division_code", refs=_PLACE))
+register(
+    SyncSpec(
+        "monitoring_minute",
+        MinuteSummary,
+        division_attr="division_code",
+        refs={"enterprise_id": "enterprise"},
+    )
+)
 register(
     SyncSpec(
         "alarm",

@@ -30,6 +30,7 @@ from anjian.monitoring.models import (
     Alarm,
     GatewayCredential,
     IngestRejection,
+    MinuteSummary,
     MonitoringPoint,
     PointLive,
     Reading,
@@ -488,6 +489,9 @@ def series(
             field="step",
         )
     step_ms = step_s * 1000
+    if p.origin_node and p.origin_node != get_settings().effective_node_id:
+        # A copy from a node below: its raw readings stay there; the minute summaries came up.
+        return _series_from_minutes(session, p, from_ms, to_ms, max(step_ms, 60_000))
     bucket = (Reading.ts - from_ms) // step_ms
     rows = session.execute(
         select(
@@ -514,6 +518,44 @@ def series(
     ]
     return Series(
         point_id=p.id, unit=p.unit, from_ms=from_ms, to_ms=to_ms, step_s=step_s, items=items
+    )
+
+
+def _series_from_minutes(
+    session: Session, p: MonitoringPoint, from_ms: int, to_ms: int, step_ms: int
+) -> Series:
+    """A trend from the per-minute summaries of the point (at least a minute per bucket)."""
+    buckets: dict[int, list[float]] = {}  # start → [n, min, max, sum]
+    rows = session.execute(
+        select(MinuteSummary.minute, MinuteSummary.points).where(
+            MinuteSummary.enterprise_id == p.enterprise_id,
+            MinuteSummary.minute >= from_ms,
+            MinuteSummary.minute < to_ms,
+            MinuteSummary.deleted.is_(False),
+        )
+    )
+    for minute, points in rows:
+        agg = points.get(p.uid)
+        if not agg:
+            continue
+        n, lo, hi, mean = agg
+        start = from_ms + (minute - from_ms) // step_ms * step_ms
+        b = buckets.setdefault(start, [0, lo, hi, 0.0])
+        b[0] += n
+        b[1], b[2] = min(b[1], lo), max(b[2], hi)
+        b[3] += mean * n
+    items = [
+        SeriesPoint(ts=start, avg=b[3] / b[0], min=b[1], max=b[2], n=int(b[0]))
+        for start, b in sorted(buckets.items())
+        if b[0]
+    ]
+    return Series(
+        point_id=p.id,
+        unit=p.unit,
+        from_ms=from_ms,
+        to_ms=to_ms,
+        step_s=step_ms // 1000,
+        items=items,
     )
 
 
