@@ -119,3 +119,35 @@ def read_sheet(
         return header, body
     finally:
         wb.close()
+
+
+def header_name(title: Any) -> str:
+    """A header cell as its column name: templates mark required columns with "*" and may add
+    a hint in brackets, so "频次(每日/每周/每月)*" is 频次."""
+    name = str(title).strip().rstrip("*＊").strip()
+    for bracket in ("(", "（"):
+        name = name.split(bracket, 1)[0]
+    return name.strip()
+
+
+def header_positions(
+    header: list[Any], known: Iterable[str], required: Iterable[str]
+) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """The column index of each ``known`` header in the sheet's header row, and the problems
+    with it as (column, message): a column given twice, a ``required`` column missing.
+    Unknown columns are ignored."""
+    names = set(known)
+    positions: dict[str, int] = {}
+    problems: list[tuple[str, str]] = []
+    for i, title in enumerate(header):
+        if title is None:
+            continue
+        name = header_name(title)
+        if name in names:
+            if name in positions:
+                problems.append((name, "列重复 (duplicate column)"))
+            positions[name] = i
+    problems += [
+        (name, "缺少必填列 (required column missing)") for name in required if name not in positions
+    ]
+    return positions, problems

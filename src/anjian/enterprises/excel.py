@@ -24,7 +24,14 @@ from anjian.core.crypto import mask_phone
 from anjian.core.errors import Forbidden
 from anjian.core.iam.service import field_cipher
 from anjian.core.scope import Scope
-from anjian.core.xlsx import HEADER_ROW, cell_text, is_blank, read_sheet, write_sheet
+from anjian.core.xlsx import (
+    HEADER_ROW,
+    cell_text,
+    header_positions,
+    is_blank,
+    read_sheet,
+    write_sheet,
+)
 from anjian.enterprises import service
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.rules import SCALES, STATUSES, SUPERVISION_CATEGORIES
@@ -218,28 +225,11 @@ def _convert(col: Column, raw: Any) -> Any:
 
 
 def _header_positions(header: list[Any], errors: list[ImportProblem]) -> dict[str, int]:
-    """Column index of each known header; required headers that are missing are errors.
-    Headers may carry a "*" (templates mark required columns so); unknown columns are ignored."""
-    positions: dict[str, int] = {}
-    for i, title in enumerate(header):
-        if title is None:
-            continue
-        name = str(title).strip().rstrip("*＊").strip()
-        if name in HEADERS:
-            if name in positions:
-                errors.append(
-                    ImportProblem(row=HEADER_ROW, column=name, message="列重复 (duplicate column)")
-                )
-            positions[name] = i
-    for col in COLUMNS:
-        if col.required and col.header not in positions:
-            errors.append(
-                ImportProblem(
-                    row=HEADER_ROW,
-                    column=col.header,
-                    message="缺少必填列 (required column missing)",
-                )
-            )
+    """Column index of each known header; missing required headers are errors."""
+    positions, problems = header_positions(
+        header, HEADERS, (c.header for c in COLUMNS if c.required)
+    )
+    errors += [ImportProblem(row=HEADER_ROW, column=c, message=m) for c, m in problems]
     return positions
 
 

@@ -14,7 +14,14 @@ from sqlalchemy.orm import Session
 
 from anjian.core.audit.service import Actor, audit
 from anjian.core.scope import Scope
-from anjian.core.xlsx import HEADER_ROW, cell_text, is_blank, read_sheet, write_sheet
+from anjian.core.xlsx import (
+    HEADER_ROW,
+    cell_text,
+    header_positions,
+    is_blank,
+    read_sheet,
+    write_sheet,
+)
 from anjian.enterprises.schemas import ImportProblem
 from anjian.hidden_hazards.checklists import (
     ITEM_MAX,
@@ -87,35 +94,11 @@ class ChecklistImportOutcome:
         )
 
 
-def _header_name(title: Any) -> str:
-    """A header cell as its column name: "频次(每日/每周/每月)*" is 频次."""
-    name = str(title).strip().rstrip("*＊").strip()
-    for bracket in ("(", "（"):
-        name = name.split(bracket, 1)[0]
-    return name.strip()
-
-
 def _positions(header: list[Any], errors: list[ImportProblem]) -> dict[str, int]:
-    positions: dict[str, int] = {}
-    for i, title in enumerate(header):
-        if title is None:
-            continue
-        name = _header_name(title)
-        if name in _BY_HEADER:
-            if name in positions:
-                errors.append(
-                    ImportProblem(row=HEADER_ROW, column=name, message="列重复 (duplicate column)")
-                )
-            positions[name] = i
-    for col in COLUMNS:
-        if col.required and col.header not in positions:
-            errors.append(
-                ImportProblem(
-                    row=HEADER_ROW,
-                    column=col.header,
-                    message="缺少必填列 (required column missing)",
-                )
-            )
+    positions, problems = header_positions(
+        header, _BY_HEADER, (c.header for c in COLUMNS if c.required)
+    )
+    errors += [ImportProblem(row=HEADER_ROW, column=c, message=m) for c, m in problems]
     return positions
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
+from anjian.core.downloads import xlsx_response
 from anjian.core.errors import Invalid, Unauthorized
 from anjian.core.iam.deps import DB, Ctx
-from anjian.monitoring import service
+from anjian.enterprises.schemas import ImportReport
+from anjian.monitoring import excel, service
 from anjian.monitoring.ingest import REASONS, ingest
 from anjian.monitoring.presets import PRESETS
 from anjian.monitoring.schemas import (
@@ -21,6 +23,7 @@ from anjian.monitoring.schemas import (
     IngestResult,
     LiveRiskBoard,
     PointCreate,
+    PointImportResult,
     PointPage,
     PointRead,
     PointUpdate,
@@ -29,6 +32,7 @@ from anjian.monitoring.schemas import (
     Series,
 )
 
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 router = APIRouter(prefix="/api/v1/monitoring", tags=["monitoring 在线监测"])
 alarms_router = APIRouter(prefix="/api/v1/alarms", tags=["monitoring 在线监测"])
 
@@ -76,6 +80,39 @@ def create_point(body: PointCreate, ctx: Ctx) -> PointRead:
     ``major_hazard_id``, ``period_s``; or a ``preset`` (audited, synced)."""
     p = service.create_point(ctx.db, ctx.actor, ctx.scope, body)
     return service.present_points(ctx.db, [p])[0]
+
+
+@router.get("/points/template.xlsx", response_class=Response)
+def points_template(ctx: Ctx) -> Response:
+    """The Excel template of the point-list import (测点清单导入模板)."""
+    return xlsx_response(excel.template(), "monitoring-points-template", "测点清单导入模板")
+
+
+@router.post(
+    "/points/import",
+    response_model=PointImportResult,
+    responses={422: {"model": ImportReport, "description": "每行的错误；未导入任何数据"}},
+)
+def import_points(
+    file: UploadFile,
+    ctx: Ctx,
+    enterprise_id: Annotated[int, Query(description="企业 ID")],
+) -> Any:
+    """Register an enterprise's points from the template layout: all rows or none, with a
+    row-by-row report (each point audited and synced like one registered through the API)."""
+    data = file.file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise Invalid(
+            f"文件过大，最大 {MAX_UPLOAD_BYTES // 1024 // 1024} MB (file too large)", field="file"
+        )
+    outcome = excel.import_points(
+        ctx.db, ctx.actor, ctx.scope, enterprise_id, data, source=file.filename or ""
+    )
+    if not outcome.ok:
+        # Returned, not raised: the refused attempt's audit record is committed with the request.
+        report = ImportReport(detail=outcome.detail, errors=outcome.errors)
+        return JSONResponse(report.model_dump(), status_code=422)
+    return PointImportResult(imported=len(outcome.ids), ids=outcome.ids)
 
 
 @router.get("/points/{point_id}", response_model=PointRead)

@@ -344,3 +344,10 @@ class LiveRiskBoard(BaseModel):
 
     enterprises: list[LiveRiskRow]
     major_hazards: list[LiveRiskRow]
+
+
+class PointImportResult(BaseModel):
+    """A successful point-list import."""
+
+    imported: int
+    ids: list[int]
