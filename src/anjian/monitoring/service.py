@@ -35,6 +35,7 @@ from anjian.monitoring.models import (
     PointLive,
     Reading,
 )
+from anjian.monitoring.ingest import now_ms
 from anjian.monitoring.presets import PRESETS
 from anjian.monitoring.rules import (
     ALARM_STATES,
@@ -475,7 +476,9 @@ def series(
     session: Session, scope: Scope, point_id: int, from_ms: int, to_ms: int, step_s: int | None
 ) -> Series:
     """A point's readings in [from, to) in buckets of ``step_s`` seconds (chosen to give about
-    500 buckets when not given), each with mean, min, max and count."""
+    500 buckets when not given), each with mean, min, max and count. At an upper node, and for
+    windows older than the raw readings' retention, the trend comes from the per-minute
+    summaries (buckets of a minute at least)."""
     p = get_point(session, scope, point_id)
     if to_ms <= from_ms:
         raise Invalid("结束时间须晚于开始时间 (to must be after from)", field="to")
@@ -489,8 +492,11 @@ def series(
             field="step",
         )
     step_ms = step_s * 1000
-    if p.origin_node and p.origin_node != get_settings().effective_node_id:
-        # A copy from a node below: its raw readings stay there; the minute summaries came up.
+    settings = get_settings()
+    kept_from = now_ms() - settings.monitoring_retention_days * 86_400_000
+    if (p.origin_node and p.origin_node != settings.effective_node_id) or from_ms < kept_from:
+        # A copy from a node below (its raw readings stay there; the minute summaries came
+        # up), or a window reaching back past the raw readings' retention.
         return _series_from_minutes(session, p, from_ms, to_ms, max(step_ms, 60_000))
     bucket = (Reading.ts - from_ms) // step_ms
     rows = session.execute(
