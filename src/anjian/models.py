@@ -17,6 +17,8 @@ from anjian.monitoring.models import (
     MonitoringPoint,
     PointLive,
     Reading,
+    ReadingsRequest,
+    ReadingsResponse,
 )
 from anjian.risk.models import RiskPoint
 
@@ -42,6 +44,8 @@ __all__ = [
     "OutboxEntry",
     "PointLive",
     "Reading",
+    "ReadingsRequest",
+    "ReadingsResponse",
     "RecoveryCode",
     "RiskPoint",
     "SyncLink",

@@ -631,9 +631,10 @@ def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_
             ok=(201,),
         )
         token = net.node(COUNTY_A).cli("gateway", "token", ent["uscc"]).strip().splitlines()[-1]
+        read_at = int(time.time() * 1000)
         r = httpx.post(
             f"{net.node(COUNTY_A).url}/api/v1/monitoring/readings",
-            json={"ts": int(time.time() * 1000), "readings": [{"point": "T1", "value": 1.8}]},
+            json={"ts": read_at, "readings": [{"point": "T1", "value": 1.8}]},
             headers={"Authorization": f"Bearer {token}"},
             timeout=10,
         )
@@ -690,6 +691,16 @@ def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_
             timeout=60,
             what="the acknowledgement at the province",
         )
+        # the raw readings stay at the county: the province asks, the county answers up
+        point = province.call("GET", "/api/v1/monitoring/points?q=T1").json()["items"][0]
+        url = f"/api/v1/monitoring/points/{point['id']}/readings?from={read_at}&to={read_at + 1}"
+        assert province.call("GET", url).status_code == 202
+        raw = wait_until(
+            lambda: (r := province.call("GET", url)).status_code == 200 and r.json(),
+            timeout=60,
+            what="the raw readings from the county",
+        )
+        assert raw["readings"] == [[read_at, 1.8, 0]] and raw["source"] == f"node-{COUNTY_A}"
         order = province.call_until(
             "POST",
             f"{HAZARDS}/{copy['id']}/supervise",

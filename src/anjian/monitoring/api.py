@@ -14,6 +14,7 @@ from anjian.core.errors import Invalid, Unauthorized
 from anjian.core.iam.deps import DB, Ctx
 from anjian.enterprises.schemas import ImportReport
 from anjian.monitoring import excel, service
+from anjian.monitoring.fetch import fetch_readings
 from anjian.monitoring.ingest import REASONS, ingest
 from anjian.monitoring.presets import PRESETS
 from anjian.monitoring.schemas import (
@@ -28,6 +29,7 @@ from anjian.monitoring.schemas import (
     PointRead,
     PointUpdate,
     PresetRead,
+    RawReadings,
     RejectionRead,
     Series,
 )
@@ -155,6 +157,37 @@ def series(
     return service.series(
         ctx.db, ctx.scope, point_id, _epoch_ms(from_, "from"), _epoch_ms(to, "to"), step
     )
+
+
+@router.get(
+    "/points/{point_id}/readings",
+    response_model=RawReadings,
+    responses={202: {"description": "已向接入节点调取，稍后重试 (requested from the access node)"}},
+)
+def raw_readings(
+    point_id: int,
+    ctx: Ctx,
+    from_: Annotated[str, Query(alias="from", description="开始 (epoch ms 或 ISO 8601)")],
+    to: Annotated[str, Query(description="结束 (epoch ms 或 ISO 8601)")],
+) -> Any:
+    """A point's raw readings in [from, to) (at most 20,000; ``truncated`` says when more).
+    At an upper node the readings stay at the access node: the first call sends the request
+    down the tiers and answers 202; once the access node's answer has come up, 200."""
+    from_ms, to_ms = _epoch_ms(from_, "from"), _epoch_ms(to, "to")
+    if to_ms <= from_ms:
+        raise Invalid("结束时间须晚于开始时间 (to must be after from)", field="to")
+    got = fetch_readings(ctx.db, ctx.actor, ctx.scope, point_id, from_ms, to_ms)
+    if got is None:
+        return JSONResponse(
+            {
+                "detail": "已向接入节点调取原始数据，请稍后重试 (requested from the access node; "
+                "ask again shortly)",
+                "status": "requested",
+            },
+            status_code=202,
+            headers={"Retry-After": "2"},
+        )
+    return got
 
 
 @router.get("/live-risk", response_model=LiveRiskBoard)

@@ -7,6 +7,7 @@ readings table is partitioned by day (migration 0006), so expiry drops whole par
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -166,6 +167,37 @@ class MinuteSummary(SyncMixin, Base):
     points: Mapped[dict[str, list[float]]] = mapped_column(JSON, nullable=False, default=dict)
 
 
+class ReadingsRequest(SyncMixin, Base):
+    """An upper node's request for a point's raw readings in [from, to) (实时数据调阅). It
+    travels down to the access node (``division_code`` routes it), which answers with a
+    :class:`ReadingsResponse` travelling up."""
+
+    __tablename__ = "readings_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
+    point_uid: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    from_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    to_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    requested_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    requested_at: Mapped[datetime] = mapped_column(nullable=False)
+
+
+class ReadingsResponse(SyncMixin, Base):
+    """The access node's answer to a :class:`ReadingsRequest`: the readings as
+    ``[[ts, value, status], …]`` (at most ``ingest.MAX_FETCH``; ``truncated`` says so)."""
+
+    __tablename__ = "readings_responses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_uid: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
+    point_uid: Mapped[str] = mapped_column(String(36), nullable=False)
+    readings: Mapped[list[list[float]]] = mapped_column(JSON, nullable=False, default=list)
+    truncated: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    answered_at: Mapped[datetime] = mapped_column(nullable=False)
+
+
 class GatewayCredential(Base):
     """An enterprise's ingest credential at this node: the SM3-HMAC of its token (the Bearer
     token of HTTP ingest and the MQTT password; the MQTT username is the USCC)."""
@@ -208,5 +240,24 @@ register(
         Alarm,
         division_attr="division_code",
         refs={**_PLACE, "point_id": "monitoring_point"},
+    )
+)
+register(SyncSpec("readings_response", ReadingsResponse, division_attr="division_code"))
+
+
+def _answer(session: Any, uids: list[str]) -> None:
+    # Imported here: fetch uses the service, which imports these models.
+    from anjian.monitoring.fetch import answer_requests
+
+    answer_requests(session, uids)
+
+
+register(
+    SyncSpec(
+        "readings_request",
+        ReadingsRequest,
+        division_attr="division_code",
+        downward=True,
+        on_applied=_answer,
     )
 )

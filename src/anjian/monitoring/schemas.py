@@ -351,3 +351,17 @@ class PointImportResult(BaseModel):
 
     imported: int
     ids: list[int]
+
+
+class RawReadings(BaseModel):
+    """A point's raw readings (实时数据) as ``[ts (epoch ms), value, status code]``, from the
+    node that holds them (``source``)."""
+
+    point_id: int
+    unit: str
+    from_ms: int
+    to_ms: int
+    source: str = Field(description="接入节点 (the node the readings come from)")
+    answered_at: datetime | None = Field(default=None, description="接入节点应答时间 (upper nodes)")
+    readings: list[list[float]]
+    truncated: bool

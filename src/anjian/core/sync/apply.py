@@ -157,6 +157,7 @@ def apply_batch(
     lock_outbox_for_write(session)
     outbox: list[tuple[int, dict[str, Any]]] = []
     unresolved: list[tuple[SyncSpec, int, str, str]] = []  # spec, row id, ref attr, target uid
+    changed: dict[str, list[str]] = {}  # entity → the uids the batch changed here
     for spec in _dependency_order(specs.values()):
         mine = {uid: vs for (entity, uid), vs in versions.items() if entity == spec.entity}
         existing = _ids_of(session, spec, mine)
@@ -194,6 +195,7 @@ def apply_batch(
                 updates.append((row, forwarded))
             report.applied += len(newer)
             report.by_entity[spec.entity] = report.by_entity.get(spec.entity, 0) + len(newer)
+            changed.setdefault(spec.entity, []).append(uid)
         ids = _write(session, spec, inserts, updates)
         for (row, forwarded), id_ in zip([*inserts, *updates], ids, strict=True):
             for attr, entity in spec.refs.items():
@@ -205,6 +207,10 @@ def apply_batch(
         outbox.sort(key=lambda item: item[0])
         # Core, not ORM objects: a batch is thousands of rows
         session.execute(insert(OutboxEntry.__table__), [row for _, row in outbox])
+    for entity, uids in changed.items():
+        hook = specs[entity].on_applied
+        if hook is not None:
+            hook(session, uids)
     return report
 
 

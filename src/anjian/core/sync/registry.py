@@ -8,7 +8,10 @@ direction it travels: ``up`` (child → parent, the default) or ``down`` (direct
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
 
 from anjian.core.sync.models import SyncMixin
 
@@ -23,6 +26,9 @@ class SyncSpec:
     refs: dict[str, str] = field(default_factory=dict)  # local FK attribute -> entity
     encrypted: tuple[str, ...] = ()
     downward: bool = False
+    # Called in the applying transaction with the uids of the records a batch changed here:
+    # how a node acts on what reached it (e.g. answering a request sent down to it).
+    on_applied: Callable[[Session, list[str]], None] | None = None
 
 
 _SPECS: dict[str, SyncSpec] = {}

@@ -1,0 +1,135 @@
+"""Raw readings on demand (实时数据调阅): readings stay at the access node; an upper node that
+wants a point's raw data sends a request down the tiers and the access node answers up.
+
+Both travel through the tier mechanism (child-initiated push and pull, so a county behind NAT
+answers too): the request is a downward record routed by the point's division, the answer an
+upward record. The access node answers as the request is applied there."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from anjian.config import get_settings
+from anjian.core.audit.service import Actor, audit
+from anjian.core.scope import Scope
+from anjian.core.sync.outbox import record_change
+from anjian.db import utcnow
+from anjian.monitoring.models import MonitoringPoint, Reading, ReadingsRequest, ReadingsResponse
+from anjian.monitoring.schemas import RawReadings
+from anjian.monitoring.service import get_point
+
+MAX_FETCH = 20_000  # readings in one answer; more is truncated (narrow the window)
+ASK_AGAIN_S = 120  # an unanswered request is repeated after this long
+
+
+def _rows(session: Session, point_id: int, from_ms: int, to_ms: int) -> list[list[float]]:
+    rows = session.execute(
+        select(Reading.ts, Reading.value, Reading.status)
+        .where(Reading.point_id == point_id, Reading.ts >= from_ms, Reading.ts < to_ms)
+        .order_by(Reading.ts)
+        .limit(MAX_FETCH + 1)
+    )
+    return [[int(ts), float(v), int(st)] for ts, v, st in rows]
+
+
+def answer_requests(session: Session, uids: list[str]) -> int:
+    """Answer the requests ``uids`` that just arrived here and concern a point of this node
+    (others are only passed on down); how many were answered."""
+    node = get_settings().effective_node_id
+    answered = 0
+    for req in session.scalars(
+        select(ReadingsRequest).where(
+            ReadingsRequest.uid.in_(uids), ReadingsRequest.deleted.is_(False)
+        )
+    ):
+        p = session.scalars(
+            select(MonitoringPoint).where(MonitoringPoint.uid == req.point_uid)
+        ).first()
+        if p is None or p.origin_node != node:
+            continue
+        done = session.scalar(
+            select(ReadingsResponse.id).where(ReadingsResponse.request_uid == req.uid)
+        )
+        if done is not None:
+            continue
+        rows = _rows(session, p.id, req.from_ms, req.to_ms)
+        response = ReadingsResponse(
+            request_uid=req.uid,
+            division_code=p.division_code,
+            point_uid=p.uid,
+            readings=rows[:MAX_FETCH],
+            truncated=len(rows) > MAX_FETCH,
+            answered_at=utcnow(),
+            origin_node="",
+        )
+        record_change(session, response, entity="readings_response")
+        answered += 1
+    return answered
+
+
+def fetch_readings(
+    session: Session, actor: Actor, scope: Scope, point_id: int, from_ms: int, to_ms: int
+) -> RawReadings | None:
+    """A point's raw readings in [from, to): at once for a point of this node; for a point of
+    a node below, the access node's answer once it has come up, else None after sending the
+    request down (repeated when unanswered for a while; audited)."""
+    p = get_point(session, scope, point_id)
+    node = get_settings().effective_node_id
+    if not p.origin_node or p.origin_node == node:
+        rows = _rows(session, p.id, from_ms, to_ms)
+        return RawReadings(
+            point_id=p.id,
+            unit=p.unit,
+            from_ms=from_ms,
+            to_ms=to_ms,
+            source=node,
+            readings=rows[:MAX_FETCH],
+            truncated=len(rows) > MAX_FETCH,
+        )
+    asked = session.execute(
+        select(ReadingsRequest, ReadingsResponse)
+        .outerjoin(ReadingsResponse, ReadingsResponse.request_uid == ReadingsRequest.uid)
+        .where(
+            ReadingsRequest.point_uid == p.uid,
+            ReadingsRequest.from_ms == from_ms,
+            ReadingsRequest.to_ms == to_ms,
+            ReadingsRequest.origin_node == node,
+        )
+        .order_by(ReadingsRequest.id.desc())
+    ).first()
+    if asked is not None and asked[1] is not None:
+        response = asked[1]
+        return RawReadings(
+            point_id=p.id,
+            unit=p.unit,
+            from_ms=from_ms,
+            to_ms=to_ms,
+            source=response.origin_node,
+            answered_at=response.answered_at,
+            readings=response.readings,
+            truncated=response.truncated,
+        )
+    if asked is None or asked[0].requested_at < utcnow() - timedelta(seconds=ASK_AGAIN_S):
+        request = ReadingsRequest(
+            division_code=p.division_code,
+            point_uid=p.uid,
+            from_ms=from_ms,
+            to_ms=to_ms,
+            requested_by=actor.username,
+            requested_at=utcnow(),
+            origin_node="",
+        )
+        record_change(session, request, entity="readings_request")
+        audit(
+            session,
+            actor,
+            "readings.request",
+            object_type="monitoring_point",
+            object_id=str(p.id),
+            division_code=p.division_code,
+            detail={"point_uid": p.uid, "from": from_ms, "to": to_ms, "node": p.origin_node},
+        )
+    return None
