@@ -1,4 +1,5 @@
-"""File downloads of the API: Excel workbooks named for the people who open them."""
+"""File downloads and uploads of the API: Excel workbooks named for the people who open them,
+uploads within a size limit."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import Response
+
+from anjian.core.errors import Invalid
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _CST = ZoneInfo("Asia/Shanghai")
@@ -20,3 +23,13 @@ def xlsx_response(data: bytes, ascii_stem: str, chinese_stem: str) -> Response:
     return Response(
         content=data, media_type=XLSX_MEDIA_TYPE, headers={"Content-Disposition": disposition}
     )
+
+
+def upload_bytes(data: bytes, max_bytes: int) -> bytes:
+    """An uploaded file's bytes (read with one byte to spare), refused with a 422 on ``file``
+    when larger than ``max_bytes``."""
+    if len(data) > max_bytes:
+        raise Invalid(
+            f"文件过大，最大 {max_bytes // 1024 // 1024} MB (file too large)", field="file"
+        )
+    return data

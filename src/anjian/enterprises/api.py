@@ -9,8 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response, UploadFile
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from anjian.core.downloads import xlsx_response
-from anjian.core.errors import Invalid
+from anjian.core.downloads import upload_bytes, xlsx_response
 from anjian.core.iam.deps import Ctx, StaffCtx
 from anjian.enterprises import excel, service
 from anjian.enterprises.models import Enterprise
@@ -96,11 +95,7 @@ def export_enterprises(ctx: Ctx, filters: Filters) -> Response:
 )
 def import_enterprises(file: UploadFile, ctx: StaffCtx) -> Any:
     """Import an .xlsx registry in the export layout: all rows or none, with a row-by-row report."""
-    data = file.file.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise Invalid(
-            f"文件过大，最大 {MAX_UPLOAD_BYTES // 1024 // 1024} MB (file too large)", field="file"
-        )
+    data = upload_bytes(file.file.read(MAX_UPLOAD_BYTES + 1), MAX_UPLOAD_BYTES)
     outcome = excel.import_workbook(ctx.db, ctx.actor, ctx.scope, data, source=file.filename or "")
     if not outcome.ok:
         # Returned, not raised: the failed attempt's audit record is committed with the request.

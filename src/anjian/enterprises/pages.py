@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from anjian.config import get_settings
 from anjian.core.divisions import service as divisions
+from anjian.core.downloads import upload_bytes
 from anjian.core.errors import AnjianError, Invalid
 from anjian.enterprises import excel, service
 from anjian.enterprises.api import MAX_UPLOAD_BYTES
@@ -277,11 +278,7 @@ async def enterprise_import(request: Request, ctx: StaffPageCtx) -> Response:
     upload = form.get("file")
     if upload is None or isinstance(upload, str) or not upload.filename:
         raise Invalid("请选择要导入的 Excel 文件 (choose a file)", field="file")
-    data = await upload.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise Invalid(
-            f"文件过大，最大 {MAX_UPLOAD_BYTES // 1024 // 1024} MB (file too large)", field="file"
-        )
+    data = upload_bytes(await upload.read(MAX_UPLOAD_BYTES + 1), MAX_UPLOAD_BYTES)
     outcome = excel.import_workbook(ctx.db, ctx.actor, ctx.scope, data, source=upload.filename)
     if not outcome.ok:
         # Rendered, not raised: the failed attempt's audit record commits with the request.

@@ -10,8 +10,7 @@ from fastapi import APIRouter, Query, Response, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from anjian.core.downloads import xlsx_response
-from anjian.core.errors import Invalid
+from anjian.core.downloads import upload_bytes, xlsx_response
 from anjian.core.iam.deps import Context, Ctx
 from anjian.enterprises.schemas import ImportReport
 from anjian.enterprises.service import enterprise_names
@@ -98,11 +97,7 @@ def import_checklists(
 ) -> Any:
     """Import the checklists of one enterprise from the template layout: all rows or none,
     with a row-by-row report."""
-    data = file.file.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise Invalid(
-            f"文件过大，最大 {MAX_UPLOAD_BYTES // 1024 // 1024} MB (file too large)", field="file"
-        )
+    data = upload_bytes(file.file.read(MAX_UPLOAD_BYTES + 1), MAX_UPLOAD_BYTES)
     outcome = checklist_excel.import_checklists(
         ctx.db, ctx.actor, ctx.scope, enterprise_id, data, source=file.filename or ""
     )

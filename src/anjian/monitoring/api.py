@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
-from anjian.core.downloads import xlsx_response
+from anjian.core.downloads import upload_bytes, xlsx_response
 from anjian.core.errors import Invalid, Unauthorized
 from anjian.core.iam.deps import DB, Ctx
 from anjian.enterprises.schemas import ImportReport
@@ -102,11 +102,7 @@ def import_points(
 ) -> Any:
     """Register an enterprise's points from the template layout: all rows or none, with a
     row-by-row report (each point audited and synced like one registered through the API)."""
-    data = file.file.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise Invalid(
-            f"文件过大，最大 {MAX_UPLOAD_BYTES // 1024 // 1024} MB (file too large)", field="file"
-        )
+    data = upload_bytes(file.file.read(MAX_UPLOAD_BYTES + 1), MAX_UPLOAD_BYTES)
     outcome = excel.import_points(
         ctx.db, ctx.actor, ctx.scope, enterprise_id, data, source=file.filename or ""
     )
