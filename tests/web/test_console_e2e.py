@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -50,14 +51,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def server(personas) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """uvicorn in a subprocess on the personas' database and keys; yields its base URL."""
+@contextmanager
+def _uvicorn(personas, **extra_env: str) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """uvicorn in a subprocess on the personas' database and keys (plus ``extra_env``);
+    yields its base URL."""
     port = _free_port()
     env = {
         **os.environ,  # the node's ANJIAN_* settings (database, data dir, division)
         "ANJIAN_COOKIE_SECURE": "false",  # plain http on localhost
         "ANJIAN_MFA_REQUIRED_ROLES": '["admin", "official"]',
+        **extra_env,
     }
     env.pop("ANJIAN_MAP_TILE_URL", None)
     log = personas.data_dir / "uvicorn.log"
@@ -97,6 +100,13 @@ def server(personas) -> Iterator[str]:  # type: ignore[no-untyped-def]
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture
+def server(personas) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """uvicorn in a subprocess on the personas' database and keys; yields its base URL."""
+    with _uvicorn(personas) as base:
+        yield base
 
 
 @pytest.mark.e2e
@@ -258,4 +268,137 @@ def test_a_hidden_hazard_walks_the_whole_loop_in_the_browser(
             expect(county.locator("#stat-rate")).to_have_text("100.0%")
         finally:
             browser.close()
+    assert not problems, f"browser errors: {problems}"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_alarm_published_over_mqtt_appears_on_the_open_board(
+    personas,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    """A county official has the alarm board open; the mine's gateway publishes a tank level
+    above high-high to the machine's Mosquitto; the server's ingest worker stores it and
+    raises the alarm, and the row appears on the board without a reload (server-sent events)."""
+    import json
+    import uuid
+
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+    from playwright.sync_api import expect, sync_playwright
+
+    from anjian.core.scope import Scope
+    from anjian.enterprises.rules import compose_uscc
+    from anjian.monitoring.models import PointLive
+    from anjian.monitoring.schemas import PointCreate
+    from anjian.monitoring.service import create_point
+
+    _require(CHROMIUM.exists(), f"{CHROMIUM} missing: apt-get install -y chromium")
+    try:
+        socket.create_connection(("127.0.0.1", 1883), timeout=2).close()
+        mosquitto = True
+    except OSError:
+        mosquitto = False
+    _require(mosquitto, "Mosquitto unreachable at 127.0.0.1:1883")
+
+    everything = Scope.for_division(None, "admin", ["000000"])
+    with personas.db() as s:
+        secret, _codes = enrol_totp_directly(s, SYSTEM, s.get(User, personas.users["yingxian"]))
+        point = create_point(
+            s,
+            SYSTEM,
+            everything,
+            PointCreate(
+                enterprise_id=personas.enterprises["ying_mine"],
+                code="LT-101",
+                name="1#储罐液位",
+                kind="tank_level",
+                h=8,
+                hh=9,
+            ),
+        )
+        point_id = point.id
+    shots = Path(os.environ.get("ANJIAN_E2E_ARTIFACTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    topic = f"anjian/v1/{compose_uscc('140622', 'MA0K00001')}/readings"
+    group = f"e2e{uuid.uuid4().hex[:8]}"  # a shared subscription and session of this test's own
+    problems: list[str] = []
+
+    def live_value() -> float | None:
+        with personas.db() as s:
+            live = s.get(PointLive, point_id)
+            return live.last_value if live is not None else None
+
+    gateway = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"gw-{group}")
+    gateway.connect("127.0.0.1", 1883)
+    gateway.loop_start()
+
+    def publish(value: float, ts: int) -> None:
+        body = {"ts": ts, "readings": [{"point": "LT-101", "value": value}]}
+        gateway.publish(topic, json.dumps(body), qos=1).wait_for_publish(timeout=10)
+
+    env = {
+        "ANJIAN_MQTT_INGEST": "true",
+        "ANJIAN_MQTT_URL": "mqtt://127.0.0.1:1883",
+        "ANJIAN_MQTT_CLIENT_ID": group,
+        "ANJIAN_MQTT_SHARED_GROUP": group,
+    }
+    try:
+        with _uvicorn(personas, **env) as server, sync_playwright() as pw:
+            # A normal reading, sent again until the worker has subscribed and stored it.
+            normal_ts = int(time.time() * 1000)
+            deadline = time.monotonic() + 30
+            while live_value() is None:
+                assert time.monotonic() < deadline, "the server's ingest worker stored nothing"
+                publish(5.0, normal_ts)
+                time.sleep(0.5)
+
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+                page.on("pageerror", lambda exc: problems.append(str(exc)))
+                page.on(
+                    "console",
+                    lambda msg: problems.append(msg.text) if msg.type == "error" else None,
+                )
+                page.goto(f"{server}/monitoring")
+                page.fill("#username", "yingxian")
+                page.fill("#password", "Anjian#2026")
+                page.click("button[type=submit]")
+                expect(page.locator("#otp")).to_be_visible()
+                page.fill("#otp", pyotp.TOTP(secret).now())
+                page.click("button[type=submit]")
+                expect(page).to_have_url(f"{server}/monitoring")
+                rows = page.locator("#alarm-table tr.alarm-row")
+                expect(rows).to_have_count(0)
+                expect(page.locator("#count-level1")).to_have_text("0")
+                expect(page.locator("#stream-status")).to_have_text("实时")  # the stream is open
+                page.evaluate("window.__sameDocument = true")  # gone if the page reloads
+
+                publish(9.6, int(time.time() * 1000))  # above high-high (9)
+
+                expect(rows).to_have_count(1, timeout=15_000)
+                row = rows.first
+                expect(row).to_contain_text("一级")
+                expect(row).to_contain_text("高高报")
+                expect(row).to_contain_text("LT-101")
+                expect(row).to_contain_text("9.6")
+                expect(row.locator(".alarm-state")).to_have_text("待确认")
+                expect(page.locator("#count-level1")).to_have_text("1")
+                expect(page.locator("#count-unacknowledged")).to_have_text("1")
+                assert page.evaluate("window.__sameDocument === true"), "the page was reloaded"
+                page.screenshot(path=str(shots / "alarm-board.png"), full_page=True)
+                # 确认 straight from the board
+                row.locator("button.alarm-ack").click()
+                expect(page.locator("#done")).to_contain_text("已确认报警")
+                expect(rows.first.locator(".alarm-state")).to_have_text("已确认")
+            finally:
+                browser.close()
+    finally:
+        gateway.loop_stop()
+        gateway.disconnect()
+        # Drop the worker's persistent session, or the broker queues messages for it forever.
+        gone = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=group, clean_session=True)
+        gone.connect("127.0.0.1", 1883)
+        gone.disconnect()
     assert not problems, f"browser errors: {problems}"

@@ -269,7 +269,7 @@ def list_alarms(
     division: Annotated[str | None, Query(description="行政区划代码，含下级")] = None,
     level: Annotated[int | None, Query(description="1 (一级) | 2 (二级)")] = None,
     state: Annotated[
-        str | None, Query(description="raised | acknowledged | handled | closed")
+        str | None, Query(description="raised | acknowledged | handled | closed | open (未关闭)")
     ] = None,
     kind: Annotated[
         str | None, Query(description="threshold | power_cut | status | system")

@@ -21,11 +21,13 @@ from anjian.core.crypto import hmac_sm3
 from anjian.core.errors import Conflict, Invalid, NotFound
 from anjian.core.paging import paged
 from anjian.core.scope import Scope, division_filter
+from anjian.core.sync.models import OutboxEntry
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.service import enterprise_in_scope, enterprise_names
 from anjian.major_hazards.service import get_source, list_sources
+from anjian.monitoring.ingest import now_ms
 from anjian.monitoring.models import (
     Alarm,
     GatewayCredential,
@@ -35,7 +37,6 @@ from anjian.monitoring.models import (
     PointLive,
     Reading,
 )
-from anjian.monitoring.ingest import now_ms
 from anjian.monitoring.presets import PRESETS
 from anjian.monitoring.rules import (
     ALARM_STATES,
@@ -67,7 +68,8 @@ from anjian.risk.service import enterprise_levels
 POINT_ENTITY = "monitoring_point"
 ALARM_ENTITY = "alarm"
 _SET_POINTS = ("ll", "l", "h", "hh", "dead_band", "delay_s")
-MAX_BUCKETS = 5_000  # a trend query returns at most this many buckets
+MAX_BUCKETS = 5_000
+OPEN = "open"  # the state filter for alarms not closed yet  # a trend query returns at most this many buckets
 
 
 def _scoped_points(stmt: Select[Any], scope: Scope) -> Select[Any]:
@@ -330,6 +332,7 @@ def list_alarms(
     scope: Scope,
     *,
     enterprise_id: int | None = None,
+    point_id: int | None = None,
     division: str | None = None,
     level: int | None = None,
     state: str | None = None,
@@ -342,21 +345,26 @@ def list_alarms(
     offset: int = 0,
 ) -> tuple[list[Alarm], int]:
     """Alarms in scope matching the filters, newest first, with the number of matches.
+    ``state="open"``: every alarm not closed yet (待确认, 已确认, 已处置).
     ``active``: only those whose condition has (not) ended; ``escalated``: those escalated for
     want of acknowledgement (the duty desk's list); ``since``/``until`` bound the time they were
     raised."""
     stmt = _scoped_alarms(select(Alarm), scope)
     if enterprise_id is not None:
         stmt = stmt.where(Alarm.enterprise_id == enterprise_id)
+    if point_id is not None:
+        stmt = stmt.where(Alarm.point_id == point_id)
     if division:
         stmt = stmt.where(division_filter(Alarm.division_code, division))
     if level is not None:
         if level not in (1, 2):
             raise Invalid(f"报警级别应为 1 或 2: {level} (level must be 1 or 2)", field="level")
         stmt = stmt.where(Alarm.level == level)
-    if state:
+    if state == OPEN:
+        stmt = stmt.where(Alarm.state != AlarmStateName.CLOSED.value)
+    elif state:
         if state not in ALARM_STATES:
-            choices = ", ".join(s.value for s in AlarmStateName)
+            choices = ", ".join([*(s.value for s in AlarmStateName), OPEN])
             raise Invalid(f"报警状态无效: {state} (state must be one of {choices})", field="state")
         stmt = stmt.where(Alarm.state == state)
     if kind:
@@ -759,4 +767,67 @@ def _live_row(
         alarms_level2=t[1],
         points_degraded=t[2],
         points=t[3],
+    )
+
+
+# --- console helpers ---------------------------------------------------------------------------
+# Read-only queries the console pages need beyond the API's: the alarm board's figures and the
+# live stream's "which alarms changed since".
+
+
+def board_counts(
+    session: Session, scope: Scope, *, enterprise_id: int | None = None
+) -> dict[str, int]:
+    """The board's figures in scope: alarms not closed by level (``level1``, ``level2``),
+    ``unacknowledged``, ``escalated`` (已上报值班, not closed), ``active`` (not yet ended);
+    points ``offline`` and ``fault`` of ``points``."""
+    not_closed = Alarm.state != AlarmStateName.CLOSED.value
+    alarms = _scoped_alarms(
+        select(
+            func.count().filter(not_closed, Alarm.level == 1),
+            func.count().filter(not_closed, Alarm.level != 1),
+            func.count().filter(Alarm.state == AlarmStateName.RAISED.value),
+            func.count().filter(not_closed, Alarm.escalated_at.isnot(None)),
+            func.count().filter(not_closed, Alarm.ended_at.is_(None)),
+        ),
+        scope,
+    )
+    points = _scoped_points(
+        select(
+            func.count().filter(MonitoringPoint.status == "offline"),
+            func.count().filter(MonitoringPoint.status == "fault"),
+            func.count(),
+        ),
+        scope,
+    )
+    if enterprise_id is not None:
+        alarms = alarms.where(Alarm.enterprise_id == enterprise_id)
+        points = points.where(MonitoringPoint.enterprise_id == enterprise_id)
+    a = session.execute(alarms).one()
+    p = session.execute(points).one()
+    names = ("level1", "level2", "unacknowledged", "escalated", "active")
+    return {
+        **{name: int(n or 0) for name, n in zip(names, a, strict=True)},
+        **{name: int(n or 0) for name, n in zip(("offline", "fault", "points"), p, strict=True)},
+    }
+
+
+def change_position(session: Session) -> int:
+    """The newest change this node has stored (its outbox sequence): where a live view starts
+    watching for alarm changes."""
+    return int(session.scalar(select(func.max(OutboxEntry.seq))) or 0)
+
+
+def alarms_changed_after(
+    session: Session, scope: Scope, position: int, *, limit: int = 500
+) -> list[Alarm]:
+    """Alarms in scope changed after outbox position ``position``, newest first (at most
+    ``limit``). The outbox, not ``updated_at``, tells what changed: it also holds the alarms
+    received from the nodes below, whose ``updated_at`` is their origin's and may lag."""
+    changed = select(OutboxEntry.uid).where(
+        OutboxEntry.entity == ALARM_ENTITY, OutboxEntry.seq > position
+    )
+    stmt = _scoped_alarms(select(Alarm), scope).where(Alarm.uid.in_(changed))
+    return list(
+        session.scalars(stmt.order_by(Alarm.raised_at.desc(), Alarm.id.desc()).limit(limit))
     )

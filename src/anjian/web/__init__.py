@@ -28,6 +28,7 @@ def mount_console(app: FastAPI) -> None:
     from anjian.enterprises.pages import router as enterprise_pages
     from anjian.hidden_hazards.pages import router as hazard_pages
     from anjian.major_hazards.pages import router as major_hazard_pages
+    from anjian.monitoring.pages import router as monitoring_pages
     from anjian.risk.pages import router as risk_pages
     from anjian.web.auth_pages import router as auth_pages
     from anjian.web.node_pages import router as node_pages
@@ -47,6 +48,7 @@ def mount_console(app: FastAPI) -> None:
         hazard_pages,
         risk_pages,
         major_hazard_pages,
+        monitoring_pages,
         overview_pages,
     ):
         app.include_router(router)

@@ -27,6 +27,7 @@ NAV = (
     ("risk", "/risk", "风险分级", False),
     ("hazards", "/hazards", "隐患治理", False),
     ("major_hazards", "/major-hazards", "重大危险源", False),
+    ("monitoring", "/monitoring", "在线监测", False),
     ("dual_prevention", "/dual-prevention", "双重预防", False),
     ("directives", "/directives", "通知指令", True),  # staff only
     ("nodes", "/nodes", "节点状态", True),  # staff only

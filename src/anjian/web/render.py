@@ -59,6 +59,13 @@ def cst(value: datetime | date | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     return value.strftime("%Y-%m-%d")
 
 
+def cst_ms(value: int | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """An epoch-millisecond time (as gateways send it) as Beijing time for display."""
+    if value is None:
+        return ""
+    return datetime.fromtimestamp(value / 1000, CST).strftime(fmt)
+
+
 def query(base: dict[str, Any], **changes: Any) -> str:
     """A query string from ``base`` with ``changes`` applied; empty values are dropped."""
     merged = {**base, **changes}
@@ -73,6 +80,7 @@ def as_json(value: Any) -> str:
 _env.filters["zh"] = zh
 _env.filters["json"] = as_json
 _env.filters["cst"] = cst
+_env.filters["cst_ms"] = cst_ms
 _env.globals["query"] = query
 
 
@@ -167,6 +175,8 @@ ICONS: dict[str, str] = {
     '<path d="M15 17a2 2 0 0 1 2 -2h2a2 2 0 0 1 2 2v2a2 2 0 0 1 -2 2h-2a2 2 0 0 1 -2 -2z"/>'
     '<path d="M9 5a2 2 0 0 1 2 -2h2a2 2 0 0 1 2 2v2a2 2 0 0 1 -2 2h-2a2 2 0 0 1 -2 -2z"/>'
     '<path d="M6 15v-1a2 2 0 0 1 2 -2h8a2 2 0 0 1 2 2v1"/><path d="M12 9l0 3"/>',
+    # activity-heartbeat (在线监测)
+    "monitoring": '<path d="M3 12h4.5l1.5 -6l4 12l2 -9l1.5 3h4.5"/>',
     "shield": '<path d="M12 3a12 12 0 0 0 8.5 3a12 12 0 0 1 -8.5 15a12 12 0 0 1 -8.5 -15a12 12 0 0 0 8.5 -3"/>',
 }
 _env.globals["ICONS"] = ICONS

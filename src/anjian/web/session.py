@@ -24,6 +24,8 @@ from anjian.core.errors import AnjianError, Forbidden, Unauthorized
 from anjian.core.iam.deps import DB, SESSION_COOKIE, Context, client_ip
 from anjian.core.iam.models import Role
 from anjian.core.iam.service import actor_of, resolve_session, scope_of
+from anjian.core.scope import Scope
+from anjian.db import unit_of_work
 from anjian.web.render import zh
 
 LOGIN_CSRF_COOKIE = "anjian_login_csrf"
@@ -203,6 +205,24 @@ def page_context(request: Request, db: DB) -> Context:
 def pending_page_context(request: Request, db: DB) -> Context:
     """Like :func:`page_context` but also for a session that has still to enrol MFA."""
     return _session_context(request, db, allow_pending=True)
+
+
+def stream_scope(token: str | None) -> Scope | None:
+    """The scope of a session token, for a long-lived stream (server-sent events); None when
+    the session is not (or no longer) valid or must still enrol MFA.
+
+    Checked in a read-only unit of work, so a stream polling in an open tab does not count as
+    activity: the idle timeout (等保 8.1.4.1 b) still ends a session nobody uses."""
+    if not token:
+        return None
+    with unit_of_work(read_only=True) as db:
+        try:
+            user, auth = resolve_session(db, token)
+        except Unauthorized:
+            return None
+        if not auth.mfa_satisfied:
+            return None
+        return scope_of(db, user)
 
 
 def staff_page_context(ctx: Annotated[Context, Depends(page_context)]) -> Context:

@@ -1,4 +1,5 @@
-/* Enterprise maps (Leaflet). Data comes from a JSON script element named by data-map-source.
+/* Enterprise maps (Leaflet). Data comes from a JSON script element named by data-map-source;
+   a point may carry extra popup lines and its own link (href, link_label).
    With no tile URL configured (intranets have no internet) markers are drawn on a plain grid,
    framed by the jurisdiction's division centroids. */
 (function () {
@@ -36,7 +37,10 @@
       }).addTo(map);
       var html = '<div class="popup-title">' + esc(p.name) + "</div>";
       if (p.category) html += '<div class="text-secondary">' + esc(p.category) + " · " + esc(p.status) + "</div>";
-      html += '<a href="/enterprises/' + encodeURIComponent(p.id) + '">查看企业档案</a>';
+      (p.lines || []).forEach(function (line) { html += '<div class="small">' + esc(line) + "</div>"; });
+      // A page may link its markers elsewhere (a local path); the default is the enterprise file.
+      var href = p.href && p.href.charAt(0) === "/" && p.href.charAt(1) !== "/" ? p.href : "/enterprises/" + encodeURIComponent(p.id);
+      html += '<a href="' + esc(href) + '">' + esc(p.link_label || "查看企业档案") + "</a>";
       marker.bindPopup(html);
       bounds.push([p.lat, p.lng]);
     });

@@ -1,0 +1,227 @@
+"""The online monitoring console (在线监测): the alarm board and its live stream (server-sent
+events), the alarm loop through the console's forms, a point with its trend, an enterprise's
+monitoring and the live-risk map; every page keeps to the user's jurisdiction."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from anjian.core.audit.models import AuditRecord
+from anjian.monitoring.models import Alarm
+
+MINE = "应县金鼎煤业有限公司"
+
+
+def _point(node: Any, enterprise: str = "ying_mine", **spec: Any) -> int:
+    from anjian.core.audit.service import SYSTEM
+    from anjian.core.scope import Scope
+    from anjian.monitoring.schemas import PointCreate
+    from anjian.monitoring.service import create_point
+
+    everything = Scope.for_division(None, "admin", ["000000"])
+    with node.db() as s:
+        p = create_point(
+            s, SYSTEM, everything, PointCreate(enterprise_id=node.enterprises[enterprise], **spec)
+        )
+        return p.id
+
+
+def _readings(node: Any, *readings: dict[str, Any], enterprise: str = "ying_mine") -> None:
+    """A gateway's batch, applied as the ingest (MQTT or HTTP) applies it."""
+    from anjian.monitoring.ingest import ingest
+
+    with node.db() as s:
+        ingest(
+            s,
+            node.enterprises[enterprise],
+            {"ts": int(time.time() * 1000), "readings": list(readings)},
+        )
+
+
+def _alarm(node: Any) -> Alarm:
+    with node.db() as s:
+        return s.scalars(select(Alarm).order_by(Alarm.id.desc())).first()
+
+
+def _events(body: str) -> list[tuple[str, str]]:
+    """(event, data) of each event in a text/event-stream body."""
+    out = []
+    for block in body.split("\n\n"):
+        fields = dict(
+            line.split(": ", 1) for line in block.splitlines() if ": " in line and line[0] != ":"
+        )
+        if "event" in fields:
+            out.append((fields["event"], fields.get("data", "")))
+    return out
+
+
+def test_pages_render_and_keep_to_the_jurisdiction(console: Any) -> None:
+    node = console.node
+    mine = node.enterprises["ying_mine"]
+    lt = _point(node, code="LT-1", name="1#储罐液位", kind="tank_level", h=8, hh=9, l=1)
+    _point(node, "shan_chem", code="LEL-1", kind="combustible_gas", h=20, hh=40)
+    _readings(node, {"point": "LT-1", "value": 9.5}, {"point": "NOPE", "value": 1})
+    alarm = _alarm(node)
+    assert (alarm.level, alarm.bound) == (1, "hh")
+
+    console.login("shuozhou")
+    board = node.client.get("/monitoring")
+    assert board.status_code == 200, board.text
+    for text in ("报警看板", "一级报警（未关闭）", MINE, "LT-1", "高高报", "待确认", "确认"):
+        assert text in board.text, text
+    assert 'id="count-level1" data-count="level1" data-alert="1">1<' in board.text
+    assert 'data-stream="/monitoring/alarms/stream?after=' in board.text
+    assert 'href="/monitoring"' in board.text and "在线监测" in board.text  # the nav entry
+    # filters: the 二级 board is empty
+    assert "没有符合条件的报警" in node.client.get("/monitoring?level=2").text
+
+    pt = node.client.get(f"/monitoring/points/{lt}")
+    assert pt.status_code == 200
+    for text in ("1#储罐液位", "储罐液位", "高高报 HH", 'id="trend-data"', "9.5", "未恢复"):
+        assert text in pt.text, text
+    # the chart reads the series API with the console's cookie
+    now = int(time.time() * 1000)
+    series = node.client.get(
+        f"/api/v1/monitoring/points/{lt}/series", params={"from": now - 3_600_000, "to": now + 1}
+    )
+    assert series.status_code == 200 and series.json()["items"][0]["max"] == 9.5
+
+    ent = node.client.get(f"/monitoring/enterprise/{mine}")
+    assert ent.status_code == 200
+    for text in ("监测点（1 个）", "LT-1", "动态风险", "一级报警 1 条", "未登记的测点", "坏数据"):
+        assert text in ent.text, text
+    assert f'href="/monitoring/enterprise/{mine}"' in node.client.get(f"/enterprises/{mine}").text
+
+    live = node.client.get("/monitoring/map")
+    assert live.status_code == 200 and "动态风险一张图" in live.text
+    start = live.text.index('id="live-risk-data">') + len('id="live-risk-data">')
+    data = json.loads(live.text[start : live.text.index("</script>", start)])
+    marker = next(p for p in data["points"] if p["id"] == mine)
+    assert marker["href"] == f"/monitoring/enterprise/{mine}" and "一级报警 1 条" in marker["lines"]
+    # no inherent level counts as 低 (blue); an open 一级 alarm raises it two levels: orange
+    assert marker["colour"] == "#f76707" and marker["category"] == "较大风险（固有：低风险）"
+
+    # another county sees none of it: out-of-scope ids are the 404 page
+    console.login("shanyin")
+    for url in (
+        f"/monitoring/points/{lt}",
+        f"/monitoring/alarms/{alarm.id}",
+        f"/monitoring/enterprise/{mine}",
+    ):
+        r = node.client.get(url)
+        assert r.status_code == 404 and "未找到" in r.text, url
+    assert MINE not in node.client.get("/monitoring").text
+    # the enterprise user has their own board; the map sends them to their enterprise
+    console.login("qiye")
+    assert "LT-1" in node.client.get("/monitoring").text
+    r = node.client.get("/monitoring/map", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/monitoring/enterprise/{mine}"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_alarm_loop_through_the_console_forms(console: Any) -> None:
+    """确认 on the board, 处置 on the alarm's page (a missing field shown at the field), 关闭
+    refused while the value is still high and accepted once it is back; each step audited."""
+    node = console.node
+    _point(node, code="LT-1", kind="tank_level", h=8, hh=9)
+    _readings(node, {"point": "LT-1", "value": 9.5})
+    alarm_id = _alarm(node).id
+    console.login("yingxian")
+    csrf = console.csrf("/monitoring")
+    back = "/monitoring?level=1"
+
+    def step(verb: str, **form: str) -> Any:
+        data = {"csrf": csrf, "next": back, **form}
+        return node.client.post(
+            f"/monitoring/alarms/{alarm_id}/{verb}", data=data, follow_redirects=False
+        )
+
+    r = step("acknowledge")
+    assert r.status_code == 303 and r.headers["location"] == (
+        f"/monitoring?level=1&done=acknowledge#alarm-{alarm_id}"
+    )
+    assert "已确认报警" in node.client.get(r.headers["location"]).text
+    detail = node.client.get(f"/monitoring/alarms/{alarm_id}?next={back}")
+    assert 'id="handle-form"' in detail.text and "已确认" in detail.text
+    bad = step("handle", cause="", action="停泵、倒罐", handler="张工")
+    assert bad.status_code == 422
+    assert 'id="err-cause">不能为空<' in bad.text and "停泵、倒罐" in bad.text  # kept
+    assert (
+        step("handle", cause="进料阀未关", action="停泵、倒罐", handler="张工").status_code == 303
+    )
+    early = step("close")
+    assert early.status_code == 409 and "尚未恢复" in early.text
+    _readings(node, {"point": "LT-1", "value": 5.0})  # back inside the band: the alarm ends
+    assert step("close").status_code == 303
+    page = node.client.get(f"/monitoring/alarms/{alarm_id}")
+    assert 'id="alarm-state">已关闭<' in page.text and "进料阀未关" in page.text
+    with node.db() as s:
+        actions = s.scalars(
+            select(AuditRecord.action).where(AuditRecord.object_id == str(alarm_id))
+        ).all()
+        assert {"alarm.acknowledge", "alarm.handle", "alarm.close"} <= set(actions)
+    # a wrong CSRF token and another county's official are refused
+    assert step("acknowledge", csrf="forged").status_code == 403
+    console.login("shanyin")
+    csrf = console.csrf("/monitoring")
+    assert step("acknowledge").status_code == 404
+
+
+def test_the_stream_sends_a_new_alarm_and_ends_with_the_session(
+    console: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The board's server-sent events: an alarm raised while the stream is open arrives as its
+    row, with the new figures; the stream ends with a logout event when the session does."""
+    from anjian.core.iam.models import AuthSession
+    from anjian.monitoring import pages
+
+    node = console.node
+    _point(node, code="LT-1", kind="tank_level", h=8, hh=9)
+    monkeypatch.setattr(pages, "STREAM_POLL_S", 0.2)
+    monkeypatch.setattr(pages, "STREAM_SESSION_CHECK_S", 0.5)
+    monkeypatch.setattr(pages, "STREAM_MAX_S", 20.0)  # a safety net: the logout ends it
+    console.login("shuozhou")
+    board = node.client.get("/monitoring")
+    start = board.text.index('data-stream="') + len('data-stream="')
+    url = board.text[start : board.text.index('"', start)].replace("&amp;", "&")
+
+    def meanwhile() -> None:
+        time.sleep(0.6)
+        _readings(node, {"point": "LT-1", "value": 9.7})  # a gateway publishes
+        time.sleep(1.0)
+        with node.db() as s:  # the session ends (logout elsewhere, lock, idle timeout)
+            for auth in s.scalars(select(AuthSession)):
+                auth.revoked = True
+
+    worker = threading.Thread(target=meanwhile)
+    worker.start()
+    began = time.monotonic()
+    r = node.client.get(url)  # the test client returns once the stream has ended
+    worker.join()
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+    assert time.monotonic() - began < 10
+    events = _events(r.text)
+    alarms = [json.loads(data) for kind, data in events if kind == "alarm"]
+    assert len(alarms) == 1, events  # sent once, though every poll looks back again
+    assert alarms[0]["match"] and alarms[0]["level"] == 1
+    assert "高高报" in alarms[0]["html"] and MINE in alarms[0]["html"]
+    assert f'id="alarm-{alarms[0]["id"]}"' in alarms[0]["html"]
+    counts = [json.loads(data) for kind, data in events if kind == "counts"]
+    assert counts and counts[-1]["level1"] == 1 and counts[-1]["unacknowledged"] == 1
+    assert events[-1] == ("logout", "/login?next=/monitoring&reason=timeout")
+    # another county's stream, even from the very beginning, never carries the mine's alarm
+    console.login("shanyin")
+    monkeypatch.setattr(pages, "STREAM_MAX_S", 0.5)
+    quiet = _events(node.client.get("/monitoring/alarms/stream?after=0").text)
+    assert quiet == [], quiet
+    # without a session the stream says so at once
+    node.client.cookies.clear()
+    assert _events(node.client.get(url).text) == [
+        ("logout", "/login?next=/monitoring&reason=timeout")
+    ]
