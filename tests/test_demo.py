@@ -32,6 +32,7 @@ from anjian.enterprises.models import Enterprise
 from anjian.enterprises.rules import uscc_problem
 from anjian.hidden_hazards.models import HiddenHazard
 from anjian.major_hazards.models import MajorHazardSource
+from anjian.monitoring.models import MonitoringPoint
 from anjian.risk.models import RiskPoint
 
 N = 300
@@ -231,6 +232,33 @@ def test_demo_loads_a_realistic_shanxi(demo) -> None:
     _check_agencies(demo)
     _check_bureaus(demo)
     _check_hazards(demo)
+    _check_monitoring(demo)
+
+
+def _check_monitoring(demo) -> None:  # type: ignore[no-untyped-def]
+    """A few hundred monitoring points with presets that fit: tanks and gas detectors on the
+    chemical plants' major hazard sources, methane by location at coal mines, tailings ponds
+    with their own set points; the demo enterprise user's mine among them."""
+    with demo.db() as s:
+        points = s.scalars(select(MonitoringPoint)).all()
+        sources = dict(
+            s.execute(select(MajorHazardSource.id, MajorHazardSource.enterprise_id)).all()
+        )
+        qiye = s.scalar(select(User).where(User.username == "qiye"))
+    assert 150 <= len(points) <= 500
+    by = {c: [p for p in points if p.supervision_category == c] for c in INDUSTRY}
+    assert {p.preset for p in by["hazardous_chemicals"]} >= {"tank_level_pct", "gas_combustible"}
+    assert all(sources[p.major_hazard_id] == p.enterprise_id for p in by["hazardous_chemicals"])
+    assert {p.preset for p in by["coal_mine"] if p.kind == "ch4"} >= {
+        "coal_ch4_t0_upper_corner",
+        "coal_ch4_t1_face",
+        "coal_ch4_heading_face",
+    }
+    assert all(p.power_cut and p.preset.startswith("coal_ch4_") for p in points if p.kind == "ch4")
+    assert {p.kind for p in by["coal_mine"]} >= {"ch4", "co", "o2", "wind_speed"}
+    tailings = [p for p in by["non_coal_mine"] if p.preset.startswith("tailings_")]
+    assert tailings and all(p.h is not None or p.l is not None for p in tailings)
+    assert any(p.enterprise_id == qiye.enterprise_id for p in points)
 
 
 def _check_hazards(demo) -> None:  # type: ignore[no-untyped-def]
@@ -274,6 +302,22 @@ def test_rerun_adds_nothing_and_keeps_the_authenticators(demo) -> None:
     with demo.db() as s:
         assert dict(s.execute(select(User.username, User.totp_secret_enc)).all()) == secrets
         assert verify_chain(s).ok
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_demo_loaded_before_monitoring_gets_its_points_once(personas) -> None:
+    """What ``anjian demo`` does on a rerun over a demo that has no monitoring points yet."""
+    from anjian.core.scope import Scope
+    from anjian.demo.monitoring import top_up_monitoring
+
+    scope = Scope.for_division(None, "admin", ["140000"])
+    mine, chem = personas.enterprises["ying_mine"], personas.enterprises["shan_chem"]
+    with personas.db() as s:
+        added = top_up_monitoring(s, scope, "140000", mine, {"140622"}, seed=1)
+    with personas.db() as s:
+        assert top_up_monitoring(s, scope, "140000", mine, {"140622"}, seed=1) == 0
+        where = Counter(s.scalars(select(MonitoringPoint.enterprise_id)))
+    assert added == where[mine] + where[chem] and where[mine] >= 9 and where[chem] >= 5
 
 
 def test_a_failure_leaves_nothing_loaded(node, monkeypatch) -> None:

@@ -127,9 +127,18 @@ def demo(
     ] = False,
     host: Annotated[str | None, typer.Option(help="listen address (with --serve)")] = None,
     port: Annotated[int | None, typer.Option(help="listen port (with --serve)")] = None,
+    simulate_after: Annotated[
+        bool,
+        typer.Option(
+            "--simulate/--no-simulate",
+            help="随 --serve 运行模拟网关，经 MQTT 发送监测数据 (with --serve: feed simulated "
+            "readings over MQTT, see anjian simulate)",
+        ),
+    ] = True,
 ) -> None:
     """载入演示数据 (load a demo province: agencies at every tier, enterprises in real counties,
-    one demo user per tier) and print the logins. Safe to rerun: nothing is added twice."""
+    monitoring points, one demo user per tier) and print the logins. Safe to rerun: nothing is
+    added twice."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -169,9 +178,15 @@ def demo(
     if result.created:
         console.print(
             f"[green]演示数据已载入[/green] {result.province_name}({result.province_code}): "
-            f"机构 {result.organisations} 个, 企业 {result.enterprises} 家 "
+            f"机构 {result.organisations} 个, 企业 {result.enterprises} 家, "
+            f"监测点 {result.monitoring_points} 个 "
             f"(demo loaded: {result.organisations} organisations, "
-            f"{result.enterprises} enterprises)"
+            f"{result.enterprises} enterprises, {result.monitoring_points} monitoring points)"
+        )
+    elif result.monitoring_points:
+        console.print(
+            f"[yellow]演示数据已存在[/yellow], 已补充监测点 {result.monitoring_points} 个 "
+            f"(demo data already loaded; added {result.monitoring_points} monitoring points)"
         )
     else:
         console.print(
@@ -206,6 +221,8 @@ def demo(
             "current one-time code of a demo user)"
         )
     if serve_after:
+        if simulate_after:
+            _start_demo_simulator(host, port, seed)
         serve(host=host, port=port)
 
 
@@ -802,3 +819,210 @@ def ingest(
         t.stop()
     for t in threads:
         t.join(timeout=10)
+
+
+# --- simulated gateways (模拟网关) ----------------------------------------------------------------
+
+DEMO_SIMULATE_RATE = 100.0  # readings/s fed by `anjian demo --serve`: alive, yet light on SQLite
+VIAS = ("mqtt", "http")
+
+
+def _check_simulate_options(
+    via: str, rate: float, seconds: float | None, enterprises: int | None, url: str | None
+) -> None:
+    """Refuse bad options with a message naming the option (exit 1)."""
+    if via not in VIAS:
+        raise AnjianError(
+            f"--via 应为 mqtt 或 http: {via} (--via must be mqtt or http)", field="via"
+        )
+    if not 0 < rate <= 100_000:
+        raise AnjianError(
+            f"--rate 应在 0 与 100000 之间: {rate:g} (readings per second, 0 < rate ≤ 100000)",
+            field="rate",
+        )
+    if seconds is not None and seconds <= 0:
+        raise AnjianError(f"--seconds 应为正数: {seconds:g} (must be positive)", field="seconds")
+    if enterprises is not None and enterprises < 1:
+        raise AnjianError(
+            f"--enterprises 至少为 1: {enterprises} (must be at least 1)", field="enterprises"
+        )
+    if url is not None:
+        if via != "http":
+            raise AnjianError("--url 仅用于 --via http (--url goes with --via http)", field="url")
+        if not url.startswith(("http://", "https://")):
+            raise AnjianError(
+                f"--url 应形如 http://host:port: {url} (--url must look like http://host:port)",
+                field="url",
+            )
+
+
+def _simulator(
+    via: str,
+    rate: float,
+    enterprises: int | None,
+    url: str | None,
+    seed: int,
+    notify: Callable[[str], None],
+) -> Any:
+    """A simulator of this node's enterprises with points, with its sender and credentials:
+    fresh gateway tokens over HTTP (audited as the operator), the node's own MQTT login on
+    the embedded broker, the URL's credentials on an external one."""
+    from anjian.db import unit_of_work
+    from anjian.monitoring.simulate import (
+        HttpSender,
+        Simulator,
+        default_url,
+        issue_tokens,
+        local_gateways,
+        mqtt_sender,
+    )
+
+    with unit_of_work(read_only=True) as db:
+        gateways = local_gateways(db, enterprises)
+    if not gateways:
+        raise AnjianError(
+            "本节点没有登记监测点的企业，请先运行 anjian demo 或登记监测点 (no enterprise of this "
+            "node has monitoring points: run anjian demo or register points first)"
+        )
+    sender: Any
+    if via == "http":
+        with unit_of_work() as db:
+            tokens = issue_tokens(db, cli_actor(), gateways)
+        sender = HttpSender(url or default_url(), tokens, notify=notify)
+    else:
+        try:
+            sender = mqtt_sender(notify=notify)
+        except ValueError as exc:
+            raise AnjianError(str(exc), field="ANJIAN_MQTT_URL") from None
+    try:
+        return Simulator(gateways, sender, rate=rate, seed=seed, notify=notify)
+    except ValueError as exc:
+        sender.close()
+        raise AnjianError(
+            f"速率过高，单批读数超过上限 ({exc}; lower --rate)", field="rate"
+        ) from None
+
+
+def _where(sim: Any, via: str) -> str:
+    sender = sim.sender
+    if via == "http":
+        return f"HTTP {sender.base_url}/api/v1/monitoring/readings"
+    return f"MQTT {sender.host}:{sender.port} (anjian/v1/<USCC>/readings, QoS 1)"
+
+
+def _offline_warning(sim: Any) -> str | None:
+    """A warning when readings come too seldom: a point silent for three sampling periods is
+    marked offline by the server."""
+    shortest = min(p.period_s for g in sim.gateways for p in g.points)
+    if sim.pace.interval_s <= 3 * shortest:
+        return None
+    return (
+        f"注意：每个测点每 {sim.pace.interval_s:.1f} 秒才一条读数，超过采样周期的 3 倍 "
+        f"({3 * shortest} 秒)，测点会被判为离线；请提高 --rate (each point reports every "
+        f"{sim.pace.interval_s:.1f} s, longer than 3 sampling periods: points will be marked "
+        "offline; raise --rate)"
+    )
+
+
+@app.command()
+@cli_errors
+def simulate(
+    via: Annotated[str, typer.Option(help="发送方式 mqtt | http (how to send)")] = "mqtt",
+    rate: Annotated[float, typer.Option(help="每秒读数总数 (readings per second in all)")] = 200.0,
+    seconds: Annotated[
+        float | None,
+        typer.Option(help="运行秒数，默认直到 Ctrl-C (run for S seconds; default until Ctrl-C)"),
+    ] = None,
+    enterprises: Annotated[
+        int | None, typer.Option(help="最多模拟的企业数 (simulate at most N enterprises)")
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="HTTP 接入地址，用于 --via http，默认取 ANJIAN_HOST/ANJIAN_PORT "
+            "(server URL for --via http, e.g. http://127.0.0.1:8000)"
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="随机种子: 同一种子生成相同信号 (random seed)")] = 2026,
+) -> None:
+    """模拟网关：为本节点登记了监测点的企业发送逼真的监测数据（储罐收发料、气温日变化、
+    可燃/有毒气体偶发泄漏、工作面瓦斯涌出、传感器掉线），经 MQTT 或 HTTP，按指定速率。
+    经 HTTP 时为所模拟的企业签发新的接入凭证，旧凭证失效。
+
+    (simulated gateways: realistic readings for this node's enterprises with monitoring points —
+    tanks filling and emptying, daily temperature cycles, gas near zero with rare excursions,
+    coal-mine methane near working faces, sensors dropping out — over MQTT (the node's broker)
+    or HTTP, at a chosen rate. Over HTTP the simulated enterprises get fresh gateway tokens and
+    earlier ones stop working: simulate only where no real gateway sends.)"""
+    _check_simulate_options(via, rate, seconds, enterprises, url)
+    ensure_schema()
+
+    def say(message: str) -> None:
+        err.print(f"[dim]{escape(message)}[/dim]")
+
+    sim = _simulator(via, rate, enterprises, url, seed, say)
+    if via == "http":
+        err.print(
+            f"已为 {len(sim.gateways)} 家企业签发新的接入凭证，旧凭证失效 (issued fresh gateway "
+            "tokens; earlier ones stop working)"
+        )
+    err.print(
+        f"[green]模拟网关[/green]: {len(sim.gateways)} 家企业 {sim.points} 个测点，每秒约 "
+        f"{rate:g} 条读数 (每个测点每 {sim.pace.interval_s:.2f} 秒一条)，发往 {_where(sim, via)}；"
+        f"Ctrl-C 停止 (simulating {sim.points} points of {len(sim.gateways)} enterprises at "
+        f"{rate:g} readings/s; Ctrl-C stops)"
+    )
+    warning = _offline_warning(sim)
+    if warning:
+        err.print(f"[yellow]{escape(warning)}[/yellow]")
+    try:
+        stats = sim.run(seconds, report_every_s=10.0)
+    except KeyboardInterrupt:
+        sim.stop()
+        stats = sim.stats
+    finally:
+        sim.sender.close()
+    err.print(
+        f"已发送 {stats.readings} 条读数 / {stats.batches} 批，未送达 {stats.skipped} 批 "
+        f"(sent {stats.readings} readings in {stats.batches} batches; {stats.skipped} not "
+        "delivered)"
+    )
+
+
+def _start_demo_simulator(host: str | None, port: int | None, seed: int) -> None:
+    """Feed the demo's points in a background thread while the server runs: over MQTT (the
+    embedded broker starts with the server; the simulator waits for it), or over HTTP when
+    MQTT ingest is turned off."""
+    import logging
+    import threading
+
+    settings = get_settings()
+    via = "mqtt" if settings.mqtt_ingest else "http"
+    url = None
+    if via == "http":
+        shown = host or settings.host
+        url = (
+            f"http://{'127.0.0.1' if shown in ('0.0.0.0', '::') else shown}:{port or settings.port}"
+        )
+
+    def say(message: str) -> None:
+        err.print(f"[dim]模拟网关 (simulator): {escape(message)}[/dim]")
+
+    try:
+        sim = _simulator(via, DEMO_SIMULATE_RATE, None, url, seed, say)
+    except AnjianError as exc:
+        err.print(f"[yellow]不运行模拟网关 (no simulator): {escape(exc.message)}[/yellow]")
+        return
+    console.print(
+        f"模拟网关 (simulated gateways): {len(sim.gateways)} 家企业 {sim.points} 个测点，"
+        f"每秒约 {DEMO_SIMULATE_RATE:g} 条读数，经 {_where(sim, via)}；--no-simulate 关闭 "
+        "(turn off with --no-simulate)"
+    )
+
+    def run() -> None:
+        try:
+            sim.run()
+        except Exception:  # the server goes on without live data
+            logging.getLogger("anjian.monitoring.simulate").exception("simulator stopped")
+
+    threading.Thread(target=run, name="anjian-simulate", daemon=True).start()

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,15 +54,6 @@ def _wait(check: Any, timeout: float, what: str) -> None:
         time.sleep(0.1)
 
 
-@pytest.fixture
-def mosquitto() -> int:
-    if not _reachable(1883):
-        if os.environ.get("CI"):
-            pytest.fail("Mosquitto is required in CI but 127.0.0.1:1883 is unreachable")
-        pytest.skip("Mosquitto unreachable at 127.0.0.1:1883: MQTT tests skipped locally")
-    return 1883
-
-
 def _gateway(port: int, username: str | None = None, password: str | None = None) -> mqtt.Client:
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"gw-{uuid.uuid4().hex[:8]}")
     if username:
@@ -97,30 +87,6 @@ def _points(node: Any, *specs: dict[str, Any]) -> None:
 def _count(node: Any, model: Any = Reading) -> int:
     with node.db() as s:
         return s.scalar(select(func.count()).select_from(model)) or 0
-
-
-@pytest.fixture
-def worker(personas: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Starts an in-process ingest worker with the settings of the test (torn down after)."""
-    started: list[Any] = []
-
-    def start(**env: str) -> Any:
-        from anjian.config import get_settings
-        from anjian.monitoring.mqtt import start_ingest
-
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-        get_settings.cache_clear()
-        threads = start_ingest(get_settings())
-        started.extend(threads)
-        ingest = threads[-1]
-        assert ingest.connected.wait(15), "ingest worker did not connect"
-        return ingest
-
-    yield start
-    for thread in reversed(started):
-        thread.stop()
-        thread.join(timeout=10)
 
 
 def test_batches_over_mosquitto_are_stored_and_raise_alarms(

@@ -35,6 +35,7 @@ from anjian.demo.generate import (
     short_province,
 )
 from anjian.demo.hazards import load_hazards
+from anjian.demo.monitoring import load_monitoring, top_up_monitoring
 from anjian.demo.risk import load_major_hazards, load_risk
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.schemas import EnterpriseCreate
@@ -72,6 +73,7 @@ class DemoResult:
     organisations: int
     enterprises: int
     logins: list[DemoLogin]
+    monitoring_points: int = 0  # on a rerun: points added to a demo loaded before monitoring
 
 
 def _no_progress(_phase: str, _done: int, _total: int) -> None:
@@ -123,7 +125,12 @@ def load_demo(
     prov = check_jurisdiction(session, province)
     existing = demo_users(session)
     if existing:
-        return DemoResult(False, prov.code, prov.name, 0, 0, logins_of(session, existing))
+        scope = Scope.for_division(None, Role.ADMIN.value, [get_settings().node_division])
+        anchor_id = next((u.enterprise_id for u in existing if u.enterprise_id), None)
+        focus = {u.division_code for u in existing if tier_of(u.division_code) is Tier.COUNTY}
+        added = top_up_monitoring(session, scope, province, anchor_id, focus, seed, report)
+        logins = logins_of(session, existing)
+        return DemoResult(False, prov.code, prov.name, 0, 0, logins, monitoring_points=added)
     if enterprises < 1:
         raise Invalid("企业数量至少为 1 (--enterprises must be at least 1)", field="enterprises")
 
@@ -286,8 +293,18 @@ def load_demo(
     load_hazards(session, scope, sample, seed)
     load_risk(session, scope, sample, seed)
     load_major_hazards(session, scope, list(dict.fromkeys([*sample, *ents])), seed)
+    # --- online monitoring: points at a sample, the demo counties' first ---
+    points = load_monitoring(
+        session, scope, ents, seed, anchor_id=anchor.id, focus={county1, county2}, progress=report
+    )
     return DemoResult(
-        True, prov.code, prov.name, created_orgs, created_ents, logins_of(session, users)
+        True,
+        prov.code,
+        prov.name,
+        created_orgs,
+        created_ents,
+        logins_of(session, users),
+        monitoring_points=points,
     )
 
 
