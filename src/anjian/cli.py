@@ -109,6 +109,8 @@ def serve(
         port=port or settings.port,
         log_level="info",
         proxy_headers=False,
+        # Live views (the alarm board's event stream) would hold a graceful shutdown open.
+        timeout_graceful_shutdown=5,
     )
 
 

@@ -308,7 +308,8 @@ def test_status_from_the_gateway_and_the_trend(personas: Any) -> None:
     )
     assert r.status_code == 422 and r.json()["field"] == "from"
     # a fault reported by the gateway changes the device status (synced), and no alarm follows
-    _send(node, gateway, {"point": "PT-1", "status": "fault", "ts": start + 61_000})
+    fault = _send(node, gateway, {"point": "PT-1", "status": "fault", "ts": start + 61_000})
+    assert fault.json()["alarms_raised"] == 1  # the status alarm
     got = node.client.get(f"{API}/points/{pt['id']}", headers=_as(node, "qiye")).json()
     assert (got["status"], got["status_label"]) == ("fault", "故障")
     assert (

@@ -59,6 +59,8 @@ def test_silent_points_go_offline_and_a_system_outage_is_one_alarm(personas: Any
     # 25 s: nobody silent for three periods yet; 31 s: P1 (last reading) and P2, P3 (never
     # reported since registration) are offline
     assert _apply(node, mark_silent, now + 25_000) == 0
+    # a node that started watching 5 s later has heard nothing for 26 s only: not yet
+    assert _apply(node, mark_silent, now + 31_000, now + 5_000) == 0
     assert _apply(node, mark_silent, now + 31_000) == 3
     assert _apply(node, mark_silent, now + 60_000) == 0  # already offline
     status = _alarms(node, kind="status", active="true")

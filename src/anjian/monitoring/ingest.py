@@ -57,6 +57,7 @@ REASONS = {
     "too_old": "时间过早",
     "bad_status": "状态码无效",
     "too_many": "批量过大",
+    "error": "无法处理",
 }
 
 
@@ -360,7 +361,7 @@ def _apply(session: Session, enterprise_id: int, parsed: list[Parsed], out: Outc
             fresh[key[0]].append((key[1], rows[key]["value"]))
     by_id = {p.id: p for p in points.values()}
     for pid, (ts, status) in latest_status.items():
-        set_status(session, by_id[pid], status, ts)
+        set_status(session, by_id[pid], status, ts, out)
     if not fresh:
         return
     lock = (
@@ -395,7 +396,9 @@ def _apply(session: Session, enterprise_id: int, parsed: list[Parsed], out: Outc
 STATUS_ALARMS = frozenset({"fault", "offline", "power_off", "shutdown"})
 
 
-def set_status(session: Session, p: MonitoringPoint, status: str, ts: int) -> bool:
+def set_status(
+    session: Session, p: MonitoringPoint, status: str, ts: int, out: Outcome | None = None
+) -> bool:
     """Record a device status (设备状态) reported at ``ts`` if it is a change and newer than
     the one the point has; the change travels up with the point. A faulty, offline, unpowered
     or shut-down point gets a 二级 status alarm, ended when it reports normally again — unless
@@ -414,6 +417,9 @@ def set_status(session: Session, p: MonitoringPoint, status: str, ts: int) -> bo
     if current is not None:
         current.ended_at = at_ms(ts)
         record_change(session, current, entity=ALARM_ENTITY)
+        if out is not None:
+            out.ended += 1
+            out.alarms.append(current.id)
     if status in STATUS_ALARMS and _system_alarm(session, p.enterprise_id) is None:
         alarm = Alarm(
             enterprise_id=p.enterprise_id,
@@ -429,6 +435,9 @@ def set_status(session: Session, p: MonitoringPoint, status: str, ts: int) -> bo
             origin_node="",
         )
         record_change(session, alarm, entity=ALARM_ENTITY)
+        if out is not None:
+            out.raised += 1
+            out.alarms.append(alarm.id)
     return True
 
 

@@ -16,7 +16,7 @@ from anjian.core.audit.service import SYSTEM, audit
 from anjian.core.sync.outbox import record_change
 from anjian.db import get_engine, unit_of_work, utcnow
 from anjian.enterprises.models import Enterprise
-from anjian.monitoring.ingest import ALARM_ENTITY, at_ms, now_ms, set_status
+from anjian.monitoring.ingest import ALARM_ENTITY, now_ms, set_status
 from anjian.monitoring.models import Alarm, MinuteSummary, MonitoringPoint, PointLive, Reading
 from anjian.monitoring.partitions import DAY_MS, drop_expired, ensure_partitions
 
@@ -26,9 +26,11 @@ SILENT_PERIODS = 3  # a point silent for three sampling periods is offline (็ฆป็
 _QUIET_STATES = ("offline", "power_off", "shutdown", "maintenance")
 
 
-def mark_silent(session: Session, now: int) -> int:
-    """Mark offline the points of this node that have sent nothing for three sampling periods
-    (counted from their registration when they never reported); how many."""
+def mark_silent(session: Session, now: int, watching_since: int | None = None) -> int:
+    """Mark offline the points of this node that have sent nothing for three sampling periods,
+    counted from their last reading, their registration or ``watching_since`` (when this node
+    started watching: a restart does not find every point silent at once), whichever is
+    latest; how many."""
     node = get_settings().effective_node_id
     rows = session.execute(
         select(MonitoringPoint, PointLive.last_ts)
@@ -41,11 +43,12 @@ def mark_silent(session: Session, now: int) -> int:
     ).all()
     marked = 0
     for p, last_ts in rows:
-        silence_ms = SILENT_PERIODS * p.period_s * 1000
-        if last_ts is None:
-            stale = p.created_at + timedelta(milliseconds=silence_ms) < at_ms(now)
-        else:
-            stale = last_ts + silence_ms < now
+        heard = max(
+            last_ts if last_ts is not None else 0,
+            int(p.created_at.timestamp() * 1000),
+            watching_since or 0,
+        )
+        stale = heard + SILENT_PERIODS * p.period_s * 1000 < now
         if stale and set_status(session, p, "offline", now):
             marked += 1
     return marked
@@ -174,10 +177,11 @@ class MonitoringWatch(threading.Thread):
 
     def run(self) -> None:
         upkeep_due = 0.0
+        started = now_ms()
         while not self._stopping.is_set():
             try:
                 with unit_of_work() as db:
-                    silent = mark_silent(db, now_ms())
+                    silent = mark_silent(db, now_ms(), started)
                     escalated = escalate_unacknowledged(db)
                     summed = summarise_minutes(db, now_ms())
                 if silent or escalated:

@@ -61,9 +61,9 @@ def broker_of(settings: Settings) -> Broker:
         )
     from anjian.monitoring.broker import INTERNAL_USER, internal_password
 
-    return Broker(
-        "127.0.0.1", settings.mqtt_embedded_port, INTERNAL_USER, internal_password(), False
-    )
+    # The embedded broker listens on ANJIAN_HOST; all interfaces include the loopback.
+    host = "127.0.0.1" if settings.host in ("", "0.0.0.0", "::") else settings.host
+    return Broker(host, settings.mqtt_embedded_port, INTERNAL_USER, internal_password(), False)
 
 
 def uscc_of(topic: str) -> tuple[str, str] | None:
