@@ -25,7 +25,7 @@ from sqlalchemy.exc import OperationalError
 from anjian.config import Settings, get_settings
 from anjian.core.errors import NotFound
 from anjian.db import unit_of_work
-from anjian.monitoring.ingest import Outcome, count_rejections, ingest, system_status
+from anjian.monitoring.ingest import count_rejections, ingest_many, system_status
 from anjian.monitoring.schemas import Rejected
 from anjian.monitoring.service import local_enterprise_by_uscc
 
@@ -188,9 +188,22 @@ class IngestWorker(threading.Thread):
         self.messages += len(batch)
 
     def _commit(self, batch: list[tuple[int, mqtt.MQTTMessage]]) -> None:
+        """Apply the messages in one transaction: all reading batches in one pass of
+        :func:`ingest_many`, then the system status reports."""
+        readings: list[tuple[int, bytes]] = []
+        statuses: list[tuple[int, bytes]] = []
+        for _, msg in batch:
+            where = uscc_of(msg.topic)
+            enterprise_id = self._enterprises.get(where[0]) if where else None
+            if where is None or enterprise_id is None:
+                log.warning("MQTT message on %s for no enterprise of this node", msg.topic)
+                continue
+            (statuses if where[1] == "status" else readings).append((enterprise_id, msg.payload))
         with unit_of_work() as db:
-            for _, msg in batch:
-                self._one(db, msg)
+            if readings:
+                ingest_many(db, readings)
+            for enterprise_id, payload in statuses:
+                system_status(db, enterprise_id, payload)
         self._ack(batch)
 
     def _apply(self, batch: list[tuple[int, mqtt.MQTTMessage]]) -> None:
@@ -214,18 +227,6 @@ class IngestWorker(threading.Thread):
                 except Exception as exc:
                     self._give_up(item, exc)
                     break
-
-    def _one(self, db, msg: mqtt.MQTTMessage) -> Outcome | None:  # type: ignore[no-untyped-def]
-        where = uscc_of(msg.topic)
-        if where is None:
-            return None
-        enterprise_id = self._enterprises.get(where[0])
-        if enterprise_id is None:
-            log.warning("MQTT message for an enterprise unknown here: %s", where[0])
-            return None
-        if where[1] == "status":
-            return system_status(db, enterprise_id, msg.payload)
-        return ingest(db, enterprise_id, msg.payload)
 
     def _give_up(self, item: tuple[int, mqtt.MQTTMessage], exc: BaseException) -> None:
         msg = item[1]
