@@ -777,21 +777,17 @@ def gateway_token(
 @cli_errors
 def ingest(
     workers: Annotated[
-        int, typer.Option(min=1, max=64, help="接入进程内的工作线程数 (worker threads)")
+        int,
+        typer.Option(min=1, max=64, help="接入进程数 (worker processes: one core each)"),
     ] = 1,
 ) -> None:
     """运行 MQTT 接入 (run MQTT ingest workers without the web server, to share the load with
     `anjian serve` and other ingest processes through the broker's shared subscription;
-    needs ANJIAN_MQTT_URL). Stops on Ctrl-C or SIGTERM."""
-    import logging
-    import signal
-    import threading
+    needs ANJIAN_MQTT_URL). Each worker is a process of its own with its own persistent
+    session. Stops on Ctrl-C or SIGTERM."""
+    import multiprocessing
 
-    from anjian.monitoring.mqtt import IngestWorker, broker_of
-
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from anjian.monitoring.mqtt import broker_of
 
     settings = get_settings()
     if not settings.mqtt_url:
@@ -802,25 +798,55 @@ def ingest(
         )
     ensure_schema()
     base = settings.mqtt_client_id or f"anjian-ingest-{settings.effective_node_id}"
-    threads = [
-        IngestWorker(broker_of(settings), f"{base}-{i}", settings.mqtt_shared_group)
-        for i in range(workers)
-    ]
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    for t in threads:
-        t.start()
     b = broker_of(settings)
     err.print(f"MQTT 接入已启动 (ingest running): {workers} worker(s), {b.host}:{b.port}")
+    if workers == 1:
+        _ingest_worker(f"{base}-0")
+        return
+    spawn = multiprocessing.get_context("spawn")
+    procs = [
+        spawn.Process(target=_ingest_worker, args=(f"{base}-{i}", True), name=f"{base}-{i}")
+        for i in range(workers)
+    ]
+    for proc in procs:
+        proc.start()
     try:
-        while not done.wait(1.0):
-            pass
+        for proc in procs:
+            proc.join()
     except KeyboardInterrupt:
         pass
-    for t in threads:
-        t.stop()
-    for t in threads:
-        t.join(timeout=10)
+    finally:
+        for proc in procs:
+            proc.terminate()  # SIGTERM: the worker stops after its current batch
+        for proc in procs:
+            proc.join(timeout=15)
+
+
+def _ingest_worker(client_id: str, child: bool = False) -> None:
+    """One ingest worker: runs until SIGTERM or Ctrl-C (a child process also ends when its
+    parent is gone, so no worker outlives ``anjian ingest``)."""
+    import logging
+    import os
+    import signal
+    import threading
+
+    from anjian.monitoring.mqtt import IngestWorker, broker_of
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = get_settings()
+    worker = IngestWorker(broker_of(settings), client_id, settings.mqtt_shared_group)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    parent = os.getppid()
+    worker.start()
+    while not done.wait(1.0):
+        if child and os.getppid() != parent:
+            break
+    worker.stop()
+    worker.join(timeout=10)
 
 
 # --- simulated gateways (模拟网关) ----------------------------------------------------------------

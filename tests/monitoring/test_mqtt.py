@@ -202,9 +202,9 @@ def test_worker_killed_mid_stream_loses_nothing_and_stores_nothing_twice(
 
     log = tmp_path / "ingest.log"
 
-    def start() -> subprocess.Popen[bytes]:
+    def start(*args: str) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [ANJIAN, "ingest"], env=env, stdout=subprocess.DEVNULL, stderr=log.open("ab")
+            [ANJIAN, "ingest", *args], env=env, stdout=subprocess.DEVNULL, stderr=log.open("ab")
         )
 
     proc = start()
@@ -228,7 +228,9 @@ def test_worker_killed_mid_stream_loses_nothing_and_stores_nothing_twice(
                 killed_at = _count(node)
         gw.loop_stop()
         assert 0 < killed_at < total
-        proc = start()
+        # restarted as two worker processes sharing the subscription: the first takes over
+        # the killed worker's session (and what the broker kept for it)
+        proc = start("--workers", "2")
         _wait(lambda: _count(node) >= total, 180, f"{total} readings stored")
         time.sleep(1)  # anything redelivered twice would show up now
         with node.db() as s:
