@@ -8,7 +8,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from anjian.core.audit.models import AuditRecord
 from anjian.db import utcnow
@@ -205,3 +205,35 @@ def test_minute_summaries_are_made_once_and_draw_the_trend_above(personas: Any) 
         (base + 60_000, 6, 10.0, 15.0, 12.5),
         (base + 120_000, 6, 20.0, 25.0, 22.5),
     ]
+
+
+def test_expired_readings_go_and_recent_ones_stay(personas: Any) -> None:
+    from anjian.db import get_engine
+    from anjian.monitoring.jobs import keep_readings
+    from anjian.monitoring.models import Reading
+    from anjian.monitoring.partitions import DAY_MS, ensure_partitions
+
+    node = personas
+    (pid,) = _points(node, "FT-1", kind="flow")
+    now = int(time.time() * 1000)
+    old = now - 200 * DAY_MS  # beyond the default 180 days
+    times = [old, old + 1000, now - DAY_MS, now]
+    ensure_partitions(get_engine(), times)
+    with node.db() as s:
+        s.execute(
+            Reading.__table__.insert(),
+            [{"point_id": pid, "ts": t, "value": 1.0, "status": 0} for t in times],
+        )
+    assert keep_readings(now) >= 1  # a partition dropped (PostgreSQL) or two rows (SQLite)
+    with node.db() as s:
+        left = s.scalars(select(Reading.ts).order_by(Reading.ts)).all()
+    assert left == [now - DAY_MS, now]
+    if node.engine.dialect.name == "postgresql":
+        with node.db() as s:
+            parts = s.execute(
+                text(
+                    "SELECT count(*) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent "
+                    "WHERE p.relname = 'readings'"
+                )
+            ).scalar()
+        assert parts >= 2  # yesterday's, today's and tomorrow's made ahead
