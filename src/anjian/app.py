@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import text
 
 from anjian import __version__
+from anjian.accidents.api import router as accidents_router
 from anjian.config import get_settings
 from anjian.core.audit.api import router as audit_router
 from anjian.core.audit.service import audit
@@ -174,6 +175,7 @@ def create_app() -> FastAPI:
         risk_router,
         monitoring_router,
         alarms_router,
+        accidents_router,
         sync_router,
     ):
         app.include_router(router)

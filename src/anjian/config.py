@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # §5.4, unverified): set them from the provincial rule.
     alarm_ack_minutes_level1: float = Field(default=10.0, gt=0)
     alarm_ack_minutes_level2: float = Field(default=30.0, gt=0)
+    # 事故分级: missing persons count as deaths for a report's provisional grade (Order 493
+    # grades by deaths; statistics count a person missing 30 days as dead).
+    accident_missing_as_deaths: bool = True
 
     @field_validator("node_division")
     @classmethod

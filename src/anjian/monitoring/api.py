@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Body, Depends, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
 from anjian.core.downloads import upload_bytes, xlsx_response
@@ -234,8 +234,8 @@ def _gateway(request: Request, db: DB) -> int:
     responses={401: {"description": "no or wrong gateway token"}, 422: {"model": IngestResult}},
 )
 def post_readings(
-    request: Request,
     db: DB,
+    enterprise_id: Annotated[int, Depends(_gateway)],
     body: Annotated[
         Any,
         Body(
@@ -247,7 +247,6 @@ def post_readings(
     """HTTP ingest for a gateway, authenticated by its enterprise's token (Bearer): the same
     batch as on MQTT. Good readings are stored even when others are refused (listed in
     ``rejected`` and counted); 422 when nothing in the batch could be used."""
-    enterprise_id = _gateway(request, db)
     out = ingest(db, enterprise_id, body if isinstance(body, dict) else {"readings": body})
     result = out.result()
     if out.rejected and not out.accepted and not out.duplicates:

@@ -1,0 +1,178 @@
+"""Pure rules of accident reporting and investigation (事故报送、调查处理), from State Council
+Order No. 493 (生产安全事故报告和调查处理条例, REFERENCE §2): the grade from the numbers, how far
+up a report must go and by when, the follow-up window, the investigation's deadline. No I/O.
+
+Grades (Art. 3; "以上" includes the number, "以下" excludes it): the highest grade reached by
+any one of deaths, serious injuries (incl. acute industrial poisoning) and direct economic loss.
+
+Missing persons (下落不明) are recorded apart. For the provisional grade of a report they count
+as deaths (``missing_as_deaths``, the default): a report must go as far up as the worst outcome
+still possible requires, and statistics count a person missing for 30 days as dead. The grade
+without them is given alongside."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import IntEnum
+
+# Thresholds of Art. 3, worst grade first: 特别重大, 重大, 较大 (below the last: 一般).
+DEATHS = (30, 10, 3)
+SERIOUS_INJURIES = (100, 50, 10)
+DIRECT_LOSS_CNY = (Decimal(100_000_000), Decimal(50_000_000), Decimal(10_000_000))
+
+
+class Grade(IntEnum):
+    """Accident grade, 1 the worst."""
+
+    ESPECIALLY_SERIOUS = 1  # 特别重大
+    SERIOUS = 2  # 重大
+    RELATIVELY_SERIOUS = 3  # 较大
+    ORDINARY = 4  # 一般
+
+    @property
+    def label(self) -> str:
+        return GRADE_LABELS[self]
+
+
+GRADE_LABELS = {
+    Grade.ESPECIALLY_SERIOUS: "特别重大",
+    Grade.SERIOUS: "重大",
+    Grade.RELATIVELY_SERIOUS: "较大",
+    Grade.ORDINARY: "一般",
+}
+CRITERION_LABELS = {
+    "deaths": "死亡人数",
+    "serious_injuries": "重伤人数（含急性工业中毒）",
+    "direct_loss_cny": "直接经济损失",
+}
+
+
+def _grade_of(value: Decimal | int, thresholds: tuple[Decimal | int, ...]) -> Grade:
+    for grade, threshold in zip(
+        (Grade.ESPECIALLY_SERIOUS, Grade.SERIOUS, Grade.RELATIVELY_SERIOUS),
+        thresholds,
+        strict=True,
+    ):
+        if value >= threshold:
+            return grade
+    return Grade.ORDINARY
+
+
+@dataclass(frozen=True)
+class Classification:
+    """An accident's grade, the measure that decided it, and the grade without the missing."""
+
+    grade: Grade
+    criterion: str  # deaths | serious_injuries | direct_loss_cny (the first that reaches it)
+    grade_without_missing: Grade
+    provisional: bool  # missing persons raised the grade: it may fall when they are found
+
+
+def classify(
+    deaths: int,
+    missing: int,
+    serious_injuries: int,
+    direct_loss_cny: Decimal | int,
+    *,
+    missing_as_deaths: bool = True,
+) -> Classification:
+    """The grade by Art. 3: the worst reached by deaths (plus the missing, if they count),
+    serious injuries or direct loss (CNY)."""
+    counted_deaths = deaths + (missing if missing_as_deaths else 0)
+    measures = (
+        ("deaths", _grade_of(counted_deaths, DEATHS)),
+        ("serious_injuries", _grade_of(serious_injuries, SERIOUS_INJURIES)),
+        ("direct_loss_cny", _grade_of(Decimal(direct_loss_cny), DIRECT_LOSS_CNY)),
+    )
+    criterion, grade = min(measures, key=lambda m: m[1])  # the worst grade; first on a tie
+    without = min(
+        _grade_of(deaths, DEATHS),
+        measures[1][1],
+        measures[2][1],
+    )
+    return Classification(
+        grade=grade,
+        criterion=criterion,
+        grade_without_missing=without,
+        provisional=grade < without,
+    )
+
+
+# --- the reporting chain (报告时限, Arts. 9–11) ---------------------------------------------------
+
+UNIT_REPORT = timedelta(hours=1)  # the unit's head to the county-level agency
+HOP_REPORT = timedelta(hours=2)  # each agency to the next one up
+
+
+def top_tier(grade: Grade) -> str:
+    """How far up a report of this grade must go: 特别重大/重大 to the national level (the
+    State Council's department), 较大 to the province, 一般 to the city (设区的市)."""
+    if grade <= Grade.SERIOUS:
+        return "national"
+    if grade == Grade.RELATIVELY_SERIOUS:
+        return "province"
+    return "city"
+
+
+TIERS_UP = ("county", "city", "province", "national")
+
+
+def chain(grade: Grade, from_tier: str = "county") -> list[str]:
+    """The tiers a report passes from ``from_tier`` up to the one the grade requires, each
+    reporting to the next: e.g. 较大 from a county → [county, city, province]."""
+    start = TIERS_UP.index(from_tier)
+    end = TIERS_UP.index(top_tier(grade))
+    return list(TIERS_UP[start : max(start, end) + 1])
+
+
+def deadline(known_at: datetime, hop: int) -> datetime:
+    """When step ``hop`` of the chain is due: the unit's report (hop 0) within an hour of the
+    head learning of the accident, each agency's (hop ≥ 1) within two hours of receiving it —
+    counted here from when the accident became known, i.e. 1 h + 2 h per hop."""
+    return known_at + UNIT_REPORT + HOP_REPORT * hop
+
+
+def is_late(due: datetime, reported_at: datetime | None, now: datetime) -> bool:
+    """Whether a step is late (迟报): reported after its deadline, or not yet and past it."""
+    return (reported_at or now) > due
+
+
+# --- follow-up reports (续报/补报, Art. 13) --------------------------------------------------------
+
+FOLLOW_UP_DAYS = 30
+FOLLOW_UP_DAYS_ROAD_FIRE = 7  # road traffic and fire accidents
+ROAD_FIRE_TYPES = frozenset({"road_traffic", "fire"})
+
+
+def follow_up_until(occurred_at: datetime, accident_type: str) -> datetime:
+    """Until when changed casualty numbers are reported (and the grade recomputed)."""
+    days = FOLLOW_UP_DAYS_ROAD_FIRE if accident_type in ROAD_FIRE_TYPES else FOLLOW_UP_DAYS
+    return occurred_at + timedelta(days=days)
+
+
+# --- investigation (调查, Art. 29) -----------------------------------------------------------------
+
+INVESTIGATION_DAYS = 60
+MAX_EXTENSION_DAYS = 60
+
+
+def investigation_due(occurred_at: datetime, extension_days: int = 0) -> datetime:
+    """When the investigation report is due: 60 days from the accident, plus one approved
+    extension of at most 60 days (technical appraisal time is not counted: add it to the
+    extension's approval)."""
+    if not 0 <= extension_days <= MAX_EXTENSION_DAYS:
+        raise ValueError(f"extension must be 0–{MAX_EXTENSION_DAYS} days")
+    return occurred_at + timedelta(days=INVESTIGATION_DAYS + extension_days)
+
+
+def investigating_tier(grade: Grade) -> str:
+    """Which government leads the investigation: 特别重大 the State Council (national), 重大 the
+    province, 较大 the city, 一般 the county."""
+    return {
+        Grade.ESPECIALLY_SERIOUS: "national",
+        Grade.SERIOUS: "province",
+        Grade.RELATIVELY_SERIOUS: "city",
+        Grade.ORDINARY: "county",
+    }[grade]

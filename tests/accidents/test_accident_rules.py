@@ -1,0 +1,112 @@
+"""Accident rules by the table (Order No. 493): grade boundaries exactly as Art. 3 draws them
+("以上" includes the number, "以下" excludes it), the highest criterion winning, missing persons,
+the reporting chain and its clocks, follow-up and investigation deadlines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from anjian.accidents.rules import (
+    Grade,
+    chain,
+    classify,
+    deadline,
+    follow_up_until,
+    investigating_tier,
+    investigation_due,
+    is_late,
+    top_tier,
+)
+
+G1, G2, G3, G4 = (
+    Grade.ESPECIALLY_SERIOUS,
+    Grade.SERIOUS,
+    Grade.RELATIVELY_SERIOUS,
+    Grade.ORDINARY,
+)
+
+
+@pytest.mark.parametrize(
+    ("deaths", "injuries", "loss", "grade", "criterion"),
+    [
+        (0, 0, 0, G4, "deaths"),
+        (2, 9, 9_999_999, G4, "deaths"),  # every measure just below 较大
+        (3, 0, 0, G3, "deaths"),
+        (0, 10, 0, G3, "serious_injuries"),
+        (0, 0, 10_000_000, G3, "direct_loss_cny"),
+        (9, 49, 49_999_999, G3, "deaths"),
+        (10, 0, 0, G2, "deaths"),
+        (0, 50, 0, G2, "serious_injuries"),
+        (0, 0, 50_000_000, G2, "direct_loss_cny"),
+        (29, 99, 99_999_999, G2, "deaths"),
+        (30, 0, 0, G1, "deaths"),
+        (0, 100, 0, G1, "serious_injuries"),
+        (0, 0, 100_000_000, G1, "direct_loss_cny"),
+        (1, 12, 60_000_000, G2, "direct_loss_cny"),  # the highest criterion wins
+        (4, 55, 0, G2, "serious_injuries"),
+    ],
+)
+def test_grade_boundaries(
+    deaths: int, injuries: int, loss: int, grade: Grade, criterion: str
+) -> None:
+    c = classify(deaths, 0, injuries, loss)
+    assert (c.grade, c.criterion, c.provisional) == (grade, criterion, False)
+    assert c.grade.label == {G1: "特别重大", G2: "重大", G3: "较大", G4: "一般"}[grade]
+
+
+def test_missing_persons_raise_a_provisional_grade() -> None:
+    c = classify(2, 1, 0, 0)
+    assert (c.grade, c.grade_without_missing, c.provisional) == (G3, G4, True)
+    c = classify(2, 1, 0, 0, missing_as_deaths=False)
+    assert (c.grade, c.provisional) == (G4, False)
+    # missing persons do not matter when another measure already decides
+    c = classify(0, 5, 60, 0)
+    assert (c.grade, c.criterion, c.provisional) == (G2, "serious_injuries", False)
+
+
+@pytest.mark.parametrize(
+    ("grade", "top", "tiers"),
+    [
+        (G1, "national", ["county", "city", "province", "national"]),
+        (G2, "national", ["county", "city", "province", "national"]),
+        (G3, "province", ["county", "city", "province"]),
+        (G4, "city", ["county", "city"]),
+    ],
+)
+def test_how_far_a_report_goes(grade: Grade, top: str, tiers: list[str]) -> None:
+    assert top_tier(grade) == top
+    assert chain(grade) == tiers
+    assert chain(grade, "province") == (
+        ["province", "national"] if top == "national" else ["province"]
+    )
+
+
+def test_clocks_of_the_chain() -> None:
+    known = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+    assert deadline(known, 0) == known + timedelta(hours=1)  # the unit
+    assert deadline(known, 1) == known + timedelta(hours=3)  # the county passes it on
+    assert deadline(known, 3) == known + timedelta(hours=7)  # reaching the national level
+    due = deadline(known, 1)
+    assert not is_late(due, due, due)
+    assert is_late(due, due + timedelta(seconds=1), due)
+    assert not is_late(due, None, due - timedelta(minutes=1))
+    assert is_late(due, None, due + timedelta(minutes=1))  # not reported yet, past due
+
+
+def test_follow_up_and_investigation_deadlines() -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    assert follow_up_until(at, "mechanical") == at + timedelta(days=30)
+    assert follow_up_until(at, "fire") == at + timedelta(days=7)
+    assert follow_up_until(at, "road_traffic") == at + timedelta(days=7)
+    assert investigation_due(at) == at + timedelta(days=60)
+    assert investigation_due(at, 60) == at + timedelta(days=120)
+    with pytest.raises(ValueError):
+        investigation_due(at, 61)
+    assert [investigating_tier(g) for g in (G1, G2, G3, G4)] == [
+        "national",
+        "province",
+        "city",
+        "county",
+    ]
