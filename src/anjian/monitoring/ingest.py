@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, insert, select, update
+from psycopg.errors import UniqueViolation
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -28,7 +29,13 @@ from anjian.config import get_settings
 from anjian.core.sync.outbox import record_change
 from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
-from anjian.monitoring.models import Alarm, IngestRejection, MonitoringPoint, PointLive, Reading
+from anjian.monitoring.models import (
+    Alarm,
+    IngestRejection,
+    MonitoringPoint,
+    PointLive,
+    Reading,
+)
 from anjian.monitoring.partitions import ensure_partitions
 from anjian.monitoring.rules import (
     STATUSES,
@@ -185,10 +192,13 @@ _STAGE = (
 )
 
 
-def _store(session: Session, rows: list[tuple[int, int, float, int]]) -> set[tuple[int, int]]:
-    """Store ``rows`` (point, ts, value, status), ignoring those already stored; the keys
-    stored now. On PostgreSQL a binary COPY into a temporary table and one INSERT … ON CONFLICT
-    DO NOTHING from it: the fastest safe path there is for a batch."""
+def _store(
+    session: Session, rows: list[tuple[int, int, float, int]]
+) -> set[tuple[int, int]] | None:
+    """Store ``rows`` (point, ts, value, status), ignoring those already stored: the keys stored
+    now, or None when every row was new. On PostgreSQL a binary COPY straight into the table,
+    in a savepoint; only when some row is there already (a redelivery) is the batch copied into
+    a temporary table and inserted with ON CONFLICT DO NOTHING, which is slower."""
     if session.get_bind().dialect.name != "postgresql":
         stmt = sqlite_insert(Reading).on_conflict_do_nothing()
         values = [{"point_id": p, "ts": t, "value": v, "status": st} for p, t, v, st in rows]
@@ -197,13 +207,16 @@ def _store(session: Session, rows: list[tuple[int, int, float, int]]) -> set[tup
     ensure_partitions(session, {row[1] for row in rows})
     driver = session.connection().connection.driver_connection
     with driver.cursor() as cur:  # type: ignore[union-attr]
+        cur.execute("SAVEPOINT readings_copy")
+        try:
+            _copy(cur, "readings", rows)
+        except UniqueViolation:
+            cur.execute("ROLLBACK TO SAVEPOINT readings_copy")
+        else:
+            cur.execute("RELEASE SAVEPOINT readings_copy")
+            return None
         cur.execute(_STAGE)
-        with cur.copy(
-            "COPY readings_stage (point_id, ts, value, status) FROM STDIN (FORMAT BINARY)"
-        ) as copy:
-            copy.set_types(["int4", "int8", "float8", "int2"])
-            for row in rows:
-                copy.write_row(row)
+        _copy(cur, "readings_stage", rows)
         cur.execute(
             "INSERT INTO readings (point_id, ts, value, status) "
             "SELECT point_id, ts, value, status FROM readings_stage "
@@ -212,6 +225,13 @@ def _store(session: Session, rows: list[tuple[int, int, float, int]]) -> set[tup
         stored = {(pid, ts) for pid, ts in cur.fetchall()}
         cur.execute("TRUNCATE readings_stage")
     return stored
+
+
+def _copy(cur: Any, table: str, rows: list[tuple[int, int, float, int]]) -> None:
+    with cur.copy(f"COPY {table} (point_id, ts, value, status) FROM STDIN (FORMAT BINARY)") as cp:
+        cp.set_types(["int4", "int8", "float8", "int2"])
+        for row in rows:
+            cp.write_row(row)
 
 
 def at_ms(ts_ms: int) -> datetime:
@@ -259,10 +279,9 @@ class _Live:
     pending_since: int | None = None
     alarm_id: int | None = None
     power_cut_alarm_id: int | None = None
-    stored: bool = False  # the row exists
 
 
-_LIVE_COLUMNS = [f for f in _Live.__dataclass_fields__ if f != "stored"]
+_LIVE_COLUMNS = list(_Live.__dataclass_fields__)
 
 
 class _Evaluator:
@@ -415,22 +434,39 @@ def _points(session: Session, enterprise_ids: set[int]) -> dict[tuple[int, str],
 
 
 def _lives(session: Session, point_ids: list[int]) -> dict[int, _Live]:
+    """The evaluator state of ``point_ids``, locked on PostgreSQL (workers sharing the load
+    evaluate a point one at a time); missing rows are made first, so two workers never both
+    insert one."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text(
+                "INSERT INTO monitoring_point_live (point_id) "
+                "SELECT unnest(CAST(:ids AS integer[])) ON CONFLICT DO NOTHING"
+            ),
+            {"ids": point_ids},
+        )
+    else:
+        session.execute(
+            sqlite_insert(PointLive).on_conflict_do_nothing(),
+            [{"point_id": pid} for pid in point_ids],
+        )
     stmt = (
         select(*(getattr(PointLive, c) for c in _LIVE_COLUMNS))
         .where(PointLive.point_id.in_(point_ids))
         .order_by(PointLive.point_id)
     )
     if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()  # ingest workers share the load: one evaluates a point
-    return {r.point_id: _Live(*r, stored=True) for r in session.execute(stmt)}
+        stmt = stmt.with_for_update()
+    return {r.point_id: _Live(*r) for r in session.execute(stmt)}
 
 
 def _apply(
     session: Session, enterprise_ids: list[int], parsed: list[list[Parsed]], outs: list[Outcome]
 ) -> None:
     points = _points(session, {eid for eid, ps in zip(enterprise_ids, parsed, strict=True) if ps})
-    rows: dict[tuple[int, int], tuple[int, int, float, int]] = {}
-    source: dict[tuple[int, int], Outcome] = {}  # the batch each reading came in
+    rows: list[tuple[int, int, float, int]] = []
+    row_outs: list[Outcome] = []  # the batch each row came in
+    seen: set[tuple[int, int]] = set()
     latest_status: dict[int, tuple[int, str, Outcome]] = {}
     for eid, batch, out in zip(enterprise_ids, parsed, outs, strict=True):
         for r in batch:
@@ -440,76 +476,115 @@ def _apply(
                     r.index, r.point, "unknown_point", f"测点未登记: {r.point} (unknown point)"
                 )
                 continue
-            if r.ts >= latest_status.get(p.id, (-1, "", out))[0]:
+            # a status matters when it is not ok, or the point is not ok (it may be back)
+            if (r.status != "ok" or p.status != "ok") and r.ts >= latest_status.get(
+                p.id, (-1, "", out)
+            )[0]:
                 latest_status[p.id] = (r.ts, r.status, out)
             if r.value is None:
                 continue
             key = (p.id, r.ts)
-            if key in rows:
+            if key in seen:
                 out.duplicates += 1
                 continue
-            rows[key] = (p.id, r.ts, r.value, STATUS_CODES[r.status])
-            source[key] = out
-    stored = _store(session, list(rows.values())) if rows else set()
-    for key, out in source.items():
-        if key in stored:
-            out.accepted += 1
-        else:
+            seen.add(key)
+            rows.append((p.id, r.ts, r.value, STATUS_CODES[r.status]))
+            row_outs.append(out)
+    stored = _store(session, rows) if rows else set()
+    # Only readings stored just now, and measured normally, are evaluated.
+    fresh: dict[int, list[tuple[int, float, Outcome]]] = defaultdict(list)
+    for row, out in zip(rows, row_outs, strict=True):
+        if stored is not None and (row[0], row[1]) not in stored:
             out.duplicates += 1
+            continue
+        out.accepted += 1
+        if row[3] == 0:
+            fresh[row[0]].append((row[1], row[2], out))
     by_id = {p.id: p for p in points.values()}
     for pid, (ts, status, out) in latest_status.items():
         if status != by_id[pid].status:
             orm_point = session.get(MonitoringPoint, pid)
             assert orm_point is not None
             set_status(session, orm_point, status, ts, out)
-    # Only readings stored just now, and measured normally, are evaluated.
-    fresh: dict[int, list[tuple[int, float, Outcome]]] = defaultdict(list)
-    for key in stored:
-        pid, ts, value, status = rows[key]
-        if status == 0:
-            fresh[pid].append((ts, value, source[key]))
     if not fresh:
         return
     lives = _lives(session, sorted(fresh))
     evaluator = _Evaluator(session)
     opened: list[tuple[_Live, Alarm | None, Alarm | None]] = []
+    touched: list[_Live] = []
     for pid in sorted(fresh):
-        live = lives.get(pid) or _Live(point_id=pid)
+        live = lives[pid]
         last = live.last_ts if live.last_ts is not None else -1
-        newer = sorted((r for r in fresh[pid] if r[0] > last), key=lambda r: r[0])
+        newer = [r for r in fresh[pid] if r[0] > last]
         if not newer:
             continue  # late readings are stored, but an alarm is judged on the newest data
-        opened.append((live, *evaluator.run(by_id[pid], live, newer)))
+        newer.sort(key=lambda r: r[0])
+        touched.append(live)
+        if not _quiet(by_id[pid], live, newer):
+            opened.append((live, *evaluator.run(by_id[pid], live, newer)))
         live.last_ts, live.last_value = newer[-1][0], newer[-1][1]
     session.flush()  # new alarms get their keys
     for live, alarm, cut in opened:
         live.alarm_id = alarm.id if alarm is not None else None
         live.power_cut_alarm_id = cut.id if cut is not None else None
-    _save_lives(session, [live for live, _a, _c in opened])
+    _save_lives(session, touched)
     for alarm, out in evaluator.changed.values():
         record_change(session, alarm, entity=ALARM_ENTITY)
         out.alarms.append(alarm.id)
 
 
+def _quiet(p: _Point, live: _Live, readings: list[tuple[int, float, Outcome]]) -> bool:
+    """Whether the evaluator can be skipped: nothing open or pending, and every value strictly
+    inside the set points (where :func:`rules.step` changes nothing and raises nothing)."""
+    if live.active_bound or live.pending_bound or live.alarm_id or live.power_cut_alarm_id:
+        return False
+    lo = min(r[1] for r in readings)
+    hi = max(r[1] for r in readings)
+    return (
+        (p.hh is None or hi < p.hh)
+        and (p.h is None or hi < p.h)
+        and (p.ll is None or lo > p.ll)
+        and (p.l is None or lo > p.l)
+    )
+
+
+_UNNEST_TYPES = {
+    "point_id": "integer",
+    "last_ts": "bigint",
+    "last_value": "double precision",
+    "active_bound": "varchar",
+    "pending_bound": "varchar",
+    "pending_since": "bigint",
+    "alarm_id": "integer",
+    "power_cut_alarm_id": "integer",
+}
+_UPDATE_LIVES = text(
+    "UPDATE monitoring_point_live AS l SET "
+    + ", ".join(f"{c} = v.{c}" for c in _LIVE_COLUMNS if c != "point_id")
+    + " FROM unnest("
+    + ", ".join(f"CAST(:{c} AS {_UNNEST_TYPES[c]}[])" for c in _LIVE_COLUMNS)
+    + ") AS v("
+    + ", ".join(_LIVE_COLUMNS)
+    + ") WHERE l.point_id = v.point_id"
+)
+
+
 def _save_lives(session: Session, lives: list[_Live]) -> None:
-    """Write the evaluator's state back in two statements (insert new rows, update the rest)."""
-    values = [{c: getattr(lv, c) for c in _LIVE_COLUMNS} for lv in lives]
-    new = [v for v, lv in zip(values, lives, strict=True) if not lv.stored]
-    old = [
-        {**{f"_{c}": v[c] for c in _LIVE_COLUMNS}}
-        for v, lv in zip(values, lives, strict=True)
-        if lv.stored
-    ]
-    if new:
-        session.execute(insert(PointLive), new)
-    if old:
-        table = PointLive.__table__
-        stmt = (
-            update(table)
-            .where(table.c.point_id == bindparam("_point_id"))
-            .values({c: bindparam(f"_{c}") for c in _LIVE_COLUMNS if c != "point_id"})
-        )
-        session.connection().execute(stmt, old)
+    """Write the evaluator's state back (one statement on PostgreSQL)."""
+    if not lives:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_UPDATE_LIVES, {c: [getattr(lv, c) for lv in lives] for c in _LIVE_COLUMNS})
+        return
+    table = PointLive.__table__
+    stmt = (
+        update(table)
+        .where(table.c.point_id == bindparam("_point_id"))
+        .values({c: bindparam(f"_{c}") for c in _LIVE_COLUMNS if c != "point_id"})
+    )
+    session.connection().execute(
+        stmt, [{f"_{c}": getattr(lv, c) for c in _LIVE_COLUMNS} for lv in lives]
+    )
 
 
 # Device states that raise a status alarm (维护 is planned work, not an alarm).
