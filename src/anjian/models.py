@@ -1,5 +1,6 @@
 """Every table of the node, imported in one place for Alembic and test fixtures."""
 
+from anjian.accidents.models import Accident
 from anjian.core.audit.models import AuditHead, AuditRecord
 from anjian.core.divisions.models import Division
 from anjian.core.iam.models import AuthSession, RecoveryCode, User
@@ -23,6 +24,7 @@ from anjian.monitoring.models import (
 from anjian.risk.models import RiskPoint
 
 __all__ = [
+    "Accident",
     "Alarm",
     "AuditHead",
     "AuditRecord",

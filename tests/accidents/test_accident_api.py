@@ -37,3 +37,78 @@ def test_classify_without_saving(personas: Any) -> None:
         r = node.client.post(url, json=body, headers=headers)
         assert r.status_code == 422 and r.json()["field"] == field, (body, r.text)
     assert node.client.post(url, json={}).status_code == 401
+
+
+def _report(**extra: Any) -> dict[str, Any]:
+    return {
+        "occurred_at": "2026-11-29T06:40:00+08:00",
+        "division_code": "140622",
+        "place": "应县金鼎煤业 1201 工作面",
+        "accident_type": "roof_fall",
+        "reporter": "李安全",
+        "reporter_phone": "13698765432",
+        "deaths": 2,
+        "missing": 1,
+        "serious_injuries": 1,
+        **extra,
+    }
+
+
+def test_first_report_is_graded_scoped_audited_and_synced(personas: Any) -> None:
+    from sqlalchemy import select
+
+    from anjian.core.audit.models import AuditRecord
+    from anjian.core.sync.models import OutboxEntry
+
+    node = personas
+    county = node.login("yingxian")
+    r = node.client.post("/api/v1/accidents", json=_report(), headers=county)
+    assert r.status_code == 201, r.text
+    acc = r.json()
+    assert (acc["grade"], acc["grade_label"], acc["provisional"], acc["report_to"]) == (
+        3,
+        "较大",
+        True,
+        "province",
+    )
+    assert (acc["accident_type_label"], acc["division_name"]) == ("冒顶片帮", "应县")
+    assert acc["reporter_phone"] == "136****5432"
+    assert acc["known_at"] == acc["occurred_at"]
+    # the few required fields name themselves when missing or wrong
+    for body, field in (
+        (_report(reporter=""), "reporter"),
+        (_report(accident_type="meteor"), "accident_type"),
+        (_report(occurred_at="2099-01-01T00:00:00+08:00"), "occurred_at"),
+        (_report(occurred_at="2026-11-29T06:40:00"), "occurred_at"),  # no zone
+        (_report(division_code="999999"), "division_code"),
+    ):
+        bad = node.client.post("/api/v1/accidents", json=body, headers=county)
+        assert bad.status_code == 422 and bad.json()["field"] == field, (field, bad.text)
+    # another county can neither file here nor read it
+    other = node.login("shanyin")
+    refused = node.client.post("/api/v1/accidents", json=_report(), headers=other)
+    assert refused.status_code == 403 and refused.json()["field"] == "division_code"
+    assert node.client.get(f"/api/v1/accidents/{acc['id']}", headers=other).status_code == 404
+    assert node.client.get("/api/v1/accidents", headers=other).json()["total"] == 0
+    # the enterprise reports its own accident; the city sees both
+    mine = node.enterprises["ying_mine"]
+    own = node.client.post(
+        "/api/v1/accidents",
+        json=_report(enterprise_id=mine, deaths=0, missing=0, direct_loss_cny=12_000_000),
+        headers=node.login("qiye"),
+    )
+    assert own.status_code == 201, own.text
+    assert (own.json()["unit_name"], own.json()["grade_label"]) == ("应县金鼎煤业有限公司", "较大")
+    city = node.client.get("/api/v1/accidents", headers=node.login("shuozhou")).json()
+    assert city["total"] == 2
+    assert node.client.get("/api/v1/accidents", headers=node.login("qiye")).json()["total"] == 1
+    with node.db() as s:
+        assert s.scalars(
+            select(AuditRecord.action).where(AuditRecord.action == "accident.report")
+        ).all() == [
+            "accident.report",
+            "accident.report",
+        ]
+        sent = s.scalars(select(OutboxEntry).where(OutboxEntry.entity == "accident")).all()
+        assert len(sent) == 2
+        assert "13698765432" not in str(sent[0].payload)  # encrypted at rest

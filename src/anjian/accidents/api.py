@@ -1,11 +1,21 @@
-"""Accident reporting API (事故报送): the grade calculator; reports and investigations follow."""
+"""Accident reporting API (事故报送): the grade calculator and first reports (快报); the chain,
+follow-ups and investigations follow."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
+from fastapi import APIRouter, Query
+
+from anjian.accidents import service
 from anjian.accidents.rules import classify as grade_of
-from anjian.accidents.schemas import ClassifyRequest, ClassifyResult
+from anjian.accidents.schemas import (
+    AccidentCreate,
+    AccidentPage,
+    AccidentRead,
+    ClassifyRequest,
+    ClassifyResult,
+)
 from anjian.config import get_settings
 from anjian.core.iam.deps import Ctx
 
@@ -26,3 +36,39 @@ def classify(body: ClassifyRequest, ctx: Ctx) -> ClassifyResult:
             missing_as_deaths=get_settings().accident_missing_as_deaths,
         )
     )
+
+
+@router.post("", response_model=AccidentRead, status_code=201)
+def report(body: AccidentCreate, ctx: Ctx) -> AccidentRead:
+    """File a first report (事故快报): few fields are required (when, where, type, reporter);
+    the grade is computed from the numbers; the report travels up the tiers at once."""
+    acc = service.report_accident(ctx.db, ctx.actor, ctx.scope, body)
+    return service.present(ctx.db, [acc])[0]
+
+
+@router.get("", response_model=AccidentPage)
+def list_accidents(
+    ctx: Ctx,
+    division: Annotated[str | None, Query(description="行政区划代码，含下级")] = None,
+    grade: Annotated[int | None, Query(description="1 特别重大 … 4 一般")] = None,
+    accident_type: Annotated[str | None, Query(description="事故类别 (GB 6441)")] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    size: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> AccidentPage:
+    """Accidents in your jurisdiction, newest first."""
+    items, total = service.list_accidents(
+        ctx.db,
+        ctx.scope,
+        division=division,
+        grade=grade,
+        accident_type=accident_type,
+        limit=size,
+        offset=(page - 1) * size,
+    )
+    return AccidentPage(total=total, items=service.present(ctx.db, items))
+
+
+@router.get("/{accident_id}", response_model=AccidentRead)
+def get_accident(accident_id: int, ctx: Ctx) -> AccidentRead:
+    """One accident in your jurisdiction."""
+    return service.present(ctx.db, [service.get_accident(ctx.db, ctx.scope, accident_id)])[0]

@@ -176,3 +176,32 @@ def investigating_tier(grade: Grade) -> str:
         Grade.RELATIVELY_SERIOUS: "city",
         Grade.ORDINARY: "county",
     }[grade]
+
+
+# --- accident types (事故类别) --------------------------------------------------------------------
+# GB 6441-1986 企业职工伤亡事故分类 (the twenty categories; not in ../shared/domain, taken from the
+# standard's commonly published list), plus road traffic accidents (道路交通事故), which Order
+# No. 493 treats apart for follow-up reports.
+ACCIDENT_TYPES: dict[str, str] = {
+    "object_strike": "物体打击",
+    "vehicle": "车辆伤害",
+    "machinery": "机械伤害",
+    "lifting": "起重伤害",
+    "electric_shock": "触电",
+    "drowning": "淹溺",
+    "burn": "灼烫",
+    "fire": "火灾",
+    "fall_from_height": "高处坠落",
+    "collapse": "坍塌",
+    "roof_fall": "冒顶片帮",
+    "water_inrush": "透水",
+    "blasting": "放炮",
+    "explosive_blast": "火药爆炸",
+    "gas_explosion": "瓦斯爆炸",
+    "boiler_explosion": "锅炉爆炸",
+    "vessel_explosion": "容器爆炸",
+    "other_explosion": "其它爆炸",
+    "poisoning_asphyxia": "中毒和窒息",
+    "other_injury": "其它伤害",
+    "road_traffic": "道路交通事故",
+}

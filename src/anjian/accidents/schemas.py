@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from anjian.accidents.rules import CRITERION_LABELS, Classification, top_tier
+from anjian.accidents.rules import ACCIDENT_TYPES, CRITERION_LABELS, Classification, top_tier
+from anjian.core.fields import one_of, text
 
 
 def _count(value: Any) -> Any:
@@ -63,3 +65,91 @@ class ClassifyResult(BaseModel):
             provisional=c.provisional,
             report_to=top_tier(c.grade),
         )
+
+
+_TYPE = one_of(ACCIDENT_TYPES, "事故类别", "accident type")
+
+
+class AccidentCreate(BaseModel):
+    """A first report (快报), usable in the first minutes: when, where, what kind, who reports;
+    everything else may follow."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    occurred_at: AwareDatetime = Field(description="事故发生时间 (ISO 8601 with zone)")
+    known_at: AwareDatetime | None = Field(
+        default=None, description="单位负责人接到报告的时间 (默认为发生时间)"
+    )
+    division_code: Annotated[str, Field(min_length=6, max_length=6)] = Field(
+        description="事故发生地行政区划代码"
+    )
+    place: Annotated[str, AfterValidator(text(300, required=True))] = Field(description="地点")
+    accident_type: Annotated[str, AfterValidator(_TYPE)] = Field(
+        description="事故类别 (GB 6441), e.g. machinery (机械伤害), gas_explosion (瓦斯爆炸)"
+    )
+    reporter: Annotated[str, AfterValidator(text(64, required=True))] = Field(description="报告人")
+    reporter_phone: Annotated[str | None, AfterValidator(text(20))] = Field(
+        default=None, description="联系电话"
+    )
+    enterprise_id: int | None = Field(default=None, description="事故单位 (已登记企业)")
+    unit_name: Annotated[str | None, AfterValidator(text(200))] = Field(
+        default=None, description="事故单位名称 (未登记企业时填写)"
+    )
+    industry_code: Annotated[str | None, AfterValidator(text(8))] = Field(
+        default=None, description="行业 (GB/T 4754)"
+    )
+    lng: float | None = Field(default=None, ge=73, le=136, description="经度")
+    lat: float | None = Field(default=None, ge=3, le=54, description="纬度")
+    deaths: People = Field(default=0, description="死亡人数")
+    missing: People = Field(default=0, description="下落不明人数")
+    serious_injuries: People = Field(default=0, description="重伤人数（含急性工业中毒）")
+    minor_injuries: People = Field(default=0, description="轻伤人数")
+    direct_loss_cny: Annotated[Decimal, BeforeValidator(_money), Field(ge=0, le=10**13)] = Field(
+        default=Decimal(0), description="直接经济损失（元，初步估计）"
+    )
+    summary: Annotated[str, AfterValidator(text(5000))] = Field(default="", description="简要经过")
+    measures: Annotated[str, AfterValidator(text(5000))] = Field(
+        default="", description="已采取的措施"
+    )
+
+
+class AccidentRead(BaseModel):
+    """An accident report as users see it (the reporter's phone masked)."""
+
+    id: int
+    uid: str
+    origin_node: str
+    division_code: str
+    division_name: str = ""
+    enterprise_id: int | None
+    unit_name: str
+    industry_code: str
+    occurred_at: datetime
+    known_at: datetime
+    place: str
+    lng: float | None
+    lat: float | None
+    accident_type: str
+    accident_type_label: str
+    deaths: int
+    missing: int
+    serious_injuries: int
+    minor_injuries: int
+    direct_loss_cny: Decimal
+    grade: int
+    grade_label: str
+    grade_criterion: str
+    provisional: bool
+    report_to: str
+    summary: str
+    measures: str
+    reporter: str
+    reporter_phone: str | None
+    reported_at: datetime
+    follow_ups: int
+    updated_at: datetime
+
+
+class AccidentPage(BaseModel):
+    total: int
+    items: list[AccidentRead]

@@ -1,0 +1,63 @@
+"""Accident reports (事故报告): the first report (快报) and its follow-ups, kept as one record whose
+numbers and grade change with each follow-up report (续报)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, Numeric, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from anjian.core.sync.models import SyncMixin
+from anjian.core.sync.registry import SyncSpec, register
+from anjian.db import Base
+
+
+class Accident(SyncMixin, Base):
+    """An accident as reported (事故快报): when and where, the unit, its type (GB 6441), the
+    casualties and loss, what happened and what was done, who reported; the grade computed from
+    the numbers (Order No. 493 Art. 3). ``division_code`` is where it happened: the scope judges
+    the record by it."""
+
+    __tablename__ = "accidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    division_code: Mapped[str] = mapped_column(
+        ForeignKey("divisions.code"), nullable=False, index=True
+    )
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    supervision_category: Mapped[str] = mapped_column(String(32), nullable=False, default="")
+    unit_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    industry_code: Mapped[str] = mapped_column(String(8), nullable=False, default="")
+    occurred_at: Mapped[datetime] = mapped_column(nullable=False, index=True)
+    known_at: Mapped[datetime] = mapped_column(nullable=False)  # the unit's head learned of it
+    place: Mapped[str] = mapped_column(String(300), nullable=False)
+    lng: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    accident_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    deaths: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    missing: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    serious_injuries: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    minor_injuries: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    direct_loss_cny: Mapped[Decimal] = mapped_column(Numeric(16, 2), nullable=False, default=0)
+    grade: Mapped[int] = mapped_column(SmallInteger, nullable=False, index=True)  # 1 … 4
+    grade_criterion: Mapped[str] = mapped_column(String(24), nullable=False)
+    provisional: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    summary: Mapped[str] = mapped_column(Text, nullable=False, default="")  # 简要经过
+    measures: Mapped[str] = mapped_column(Text, nullable=False, default="")  # 已采取的措施
+    reporter: Mapped[str] = mapped_column(String(64), nullable=False)
+    reporter_phone_enc: Mapped[str | None] = mapped_column(String(255))
+    reported_at: Mapped[datetime] = mapped_column(nullable=False)
+    follow_ups: Mapped[int] = mapped_column(Integer, nullable=False, default=0)  # 续报 count
+
+
+register(
+    SyncSpec(
+        "accident",
+        Accident,
+        division_attr="division_code",
+        refs={"enterprise_id": "enterprise"},
+        encrypted=("reporter_phone_enc",),
+    )
+)
