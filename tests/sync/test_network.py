@@ -691,6 +691,29 @@ def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_
             timeout=60,
             what="the acknowledgement at the province",
         )
+        # an accident report filed at the county reaches the province as it is filed
+        accident = county_official.call_until(
+            "POST",
+            "/api/v1/accidents",
+            json={
+                "occurred_at": "2026-11-29T06:40:00+08:00",
+                "division_code": COUNTY_A,
+                "place": "回风巷",
+                "accident_type": "roof_fall",
+                "reporter": "王矿长",
+                "deaths": 3,
+                "enterprise_id": ent["id"],
+            },
+            ok=(201,),
+        ).json()
+        wait_until(
+            lambda: any(
+                a["uid"] == accident["uid"] and a["grade_label"] == "较大"
+                for a in province.call("GET", "/api/v1/accidents").json()["items"]
+            ),
+            timeout=60,
+            what="the accident report at the province",
+        )
         # the raw readings stay at the county: the province asks, the county answers up
         point = province.call("GET", "/api/v1/monitoring/points?q=T1").json()["items"][0]
         url = f"/api/v1/monitoring/points/{point['id']}/readings?from={read_at}&to={read_at + 1}"
