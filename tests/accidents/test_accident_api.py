@@ -112,3 +112,68 @@ def test_first_report_is_graded_scoped_audited_and_synced(personas: Any) -> None
         sent = s.scalars(select(OutboxEntry).where(OutboxEntry.entity == "accident")).all()
         assert len(sent) == 2
         assert "13698765432" not in str(sent[0].payload)  # encrypted at rest
+
+
+def test_follow_ups_regrade_within_their_window(personas: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from anjian.core.audit.models import AuditRecord
+
+    node = personas
+    county = node.login("yingxian")
+    now = datetime.now(UTC)
+    acc = node.client.post(
+        "/api/v1/accidents",
+        json=_report(occurred_at=(now - timedelta(hours=2)).isoformat()),
+        headers=county,
+    ).json()
+    url = f"/api/v1/accidents/{acc['id']}/follow-up"
+    # the missing miner is found alive: the provisional 较大 falls to 一般
+    r = node.client.post(url, json={"missing": 0, "note": "失联人员已找到"}, headers=county)
+    assert r.status_code == 200, r.text
+    assert (r.json()["grade_label"], r.json()["provisional"], r.json()["follow_ups"]) == (
+        "一般",
+        False,
+        1,
+    )
+    # two more die in hospital, losses estimated: 重大 now, reported up to the national level
+    r = node.client.post(
+        url,
+        json={"deaths": 12, "direct_loss_cny": 8_000_000, "note": "伤员抢救无效"},
+        headers=county,
+    )
+    assert (r.json()["grade_label"], r.json()["report_to"], r.json()["deaths"]) == (
+        "重大",
+        "national",
+        12,
+    )
+    assert node.client.post(url, json={"deaths": 1}, headers=county).json()["field"] == "note"
+    assert (
+        node.client.post(
+            url, json={"deaths": 1, "note": "x"}, headers=node.login("shanyin")
+        ).status_code
+        == 404
+    )
+    with node.db() as s:
+        rec = s.scalars(
+            select(AuditRecord)
+            .where(AuditRecord.action == "accident.follow_up")
+            .order_by(AuditRecord.seq)
+        ).all()
+        assert [r.detail["grade_rose"] for r in rec] == [False, True]
+        assert rec[1].detail["before"]["deaths"] == "2" and rec[1].detail["after"]["grade"] == "2"
+    # after the window (30 days; 7 for fire) a follow-up is refused
+    for kind, days in (("roof_fall", 31), ("fire", 8)):
+        old = node.client.post(
+            "/api/v1/accidents",
+            json=_report(accident_type=kind, occurred_at=(now - timedelta(days=days)).isoformat()),
+            headers=county,
+        ).json()
+        late = node.client.post(
+            f"/api/v1/accidents/{old['id']}/follow-up",
+            json={"deaths": 3, "note": "补报"},
+            headers=county,
+        )
+        assert late.status_code == 409, (kind, late.text)

@@ -15,6 +15,7 @@ from anjian.accidents.schemas import (
     AccidentRead,
     ClassifyRequest,
     ClassifyResult,
+    FollowUp,
 )
 from anjian.config import get_settings
 from anjian.core.iam.deps import Ctx
@@ -72,3 +73,12 @@ def list_accidents(
 def get_accident(accident_id: int, ctx: Ctx) -> AccidentRead:
     """One accident in your jurisdiction."""
     return service.present(ctx.db, [service.get_accident(ctx.db, ctx.scope, accident_id)])[0]
+
+
+@router.post("/{accident_id}/follow-up", response_model=AccidentRead)
+def follow_up(accident_id: int, body: FollowUp, ctx: Ctx) -> AccidentRead:
+    """A follow-up report (续报) with the numbers as they stand now: the grade is computed
+    again (a raised grade sends the report further up); 409 after the 30-day window (7 days for
+    road traffic and fire)."""
+    acc = service.follow_up(ctx.db, ctx.actor, ctx.scope, accident_id, body)
+    return service.present(ctx.db, [acc])[0]

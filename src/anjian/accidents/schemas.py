@@ -153,3 +153,21 @@ class AccidentRead(BaseModel):
 class AccidentPage(BaseModel):
     total: int
     items: list[AccidentRead]
+
+
+class FollowUp(BaseModel):
+    """A follow-up report (续报): the numbers as they stand now (those sent replace the earlier
+    ones) and what has happened since."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    deaths: People | None = Field(default=None, description="死亡人数")
+    missing: People | None = Field(default=None, description="下落不明人数")
+    serious_injuries: People | None = Field(default=None, description="重伤人数")
+    minor_injuries: People | None = Field(default=None, description="轻伤人数")
+    direct_loss_cny: Annotated[
+        Decimal | None, BeforeValidator(lambda v: v if v is None else _money(v)), Field(ge=0)
+    ] = Field(default=None, description="直接经济损失（元）")
+    note: Annotated[str, AfterValidator(text(5000, required=True))] = Field(
+        description="续报内容 (what has changed)"
+    )

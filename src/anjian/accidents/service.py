@@ -1,4 +1,5 @@
-"""Accident report use cases (事故报送): file a first report, read and list reports in scope.
+"""Accident report use cases (事故报送): file a first report and its follow-ups, read and list
+reports in scope.
 
 The only place that writes accidents. The grade is computed here from the numbers (Order No.
 493 Art. 3), never taken from the client. Every write stamps a new version into the outbox (the
@@ -14,17 +15,17 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from anjian.accidents.models import Accident
-from anjian.accidents.rules import ACCIDENT_TYPES, Grade, classify, top_tier
-from anjian.accidents.schemas import AccidentCreate, AccidentRead
+from anjian.accidents.rules import ACCIDENT_TYPES, Grade, classify, follow_up_until, top_tier
+from anjian.accidents.schemas import AccidentCreate, AccidentRead, FollowUp
 from anjian.config import get_settings
 from anjian.core.audit.service import Actor, audit
 from anjian.core.crypto import mask_phone
 from anjian.core.divisions.models import Division
-from anjian.core.errors import Forbidden, Invalid, NotFound
+from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound
 from anjian.core.iam.service import field_cipher
 from anjian.core.paging import paged
 from anjian.core.scope import Scope, division_filter
-from anjian.core.sync.outbox import record_change
+from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.enterprises.service import enterprise_in_scope
 
@@ -186,3 +187,47 @@ def present(session: Session, accidents: list[Accident]) -> list[AccidentRead]:
         )
         for a in accidents
     ]
+
+
+_NUMBERS = ("deaths", "missing", "serious_injuries", "minor_injuries", "direct_loss_cny")
+
+
+def follow_up(
+    session: Session, actor: Actor, scope: Scope, accident_id: int, data: FollowUp
+) -> Accident:
+    """Record a follow-up report (续报) within the window (30 days; 7 for road traffic and
+    fire): the numbers sent replace the earlier ones and the grade is computed again — if it
+    rises, the report must now go further up. Audited with the numbers and grade before and
+    after, synced; 409 after the window."""
+    acc = get_accident(session, scope, accident_id)
+    ensure_writable_here(acc)
+    until = follow_up_until(acc.occurred_at, acc.accident_type)
+    if utcnow() > until:
+        raise Conflict(
+            f"续报期限已过 ({until:%Y-%m-%d}) (the follow-up window has closed)",
+            field="occurred_at",
+        )
+    before = {name: getattr(acc, name) for name in _NUMBERS} | {"grade": acc.grade}
+    for name in _NUMBERS:
+        value = getattr(data, name)
+        if value is not None:
+            setattr(acc, name, value)
+    _grade(acc)
+    acc.follow_ups += 1
+    record_change(session, acc, entity=ENTITY)
+    after = {name: getattr(acc, name) for name in _NUMBERS} | {"grade": acc.grade}
+    audit(
+        session,
+        actor,
+        "accident.follow_up",
+        object_type="accident",
+        object_id=str(acc.id),
+        division_code=acc.division_code,
+        detail={
+            "before": {k: str(v) for k, v in before.items()},
+            "after": {k: str(v) for k, v in after.items()},
+            "note": data.note,
+            "grade_rose": acc.grade < before["grade"],
+        },
+    )
+    return acc
