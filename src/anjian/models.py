@@ -1,6 +1,6 @@
 """Every table of the node, imported in one place for Alembic and test fixtures."""
 
-from anjian.accidents.models import Accident
+from anjian.accidents.models import Accident, AccidentStep
 from anjian.core.audit.models import AuditHead, AuditRecord
 from anjian.core.divisions.models import Division
 from anjian.core.iam.models import AuthSession, RecoveryCode, User
@@ -25,6 +25,7 @@ from anjian.risk.models import RiskPoint
 
 __all__ = [
     "Accident",
+    "AccidentStep",
     "Alarm",
     "AuditHead",
     "AuditRecord",

@@ -177,3 +177,48 @@ def test_follow_ups_regrade_within_their_window(personas: Any) -> None:
             headers=county,
         )
         assert late.status_code == 409, (kind, late.text)
+
+
+def test_the_chain_goes_up_tier_by_tier_with_its_clocks(personas: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    node = personas
+    known = datetime.now(UTC) - timedelta(hours=2)
+    acc = node.client.post(
+        "/api/v1/accidents",
+        json=_report(deaths=3, missing=0, occurred_at=known.isoformat()),
+        headers=node.login("yingxian"),
+    ).json()
+    assert acc["grade_label"] == "较大"
+    chain = {s["tier"]: s for s in acc["chain"]}
+    assert list(chain) == ["county", "city", "province"]  # 较大: up to the province
+    county, city, province = chain["county"], chain["city"], chain["province"]
+    assert county["received_at"] is not None and county["late"]  # the unit reported after 1 h
+    assert (city["received_at"], city["division_code"], province["report_due_at"]) == (
+        None,
+        "140600",
+        None,
+    )
+    url = f"/api/v1/accidents/{acc['id']}/report-up"
+    up = node.client.post(url, headers=node.login("yingxian"))
+    assert up.status_code == 200, up.text
+    chain = {s["tier"]: s for s in up.json()["chain"]}
+    assert chain["county"]["reported_by"] == "yingxian" and chain["city"]["received_at"]
+    assert node.client.post(url, headers=node.login("yingxian")).status_code == 409  # done
+    chain = {
+        s["tier"]: s for s in node.client.post(url, headers=node.login("shuozhou")).json()["chain"]
+    }
+    assert chain["city"]["reported_at"] and not chain["city"]["late"]
+    assert chain["province"]["received_at"]
+    assert node.client.post(url, headers=node.login("sheng")).status_code == 409  # the top
+    # a follow-up makes it 重大: the province must now pass it on to the national level (whose
+    # step is the national node's own; this node is the province's)
+    r = node.client.post(
+        f"/api/v1/accidents/{acc['id']}/follow-up",
+        json={"deaths": 11, "note": "伤员抢救无效"},
+        headers=node.login("yingxian"),
+    )
+    chain = {s["tier"]: s for s in r.json()["chain"]}
+    assert (r.json()["report_to"], list(chain)) == ("national", ["county", "city", "province"])
+    assert chain["province"]["report_due_at"] is not None
+    assert node.client.post(url, headers=node.login("sheng")).status_code == 200

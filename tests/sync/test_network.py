@@ -714,6 +714,26 @@ def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_
             timeout=60,
             what="the accident report at the province",
         )
+        # each agency's step of the chain is its own node's record; the province sees them all
+        copy = next(
+            a
+            for a in province.call("GET", "/api/v1/accidents").json()["items"]
+            if a["uid"] == accident["uid"]
+        )
+        steps = wait_until(
+            lambda: (
+                (c := province.call("GET", f"/api/v1/accidents/{copy['id']}").json()["chain"])
+                and [s["tier"] for s in c] == ["county", "city", "province"]
+                and c
+            ),
+            timeout=60,
+            what="the chain's steps at the province",
+        )
+        assert [s["origin_node"] for s in steps] == [
+            f"node-{COUNTY_A}",
+            f"node-{CITY}",
+            f"node-{PROVINCE}",
+        ]
         # the raw readings stay at the county: the province asks, the county answers up
         point = province.call("GET", "/api/v1/monitoring/points?q=T1").json()["items"][0]
         url = f"/api/v1/monitoring/points/{point['id']}/readings?from={read_at}&to={read_at + 1}"

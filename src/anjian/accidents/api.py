@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from anjian.accidents import service
+from anjian.accidents.models import Accident
 from anjian.accidents.rules import classify as grade_of
 from anjian.accidents.schemas import (
     AccidentCreate,
@@ -18,7 +19,7 @@ from anjian.accidents.schemas import (
     FollowUp,
 )
 from anjian.config import get_settings
-from anjian.core.iam.deps import Ctx
+from anjian.core.iam.deps import Context, Ctx
 
 router = APIRouter(prefix="/api/v1/accidents", tags=["accidents 事故"])
 
@@ -44,7 +45,7 @@ def report(body: AccidentCreate, ctx: Ctx) -> AccidentRead:
     """File a first report (事故快报): few fields are required (when, where, type, reporter);
     the grade is computed from the numbers; the report travels up the tiers at once."""
     acc = service.report_accident(ctx.db, ctx.actor, ctx.scope, body)
-    return service.present(ctx.db, [acc])[0]
+    return _detail(ctx, acc)
 
 
 @router.get("", response_model=AccidentPage)
@@ -71,8 +72,9 @@ def list_accidents(
 
 @router.get("/{accident_id}", response_model=AccidentRead)
 def get_accident(accident_id: int, ctx: Ctx) -> AccidentRead:
-    """One accident in your jurisdiction."""
-    return service.present(ctx.db, [service.get_accident(ctx.db, ctx.scope, accident_id)])[0]
+    """One accident in your jurisdiction, with its reporting chain (each agency's step, its
+    clocks and 迟报)."""
+    return _detail(ctx, service.get_accident(ctx.db, ctx.scope, accident_id))
 
 
 @router.post("/{accident_id}/follow-up", response_model=AccidentRead)
@@ -81,4 +83,18 @@ def follow_up(accident_id: int, body: FollowUp, ctx: Ctx) -> AccidentRead:
     again (a raised grade sends the report further up); 409 after the 30-day window (7 days for
     road traffic and fire)."""
     acc = service.follow_up(ctx.db, ctx.actor, ctx.scope, accident_id, body)
-    return service.present(ctx.db, [acc])[0]
+    return _detail(ctx, acc)
+
+
+@router.post("/{accident_id}/report-up", response_model=AccidentRead)
+def report_up(accident_id: int, ctx: Ctx) -> AccidentRead:
+    """Your agency passes the report up the chain (上报): your step is stamped with the time
+    (late ones show as 迟报 to every level above); 409 when your agency has nothing to pass up."""
+    acc = service.report_up(ctx.db, ctx.actor, ctx.scope, accident_id, ctx.user.division_code)
+    return _detail(ctx, acc)
+
+
+def _detail(ctx: Context, acc: Accident) -> AccidentRead:
+    view = service.present(ctx.db, [acc])[0]
+    view.chain = service.chain_of(ctx.db, acc)
+    return view

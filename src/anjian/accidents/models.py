@@ -5,8 +5,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, Numeric, SmallInteger, String, Text
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from anjian.core.sync.models import SyncMixin
@@ -52,6 +63,34 @@ class Accident(SyncMixin, Base):
     follow_ups: Mapped[int] = mapped_column(Integer, nullable=False, default=0)  # 续报 count
 
 
+class AccidentStep(SyncMixin, Base):
+    """One agency's step in an accident's reporting chain (报送环节): when the report reached
+    the agency of ``tier`` (``division_code``), when it is due to be passed up, when it was.
+    Each step is the record of the node that owns that agency, so every node above sees who
+    received and reported what, and when (迟报 shows)."""
+
+    __tablename__ = "accident_steps"
+    __table_args__ = (UniqueConstraint("accident_uid", "tier", name="uq_accident_steps_tier"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    accident_uid: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
+    tier: Mapped[str] = mapped_column(String(16), nullable=False)
+    receive_due_at: Mapped[datetime] = mapped_column(nullable=False)
+    received_at: Mapped[datetime | None] = mapped_column()
+    report_due_at: Mapped[datetime | None] = mapped_column()  # None: the top of the chain
+    reported_at: Mapped[datetime | None] = mapped_column()
+    reported_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+
+
+def _steps_for(session: Any, uids: list[str]) -> None:
+    # Imported here: the service imports these models.
+    from anjian.accidents.service import steps_on_arrival
+
+    steps_on_arrival(session, uids)
+
+
+register(SyncSpec("accident_step", AccidentStep, division_attr="division_code"))
 register(
     SyncSpec(
         "accident",
@@ -59,5 +98,6 @@ register(
         division_attr="division_code",
         refs={"enterprise_id": "enterprise"},
         encrypted=("reporter_phone_enc",),
+        on_applied=_steps_for,
     )
 )

@@ -134,6 +134,26 @@ def deadline(known_at: datetime, hop: int) -> datetime:
     return known_at + UNIT_REPORT + HOP_REPORT * hop
 
 
+def agency_division(accident_division: str, tier: str) -> str:
+    """The division of the agency of ``tier`` above the place of an accident."""
+    code = accident_division
+    return {
+        "county": code,
+        "city": code[:4] + "00",
+        "province": code[:2] + "0000",
+        "national": "000000",
+    }[tier]
+
+
+def step_deadlines(known_at: datetime, grade: Grade, tier: str) -> tuple[datetime, datetime | None]:
+    """When the report is due to reach the agency of ``tier`` and when that agency must pass it
+    up (None at the top of the chain the grade requires)."""
+    hop = TIERS_UP.index(tier)
+    receive = deadline(known_at, hop)
+    report = None if tier == top_tier(grade) else deadline(known_at, hop + 1)
+    return receive, report
+
+
 def is_late(due: datetime, reported_at: datetime | None, now: datetime) -> bool:
     """Whether a step is late (迟报): reported after its deadline, or not yet and past it."""
     return (reported_at or now) > due

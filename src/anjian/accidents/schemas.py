@@ -113,8 +113,26 @@ class AccidentCreate(BaseModel):
     )
 
 
+class StepRead(BaseModel):
+    """One agency's step in the reporting chain, with its clocks and whether it is late."""
+
+    tier: str
+    tier_label: str
+    division_code: str
+    origin_node: str
+    receive_due_at: datetime
+    received_at: datetime | None
+    report_due_at: datetime | None = Field(description="null: the top of the chain")
+    reported_at: datetime | None
+    reported_by: str
+    late: bool = Field(
+        description="迟报: received or passed up after its deadline (or not yet, past it)"
+    )
+
+
 class AccidentRead(BaseModel):
-    """An accident report as users see it (the reporter's phone masked)."""
+    """An accident report as users see it (the reporter's phone masked), with its reporting
+    chain on the detail view."""
 
     id: int
     uid: str
@@ -148,6 +166,7 @@ class AccidentRead(BaseModel):
     reported_at: datetime
     follow_ups: int
     updated_at: datetime
+    chain: list[StepRead] = Field(default_factory=list, description="报送环节 (detail view)")
 
 
 class AccidentPage(BaseModel):

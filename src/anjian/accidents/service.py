@@ -8,28 +8,42 @@ transaction; nothing here commits. Every read goes through :meth:`Scope.apply`."
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from anjian.accidents.models import Accident
-from anjian.accidents.rules import ACCIDENT_TYPES, Grade, classify, follow_up_until, top_tier
-from anjian.accidents.schemas import AccidentCreate, AccidentRead, FollowUp
+from anjian.accidents.models import Accident, AccidentStep
+from anjian.accidents.rules import (
+    ACCIDENT_TYPES,
+    TIERS_UP,
+    Grade,
+    agency_division,
+    chain,
+    classify,
+    follow_up_until,
+    is_late,
+    step_deadlines,
+    top_tier,
+)
+from anjian.accidents.schemas import AccidentCreate, AccidentRead, FollowUp, StepRead
 from anjian.config import get_settings
 from anjian.core.audit.service import Actor, audit
 from anjian.core.crypto import mask_phone
 from anjian.core.divisions.models import Division
+from anjian.core.divisions.rules import prefix_of
 from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound
 from anjian.core.iam.service import field_cipher
 from anjian.core.paging import paged
 from anjian.core.scope import Scope, division_filter
 from anjian.core.sync.outbox import ensure_writable_here, record_change
+from anjian.core.sync.service import child_links
 from anjian.db import utcnow
 from anjian.enterprises.service import enterprise_in_scope
 
 ENTITY = "accident"
+STEP_ENTITY = "accident_step"
 FUTURE_SLACK = timedelta(minutes=5)  # clocks differ a little; an accident is not in the future
 
 
@@ -107,6 +121,7 @@ def report_accident(session: Session, actor: Actor, scope: Scope, data: Accident
     )
     _grade(acc)
     record_change(session, acc, entity=ENTITY)
+    ensure_steps(session, acc, arrived_at=now)
     audit(
         session,
         actor,
@@ -215,6 +230,7 @@ def follow_up(
     _grade(acc)
     acc.follow_ups += 1
     record_change(session, acc, entity=ENTITY)
+    ensure_steps(session, acc)
     after = {name: getattr(acc, name) for name in _NUMBERS} | {"grade": acc.grade}
     audit(
         session,
@@ -231,3 +247,134 @@ def follow_up(
         },
     )
     return acc
+
+
+# --- the reporting chain (报送环节) -----------------------------------------------------------------
+
+TIER_LABELS = {"county": "县级", "city": "市级", "province": "省级", "national": "国家级"}
+
+
+def _owned_tiers(session: Session, acc: Accident) -> list[str]:
+    """The tiers of the accident's chain whose agencies this node keeps: inside its
+    jurisdiction and not inside a child node's (the child keeps those)."""
+    own = prefix_of(get_settings().node_division)
+    children = [prefix_of(link.division_code) for link in child_links(session) if not link.revoked]
+    owned = []
+    for tier in chain(Grade(acc.grade)):
+        division = agency_division(acc.division_code, tier)
+        if division.startswith(own) and not any(division.startswith(c) for c in children):
+            owned.append(tier)
+    return owned
+
+
+def ensure_steps(session: Session, acc: Accident, *, arrived_at: datetime | None = None) -> None:
+    """Make this node's steps of the chain the accident's grade requires (and move the top when
+    a follow-up changed the grade). The lowest of them received the report ``arrived_at`` (when
+    it was filed here or reached this node); the others receive it when the tier below passes
+    it up."""
+    node = get_settings().effective_node_id
+    have = {
+        step.tier: step
+        for step in session.scalars(
+            select(AccidentStep).where(AccidentStep.accident_uid == acc.uid)
+        )
+    }
+    for i, tier in enumerate(_owned_tiers(session, acc)):
+        receive, report = step_deadlines(acc.known_at, Grade(acc.grade), tier)
+        step = have.get(tier)
+        if step is None:
+            step = AccidentStep(
+                accident_uid=acc.uid,
+                division_code=agency_division(acc.division_code, tier),
+                tier=tier,
+                receive_due_at=receive,
+                report_due_at=report,
+                received_at=arrived_at if i == 0 else None,
+                origin_node="",
+            )
+            record_change(session, step, entity=STEP_ENTITY)
+        elif step.origin_node == node and step.report_due_at != report:
+            step.report_due_at = report
+            record_change(session, step, entity=STEP_ENTITY)
+
+
+def steps_on_arrival(session: Session, uids: list[str]) -> None:
+    """A report that reached this node from below: the node's own steps begin (the sync hook)."""
+    now = utcnow()
+    for acc in session.scalars(select(Accident).where(Accident.uid.in_(uids))):
+        ensure_steps(session, acc, arrived_at=now)
+
+
+def report_up(
+    session: Session, actor: Actor, scope: Scope, accident_id: int, agency: str
+) -> Accident:
+    """The agency of division ``agency`` passes the report up (上报): its step is stamped, and
+    the next agency's step (if this node keeps it) has received it. 409 when this agency has no
+    open step here (not in the chain, already reported, or the top of the chain)."""
+    acc = get_accident(session, scope, accident_id)
+    node = get_settings().effective_node_id
+    steps = {
+        step.tier: step
+        for step in session.scalars(
+            select(AccidentStep).where(AccidentStep.accident_uid == acc.uid)
+        )
+    }
+    mine = next(
+        (
+            st
+            for st in steps.values()
+            if st.division_code == agency and st.origin_node == node and st.reported_at is None
+        ),
+        None,
+    )
+    if mine is None or mine.report_due_at is None:
+        raise Conflict(
+            "本级没有待上报的环节 (nothing for your agency to report up: not in the chain, "
+            "already reported, or the top of the chain)",
+            field="state",
+        )
+    now = utcnow()
+    mine.reported_at, mine.reported_by = now, actor.username
+    if mine.received_at is None:
+        mine.received_at = now
+    record_change(session, mine, entity=STEP_ENTITY)
+    above = steps.get(TIERS_UP[TIERS_UP.index(mine.tier) + 1])
+    if above is not None and above.origin_node == node and above.received_at is None:
+        above.received_at = now
+        record_change(session, above, entity=STEP_ENTITY)
+    audit(
+        session,
+        actor,
+        "accident.report_up",
+        object_type="accident",
+        object_id=str(acc.id),
+        division_code=agency,
+        detail={"tier": mine.tier, "late": is_late(mine.report_due_at, now, now)},
+    )
+    return acc
+
+
+def chain_of(session: Session, acc: Accident) -> list[StepRead]:
+    """The steps of the chain this node sees (its own and those of the nodes below), lowest
+    tier first, each flagged when late (迟报)."""
+    now = utcnow()
+    steps = sorted(
+        session.scalars(select(AccidentStep).where(AccidentStep.accident_uid == acc.uid)),
+        key=lambda st: TIERS_UP.index(st.tier),
+    )
+    return [
+        StepRead(
+            tier=st.tier,
+            tier_label=TIER_LABELS[st.tier],
+            division_code=st.division_code,
+            origin_node=st.origin_node,
+            receive_due_at=st.receive_due_at,
+            received_at=st.received_at,
+            report_due_at=st.report_due_at,
+            reported_at=st.reported_at,
+            reported_by=st.reported_by,
+            late=(st.received_at is not None and st.received_at > st.receive_due_at)
+            or (st.report_due_at is not None and is_late(st.report_due_at, st.reported_at, now)),
+        )
+        for st in steps
+    ]
