@@ -1,6 +1,6 @@
 """Every table of the node, imported in one place for Alembic and test fixtures."""
 
-from anjian.accidents.models import Accident, AccidentStep
+from anjian.accidents.models import Accident, AccidentStep, Investigation
 from anjian.core.audit.models import AuditHead, AuditRecord
 from anjian.core.divisions.models import Division
 from anjian.core.iam.models import AuthSession, RecoveryCode, User
@@ -40,6 +40,7 @@ __all__ = [
     "HiddenHazard",
     "IngestRejection",
     "InspectionTask",
+    "Investigation",
     "MajorHazardSource",
     "MinuteSummary",
     "MonitoringPoint",

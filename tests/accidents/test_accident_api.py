@@ -222,3 +222,44 @@ def test_the_chain_goes_up_tier_by_tier_with_its_clocks(personas: Any) -> None:
     assert (r.json()["report_to"], list(chain)) == ("national", ["county", "city", "province"])
     assert chain["province"]["report_due_at"] is not None
     assert node.client.post(url, headers=node.login("sheng")).status_code == 200
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_investigation_at_the_tier_the_grade_requires(personas: Any) -> None:
+    from datetime import datetime
+
+    node = personas
+    county, city = node.login("yingxian"), node.login("shuozhou")
+    acc = node.client.post(
+        "/api/v1/accidents", json=_report(deaths=3, missing=0), headers=county
+    ).json()
+    url = f"/api/v1/accidents/{acc['id']}/investigation"
+    refused = node.client.post(url, json={"team": "县调查组"}, headers=county)
+    assert refused.status_code == 403 and refused.json()["field"] == "lead_division"  # 较大: city
+    r = node.client.post(url, json={"team": "市政府事故调查组：张、李、王"}, headers=city)
+    assert r.status_code == 201, r.text
+    inv = r.json()
+    occurred = datetime.fromisoformat(acc["occurred_at"])
+    assert (datetime.fromisoformat(inv["due_at"]) - occurred).days == 60
+    assert node.client.post(url, json={"team": "again"}, headers=city).status_code == 409
+    r = node.client.patch(
+        url, json={"extension_days": 30, "direct_causes": "顶板支护失效"}, headers=city
+    )
+    assert (datetime.fromisoformat(r.json()["due_at"]) - occurred).days == 90
+    assert node.client.patch(url, json={"extension_days": 10}, headers=city).status_code == 409
+    assert node.client.patch(url, json={"extension_days": 61}, headers=city).status_code == 422
+    closing = node.client.post(f"{url}/close", headers=city)
+    assert closing.status_code == 422 and closing.json()["field"] == "nature"
+    node.client.patch(
+        url,
+        json={"nature": "责任事故", "responsibility": "矿长负主要责任", "measures": "全面排查顶板"},
+        headers=city,
+    )
+    closed = node.client.post(f"{url}/close", headers=city).json()
+    assert closed["closed_by"] == "shuozhou" and not closed["overdue"]
+    assert node.client.patch(url, json={"penalties": "罚款"}, headers=city).status_code == 409
+    detail = node.client.get(f"/api/v1/accidents/{acc['id']}", headers=county).json()
+    assert detail["investigation"]["nature"] == "责任事故"
+    assert (
+        node.client.post(url, json={"team": "x"}, headers=node.login("shanyin")).status_code == 404
+    )

@@ -17,6 +17,9 @@ from anjian.accidents.schemas import (
     ClassifyRequest,
     ClassifyResult,
     FollowUp,
+    InvestigationOpen,
+    InvestigationRead,
+    InvestigationUpdate,
 )
 from anjian.config import get_settings
 from anjian.core.iam.deps import Context, Ctx
@@ -94,7 +97,36 @@ def report_up(accident_id: int, ctx: Ctx) -> AccidentRead:
     return _detail(ctx, acc)
 
 
+@router.post("/{accident_id}/investigation", response_model=InvestigationRead, status_code=201)
+def open_investigation(accident_id: int, body: InvestigationOpen, ctx: Ctx) -> InvestigationRead:
+    """Open the investigation (立案调查), led by your agency: the tier the grade requires or one
+    above; due 60 days after the accident."""
+    inv = service.open_investigation(
+        ctx.db, ctx.actor, ctx.scope, accident_id, ctx.user.division_code, body
+    )
+    return service.present_investigation(inv)
+
+
+@router.patch("/{accident_id}/investigation", response_model=InvestigationRead)
+def update_investigation(
+    accident_id: int, body: InvestigationUpdate, ctx: Ctx
+) -> InvestigationRead:
+    """Record findings (causes, nature, responsibility, penalties, measures) or the one
+    extension of at most 60 days."""
+    inv = service.update_investigation(ctx.db, ctx.actor, ctx.scope, accident_id, body)
+    return service.present_investigation(inv)
+
+
+@router.post("/{accident_id}/investigation/close", response_model=InvestigationRead)
+def close_investigation(accident_id: int, ctx: Ctx) -> InvestigationRead:
+    """Close the investigation (结案) once causes, nature, responsibility and measures are in."""
+    inv = service.close_investigation(ctx.db, ctx.actor, ctx.scope, accident_id)
+    return service.present_investigation(inv)
+
+
 def _detail(ctx: Context, acc: Accident) -> AccidentRead:
     view = service.present(ctx.db, [acc])[0]
     view.chain = service.chain_of(ctx.db, acc)
+    inv = service.investigation_of(ctx.db, acc)
+    view.investigation = service.present_investigation(inv) if inv is not None else None
     return view

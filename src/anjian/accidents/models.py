@@ -101,3 +101,33 @@ register(
         on_applied=_steps_for,
     )
 )
+
+
+class Investigation(SyncMixin, Base):
+    """The investigation of an accident (事故调查): led by the government of the tier the grade
+    requires (or one above, taking it over), with its team, deadline (60 days, one extension of
+    at most 60), findings, responsibility, penalties proposed, corrective measures, and closure."""
+
+    __tablename__ = "investigations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    accident_uid: Mapped[str] = mapped_column(String(36), nullable=False, unique=True)
+    division_code: Mapped[str] = mapped_column(
+        ForeignKey("divisions.code"), nullable=False, index=True
+    )  # the place of the accident: scope
+    lead_division: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
+    team: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    started_at: Mapped[datetime] = mapped_column(nullable=False)
+    due_at: Mapped[datetime] = mapped_column(nullable=False, index=True)
+    extension_days: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    direct_causes: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    indirect_causes: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    nature: Mapped[str] = mapped_column(String(32), nullable=False, default="")  # 责任事故 …
+    responsibility: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    penalties: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    measures: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    closed_at: Mapped[datetime | None] = mapped_column()
+    closed_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+
+
+register(SyncSpec("investigation", Investigation, division_attr="division_code"))

@@ -167,6 +167,9 @@ class AccidentRead(BaseModel):
     follow_ups: int
     updated_at: datetime
     chain: list[StepRead] = Field(default_factory=list, description="报送环节 (detail view)")
+    investigation: InvestigationRead | None = Field(
+        default=None, description="事故调查 (detail view)"
+    )
 
 
 class AccidentPage(BaseModel):
@@ -190,3 +193,53 @@ class FollowUp(BaseModel):
     note: Annotated[str, AfterValidator(text(5000, required=True))] = Field(
         description="续报内容 (what has changed)"
     )
+
+
+class InvestigationOpen(BaseModel):
+    """Open the investigation: the team (names and units)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    team: Annotated[str, AfterValidator(text(5000, required=True))] = Field(description="调查组")
+
+
+class InvestigationUpdate(BaseModel):
+    """Findings as they come (the fields sent replace the earlier ones) and the one extension."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    team: Annotated[str | None, AfterValidator(text(5000))] = None
+    extension_days: int | None = Field(
+        default=None, ge=1, le=60, description="延期天数 (一次, ≤60)"
+    )
+    direct_causes: Annotated[str | None, AfterValidator(text(10000))] = None
+    indirect_causes: Annotated[str | None, AfterValidator(text(10000))] = None
+    nature: Annotated[str | None, AfterValidator(text(32))] = Field(
+        default=None, description="事故性质, e.g. 责任事故"
+    )
+    responsibility: Annotated[str | None, AfterValidator(text(10000))] = None
+    penalties: Annotated[str | None, AfterValidator(text(10000))] = None
+    measures: Annotated[str | None, AfterValidator(text(10000))] = None
+
+
+class InvestigationRead(BaseModel):
+    """An investigation as users see it, with its deadline and whether it is overdue."""
+
+    id: int
+    uid: str
+    origin_node: str
+    accident_uid: str
+    lead_division: str
+    team: str
+    started_at: datetime
+    due_at: datetime
+    extension_days: int
+    direct_causes: str
+    indirect_causes: str
+    nature: str
+    responsibility: str
+    penalties: str
+    measures: str
+    closed_at: datetime | None
+    closed_by: str
+    overdue: bool = Field(description="逾期: not closed by its deadline")

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from anjian.accidents.models import Accident, AccidentStep
+from anjian.accidents.models import Accident, AccidentStep, Investigation
 from anjian.accidents.rules import (
     ACCIDENT_TYPES,
     TIERS_UP,
@@ -23,16 +23,26 @@ from anjian.accidents.rules import (
     chain,
     classify,
     follow_up_until,
+    investigating_tier,
+    investigation_due,
     is_late,
     step_deadlines,
     top_tier,
 )
-from anjian.accidents.schemas import AccidentCreate, AccidentRead, FollowUp, StepRead
+from anjian.accidents.schemas import (
+    AccidentCreate,
+    AccidentRead,
+    FollowUp,
+    InvestigationOpen,
+    InvestigationRead,
+    InvestigationUpdate,
+    StepRead,
+)
 from anjian.config import get_settings
 from anjian.core.audit.service import Actor, audit
 from anjian.core.crypto import mask_phone
 from anjian.core.divisions.models import Division
-from anjian.core.divisions.rules import prefix_of
+from anjian.core.divisions.rules import prefix_of, tier_of
 from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound
 from anjian.core.iam.service import field_cipher
 from anjian.core.paging import paged
@@ -378,3 +388,124 @@ def chain_of(session: Session, acc: Accident) -> list[StepRead]:
         )
         for st in steps
     ]
+
+
+# --- investigations (事故调查) --------------------------------------------------------------------
+
+
+def investigation_of(session: Session, acc: Accident) -> Investigation | None:
+    return session.scalars(
+        select(Investigation).where(
+            Investigation.accident_uid == acc.uid, Investigation.deleted.is_(False)
+        )
+    ).first()
+
+
+def open_investigation(
+    session: Session,
+    actor: Actor,
+    scope: Scope,
+    accident_id: int,
+    lead: str,
+    data: InvestigationOpen,
+) -> Investigation:
+    """Open the investigation of an accident in scope, led by the agency of division ``lead``:
+    the tier the grade requires, or one above taking it over (403 below it, 409 when one is
+    open). Due 60 days after the accident (audited, synced)."""
+    acc = get_accident(session, scope, accident_id)
+    required = investigating_tier(Grade(acc.grade))
+    if TIERS_UP.index(tier_of(lead).value) < TIERS_UP.index(required):
+        raise Forbidden(
+            f"该事故应由{TIER_LABELS[required]}政府组织调查 (a {required}-level investigation)",
+            field="lead_division",
+        )
+    if investigation_of(session, acc) is not None:
+        raise Conflict("该事故已在调查 (an investigation is already open)", field="state")
+    inv = Investigation(
+        accident_uid=acc.uid,
+        division_code=acc.division_code,
+        lead_division=lead,
+        team=data.team,
+        started_at=utcnow(),
+        due_at=investigation_due(acc.occurred_at),
+        origin_node="",
+    )
+    record_change(session, inv, entity="investigation")
+    audit(
+        session,
+        actor,
+        "investigation.open",
+        object_type="accident",
+        object_id=str(acc.id),
+        division_code=acc.division_code,
+        detail={"lead": lead, "due": inv.due_at.isoformat()},
+    )
+    return inv
+
+
+def _writable_investigation(session: Session, scope: Scope, accident_id: int) -> Investigation:
+    acc = get_accident(session, scope, accident_id)
+    inv = investigation_of(session, acc)
+    if inv is None:
+        raise NotFound("该事故尚未立案调查 (no investigation opened)")
+    ensure_writable_here(inv)
+    if inv.closed_at is not None:
+        raise Conflict("调查已结案 (the investigation is closed)", field="state")
+    return inv
+
+
+def update_investigation(
+    session: Session, actor: Actor, scope: Scope, accident_id: int, data: InvestigationUpdate
+) -> Investigation:
+    """Record findings; one extension of at most 60 days moves the deadline (audited)."""
+    inv = _writable_investigation(session, scope, accident_id)
+    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
+    if "extension_days" in changes:
+        if inv.extension_days:
+            raise Conflict("只能延期一次 (one extension only)", field="extension_days")
+        acc = get_accident(session, scope, accident_id)
+        inv.due_at = investigation_due(acc.occurred_at, changes["extension_days"])
+    for name, value in changes.items():
+        setattr(inv, name, value)
+    record_change(session, inv, entity="investigation")
+    audit(
+        session,
+        actor,
+        "investigation.update",
+        object_type="accident",
+        object_id=str(accident_id),
+        division_code=inv.division_code,
+        detail={"fields": sorted(changes)},
+    )
+    return inv
+
+
+def close_investigation(
+    session: Session, actor: Actor, scope: Scope, accident_id: int
+) -> Investigation:
+    """Close the investigation (结案): the causes, nature, responsibility and measures must be
+    recorded (422 naming the first missing one)."""
+    inv = _writable_investigation(session, scope, accident_id)
+    for name in ("direct_causes", "nature", "responsibility", "measures"):
+        if not getattr(inv, name):
+            raise Invalid(f"结案前须填写 {name} (required before closing)", field=name)
+    inv.closed_at, inv.closed_by = utcnow(), actor.username
+    record_change(session, inv, entity="investigation")
+    audit(
+        session,
+        actor,
+        "investigation.close",
+        object_type="accident",
+        object_id=str(accident_id),
+        division_code=inv.division_code,
+        detail={"overdue": inv.closed_at > inv.due_at},
+    )
+    return inv
+
+
+def present_investigation(inv: Investigation) -> InvestigationRead:
+    now = utcnow()
+    return InvestigationRead(
+        **{n: getattr(inv, n) for n in InvestigationRead.model_fields if n != "overdue"},
+        overdue=(inv.closed_at or now) > inv.due_at,
+    )
