@@ -50,7 +50,7 @@ from anjian.core.scope import Scope, division_filter
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.core.sync.service import child_links
 from anjian.db import utcnow
-from anjian.enterprises.service import enterprise_in_scope
+from anjian.enterprises.service import division_names, enterprise_in_scope
 
 ENTITY = "accident"
 STEP_ENTITY = "accident_step"
@@ -191,10 +191,7 @@ def list_accidents(
 
 def present(session: Session, accidents: list[Accident]) -> list[AccidentRead]:
     """The user-facing views: grade names, division names, the reporter's phone masked."""
-    codes = sorted({a.division_code for a in accidents})
-    names = dict(
-        session.execute(select(Division.code, Division.name).where(Division.code.in_(codes))).all()
-    )
+    names = division_names(session, (a.division_code for a in accidents))
     cipher = field_cipher()
     return [
         AccidentRead(

@@ -32,6 +32,12 @@ def mark_silent(session: Session, now: int, watching_since: int | None = None) -
     started watching: a restart does not find every point silent at once), whichever is
     latest; how many."""
     node = get_settings().effective_node_id
+    # Only points that have not reported for three periods come back from the database (this
+    # runs every 30 s over every point); registration and watching_since are judged below.
+    silent = or_(
+        PointLive.last_ts.is_(None),
+        PointLive.last_ts + MonitoringPoint.period_s * (SILENT_PERIODS * 1000) < now,
+    )
     rows = session.execute(
         select(MonitoringPoint, PointLive.last_ts)
         .outerjoin(PointLive, PointLive.point_id == MonitoringPoint.id)
@@ -39,6 +45,7 @@ def mark_silent(session: Session, now: int, watching_since: int | None = None) -
             MonitoringPoint.deleted.is_(False),
             MonitoringPoint.origin_node == node,
             MonitoringPoint.status.not_in(_QUIET_STATES),
+            silent,
         )
     ).all()
     marked = 0

@@ -711,7 +711,8 @@ def live_risk(
     by_enterprise: dict[int, list[int]] = {}
     for src in sources:
         grade_level = GRADE_LEVELS.get(src.grade or 0)
-        if grade_level and _RANK[grade_level] > _RANK.get(inherent.get(src.enterprise_id, ""), 0):
+        held = inherent.get(src.enterprise_id)
+        if grade_level and (held is None or RiskLevel(grade_level).rank > RiskLevel(held).rank):
             inherent[src.enterprise_id] = grade_level
         t = tally.get((src.enterprise_id, src.id), [0, 0, 0, 0])
         rows.append(_live_row("major_hazard", src.id, src.name, src.enterprise_id, grade_level, t))
@@ -737,14 +738,11 @@ def live_risk(
         e = ents.get(row.enterprise_id)
         if e is not None:
             row.lng, row.lat, row.division_code = e.lng, e.lat, e.division_code
-    rows.sort(key=lambda r: (-_RANK[r.level], r.kind != "enterprise", r.name))
+    rows.sort(key=lambda r: (-r.level.rank, r.kind != "enterprise", r.name))
     return LiveRiskBoard(
         enterprises=[r for r in rows if r.kind == "enterprise"][:limit],
         major_hazards=[r for r in rows if r.kind == "major_hazard"][:limit],
     )
-
-
-_RANK = {"low": 1, "general": 2, "significant": 3, "major": 4}
 
 
 def _live_row(
