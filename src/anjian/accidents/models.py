@@ -3,12 +3,13 @@ numbers and grade change with each follow-up report (续报)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Date,
     Float,
     ForeignKey,
     Integer,
@@ -131,3 +132,28 @@ class Investigation(SyncMixin, Base):
 
 
 register(SyncSpec("investigation", Investigation, division_attr="division_code"))
+
+
+class CorrectiveMeasure(SyncMixin, Base):
+    """One corrective measure (整改措施) the investigation requires of a unit or agency, with
+    its deadline and its follow-up (落实情况): progress reported, then verified done by an
+    agency (验收). The record of the node that holds the investigation."""
+
+    __tablename__ = "corrective_measures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    accident_uid: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    division_code: Mapped[str] = mapped_column(
+        ForeignKey("divisions.code"), nullable=False, index=True
+    )  # the place of the accident: scope
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    responsible: Mapped[str] = mapped_column(String(200), nullable=False)  # 责任单位
+    due_date: Mapped[date] = mapped_column(Date, nullable=False)
+    progress: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    progress_at: Mapped[datetime | None] = mapped_column()
+    progress_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    verified_at: Mapped[datetime | None] = mapped_column()
+    verified_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+
+
+register(SyncSpec("corrective_measure", CorrectiveMeasure, division_attr="division_code"))

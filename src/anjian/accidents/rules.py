@@ -198,6 +198,12 @@ def investigating_tier(grade: Grade) -> str:
     }[grade]
 
 
+def may_supervise(supervisor_tier: str, lead_tier: str) -> bool:
+    """Whether an agency of ``supervisor_tier`` may put an investigation led at ``lead_tier``
+    under supervision (挂牌督办): only an agency above the one that leads it."""
+    return TIERS_UP.index(supervisor_tier) > TIERS_UP.index(lead_tier)
+
+
 # --- accident types (事故类别) --------------------------------------------------------------------
 # GB 6441-1986 企业职工伤亡事故分类 (the twenty categories; not in ../shared/domain, taken from the
 # standard's commonly published list), plus road traffic accidents (道路交通事故), which Order

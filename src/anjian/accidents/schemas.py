@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -11,6 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from anjian.accidents.rules import ACCIDENT_TYPES, CRITERION_LABELS, Classification, top_tier
 from anjian.core.fields import one_of, text
+from anjian.directives.schemas import DirectiveRead
 
 
 def _count(value: Any) -> Any:
@@ -170,6 +171,12 @@ class AccidentRead(BaseModel):
     investigation: InvestigationRead | None = Field(
         default=None, description="事故调查 (detail view)"
     )
+    corrective_measures: list[MeasureRead] = Field(
+        default_factory=list, description="整改措施及落实情况 (detail view)"
+    )
+    supervision: DirectiveRead | None = Field(
+        default=None, description="挂牌督办 of the investigation, while open (detail view)"
+    )
 
 
 class AccidentPage(BaseModel):
@@ -243,3 +250,59 @@ class InvestigationRead(BaseModel):
     closed_at: datetime | None
     closed_by: str
     overdue: bool = Field(description="逾期: not closed by its deadline")
+
+
+class InvestigationItem(BaseModel):
+    """An investigation in the ledger, with the accident it is about."""
+
+    accident_id: int
+    accident_place: str
+    accident_grade_label: str
+    unit_name: str
+    occurred_at: datetime
+    supervised: bool = Field(description="挂牌督办中")
+    investigation: InvestigationRead
+
+
+class InvestigationPage(BaseModel):
+    total: int
+    items: list[InvestigationItem]
+
+
+class MeasureCreate(BaseModel):
+    """A corrective measure the investigation requires (整改措施): what, who, by when."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    content: Annotated[str, AfterValidator(text(5000, required=True))] = Field(
+        description="整改措施"
+    )
+    responsible: Annotated[str, AfterValidator(text(200, required=True))] = Field(
+        description="责任单位"
+    )
+    due_date: date = Field(description="整改期限")
+
+
+class MeasureNote(BaseModel):
+    """Progress reported on a measure (落实情况), or the agency's verification (验收意见)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: Annotated[str, AfterValidator(text(5000, required=True))]
+
+
+class MeasureRead(BaseModel):
+    """A corrective measure and where its follow-up stands."""
+
+    id: int
+    uid: str
+    origin_node: str
+    content: str
+    responsible: str
+    due_date: date
+    progress: str
+    progress_at: datetime | None
+    progress_by: str
+    verified_at: datetime | None
+    verified_by: str
+    overdue: bool = Field(description="逾期: not verified done by its deadline")

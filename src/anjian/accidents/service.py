@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
-from anjian.accidents.models import Accident, AccidentStep, Investigation
+from anjian.accidents.models import Accident, AccidentStep, CorrectiveMeasure, Investigation
 from anjian.accidents.rules import (
     ACCIDENT_TYPES,
     TIERS_UP,
@@ -26,6 +26,7 @@ from anjian.accidents.rules import (
     investigating_tier,
     investigation_due,
     is_late,
+    may_supervise,
     step_deadlines,
     top_tier,
 )
@@ -33,23 +34,31 @@ from anjian.accidents.schemas import (
     AccidentCreate,
     AccidentRead,
     FollowUp,
+    InvestigationItem,
     InvestigationOpen,
     InvestigationRead,
     InvestigationUpdate,
+    MeasureCreate,
+    MeasureRead,
     StepRead,
 )
 from anjian.config import get_settings
 from anjian.core.audit.service import Actor, audit
+from anjian.core.clock import CST, today_in_china
 from anjian.core.crypto import mask_phone
 from anjian.core.divisions.models import Division
 from anjian.core.divisions.rules import prefix_of, tier_of
 from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound
+from anjian.core.iam.models import User
 from anjian.core.iam.service import field_cipher
 from anjian.core.paging import paged
 from anjian.core.scope import Scope, division_filter
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.core.sync.service import child_links
 from anjian.db import utcnow
+from anjian.directives import service as directives
+from anjian.directives.models import Directive
+from anjian.directives.schemas import SupervisionCreate
 from anjian.enterprises.service import division_names, enterprise_in_scope
 
 ENTITY = "accident"
@@ -501,8 +510,266 @@ def close_investigation(
 
 
 def present_investigation(inv: Investigation) -> InvestigationRead:
+    """The investigation as users see it, flagged 逾期 when it was not closed by its deadline
+    (computed from the deadline, which travels up with the record, so every level above sees
+    the same flag at once)."""
     now = utcnow()
     return InvestigationRead(
         **{n: getattr(inv, n) for n in InvestigationRead.model_fields if n != "overdue"},
         overdue=(inv.closed_at or now) > inv.due_at,
     )
+
+
+def list_investigations(
+    session: Session,
+    scope: Scope,
+    *,
+    division: str | None = None,
+    state: str | None = None,
+    overdue: bool | None = None,
+    supervised: bool | None = None,
+    limit: int | None = 50,
+    offset: int = 0,
+) -> tuple[list[InvestigationItem], int]:
+    """The investigations of accidents in scope (调查处理台账), soonest deadline first:
+    ``state`` open|closed, ``overdue`` (not closed by the deadline), ``supervised`` (an open
+    挂牌督办 order) — what an upper agency watches."""
+    now = utcnow()
+    stmt = _scoped(
+        select(Investigation)
+        .join(Accident, Accident.uid == Investigation.accident_uid)
+        .where(Investigation.deleted.is_(False)),
+        scope,
+    )
+    if division:
+        stmt = stmt.where(division_filter(Accident.division_code, division))
+    if state is not None:
+        if state not in ("open", "closed"):
+            raise Invalid(f"状态应为 open 或 closed: {state}", field="state")
+        stmt = stmt.where(
+            Investigation.closed_at.is_(None)
+            if state == "open"
+            else Investigation.closed_at.is_not(None)
+        )
+    if overdue is not None:
+        late = or_(
+            and_(Investigation.closed_at.is_(None), Investigation.due_at < now),
+            # spelled out so that NOT of it is never NULL (an open one has no closed_at)
+            and_(
+                Investigation.closed_at.is_not(None), Investigation.closed_at > Investigation.due_at
+            ),
+        )
+        stmt = stmt.where(late if overdue else ~late)
+    if supervised is not None:
+        orders = select(Directive.subject_uid).where(
+            Directive.kind == "supervision",
+            Directive.subject_entity == ENTITY,
+            Directive.closed_at.is_(None),
+            Directive.deleted.is_(False),
+        )
+        on = Investigation.accident_uid.in_(orders)
+        stmt = stmt.where(on if supervised else ~on)
+    found, total = paged(
+        session, stmt, (Investigation.due_at, Investigation.id), limit=limit, offset=offset
+    )
+    accidents = {
+        acc.uid: acc
+        for acc in session.scalars(
+            select(Accident).where(Accident.uid.in_([inv.accident_uid for inv in found]))
+        )
+    }
+    rows = [(inv, accidents[inv.accident_uid]) for inv in found]
+    supervised_uids = set(
+        session.scalars(
+            select(Directive.subject_uid).where(
+                Directive.kind == "supervision",
+                Directive.subject_entity == ENTITY,
+                Directive.subject_uid.in_([acc.uid for _, acc in rows]),
+                Directive.closed_at.is_(None),
+                Directive.deleted.is_(False),
+            )
+        )
+    )
+    return [
+        InvestigationItem(
+            accident_id=acc.id,
+            accident_place=acc.place,
+            accident_grade_label=Grade(acc.grade).label,
+            unit_name=acc.unit_name,
+            occurred_at=acc.occurred_at,
+            supervised=acc.uid in supervised_uids,
+            investigation=present_investigation(inv),
+        )
+        for inv, acc in rows
+    ], total
+
+
+# --- 挂牌督办 of the investigation -------------------------------------------------------------
+
+
+def supervision_of(session: Session, acc: Accident) -> Directive | None:
+    """The open 挂牌督办 order on the accident's investigation and handling, if any."""
+    return directives.open_supervision(session, ENTITY, acc.uid)
+
+
+def supervise(
+    session: Session,
+    actor: Actor,
+    scope: Scope,
+    user: User,
+    accident_id: int,
+    data: SupervisionCreate,
+) -> Directive:
+    """挂牌督办 of an accident's investigation and handling by an agency above the one that
+    leads it (or, before it opens, above the tier the grade requires): an order addressed to
+    the leading agency, which flows down to it; the issuer closes it once the case is closed
+    and the measures are in hand (audited, synced down)."""
+    acc = get_accident(session, scope, accident_id)
+    if scope.is_enterprise:
+        raise Forbidden("挂牌督办由监管部门下达 (supervision orders are issued by agencies)")
+    inv = investigation_of(session, acc)
+    if inv is not None and inv.closed_at is not None:
+        raise Conflict("调查已结案 (the investigation is closed)", field="state")
+    if inv is not None:
+        lead, lead_tier = inv.lead_division, tier_of(inv.lead_division).value
+    else:
+        lead_tier = investigating_tier(Grade(acc.grade))
+        lead = agency_division(acc.division_code, lead_tier)
+    if not may_supervise(tier_of(user.division_code).value, lead_tier):
+        raise Forbidden(
+            f"挂牌督办须由{TIER_LABELS[lead_tier]}以上的上级部门下达 "
+            f"(only an agency above the {lead_tier} level that leads it)",
+            field="division_code",
+        )
+    when = acc.occurred_at.astimezone(CST)
+    label = ACCIDENT_TYPES.get(acc.accident_type, "")
+    return directives.supervise(
+        session,
+        actor,
+        scope,
+        user,
+        data,
+        subject=(ENTITY, acc.uid),
+        target_division=lead,
+        default_title=(
+            f"关于{acc.unit_name or acc.place}“{when.month}·{when.day}”{label}事故查处的挂牌督办通知"
+        ),
+    )
+
+
+# --- corrective measures (整改措施) and their follow-up ----------------------------------------
+
+
+def measures_of(session: Session, acc: Accident) -> list[CorrectiveMeasure]:
+    """The corrective measures of an accident, by deadline."""
+    return list(
+        session.scalars(
+            select(CorrectiveMeasure)
+            .where(CorrectiveMeasure.accident_uid == acc.uid, CorrectiveMeasure.deleted.is_(False))
+            .order_by(CorrectiveMeasure.due_date, CorrectiveMeasure.id)
+        )
+    )
+
+
+def present_measure(m: CorrectiveMeasure) -> MeasureRead:
+    """A measure as users see it, flagged 逾期 when not verified done by its deadline (a
+    Beijing calendar date)."""
+    done = m.verified_at.astimezone(CST).date() if m.verified_at else today_in_china()
+    return MeasureRead(
+        **{n: getattr(m, n) for n in MeasureRead.model_fields if n != "overdue"},
+        overdue=done > m.due_date,
+    )
+
+
+def add_measure(
+    session: Session, actor: Actor, scope: Scope, accident_id: int, data: MeasureCreate
+) -> CorrectiveMeasure:
+    """Record a corrective measure the investigation requires, at the node that holds the
+    investigation (the agency leading it; audited, synced up)."""
+    acc = get_accident(session, scope, accident_id)
+    if scope.is_enterprise:
+        raise Forbidden("整改措施由调查部门提出 (measures are set by the investigating agency)")
+    inv = investigation_of(session, acc)
+    if inv is None:
+        raise NotFound("该事故尚未立案调查 (no investigation opened)")
+    if not scope.covers_code(inv.lead_division):
+        raise Forbidden(
+            "整改措施由牵头调查的部门或其上级提出 (set by the leading agency or one above it)",
+            field="lead_division",
+        )
+    ensure_writable_here(inv)
+    if data.due_date < today_in_china():
+        raise Invalid("整改期限不能早于今天 (due date is in the past)", field="due_date")
+    m = CorrectiveMeasure(
+        accident_uid=acc.uid,
+        division_code=acc.division_code,
+        content=data.content,
+        responsible=data.responsible,
+        due_date=data.due_date,
+        origin_node="",
+    )
+    record_change(session, m, entity="corrective_measure")
+    audit(
+        session,
+        actor,
+        "measure.add",
+        object_type="accident",
+        object_id=str(acc.id),
+        division_code=acc.division_code,
+        detail={"measure": m.uid, "responsible": m.responsible, "due": str(m.due_date)},
+    )
+    return m
+
+
+def _open_measure(
+    session: Session, scope: Scope, accident_id: int, measure_id: int
+) -> tuple[Accident, CorrectiveMeasure]:
+    acc = get_accident(session, scope, accident_id)
+    m = session.get(CorrectiveMeasure, measure_id)
+    if m is None or m.deleted or m.accident_uid != acc.uid:
+        raise NotFound(f"没有该整改措施: {measure_id} (no such measure of this accident)")
+    ensure_writable_here(m)
+    if m.verified_at is not None:
+        raise Conflict("该措施已验收 (the measure is already verified done)", field="state")
+    return acc, m
+
+
+def report_progress(
+    session: Session, actor: Actor, scope: Scope, accident_id: int, measure_id: int, note: str
+) -> CorrectiveMeasure:
+    """Report how a measure is being carried out (落实情况): the unit itself or an agency; the
+    latest report replaces the earlier one, every one is in the audit log."""
+    acc, m = _open_measure(session, scope, accident_id, measure_id)
+    m.progress, m.progress_at, m.progress_by = note, utcnow(), actor.username
+    record_change(session, m, entity="corrective_measure")
+    audit(
+        session,
+        actor,
+        "measure.progress",
+        object_type="accident",
+        object_id=str(acc.id),
+        division_code=acc.division_code,
+        detail={"measure": m.uid, "note": note},
+    )
+    return m
+
+
+def verify_measure(
+    session: Session, actor: Actor, scope: Scope, accident_id: int, measure_id: int, note: str
+) -> CorrectiveMeasure:
+    """An agency verifies a measure done (验收), with its opinion; enterprise users cannot."""
+    if scope.is_enterprise:
+        raise Forbidden("整改验收由监管部门进行 (measures are verified by an agency)")
+    acc, m = _open_measure(session, scope, accident_id, measure_id)
+    m.verified_at, m.verified_by = utcnow(), actor.username
+    record_change(session, m, entity="corrective_measure")
+    audit(
+        session,
+        actor,
+        "measure.verify",
+        object_type="accident",
+        object_id=str(acc.id),
+        division_code=acc.division_code,
+        detail={"measure": m.uid, "note": note, "late": m.verified_at.date() > m.due_date},
+    )
+    return m

@@ -51,7 +51,7 @@ def text(max_length: int, *, required: bool = False) -> Any:
     def check(value: str | None) -> str | None:
         if value is None:
             return value
-        if required and value == "":
+        if required and not value.strip():
             raise invalid("required", "不能为空 (required)")
         if len(value) > max_length:
             raise invalid(

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from anjian.core.fields import text
 
 
 class DirectiveCreate(BaseModel):
@@ -13,6 +16,17 @@ class DirectiveCreate(BaseModel):
     body: str = Field(default="", max_length=20000)
     target_division: str = Field(pattern=r"^\d{6}$")
     due_date: date | None = None
+
+
+class SupervisionCreate(BaseModel):
+    """挂牌督办 of one record (a major hidden hazard, an accident's investigation): the
+    agency's requirements and deadline; the title defaults to one naming the record."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[str, AfterValidator(text(200))] = ""
+    requirements: Annotated[str, AfterValidator(text(20000, required=True))]
+    due_date: date
 
 
 class ReceiptCreate(BaseModel):

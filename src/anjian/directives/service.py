@@ -15,7 +15,7 @@ from anjian.core.scope import Scope
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.directives.models import Directive, DirectiveReceipt
-from anjian.directives.schemas import DirectiveCreate
+from anjian.directives.schemas import DirectiveCreate, SupervisionCreate
 
 
 def issue(
@@ -67,6 +67,47 @@ def issue(
         detail={"title": directive.title, "kind": directive.kind, "subject": list(subject or ())},
     )
     return directive
+
+
+def open_supervision(session: Session, entity: str, uid: str) -> Directive | None:
+    """The 挂牌督办 order on record (``entity``, ``uid``) its issuer has not closed yet."""
+    return session.scalar(
+        select(Directive).where(
+            Directive.kind == "supervision",
+            Directive.subject_entity == entity,
+            Directive.subject_uid == uid,
+            Directive.closed_at.is_(None),
+            Directive.deleted.is_(False),
+        )
+    )
+
+
+def supervise(
+    session: Session,
+    actor: Actor,
+    scope: Scope,
+    user: User,
+    data: SupervisionCreate,
+    *,
+    subject: tuple[str, str],
+    target_division: str,
+    default_title: str,
+) -> Directive:
+    """挂牌督办: put one record (``subject``: entity and uid) under the agency's supervision by
+    an order addressed to ``target_division`` (409 while one is open, 422 for a past due date).
+    The callers judge whether the record may be supervised by this agency."""
+    if open_supervision(session, *subject) is not None:
+        raise Conflict("该事项已在挂牌督办中 (already under supervision)")
+    if data.due_date < utcnow().date():
+        raise Invalid("督办期限不能早于今天 (due date is in the past)", field="due_date")
+    order = DirectiveCreate(
+        kind="directive",
+        title=data.title.strip() or default_title,
+        body=data.requirements,
+        target_division=target_division,
+        due_date=data.due_date,
+    )
+    return issue(session, actor, scope, user, order, kind="supervision", subject=subject)
 
 
 def _visible(scope: Scope, user: User):  # type: ignore[no-untyped-def]

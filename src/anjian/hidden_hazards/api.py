@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 
 from anjian.core.downloads import xlsx_response
 from anjian.core.iam.deps import Ctx, StaffCtx
-from anjian.directives.schemas import DirectiveRead
+from anjian.directives.schemas import DirectiveRead, SupervisionCreate
 from anjian.enterprises.service import enterprise_names
 from anjian.hidden_hazards import excel, photos, service
 from anjian.hidden_hazards.schemas import (
@@ -22,7 +22,6 @@ from anjian.hidden_hazards.schemas import (
     HazardStats,
     LedgerFilters,
     StepNote,
-    SupervisionCreate,
 )
 
 router = APIRouter(prefix="/api/v1/hidden-hazards", tags=["hidden hazards 隐患排查治理"])

@@ -5,21 +5,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from anjian.core.audit.service import SYSTEM
+from anjian.core.clock import today_in_china
 from anjian.db import unit_of_work
 from anjian.hidden_hazards.checklists import ensure_tasks
 from anjian.hidden_hazards.service import flag_overdue
 
 log = logging.getLogger("anjian.hidden_hazards")
-_CST = ZoneInfo("Asia/Shanghai")
-
-
-def today_in_china() -> date:
-    """Deadlines are calendar dates in Beijing time."""
-    return datetime.now(_CST).date()
 
 
 def check_overdue(today: date | None = None) -> int:

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from anjian.config import get_settings
 from anjian.core.errors import AnjianError
 from anjian.core.iam.deps import Context
+from anjian.directives.schemas import SupervisionCreate
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.service import enterprise_names, is_enterprise_user
 from anjian.hidden_hazards import photos, service
@@ -34,7 +35,6 @@ from anjian.hidden_hazards.schemas import (
     GovernancePlan,
     HazardRegistration,
     HazardReport,
-    SupervisionCreate,
 )
 from anjian.web.forms import field_errors
 from anjian.web.layout import page

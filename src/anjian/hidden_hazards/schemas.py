@@ -210,13 +210,3 @@ class LedgerFilters(TypedDict, total=False):
     q: str | None
     found_from: datetime | None
     found_to: datetime | None
-
-
-class SupervisionCreate(BaseModel):
-    """挂牌督办 of a major hidden hazard: the agency's requirements and deadline."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    title: Annotated[str, AfterValidator(text(200))] = ""
-    requirements: Annotated[str, AfterValidator(text(20000, required=True))]
-    due_date: date

@@ -23,9 +23,9 @@ from anjian.core.scope import Scope, breakdown, division_filter
 from anjian.core.sync.models import new_uid
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
+from anjian.directives import service as directives
 from anjian.directives.models import Directive
-from anjian.directives.schemas import DirectiveCreate
-from anjian.directives.service import issue as issue_directive
+from anjian.directives.schemas import SupervisionCreate
 from anjian.enterprises.service import enterprise_in_scope, enterprise_names, is_enterprise_user
 from anjian.hidden_hazards.models import HazardStep, HiddenHazard
 from anjian.hidden_hazards.rules import (
@@ -46,7 +46,6 @@ from anjian.hidden_hazards.schemas import (
     HazardRegistration,
     HazardReport,
     HazardStats,
-    SupervisionCreate,
 )
 
 ENTITY = "hidden_hazard"
@@ -97,15 +96,7 @@ def present(session: Session, hz: HiddenHazard, *, with_steps: bool = True) -> H
 
 def open_supervision(session: Session, hz: HiddenHazard) -> Directive | None:
     """The 挂牌督办 order on this hazard that its issuer has not closed yet, if any."""
-    return session.scalar(
-        select(Directive).where(
-            Directive.kind == "supervision",
-            Directive.subject_entity == ENTITY,
-            Directive.subject_uid == hz.uid,
-            Directive.closed_at.is_(None),
-            Directive.deleted.is_(False),
-        )
-    )
+    return directives.open_supervision(session, ENTITY, hz.uid)
 
 
 def _step(
@@ -338,20 +329,16 @@ def supervise(
             "只能对已登记、未销号的重大隐患挂牌督办 "
             "(only registered, open major hazards are put under supervision)"
         )
-    if open_supervision(session, hz) is not None:
-        raise Conflict("该隐患已在挂牌督办中 (already under supervision)")
-    if data.due_date < utcnow().date():
-        raise Invalid("督办期限不能早于今天 (due date is in the past)", field="due_date")
     enterprise = enterprise_names(session, {hz.enterprise_id}).get(hz.enterprise_id, "")
-    order = DirectiveCreate(
-        kind="directive",
-        title=data.title.strip() or f"关于{enterprise}重大事故隐患（{hz.number}）的挂牌督办通知",
-        body=data.requirements,
+    return directives.supervise(
+        session,
+        actor,
+        scope,
+        user,
+        data,
+        subject=(ENTITY, hz.uid),
         target_division=hz.division_code,
-        due_date=data.due_date,
-    )
-    return issue_directive(
-        session, actor, scope, user, order, kind="supervision", subject=(ENTITY, hz.uid)
+        default_title=f"关于{enterprise}重大事故隐患（{hz.number}）的挂牌督办通知",
     )
 
 
