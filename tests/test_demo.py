@@ -233,6 +233,33 @@ def test_demo_loads_a_realistic_shanxi(demo) -> None:
     _check_bureaus(demo)
     _check_hazards(demo)
     _check_monitoring(demo)
+    _check_accidents(demo)
+
+
+def _check_accidents(demo) -> None:  # type: ignore[no-untyped-def]
+    """Accidents this year and last (so statistics have a 同比), most reported in time and a
+    few late, investigations closed in time and some still open, one under 挂牌督办 with its
+    corrective measures."""
+    from anjian.accidents.models import Accident, AccidentStep, CorrectiveMeasure, Investigation
+    from anjian.directives.models import Directive
+
+    with demo.db() as s:
+        accidents = s.scalars(select(Accident)).all()
+        steps = s.scalars(select(AccidentStep)).all()
+        investigations = s.scalars(select(Investigation)).all()
+        orders = s.scalars(select(Directive).where(Directive.subject_entity == "accident")).all()
+        measures = s.scalars(select(CorrectiveMeasure)).all()
+    years = {a.occurred_at.year for a in accidents}
+    assert len(years) >= 2 and len(accidents) == 72
+    assert {a.grade for a in accidents} >= {3, 4}
+    late = [st for st in steps if st.reported_at and st.reported_at > st.report_due_at]
+    assert 0 < len(late) < len(steps) / 3
+    assert all(st.received_at is not None for st in steps)
+    assert len(investigations) == sum(1 for a in accidents if a.deaths)
+    closed = [i for i in investigations if i.closed_at is not None]
+    assert closed and all(i.closed_at <= i.due_at for i in closed)
+    assert any(i.closed_at is None for i in investigations)
+    assert len(orders) == 1 and orders[0].kind == "supervision" and len(measures) == 2
 
 
 def _check_monitoring(demo) -> None:  # type: ignore[no-untyped-def]

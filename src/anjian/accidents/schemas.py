@@ -22,7 +22,7 @@ def _count(value: Any) -> Any:
 
 
 def _money(value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         raise PydanticCustomError("number", f"应为数字，实为 {value!r} (must be a number)")
     return value
 

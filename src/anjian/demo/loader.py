@@ -34,6 +34,7 @@ from anjian.demo.generate import (
     resolve_preset,
     short_province,
 )
+from anjian.demo.accidents import load_accidents
 from anjian.demo.hazards import load_hazards
 from anjian.demo.monitoring import load_monitoring, top_up_monitoring
 from anjian.demo.risk import load_major_hazards, load_risk
@@ -293,6 +294,8 @@ def load_demo(
     load_hazards(session, scope, sample, seed)
     load_risk(session, scope, sample, seed)
     load_major_hazards(session, scope, list(dict.fromkeys([*sample, *ents])), seed)
+    supervisor = next((u for u in users if u.username == usernames["province"]), None)
+    load_accidents(session, scope, sample, supervisor, seed)
     # --- online monitoring: points at a sample, the demo counties' first ---
     points = load_monitoring(
         session, scope, ents, seed, anchor_id=anchor.id, focus={county1, county2}, progress=report
