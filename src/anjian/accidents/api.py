@@ -3,11 +3,13 @@ follow-ups and investigations follow."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from anjian.accidents import service
+from anjian.accidents import statistics as accident_stats
 from anjian.accidents.models import Accident
 from anjian.accidents.rules import classify as grade_of
 from anjian.accidents.schemas import (
@@ -18,11 +20,18 @@ from anjian.accidents.schemas import (
     ClassifyResult,
     FollowUp,
     InvestigationOpen,
+    InvestigationPage,
     InvestigationRead,
     InvestigationUpdate,
+    MeasureCreate,
+    MeasureNote,
+    MeasureRead,
 )
+from anjian.accidents.statistics import StatisticsTable
 from anjian.config import get_settings
-from anjian.core.iam.deps import Context, Ctx
+from anjian.core.downloads import xlsx_response
+from anjian.core.iam.deps import Context, Ctx, StaffCtx
+from anjian.directives.schemas import DirectiveRead, SupervisionCreate
 
 router = APIRouter(prefix="/api/v1/accidents", tags=["accidents 事故"])
 
@@ -41,6 +50,44 @@ def classify(body: ClassifyRequest, ctx: Ctx) -> ClassifyResult:
             missing_as_deaths=get_settings().accident_missing_as_deaths,
         )
     )
+
+
+# Before "/{accident_id}": "statistics" is no accident id.
+@router.get("/statistics", response_model=StatisticsTable)
+def accident_statistics(
+    ctx: Ctx,
+    by: Annotated[
+        str, Query(description="division | industry | type | grade | month")
+    ] = "division",
+    division: Annotated[str | None, Query(description="行政区划代码 (默认本辖区)")] = None,
+    start: Annotated[date | None, Query(description="起始日期 (默认今年 1 月 1 日)")] = None,
+    end: Annotated[date | None, Query(description="截止日期 (默认今天，北京时间)")] = None,
+) -> StatisticsTable:
+    """Accident statistics (一张表) of your jurisdiction over a period of Beijing calendar days
+    (default 1 January to today), beside the same period last year (同比: each end a year
+    earlier, 29 Feb → 28 Feb): counts, deaths, missing, injuries and direct loss by `division`
+    (the divisions one tier below `division`, default your own jurisdiction; `drill` names the
+    division to ask for next), `industry`, `type`, `grade` or `month`, with the total."""
+    return accident_stats.statistics(
+        ctx.db, ctx.scope, by=by, division=division, start=start, end=end
+    )
+
+
+@router.get("/statistics.xlsx", response_class=Response)
+def accident_statistics_xlsx(
+    ctx: Ctx,
+    by: Annotated[
+        str, Query(description="division | industry | type | grade | month")
+    ] = "division",
+    division: Annotated[str | None, Query(description="行政区划代码 (默认本辖区)")] = None,
+    start: Annotated[date | None, Query(description="起始日期 (默认今年 1 月 1 日)")] = None,
+    end: Annotated[date | None, Query(description="截止日期 (默认今天，北京时间)")] = None,
+) -> Response:
+    """The same table as an Excel workbook (title line, Chinese headers, the total last)."""
+    table = accident_stats.statistics(
+        ctx.db, ctx.scope, by=by, division=division, start=start, end=end
+    )
+    return xlsx_response(accident_stats.statistics_xlsx(table), "accident-statistics", "事故统计")
 
 
 @router.post("", response_model=AccidentRead, status_code=201)
@@ -71,6 +118,31 @@ def list_accidents(
         offset=(page - 1) * size,
     )
     return AccidentPage(total=total, items=service.present(ctx.db, items))
+
+
+@router.get("/investigations", response_model=InvestigationPage)
+def list_investigations(
+    ctx: Ctx,
+    division: Annotated[str | None, Query(description="行政区划代码，含下级")] = None,
+    state: Annotated[str | None, Query(description="open 在查 | closed 已结案")] = None,
+    overdue: Annotated[bool | None, Query(description="逾期 (not closed by the deadline)")] = None,
+    supervised: Annotated[bool | None, Query(description="挂牌督办中")] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    size: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> InvestigationPage:
+    """The investigations of accidents in your jurisdiction (调查处理台账), soonest deadline
+    first: an upper agency sees the overdue and the supervised ones of every level below."""
+    items, total = service.list_investigations(
+        ctx.db,
+        ctx.scope,
+        division=division,
+        state=state,
+        overdue=overdue,
+        supervised=supervised,
+        limit=size,
+        offset=(page - 1) * size,
+    )
+    return InvestigationPage(total=total, items=items)
 
 
 @router.get("/{accident_id}", response_model=AccidentRead)
@@ -124,9 +196,46 @@ def close_investigation(accident_id: int, ctx: Ctx) -> InvestigationRead:
     return service.present_investigation(inv)
 
 
+@router.post("/{accident_id}/supervise", response_model=DirectiveRead, status_code=201)
+def supervise(accident_id: int, body: SupervisionCreate, ctx: StaffCtx) -> DirectiveRead:
+    """挂牌督办 of the accident's investigation and handling, by an agency above the one that
+    leads it: an order to the leading agency (409 while one is open; close it with
+    `POST /api/v1/directives/{uid}/close`)."""
+    order = service.supervise(ctx.db, ctx.actor, ctx.scope, ctx.user, accident_id, body)
+    return DirectiveRead.model_validate(order)
+
+
+@router.post("/{accident_id}/measures", response_model=MeasureRead, status_code=201)
+def add_measure(accident_id: int, body: MeasureCreate, ctx: Ctx) -> MeasureRead:
+    """A corrective measure the investigation requires (整改措施): content, responsible unit,
+    deadline; recorded where the investigation is led."""
+    return service.present_measure(
+        service.add_measure(ctx.db, ctx.actor, ctx.scope, accident_id, body)
+    )
+
+
+@router.post("/{accident_id}/measures/{measure_id}/progress", response_model=MeasureRead)
+def report_progress(accident_id: int, measure_id: int, body: MeasureNote, ctx: Ctx) -> MeasureRead:
+    """How the measure is being carried out (落实情况); 409 once verified."""
+    m = service.report_progress(ctx.db, ctx.actor, ctx.scope, accident_id, measure_id, body.note)
+    return service.present_measure(m)
+
+
+@router.post("/{accident_id}/measures/{measure_id}/verify", response_model=MeasureRead)
+def verify_measure(accident_id: int, measure_id: int, body: MeasureNote, ctx: Ctx) -> MeasureRead:
+    """An agency verifies the measure done (验收) with its opinion; 409 once verified."""
+    m = service.verify_measure(ctx.db, ctx.actor, ctx.scope, accident_id, measure_id, body.note)
+    return service.present_measure(m)
+
+
 def _detail(ctx: Context, acc: Accident) -> AccidentRead:
     view = service.present(ctx.db, [acc])[0]
     view.chain = service.chain_of(ctx.db, acc)
     inv = service.investigation_of(ctx.db, acc)
     view.investigation = service.present_investigation(inv) if inv is not None else None
+    view.corrective_measures = [
+        service.present_measure(m) for m in service.measures_of(ctx.db, acc)
+    ]
+    order = service.supervision_of(ctx.db, acc)
+    view.supervision = DirectiveRead.model_validate(order) if order is not None else None
     return view

@@ -66,7 +66,9 @@ STEP_ENTITY = "accident_step"
 FUTURE_SLACK = timedelta(minutes=5)  # clocks differ a little; an accident is not in the future
 
 
-def _scoped(stmt: Select[Any], scope: Scope) -> Select[Any]:
+def scoped(stmt: Select[Any], scope: Scope) -> Select[Any]:
+    """Restrict a query over accidents to the live ones in ``scope`` (by place, unit and
+    category): every read of accidents, the statistics included, goes through it."""
     return scope.apply(
         stmt.where(Accident.deleted.is_(False)),
         division=Accident.division_code,
@@ -162,7 +164,7 @@ def report_accident(session: Session, actor: Actor, scope: Scope, data: Accident
 def get_accident(session: Session, scope: Scope, accident_id: int) -> Accident:
     """One accident in scope; absent and out of scope are the same 404."""
     found = session.scalars(
-        _scoped(select(Accident), scope).where(Accident.id == accident_id)
+        scoped(select(Accident), scope).where(Accident.id == accident_id)
     ).first()
     if found is None:
         raise NotFound(
@@ -182,7 +184,7 @@ def list_accidents(
     offset: int = 0,
 ) -> tuple[list[Accident], int]:
     """Accidents in scope, newest first, with the number of matches."""
-    stmt = _scoped(select(Accident), scope)
+    stmt = scoped(select(Accident), scope)
     if division:
         stmt = stmt.where(division_filter(Accident.division_code, division))
     if grade is not None:
@@ -328,6 +330,8 @@ def report_up(
     the next agency's step (if this node keeps it) has received it. 409 when this agency has no
     open step here (not in the chain, already reported, or the top of the chain)."""
     acc = get_accident(session, scope, accident_id)
+    if scope.is_enterprise:
+        raise Forbidden("上报由监管部门进行 (agencies pass reports up, not the unit)")
     node = get_settings().effective_node_id
     steps = {
         step.tier: step
@@ -419,6 +423,8 @@ def open_investigation(
     the tier the grade requires, or one above taking it over (403 below it, 409 when one is
     open). Due 60 days after the accident (audited, synced)."""
     acc = get_accident(session, scope, accident_id)
+    if scope.is_enterprise:
+        raise Forbidden("事故调查由政府组织 (investigations are led by a government agency)")
     required = investigating_tier(Grade(acc.grade))
     if TIERS_UP.index(tier_of(lead).value) < TIERS_UP.index(required):
         raise Forbidden(
@@ -535,7 +541,7 @@ def list_investigations(
     ``state`` open|closed, ``overdue`` (not closed by the deadline), ``supervised`` (an open
     挂牌督办 order) — what an upper agency watches."""
     now = utcnow()
-    stmt = _scoped(
+    stmt = scoped(
         select(Investigation)
         .join(Accident, Accident.uid == Investigation.accident_uid)
         .where(Investigation.deleted.is_(False)),

@@ -24,6 +24,8 @@ def is_page(request: Request) -> bool:
 
 def mount_console(app: FastAPI) -> None:
     """Serve the console pages and their static assets."""
+    from anjian.accidents.pages import router as accident_pages
+    from anjian.accidents.statistics_pages import router as accident_statistics_pages
     from anjian.directives.pages import router as directive_pages
     from anjian.enterprises.pages import router as enterprise_pages
     from anjian.hidden_hazards.pages import router as hazard_pages
@@ -49,6 +51,8 @@ def mount_console(app: FastAPI) -> None:
         risk_pages,
         major_hazard_pages,
         monitoring_pages,
+        accident_statistics_pages,  # before any /accidents/{id} page
+        accident_pages,
         overview_pages,
     ):
         app.include_router(router)

@@ -28,6 +28,8 @@ NAV = (
     ("hazards", "/hazards", "隐患治理", False),
     ("major_hazards", "/major-hazards", "重大危险源", False),
     ("monitoring", "/monitoring", "在线监测", False),
+    ("accidents", "/accidents", "事故报送", False),
+    ("accident_statistics", "/accidents/statistics", "事故统计", True),  # staff only
     ("dual_prevention", "/dual-prevention", "双重预防", False),
     ("directives", "/directives", "通知指令", True),  # staff only
     ("nodes", "/nodes", "节点状态", True),  # staff only

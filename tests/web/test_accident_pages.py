@@ -1,0 +1,270 @@
+"""事故报送 pages: the quick report form, the list, and one accident's chain, follow-ups and
+investigation through their forms, as console users meet them (one node keeping every step)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from anjian.accidents.models import Accident
+from anjian.core.audit.models import AuditRecord
+from anjian.db import utcnow
+from anjian.web.render import CST
+
+PLACE = "应县金鼎煤业 1201 工作面"
+
+
+def _local(ago: timedelta = timedelta(minutes=20)) -> str:
+    """A time as the form's datetime-local field sends it (Beijing time)."""
+    return (utcnow() - ago).astimezone(CST).strftime("%Y-%m-%dT%H:%M")
+
+
+def _file(console: Any, **fields: str):  # type: ignore[no-untyped-def]
+    data = {
+        "csrf": console.csrf("/accidents/new"),
+        "occurred_at": _local(),
+        "division_code": "140622",
+        "place": PLACE,
+        "accident_type": "roof_fall",
+        "reporter": "李安全",
+        "reporter_phone": "13698765432",
+        **fields,
+    }
+    return console.node.client.post("/accidents/new", data=data, follow_redirects=False)
+
+
+def _filed(console: Any, **fields: str) -> str:
+    """File a report through the form; the detail page's path."""
+    r = _file(console, **fields)
+    assert r.status_code == 303, r.text
+    return r.headers["location"].split("?")[0]
+
+
+def _post(console: Any, url: str, action: str, **fields: str):  # type: ignore[no-untyped-def]
+    data = {"csrf": console.csrf(url), **fields}
+    return console.node.client.post(f"{url}/{action}", data=data)
+
+
+def _count(node: Any) -> int:
+    with node.db() as s:
+        return int(s.scalar(select(func.count()).select_from(Accident)) or 0)
+
+
+def _step(html: str, tier: str) -> str:
+    match = re.search(rf'id="step-{tier}".*?(?=id="step-|<div class="form-hint)', html, re.S)
+    assert match, f"no {tier} step on the page"
+    return match.group(0)
+
+
+def test_the_quick_report_is_filed_graded_and_listed(console) -> None:
+    console.login("yingxian")
+    client = console.node.client
+    form = client.get("/accidents/new").text
+    # the county official's own county and name are filled in; the rest is folded away
+    assert '<option value="140622" selected>应县</option>' in form
+    assert (
+        'name="reporter" id="f-reporter" maxlength="64" class="form-control" value="yingxian"'
+        in form
+    )
+    assert "更多信息（可稍后续报）" in form and '<details class="mt-4" id="more-info">' in form
+    assert '<script src="/static/accidents.js">' in form
+    r = _file(console, deaths="2", missing="1", summary="顶板来压，支架失稳")
+    assert r.status_code == 303 and r.headers["location"].endswith("?done=report")
+    detail = client.get(r.headers["location"]).text
+    assert "事故快报已报送" in detail
+    assert 'id="accident-grade">较大事故<' in detail and 'id="accident-provisional"' in detail
+    assert 'id="accident-report-to">省级<' in detail and "顶板来压，支架失稳" in detail
+    assert "136****5432" in detail and "13698765432" not in detail  # masked
+    county = _step(detail, "county")
+    assert "县级 · 应县" in county and "已接收" in county and "待上报" in county
+    assert 'class="accident-clock' in county and "距上报时限" in county
+    assert "市级 · 朔州市" in _step(detail, "city") and "省级 · 山西省" in detail
+    listing = client.get("/accidents").text
+    assert PLACE in listing and "较大" in listing and "暂定" in listing
+    assert 'id="accident-total">1<' in listing and "迟报" not in listing
+    assert 'href="/accidents/new"' in listing and "事故快报" in listing
+    assert 'href="/accidents"' in listing and "事故报送" in listing  # the nav entry
+    # filters: the grade, the type, the division
+    assert 'id="accident-total">0<' in client.get("/accidents?grade=4").text
+    assert 'id="accident-total">1<' in client.get("/accidents?accident_type=roof_fall").text
+    assert 'id="accident-total">0<' in client.get("/accidents?accident_type=fire").text
+    assert 'id="accident-total">1<' in client.get("/accidents?division=140622").text
+    bad = client.get("/accidents?grade=9")
+    assert 'id="error"' in bad.text and "事故等级应为 1–4" in bad.text
+    # the city sees it too
+    console.login("shuozhou")
+    assert PLACE in console.node.client.get("/accidents").text
+    with console.node.db() as s:
+        assert s.scalars(
+            select(AuditRecord.action).where(AuditRecord.action == "accident.report")
+        ).all() == ["accident.report"]
+
+
+def test_a_late_report_is_marked_in_the_list_and_the_clock_shows_overdue(console) -> None:
+    console.login("yingxian")
+    url = _filed(console, occurred_at=_local(timedelta(hours=4)))
+    listing = console.node.client.get("/accidents").text
+    assert "accident-late" in listing and "迟报" in listing
+    county = _step(console.node.client.get(url).text, "county")
+    assert "step-late" in county and "已超时" in county and "text-red fw-bold" in county
+
+
+def test_missing_fields_are_named_and_nothing_is_saved(console) -> None:
+    console.login("yingxian")
+    r = _file(console, place="", deaths="2")
+    assert r.status_code == 422
+    assert "请改正以下项目：地点" in r.text and 'id="err-place"' in r.text
+    assert 'id="more-info" open' in r.text  # what was typed below stays visible
+    r = _file(console, reporter_phone="", accident_type="", occurred_at="昨天")
+    assert r.status_code == 422
+    assert "联系电话" in r.text and "事故类别" in r.text and "发生时间" in r.text
+    assert "时间格式应为" in r.text
+    r = _file(console, deaths="-1", direct_loss_cny="很多")
+    assert r.status_code == 422 and "不能小于 0" in r.text and 'id="err-direct_loss_cny"' in r.text
+    future = (utcnow() + timedelta(hours=2)).astimezone(CST).strftime("%Y-%m-%dT%H:%M")
+    r = _file(console, occurred_at=future)
+    assert r.status_code == 422 and "不能晚于当前时间" in r.text
+    assert _count(console.node) == 0
+
+
+def test_a_place_outside_the_jurisdiction_is_refused(console) -> None:
+    console.login("yingxian")
+    form = console.node.client.get("/accidents/new").text
+    assert "140621" not in form  # 山阴县 is not offered to 应县
+    r = _file(console, division_code="140621")
+    assert r.status_code == 403 and "事故发生地不在您的管辖范围内" in r.text
+    assert 'id="err-division_code"' in r.text
+    assert _count(console.node) == 0
+    with console.node.db() as s:
+        denied = s.scalars(select(AuditRecord).where(AuditRecord.action == "access.denied")).all()
+        assert denied and denied[-1].detail["path"] == "/accidents/new"
+
+
+def test_the_report_up_button_stamps_the_agencys_step(console) -> None:
+    console.login("yingxian")
+    url = _filed(console, deaths="3")
+    detail = console.node.client.get(url).text
+    assert 'id="report-up-button">县级上报<' in detail
+    r = _post(console, url, "report-up")
+    assert r.status_code == 200 and "已上报，上报时间已记录" in r.text
+    county = _step(r.text, "county")
+    assert "已上报" in county and "yingxian" in county and "accident-clock" not in county
+    assert 'id="report-up-button"' not in r.text
+    again = _post(console, url, "report-up")
+    assert again.status_code == 409 and "本级没有待上报的环节" in again.text
+    # the city has received it and now has its own button
+    console.login("shuozhou")
+    detail = console.node.client.get(url).text
+    assert 'id="report-up-button">市级上报<' in detail
+    assert "待上报" in _step(detail, "city")
+    r = _post(console, url, "report-up")
+    assert "已上报" in _step(r.text, "city") and "已接收" in _step(r.text, "province")
+    console.login("sheng")  # the top of the chain for 较大: nothing to pass on
+    assert 'id="report-up-button"' not in console.node.client.get(url).text
+
+
+def test_a_follow_up_regrades_the_accident(console) -> None:
+    console.login("yingxian")
+    url = _filed(console)
+    assert 'id="accident-grade">一般事故<' in console.node.client.get(url).text
+    r = _post(console, url, "follow-up", deaths="11", note="")
+    assert r.status_code == 422 and 'id="err-note"' in r.text and "续报内容" in r.text
+    assert 'value="11"' in r.text  # what was typed stays
+    r = _post(console, url, "follow-up", deaths="11", missing="0", note="伤员抢救无效")
+    assert r.status_code == 200 and "续报已记录" in r.text
+    assert 'id="accident-grade">重大事故<' in r.text and 'id="accident-report-to">国家级<' in r.text
+    assert 'id="n-deaths">11<' in r.text and "1 次" in r.text
+    assert 'data-tier="national"' in r.text  # the chain now reaches the national level
+
+
+def test_the_investigation_through_its_forms(console) -> None:
+    console.login("yingxian")
+    url = _filed(console, deaths="3")  # 较大: the city leads
+    detail = console.node.client.get(url).text
+    assert "应由市级政府组织调查" in detail and 'id="investigation-open-form"' in detail
+    r = _post(console, url, "investigation", team="县调查组")
+    assert r.status_code == 403 and "该事故应由市级政府组织调查" in r.text
+    console.login("shuozhou")
+    r = _post(console, url, "investigation", team="")
+    assert r.status_code == 422 and 'id="err-team"' in r.text
+    r = _post(console, url, "investigation", team="市政府事故调查组：张、李、王")
+    assert r.status_code == 200 and "已立案调查" in r.text
+    assert 'id="investigation-state">调查中<' in r.text and "朔州市" in r.text
+    assert "{# supervision #}" not in r.text  # the markers are template comments
+    r = _post(
+        console, url, "investigation-update", direct_causes="顶板支护失效", extension_days="30"
+    )
+    assert r.status_code == 200 and "调查情况已保存" in r.text
+    assert "已延期 30 日" in r.text and 'id="i-extension_days"' not in r.text  # one extension
+    assert "顶板支护失效" in r.text
+    r = _post(console, url, "investigation-close", direct_causes="顶板支护失效")
+    assert (
+        r.status_code == 422 and "结案前须填写 事故性质" in r.text and 'id="err-nature"' in r.text
+    )
+    closing = {
+        "direct_causes": "顶板支护失效",
+        "nature": "责任事故",
+        "responsibility": "矿长负主要责任",
+        "measures": "全面排查顶板",
+    }
+    r = _post(console, url, "investigation-close", **closing)
+    assert r.status_code == 200 and "调查已结案" in r.text
+    assert 'id="investigation-state">已结案<' in r.text and 'id="investigation-form"' not in r.text
+    assert "矿长负主要责任" in r.text
+    with console.node.db() as s:
+        actions = s.scalars(
+            select(AuditRecord.action)
+            .where(AuditRecord.action.like("investigation.%"))
+            .order_by(AuditRecord.seq)
+        ).all()
+    assert actions == [
+        "investigation.open",
+        "investigation.update",
+        "investigation.update",
+        "investigation.close",
+    ]
+
+
+def test_an_enterprise_user_sees_only_its_own_accidents(console) -> None:
+    node = console.node
+    console.login("shanyin")
+    other = _filed(
+        console,
+        division_code="140621",
+        place="晋北化工罐区",
+        enterprise_id=str(node.enterprises["shan_chem"]),
+    )
+    console.login("qiye")
+    form = node.client.get("/accidents/new").text
+    assert "应县金鼎煤业有限公司" in form and "山阴县晋北化工" not in form
+    assert '<option value="140622" selected>应县</option>' in form
+    assert '<details class="mt-4" id="more-info">' in form  # still folded
+    own = _filed(console, enterprise_id=str(node.enterprises["ying_mine"]), reporter="王矿长")
+    listing = node.client.get("/accidents").text
+    assert PLACE in listing and "晋北化工罐区" not in listing
+    assert node.client.get(other).status_code == 404
+    detail = node.client.get(own).text
+    assert "应县金鼎煤业有限公司" in detail and 'id="follow-up-form"' in detail
+    assert 'id="report-up-button"' not in detail and 'id="investigation-open-form"' not in detail
+    # the agencies' actions are refused, not just hidden
+    r = _post(console, own, "report-up")
+    assert r.status_code == 403 and "企业用户" in r.text
+    # another enterprise's accident cannot be filed either
+    r = _file(console, enterprise_id=str(node.enterprises["shan_chem"]))
+    assert r.status_code in (403, 404) and _count(node) == 2
+
+
+def test_the_grade_preview_and_the_script(console) -> None:
+    console.login("yingxian")
+    client = console.node.client
+    g = client.get("/accidents/grade-preview?deaths=2&missing=1").json()
+    assert (g["grade"], g["provisional"], g["report_to"]) == ("较大", True, "省级")
+    assert client.get("/accidents/grade-preview?deaths=abc").json()["error"]
+    js = client.get("/static/accidents.js")
+    assert js.status_code == 200 and "javascript" in js.headers["content-type"]
+    assert "accident-clock" in js.text
+    client.cookies.clear()
+    assert client.get("/accidents/grade-preview", follow_redirects=False).status_code == 303
