@@ -23,6 +23,7 @@ from anjian.core.iam.service import create_user, enrol_totp_directly
 from anjian.core.orgs.models import Organisation, OrgKind
 from anjian.core.orgs.service import create_org
 from anjian.core.scope import Scope
+from anjian.demo.accidents import load_accidents
 from anjian.demo.data import DEFAULT_PROVINCE, DEFAULT_SEED, PRESETS
 from anjian.demo.generate import (
     Div,
@@ -34,7 +35,6 @@ from anjian.demo.generate import (
     resolve_preset,
     short_province,
 )
-from anjian.demo.accidents import load_accidents
 from anjian.demo.hazards import load_hazards
 from anjian.demo.monitoring import load_monitoring, top_up_monitoring
 from anjian.demo.risk import load_major_hazards, load_risk
