@@ -268,3 +268,48 @@ def test_the_grade_preview_and_the_script(console) -> None:
     assert "accident-clock" in js.text
     client.cookies.clear()
     assert client.get("/accidents/grade-preview", follow_redirects=False).status_code == 303
+
+
+def test_supervision_and_corrective_measures_through_their_forms(console) -> None:
+    from datetime import date
+
+    console.login("yingxian")
+    url = _filed(console, deaths="3", enterprise_id="")  # 较大: the city leads
+    assert 'id="supervision-form"' not in console.node.client.get(url).text  # the county is below
+    console.login("shuozhou")
+    _post(console, url, "investigation", team="市政府事故调查组")
+    assert 'id="supervision-form"' not in console.node.client.get(url).text  # the lead itself
+    soon = str(date.today() + timedelta(days=30))
+    r = _post(console, url, "measure-add", content="", responsible="应县金鼎煤业", due_date=soon)
+    assert r.status_code == 422 and 'id="err-content"' in r.text
+    r = _post(
+        console,
+        url,
+        "measure-add",
+        content="顶板专项整治",
+        responsible="应县金鼎煤业",
+        due_date=soon,
+    )
+    assert r.status_code == 200 and "整改措施已记录" in r.text and "顶板专项整治" in r.text
+    measure = re.search(r'id="measure-(\d+)"', r.text)
+    assert measure is not None
+    r = _post(console, url, "measure-progress", measure_id=measure.group(1), note="已完成 2 个面")
+    assert r.status_code == 200 and "已完成 2 个面" in r.text
+    # the province, above the city, puts the case under supervision
+    console.login("sheng")
+    page = console.node.client.get(url).text
+    assert 'id="supervision-form"' in page
+    r = _post(console, url, "supervise", requirements="", due_date=soon)
+    assert r.status_code == 422 and 'id="err-requirements"' in r.text
+    r = _post(console, url, "supervise", requirements="严肃查处，按期报送进展", due_date=soon)
+    assert r.status_code == 200 and 'id="supervision-state">督办中<' in r.text
+    assert "严肃查处，按期报送进展" in r.text and 'id="supervision-form"' not in r.text
+    r = _post(console, url, "measure-verify", measure_id=measure.group(1), note="现场核查合格")
+    assert r.status_code == 200 and "已验收" in r.text
+    r = _post(console, url, "measure-verify", measure_id=measure.group(1), note="again")
+    assert r.status_code == 409 and "已验收" in r.text
+    r = _post(console, url, "measure-verify", measure_id="x", note="ok")
+    assert r.status_code == 422
+    # the city sees the order addressed to it
+    console.login("shuozhou")
+    assert 'id="supervision-link"' in console.node.client.get(url).text

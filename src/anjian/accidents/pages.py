@@ -23,7 +23,7 @@ from starlette.responses import Response
 
 from anjian.accidents import service
 from anjian.accidents.api import classify as classify_endpoint
-from anjian.accidents.models import Accident
+from anjian.accidents.models import Accident, Investigation
 from anjian.accidents.rules import (
     ACCIDENT_TYPES,
     CRITERION_LABELS,
@@ -34,6 +34,7 @@ from anjian.accidents.rules import (
     chain,
     follow_up_until,
     investigating_tier,
+    may_supervise,
 )
 from anjian.accidents.schemas import (
     AccidentCreate,
@@ -41,14 +42,19 @@ from anjian.accidents.schemas import (
     FollowUp,
     InvestigationOpen,
     InvestigationUpdate,
+    MeasureCreate,
+    MeasureNote,
     StepRead,
 )
 from anjian.config import get_settings
+from anjian.core.clock import today_in_china
 from anjian.core.divisions.models import Division
-from anjian.core.errors import AnjianError, Forbidden
+from anjian.core.divisions.rules import tier_of
+from anjian.core.errors import AnjianError, Forbidden, Invalid
 from anjian.core.iam.deps import Context
 from anjian.core.iam.service import field_cipher
 from anjian.db import utcnow
+from anjian.directives.schemas import SupervisionCreate
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.service import division_names, enterprise_in_scope, is_enterprise_user
 from anjian.web.forms import field_errors
@@ -77,6 +83,10 @@ DONE_MESSAGES = {
     "investigation": "已立案调查。",
     "investigation-update": "调查情况已保存。",
     "investigation-close": "调查已结案。",
+    "supervise": "已挂牌督办，督办通知已下发牵头调查部门。",
+    "measure-add": "整改措施已记录。",
+    "measure-progress": "落实情况已记录。",
+    "measure-verify": "整改措施已验收。",
 }
 # Field labels of each form, for the messages that name what to correct.
 REPORT_LABELS = {
@@ -127,6 +137,10 @@ FORM_LABELS = {
     "investigation": {"team": "调查组"},
     "investigation-update": INVESTIGATION_LABELS,
     "investigation-close": INVESTIGATION_LABELS,
+    "supervise": {"title": "督办标题", "requirements": "督办要求", "due_date": "督办期限"},
+    "measure-add": {"content": "整改措施", "responsible": "责任单位", "due_date": "整改期限"},
+    "measure-progress": {"note": "落实情况"},
+    "measure-verify": {"note": "验收意见"},
 }
 _WHOLE = re.compile(r"-?\d+")
 
@@ -538,6 +552,16 @@ def _my_open_step(ctx: Context, steps: list[StepRead]) -> StepRead | None:
     )
 
 
+def _can_supervise(ctx: Context, acc: Accident, inv: Investigation | None) -> bool:
+    """Whether to offer the 挂牌督办 form: an agency above the lead, the case not closed, no
+    order open (the service decides when it is sent)."""
+    if is_enterprise_user(ctx.scope) or (inv is not None and inv.closed_at is not None):
+        return False
+    lead = tier_of(inv.lead_division).value if inv else investigating_tier(Grade(acc.grade))
+    mine = tier_of(ctx.user.division_code).value
+    return may_supervise(mine, lead) and service.supervision_of(ctx.db, acc) is None
+
+
 def _detail_page(
     request: Request,
     ctx: Context,
@@ -582,6 +606,15 @@ def _detail_page(
             "values": values or {},
             "done": DONE_MESSAGES.get(request.query_params.get("done", ""), ""),
             "investigation_fields": INVESTIGATION_LABELS,
+            "supervision": service.supervision_of(ctx.db, acc),
+            "can_supervise": _can_supervise(ctx, acc, inv),
+            "measures": [service.present_measure(m) for m in service.measures_of(ctx.db, acc)],
+            "can_add_measure": agency
+            and inv is not None
+            and inv.origin_node == here
+            and ctx.scope.covers_code(inv.lead_division),
+            "today": today_in_china(),
+            "here": here,
             **_labels(),
         },
         active="accidents",
@@ -663,14 +696,69 @@ def _report_up(ctx: Context, accident_id: int, _form: dict[str, str]) -> dict[st
     return {}
 
 
+def _supervise(ctx: Context, accident_id: int, form: dict[str, str]) -> dict[str, str]:
+    _agency_only(ctx)
+    body = {k: form.get(k, "") for k in ("title", "requirements")}
+    data, errors = _validated(
+        SupervisionCreate, {**body, "due_date": form.get("due_date") or None}, {}
+    )
+    if data is not None:
+        service.supervise(ctx.db, ctx.actor, ctx.scope, ctx.user, accident_id, data)
+    return errors
+
+
+def _add_measure(ctx: Context, accident_id: int, form: dict[str, str]) -> dict[str, str]:
+    body = {k: form.get(k, "") for k in ("content", "responsible")}
+    data, errors = _validated(MeasureCreate, {**body, "due_date": form.get("due_date") or None}, {})
+    if data is not None:
+        service.add_measure(ctx.db, ctx.actor, ctx.scope, accident_id, data)
+    return errors
+
+
+def _measure_id(form: dict[str, str]) -> int:
+    raw = form.get("measure_id", "")
+    if not _WHOLE.fullmatch(raw):
+        raise Invalid(f"整改措施编号无效: {raw!r} (bad measure id)", field="measure_id")
+    return int(raw)
+
+
+def _measure_note(
+    ctx: Context, accident_id: int, form: dict[str, str], verify: bool
+) -> dict[str, str]:
+    data, errors = _validated(MeasureNote, {"note": form.get("note", "")}, {})
+    if data is not None:
+        act = service.verify_measure if verify else service.report_progress
+        act(ctx.db, ctx.actor, ctx.scope, accident_id, _measure_id(form), data.note)
+    return errors
+
+
+def _measure_progress(ctx: Context, accident_id: int, form: dict[str, str]) -> dict[str, str]:
+    return _measure_note(ctx, accident_id, form, verify=False)
+
+
+def _measure_verify(ctx: Context, accident_id: int, form: dict[str, str]) -> dict[str, str]:
+    return _measure_note(ctx, accident_id, form, verify=True)
+
+
 ACTIONS = {
     "report-up": _report_up,
     "follow-up": _follow_up,
     "investigation": _open_investigation,
     "investigation-update": _update_investigation,
     "investigation-close": _close_investigation,
+    "supervise": _supervise,
+    "measure-add": _add_measure,
+    "measure-progress": _measure_progress,
+    "measure-verify": _measure_verify,
 }
-ANCHORS = {"report-up": "chain", "follow-up": "follow-up"}
+ANCHORS = {
+    "report-up": "chain",
+    "follow-up": "follow-up",
+    "supervise": "supervision",
+    "measure-add": "measures",
+    "measure-progress": "measures",
+    "measure-verify": "measures",
+}
 
 
 @router.post("/accidents/{accident_id:int}/{action}")
@@ -696,9 +784,3 @@ async def accident_action(
     return RedirectResponse(
         f"/accidents/{accident_id}?{query({'done': action})}#{anchor}", status_code=303
     )
-
-
-# --- the pages' script ---------------------------------------------------------------------------
-
-# Served from here rather than /static so the accidents console stays in its package; the CSP
-# allows scripts from the node itself only, never inline.
