@@ -5,7 +5,10 @@ separate ``anjian serve`` processes with their own databases, on SQLite and on P
   restarted and their links cut at random; a directive issued at the province meanwhile must
   reach both counties and their receipts come back. Afterwards every node above holds exactly
   the counties' latest versions, and every version passed through each tier exactly once
-  (nothing lost, nothing applied twice);
+  (nothing lost, nothing applied twice). The county writers also file accident reports and
+  follow-ups that raise some of them a grade or two: the nation holds each county's latest
+  report, every version once, and the whole reporting chain its grade requires, each step the
+  record of the node that keeps that agency;
 - a parent's database restored from a backup (the city: a parent of the counties and a child of
   the province) loses nothing either: the children resend what it lost, and what it sends up
   under reused sequence numbers is not mistaken for what its parent already has;
@@ -23,7 +26,10 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +49,7 @@ from harness import (
     wait_until,
 )
 
+from anjian.accidents.rules import Grade, agency_division, chain
 from anjian.enterprises.rules import compose_uscc
 
 CHAOS_SECONDS = float(os.environ.get("ANJIAN_CHAOS_SECONDS", "35"))
@@ -60,6 +67,13 @@ DUAL = (  # entity, list path, the field that says where a record stands
 )
 HAZARDS_PER_COUNTY = 6
 HAZARD_SHARE = 0.25  # of the writes once the enterprises exist
+ACCIDENTS = "/api/v1/accidents"
+ACCIDENTS_PER_COUNTY = 3
+ACCIDENT_SHARE = 0.04  # of the writes once the enterprises exist: a report or a follow-up
+# The grade each county's reports (by filing order) grow to over their follow-ups: the first
+# stays 一般 (county → city), the second becomes 较大 (→ province), the third 重大 (→ nation).
+ACCIDENT_GRADES = (Grade.ORDINARY, Grade.RELATIVELY_SERIOUS, Grade.SERIOUS)
+DEATHS_FOR = {Grade.RELATIVELY_SERIOUS: 3, Grade.SERIOUS: 10}  # Order No. 493 Art. 3
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -107,10 +121,29 @@ def _fields(item: dict[str, Any]) -> dict[str, Any]:
     return {k: item[k] for k in keys} | {"version": item["version"]}
 
 
+def _accident_fields(item: dict[str, Any]) -> dict[str, Any]:
+    """What must arrive of an accident report (not its local id or the enterprise's)."""
+    keys = (
+        "uid",
+        "origin_node",
+        "division_code",
+        "unit_name",
+        "deaths",
+        "missing",
+        "serious_injuries",
+        "minor_injuries",
+        "grade",
+        "grade_criterion",
+        "provisional",
+        "follow_ups",
+    )
+    return {k: item[k] for k in keys} | {"direct_loss_cny": Decimal(item["direct_loss_cny"])}
+
+
 class CountyWriter(threading.Thread):
     """Creates enterprises in its county and then changes them at random, through the county's
-    API, for as long as it runs; retries through kills and restarts; signs the directive once
-    it has come down."""
+    API, for as long as it runs, with dual-prevention records and accident reports among them;
+    retries through kills and restarts; signs the directive once it has come down."""
 
     def __init__(
         self, node: Node, *, seed: int, stop: threading.Event, directive: dict[str, str]
@@ -126,6 +159,10 @@ class CountyWriter(threading.Thread):
         self.errors: list[str] = []
         self.signed = False
         self.hazard_steps = 0  # hidden-hazard reports and steps the county confirmed
+        # accident uid → the report as the county last confirmed it (None while a follow-up's
+        # outcome is unknown)
+        self.accidents: dict[str, dict[str, Any] | None] = {}
+        self.accident_reports = 0  # first reports and follow-ups the county confirmed
         self._serial = 0
         self._last_sign_try = 0.0
 
@@ -139,6 +176,8 @@ class CountyWriter(threading.Thread):
                         self._hazard_step()
                     elif self.rng.random() < HAZARD_SHARE / 2:
                         self._risk_or_source()
+                    elif self.rng.random() < ACCIDENT_SHARE:
+                        self._accident_report()
                     else:
                         self._change(self.rng.choice(list(self.records.values())))
                     self._maybe_sign()
@@ -274,6 +313,55 @@ class CountyWriter(threading.Thread):
         elif r.status_code != 409:
             self._unexpected(r)
 
+    def _accident_report(self) -> None:
+        """File an accident report (快报) at the county, or a follow-up (续报) on one of its
+        reports with the numbers as they stand now; a follow-up raises the grade one step while
+        the report is below the grade of its place in the filing order (ACCIDENT_GRADES), so
+        its chain grows from the city to the province or the nation. A report whose answer was
+        lost may be stored (and filed again): the county's list, not this writer, is the truth."""
+        listed = self.official.call("GET", ACCIDENTS, params={"size": 100})
+        if listed.status_code != 200:
+            self._unexpected(listed)
+            return
+        filed = sorted(listed.json()["items"], key=lambda a: a["id"])
+        if len(filed) < ACCIDENTS_PER_COUNTY:
+            ent = self.rng.choice(list(self.records.values()))
+            occurred = datetime.now(UTC) - timedelta(minutes=self.rng.randint(5, 50))
+            body = {
+                "occurred_at": occurred.isoformat(timespec="seconds"),
+                "division_code": self.node.division,
+                "enterprise_id": ent.id,
+                "place": "综采工作面",
+                "accident_type": self.rng.choice(["roof_fall", "machinery", "gas_explosion"]),
+                "reporter": "张调度",
+                "deaths": self.rng.choice([0, 1]),
+                "serious_injuries": self.rng.randrange(3),
+                "minor_injuries": self.rng.randrange(5),
+                "direct_loss_cny": self.rng.randrange(100_000, 2_000_000),
+            }
+            r = self.official.call("POST", ACCIDENTS, json=body)
+            ok = 201
+        else:
+            i = self.rng.randrange(len(filed))
+            acc, target = filed[i], ACCIDENT_GRADES[i % len(ACCIDENT_GRADES)]
+            body = {
+                "serious_injuries": min(9, acc["serious_injuries"] + self.rng.randint(0, 1)),
+                "minor_injuries": acc["minor_injuries"] + self.rng.randint(0, 2),
+                "direct_loss_cny": str(Decimal(acc["direct_loss_cny"]) + self.rng.randrange(9999)),
+                "note": f"续报：伤亡与损失核实 {self.rng.randrange(1_000_000)}",
+            }
+            if acc["grade"] > target:  # the grade rises a step: the chain reaches further up
+                body["deaths"] = DEATHS_FOR[Grade(acc["grade"] - 1)]
+            self.accidents[acc["uid"]] = None  # unknown until the county answers
+            r = self.official.call("POST", f"{ACCIDENTS}/{acc['id']}/follow-up", json=body)
+            ok = 200
+        if r.status_code != ok:
+            self._unexpected(r)
+            return
+        item = r.json()
+        self.accidents[item["uid"]] = _accident_fields(item)
+        self.accident_reports += 1
+
     def _maybe_sign(self) -> None:
         uid = self.directive.get("uid")
         if self.signed or not uid or time.monotonic() - self._last_sign_try < 0.5:
@@ -367,6 +455,64 @@ def _hazards_at(api: Api) -> dict[str, dict[str, tuple[int, str]]]:
         assert r.status_code == 200, r.text
         out[entity] = {h["uid"]: (h["version"], str(h[state])) for h in r.json()["items"]}
     return out
+
+
+def _accidents_at(api: Api) -> dict[str, dict[str, Any]]:
+    """Accident reports here: uid → what must arrive of each."""
+    r = api.call("GET", ACCIDENTS, params={"size": 500})
+    assert r.status_code == 200, r.text
+    return {a["uid"]: _accident_fields(a) for a in r.json()["items"]}
+
+
+def _accident_truth(net: Network, counties: list[str]) -> dict[str, dict[str, Any]]:
+    """Every accident report as its county holds it now, with its version (from the database:
+    the API does not show it)."""
+    truth: dict[str, dict[str, Any]] = {}
+    for div in counties:
+        node = net.node(div)
+        versions = dict(node.query("SELECT uid, version FROM accidents"))
+        api = Api(node.url, "admin")
+        try:
+            for uid, fields in _accidents_at(api).items():
+                truth[uid] = fields | {"version": int(versions[uid])}
+        finally:
+            api.close()
+    return truth
+
+
+def _chains_at(api: Api, uids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+    """The reporting chain of each accident here: (tier, the node whose record the step is)."""
+    ids = {
+        a["uid"]: a["id"] for a in api.call("GET", ACCIDENTS, params={"size": 500}).json()["items"]
+    }
+    out = {}
+    for uid in uids:
+        r = api.call("GET", f"{ACCIDENTS}/{ids[uid]}")
+        assert r.status_code == 200, r.text
+        out[uid] = [(step["tier"], step["origin_node"]) for step in r.json()["chain"]]
+    return out
+
+
+def _chain_wanted(accident: dict[str, Any]) -> list[tuple[str, str]]:
+    """The steps an accident's grade requires, each made by the node that keeps the agency (the
+    grades only rise here, so no step is left over from a lower grade's chain)."""
+    return [
+        (tier, f"node-{agency_division(accident['division_code'], tier)}")
+        for tier in chain(Grade(accident["grade"]))
+    ]
+
+
+def _steps_made(net: Network) -> dict[str, dict[str, dict[str, Any]]]:
+    """The accident steps each node made (its own records): by division, uid → version."""
+    return {
+        div: {
+            uid: {"version": int(v)}
+            for uid, v in node.query(
+                "SELECT uid, version FROM accident_steps WHERE origin_node = :o", o=f"node-{div}"
+            )
+        }
+        for div, node in net.nodes.items()
+    }
 
 
 def _converged(api: Api, truth: dict[str, dict[str, Any]]) -> bool:
@@ -525,6 +671,20 @@ def test_chaos_nothing_lost_nothing_twice(make_network) -> None:
             assert now["version"] >= rec.version
             if rec.fields is not None and now["version"] == rec.version:
                 assert now == rec.fields
+    accidents = _accident_truth(net, [COUNTY_A, COUNTY_B])
+    assert accidents and all(w.accident_reports for w in writers)
+    for acc in accidents.values():
+        assert acc["version"] == 1 + acc["follow_ups"], acc  # the first report, then one each
+    assert min(a["grade"] for a in accidents.values()) < Grade.ORDINARY  # some chains grew
+    for w in writers:
+        for uid, acked in w.accidents.items():
+            if acked is not None:
+                now = {k: v for k, v in accidents[uid].items() if k != "version"}
+                assert now["follow_ups"] >= acked["follow_ups"]
+                if now["follow_ups"] == acked["follow_ups"]:
+                    assert now == acked
+    reports = {uid: {k: v for k, v in a.items() if k != "version"} for uid, a in accidents.items()}
+    chains = {uid: _chain_wanted(a) for uid, a in accidents.items()}
     national = Api(net.node(NATIONAL).url, "admin")
     try:
         try:
@@ -541,6 +701,26 @@ def test_chaos_nothing_lost_nothing_twice(make_network) -> None:
                 what="the national node to hold the counties' hidden hazards",
             )
             wait_until(
+                lambda: _accidents_at(national) == reports,
+                timeout=CONVERGE_S,
+                interval=0.5,
+                what="the national node to hold the counties' latest accident reports",
+            )
+            # Each node made its steps of the chain as the latest report reached it (in the
+            # same transaction): all of them, at their latest versions, reach the nation too.
+            steps = _steps_made(net)
+            all_steps = {uid: s["version"] for made in steps.values() for uid, s in made.items()}
+            wait_until(
+                lambda: (
+                    dict(net.node(NATIONAL).query("SELECT uid, version FROM accident_steps"))
+                    == all_steps
+                ),
+                timeout=CONVERGE_S,
+                interval=0.5,
+                what="every node's accident steps at the nation",
+            )
+            assert _chains_at(national, chains) == chains
+            wait_until(
                 lambda: (
                     _receipts(net.node(PROVINCE), directive["uid"]) == {COUNTY_A, COUNTY_B}
                     and _receipts(net.node(NATIONAL), directive["uid"]) == {COUNTY_A, COUNTY_B}
@@ -554,6 +734,7 @@ def test_chaos_nothing_lost_nothing_twice(make_network) -> None:
             raise
         converge_s = time.monotonic() - t_converge
         at_national = national.all_enterprises()
+        accidents_at_national = national.call("GET", ACCIDENTS, params={"size": 500}).json()
     finally:
         national.close()
 
@@ -563,13 +744,28 @@ def test_chaos_nothing_lost_nothing_twice(make_network) -> None:
     assert len({item["uscc"] for item in at_national}) == len(truth)
     for item in at_national:
         assert _fields(item) == truth[item["uid"]]
+    # One row per county accident report at the nation, at the county's version.
+    uids = Counter(a["uid"] for a in accidents_at_national["items"])
+    assert accidents_at_national["total"] == len(accidents) and max(uids.values()) == 1
+    assert dict(net.node(NATIONAL).query("SELECT uid, version FROM accidents")) == {
+        uid: a["version"] for uid, a in accidents.items()
+    }
     # Every version passed each tier exactly once: none lost on the way, none applied twice.
+    # (Accident steps: those made at the node and below it.)
+    made_below = [COUNTY_A, COUNTY_B]
     for div in (CITY, PROVINCE, NATIONAL):
         _check_every_version_once(net.node(div), truth)
         for entity, records in hazards.items():
             _check_every_version_once(
                 net.node(div), {uid: {"version": v} for uid, (v, _) in records.items()}, entity
             )
+        _check_every_version_once(net.node(div), accidents, "accident")
+        made_below.append(div)
+        _check_every_version_once(
+            net.node(div),
+            {uid: s for d in made_below for uid, s in steps[d].items()},
+            "accident_step",
+        )
     # The directive reached both counties once (a copy there, read-only) and the nation.
     for div in (COUNTY_A, COUNTY_B, CITY, NATIONAL):
         seen = _versions_seen(net.node(div), "directive")
@@ -585,7 +781,10 @@ def test_chaos_nothing_lost_nothing_twice(make_network) -> None:
         f"{sum(w.unknown for w in writers)} cut off, {len(truth)} enterprises at "
         f"{sum(t['version'] for t in truth.values())} versions, "
         f"{', '.join(f'{len(v)} {k}' for k, v in hazards.items())} "
-        f"({sum(w.hazard_steps for w in writers)} steps); converged "
+        f"({sum(w.hazard_steps for w in writers)} steps), {len(accidents)} accidents "
+        f"(grades {sorted(Counter(a['grade'] for a in accidents.values()).items())}, "
+        f"{sum(a['follow_ups'] for a in accidents.values())} follow-ups, "
+        f"{sum(len(c) for c in chains.values())} chain steps); converged "
         f"{converge_s:.1f}s after the faults"
     )
 
