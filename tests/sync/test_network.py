@@ -810,6 +810,7 @@ def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_
     county_official = Api(net.node(COUNTY_A).url, "official")
     province = Api(net.node(PROVINCE).url, "official")
     national = Api(net.node(NATIONAL).url, "admin")
+    city = Api(net.node(CITY).url, "admin")
     try:
         ent = county.call_until(
             "POST",
@@ -914,14 +915,14 @@ def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_
             what="the accident report at the province",
         )
         # each agency's step of the chain is its own node's record; the province sees them all
-        copy = next(
+        acc_copy = next(
             a
             for a in province.call("GET", "/api/v1/accidents").json()["items"]
             if a["uid"] == accident["uid"]
         )
         steps = wait_until(
             lambda: (
-                (c := province.call("GET", f"/api/v1/accidents/{copy['id']}").json()["chain"])
+                (c := province.call("GET", f"/api/v1/accidents/{acc_copy['id']}").json()["chain"])
                 and [s["tier"] for s in c] == ["county", "city", "province"]
                 and c
             ),
@@ -933,6 +934,51 @@ def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_
             f"node-{CITY}",
             f"node-{PROVINCE}",
         ]
+        # 较大: the city investigates on its node and sets a corrective measure; the province
+        # sees both and puts the case under 挂牌督办; the order comes down to the city
+        at_city = wait_until(
+            lambda: next(
+                (
+                    a
+                    for a in city.call("GET", "/api/v1/accidents").json()["items"]
+                    if a["uid"] == accident["uid"]
+                ),
+                None,
+            ),
+            timeout=60,
+            what="the accident report at the city",
+        )
+        city_case = f"/api/v1/accidents/{at_city['id']}"
+        city.call_until("POST", f"{city_case}/investigation", json={"team": "市调查组"}, ok=(201,))
+        measure = {"content": "顶板专项整治", "responsible": "企业", "due_date": "2099-01-31"}
+        city.call_until("POST", f"{city_case}/measures", json=measure, ok=(201,))
+        province_case = f"/api/v1/accidents/{acc_copy['id']}"
+        seen = wait_until(
+            lambda: (
+                (d := province.call("GET", province_case).json())["investigation"]
+                and d["corrective_measures"]
+                and d
+            ),
+            timeout=60,
+            what="the city's investigation and measure at the province",
+        )
+        assert seen["investigation"]["origin_node"] == f"node-{CITY}"
+        assert seen["corrective_measures"][0]["content"] == "顶板专项整治"
+        case_order = province.call_until(
+            "POST",
+            f"{province_case}/supervise",
+            json={"requirements": "依法从严查处", "due_date": "2099-06-30"},
+            ok=(201,),
+        ).json()
+        assert case_order["target_division"] == CITY
+        wait_until(
+            lambda: (
+                (city.call("GET", city_case).json()["supervision"] or {}).get("uid")
+                == case_order["uid"]
+            ),
+            timeout=60,
+            what="the 挂牌督办 of the investigation at the city",
+        )
         # the raw readings stay at the county: the province asks, the county answers up
         point = province.call("GET", "/api/v1/monitoring/points?q=T1").json()["items"][0]
         url = f"/api/v1/monitoring/points/{point['id']}/readings?from={read_at}&to={read_at + 1}"
@@ -984,7 +1030,7 @@ def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_
                 what=f"the closure at the {where}",
             )
     finally:
-        for api in (county, county_official, province, national):
+        for api in (county, county_official, province, national, city):
             api.close()
 
 
