@@ -63,8 +63,11 @@ def _log(msg: str) -> None:
 # --- reading the outboxes ----------------------------------------------------------------------
 
 
-def _outbox(node: Node, *, since: datetime | None = None) -> dict[tuple[str, int], datetime]:
-    """(uid, version) → when the change entered this node's outbox, for enterprise changes."""
+def _outbox(
+    node: Node, entities: tuple[str, ...], *, since: datetime | None = None
+) -> dict[tuple[str, int], datetime]:
+    """(uid, version) → when the change entered this node's outbox, for changes of
+    ``entities``."""
     from sqlalchemy import create_engine, select
 
     from anjian.core.sync.models import OutboxEntry
@@ -72,7 +75,7 @@ def _outbox(node: Node, *, since: datetime | None = None) -> dict[tuple[str, int
     engine = create_engine(node.database_url)
     try:
         stmt = select(OutboxEntry.uid, OutboxEntry.version, OutboxEntry.created_at).where(
-            OutboxEntry.entity == "enterprise"
+            OutboxEntry.entity.in_(entities)
         )
         if since is not None:
             stmt = stmt.where(OutboxEntry.created_at >= since)
@@ -205,6 +208,110 @@ class SteadyLoad:
         return time.monotonic() - t0
 
 
+# An alarm storm: what a county carries at the highest rate among synced records. Every point
+# reports once a second and swings across its 二级 threshold each second, so each reading raises
+# or ends an alarm (no delay, no dead band).
+STORM_ENTITIES = ("alarm", "monitoring_point")
+STORM_LOW, STORM_HIGH, STORM_H = 20.0, 60.0, 50.0
+
+
+def _storm_points(node: Node, count: int) -> tuple[str, list[str]]:
+    """An enterprise at the county with ``count`` temperature points (二级 above 50 °C), made
+    through the API; its gateway token and the points' codes."""
+    from anjian.enterprises.rules import compose_uscc
+
+    uscc = compose_uscc(COUNTY, "MA0ALARM1")
+    api = Api(node.url, "admin", timeout=30)
+    try:
+        r = api.call_until(
+            "POST",
+            "/api/v1/enterprises",
+            json={
+                "uscc": uscc,
+                "name": "基准测试化工有限公司",
+                "division_code": COUNTY,
+                "supervision_category": "hazardous_chemicals",
+            },
+            timeout=60,
+        )
+        if r.status_code != 201:
+            raise HarnessError(f"storm enterprise: {r.status_code} {r.text}")
+        enterprise = int(r.json()["id"])
+    finally:
+        api.close()
+    codes = [f"TT-{i:04d}" for i in range(count)]
+
+    def make(start: int) -> None:
+        api = Api(node.url, "admin", timeout=30)
+        try:
+            for code in codes[start::4]:
+                body = {
+                    "enterprise_id": enterprise,
+                    "code": code,
+                    "kind": "temperature",
+                    "unit": "°C",
+                    "h": STORM_H,
+                    "dead_band": 0,
+                    "delay_s": 0,
+                }
+                r = api.call_until("POST", "/api/v1/monitoring/points", json=body, timeout=60)
+                if r.status_code != 201:
+                    raise HarnessError(f"storm point: {r.status_code} {r.text}")
+        finally:
+            api.close()
+
+    threads = [threading.Thread(target=make, args=(s,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    token = node.cli("gateway", "token", uscc).strip().splitlines()[-1]
+    return token, codes
+
+
+class AlarmStorm:
+    """A gateway posting every point's reading once a second over HTTP
+    (``POST /api/v1/monitoring/readings``) in ``slices`` batches a second, the values swinging
+    across the threshold each second: about one synced change per point per second."""
+
+    def __init__(self, node: Node, token: str, codes: list[str], slices: int = 10) -> None:
+        self.node, self.token, self.codes, self.slices = node, token, codes, slices
+        self.posts = 0
+        self.failed = 0
+
+    def run(self, seconds: float) -> float:
+        """Post for ``seconds``; returns the elapsed time."""
+        client = httpx.Client(
+            base_url=self.node.url,
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=30,
+        )
+        t0 = time.monotonic()
+        tick = 0
+        try:
+            while (now := time.monotonic()) - t0 < seconds:
+                due = t0 + tick / self.slices
+                if due > now:
+                    time.sleep(due - now)
+                second, part = divmod(tick, self.slices)
+                value = STORM_HIGH if second % 2 else STORM_LOW
+                batch = [{"point": c, "value": value} for c in self.codes[part :: self.slices]]
+                try:
+                    r = client.post(
+                        "/api/v1/monitoring/readings",
+                        json={"ts": int(time.time() * 1000), "readings": batch},
+                    )
+                    ok = r.status_code == 200
+                except httpx.TransportError:
+                    ok = False
+                self.posts += ok
+                self.failed += not ok
+                tick += 1
+        finally:
+            client.close()
+        return time.monotonic() - t0
+
+
 def _make_backlog(node: Node, ids: list[int], count: int, batch: int = 200) -> float:
     """``count`` changes at the county through the enterprise service (what the API does, minus
     HTTP), ``batch`` per transaction; returns changes/s."""
@@ -282,17 +389,27 @@ def _run(root: Path, args: argparse.Namespace) -> dict[str, Any]:
         )
 
         # 1. steady load
-        _log(f"steady load: {args.rate:g} changes/s for {args.seconds:g}s, {args.writers} writers")
-        load = SteadyLoad(county, ids, args.rate, args.writers)
+        load: SteadyLoad | AlarmStorm
+        if args.load == "alarms":
+            token, codes = _storm_points(county, args.points)
+            entities = STORM_ENTITIES
+            _log(f"alarm storm: {len(codes)} points swinging every second for {args.seconds:g}s")
+            load = AlarmStorm(county, token, codes)
+        else:
+            entities = ("enterprise",)
+            _log(
+                f"steady load: {args.rate:g} changes/s for {args.seconds:g}s, {args.writers} writers"
+            )
+            load = SteadyLoad(county, ids, args.rate, args.writers)
         start = datetime.now(UTC)
         elapsed = load.run(args.seconds)
-        write_rate = load.done / elapsed
-        written = _outbox(county, since=start)
-        _log(f"wrote {load.done} changes ({write_rate:.0f}/s), waiting for them at {NATIONAL}")
+        written = _outbox(county, entities, since=start)
+        write_rate = len(written) / elapsed
+        _log(f"wrote {len(written)} changes ({write_rate:.0f}/s), waiting for them at {NATIONAL}")
         deadline = time.monotonic() + max(60.0, args.seconds * 2)
         arrived: dict[tuple[str, int], datetime] = {}
         while time.monotonic() < deadline:
-            arrived = _outbox(national, since=start)
+            arrived = _outbox(national, entities, since=start)
             if all(k in arrived for k in written):
                 break
             time.sleep(0.5)
@@ -336,9 +453,10 @@ def _run(root: Path, args: argparse.Namespace) -> dict[str, Any]:
         "bench": "sync",
         "backend": args.backend,
         "interval_s": args.interval,
-        "target_rate_per_s": args.rate,
+        "load": args.load,
+        "target_rate_per_s": args.points if args.load == "alarms" else args.rate,
         "write_rate_per_s": round(write_rate, 1),
-        "writes": load.done,
+        "writes": len(written),
         "write_failures": load.failed,
         "lag_samples": len(lags),
         "lag_missing": missing,
@@ -374,7 +492,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short run (smoke test)")
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--rate", type=float, default=1000.0, help="target changes/s")
+    parser.add_argument(
+        "--load",
+        choices=("alarms", "enterprises"),
+        default="alarms",
+        help="steady load: an alarm storm through HTTP ingest, or enterprise PATCHes",
+    )
+    parser.add_argument(
+        "--points", type=int, default=None, help="alarm storm: points (≈ changes/s)"
+    )
+    parser.add_argument("--rate", type=float, default=1000.0, help="enterprise PATCHes/s")
     parser.add_argument("--seconds", type=float, default=None, help="steady-load duration")
     parser.add_argument("--writers", type=int, default=16, help="writer threads")
     parser.add_argument("--enterprises", type=int, default=None, help="enterprises to change")
@@ -395,6 +522,7 @@ def main() -> None:
     args = parser.parse_args()
     args.seconds = args.seconds or (10.0 if args.quick else 60.0)
     args.enterprises = args.enterprises or (40 if args.quick else 200)
+    args.points = args.points or (300 if args.quick else 1000)
     args.backlog = args.backlog or (3_000 if args.quick else 60_000)
     if args.min_cut is None:
         args.min_cut = 5.0 if args.quick else 60.0

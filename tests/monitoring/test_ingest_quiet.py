@@ -24,7 +24,9 @@ def test_quiet_points_are_those_the_rules_leave_alone(
     ordered: list[float | None], dead_band: float, delay_s: float, values: list[float]
 ) -> None:
     ll, l, h, hh = ordered  # noqa: E741
-    p = _Point(1, 1, "P", "140622", "", None, ll, l, h, hh, dead_band, delay_s, True, None, "ok")
+    p = _Point(
+        1, 1, "P", "140622", "", None, ll, l, h, hh, dead_band, delay_s, True, None, "ok", "u"
+    )
     readings = [(1000 * i, v, Outcome()) for i, v in enumerate(values)]
     if not _quiet(p, _Live(point_id=1), readings):
         return

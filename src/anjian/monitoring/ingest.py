@@ -26,7 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
-from anjian.core.sync.outbox import record_change
+from anjian.core.sync.outbox import record_change, record_changes, remember_uids
 from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
 from anjian.monitoring.models import (
@@ -258,6 +258,7 @@ class _Point:
     power_cut: bool
     restore: float | None
     status: str
+    uid: str
 
     @property
     def thresholds(self) -> Thresholds:
@@ -288,12 +289,21 @@ class _Evaluator:
     """Feeds each point's new readings to the rules and turns their events into alarms,
     counted in the outcome of the batch whose reading caused them."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, alarm_ids: set[int] | None = None) -> None:
         self.session = session
         self.changed: dict[int, tuple[Alarm, Outcome]] = {}  # by id(): new alarms have no key
+        # The open alarms the batch may touch, read in one query (and held: the session's
+        # identity map keeps only weak references).
+        self.alarms: dict[int, Alarm] = (
+            {a.id: a for a in session.scalars(select(Alarm).where(Alarm.id.in_(sorted(alarm_ids))))}
+            if alarm_ids
+            else {}
+        )
 
     def _alarm(self, alarm_id: int | None) -> Alarm | None:
-        return self.session.get(Alarm, alarm_id) if alarm_id is not None else None
+        if alarm_id is None:
+            return None
+        return self.alarms.get(alarm_id) or self.session.get(Alarm, alarm_id)
 
     def _touch(self, alarm: Alarm, out: Outcome) -> None:
         self.changed.setdefault(id(alarm), (alarm, out))
@@ -509,7 +519,11 @@ def _apply(
     if not fresh:
         return
     lives = _lives(session, sorted(fresh))
-    evaluator = _Evaluator(session)
+    remember_uids(session, POINT_ENTITY, {pid: by_id[pid].uid for pid in fresh})
+    evaluator = _Evaluator(
+        session,
+        {a for live in lives.values() for a in (live.alarm_id, live.power_cut_alarm_id) if a},
+    )
     opened: list[tuple[_Live, Alarm | None, Alarm | None]] = []
     touched: list[_Live] = []
     for pid in sorted(fresh):
@@ -528,8 +542,9 @@ def _apply(
         live.alarm_id = alarm.id if alarm is not None else None
         live.power_cut_alarm_id = cut.id if cut is not None else None
     _save_lives(session, touched)
-    for alarm, out in evaluator.changed.values():
-        record_change(session, alarm, entity=ALARM_ENTITY)
+    changed = list(evaluator.changed.values())
+    record_changes(session, [alarm for alarm, _ in changed], entity=ALARM_ENTITY)
+    for alarm, out in changed:
         out.alarms.append(alarm.id)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -10,6 +11,7 @@ from typing import Any
 from sqlalchemy import URL, Engine, create_engine, func, inspect, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from anjian.config import get_settings
 from anjian.core.errors import Forbidden
@@ -34,6 +36,35 @@ def ref_key(attr: str) -> str:
     return attr.removesuffix("_id") + "_uid"
 
 
+_REF_UIDS = "sync_ref_uids"  # session.info key: (entity, local id) -> uid, for this session
+
+
+def remember_uids(session: Session, entity: str, uids: dict[int, str]) -> None:
+    """Tell :func:`snapshot` the uids of records of ``entity`` by local id (a caller that has
+    read them anyway spares a query per reference)."""
+    known: dict[tuple[str, int], str] = session.info.setdefault(_REF_UIDS, {})
+    known.update({(entity, id_): uid for id_, uid in uids.items()})
+
+
+def _ref_uid(session: Session, entity: str, id_: int) -> str | None:
+    known: dict[tuple[str, int], str] = session.info.setdefault(_REF_UIDS, {})
+    if (entity, id_) not in known:
+        target = spec_for(entity)
+        if target is None:
+            return None
+        model: Any = target.model
+        loaded = session.identity_map.get(identity_key(model, id_))
+        uid = (
+            loaded.uid
+            if loaded is not None
+            else session.scalar(select(model.uid).where(model.id == id_))
+        )
+        if uid is None:
+            return None
+        known[(entity, id_)] = uid  # a record's uid never changes
+    return known[(entity, id_)]
+
+
 def snapshot(session: Session, obj: SyncMixin, spec: SyncSpec) -> dict[str, Any]:
     """The record as other nodes receive it: every column but local keys, references as uids;
     encrypted columns stay encrypted here (the push decrypts them into the sealed batch)."""
@@ -43,9 +74,8 @@ def snapshot(session: Session, obj: SyncMixin, spec: SyncSpec) -> dict[str, Any]
             continue
         value = getattr(obj, col.key)
         if col.key in spec.refs:
-            target = spec_for(spec.refs[col.key])
-            ref = session.get(target.model, value) if (target and value is not None) else None
-            out[ref_key(col.key)] = ref.uid if ref is not None else None
+            uid = _ref_uid(session, spec.refs[col.key], value) if value is not None else None
+            out[ref_key(col.key)] = uid
             continue
         out[col.key] = _plain(value)
     return out
@@ -67,19 +97,34 @@ def record_change(session: Session, obj: SyncMixin, *, entity: str) -> OutboxEnt
 
     Call after the fields are set and before the unit of work commits; a tombstone is a change
     with ``deleted=True``. Only the origin node changes a record (single writer)."""
-    spec = spec_of_model(type(obj))
-    if spec.entity != entity:
-        raise ValueError(f"{type(obj).__name__} syncs as {spec.entity!r}, not {entity!r}")
+    return record_changes(session, [obj], entity=entity)[0]
+
+
+def record_changes(
+    session: Session, objs: Sequence[SyncMixin], *, entity: str
+) -> list[OutboxEntry]:
+    """:func:`record_change` of many records of one kind with one flush (the system's bulk
+    writes, e.g. the alarms of an ingest batch)."""
     node = get_settings().effective_node_id
-    if not obj.origin_node:
-        obj.origin_node = node
-    elif obj.origin_node != node:
-        raise PermissionError(f"record {obj.uid} belongs to node {obj.origin_node}; read-only here")
-    obj.version = (obj.version or 0) + 1
-    obj.updated_at = utcnow()
-    session.add(obj)
+    now = utcnow()
+    spec: SyncSpec | None = None
+    for obj in objs:
+        spec = spec_of_model(type(obj))
+        if spec.entity != entity:
+            raise ValueError(f"{type(obj).__name__} syncs as {spec.entity!r}, not {entity!r}")
+        if not obj.origin_node:
+            obj.origin_node = node
+        elif obj.origin_node != node:
+            raise PermissionError(
+                f"record {obj.uid} belongs to node {obj.origin_node}; read-only here"
+            )
+        obj.version = (obj.version or 0) + 1
+        obj.updated_at = now
+        session.add(obj)
+    if spec is None:
+        return []
     session.flush()
-    return queue(session, obj, spec, source="local")
+    return [queue(session, obj, spec, source="local") for obj in objs]
 
 
 # Outbox sequence numbers are drawn when a row is inserted but become visible when its
