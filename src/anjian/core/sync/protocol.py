@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -52,7 +53,7 @@ def seal(link_key: bytes, header: dict[str, Any], body: Any) -> bytes:
     keys = LinkKeys.derive(link_key)
     nonce = os.urandom(12)
     enc = Cipher(algorithms.SM4(keys.enc), modes.GCM(nonce)).encryptor()
-    plain = zlib.compress(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), 6)
+    plain = zlib.compress(orjson.dumps(body), 6)
     ciphertext = nonce + enc.update(plain) + enc.finalize() + enc.tag
     head = _canonical(header)
     mac = hmac_sm3(keys.mac, head + b"\n" + ciphertext).encode()
@@ -96,7 +97,10 @@ def open_sealed(link_key: bytes, message: bytes) -> tuple[dict[str, Any], Any]:
         plain = dec.update(body) + dec.finalize()
     except InvalidTag as exc:
         raise SealError("同步数据解密失败 (decryption failed)") from exc
-    return header, json.loads(zlib.decompress(plain))
+    try:
+        return header, orjson.loads(zlib.decompress(plain))
+    except (zlib.error, orjson.JSONDecodeError) as exc:
+        raise SealError("同步数据已损坏 (damaged body)") from exc
 
 
 def check_fresh(header: dict[str, Any], now: datetime) -> None:
