@@ -4,10 +4,15 @@ catch-up rate after a backlog (issue 3).
 Starts four real nodes (``anjian serve``, one database each) on 127.0.0.1 with the harness of
 ``tests/sync/harness.py``, then:
 
-1. **steady load**: writer threads change enterprises through the county's API
-   (``PATCH /api/v1/enterprises/{id}``) at ``--rate`` changes/s for ``--seconds``; the lag of a
-   change is the time from its outbox row at the county to its outbox row at the national node
-   (both written in the transaction that stored it there), read from the two databases;
+1. **steady load** for ``--seconds``: by default an alarm storm (``--load alarms``): a gateway
+   posts the readings of ``--points`` temperature points once a second over HTTP
+   (``POST /api/v1/monitoring/readings``), each swinging across its threshold every second, so
+   each reading raises or ends an alarm — about ``--points`` synced changes a second, the
+   highest-rate stream of synced records a county carries; or (``--load enterprises``) writer
+   threads changing enterprises through the county's API (``PATCH /api/v1/enterprises/{id}``)
+   at ``--rate`` a second. The lag of a change is the time from its outbox row at the county to
+   its outbox row at the national node (both written in the transaction that stored it there),
+   read from the two databases;
 2. **catch-up**: the county's link is cut, ``--backlog`` changes are made at the county (in
    process, through the enterprise service, as the API would), the link is restored, and the
    drain is timed at the national node: ``catchup_per_s`` = backlog / (last arrival − first
