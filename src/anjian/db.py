@@ -62,12 +62,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _json_dumps(value: object) -> str:
-    # orjson: JSON columns (the outbox above all) are written at sync's bulk rates
+def json_dumps(value: object) -> str:
+    """JSON text of a column value (orjson: JSON columns, the outbox above all, are written at
+    sync's bulk rates)."""
     return orjson.dumps(value).decode()
 
 
-JSON_CODEC = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+JSON_CODEC = {"json_serializer": json_dumps, "json_deserializer": orjson.loads}
 
 
 def make_engine(url: str) -> Engine:

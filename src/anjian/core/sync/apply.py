@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
 from anjian.core.crypto import FieldCipher
-from anjian.core.sync.models import OutboxEntry
-from anjian.core.sync.outbox import lock_outbox_for_write, ref_key
+from anjian.core.sync.outbox import insert_rows, lock_outbox_for_write, ref_key
 from anjian.core.sync.registry import SyncSpec, spec_for
 from anjian.db import utcnow
 
@@ -206,7 +205,7 @@ def apply_batch(
     if outbox:
         outbox.sort(key=lambda item: item[0])
         # Core, not ORM objects: a batch is thousands of rows
-        session.execute(insert(OutboxEntry.__table__), [row for _, row in outbox])
+        insert_rows(session, [row for _, row in outbox])
     for entity, uids in changed.items():
         hook = specs[entity].on_applied
         if hook is not None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import URL, Engine, create_engine, func, inspect, select, text
+from sqlalchemy import URL, Engine, create_engine, func, insert, inspect, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -17,7 +17,7 @@ from anjian.config import get_settings
 from anjian.core.errors import Forbidden
 from anjian.core.sync.models import OutboxEntry, SyncMixin
 from anjian.core.sync.registry import SyncSpec, spec_for, spec_of_model
-from anjian.db import utcnow
+from anjian.db import json_dumps, utcnow
 
 # Columns that are local bookkeeping, not part of the record other nodes receive.
 _LOCAL_COLUMNS = {"id"}
@@ -172,6 +172,29 @@ def settled_head(session: Session) -> int | None:
         if "lock timeout" in str(exc.orig):
             return None
         raise
+
+
+_COPY_COLUMNS = ("created_at", "entity", "uid", "origin_node", "version", "op", "payload", "source")
+
+
+def insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert outbox rows in their order (their seqs follow it): a COPY on PostgreSQL (a batch
+    received from a child is thousands of rows; a multi-row INSERT of them costs more to build
+    and parse than to store)."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(OutboxEntry.__table__), rows)
+        return
+    driver: Any = session.connection().connection.driver_connection
+    with (
+        driver.cursor() as cur,
+        cur.copy(f"COPY outbox ({', '.join(_COPY_COLUMNS)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(
+                [json_dumps(row[c]) if c == "payload" else row[c] for c in _COPY_COLUMNS]
+            )
 
 
 def queue(session: Session, obj: SyncMixin, spec: SyncSpec, *, source: str) -> OutboxEntry:
