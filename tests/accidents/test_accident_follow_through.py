@@ -113,6 +113,11 @@ def test_corrective_measures_are_followed_up_and_verified(personas: Any) -> None
     )
     assert node.client.post(f"{base}/report-up", headers=firm).status_code == 403
     node.client.post(f"{base}/investigation", json={"team": "市调查组"}, headers=city)
+    # nor write the findings of the investigation into its own accident, nor close it
+    inv = f"{base}/investigation"
+    assert node.client.patch(inv, json={"nature": "非责任事故"}, headers=firm).status_code == 403
+    assert node.client.post(f"{inv}/close", headers=firm).status_code == 403
+    assert node.client.get(base, headers=city).json()["investigation"]["nature"] == ""
     refused = node.client.post(f"{base}/measures", json=measure, headers=county)
     assert refused.status_code == 403 and refused.json()["field"] == "lead_division"
     assert node.client.post(f"{base}/measures", json=measure, headers=firm).status_code == 403

@@ -66,6 +66,14 @@ STEP_ENTITY = "accident_step"
 FUTURE_SLACK = timedelta(minutes=5)  # clocks differ a little; an accident is not in the future
 
 
+def agency_only(scope: Scope) -> None:
+    """Passing a report up, investigating, supervising and verifying are the agencies'
+    (监管部门) business: an enterprise user may report and follow up its own accident only
+    (the services identify the agency by the user's division, which the unit has too)."""
+    if scope.is_enterprise:
+        raise Forbidden("企业用户不能办理监管部门的事项 (agencies only)")
+
+
 def scoped(stmt: Select[Any], scope: Scope) -> Select[Any]:
     """Restrict a query over accidents to the live ones in ``scope`` (by place, unit and
     category): every read of accidents, the statistics included, goes through it."""
@@ -330,8 +338,7 @@ def report_up(
     the next agency's step (if this node keeps it) has received it. 409 when this agency has no
     open step here (not in the chain, already reported, or the top of the chain)."""
     acc = get_accident(session, scope, accident_id)
-    if scope.is_enterprise:
-        raise Forbidden("上报由监管部门进行 (agencies pass reports up, not the unit)")
+    agency_only(scope)
     node = get_settings().effective_node_id
     steps = {
         step.tier: step
@@ -423,8 +430,7 @@ def open_investigation(
     the tier the grade requires, or one above taking it over (403 below it, 409 when one is
     open). Due 60 days after the accident (audited, synced)."""
     acc = get_accident(session, scope, accident_id)
-    if scope.is_enterprise:
-        raise Forbidden("事故调查由政府组织 (investigations are led by a government agency)")
+    agency_only(scope)
     required = investigating_tier(Grade(acc.grade))
     if TIERS_UP.index(tier_of(lead).value) < TIERS_UP.index(required):
         raise Forbidden(
@@ -457,6 +463,7 @@ def open_investigation(
 
 def _writable_investigation(session: Session, scope: Scope, accident_id: int) -> Investigation:
     acc = get_accident(session, scope, accident_id)
+    agency_only(scope)  # the unit whose accident it is never writes its investigation
     inv = investigation_of(session, acc)
     if inv is None:
         raise NotFound("该事故尚未立案调查 (no investigation opened)")
@@ -631,8 +638,7 @@ def supervise(
     the leading agency, which flows down to it; the issuer closes it once the case is closed
     and the measures are in hand (audited, synced down)."""
     acc = get_accident(session, scope, accident_id)
-    if scope.is_enterprise:
-        raise Forbidden("挂牌督办由监管部门下达 (supervision orders are issued by agencies)")
+    agency_only(scope)
     inv = investigation_of(session, acc)
     if inv is not None and inv.closed_at is not None:
         raise Conflict("调查已结案 (the investigation is closed)", field="state")
@@ -693,8 +699,7 @@ def add_measure(
     """Record a corrective measure the investigation requires, at the node that holds the
     investigation (the agency leading it; audited, synced up)."""
     acc = get_accident(session, scope, accident_id)
-    if scope.is_enterprise:
-        raise Forbidden("整改措施由调查部门提出 (measures are set by the investigating agency)")
+    agency_only(scope)
     inv = investigation_of(session, acc)
     if inv is None:
         raise NotFound("该事故尚未立案调查 (no investigation opened)")
@@ -764,8 +769,7 @@ def verify_measure(
     session: Session, actor: Actor, scope: Scope, accident_id: int, measure_id: int, note: str
 ) -> CorrectiveMeasure:
     """An agency verifies a measure done (验收), with its opinion; enterprise users cannot."""
-    if scope.is_enterprise:
-        raise Forbidden("整改验收由监管部门进行 (measures are verified by an agency)")
+    agency_only(scope)
     acc, m = _open_measure(session, scope, accident_id, measure_id)
     m.verified_at, m.verified_by = utcnow(), actor.username
     record_change(session, m, entity="corrective_measure")
