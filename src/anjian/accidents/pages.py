@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.responses import Response
@@ -50,14 +50,15 @@ from anjian.config import get_settings
 from anjian.core.clock import today_in_china
 from anjian.core.divisions.models import Division
 from anjian.core.divisions.rules import tier_of
-from anjian.core.errors import AnjianError, Forbidden, Invalid
+from anjian.core.errors import AnjianError, Invalid
 from anjian.core.iam.deps import Context
 from anjian.core.iam.service import field_cipher
 from anjian.db import utcnow
+from anjian.directives.models import Directive
 from anjian.directives.schemas import SupervisionCreate
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.service import division_names, enterprise_in_scope, is_enterprise_user
-from anjian.web.forms import field_errors
+from anjian.web.forms import field_errors, validated
 from anjian.web.layout import page
 from anjian.web.render import CST, add_template_dir, query
 from anjian.web.session import PageCtx, check_csrf, refused
@@ -178,34 +179,6 @@ def _number(value: str) -> Any:
     return int(value) if _WHOLE.fullmatch(value) else value
 
 
-def _schema_errors(exc: ValidationError) -> dict[str, str]:
-    """The schema's errors in Chinese at their fields (bounds too, which the shared table of
-    messages does not translate)."""
-    errors = field_errors(exc)
-    for err in exc.errors():
-        field = str(err["loc"][0]) if err.get("loc") else "__all__"
-        bound = err.get("ctx") or {}
-        if err["type"] == "greater_than_equal":
-            errors[field] = f"不能小于 {bound['ge']}"
-        elif err["type"] == "less_than_equal":
-            errors[field] = f"不能大于 {bound['le']}"
-        elif err["type"] in ("decimal_parsing", "decimal_type"):
-            errors[field] = "请输入数字"
-    return errors
-
-
-def _validated(
-    model: type[BaseModel], body: dict[str, Any], errors: dict[str, str]
-) -> tuple[Any, dict[str, str]]:
-    """The request body as the API would take it, or the form's errors (``errors``: those the
-    page found before, e.g. an unreadable time, which come first)."""
-    try:
-        data = model.model_validate(body)
-    except ValidationError as exc:
-        return None, {**_schema_errors(exc), **errors}
-    return (None, errors) if errors else (data, {})
-
-
 def _named(errors: dict[str, str], labels: dict[str, str]) -> dict[str, str]:
     """Service messages name a field by its code (e.g. 结案前须填写 direct_causes): use the
     label the user sees instead."""
@@ -225,13 +198,6 @@ def _alert(errors: dict[str, str], labels: dict[str, str]) -> str:
     if errors:
         return "请改正以下项目：" + "、".join(labels[f] for f in errors)
     return ""
-
-
-def _agency_only(ctx: Context) -> None:
-    """Passing a report up and investigating are the agencies' (监管部门) business: the service
-    identifies the agency by the user's division, which an enterprise user has too."""
-    if is_enterprise_user(ctx.scope):
-        raise Forbidden("企业用户不能办理监管部门的事项 (agencies only)")
 
 
 # --- choices ---------------------------------------------------------------------------------------
@@ -388,7 +354,8 @@ def accident_list(
     except AnjianError as exc:
         error = refused(request, ctx, exc).popitem()[1]
         items, total = [], 0
-    late = {a.id: any(s.late for s in service.chain_of(ctx.db, a)) for a in items}
+    late_uids = service.late_uids(ctx.db, items)
+    late = {a.id: a.uid in late_uids for a in items}
     return page(
         request,
         ctx,
@@ -495,7 +462,7 @@ async def accident_report(request: Request, ctx: PageCtx) -> Response:
             body[name] = value  # empty: the schema names it as required
         elif value:
             body[name] = value
-    data, errors = _validated(AccidentCreate, body, errors)
+    data, errors = validated(AccidentCreate, body, errors)
     if data is None:
         return _new_page(request, ctx, values, errors, status_code=422)
     try:
@@ -517,7 +484,7 @@ def grade_preview(ctx: PageCtx, request: Request) -> Response:
     try:
         body = ClassifyRequest.model_validate(params)
     except ValidationError as exc:
-        return JSONResponse({"error": "；".join(_schema_errors(exc).values())})
+        return JSONResponse({"error": "；".join(field_errors(exc).values())})
     result = classify_endpoint(body, ctx)
     return JSONResponse(
         {
@@ -552,14 +519,17 @@ def _my_open_step(ctx: Context, steps: list[StepRead]) -> StepRead | None:
     )
 
 
-def _can_supervise(ctx: Context, acc: Accident, inv: Investigation | None) -> bool:
+def _can_supervise(
+    ctx: Context, acc: Accident, inv: Investigation | None, order: Directive | None
+) -> bool:
     """Whether to offer the 挂牌督办 form: an agency above the lead, the case not closed, no
     order open (the service decides when it is sent)."""
-    if is_enterprise_user(ctx.scope) or (inv is not None and inv.closed_at is not None):
+    if is_enterprise_user(ctx.scope) or order is not None:
         return False
-    lead = tier_of(inv.lead_division).value if inv else investigating_tier(Grade(acc.grade))
-    mine = tier_of(ctx.user.division_code).value
-    return may_supervise(mine, lead) and service.supervision_of(ctx.db, acc) is None
+    if inv is not None and inv.closed_at is not None:
+        return False
+    _lead, lead_tier = service.lead_of(acc, inv)
+    return may_supervise(tier_of(ctx.user.division_code).value, lead_tier)
 
 
 def _detail_page(
@@ -577,6 +547,7 @@ def _detail_page(
     view = service.present(ctx.db, [acc])[0]
     steps = service.chain_of(ctx.db, acc)
     inv = service.investigation_of(ctx.db, acc)
+    order = service.supervision_of(ctx.db, acc)
     here = get_settings().effective_node_id
     agency = not is_enterprise_user(ctx.scope)
     until = follow_up_until(acc.occurred_at, acc.accident_type)
@@ -606,8 +577,8 @@ def _detail_page(
             "values": values or {},
             "done": DONE_MESSAGES.get(request.query_params.get("done", ""), ""),
             "investigation_fields": INVESTIGATION_LABELS,
-            "supervision": service.supervision_of(ctx.db, acc),
-            "can_supervise": _can_supervise(ctx, acc, inv),
+            "supervision": order,
+            "can_supervise": _can_supervise(ctx, acc, inv, order),
             "measures": [service.present_measure(m) for m in service.measures_of(ctx.db, acc)],
             "can_add_measure": agency
             and inv is not None
@@ -632,15 +603,14 @@ def accident_detail(request: Request, accident_id: int, ctx: PageCtx) -> Respons
 def _follow_up(ctx: Context, accident_id: int, form: dict[str, str]) -> dict[str, str]:
     body: dict[str, Any] = {"note": form.get("note", "")}
     body |= {n: _number(form[n]) for n in NUMBER_FIELDS if form.get(n)}
-    data, errors = _validated(FollowUp, body, {})
+    data, errors = validated(FollowUp, body)
     if data is not None:
         service.follow_up(ctx.db, ctx.actor, ctx.scope, accident_id, data)
     return errors
 
 
 def _open_investigation(ctx: Context, accident_id: int, form: dict[str, str]) -> dict[str, str]:
-    _agency_only(ctx)
-    data, errors = _validated(InvestigationOpen, {"team": form.get("team", "")}, {})
+    data, errors = validated(InvestigationOpen, {"team": form.get("team", "")})
     if data is not None:
         lead = ctx.user.division_code
         service.open_investigation(ctx.db, ctx.actor, ctx.scope, accident_id, lead, data)
@@ -663,12 +633,11 @@ def _investigation_changes(
         body["extension_days"] = _number(form["extension_days"])
     if not body:
         return None, {}
-    data, errors = _validated(InvestigationUpdate, body, {})
+    data, errors = validated(InvestigationUpdate, body)
     return data, errors
 
 
 def _update_investigation(ctx: Context, accident_id: int, form: dict[str, str]) -> dict[str, str]:
-    _agency_only(ctx)
     data, errors = _investigation_changes(ctx, accident_id, form)
     if data is not None:
         service.update_investigation(ctx.db, ctx.actor, ctx.scope, accident_id, data)
@@ -680,7 +649,6 @@ def _update_investigation(ctx: Context, accident_id: int, form: dict[str, str]) 
 def _close_investigation(ctx: Context, accident_id: int, form: dict[str, str]) -> dict[str, str]:
     """结案 from the findings form: what was typed is saved first (in the same transaction, so a
     refused closure keeps nothing of it), then the service closes."""
-    _agency_only(ctx)
     data, errors = _investigation_changes(ctx, accident_id, form)
     if errors:
         return errors
@@ -691,15 +659,13 @@ def _close_investigation(ctx: Context, accident_id: int, form: dict[str, str]) -
 
 
 def _report_up(ctx: Context, accident_id: int, _form: dict[str, str]) -> dict[str, str]:
-    _agency_only(ctx)
     service.report_up(ctx.db, ctx.actor, ctx.scope, accident_id, ctx.user.division_code)
     return {}
 
 
 def _supervise(ctx: Context, accident_id: int, form: dict[str, str]) -> dict[str, str]:
-    _agency_only(ctx)
     body = {k: form.get(k, "") for k in ("title", "requirements")}
-    data, errors = _validated(
+    data, errors = validated(
         SupervisionCreate, {**body, "due_date": form.get("due_date") or None}, {}
     )
     if data is not None:
@@ -709,7 +675,7 @@ def _supervise(ctx: Context, accident_id: int, form: dict[str, str]) -> dict[str
 
 def _add_measure(ctx: Context, accident_id: int, form: dict[str, str]) -> dict[str, str]:
     body = {k: form.get(k, "") for k in ("content", "responsible")}
-    data, errors = _validated(MeasureCreate, {**body, "due_date": form.get("due_date") or None}, {})
+    data, errors = validated(MeasureCreate, {**body, "due_date": form.get("due_date") or None})
     if data is not None:
         service.add_measure(ctx.db, ctx.actor, ctx.scope, accident_id, data)
     return errors
@@ -725,7 +691,7 @@ def _measure_id(form: dict[str, str]) -> int:
 def _measure_note(
     ctx: Context, accident_id: int, form: dict[str, str], verify: bool
 ) -> dict[str, str]:
-    data, errors = _validated(MeasureNote, {"note": form.get("note", "")}, {})
+    data, errors = validated(MeasureNote, {"note": form.get("note", "")})
     if data is not None:
         act = service.verify_measure if verify else service.report_progress
         act(ctx.db, ctx.actor, ctx.scope, accident_id, _measure_id(form), data.note)

@@ -400,11 +400,27 @@ def chain_of(session: Session, acc: Accident) -> list[StepRead]:
             report_due_at=st.report_due_at,
             reported_at=st.reported_at,
             reported_by=st.reported_by,
-            late=(st.received_at is not None and st.received_at > st.receive_due_at)
-            or (st.report_due_at is not None and is_late(st.report_due_at, st.reported_at, now)),
+            late=_late(st, now),
         )
         for st in steps
     ]
+
+
+def _late(st: AccidentStep, now: datetime) -> bool:
+    """迟报: received after its deadline, or passed up after its deadline (or not yet, past it)."""
+    return (st.received_at is not None and st.received_at > st.receive_due_at) or (
+        st.report_due_at is not None and is_late(st.report_due_at, st.reported_at, now)
+    )
+
+
+def late_uids(session: Session, accidents: list[Accident]) -> set[str]:
+    """The uids of ``accidents`` with a late step (迟报) in the chain seen here, in one query
+    (a page of the list)."""
+    now = utcnow()
+    steps = session.scalars(
+        select(AccidentStep).where(AccidentStep.accident_uid.in_([a.uid for a in accidents]))
+    )
+    return {st.accident_uid for st in steps if _late(st, now)}
 
 
 # --- investigations (事故调查) --------------------------------------------------------------------
@@ -573,13 +589,8 @@ def list_investigations(
             ),
         )
         stmt = stmt.where(late if overdue else ~late)
+    orders = directives.open_supervisions(ENTITY)
     if supervised is not None:
-        orders = select(Directive.subject_uid).where(
-            Directive.kind == "supervision",
-            Directive.subject_entity == ENTITY,
-            Directive.closed_at.is_(None),
-            Directive.deleted.is_(False),
-        )
         on = Investigation.accident_uid.in_(orders)
         stmt = stmt.where(on if supervised else ~on)
     found, total = paged(
@@ -593,15 +604,7 @@ def list_investigations(
     }
     rows = [(inv, accidents[inv.accident_uid]) for inv in found]
     supervised_uids = set(
-        session.scalars(
-            select(Directive.subject_uid).where(
-                Directive.kind == "supervision",
-                Directive.subject_entity == ENTITY,
-                Directive.subject_uid.in_([acc.uid for _, acc in rows]),
-                Directive.closed_at.is_(None),
-                Directive.deleted.is_(False),
-            )
-        )
+        session.scalars(orders.where(Directive.subject_uid.in_([acc.uid for _, acc in rows])))
     )
     return [
         InvestigationItem(
@@ -625,6 +628,15 @@ def supervision_of(session: Session, acc: Accident) -> Directive | None:
     return directives.open_supervision(session, ENTITY, acc.uid)
 
 
+def lead_of(acc: Accident, inv: Investigation | None) -> tuple[str, str]:
+    """The agency that leads (or, before it opens, is to lead) the investigation: its division
+    and tier."""
+    if inv is not None:
+        return inv.lead_division, tier_of(inv.lead_division).value
+    tier = investigating_tier(Grade(acc.grade))
+    return agency_division(acc.division_code, tier), tier
+
+
 def supervise(
     session: Session,
     actor: Actor,
@@ -642,11 +654,7 @@ def supervise(
     inv = investigation_of(session, acc)
     if inv is not None and inv.closed_at is not None:
         raise Conflict("调查已结案 (the investigation is closed)", field="state")
-    if inv is not None:
-        lead, lead_tier = inv.lead_division, tier_of(inv.lead_division).value
-    else:
-        lead_tier = investigating_tier(Grade(acc.grade))
-        lead = agency_division(acc.division_code, lead_tier)
+    lead, lead_tier = lead_of(acc, inv)
     if not may_supervise(tier_of(user.division_code).value, lead_tier):
         raise Forbidden(
             f"挂牌督办须由{TIER_LABELS[lead_tier]}以上的上级部门下达 "

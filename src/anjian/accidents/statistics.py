@@ -15,12 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from io import BytesIO
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, case, func, literal_column, select
 from sqlalchemy.orm import Session
@@ -32,8 +28,8 @@ from anjian.core.clock import CST, today_in_china
 from anjian.core.divisions import service as divisions
 from anjian.core.divisions.rules import NATIONAL, Tier, prefix_of, tier_of
 from anjian.core.errors import Invalid
-from anjian.core.scope import Scope, breakdown, division_filter
-from anjian.core.xlsx import text_cell
+from anjian.core.scope import Scope, breakdown, child_digits, division_filter
+from anjian.core.xlsx import write_sheet
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.rules import INDUSTRY_SECTIONS
 from anjian.enterprises.service import division_names
@@ -448,7 +444,7 @@ def statistics(
     if division and division != home:
         root, width = breakdown(scope, division)  # 422 malformed, 404 outside the scope
     else:
-        root, width = home, {0: 2, 2: 4, 4: 6}.get(len(prefix_of(home)), 6)
+        root, width = home, child_digits(home)
     if by == "division":
         rows = _division_rows(session, scope, root, period, width)
     elif by == "industry":
@@ -537,30 +533,7 @@ def title_of(table: StatisticsTable) -> str:
 
 def statistics_xlsx(table: StatisticsTable) -> bytes:
     """The table as one .xlsx sheet: a title line naming the division and the period, the
-    Chinese headers, a row per line of the table and the total (合计) last. Not
-    :func:`anjian.core.xlsx.write_sheet`, which puts the headers on the first line; the cells
-    are written the same way (text stays text)."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("事故统计")
-    widths = [16, *(w for _, w, _ in _COLUMNS)]
-    for i, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "B3"
-    bold = Font(bold=True)
-    title = text_cell(ws, title_of(table))
-    title.font = bold
-    ws.append([title])
-    header = []
-    for name in (table.by_label, *(c[0] for c in _COLUMNS)):
-        cell = text_cell(ws, name)
-        cell.font = bold
-        header.append(cell)
-    ws.append(header)
-    for row in table.rows:
-        ws.append([text_cell(ws, row.label), *(get(row) for _, _, get in _COLUMNS)])
-    total_label = text_cell(ws, table.total.label)
-    total_label.font = bold
-    ws.append([total_label, *(get(table.total) for _, _, get in _COLUMNS)])
-    buf = BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    Chinese headers, a row per line of the table and the total (合计) last."""
+    columns = [(table.by_label, 16), *((name, width) for name, width, _ in _COLUMNS)]
+    rows = [[r.label, *(get(r) for _, _, get in _COLUMNS)] for r in [*table.rows, table.total]]
+    return write_sheet("事故统计", columns, rows, caption=title_of(table))

@@ -134,4 +134,10 @@ def breakdown(scope: Scope, division: str | None) -> tuple[str, int]:
         root = division
     else:
         root = scope.prefixes[0].ljust(6, "0") if len(scope.prefixes) == 1 else "000000"
-    return root, {0: 2, 2: 4, 4: 6}.get(len(prefix_of(root)), 6)
+    return root, child_digits(root)
+
+
+def child_digits(code: str) -> int:
+    """How many leading digits of a division code name the division one tier below ``code``
+    (a county: its own six)."""
+    return {0: 2, 2: 4, 4: 6}.get(len(prefix_of(code)), 6)

@@ -48,15 +48,24 @@ def _cell(ws: WriteOnlyWorksheet, value: Any) -> Any:
 
 
 def write_sheet(
-    title: str, columns: Sequence[tuple[str, int]], rows: Iterable[Sequence[Any]]
+    title: str,
+    columns: Sequence[tuple[str, int]],
+    rows: Iterable[Sequence[Any]],
+    *,
+    caption: str | None = None,
 ) -> bytes:
-    """One sheet as .xlsx bytes: bold frozen headers ``(header, width)``, then the rows."""
+    """One sheet as .xlsx bytes: bold frozen headers ``(header, width)``, then the rows;
+    ``caption``: a bold line above the headers (what the table covers)."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title)
     for i, (_header, width) in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A2"
+    ws.freeze_panes = "A3" if caption else "A2"
     bold = Font(bold=True)
+    if caption:
+        line = text_cell(ws, caption)
+        line.font = bold
+        ws.append([line])
     header = []
     for name, _width in columns:
         cell = text_cell(ws, name)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
 from anjian.core.audit.service import Actor, audit
@@ -69,17 +69,26 @@ def issue(
     return directive
 
 
+def _open_orders(entity: str) -> tuple[ColumnElement[bool], ...]:
+    return (
+        Directive.kind == "supervision",
+        Directive.subject_entity == entity,
+        Directive.closed_at.is_(None),
+        Directive.deleted.is_(False),
+    )
+
+
 def open_supervision(session: Session, entity: str, uid: str) -> Directive | None:
     """The 挂牌督办 order on record (``entity``, ``uid``) its issuer has not closed yet."""
     return session.scalar(
-        select(Directive).where(
-            Directive.kind == "supervision",
-            Directive.subject_entity == entity,
-            Directive.subject_uid == uid,
-            Directive.closed_at.is_(None),
-            Directive.deleted.is_(False),
-        )
+        select(Directive).where(*_open_orders(entity), Directive.subject_uid == uid)
     )
+
+
+def open_supervisions(entity: str) -> Select[tuple[str]]:
+    """The uids of the records of ``entity`` under an open 挂牌督办 order (a subquery or a
+    query to narrow further)."""
+    return select(Directive.subject_uid).where(*_open_orders(entity))
 
 
 def supervise(

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.responses import Response
@@ -36,7 +36,7 @@ from anjian.hidden_hazards.schemas import (
     HazardRegistration,
     HazardReport,
 )
-from anjian.web.forms import field_errors
+from anjian.web.forms import field_errors, validated
 from anjian.web.layout import page
 from anjian.web.render import add_template_dir
 from anjian.web.session import PageCtx, check_csrf, refused
@@ -223,13 +223,6 @@ def hazard_detail(request: Request, hazard_id: int, ctx: PageCtx) -> Response:
     return _detail_page(request, ctx, service.get_hazard(ctx.db, ctx.scope, hazard_id))
 
 
-def _validated(model: type[BaseModel], body: dict[str, Any]) -> tuple[Any, dict[str, str]]:
-    try:
-        return model.model_validate(body), {}
-    except ValidationError as exc:
-        return None, field_errors(exc)
-
-
 @router.post("/hazards/{hazard_id}/{action}")
 async def hazard_step(request: Request, hazard_id: int, action: str, ctx: PageCtx) -> Response:
     """Take one step of the loop from the detail page's forms."""
@@ -247,7 +240,7 @@ async def hazard_step(request: Request, hazard_id: int, action: str, ctx: PageCt
             else:
                 errors = {"file": "请选择照片"}
         elif action == "register":
-            data, errors = _validated(
+            data, errors = validated(
                 HazardRegistration,
                 {
                     "grade": form.get("grade", ""),
@@ -261,13 +254,13 @@ async def hazard_step(request: Request, hazard_id: int, action: str, ctx: PageCt
             if data is not None:
                 service.register_hazard(ctx.db, ctx.actor, ctx.scope, hazard_id, data)
         elif action == "plan":
-            data, errors = _validated(
+            data, errors = validated(
                 GovernancePlan, {k: form.get(k, "").strip() for k in PLAN_FIELDS}
             )
             if data is not None:
                 service.set_plan(ctx.db, ctx.actor, ctx.scope, hazard_id, data)
         elif action == "supervise":
-            data, errors = _validated(
+            data, errors = validated(
                 SupervisionCreate,
                 {
                     "requirements": form.get("requirements", "").strip(),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
 
 from anjian.web.render import zh
 
@@ -17,8 +19,12 @@ _PYDANTIC_ZH = {
     "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
     "date_type": "日期格式应为 YYYY-MM-DD",
     "float_parsing": "请输入数字",
+    "decimal_parsing": "请输入数字",
+    "decimal_type": "请输入数字",
     "int_parsing": "请输入整数",
 }
+# Bounds, said with their limit.
+_BOUNDS_ZH = {"greater_than_equal": ("ge", "不能小于"), "less_than_equal": ("le", "不能大于")}
 
 
 def field_errors(
@@ -33,7 +39,22 @@ def field_errors(
             message = f"不能超过 {err['ctx']['max_length']} 字"
         elif err["type"] == "string_pattern_mismatch" and field in (pattern_messages or {}):
             message = (pattern_messages or {})[field]
+        elif err["type"] in _BOUNDS_ZH and _BOUNDS_ZH[err["type"]][0] in (err.get("ctx") or {}):
+            key, words = _BOUNDS_ZH[err["type"]]
+            message = f"{words} {err['ctx'][key]}"
         else:
             message = _PYDANTIC_ZH.get(err["type"]) or zh(err["msg"])
         errors.setdefault(field, message)
     return errors
+
+
+def validated(
+    model: type[BaseModel], body: dict[str, Any], earlier: dict[str, str] | None = None
+) -> tuple[Any, dict[str, str]]:
+    """A form's values as the API's request body (``model``), or the errors at their fields;
+    ``earlier``: errors the page found first (e.g. an unreadable time), which win."""
+    try:
+        data = model.model_validate(body)
+    except ValidationError as exc:
+        return None, {**field_errors(exc), **(earlier or {})}
+    return (None, earlier) if earlier else (data, {})
