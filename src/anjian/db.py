@@ -7,9 +7,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 import orjson
-from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    Text,
+    create_engine,
+    event,
+)
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -69,6 +79,21 @@ def json_dumps(value: object) -> str:
 
 
 JSON_CODEC = {"json_serializer": json_dumps, "json_deserializer": orjson.loads}
+
+
+class JSONText(TypeDecorator[Any]):
+    """A JSON value kept as its text: the outbox, whose changes are passed on as the JSON
+    they were stored as (read as text, never decoded on the way; PostgreSQL's json type would
+    also re-parse every row written, to validate what orjson wrote)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: object) -> str | None:
+        return None if value is None else json_dumps(value)
+
+    def process_result_value(self, value: str | None, dialect: object) -> Any:
+        return None if value is None else orjson.loads(value)
 
 
 def make_engine(url: str) -> Engine:

@@ -16,7 +16,7 @@ from anjian.core.audit.service import SYSTEM
 from anjian.core.orgs.models import Organisation
 from anjian.core.sync.models import OutboxEntry
 from anjian.core.sync.protocol import open_sealed, seal
-from anjian.core.sync.service import link_child
+from anjian.core.sync.service import build_push, link_child, set_parent
 from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.rules import compose_uscc
@@ -161,6 +161,37 @@ def test_several_versions_in_one_batch_each_go_on_once_and_the_newest_is_kept(li
             (3, "第三版"),
         ]
         assert all(e.payload["legal_rep_phone_enc"].startswith("sm4gcm:") for e in queued)
+
+
+def test_what_goes_on_up_is_what_came_in_with_personal_fields_under_our_key(linked) -> None:
+    """Stored and forwarded verbatim (tabs, line breaks, backslashes and quotes too: the outbox
+    is written with COPY's escapes on PostgreSQL); a phone a record keeps across its versions
+    keeps one ciphertext here, as at the origin, and goes on up as plaintext."""
+    name = '朔州\t"测试"\\煤业\n有限公司'
+    other = "01938f4e-0000-7000-8000-000000000002"
+    batch = [
+        _entry(linked, 1, UID, 1, name=name),
+        _entry(linked, 2, UID, 2, name=name + "二"),
+        _entry(linked, 3, other, 1, serial="MA0T00002"),
+    ]
+    batch[2]["payload"]["legal_rep_phone_enc"] = "13700002222"
+    _ack(linked, _push(linked, batch))
+    with linked.db() as s:
+        queued = s.scalars(select(OutboxEntry).order_by(OutboxEntry.seq)).all()[-3:]
+        assert [e.payload["name"] for e in queued[:2]] == [name, name + "二"]
+        phones = [e.payload["legal_rep_phone_enc"] for e in queued]
+        assert phones[0] == phones[1] != phones[2]  # unchanged: one ciphertext
+        assert all(p.startswith("sm4gcm:") and "1111" not in p for p in phones)
+        link = set_parent(s, SYSTEM, "http://127.0.0.1:9", "k" * 40, "000000")
+        message, _count = build_push(s, link)
+    up = open_sealed(b"k" * 40, message)[1][-3:]
+    assert [e["payload"]["name"] for e in up[:2]] == [name, name + "二"]
+    assert [e["payload"]["legal_rep_phone_enc"] for e in up] == [
+        "13900001111",
+        "13900001111",
+        "13700002222",
+    ]
+    assert [e["payload"]["uid"] for e in up] == [UID, UID, other]
 
 
 def test_a_reference_to_a_record_later_in_the_batch_is_resolved(linked) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from anjian.config import get_settings
 from anjian.core.crypto import FieldCipher
 from anjian.core.sync.outbox import insert_rows, lock_outbox_for_write, ref_key
-from anjian.core.sync.registry import SyncSpec, spec_for
+from anjian.core.sync.registry import SyncSpec, spec_for, spec_of_model
 from anjian.db import utcnow
 
 # Keys a sender cannot set: local row ids, and the sync fields taken from the change itself.
@@ -62,15 +62,22 @@ class _Shape:
     table: Table
     convert: dict[str, Callable[[Any], Any]]  # column key -> payload value to column value
     names: dict[str, str]  # column key -> column name in the table
+    forwarded: frozenset[str]  # payload keys passed on: columns, references as uids
+    ref_keys: tuple[str, ...]  # the payload keys of the references
 
 
 @cache
 def _shape(model: type) -> _Shape:
+    spec = spec_of_model(model)
     attrs = inspect(model).column_attrs
+    convert = {a.key: _converter(a.columns[0]) for a in attrs if a.key not in _MANAGED}
+    ref_keys = tuple(ref_key(attr) for attr in spec.refs)
     return _Shape(
         table=model.__table__,  # type: ignore[attr-defined]
-        convert={a.key: _converter(a.columns[0]) for a in attrs if a.key not in _MANAGED},
+        convert=convert,
         names={a.key: a.columns[0].name for a in attrs},
+        forwarded=frozenset(k for k in convert if k not in spec.refs) | frozenset(ref_keys),
+        ref_keys=ref_keys,
     )
 
 
@@ -139,6 +146,8 @@ def apply_batch(
     be forwarded, in the order received (nodes above see each version exactly once, as here). A
     column the sender's version lacks keeps our value (or the default) and is not forwarded."""
     own_node = get_settings().effective_node_id
+    encrypt = _encryptor(cipher)
+    now = utcnow()
     # (entity, uid) -> version -> (position in the batch, entry); a repeated version is a replay
     versions: dict[tuple[str, str], dict[int, tuple[int, dict[str, Any]]]] = {}
     specs: dict[str, SyncSpec] = {}
@@ -180,13 +189,14 @@ def apply_batch(
             have = existing.get(uid)
             newer = sorted(v for v in vs if have is None or v > have[1])
             report.stale += len(vs) - len(newer)
+            if not newer:
+                continue
             # the record's versions ascending, in the places its changes held in the batch
             places = sorted(vs[v][0] for v in newer)
             for v, position in zip(newer, places, strict=True):
-                row, forwarded = _row(spec, vs[v][1], cipher, targets)
-                outbox.append((position, _outbox_row(spec, row, forwarded, source)))
-            if not newer:
-                continue
+                forwarded = _forwarded(spec, vs[v][1], encrypt)
+                outbox.append((position, _outbox_row(spec, forwarded, source, now)))
+            row = _row(spec, forwarded, targets)  # the table keeps the newest version
             if have is None:
                 inserts.append((row, forwarded))
             else:
@@ -214,51 +224,77 @@ def apply_batch(
 
 
 def _outbox_row(
-    spec: SyncSpec, row: dict[str, Any], forwarded: dict[str, Any], source: str
+    spec: SyncSpec, forwarded: dict[str, Any], source: str, now: datetime
 ) -> dict[str, Any]:
     return {
         "entity": spec.entity,
-        "uid": row["uid"],
-        "origin_node": row["origin_node"],
-        "version": row["version"],
-        "op": "delete" if row.get("deleted") else "upsert",
+        "uid": forwarded["uid"],
+        "origin_node": forwarded["origin_node"],
+        "version": forwarded["version"],
+        "op": "delete" if forwarded.get("deleted") else "upsert",
         "payload": forwarded,
         "source": source,
-        "created_at": utcnow(),
+        "created_at": now,
     }
+
+
+Encrypt = Callable[[str, str, Any], Any]
+
+
+def _encryptor(cipher: FieldCipher) -> Encrypt:
+    """Encrypt a field of a record under our key (plaintext in the sealed batch, our key at
+    rest). A value a record keeps from one version to the next in a batch keeps its ciphertext,
+    as at the origin, where a change that leaves a phone alone leaves its ciphertext alone; so
+    a long backlog of one record's versions is not encrypted once per version."""
+    done: dict[tuple[str, str, Any], Any] = {}
+
+    def encrypt(uid: str, key: str, value: Any) -> Any:
+        if (uid, key, value) not in done:
+            done[uid, key, value] = cipher.encrypt(value)
+        return done[uid, key, value]
+
+    return encrypt
+
+
+def _forwarded(spec: SyncSpec, entry: dict[str, Any], encrypt: Encrypt) -> dict[str, Any]:
+    """The payload to store and forward: the columns we know (references as uids), encrypted
+    columns under our key, as :func:`~anjian.core.sync.outbox.snapshot` makes it."""
+    shape = _shape(spec.model)
+    payload: dict[str, Any] = entry["payload"]
+    forwarded = dict(payload)
+    for unknown in payload.keys() - shape.forwarded:  # columns this node does not have
+        del forwarded[unknown]
+    for key in shape.ref_keys:
+        forwarded.setdefault(key, None)
+    uid = forwarded["uid"] = str(entry["uid"])
+    forwarded["origin_node"] = str(entry["origin_node"])
+    forwarded["version"] = int(entry["version"])
+    for key in spec.encrypted:
+        if key in forwarded:
+            forwarded[key] = encrypt(uid, key, forwarded[key])
+    return forwarded
 
 
 def _row(
     spec: SyncSpec,
-    entry: dict[str, Any],
-    cipher: FieldCipher,
+    forwarded: dict[str, Any],
     targets: dict[str, dict[str, tuple[int, int]]],
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The column values to write, and the payload to forward (references as uids, encrypted
-    columns under our key, as :func:`~anjian.core.sync.outbox.snapshot` makes it)."""
+) -> dict[str, Any]:
+    """The column values to write for a forwarded payload (references as local ids)."""
     shape = _shape(spec.model)
-    payload: dict[str, Any] = entry["payload"]
     row: dict[str, Any] = {
-        "uid": str(entry["uid"]),
-        "origin_node": str(entry["origin_node"]),
-        "version": int(entry["version"]),
+        "uid": forwarded["uid"],
+        "origin_node": forwarded["origin_node"],
+        "version": forwarded["version"],
     }
-    forwarded: dict[str, Any] = dict(row)
     for key, convert in shape.convert.items():
         if key in spec.refs:
-            uid = payload.get(ref_key(key))
+            uid = forwarded.get(ref_key(key))
             target = targets.get(spec.refs[key], {}).get(str(uid)) if uid else None
             row[key] = target[0] if target else None
-            forwarded[ref_key(key)] = uid
-            continue
-        if key not in payload:
-            continue
-        value = payload[key]
-        if key in spec.encrypted:
-            value = cipher.encrypt(value)  # plaintext in the sealed batch, our key at rest
-        row[key] = convert(value)
-        forwarded[key] = value
-    return row, forwarded
+        elif key in forwarded:
+            row[key] = convert(forwarded[key])
+    return row
 
 
 def _write(

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from anjian.db import Base, BigId, utcnow
+from anjian.db import Base, BigId, JSONText, utcnow
 
 
 def new_uid() -> str:
@@ -44,11 +44,11 @@ class OutboxEntry(Base):
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
     entity: Mapped[str] = mapped_column(String(64), nullable=False)
-    uid: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    uid: Mapped[str] = mapped_column(String(36), nullable=False)
     origin_node: Mapped[str] = mapped_column(String(64), nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     op: Mapped[str] = mapped_column(String(8), nullable=False)  # upsert | delete
-    payload: Mapped[dict] = mapped_column(JSON, nullable=False)
+    payload: Mapped[dict] = mapped_column(JSONText, nullable=False)
     # Where the change came from: made here (local), received from a child (child) or from the
     # parent (parent). Pushed upward: local and child; served to children: local and parent.
     source: Mapped[str] = mapped_column(

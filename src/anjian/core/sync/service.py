@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, func, select
+import orjson
+from sqlalchemy import Row, Text, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
@@ -142,39 +145,67 @@ def revoke_child(session: Session, actor: Actor, child_division: str) -> None:
 # --- outgoing ----------------------------------------------------------------------------------
 
 
-def _transport(entry: OutboxEntry | Row[Any], cipher: FieldCipher) -> dict[str, Any]:
-    spec = spec_for(entry.entity)
-    payload = dict(entry.payload)
-    for key in spec.encrypted if spec else ():
-        payload[key] = cipher.decrypt(payload.get(key))  # travels inside the sealed batch only
+Decrypt = Callable[[str | None], str | None]
+
+
+def _decryptor(cipher: FieldCipher) -> Decrypt:
+    """Decrypt fields for one batch; a ciphertext repeated in it (a record's unchanged phone
+    across its versions) is decrypted once."""
+    return lru_cache(maxsize=4096)(cipher.decrypt)
+
+
+def _transport(change: Row[Any], decrypt: Decrypt) -> dict[str, Any]:
+    """A change read by :func:`_changes` as it travels: its stored JSON text is passed on as
+    it is, unless it holds encrypted fields."""
+    seq, entity, uid, origin_node, version, op, text = change
+    spec = spec_for(entity)
+    payload: Any
+    if spec is not None and spec.encrypted:
+        payload = orjson.loads(text)
+        for key in spec.encrypted:
+            payload[key] = decrypt(payload.get(key))  # travels inside the sealed batch only
+    else:
+        payload = orjson.Fragment(text)
     return {
-        "seq": entry.seq,
-        "entity": entry.entity,
-        "uid": entry.uid,
-        "origin_node": entry.origin_node,
-        "version": entry.version,
-        "op": entry.op,
+        "seq": seq,
+        "entity": entity,
+        "uid": uid,
+        "origin_node": origin_node,
+        "version": version,
+        "op": op,
         "payload": payload,
     }
 
 
+def _changes(
+    session: Session, after: int, head: int, sources: tuple[str, ...], limit: int | None
+) -> list[Row[Any]]:
+    """Outbox changes from ``sources`` after seq ``after`` up to ``head``, as plain rows (no
+    ORM objects: a batch is thousands of them) with the payload as its JSON text."""
+    c = OutboxEntry.__table__.c
+    stmt = (
+        select(
+            c.seq,
+            c.entity,
+            c.uid,
+            c.origin_node,
+            c.version,
+            c.op,
+            type_coerce(c.payload, Text).label("payload"),
+        )
+        .where(c.seq > after, c.seq <= head, c.source.in_(sources))
+        .order_by(c.seq)
+    )
+    return list(session.connection().execute(stmt.limit(limit) if limit else stmt).all())
+
+
 def pending_up(session: Session, after: int, limit: int | None) -> list[Row[Any]]:
     """Changes to send upward after outbox seq ``after`` (only settled ones: see
-    :func:`~anjian.core.sync.outbox.settled_head`), as plain rows (no ORM objects: a batch is
-    thousands of them)."""
+    :func:`~anjian.core.sync.outbox.settled_head`)."""
     head = settled_head(session)
     if head is None:
         return []
-    stmt = (
-        select(*OutboxEntry.__table__.c)
-        .where(
-            OutboxEntry.seq > after,
-            OutboxEntry.seq <= head,
-            OutboxEntry.source.in_(UP_SOURCES),
-        )
-        .order_by(OutboxEntry.seq)
-    )
-    return list(session.execute(stmt.limit(limit) if limit else stmt))
+    return _changes(session, after, head, UP_SOURCES, limit)
 
 
 def _header(kind: str, **extra: Any) -> dict[str, Any]:
@@ -194,7 +225,7 @@ def build_push(
 ) -> tuple[bytes, int]:
     """A sealed batch of the changes the parent has not stored yet, and how many it holds."""
     entries = pending_up(session, link.up_seq, limit)
-    cipher = _cipher()
+    decrypt = _decryptor(_cipher())
     last = entries[-1].seq if entries else link.up_seq
     message = seal(
         link_key(link),
@@ -205,7 +236,7 @@ def build_push(
             last_seq=last,
             count=len(entries),
         ),
-        [_transport(e, cipher) for e in entries],
+        [_transport(e, decrypt) for e in entries],
     )
     return message, len(entries)
 
@@ -397,26 +428,16 @@ def serve_pull(session: Session, message: bytes) -> bytes:
         # Our database was restored from a backup: sequence numbers the child has passed may
         # be reused, so it starts over (applying is idempotent).
         since = 0
-    rows = list(
-        session.scalars(
-            select(OutboxEntry)
-            .where(
-                OutboxEntry.seq > since,
-                OutboxEntry.seq <= head,
-                OutboxEntry.source.in_(DOWN_SOURCES),
-            )
-            .order_by(OutboxEntry.seq)
-            .limit(PULL_BATCH)
-        )
-    )
-    cipher = _cipher()
+    rows = _changes(session, since, head, DOWN_SOURCES, PULL_BATCH)
+    decrypt = _decryptor(_cipher())
     out = []
     for row in rows:
         spec = spec_for(row.entity)
         if spec is None or not spec.downward:
             continue
-        if _relevant(str(row.payload.get(spec.division_attr, "")), link.division_code):
-            out.append(_transport(row, cipher))
+        target = orjson.loads(row.payload).get(spec.division_attr, "")
+        if _relevant(str(target), link.division_code):
+            out.append(_transport(row, decrypt))
     last = rows[-1].seq if len(rows) == PULL_BATCH else head
     return seal(
         link_key(link),
