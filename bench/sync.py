@@ -13,9 +13,11 @@ Starts four real nodes (``anjian serve``, one database each) on 127.0.0.1 with t
    at ``--rate`` a second. The lag of a change is the time from its outbox row at the county to
    its outbox row at the national node (both written in the transaction that stored it there),
    read from the two databases;
-2. **catch-up**: the county's link is cut, ``--backlog`` changes are made at the county (in
-   process, through the enterprise service, as the API would), the link is restored, and the
-   drain is timed at the national node: ``catchup_per_s`` = backlog / (last arrival − first
+2. **catch-up**: the county's link is cut and a backlog of about ``--backlog`` changes builds up
+   at the county — by the steady load going on while the link is down (the alarm storm, for
+   ``--backlog`` / its rate seconds), or, with ``--load enterprises``, by enterprise changes made
+   in process through the enterprise service, as the API would — then the link is restored and
+   the drain is timed at the national node: ``catchup_per_s`` = backlog / (last arrival − first
    arrival); ``resume_wait_s`` is the time from the restore to the first arrival (the
    forwarder's back-off after a long cut).
 
@@ -90,7 +92,9 @@ def _outbox(
         engine.dispose()
 
 
-def _count_since(node: Node, since: datetime) -> tuple[int, datetime | None, datetime | None]:
+def _count_since(
+    node: Node, since: datetime, entities: tuple[str, ...] = ("enterprise",)
+) -> tuple[int, datetime | None, datetime | None]:
     from sqlalchemy import create_engine, func, select
 
     from anjian.core.sync.models import OutboxEntry
@@ -101,7 +105,7 @@ def _count_since(node: Node, since: datetime) -> tuple[int, datetime | None, dat
             n, first, last = conn.execute(
                 select(
                     func.count(), func.min(OutboxEntry.created_at), func.max(OutboxEntry.created_at)
-                ).where(OutboxEntry.entity == "enterprise", OutboxEntry.created_at >= since)
+                ).where(OutboxEntry.entity.in_(entities), OutboxEntry.created_at >= since)
             ).one()
     finally:
         engine.dispose()
@@ -431,8 +435,15 @@ def _run(root: Path, args: argparse.Namespace) -> dict[str, Any]:
         assert proxy is not None
         _log(f"cutting {COUNTY}'s link; making a backlog of {args.backlog} changes")
         proxy.cut()
-        cut_at = time.monotonic()
-        backlog_rate = _make_backlog(county, ids, args.backlog)
+        cut_at, cut_since = time.monotonic(), datetime.now(UTC)
+        if isinstance(load, AlarmStorm):
+            # the steady load goes on while the link is down: the backlog it leaves
+            load.run(args.backlog / max(write_rate, 1.0))
+            backlog = _count_since(county, cut_since, entities)[0]
+            backlog_rate = backlog / (time.monotonic() - cut_at)
+        else:
+            backlog = args.backlog
+            backlog_rate = _make_backlog(county, ids, backlog)
         # Hold the cut long enough for the forwarder's back-off to reach its ceiling, as after
         # a long outage.
         hold = max(0.0, args.min_cut - (time.monotonic() - cut_at))
@@ -443,12 +454,12 @@ def _run(root: Path, args: argparse.Namespace) -> dict[str, Any]:
         restored = datetime.now(UTC)
         proxy.restore()
         _log(f"link restored after {cut_s:.0f}s; draining")
-        timeout = 120 + args.backlog / 200
+        timeout = 120 + backlog / 200
         _n, first, last = wait_until(
-            lambda: (r := _count_since(national, restored))[0] >= args.backlog and r,
+            lambda: (r := _count_since(national, restored, entities))[0] >= backlog and r,
             timeout=timeout,
             interval=0.5,
-            what=f"{args.backlog} changes at the national node",
+            what=f"{backlog} changes at the national node",
         )
         assert first is not None and last is not None
         drain_s = (last - first).total_seconds()
@@ -469,13 +480,13 @@ def _run(root: Path, args: argparse.Namespace) -> dict[str, Any]:
         "lag_p99_s": round(_percentile(lags, 99), 3),
         "lag_max_s": round(max(lags), 3) if lags else None,
         "lag_mean_s": round(statistics.fmean(lags), 3) if lags else None,
-        "backlog_changes": args.backlog,
+        "backlog_changes": backlog,
         "backlog_made_per_s": round(backlog_rate, 1),
         "cut_s": round(cut_s, 1),
         "resume_wait_s": round(resume_wait, 2),
         "drain_s": round(drain_s, 2),
-        "catchup_per_s": round(args.backlog / drain_s, 1) if drain_s > 0 else None,
-        "catchup_incl_wait_per_s": round(args.backlog / (drain_s + resume_wait), 1),
+        "catchup_per_s": round(backlog / drain_s, 1) if drain_s > 0 else None,
+        "catchup_incl_wait_per_s": round(backlog / (drain_s + resume_wait), 1),
     }
 
 

@@ -98,10 +98,19 @@ def serve(
     port: Annotated[int | None, typer.Option(help="listen port")] = None,
 ) -> None:
     """启动服务 (start the API and console)."""
+    import gc
+
     import uvicorn
+
+    import anjian.app  # noqa: F401  (loaded before the freeze below)
 
     settings = get_settings()
     ensure_schema()
+    # A service's modules and settings live until it stops: freeze them out of the collector's
+    # way, and collect young objects less often (a sync batch allocates hundreds of thousands;
+    # the default threshold of 700 cost about a sixth of the time a received batch takes).
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
     uvicorn.run(
         "anjian.app:create_app",
         factory=True,
