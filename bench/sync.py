@@ -93,8 +93,12 @@ def _outbox(
 
 
 def _count_since(
-    node: Node, since: datetime, entities: tuple[str, ...] = ("enterprise",)
+    node: Node, since: datetime, entities: tuple[str, ...] = ("enterprise",), after_seq: int = 0
 ) -> tuple[int, datetime | None, datetime | None]:
+    """How many changes of ``entities`` entered the node's outbox since ``since`` (and after
+    ``after_seq``: polled every half second during a drain, the count reads only the new rows
+    through the primary key instead of scanning the whole outbox, which would load the
+    machine being measured)."""
     from sqlalchemy import create_engine, func, select
 
     from anjian.core.sync.models import OutboxEntry
@@ -105,7 +109,11 @@ def _count_since(
             n, first, last = conn.execute(
                 select(
                     func.count(), func.min(OutboxEntry.created_at), func.max(OutboxEntry.created_at)
-                ).where(OutboxEntry.entity.in_(entities), OutboxEntry.created_at >= since)
+                ).where(
+                    OutboxEntry.seq > after_seq,
+                    OutboxEntry.entity.in_(entities),
+                    OutboxEntry.created_at >= since,
+                )
             ).one()
     finally:
         engine.dispose()
@@ -451,12 +459,13 @@ def _run(root: Path, args: argparse.Namespace) -> dict[str, Any]:
             _log(f"backlog made ({backlog_rate:.0f}/s); link stays cut {hold:.0f}s more")
             time.sleep(hold)
         cut_s = time.monotonic() - cut_at
+        head = int(national.query("SELECT max(seq) FROM outbox")[0][0] or 0)
         restored = datetime.now(UTC)
         proxy.restore()
         _log(f"link restored after {cut_s:.0f}s; draining")
         timeout = 120 + backlog / 200
         _n, first, last = wait_until(
-            lambda: (r := _count_since(national, restored, entities))[0] >= backlog and r,
+            lambda: (r := _count_since(national, restored, entities, head))[0] >= backlog and r,
             timeout=timeout,
             interval=0.5,
             what=f"{backlog} changes at the national node",
