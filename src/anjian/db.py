@@ -3,7 +3,7 @@ request, job or command)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -79,6 +79,16 @@ def json_dumps(value: object) -> str:
 
 
 JSON_CODEC = {"json_serializer": json_dumps, "json_deserializer": orjson.loads}
+
+
+@contextmanager
+def copy_in(session: Session, table: str, columns: Iterable[str]) -> Iterator[Any]:
+    """A PostgreSQL ``COPY table (columns) FROM STDIN`` (text format) on the session's own
+    connection, inside its transaction: the bulk path for thousands of rows at once."""
+    driver: Any = session.connection().connection.driver_connection
+    names = ", ".join(f'"{c}"' for c in columns)
+    with driver.cursor() as cur, cur.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+        yield copy
 
 
 class JSONText(TypeDecorator[Any]):

@@ -19,7 +19,7 @@ from anjian.config import get_settings
 from anjian.core.crypto import FieldCipher
 from anjian.core.sync.outbox import insert_rows, lock_outbox_for_write, ref_key
 from anjian.core.sync.registry import SyncSpec, spec_for, spec_of_model
-from anjian.db import utcnow
+from anjian.db import copy_in, utcnow
 
 # Keys a sender cannot set: local row ids, and the sync fields taken from the change itself.
 _MANAGED = ("id", "uid", "origin_node", "version")
@@ -338,9 +338,7 @@ def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(table), rows)
         return
     processors = [(c.key, c.type.bind_processor(dialect)) for c in columns]
-    driver: Any = session.connection().connection.driver_connection
-    names = ", ".join(f'"{c.name}"' for c in columns)
-    with driver.cursor() as cur, cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+    with copy_in(session, table.name, [c.name for c in columns]) as copy:
         for row in rows:
             copy.write_row(
                 [

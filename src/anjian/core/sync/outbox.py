@@ -17,7 +17,7 @@ from anjian.config import get_settings
 from anjian.core.errors import Forbidden
 from anjian.core.sync.models import OutboxEntry, SyncMixin
 from anjian.core.sync.registry import SyncSpec, spec_for, spec_of_model
-from anjian.db import json_dumps, utcnow
+from anjian.db import copy_in, json_dumps, utcnow
 
 # Columns that are local bookkeeping, not part of the record other nodes receive.
 _LOCAL_COLUMNS = {"id"}
@@ -186,7 +186,6 @@ def insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     if session.get_bind().dialect.name != "postgresql":
         session.execute(insert(OutboxEntry.__table__), rows)
         return
-    driver: Any = session.connection().connection.driver_connection
     # COPY's text format built here in one piece: a row formatted by the driver costs more
     # than the database takes to store it.
     data = "".join(
@@ -206,10 +205,7 @@ def insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
         + "\n"
         for row in rows
     )
-    with (
-        driver.cursor() as cur,
-        cur.copy(f"COPY outbox ({', '.join(_COPY_COLUMNS)}) FROM STDIN") as copy,
-    ):
+    with copy_in(session, OutboxEntry.__tablename__, _COPY_COLUMNS) as copy:
         copy.write(data.encode())
 
 
