@@ -12,7 +12,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, inspect, select, update
+from sqlalchemy import ARRAY, String, Table, any_, bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
@@ -23,7 +23,7 @@ from anjian.db import copy_in, utcnow
 
 # Keys a sender cannot set: local row ids, and the sync fields taken from the change itself.
 _MANAGED = ("id", "uid", "origin_node", "version")
-_CHUNK = 500  # uids per IN (...) lookup
+_CHUNK = 500  # uids per IN (...) lookup (SQLite)
 
 
 class ApplyRefused(Exception):
@@ -120,11 +120,18 @@ def _ids_of(session: Session, spec: SyncSpec, uids: Iterable[str]) -> dict[str, 
     table = _shape(spec.model).table
     ordered = sorted(set(uids))
     found: dict[str, tuple[int, int]] = {}
+    if not ordered:
+        return found
+    columns = select(table.c.uid, table.c.id, table.c.version)
+    if session.get_bind().dialect.name == "postgresql":
+        # one statement with the uids as an array: an IN list of thousands of parameters costs
+        # more to build and parse than the lookup itself
+        stmt = columns.where(table.c.uid == any_(bindparam("uids", type_=ARRAY(String))))
+        return {uid: (id_, v) for uid, id_, v in session.execute(stmt, {"uids": ordered})}
     for i in range(0, len(ordered), _CHUNK):
-        stmt = select(table.c.uid, table.c.id, table.c.version).where(
-            table.c.uid.in_(ordered[i : i + _CHUNK])
-        )
-        for uid, id_, version in session.execute(stmt):
+        for uid, id_, version in session.execute(
+            columns.where(table.c.uid.in_(ordered[i : i + _CHUNK]))
+        ):
             found[uid] = (id_, version)
     return found
 
@@ -164,7 +171,7 @@ def apply_batch(
         return report
     lock_outbox_for_write(session)
     outbox: list[tuple[int, dict[str, Any]]] = []
-    unresolved: list[tuple[SyncSpec, int, str, str]] = []  # spec, row id, ref attr, target uid
+    unresolved: list[tuple[SyncSpec, str, str, str]] = []  # spec, uid, ref attr, target uid
     changed: dict[str, list[str]] = {}  # entity → the uids the batch changed here
     for spec in _dependency_order(specs.values()):
         mine = {uid: vs for (entity, uid), vs in versions.items() if entity == spec.entity}
@@ -205,12 +212,12 @@ def apply_batch(
             report.applied += len(newer)
             report.by_entity[spec.entity] = report.by_entity.get(spec.entity, 0) + len(newer)
             changed.setdefault(spec.entity, []).append(uid)
-        ids = _write(session, spec, inserts, updates)
-        for (row, forwarded), id_ in zip([*inserts, *updates], ids, strict=True):
+        _write(session, spec, inserts, updates)
+        for row, forwarded in [*inserts, *updates]:
             for attr, entity in spec.refs.items():
                 target_uid = forwarded.get(ref_key(attr))
                 if target_uid and row.get(attr) is None and spec_for(entity) is not None:
-                    unresolved.append((spec, id_, attr, str(target_uid)))
+                    unresolved.append((spec, row["uid"], attr, str(target_uid)))
     _resolve_late(session, unresolved)
     if outbox:
         outbox.sort(key=lambda item: item[0])
@@ -302,17 +309,14 @@ def _write(
     spec: SyncSpec,
     inserts: list[tuple[dict[str, Any], dict[str, Any]]],
     updates: list[tuple[dict[str, Any], dict[str, Any]]],
-) -> list[int]:
-    """Insert and update in bulk; the local ids of the rows, inserts first."""
+) -> None:
+    """Insert and update in bulk."""
     table = _shape(spec.model).table
     names = _shape(spec.model).names
-    ids: list[int] = []
     if inserts:
         rows = [{names[k]: v for k, v in row.items()} for row, _ in inserts]
         for group in _by_keys(rows):
             _insert(session, table, group)
-        found = _ids_of(session, spec, [row["uid"] for row, _ in inserts])
-        ids.extend(found[row["uid"]][0] for row, _ in inserts)
     if updates:
         for group in _by_keys([{k: v for k, v in row.items()} for row, _ in updates]):
             cols = {names[k]: bindparam(f"p_{k}") for k in group[0] if k != "_id"}
@@ -323,8 +327,6 @@ def _write(
                 .values(cols)
             )
             session.execute(stmt, [{f"p_{k}": v for k, v in r.items()} for r in group])
-        ids.extend(row["_id"] for row, _ in updates)
-    return ids
 
 
 def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -356,17 +358,24 @@ def _by_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return list(groups.values())
 
 
-def _resolve_late(session: Session, unresolved: list[tuple[SyncSpec, int, str, str]]) -> None:
+def _resolve_late(session: Session, unresolved: list[tuple[SyncSpec, str, str, str]]) -> None:
     """References to records that arrived later in the same batch (an organisation and its
-    parent organisation), set once every row of the batch is written."""
-    for spec, id_, attr, target_uid in unresolved:
-        target = spec_for(spec.refs[attr])
-        assert target is not None
-        found = _ids_of(session, target, [target_uid]).get(target_uid)
-        if found is not None:
+    parent organisation), set once every row of the batch is written: one lookup and one
+    executemany per entity and reference."""
+    by_ref: dict[tuple[str, str], list[tuple[str, str]]] = {}  # (entity, attr) → (uid, target)
+    for spec, uid, attr, target_uid in unresolved:
+        by_ref.setdefault((spec.entity, attr), []).append((uid, target_uid))
+    for (entity, attr), pairs in by_ref.items():
+        spec = spec_for(entity)
+        target = spec_for(spec.refs[attr]) if spec else None
+        assert spec is not None and target is not None
+        found = _ids_of(session, target, [t for _, t in pairs])
+        params = [{"p_uid": u, "p_ref": found[t][0]} for u, t in pairs if t in found]
+        if params:
             table = _shape(spec.model).table
             session.execute(
                 update(table)
-                .where(table.c.id == id_)
-                .values({_shape(spec.model).names[attr]: found[0]})
+                .where(table.c.uid == bindparam("p_uid"))
+                .values({_shape(spec.model).names[attr]: bindparam("p_ref")}),
+                params,
             )
