@@ -19,7 +19,9 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    text,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -89,6 +91,30 @@ def copy_in(session: Session, table: str, columns: Iterable[str]) -> Iterator[An
     names = ", ".join(f'"{c}"' for c in columns)
     with driver.cursor() as cur, cur.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
         yield copy
+
+
+_ROW_TRIGGERS_SKIPPABLE: dict[str, bool] = {}  # database URL → may we skip row triggers
+
+
+@contextmanager
+def without_row_triggers(session: Session) -> Iterator[None]:
+    """Bulk writes that skip per-row triggers (on PostgreSQL, where the database role may set
+    ``session_replication_role``), as a logical-replication apply writes: a received batch's
+    foreign keys are checked by the caller for the whole batch at once, not by a trigger
+    query per row and key. Elsewhere, or without the privilege, the triggers run as usual."""
+    bind = session.get_bind()
+    key = str(bind.url)
+    skip = bind.dialect.name == "postgresql" and _ROW_TRIGGERS_SKIPPABLE.get(key, True)
+    if skip:
+        try:
+            with session.begin_nested():  # a refusal must not abort the caller's transaction
+                session.execute(text("SET LOCAL session_replication_role = replica"))
+        except DBAPIError:
+            skip = False
+        _ROW_TRIGGERS_SKIPPABLE[key] = skip
+    yield
+    if skip:
+        session.execute(text("SET LOCAL session_replication_role = origin"))
 
 
 class JSONText(TypeDecorator[Any]):

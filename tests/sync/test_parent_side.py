@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 from anjian.cli import app as cli
@@ -257,6 +258,40 @@ def test_records_outside_the_childs_jurisdiction_are_refused_whole(linked) -> No
         )  # nothing half-applied
         refused = s.scalars(select(AuditRecord).where(AuditRecord.action == "sync.refused")).all()
         assert refused and refused[-1].actor_name == "node:node-140600"
+
+
+def test_a_division_the_parent_does_not_have_is_refused_whole(linked) -> None:
+    known = _entry(linked, 1, UID, 1)
+    unknown = _entry(
+        linked, 2, "01938f4e-0000-7000-8000-000000000002", 1, division="140699", serial="MA0T00002"
+    )  # inside 朔州's prefix, but no such county
+    r = _push(linked, [known, unknown])
+    assert r.status_code == 403
+    assert "140699" in r.json()["detail"] and "行政区划" in r.json()["detail"]
+    with linked.db() as s:
+        assert s.scalar(select(Enterprise).where(Enterprise.uid == UID)) is None
+    assert _ack(linked, _push(linked, [known]))["applied"] == 1  # the link is not stuck
+
+
+def test_the_rest_of_the_applying_transaction_keeps_its_foreign_key_checks(linked) -> None:
+    from anjian.config import get_settings
+    from anjian.core.crypto import FieldCipher
+    from anjian.core.sync.apply import apply_batch
+
+    with linked.db() as s:
+        report = apply_batch(
+            s,
+            [_entry(linked, 1, UID, 1)],
+            source="child",
+            cipher=FieldCipher(get_settings().key_file("field")),
+            allowed_prefix="1406",
+        )
+        assert report.applied == 1
+        ent = s.scalar(select(Enterprise).where(Enterprise.uid == UID))
+        ent.division_code = "140699"  # no such division: the key check must still refuse it
+        with pytest.raises(IntegrityError):
+            s.flush()
+        s.rollback()
 
 
 def test_wrong_revoked_or_foreign_keys_are_refused_and_logged(linked) -> None:

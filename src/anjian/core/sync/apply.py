@@ -12,14 +12,25 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ARRAY, String, Table, any_, bindparam, insert, inspect, select, update
+from sqlalchemy import (
+    ARRAY,
+    Column,
+    String,
+    Table,
+    any_,
+    bindparam,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
 from anjian.core.crypto import FieldCipher
 from anjian.core.sync.outbox import insert_rows, lock_outbox_for_write, ref_key
 from anjian.core.sync.registry import SyncSpec, spec_for, spec_of_model
-from anjian.db import copy_in, utcnow
+from anjian.db import copy_in, utcnow, without_row_triggers
 
 # Keys a sender cannot set: local row ids, and the sync fields taken from the change itself.
 _MANAGED = ("id", "uid", "origin_node", "version")
@@ -64,6 +75,8 @@ class _Shape:
     names: dict[str, str]  # column key -> column name in the table
     forwarded: frozenset[str]  # payload keys passed on: columns, references as uids
     ref_keys: tuple[str, ...]  # the payload keys of the references
+    # foreign keys that are not references resolved by uid (divisions): column key → target
+    foreign: tuple[tuple[str, Column[Any]], ...]
 
 
 @cache
@@ -78,6 +91,12 @@ def _shape(model: type) -> _Shape:
         names={a.key: a.columns[0].name for a in attrs},
         forwarded=frozenset(k for k in convert if k not in spec.refs) | frozenset(ref_keys),
         ref_keys=ref_keys,
+        foreign=tuple(
+            (a.key, fk.column)
+            for a in attrs
+            if a.key not in spec.refs
+            for fk in a.columns[0].foreign_keys
+        ),
     )
 
 
@@ -154,7 +173,6 @@ def apply_batch(
     column the sender's version lacks keeps our value (or the default) and is not forwarded."""
     own_node = get_settings().effective_node_id
     encrypt = _encryptor(cipher)
-    now = utcnow()
     # (entity, uid) -> version -> (position in the batch, entry); a repeated version is a replay
     versions: dict[tuple[str, str], dict[int, tuple[int, dict[str, Any]]]] = {}
     specs: dict[str, SyncSpec] = {}
@@ -170,6 +188,26 @@ def apply_batch(
     if not versions:
         return report
     lock_outbox_for_write(session)
+    with without_row_triggers(session):
+        changed = _apply(session, versions, specs, source, encrypt, report)
+    for entity, uids in changed.items():
+        hook = specs[entity].on_applied
+        if hook is not None:
+            hook(session, uids)
+    return report
+
+
+def _apply(
+    session: Session,
+    versions: dict[tuple[str, str], dict[int, tuple[int, dict[str, Any]]]],
+    specs: dict[str, SyncSpec],
+    source: str,
+    encrypt: Encrypt,
+    report: ApplyReport,
+) -> dict[str, list[str]]:
+    """Write what is newer than ours (counted in ``report``); by entity, the uids of the
+    records changed."""
+    now = utcnow()
     outbox: list[tuple[int, dict[str, Any]]] = []
     unresolved: list[tuple[SyncSpec, str, str, str]] = []  # spec, uid, ref attr, target uid
     changed: dict[str, list[str]] = {}  # entity → the uids the batch changed here
@@ -212,6 +250,7 @@ def apply_batch(
             report.applied += len(newer)
             report.by_entity[spec.entity] = report.by_entity.get(spec.entity, 0) + len(newer)
             changed.setdefault(spec.entity, []).append(uid)
+        _check_foreign(session, spec, [row for row, _ in [*inserts, *updates]])
         _write(session, spec, inserts, updates)
         for row, forwarded in [*inserts, *updates]:
             for attr, entity in spec.refs.items():
@@ -223,11 +262,7 @@ def apply_batch(
         outbox.sort(key=lambda item: item[0])
         # Core, not ORM objects: a batch is thousands of rows
         insert_rows(session, [row for _, row in outbox])
-    for entity, uids in changed.items():
-        hook = specs[entity].on_applied
-        if hook is not None:
-            hook(session, uids)
-    return report
+    return changed
 
 
 def _outbox_row(
@@ -302,6 +337,24 @@ def _row(
         elif key in forwarded:
             row[key] = convert(forwarded[key])
     return row
+
+
+def _check_foreign(session: Session, spec: SyncSpec, rows: list[dict[str, Any]]) -> None:
+    """Refuse the batch if a row names a division (or another record that does not travel by
+    uid) that this node does not have: one lookup per key for the whole batch, in place of the
+    foreign-key trigger's query per row (see :func:`~anjian.db.without_row_triggers`)."""
+    for key, target in _shape(spec.model).foreign:
+        wanted = sorted({row[key] for row in rows if row.get(key) is not None})
+        if not wanted:
+            continue
+        have = set(session.scalars(select(target).where(target.in_(wanted))))
+        missing = [value for value in wanted if value not in have]
+        if missing:
+            what = "行政区划代码" if target.table.name == "divisions" else target.table.name
+            raise ApplyRefused(
+                f"{spec.entity} 引用了本节点没有的{what}: {', '.join(map(str, missing[:5]))} "
+                f"(unknown {target.table.name}.{target.name})"
+            )
 
 
 def _write(
