@@ -71,11 +71,14 @@ class _Shape:
     """What applying needs to know about one synced table, worked out once."""
 
     table: Table
-    convert: dict[str, Callable[[Any], Any]]  # column key -> payload value to column value
-    names: dict[str, str]  # column key -> column name in the table
+    names: dict[str, str]  # attribute -> column name in the table
+    # the columns a payload sets: (payload key, column name, payload value -> column value)
+    values: tuple[tuple[str, str, Callable[[Any], Any]], ...]
+    # the references: (attribute, column name, payload key of the uid, entity referred to)
+    refs: tuple[tuple[str, str, str, str], ...]
     forwarded: frozenset[str]  # payload keys passed on: columns, references as uids
     ref_keys: tuple[str, ...]  # the payload keys of the references
-    # foreign keys that are not references resolved by uid (divisions): column key → target
+    # foreign keys that are not references resolved by uid (divisions): column name → target
     foreign: tuple[tuple[str, Column[Any]], ...]
 
 
@@ -85,14 +88,20 @@ def _shape(model: type) -> _Shape:
     attrs = inspect(model).column_attrs
     convert = {a.key: _converter(a.columns[0]) for a in attrs if a.key not in _MANAGED}
     ref_keys = tuple(ref_key(attr) for attr in spec.refs)
+    names = {a.key: a.columns[0].name for a in attrs}
     return _Shape(
         table=model.__table__,  # type: ignore[attr-defined]
-        convert=convert,
-        names={a.key: a.columns[0].name for a in attrs},
+        names=names,
+        values=tuple((k, names[k], f) for k, f in convert.items() if k not in spec.refs),
+        refs=tuple(
+            (attr, names[attr], ref_key(attr), entity)
+            for attr, entity in spec.refs.items()
+            if spec_for(entity) is not None
+        ),
         forwarded=frozenset(k for k in convert if k not in spec.refs) | frozenset(ref_keys),
         ref_keys=ref_keys,
         foreign=tuple(
-            (a.key, fk.column)
+            (a.columns[0].name, fk.column)
             for a in attrs
             if a.key not in spec.refs
             for fk in a.columns[0].foreign_keys
@@ -214,19 +223,17 @@ def _apply(
     for spec in _dependency_order(specs.values()):
         mine = {uid: vs for (entity, uid), vs in versions.items() if entity == spec.entity}
         existing = _ids_of(session, spec, mine)
-        targets = {
-            entity: _ids_of(
-                session,
-                spec_for(entity),  # type: ignore[arg-type]
-                {
-                    str(u)
-                    for vs in mine.values()
-                    for _, e in vs.values()
-                    if (u := e["payload"].get(ref_key(attr)))
-                },
+        wanted: dict[str, set[str]] = {}  # entity referred to → the uids the batch names
+        for _attr, _name, uid_key, entity in _shape(spec.model).refs:
+            wanted.setdefault(entity, set()).update(
+                str(u)
+                for vs in mine.values()
+                for _, e in vs.values()
+                if (u := e["payload"].get(uid_key))
             )
-            for attr, entity in spec.refs.items()
-            if spec_for(entity) is not None
+        targets = {
+            entity: _ids_of(session, spec_for(entity), uids)  # type: ignore[arg-type]
+            for entity, uids in wanted.items()
         }
         inserts: list[tuple[dict[str, Any], dict[str, Any]]] = []
         updates: list[tuple[dict[str, Any], dict[str, Any]]] = []
@@ -253,9 +260,9 @@ def _apply(
         _check_foreign(session, spec, [row for row, _ in [*inserts, *updates]])
         _write(session, spec, inserts, updates)
         for row, forwarded in [*inserts, *updates]:
-            for attr, entity in spec.refs.items():
-                target_uid = forwarded.get(ref_key(attr))
-                if target_uid and row.get(attr) is None and spec_for(entity) is not None:
+            for attr, name, uid_key, _entity in _shape(spec.model).refs:
+                target_uid = forwarded.get(uid_key)
+                if target_uid and row[name] is None:
                     unresolved.append((spec, row["uid"], attr, str(target_uid)))
     _resolve_late(session, unresolved)
     if outbox:
@@ -322,20 +329,22 @@ def _row(
     forwarded: dict[str, Any],
     targets: dict[str, dict[str, tuple[int, int]]],
 ) -> dict[str, Any]:
-    """The column values to write for a forwarded payload (references as local ids)."""
+    """The values to write for a forwarded payload, by column name (references as local
+    ids). Built in the table's column order, so rows setting the same columns have the same
+    keys in the same order."""
     shape = _shape(spec.model)
     row: dict[str, Any] = {
         "uid": forwarded["uid"],
         "origin_node": forwarded["origin_node"],
         "version": forwarded["version"],
     }
-    for key, convert in shape.convert.items():
-        if key in spec.refs:
-            uid = forwarded.get(ref_key(key))
-            target = targets.get(spec.refs[key], {}).get(str(uid)) if uid else None
-            row[key] = target[0] if target else None
-        elif key in forwarded:
-            row[key] = convert(forwarded[key])
+    for key, name, convert in shape.values:
+        if key in forwarded:
+            row[name] = convert(forwarded[key])
+    for _attr, name, uid_key, entity in shape.refs:
+        uid = forwarded.get(uid_key)
+        target = targets[entity].get(str(uid)) if uid else None
+        row[name] = target[0] if target else None
     return row
 
 
@@ -365,14 +374,12 @@ def _write(
 ) -> None:
     """Insert and update in bulk."""
     table = _shape(spec.model).table
-    names = _shape(spec.model).names
     if inserts:
-        rows = [{names[k]: v for k, v in row.items()} for row, _ in inserts]
-        for group in _by_keys(rows):
+        for group in _by_keys([row for row, _ in inserts]):
             _insert(session, table, group)
     if updates:
-        for group in _by_keys([{k: v for k, v in row.items()} for row, _ in updates]):
-            cols = {names[k]: bindparam(f"p_{k}") for k in group[0] if k != "_id"}
+        for group in _by_keys([row for row, _ in updates]):
+            cols = {k: bindparam(f"p_{k}") for k in group[0] if k != "_id"}
             stmt = (
                 update(table)
                 .where(table.c.id == bindparam("p__id"))
@@ -404,10 +411,11 @@ def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
 
 
 def _by_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Rows grouped by the keys they set (one executemany each); usually one group."""
+    """Rows grouped by the keys they set (one executemany each); usually one group. Rows
+    from :func:`_row` that set the same columns list them in the same order."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
-        groups.setdefault(tuple(sorted(row)), []).append(row)
+        groups.setdefault(tuple(row), []).append(row)
     return list(groups.values())
 
 
