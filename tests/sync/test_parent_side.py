@@ -273,6 +273,20 @@ def test_a_division_the_parent_does_not_have_is_refused_whole(linked) -> None:
     assert _ack(linked, _push(linked, [known]))["applied"] == 1  # the link is not stuck
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("uid", "x" * 37), ("uid", 7), ("origin_node", ""), ("version", "2"), ("payload", None)],
+)
+def test_a_malformed_change_is_refused_naming_its_field(linked, field, value) -> None:
+    bad = _entry(linked, 2, "01938f4e-0000-7000-8000-000000000002", 1, serial="MA0T00002")
+    bad[field] = value
+    r = _push(linked, [_entry(linked, 1, UID, 1), bad])
+    assert r.status_code == 403
+    assert f"malformed change: {field}" in r.json()["detail"]
+    with linked.db() as s:
+        assert s.scalar(select(Enterprise).where(Enterprise.uid == UID)) is None
+
+
 def test_the_rest_of_the_applying_transaction_keeps_its_foreign_key_checks(linked) -> None:
     from anjian.config import get_settings
     from anjian.core.crypto import FieldCipher

@@ -125,10 +125,24 @@ def _dependency_order(specs: Iterable[SyncSpec]) -> list[SyncSpec]:
     return ordered
 
 
-def _check(entry: dict[str, Any], allowed_prefix: str | None, own_node: str) -> SyncSpec:
+def _check(entry: Any, allowed_prefix: str | None, own_node: str) -> SyncSpec:
+    """The spec of a received change, once its envelope, kind, jurisdiction and origin are
+    acceptable (a malformed change is refused with the field it gets wrong, before the
+    database would fail on it)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("payload"), dict):
+        raise ApplyRefused("同步数据格式错误：变更缺少 payload (malformed change: payload)")
     spec = spec_for(str(entry.get("entity")))
     if spec is None:
         raise ApplyRefused(f"本节点不识别的数据类型: {entry.get('entity')} (unknown entity)")
+    for key, longest in (("uid", 36), ("origin_node", 64)):
+        value = entry.get(key)
+        if not isinstance(value, str) or not 0 < len(value) <= longest:
+            raise ApplyRefused(
+                f"同步数据格式错误：{key} 应为 1–{longest} 个字符 (malformed change: {key})"
+            )
+    version = entry.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise ApplyRefused("同步数据格式错误：version 应为非负整数 (malformed change: version)")
     division = str(entry["payload"].get(spec.division_attr) or "")
     if allowed_prefix is not None and not division.startswith(allowed_prefix):
         raise ApplyRefused(
