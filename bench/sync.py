@@ -19,7 +19,8 @@ Starts four real nodes (``anjian serve``, one database each) on 127.0.0.1 with t
    in process through the enterprise service, as the API would — then the link is restored and
    the drain is timed at the national node: ``catchup_per_s`` = backlog / (last arrival − first
    arrival); ``resume_wait_s`` is the time from the restore to the first arrival (the
-   forwarder's back-off after a long cut).
+   forwarder's back-off after a long cut); ``catchup_first_hop_per_s`` is the same rate at the
+   county's parent (the first link alone, its parent passing everything on at the same time).
 
 Prints a table and, last, one JSON line. Targets (issue 3): p99 lag ≤ 5 s at 1,000 changes/s;
 catch-up ≥ 10,000 changes/s. The figures are what this machine reaches; nothing is tuned to the
@@ -50,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "sync"
 
 from harness import (  # the harness lives with the tests
     CHAIN_TOPOLOGY,
+    CITY,
     COUNTY_A,
     NATIONAL,
     Api,
@@ -396,7 +398,7 @@ def _run(root: Path, args: argparse.Namespace) -> dict[str, Any]:
         users={COUNTY: [("admin", "admin")]},
     ) as net:
         net.start()
-        county, national = net.node(COUNTY), net.node(NATIONAL)
+        county, city, national = net.node(COUNTY), net.node(CITY), net.node(NATIONAL)
         _log(f"seeding {args.enterprises} enterprises at {COUNTY}")
         ids = _seed(county, args.enterprises)
         wait_until(
@@ -460,6 +462,7 @@ def _run(root: Path, args: argparse.Namespace) -> dict[str, Any]:
             time.sleep(hold)
         cut_s = time.monotonic() - cut_at
         head = int(national.query("SELECT max(seq) FROM outbox")[0][0] or 0)
+        city_head = int(city.query("SELECT max(seq) FROM outbox")[0][0] or 0)
         restored = datetime.now(UTC)
         proxy.restore()
         _log(f"link restored after {cut_s:.0f}s; draining")
@@ -473,6 +476,11 @@ def _run(root: Path, args: argparse.Namespace) -> dict[str, Any]:
         assert first is not None and last is not None
         drain_s = (last - first).total_seconds()
         resume_wait = (first - restored).total_seconds()
+        # the first hop alone: how fast the county's backlog reached its parent, while the
+        # parent was passing it on up at the same time (all on this one machine)
+        _n, city_first, city_last = _count_since(city, restored, entities, city_head)
+        assert city_first is not None and city_last is not None
+        first_hop_s = (city_last - city_first).total_seconds()
 
     return {
         "bench": "sync",
@@ -496,6 +504,7 @@ def _run(root: Path, args: argparse.Namespace) -> dict[str, Any]:
         "drain_s": round(drain_s, 2),
         "catchup_per_s": round(backlog / drain_s, 1) if drain_s > 0 else None,
         "catchup_incl_wait_per_s": round(backlog / (drain_s + resume_wait), 1),
+        "catchup_first_hop_per_s": round(backlog / first_hop_s, 1) if first_hop_s > 0 else None,
     }
 
 
