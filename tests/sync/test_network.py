@@ -1191,6 +1191,35 @@ def test_changes_committed_out_of_order_are_not_skipped(node) -> None:
         assert result[0] >= max(e.seq for e in entries)
 
 
+def test_a_committed_change_goes_up_at_once_not_at_the_next_poll(make_network) -> None:
+    """The forwarder is woken by the commit that queued a change: with a 30-second poll, an
+    enterprise registered at the county is at the city within seconds."""
+    net = make_network(topology=[(CITY, None), (COUNTY_A, CITY)], interval=30.0)
+    net.start()
+    county = Api(net.node(COUNTY_A).url, "admin")
+    try:
+        time.sleep(1.0)  # the forwarder's first round is over: it now waits for its next poll
+        county.call_until(
+            "POST",
+            "/api/v1/enterprises",
+            json={
+                "uscc": compose_uscc(COUNTY_A, "MA0W00001"),
+                "name": "应县即时上报测试有限公司",
+                "division_code": COUNTY_A,
+                "supervision_category": "coal_mine",
+            },
+        )
+        wait_until(  # far sooner than the 30 s poll
+            lambda: net.node(CITY).query(
+                "SELECT count(*) FROM enterprises WHERE name = '应县即时上报测试有限公司'"
+            )[0][0],
+            timeout=10,
+            what="the enterprise at the city",
+        )
+    finally:
+        county.close()
+
+
 def test_forwarder_thread_stops_and_joins(node) -> None:
     """`anjian serve` stops the forwarder in its lifespan and joins it: a clean shutdown, not
     "Application shutdown failed" (the stop event once shadowed ``Thread._stop``)."""
