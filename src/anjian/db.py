@@ -3,6 +3,8 @@ request, job or command)."""
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -132,6 +134,41 @@ class JSONText(TypeDecorator[Any]):
         return None if value is None else orjson.loads(value)
 
 
+class _Turns:
+    """A lock handed to waiters in the order they asked (FIFO), with a timeout."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._busy = False
+        self._waiting: deque[threading.Event] = deque()
+
+    def acquire(self, timeout: float) -> bool:
+        with self._mutex:
+            if not self._busy:
+                self._busy = True
+                return True
+            turn = threading.Event()
+            self._waiting.append(turn)
+        if turn.wait(timeout):
+            return True
+        with self._mutex:
+            if turn in self._waiting:  # gave up before its turn came
+                self._waiting.remove(turn)
+                return False
+        return True  # handed the turn as it gave up
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiting:
+                self._waiting.popleft().set()  # handed over: stays busy
+            else:
+                self._busy = False
+
+
+WRITE_WAIT_S = 30.0  # SQLite: how long a writer waits for its turn (as for the lock itself)
+_WRITE_TURN = "anjian_write_turn"  # connection info key: this connection holds the turn
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout."""
     if url.startswith("sqlite"):
@@ -148,14 +185,36 @@ def make_engine(url: str) -> Engine:
             # Transactions are begun by us (below), not implicitly by the driver.
             dbapi_conn.isolation_level = None
 
+        # SQLite lets one writer in at a time and has the others poll for the lock: under a
+        # steady write load (an alarm storm's ingest) a waiting writer such as the forwarder's
+        # acknowledgement could lose that race for seconds. This process's writers queue here
+        # first, in the order they come.
+        turns = _Turns()
+
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
             # IMMEDIATE takes the write lock up front: a transaction that reads and then writes
             # (the audit chain head) waits its turn instead of failing with "database is locked".
             # A read-only unit does not queue for it: in WAL mode readers never wait.
-            read_only = conn.get_execution_options().get(READ_ONLY, False)
-            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            if conn.get_execution_options().get(READ_ONLY, False):
+                conn.exec_driver_sql("BEGIN")
+                return
+            if turns.acquire(timeout=WRITE_WAIT_S):
+                conn.info[_WRITE_TURN] = True
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                _end_turn(conn.info)
+                raise
 
+        def _end_turn(info: dict[str, Any]) -> None:
+            if info.pop(_WRITE_TURN, False):
+                turns.release()
+
+        event.listen(engine, "commit", lambda conn: _end_turn(conn.info))
+        event.listen(engine, "rollback", lambda conn: _end_turn(conn.info))
+        # a connection given back to the pool in the middle of a transaction ends it too
+        event.listen(engine.pool, "checkin", lambda _dbapi, record: _end_turn(record.info))
         return engine
     return create_engine(url, pool_pre_ping=True, **JSON_CODEC)
 
