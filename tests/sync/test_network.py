@@ -1198,7 +1198,16 @@ def test_a_committed_change_goes_up_at_once_not_at_the_next_poll(make_network) -
     net.start()
     county = Api(net.node(COUNTY_A).url, "admin")
     try:
-        time.sleep(1.0)  # the forwarder's first round is over: it now waits for its next poll
+        # the county has reached its parent once (a first round that failed while the city
+        # was starting backs off, deaf to commits): from now on it waits for its next poll
+        wait_until(
+            lambda: net.node(COUNTY_A).query(
+                "SELECT last_contact_at FROM sync_links WHERE role = 'parent'"
+            )[0][0],
+            timeout=60,
+            what="the county's first contact with the city",
+        )
+        time.sleep(0.5)
         county.call_until(
             "POST",
             "/api/v1/enterprises",
