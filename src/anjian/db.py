@@ -96,6 +96,10 @@ def copy_in(session: Session, table: str, columns: Iterable[str]) -> Iterator[An
 
 
 _ROW_TRIGGERS_SKIPPABLE: dict[str, bool] = {}  # database URL → may we skip row triggers
+_REPLICA_UTC = text(
+    "SELECT set_config('session_replication_role', 'replica', true),"
+    " set_config('TimeZone', 'UTC', true)"
+)
 
 
 @contextmanager
@@ -103,14 +107,24 @@ def without_row_triggers(session: Session) -> Iterator[None]:
     """Bulk writes that skip per-row triggers (on PostgreSQL, where the database role may set
     ``session_replication_role``), as a logical-replication apply writes: a received batch's
     foreign keys are checked by the caller for the whole batch at once, not by a trigger
-    query per row and key. Elsewhere, or without the privilege, the triggers run as usual."""
+    query per row and key. Elsewhere, or without the privilege, the triggers run as usual.
+    Inside, text timestamps without an offset are read as UTC (as :class:`UTCDateTime` reads
+    naive values)."""
     bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        yield
+        return
     key = str(bind.url)
-    skip = bind.dialect.name == "postgresql" and _ROW_TRIGGERS_SKIPPABLE.get(key, True)
-    if skip:
+    skip = _ROW_TRIGGERS_SKIPPABLE.get(key)
+    if skip:  # one round trip: both settings last until the transaction ends
+        session.execute(_REPLICA_UTC)
+    else:
+        session.execute(text("SET LOCAL TimeZone = 'UTC'"))
+    if skip is None:  # the first time: may this role skip triggers? (probed once per database)
         try:
             with session.begin_nested():  # a refusal must not abort the caller's transaction
                 session.execute(text("SET LOCAL session_replication_role = replica"))
+            skip = True
         except DBAPIError:
             skip = False
         _ROW_TRIGGERS_SKIPPABLE[key] = skip

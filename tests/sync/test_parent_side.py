@@ -287,6 +287,38 @@ def test_a_malformed_change_is_refused_naming_its_field(linked, field, value) ->
         assert s.scalar(select(Enterprise).where(Enterprise.uid == UID)) is None
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "named"),
+    [("updated_at", "昨天", "updated_at"), ("name", {"zh": "名称"}, ""), ("deleted", "yes", "")],
+)
+def test_a_value_its_column_cannot_take_is_refused_whole(linked, key, value, named) -> None:
+    bad = _entry(linked, 2, "01938f4e-0000-7000-8000-000000000002", 1, serial="MA0T00002")
+    bad["payload"][key] = value
+    r = _push(linked, [_entry(linked, 1, UID, 1), bad])
+    assert r.status_code == 403, r.text
+    assert "malformed change" in r.json()["detail"] and named in r.json()["detail"]
+    with linked.db() as s:
+        assert s.scalar(select(Enterprise).where(Enterprise.uid == UID)) is None
+    assert _ack(linked, _push(linked, [_entry(linked, 1, UID, 1)]))["applied"] == 1
+
+
+def test_a_record_of_another_node_cannot_be_taken_over(linked) -> None:
+    """Each record has one writer, its origin node: a change naming another origin for a record
+    held here (a uid learnt somewhere) is refused, whatever its version."""
+    assert _ack(linked, _push(linked, [_entry(linked, 1, UID, 1)]))["applied"] == 1
+    takeover = _entry(linked, 2, UID, 9, name="冒名修改")
+    takeover["origin_node"] = takeover["payload"]["origin_node"] = "node-140621"
+    r = _push(linked, [takeover], since=1)
+    assert r.status_code == 403 and "another node" in r.json()["detail"]
+    with linked.db() as s:
+        ent = s.scalar(select(Enterprise).where(Enterprise.uid == UID))
+        assert (ent.name, ent.version, ent.origin_node) == (
+            "朔州测试煤业有限公司",
+            1,
+            "node-140622",
+        )
+
+
 def test_the_rest_of_the_applying_transaction_keeps_its_foreign_key_checks(linked) -> None:
     from anjian.config import get_settings
     from anjian.core.crypto import FieldCipher

@@ -6,12 +6,15 @@ object per change: a long backlog drains at the speed of the database, not of th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
+import psycopg
 from sqlalchemy import (
     ARRAY,
     Column,
@@ -24,6 +27,8 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
@@ -51,19 +56,14 @@ class ApplyReport:
     by_entity: dict[str, int] = field(default_factory=dict)
 
 
-def _converter(column: Any) -> Callable[[Any], Any]:
-    """Dates and times travel as ISO text."""
+def _parser(column: Any) -> Callable[[str], Any] | None:
+    """How a column's value is read from the ISO text it travels as (dates and times), or None
+    when the value travels as the column holds it."""
     try:
         python_type = column.type.python_type
     except NotImplementedError:
-        python_type = None
-    parse: Callable[[str], Any] | None = {
-        datetime: datetime.fromisoformat,
-        date: date.fromisoformat,
-    }.get(python_type)  # type: ignore[arg-type]
-    if parse is None:
-        return lambda value: value
-    return lambda value: parse(value) if isinstance(value, str) else value
+        return None
+    return {datetime: datetime.fromisoformat, date: date.fromisoformat}.get(python_type)  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -72,34 +72,53 @@ class _Shape:
 
     table: Table
     names: dict[str, str]  # attribute -> column name in the table
-    # the columns a payload sets: (payload key, column name, payload value -> column value)
-    values: tuple[tuple[str, str, Callable[[Any], Any]], ...]
+    # A row as it travels, by column name, from a payload: every column but the local id
+    # (references as their uids, replaced by local ids before writing), in the table's order.
+    keys: tuple[str, ...]  # payload keys
+    columns: tuple[str, ...]  # their column names
+    get: Callable[[dict[str, Any]], tuple[Any, ...]]  # payload -> the values of ``keys``
     # the references: (attribute, column name, payload key of the uid, entity referred to)
     refs: tuple[tuple[str, str, str, str], ...]
     forwarded: frozenset[str]  # payload keys passed on: columns, references as uids
-    ref_keys: tuple[str, ...]  # the payload keys of the references
+    accepted: frozenset[str]  # those and the sync fields: a payload with others is trimmed
+    # columns whose value travels as ISO text (dates, times): column name → parser
+    parsed: dict[str, Callable[[str], Any]]
+    # columns the driver adapts before COPY (JSON, booleans): column name → bind processor
+    processed: dict[str, Callable[[Any], Any]]
     # foreign keys that are not references resolved by uid (divisions): column name → target
     foreign: tuple[tuple[str, Column[Any]], ...]
 
 
 @cache
-def _shape(model: type) -> _Shape:
+def _shape(model: type, dialect: Dialect) -> _Shape:
     spec = spec_of_model(model)
-    attrs = inspect(model).column_attrs
-    convert = {a.key: _converter(a.columns[0]) for a in attrs if a.key not in _MANAGED}
-    ref_keys = tuple(ref_key(attr) for attr in spec.refs)
+    attrs = [a for a in inspect(model).column_attrs if a.key != "id"]
     names = {a.key: a.columns[0].name for a in attrs}
+    keys = tuple(ref_key(a.key) if a.key in spec.refs else a.key for a in attrs)
+    parsed = {
+        a.columns[0].name: parse
+        for a in attrs
+        if a.key not in _MANAGED and (parse := _parser(a.columns[0])) is not None
+    }
+    processed = {
+        a.columns[0].name: process
+        for a in attrs
+        if a.columns[0].name not in parsed
+        and (process := a.columns[0].type.dialect_impl(dialect).bind_processor(dialect))
+    }
     return _Shape(
         table=model.__table__,  # type: ignore[attr-defined]
         names=names,
-        values=tuple((k, names[k], f) for k, f in convert.items() if k not in spec.refs),
+        keys=keys,
+        columns=tuple(a.columns[0].name for a in attrs),
+        get=itemgetter(*keys),
         refs=tuple(
-            (attr, names[attr], ref_key(attr), entity)
-            for attr, entity in spec.refs.items()
-            if spec_for(entity) is not None
+            (attr, names[attr], ref_key(attr), entity) for attr, entity in spec.refs.items()
         ),
-        forwarded=frozenset(k for k in convert if k not in spec.refs) | frozenset(ref_keys),
-        ref_keys=ref_keys,
+        forwarded=frozenset(k for k in keys if k not in _MANAGED),
+        accepted=frozenset(keys),
+        parsed=parsed,
+        processed=processed,
         foreign=tuple(
             (a.columns[0].name, fk.column)
             for a in attrs
@@ -157,24 +176,30 @@ def _check(entry: Any, allowed_prefix: str | None, own_node: str) -> SyncSpec:
     return spec
 
 
-def _ids_of(session: Session, spec: SyncSpec, uids: Iterable[str]) -> dict[str, tuple[int, int]]:
-    """uid → (local id, version) of the records of ``spec`` that exist here."""
-    table = _shape(spec.model).table
+class _Have(NamedTuple):
+    """A record that exists here."""
+
+    id: int
+    version: int
+    origin_node: str
+
+
+def _ids_of(session: Session, spec: SyncSpec, uids: Iterable[str]) -> dict[str, _Have]:
+    """uid → the records of ``spec`` that exist here."""
+    table = spec.model.__table__  # type: ignore[attr-defined]
     ordered = sorted(set(uids))
-    found: dict[str, tuple[int, int]] = {}
+    found: dict[str, _Have] = {}
     if not ordered:
         return found
-    columns = select(table.c.uid, table.c.id, table.c.version)
+    columns = select(table.c.uid, table.c.id, table.c.version, table.c.origin_node)
     if session.get_bind().dialect.name == "postgresql":
         # one statement with the uids as an array: an IN list of thousands of parameters costs
         # more to build and parse than the lookup itself
         stmt = columns.where(table.c.uid == any_(bindparam("uids", type_=ARRAY(String))))
-        return {uid: (id_, v) for uid, id_, v in session.execute(stmt, {"uids": ordered})}
+        return {r[0]: _Have(*r[1:]) for r in session.execute(stmt, {"uids": ordered})}
     for i in range(0, len(ordered), _CHUNK):
-        for uid, id_, version in session.execute(
-            columns.where(table.c.uid.in_(ordered[i : i + _CHUNK]))
-        ):
-            found[uid] = (id_, version)
+        for r in session.execute(columns.where(table.c.uid.in_(ordered[i : i + _CHUNK]))):
+            found[r[0]] = _Have(*r[1:])
     return found
 
 
@@ -195,24 +220,24 @@ def apply_batch(
     be forwarded, in the order received (nodes above see each version exactly once, as here). A
     column the sender's version lacks keeps our value (or the default) and is not forwarded."""
     own_node = get_settings().effective_node_id
-    encrypt = _encryptor(cipher)
-    # (entity, uid) -> version -> (position in the batch, entry); a repeated version is a replay
-    versions: dict[tuple[str, str], dict[int, tuple[int, dict[str, Any]]]] = {}
+    # entity -> uid -> version -> (position in the batch, entry); a repeated version is a replay
+    versions: dict[str, dict[str, dict[int, tuple[int, dict[str, Any]]]]] = {}
     specs: dict[str, SyncSpec] = {}
-    report = ApplyReport()
+    replays = 0
     for position, entry in enumerate(entries):
         spec = _check(entry, allowed_prefix, own_node)
         specs[spec.entity] = spec
-        of_record = versions.setdefault((spec.entity, str(entry["uid"])), {})
-        if int(entry["version"]) in of_record:
-            report.stale += 1
+        of_record = versions.setdefault(spec.entity, {}).setdefault(entry["uid"], {})
+        if entry["version"] in of_record:
+            replays += 1
         else:
-            of_record[int(entry["version"])] = (position, entry)
+            of_record[entry["version"]] = (position, entry)
     if not versions:
-        return report
+        return ApplyReport(stale=replays)
     lock_outbox_for_write(session)
     with without_row_triggers(session):
-        changed = _apply(session, versions, specs, source, encrypt, report)
+        report, changed = _Apply(session, source, _encryptor(cipher)).run(versions, specs)
+    report.stale += replays
     for entity, uids in changed.items():
         hook = specs[entity].on_applied
         if hook is not None:
@@ -220,85 +245,146 @@ def apply_batch(
     return report
 
 
-def _apply(
-    session: Session,
-    versions: dict[tuple[str, str], dict[int, tuple[int, dict[str, Any]]]],
-    specs: dict[str, SyncSpec],
-    source: str,
-    encrypt: Encrypt,
-    report: ApplyReport,
-) -> dict[str, list[str]]:
-    """Write what is newer than ours (counted in ``report``); by entity, the uids of the
-    records changed."""
-    now = utcnow()
-    outbox: list[tuple[int, dict[str, Any]]] = []
-    unresolved: list[tuple[SyncSpec, str, str, str]] = []  # spec, uid, ref attr, target uid
-    changed: dict[str, list[str]] = {}  # entity → the uids the batch changed here
-    for spec in _dependency_order(specs.values()):
-        mine = {uid: vs for (entity, uid), vs in versions.items() if entity == spec.entity}
-        existing = _ids_of(session, spec, mine)
-        wanted: dict[str, set[str]] = {}  # entity referred to → the uids the batch names
-        for _attr, _name, uid_key, entity in _shape(spec.model).refs:
-            wanted.setdefault(entity, set()).update(
-                str(u)
-                for vs in mine.values()
-                for _, e in vs.values()
-                if (u := e["payload"].get(uid_key))
-            )
-        targets = {
-            entity: _ids_of(session, spec_for(entity), uids)  # type: ignore[arg-type]
-            for entity, uids in wanted.items()
-        }
-        inserts: list[tuple[dict[str, Any], dict[str, Any]]] = []
-        updates: list[tuple[dict[str, Any], dict[str, Any]]] = []
+class _Apply:
+    """One batch being written: its rows, what goes to the outbox, references to resolve."""
+
+    def __init__(self, session: Session, source: str, encrypt: Encrypt) -> None:
+        self.session, self.source, self.encrypt = session, source, encrypt
+        self.dialect = session.get_bind().dialect
+        self.now = utcnow()
+        self.report = ApplyReport()
+        self.changed: dict[str, list[str]] = {}  # entity → the uids the batch changed here
+        self.outbox: list[tuple[int, dict[str, Any]]] = []  # (position in the batch, row)
+        # references to records later in the batch: (spec, uid, ref attr, target uid)
+        self.unresolved: list[tuple[SyncSpec, str, str, str]] = []
+
+    def run(
+        self,
+        versions: dict[str, dict[str, dict[int, tuple[int, dict[str, Any]]]]],
+        specs: dict[str, SyncSpec],
+    ) -> tuple[ApplyReport, dict[str, list[str]]]:
+        """Write what is newer than ours; the report, and by entity the uids changed."""
+        for spec in _dependency_order(specs.values()):
+            self._entity(spec, versions[spec.entity])
+        self._resolve_late()
+        if self.outbox:
+            self.outbox.sort(key=lambda item: item[0])
+            # Core, not ORM objects: a batch is thousands of rows
+            insert_rows(self.session, [row for _, row in self.outbox])
+        return self.report, self.changed
+
+    def _entity(
+        self, spec: SyncSpec, mine: dict[str, dict[int, tuple[int, dict[str, Any]]]]
+    ) -> None:
+        shape = _shape(spec.model, self.dialect)
+        existing = _ids_of(self.session, spec, mine)
+        targets = self._targets(shape, mine)
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        applied = 0
         for uid, vs in mine.items():
             have = existing.get(uid)
-            newer = sorted(v for v in vs if have is None or v > have[1])
-            report.stale += len(vs) - len(newer)
+            newer = sorted(v for v in vs if have is None or v > have.version)
+            self.report.stale += len(vs) - len(newer)
             if not newer:
                 continue
+            if have is not None and have.origin_node != vs[newer[0]][1]["origin_node"]:
+                raise ApplyRefused(
+                    f"{spec.entity} {uid} 属于节点 {have.origin_node}，不能由其他节点修改 "
+                    "(the record belongs to another node)"
+                )
             # the record's versions ascending, in the places its changes held in the batch
             places = sorted(vs[v][0] for v in newer)
             for v, position in zip(newer, places, strict=True):
-                forwarded = _forwarded(spec, vs[v][1], encrypt)
-                outbox.append((position, _outbox_row(spec, forwarded, source, now)))
-            row = _row(spec, forwarded, targets)  # the table keeps the newest version
+                forwarded = _forwarded(shape, spec, vs[v][1], self.encrypt)
+                self.outbox.append((position, self._outbox_row(spec, forwarded)))
+            row = self._row(shape, spec, forwarded, targets)  # the table keeps the newest
             if have is None:
-                inserts.append((row, forwarded))
+                inserts.append(row)
             else:
-                row["_id"] = have[0]
-                updates.append((row, forwarded))
-            report.applied += len(newer)
-            report.by_entity[spec.entity] = report.by_entity.get(spec.entity, 0) + len(newer)
-            changed.setdefault(spec.entity, []).append(uid)
-        _check_foreign(session, spec, [row for row, _ in [*inserts, *updates]])
-        _write(session, spec, inserts, updates)
-        for row, forwarded in [*inserts, *updates]:
-            for attr, name, uid_key, _entity in _shape(spec.model).refs:
-                target_uid = forwarded.get(uid_key)
-                if target_uid and row[name] is None:
-                    unresolved.append((spec, row["uid"], attr, str(target_uid)))
-    _resolve_late(session, unresolved)
-    if outbox:
-        outbox.sort(key=lambda item: item[0])
-        # Core, not ORM objects: a batch is thousands of rows
-        insert_rows(session, [row for _, row in outbox])
-    return changed
+                row["_id"] = have.id
+                updates.append(row)
+            applied += len(newer)
+            self.changed.setdefault(spec.entity, []).append(uid)
+        if applied:
+            self.report.applied += applied
+            self.report.by_entity[spec.entity] = applied
+        _check_foreign(self.session, spec, shape, [*inserts, *updates])
+        _write(self.session, shape, inserts, updates)
 
+    def _targets(
+        self, shape: _Shape, mine: dict[str, dict[int, tuple[int, dict[str, Any]]]]
+    ) -> dict[str, dict[str, _Have]]:
+        """The records the batch's references name that exist here, by entity and uid."""
+        wanted: dict[str, set[str]] = {}  # entity referred to → the uids the batch names
+        for _attr, _name, uid_key, entity in shape.refs:
+            named = wanted.setdefault(entity, set())
+            for vs in mine.values():
+                for _, entry in vs.values():
+                    if target := entry["payload"].get(uid_key):
+                        named.add(str(target))
+        return {
+            entity: _ids_of(self.session, spec_for(entity), uids)  # type: ignore[arg-type]
+            for entity, uids in wanted.items()
+        }
 
-def _outbox_row(
-    spec: SyncSpec, forwarded: dict[str, Any], source: str, now: datetime
-) -> dict[str, Any]:
-    return {
-        "entity": spec.entity,
-        "uid": forwarded["uid"],
-        "origin_node": forwarded["origin_node"],
-        "version": forwarded["version"],
-        "op": "delete" if forwarded.get("deleted") else "upsert",
-        "payload": forwarded,
-        "source": source,
-        "created_at": now,
-    }
+    def _row(
+        self,
+        shape: _Shape,
+        spec: SyncSpec,
+        forwarded: dict[str, Any],
+        targets: dict[str, dict[str, _Have]],
+    ) -> dict[str, Any]:
+        """The values to write for a forwarded payload, by column name in the table's order
+        (references as local ids; dates and times still as the text they travel as)."""
+        try:
+            row = dict(zip(shape.columns, shape.get(forwarded), strict=True))
+        except KeyError:  # the sender's version lacks columns: they keep ours (or the default)
+            row = {
+                n: forwarded[k]
+                for k, n in zip(shape.keys, shape.columns, strict=True)
+                if k in forwarded
+            }
+        for attr, name, uid_key, entity in shape.refs:
+            target_uid = forwarded[uid_key]
+            target = targets[entity].get(str(target_uid)) if target_uid else None
+            row[name] = target.id if target else None
+            if target_uid and target is None:  # a record later in the batch (or not yet here)
+                self.unresolved.append((spec, forwarded["uid"], attr, str(target_uid)))
+        return row
+
+    def _outbox_row(self, spec: SyncSpec, forwarded: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "entity": spec.entity,
+            "uid": forwarded["uid"],
+            "origin_node": forwarded["origin_node"],
+            "version": forwarded["version"],
+            "op": "delete" if forwarded.get("deleted") else "upsert",
+            "payload": forwarded,
+            "source": self.source,
+            "created_at": self.now,
+        }
+
+    def _resolve_late(self) -> None:
+        """References to records that arrived later in the same batch (an organisation and
+        its parent organisation), set once every row of the batch is written: one lookup and
+        one executemany per entity and reference."""
+        by_ref: dict[tuple[str, str], tuple[SyncSpec, list[tuple[str, str]]]] = {}
+        for spec, uid, attr, target_uid in self.unresolved:
+            by_ref.setdefault((spec.entity, attr), (spec, []))[1].append((uid, target_uid))
+        for (_entity, attr), (spec, pairs) in by_ref.items():
+            target = spec_for(spec.refs[attr])
+            assert target is not None  # only references to synced entities are resolved
+            found = _ids_of(self.session, target, [t for _, t in pairs])
+            params = [{"p_uid": u, "p_ref": found[t].id} for u, t in pairs if t in found]
+            if params:
+                shape = _shape(spec.model, self.dialect)
+                self.session.execute(
+                    update(shape.table)
+                    .where(shape.table.c.uid == bindparam("p_uid"))
+                    .values({shape.names[attr]: bindparam("p_ref")}),
+                    params,
+                )
 
 
 Encrypt = Callable[[str, str, Any], Any]
@@ -319,54 +405,34 @@ def _encryptor(cipher: FieldCipher) -> Encrypt:
     return encrypt
 
 
-def _forwarded(spec: SyncSpec, entry: dict[str, Any], encrypt: Encrypt) -> dict[str, Any]:
+def _forwarded(
+    shape: _Shape, spec: SyncSpec, entry: dict[str, Any], encrypt: Encrypt
+) -> dict[str, Any]:
     """The payload to store and forward: the columns we know (references as uids), encrypted
     columns under our key, as :func:`~anjian.core.sync.outbox.snapshot` makes it."""
-    shape = _shape(spec.model)
     payload: dict[str, Any] = entry["payload"]
     forwarded = dict(payload)
-    for unknown in payload.keys() - shape.forwarded:  # columns this node does not have
-        del forwarded[unknown]
-    for key in shape.ref_keys:
-        forwarded.setdefault(key, None)
-    uid = forwarded["uid"] = str(entry["uid"])
-    forwarded["origin_node"] = str(entry["origin_node"])
-    forwarded["version"] = int(entry["version"])
+    if not shape.accepted.issuperset(payload):
+        for unknown in payload.keys() - shape.forwarded:  # columns this node does not have
+            del forwarded[unknown]
+    for _attr, _name, uid_key, _entity in shape.refs:
+        forwarded.setdefault(uid_key, None)
+    uid = forwarded["uid"] = entry["uid"]
+    forwarded["origin_node"] = entry["origin_node"]
+    forwarded["version"] = entry["version"]
     for key in spec.encrypted:
         if key in forwarded:
             forwarded[key] = encrypt(uid, key, forwarded[key])
     return forwarded
 
 
-def _row(
-    spec: SyncSpec,
-    forwarded: dict[str, Any],
-    targets: dict[str, dict[str, tuple[int, int]]],
-) -> dict[str, Any]:
-    """The values to write for a forwarded payload, by column name (references as local
-    ids). Built in the table's column order, so rows setting the same columns have the same
-    keys in the same order."""
-    shape = _shape(spec.model)
-    row: dict[str, Any] = {
-        "uid": forwarded["uid"],
-        "origin_node": forwarded["origin_node"],
-        "version": forwarded["version"],
-    }
-    for key, name, convert in shape.values:
-        if key in forwarded:
-            row[name] = convert(forwarded[key])
-    for _attr, name, uid_key, entity in shape.refs:
-        uid = forwarded.get(uid_key)
-        target = targets[entity].get(str(uid)) if uid else None
-        row[name] = target[0] if target else None
-    return row
-
-
-def _check_foreign(session: Session, spec: SyncSpec, rows: list[dict[str, Any]]) -> None:
+def _check_foreign(
+    session: Session, spec: SyncSpec, shape: _Shape, rows: list[dict[str, Any]]
+) -> None:
     """Refuse the batch if a row names a division (or another record that does not travel by
     uid) that this node does not have: one lookup per key for the whole batch, in place of the
     foreign-key trigger's query per row (see :func:`~anjian.db.without_row_triggers`)."""
-    for key, target in _shape(spec.model).foreign:
+    for key, target in shape.foreign:
         wanted = sorted({row[key] for row in rows if row.get(key) is not None})
         if not wanted:
             continue
@@ -381,18 +447,14 @@ def _check_foreign(session: Session, spec: SyncSpec, rows: list[dict[str, Any]])
 
 
 def _write(
-    session: Session,
-    spec: SyncSpec,
-    inserts: list[tuple[dict[str, Any], dict[str, Any]]],
-    updates: list[tuple[dict[str, Any], dict[str, Any]]],
+    session: Session, shape: _Shape, inserts: list[dict[str, Any]], updates: list[dict[str, Any]]
 ) -> None:
     """Insert and update in bulk."""
-    table = _shape(spec.model).table
-    if inserts:
-        for group in _by_keys([row for row, _ in inserts]):
-            _insert(session, table, group)
-    if updates:
-        for group in _by_keys([row for row, _ in updates]):
+    table = shape.table
+    with _bad_values_refused():
+        for group in _by_keys(inserts):
+            _insert(session, shape, group)
+        for group in _by_keys(updates):
             cols = {k: bindparam(f"p_{k}") for k in group[0] if k != "_id"}
             stmt = (
                 update(table)
@@ -400,57 +462,74 @@ def _write(
                 .where(table.c.version < bindparam("p_version"))
                 .values(cols)
             )
-            session.execute(stmt, [{f"p_{k}": v for k, v in r.items()} for r in group])
+            params = [{f"p_{k}": v for k, v in r.items()} for r in _parsed(shape, group)]
+            session.execute(stmt, params)
 
 
-def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+@contextmanager
+def _bad_values_refused() -> Iterator[None]:
+    """A value the driver or the database cannot take (text in a number column, a list where
+    text goes) refuses the batch with the database's words, instead of failing the request."""
+    try:
+        yield
+    except IntegrityError:
+        raise  # not the sender's values alone: the request fails and is retried
+    except (StatementError, psycopg.DataError, psycopg.ProgrammingError, TypeError) as exc:
+        cause = getattr(exc, "orig", None) or exc
+        diag = getattr(cause, "diag", None)
+        where = getattr(diag, "context", None)  # COPY alarms, line 3, column raised_at: "x"
+        raise ApplyRefused(
+            f"同步数据格式错误 (malformed change): {str(cause).splitlines()[0]}"
+            + (f" ({where.splitlines()[0]})" if where else "")
+        ) from None
+
+
+def _parsed(shape: _Shape, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with their dates and times read from the ISO text they travel as (for a statement
+    with parameters; COPY takes the text as it is)."""
+    parsers = [(name, parse) for name, parse in shape.parsed.items() if name in rows[0]]
+    for row in rows:
+        for name, parse in parsers:
+            value = row[name]
+            if isinstance(value, str):
+                try:
+                    row[name] = parse(value)
+                except ValueError:
+                    raise ApplyRefused(
+                        f"同步数据格式错误：{name} 不是日期时间 (malformed change: {name})"
+                    ) from None
+            elif value is not None and not isinstance(value, date):
+                raise ApplyRefused(f"同步数据格式错误：{name} (malformed change: {name})")
+    return rows
+
+
+def _insert(session: Session, shape: _Shape, rows: list[dict[str, Any]]) -> None:
     """Insert rows that set the same columns. On PostgreSQL, rows that set every column are
     copied in (COPY): a multi-row INSERT of a batch's new records (an alarm storm's alarms)
-    costs the driver and the server far more to build and parse than to store. Rows lacking
-    a column go through INSERT, which fills in the column's default."""
-    dialect = session.get_bind().dialect
-    columns = [c for c in table.columns if c.key in rows[0]]
-    if dialect.name != "postgresql" or len(columns) < len(table.columns) - 1:  # all but id
-        session.execute(insert(table), rows)
+    costs the driver and the server far more to build and parse than to store. Dates and
+    times go in as the ISO text they travelled as (with their UTC offset). Rows lacking a
+    column go through INSERT, which fills in the column's default."""
+    if session.get_bind().dialect.name != "postgresql" or len(rows[0]) < len(shape.columns):
+        session.execute(insert(shape.table), _parsed(shape, rows))
         return
-    processors = [(c.key, c.type.bind_processor(dialect)) for c in columns]
-    with copy_in(session, table.name, [c.name for c in columns]) as copy:
+    columns = list(rows[0])
+    get = itemgetter(*columns)
+    processed = [(i, shape.processed[c]) for i, c in enumerate(columns) if c in shape.processed]
+    with copy_in(session, shape.table.name, columns) as copy:
         for row in rows:
-            copy.write_row(
-                [
-                    row[key] if process is None or row[key] is None else process(row[key])
-                    for key, process in processors
-                ]
-            )
+            values = get(row)
+            if processed:
+                values = list(values)
+                for i, process in processed:
+                    if values[i] is not None:
+                        values[i] = process(values[i])
+            copy.write_row(values)
 
 
 def _by_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """Rows grouped by the keys they set (one executemany each); usually one group. Rows
-    from :func:`_row` that set the same columns list them in the same order."""
+    from :meth:`_Apply._row` that set the same columns list them in the same order."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(tuple(row), []).append(row)
     return list(groups.values())
-
-
-def _resolve_late(session: Session, unresolved: list[tuple[SyncSpec, str, str, str]]) -> None:
-    """References to records that arrived later in the same batch (an organisation and its
-    parent organisation), set once every row of the batch is written: one lookup and one
-    executemany per entity and reference."""
-    by_ref: dict[tuple[str, str], list[tuple[str, str]]] = {}  # (entity, attr) → (uid, target)
-    for spec, uid, attr, target_uid in unresolved:
-        by_ref.setdefault((spec.entity, attr), []).append((uid, target_uid))
-    for (entity, attr), pairs in by_ref.items():
-        spec = spec_for(entity)
-        target = spec_for(spec.refs[attr]) if spec else None
-        assert spec is not None and target is not None
-        found = _ids_of(session, target, [t for _, t in pairs])
-        params = [{"p_uid": u, "p_ref": found[t][0]} for u, t in pairs if t in found]
-        if params:
-            table = _shape(spec.model).table
-            session.execute(
-                update(table)
-                .where(table.c.uid == bindparam("p_uid"))
-                .values({_shape(spec.model).names[attr]: bindparam("p_ref")}),
-                params,
-            )
