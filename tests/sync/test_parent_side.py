@@ -317,6 +317,12 @@ def test_a_record_of_another_node_cannot_be_taken_over(linked) -> None:
             1,
             "node-140622",
         )
+    # nor can a batch give a new record's versions two writers
+    other = "01938f4e-0000-7000-8000-000000000003"
+    first, second = _entry(linked, 2, other, 1, serial="MA0T00003"), _entry(linked, 3, other, 2)
+    second["origin_node"] = second["payload"]["origin_node"] = "node-140621"
+    r = _push(linked, [first, second], since=1)
+    assert r.status_code == 403 and "another node" in r.json()["detail"]
 
 
 def test_the_rest_of_the_applying_transaction_keeps_its_foreign_key_checks(linked) -> None:

@@ -288,9 +288,11 @@ class _Apply:
             self.report.stale += len(vs) - len(newer)
             if not newer:
                 continue
-            if have is not None and have.origin_node != vs[newer[0]][1]["origin_node"]:
+            # one writer per record: its origin node, the one it has here or its first version's
+            owner = have.origin_node if have is not None else vs[newer[0]][1]["origin_node"]
+            if any(vs[v][1]["origin_node"] != owner for v in newer):
                 raise ApplyRefused(
-                    f"{spec.entity} {uid} 属于节点 {have.origin_node}，不能由其他节点修改 "
+                    f"{spec.entity} {uid} 属于节点 {owner}，不能由其他节点修改 "
                     "(the record belongs to another node)"
                 )
             # the record's versions ascending, in the places its changes held in the batch
