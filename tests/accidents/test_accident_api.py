@@ -263,3 +263,26 @@ def test_investigation_at_the_tier_the_grade_requires(personas: Any) -> None:
     assert (
         node.client.post(url, json={"team": "x"}, headers=node.login("shanyin")).status_code == 404
     )
+
+
+def test_only_the_agencies_stamp_their_chain_not_an_inspection_bureau(personas: Any) -> None:
+    """朔州煤矿安全监察分局 sits in 140600 like 朔州市应急管理局 and sees the coal mine's
+    accident, but the city's step of the reporting chain is the agency's to stamp."""
+    node = personas
+    acc = node.client.post(
+        "/api/v1/accidents",
+        json=_report(enterprise_id=node.enterprises["ying_mine"], deaths=3, missing=0),
+        headers=node.login("yingxian"),
+    ).json()
+    url = f"/api/v1/accidents/{acc['id']}"
+    assert node.client.post(f"{url}/report-up", headers=node.login("yingxian")).status_code == 200
+    bureau = node.login("jianchaju")
+    assert node.client.get(url, headers=bureau).status_code == 200
+    refused = node.client.post(f"{url}/report-up", headers=bureau)
+    assert refused.status_code == 403 and "应急管理部门" in refused.json()["detail"]
+    city = node.login("shuozhou")
+    chain = {s["tier"]: s for s in node.client.get(url, headers=city).json()["chain"]}
+    assert chain["city"]["received_at"] and chain["city"]["reported_at"] is None
+    up = node.client.post(f"{url}/report-up", headers=city)
+    assert up.status_code == 200
+    assert {s["tier"]: s for s in up.json()["chain"]}["city"]["reported_by"] == "shuozhou"

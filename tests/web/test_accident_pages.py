@@ -313,3 +313,29 @@ def test_supervision_and_corrective_measures_through_their_forms(console) -> Non
     # the city sees the order addressed to it
     console.login("shuozhou")
     assert 'id="supervision-link"' in console.node.client.get(url).text
+
+
+def test_the_report_up_button_is_the_agencys_not_the_inspection_bureaus(console) -> None:
+    node = console.node
+    acc = node.client.post(
+        "/api/v1/accidents",
+        json={
+            "occurred_at": (utcnow() - timedelta(minutes=20)).isoformat(),
+            "division_code": "140622",
+            "enterprise_id": node.enterprises["ying_mine"],
+            "place": PLACE,
+            "accident_type": "roof_fall",
+            "reporter": "李安全",
+            "reporter_phone": "13698765432",
+            "deaths": 3,
+        },
+        headers=node.login("yingxian"),
+    ).json()
+    url = f"/accidents/{acc['id']}"
+    assert node.client.post(f"/api/v1{url}/report-up", headers=node.login("yingxian")).is_success
+    console.login("jianchaju")  # 煤矿安全监察分局, in 140600 like the city's agency
+    page = node.client.get(url)
+    assert page.status_code == 200 and "report-up-button" not in page.text
+    assert "应急管理部门" in _post(console, url, "report-up").text
+    console.login("shuozhou")
+    assert "report-up-button" in node.client.get(url).text

@@ -165,7 +165,8 @@ def follow_up(accident_id: int, body: FollowUp, ctx: Ctx) -> AccidentRead:
 def report_up(accident_id: int, ctx: Ctx) -> AccidentRead:
     """Your agency passes the report up the chain (上报): your step is stamped with the time
     (late ones show as 迟报 to every level above); 409 when your agency has nothing to pass up."""
-    acc = service.report_up(ctx.db, ctx.actor, ctx.scope, accident_id, ctx.user.division_code)
+    agency = service.chain_agency(ctx.db, ctx.user)
+    acc = service.report_up(ctx.db, ctx.actor, ctx.scope, accident_id, agency)
     return _detail(ctx, acc)
 
 

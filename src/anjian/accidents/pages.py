@@ -503,14 +503,15 @@ def grade_preview(ctx: PageCtx, request: Request) -> Response:
 def _my_open_step(ctx: Context, steps: list[StepRead]) -> StepRead | None:
     """The user's agency's step this node may stamp (上报), for offering the button; the
     service decides when it is pressed."""
-    if is_enterprise_user(ctx.scope):
+    agency = service.chain_agency(ctx.db, ctx.user)
+    if agency is None:
         return None
     here = get_settings().effective_node_id
     return next(
         (
             s
             for s in steps
-            if s.division_code == ctx.user.division_code
+            if s.division_code == agency
             and s.origin_node == here
             and s.reported_at is None
             and s.report_due_at is not None
@@ -659,7 +660,8 @@ def _close_investigation(ctx: Context, accident_id: int, form: dict[str, str]) -
 
 
 def _report_up(ctx: Context, accident_id: int, _form: dict[str, str]) -> dict[str, str]:
-    service.report_up(ctx.db, ctx.actor, ctx.scope, accident_id, ctx.user.division_code)
+    agency = service.chain_agency(ctx.db, ctx.user)
+    service.report_up(ctx.db, ctx.actor, ctx.scope, accident_id, agency)
     return {}
 
 

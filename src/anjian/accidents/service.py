@@ -49,8 +49,9 @@ from anjian.core.crypto import mask_phone
 from anjian.core.divisions.models import Division
 from anjian.core.divisions.rules import prefix_of, tier_of
 from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound
-from anjian.core.iam.models import User
+from anjian.core.iam.models import Role, User
 from anjian.core.iam.service import field_cipher
+from anjian.core.orgs.models import Organisation, OrgKind
 from anjian.core.paging import paged
 from anjian.core.scope import Scope, division_filter
 from anjian.core.sync.outbox import ensure_writable_here, record_change
@@ -331,14 +332,33 @@ def steps_on_arrival(session: Session, uids: list[str]) -> None:
         ensure_steps(session, acc, arrived_at=now)
 
 
+def chain_agency(session: Session, user: User) -> str | None:
+    """The division whose agency (应急管理部门) ``user`` acts for in the reporting chain
+    (报送环节), or None: the chain's steps are the agencies' of each tier, so an officer of a
+    coal-mine inspection bureau (煤矿安全监察) or a rescue team, whose division may be a city's,
+    stamps none of them, nor does an enterprise user."""
+    if user.role == Role.ENTERPRISE:
+        return None
+    org = session.get(Organisation, user.org_id) if user.org_id else None
+    if org is not None and org.kind != OrgKind.AGENCY:
+        return None
+    return user.division_code
+
+
 def report_up(
-    session: Session, actor: Actor, scope: Scope, accident_id: int, agency: str
+    session: Session, actor: Actor, scope: Scope, accident_id: int, agency: str | None
 ) -> Accident:
-    """The agency of division ``agency`` passes the report up (上报): its step is stamped, and
-    the next agency's step (if this node keeps it) has received it. 409 when this agency has no
-    open step here (not in the chain, already reported, or the top of the chain)."""
+    """The agency of division ``agency`` (see :func:`chain_agency`) passes the report up
+    (上报): its step is stamped, and the next agency's step (if this node keeps it) has received
+    it. 403 for a user who acts for no agency; 409 when this agency has no open step here (not
+    in the chain, already reported, or the top of the chain)."""
     acc = get_accident(session, scope, accident_id)
     agency_only(scope)
+    if agency is None:
+        raise Forbidden(
+            "报送环节属于各级应急管理部门，本单位不能代为上报 "
+            "(only the emergency management agency of a tier passes the report up)"
+        )
     node = get_settings().effective_node_id
     steps = {
         step.tier: step
