@@ -21,6 +21,9 @@ Starts four real nodes (``anjian serve``, one database each) on 127.0.0.1 with t
    arrival); ``resume_wait_s`` is the time from the restore to the first arrival (the
    forwarder's back-off after a long cut); ``catchup_first_hop_per_s`` is the same rate at the
    county's parent (the first link alone, its parent passing everything on at the same time).
+   While the drain runs the machine's CPU counters are sampled: ``drain_cpu_cores`` (how busy
+   its cores were), ``drain_cpu_us_per_change`` (the CPU all processes spent per change) and
+   ``drain_steal_pct`` (time the host gave other guests) tell a slow day from slow code.
 
 Prints a table and, last, one JSON line. Targets (issue 3): p99 lag ≤ 5 s at 1,000 changes/s;
 catch-up ≥ 10,000 changes/s. The figures are what this machine reaches; nothing is tuned to the
@@ -121,6 +124,46 @@ def _count_since(
         engine.dispose()
     fix = lambda d: d.replace(tzinfo=UTC) if d is not None and d.tzinfo is None else d  # noqa: E731
     return int(n), fix(first), fix(last)
+
+
+class MachineCpu(threading.Thread):
+    """The machine's CPU counters (``/proc/stat``) sampled four times a second, to tell a
+    drain's rate apart from the machine's speed that day: the CPU time all processes (the four
+    nodes, their databases, the bench) spent per change while it ran, and the share of the
+    time the host gave to other guests (steal). Nothing on a system without ``/proc/stat``."""
+
+    def __init__(self) -> None:
+        super().__init__(name="machine-cpu", daemon=True)
+        self.samples: list[tuple[float, int, int, int]] = []  # (time, busy, steal, all) ticks
+        self._done = threading.Event()
+
+    @staticmethod
+    def _read() -> tuple[int, int, int] | None:
+        try:
+            with open("/proc/stat") as f:
+                fields = [int(x) for x in f.readline().split()[1:9]]
+        except (OSError, ValueError):
+            return None
+        user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+        return user + nice + system + irq + softirq, steal, sum(fields)
+
+    def run(self) -> None:
+        while not self._done.is_set():
+            if (counters := self._read()) is None:
+                return
+            self.samples.append((time.time(), *counters))
+            self._done.wait(0.25)
+
+    def stop(self) -> None:
+        self._done.set()
+
+    def between(self, start: datetime, end: datetime) -> tuple[float, float] | None:
+        """(CPU seconds spent, steal share) between two times, or None (too short to tell)."""
+        inside = [x for x in self.samples if start.timestamp() <= x[0] <= end.timestamp()]
+        if len(inside) < 2:
+            return None
+        (_, busy0, steal0, all0), (_, busy1, steal1, all1) = inside[0], inside[-1]
+        return (busy1 - busy0) / os.sysconf("SC_CLK_TCK"), (steal1 - steal0) / max(1, all1 - all0)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -463,6 +506,8 @@ def _run(root: Path, args: argparse.Namespace) -> dict[str, Any]:
         cut_s = time.monotonic() - cut_at
         head = int(national.query("SELECT max(seq) FROM outbox")[0][0] or 0)
         city_head = int(city.query("SELECT max(seq) FROM outbox")[0][0] or 0)
+        meter = MachineCpu()
+        meter.start()
         restored = datetime.now(UTC)
         proxy.restore()
         _log(f"link restored after {cut_s:.0f}s; draining")
@@ -473,7 +518,9 @@ def _run(root: Path, args: argparse.Namespace) -> dict[str, Any]:
             interval=0.5,
             what=f"{backlog} changes at the national node",
         )
+        meter.stop()
         assert first is not None and last is not None
+        cpu = meter.between(first, last)
         drain_s = (last - first).total_seconds()
         resume_wait = (first - restored).total_seconds()
         # the first hop alone: how fast the county's backlog reached its parent, while the
@@ -505,6 +552,10 @@ def _run(root: Path, args: argparse.Namespace) -> dict[str, Any]:
         "catchup_per_s": round(backlog / drain_s, 1) if drain_s > 0 else None,
         "catchup_incl_wait_per_s": round(backlog / (drain_s + resume_wait), 1),
         "catchup_first_hop_per_s": round(backlog / first_hop_s, 1) if first_hop_s > 0 else None,
+        # the machine while the drain ran: cores busy, CPU per change (all processes), steal
+        "drain_cpu_cores": round(cpu[0] / drain_s, 2) if cpu and drain_s > 0 else None,
+        "drain_cpu_us_per_change": round(cpu[0] / backlog * 1e6) if cpu else None,
+        "drain_steal_pct": round(cpu[1] * 100, 1) if cpu else None,
     }
 
 
