@@ -31,6 +31,7 @@ from anjian.accidents.statistics import StatisticsTable
 from anjian.config import get_settings
 from anjian.core.downloads import xlsx_response
 from anjian.core.iam.deps import Context, Ctx, StaffCtx
+from anjian.core.paging import Paging
 from anjian.directives.schemas import DirectiveRead, SupervisionCreate
 
 router = APIRouter(prefix="/api/v1/accidents", tags=["accidents 事故"])
@@ -101,11 +102,10 @@ def report(body: AccidentCreate, ctx: Ctx) -> AccidentRead:
 @router.get("", response_model=AccidentPage)
 def list_accidents(
     ctx: Ctx,
+    paging: Paging,
     division: Annotated[str | None, Query(description="行政区划代码，含下级")] = None,
     grade: Annotated[int | None, Query(description="1 特别重大 … 4 一般")] = None,
     accident_type: Annotated[str | None, Query(description="事故类别 (GB 6441)")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> AccidentPage:
     """Accidents in your jurisdiction, newest first."""
     items, total = service.list_accidents(
@@ -114,8 +114,8 @@ def list_accidents(
         division=division,
         grade=grade,
         accident_type=accident_type,
-        limit=size,
-        offset=(page - 1) * size,
+        limit=paging.size,
+        offset=paging.offset,
     )
     return AccidentPage(total=total, items=service.present(ctx.db, items))
 
@@ -123,12 +123,11 @@ def list_accidents(
 @router.get("/investigations", response_model=InvestigationPage)
 def list_investigations(
     ctx: Ctx,
+    paging: Paging,
     division: Annotated[str | None, Query(description="行政区划代码，含下级")] = None,
     state: Annotated[str | None, Query(description="open 在查 | closed 已结案")] = None,
     overdue: Annotated[bool | None, Query(description="逾期 (not closed by the deadline)")] = None,
     supervised: Annotated[bool | None, Query(description="挂牌督办中")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> InvestigationPage:
     """The investigations of accidents in your jurisdiction (调查处理台账), soonest deadline
     first: an upper agency sees the overdue and the supervised ones of every level below."""
@@ -139,8 +138,8 @@ def list_investigations(
         state=state,
         overdue=overdue,
         supervised=supervised,
-        limit=size,
-        offset=(page - 1) * size,
+        limit=paging.size,
+        offset=paging.offset,
     )
     return InvestigationPage(total=total, items=items)
 

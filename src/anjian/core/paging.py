@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
+from fastapi import Depends, Query
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -24,3 +26,26 @@ def paged(
     if limit is not None:
         page = page.limit(limit)
     return list(session.scalars(page)), total
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    """The page a list request asks for: ``page`` (from 1) of ``size`` rows."""
+
+    page: int
+    size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size
+
+
+def _page_query(
+    page: Annotated[int, Query(ge=1, description="页码，从 1 开始 (page, from 1)")] = 1,
+    size: Annotated[int, Query(ge=1, le=500, description="每页条数 (rows a page)")] = 50,
+) -> PageQuery:
+    return PageQuery(page, size)
+
+
+# The ``page`` and ``size`` query parameters of a paged list endpoint.
+Paging = Annotated[PageQuery, Depends(_page_query)]

@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse
 
 from anjian.core.downloads import xlsx_response
 from anjian.core.iam.deps import Ctx, StaffCtx
+from anjian.core.paging import Paging
 from anjian.directives.schemas import DirectiveRead, SupervisionCreate
 from anjian.enterprises.service import enterprise_names
 from anjian.hidden_hazards import excel, photos, service
@@ -59,13 +60,12 @@ Filters = Annotated[LedgerFilters, Depends(ledger_filters)]
 @router.get("", response_model=HazardPage)
 def list_hazards(
     ctx: Ctx,
+    paging: Paging,
     filters: Filters,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> HazardPage:
     """The hazard ledger (隐患台账) in your jurisdiction, newest first."""
     items, total = service.list_hazards(
-        ctx.db, ctx.scope, **filters, limit=size, offset=(page - 1) * size
+        ctx.db, ctx.scope, **filters, limit=paging.size, offset=paging.offset
     )
     names = enterprise_names(ctx.db, {h.enterprise_id for h in items})
     return HazardPage(

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from anjian.core.downloads import upload_bytes, xlsx_response
 from anjian.core.iam.deps import Context, Ctx
+from anjian.core.paging import Paging
 from anjian.enterprises.schemas import ImportReport
 from anjian.enterprises.service import enterprise_names
 from anjian.hidden_hazards import checklist_excel, checklists
@@ -49,12 +50,11 @@ def _read(ctx: Context, cl: Checklist) -> ChecklistRead:
 @router.get("", response_model=ChecklistPage)
 def list_checklists(
     ctx: Ctx,
+    paging: Paging,
     enterprise_id: Annotated[int | None, Query(description="企业 ID")] = None,
     active: Annotated[bool | None, Query(description="在用 (true) 或已停用 (false)")] = None,
     frequency: Annotated[str | None, Query(description="daily | weekly | monthly")] = None,
     q: Annotated[str | None, Query(description="名称或岗位包含")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> ChecklistPage:
     """The checklists in your jurisdiction (your own enterprise's for enterprise users)."""
     items, total = checklists.list_checklists(
@@ -64,8 +64,8 @@ def list_checklists(
         active=active,
         frequency=frequency,
         q=q,
-        limit=size,
-        offset=(page - 1) * size,
+        limit=paging.size,
+        offset=paging.offset,
     )
     names = enterprise_names(ctx.db, {c.enterprise_id for c in items})
     return ChecklistPage(
@@ -136,6 +136,7 @@ def deactivate_checklist(checklist_id: int, ctx: Ctx) -> ChecklistRead:
 @tasks_router.get("", response_model=TaskPage)
 def list_tasks(
     ctx: Ctx,
+    paging: Paging,
     enterprise_id: Annotated[int | None, Query(description="企业 ID")] = None,
     checklist_id: Annotated[int | None, Query(description="清单 ID")] = None,
     state: Annotated[
@@ -143,8 +144,6 @@ def list_tasks(
     ] = None,
     frm: Annotated[date | None, Query(alias="from", description="应完成日期起")] = None,
     to: Annotated[date | None, Query(description="应完成日期止 (含)")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> TaskPage:
     """Self-inspection tasks in your jurisdiction, latest due first."""
     items, total = checklists.list_tasks(
@@ -155,8 +154,8 @@ def list_tasks(
         state=state,
         frm=frm,
         to=to,
-        limit=size,
-        offset=(page - 1) * size,
+        limit=paging.size,
+        offset=paging.offset,
     )
     return TaskPage(total=total, items=items)
 

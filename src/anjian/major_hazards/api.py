@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from anjian.core.iam.deps import Ctx
+from anjian.core.paging import Paging
 from anjian.major_hazards import rules, service
 from anjian.major_hazards.models import MajorHazardSource
 from anjian.major_hazards.schemas import (
@@ -53,6 +54,7 @@ def summary(ctx: Ctx) -> SourceSummary:
 @router.get("", response_model=SourcePage)
 def list_sources(
     ctx: Ctx,
+    paging: Paging,
     enterprise_id: Annotated[int | None, Query(description="企业 ID")] = None,
     division: Annotated[str | None, Query(description="行政区划代码，含下级")] = None,
     grade: Annotated[int | None, Query(ge=1, le=4, description="1 (一级) … 4 (四级)")] = None,
@@ -61,8 +63,6 @@ def list_sources(
     ] = None,
     major: Annotated[bool | None, Query(description="只看构成 (true) 或未构成 (false)")] = None,
     q: Annotated[str | None, Query(description="名称包含")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> SourcePage:
     """The register (重大危险源台账) in your jurisdiction, highest grade first."""
     items, total = service.list_sources(
@@ -74,8 +74,8 @@ def list_sources(
         filing_state=filing_state,
         major=major,
         q=q,
-        limit=size,
-        offset=(page - 1) * size,
+        limit=paging.size,
+        offset=paging.offset,
     )
     return SourcePage(total=total, items=service.present(ctx.db, items))
 

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from anjian.core.downloads import upload_bytes, xlsx_response
 from anjian.core.errors import Invalid, Unauthorized
 from anjian.core.iam.deps import DB, Ctx
+from anjian.core.paging import Paging
 from anjian.enterprises.schemas import ImportReport
 from anjian.monitoring import excel, service
 from anjian.monitoring.fetch import fetch_readings
@@ -50,14 +51,13 @@ def presets(ctx: Ctx) -> list[PresetRead]:
 @router.get("/points", response_model=PointPage)
 def list_points(
     ctx: Ctx,
+    paging: Paging,
     enterprise_id: Annotated[int | None, Query(description="企业 ID")] = None,
     division: Annotated[str | None, Query(description="行政区划代码，含下级")] = None,
     kind: Annotated[str | None, Query(description="监测类型")] = None,
     status: Annotated[str | None, Query(description="设备状态 ok|fault|offline|…")] = None,
     major_hazard_id: Annotated[int | None, Query(description="重大危险源 ID")] = None,
     q: Annotated[str | None, Query(description="编码、名称或位置包含")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> PointPage:
     """Monitoring points in your jurisdiction (or of your enterprise), with live values."""
     items, total = service.list_points(
@@ -69,8 +69,8 @@ def list_points(
         status=status,
         major_hazard_id=major_hazard_id,
         q=q,
-        limit=size,
-        offset=(page - 1) * size,
+        limit=paging.size,
+        offset=paging.offset,
     )
     return PointPage(total=total, items=service.present_points(ctx.db, items))
 
@@ -264,6 +264,7 @@ def post_readings(
 @alarms_router.get("", response_model=AlarmPage)
 def list_alarms(
     ctx: Ctx,
+    paging: Paging,
     enterprise_id: Annotated[int | None, Query(description="企业 ID")] = None,
     division: Annotated[str | None, Query(description="行政区划代码，含下级")] = None,
     level: Annotated[int | None, Query(description="1 (一级) | 2 (二级)")] = None,
@@ -277,8 +278,6 @@ def list_alarms(
     escalated: Annotated[bool | None, Query(description="true: 超时未确认、已上报上级值班")] = None,
     since: Annotated[datetime | None, Query(description="报警时间不早于 (ISO 8601)")] = None,
     until: Annotated[datetime | None, Query(description="报警时间早于 (ISO 8601)")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> AlarmPage:
     """Alarms in your jurisdiction (or of your enterprise), newest first."""
     items, total = service.list_alarms(
@@ -293,8 +292,8 @@ def list_alarms(
         escalated=escalated,
         since=since,
         until=until,
-        limit=size,
-        offset=(page - 1) * size,
+        limit=paging.size,
+        offset=paging.offset,
     )
     return AlarmPage(total=total, items=service.present_alarms(ctx.db, items))
 

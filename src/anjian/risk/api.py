@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from anjian.config import get_settings
 from anjian.core.errors import Invalid
 from anjian.core.iam.deps import Ctx
+from anjian.core.paging import Paging
 from anjian.risk import service
 from anjian.risk.rules import assess_lec, assess_ls
 from anjian.risk.schemas import (
@@ -74,6 +75,7 @@ def tables(ctx: Ctx) -> RiskTables:
 @router.get("/points", response_model=RiskPointPage)
 def list_points(
     ctx: Ctx,
+    paging: Paging,
     enterprise_id: Annotated[int | None, Query(description="企业 ID")] = None,
     division: Annotated[str | None, Query(description="行政区划代码，含下级")] = None,
     level: Annotated[
@@ -84,8 +86,6 @@ def list_points(
         str | None, Query(description="area (区域) | facility (设施) | job (作业)")
     ] = None,
     q: Annotated[str | None, Query(description="名称、位置或危险有害因素包含")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> RiskPointPage:
     """Risk points in your jurisdiction (or of your enterprise), worst level first, paged."""
     items, total = service.list_points(
@@ -96,8 +96,8 @@ def list_points(
         level=level,
         kind=kind,
         q=q,
-        limit=size,
-        offset=(page - 1) * size,
+        limit=paging.size,
+        offset=paging.offset,
     )
     return RiskPointPage(total=total, items=service.present(ctx.db, items))
 
