@@ -4,10 +4,10 @@ dates), and reading the first sheet of an uploaded file for an import."""
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from io import BytesIO
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook, load_workbook
@@ -128,6 +128,49 @@ def read_sheet(
         return header, body
     finally:
         wb.close()
+
+
+class SheetColumn(Protocol):
+    """A column of an import template: its header, the field it fills, whether it must be
+    filled."""
+
+    @property
+    def header(self) -> str: ...
+
+    @property
+    def field(self) -> str: ...
+
+    @property
+    def required(self) -> bool: ...
+
+
+C = TypeVar("C", bound=SheetColumn)
+
+
+def read_row(
+    values: tuple[Any, ...],
+    positions: dict[str, int],
+    columns: Iterable[C],
+    convert: Callable[[C, Any], Any],
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """One row's cells by field, each converted by ``convert`` (its ValueError is the cell's
+    problem), and the problems as (column, message): a required cell left blank, a cell
+    ``convert`` refuses. Blank optional cells are left out; every cell is checked, so one pass
+    reports everything wrong with the row."""
+    record: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    for col in columns:
+        at = positions.get(col.header)
+        raw = values[at] if at is not None and at < len(values) else None
+        if is_blank(raw):
+            if col.required:
+                problems.append((col.header, "必填 (required)"))
+            continue
+        try:
+            record[col.field] = convert(col, raw)
+        except ValueError as exc:
+            problems.append((col.header, str(exc)))
+    return record, problems
 
 
 def header_name(title: Any) -> str:

@@ -28,7 +28,7 @@ from anjian.core.xlsx import (
     HEADER_ROW,
     cell_text,
     header_positions,
-    is_blank,
+    read_row,
     read_sheet,
     write_sheet,
 )
@@ -170,19 +170,15 @@ class ImportOutcome:
         )
 
 
-class _CellError(ValueError):
-    pass
-
-
 def _convert(col: Column, raw: Any) -> Any:
-    """A cell's value as the schema expects it; raises _CellError with a Chinese message."""
+    """A cell's value as the schema expects it; raises ValueError with a Chinese message."""
     if col.kind == "float":
         if isinstance(raw, int | float) and not isinstance(raw, bool):
             return float(raw)
         try:
             return float(cell_text(raw))
         except ValueError:
-            raise _CellError(f"应为数字: {raw} (must be a number)") from None
+            raise ValueError(f"应为数字: {raw} (must be a number)") from None
     if col.kind == "int":
         if isinstance(raw, float) and raw.is_integer():
             return int(raw)
@@ -191,7 +187,7 @@ def _convert(col: Column, raw: Any) -> Any:
         text = cell_text(raw)
         if _INTEGER.match(text):
             return int(text)
-        raise _CellError(f"应为整数: {raw} (must be a whole number)")
+        raise ValueError(f"应为整数: {raw} (must be a whole number)")
     if col.kind == "date":
         if isinstance(raw, datetime):
             return raw.date()
@@ -203,7 +199,7 @@ def _convert(col: Column, raw: Any) -> Any:
                 return date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
             pass
-        raise _CellError(f"应为日期，如 2027-06-30: {raw} (must be a date, e.g. 2027-06-30)")
+        raise ValueError(f"应为日期，如 2027-06-30: {raw} (must be a date, e.g. 2027-06-30)")
     text = cell_text(raw)
     if col.kind == "phone" and "*" in text:
         # An exported sheet carries masked phones (139****5678): they mean "not known here",
@@ -217,7 +213,7 @@ def _convert(col: Column, raw: Any) -> Any:
             if text == label:
                 return code
         choices = "、".join(col.labels.values())
-        raise _CellError(
+        raise ValueError(
             f"{col.header}无效: {text}，应为 {choices} 之一 "
             f"(must be one of {', '.join(col.labels)} or its Chinese label)"
         )
@@ -239,23 +235,9 @@ def _parse_row(
     """The row as a valid body (or None), and the fields whose cells were valid on their own:
     a row with a bad phone still gets its credit code and division checked, so one pass
     reports everything wrong with it."""
-    record: dict[str, Any] = {}
-    ok = True
-    for col in COLUMNS:
-        at = positions.get(col.header)
-        raw = values[at] if at is not None and at < len(values) else None
-        if is_blank(raw):
-            if col.required:
-                errors.append(
-                    ImportProblem(row=number, column=col.header, message="必填 (required)")
-                )
-                ok = False
-            continue
-        try:
-            record[col.field] = _convert(col, raw)
-        except _CellError as exc:
-            errors.append(ImportProblem(row=number, column=col.header, message=str(exc)))
-            ok = False
+    record, problems = read_row(values, positions, COLUMNS, _convert)
+    errors += [ImportProblem(row=number, column=c, message=m) for c, m in problems]
+    ok = not problems
     try:
         parsed = EnterpriseCreate.model_validate(record)
     except ValidationError as exc:

@@ -21,7 +21,7 @@ from anjian.core.xlsx import (
     HEADER_ROW,
     cell_text,
     header_positions,
-    is_blank,
+    read_row,
     read_sheet,
     write_sheet,
 )
@@ -118,24 +118,9 @@ def _cell(col: Column, raw: Any) -> Any:
 def _row(
     number: int, values: tuple[Any, ...], positions: dict[str, int], errors: list[ImportProblem]
 ) -> dict[str, Any] | None:
-    record: dict[str, Any] = {}
-    ok = True
-    for col in COLUMNS:
-        at = positions.get(col.header)
-        raw = values[at] if at is not None and at < len(values) else None
-        if is_blank(raw):
-            if col.required:
-                errors.append(
-                    ImportProblem(row=number, column=col.header, message="必填 (required)")
-                )
-                ok = False
-            continue
-        try:
-            record[col.field] = _cell(col, raw)
-        except ValueError as exc:
-            errors.append(ImportProblem(row=number, column=col.header, message=str(exc)))
-            ok = False
-    return record if ok else None
+    record, problems = read_row(values, positions, COLUMNS, _cell)
+    errors += [ImportProblem(row=number, column=c, message=m) for c, m in problems]
+    return None if problems else record
 
 
 def import_points(
