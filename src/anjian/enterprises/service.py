@@ -20,6 +20,7 @@ from anjian.core.divisions.models import Division
 from anjian.core.errors import AnjianError, Conflict, Forbidden, Invalid, NotFound
 from anjian.core.iam.models import Role
 from anjian.core.iam.service import field_cipher
+from anjian.core.paging import paged
 from anjian.core.scope import Scope, division_filter
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
@@ -317,11 +318,8 @@ def list_enterprises(
         scale=scale,
         industry=industry,
     )
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    stmt = stmt.order_by(Enterprise.division_code, Enterprise.name, Enterprise.id).offset(offset)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return list(session.scalars(stmt)), total
+    order = (Enterprise.division_code, Enterprise.name, Enterprise.id)
+    return paged(session, stmt, order, limit=limit, offset=offset)
 
 
 def map_points(

@@ -19,6 +19,7 @@ from anjian.core.divisions.models import Division
 from anjian.core.divisions.rules import prefix_of
 from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound
 from anjian.core.iam.models import User
+from anjian.core.paging import paged
 from anjian.core.scope import Scope, breakdown, division_filter
 from anjian.core.sync.models import new_uid
 from anjian.core.sync.outbox import ensure_writable_here, record_change
@@ -421,11 +422,8 @@ def list_hazards(
         stmt = stmt.where(HiddenHazard.found_at >= found_from)
     if found_to is not None:
         stmt = stmt.where(HiddenHazard.found_at < found_to)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    stmt = stmt.order_by(HiddenHazard.found_at.desc(), HiddenHazard.id.desc())
-    if limit is not None:
-        stmt = stmt.limit(limit).offset(offset)
-    return list(session.scalars(stmt)), total
+    order = (HiddenHazard.found_at.desc(), HiddenHazard.id.desc())
+    return paged(session, stmt, order, limit=limit, offset=offset)
 
 
 def statistics(session: Session, scope: Scope, division: str | None = None) -> list[HazardStats]:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from anjian.core.audit.service import Actor, audit
 from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound
+from anjian.core.paging import paged
 from anjian.core.scope import Scope, division_filter
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
@@ -156,17 +157,14 @@ def list_sources(
         stmt = stmt.where(MajorHazardSource.is_major.is_(major))
     if q and q.strip():
         stmt = stmt.where(MajorHazardSource.name.contains(q.strip(), autoescape=True))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     ungraded_last = case((MajorHazardSource.grade.is_(None), 1), else_=0)
-    stmt = stmt.order_by(
+    order = (
         ungraded_last,
         MajorHazardSource.grade,
         MajorHazardSource.r_value.desc(),
         MajorHazardSource.id.desc(),
     )
-    if limit is not None:
-        stmt = stmt.limit(limit).offset(offset)
-    return list(session.scalars(stmt)), total
+    return paged(session, stmt, order, limit=limit, offset=offset)
 
 
 def present(session: Session, sources: list[MajorHazardSource]) -> list[SourceRead]:

@@ -19,6 +19,7 @@ from anjian.core.audit.service import Actor, audit
 from anjian.core.divisions.models import Division
 from anjian.core.divisions.rules import prefix_of
 from anjian.core.errors import Invalid, NotFound
+from anjian.core.paging import paged
 from anjian.core.scope import Scope, breakdown, division_filter
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
@@ -271,13 +272,8 @@ def list_points(
                 RiskPoint.hazards.contains(term, autoescape=True),
             )
         )
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    stmt = stmt.order_by(
-        RiskPoint.enterprise_id, _RANK.desc(), RiskPoint.name, RiskPoint.id
-    ).offset(offset)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return list(session.scalars(stmt)), total
+    order = (RiskPoint.enterprise_id, _RANK.desc(), RiskPoint.name, RiskPoint.id)
+    return paged(session, stmt, order, limit=limit, offset=offset)
 
 
 def present(session: Session, points: list[RiskPoint]) -> list[RiskPointRead]:
