@@ -24,6 +24,7 @@ from anjian.core.iam.api import router as auth_router
 from anjian.core.orgs.api import router as orgs_router
 from anjian.core.sync.api import router as sync_router
 from anjian.core.sync.forwarder import Forwarder
+from anjian.core.sync.node_api import router as node_router
 from anjian.db import get_engine, unit_of_work
 from anjian.directives.api import router as directives_router
 from anjian.enterprises.api import router as enterprises_router
@@ -177,6 +178,7 @@ def create_app() -> FastAPI:
         alarms_router,
         accidents_router,
         sync_router,
+        node_router,
     ):
         app.include_router(router)
     mount_console(app)

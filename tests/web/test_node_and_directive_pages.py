@@ -280,3 +280,19 @@ def test_node_and_directive_pages_contain_no_external_urls(console) -> None:
         assert r.status_code == 200, path
         assert '<html lang="zh-CN">' in r.text, path
         assert not EXTERNAL.findall(r.text), (path, EXTERNAL.findall(r.text))
+
+
+def test_an_administrator_asks_the_forwarder_to_sync_now(console) -> None:
+    with console.node.db() as s:
+        set_parent(s, SYSTEM, "http://10.0.0.1:8000", "k" * 43, "000000")
+    console.login("sheng")  # an official sees the link, not the button
+    assert 'id="sync-now-button"' not in console.node.client.get("/nodes").text
+    console.login("admin")
+    assert 'id="sync-now-button"' in console.node.client.get("/nodes").text
+    r = console.node.client.post(
+        "/nodes/sync-now", data={"csrf": console.csrf("/nodes")}, follow_redirects=False
+    )
+    assert r.status_code == 303 and r.headers["location"].startswith("/nodes?done=sync-now")
+    assert 'id="sync-requested"' in console.node.client.get(r.headers["location"]).text
+    forged = console.node.client.post("/nodes/sync-now", data={"csrf": "x"})
+    assert forged.status_code == 403

@@ -13,18 +13,21 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from anjian.config import get_settings
+from anjian.core.audit.service import audit
 from anjian.core.divisions.rules import is_valid_code
-from anjian.core.errors import NotFound
+from anjian.core.errors import Forbidden, NotFound
+from anjian.core.iam.models import Role
 from anjian.core.scope import Scope
 from anjian.core.sync import service as sync
+from anjian.core.sync.forwarder import request_sync
 from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.rules import SUPERVISION_CATEGORIES
 from anjian.web.layout import division_name, page
-from anjian.web.session import StaffPageCtx
+from anjian.web.session import StaffPageCtx, check_csrf
 
 router = APIRouter(include_in_schema=False)
 
@@ -164,6 +167,20 @@ def record_rows(db: Session, ents: list[Enterprise]) -> list[RecordRow]:
 # --- pages -------------------------------------------------------------------------------------
 
 
+@router.post("/nodes/sync-now")
+async def sync_now(request: Request, ctx: StaffPageCtx) -> Response:
+    """立即同步: an administrator ends the forwarder's back-off (see the API's sync-now)."""
+    check_csrf(request, (await request.form()).get("csrf"))  # type: ignore[arg-type]
+    if ctx.user.role != Role.ADMIN:
+        raise Forbidden("仅管理员可以立即同步 (administrators only)")
+    link = sync.parent_link(ctx.db)
+    if link is None or not link.url:
+        return RedirectResponse("/nodes", status_code=303)
+    audit(ctx.db, ctx.actor, "node.sync_now", object_type="sync_link", object_id=str(link.id))
+    request_sync()
+    return RedirectResponse("/nodes?done=sync-now#parent-link", status_code=303)
+
+
 @router.get("/nodes")
 def nodes_page(request: Request, ctx: StaffPageCtx) -> Response:
     """节点状态: this node, its parent and its children (officials and admins only)."""
@@ -197,6 +214,8 @@ def nodes_page(request: Request, ctx: StaffPageCtx) -> Response:
             "parent_lag": duration(parent.lag_s) if parent else "",
             "parent_error_at": parent_row.last_error_at if parent_row else None,
             "children": children,
+            "can_sync_now": parent is not None and ctx.user.role == Role.ADMIN,
+            "sync_requested": request.query_params.get("done") == "sync-now",
         },
         active="nodes",
     )

@@ -78,6 +78,17 @@ def _raise_for(r: httpx.Response) -> None:
         raise RuntimeError(f"上级节点拒绝 (parent answered {r.status_code}): {detail}")
 
 
+# Set by :func:`request_sync`: sync at once, even in the middle of a back-off.
+_wake = threading.Event()
+
+
+def request_sync() -> None:
+    """Have this process's forwarder sync at once and start its back-off afresh: for an
+    operator who has just restored the link and will not wait out a long back-off."""
+    _wake.set()
+    outbox_committed.set()
+
+
 def record_error(message: str) -> None:
     """Keep the last error on the link for `anjian node status` and the node page."""
     with unit_of_work() as db:
@@ -99,6 +110,7 @@ class Forwarder(threading.Thread):
 
     def stop(self) -> None:
         self._stopping.set()
+        _wake.set()
         outbox_committed.set()
 
     def run(self) -> None:
@@ -114,9 +126,12 @@ class Forwarder(threading.Thread):
                     except Exception:
                         log.exception("could not record the sync error")
                     delay = min(self.max_backoff, max(delay * 2, self.interval))
-                    self._stopping.wait(delay)
+                    if _wake.wait(delay):  # asked to retry now: and to back off afresh
+                        _wake.clear()
+                        delay = self.interval
                     continue
                 delay = self.interval
+                _wake.clear()  # a request made while this round ran: it has been met
                 outbox_committed.wait(self.interval)  # or sooner: a commit queued changes
                 outbox_committed.clear()
                 self._stopping.wait(min(GATHER_S, self.interval))

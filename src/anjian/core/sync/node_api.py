@@ -1,0 +1,68 @@
+"""This node's links for officials and operators (the REST side of `anjian node status` and
+the node page), and a request to sync with the parent at once."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from anjian.core.audit.service import audit
+from anjian.core.errors import Conflict
+from anjian.core.iam.deps import AdminCtx, StaffCtx
+from anjian.core.sync import service
+from anjian.core.sync.forwarder import request_sync
+
+router = APIRouter(prefix="/api/v1/node", tags=["ops 运维"])
+
+
+class LinkStatusRead(BaseModel):
+    """A link to the parent (``role`` parent: its backlog and lag) or to a child."""
+
+    role: str
+    division_code: str
+    division_name: str
+    node_id: str | None
+    url: str | None
+    revoked: bool
+    last_contact_at: datetime | None
+    last_error: str | None
+    up_seq: int
+    down_seq: int
+    backlog: int | None
+    lag_s: float | None
+
+
+class NodeStatusRead(BaseModel):
+    node_id: str
+    division_code: str
+    division_name: str
+    tier: str
+    outbox_head: int
+    links: list[LinkStatusRead]
+
+
+class SyncRequested(BaseModel):
+    requested: bool
+    parent: str
+
+
+@router.get("/status", response_model=NodeStatusRead)
+def node_status(ctx: StaffCtx) -> NodeStatusRead:
+    """This node, its parent link (last contact, backlog, lag, last error) and its children."""
+    me, links = service.node_status(ctx.db)
+    return NodeStatusRead(**me, links=[LinkStatusRead(**asdict(link)) for link in links])
+
+
+@router.post("/sync-now", response_model=SyncRequested)
+def sync_now(ctx: AdminCtx) -> SyncRequested:
+    """Sync with the parent at once (立即同步), ending a back-off after a long outage instead
+    of waiting up to ``ANJIAN_SYNC_MAX_BACKOFF_S``; 409 when this node has no parent."""
+    link = service.parent_link(ctx.db)
+    if link is None or not link.url:
+        raise Conflict("本节点没有上级节点 (this node has no parent)", field="parent")
+    audit(ctx.db, ctx.actor, "node.sync_now", object_type="sync_link", object_id=str(link.id))
+    request_sync()
+    return SyncRequested(requested=True, parent=link.url)
