@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     mqtt_client_id: str = ""  # a persistent session per worker; empty = anjian-ingest-<node>
     mqtt_shared_group: str = "anjian-ingest"  # shared subscription group on an external broker
     monitoring_retention_days: int = Field(default=180, ge=30)  # Order No. 40: ≥ 30 days
+    # minute summaries (the trends every tier draws): a year, for comparing with last year
+    monitoring_minutes_retention_days: int = Field(default=366, ge=30)
     monitoring_max_future_s: float = 300.0  # readings later than this ahead of us are refused
     # Minutes an alarm may stay unacknowledged before it is escalated to the upper tier's duty
     # desk, for 一级 and 二级 alarms. The MEM handling time limits were not found (REFERENCE

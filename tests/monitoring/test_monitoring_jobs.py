@@ -237,3 +237,34 @@ def test_expired_readings_go_and_recent_ones_stay(personas: Any) -> None:
                 )
             ).scalar()
         assert parts >= 2  # yesterday's, today's and tomorrow's made ahead
+
+
+def test_expired_minute_summaries_go_and_recent_ones_stay(personas: Any, monkeypatch) -> None:
+    from anjian.config import get_settings
+    from anjian.monitoring import jobs
+    from anjian.monitoring.models import MinuteSummary
+    from anjian.monitoring.partitions import DAY_MS
+
+    node = personas
+    now = int(time.time() * 1000) // 60_000 * 60_000
+    minutes = [now - 400 * DAY_MS, now - 367 * DAY_MS, now - 365 * DAY_MS, now - 60_000]
+    with node.db() as s:
+        for m in minutes:
+            s.add(
+                MinuteSummary(
+                    enterprise_id=node.enterprises["ying_mine"],
+                    division_code="140622",
+                    minute=m,
+                    points={},
+                    uid=f"01938f4e-0000-7000-8000-{m % 10**12:012d}",
+                    origin_node="node-140622",
+                    version=1,
+                )
+            )
+    monkeypatch.setattr(jobs, "_PRUNE_CHUNK", 1)  # several transactions, as a first prune
+    assert get_settings().monitoring_minutes_retention_days == 366
+    assert jobs.keep_minutes(now) == 2
+    assert jobs.keep_minutes(now) == 0
+    with node.db() as s:
+        left = s.scalars(select(MinuteSummary.minute).order_by(MinuteSummary.minute)).all()
+    assert left == minutes[2:]

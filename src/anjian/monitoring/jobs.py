@@ -8,7 +8,7 @@ import logging
 import threading
 from datetime import timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
@@ -170,9 +170,30 @@ def keep_readings(now: int | None = None) -> int:
     return drop_expired(engine, get_settings().monitoring_retention_days, now_ms=now)
 
 
+_PRUNE_CHUNK = 5000  # rows deleted per transaction: a first prune of years must not stall writers
+
+
+def keep_minutes(now: int | None = None) -> int:
+    """Delete the minute summaries (分钟统计) older than ``ANJIAN_MONITORING_MINUTES_RETENTION_DAYS``
+    at this node, a few thousand per transaction; how many went. Their changes stay in the
+    outbox (a restored parent is refilled from it, and prunes them again)."""
+    now = now_ms() if now is None else now
+    cutoff = now - get_settings().monitoring_minutes_retention_days * DAY_MS
+    removed = 0
+    while True:
+        with unit_of_work() as db:
+            ids = db.scalars(
+                select(MinuteSummary.id).where(MinuteSummary.minute < cutoff).limit(_PRUNE_CHUNK)
+            ).all()
+            if not ids:
+                return removed
+            db.execute(delete(MinuteSummary).where(MinuteSummary.id.in_(ids)))
+        removed += len(ids)
+
+
 class MonitoringWatch(threading.Thread):
-    """Runs the checks and the minute summaries every ``interval`` seconds and the readings
-    upkeep every hour."""
+    """Runs the checks and the minute summaries every ``interval`` seconds and the upkeep of
+    readings and minute summaries every hour."""
 
     def __init__(self, interval: float = 30.0) -> None:
         super().__init__(name="anjian-monitoring", daemon=True)
@@ -202,6 +223,9 @@ class MonitoringWatch(threading.Thread):
                     dropped = keep_readings()
                     if dropped:
                         log.info("dropped %d expired readings partitions/rows", dropped)
+                    pruned = keep_minutes()
+                    if pruned:
+                        log.info("deleted %d expired minute summaries", pruned)
                 except Exception:
                     log.exception("readings upkeep failed")
                 upkeep_due = now_ms() + 3_600_000
