@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     sync_forwarder: bool = True
     sync_interval_s: float = 1.0
     sync_max_backoff_s: float = 30.0  # retry interval ceiling while the parent is unreachable
+    # outbox rows the parent has stored are deleted after this many days (0: kept for ever)
+    outbox_retention_days: int = Field(default=90, ge=0)
     # Scheduled work inside `anjian serve` (overdue hidden hazards flagged and escalated).
     background_jobs: bool = True
     # Base map: an intranet tile server or 天地图 URL template ({z}/{x}/{y}); empty = no tiles.

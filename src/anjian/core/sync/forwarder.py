@@ -20,6 +20,7 @@ PULL_EVERY_S = 1.0  # while a backlog drains, directives still come down at leas
 # After a commit queued changes, wait this long for more before pushing: a steady write load
 # goes up in a few batches a second, not one per transaction.
 GATHER_S = 0.25
+PRUNE_EVERY_S = 3600.0  # outbox upkeep (see service.prune_outbox)
 
 
 def sync_once(client: httpx.Client) -> tuple[int, int]:
@@ -99,7 +100,8 @@ def record_error(message: str) -> None:
 
 class Forwarder(threading.Thread):
     """Runs :func:`sync_once` every ``interval`` seconds, and soon after a transaction queued
-    changes (at once again while there is more); backs off while the parent fails."""
+    changes (at once again while there is more); backs off while the parent fails. Every hour
+    it deletes the outbox rows past their retention."""
 
     def __init__(self, interval: float = 1.0, max_backoff: float = 30.0) -> None:
         super().__init__(name="anjian-forwarder", daemon=True)
@@ -115,8 +117,16 @@ class Forwarder(threading.Thread):
 
     def run(self) -> None:
         delay = self.interval
+        prune_due = 0.0
         with httpx.Client(timeout=30.0) as client:
             while not self._stopping.is_set():
+                if time.monotonic() >= prune_due:
+                    prune_due = time.monotonic() + PRUNE_EVERY_S
+                    try:
+                        if pruned := service.prune_outbox():
+                            log.info("deleted %d outbox rows past their retention", pruned)
+                    except Exception:
+                        log.exception("outbox upkeep failed")
                 try:
                     sync_once(client)
                 except Exception as exc:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, Text, func, select, type_coerce
+from sqlalchemy import ColumnElement, Row, Text, delete, func, select, true, type_coerce
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
@@ -23,8 +23,8 @@ from anjian.core.sync.apply import ApplyRefused, apply_batch
 from anjian.core.sync.models import OutboxEntry, SyncLink
 from anjian.core.sync.outbox import settled_head
 from anjian.core.sync.protocol import SealError, check_fresh, open_sealed, peek_header, seal
-from anjian.core.sync.registry import spec_for
-from anjian.db import utcnow
+from anjian.core.sync.registry import all_specs, spec_for
+from anjian.db import unit_of_work, utcnow
 
 # Changes per push: a long backlog drains faster in bigger batches (fewer round trips, commits
 # and acknowledgements); 5,000 enterprise changes are a few MB in memory while they are sealed.
@@ -251,6 +251,54 @@ def backlog(session: Session, link: SyncLink) -> tuple[int, datetime | None]:
     if oldest is not None and oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=UTC)
     return int(count), oldest
+
+
+_PRUNE_CHUNK = 5000  # outbox rows deleted per transaction
+
+
+def prunable(session: Session, now: datetime) -> tuple[ColumnElement[bool], ...] | None:
+    """Which outbox rows may go (older than ``ANJIAN_OUTBOX_RETENTION_DAYS``), or None. Only
+    changes that travel up and that the parent has stored (at the national node, which has no
+    parent, every one): a node with no parent yet keeps its history for the day it is linked,
+    and what travels down (directives made here or passed on from above) stays for children
+    that have not pulled it."""
+    days = get_settings().outbox_retention_days
+    if not days:
+        return None
+    link = parent_link(session)
+    if link is not None:
+        acked = OutboxEntry.seq <= link.up_seq
+    elif tier_of(get_settings().node_division).value == "national":
+        acked = true()
+    else:
+        return None
+    downward = [s.entity for s in all_specs() if s.downward]
+    return (
+        acked,
+        OutboxEntry.created_at < now - timedelta(days=days),
+        OutboxEntry.source.in_(UP_SOURCES),
+        OutboxEntry.entity.not_in(downward),
+    )
+
+
+def prune_outbox(now: datetime | None = None) -> int:
+    """Delete the outbox rows :func:`prunable` allows, a few thousand per transaction; how
+    many went. A parent restored from a backup older than the retention cannot be refilled
+    with what was deleted: keep its backups newer than that."""
+    now = now or utcnow()
+    removed = 0
+    while True:
+        with unit_of_work() as db:
+            where = prunable(db, now)
+            if where is None:
+                return removed
+            seqs = db.scalars(
+                select(OutboxEntry.seq).where(*where).order_by(OutboxEntry.seq).limit(_PRUNE_CHUNK)
+            ).all()
+            if not seqs:
+                return removed
+            db.execute(delete(OutboxEntry).where(OutboxEntry.seq.in_(seqs)))
+        removed += len(seqs)
 
 
 # --- incoming from a child ---------------------------------------------------------------------

@@ -1,0 +1,86 @@
+"""Outbox upkeep: changes the parent has stored go after ANJIAN_OUTBOX_RETENTION_DAYS; what a
+parent has not stored, what travels down, and a node's history before it has a parent stay."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from anjian.config import get_settings
+from anjian.core.audit.service import SYSTEM
+from anjian.core.sync.models import OutboxEntry
+from anjian.core.sync.outbox import insert_rows
+from anjian.core.sync.service import parent_link, prune_outbox, set_parent
+from anjian.db import utcnow
+
+
+def _add(node, uid: str, entity: str, source: str, days_ago: int) -> int:
+    with node.db() as s:
+        insert_rows(
+            s,
+            [
+                {
+                    "created_at": utcnow() - timedelta(days=days_ago),
+                    "entity": entity,
+                    "uid": uid,
+                    "origin_node": "node-140622",
+                    "version": 1,
+                    "op": "upsert",
+                    "payload": {"uid": uid},
+                    "source": source,
+                }
+            ],
+        )
+    with node.db() as s:
+        return int(s.scalar(select(OutboxEntry.seq).where(OutboxEntry.uid == uid)))
+
+
+def _left(node) -> set[str]:
+    with node.db() as s:
+        return set(s.scalars(select(OutboxEntry.uid)))
+
+
+def test_only_old_changes_the_parent_stored_go(personas) -> None:
+    assert get_settings().outbox_retention_days == 90
+    stored_enterprise = _add(personas, "old-local", "enterprise", "local", 100)
+    _add(personas, "old-child", "alarm", "child", 100)
+    _add(personas, "old-from-parent", "directive", "parent", 100)
+    _add(personas, "old-directive-made-here", "directive", "local", 100)
+    recent = _add(personas, "recent", "enterprise", "local", 10)
+    before = _left(personas)
+    assert prune_outbox() == 0  # no parent yet: the history waits for the day it is linked
+    assert _left(personas) == before
+
+    with personas.db() as s:
+        set_parent(s, SYSTEM, "http://10.0.0.1:8000", "k" * 43, "000000")
+        parent_link(s).up_seq = recent  # type: ignore[union-attr]
+    _add(personas, "old-not-stored", "enterprise", "local", 100)
+    assert stored_enterprise < recent
+    assert prune_outbox() == 2
+    left = _left(personas)
+    assert not {"old-local", "old-child"} & left
+    assert {
+        "old-from-parent",
+        "old-directive-made-here",
+        "recent",
+        "old-not-stored",
+    } <= left
+    assert prune_outbox() == 0
+
+
+def test_kept_for_ever_when_the_retention_is_zero(personas, monkeypatch) -> None:
+    monkeypatch.setattr(get_settings(), "outbox_retention_days", 0)
+    _add(personas, "old-local", "enterprise", "local", 1000)
+    with personas.db() as s:
+        set_parent(s, SYSTEM, "http://10.0.0.1:8000", "k" * 43, "000000")
+        parent_link(s).up_seq = 10**9  # type: ignore[union-attr]
+    assert prune_outbox() == 0 and "old-local" in _left(personas)
+
+
+def test_the_national_node_keeps_no_history_for_a_parent(personas, monkeypatch) -> None:
+    monkeypatch.setattr(get_settings(), "node_division", "000000")
+    _add(personas, "old-child", "alarm", "child", 100)
+    _add(personas, "recent-child", "alarm", "child", 1)
+    assert prune_outbox() == 1
+    assert "old-child" not in _left(personas) and "recent-child" in _left(personas)
