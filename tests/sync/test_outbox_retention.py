@@ -84,3 +84,34 @@ def test_the_national_node_keeps_no_history_for_a_parent(personas, monkeypatch) 
     _add(personas, "recent-child", "alarm", "child", 1)
     assert prune_outbox() == 1
     assert "old-child" not in _left(personas) and "recent-child" in _left(personas)
+
+
+def test_a_parent_restored_from_before_the_retention_is_told_what_cannot_be_resent(
+    personas,
+) -> None:
+    from anjian.core.audit.models import AuditRecord
+    from anjian.core.sync.protocol import seal
+    from anjian.core.sync.service import accept_ack
+
+    _add(personas, "old-local", "enterprise", "local", 100)
+    stored = _add(personas, "stored", "enterprise", "local", 100)
+    with personas.db() as s:
+        set_parent(s, SYSTEM, "http://10.0.0.1:8000", "k" * 43, "000000")
+        parent_link(s).up_seq = stored  # type: ignore[union-attr]
+    assert prune_outbox() == 2
+    with personas.db() as s:
+        link = parent_link(s)
+        assert link is not None and link.pruned_seq == stored
+        # the parent comes back from a backup that held our changes up to seq 3 only
+        ack = seal(b"k" * 43, {"kind": "ack"}, {"status": "rewind", "stored_seq": 3})
+        accept_ack(s, link, ack)
+        assert link.up_seq == 3 and link.down_seq == 0
+        assert link.last_error and f"4–{stored}" in link.last_error
+    with personas.db() as s:
+        gap = s.scalar(select(AuditRecord).where(AuditRecord.action == "sync.gap"))
+        assert gap is not None and gap.result == "failure"
+        # a parent that lost nothing we deleted: no such error
+        link = parent_link(s)
+        ack = seal(b"k" * 43, {"kind": "ack"}, {"status": "rewind", "stored_seq": stored})
+        accept_ack(s, link, ack)  # type: ignore[arg-type]
+        assert link.last_error is None  # type: ignore[union-attr]

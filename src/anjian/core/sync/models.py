@@ -80,3 +80,6 @@ class SyncLink(Base):
     last_error_at: Mapped[datetime | None] = mapped_column()
     up_seq: Mapped[int] = mapped_column(BigId, nullable=False, default=0)
     down_seq: Mapped[int] = mapped_column(BigId, nullable=False, default=0)
+    # On the parent link: the highest own outbox seq the upkeep deleted (the parent had stored
+    # it); a parent that later asks to resend from below it has lost changes we no longer have.
+    pruned_seq: Mapped[int] = mapped_column(BigId, nullable=False, default=0, server_default="0")

@@ -298,6 +298,9 @@ def prune_outbox(now: datetime | None = None) -> int:
             if not seqs:
                 return removed
             db.execute(delete(OutboxEntry).where(OutboxEntry.seq.in_(seqs)))
+            link = parent_link(db)
+            if link is not None:
+                link.pruned_seq = max(link.pruned_seq, seqs[-1])
         removed += len(seqs)
 
 
@@ -426,13 +429,38 @@ def accept_ack(session: Session, link: SyncLink, message: bytes) -> dict[str, An
         raise Unauthorized(f"上级节点应答校验失败: {exc}") from None
     link.node_id = str(header.get("from_node") or link.node_id)
     link.division_code = str(header.get("from_division") or link.division_code)
-    link.up_seq = int(body["stored_seq"])
+    link.last_contact_at, link.last_error = utcnow(), None
     if body.get("status") == "rewind":
         # The parent lost data (restored from a backup): what it sends down may now reuse
         # sequence numbers we have passed, so pull everything again (applying is idempotent).
         link.down_seq = 0
-    link.last_contact_at, link.last_error = utcnow(), None
+        _resend_from(session, link, int(body["stored_seq"]))
+    else:
+        link.up_seq = int(body["stored_seq"])
     return body
+
+
+def _resend_from(session: Session, link: SyncLink, stored: int) -> None:
+    """The parent holds our changes only up to ``stored`` (restored from a backup): send again
+    from there. Changes the outbox upkeep has deleted since cannot be: say so on the link (the
+    node page and `anjian node status` show it) and in the audit log."""
+    if stored < link.pruned_seq:
+        message = (
+            f"上级节点恢复的数据早于本节点变更日志保留期：序号 {stored + 1}–{link.pruned_seq} "
+            "中已删除的变更无法重发，请核对上级数据 (the parent was restored from a backup older "
+            "than our outbox retention; changes deleted here cannot be resent)"
+        )
+        link.last_error, link.last_error_at = message, utcnow()
+        audit(
+            session,
+            _node_actor(get_settings().node_division),
+            "sync.gap",
+            result="failure",
+            object_type="sync_link",
+            object_id=str(link.id),
+            detail={"stored_seq": stored, "pruned_seq": link.pruned_seq},
+        )
+    link.up_seq = stored
 
 
 # --- downward: directives pulled by children -----------------------------------------------------
@@ -505,12 +533,12 @@ def apply_pull(session: Session, link: SyncLink, message: bytes) -> tuple[int, b
         session, body["entries"], source="parent", cipher=_cipher(), allowed_prefix=None
     )
     link.down_seq = int(body["last_seq"])
+    link.last_contact_at, link.last_error = utcnow(), None
     stored = body.get("stored_seq")
     if stored is not None and int(stored) < link.up_seq:
         # The parent holds less of ours than it acknowledged (restored from a backup): resend
         # from there, even if we have nothing new to push.
-        link.up_seq = int(stored)
-    link.last_contact_at, link.last_error = utcnow(), None
+        _resend_from(session, link, int(stored))
     return report.applied, int(body["last_seq"]) < int(body.get("head_seq", body["last_seq"]))
 
 
