@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from anjian.config import get_settings
 from anjian.core.audit.service import SYSTEM
@@ -36,6 +36,12 @@ def _add(node, uid: str, entity: str, source: str, days_ago: int) -> int:
         return int(s.scalar(select(OutboxEntry.seq).where(OutboxEntry.uid == uid)))
 
 
+def _fresh_outbox(node) -> None:
+    """An outbox in time order (the personas' changes were written just now)."""
+    with node.db() as s:
+        s.execute(delete(OutboxEntry))
+
+
 def _left(node) -> set[str]:
     with node.db() as s:
         return set(s.scalars(select(OutboxEntry.uid)))
@@ -43,20 +49,20 @@ def _left(node) -> set[str]:
 
 def test_only_old_changes_the_parent_stored_go(personas) -> None:
     assert get_settings().outbox_retention_days == 90
-    stored_enterprise = _add(personas, "old-local", "enterprise", "local", 100)
+    _fresh_outbox(personas)
+    _add(personas, "old-local", "enterprise", "local", 100)
     _add(personas, "old-child", "alarm", "child", 100)
     _add(personas, "old-from-parent", "directive", "parent", 100)
-    _add(personas, "old-directive-made-here", "directive", "local", 100)
-    recent = _add(personas, "recent", "enterprise", "local", 10)
+    stored = _add(personas, "old-directive-made-here", "directive", "local", 100)
+    _add(personas, "old-not-stored", "enterprise", "local", 95)
+    _add(personas, "recent", "enterprise", "local", 10)
     before = _left(personas)
     assert prune_outbox() == 0  # no parent yet: the history waits for the day it is linked
     assert _left(personas) == before
 
     with personas.db() as s:
         set_parent(s, SYSTEM, "http://10.0.0.1:8000", "k" * 43, "000000")
-        parent_link(s).up_seq = recent  # type: ignore[union-attr]
-    _add(personas, "old-not-stored", "enterprise", "local", 100)
-    assert stored_enterprise < recent
+        parent_link(s).up_seq = stored  # type: ignore[union-attr]
     assert prune_outbox() == 2
     left = _left(personas)
     assert not {"old-local", "old-child"} & left
@@ -80,6 +86,7 @@ def test_kept_for_ever_when_the_retention_is_zero(personas, monkeypatch) -> None
 
 def test_the_national_node_keeps_no_history_for_a_parent(personas, monkeypatch) -> None:
     monkeypatch.setattr(get_settings(), "node_division", "000000")
+    _fresh_outbox(personas)
     _add(personas, "old-child", "alarm", "child", 100)
     _add(personas, "recent-child", "alarm", "child", 1)
     assert prune_outbox() == 1
@@ -93,6 +100,7 @@ def test_a_parent_restored_from_before_the_retention_is_told_what_cannot_be_rese
     from anjian.core.sync.protocol import seal
     from anjian.core.sync.service import accept_ack
 
+    _fresh_outbox(personas)
     _add(personas, "old-local", "enterprise", "local", 100)
     stored = _add(personas, "stored", "enterprise", "local", 100)
     with personas.db() as s:
@@ -115,3 +123,11 @@ def test_a_parent_restored_from_before_the_retention_is_told_what_cannot_be_rese
         ack = seal(b"k" * 43, {"kind": "ack"}, {"status": "rewind", "stored_seq": stored})
         accept_ack(s, link, ack)  # type: ignore[arg-type]
         assert link.last_error is None  # type: ignore[union-attr]
+
+
+def test_a_sequence_number_is_never_given_twice(personas) -> None:
+    """Once the upkeep has deleted every row (a quiet node), a new change must still be
+    numbered above what the parent has acknowledged (SQLite: AUTOINCREMENT, migration 0011)."""
+    first = _add(personas, "before", "enterprise", "local", 1)
+    _fresh_outbox(personas)
+    assert _add(personas, "after", "enterprise", "local", 0) > first
