@@ -272,10 +272,20 @@ def prunable(session: Session, now: datetime) -> tuple[ColumnElement[bool], ...]
         acked = true()
     else:
         return None
+    cutoff = now - timedelta(days=days)
+    # Rows are written in time order, so the first recent one bounds the search: the hourly
+    # upkeep reads the old end of the outbox through its key, not the whole table.
+    first_recent = session.scalar(
+        select(OutboxEntry.seq)
+        .where(OutboxEntry.created_at >= cutoff)
+        .order_by(OutboxEntry.seq)
+        .limit(1)
+    )
     downward = [s.entity for s in all_specs() if s.downward]
     return (
         acked,
-        OutboxEntry.created_at < now - timedelta(days=days),
+        OutboxEntry.seq < first_recent if first_recent is not None else true(),
+        OutboxEntry.created_at < cutoff,
         OutboxEntry.source.in_(UP_SOURCES),
         OutboxEntry.entity.not_in(downward),
     )
