@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from anjian.config import get_settings
 from anjian.core.audit.service import SYSTEM
@@ -131,3 +131,48 @@ def test_a_sequence_number_is_never_given_twice(personas) -> None:
     first = _add(personas, "before", "enterprise", "local", 1)
     _fresh_outbox(personas)
     assert _add(personas, "after", "enterprise", "local", 0) > first
+
+
+def test_a_child_above_the_newest_row_left_is_not_sent_everything_again(personas) -> None:
+    """A child whose cursor is above the newest outbox row left here (the upkeep deleted the
+    newest rows) has seen it all: no re-pull from the start, as after a restore."""
+    from anjian.core.sync.protocol import open_sealed, seal
+    from anjian.core.sync.service import link_child
+
+    with personas.db() as s:
+        key = link_child(s, SYSTEM, "140600").encode()
+    r = personas.client.post(
+        "/api/v1/directives",
+        headers=personas.login("sheng"),
+        json={"title": "关于 140600 的安全检查通知", "target_division": "140600"},
+    )
+    assert r.status_code == 201
+    with personas.db() as s:  # all of it written long ago, in time order
+        s.execute(update(OutboxEntry).values(created_at=utcnow() - timedelta(days=101)))
+    newest = _add(personas, "old-local", "enterprise", "local", 100)
+    with personas.db() as s:
+        set_parent(s, SYSTEM, "http://10.0.0.1:8000", "k" * 43, "000000")
+        parent_link(s).up_seq = newest  # type: ignore[union-attr]
+    assert prune_outbox() >= 1 and "old-local" not in _left(personas)
+
+    def pull(since: int) -> dict:
+        header = {
+            "v": 1,
+            "kind": "pull",
+            "from_division": "140600",
+            "from_node": "node-140600",
+            "ts": utcnow().isoformat(),
+            "since": since,
+        }
+        r = personas.client.post(
+            "/api/v1/sync/pull",
+            content=seal(key, header, {}),
+            headers={"content-type": "application/vnd.anjian.sync"},
+        )
+        assert r.status_code == 200, r.text
+        return open_sealed(key, r.content)[1]
+
+    body = pull(newest)  # the child had pulled up to the deleted row
+    assert body["entries"] == [] and body["last_seq"] == newest
+    body = pull(newest + 1000)  # a cursor beyond anything given here: a restored parent
+    assert [e["payload"]["title"] for e in body["entries"]] == ["关于 140600 的安全检查通知"]

@@ -194,6 +194,19 @@ def settled_head(session: Session) -> int | None:
         raise
 
 
+def outbox_counter(session: Session) -> int:
+    """The highest outbox seq ever given here, deleted rows included (0: none): it only goes
+    back when the database is restored from a backup, where the highest existing seq also drops
+    when the upkeep deletes the newest rows."""
+    if session.get_bind().dialect.name == "postgresql":
+        given = session.scalar(
+            text("SELECT pg_sequence_last_value(pg_get_serial_sequence('outbox', 'seq')::regclass)")
+        )
+    else:
+        given = session.scalar(text("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'"))
+    return max(int(given or 0), session.scalar(select(func.max(OutboxEntry.seq))) or 0)
+
+
 _COPY_COLUMNS = ("created_at", "entity", "uid", "origin_node", "version", "op", "payload", "source")
 
 

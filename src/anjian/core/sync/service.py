@@ -21,7 +21,7 @@ from anjian.core.divisions.rules import prefix_of, tier_of
 from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from anjian.core.sync.apply import ApplyRefused, apply_batch
 from anjian.core.sync.models import OutboxEntry, SyncLink
-from anjian.core.sync.outbox import settled_head
+from anjian.core.sync.outbox import outbox_counter, settled_head
 from anjian.core.sync.protocol import SealError, check_fresh, open_sealed, peek_header, seal
 from anjian.core.sync.registry import all_specs, spec_for
 from anjian.db import unit_of_work, utcnow
@@ -510,9 +510,10 @@ def serve_pull(session: Session, message: bytes) -> bytes:
             _header("down", to_division=link.division_code),
             {"entries": [], "last_seq": since, "head_seq": since, "stored_seq": link.up_seq},
         )
-    if since > head or int(header.get("stored", 0)) > link.up_seq:
+    if since > outbox_counter(session) or int(header.get("stored", 0)) > link.up_seq:
         # Our database was restored from a backup: sequence numbers the child has passed may
-        # be reused, so it starts over (applying is idempotent).
+        # be reused, so it starts over (applying is idempotent). A cursor above the newest row
+        # that is left (the upkeep deleted the newest) is no restore: nothing new, same cursor.
         since = 0
     rows = _changes(session, since, head, DOWN_SOURCES, PULL_BATCH)
     decrypt = _decryptor(_cipher())
@@ -524,11 +525,11 @@ def serve_pull(session: Session, message: bytes) -> bytes:
         target = orjson.loads(row.payload).get(spec.division_attr, "")
         if _relevant(str(target), link.division_code):
             out.append(_transport(row, decrypt))
-    last = rows[-1].seq if len(rows) == PULL_BATCH else head
+    last = rows[-1].seq if len(rows) == PULL_BATCH else max(head, since)
     return seal(
         link_key(link),
         _header("down", to_division=link.division_code),
-        {"entries": out, "last_seq": last, "head_seq": head, "stored_seq": link.up_seq},
+        {"entries": out, "last_seq": last, "head_seq": max(head, since), "stored_seq": link.up_seq},
     )
 
 
