@@ -3,9 +3,6 @@ the node page), and a request to sync with the parent at once."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import datetime
-
 from fastapi import APIRouter
 from pydantic import BaseModel
 
@@ -18,30 +15,13 @@ from anjian.core.sync.forwarder import request_sync
 router = APIRouter(prefix="/api/v1/node", tags=["ops 运维"])
 
 
-class LinkStatusRead(BaseModel):
-    """A link to the parent (``role`` parent: its backlog and lag) or to a child."""
-
-    role: str
-    division_code: str
-    division_name: str
-    node_id: str | None
-    url: str | None
-    revoked: bool
-    last_contact_at: datetime | None
-    last_error: str | None
-    up_seq: int
-    down_seq: int
-    backlog: int | None
-    lag_s: float | None
-
-
 class NodeStatusRead(BaseModel):
     node_id: str
     division_code: str
     division_name: str
     tier: str
     outbox_head: int
-    links: list[LinkStatusRead]
+    links: list[service.LinkStatus]  # a link to the parent (backlog, lag) or to a child
 
 
 class SyncRequested(BaseModel):
@@ -53,7 +33,7 @@ class SyncRequested(BaseModel):
 def node_status(ctx: StaffCtx) -> NodeStatusRead:
     """This node, its parent link (last contact, backlog, lag, last error) and its children."""
     me, links = service.node_status(ctx.db)
-    return NodeStatusRead(**me, links=[LinkStatusRead(**asdict(link)) for link in links])
+    return NodeStatusRead(**me, links=links)
 
 
 @router.post("/sync-now", response_model=SyncRequested)

@@ -295,13 +295,13 @@ def prune_outbox(now: datetime | None = None) -> int:
     """Delete the outbox rows :func:`prunable` allows, a few thousand per transaction; how
     many went. A parent restored from a backup older than the retention cannot be refilled
     with what was deleted: keep its backups newer than that."""
-    now = now or utcnow()
+    with unit_of_work(read_only=True) as db:
+        where = prunable(db, now or utcnow())
+    if where is None:
+        return 0
     removed = 0
     while True:
         with unit_of_work() as db:
-            where = prunable(db, now)
-            if where is None:
-                return removed
             seqs = db.scalars(
                 select(OutboxEntry.seq).where(*where).order_by(OutboxEntry.seq).limit(_PRUNE_CHUNK)
             ).all()
