@@ -25,7 +25,7 @@ from anjian.core.orgs.api import router as orgs_router
 from anjian.core.sync.api import router as sync_router
 from anjian.core.sync.forwarder import Forwarder
 from anjian.core.sync.node_api import router as node_router
-from anjian.db import get_engine, unit_of_work
+from anjian.db import unit_of_work
 from anjian.directives.api import router as directives_router
 from anjian.enterprises.api import router as enterprises_router
 from anjian.hidden_hazards.api import router as hidden_hazards_router
@@ -141,9 +141,9 @@ def create_app() -> FastAPI:
 
     @app.get("/healthz", tags=["ops 运维"])
     def healthz() -> dict[str, Any]:
-        """Liveness and database reachability."""
-        with get_engine().connect() as conn:
-            conn.execute(text("SELECT 1"))
+        """Liveness and database reachability (a read: it answers while any write runs)."""
+        with unit_of_work(read_only=True) as db:
+            db.execute(text("SELECT 1"))
         return {
             "status": "ok",
             "node": settings.effective_node_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -247,7 +247,49 @@ def _factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-READ_ONLY = "anjian_read_only"  # execution option of a read-only unit of work
+READ_ONLY = "anjian_read_only"  # execution option of a read-only unit's connections
+_AFTER_READ = "anjian_after_read"  # session info of a read-only unit: writes queued for after it
+
+
+@lru_cache
+def _reading(engine: Engine) -> Engine:
+    """``engine`` whose every transaction is a read (on SQLite: a plain ``BEGIN`` that neither
+    queues for nor takes the write lock), however often the session begins one."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+class WriteInReadUnit(RuntimeError):
+    """Code working in a read-only unit of work tried to write: the write must be queued with
+    :func:`after_read` (or the work done in a writing unit)."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_flush_in_read(session: Session, _context: Any, _instances: Any) -> None:
+    if _AFTER_READ not in session.info:
+        return
+    changed = session.new or session.deleted or any(session.is_modified(o) for o in session.dirty)
+    if changed:
+        raise WriteInReadUnit(f"a read-only unit of work tried to write: {changed!r}")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_dml_in_read(state: Any) -> None:
+    if _AFTER_READ in state.session.info and (
+        state.is_insert or state.is_update or state.is_delete
+    ):
+        raise WriteInReadUnit(f"a read-only unit of work tried to write: {state.statement}")
+
+
+def after_read(session: Session, write: Callable[[Session], object]) -> bool:
+    """In a read-only unit of work, queue ``write`` for the short writing unit that follows it
+    (run only if the read ends without error) and answer True; in a writing unit answer False,
+    and the caller writes in ``session`` itself. This is how a read records what it must (its
+    audit record, the session's idle clock) without holding SQLite's write lock while it reads."""
+    queue = session.info.get(_AFTER_READ)
+    if queue is None:
+        return False
+    queue.append(write)
+    return True
 
 
 @contextmanager
@@ -256,11 +298,14 @@ def unit_of_work(engine: Engine | None = None, *, read_only: bool = False) -> It
 
     Services never commit; whoever opens the unit of work (request, job, CLI command) does,
     so a change, its audit record and its outbox row land together or not at all.
-    ``read_only``: nothing is committed, and on SQLite the transaction does not wait behind
-    writers (a background reader such as the forwarder keeps its pace under a write load)."""
-    session = _factory(engine or get_engine())()
+    ``read_only``: the unit reads (a write in it raises :class:`WriteInReadUnit`) and on SQLite
+    never waits behind writers nor holds the write lock; what it queued with
+    :func:`after_read` is written afterwards in one short writing unit."""
+    engine = engine or get_engine()
+    session = _factory(_reading(engine) if read_only else engine)()
+    queued: list[Callable[[Session], object]] = []
     if read_only:
-        session.connection(execution_options={READ_ONLY: True})
+        session.info[_AFTER_READ] = queued
     try:
         yield session
         if read_only:
@@ -272,3 +317,7 @@ def unit_of_work(engine: Engine | None = None, *, read_only: bool = False) -> It
         raise
     finally:
         session.close()
+    if queued:
+        with unit_of_work(engine) as writer:
+            for write in queued:
+                write(writer)

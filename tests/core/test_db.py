@@ -1,4 +1,5 @@
-"""The unit of work: read-only units neither wait behind writers (SQLite) nor commit."""
+"""The unit of work: read-only units neither wait behind writers (SQLite) nor write; what
+they queue is written after them."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import threading
 import time
 from pathlib import Path
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, insert, select
 
 from anjian.core.orgs.models import Organisation
-from anjian.db import unit_of_work
+from anjian.db import WriteInReadUnit, after_read, unit_of_work
 
 
 def _count(name: str) -> int:
@@ -37,11 +39,30 @@ def test_a_read_only_unit_reads_while_a_writer_holds_the_database(node) -> None:
         assert _count("写入中") == 0  # and sees only what is committed
 
 
-def test_a_read_only_unit_commits_nothing(node) -> None:
-    with unit_of_work(read_only=True) as s:
-        s.add(Organisation(name="不应保存", kind="agency", division_code="140000", origin_node="t"))
+def _org(name: str) -> Organisation:
+    return Organisation(name=name, kind="agency", division_code="140000", origin_node="t")
+
+
+def test_a_read_only_unit_refuses_to_write(node) -> None:
+    with pytest.raises(WriteInReadUnit), unit_of_work(read_only=True) as s:
+        s.add(_org("不应保存"))
         s.flush()
+    with pytest.raises(WriteInReadUnit), unit_of_work(read_only=True) as s:
+        s.execute(insert(Organisation).values(name="不应保存", kind="agency", origin_node="t"))
     assert _count("不应保存") == 0
+
+
+def test_what_a_read_queues_is_written_after_it_and_only_if_it_succeeds(node) -> None:
+    with unit_of_work(read_only=True) as s:
+        assert after_read(s, lambda w: w.add(_org("读后写入")))
+        assert _count("读后写入") == 0  # not while the read runs
+    assert _count("读后写入") == 1
+    with pytest.raises(RuntimeError), unit_of_work(read_only=True) as s:
+        after_read(s, lambda w: w.add(_org("读失败")))
+        raise RuntimeError("the read failed")
+    assert _count("读失败") == 0
+    with unit_of_work() as s:  # a writing unit writes itself
+        assert not after_read(s, lambda w: w.add(_org("不排队")))
 
 
 def test_migrations_build_the_schema_the_models_declare(sqlite_template: Path) -> None:

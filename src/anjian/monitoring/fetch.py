@@ -16,7 +16,7 @@ from anjian.config import get_settings
 from anjian.core.audit.service import Actor, audit
 from anjian.core.scope import Scope
 from anjian.core.sync.outbox import record_change
-from anjian.db import utcnow
+from anjian.db import after_read, utcnow
 from anjian.monitoring.models import MonitoringPoint, Reading, ReadingsRequest, ReadingsResponse
 from anjian.monitoring.schemas import RawReadings
 from anjian.monitoring.service import get_point
@@ -113,23 +113,29 @@ def fetch_readings(
             truncated=response.truncated,
         )
     if asked is None or asked[0].requested_at < utcnow() - timedelta(seconds=ASK_AGAIN_S):
-        request = ReadingsRequest(
-            division_code=p.division_code,
-            point_uid=p.uid,
-            from_ms=from_ms,
-            to_ms=to_ms,
-            requested_by=actor.username,
-            requested_at=utcnow(),
-            origin_node="",
-        )
-        record_change(session, request, entity="readings_request")
-        audit(
-            session,
-            actor,
-            "readings.request",
-            object_type="monitoring_point",
-            object_id=str(p.id),
-            division_code=p.division_code,
-            detail={"point_uid": p.uid, "from": from_ms, "to": to_ms, "node": p.origin_node},
-        )
+        point_id, division, point_uid, below = p.id, p.division_code, p.uid, p.origin_node
+
+        def ask(writer: Session) -> None:
+            request = ReadingsRequest(
+                division_code=division,
+                point_uid=point_uid,
+                from_ms=from_ms,
+                to_ms=to_ms,
+                requested_by=actor.username,
+                requested_at=utcnow(),
+                origin_node="",
+            )
+            record_change(writer, request, entity="readings_request")
+            audit(
+                writer,
+                actor,
+                "readings.request",
+                object_type="monitoring_point",
+                object_id=str(point_id),
+                division_code=division,
+                detail={"point_uid": point_uid, "from": from_ms, "to": to_ms, "node": below},
+            )
+
+        if not after_read(session, ask):  # asked by a GET: the request goes after the read
+            ask(session)
     return None

@@ -21,7 +21,7 @@ from anjian.config import get_settings
 from anjian.core.audit.service import audit
 from anjian.core.crypto import FieldCipher, constant_time_equal, hmac_sm3
 from anjian.core.errors import AnjianError, Forbidden, Unauthorized
-from anjian.core.iam.deps import DB, SESSION_COOKIE, Context, client_ip
+from anjian.core.iam.deps import DB, SESSION_COOKIE, Context, authenticate, client_ip
 from anjian.core.iam.models import Role
 from anjian.core.iam.service import actor_of, resolve_session, scope_of
 from anjian.core.scope import Scope
@@ -159,7 +159,7 @@ def _session_context(request: Request, db: DB, *, allow_pending: bool) -> Contex
     if not token:
         raise LoginRequired(_here(request))
     try:
-        user, auth = resolve_session(db, token)
+        user, auth, scope = authenticate(db, token)
     except Unauthorized as exc:
         reason = "timeout" if "超时" in exc.message else "invalid"
         raise LoginRequired(_here(request), reason) from exc
@@ -169,7 +169,7 @@ def _session_context(request: Request, db: DB, *, allow_pending: bool) -> Contex
         db=db,
         user=user,
         auth=auth,
-        scope=scope_of(db, user),
+        scope=scope,
         actor=actor_of(user, client_ip(request)),
     )
     request.state.actor = ctx.actor  # a refused write is audited with its actor (app.py)

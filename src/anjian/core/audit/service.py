@@ -14,7 +14,7 @@ from anjian.config import get_settings
 from anjian.core.audit.models import AuditHead, AuditRecord
 from anjian.core.audit.rules import GENESIS, link_hash
 from anjian.core.scope import Scope
-from anjian.db import utcnow
+from anjian.db import after_read, utcnow
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,23 @@ def audit(
     division_code: str | None = None,
     result: str = "success",
     detail: dict[str, Any] | None = None,
-) -> AuditRecord:
-    """Append one record to the chain inside the caller's transaction."""
+) -> None:
+    """Append one record to the chain inside the caller's transaction (in a read-only unit of
+    work: in the short writing unit that follows the read)."""
+    if after_read(
+        session,
+        lambda writer: audit(
+            writer,
+            actor,
+            action,
+            object_type=object_type,
+            object_id=object_id,
+            division_code=division_code,
+            result=result,
+            detail=detail,
+        ),
+    ):
+        return
     head = session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
     if head is None:
         head = AuditHead(id=1, seq=0, hash=GENESIS)
@@ -86,7 +101,6 @@ def audit(
     head.seq, head.hash = rec.seq, rec.hash
     session.add(rec)
     session.flush()
-    return rec
 
 
 @dataclass(frozen=True)

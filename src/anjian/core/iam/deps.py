@@ -12,16 +12,25 @@ from sqlalchemy.orm import Session
 from anjian.core.audit.service import Actor
 from anjian.core.errors import Forbidden, Unauthorized
 from anjian.core.iam.models import AuthSession, Role, User
-from anjian.core.iam.service import actor_of, resolve_session, scope_of
+from anjian.core.iam.service import actor_of, keep_alive, resolve_session, scope_of
 from anjian.core.scope import Scope
-from anjian.db import unit_of_work
+from anjian.db import READ_ONLY, unit_of_work
 
 SESSION_COOKIE = "anjian_session"
 
 
-def get_db() -> Iterator[Session]:
-    """The request's transaction: committed after the handler returns, rolled back on error."""
-    with unit_of_work() as session:
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """The request's unit of work: committed after the handler returns, rolled back on error.
+
+    A read (GET, HEAD) works in a read-only unit: on SQLite it neither waits for nor takes the
+    write lock, and what it records (its audit records, the session's idle clock) is written
+    in one short transaction after it. Other requests authenticate in a read of their own (see
+    :func:`authenticate`); their write transaction begins with the handler's first query, so
+    what a handler does before it (parsing an upload, hashing a password) holds no lock."""
+    with unit_of_work(read_only=request.method in _SAFE_METHODS) as session:
         yield session
 
 
@@ -43,9 +52,6 @@ class Context:
     actor: Actor
 
 
-_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-
-
 def _token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
@@ -57,11 +63,28 @@ def _token(request: Request) -> str | None:
     return None
 
 
+def authenticate(db: Session, token: str) -> tuple[User, AuthSession, Scope]:
+    """The user of a session token, the session and the user's scope (401 when the session is
+    not valid), read in a transaction of its own when the request's unit writes: the lock a
+    write takes is not held for authentication. Counts the request as the session's activity."""
+    own_read = not db.in_transaction() and not db.get_bind().get_execution_options().get(
+        READ_ONLY, False
+    )
+    if own_read:
+        db.connection(execution_options={READ_ONLY: True})
+    user, auth = resolve_session(db, token)
+    scope = scope_of(db, user)
+    if own_read:
+        db.commit()  # ends the read; nothing was changed, and loaded objects stay loaded
+    keep_alive(db, auth)
+    return user, auth, scope
+
+
 def _context(request: Request, db: DB, *, allow_mfa_pending: bool) -> Context:
     token = _token(request)
     if not token:
         raise Unauthorized("未登录 (not logged in)")
-    user, auth = resolve_session(db, token)
+    user, auth, scope = authenticate(db, token)
     if not auth.mfa_satisfied and not allow_mfa_pending:
         raise Forbidden(
             "须先绑定动态口令 (enrol a one-time-code authenticator first: "
@@ -71,7 +94,7 @@ def _context(request: Request, db: DB, *, allow_mfa_pending: bool) -> Context:
         db=db,
         user=user,
         auth=auth,
-        scope=scope_of(db, user),
+        scope=scope,
         actor=actor_of(user, client_ip(request)),
     )
     request.state.actor = ctx.actor  # so a refused write can still be audited (app.py)

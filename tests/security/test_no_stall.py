@@ -1,0 +1,97 @@
+"""One slow write must not stall the node: reads and /healthz answer while a write holds the
+database (on SQLite its single write lock), and a read request takes no write lock itself."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+import pytest
+
+
+@contextmanager
+def _a_write_in_progress(node: Any) -> Iterator[None]:
+    """Another connection in the middle of a write: on SQLite it holds the write lock, on
+    PostgreSQL the audit chain's head, which every writing request needs."""
+    if node.url.startswith("sqlite"):
+        conn: Any = sqlite3.connect(node.url.removeprefix("sqlite:///"), isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+    else:
+        conn = psycopg.connect(node.url.replace("postgresql+psycopg://", "postgresql://"))
+        conn.execute("SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE")
+    try:
+        yield
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def _answers_while_held(node: Any, call: Callable[[], Any]) -> Any:
+    """``call``'s answer, got while another connection holds a write open; fails if it had
+    to wait for that write (the write is only given up once the call has returned)."""
+    answers: list[Any] = []
+    with _a_write_in_progress(node):
+        worker = threading.Thread(target=lambda: answers.append(call()), daemon=True)
+        worker.start()
+        worker.join(10)
+        answered = bool(answers)
+    worker.join(60)
+    assert answered, "the request waited for the write in progress"
+    return answers[0]
+
+
+def test_healthz_answers_while_a_write_holds_the_database(node: Any) -> None:
+    r = _answers_while_held(node, lambda: node.client.get("/healthz"))
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+
+
+def test_a_read_request_takes_no_write_lock(personas: Any) -> None:
+    headers = personas.login("yingxian")
+    r = _answers_while_held(
+        personas, lambda: personas.client.get("/api/v1/enterprises", headers=headers)
+    )
+    assert r.status_code == 200
+    assert [e["name"] for e in r.json()["items"]] == ["应县金鼎煤业有限公司"]
+    page = _answers_while_held(personas, lambda: personas.client.get("/login"))
+    assert page.status_code == 200
+
+
+def test_what_a_read_records_is_still_recorded(personas: Any) -> None:
+    """An audited read (personal data) and the session's idle clock are written after the
+    read, in a short write of their own."""
+    from sqlalchemy import select, update
+
+    from anjian.core.audit.models import AuditRecord
+    from anjian.core.iam.models import AuthSession
+
+    headers = personas.login("yingxian")
+    ent = personas.enterprises["ying_mine"]
+    with personas.db() as s:  # the session was last seen an hour ago
+        s.execute(update(AuthSession).values(last_seen_at=AuthSession.created_at))
+        before = s.scalar(select(AuthSession.last_seen_at))
+    assert personas.client.get(f"/api/v1/enterprises/{ent}", headers=headers).status_code == 200
+    with personas.db() as s:
+        reads = s.scalars(
+            select(AuditRecord).where(
+                AuditRecord.object_type == "enterprise", AuditRecord.object_id == str(ent)
+            )
+        ).all()
+        seen = s.scalar(select(AuthSession.last_seen_at))
+    assert any(rec.actor_name == "yingxian" and "read" in rec.action for rec in reads)
+    assert seen is not None and before is not None and seen >= before
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/me", "/api/v1/enterprises"])
+def test_an_expired_session_is_refused_on_a_read(personas: Any, path: str) -> None:
+    from sqlalchemy import update
+
+    from anjian.core.iam.models import AuthSession
+
+    headers = personas.login("yingxian")
+    with personas.db() as s:
+        s.execute(update(AuthSession).values(revoked=True))
+    assert personas.client.get(path, headers=headers).status_code == 401
