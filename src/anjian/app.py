@@ -17,6 +17,7 @@ from anjian import __version__
 from anjian.accidents.api import router as accidents_router
 from anjian.config import get_settings
 from anjian.core.audit.api import router as audit_router
+from anjian.core.audit.jobs import SealWatch
 from anjian.core.audit.service import audit
 from anjian.core.divisions.api import router as divisions_router
 from anjian.core.errors import AnjianError
@@ -69,8 +70,8 @@ def _audit_refused_write(request: Request, exc: AnjianError) -> None:
 
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    """Start the background threads (forwarder to the parent node, overdue watch, MQTT broker
-    and ingest) for the life of the server, each if enabled."""
+    """Start the background threads (forwarder to the parent node, overdue watch, audit seals,
+    MQTT broker and ingest) for the life of the server, each if enabled."""
     settings = get_settings()
     threads: list[Any] = []
     if settings.sync_forwarder:
@@ -78,7 +79,11 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
             Forwarder(interval=settings.sync_interval_s, max_backoff=settings.sync_max_backoff_s)
         )
     if settings.background_jobs:
-        threads += [OverdueWatch(), MonitoringWatch()]
+        threads += [
+            OverdueWatch(),
+            MonitoringWatch(),
+            SealWatch(interval=settings.audit_seal_minutes * 60),
+        ]
     for thread in threads:
         thread.start()
     if settings.mqtt_ingest:
