@@ -53,8 +53,9 @@ _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def _audit_refused_write(request: Request, exc: AnjianError) -> None:
-    """A write refused for lack of rights is a security event: record it in its own
-    transaction, since the request's own transaction was rolled back."""
+    """A write refused for lack of rights (a 403, or a 404 hiding a record out of scope) is a
+    security event: record it in its own transaction, since the request's own transaction was
+    rolled back."""
     actor = getattr(request.state, "actor", None)
     if actor is None:
         return
@@ -120,7 +121,7 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(AnjianError)
     async def _anjian_error(request: Request, exc: AnjianError) -> JSONResponse:
-        if exc.status == 403 and request.method in _WRITE_METHODS:
+        if exc.denies_access and request.method in _WRITE_METHODS:
             _audit_refused_write(request, exc)
         body: dict[str, Any] = {"detail": exc.message}
         if exc.field:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -88,6 +88,31 @@ def audit(
     session.add(rec)
     session.flush()
     return rec
+
+
+class Shown(Protocol):
+    """A record shown to a user: its id and the division it lies in."""
+
+    id: int
+    division_code: str
+
+
+def audit_read(session: Session, actor: Actor, object_type: str, shown: Sequence[Shown]) -> None:
+    """Audit a read that shows personal data (people's names with their phones, even masked):
+    one ``<object_type>.read`` record per request naming the record shown, or every record of
+    a page shown (``detail.ids``); nothing when nothing was shown."""
+    if not shown:
+        return
+    one = shown[0] if len(shown) == 1 else None
+    audit(
+        session,
+        actor,
+        f"{object_type}.read",
+        object_type=object_type,
+        object_id=str(one.id) if one is not None else None,
+        division_code=one.division_code if one is not None else None,
+        detail={} if one is not None else {"ids": [r.id for r in shown]},
+    )
 
 
 @dataclass(frozen=True)
