@@ -390,18 +390,22 @@ def user_otp(name: str) -> None:
 @cli_errors
 def audit_verify() -> None:
     """校验审计日志哈希链 (verify the audit hash chain against its seals); exit 1 names the first
-    broken record, the missing range of a cut chain, or a seal that does not hold."""
+    broken record, the missing range of a cut chain, or a seal that does not hold; exit 2 when
+    only a child node's seals show its chain was cut."""
     from anjian.core.audit import seals
     from anjian.core.audit.service import verify_chain
     from anjian.db import unit_of_work
 
     filed, problems = seals.read_file()
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         recorded, db_problems = seals.own_seals(db)
         report = verify_chain(db, seals=[*filed, *recorded])
-        problems += db_problems + seals.received_seal_problems(db)
+        problems += db_problems
+        children = seals.received_seal_problems(db)
     for problem in problems:
         err.print(f"[red]封印问题[/red]: {escape(problem)}")
+    for problem in children:
+        err.print(f"[yellow]下级节点[/yellow]: {escape(problem)}")
     if not report.ok:
         err.print(
             f"[red]审计链被破坏[/red]: 第 {report.first_broken_seq} 条记录 — "
@@ -420,6 +424,8 @@ def audit_verify() -> None:
     console.print(
         f"[green]审计链完整[/green]: {report.checked} 条记录 (chain intact){escape(against)}"
     )
+    if children:
+        raise typer.Exit(2)
 
 
 @audit_app.command("checkpoint")

@@ -123,6 +123,31 @@ def test_emptied_table_is_detected(node) -> None:
     assert "records 1–5 are missing: the chain was cut after 0" in result.output
 
 
+def test_a_chain_rewritten_with_the_key_differs_from_its_seal(node) -> None:
+    """Whoever holds the audit key can rewrite a record and every link after it, so the links
+    hold again; the seal made before still names the record that changed."""
+    from anjian.core.audit.rules import link_hash
+    from anjian.core.audit.service import _fields, _key
+
+    _write(node, 3)
+    assert _cli("checkpoint").exit_code == 0  # sealed at 4
+    _drop_guards(node)
+    with node.db() as s:
+        records = s.scalars(select(AuditRecord).order_by(AuditRecord.seq)).all()
+        prev = records[1].hash
+        for rec in records[2:]:  # record 3 changed, 3 and 4 linked again under the key
+            if rec.seq == 3:
+                rec.actor_name = "someone-else"
+            rec.prev_hash = prev
+            rec.hash = prev = link_hash(_key(), prev, _fields(rec))
+        s.execute(text("UPDATE audit_head SET hash = :h"), {"h": prev})
+    with node.db() as s:
+        assert verify_chain(s).ok
+    result = _cli("verify")
+    assert result.exit_code == 1
+    assert "record 4 differs from its seal" in result.output
+
+
 def test_seals_recorded_in_the_database_also_anchor_the_chain(node) -> None:
     """The file lost too (a new data directory with the old key): the database's own seals,
     whose MACs need the key, still show the cut."""
@@ -255,5 +280,6 @@ def test_seals_travel_up_and_the_parent_sees_a_child_cut_below_them(node) -> Non
         held = s.scalars(select(AuditSeal.seq).where(AuditSeal.origin_node == "node-140600")).all()
     assert sorted(held) == [100, 250]
     result = _cli("verify")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # our own chain is intact: the child's was cut
     assert "node node-140600's audit chain went back from 250 to 100" in result.output
+    assert "审计链完整" in result.output
