@@ -17,6 +17,7 @@ from anjian import __version__
 from anjian.accidents.api import router as accidents_router
 from anjian.config import get_settings
 from anjian.core.audit.api import router as audit_router
+from anjian.core.audit.jobs import SealWatch
 from anjian.core.audit.service import audit
 from anjian.core.divisions.api import router as divisions_router
 from anjian.core.errors import AnjianError
@@ -52,8 +53,9 @@ _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def _audit_refused_write(request: Request, exc: AnjianError) -> None:
-    """A write refused for lack of rights is a security event: record it in its own
-    transaction, since the request's own transaction was rolled back."""
+    """A write refused for lack of rights (a 403, or a 404 hiding a record out of scope) is a
+    security event: record it in its own transaction, since the request's own transaction was
+    rolled back."""
     actor = getattr(request.state, "actor", None)
     if actor is None:
         return
@@ -69,8 +71,8 @@ def _audit_refused_write(request: Request, exc: AnjianError) -> None:
 
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    """Start the background threads (forwarder to the parent node, overdue watch, MQTT broker
-    and ingest) for the life of the server, each if enabled."""
+    """Start the background threads (forwarder to the parent node, overdue watch, audit seals,
+    MQTT broker and ingest) for the life of the server, each if enabled."""
     settings = get_settings()
     threads: list[Any] = []
     if settings.sync_forwarder:
@@ -78,7 +80,11 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
             Forwarder(interval=settings.sync_interval_s, max_backoff=settings.sync_max_backoff_s)
         )
     if settings.background_jobs:
-        threads += [OverdueWatch(), MonitoringWatch()]
+        threads += [
+            OverdueWatch(),
+            MonitoringWatch(),
+            SealWatch(interval=settings.audit_seal_minutes * 60),
+        ]
     for thread in threads:
         thread.start()
     if settings.mqtt_ingest:
@@ -115,7 +121,7 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(AnjianError)
     async def _anjian_error(request: Request, exc: AnjianError) -> JSONResponse:
-        if exc.status == 403 and request.method in _WRITE_METHODS:
+        if exc.denies_access and request.method in _WRITE_METHODS:
             _audit_refused_write(request, exc)
         body: dict[str, Any] = {"detail": exc.message}
         if exc.field:

@@ -389,20 +389,58 @@ def user_otp(name: str) -> None:
 @audit_app.command("verify")
 @cli_errors
 def audit_verify() -> None:
-    """校验审计日志哈希链 (verify the audit hash chain); exit 1 names the first broken record."""
+    """校验审计日志哈希链 (verify the audit hash chain against its seals); exit 1 names the first
+    broken record, the missing range of a cut chain, or a seal that does not hold; exit 2 when
+    only a child node's seals show its chain was cut."""
+    from anjian.core.audit import seals
     from anjian.core.audit.service import verify_chain
     from anjian.db import unit_of_work
 
-    with unit_of_work() as db:
-        report = verify_chain(db)
-    if report.ok:
-        console.print(f"[green]审计链完整[/green]: {report.checked} 条记录 (chain intact)")
-        return
-    err.print(
-        f"[red]审计链被破坏[/red]: 第 {report.first_broken_seq} 条记录 — {report.reason} "
-        f"(chain broken at record {report.first_broken_seq}; {report.checked} records verified before it)"
+    filed, problems = seals.read_file()
+    with unit_of_work(read_only=True) as db:
+        recorded, db_problems = seals.own_seals(db)
+        report = verify_chain(db, seals=[*filed, *recorded])
+        problems += db_problems
+        children = seals.received_seal_problems(db)
+    for problem in problems:
+        err.print(f"[red]封印问题[/red]: {escape(problem)}")
+    for problem in children:
+        err.print(f"[yellow]下级节点[/yellow]: {escape(problem)}")
+    if not report.ok:
+        err.print(
+            f"[red]审计链被破坏[/red]: 第 {report.first_broken_seq} 条记录 — "
+            f"{escape(report.reason or '')} (chain broken at record {report.first_broken_seq}; "
+            f"{report.checked} records verified before it)"
+        )
+        raise typer.Exit(1)
+    if problems:
+        raise typer.Exit(1)
+    top = seals.highest([*filed, *recorded])
+    against = (
+        f"; 与封印一致, 最近封印至第 {top.seq} 条 (agrees with its seals, the latest at {top.seq})"
+        if top is not None
+        else "; 尚无封印 (no seal yet: run anjian audit checkpoint)"
     )
-    raise typer.Exit(1)
+    console.print(
+        f"[green]审计链完整[/green]: {report.checked} 条记录 (chain intact){escape(against)}"
+    )
+    if children:
+        raise typer.Exit(2)
+
+
+@audit_app.command("checkpoint")
+@cli_errors
+def audit_checkpoint() -> None:
+    """封印审计链 (seal the chain's head now: kept in the seal file and sent to the parent node)."""
+    from anjian.core.audit.jobs import checkpoint
+
+    seal = checkpoint(cli_actor())
+    assert seal is not None  # an operator's checkpoint always seals
+    console.print(
+        f"[green]已封印[/green] 第 {seal.seq} 条 (sealed at record {seal.seq}) "
+        f"{seal.sealed_at:%Y-%m-%d %H:%M:%S} UTC"
+    )
+    console.print(seal.line(), markup=False, highlight=False, soft_wrap=True)
 
 
 # --- enterprise registry (一企一档) --------------------------------------------------------------

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     mfa_required_roles: list[str] = Field(default_factory=lambda: ["admin", "official"])
     # Cybersecurity Law Art. 21(3): keep logs ≥ six months; 184 days covers any six months.
     audit_retention_days: int = 184
+    # Minutes between seals of the audit chain's head made inside `anjian serve` (a cut chain
+    # is found down to the last seal: records newer than it are not covered).
+    audit_seal_minutes: float = Field(default=10.0, gt=0)
     cookie_secure: bool = True
     # Tiered nodes: the forwarder thread inside `anjian serve` and its idle interval.
     sync_forwarder: bool = True

@@ -1,7 +1,7 @@
 """Every table of the node, imported in one place for Alembic and test fixtures."""
 
 from anjian.accidents.models import Accident, AccidentStep, Investigation
-from anjian.core.audit.models import AuditHead, AuditRecord
+from anjian.core.audit.models import AuditHead, AuditRecord, AuditSeal
 from anjian.core.divisions.models import Division
 from anjian.core.iam.models import AuthSession, RecoveryCode, User
 from anjian.core.orgs.models import Organisation
@@ -29,6 +29,7 @@ __all__ = [
     "Alarm",
     "AuditHead",
     "AuditRecord",
+    "AuditSeal",
     "AuthSession",
     "Checklist",
     "Directive",

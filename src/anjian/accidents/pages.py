@@ -598,7 +598,8 @@ def _detail_page(
 def accident_detail(request: Request, accident_id: int, ctx: PageCtx) -> Response:
     """One accident: its numbers and grade, the reporting chain with its clocks, follow-ups
     and the investigation, with the forms this user may use."""
-    return _detail_page(request, ctx, service.get_accident(ctx.db, ctx.scope, accident_id))
+    acc = service.read_accident(ctx.db, ctx.scope, accident_id, ctx.actor)
+    return _detail_page(request, ctx, acc)
 
 
 def _follow_up(ctx: Context, accident_id: int, form: dict[str, str]) -> dict[str, str]:

@@ -43,7 +43,7 @@ from anjian.accidents.schemas import (
     StepRead,
 )
 from anjian.config import get_settings
-from anjian.core.audit.service import Actor, audit
+from anjian.core.audit.service import Actor, audit, audit_read
 from anjian.core.clock import CST, today_in_china
 from anjian.core.crypto import mask_phone
 from anjian.core.divisions.models import Division
@@ -53,7 +53,7 @@ from anjian.core.iam.models import Role, User
 from anjian.core.iam.service import field_cipher
 from anjian.core.orgs.models import Organisation, OrgKind
 from anjian.core.paging import paged
-from anjian.core.scope import Scope, division_filter
+from anjian.core.scope import Scope, division_filter, not_found
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.core.sync.service import child_links
 from anjian.db import utcnow
@@ -176,10 +176,21 @@ def get_accident(session: Session, scope: Scope, accident_id: int) -> Accident:
         scoped(select(Accident), scope).where(Accident.id == accident_id)
     ).first()
     if found is None:
-        raise NotFound(
-            f"事故不存在或不在管辖范围内: {accident_id} (no such accident in your jurisdiction)"
+        raise not_found(
+            session,
+            Accident.id,
+            accident_id,
+            f"事故不存在或不在管辖范围内: {accident_id} (no such accident in your jurisdiction)",
         )
     return found
+
+
+def read_accident(session: Session, scope: Scope, accident_id: int, actor: Actor) -> Accident:
+    """One accident in scope, to be shown: the read is audited, as the report names its
+    reporter with their phone."""
+    acc = get_accident(session, scope, accident_id)
+    audit_read(session, actor, "accident", [acc])
+    return acc
 
 
 def list_accidents(

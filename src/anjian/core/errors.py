@@ -14,9 +14,24 @@ class AnjianError(Exception):
         self.message = message
         self.field = field
 
+    @property
+    def denies_access(self) -> bool:
+        """A refusal for lack of rights: a refused write is audited as ``access.denied``."""
+        return self.status == 403
+
 
 class NotFound(AnjianError):
     status = 404
+
+
+class OutOfScope(NotFound):
+    """A record that exists but lies outside the caller's jurisdiction. Answered exactly as a
+    missing one (the same 404 and message: a 403 would confirm that it exists), but it is a
+    refusal, so a write that met it is audited."""
+
+    @property
+    def denies_access(self) -> bool:
+        return True
 
 
 class Forbidden(AnjianError):

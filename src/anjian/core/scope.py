@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from anjian.core.divisions.rules import is_valid_code, prefix_of, prefix_upper_bound
-from anjian.core.errors import Invalid, NotFound
+from anjian.core.errors import Invalid, NotFound, OutOfScope
 
 T = TypeVar("T", bound=tuple[Any, ...])
 
@@ -100,6 +100,26 @@ class Scope:
                 for p in self.prefixes
             ]
         )
+
+
+def not_found(
+    session: Session,
+    key: InstrumentedAttribute[Any],
+    value: object,
+    message: str,
+    *,
+    field: str | None = None,
+) -> NotFound:
+    """The error to raise when a lookup in scope by ``key == value`` found nothing: the same
+    404 and ``message`` whether the record is absent or out of scope, but an
+    :class:`OutOfScope` when it exists, so that a write that met it is audited as refused.
+    A tombstone counts as absent."""
+    stmt = select(key).where(key == value)
+    deleted = getattr(key.class_, "deleted", None)
+    if deleted is not None:
+        stmt = stmt.where(deleted.is_(False))
+    exists = session.scalar(stmt.limit(1)) is not None
+    return (OutOfScope if exists else NotFound)(message, field=field)
 
 
 def division_filter(column: InstrumentedAttribute[Any], code: str) -> ColumnElement[bool]:

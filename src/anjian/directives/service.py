@@ -11,7 +11,7 @@ from anjian.core.divisions.rules import ancestors_and_self
 from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound
 from anjian.core.iam.models import User
 from anjian.core.orgs.models import Organisation
-from anjian.core.scope import Scope
+from anjian.core.scope import Scope, not_found
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.directives.models import Directive, DirectiveReceipt
@@ -145,7 +145,12 @@ def get(session: Session, scope: Scope, user: User, uid: str) -> Directive:
         raise NotFound("没有该通知 (no such directive)")
     d = session.scalar(select(Directive).where(Directive.uid == uid, _visible(scope, user)))
     if d is None:
-        raise NotFound(f"没有该通知或不在管辖范围内: {uid} (no such directive in scope)")
+        raise not_found(
+            session,
+            Directive.uid,
+            uid,
+            f"没有该通知或不在管辖范围内: {uid} (no such directive in scope)",
+        )
     return d
 
 

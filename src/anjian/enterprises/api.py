@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response, UploadFile
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from anjian.core.audit.service import audit_read
 from anjian.core.downloads import upload_bytes, xlsx_response
 from anjian.core.iam.deps import Ctx, StaffCtx
 from anjian.enterprises import excel, service
@@ -69,8 +70,10 @@ def list_enterprises(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> EnterprisePage:
-    """Enterprises in the caller's jurisdiction, filtered and paged (phones masked)."""
+    """Enterprises in the caller's jurisdiction, filtered and paged (phones masked; the read is
+    audited)."""
     rows, total = service.list_enterprises(ctx.db, ctx.scope, limit=limit, offset=offset, **filters)
+    audit_read(ctx.db, ctx.actor, "enterprise", rows)
     return EnterprisePage(total=total, items=service.present(ctx.db, rows))
 
 

@@ -14,14 +14,14 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from anjian.core.audit.service import Actor, audit
+from anjian.core.audit.service import Actor, audit, audit_read
 from anjian.core.crypto import FieldCipher
 from anjian.core.divisions.models import Division
-from anjian.core.errors import AnjianError, Conflict, Forbidden, Invalid, NotFound
+from anjian.core.errors import AnjianError, Conflict, Forbidden, Invalid
 from anjian.core.iam.models import Role
 from anjian.core.iam.service import field_cipher
 from anjian.core.paging import paged
-from anjian.core.scope import Scope, division_filter
+from anjian.core.scope import Scope, division_filter, not_found
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
@@ -166,7 +166,10 @@ def enterprise_in_scope(
     ent = session.scalars(stmt).first()
     if ent is None:
         # One message for "absent" and "not yours": a 403 would confirm the record exists.
-        raise NotFound(
+        raise not_found(
+            session,
+            Enterprise.id,
+            enterprise_id,
             f"企业不存在或不在管辖范围内: {enterprise_id} (no such enterprise in your jurisdiction)",
             field=field,
         )
@@ -185,14 +188,7 @@ def enterprise_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
 def get_enterprise(session: Session, scope: Scope, enterprise_id: int, actor: Actor) -> Enterprise:
     """One enterprise in scope; the read is audited because the file holds personal data."""
     ent = enterprise_in_scope(session, scope, enterprise_id)
-    audit(
-        session,
-        actor,
-        "enterprise.read",
-        object_type="enterprise",
-        object_id=str(ent.id),
-        division_code=ent.division_code,
-    )
+    audit_read(session, actor, "enterprise", [ent])
     return ent
 
 

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session, load_only
 
 from anjian.config import get_settings
 from anjian.core.audit.service import Actor, audit
-from anjian.core.errors import Conflict, Invalid, NotFound
+from anjian.core.errors import Conflict, Invalid
 from anjian.core.fields import invalid, one_of, text
-from anjian.core.scope import Scope
+from anjian.core.scope import Scope, not_found
 from anjian.core.sync.outbox import ensure_writable_here
 from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
@@ -230,7 +230,10 @@ def enterprise_for(session: Session, scope: Scope, enterprise_id: int | None) ->
     )
     ent = session.scalars(stmt).first()
     if ent is None:
-        raise NotFound(
+        raise not_found(
+            session,
+            Enterprise.id,
+            enterprise_id,
             f"企业不存在或不在管辖范围内: {enterprise_id} (no such enterprise in your jurisdiction)",
             field="enterprise_id",
         )
@@ -249,8 +252,11 @@ def get_checklist(session: Session, scope: Scope, checklist_id: int) -> Checklis
         )
     ).first()
     if found is None:
-        raise NotFound(
-            f"排查清单不存在或不在管辖范围内: {checklist_id} (no such checklist in your jurisdiction)"
+        raise not_found(
+            session,
+            Checklist.id,
+            checklist_id,
+            f"排查清单不存在或不在管辖范围内: {checklist_id} (no such checklist in your jurisdiction)",
         )
     return found
 
@@ -611,8 +617,11 @@ def complete_task(
     and not before its period starts. Done after the due date it counts as late."""
     row = session.execute(_tasks_stmt(scope).where(InspectionTask.id == task_id)).first()
     if row is None:
-        raise NotFound(
-            f"排查任务不存在或不在管辖范围内: {task_id} (no such inspection task in your jurisdiction)"
+        raise not_found(
+            session,
+            InspectionTask.id,
+            task_id,
+            f"排查任务不存在或不在管辖范围内: {task_id} (no such inspection task in your jurisdiction)",
         )
     task, cl, name = row
     ent = session.get(Enterprise, task.enterprise_id)

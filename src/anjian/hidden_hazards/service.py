@@ -17,10 +17,10 @@ from anjian.config import get_settings
 from anjian.core.audit.service import Actor, audit
 from anjian.core.divisions.models import Division
 from anjian.core.divisions.rules import prefix_of
-from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound
+from anjian.core.errors import Conflict, Forbidden, Invalid
 from anjian.core.iam.models import User
 from anjian.core.paging import paged
-from anjian.core.scope import Scope, breakdown, division_filter
+from anjian.core.scope import Scope, breakdown, division_filter, not_found
 from anjian.core.sync.models import new_uid
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
@@ -66,8 +66,11 @@ def get_hazard(session: Session, scope: Scope, hazard_id: int) -> HiddenHazard:
     hz = session.scalars(_scoped(select(HiddenHazard), scope).where(HiddenHazard.id == hazard_id))
     found = hz.first()
     if found is None:
-        raise NotFound(
-            f"隐患不存在或不在管辖范围内: {hazard_id} (no such hidden hazard in your jurisdiction)"
+        raise not_found(
+            session,
+            HiddenHazard.id,
+            hazard_id,
+            f"隐患不存在或不在管辖范围内: {hazard_id} (no such hidden hazard in your jurisdiction)",
         )
     return found
 

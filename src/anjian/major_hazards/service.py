@@ -23,9 +23,9 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from anjian.core.audit.service import Actor, audit
-from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound
+from anjian.core.errors import Conflict, Forbidden, Invalid
 from anjian.core.paging import paged
-from anjian.core.scope import Scope, division_filter
+from anjian.core.scope import Scope, division_filter, not_found
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.enterprises.service import enterprise_in_scope, enterprise_names, is_enterprise_user
@@ -114,9 +114,12 @@ def get_source(session: Session, scope: Scope, source_id: int) -> MajorHazardSou
         _scoped(select(MajorHazardSource), scope).where(MajorHazardSource.id == source_id)
     ).first()
     if found is None:
-        raise NotFound(
+        raise not_found(
+            session,
+            MajorHazardSource.id,
+            source_id,
             f"重大危险源不存在或不在管辖范围内: {source_id} "
-            "(no such major hazard source in your jurisdiction)"
+            "(no such major hazard source in your jurisdiction)",
         )
     return found
 

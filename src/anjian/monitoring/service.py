@@ -20,7 +20,7 @@ from anjian.core.audit.service import Actor, audit
 from anjian.core.crypto import hmac_sm3
 from anjian.core.errors import Conflict, Invalid, NotFound
 from anjian.core.paging import paged
-from anjian.core.scope import Scope, division_filter
+from anjian.core.scope import Scope, division_filter, not_found
 from anjian.core.sync.models import OutboxEntry
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
@@ -207,9 +207,12 @@ def get_point(session: Session, scope: Scope, point_id: int) -> MonitoringPoint:
         _scoped_points(select(MonitoringPoint), scope).where(MonitoringPoint.id == point_id)
     ).first()
     if found is None:
-        raise NotFound(
+        raise not_found(
+            session,
+            MonitoringPoint.id,
+            point_id,
             f"监测点不存在或不在管辖范围内: {point_id} (no such monitoring point in your "
-            "jurisdiction)"
+            "jurisdiction)",
         )
     return found
 
@@ -321,8 +324,11 @@ def get_alarm(session: Session, scope: Scope, alarm_id: int) -> Alarm:
         _scoped_alarms(select(Alarm), scope).where(Alarm.id == alarm_id)
     ).first()
     if found is None:
-        raise NotFound(
-            f"报警不存在或不在管辖范围内: {alarm_id} (no such alarm in your jurisdiction)"
+        raise not_found(
+            session,
+            Alarm.id,
+            alarm_id,
+            f"报警不存在或不在管辖范围内: {alarm_id} (no such alarm in your jurisdiction)",
         )
     return found
 

@@ -18,9 +18,9 @@ from anjian.config import get_settings
 from anjian.core.audit.service import Actor, audit
 from anjian.core.divisions.models import Division
 from anjian.core.divisions.rules import prefix_of
-from anjian.core.errors import Invalid, NotFound
+from anjian.core.errors import Invalid
 from anjian.core.paging import paged
-from anjian.core.scope import Scope, breakdown, division_filter
+from anjian.core.scope import Scope, breakdown, division_filter, not_found
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
@@ -149,8 +149,11 @@ def get_point(session: Session, scope: Scope, point_id: int) -> RiskPoint:
     found = session.scalars(_scoped(select(RiskPoint), scope).where(RiskPoint.id == point_id))
     pt = found.first()
     if pt is None:
-        raise NotFound(
-            f"风险点不存在或不在管辖范围内: {point_id} (no such risk point in your jurisdiction)"
+        raise not_found(
+            session,
+            RiskPoint.id,
+            point_id,
+            f"风险点不存在或不在管辖范围内: {point_id} (no such risk point in your jurisdiction)",
         )
     return pt
 

@@ -86,7 +86,7 @@ def mount_console(app: FastAPI) -> None:
         assert isinstance(exc, AnjianError)
         if not is_page(request) and api_error is not None:
             return await api_error(request, exc)
-        if exc.status == 403 and request.method in WRITE_METHODS and api_error is not None:
+        if exc.denies_access and request.method in WRITE_METHODS and api_error is not None:
             await api_error(request, exc)  # for its audit of the refused write; HTML instead
         return _error_page(request, exc.status, zh(exc.message))
 

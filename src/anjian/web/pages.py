@@ -31,6 +31,8 @@ AUDIT_ACTIONS: dict[str, str] = {
     "enterprise.update": "修改企业档案",
     "enterprise.import": "导入企业",
     "enterprise.export": "导出企业",
+    "accident.read": "查阅事故报告",
+    "audit.checkpoint": "封印审计链",
     "org.": "机构管理",
     "directive.": "通知指令",
     "node.": "节点管理",
@@ -52,6 +54,8 @@ ACTION_LABELS: dict[str, str] = {
     "enterprise.update": "修改企业档案",
     "enterprise.import": "导入企业",
     "enterprise.export": "导出企业",
+    "accident.read": "查阅事故报告",
+    "audit.checkpoint": "封印审计链",
     "org.create": "新增机构",
     "node.parent": "设置上级节点",
     "node.link": "登记下级节点",
@@ -69,6 +73,8 @@ OBJECT_LABELS = {
     "org": "机构",
     "directive": "通知指令",
     "sync_link": "节点链路",
+    "accident": "事故",
+    "audit_seal": "审计封印",
 }
 RESULT_BADGES = {
     "success": ("bg-green-lt", "成功"),

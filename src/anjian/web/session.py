@@ -190,9 +190,10 @@ def record_refusal(request: Request, ctx: Context, exc: AnjianError) -> None:
 
 def refused(request: Request, ctx: Context, exc: AnjianError) -> dict[str, str]:
     """A service call a form page refused, as the form's errors: the transaction rolled back,
-    a refusal (403) audited, the Chinese message at its field (or at the top)."""
+    a refusal (403, or a 404 hiding a record out of scope) audited, the Chinese message at its
+    field (or at the top)."""
     ctx.db.rollback()
-    if exc.status == 403:
+    if exc.denies_access:
         record_refusal(request, ctx, exc)
     return {exc.field or "__all__": zh(exc.message)}
 

@@ -1,4 +1,5 @@
-"""Audit tables. Database triggers (migration 0002) refuse UPDATE and DELETE."""
+"""Audit tables. Database triggers (migrations 0002, 0012) refuse UPDATE, DELETE and REPLACE of
+records and any move of the head but one step forward."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from anjian.core.sync.models import SyncMixin
+from anjian.core.sync.registry import SyncSpec, register
 from anjian.db import Base, BigId
 
 
@@ -41,3 +44,23 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigId, nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class AuditSeal(SyncMixin, Base):
+    """A seal of the chain's head (封印): HMAC-SM3 under the audit key of the node, the head's
+    seq and hash and the time. Made here every few minutes and on ``anjian audit checkpoint``,
+    appended to a file outside the database and synced up, so the parent holds every seal of
+    its children: a chain cut below a seal is found against the file here and by the parent
+    (a later seal of the same node lower than an earlier one)."""
+
+    __tablename__ = "audit_seals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    division_code: Mapped[str] = mapped_column(String(6), nullable=False, index=True)
+    seq: Mapped[int] = mapped_column(BigId, nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    sealed_at: Mapped[datetime] = mapped_column(nullable=False)
+    mac: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+register(SyncSpec("audit_seal", AuditSeal, division_attr="division_code"))

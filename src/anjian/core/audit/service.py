@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from anjian.config import get_settings
 from anjian.core.audit.models import AuditHead, AuditRecord
 from anjian.core.audit.rules import GENESIS, link_hash
+from anjian.core.audit.seals import Seal, highest
 from anjian.core.scope import Scope
 from anjian.db import after_read, utcnow
 
@@ -103,6 +104,31 @@ def audit(
     session.flush()
 
 
+class Shown(Protocol):
+    """A record shown to a user: its id and the division it lies in."""
+
+    id: int
+    division_code: str
+
+
+def audit_read(session: Session, actor: Actor, object_type: str, shown: Sequence[Shown]) -> None:
+    """Audit a read that shows personal data (people's names with their phones, even masked):
+    one ``<object_type>.read`` record per request naming the record shown, or every record of
+    a page shown (``detail.ids``); nothing when nothing was shown."""
+    if not shown:
+        return
+    one = shown[0] if len(shown) == 1 else None
+    audit(
+        session,
+        actor,
+        f"{object_type}.read",
+        object_type=object_type,
+        object_id=str(one.id) if one is not None else None,
+        division_code=one.division_code if one is not None else None,
+        detail={} if one is not None else {"ids": [r.id for r in shown]},
+    )
+
+
 @dataclass(frozen=True)
 class ChainReport:
     """Outcome of verifying the chain."""
@@ -113,9 +139,13 @@ class ChainReport:
     reason: str | None = None
 
 
-def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
-    """Recompute every link; report the first record that was changed, removed or reordered."""
+def verify_chain(session: Session, batch: int = 5000, seals: Iterable[Seal] = ()) -> ChainReport:
+    """Recompute every link; report the first record that was changed, removed or reordered.
+    Against ``seals`` (whose MACs were checked): the chain must agree with every seal and reach
+    the highest sealed record, or it was cut (the newest records removed, the table emptied)."""
     key = _key()
+    sealed = {s.seq: s for s in seals}
+    top = highest(sealed.values())
     expected_prev, expected_seq, checked = GENESIS, 1, 0
     for rec in _iter_records(session, batch):
         if rec.seq != expected_seq:
@@ -129,14 +159,34 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
             return ChainReport(False, checked, rec.seq, "link to the previous record is broken")
         if link_hash(key, rec.prev_hash, _fields(rec)) != rec.hash:
             return ChainReport(False, checked, rec.seq, "record content does not match its hash")
+        seal = sealed.get(rec.seq)
+        if seal is not None and seal.hash != rec.hash:
+            return ChainReport(
+                False,
+                checked,
+                rec.seq,
+                f"record {rec.seq} differs from its seal of {seal.sealed_at:%Y-%m-%d %H:%M} UTC "
+                "(the chain was rewritten)",
+            )
         expected_prev, expected_seq, checked = rec.hash, rec.seq + 1, checked + 1
+    last = expected_seq - 1
+    if top is not None and top.seq > last:
+        return ChainReport(
+            False,
+            checked,
+            last + 1,
+            f"第 {last + 1}–{top.seq} 条记录缺失: 审计链在第 {last} 条后被截断; "
+            f"{top.sealed_at:%Y-%m-%d %H:%M} UTC 封印至第 {top.seq} 条 "
+            f"(records {last + 1}–{top.seq} are missing: the chain was cut after {last}; "
+            f"sealed at {top.seq} on {top.sealed_at:%Y-%m-%d %H:%M} UTC)",
+        )
     head = session.get(AuditHead, 1)
-    if head is not None and (head.seq != expected_seq - 1 or head.hash != expected_prev):
+    if head is not None and (head.seq != last or head.hash != expected_prev):
         return ChainReport(
             False,
             checked,
             expected_seq,
-            f"records after {expected_seq - 1} were removed (head is at {head.seq})",
+            f"records after {last} were removed (head is at {head.seq})",
         )
     return ChainReport(True, checked)
 
