@@ -52,10 +52,10 @@ def test_healthz_answers_while_a_write_holds_the_database(node: Any) -> None:
 def test_a_read_request_takes_no_write_lock(personas: Any) -> None:
     headers = personas.login("yingxian")
     r = _answers_while_held(
-        personas, lambda: personas.client.get("/api/v1/enterprises", headers=headers)
+        personas, lambda: personas.client.get("/api/v1/enterprises/map", headers=headers)
     )
-    assert r.status_code == 200
-    assert [e["name"] for e in r.json()["items"]] == ["应县金鼎煤业有限公司"]
+    assert r.status_code == 200, r.text
+    assert "应县金鼎煤业有限公司" in r.text
     page = _answers_while_held(personas, lambda: personas.client.get("/login"))
     assert page.status_code == 200
 
