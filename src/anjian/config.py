@@ -44,7 +44,13 @@ class Settings(BaseSettings):
     mfa_required_roles: list[str] = Field(default_factory=lambda: ["admin", "official"])
     # Cybersecurity Law Art. 21(3): keep logs ≥ six months; 184 days covers any six months.
     audit_retention_days: int = 184
-    cookie_secure: bool = True
+    # Console cookies: "auto" = Secure when the request came over HTTPS (TLS here, or
+    # X-Forwarded-Proto: https from a trusted proxy), so a node opened over plain HTTP on an
+    # intranet address can still log in; true/false force it.
+    cookie_secure: Literal["auto"] | bool = "auto"
+    # Reverse proxies (addresses or networks, e.g. ["10.0.0.2", "10.1.0.0/24"]) whose
+    # X-Forwarded-Proto is believed; anyone else's is ignored. Empty = no proxy is trusted.
+    trusted_proxies: list[str] = Field(default_factory=list)
     # Tiered nodes: the forwarder thread inside `anjian serve` and its idle interval.
     sync_forwarder: bool = True
     sync_interval_s: float = 1.0
@@ -85,6 +91,18 @@ class Settings(BaseSettings):
     def _six_digits(cls, v: str) -> str:
         if len(v) != 6 or not v.isdigit():
             raise ValueError("node_division must be a six-digit GB/T 2260 code")
+        return v
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in v:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies: not an address or network: {entry!r}") from None
         return v
 
     @field_validator("audit_retention_days")
