@@ -145,7 +145,7 @@ class Settings(BaseSettings):
         audit records or decrypt personal data."""
         path = self.data_dir / "keys" / f"{name}.key"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
             tmp = path.with_suffix(f".{secrets.token_hex(8)}.tmp")
             tmp.write_bytes(secrets.token_bytes(32))
             os.chmod(tmp, 0o600)
@@ -157,6 +157,37 @@ class Settings(BaseSettings):
             finally:
                 tmp.unlink()
         return path.read_bytes()
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` as a directory, each folder this creates (missing parents too) open to this
+    user only (0700, whatever the umask): the data directory holds the database, its keys and
+    uploads. An existing folder is left as it is (its owner chose its mode)."""
+    missing: list[Path] = []
+    folder = path
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:  # another process made it first
+            continue
+        os.chmod(folder, 0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` empty and readable by this user only (0600) unless it exists. SQLite
+    gives its -wal and -shm files the mode of the database file, so they follow."""
+    private_dir(path.parent)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path
+    os.close(fd)
+    os.chmod(path, 0o600)
+    return path
 
 
 def config_path() -> Path:
@@ -185,7 +216,7 @@ def write_config(values: dict[str, str | int | float | bool | list[str]]) -> Pat
             else json.dumps(value, ensure_ascii=False)
         )
         lines.append(f"{key} = {rendered}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_suffix(".tmp")
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     os.replace(tmp, path)
