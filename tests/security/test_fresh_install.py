@@ -5,16 +5,22 @@ wheel in a clean virtualenv is ``scripts/smoke_fresh.sh`` (run by ``.ci/run``)."
 
 from __future__ import annotations
 
+import logging
 import os
+import re
+import socket
 import stat
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from anjian.cli import app as cli
+from anjian.core.iam.models import User
+from anjian.enterprises.models import Enterprise
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -148,3 +154,100 @@ def test_the_wheel_carries_console_assets_and_migrations() -> None:
     patterns = meta["tool"]["setuptools"]["package-data"]["anjian"]
     for needed in ("**/*.html", "**/*.mako", "**/*.ini", "web/static/**/*"):
         assert needed in patterns
+
+
+# --- the demo's terminal and broker ------------------------------------------------------------
+
+
+def test_the_demo_broker_moves_off_a_port_another_broker_holds(
+    node: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Mosquitto on the embedded broker's port: the demo's broker (and so its simulator)
+    moves to a free port instead of publishing into the foreign broker."""
+    from anjian.cli import _demo_broker_port
+    from anjian.config import get_settings
+    from anjian.monitoring.broker import embedded_port_for_demo
+    from anjian.monitoring.mqtt import broker_of
+
+    with socket.socket() as foreign:
+        foreign.bind(("127.0.0.1", 0))
+        foreign.listen()
+        held = foreign.getsockname()[1]
+        assert embedded_port_for_demo("127.0.0.1", held) != held
+        monkeypatch.setenv("ANJIAN_MQTT_INGEST", "true")
+        monkeypatch.setenv("ANJIAN_MQTT_EMBEDDED_PORT", str(held))
+        get_settings.cache_clear()
+        _demo_broker_port()
+        moved = broker_of(get_settings())
+        assert moved.port != held and not moved.shared
+        assert int(os.environ["ANJIAN_MQTT_EMBEDDED_PORT"]) == moved.port
+        # an external broker is configured on purpose: left alone
+        monkeypatch.setenv("ANJIAN_MQTT_URL", f"mqtt://127.0.0.1:{held}")
+        get_settings.cache_clear()
+        _demo_broker_port()
+        assert broker_of(get_settings()).port == held
+    with socket.socket() as probe:  # a free port stays as configured
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    assert embedded_port_for_demo("127.0.0.1", free) == free
+
+
+def test_simulator_posts_stay_out_of_the_access_log() -> None:
+    from anjian.cli import _NotSimulatorPosts
+
+    def record(path: str) -> logging.LogRecord:  # as uvicorn's access logger makes them
+        return logging.LogRecord(
+            "uvicorn.access",
+            logging.INFO,
+            __file__,
+            1,
+            '%s - "%s %s HTTP/%s" %d',
+            ("127.0.0.1:5000", "POST", path, "1.1", 200),
+            None,
+        )
+
+    quiet = _NotSimulatorPosts()
+    assert not quiet.filter(record("/api/v1/monitoring/readings"))
+    assert quiet.filter(record("/login"))
+
+
+def test_minute_report_counts_readings_and_new_alarms(node: Any) -> None:
+    from anjian.cli import _minute_report
+    from anjian.monitoring.simulate import Stats
+
+    lines: list[str] = []
+    report = _minute_report(lines.append)
+    report(Stats(batches=10, readings=600, skipped=1))
+    report(Stats(batches=25, readings=1500, skipped=1))
+    assert "发送读数 600 条" in lines[0] and "新报警 0 条" in lines[0]
+    assert "发送读数 900 条" in lines[1] and "未送达 0 批" in lines[1]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_demo_banner_lists_what_the_database_holds(node: Any) -> None:
+    from sqlalchemy import func, select
+
+    from anjian.accidents.models import Accident
+    from anjian.hidden_hazards.models import HiddenHazard
+    from anjian.major_hazards.models import MajorHazardSource
+    from anjian.monitoring.models import MonitoringPoint
+
+    result = CliRunner().invoke(cli, ["demo", "--enterprises", "20"])
+    assert result.exit_code == 0, result.output
+    flat = "".join(result.output.split())  # Rich wraps long lines at the terminal width
+    banner = flat[flat.index("数据库现有") : flat.index("控制台")]
+    with node.db() as s:
+        for label, model in (
+            ("隐患", HiddenHazard),
+            ("重大危险源", MajorHazardSource),
+            ("事故", Accident),
+            ("监测点", MonitoringPoint),
+            ("企业", Enterprise),
+            ("用户", User),
+        ):
+            count = s.scalar(select(func.count()).select_from(model))
+            assert count and re.search(rf"[:·]{label}{count}[·(]", banner), (label, count, banner)
+    # the logins come after the banner, each on its own line
+    out = result.output
+    assert out.index("数据库现有") < out.index("演示账户")
+    assert "qiye" in out.split("演示账户")[1]
