@@ -79,7 +79,9 @@ def free_port() -> int:
 
 
 def ensure_assets() -> None:
-    check = subprocess.run([sys.executable, "scripts/assets.py", "--check"], cwd=ROOT)
+    check = subprocess.run(
+        [sys.executable, "scripts/assets.py", "--check"], cwd=ROOT, capture_output=True
+    )
     if check.returncode == 0:
         return
     step("front-end assets missing: npm ci && scripts/assets.py")
