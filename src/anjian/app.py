@@ -26,6 +26,7 @@ from anjian.core.orgs.api import router as orgs_router
 from anjian.core.sync.api import router as sync_router
 from anjian.core.sync.forwarder import Forwarder
 from anjian.core.sync.node_api import router as node_router
+from anjian.core.transport import SecurityHeaders, scope_is_https, security_headers
 from anjian.db import unit_of_work
 from anjian.directives.api import router as directives_router
 from anjian.enterprises.api import router as enterprises_router
@@ -42,6 +43,11 @@ from anjian.risk.api import router as risk_router
 from anjian.web import mount_console
 
 log = logging.getLogger("anjian")
+# Swagger UI starts itself with an inline script; everything else it loads is local.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+)
 
 
 def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -157,16 +163,26 @@ def create_app() -> FastAPI:
             "version": __version__,
         }
 
+    @app.exception_handler(Exception)
+    async def _server_error(request: Request, _exc: Exception) -> JSONResponse:
+        # Sent by the outermost middleware, past SecurityHeaders: the headers are set here.
+        headers = security_headers(request.url.path, scope_is_https(request.scope))
+        return JSONResponse(
+            {"detail": "服务器内部错误 (internal server error)"}, status_code=500, headers=headers
+        )
+
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         """Interactive API documentation (Swagger UI from /static/vendor)."""
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url="/openapi.json",
             title="安监云 API 文档",
             swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
             swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
             swagger_favicon_url="/static/favicon.svg",
         )
+        page.headers["Content-Security-Policy"] = DOCS_CSP
+        return page
 
     for router in (
         auth_router,
@@ -188,4 +204,5 @@ def create_app() -> FastAPI:
     ):
         app.include_router(router)
     mount_console(app)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -159,7 +159,7 @@ def demo(
     )
 
     from anjian.db import unit_of_work
-    from anjian.demo import load_demo
+    from anjian.demo import demo_contents, load_demo
 
     settings = get_settings()
     ensure_schema()
@@ -203,6 +203,15 @@ def demo(
         console.print(
             "[yellow]演示数据已存在[/yellow], 未作任何更改 (demo data already loaded; nothing changed)"
         )
+    with unit_of_work(read_only=True) as db:
+        contents = demo_contents(db)
+    console.print(
+        "数据库现有 (the database holds): "
+        + " · ".join(f"{zh} {count}" for zh, _, count in contents)
+        + " ("
+        + ", ".join(f"{count} {en}" for _, en, count in contents)
+        + ")"
+    )
     shown_host = host or settings.host
     if shown_host in ("0.0.0.0", "::"):
         shown_host = "127.0.0.1"
@@ -232,9 +241,36 @@ def demo(
             "current one-time code of a demo user)"
         )
     if serve_after:
+        _demo_broker_port()
         if simulate_after:
             _start_demo_simulator(host, port, seed)
         serve(host=host, port=port)
+
+
+def _demo_broker_port() -> None:
+    """Move the demo's embedded MQTT broker to a free port when another process (a Mosquitto,
+    say) already listens on the configured one: the broker could not start there, and the
+    simulated gateways would publish into that foreign broker instead of this node's."""
+    import os
+
+    from anjian.monitoring.broker import embedded_port_for_demo
+
+    settings = get_settings()
+    if settings.mqtt_url or not settings.mqtt_ingest:
+        return
+    taken = settings.mqtt_embedded_port
+    port = embedded_port_for_demo(settings.host, taken)
+    if port == taken:
+        return
+    # the server (this process) and the simulator read it from the settings
+    os.environ["ANJIAN_MQTT_EMBEDDED_PORT"] = str(port)
+    get_settings.cache_clear()
+    console.print(
+        f"[yellow]端口 {taken} 已被其他程序占用[/yellow]（另一个 MQTT 服务？），本演示节点的内置 "
+        f"MQTT 服务改用端口 {port} (port {taken} is taken, by another broker?: the demo's "
+        f"embedded broker listens on {port}; set ANJIAN_MQTT_EMBEDDED_PORT or ANJIAN_MQTT_URL "
+        "to choose)"
+    )
 
 
 def _read_password(prompt_twice: bool = False) -> str:
@@ -982,7 +1018,12 @@ def _where(sim: Any, via: str) -> str:
     sender = sim.sender
     if via == "http":
         return f"HTTP {sender.base_url}/api/v1/monitoring/readings"
-    return f"MQTT {sender.host}:{sender.port} (anjian/v1/<USCC>/readings, QoS 1)"
+    whose = (
+        "外部 MQTT 服务 ANJIAN_MQTT_URL (external broker)"
+        if get_settings().mqtt_url
+        else "本节点内置 MQTT 服务 (this node's embedded broker)"
+    )
+    return f"{whose} {sender.host}:{sender.port} (anjian/v1/<USCC>/readings, QoS 1)"
 
 
 def _offline_warning(sim: Any) -> str | None:
@@ -1067,7 +1108,8 @@ def simulate(
 def _start_demo_simulator(host: str | None, port: int | None, seed: int) -> None:
     """Feed the demo's points in a background thread while the server runs: over MQTT (the
     embedded broker starts with the server; the simulator waits for it), or over HTTP when
-    MQTT ingest is turned off."""
+    MQTT ingest is turned off. Quietly: one summary line a minute, not a line per request, so
+    the printed logins stay on the screen."""
     import logging
     import threading
 
@@ -1079,6 +1121,8 @@ def _start_demo_simulator(host: str | None, port: int | None, seed: int) -> None
         url = (
             f"http://{'127.0.0.1' if shown in ('0.0.0.0', '::') else shown}:{port or settings.port}"
         )
+        # the server's access log would print every batch the simulator posts
+        logging.getLogger("uvicorn.access").addFilter(_NotSimulatorPosts())
 
     def say(message: str) -> None:
         err.print(f"[dim]模拟网关 (simulator): {escape(message)}[/dim]")
@@ -1090,14 +1134,51 @@ def _start_demo_simulator(host: str | None, port: int | None, seed: int) -> None
         return
     console.print(
         f"模拟网关 (simulated gateways): {len(sim.gateways)} 家企业 {sim.points} 个测点，"
-        f"每秒约 {DEMO_SIMULATE_RATE:g} 条读数，经 {_where(sim, via)}；--no-simulate 关闭 "
-        "(turn off with --no-simulate)"
+        f"每秒约 {DEMO_SIMULATE_RATE:g} 条读数，经 {_where(sim, via)}；每分钟汇报一次；"
+        "--no-simulate 关闭 (a summary line a minute; turn off with --no-simulate)"
     )
 
     def run() -> None:
         try:
-            sim.run()
+            sim.run(report_every_s=DEMO_REPORT_S, report=_minute_report(say))
         except Exception:  # the server goes on without live data
             logging.getLogger("anjian.monitoring.simulate").exception("simulator stopped")
 
     threading.Thread(target=run, name="anjian-simulate", daemon=True).start()
+
+
+DEMO_REPORT_S = 60.0  # the demo simulator's summary line: once a minute
+
+
+class _NotSimulatorPosts:
+    """Drops the access-log lines of reading batches posted to the ingest API."""
+
+    def filter(self, record: Any) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not (len(args) >= 3 and args[2] == "/api/v1/monitoring/readings")
+
+
+def _minute_report(say: Callable[[str], None]) -> Callable[[Any], None]:
+    """The demo simulator's summary: readings sent and alarms raised since the last line."""
+    from datetime import timedelta
+
+    from anjian.db import unit_of_work, utcnow
+    from anjian.monitoring.simulate import alarms_raised_since
+
+    last = {"readings": 0, "skipped": 0, "at": utcnow()}
+
+    def report(stats: Any) -> None:
+        now = utcnow()
+        with unit_of_work(read_only=True) as db:
+            alarms = alarms_raised_since(db, last["at"])
+        readings = stats.readings - last["readings"]
+        skipped = stats.skipped - last["skipped"]
+        minutes = max(1, round((now - last["at"]) / timedelta(minutes=1)))
+        last.update(readings=stats.readings, skipped=stats.skipped, at=now)
+        say(
+            f"近 {minutes} 分钟发送读数 {readings} 条，未送达 {skipped} 批，新报警 {alarms} 条 "
+            f"(last {minutes} min: {readings} readings sent, {skipped} batches not delivered, "
+            f"{alarms} new alarms)"
+        )
+
+    return report

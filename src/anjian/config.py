@@ -47,7 +47,13 @@ class Settings(BaseSettings):
     # Minutes between seals of the audit chain's head made inside `anjian serve` (a cut chain
     # is found down to the last seal: records newer than it are not covered).
     audit_seal_minutes: float = Field(default=10.0, gt=0)
-    cookie_secure: bool = True
+    # Console cookies: "auto" = Secure when the request came over HTTPS (TLS here, or
+    # X-Forwarded-Proto: https from a trusted proxy), so a node opened over plain HTTP on an
+    # intranet address can still log in; true/false force it.
+    cookie_secure: Literal["auto"] | bool = "auto"
+    # Reverse proxies (addresses or networks, e.g. ["10.0.0.2", "10.1.0.0/24"]) whose
+    # X-Forwarded-Proto is believed; anyone else's is ignored. Empty = no proxy is trusted.
+    trusted_proxies: list[str] = Field(default_factory=list)
     # Tiered nodes: the forwarder thread inside `anjian serve` and its idle interval.
     sync_forwarder: bool = True
     sync_interval_s: float = 1.0
@@ -90,6 +96,18 @@ class Settings(BaseSettings):
             raise ValueError("node_division must be a six-digit GB/T 2260 code")
         return v
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in v:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies: not an address or network: {entry!r}") from None
+        return v
+
     @field_validator("audit_retention_days")
     @classmethod
     def _retention_floor(cls, v: int) -> int:
@@ -130,7 +148,7 @@ class Settings(BaseSettings):
         audit records or decrypt personal data."""
         path = self.data_dir / "keys" / f"{name}.key"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
             tmp = path.with_suffix(f".{secrets.token_hex(8)}.tmp")
             tmp.write_bytes(secrets.token_bytes(32))
             os.chmod(tmp, 0o600)
@@ -142,6 +160,37 @@ class Settings(BaseSettings):
             finally:
                 tmp.unlink()
         return path.read_bytes()
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` as a directory, each folder this creates (missing parents too) open to this
+    user only (0700, whatever the umask): the data directory holds the database, its keys and
+    uploads. An existing folder is left as it is (its owner chose its mode)."""
+    missing: list[Path] = []
+    folder = path
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:  # another process made it first
+            continue
+        os.chmod(folder, 0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` empty and readable by this user only (0600) unless it exists. SQLite
+    gives its -wal and -shm files the mode of the database file, so they follow."""
+    private_dir(path.parent)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path
+    os.close(fd)
+    os.chmod(path, 0o600)
+    return path
 
 
 def config_path() -> Path:
@@ -170,7 +219,7 @@ def write_config(values: dict[str, str | int | float | bool | list[str]]) -> Pat
             else json.dumps(value, ensure_ascii=False)
         )
         lines.append(f"{key} = {rendered}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_suffix(".tmp")
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     os.replace(tmp, path)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -23,11 +24,12 @@ from sqlalchemy import (
     event,
     text,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from anjian.config import get_settings
+from anjian.config import get_settings, private_file
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -184,8 +186,12 @@ _WRITE_TURN = "anjian_write_turn"  # connection info key: this connection holds 
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout."""
+    """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout, and a new
+    database file (with its folder) is created private to this user (0600, folder 0700)."""
     if url.startswith("sqlite"):
+        database = make_url(url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            private_file(Path(database))
         engine = create_engine(
             url, connect_args={"timeout": 30, "check_same_thread": False}, **JSON_CODEC
         )
@@ -236,10 +242,7 @@ def make_engine(url: str) -> Engine:
 @lru_cache
 def get_engine() -> Engine:
     """The process-wide engine for the configured database."""
-    settings = get_settings()
-    if settings.effective_database_url.startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return make_engine(settings.effective_database_url)
+    return make_engine(get_settings().effective_database_url)
 
 
 @lru_cache

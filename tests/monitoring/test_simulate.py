@@ -336,3 +336,16 @@ def test_a_node_without_points_has_nothing_to_simulate(node: Any) -> None:
     result = CliRunner().invoke(cli, ["simulate", "--seconds", "1"])
     assert result.exit_code == 1
     assert "没有登记监测点" in "".join(result.output.split())
+
+
+def test_run_hands_its_totals_to_the_report_callback() -> None:
+    """``anjian demo --serve`` prints a summary a minute through ``report`` (not a line per
+    batch)."""
+    from anjian.monitoring.simulate import Gateway
+
+    gw = Gateway(1, "X", "x", (PointSpec("A", "flow"),))
+    seen: list[int] = []
+    sim = Simulator([gw], _Collect(), rate=50, dropouts=False)
+    stats = sim.run(0.5, report_every_s=0.1, report=lambda s: seen.append(s.readings))
+    assert 3 <= len(seen) <= 6
+    assert seen == sorted(seen) and seen[-1] <= stats.readings

@@ -4,6 +4,6 @@
 hundred enterprises placed in real counties and one demo user per tier, all in one unit of
 work. The generated data is deterministic: the same seed gives the same province."""
 
-from anjian.demo.loader import DEMO_PASSWORD, DemoLogin, DemoResult, load_demo
+from anjian.demo.loader import DEMO_PASSWORD, DemoLogin, DemoResult, demo_contents, load_demo
 
-__all__ = ["DEMO_PASSWORD", "DemoLogin", "DemoResult", "load_demo"]
+__all__ = ["DEMO_PASSWORD", "DemoLogin", "DemoResult", "demo_contents", "load_demo"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -75,6 +76,34 @@ class DemoResult:
     enterprises: int
     logins: list[DemoLogin]
     monitoring_points: int = 0  # on a rerun: points added to a demo loaded before monitoring
+
+
+def demo_contents(session: Session) -> list[tuple[str, str, int]]:
+    """What the node's database holds, for the banner of ``anjian demo``: (Chinese label,
+    English label, count) of each kind the demo loads, as it is now (a rerun loads nothing but
+    still shows what is there)."""
+    from sqlalchemy import func
+
+    from anjian.accidents.models import Accident
+    from anjian.hidden_hazards.models import HiddenHazard
+    from anjian.major_hazards.models import MajorHazardSource
+    from anjian.monitoring.models import MonitoringPoint
+    from anjian.risk.models import RiskPoint
+
+    kinds: list[tuple[str, str, type[Any]]] = [
+        ("机构", "organisations", Organisation),
+        ("企业", "enterprises", Enterprise),
+        ("风险点", "risk points", RiskPoint),
+        ("隐患", "hidden hazards", HiddenHazard),
+        ("重大危险源", "major hazard sources", MajorHazardSource),
+        ("事故", "accidents", Accident),
+        ("监测点", "monitoring points", MonitoringPoint),
+        ("用户", "users", User),
+    ]
+    return [
+        (zh, en, session.scalar(select(func.count()).select_from(model)) or 0)
+        for zh, en, model in kinds
+    ]
 
 
 def _no_progress(_phase: str, _done: int, _total: int) -> None:

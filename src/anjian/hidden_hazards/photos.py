@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from anjian.config import get_settings
+from anjian.config import get_settings, private_dir
 from anjian.core.audit.service import Actor, audit
 from anjian.core.crypto import sm3
 from anjian.core.errors import Invalid, NotFound
@@ -64,8 +64,7 @@ def add_photo(
     if len(hz.photos) >= MAX_PHOTOS:
         raise Invalid(f"每条隐患最多 {MAX_PHOTOS} 张照片 (at most {MAX_PHOTOS})", field="file")
     media_type, ext = kind
-    folder = photo_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(photo_dir())
     target = folder / f"{digest}.{ext}"
     if not target.exists():
         partial = target.with_suffix(".part")

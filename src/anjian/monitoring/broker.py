@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,38 @@ INTERNAL_USER = "anjian-node"
 def internal_password() -> str:
     """The secret the node's own MQTT clients (ingest worker, simulator) log in with."""
     return get_settings().key_file("mqtt-internal").hex()
+
+
+def port_taken(host: str, port: int) -> bool:
+    """Whether ``host:port`` cannot be listened on: another process holds it (a Mosquitto on
+    1883, say), where the embedded broker would fail to start."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio listens
+        try:
+            probe.bind(address)
+        except OSError:
+            return True
+    return False
+
+
+def free_port(host: str) -> int:
+    """A port on ``host`` nobody listens on now (the system's choice)."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host or None, 0, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.bind(address)
+        return int(probe.getsockname()[1])
+
+
+def embedded_port_for_demo(host: str, port: int) -> int:
+    """The port the demo's embedded broker listens on: the configured one, or a free one when
+    something else already listens there, so that the demo's simulated gateways never publish
+    into a foreign broker that happens to hold the port."""
+    return free_port(host) if port_taken(host, port) else port
 
 
 def _topic_matches(pattern: str, topic: str) -> bool:

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from sqlalchemy.orm import Session
 
     from anjian.core.audit.service import Actor
@@ -720,8 +722,22 @@ class Simulator:
     def stop(self) -> None:
         self.stop_event.set()
 
-    def run(self, seconds: float | None = None, *, report_every_s: float = 0.0) -> Stats:
-        """Send until ``seconds`` have passed (or :meth:`stop`); the totals sent."""
+    def _say_sent(self, s: Stats) -> None:
+        self.notify(
+            f"已发送 {s.readings} 条读数 / {s.batches} 批 (sent {s.readings} readings "
+            f"in {s.batches} batches; skipped {s.skipped})"
+        )
+
+    def run(
+        self,
+        seconds: float | None = None,
+        *,
+        report_every_s: float = 0.0,
+        report: Callable[[Stats], None] | None = None,
+    ) -> Stats:
+        """Send until ``seconds`` have passed (or :meth:`stop`); the totals sent. Every
+        ``report_every_s`` the totals so far go to ``report`` (default: a line to notify)."""
+        report = report or self._say_sent
         start = time.monotonic()
         end = start + seconds if seconds is not None else math.inf
         period = self.pace.period_s
@@ -735,11 +751,7 @@ class Simulator:
             if now >= end:
                 break
             if now >= next_report:
-                s = self.stats
-                self.notify(
-                    f"已发送 {s.readings} 条读数 / {s.batches} 批 (sent {s.readings} readings "
-                    f"in {s.batches} batches; skipped {s.skipped})"
-                )
+                report(self.stats)
                 next_report = now + report_every_s
             if at > now:
                 self.stop_event.wait(min(at - now, end - now, next_report - now, 0.5))
@@ -778,6 +790,15 @@ def mqtt_sender(notify: Notify = _quiet, client_id: str | None = None) -> MqttSe
         client_id=client_id,
         notify=notify,
     )
+
+
+def alarms_raised_since(session: Session, since: datetime) -> int:
+    """How many alarms this node's database raised since ``since`` (the demo's minute line)."""
+    from sqlalchemy import func, select
+
+    from anjian.monitoring.models import Alarm
+
+    return session.scalar(select(func.count()).where(Alarm.raised_at >= since)) or 0
 
 
 def issue_tokens(session: Session, actor: Actor, gateways: Sequence[Gateway]) -> dict[str, str]:

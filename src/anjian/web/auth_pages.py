@@ -66,7 +66,7 @@ def _login_page(
         },
         status_code,
     )
-    set_login_csrf(response, token)
+    set_login_csrf(request, response, token)
     return response
 
 
@@ -75,7 +75,7 @@ def login_form(request: Request, next: str = "/", reason: str = "") -> Response:
     """The login page."""
     response = _login_page(request, next_url=safe_next(next), notice=REASONS.get(reason))
     if reason in ("timeout", "invalid") and request.cookies.get(SESSION_COOKIE):
-        clear_session_cookie(response)
+        clear_session_cookie(request, response)
     return response
 
 
@@ -105,7 +105,7 @@ def login_submit(
                 error="动态口令输入超时，请重新输入用户名和密码",
                 status_code=401,
             )
-            clear_pending_login(response)
+            clear_pending_login(request, response)
             return response
         username, password = pending
     username = username.strip()
@@ -126,7 +126,7 @@ def login_submit(
         response = _login_page(
             request, next_url=next_url, username=username, otp_step=True, error=error
         )
-        seal_pending_login(response, username, password)
+        seal_pending_login(request, response, username, password)
         return response
     except AnjianError as exc:
         # The failure's audit record and the lockout count must survive the error.
@@ -142,12 +142,12 @@ def login_submit(
             status_code=exc.status,
         )
         if not otp_failed:
-            clear_pending_login(response)
+            clear_pending_login(request, response)
         return response
     target = "/mfa/enrol" if result.mfa_enrolment_required else next_url
     response = RedirectResponse(target, status_code=303)
-    set_session_cookie(response, result.token)
-    clear_pending_login(response)
+    set_session_cookie(request, response, result.token)
+    clear_pending_login(request, response)
     return response
 
 
@@ -157,7 +157,7 @@ def logout(request: Request, ctx: PendingPageCtx, csrf: str = Form("")) -> Respo
     check_csrf(request, csrf)
     service.logout(ctx.db, ctx.user, ctx.auth, ctx.actor.ip)
     response = RedirectResponse("/login?reason=bye", status_code=303)
-    clear_session_cookie(response)
+    clear_session_cookie(request, response)
     return response
 
 

@@ -1,5 +1,5 @@
 """Shared page helpers: the Jinja2 environment, display filters (Asia/Shanghai times, Chinese
-messages) and the response headers every console page carries."""
+messages) and the Content-Security-Policy of console pages."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from starlette.responses import Response
 
 from anjian.config import get_settings
+from anjian.core.transport import scope_is_https, warn_unencrypted
 
 CST = ZoneInfo("Asia/Shanghai")
 WEB_DIR = Path(__file__).parent
@@ -77,11 +78,17 @@ def as_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def unencrypted(request: Request) -> bool:
+    """Whether a page shows the banner that the connection is not encrypted."""
+    return warn_unencrypted(scope_is_https(request.scope), request.url.hostname)
+
+
 _env.filters["zh"] = zh
 _env.filters["json"] = as_json
 _env.filters["cst"] = cst
 _env.filters["cst_ms"] = cst_ms
 _env.globals["query"] = query
+_env.globals["unencrypted"] = unencrypted
 
 
 # --- map tiles ---------------------------------------------------------------------------------
@@ -107,29 +114,28 @@ def _tile_origin() -> str:
     return f"{parts.scheme}://{host}" if parts.scheme and host else ""
 
 
-def security_headers() -> dict[str, str]:
-    """Headers of every console page. The CSP also enforces at run time that pages load
-    nothing from outside the node (intranets have no CDN): scripts only from /static."""
+def console_csp() -> str:
+    """The Content-Security-Policy of console pages. It also enforces at run time that pages
+    load nothing from outside the node (intranets have no CDN): scripts only from /static. The
+    other security headers come with every response (:mod:`anjian.core.transport`)."""
     img = " ".join(x for x in ("'self'", "data:", _tile_origin()) if x)
-    return {
-        "Content-Security-Policy": (
-            f"default-src 'self'; img-src {img}; style-src 'self' 'unsafe-inline'; "
-            "script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
-            "frame-ancestors 'none'"
-        ),
-        "X-Frame-Options": "DENY",
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "same-origin",
-        "Cache-Control": "no-store",
-    }
+    return (
+        f"default-src 'self'; img-src {img}; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    )
 
 
 def render(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> Response:
-    """Render a template with the console's security headers."""
+    """Render a template with the console's Content-Security-Policy."""
     return templates.TemplateResponse(
-        request, name, context, status_code=status_code, headers=security_headers()
+        request,
+        name,
+        context,
+        status_code=status_code,
+        headers={"Content-Security-Policy": console_csp()},
     )
 
 

@@ -2,7 +2,7 @@
 through.
 
 The cookie holds the same session token the API hands out as a Bearer token (HttpOnly,
-SameSite=Strict, Secure per ``settings.cookie_secure``). Form posts carry a CSRF token: for a
+SameSite=Strict, Secure over HTTPS or per ``settings.cookie_secure``). Form posts carry a CSRF token: for a
 logged-in session an HMAC-SM3 of the session token under the console key (bound to the session),
 before login a double-submit cookie."""
 
@@ -25,6 +25,7 @@ from anjian.core.iam.deps import DB, SESSION_COOKIE, Context, authenticate, clie
 from anjian.core.iam.models import Role
 from anjian.core.iam.service import actor_of, resolve_session, scope_of
 from anjian.core.scope import Scope
+from anjian.core.transport import scope_is_https
 from anjian.db import unit_of_work
 from anjian.web.render import zh
 
@@ -50,22 +51,29 @@ def _console_key() -> bytes:
     return get_settings().key_file("console")
 
 
-def _cookie_args(path: str = "/") -> dict[str, Any]:
+def cookie_secure(setting: bool | str, https: bool) -> bool:
+    """Whether cookies are marked Secure: as configured, or with ``auto`` exactly when the
+    request came over HTTPS (a browser drops a Secure cookie set over plain HTTP on any host
+    but localhost, and the login form's CSRF cookie with it)."""
+    return https if setting == "auto" else bool(setting)
+
+
+def _cookie_args(request: Request, path: str = "/") -> dict[str, Any]:
     return {
         "httponly": True,
         "samesite": "strict",
-        "secure": get_settings().cookie_secure,
+        "secure": cookie_secure(get_settings().cookie_secure, scope_is_https(request.scope)),
         "path": path,
     }
 
 
-def set_session_cookie(response: Response, token: str) -> None:
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
     # No max-age: the cookie ends with the browser; the server ends the session on idle anyway.
-    response.set_cookie(SESSION_COOKIE, token, **_cookie_args())
+    response.set_cookie(SESSION_COOKIE, token, **_cookie_args(request))
 
 
-def clear_session_cookie(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, **_cookie_args())
+def clear_session_cookie(request: Request, response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, **_cookie_args(request))
 
 
 # --- CSRF --------------------------------------------------------------------------------------
@@ -81,8 +89,8 @@ def login_csrf(request: Request) -> str:
     return request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
 
 
-def set_login_csrf(response: Response, value: str) -> None:
-    response.set_cookie(LOGIN_CSRF_COOKIE, value, max_age=3600, **_cookie_args())
+def set_login_csrf(request: Request, response: Response, value: str) -> None:
+    response.set_cookie(LOGIN_CSRF_COOKIE, value, max_age=3600, **_cookie_args(request))
 
 
 def check_login_csrf(request: Request, submitted: str) -> None:
@@ -103,13 +111,15 @@ def check_csrf(request: Request, submitted: str | None) -> None:
 # --- the password step kept while the one-time code is asked -----------------------------------
 
 
-def seal_pending_login(response: Response, username: str, password: str) -> None:
+def seal_pending_login(request: Request, response: Response, username: str, password: str) -> None:
     """Keep the verified username and password, sealed (SM4-GCM under the console key) in a
     5-minute HttpOnly cookie, so the second step asks only for the code and the password
     never appears in the page."""
     body = json.dumps({"u": username, "p": password, "exp": int(time.time()) + PENDING_SECONDS})
     sealed = FieldCipher(_console_key()).encrypt(body) or ""
-    response.set_cookie(PENDING_COOKIE, sealed, max_age=PENDING_SECONDS, **_cookie_args("/login"))
+    response.set_cookie(
+        PENDING_COOKIE, sealed, max_age=PENDING_SECONDS, **_cookie_args(request, "/login")
+    )
 
 
 def open_pending_login(request: Request) -> tuple[str, str] | None:
@@ -125,8 +135,8 @@ def open_pending_login(request: Request) -> tuple[str, str] | None:
     return str(body["u"]), str(body["p"])
 
 
-def clear_pending_login(response: Response) -> None:
-    response.delete_cookie(PENDING_COOKIE, **_cookie_args("/login"))
+def clear_pending_login(request: Request, response: Response) -> None:
+    response.delete_cookie(PENDING_COOKIE, **_cookie_args(request, "/login"))
 
 
 # --- page context ------------------------------------------------------------------------------
