@@ -95,3 +95,20 @@ def test_an_expired_session_is_refused_on_a_read(personas: Any, path: str) -> No
     with personas.db() as s:
         s.execute(update(AuthSession).values(revoked=True))
     assert personas.client.get(path, headers=headers).status_code == 401
+
+
+def test_the_alarm_streams_session_check_reads_while_a_write_holds_the_database(
+    personas: Any,
+) -> None:
+    """The live alarm board re-checks its session every 30 s; it must neither wait for a
+    write nor fail with "database is locked" (it refreshed the idle clock in a read)."""
+    from sqlalchemy import update
+
+    from anjian.core.iam.models import AuthSession
+    from anjian.web.session import stream_scope
+
+    token = personas.login("yingxian")["Authorization"].removeprefix("Bearer ")
+    with personas.db() as s:  # last seen a while ago: a refresh of the idle clock would be due
+        s.execute(update(AuthSession).values(last_seen_at=AuthSession.created_at))
+    scope = _answers_while_held(personas, lambda: stream_scope(token))
+    assert scope is not None and scope.covers_code("140622") and not scope.covers_code("140621")

@@ -305,8 +305,11 @@ async def _alarm_events(
         if now - opened >= STREAM_MAX_S:
             return
         if now - last_check >= STREAM_SESSION_CHECK_S:
-            last_check = now
-            scope = await run_in_threadpool(stream_scope, token)
+            try:
+                scope = await run_in_threadpool(stream_scope, token)
+                last_check = now
+            except OperationalError as exc:  # the database is away: check at the next poll
+                log.warning("alarm stream could not check its session: %s", exc.orig or exc)
             if scope is None:  # logged out, locked or idle too long
                 yield _sse("logout", login_url("/monitoring", "timeout"))
                 return
@@ -343,7 +346,11 @@ async def alarm_stream(
     the board's figures (``counts``); ``logout`` when the session has ended. Authenticated by
     the console's cookie, checked again every 30 s without counting as activity."""
     token = request.cookies.get(SESSION_COOKIE, "")
-    scope = await run_in_threadpool(stream_scope, token)
+    try:
+        scope = await run_in_threadpool(stream_scope, token)
+    except OperationalError as exc:  # the database is away: the browser comes back shortly
+        log.warning("alarm stream could not check its session: %s", exc.orig or exc)
+        return Response(f"retry: {STREAM_RETRY_MS}\n\n", media_type="text/event-stream")
     board = BoardFilter.parse(level, state or service.OPEN, active, escalated)
     # A reconnecting browser says where it got to; a fresh page says where it was rendered.
     resume = request.headers.get("last-event-id", "").strip() or after.strip()
