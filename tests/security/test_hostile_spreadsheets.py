@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from hostile_files import (
     HEADER,
+    MAIN,
     REFUSED,
     ROW,
     SHEET_PART,
@@ -36,7 +37,14 @@ from anjian.core.audit.models import AuditRecord
 from anjian.core.downloads import XLSX_MEDIA_TYPE
 from anjian.core.errors import Invalid
 from anjian.core.xlsx import write_sheet
-from anjian.core.xlsx_reader import MAX_COLUMNS, MAX_PARTS, MAX_RATIO, read_sheet
+from anjian.core.xlsx_reader import (
+    ELEMENTS_BASE,
+    ELEMENTS_PER_ROW,
+    MAX_COLUMNS,
+    MAX_PARTS,
+    MAX_RATIO,
+    read_sheet,
+)
 from anjian.enterprises.models import Enterprise
 from anjian.hidden_hazards.models import Checklist
 from anjian.monitoring.models import MonitoringPoint
@@ -139,6 +147,22 @@ def test_a_dtd_is_refused_in_any_part_read(part: str) -> None:
 def test_blank_rows_count_against_the_limit() -> None:
     assert read_sheet(empty_rows(10), max_rows=10).rows == []
     assert "10 行" in _refused(lambda: read_sheet(empty_rows(11), max_rows=10)).message
+
+
+@pytest.mark.parametrize("where", ["sheet", "shared strings"])
+def test_xml_elements_are_bounded_by_the_row_limit(where: str) -> None:
+    """However its bytes are spent (empty cells, rich-text runs, a bloated string table),
+    a file may hold only so many elements a row: what bounds the time it takes."""
+    budget = 2 * ELEMENTS_PER_ROW + ELEMENTS_BASE  # max_rows=1: a header and one row
+    flood = "<c/>" * budget
+    strings = f'<sst xmlns="{MAIN}"><si>{"<r/>" * budget}</si></sst>'.encode()
+    if where == "sheet":
+        data = package(sheet(row(1, HEADER) + f'<row r="2">{flood}</row>'))
+    else:
+        data = package(sheet(row(1, HEADER)), strings=strings)
+    assert "XML 元素" in _refused(lambda: read_sheet(data, max_rows=1)).message
+    fits = "<c/>" * (budget - 200)
+    assert read_sheet(package(sheet(row(1, HEADER) + f"<row>{fits}</row>")), max_rows=1).rows == []
 
 
 def test_sparse_sheets_cost_their_cells() -> None:

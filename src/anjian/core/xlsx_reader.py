@@ -16,7 +16,7 @@ from __future__ import annotations
 import posixpath
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import lru_cache
 from io import BytesIO
@@ -35,6 +35,11 @@ MAX_PARTS = 1_000  # a workbook with pictures has dozens
 MAX_RATIO = 100  # sheets compress 5-20 times; a bomb a thousand times and more
 RATIO_FROM_BYTES = 1024 * 1024  # small parts may compress as well as they like
 MAX_COLUMNS = 256  # columns further right than IV are never read
+# XML elements parsed per row allowed (a cell is two or three, its shared string two more),
+# plus the styles and relationships of an ordinary file: bounds the time a file can take
+# however its bytes are spent.
+ELEMENTS_PER_ROW = 96
+ELEMENTS_BASE = 100_000
 _CHUNK = 64 * 1024
 # The compression methods Excel, WPS and LibreOffice write.
 _METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
@@ -58,14 +63,16 @@ class Sheet(NamedTuple):
 def read_sheet(data: bytes, *, max_rows: int, max_bytes: int = MAX_UNPACKED_BYTES) -> Sheet:
     """The first worksheet of an .xlsx file, checked as the module says. Refused with a 422
     on ``file``: not a readable .xlsx, more than ``max_bytes`` unpacked or a part compressed
-    like a bomb, a DTD in any XML part read, more than ``max_rows`` rows below the header.
-    Cells right of the header's last column are not read; needs no database."""
+    like a bomb, a DTD in any XML part read, more than ``max_rows`` rows below the header or
+    more than ``ELEMENTS_PER_ROW`` XML elements a row. Cells right of the header's last
+    column are not read; needs no database."""
     try:
-        package = zipfile.ZipFile(BytesIO(data))
+        archive = zipfile.ZipFile(BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError):
         raise Invalid(UNREADABLE, field="file") from None
-    with package:
-        check_parts(package.infolist(), max_bytes)
+    with archive:
+        check_parts(archive.infolist(), max_bytes)
+        package = _Package(archive, (max_rows + 1) * ELEMENTS_PER_ROW + ELEMENTS_BASE)
         try:
             return _read_first_sheet(package, max_rows)
         except (
@@ -144,22 +151,43 @@ class _Handler:
         pass
 
 
-def _parse(package: zipfile.ZipFile, name: str, handler: _Handler) -> None:
-    """Stream the part ``name`` through ``handler``, a chunk at a time; a DOCTYPE is refused
-    when expat meets it, before any of it (entities included) is read."""
-    parser = expat.ParserCreate(namespace_separator="}")
-    parser.buffer_text = True
-    parser.StartDoctypeDeclHandler = _refuse_dtd
-    parser.StartElementHandler = handler.start
-    parser.EndElementHandler = handler.end
-    parser.CharacterDataHandler = handler.text
-    try:
-        with package.open(name) as stream:
-            while chunk := stream.read(_CHUNK):
-                parser.Parse(chunk, False)
-        parser.Parse(b"", True)
-    except _Done:
-        pass
+class _Package:
+    """A checked package whose XML parts are parsed within one budget of elements."""
+
+    def __init__(self, package: zipfile.ZipFile, max_elements: int) -> None:
+        self.zip = package
+        self.max_elements = max_elements
+        self.elements = 0
+
+    def parse(self, name: str, handler: _Handler) -> None:
+        """Stream the part ``name`` through ``handler``, a chunk at a time; a DOCTYPE is
+        refused when expat meets it, before any of it (entities included) is read."""
+        parser = expat.ParserCreate(namespace_separator="}")
+        parser.buffer_text = True
+        parser.StartDoctypeDeclHandler = _refuse_dtd
+        parser.StartElementHandler = self._counted(handler.start)
+        parser.EndElementHandler = handler.end
+        parser.CharacterDataHandler = handler.text
+        try:
+            with self.zip.open(name) as stream:
+                while chunk := stream.read(_CHUNK):
+                    parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+        except _Done:
+            pass
+
+    def _counted(self, start: Callable[[str, dict[str, str]], None]) -> Callable[..., None]:
+        def counted(name: str, attrs: dict[str, str]) -> None:
+            self.elements += 1
+            if self.elements > self.max_elements:
+                raise Invalid(
+                    f"Excel 文件内容过多（超过 {self.max_elements} 个 XML 元素），请拆分后导入 "
+                    f"(more than {self.max_elements} XML elements in the workbook)",
+                    field="file",
+                )
+            start(name, attrs)
+
+        return counted
 
 
 class _Relationships(_Handler):
@@ -180,11 +208,11 @@ class _Relationships(_Handler):
         return next((t for k, t in self.by_id.values() if k.endswith(f"/{kind}")), None)
 
 
-def _relationships(package: zipfile.ZipFile, part: str) -> _Relationships:
+def _relationships(package: _Package, part: str) -> _Relationships:
     """The relationships of ``part`` (its ``_rels/<name>.rels``; the package's for "")."""
     folder, name = posixpath.split(part)
     rels = _Relationships(folder)
-    _parse(package, posixpath.join(folder, "_rels", f"{name}.rels"), rels)
+    package.parse(posixpath.join(folder, "_rels", f"{name}.rels"), rels)
     return rels
 
 
@@ -376,7 +404,7 @@ class _Cells(_Handler):
         return number
 
 
-def _read_first_sheet(package: zipfile.ZipFile, max_rows: int) -> Sheet:
+def _read_first_sheet(package: _Package, max_rows: int) -> Sheet:
     """Follow the package's relationships to the workbook, its first worksheet, its shared
     strings and styles, and read the worksheet's cells."""
     workbook_part = _relationships(package, "").of_type("officeDocument")
@@ -384,7 +412,7 @@ def _read_first_sheet(package: zipfile.ZipFile, max_rows: int) -> Sheet:
         raise Invalid(UNREADABLE, field="file")
     rels = _relationships(package, workbook_part)
     workbook = _Workbook()
-    _parse(package, workbook_part, workbook)
+    package.parse(workbook_part, workbook)
     sheet_part = next(
         (
             target
@@ -397,10 +425,10 @@ def _read_first_sheet(package: zipfile.ZipFile, max_rows: int) -> Sheet:
         raise Invalid(UNREADABLE, field="file")
     styles = _Styles()
     if (styles_part := rels.of_type("styles")) is not None:
-        _parse(package, styles_part, styles)
+        package.parse(styles_part, styles)
     strings = _Strings()
     if (strings_part := rels.of_type("sharedStrings")) is not None:
-        _parse(package, strings_part, strings)
+        package.parse(strings_part, strings)
     cells = _Cells(max_rows, strings.strings, styles.dates(), workbook.epoch)
-    _parse(package, sheet_part, cells)
+    package.parse(sheet_part, cells)
     return Sheet(cells.header or [], cells.rows)
