@@ -62,10 +62,18 @@ class Sheet(NamedTuple):
 
 def read_sheet(data: bytes, *, max_rows: int, max_bytes: int = MAX_UNPACKED_BYTES) -> Sheet:
     """The first worksheet of an .xlsx file, checked as the module says. Refused with a 422
-    on ``file``: not a readable .xlsx, more than ``max_bytes`` unpacked or a part compressed
-    like a bomb, a DTD in any XML part read, more than ``max_rows`` rows below the header or
-    more than ``ELEMENTS_PER_ROW`` XML elements a row. Cells right of the header's last
+    on ``file``: not a readable .xlsx, more than ``MAX_PARTS`` parts, more than
+    ``max_bytes`` unpacked, a part compressed like a bomb, a DTD in any XML part read, more
+    than ``max_rows`` rows below the header or ``ELEMENTS_PER_ROW`` XML elements a row. Cells right of the header's last
     column are not read; needs no database."""
+    # zipfile reads the whole central directory before the parts can be counted (200,000
+    # empty names in 17 MB: seconds and 100 MB), so its entries' signatures are counted
+    # first: an over-count at worst, as zipfile checks every entry's signature.
+    if data.count(b"PK\x01\x02") > MAX_PARTS:
+        raise Invalid(
+            f"Excel 文件包含的部件超过 {MAX_PARTS} 个 (more than {MAX_PARTS} parts in the workbook)",
+            field="file",
+        )
     try:
         archive = zipfile.ZipFile(BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError):
@@ -89,17 +97,11 @@ def read_sheet(data: bytes, *, max_rows: int, max_bytes: int = MAX_UNPACKED_BYTE
 
 def check_parts(parts: Iterable[zipfile.ZipInfo], max_bytes: int) -> None:
     """Refuse (422 on ``file``) a package that is not plausibly a spreadsheet before anything
-    in it is unpacked: too many parts, parts unpacking to more than ``max_bytes`` together,
-    a large part compressed more than ``MAX_RATIO`` to one, encrypted parts or a compression
-    method no spreadsheet program writes."""
+    in it is unpacked: parts unpacking to more than ``max_bytes`` together, a large part
+    compressed more than ``MAX_RATIO`` to one, encrypted parts or a compression method no
+    spreadsheet program writes."""
     total = 0
-    for count, part in enumerate(parts, start=1):
-        if count > MAX_PARTS:
-            raise Invalid(
-                f"Excel 文件包含的部件超过 {MAX_PARTS} 个 (more than {MAX_PARTS} parts in the "
-                "workbook)",
-                field="file",
-            )
+    for part in parts:
         if part.flag_bits & 0x1 or part.compress_type not in _METHODS:
             raise Invalid(UNREADABLE, field="file")
         total += part.file_size
