@@ -501,7 +501,7 @@ def enterprise_import(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from anjian.db import unit_of_work
-    from anjian.enterprises.excel import import_workbook
+    from anjian.enterprises.excel import import_workbook, read_file
 
     labels = {"validate": "校验 (validating)", "import": "导入 (importing)"}
     with Progress(
@@ -514,15 +514,11 @@ def enterprise_import(
                 tasks[phase] = bar.add_task(labels.get(phase, phase), total=total)
             bar.update(tasks[phase], completed=done)
 
+        sheet = read_file(file.read_bytes())  # before the database is opened
         # The failed attempt's audit record is committed too, so the unit of work ends normally.
         with unit_of_work() as db:
             outcome = import_workbook(
-                db,
-                cli_actor(),
-                _node_scope(),
-                file.read_bytes(),
-                source=file.name,
-                progress=progress,
+                db, cli_actor(), _node_scope(), sheet, source=file.name, progress=progress
             )
     if outcome.ok:
         console.print(f"[green]{outcome.detail}[/green]")

@@ -380,7 +380,9 @@ def test_export_import_round_trip_to_a_fresh_node(
     engine = make_engine(f"sqlite:///{target}")
     try:
         with unit_of_work(engine) as s:
-            outcome = excel.import_workbook(s, SYSTEM, EVERYTHING, first, source="first.xlsx")
+            outcome = excel.import_workbook(
+                s, SYSTEM, EVERYTHING, excel.read_file(first), source="first.xlsx"
+            )
             assert outcome.ok, outcome.errors
             assert outcome.imported == 3
         with unit_of_work(engine) as s:

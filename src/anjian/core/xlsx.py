@@ -1,30 +1,31 @@
 """Excel workbooks: writing ledgers and registries safely (text stays text, dates look like
-dates), and reading the first sheet of an uploaded file for an import."""
+dates, control characters never break a download), and reading the cells of an uploaded
+sheet (the sheet itself is read by ``anjian.core.xlsx_reader``)."""
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from io import BytesIO
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-
-from anjian.core.errors import Invalid
 
 _CST = ZoneInfo("Asia/Shanghai")
 
 
 def text_cell(ws: WriteOnlyWorksheet, value: str) -> WriteOnlyCell:
-    """A cell that holds ``value`` as text, never as a formula."""
-    cell = WriteOnlyCell(ws, value=value)
+    """A cell that holds ``value`` as text, never as a formula, without the control
+    characters an .xlsx cannot hold."""
+    # openpyxl refuses C0 controls other than tab and line breaks: one stored before they
+    # were refused on input must not make a whole export fail, so it is left out.
+    cell = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("", value))
     # openpyxl stores any string starting with "=" as a formula: a name such as
     # "=HYPERLINK(...)" must stay text (spreadsheet formula injection).
     cell.data_type = "s"
@@ -99,35 +100,6 @@ def cell_text(raw: Any) -> str:
     if isinstance(raw, datetime):
         return raw.date().isoformat()
     return str(raw).strip()
-
-
-def read_sheet(
-    data: bytes, *, max_rows: int
-) -> tuple[list[Any], list[tuple[int, tuple[Any, ...]]]]:
-    """The first sheet of an .xlsx file: its header row, and the non-blank rows below it with
-    their spreadsheet row numbers (as the user sees them in Excel). An unreadable file or one
-    with more than ``max_rows`` rows is a 422 on ``file``."""
-    try:
-        wb = load_workbook(BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise Invalid(
-            "无法读取 Excel 文件，请上传 .xlsx 格式 (not a readable .xlsx workbook)", field="file"
-        ) from None
-    try:
-        rows = wb.worksheets[0].iter_rows(values_only=True)
-        header = list(next(rows, ()))
-        body: list[tuple[int, tuple[Any, ...]]] = []
-        for number, values in enumerate(rows, start=HEADER_ROW + 1):
-            if all(is_blank(v) for v in values):
-                continue
-            body.append((number, values))
-            if len(body) > max_rows:
-                raise Invalid(
-                    f"一次最多导入 {max_rows} 行 (at most {max_rows} rows per file)", field="file"
-                )
-        return header, body
-    finally:
-        wb.close()
 
 
 class SheetColumn(Protocol):

@@ -98,8 +98,8 @@ def export_enterprises(ctx: Ctx, filters: Filters) -> Response:
 )
 def import_enterprises(file: UploadFile, ctx: StaffCtx) -> Any:
     """Import an .xlsx registry in the export layout: all rows or none, with a row-by-row report."""
-    data = upload_bytes(file.file.read(MAX_UPLOAD_BYTES + 1), MAX_UPLOAD_BYTES)
-    outcome = excel.import_workbook(ctx.db, ctx.actor, ctx.scope, data, source=file.filename or "")
+    sheet = excel.read_file(upload_bytes(file.file.read(MAX_UPLOAD_BYTES + 1), MAX_UPLOAD_BYTES))
+    outcome = excel.import_workbook(ctx.db, ctx.actor, ctx.scope, sheet, source=file.filename or "")
     if not outcome.ok:
         # Returned, not raised: the failed attempt's audit record is committed with the request.
         report = ImportReport(detail=outcome.detail, errors=outcome.errors)

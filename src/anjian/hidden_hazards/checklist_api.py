@@ -98,8 +98,9 @@ def import_checklists(
     """Import the checklists of one enterprise from the template layout: all rows or none,
     with a row-by-row report."""
     data = upload_bytes(file.file.read(MAX_UPLOAD_BYTES + 1), MAX_UPLOAD_BYTES)
+    sheet = checklist_excel.read_file(data)
     outcome = checklist_excel.import_checklists(
-        ctx.db, ctx.actor, ctx.scope, enterprise_id, data, source=file.filename or ""
+        ctx.db, ctx.actor, ctx.scope, enterprise_id, sheet, source=file.filename or ""
     )
     if not outcome.ok:
         # Returned, not raised: the failed attempt's audit record is committed with the request.

@@ -14,14 +14,8 @@ from sqlalchemy.orm import Session
 
 from anjian.core.audit.service import Actor, audit
 from anjian.core.scope import Scope
-from anjian.core.xlsx import (
-    HEADER_ROW,
-    cell_text,
-    header_positions,
-    is_blank,
-    read_sheet,
-    write_sheet,
-)
+from anjian.core.xlsx import HEADER_ROW, cell_text, header_positions, is_blank, write_sheet
+from anjian.core.xlsx_reader import Sheet, read_sheet
 from anjian.enterprises.schemas import ImportProblem
 from anjian.hidden_hazards.checklists import (
     ITEM_MAX,
@@ -94,6 +88,12 @@ class ChecklistImportOutcome:
         )
 
 
+def read_file(data: bytes) -> Sheet:
+    """An uploaded checklist sheet, read (and a hostile file refused) before the import
+    touches the database."""
+    return read_sheet(data, max_rows=MAX_ROWS)
+
+
 def _positions(header: list[Any], errors: list[ImportProblem]) -> dict[str, int]:
     positions, problems = header_positions(
         header, _BY_HEADER, (c.header for c in COLUMNS if c.required)
@@ -146,15 +146,15 @@ def import_checklists(
     actor: Actor,
     scope: Scope,
     enterprise_id: int | None,
-    data: bytes,
+    sheet: Sheet,
     *,
     source: str = "",
 ) -> ChecklistImportOutcome:
-    """Import the checklists of one enterprise from an .xlsx sheet, all or none: if any row is
-    wrong nothing is written and the outcome lists each problem (the failed attempt is
-    audited too). The caller's transaction is not committed here."""
+    """Import the checklists of one enterprise from a sheet (from ``read_file``), all or none:
+    if any row is wrong nothing is written and the outcome lists each problem (the failed
+    attempt is audited too). The caller's transaction is not committed here."""
     ent = enterprise_for(session, scope, enterprise_id)
-    header, body = read_sheet(data, max_rows=MAX_ROWS)
+    header, body = sheet
     outcome = ChecklistImportOutcome(rows=len(body))
     errors = outcome.errors
     positions = _positions(header, errors)

@@ -102,9 +102,9 @@ def import_points(
 ) -> Any:
     """Register an enterprise's points from the template layout: all rows or none, with a
     row-by-row report (each point audited and synced like one registered through the API)."""
-    data = upload_bytes(file.file.read(MAX_UPLOAD_BYTES + 1), MAX_UPLOAD_BYTES)
+    sheet = excel.read_file(upload_bytes(file.file.read(MAX_UPLOAD_BYTES + 1), MAX_UPLOAD_BYTES))
     outcome = excel.import_points(
-        ctx.db, ctx.actor, ctx.scope, enterprise_id, data, source=file.filename or ""
+        ctx.db, ctx.actor, ctx.scope, enterprise_id, sheet, source=file.filename or ""
     )
     if not outcome.ok:
         # Returned, not raised: the refused attempt's audit record is committed with the request.

@@ -17,14 +17,8 @@ from sqlalchemy.orm import Session
 from anjian.core.audit.service import Actor, audit
 from anjian.core.errors import AnjianError
 from anjian.core.scope import Scope
-from anjian.core.xlsx import (
-    HEADER_ROW,
-    cell_text,
-    header_positions,
-    read_row,
-    read_sheet,
-    write_sheet,
-)
+from anjian.core.xlsx import HEADER_ROW, cell_text, header_positions, read_row, write_sheet
+from anjian.core.xlsx_reader import Sheet, read_sheet
 from anjian.enterprises.schemas import ImportProblem
 from anjian.enterprises.service import enterprise_in_scope
 from anjian.monitoring.schemas import KIND_LABELS, PointCreate
@@ -96,6 +90,12 @@ class PointImportOutcome:
         )
 
 
+def read_file(data: bytes) -> Sheet:
+    """An uploaded point list's sheet, read (and a hostile file refused) before the import
+    touches the database."""
+    return read_sheet(data, max_rows=MAX_ROWS)
+
+
 def _cell(col: Column, raw: Any) -> Any:
     text = cell_text(raw)
     if col.field == "kind":
@@ -128,14 +128,15 @@ def import_points(
     actor: Actor,
     scope: Scope,
     enterprise_id: int,
-    data: bytes,
+    sheet: Sheet,
     *,
     source: str = "",
 ) -> PointImportOutcome:
-    """Register the points of one enterprise from an .xlsx sheet, all or none (each point and
-    the import itself audited; a refused import is audited too). Nothing is committed here."""
+    """Register the points of one enterprise from a sheet (from ``read_file``), all or none
+    (each point and the import itself audited; a refused import is audited too). Nothing is
+    committed here."""
     ent = enterprise_in_scope(session, scope, enterprise_id, field="enterprise_id")
-    header, body = read_sheet(data, max_rows=MAX_ROWS)
+    header, body = sheet
     outcome = PointImportOutcome(rows=len(body))
     errors = outcome.errors
     positions, problems = header_positions(
