@@ -112,3 +112,23 @@ def test_the_alarm_streams_session_check_reads_while_a_write_holds_the_database(
         s.execute(update(AuthSession).values(last_seen_at=AuthSession.created_at))
     scope = _answers_while_held(personas, lambda: stream_scope(token))
     assert scope is not None and scope.covers_code("140622") and not scope.covers_code("140621")
+
+
+def test_an_upload_is_parsed_before_the_write_lock_is_taken(personas: Any) -> None:
+    """A hostile spreadsheet is refused while another write holds the database: the import
+    reads the file before its transaction writes (it held SQLite's lock for minutes)."""
+    from hostile_files import declared_dimension, zip_bomb
+
+    from anjian.core.downloads import XLSX_MEDIA_TYPE
+
+    headers = personas.login("sheng")
+    for data in (zip_bomb(), declared_dimension()[:-200]):  # a bomb, a truncated package
+        r = _answers_while_held(
+            personas,
+            lambda data=data: personas.client.post(
+                "/api/v1/enterprises/import",
+                files={"file": ("x.xlsx", data, XLSX_MEDIA_TYPE)},
+                headers=headers,
+            ),
+        )
+        assert r.status_code == 422 and r.json()["field"] == "file", r.text
