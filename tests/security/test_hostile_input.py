@@ -217,6 +217,12 @@ def test_control_characters_are_refused_in_json_query_and_path(personas: Any) ->
         r = node.client.post("/api/v1/hidden-hazards", json={**report, "place": bad}, headers=qiye)
         _refused(r, "place")
         assert "U+00" in r.json()["detail"]
+    # a lone surrogate is valid JSON but no text either database (or a UTF-8 answer) can hold
+    raw = json.dumps({**report, "description": "a\ud800b"})
+    r = node.client.post(
+        "/api/v1/hidden-hazards", content=raw, headers={**qiye, "Content-Type": "application/json"}
+    )
+    _refused(r, "description")
     assess = _assess({"name": "液\x00氨", "quantity_t": 1})
     r = node.client.post("/api/v1/major-hazards/assess", json=assess, headers=qiye)
     _refused(r, "units.0.chemicals.1.name")
@@ -273,6 +279,7 @@ def _hostile_batch(now: int) -> str:
         f'{{"point": "LT-1", "value": 2, "ts": {now + 6}}}',
         f'{{"point": "LT\\u0000", "value": 2, "ts": {now + 7}}}',
         f'{{"point": "LT-1", "value": 2, "ts": 1{"0" * 30}}}',  # beyond any datetime
+        f'{{"point": "LT\\ud800", "value": 2, "ts": {now + 8}}}',  # a lone surrogate
     ]
     return f'{{"ts": {now}, "readings": [{", ".join(readings)}]}}'
 
@@ -290,20 +297,43 @@ def _rejections(node: Any) -> dict[str, int]:
     return {c["reason"]: c["count"] for c in counts.json()}
 
 
-def _lt1(node: Any) -> None:
-    r = node.client.post(
-        "/api/v1/monitoring/points",
-        json={"enterprise_id": node.enterprises["ying_mine"], "code": "LT-1", "kind": "tank_level"},
-        headers=_as(node, "qiye"),
+def _lt1(node: Any, enterprise_id: int) -> None:
+    from anjian.core.audit.service import SYSTEM
+    from anjian.core.scope import Scope
+    from anjian.monitoring.schemas import PointCreate
+    from anjian.monitoring.service import create_point
+
+    everything = Scope.for_division(None, "admin", ["000000"])
+    with node.db() as s:
+        point = PointCreate(enterprise_id=enterprise_id, code="LT-1", kind="tank_level")
+        create_point(s, SYSTEM, everything, point)
+
+
+def _enterprise_of_its_own(node: Any) -> tuple[int, str]:
+    """A new 应县 enterprise with a credit code of its own (id, USCC): its MQTT topics are this
+    test's alone, however many tests publish to the machine's Mosquitto at once."""
+    from anjian.core.audit.service import SYSTEM
+    from anjian.core.scope import Scope
+    from anjian.enterprises.schemas import EnterpriseCreate
+    from anjian.enterprises.service import create_enterprise
+
+    uscc = compose_uscc("140622", f"MA{uuid.uuid4().int % 10**7:07d}")
+    data = EnterpriseCreate(
+        uscc=uscc,
+        name=f"应县测试企业{uscc[-6:]}",
+        division_code="140622",
+        supervision_category="coal_mine",
     )
-    assert r.status_code == 201, r.text
+    with node.db() as s:
+        ent = create_enterprise(s, SYSTEM, Scope.for_division(None, "admin", ["000000"]), data)
+        return ent.id, uscc
 
 
 def test_http_readings_with_non_finite_or_overflowing_values_are_refused_one_by_one(
     personas: Any,
 ) -> None:
     node = personas
-    _lt1(node)
+    _lt1(node, node.enterprises["ying_mine"])
     now = int(time.time() * 1000) - 60_000
     r = node.client.post(
         "/api/v1/monitoring/readings",
@@ -321,12 +351,14 @@ def test_http_readings_with_non_finite_or_overflowing_values_are_refused_one_by_
         (5, "bad_status"),
         (7, "unknown_point"),
         (8, "malformed"),
+        (9, "unknown_point"),
     ]
+    assert [x["point"] for x in out["rejected"][-3:]] == ["LT\\x00", "LT-1", "LT\\ud800"]
     assert _reading_count(node) == 2
     assert _rejections(node) == {
         "not_numeric": 4,
         "bad_status": 1,
-        "unknown_point": 1,
+        "unknown_point": 2,
         "malformed": 1,
     }
 
@@ -335,7 +367,8 @@ def test_mqtt_readings_with_non_finite_or_overflowing_values_are_refused_one_by_
     personas: Any, worker: Any, mosquitto: int
 ) -> None:
     node = personas
-    _lt1(node)
+    enterprise_id, uscc = _enterprise_of_its_own(node)
+    _lt1(node, enterprise_id)
     group = f"t{uuid.uuid4().hex[:8]}"
     ingest = worker(
         ANJIAN_MQTT_URL=f"mqtt://127.0.0.1:{mosquitto}",
@@ -346,7 +379,7 @@ def test_mqtt_readings_with_non_finite_or_overflowing_values_are_refused_one_by_
     gw.connect("127.0.0.1", mosquitto)
     gw.loop_start()
     now = int(time.time() * 1000) - 60_000
-    topic = f"anjian/v1/{MINE_USCC}"
+    topic = f"anjian/v1/{uscc}"
     for where, payload in (
         ("readings", _hostile_batch(now)),
         ("status", json.dumps({"ts": 10**30, "status": "power_off"})),  # no datetime holds it
@@ -363,6 +396,6 @@ def test_mqtt_readings_with_non_finite_or_overflowing_values_are_refused_one_by_
     assert _rejections(node) == {
         "not_numeric": 4,
         "bad_status": 3,  # one reading's status, two system reports
-        "unknown_point": 1,
+        "unknown_point": 2,
         "malformed": 1,
     }

@@ -6,7 +6,9 @@ matched route's declared parameters, answers 422 naming the field for
 - numbers JSON has no place for (``NaN``, ``Infinity``, or ``1e400``, which decodes to infinity)
   in a JSON body;
 - C0 control characters other than tab, newline and carriage return (NUL included: PostgreSQL
-  text cannot hold it, Excel files cannot either) in every query, path, JSON and form string;
+  text cannot hold it, Excel files cannot either) in every query, path, JSON and form string,
+  and lone surrogates (``"\\ud800"`` is valid JSON but no UTF-8 text: neither database can
+  store it);
 - text query parameters longer than :data:`MAX_QUERY_TEXT` unless they declare their own
   ``max_length`` (a search pattern of 50,000 characters is too complex for SQLite's LIKE).
 
@@ -34,6 +36,9 @@ MAX_QUERY_TEXT = 200  # characters of a text query parameter without its own max
 
 # C0 controls except tab (09), newline (0A) and carriage return (0D).
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# A surrogate left in decoded text is a lone one (JSON decoding joins the pairs).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_UNSTORABLE = re.compile(f"{_CONTROL.pattern}|{_SURROGATE.pattern}")
 _INT = TypeAdapter(int)
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -56,10 +61,11 @@ def control_char(text: str) -> str | None:
     return f"U+{ord(found.group()):04X}" if found else None
 
 
-def escape_controls(text: str) -> str:
-    """``text`` with each refused control character written as ``\\xNN``: for storing text
-    that arrived without these checks (MQTT), which must not fail on a NUL."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+def storable(text: str) -> str:
+    """``text`` with each refused control character and lone surrogate written as an escape
+    (``\\x00``, ``\\ud800``): for storing text that arrived without these checks (MQTT), which
+    must not fail on a NUL."""
+    return _UNSTORABLE.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
 def control_message(code: str) -> str:
@@ -69,7 +75,11 @@ def control_message(code: str) -> str:
 
 def _text_problem(text: str) -> tuple[str, str] | None:
     code = control_char(text)
-    return (control_message(code), "control_character") if code else None
+    if code:
+        return control_message(code), "control_character"
+    if _SURROGATE.search(text):
+        return "不是有效的 Unicode 文本 (lone surrogate: not valid Unicode text)", "unicode"
+    return None
 
 
 _INT_MESSAGE = (

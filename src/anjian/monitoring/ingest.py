@@ -26,7 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
-from anjian.core.inputs import escape_controls
+from anjian.core.inputs import storable
 from anjian.core.sync.outbox import record_change, record_changes, remember_uids
 from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
@@ -92,7 +92,16 @@ class Outcome:
     alarms: list[int] = field(default_factory=list)  # ids of alarms raised or changed
 
     def reject(self, index: int | None, point: str | None, reason: str, message: str) -> None:
-        self.rejected.append(Rejected(index=index, point=point, reason=reason, message=message))
+        # A point code is the gateway's text: its control characters (NUL above all, which
+        # PostgreSQL refuses) and lone surrogates (which no UTF-8 answer can carry) are escaped.
+        self.rejected.append(
+            Rejected(
+                index=index,
+                point=storable(point) if point else point,
+                reason=reason,
+                message=storable(message),
+            )
+        )
 
     def result(self) -> IngestResult:
         return IngestResult(
@@ -693,9 +702,7 @@ def count_rejections(session: Session, enterprise_id: int, rejected: list[Reject
     for r in rejected:
         n, _ = by_reason.get(r.reason, (0, ""))
         detail = f"{r.point}: {r.message}" if r.point else r.message
-        # A point code is the gateway's text: its control characters (NUL above all, which
-        # PostgreSQL text refuses) must not fail the batch that reports it.
-        by_reason[r.reason] = (n + 1, escape_controls(detail)[:300])
+        by_reason[r.reason] = (n + 1, detail[:300])
     for reason, (n, detail) in by_reason.items():
         row = session.get(IngestRejection, (enterprise_id, reason), with_for_update=True)
         if row is None:
