@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
+from psycopg.errors import NumericValueOutOfRange, StringDataRightTruncation
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
 
 from anjian import __version__
 from anjian.accidents.api import router as accidents_router
@@ -22,6 +24,7 @@ from anjian.core.audit.service import audit
 from anjian.core.divisions.api import router as divisions_router
 from anjian.core.errors import AnjianError
 from anjian.core.iam.api import router as auth_router
+from anjian.core.inputs import field_beyond_int32, refuse_hostile_input
 from anjian.core.orgs.api import router as orgs_router
 from anjian.core.sync.api import router as sync_router
 from anjian.core.sync.forwarder import Forwarder
@@ -117,6 +120,9 @@ def create_app() -> FastAPI:
     settings = get_settings()
     app = FastAPI(
         lifespan=_lifespan,
+        # Every route, API and console, now and later: no overflowing integer, control
+        # character or overlong search text reaches an endpoint (anjian.core.inputs).
+        dependencies=[Depends(refuse_hostile_input)],
         docs_url=None,  # served below from local assets: intranets have no CDN
         redoc_url=None,
         title="安监云 Anjian Cloud API",
@@ -147,6 +153,26 @@ def create_app() -> FastAPI:
                 "detail": f"字段 {first['field']} 无效: {first['message']} (invalid field)",
                 "field": first["field"],
                 "errors": errors,
+            },
+            status_code=422,
+        )
+
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, exc: DataError) -> JSONResponse:
+        # A value its column cannot take (an id beyond a 32-bit key, text beyond a column's
+        # length) is bad input, not a fault of the server: the request was rolled back.
+        if isinstance(exc.orig, NumericValueOutOfRange):
+            field = field_beyond_int32(request)
+            message = "数值超出范围 (number out of range)"
+        elif isinstance(exc.orig, StringDataRightTruncation):
+            field, message = "body", "文本过长 (text too long for its field)"
+        else:
+            raise exc
+        return JSONResponse(
+            {
+                "detail": f"字段 {field} 无效: {message} (invalid field)",
+                "field": field,
+                "errors": [{"field": field, "message": message}],
             },
             status_code=422,
         )

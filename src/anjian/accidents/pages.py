@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -47,12 +47,13 @@ from anjian.accidents.schemas import (
     StepRead,
 )
 from anjian.config import get_settings
-from anjian.core.clock import today_in_china
+from anjian.core.clock import beijing_if_naive, today_in_china
 from anjian.core.divisions.models import Division
 from anjian.core.divisions.rules import tier_of
 from anjian.core.errors import AnjianError, Invalid
 from anjian.core.iam.deps import Context
 from anjian.core.iam.service import field_cipher
+from anjian.core.paging import PageNumber
 from anjian.db import utcnow
 from anjian.directives.models import Directive
 from anjian.directives.schemas import SupervisionCreate
@@ -170,7 +171,7 @@ def _local_time(value: str) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace(" ", "T"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=CST)
+    return beijing_if_naive(parsed)
 
 
 def _number(value: str) -> Any:
@@ -335,7 +336,7 @@ def accident_list(
     grade: str = "",
     accident_type: str = "",
     division: str = "",
-    page_no: int = Query(1, ge=1, alias="page"),
+    page_no: PageNumber = 1,
 ) -> Response:
     """事故列表: the accidents of the jurisdiction (an enterprise: its own), newest first, each
     with its grade and whether any step of its chain is late (迟报)."""

@@ -28,6 +28,7 @@ def _money(value: Any) -> Any:
 
 
 People = Annotated[int, BeforeValidator(_count), Field(ge=0, le=100_000)]
+Money = Annotated[Decimal, BeforeValidator(_money), Field(ge=0, le=10**13)]
 
 
 class ClassifyRequest(BaseModel):
@@ -38,9 +39,7 @@ class ClassifyRequest(BaseModel):
     deaths: People = Field(default=0, description="死亡人数")
     missing: People = Field(default=0, description="下落不明人数")
     serious_injuries: People = Field(default=0, description="重伤人数（含急性工业中毒）")
-    direct_loss_cny: Annotated[Decimal, BeforeValidator(_money), Field(ge=0, le=10**13)] = Field(
-        default=Decimal(0), description="直接经济损失（元）"
-    )
+    direct_loss_cny: Money = Field(default=Decimal(0), description="直接经济损失（元）")
 
 
 class ClassifyResult(BaseModel):
@@ -105,9 +104,7 @@ class AccidentCreate(BaseModel):
     missing: People = Field(default=0, description="下落不明人数")
     serious_injuries: People = Field(default=0, description="重伤人数（含急性工业中毒）")
     minor_injuries: People = Field(default=0, description="轻伤人数")
-    direct_loss_cny: Annotated[Decimal, BeforeValidator(_money), Field(ge=0, le=10**13)] = Field(
-        default=Decimal(0), description="直接经济损失（元，初步估计）"
-    )
+    direct_loss_cny: Money = Field(default=Decimal(0), description="直接经济损失（元，初步估计）")
     summary: Annotated[str, AfterValidator(text(5000))] = Field(default="", description="简要经过")
     measures: Annotated[str, AfterValidator(text(5000))] = Field(
         default="", description="已采取的措施"
@@ -194,9 +191,8 @@ class FollowUp(BaseModel):
     missing: People | None = Field(default=None, description="下落不明人数")
     serious_injuries: People | None = Field(default=None, description="重伤人数")
     minor_injuries: People | None = Field(default=None, description="轻伤人数")
-    direct_loss_cny: Annotated[
-        Decimal | None, BeforeValidator(lambda v: v if v is None else _money(v)), Field(ge=0)
-    ] = Field(default=None, description="直接经济损失（元）")
+    # Money inside the Optional: a bound on the union would be applied to None as well.
+    direct_loss_cny: Money | None = Field(default=None, description="直接经济损失（元）")
     note: Annotated[str, AfterValidator(text(5000, required=True))] = Field(
         description="续报内容 (what has changed)"
     )

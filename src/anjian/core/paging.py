@@ -28,6 +28,17 @@ def paged(
     return list(session.scalars(page)), total
 
 
+# The last page a list may be asked for: its offset (page × size) must stay far inside the 64-bit
+# integers SQLite and PostgreSQL take.
+MAX_PAGE = 10_000_000
+
+
+# The ``page`` query parameter of a list (the console's pages fix their own size).
+PageNumber = Annotated[
+    int, Query(ge=1, le=MAX_PAGE, alias="page", description="页码，从 1 开始 (page, from 1)")
+]
+
+
 @dataclass(frozen=True)
 class PageQuery:
     """The page a list request asks for: ``page`` (from 1) of ``size`` rows."""
@@ -41,7 +52,7 @@ class PageQuery:
 
 
 def _page_query(
-    page: Annotated[int, Query(ge=1, description="页码，从 1 开始 (page, from 1)")] = 1,
+    page: PageNumber = 1,
     size: Annotated[int, Query(ge=1, le=500, description="每页条数 (rows a page)")] = 50,
 ) -> PageQuery:
     return PageQuery(page, size)

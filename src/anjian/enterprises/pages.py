@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +18,7 @@ from anjian.config import get_settings
 from anjian.core.divisions import service as divisions
 from anjian.core.downloads import upload_bytes
 from anjian.core.errors import AnjianError, Invalid
+from anjian.core.paging import PageNumber
 from anjian.enterprises import excel, service
 from anjian.enterprises.api import MAX_UPLOAD_BYTES
 from anjian.enterprises.rules import SCALES, STATUSES, SUPERVISION_CATEGORIES
@@ -144,7 +145,7 @@ def enterprise_list(
     category: str = "",
     status: str = "",
     division: str = "",
-    page_no: int = Query(1, ge=1, alias="page"),
+    page_no: PageNumber = 1,
 ) -> Response:
     """企业档案: the enterprises in scope, filtered and paged."""
     filters = {"q": q.strip(), "category": category, "status": status, "division": division}

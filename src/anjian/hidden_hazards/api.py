@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, UploadFile
 from fastapi.responses import FileResponse
 
+from anjian.core.clock import BeijingDateTime
 from anjian.core.downloads import xlsx_response
 from anjian.core.iam.deps import Ctx, StaffCtx
 from anjian.core.paging import Paging
@@ -38,8 +38,12 @@ def ledger_filters(
     grade: Annotated[str | None, Query(description="general (一般) | major (重大)")] = None,
     overdue: Annotated[bool | None, Query(description="只看逾期 (true) 或未逾期 (false)")] = None,
     q: Annotated[str | None, Query(description="描述、部位包含，或隐患编号前缀")] = None,
-    found_from: Annotated[datetime | None, Query(alias="from", description="发现时间起")] = None,
-    found_to: Annotated[datetime | None, Query(alias="to", description="发现时间止 (不含)")] = None,
+    found_from: Annotated[
+        BeijingDateTime | None, Query(alias="from", description="发现时间起 (无时区为北京时间)")
+    ] = None,
+    found_to: Annotated[
+        BeijingDateTime | None, Query(alias="to", description="发现时间止 (不含; 无时区为北京时间)")
+    ] = None,
 ) -> LedgerFilters:
     """The ledger's filters, shared by the list and the Excel export."""
     return LedgerFilters(

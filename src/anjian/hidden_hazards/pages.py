@@ -6,9 +6,9 @@ Everything goes through the hidden-hazard service with the user's scope, as the 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from starlette.responses import Response
 from anjian.config import get_settings
 from anjian.core.errors import AnjianError
 from anjian.core.iam.deps import Context
+from anjian.core.paging import MAX_PAGE
 from anjian.directives.schemas import SupervisionCreate
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.service import enterprise_names, is_enterprise_user
@@ -76,7 +77,12 @@ def _labels() -> dict[str, Any]:
 
 @router.get("/hazards")
 def hazard_list(
-    request: Request, ctx: PageCtx, tab: str = "", grade: str = "", q: str = "", page_no: int = 1
+    request: Request,
+    ctx: PageCtx,
+    tab: str = "",
+    grade: str = "",
+    q: str = "",
+    page_no: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
     """隐患台账: the ledger of the jurisdiction (or the enterprise), newest first, with the
     jurisdiction's figures on top."""
@@ -87,7 +93,7 @@ def hazard_list(
         filters["state"] = tab
     size = 50
     items, total = service.list_hazards(
-        ctx.db, ctx.scope, **filters, limit=size, offset=(max(page_no, 1) - 1) * size
+        ctx.db, ctx.scope, **filters, limit=size, offset=(page_no - 1) * size
     )
     names = enterprise_names(ctx.db, {h.enterprise_id for h in items})
     stats = service.statistics(ctx.db, ctx.scope)

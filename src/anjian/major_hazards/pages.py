@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.responses import Response
@@ -19,6 +19,7 @@ from starlette.responses import Response
 from anjian.config import get_settings
 from anjian.core.errors import AnjianError
 from anjian.core.iam.deps import Context
+from anjian.core.paging import PageNumber
 from anjian.enterprises.service import is_enterprise_user
 from anjian.major_hazards import rules, service
 from anjian.major_hazards.models import MajorHazardSource
@@ -222,7 +223,7 @@ def source_list(
     grade: str = "",
     filing_state: str = "",
     division: str = "",
-    page_no: int = Query(1, ge=1, alias="page"),
+    page_no: PageNumber = 1,
 ) -> Response:
     """重大危险源: the register in scope, its counts by grade and the calculator."""
     context = _list_context(ctx, **_list_filters(q, grade, filing_state, division, page_no))

@@ -3,15 +3,17 @@ and their closed loop, ingest rejections."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
+from anjian.core.clock import BeijingDateTime, beijing_if_naive
 from anjian.core.downloads import upload_bytes, xlsx_response
 from anjian.core.errors import Invalid, Unauthorized
 from anjian.core.iam.deps import DB, Ctx
+from anjian.core.inputs import checks_own_body
 from anjian.core.paging import Paging
 from anjian.enterprises.schemas import ImportReport
 from anjian.monitoring import excel, service
@@ -127,7 +129,7 @@ def update_point(point_id: int, body: PointUpdate, ctx: Ctx) -> PointRead:
 
 
 def _epoch_ms(value: str, field: str) -> int:
-    """Epoch milliseconds, or an ISO 8601 time (UTC when it names no zone)."""
+    """Epoch milliseconds, or an ISO 8601 time (Beijing time when it names no zone)."""
     text = value.strip()
     if text.lstrip("-").isdigit():
         return int(text)
@@ -137,7 +139,7 @@ def _epoch_ms(value: str, field: str) -> int:
         raise Invalid(
             f"时间格式无效: {value} (epoch milliseconds or ISO 8601)", field=field
         ) from None
-    return int((at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp() * 1000)
+    return int(beijing_if_naive(at).timestamp() * 1000)
 
 
 @router.get("/points/{point_id}/series", response_model=Series)
@@ -233,6 +235,7 @@ def _gateway(request: Request, db: DB) -> int:
     response_model=IngestResult,
     responses={401: {"description": "no or wrong gateway token"}, 422: {"model": IngestResult}},
 )
+@checks_own_body  # a bad reading is refused alone, the others stored (ingest.parse)
 def post_readings(
     db: DB,
     enterprise_id: Annotated[int, Depends(_gateway)],
@@ -276,8 +279,12 @@ def list_alarms(
     ] = None,
     active: Annotated[bool | None, Query(description="true: 尚未恢复; false: 已恢复")] = None,
     escalated: Annotated[bool | None, Query(description="true: 超时未确认、已上报上级值班")] = None,
-    since: Annotated[datetime | None, Query(description="报警时间不早于 (ISO 8601)")] = None,
-    until: Annotated[datetime | None, Query(description="报警时间早于 (ISO 8601)")] = None,
+    since: Annotated[
+        BeijingDateTime | None, Query(description="报警时间不早于 (ISO 8601; 无时区为北京时间)")
+    ] = None,
+    until: Annotated[
+        BeijingDateTime | None, Query(description="报警时间早于 (ISO 8601; 无时区为北京时间)")
+    ] = None,
 ) -> AlarmPage:
     """Alarms in your jurisdiction (or of your enterprise), newest first."""
     items, total = service.list_alarms(

@@ -26,6 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
+from anjian.core.inputs import storable
 from anjian.core.sync.outbox import record_change, record_changes, remember_uids
 from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
@@ -91,7 +92,16 @@ class Outcome:
     alarms: list[int] = field(default_factory=list)  # ids of alarms raised or changed
 
     def reject(self, index: int | None, point: str | None, reason: str, message: str) -> None:
-        self.rejected.append(Rejected(index=index, point=point, reason=reason, message=message))
+        # A point code is the gateway's text: its control characters (NUL above all, which
+        # PostgreSQL refuses) and lone surrogates (which no UTF-8 answer can carry) are escaped.
+        self.rejected.append(
+            Rejected(
+                index=index,
+                point=storable(point) if point else point,
+                reason=reason,
+                message=storable(message),
+            )
+        )
 
     def result(self) -> IngestResult:
         return IngestResult(
@@ -108,10 +118,30 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+# Epoch milliseconds a datetime can hold (years 1 to 9999); beyond them a time is malformed.
+_MS_RANGE = (-62_135_596_800_000, 253_402_300_799_999)
+
+
 def _epoch_ms(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    """An epoch-millisecond time, or None when ``value`` is not one a datetime can hold."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return int(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    ms = int(value)
+    return ms if _MS_RANGE[0] <= ms <= _MS_RANGE[1] else None
+
+
+def _number(value: Any) -> float | None:
+    """A measured value as a finite float, or None: not a number, NaN, an infinity (JSON's
+    ``1e400`` decodes to one) or an integer beyond what a float holds."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def parse(
@@ -153,14 +183,14 @@ def parse(
             out.reject(i, None, "malformed", "缺少测点编码 point (point is required)")
             continue
         status = r.get("status", "ok")
-        if status != "ok" and status not in STATUSES:
+        if status != "ok" and (type(status) is not str or status not in STATUSES):
             out.reject(i, point, "bad_status", f"状态码无效: {status!r} (unknown status)")
             continue
         ts = r.get("ts", batch_ts)
-        if type(ts) is not int:
+        if type(ts) is not int or not _MS_RANGE[0] <= ts <= _MS_RANGE[1]:
             ts = _epoch_ms(ts) if ts is not None else None
         if ts is None:
-            out.reject(i, point, "malformed", "缺少时间 ts (ts is required, epoch ms)")
+            out.reject(i, point, "malformed", "时间 ts 缺失或无效 (ts must be epoch milliseconds)")
             continue
         if ts > latest:
             out.reject(i, point, "future", f"时间超前于服务器时间: {ts} (time in the future)")
@@ -175,14 +205,14 @@ def parse(
         if value is None and status != "ok":
             parsed.append(Parsed(i, point, ts, None, status))
             continue
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
-            out.reject(i, point, "not_numeric", f"数值无效: {value!r} (value must be a number)")
+        number = _number(value)
+        if number is None:
+            shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:40]}…"
+            out.reject(
+                i, point, "not_numeric", f"数值无效: {shown} (value must be a finite number)"
+            )
             continue
-        parsed.append(Parsed(i, point, ts, float(value), status))
+        parsed.append(Parsed(i, point, ts, number, status))
     return parsed
 
 
@@ -717,7 +747,7 @@ def system_status(
         if isinstance(body, dict)
         else None
     )
-    if body is not None and (status not in STATUSES or ts is None):
+    if body is not None and (type(status) is not str or status not in STATUSES or ts is None):
         out.reject(None, None, "bad_status", f"系统状态无效: {status!r} (unknown status or ts)")
     if out.rejected:
         count_rejections(session, enterprise_id, out.rejected)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, StreamingResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
@@ -28,6 +28,7 @@ from anjian.config import get_settings
 from anjian.core.divisions import service as divisions
 from anjian.core.errors import AnjianError, NotFound
 from anjian.core.iam.deps import SESSION_COOKIE, Context
+from anjian.core.paging import PageNumber
 from anjian.core.scope import Scope
 from anjian.db import unit_of_work
 from anjian.enterprises.service import enterprise_in_scope
@@ -190,7 +191,7 @@ def alarm_board(
     state: str = "",
     active: str = "",
     escalated: str = "",
-    page_no: int = Query(1, ge=1, alias="page"),
+    page_no: PageNumber = 1,
 ) -> Response:
     """报警看板: the alarms in scope, newest first, with the figures of the jurisdiction; new
     and changed alarms arrive live over the stream below."""

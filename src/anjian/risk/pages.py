@@ -9,13 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.responses import Response
 
 from anjian.core.divisions import service as divisions
 from anjian.core.errors import AnjianError, Invalid
+from anjian.core.paging import PageNumber
 from anjian.enterprises import service as enterprises
 from anjian.enterprises.pages import form_errors, maintained_elsewhere
 from anjian.enterprises.rules import SUPERVISION_CATEGORIES
@@ -141,7 +142,7 @@ def risk_overview(
     ctx: PageCtx,
     division: str = "",
     q: str = "",
-    page_no: int = Query(1, ge=1, alias="page"),
+    page_no: PageNumber = 1,
 ) -> Response:
     """风险分级: counts by level in the jurisdiction, enterprises at their worst level and the
     four-colour map. An enterprise user goes straight to their own enterprise."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import pyotp
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
@@ -71,7 +71,12 @@ def _login_page(
 
 
 @router.get("/login")
-def login_form(request: Request, next: str = "/", reason: str = "") -> Response:
+def login_form(
+    request: Request,
+    # a URL to return to carries the filters of the page left (beyond the 200 of search text)
+    next: Annotated[str, Query(max_length=4096)] = "/",
+    reason: str = "",
+) -> Response:
     """The login page."""
     response = _login_page(request, next_url=safe_next(next), notice=REASONS.get(reason))
     if reason in ("timeout", "invalid") and request.cookies.get(SESSION_COOKIE):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
@@ -20,6 +20,7 @@ from anjian.core.audit.service import audit
 from anjian.core.divisions.rules import is_valid_code
 from anjian.core.errors import Forbidden, NotFound
 from anjian.core.iam.models import Role
+from anjian.core.paging import PageNumber
 from anjian.core.scope import Scope
 from anjian.core.sync import service as sync
 from anjian.core.sync.forwarder import request_sync
@@ -227,7 +228,7 @@ def child_records_page(
     division: str,
     ctx: StaffPageCtx,
     origin: str = "",
-    page_no: int = Query(1, ge=1, alias="page"),
+    page_no: PageNumber = 1,
 ) -> Response:
     """The records a child node forwarded up, newest change first, optionally by origin node."""
     link = next((x for x in sync.child_links(ctx.db) if x.division_code == division), None)

@@ -3,12 +3,13 @@ jurisdiction tree."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from anjian.core.audit import service as audit_service
 from anjian.core.divisions import service as divisions
 from anjian.core.errors import NotFound
+from anjian.core.paging import PageNumber
 from anjian.enterprises import service as enterprises
 from anjian.enterprises.pages import CATEGORY_COLOURS
 from anjian.enterprises.rules import STATUSES, SUPERVISION_CATEGORIES
@@ -119,7 +120,7 @@ def audit_page(
     ctx: StaffPageCtx,
     action: str = "",
     user: str = "",
-    page_no: int = Query(1, ge=1, alias="page"),
+    page_no: PageNumber = 1,
 ) -> Response:
     """安全审计: audit records of the jurisdiction, newest first (officials and admins only)."""
     rows, total = audit_service.list_audit(
