@@ -21,9 +21,11 @@ from anjian.core.audit.service import audit
 from anjian.core.divisions.api import router as divisions_router
 from anjian.core.errors import AnjianError
 from anjian.core.iam.api import router as auth_router
+from anjian.core.iam.guard import LoginGuard
 from anjian.core.orgs.api import router as orgs_router
 from anjian.core.sync.api import router as sync_router
 from anjian.core.sync.forwarder import Forwarder
+from anjian.core.sync.guard import SyncGuard
 from anjian.core.sync.node_api import router as node_router
 from anjian.db import get_engine, unit_of_work
 from anjian.directives.api import router as directives_router
@@ -113,6 +115,10 @@ def create_app() -> FastAPI:
         f"management. Node {settings.effective_node_id} ({settings.node_division}).",
     )
 
+    # In-memory limits live with the application (one per process; a fresh app starts afresh).
+    app.state.login_guard = LoginGuard.from_settings(settings)
+    app.state.sync_guard = SyncGuard.from_settings(settings)
+
     @app.exception_handler(AnjianError)
     async def _anjian_error(request: Request, exc: AnjianError) -> JSONResponse:
         if exc.status == 403 and request.method in _WRITE_METHODS:
@@ -120,8 +126,8 @@ def create_app() -> FastAPI:
         body: dict[str, Any] = {"detail": exc.message}
         if exc.field:
             body["field"] = exc.field
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(body, status_code=exc.status, headers=headers)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        return JSONResponse(body, status_code=exc.status, headers={**headers, **exc.headers})
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
