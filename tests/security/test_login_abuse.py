@@ -101,6 +101,17 @@ def test_logins_are_rate_limited_per_address(personas) -> None:
     assert _login(personas, "sheng", PASSWORD).status_code == 200
 
 
+def test_the_console_login_is_rate_limited_too(personas) -> None:
+    personas.client.app.state.login_guard = LoginGuard(1, 100, clock=Clock())
+    form = personas.client.get("/login").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    data = {"username": "yingxian", "password": WRONG, "csrf": csrf, "next": "/"}
+    assert personas.client.post("/login", data=data).status_code == 401
+    r = personas.client.post("/login", data=data)
+    assert r.status_code == 429 and r.headers["Retry-After"] == "60"
+    assert "登录尝试过于频繁" in r.text
+
+
 def test_logins_are_rate_limited_per_user_name(personas) -> None:
     clock = Clock()
     personas.client.app.state.login_guard = LoginGuard(100, 2, clock=clock)

@@ -45,13 +45,15 @@ async def _source_and_body(request: Request) -> tuple[Source, bytes]:
     source = Source(guard, client_ip(request))
     guard.admit(source.ip)
     declared = request.headers.get("content-length", "")
+    too_large = declared.isdigit() and int(declared) > MAX_MESSAGE_BYTES
     body = bytearray()
-    if not (declared.isdigit() and int(declared) > MAX_MESSAGE_BYTES):
+    if not too_large:
         async for chunk in request.stream():
             body += chunk
             if len(body) > MAX_MESSAGE_BYTES:
+                too_large = True
                 break
-    if len(body) > MAX_MESSAGE_BYTES or (declared.isdigit() and int(declared) > MAX_MESSAGE_BYTES):
+    if too_large:
         guard.oversized(source.ip)
         raise AnjianError("同步数据过大 (message too large)", field="body")
     return source, bytes(body)

@@ -115,6 +115,7 @@ class SyncGuard:
         """Remember an accepted online message until it would be refused as stale anyway."""
         with self._lock:
             self._forget_old()
+            self._seen.pop(message_id, None)  # kept in the order of acceptance
             if len(self._seen) >= MAX_KEYS:
                 self._seen.popitem(last=False)
             self._seen[message_id] = self.clock()
