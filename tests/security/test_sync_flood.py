@@ -149,6 +149,7 @@ def test_unknown_senders_share_one_record_per_interval(linked) -> None:
         assert _post(linked, message).status_code == 403
     records = _refusals(linked)
     assert len(records) == 1 and records[0].detail["claimed"] == "140700"
+    assert records[0].actor_name == "node:unknown"
 
 
 def _link(node) -> SyncLink:  # type: ignore[no-untyped-def]

@@ -362,7 +362,7 @@ def test_wrong_revoked_or_foreign_keys_are_refused_and_logged(linked) -> None:
         # in full, the rest counted for a summary (tests/security/test_sync_flood.py).
         assert [(r.actor_name, r.detail.get("claimed")) for r in refused] == [
             ("node:node-140600", None),
-            ("node:", "140700"),
+            ("node:unknown", "140700"),
         ]
         assert s.scalar(select(Enterprise).where(Enterprise.uid == UID)) is None
 

@@ -371,7 +371,7 @@ def _refuse(
     copied into the audit log. Online refusals go through the guard: one record per claimed
     child and interval, and 429 once the address or the claimed child refuses too often."""
     division = link.division_code if link else None
-    actor = _node_actor(division or "", clip(header.get("from_node")) if link else None)
+    actor = _node_actor(division or "", clip(header.get("from_node")) if link else UNKNOWN)
     detail = {"reason": clip(reason, 160), "kind": clip(header.get("kind"), 16)}
     if link is None:
         detail["claimed"] = clip(header.get("from_division"), 16)
