@@ -24,10 +24,12 @@ from anjian.core.audit.service import audit
 from anjian.core.divisions.api import router as divisions_router
 from anjian.core.errors import AnjianError
 from anjian.core.iam.api import router as auth_router
+from anjian.core.iam.guard import LoginGuard
 from anjian.core.inputs import field_beyond_int32, refuse_hostile_input
 from anjian.core.orgs.api import router as orgs_router
 from anjian.core.sync.api import router as sync_router
 from anjian.core.sync.forwarder import Forwarder
+from anjian.core.sync.guard import SyncGuard
 from anjian.core.sync.node_api import router as node_router
 from anjian.core.transport import SecurityHeaders, scope_is_https, security_headers
 from anjian.db import unit_of_work
@@ -131,6 +133,10 @@ def create_app() -> FastAPI:
         f"management. Node {settings.effective_node_id} ({settings.node_division}).",
     )
 
+    # In-memory limits live with the application (one per process; a fresh app starts afresh).
+    app.state.login_guard = LoginGuard.from_settings(settings)
+    app.state.sync_guard = SyncGuard.from_settings(settings)
+
     @app.exception_handler(AnjianError)
     async def _anjian_error(request: Request, exc: AnjianError) -> JSONResponse:
         if exc.denies_access and request.method in _WRITE_METHODS:
@@ -138,8 +144,8 @@ def create_app() -> FastAPI:
         body: dict[str, Any] = {"detail": exc.message}
         if exc.field:
             body["field"] = exc.field
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(body, status_code=exc.status, headers=headers)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        return JSONResponse(body, status_code=exc.status, headers={**headers, **exc.headers})
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

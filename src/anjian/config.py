@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +16,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+NODE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 
 
 class Settings(BaseSettings):
@@ -34,6 +37,11 @@ class Settings(BaseSettings):
     lockout_window_minutes: int = 15
     lockout_minutes: int = 30
     session_idle_minutes: int = 30
+    # Login throttling on top of the lockout (HTTP 429 with Retry-After): attempts per minute
+    # from one client address (an office behind one NAT address logs in through it, so keep it
+    # generous) and for one user name (known or not).
+    login_rate_per_ip: int = Field(default=60, ge=1)
+    login_rate_per_account: int = Field(default=10, ge=1)
     session_max_hours: int = 12
     password_min_length: int = 8
     password_max_age_days: int = 90  # 等保: credentials changed periodically
@@ -58,6 +66,11 @@ class Settings(BaseSettings):
     sync_forwarder: bool = True
     sync_interval_s: float = 1.0
     sync_max_backoff_s: float = 30.0  # retry interval ceiling while the parent is unreachable
+    # Refused node-to-node messages per minute from one client address or one claimed node
+    # before the answer is 429; refusals are audited as one record per claimed node and
+    # interval (the first in full, the rest as a count).
+    sync_refusals_per_minute: int = Field(default=10, ge=1)
+    sync_refusal_summary_s: int = Field(default=300, ge=1)
     # outbox rows the parent has stored are deleted after this many days (0: kept for ever)
     outbox_retention_days: int = Field(default=90, ge=0)
     # Scheduled work inside `anjian serve` (overdue hidden hazards flagged and escalated).
@@ -106,6 +119,14 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(entry.strip(), strict=False)
             except ValueError:
                 raise ValueError(f"trusted_proxies: not an address or network: {entry!r}") from None
+        return v
+
+    @field_validator("node_id")
+    @classmethod
+    def _node_id_charset(cls, v: str) -> str:
+        # What a parent accepts as a sender (see anjian.core.sync.protocol.check_header).
+        if v and not NODE_ID.fullmatch(v):
+            raise ValueError("node_id: up to 64 of A-Z a-z 0-9 . _ : - (starting alphanumeric)")
         return v
 
     @field_validator("audit_retention_days")

@@ -3,16 +3,21 @@ non-zero exit. Messages are Chinese first with the English after, for users of e
 
 from __future__ import annotations
 
+from anjian.core.ratelimit import retry_after_header
+
 
 class AnjianError(Exception):
     """Base of expected, user-facing errors."""
 
     status = 400
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.headers = headers or {}  # extra response headers (e.g. Retry-After)
 
     @property
     def denies_access(self) -> bool:
@@ -54,3 +59,19 @@ class Invalid(AnjianError):
 
 class Locked(AnjianError):
     status = 423
+
+
+class TooManyRequests(AnjianError):
+    """Rate limited: the answer says in ``Retry-After`` how many seconds to wait."""
+
+    status = 429
+
+    def __init__(
+        self,
+        retry_after_s: float,
+        message: str = "请求过于频繁，请稍后再试 (too many requests)",
+        *,
+        field: str | None = None,
+    ) -> None:
+        self.retry_after = retry_after_header(retry_after_s)
+        super().__init__(message, field=field, headers={"Retry-After": self.retry_after})

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from anjian.config import get_settings
 from anjian.core.errors import AnjianError, Forbidden
 from anjian.core.iam import service
-from anjian.core.iam.deps import DB, SESSION_COOKIE, client_ip
+from anjian.core.iam.deps import DB, SESSION_COOKIE, client_ip, login_guard
 from anjian.core.iam.service import MfaRequired
 from anjian.web.render import render, zh
 from anjian.web.session import (
@@ -124,7 +124,9 @@ def login_submit(
             status_code=422,
         )
     try:
-        result = service.login(db, username, password, otp.strip() or None, client_ip(request))
+        result = service.login(
+            db, username, password, otp.strip() or None, client_ip(request), login_guard(request)
+        )
     except MfaRequired:
         # In the code step this means the code was left empty: say so rather than loop.
         error = "请输入动态口令" if step == "otp" else ""
@@ -146,6 +148,7 @@ def login_submit(
             otp_step=otp_failed,
             status_code=exc.status,
         )
+        response.headers.update(exc.headers)  # Retry-After of a 429
         if not otp_failed:
             clear_pending_login(request, response)
         return response
@@ -203,10 +206,25 @@ def enrol_page(request: Request, ctx: PendingPageCtx) -> Response:
 
 
 @router.post("/mfa/enrol")
-def enrol_start(request: Request, ctx: PendingPageCtx, csrf: str = Form("")) -> Response:
-    """Create a new secret (kept pending until a code confirms it)."""
+def enrol_start(
+    request: Request,
+    ctx: PendingPageCtx,
+    csrf: str = Form(""),
+    password: str = Form(""),
+    otp: str = Form(""),
+) -> Response:
+    """Create a new secret (kept pending until a code confirms it); replacing a bound
+    authenticator asks for the password and a current code or a recovery code."""
     check_csrf(request, csrf)
-    secret, uri = service.mfa_enrol(ctx.db, ctx.user, ctx.actor.ip)
+    try:
+        secret, uri = service.mfa_enrol(
+            ctx.db, ctx.user, ctx.actor.ip, password=password or None, otp=otp or None
+        )
+    except AnjianError as exc:
+        ctx.db.commit()  # keep the audit record and the failure count of a wrong proof
+        return _enrol_page(
+            request, ctx, status_code=exc.status, error=zh(exc.message), error_field=exc.field
+        )
     return _enrol_page(request, ctx, secret=secret, uri=uri)
 
 

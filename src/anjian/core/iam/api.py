@@ -8,11 +8,12 @@ from anjian.config import get_settings
 from anjian.core.crypto import mask_phone
 from anjian.core.errors import AnjianError
 from anjian.core.iam import service
-from anjian.core.iam.deps import DB, Ctx, PendingCtx, StaffCtx, client_ip
+from anjian.core.iam.deps import DB, Ctx, PendingCtx, StaffCtx, client_ip, login_guard
 from anjian.core.iam.models import User
 from anjian.core.iam.schemas import (
     LoginIn,
     LoginOut,
+    MfaEnrolIn,
     MfaEnrolOut,
     OtpIn,
     PasswordChangeIn,
@@ -38,10 +39,12 @@ def user_read(user: User) -> UserRead:
     )
 
 
-def do_login(db: DB, body: LoginIn, ip: str | None) -> service.LoginResult:
+def do_login(db: DB, body: LoginIn, request: Request) -> service.LoginResult:
     """Log in; a failure's audit record and lockout count are committed before the error."""
     try:
-        return service.login(db, body.username, body.password, body.otp, ip)
+        return service.login(
+            db, body.username, body.password, body.otp, client_ip(request), login_guard(request)
+        )
     except AnjianError:
         db.commit()
         raise
@@ -50,7 +53,7 @@ def do_login(db: DB, body: LoginIn, ip: str | None) -> service.LoginResult:
 @router.post("/auth/login", response_model=LoginOut)
 def login(body: LoginIn, request: Request, db: DB) -> LoginOut:
     """Log in with username, password and (when enrolled) a one-time code; returns a Bearer token."""
-    result = do_login(db, body, client_ip(request))
+    result = do_login(db, body, request)
     return LoginOut(
         access_token=result.token,
         expires_at=result.expires_at,
@@ -86,9 +89,17 @@ def change_password(body: PasswordChangeIn, ctx: PendingCtx) -> None:
 
 
 @router.post("/auth/mfa/enrol", response_model=MfaEnrolOut)
-def mfa_enrol(ctx: PendingCtx) -> MfaEnrolOut:
-    """Start binding a TOTP authenticator: returns the secret and an otpauth:// URI."""
-    secret, uri = service.mfa_enrol(ctx.db, ctx.user, ctx.actor.ip)
+def mfa_enrol(ctx: PendingCtx, body: MfaEnrolIn | None = None) -> MfaEnrolOut:
+    """Start binding a TOTP authenticator: returns the secret and an otpauth:// URI. Replacing
+    one already bound needs ``password`` and ``otp`` (a current code or a recovery code)."""
+    proof = body or MfaEnrolIn()
+    try:
+        secret, uri = service.mfa_enrol(
+            ctx.db, ctx.user, ctx.actor.ip, password=proof.password, otp=proof.otp
+        )
+    except AnjianError:
+        ctx.db.commit()  # keep the audit record and the failure count of a wrong proof
+        raise
     return MfaEnrolOut(secret=secret, otpauth_uri=uri)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from anjian.core.audit.service import Actor
 from anjian.core.errors import Forbidden, Unauthorized
+from anjian.core.iam.guard import LoginGuard
 from anjian.core.iam.models import AuthSession, Role, User
 from anjian.core.iam.service import actor_of, keep_alive, resolve_session, scope_of
 from anjian.core.scope import Scope
@@ -39,6 +40,12 @@ DB = Annotated[Session, Depends(get_db, scope="function")]
 
 def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
+
+
+def login_guard(request: Request) -> LoginGuard:
+    """The application's login limits (made with the application: see anjian.app)."""
+    guard: LoginGuard = request.app.state.login_guard
+    return guard
 
 
 @dataclass(frozen=True)

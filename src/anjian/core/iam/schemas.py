@@ -35,6 +35,13 @@ class UserRead(BaseModel):
     phone_masked: str | None = None
 
 
+class MfaEnrolIn(BaseModel):
+    """Proof needed to replace an authenticator already bound (not for the first one)."""
+
+    password: str | None = Field(default=None, max_length=256)
+    otp: str | None = Field(default=None, max_length=32, description="TOTP code or recovery code")
+
+
 class MfaEnrolOut(BaseModel):
     secret: str
     otpauth_uri: str

@@ -18,7 +18,8 @@ from anjian.config import Settings, get_settings
 from anjian.core.audit.service import Actor, audit
 from anjian.core.crypto import FieldCipher, hmac_sm3, sm3
 from anjian.core.divisions.models import Division
-from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from anjian.core.errors import AnjianError, Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from anjian.core.iam.guard import LoginGuard
 from anjian.core.iam.models import AuthSession, RecoveryCode, Role, User
 from anjian.core.iam.rules import (
     FailureState,
@@ -247,17 +248,18 @@ def reset_password(
 def change_own_password(
     session: Session, user: User, auth: AuthSession, old: str, new: str, ip: str | None
 ) -> None:
-    """A user changes their own password; their other sessions end."""
+    """A user changes their own password; their other sessions end. A wrong current password
+    counts as a failed login (a stolen session must not become a password oracle)."""
     if not _check_password(user, old):
-        audit(
+        raise _reauth_failed(
             session,
-            actor_of(user, ip),
+            user,
+            ip,
             "user.password",
-            object_type="user",
-            object_id=str(user.id),
-            result="failure",
+            "原密码错误",
+            "current password is wrong",
+            "old_password",
         )
-        raise Invalid("原密码错误 (current password is wrong)", field="old_password")
     if old == new:
         raise Invalid("新密码不能与原密码相同 (choose a different password)", field="new_password")
     problems = password_problems(
@@ -273,6 +275,31 @@ def change_own_password(
         .values(revoked=True)
     )
     audit(session, actor_of(user, ip), "user.password", object_type="user", object_id=str(user.id))
+
+
+def _reauth_failed(
+    session: Session, user: User, ip: str | None, action: str, zh: str, en: str, field: str
+) -> AnjianError:
+    """A logged-in user failed to prove again who they are (current password or code): audit
+    it and count it towards the lockout like a failed login; at the threshold the account
+    locks and every session of it ends. Returns the error to raise (the caller commits)."""
+    settings = get_settings()
+    now = utcnow()
+    state = after_failure(_failure_state(user), now, _policy(settings))
+    _store_failure(user, state)
+    locked = is_locked(state.locked_until, now)
+    if locked:
+        _revoke_sessions(session, user.id)
+    audit(
+        session,
+        actor_of(user, ip),
+        action,
+        object_type="user",
+        object_id=str(user.id),
+        result="failure",
+        detail={"reason": f"bad_{field}", "locked": locked},
+    )
+    return _failure_error(state, now, settings, zh, en, field, Invalid)
 
 
 def password_change_due(user: User) -> bool:
@@ -316,12 +343,69 @@ def _mfa_required_for(user: User) -> bool:
     return user.role in get_settings().mfa_required_roles
 
 
+USERNAME_MAX = 64
+PASSWORD_MAX = 256
+
+
+def _failure_state(user: User) -> FailureState:
+    return FailureState(user.failed_attempts, user.failure_window_start, user.locked_until)
+
+
+def _store_failure(user: User, state: FailureState) -> None:
+    user.failed_attempts, user.failure_window_start = state.attempts, state.window_start
+    user.locked_until = state.locked_until
+
+
+def _locked_error(locked_until: datetime | None) -> Forbidden:
+    until = locked_until.astimezone(_CST).strftime("%H:%M") if locked_until else ""
+    return Forbidden(
+        f"登录失败次数过多，账户已锁定至 {until}（北京时间），或请管理员解锁 "
+        f"(too many failed logins: locked until {until} CST, or ask an administrator to unlock)"
+    )
+
+
+def _failure_error(
+    state: FailureState,
+    now: datetime,
+    settings: Settings,
+    zh: str,
+    en: str,
+    field: str | None,
+    error: type[AnjianError] = Unauthorized,
+) -> AnjianError:
+    """The answer to one more failed attempt: how many are left (as ``error``), or that the
+    account is now locked. The same for every user name, existing or not."""
+    if is_locked(state.locked_until, now):
+        return Forbidden(
+            f"{zh}；失败次数已达 {settings.lockout_threshold} 次，账户已锁定 "
+            f"{settings.lockout_minutes} 分钟 (account locked after too many failures)",
+            field=field,
+        )
+    left = settings.lockout_threshold - state.attempts
+    return error(f"{zh}，再失败 {left} 次将锁定账户 ({en}; {left} attempts left)", field=field)
+
+
 def login(
-    session: Session, username: str, password: str, otp: str | None, ip: str | None
+    session: Session,
+    username: str,
+    password: str,
+    otp: str | None,
+    ip: str | None,
+    guard: LoginGuard,
 ) -> LoginResult:
-    """Check password, lockout and second factor; open a session. Every outcome is audited.
+    """Check rate limits, password, lockout and second factor; open a session. Every outcome
+    past the rate limit is audited.
+
+    A name that does not exist answers exactly like a wrong password (its failures are counted
+    in ``guard``, in memory, and lock it the same way), and an administrator's lock is only
+    told to whoever knows the password: nobody learns which accounts exist.
 
     Failures are *recorded* (the caller must still commit) and then raised."""
+    if not username or len(username) > USERNAME_MAX:
+        raise Invalid("用户名无效 (invalid username)", field="username")
+    if not password or len(password) > PASSWORD_MAX:
+        raise Invalid("密码无效 (invalid password)", field="password")
+    guard.admit(username, ip)
     settings = get_settings()
     now = utcnow()
     user = session.scalar(select(User).where(User.username == username))
@@ -344,58 +428,41 @@ def login(
         )
         return exc
 
-    if user is not None and user.locked_by_admin:
+    def count_failure() -> FailureState:
+        before = _failure_state(user) if user else guard.failures_of(username)
+        state = after_failure(before, now, _policy(settings))
+        if user is not None:
+            _store_failure(user, state)
+        else:
+            guard.remember(username, state)
+        return state
+
+    locked_until = user.locked_until if user else guard.failures_of(username).locked_until
+    if is_locked(locked_until, now):
+        raise fail("locked", _locked_error(locked_until))
+    if not _check_password(user, password):
+        raise fail(
+            "bad_password" if user else "unknown_user",
+            _failure_error(
+                count_failure(),
+                now,
+                settings,
+                "用户名或密码错误",
+                "wrong username or password",
+                None,
+            ),
+        )
+    assert user is not None
+    if user.locked_by_admin:
         raise fail(
             "locked_by_admin",
             Forbidden("账户已被管理员锁定，请联系管理员解锁 (account locked by an administrator)"),
         )
-    if user is not None and is_locked(user.locked_until, now):
-        until = user.locked_until.astimezone(_CST).strftime("%H:%M") if user.locked_until else ""
-        raise fail(
-            "locked",
-            Forbidden(
-                f"登录失败次数过多，账户已锁定至 {until}（北京时间），或请管理员解锁 "
-                f"(too many failed logins: locked until {until} CST, or ask an administrator to unlock)"
-            ),
-        )
-    if not _check_password(user, password):
-        if user is not None:
-            state = after_failure(
-                FailureState(user.failed_attempts, user.failure_window_start, user.locked_until),
-                now,
-                _policy(settings),
-            )
-            user.failed_attempts, user.failure_window_start = state.attempts, state.window_start
-            user.locked_until = state.locked_until
-            left = settings.lockout_threshold - state.attempts
-            if is_locked(state.locked_until, now):
-                raise fail(
-                    "bad_password",
-                    Forbidden(
-                        f"用户名或密码错误；失败次数已达 {settings.lockout_threshold} 次，账户已锁定 "
-                        f"{settings.lockout_minutes} 分钟 (account locked after too many failures)"
-                    ),
-                )
-            raise fail(
-                "bad_password",
-                Unauthorized(
-                    f"用户名或密码错误，再失败 {left} 次将锁定账户 (wrong username or password; "
-                    f"{left} attempts left)"
-                ),
-            )
-        raise fail("unknown_user", Unauthorized("用户名或密码错误 (wrong username or password)"))
-    assert user is not None
     if user.mfa_enabled:
         if not otp:
             raise MfaRequired("需要动态口令 (one-time code required)", field="otp")
         if not _check_second_factor(session, user, otp.strip(), now):
-            state = after_failure(
-                FailureState(user.failed_attempts, user.failure_window_start, user.locked_until),
-                now,
-                _policy(settings),
-            )
-            user.failed_attempts, user.failure_window_start = state.attempts, state.window_start
-            user.locked_until = state.locked_until
+            count_failure()
             raise fail(
                 "bad_otp",
                 Unauthorized("动态口令错误或已使用 (wrong or reused one-time code)", field="otp"),
@@ -502,11 +569,55 @@ def logout(session: Session, user: User, auth: AuthSession, ip: str | None) -> N
 # --- MFA ---------------------------------------------------------------------------------------
 
 
-def mfa_enrol(session: Session, user: User, ip: str | None) -> tuple[str, str]:
-    """Start TOTP enrolment: a new secret (kept pending until verified) and its otpauth URI."""
+def mfa_enrol(
+    session: Session,
+    user: User,
+    ip: str | None,
+    *,
+    password: str | None = None,
+    otp: str | None = None,
+) -> tuple[str, str]:
+    """Start TOTP enrolment: a new secret (kept pending until verified) and its otpauth URI.
+
+    Replacing an authenticator already bound needs the password and a current code or an
+    unused recovery code: a stolen session must not move the second factor to another phone.
+    A failed proof is audited and counts towards the lockout."""
+    rebind = user.mfa_enabled
+    if rebind:
+        if not password or len(password) > PASSWORD_MAX:
+            raise Invalid(
+                "更换动态口令须输入登录密码 (password required to replace the authenticator)",
+                field="password",
+            )
+        if not otp or len(otp) > 32:
+            raise Invalid(
+                "更换动态口令须输入当前动态口令或恢复码 (current code or a recovery code required)",
+                field="otp",
+            )
+        if not _check_password(user, password):
+            raise _reauth_failed(
+                session, user, ip, "auth.mfa_enrol", "密码错误", "wrong password", "password"
+            )
+        if not _check_second_factor(session, user, otp.strip(), utcnow()):
+            raise _reauth_failed(
+                session,
+                user,
+                ip,
+                "auth.mfa_enrol",
+                "动态口令错误或已使用",
+                "wrong or reused one-time code",
+                "otp",
+            )
     secret = pyotp.random_base32()
     user.totp_pending_enc = field_cipher().encrypt(secret)
-    audit(session, actor_of(user, ip), "auth.mfa_enrol", object_type="user", object_id=str(user.id))
+    audit(
+        session,
+        actor_of(user, ip),
+        "auth.mfa_enrol",
+        object_type="user",
+        object_id=str(user.id),
+        detail={"rebind": rebind},
+    )
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
     return secret, uri
 

@@ -19,10 +19,14 @@ import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from anjian.config import NODE_ID
 from anjian.core.crypto import constant_time_equal, hmac_sm3
 
 MAGIC = b"ANJIAN-SYNC/1"
 MAX_CLOCK_SKEW_S = 600  # an online message older or newer than this is refused as a replay
+MAX_HEADER_BYTES = 2048  # a header is a dozen short fields: anything longer is not ours
+MAX_SEQ = 2**63 - 1  # sequence numbers and counts are int64 (BigId) on every backend
+_KINDS = {"push", "pull", "bundle", "ack", "down"}
 
 
 class SealError(Exception):
@@ -66,6 +70,8 @@ def peek_header(message: bytes) -> dict[str, Any]:
     parts = message.split(b"\n", 3)
     if len(parts) != 4 or parts[0] != MAGIC:
         raise SealError("不是安监云同步数据 (not an Anjian sync message)")
+    if len(parts[1]) > MAX_HEADER_BYTES:
+        raise SealError("同步数据头过长 (header too long)")
     try:
         header = json.loads(parts[1])
     except ValueError as exc:
@@ -73,6 +79,50 @@ def peek_header(message: bytes) -> dict[str, Any]:
     if not isinstance(header, dict):
         raise SealError("同步数据头损坏 (damaged header)")
     return header
+
+
+def _bad(field: str) -> SealError:
+    # Names the field, never echoes its value (it came from a stranger).
+    return SealError(f"同步数据头字段 {field} 无效 (invalid header field {field})")
+
+
+def check_header(header: dict[str, Any]) -> None:
+    """Bound every field a node reads from a stranger's header before anything is written:
+    divisions are six digits, the sender's node id that of :data:`anjian.config.NODE_ID`,
+    the timestamp an ISO time with its zone, sequence numbers and counts int64 ≥ 0."""
+    division = header.get("from_division")
+    if not isinstance(division, str) or len(division) != 6 or not division.isdigit():
+        raise _bad("from_division")
+    to = header.get("to_division")
+    if to is not None and (not isinstance(to, str) or len(to) != 6 or not to.isdigit()):
+        raise _bad("to_division")
+    node = header.get("from_node")
+    if node is not None and (not isinstance(node, str) or not NODE_ID.fullmatch(node)):
+        raise _bad("from_node")
+    kind = header.get("kind")
+    if kind is not None and kind not in _KINDS:
+        raise _bad("kind")
+    if header.get("v", 1) != 1:
+        raise _bad("v")
+    ts = header.get("ts")
+    if ts is not None:
+        try:
+            if not isinstance(ts, str) or len(ts) > 40 or datetime.fromisoformat(ts).tzinfo is None:
+                raise _bad("ts")
+        except ValueError:
+            raise _bad("ts") from None
+    for field in ("since", "last_seq", "stored", "count"):
+        value = header.get(field)
+        if value is not None and (
+            type(value) is not int or not 0 <= value <= MAX_SEQ  # bool is not a number here
+        ):
+            raise _bad(field)
+
+
+def message_id(message: bytes) -> str:
+    """What tells one sealed message from every other: its MAC (only meaningful once
+    :func:`open_sealed` has verified it)."""
+    return message.split(b"\n", 3)[2].decode("ascii", "replace")
 
 
 def open_sealed(link_key: bytes, message: bytes) -> tuple[dict[str, Any], Any]:

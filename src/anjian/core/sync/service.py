@@ -18,11 +18,20 @@ from anjian.core.audit.service import Actor, audit
 from anjian.core.crypto import FieldCipher
 from anjian.core.divisions.models import Division
 from anjian.core.divisions.rules import prefix_of, tier_of
-from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from anjian.core.errors import AnjianError, Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from anjian.core.sync.apply import ApplyRefused, apply_batch
+from anjian.core.sync.guard import UNKNOWN, Source, clip
 from anjian.core.sync.models import OutboxEntry, SyncLink
 from anjian.core.sync.outbox import outbox_counter, settled_head
-from anjian.core.sync.protocol import SealError, check_fresh, open_sealed, peek_header, seal
+from anjian.core.sync.protocol import (
+    SealError,
+    check_fresh,
+    check_header,
+    message_id,
+    open_sealed,
+    peek_header,
+    seal,
+)
 from anjian.core.sync.registry import all_specs, spec_for
 from anjian.db import unit_of_work, utcnow
 
@@ -318,38 +327,59 @@ def prune_outbox(now: datetime | None = None) -> int:
 
 
 def _child_for(
-    session: Session, message: bytes, *, lock: bool = False
+    session: Session, message: bytes, source: Source | None, *, lock: bool = False
 ) -> tuple[SyncLink, dict[str, Any], Any]:
-    """Identify, authenticate and open a child's message; refusals are audited. ``lock``: hold
-    the link row until the transaction ends, so that two pushes of one child (a request still
-    running here after the child was restarted and sent again) are applied one after the other."""
+    """Identify, authenticate and open a child's message; refusals are audited (through the
+    guard of ``source`` when it came online: summarised and rate-limited). ``lock``: hold the
+    link row until the transaction ends, so that two pushes of one child (a request still
+    running here after the child was restarted and sent again) are applied one after the
+    other. Every header field is bounded before anything is written."""
     try:
         claimed = peek_header(message)
+        check_header(claimed)
     except SealError as exc:
-        raise Unauthorized(str(exc)) from None
-    division = str(claimed.get("from_division", ""))
+        raise _refuse(session, None, {}, str(exc), source, Unauthorized(str(exc))) from None
+    division = claimed["from_division"]
     stmt = select(SyncLink).where(SyncLink.role == "child", SyncLink.division_code == division)
     link = session.scalar(stmt.with_for_update() if lock else stmt)
     if link is None or link.revoked:
-        _refuse(session, division, claimed, "unknown or revoked child")
-        raise Forbidden(f"未登记或已吊销的下级节点: {division} (unknown or revoked child node)")
+        raise _refuse(
+            session,
+            None,
+            claimed,
+            "unknown or revoked child",
+            source,
+            Forbidden(f"未登记或已吊销的下级节点: {division} (unknown or revoked child node)"),
+        )
     try:
         header, body = open_sealed(link_key(link), message)
     except SealError as exc:
-        _refuse(session, division, claimed, str(exc))
-        raise Unauthorized(str(exc)) from None
+        raise _refuse(session, link, claimed, str(exc), source, Unauthorized(str(exc))) from None
     return link, header, body
 
 
-def _refuse(session: Session, division: str, header: dict[str, Any], reason: str) -> None:
-    """Record a refused message (the caller commits it although the request fails)."""
-    audit(
-        session,
-        _node_actor(division if len(division) == 6 else "", header.get("from_node")),
-        "sync.refused",
-        result="failure",
-        detail={"reason": reason, "kind": header.get("kind")},
-    )
+def _refuse(
+    session: Session,
+    link: SyncLink | None,
+    header: dict[str, Any],
+    reason: str,
+    source: Source | None,
+    error: AnjianError,
+) -> AnjianError:
+    """Record a refused message (the caller commits it although the request fails) and return
+    the error to raise. Values from the message are clipped: a stranger's header must not be
+    copied into the audit log. Online refusals go through the guard: one record per claimed
+    child and interval, and 429 once the address or the claimed child refuses too often."""
+    division = link.division_code if link else None
+    actor = _node_actor(division or "", clip(header.get("from_node")) if link else UNKNOWN)
+    detail = {"reason": clip(reason, 160), "kind": clip(header.get("kind"), 16)}
+    if link is None:
+        detail["claimed"] = clip(header.get("from_division"), 16)
+    if source is None:
+        audit(session, actor, "sync.refused", result="failure", detail=detail)
+        return error
+    throttled = source.guard.refuse(session, source.ip, division or UNKNOWN, actor, detail)
+    return throttled or error
 
 
 @dataclass(frozen=True)
@@ -364,21 +394,26 @@ class PushResult:
 
 
 def receive_push(
-    session: Session, message: bytes, *, online: bool = True
+    session: Session, message: bytes, *, online: bool = True, source: Source | None = None
 ) -> tuple[PushResult, SyncLink]:
     """Store a child's batch idempotently and say how far we have stored its changes. If the
     child continues from further than we have (our database was restored from a backup), ask
     it to rewind to what we have.
 
     Every entry is applied by version, never skipped by its sequence number: a child restored
-    from a backup numbers new changes with sequence numbers we have already acknowledged."""
-    link, header, entries = _child_for(session, message, lock=True)
+    from a backup numbers new changes with sequence numbers we have already acknowledged.
+
+    ``source``: where an online message came from; a message accepted before (a replay of a
+    captured request, or a proxy sending it again) is then a no-op: the answer says what we
+    have stored, and neither the cursor nor the time of last contact moves."""
+    link, header, entries = _child_for(session, message, source, lock=True)
     if online:
         try:
             check_fresh(header, utcnow())
         except SealError as exc:
-            _refuse(session, link.division_code, header, str(exc))
-            raise Unauthorized(str(exc)) from None
+            raise _refuse(session, link, header, str(exc), source, Unauthorized(str(exc))) from None
+    if source is not None and source.guard.replayed(message_id(message)):
+        return PushResult("ok", link.up_seq), link
     link.node_id = str(header.get("from_node") or link.node_id)
     link.last_contact_at = utcnow()
     since = int(header.get("since", 0))
@@ -394,8 +429,7 @@ def receive_push(
         )
     except ApplyRefused as exc:
         session.rollback()
-        _refuse(session, link.division_code, header, str(exc))
-        raise Forbidden(str(exc)) from None
+        raise _refuse(session, link, header, str(exc), source, Forbidden(str(exc))) from None
     # What we acknowledge is what this batch covered, even below what we held before: a
     # restored child must resend from there (the changes it numbers again are new to us).
     link.up_seq = int(header.get("last_seq", link.up_seq))
@@ -414,6 +448,8 @@ def receive_push(
                 "online": online,
             },
         )
+    if source is not None:
+        source.guard.accepted(message_id(message))
     return PushResult("ok", link.up_seq, report.applied, report.stale, report.by_entity), link
 
 
@@ -493,15 +529,18 @@ def build_pull(link: SyncLink) -> bytes:
     )
 
 
-def serve_pull(session: Session, message: bytes) -> bytes:
-    """Directives (and other downward records) for one child after its cursor."""
-    link, header, _body = _child_for(session, message)
+def serve_pull(session: Session, message: bytes, source: Source | None = None) -> bytes:
+    """Directives (and other downward records) for one child after its cursor. A pull
+    accepted before (see :func:`receive_push`) is answered without counting as contact."""
+    link, header, _body = _child_for(session, message, source)
     try:
         check_fresh(header, utcnow())
     except SealError as exc:
-        _refuse(session, link.division_code, header, str(exc))
-        raise Unauthorized(str(exc)) from None
-    link.last_contact_at = utcnow()
+        raise _refuse(session, link, header, str(exc), source, Unauthorized(str(exc))) from None
+    if source is None or not source.guard.replayed(message_id(message)):
+        link.last_contact_at = utcnow()
+    if source is not None:
+        source.guard.accepted(message_id(message))
     since = int(header.get("since", 0))
     head = settled_head(session)
     if head is None:  # writers held the outbox too long: nothing this time, the child asks again
