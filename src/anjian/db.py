@@ -296,6 +296,23 @@ def after_read(session: Session, write: Callable[[Session], object]) -> bool:
 
 
 @contextmanager
+def read_first(session: Session) -> Iterator[bool]:
+    """The block's queries as a read of its own, when ``session`` can write and has no
+    transaction open yet: on SQLite the write lock is then taken by the writes that follow (at
+    their first query), not held through slow work in the block such as hashing a password.
+    Objects loaded in the block stay loaded; refresh those the writes depend on. Yields whether
+    the block read on its own."""
+    own = not session.in_transaction() and not session.get_bind().get_execution_options().get(
+        READ_ONLY, False
+    )
+    if own:
+        session.connection(execution_options={READ_ONLY: True})
+    yield own
+    if own:
+        session.commit()  # ends the read: nothing was changed
+
+
+@contextmanager
 def unit_of_work(engine: Engine | None = None, *, read_only: bool = False) -> Iterator[Session]:
     """One transaction: commit when the block ends normally, roll back on any error.
 

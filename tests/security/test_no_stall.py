@@ -132,3 +132,57 @@ def test_an_upload_is_parsed_before_the_write_lock_is_taken(personas: Any) -> No
             ),
         )
         assert r.status_code == 422 and r.json()["field"] == "file", r.text
+
+
+def test_passwords_are_hashed_and_checked_outside_the_write_lock(
+    personas: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """argon2 takes ≈ 0.2 s a password: a login, a password change or a new user must not
+    hold SQLite's write lock meanwhile (every other writer of the node would wait)."""
+    if not personas.url.startswith("sqlite"):
+        pytest.skip("PostgreSQL has no database-wide write lock")
+    from argon2 import PasswordHasher
+
+    from anjian.core.audit.service import SYSTEM
+    from anjian.core.iam.models import Role
+    from anjian.core.iam.service import create_user
+
+    path = personas.url.removeprefix("sqlite:///")
+    lock_free: list[bool] = []
+
+    def write_lock_free() -> bool:
+        probe = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            probe.close()
+
+    def spied(original: Callable[..., Any]) -> Callable[..., Any]:
+        def call(self: PasswordHasher, *args: Any) -> Any:
+            lock_free.append(write_lock_free())
+            return original(self, *args)
+
+        return call
+
+    monkeypatch.setattr(PasswordHasher, "verify", spied(PasswordHasher.verify))
+    monkeypatch.setattr(PasswordHasher, "hash", spied(PasswordHasher.hash))
+    headers = personas.login("yingxian")
+    bad = {"username": "yingxian", "password": "Wrong#2026x"}
+    assert personas.client.post("/api/v1/auth/login", json=bad).status_code == 401
+    change = {"old_password": "Anjian#2026", "new_password": "Another#2026"}
+    r = personas.client.post("/api/v1/auth/password", json=change, headers=headers)
+    assert r.status_code == 204, r.text
+    with personas.db() as s:
+        create_user(
+            s,
+            SYSTEM,
+            username="xinren",
+            password="Newcomer#2026",
+            role=Role.OFFICIAL,
+            division_code="140622",
+        )
+    assert len(lock_free) >= 5 and all(lock_free), lock_free

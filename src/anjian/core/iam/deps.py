@@ -15,7 +15,7 @@ from anjian.core.iam.guard import LoginGuard
 from anjian.core.iam.models import AuthSession, Role, User
 from anjian.core.iam.service import actor_of, keep_alive, resolve_session, scope_of
 from anjian.core.scope import Scope
-from anjian.db import READ_ONLY, unit_of_work
+from anjian.db import read_first, unit_of_work
 
 SESSION_COOKIE = "anjian_session"
 
@@ -74,15 +74,9 @@ def authenticate(db: Session, token: str) -> tuple[User, AuthSession, Scope]:
     """The user of a session token, the session and the user's scope (401 when the session is
     not valid), read in a transaction of its own when the request's unit writes: the lock a
     write takes is not held for authentication. Counts the request as the session's activity."""
-    own_read = not db.in_transaction() and not db.get_bind().get_execution_options().get(
-        READ_ONLY, False
-    )
-    if own_read:
-        db.connection(execution_options={READ_ONLY: True})
-    user, auth = resolve_session(db, token)
-    scope = scope_of(db, user)
-    if own_read:
-        db.commit()  # ends the read; nothing was changed, and loaded objects stay loaded
+    with read_first(db):
+        user, auth = resolve_session(db, token)
+        scope = scope_of(db, user)
     keep_alive(db, auth)
     return user, auth, scope
 

@@ -31,7 +31,7 @@ from anjian.core.iam.rules import (
 )
 from anjian.core.orgs.models import Organisation, OrgKind
 from anjian.core.scope import Scope
-from anjian.db import after_read, utcnow
+from anjian.db import after_read, read_first, utcnow
 
 _CST = ZoneInfo("Asia/Shanghai")
 
@@ -407,8 +407,14 @@ def login(
         raise Invalid("密码无效 (invalid password)", field="password")
     guard.admit(username, ip)
     settings = get_settings()
+    with read_first(session) as own_read:  # argon2 (≈ 0.2 s) is not run under the write lock
+        user = session.scalar(select(User).where(User.username == username))
+        seen_hash = user.password_hash if user else None
+        password_ok = _check_password(user, password)
+    if own_read and user is not None:
+        session.refresh(user)  # now in the writing transaction: the counters as they are
+        password_ok = password_ok and user.password_hash == seen_hash
     now = utcnow()
-    user = session.scalar(select(User).where(User.username == username))
     who = Actor(
         user_id=user.id if user else None,
         username=username,
@@ -440,7 +446,7 @@ def login(
     locked_until = user.locked_until if user else guard.failures_of(username).locked_until
     if is_locked(locked_until, now):
         raise fail("locked", _locked_error(locked_until))
-    if not _check_password(user, password):
+    if not password_ok:
         raise fail(
             "bad_password" if user else "unknown_user",
             _failure_error(
