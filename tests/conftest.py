@@ -164,6 +164,10 @@ def node(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     # Cheap argon2 here: hashing cost is not what these tests are about (≈ 0.2 s per login).
     monkeypatch.setenv("ANJIAN_PASSWORD_HASH_TIME_COST", "1")
     monkeypatch.setenv("ANJIAN_PASSWORD_HASH_MEMORY_KIB", "1024")
+    # Tests log in as one persona dozens of times a minute; the rate-limit tests (tests/security)
+    # give the application a guard of their own.
+    monkeypatch.setenv("ANJIAN_LOGIN_RATE_PER_IP", "100000")
+    monkeypatch.setenv("ANJIAN_LOGIN_RATE_PER_ACCOUNT", "100000")
     monkeypatch.delenv("ANJIAN_CONFIG", raising=False)
     _reset_caches()
     from anjian.app import create_app
