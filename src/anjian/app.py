@@ -19,7 +19,7 @@ from anjian import __version__
 from anjian.accidents.api import router as accidents_router
 from anjian.config import get_settings
 from anjian.core.audit.api import router as audit_router
-from anjian.core.audit.jobs import SealWatch
+from anjian.core.audit.jobs import seal_watch
 from anjian.core.audit.service import audit
 from anjian.core.divisions.api import router as divisions_router
 from anjian.core.errors import AnjianError
@@ -38,11 +38,11 @@ from anjian.enterprises.api import router as enterprises_router
 from anjian.hidden_hazards.api import router as hidden_hazards_router
 from anjian.hidden_hazards.checklist_api import router as checklists_router
 from anjian.hidden_hazards.checklist_api import tasks_router as inspection_tasks_router
-from anjian.hidden_hazards.jobs import OverdueWatch
+from anjian.hidden_hazards.jobs import overdue_watch
 from anjian.major_hazards.api import router as major_hazards_router
 from anjian.monitoring.api import alarms_router
 from anjian.monitoring.api import router as monitoring_router
-from anjian.monitoring.jobs import MonitoringWatch
+from anjian.monitoring.jobs import monitoring_watch
 from anjian.monitoring.mqtt import start_ingest
 from anjian.risk.api import router as risk_router
 from anjian.web import mount_console
@@ -92,9 +92,9 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
         )
     if settings.background_jobs:
         threads += [
-            OverdueWatch(),
-            MonitoringWatch(),
-            SealWatch(interval=settings.audit_seal_minutes * 60),
+            overdue_watch(),
+            monitoring_watch(),
+            seal_watch(interval=settings.audit_seal_minutes * 60),
         ]
     for thread in threads:
         thread.start()

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from anjian.cli import app as cli
-from anjian.core.audit.jobs import SealWatch, checkpoint
+from anjian.core.audit.jobs import checkpoint, seal_watch
 from anjian.core.audit.models import AuditRecord, AuditSeal
 from anjian.core.audit.rules import GENESIS
 from anjian.core.audit.seals import seal_file
@@ -213,7 +213,7 @@ def test_replace_and_upsert_are_refused_like_update(node) -> None:
 
 def test_the_job_seals_a_moved_head_only(node) -> None:
     _write(node, 2)
-    watch = SealWatch(interval=3600)
+    watch = seal_watch(interval=3600)
     watch.start()
     try:
         for _ in range(100):

@@ -4,11 +4,11 @@ tasks scheduled without anyone asking."""
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import date
 
 from anjian.core.audit.service import SYSTEM
 from anjian.core.clock import today_in_china
+from anjian.core.periodic import Job, Periodic
 from anjian.db import unit_of_work
 from anjian.hidden_hazards.checklists import ensure_tasks
 from anjian.hidden_hazards.service import flag_overdue
@@ -29,30 +29,25 @@ def schedule_inspections(today: date | None = None) -> int:
         return ensure_tasks(db, today or today_in_china())
 
 
-class OverdueWatch(threading.Thread):
-    """Runs :func:`check_overdue` and :func:`schedule_inspections` at start and then every
-    ``interval`` seconds."""
+def _flag_overdue() -> None:
+    flagged = check_overdue()
+    if flagged:
+        log.info("flagged %d overdue hidden hazards", flagged)
 
-    def __init__(self, interval: float = 600.0) -> None:
-        super().__init__(name="anjian-overdue", daemon=True)
-        self.interval = interval
-        self._stopping = threading.Event()
 
-    def stop(self) -> None:
-        self._stopping.set()
+def _schedule_inspections() -> None:
+    created = schedule_inspections()
+    if created:
+        log.info("created %d self-inspection tasks", created)
 
-    def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                flagged = check_overdue()
-                if flagged:
-                    log.info("flagged %d overdue hidden hazards", flagged)
-            except Exception:
-                log.exception("overdue check failed")
-            try:
-                created = schedule_inspections()
-                if created:
-                    log.info("created %d self-inspection tasks", created)
-            except Exception:
-                log.exception("self-inspection scheduling failed")
-            self._stopping.wait(self.interval)
+
+def overdue_watch(interval: float = 600.0) -> Periodic:
+    """The thread that runs :func:`check_overdue` and :func:`schedule_inspections` at start and
+    then every ``interval`` seconds."""
+    return Periodic(
+        "anjian-overdue",
+        [
+            Job("overdue check", _flag_overdue, interval),
+            Job("self-inspection scheduling", _schedule_inspections, interval),
+        ],
+    )

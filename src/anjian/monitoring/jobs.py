@@ -5,7 +5,6 @@ partitions made ahead and expired ones dropped."""
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import timedelta
 
 from sqlalchemy import and_, delete, func, or_, select
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
 from anjian.core.audit.service import SYSTEM, audit
+from anjian.core.periodic import Job, Periodic
 from anjian.core.sync.outbox import record_change
 from anjian.db import get_engine, unit_of_work, utcnow
 from anjian.enterprises.models import Enterprise
@@ -191,42 +191,31 @@ def keep_minutes(now: int | None = None) -> int:
         removed += len(ids)
 
 
-class MonitoringWatch(threading.Thread):
-    """Runs the checks and the minute summaries every ``interval`` seconds and the upkeep of
-    readings and minute summaries every hour."""
+def monitoring_watch(interval: float = 30.0) -> Periodic:
+    """The thread that runs the checks (points gone silent, alarms to escalate) and the minute
+    summaries every ``interval`` seconds and the upkeep of readings and minute summaries every
+    hour."""
+    started = now_ms()  # points are not called silent before they had a chance to report
 
-    def __init__(self, interval: float = 30.0) -> None:
-        super().__init__(name="anjian-monitoring", daemon=True)
-        self.interval = interval
-        self._stopping = threading.Event()
+    def check() -> None:
+        with unit_of_work() as db:
+            silent = mark_silent(db, now_ms(), started)
+            escalated = escalate_unacknowledged(db)
+            summed = summarise_minutes(db, now_ms())
+        if silent or escalated:
+            log.info("%d points offline, %d alarms escalated", silent, escalated)
+        if summed:
+            log.debug("%d per-minute summaries", summed)
 
-    def stop(self) -> None:
-        self._stopping.set()
+    def upkeep() -> None:
+        dropped = keep_readings()
+        if dropped:
+            log.info("dropped %d expired readings partitions/rows", dropped)
+        pruned = keep_minutes()
+        if pruned:
+            log.info("deleted %d expired minute summaries", pruned)
 
-    def run(self) -> None:
-        upkeep_due = 0.0
-        started = now_ms()
-        while not self._stopping.is_set():
-            try:
-                with unit_of_work() as db:
-                    silent = mark_silent(db, now_ms(), started)
-                    escalated = escalate_unacknowledged(db)
-                    summed = summarise_minutes(db, now_ms())
-                if silent or escalated:
-                    log.info("%d points offline, %d alarms escalated", silent, escalated)
-                if summed:
-                    log.debug("%d per-minute summaries", summed)
-            except Exception:
-                log.exception("monitoring check failed")
-            if now_ms() >= upkeep_due:
-                try:
-                    dropped = keep_readings()
-                    if dropped:
-                        log.info("dropped %d expired readings partitions/rows", dropped)
-                    pruned = keep_minutes()
-                    if pruned:
-                        log.info("deleted %d expired minute summaries", pruned)
-                except Exception:
-                    log.exception("readings upkeep failed")
-                upkeep_due = now_ms() + 3_600_000
-            self._stopping.wait(self.interval)
+    return Periodic(
+        "anjian-monitoring",
+        [Job("monitoring check", check, interval), Job("readings upkeep", upkeep, 3600.0)],
+    )

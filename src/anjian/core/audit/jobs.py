@@ -4,10 +4,10 @@ inside ``anjian serve``."""
 from __future__ import annotations
 
 import logging
-import threading
 
 from anjian.core.audit.seals import Seal, append_to_file, make_seal
 from anjian.core.audit.service import Actor, audit
+from anjian.core.periodic import Job, Periodic
 from anjian.db import unit_of_work
 
 log = logging.getLogger("anjian.audit")
@@ -26,23 +26,13 @@ def checkpoint(actor: Actor | None = None, *, if_moved: bool = False) -> Seal | 
     return seal
 
 
-class SealWatch(threading.Thread):
-    """Runs :func:`checkpoint` at start and then every ``interval`` seconds."""
+def _seal_if_moved() -> None:
+    seal = checkpoint(if_moved=True)
+    if seal is not None:
+        log.info("audit chain sealed at record %d", seal.seq)
 
-    def __init__(self, interval: float) -> None:
-        super().__init__(name="anjian-audit-seal", daemon=True)
-        self.interval = interval
-        self._stopping = threading.Event()
 
-    def stop(self) -> None:
-        self._stopping.set()
-
-    def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                seal = checkpoint(if_moved=True)
-                if seal is not None:
-                    log.info("audit chain sealed at record %d", seal.seq)
-            except Exception:
-                log.exception("sealing the audit chain failed")
-            self._stopping.wait(self.interval)
+def seal_watch(interval: float) -> Periodic:
+    """The thread that seals the head at start and then every ``interval`` seconds, when it
+    moved."""
+    return Periodic("anjian-audit-seal", [Job("sealing the audit chain", _seal_if_moved, interval)])
