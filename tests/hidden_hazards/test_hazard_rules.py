@@ -16,6 +16,7 @@ from anjian.hidden_hazards.rules import (
     missing_plan_parts,
     next_state,
     rectification_rate,
+    supervision_blocks_acceptance,
 )
 
 S, A = HazardState, HazardAction
@@ -51,23 +52,34 @@ AGENCY, ENTERPRISE = True, False
 
 
 @pytest.mark.parametrize(
-    ("grade", "rectifier", "acceptor", "is_agency", "supervised", "problem"),
+    ("grade", "rectifier", "acceptor", "is_agency", "problem"),
     [
-        ("general", "zhang", "li", ENTERPRISE, False, None),
-        ("general", "zhang", "zhang", ENTERPRISE, False, "整改人"),
-        ("general", "zhang", "zhang", AGENCY, False, "整改人"),
-        ("major", "zhang", "li", ENTERPRISE, False, "监管部门验收"),
-        ("major", "zhang", "li", AGENCY, False, None),
-        ("major", "zhang", "li", AGENCY, True, "挂牌督办"),
-        ("general", "zhang", "li", AGENCY, True, None),  # orders concern major hazards only
+        ("general", "zhang", "li", ENTERPRISE, None),
+        ("general", "zhang", "zhang", ENTERPRISE, "整改人"),
+        ("general", "zhang", "zhang", AGENCY, "整改人"),
+        ("major", "zhang", "li", ENTERPRISE, "监管部门验收"),
+        ("major", "zhang", "li", AGENCY, None),
     ],
 )
-def test_who_may_accept(grade, rectifier, acceptor, is_agency, supervised, problem) -> None:
-    found = acceptance_problem(grade, rectifier, Acceptor(acceptor, is_agency), supervised)
+def test_who_may_accept(grade, rectifier, acceptor, is_agency, problem) -> None:
+    found = acceptance_problem(grade, rectifier, Acceptor(acceptor, is_agency))
     if problem is None:
         assert found is None
     else:
         assert found is not None and problem in found
+
+
+@pytest.mark.parametrize(
+    ("grade", "supervised", "blocked"),
+    [
+        ("major", True, True),
+        ("major", False, False),
+        ("general", True, False),  # orders concern major hazards only
+    ],
+)
+def test_an_open_supervision_order_blocks_the_write_off(grade, supervised, blocked) -> None:
+    found = supervision_blocks_acceptance(grade, supervised)
+    assert (found is not None and "挂牌督办" in found) if blocked else found is None
 
 
 @pytest.mark.parametrize(

@@ -1005,7 +1005,7 @@ def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_
         county.call_until("POST", f"{path}/start", json={}, ok=(200,))
         county.call_until("POST", f"{path}/finish", json={"note": "通风设施已重建"}, ok=(200,))
         refused = county_official.call("POST", f"{path}/accept", json={"note": "合格"})
-        assert refused.status_code == 403 and "挂牌督办" in refused.json()["detail"]
+        assert refused.status_code == 409 and "挂牌督办" in refused.json()["detail"]
 
         wait_until(
             lambda: _hazard_at(province, hz["uid"])["state"] == "rectified",

@@ -71,3 +71,37 @@ def test_an_official_registers_and_accepts_through_the_forms(console) -> None:
     console.login("yingxian")
     r = console.node.client.post(f"{url}/accept", data={"csrf": console.csrf(url), "note": "合格"})
     assert "已销号" in r.text and 'id="closed-summary"' in r.text
+
+
+def test_no_write_off_button_while_a_supervision_order_is_open(console) -> None:
+    """The page offers 验收销号 only when the service would take it: under an open 挂牌督办 the
+    hazard can be sent back, not written off (the service answers 409)."""
+    api = console.node.client
+    console.login("qiye")
+    url = _report(console).headers["location"].split("?")[0]
+    hz = url.rsplit("/", 1)[1]
+    official = console.node.login("shuozhou")
+    county = console.node.login("yingxian")
+    deadline = (utcnow().date() + timedelta(days=3)).isoformat()
+    body = {
+        "grade": "major",
+        "major_criterion": "第二项 瓦斯超限作业",
+        "deadline": deadline,
+        "responsible": "李安全",
+        "measures": "停止作业，排放瓦斯",
+    }
+    api_url = f"/api/v1/hidden-hazards/{hz}"
+    assert api.post(f"{api_url}/register", json=body, headers=county).status_code == 200
+    fields = ("goal", "measures", "funds", "organisation", "deadline", "safety_measures")
+    plan = {**dict.fromkeys(fields, "已落实"), "emergency_plan": "执行瓦斯事故专项预案"}
+    enterprise = console.node.login("qiye")
+    assert api.put(f"{api_url}/plan", json=plan, headers=enterprise).status_code == 200
+    order = {"requirements": "限期整改", "due_date": deadline}
+    assert api.post(f"{api_url}/supervise", json=order, headers=official).status_code == 201
+    assert api.post(f"{api_url}/start", json={}, headers=enterprise).status_code == 200
+    done = api.post(f"{api_url}/finish", json={"note": "完成"}, headers=enterprise)
+    assert done.status_code == 200
+    console.login("yingxian")
+    page = api.get(url).text
+    assert 'id="supervision"' in page and 'id="reject-button"' in page
+    assert 'id="accept-button"' not in page

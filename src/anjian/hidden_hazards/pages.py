@@ -31,6 +31,7 @@ from anjian.hidden_hazards.rules import (
     SOURCES,
     STATE_LABELS,
     HazardState,
+    supervision_blocks_acceptance,
 )
 from anjian.hidden_hazards.schemas import (
     GovernancePlan,
@@ -212,6 +213,8 @@ def _detail_page(
             "values": values or {},
             "done": request.query_params.get("done", ""),
             "plan_missing": hz.grade == "major" and not (hz.plan and all(hz.plan.values())),
+            # the service's own rule: no 验收销号 button while an open order forbids it
+            "acceptance_blocked": supervision_blocks_acceptance(hz.grade, supervision is not None),
             "can_supervise": agency
             and hz.grade == "major"
             and supervision is None

@@ -115,18 +115,20 @@ class Acceptor:
     is_agency: bool  # an official of a supervising agency (not the enterprise)
 
 
-def acceptance_problem(
-    grade: str, rectified_by: str, acceptor: Acceptor, supervision_open: bool
-) -> str | None:
-    """Why ``acceptor`` may not accept the rectification, or None.
-
-    The rectifier never accepts their own work; a major hazard is accepted by the agency; a
-    major hazard under 挂牌督办 is written off only once the issuing agency has closed its
-    order (its acceptance reaches this node as the order's closure)."""
+def acceptance_problem(grade: str, rectified_by: str, acceptor: Acceptor) -> str | None:
+    """Why ``acceptor`` has no right to accept the rectification, or None: the rectifier never
+    accepts their own work; a major hazard is accepted by the agency."""
     if acceptor.username == rectified_by:
         return "验收人不能是整改人 (the rectifier cannot accept their own work)"
     if grade == "major" and not acceptor.is_agency:
         return "重大隐患须由监管部门验收 (a major hazard is accepted by the agency)"
+    return None
+
+
+def supervision_blocks_acceptance(grade: str, supervision_open: bool) -> str | None:
+    """Why the hazard cannot be written off yet whoever accepts it, or None: a major hazard
+    under 挂牌督办 is written off only once the issuing agency has closed its order (its
+    acceptance reaches this node as the order's closure) — a state, not a question of rights."""
     if grade == "major" and supervision_open:
         return (
             "该重大隐患正被挂牌督办，须待督办机关验收并解除督办后销号 "

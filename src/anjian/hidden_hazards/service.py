@@ -40,6 +40,7 @@ from anjian.hidden_hazards.rules import (
     missing_plan_parts,
     next_state,
     rectification_rate,
+    supervision_blocks_acceptance,
 )
 from anjian.hidden_hazards.schemas import (
     GovernancePlan,
@@ -288,13 +289,15 @@ def accept(
     hz = _writable(session, scope, hazard_id)
     if hz.state == HazardState.RECTIFIED:
         problem = acceptance_problem(
-            hz.grade,
-            hz.rectified_by,
-            Acceptor(actor.username, not is_enterprise_user(scope)),
-            supervision_open=open_supervision(session, hz) is not None,
+            hz.grade, hz.rectified_by, Acceptor(actor.username, not is_enterprise_user(scope))
         )
         if problem:
             raise Forbidden(problem)
+        blocked = supervision_blocks_acceptance(
+            hz.grade, supervision_open=open_supervision(session, hz) is not None
+        )
+        if blocked:
+            raise Conflict(blocked)
     now = utcnow()
     hz.accepted_by, hz.accepted_at, hz.closed_at = actor.username, now, now
     hz.acceptance_note = note.strip()
