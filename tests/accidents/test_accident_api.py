@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -286,3 +287,44 @@ def test_only_the_agencies_stamp_their_chain_not_an_inspection_bureau(personas: 
     up = node.client.post(f"{url}/report-up", headers=city)
     assert up.status_code == 200
     assert {s["tier"]: s for s in up.json()["chain"]}["city"]["reported_by"] == "shuozhou"
+
+
+@pytest.mark.parametrize(
+    ("place", "steps"),
+    [
+        ("429004", [("county", "429004"), ("province", "420000")]),  # 仙桃: no city above
+        ("110105", [("county", "110105"), ("province", "110000")]),  # 北京 once, not twice
+        ("441900", [("city", "441900"), ("province", "440000")]),  # 东莞: no county level
+    ],
+)
+def test_a_report_from_any_kind_of_place_climbs_real_agencies(
+    node: Any, monkeypatch: pytest.MonkeyPatch, place: str, steps: list[tuple[str, str]]
+) -> None:
+    """At a national node a 较大 accident reported at a province-administered county, a
+    district of a municipality or a city without districts is filed (it was a 500 at 仙桃)
+    with one step per agency, each due 2 h after the one below."""
+    from anjian.config import get_settings
+    from anjian.core.audit.service import SYSTEM
+    from anjian.core.iam.models import Role
+    from anjian.core.iam.service import create_user
+
+    monkeypatch.setenv("ANJIAN_NODE_DIVISION", "000000")
+    get_settings.cache_clear()
+    with node.db() as s:
+        create_user(
+            s,
+            SYSTEM,
+            username="guojia",
+            password="Anjian#2026",
+            role=Role.OFFICIAL,
+            division_code="000000",
+        )
+    body = _report(division_code=place, place="某厂房", deaths=3, missing=0, serious_injuries=0)
+    r = node.client.post("/api/v1/accidents", json=body, headers=node.login("guojia"))
+    assert r.status_code == 201, r.text
+    chain = r.json()["chain"]
+    assert [(s["tier"], s["division_code"]) for s in chain] == steps
+    first, top = (datetime.fromisoformat(chain[i]["receive_due_at"]) for i in (0, -1))
+    assert top - first == timedelta(hours=2)
+    detail = node.client.get(f"/api/v1/accidents/{r.json()['id']}", headers=node.login("guojia"))
+    assert detail.status_code == 200 and detail.json()["chain"] == chain

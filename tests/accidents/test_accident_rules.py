@@ -17,6 +17,9 @@ from anjian.accidents.rules import (
     investigating_tier,
     investigation_due,
     is_late,
+    lead_agency,
+    reporting_chain,
+    step_deadlines,
     top_tier,
 )
 
@@ -93,6 +96,48 @@ def test_clocks_of_the_chain() -> None:
     assert is_late(due, due + timedelta(seconds=1), due)
     assert not is_late(due, None, due - timedelta(minutes=1))
     assert is_late(due, None, due + timedelta(minutes=1))  # not reported yet, past due
+
+
+@pytest.mark.parametrize(
+    ("place", "grade", "steps", "lead"),
+    [
+        # 应县, 较大: county → city → province (3 h at the city, 5 h at the province)
+        (
+            "140622",
+            G3,
+            [("county", "140622"), ("city", "140600"), ("province", "140000")],
+            "140600",
+        ),
+        # a district of 北京, 较大: to the municipal agency once, due 3 h after (not 5 h)
+        ("110105", G3, [("county", "110105"), ("province", "110000")], "110000"),
+        # 仙桃 (no city above it), 一般: its province is the level above
+        ("429004", G4, [("county", "429004"), ("province", "420000")], "429004"),
+        ("429004", G3, [("county", "429004"), ("province", "420000")], "420000"),
+        # 东莞 (a city without districts), 一般: the city is where it stops
+        ("441900", G4, [("city", "441900")], "441900"),
+        # a place given as the province, 重大: province → nation
+        ("140000", G2, [("province", "140000"), ("national", "000000")], "140000"),
+    ],
+)
+def test_the_chain_of_a_real_place(
+    place: str, grade: Grade, steps: list[tuple[str, str]], lead: str
+) -> None:
+    from anjian.core.divisions.rules import agencies_over
+    from anjian.core.divisions.service import read_reference
+
+    agencies = agencies_over(place, {d.code for d in read_reference()})
+    got = reporting_chain(agencies, grade)
+    assert [(st.tier, st.division) for st in got] == steps
+    assert [st.hop for st in got] == list(range(len(steps)))
+    assert [st.top for st in got] == [False] * (len(steps) - 1) + [True]
+    known = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+    receive, report = step_deadlines(known, got[-1])
+    assert receive == known + timedelta(hours=1 + 2 * (len(steps) - 1)) and report is None
+    assert step_deadlines(known, got[0]) == (
+        known + timedelta(hours=1),
+        None if len(steps) == 1 else known + timedelta(hours=3),
+    )
+    assert lead_agency(agencies, grade)[0] == lead
 
 
 def test_follow_up_and_investigation_deadlines() -> None:

@@ -30,11 +30,9 @@ from anjian.accidents.rules import (
     GRADE_LABELS,
     TIERS_UP,
     Grade,
-    agency_division,
-    chain,
     follow_up_until,
-    investigating_tier,
     may_supervise,
+    reporting_chain,
 )
 from anjian.accidents.schemas import (
     AccidentCreate,
@@ -50,6 +48,7 @@ from anjian.config import get_settings
 from anjian.core.clock import beijing_if_naive, today_in_china
 from anjian.core.divisions.models import Division
 from anjian.core.divisions.rules import tier_of
+from anjian.core.divisions.service import agencies_over_division
 from anjian.core.errors import AnjianError, Invalid
 from anjian.core.iam.deps import Context
 from anjian.core.iam.service import field_cipher
@@ -305,12 +304,10 @@ class ChainCell:
 
 def _chain_cells(ctx: Context, acc: Accident, steps: list[StepRead]) -> list[ChainCell]:
     by_tier = {s.tier: s for s in steps}
-    tiers = set(chain(Grade(acc.grade))) | set(by_tier)
-    ordered = [t for t in TIERS_UP if t in tiers]
-    codes = [by_tier[t].division_code if t in by_tier else "" for t in ordered]
-    codes = [
-        c or agency_division(acc.division_code, t) for c, t in zip(codes, ordered, strict=True)
-    ]
+    agencies = agencies_over_division(ctx.db, acc.division_code)
+    expected = {st.tier: st.division for st in reporting_chain(agencies, Grade(acc.grade))}
+    ordered = [t for t in TIERS_UP if t in expected or t in by_tier]
+    codes = [by_tier[t].division_code if t in by_tier else expected[t] for t in ordered]
     names = division_names(ctx.db, codes)
     now = utcnow()
     return [
@@ -530,7 +527,7 @@ def _can_supervise(
         return False
     if inv is not None and inv.closed_at is not None:
         return False
-    _lead, lead_tier = service.lead_of(acc, inv)
+    _lead, lead_tier = service.lead_of(ctx.db, acc, inv)
     return may_supervise(tier_of(ctx.user.division_code).value, lead_tier)
 
 
@@ -568,7 +565,7 @@ def _detail_page(
             "inv": service.present_investigation(inv) if inv is not None else None,
             "inv_local": inv is not None and inv.origin_node == here,
             "lead_name": names.get(inv.lead_division, "") if inv is not None else "",
-            "lead_tier": TIER_LABELS[investigating_tier(Grade(acc.grade))],
+            "lead_tier": TIER_LABELS[service.lead_of(ctx.db, acc, None)[1]],
             "agency": agency,
             "local": acc.origin_node == here,
             "follow_up_until": until,

@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import IntEnum
 
+from anjian.core.divisions.rules import tier_of
+
 # Thresholds of Art. 3, worst grade first: 特别重大, 重大, 较大 (below the last: 一般).
 DEATHS = (30, 10, 3)
 SERIOUS_INJURIES = (100, 50, 10)
@@ -119,12 +121,58 @@ def top_tier(grade: Grade) -> str:
 TIERS_UP = ("county", "city", "province", "national")
 
 
+def _rank(tier: str) -> int:
+    return TIERS_UP.index(tier)
+
+
 def chain(grade: Grade, from_tier: str = "county") -> list[str]:
     """The tiers a report passes from ``from_tier`` up to the one the grade requires, each
-    reporting to the next: e.g. 较大 from a county → [county, city, province]."""
-    start = TIERS_UP.index(from_tier)
-    end = TIERS_UP.index(top_tier(grade))
+    reporting to the next, where every level exists: e.g. 较大 from a county → [county, city,
+    province]. :func:`reporting_chain` is the chain of a real place."""
+    start = _rank(from_tier)
+    end = _rank(top_tier(grade))
     return list(TIERS_UP[start : max(start, end) + 1])
+
+
+@dataclass(frozen=True)
+class ChainStep:
+    """One agency of a report's chain: its division and tier, its place in the chain (hop 0
+    receives the unit's report) and whether it is the top (passes nothing up)."""
+
+    hop: int
+    tier: str
+    division: str
+    top: bool
+
+
+def _up_to(agencies: list[str], tier: str) -> list[str]:
+    """``agencies`` (a place's, its own level first) up to the first at or above ``tier``."""
+    out: list[str] = []
+    for code in agencies:
+        out.append(code)
+        if _rank(tier_of(code).value) >= _rank(tier):
+            break
+    return out
+
+
+def reporting_chain(agencies: list[str], grade: Grade) -> list[ChainStep]:
+    """The agencies a report of this grade passes, from the place's own level to the one the
+    grade requires, over the agencies that exist there (see
+    :func:`anjian.core.divisions.rules.agencies_over`): where a level is missing (a county
+    administered by its province) or is the level above itself (a municipality's districts),
+    the report goes to the next agency up, once."""
+    codes = _up_to(agencies, top_tier(grade))
+    return [
+        ChainStep(hop=i, tier=tier_of(code).value, division=code, top=i == len(codes) - 1)
+        for i, code in enumerate(codes)
+    ]
+
+
+def lead_agency(agencies: list[str], grade: Grade) -> tuple[str, str]:
+    """The agency that leads the investigation (its division and tier): the first over the
+    place at or above the tier the grade requires (:func:`investigating_tier`)."""
+    code = _up_to(agencies, investigating_tier(grade))[-1]
+    return code, tier_of(code).value
 
 
 def deadline(known_at: datetime, hop: int) -> datetime:
@@ -134,24 +182,11 @@ def deadline(known_at: datetime, hop: int) -> datetime:
     return known_at + UNIT_REPORT + HOP_REPORT * hop
 
 
-def agency_division(accident_division: str, tier: str) -> str:
-    """The division of the agency of ``tier`` above the place of an accident."""
-    code = accident_division
-    return {
-        "county": code,
-        "city": code[:4] + "00",
-        "province": code[:2] + "0000",
-        "national": "000000",
-    }[tier]
-
-
-def step_deadlines(known_at: datetime, grade: Grade, tier: str) -> tuple[datetime, datetime | None]:
-    """When the report is due to reach the agency of ``tier`` and when that agency must pass it
-    up (None at the top of the chain the grade requires)."""
-    hop = TIERS_UP.index(tier)
-    receive = deadline(known_at, hop)
-    report = None if tier == top_tier(grade) else deadline(known_at, hop + 1)
-    return receive, report
+def step_deadlines(known_at: datetime, step: ChainStep) -> tuple[datetime, datetime | None]:
+    """When the report is due to reach the agency of ``step`` and when that agency must pass it
+    up (None at the top of the chain)."""
+    receive = deadline(known_at, step.hop)
+    return receive, None if step.top else deadline(known_at, step.hop + 1)
 
 
 def is_late(due: datetime, reported_at: datetime | None, now: datetime) -> bool:

@@ -18,15 +18,16 @@ from anjian.accidents.models import Accident, AccidentStep, CorrectiveMeasure, I
 from anjian.accidents.rules import (
     ACCIDENT_TYPES,
     TIERS_UP,
+    ChainStep,
     Grade,
-    agency_division,
-    chain,
     classify,
     follow_up_until,
     investigating_tier,
     investigation_due,
     is_late,
+    lead_agency,
     may_supervise,
+    reporting_chain,
     step_deadlines,
     top_tier,
 )
@@ -48,6 +49,7 @@ from anjian.core.clock import CST, today_in_china
 from anjian.core.crypto import mask_phone
 from anjian.core.divisions.models import Division
 from anjian.core.divisions.rules import prefix_of, tier_of
+from anjian.core.divisions.service import agencies_over_division
 from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound
 from anjian.core.iam.models import Role, User
 from anjian.core.iam.service import field_cipher
@@ -292,17 +294,17 @@ def follow_up(
 TIER_LABELS = {"county": "县级", "city": "市级", "province": "省级", "national": "国家级"}
 
 
-def _owned_tiers(session: Session, acc: Accident) -> list[str]:
-    """The tiers of the accident's chain whose agencies this node keeps: inside its
+def _owned_steps(session: Session, acc: Accident) -> list[ChainStep]:
+    """The steps of the accident's chain whose agencies this node keeps: inside its
     jurisdiction and not inside a child node's (the child keeps those)."""
     own = prefix_of(get_settings().node_division)
     children = [prefix_of(link.division_code) for link in child_links(session) if not link.revoked]
-    owned = []
-    for tier in chain(Grade(acc.grade)):
-        division = agency_division(acc.division_code, tier)
-        if division.startswith(own) and not any(division.startswith(c) for c in children):
-            owned.append(tier)
-    return owned
+    agencies = agencies_over_division(session, acc.division_code)
+    return [
+        step
+        for step in reporting_chain(agencies, Grade(acc.grade))
+        if step.division.startswith(own) and not any(step.division.startswith(c) for c in children)
+    ]
 
 
 def ensure_steps(session: Session, acc: Accident, *, arrived_at: datetime | None = None) -> None:
@@ -317,14 +319,14 @@ def ensure_steps(session: Session, acc: Accident, *, arrived_at: datetime | None
             select(AccidentStep).where(AccidentStep.accident_uid == acc.uid)
         )
     }
-    for i, tier in enumerate(_owned_tiers(session, acc)):
-        receive, report = step_deadlines(acc.known_at, Grade(acc.grade), tier)
-        step = have.get(tier)
+    for i, link in enumerate(_owned_steps(session, acc)):
+        receive, report = step_deadlines(acc.known_at, link)
+        step = have.get(link.tier)
         if step is None:
             step = AccidentStep(
                 accident_uid=acc.uid,
-                division_code=agency_division(acc.division_code, tier),
-                tier=tier,
+                division_code=link.division,
+                tier=link.tier,
                 receive_due_at=receive,
                 report_due_at=report,
                 received_at=arrived_at if i == 0 else None,
@@ -396,7 +398,11 @@ def report_up(
     if mine.received_at is None:
         mine.received_at = now
     record_change(session, mine, entity=STEP_ENTITY)
-    above = steps.get(TIERS_UP[TIERS_UP.index(mine.tier) + 1])
+    above = min(  # the next agency of the chain held here (a level may be missing)
+        (st for st in steps.values() if TIERS_UP.index(st.tier) > TIERS_UP.index(mine.tier)),
+        key=lambda st: TIERS_UP.index(st.tier),
+        default=None,
+    )
     if above is not None and above.origin_node == node and above.received_at is None:
         above.received_at = now
         record_change(session, above, entity=STEP_ENTITY)
@@ -659,13 +665,12 @@ def supervision_of(session: Session, acc: Accident) -> Directive | None:
     return directives.open_supervision(session, ENTITY, acc.uid)
 
 
-def lead_of(acc: Accident, inv: Investigation | None) -> tuple[str, str]:
+def lead_of(session: Session, acc: Accident, inv: Investigation | None) -> tuple[str, str]:
     """The agency that leads (or, before it opens, is to lead) the investigation: its division
     and tier."""
     if inv is not None:
         return inv.lead_division, tier_of(inv.lead_division).value
-    tier = investigating_tier(Grade(acc.grade))
-    return agency_division(acc.division_code, tier), tier
+    return lead_agency(agencies_over_division(session, acc.division_code), Grade(acc.grade))
 
 
 def supervise(
@@ -685,7 +690,7 @@ def supervise(
     inv = investigation_of(session, acc)
     if inv is not None and inv.closed_at is not None:
         raise Conflict("调查已结案 (the investigation is closed)", field="state")
-    lead, lead_tier = lead_of(acc, inv)
+    lead, lead_tier = lead_of(session, acc, inv)
     if not may_supervise(tier_of(user.division_code).value, lead_tier):
         raise Forbidden(
             f"挂牌督办须由{TIER_LABELS[lead_tier]}以上的上级部门下达 "

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from anjian.accidents import service
 from anjian.accidents.models import AccidentStep
-from anjian.accidents.rules import ACCIDENT_TYPES, Grade, agency_division, investigating_tier
+from anjian.accidents.rules import ACCIDENT_TYPES
 from anjian.accidents.schemas import (
     AccidentCreate,
     InvestigationOpen,
@@ -142,7 +142,7 @@ def load_accidents(
         _stamp_chain(session, acc.uid, late=rng.random() < 0.15, rng=rng)
         if deaths == 0:
             continue
-        lead = agency_division(acc.division_code, investigating_tier(Grade(acc.grade)))
+        lead, _tier = service.lead_of(session, acc, None)
         official = Actor(user_id=None, username=person_name(rng), division_code=lead)
         inv = service.open_investigation(
             session, official, scope, acc.id, lead, InvestigationOpen(team=TEAM)

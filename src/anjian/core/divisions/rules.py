@@ -5,6 +5,7 @@ jurisdiction is every code sharing its non-zero layers, so scope is a prefix ran
 
 from __future__ import annotations
 
+from collections.abc import Container
 from enum import StrEnum
 
 NATIONAL = "000000"
@@ -75,3 +76,26 @@ def ancestors_and_self(code: str) -> list[str]:
 def covers(scope_code: str, code: str) -> bool:
     """Whether the jurisdiction of ``scope_code`` includes ``code``."""
     return code.startswith(prefix_of(scope_code))
+
+
+# 直辖市: 北京、天津、上海、重庆 are province-level cities; GB/T 2260 gives them prefecture-level
+# codes too (110100 北京市, 500100/500200 重庆市), which are no agency of their own.
+MUNICIPALITIES = frozenset({"11", "12", "31", "50"})
+
+
+def agencies_over(code: str, existing: Container[str]) -> list[str]:
+    """The divisions whose agencies stand over a place, its own level first and the nation
+    last — the "level above" of each, as a report or an investigation climbs (Order No. 493
+    Art. 9–10). Levels that do not exist are left out (a county administered directly by its
+    province, e.g. 429004 仙桃市, has no city above it), and so are a municipality's
+    prefecture-level codes (a district of 北京 reports to 110000 itself); each agency comes
+    once, so none reports to itself. ``existing``: the division codes this node knows."""
+    agencies: list[str] = []
+    for candidate in [code, *parent_candidates(code)]:
+        if candidate != NATIONAL and candidate not in existing:
+            continue
+        if tier_of(candidate) is Tier.CITY and candidate[:2] in MUNICIPALITIES:
+            continue
+        if candidate not in agencies:
+            agencies.append(candidate)
+    return agencies

