@@ -165,19 +165,34 @@ def test_follow_ups_regrade_within_their_window(personas: Any) -> None:
         ).all()
         assert [r.detail["grade_rose"] for r in rec] == [False, True]
         assert rec[1].detail["before"]["deaths"] == "2" and rec[1].detail["after"]["grade"] == "2"
-    # after the window (30 days; 7 for fire) a follow-up is refused
+    # the last day of the window (30 days; 7 for fire) counts whole; after it casualty numbers
+    # are refused, naming the number, while the direct loss may still be updated and re-grades
+    for kind, days in (("roof_fall", 30), ("fire", 7)):
+        last_day = node.client.post(
+            "/api/v1/accidents",
+            json=_report(accident_type=kind, occurred_at=(now - timedelta(days=days)).isoformat()),
+            headers=county,
+        ).json()
+        on_time = node.client.post(
+            f"/api/v1/accidents/{last_day['id']}/follow-up",
+            json={"deaths": 3, "note": "补报"},
+            headers=county,
+        )
+        assert on_time.status_code == 200, (kind, on_time.text)
     for kind, days in (("roof_fall", 31), ("fire", 8)):
         old = node.client.post(
             "/api/v1/accidents",
             json=_report(accident_type=kind, occurred_at=(now - timedelta(days=days)).isoformat()),
             headers=county,
         ).json()
-        late = node.client.post(
-            f"/api/v1/accidents/{old['id']}/follow-up",
-            json={"deaths": 3, "note": "补报"},
-            headers=county,
-        )
-        assert late.status_code == 409, (kind, late.text)
+        url = f"/api/v1/accidents/{old['id']}/follow-up"
+        late = node.client.post(url, json={"deaths": 3, "note": "补报"}, headers=county)
+        assert late.status_code == 409 and late.json()["field"] == "deaths", (kind, late.text)
+        assert "24:00" in late.json()["detail"]
+        loss = {"deaths": 2, "direct_loss_cny": 60_000_000, "note": "损失核定"}
+        updated = node.client.post(url, json=loss, headers=county)
+        assert updated.status_code == 200, (kind, updated.text)
+        assert updated.json()["grade_label"] == "重大"  # 5,000–10,000 万元
 
 
 def test_the_chain_goes_up_tier_by_tier_with_its_clocks(personas: Any) -> None:

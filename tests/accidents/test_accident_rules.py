@@ -5,6 +5,7 @@ the reporting chain and its clocks, follow-up and investigation deadlines."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -142,9 +143,14 @@ def test_the_chain_of_a_real_place(
 
 def test_follow_up_and_investigation_deadlines() -> None:
     at = datetime(2026, 1, 1, tzinfo=UTC)
-    assert follow_up_until(at, "mechanical") == at + timedelta(days=30)
-    assert follow_up_until(at, "fire") == at + timedelta(days=7)
-    assert follow_up_until(at, "road_traffic") == at + timedelta(days=7)
+    # 2026-01-01 08:00 Beijing time: counted from the next day, to 24:00 of the last day
+    cst = ZoneInfo("Asia/Shanghai")
+    assert follow_up_until(at, "mechanical") == datetime(2026, 2, 1, tzinfo=cst)
+    assert follow_up_until(at, "fire") == datetime(2026, 1, 9, tzinfo=cst)
+    assert follow_up_until(at, "road_traffic") == datetime(2026, 1, 9, tzinfo=cst)
+    # 23:30 UTC on 31 December is already 1 January in Beijing: the day counts from there
+    late_evening = datetime(2025, 12, 31, 23, 30, tzinfo=UTC)
+    assert follow_up_until(late_evening, "mechanical") == datetime(2026, 2, 1, tzinfo=cst)
     assert investigation_due(at) == at + timedelta(days=60)
     assert investigation_due(at, 60) == at + timedelta(days=120)
     with pytest.raises(ValueError):

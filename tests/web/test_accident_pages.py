@@ -339,3 +339,15 @@ def test_the_report_up_button_is_the_agencys_not_the_inspection_bureaus(console)
     assert "应急管理部门" in _post(console, url, "report-up").text
     console.login("shuozhou")
     assert "report-up-button" in node.client.get(url).text
+
+
+def test_after_the_window_only_the_direct_loss_is_offered(console) -> None:
+    """Past 24:00 of the 30th day casualty numbers are closed (the fields are disabled, the
+    page says until when they were open); the direct loss can still be updated."""
+    console.login("yingxian")
+    url = _filed(console, occurred_at=_local(timedelta(days=31)), known_at=_local())
+    page = console.node.client.get(url).text
+    assert 'id="follow-up-closed"' in page and "24:00" in page
+    assert re.search(r'id="u-deaths"[^>]*disabled', page)
+    r = _post(console, url, "follow-up", direct_loss_cny="15000000", note="损失核定")
+    assert r.status_code == 200 and 'id="accident-grade">较大事故<' in r.text

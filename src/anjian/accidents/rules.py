@@ -13,10 +13,11 @@ without them is given alongside."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import IntEnum
 
+from anjian.core.clock import CST
 from anjian.core.divisions.rules import tier_of
 
 # Thresholds of Art. 3, worst grade first: 特别重大, 重大, 较大 (below the last: 一般).
@@ -201,10 +202,20 @@ FOLLOW_UP_DAYS_ROAD_FIRE = 7  # road traffic and fire accidents
 ROAD_FIRE_TYPES = frozenset({"road_traffic", "fire"})
 
 
-def follow_up_until(occurred_at: datetime, accident_type: str) -> datetime:
-    """Until when changed casualty numbers are reported (and the grade recomputed)."""
+def follow_up_last_day(occurred_at: datetime, accident_type: str) -> date:
+    """The last day on which changed casualty numbers are reported (补报, Art. 13): 30 days
+    (road traffic and fire: 7) after the day of the accident, counted in calendar days from
+    the day after it (民法典 Art. 201), Beijing time."""
     days = FOLLOW_UP_DAYS_ROAD_FIRE if accident_type in ROAD_FIRE_TYPES else FOLLOW_UP_DAYS
-    return occurred_at + timedelta(days=days)
+    return occurred_at.astimezone(CST).date() + timedelta(days=days)
+
+
+def follow_up_until(occurred_at: datetime, accident_type: str) -> datetime:
+    """The end of the 补报 window: 24:00 Beijing time of :func:`follow_up_last_day`. After it
+    casualty numbers no longer change; the direct economic loss, often known only later, may
+    still be updated (and re-grades)."""
+    last = follow_up_last_day(occurred_at, accident_type)
+    return datetime.combine(last + timedelta(days=1), time(), tzinfo=CST)
 
 
 # --- investigation (调查, Art. 29) -----------------------------------------------------------------

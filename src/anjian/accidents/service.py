@@ -21,6 +21,7 @@ from anjian.accidents.rules import (
     ChainStep,
     Grade,
     classify,
+    follow_up_last_day,
     follow_up_until,
     investigating_tier,
     investigation_due,
@@ -244,24 +245,34 @@ def present(session: Session, accidents: list[Accident]) -> list[AccidentRead]:
     ]
 
 
-_NUMBERS = ("deaths", "missing", "serious_injuries", "minor_injuries", "direct_loss_cny")
+_CASUALTIES = ("deaths", "missing", "serious_injuries", "minor_injuries")
+_NUMBERS = (*_CASUALTIES, "direct_loss_cny")
 
 
 def follow_up(
     session: Session, actor: Actor, scope: Scope, accident_id: int, data: FollowUp
 ) -> Accident:
-    """Record a follow-up report (续报) within the window (30 days; 7 for road traffic and
-    fire): the numbers sent replace the earlier ones and the grade is computed again — if it
-    rises, the report must now go further up. Audited with the numbers and grade before and
-    after, synced; 409 after the window."""
+    """Record a follow-up report (续报): the numbers sent replace the earlier ones and the grade
+    is computed again — if it rises, the report must now go further up. Casualty numbers change
+    only within the 补报 window (to 24:00 Beijing time of the 30th day after; road traffic and
+    fire the 7th: 409 naming the number after it); the direct loss may be updated later too.
+    Audited with the numbers and grade before and after, synced."""
     acc = get_accident(session, scope, accident_id)
     ensure_writable_here(acc)
-    until = follow_up_until(acc.occurred_at, acc.accident_type)
-    if utcnow() > until:
-        raise Conflict(
-            f"续报期限已过 ({until:%Y-%m-%d}) (the follow-up window has closed)",
-            field="occurred_at",
-        )
+    if utcnow() >= follow_up_until(acc.occurred_at, acc.accident_type):
+        last = follow_up_last_day(acc.occurred_at, acc.accident_type)
+        changed = [
+            name
+            for name in _CASUALTIES
+            if getattr(data, name) is not None and getattr(data, name) != getattr(acc, name)
+        ]
+        if changed:
+            raise Conflict(
+                f"伤亡人数补报期限已于 {last:%Y-%m-%d} 24:00 截止，直接经济损失仍可更新 "
+                f"(casualty numbers closed at the end of {last:%Y-%m-%d}, Beijing time; the "
+                "direct loss may still be updated)",
+                field=changed[0],
+            )
     before = {name: getattr(acc, name) for name in _NUMBERS} | {"grade": acc.grade}
     for name in _NUMBERS:
         value = getattr(data, name)
