@@ -96,6 +96,10 @@ def test_grade_refuses_non_finite_r() -> None:
         ({"name": "硝酸铵(含可燃物≤0.2%)"}, "硝酸铵(含可燃物≤0.2%)", 50),
         ({"name": "硝酸铵肥料"}, "硝酸铵肥料(含可燃物≤0.4%)", 200),
         ({"name": "未知的东西", "cas": "7782-50-5"}, "氯", 5),  # a free-form name, known CAS
+        # carbon monoxide is the 煤气 row (Q 20 t), by either name and by its CAS number
+        ({"name": "一氧化碳"}, "煤气(CO,CO和H₂、CH₄的混合物等)", 20),
+        ({"name": "煤气"}, "煤气(CO,CO和H₂、CH₄的混合物等)", 20),
+        ({"cas": "630-08-0"}, "煤气(CO,CO和H₂、CH₄的混合物等)", 20),
     ],
 )
 def test_find_chemical(query: dict[str, str], name: str, q: float) -> None:
@@ -283,12 +287,24 @@ def test_table2_category_chemical() -> None:
     assert result.grade == 4
 
 
-def test_several_categories_take_the_lowest_q_and_table3_beta_by_name() -> None:
-    """一氧化碳 (W2 and J3): Q = min(10, 50) = 10; β of Table 3 (2) since CO is named there."""
-    result = assess_unit(unit(chem(5, "一氧化碳", categories=("J3", "W2"))))
-    (co,) = result.chemicals
-    assert (co.critical_quantity_t, co.q_over_Q, co.beta, co.beta_source) == (10, 0.5, 2, "table3")
-    assert co.category == "J3;W2"
+def test_several_categories_take_the_lowest_q_and_the_highest_beta() -> None:
+    """A substance not in Table 1 given W2 and J3: Q = min(10, 50) = 10, β the higher of
+    Table 4's (J3: 2). (Every gas Table 3 names is now a Table 1 row: CO is 煤气.)"""
+    result = assess_unit(unit(chem(5, "某工艺混合气", categories=("J3", "W2"))))
+    (gas,) = result.chemicals
+    assert (gas.critical_quantity_t, gas.q_over_Q, gas.source_table) == (10, 0.5, 2)
+    assert (gas.beta, gas.beta_source, gas.category) == (2, "table4", "J3;W2")
+
+
+def test_carbon_monoxide_is_the_coal_gas_row() -> None:
+    """GB 18218 Table 1 序号 13 煤气 (CO, and CO/H₂/CH₄ mixtures): Q = 20 t, β = 2 as 一氧化碳 in
+    Table 3 — by its name, 一氧化碳 or CAS 630-08-0, even with categories given."""
+    for query in ({"name": "一氧化碳"}, {"cas": "630-08-0"}, {"name": "煤气"}):
+        result = assess_unit(unit(chem(20, categories=("J3", "W2"), **query)))
+        (co,) = result.chemicals
+        assert (co.source_table, co.critical_quantity_t, co.q_over_Q) == (1, 20, 1), query
+        assert (co.beta, co.beta_source) == (2, "table3"), query
+        assert result.is_major  # S = 20 / 20 = 1
 
 
 def test_table1_first_even_with_a_category() -> None:

@@ -205,7 +205,7 @@ def _assess_chemical(chem: ChemicalInput, prefix: str, warnings: list[str]) -> _
                 f"{recorded.symbol} (β from the category given, not the recorded one)"
             )
         category = given_beta or recorded
-        named_in_table3 = reference.table3_beta([row.name])
+        named_in_table3 = reference.table3_beta([row.name, *row.aliases])  # 煤气: as 一氧化碳
     else:
         if not given:
             field_name = f"{prefix}name" if chem.name and chem.name.strip() else f"{prefix}cas"
