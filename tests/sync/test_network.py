@@ -50,7 +50,9 @@ from harness import (
     wait_until,
 )
 
-from anjian.accidents.rules import Grade, agency_division, chain
+from anjian.accidents.rules import Grade, reporting_chain
+from anjian.core.divisions.rules import agencies_over
+from anjian.core.divisions.service import read_reference
 from anjian.enterprises.rules import compose_uscc
 
 CHAOS_SECONDS = float(os.environ.get("ANJIAN_CHAOS_SECONDS", "35"))
@@ -497,9 +499,11 @@ def _chains_at(api: Api, uids: Iterable[str]) -> dict[str, list[tuple[str, str]]
 def _chain_wanted(accident: dict[str, Any]) -> list[tuple[str, str]]:
     """The steps an accident's grade requires, each made by the node that keeps the agency (the
     grades only rise here, so no step is left over from a lower grade's chain)."""
+    codes = {d.code for d in read_reference()}
+    agencies = agencies_over(accident["division_code"], codes)
     return [
-        (tier, f"node-{agency_division(accident['division_code'], tier)}")
-        for tier in chain(Grade(accident["grade"]))
+        (step.tier, f"node-{step.division}")
+        for step in reporting_chain(agencies, Grade(accident["grade"]))
     ]
 
 
