@@ -165,6 +165,8 @@ def test_official_with_mfa_logs_in_and_finds_the_enterprise_on_list_and_map(
             table = page.locator("#enterprise-table")
             expect(table).to_contain_text(MINE)
             expect(table).not_to_contain_text("山阴县晋北化工有限公司")
+            # headers keep their case (Tabler upper-cases them: GB 18218's q/Q read "Q/Q")
+            expect(page.locator(".table thead th").first).to_have_css("text-transform", "none")
             expect(page.locator(".jtree-row a", has_text="应县")).to_be_visible()
             # Filters swap the table in place (htmx) and keep the export link in step.
             page.select_option("#category", "hazardous_chemicals")
