@@ -97,25 +97,32 @@ def _number_problem(value: int | float) -> tuple[str, str] | None:
     return None if math.isfinite(value) else _FINITE_MESSAGE
 
 
-def json_problems(body: Any) -> Iterator[Problem]:
-    """What is refused in a decoded JSON document, each with its path (``units.0.name``).
+def _walk(document: Any) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    """Every value of a decoded JSON document with its path, containers before what they hold.
     Iterative: a document nested as deep as the decoder allows must not exhaust the stack."""
-    stack: list[tuple[tuple[str | int, ...], Any]] = [((), body)]
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), document)]
     while stack:
         loc, value = stack.pop()
+        yield loc, value
+        if isinstance(value, dict):
+            stack.extend(((*loc, key), item) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend(((*loc, i), item) for i, item in enumerate(value))
+
+
+def json_problems(body: Any) -> Iterator[Problem]:
+    """What is refused in a decoded JSON document, each with its path (``units.0.name``)."""
+    for loc, value in _walk(body):
         problem: tuple[str, str] | None = None
         if isinstance(value, str):
             problem = _text_problem(value)
         elif isinstance(value, int | float):
             problem = _number_problem(value)
         elif isinstance(value, dict):
-            for key, item in value.items():
+            for key in value:
                 key_problem = _text_problem(key)
                 if key_problem:
                     yield ((*loc, key), *key_problem)
-                stack.append(((*loc, key), item))
-        elif isinstance(value, list):
-            stack.extend(((*loc, i), item) for i, item in enumerate(value))
         if problem:
             yield (loc, *problem)
 
@@ -227,14 +234,8 @@ def field_beyond_int32(request: Request) -> str:
             continue
         if not INT32_MIN <= number <= INT32_MAX:
             return name
-    stack: list[tuple[tuple[str | int, ...], Any]] = [((), getattr(request, "_json", None))]
-    while stack:
-        loc, value = stack.pop()
-        if isinstance(value, int) and not isinstance(value, bool):
-            if not INT32_MIN <= value <= INT32_MAX:
-                return ".".join(map(str, loc)) or "body"
-        elif isinstance(value, dict):
-            stack.extend(((*loc, k), v) for k, v in value.items())
-        elif isinstance(value, list):
-            stack.extend(((*loc, i), v) for i, v in enumerate(value))
+    for loc, value in _walk(getattr(request, "_json", None)):
+        beyond = isinstance(value, int) and not INT32_MIN <= value <= INT32_MAX
+        if beyond and not isinstance(value, bool):
+            return ".".join(map(str, loc)) or "body"
     return "body"

@@ -19,9 +19,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from anjian.config import get_settings
+from anjian.config import get_settings, private_dir
 from anjian.core.audit.models import AuditHead, AuditSeal
-from anjian.core.audit.rules import seal_mac, seal_regressions
+from anjian.core.audit.rules import GENESIS, seal_mac, seal_regressions
 from anjian.core.sync.outbox import record_change
 from anjian.db import utcnow
 
@@ -71,7 +71,7 @@ def make_seal(
     settings = get_settings()
     node = settings.effective_node_id
     head = session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
-    seq, head_hash = (head.seq, head.hash) if head is not None else (0, "0" * 64)
+    seq, head_hash = (head.seq, head.hash) if head is not None else (0, GENESIS)
     if if_moved:
         last = session.scalar(select(func.max(AuditSeal.seq)).where(AuditSeal.origin_node == node))
         if last is not None and last >= seq:
@@ -92,7 +92,7 @@ def make_seal(
 def append_to_file(seal: Seal, path: Path | None = None) -> None:
     """Append one seal to the seal file (directory 0700, file 0600), flushed to disk."""
     path = path or seal_file()
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         os.write(fd, (seal.line() + "\n").encode())
