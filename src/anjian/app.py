@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import import_module
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -25,6 +26,7 @@ from anjian.core.divisions.api import router as divisions_router
 from anjian.core.errors import AnjianError
 from anjian.core.iam.api import router as auth_router
 from anjian.core.iam.guard import LoginGuard
+from anjian.core.inbox.api import router as inbox_router
 from anjian.core.inputs import field_beyond_int32, refuse_hostile_input
 from anjian.core.orgs.api import router as orgs_router
 from anjian.core.sync.api import router as sync_router
@@ -46,6 +48,17 @@ from anjian.monitoring.jobs import monitoring_watch
 from anjian.monitoring.mqtt import start_ingest
 from anjian.risk.api import router as risk_router
 from anjian.web import mount_console
+
+# The domains' inbox sources (待办) register themselves with anjian.core.inbox when imported.
+INBOX_SOURCES = (
+    "anjian.hidden_hazards.inbox",
+    "anjian.accidents.inbox",
+    "anjian.monitoring.inbox",
+    "anjian.directives.inbox",
+    "anjian.major_hazards.inbox",
+)
+for _module in INBOX_SOURCES:
+    import_module(_module)
 
 log = logging.getLogger("anjian")
 # Swagger UI starts itself with an inline script; everything else it loads is local.
@@ -221,6 +234,7 @@ def create_app() -> FastAPI:
         divisions_router,
         orgs_router,
         audit_router,
+        inbox_router,
         enterprises_router,
         hidden_hazards_router,
         checklists_router,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
 
@@ -21,11 +21,31 @@ def paged(
 ) -> tuple[list[Any], int]:
     """The rows of ``stmt`` in ``order_by`` order from ``offset`` (at most ``limit``; None: all)
     and how many rows match in all."""
+    total, page = _count_and_page(session, stmt, order_by, limit, offset)
+    return list(session.scalars(page)), total
+
+
+def paged_rows(
+    session: Session,
+    stmt: Select[Any],
+    order_by: Sequence[Any],
+    *,
+    limit: int | None,
+    offset: int = 0,
+) -> tuple[list[Row[Any]], int]:
+    """Like :func:`paged` for a query of several entities or columns: whole rows."""
+    total, page = _count_and_page(session, stmt, order_by, limit, offset)
+    return list(session.execute(page)), total
+
+
+def _count_and_page(
+    session: Session, stmt: Select[Any], order_by: Sequence[Any], limit: int | None, offset: int
+) -> tuple[int, Select[Any]]:
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     page = stmt.order_by(*order_by).offset(offset)
     if limit is not None:
         page = page.limit(limit)
-    return list(session.scalars(page)), total
+    return total, page
 
 
 # The last page a list may be asked for: its offset (page × size) must stay far inside the 64-bit

@@ -34,6 +34,7 @@ from anjian.db import unit_of_work
 from anjian.enterprises.service import enterprise_in_scope
 from anjian.major_hazards.service import get_source
 from anjian.monitoring import service
+from anjian.monitoring.inbox import item_json as inbox_item_json
 from anjian.monitoring.ingest import REASONS
 from anjian.monitoring.models import Alarm
 from anjian.monitoring.rules import BOUNDS, STATUSES, AlarmStateName, Bound
@@ -276,6 +277,7 @@ def _poll(
                     "match": board.matches(v),
                     "level": v.level,
                     "html": _row_html(v, csrf, back),
+                    "item": inbox_item_json(v),  # for the home page's inbox (home.js)
                 },
                 ensure_ascii=False,
             ),
@@ -342,8 +344,8 @@ async def alarm_stream(
     escalated: str = "",
     after: str = "",
 ) -> Response:
-    """The board's live feed (text/event-stream): an ``alarm`` event (its row as HTML, and
-    whether it matches the board's filters) for every alarm in scope raised or changed, then
+    """The board's live feed (text/event-stream): an ``alarm`` event (its row as HTML, its
+    inbox item (the home page's 待办), and whether it matches the board's filters) for every alarm in scope raised or changed, then
     the board's figures (``counts``); ``logout`` when the session has ended. Authenticated by
     the console's cookie, checked again every 30 s without counting as activity."""
     token = request.cookies.get(SESSION_COOKIE, "")

@@ -1,0 +1,126 @@
+"""Inbox sources of accident reporting and investigation (事故报送、调查处理, see
+``anjian.core.inbox``), for agencies: the reports their agency has received and must pass up
+(上报) within the 2-hour clock of its step, and the investigations it leads with their
+deadlines. Scope-filtered by :func:`anjian.accidents.service.scoped`, as the accident list.
+
+More kinds of accident work (e.g. the 批复 of an investigation report due from the government
+that organised it) are added here as one more function decorated with ``@source``: a key, a
+title, its audience, its place on the page (``order``: report-up 40, investigations 70; 批复
+would sit at 75), what an empty section means, and a query in the same scope that returns
+:class:`~anjian.core.inbox.Found`."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from anjian.accidents.models import Accident, AccidentStep, Investigation
+from anjian.accidents.rules import ACCIDENT_TYPES, Grade
+from anjian.accidents.service import TIER_LABELS, chain_agency, scoped
+from anjian.config import get_settings
+from anjian.core.iam.deps import Context
+from anjian.core.inbox import AGENCY, Found, InboxItem, source
+from anjian.core.paging import paged_rows
+from anjian.db import utcnow
+from anjian.enterprises.service import division_names
+
+
+def _what(acc: Accident) -> str:
+    """An accident by name: the unit (or the place) and its type."""
+    kind = ACCIDENT_TYPES.get(acc.accident_type, acc.accident_type)
+    return f"{acc.unit_name or acc.place} {kind}事故"
+
+
+@source(
+    "accidents.report_up",
+    "待上报的事故",
+    AGENCY,
+    order=40,
+    empty="没有待本级上报的事故报告。收到下级或企业报告后，须在 2 小时内逐级上报。",
+    link="/accidents",
+)
+def reports_to_pass_up(ctx: Context, limit: int) -> Found:
+    """Accident reports the user's agency received and has not passed up (上报) yet: the steps
+    of its division kept at this node, the earliest report deadline first."""
+    agency = chain_agency(ctx.db, ctx.user)
+    if agency is None:
+        return Found(0, [])
+    stmt = scoped(
+        select(AccidentStep, Accident).join(Accident, Accident.uid == AccidentStep.accident_uid),
+        ctx.scope,
+    ).where(
+        AccidentStep.division_code == agency,
+        AccidentStep.origin_node == get_settings().effective_node_id,
+        AccidentStep.received_at.is_not(None),
+        AccidentStep.reported_at.is_(None),
+        AccidentStep.report_due_at.is_not(None),
+        AccidentStep.deleted.is_(False),
+    )
+    rows, total = paged_rows(
+        ctx.db, stmt, (AccidentStep.report_due_at, AccidentStep.id), limit=limit
+    )
+    names = division_names(ctx.db, {acc.division_code for _st, acc in rows})
+    now = utcnow()
+    return Found(
+        total,
+        [
+            InboxItem(
+                title=_what(acc),
+                detail=" · ".join(
+                    p
+                    for p in (
+                        f"{Grade(acc.grade).label}事故",
+                        names.get(acc.division_code, ""),
+                        f"{TIER_LABELS[st.tier]}报送环节",
+                    )
+                    if p
+                ),
+                url=f"/accidents/{acc.id}#chain",
+                since=st.received_at,
+                due_at=st.report_due_at,
+                overdue=st.report_due_at is not None and now > st.report_due_at,
+            )
+            for st, acc in rows
+        ],
+    )
+
+
+@source(
+    "accidents.investigations",
+    "本级组织的事故调查",
+    AGENCY,
+    order=70,
+    empty="本级没有在查的事故调查。",
+    link="/accidents",
+)
+def investigations_due(ctx: Context, limit: int) -> Found:
+    """Open investigations (事故调查) led by the user's division, the earliest deadline first
+    (60 days from the accident, one extension)."""
+    stmt = scoped(
+        select(Investigation, Accident).join(Accident, Accident.uid == Investigation.accident_uid),
+        ctx.scope,
+    ).where(
+        Investigation.deleted.is_(False),
+        Investigation.closed_at.is_(None),
+        Investigation.lead_division == ctx.user.division_code,
+    )
+    rows, total = paged_rows(ctx.db, stmt, (Investigation.due_at, Investigation.id), limit=limit)
+    names = division_names(ctx.db, {acc.division_code for _inv, acc in rows})
+    now = utcnow()
+    return Found(
+        total,
+        [
+            InboxItem(
+                title=_what(acc),
+                detail=" · ".join(
+                    p
+                    for p in (f"{Grade(acc.grade).label}事故", names.get(acc.division_code, ""))
+                    if p
+                ),
+                url=f"/accidents/{acc.id}#investigation",
+                since=inv.started_at,
+                due_at=inv.due_at,
+                overdue=now > inv.due_at,
+            )
+            for inv, acc in rows
+        ],
+    )

@@ -1,0 +1,60 @@
+"""Inbox source of online monitoring (在线监测, see ``anjian.core.inbox``): the alarms nobody
+has acknowledged (待确认) in the user's scope — an agency's jurisdiction or the enterprise's
+own points — the longest waiting first. The home page keeps the section live from the alarm
+board's stream, whose events carry each alarm as an inbox item (:func:`item_of`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from anjian.core.iam.deps import Context
+from anjian.core.inbox import AGENCY, ENTERPRISE, Found, InboxItem, source
+from anjian.core.paging import paged
+from anjian.monitoring.models import Alarm
+from anjian.monitoring.rules import AlarmStateName
+from anjian.monitoring.schemas import AlarmRead
+from anjian.monitoring.service import _scoped_alarms, present_alarms
+
+KEY = "alarms.unacknowledged"
+
+
+def item_of(view: AlarmRead) -> InboxItem:
+    """An alarm as an inbox item: its point and what it crossed, at which enterprise."""
+    point = view.point_name or view.point_code or "监测系统"
+    return InboxItem(
+        title=f"{view.level_label}报警 · {point} {view.bound_label}".strip(),
+        detail=view.enterprise_name,
+        url=f"/monitoring/alarms/{view.id}",
+        since=view.raised_at,
+    )
+
+
+def item_json(view: AlarmRead) -> dict[str, Any]:
+    """The inbox item of an alarm for the live stream (JSON)."""
+    item = item_of(view)
+    return {
+        "title": item.title,
+        "detail": item.detail,
+        "url": item.url,
+        "since": item.since.isoformat() if item.since else None,
+    }
+
+
+@source(
+    KEY,
+    "待确认的报警",
+    AGENCY,
+    ENTERPRISE,
+    order=50,
+    empty="没有待确认的报警。新报警会实时出现在这里。",
+    link="/monitoring?state=raised",
+)
+def alarms_to_acknowledge(ctx: Context, limit: int) -> Found:
+    """Alarms raised and not acknowledged (确认), the longest waiting first."""
+    stmt = _scoped_alarms(select(Alarm), ctx.scope).where(
+        Alarm.state == AlarmStateName.RAISED.value
+    )
+    alarms, total = paged(ctx.db, stmt, (Alarm.raised_at, Alarm.id), limit=limit)
+    return Found(total, [item_of(v) for v in present_alarms(ctx.db, alarms)])
