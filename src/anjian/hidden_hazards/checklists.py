@@ -35,6 +35,7 @@ from anjian.hidden_hazards.rules import (
     completion_rate,
     period_of,
     period_start,
+    task_completable,
     task_state,
 )
 
@@ -109,9 +110,17 @@ class ChecklistUpdate(BaseModel):
     items: Items | None = None
 
 
+MAX_HAZARDS_FOUND = 9_999  # one self-inspection; a bound the column and any form can hold
+
+
 def _not_negative(value: int) -> int:
     if value < 0:
         raise invalid("hazards_found", f"发现隐患数不能为负数: {value} (cannot be negative)")
+    if value > MAX_HAZARDS_FOUND:
+        raise invalid(
+            "hazards_found",
+            f"发现隐患数最多 {MAX_HAZARDS_FOUND} (at most {MAX_HAZARDS_FOUND})",
+        )
     return value
 
 
@@ -605,6 +614,26 @@ def list_tasks(
     return [_task_read(task, cl, name, today) for task, cl, name in rows], total
 
 
+def _task_row(session: Session, scope: Scope, task_id: int) -> Any:
+    """The task in scope with its checklist and enterprise name; absent and out of scope are
+    the same 404."""
+    row = session.execute(_tasks_stmt(scope).where(InspectionTask.id == task_id)).first()
+    if row is None:
+        raise not_found(
+            session,
+            InspectionTask.id,
+            task_id,
+            f"排查任务不存在或不在管辖范围内: {task_id} (no such inspection task in your jurisdiction)",
+        )
+    return row
+
+
+def get_task(session: Session, scope: Scope, task_id: int) -> tuple[TaskRead, Checklist]:
+    """One self-inspection task in scope, as users see it, with its checklist."""
+    task, cl, name = _task_row(session, scope, task_id)
+    return _task_read(task, cl, name, beijing_today()), cl
+
+
 def complete_task(
     session: Session,
     actor: Actor,
@@ -615,27 +644,19 @@ def complete_task(
 ) -> TaskRead:
     """排查完成: the enterprise's people (or an official in scope) report the task done, once,
     and not before its period starts. Done after the due date it counts as late."""
-    row = session.execute(_tasks_stmt(scope).where(InspectionTask.id == task_id)).first()
-    if row is None:
-        raise not_found(
-            session,
-            InspectionTask.id,
-            task_id,
-            f"排查任务不存在或不在管辖范围内: {task_id} (no such inspection task in your jurisdiction)",
-        )
-    task, cl, name = row
+    task, cl, name = _task_row(session, scope, task_id)
     ent = session.get(Enterprise, task.enterprise_id)
     assert ent is not None
     ensure_writable_here(ent)
-    if task.done_at is not None:
-        raise Conflict(
-            f"该排查任务已于 {beijing_date(task.done_at)} 由 {task.done_by} 完成 "
-            "(this task is already done)",
-            field="state",
-        )
     today = beijing_today()
     start = period_start(task.period)
-    if today < start:
+    if not task_completable(task.done_at is not None, start, today):
+        if task.done_at is not None:
+            raise Conflict(
+                f"该排查任务已于 {beijing_date(task.done_at)} 由 {task.done_by} 完成 "
+                "(this task is already done)",
+                field="state",
+            )
         raise Conflict(
             f"排查周期 {task.period} 尚未开始（{start} 起）(the period has not started yet)",
             field="period",

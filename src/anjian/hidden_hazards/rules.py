@@ -189,6 +189,12 @@ def task_state(done: bool, due_date: date, today: date) -> str:
     return "missed" if today > due_date else "pending"
 
 
+def task_completable(done: bool, period_begins: date, today: date) -> bool:
+    """A self-inspection task may be reported done (完成自查) once, from the first day of its
+    period on; after its due date it still may, counted late."""
+    return not done and today >= period_begins
+
+
 def completion_rate(done: int, due: int) -> float | None:
     """完成率: tasks done on time over tasks due, as a percentage (None when none were due)."""
     return round(100.0 * done / due, 1) if due else None

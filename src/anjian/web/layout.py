@@ -26,6 +26,7 @@ NAV = (
     ("map", "/map", "企业地图", False),
     ("risk", "/risk", "风险分级", False),
     ("hazards", "/hazards", "隐患治理", False),
+    ("inspections", "/inspections", "排查清单", False),
     ("major_hazards", "/major-hazards", "重大危险源", False),
     ("monitoring", "/monitoring", "在线监测", False),
     ("accidents", "/accidents", "事故报送", False),
