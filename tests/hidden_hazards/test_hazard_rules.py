@@ -17,6 +17,7 @@ from anjian.hidden_hazards.rules import (
     next_state,
     rectification_rate,
     supervision_blocks_acceptance,
+    task_completable,
 )
 
 S, A = HazardState, HazardAction
@@ -116,3 +117,18 @@ def test_plan_parts_and_rate() -> None:
     assert rectification_rate(0, 0) is None
     assert rectification_rate(3, 2) == 66.7
     assert rectification_rate(4, 4) == 100.0
+
+
+@pytest.mark.parametrize(
+    ("done", "today", "completable"),
+    [
+        (False, date(2026, 11, 30), False),  # the day before the period starts
+        (False, date(2026, 12, 1), True),  # its first day
+        (False, date(2027, 1, 15), True),  # long after its due date: late, still allowed
+        (True, date(2026, 12, 2), False),  # once only
+    ],
+)
+def test_a_task_is_completable_once_from_its_first_day(
+    done: bool, today: date, completable: bool
+) -> None:
+    assert task_completable(done, date(2026, 12, 1), today) is completable

@@ -146,7 +146,7 @@ def hazards_to_rectify(ctx: Context, limit: int) -> Found:
     "待完成的自查任务",
     ENTERPRISE,
     order=20,
-    empty="本期自查任务都已完成。排查清单在“隐患排查清单”中维护。",
+    empty="没有待完成的自查任务：任务由排查清单按频次（每日、每周、每月）生成，清单见“排查清单”。",
     link="/inspections?state=pending",
 )
 def inspections_due(ctx: Context, limit: int) -> Found:

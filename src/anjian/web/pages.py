@@ -118,7 +118,7 @@ def item_clock(item: InboxItem, now: datetime, today: date) -> tuple[str, str]:
             return f"逾期 {-days} 天", "bg-red text-red-fg"
         if days == 0:
             return "今天到期", "bg-orange text-orange-fg"
-        return f"{item.due_date:%m-%d} 到期（{days} 天后）", "bg-blue-lt"
+        return f"{days} 天后到期", "bg-blue-lt"
     if item.since is not None:
         waited = (now - item.since).total_seconds()
         return ("刚刚" if waited < 60 else f"{_span(waited)}前"), "bg-secondary-lt"

@@ -60,7 +60,7 @@
       title.className = "text-truncate inbox-title";
       title.textContent = item.title;
       text.appendChild(title);
-      if (item.detail) {
+      if (item.detail && !card.hasAttribute("data-own")) {
         var detail = document.createElement("div");
         detail.className = "small text-secondary text-truncate inbox-detail";
         detail.textContent = item.detail;
