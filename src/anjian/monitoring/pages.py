@@ -265,7 +265,10 @@ def _poll(
         if not fresh:
             return head, [], seen
         views = service.present_alarms(db, fresh)
-        counts = service.board_counts(db, scope)
+        # The board's total under its filters, sent with the figures: the page shows it in
+        # the header and the pager, both from this one number.
+        _, total = service.list_alarms(db, scope, **board.service_args(), limit=0)
+        counts = {**service.board_counts(db, scope), "total": total}
     back = _board_url(board)
     events = [
         _sse(
@@ -495,7 +498,7 @@ def enterprise_monitoring(request: Request, enterprise_id: int, ctx: PageCtx) ->
     ent = enterprise_in_scope(ctx.db, ctx.scope, enterprise_id)
     points, _ = service.list_points(ctx.db, ctx.scope, enterprise_id=ent.id, limit=None)
     alarms, open_total = service.list_alarms(
-        ctx.db, ctx.scope, enterprise_id=ent.id, limit=PAGE_SIZE
+        ctx.db, ctx.scope, enterprise_id=ent.id, state=service.OPEN, limit=PAGE_SIZE
     )
     # The enterprise is in the user's scope (checked above): its live risk is computed over
     # the enterprise alone rather than over the whole jurisdiction.
