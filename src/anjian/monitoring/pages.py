@@ -39,6 +39,7 @@ from anjian.monitoring.models import Alarm
 from anjian.monitoring.rules import BOUNDS, STATUSES, AlarmStateName, Bound
 from anjian.monitoring.schemas import AlarmRead, Disposition, LiveRiskRow
 from anjian.risk.pages import LEVEL_BADGES, LEVEL_HEX, LEVELS
+from anjian.web import dossier
 from anjian.web.forms import field_errors
 from anjian.web.layout import division_name, page, scope_roots
 from anjian.web.render import add_template_dir, map_tiles, query, templates
@@ -64,7 +65,7 @@ KIND_LABELS = {
     "status": "设备状态",
     "system": "监测系统",
 }
-ALARM_LEVEL_BADGES = {1: "bg-red text-red-fg", 2: "bg-orange text-orange-fg"}
+ALARM_LEVEL_BADGES = {1: "grade-1", 2: "grade-2"}  # red, orange (console.css)
 STATE_BADGES = {
     "raised": "bg-red-lt",
     "acknowledged": "bg-yellow-lt",
@@ -585,3 +586,25 @@ def live_risk_map(request: Request, ctx: PageCtx, division: str = "") -> Respons
         },
         active="monitoring",
     )
+
+
+dossier.register(
+    dossier.RecordLink(
+        "monitoring_points",
+        "监测点",
+        50,
+        count=lambda db, scope, eid: service.list_points(db, scope, enterprise_id=eid, limit=0)[1],
+        href=lambda eid: f"/monitoring/enterprise/{eid}",
+    )
+)
+dossier.register(
+    dossier.RecordLink(
+        "alarms",
+        "未关闭的报警",
+        60,
+        count=lambda db, scope, eid: service.list_alarms(
+            db, scope, enterprise_id=eid, state=service.OPEN, limit=0
+        )[1],
+        href=lambda eid: f"/monitoring/enterprise/{eid}#open-alarms",
+    )
+)
