@@ -14,6 +14,7 @@ from anjian.cli import app as cli
 from anjian.config import get_settings
 from anjian.core.audit.models import AuditRecord
 from anjian.core.audit.service import SYSTEM, verify_chain
+from anjian.core.clock import CST
 from anjian.core.divisions.models import Division
 from anjian.core.divisions.service import read_reference
 from anjian.core.iam.models import RecoveryCode, User
@@ -308,8 +309,25 @@ def _check_hazards(demo) -> None:  # type: ignore[no-untyped-def]
         levels = set(s.scalars(select(RiskPoint.level)))
         sources = s.scalars(select(MajorHazardSource)).all()
     assert levels == {"major", "significant", "general", "low"}  # a four-colour map
-    assert {src.grade for src in sources if src.is_major} >= {1, 3}
+    # varied sources: every grade 一级…四级 and many substances, not one source copied
+    assert {src.grade for src in sources if src.is_major} == {1, 2, 3, 4}
+    assert len({src.name for src in sources}) >= 8
     assert {src.filing_state for src in sources} >= {"filed", "submitted"}
+    # every date pair in order: a rectification is never due before the hazard was found
+    for h in hazards:
+        found = h.found_at.astimezone(CST).date()
+        if h.deadline is not None:
+            assert h.deadline > found, (h.number, found, h.deadline)
+        for later in (h.registered_at, h.closed_at):
+            assert later is None or later >= h.found_at, h.number
+    with demo.db() as s:
+        counties = {
+            d.code
+            for d in s.scalars(select(Division).where(Division.code.like("14%")))
+            if d.tier == "county"
+        }
+        with_enterprises = set(s.scalars(select(Enterprise.division_code)))
+    assert counties <= with_enterprises, sorted(counties - with_enterprises)  # none left empty
 
 
 def test_demo_users_log_in_and_see_only_their_jurisdiction(demo) -> None:
@@ -452,6 +470,26 @@ def test_same_seed_same_province_other_seed_other_province() -> None:
     assert plan(7) != plan(8)
     first = plan(7)[0]
     assert first["division_code"] == "140622" and first["supervision_category"] == "coal_mine"
+
+
+def test_a_small_demo_still_fills_every_county_of_the_demo_officials_city() -> None:
+    """With ``--enterprises 30`` every county of 朔州市 (the city official's; 应县 and 山阴县 are
+    the county officials') has an enterprise: no demo official opens an empty county."""
+    prov, _cities, places, preset = _shanxi()
+    plan = plan_enterprises(
+        places,
+        preset,
+        province_name=prov.name,
+        abbr=province_abbr(prov),
+        count=30,
+        seed=2026,
+        anchor_code="140622",
+    )
+    shuozhou = {p.code for p in places if p.city_code == "140600"}
+    assert len(shuozhou) == 6 and shuozhou <= {e["division_code"] for e in plan}
+    mines = {"coal_mine", "non_coal_mine", "fireworks"}
+    for e in plan:  # no mine in a city core
+        assert not (e["supervision_category"] in mines and e["division_code"] in preset.urban_cores)
 
 
 def test_shanxi_preset_names_real_places() -> None:

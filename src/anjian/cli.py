@@ -931,6 +931,7 @@ def _ingest_worker(client_id: str, child: bool = False) -> None:
 # --- simulated gateways (模拟网关) ----------------------------------------------------------------
 
 DEMO_SIMULATE_RATE = 100.0  # readings/s fed by `anjian demo --serve`: alive, yet light on SQLite
+DEMO_OPENING_ALARMS = 3  # gas points of the demo that surely go past their set points at once
 VIAS = ("mqtt", "http")
 
 
@@ -970,6 +971,7 @@ def _simulator(
     url: str | None,
     seed: int,
     notify: Callable[[str], None],
+    opening: int = 0,
 ) -> Any:
     """A simulator of this node's enterprises with points, with its sender and credentials:
     fresh gateway tokens over HTTP (audited as the operator), the node's own MQTT login on
@@ -1002,7 +1004,7 @@ def _simulator(
         except ValueError as exc:
             raise AnjianError(str(exc), field="ANJIAN_MQTT_URL") from None
     try:
-        return Simulator(gateways, sender, rate=rate, seed=seed, notify=notify)
+        return Simulator(gateways, sender, rate=rate, seed=seed, notify=notify, opening=opening)
     except ValueError as exc:
         sender.close()
         raise AnjianError(
@@ -1124,7 +1126,7 @@ def _start_demo_simulator(host: str | None, port: int | None, seed: int) -> None
         err.print(f"[dim]模拟网关 (simulator): {escape(message)}[/dim]")
 
     try:
-        sim = _simulator(via, DEMO_SIMULATE_RATE, None, url, seed, say)
+        sim = _simulator(via, DEMO_SIMULATE_RATE, None, url, seed, say, DEMO_OPENING_ALARMS)
     except AnjianError as exc:
         err.print(f"[yellow]不运行模拟网关 (no simulator): {escape(exc.message)}[/yellow]")
         return

@@ -5,6 +5,7 @@ device status, trends; scoped by jurisdiction, synced and audited. SQLite and Po
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -210,6 +211,11 @@ def test_alarm_is_raised_once_escalated_ended_and_taken_through_its_loop(persona
         9.0,
         "raised",
     )
+    # escalation moved the threshold to HH; the set point the raising value crossed is kept,
+    # and the time of the peak (the escalating reading's)
+    assert alarm["trigger_threshold"] == 8.0
+    peak_at = datetime.fromisoformat(alarm["peak_at"])
+    assert peak_at.utcoffset() is not None and round(peak_at.timestamp() * 1000) == now + 1000
     assert (alarm["point_code"], alarm["enterprise_name"]) == ("LT-101", "应县金鼎煤业有限公司")
     assert node.client.get("/api/v1/alarms?level=2", headers=official).json()["total"] == 0
     assert (

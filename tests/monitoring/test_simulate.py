@@ -30,6 +30,7 @@ from anjian.monitoring.simulate import (
     Daily,
     Dropouts,
     Excursions,
+    Gateway,
     HttpSender,
     PointSpec,
     Simulator,
@@ -349,3 +350,36 @@ def test_run_hands_its_totals_to_the_report_callback() -> None:
     stats = sim.run(0.5, report_every_s=0.1, report=lambda s: seen.append(s.readings))
     assert 3 <= len(seen) <= 6
     assert seen == sorted(seen) and seen[-1] <= stats.readings
+
+
+class _Nowhere:
+    def send(self, gateway: Any, batch: dict[str, Any]) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("seed", [1, 2026, 99])
+def test_the_demo_opening_sends_gas_past_its_set_points_within_the_first_minute(
+    seed: int,
+) -> None:
+    """`anjian demo --serve` asks for an opening: that many gas points surely cross H (some HH)
+    in the first minute, whatever the seed; without it the same points stay quiet."""
+    gas = tuple(
+        PointSpec(f"GT-{i}", "combustible_gas", h=25.0, hh=50.0, range_high=100.0) for i in range(5)
+    )
+    gateways = [Gateway(1, CHEM_USCC, "化工", gas)]
+
+    def crossed(opening: int) -> set[str]:
+        sim = Simulator(gateways, _Nowhere(), rate=5.0, seed=seed, opening=opening)
+        start = int(T0 * 1000)
+        over: set[str] = set()
+        for ms in range(start, start + 60_000, 1000):
+            for r in sim.batch(0, ms)["readings"]:
+                if r.get("value", 0.0) >= 25.0:
+                    over.add(r["point"])
+        return over
+
+    assert len(crossed(3)) == 3
+    assert crossed(0) == set()

@@ -884,6 +884,12 @@ def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_
         }
         cut = next(a for a in alarms["items"] if a["kind"] == "power_cut")
         assert cut["origin_node"] == f"node-{COUNTY_A}"
+        # what raised each alarm and its peak travel up with it (columns of migration 0014)
+        up = {a["kind"]: a for a in alarms["items"]}
+        for a in county.call("GET", "/api/v1/alarms?active=true").json()["items"]:
+            fields = ("value", "trigger_threshold", "peak", "peak_at")
+            assert {k: up[a["kind"]][k] for k in fields} == {k: a[k] for k in fields}
+            assert a["peak_at"] is not None and a["trigger_threshold"] is not None
         refused = province.call("POST", f"/api/v1/alarms/{cut['id']}/acknowledge")
         assert refused.status_code == 403  # the county's record: read-only above
         local = county.call("GET", "/api/v1/alarms?kind=power_cut").json()["items"][0]

@@ -161,6 +161,9 @@ def test_the_alarm_loop_through_the_console_forms(console: Any) -> None:
     assert step("close").status_code == 303
     page = node.client.get(f"/monitoring/alarms/{alarm_id}")
     assert 'id="alarm-state">已关闭<' in page.text and "进料阀未关" in page.text
+    # the enterprise's "未关闭的报警" no longer lists it
+    mine = node.client.get(f"/monitoring/enterprise/{node.enterprises['ying_mine']}")
+    assert "未关闭的报警（0 条）" in mine.text and f'id="alarm-{alarm_id}"' not in mine.text
     with node.db() as s:
         actions = s.scalars(
             select(AuditRecord.action).where(AuditRecord.object_id == str(alarm_id))
@@ -171,6 +174,45 @@ def test_the_alarm_loop_through_the_console_forms(console: Any) -> None:
     console.login("shanyin")
     csrf = console.csrf("/monitoring")
     assert step("acknowledge").status_code == 404
+
+
+def test_the_board_shows_the_value_that_raised_an_alarm_and_its_peak(console: Any) -> None:
+    """An alarm raised at 20.4 over H = 20, escalated at HH = 40, peaking at 46.5 and ended at
+    10: the board shows 20.4 (crossing 20) as what raised it and 46.5 as its peak, not the value
+    it ended with; a low alarm's peak is its lowest value."""
+    node = console.node
+    _point(node, code="LEL-1", kind="combustible_gas", unit="%LEL", h=20, hh=40)
+    _point(node, code="O2-1", kind="o2", unit="%VOL", l=19.5, ll=18)
+    t0 = int(time.time() * 1000) - 60_000
+    values = [20.4, 33.0, 46.5, 41.0, 20.4, 10.0]
+    _readings(
+        node, *({"point": "LEL-1", "value": v, "ts": t0 + i * 1000} for i, v in enumerate(values))
+    )
+    _readings(
+        node,
+        *(
+            {"point": "O2-1", "value": v, "ts": t0 + i * 1000}
+            for i, v in enumerate([19.0, 17.2, 18.9, 20.5])
+        ),
+    )
+    with node.db() as s:
+        gas, o2 = s.scalars(select(Alarm).order_by(Alarm.id)).all()
+        assert (gas.level, gas.threshold, gas.value, gas.trigger_threshold) == (1, 40, 20.4, 20)
+        assert gas.peak == 46.5 and int(gas.peak_at.timestamp() * 1000) == t0 + 2000
+        assert gas.ended_at is not None
+        assert (o2.value, o2.peak, o2.trigger_threshold) == (19.0, 17.2, 19.5)
+    console.login("yingxian")
+    board = node.client.get("/monitoring")
+    row = board.text[board.text.index(f'id="alarm-{gas.id}"') :]
+    row = row[: row.index("</tr>")]
+    trigger = row[row.index('class="text-nowrap alarm-value"') :]
+    assert trigger.index("20.4 %LEL") < trigger.index("越过 20<") < trigger.index("46.5 %LEL")
+    assert "10 %LEL" not in row  # the value it ended with is not what raised it
+    page = node.client.get(f"/monitoring/alarms/{gas.id}").text
+    assert "20.4 %LEL" in page and "（越过 20 %LEL）" in page and "峰值（最高）" in page
+    assert "（已升级）" in page
+    low = node.client.get(f"/monitoring/alarms/{o2.id}").text
+    assert "峰值（最低）" in low and "17.2 %VOL" in low
 
 
 def test_the_stream_sends_a_new_alarm_and_ends_with_the_session(
@@ -214,6 +256,10 @@ def test_the_stream_sends_a_new_alarm_and_ends_with_the_session(
     assert f'id="alarm-{alarms[0]["id"]}"' in alarms[0]["html"]
     counts = [json.loads(data) for kind, data in events if kind == "counts"]
     assert counts and counts[-1]["level1"] == 1 and counts[-1]["unacknowledged"] == 1
+    # the board's total under its filter comes with the figures: one number for the header
+    # ("共 N 条" above the table) and the pager below it, which both carry data-count="total"
+    assert counts[-1]["total"] == 1
+    assert board.text.count('data-count="total"') == 2
     assert events[-1] == ("logout", "/login?next=/monitoring&reason=timeout")
     # another county's stream, even from the very beginning, never carries the mine's alarm
     console.login("shanyin")

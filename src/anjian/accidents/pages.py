@@ -59,6 +59,8 @@ from anjian.directives.models import Directive
 from anjian.directives.schemas import SupervisionCreate
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.service import division_names, enterprise_in_scope, is_enterprise_user
+from anjian.web import dossier
+from anjian.web.dossier import EnterpriseFilter
 from anjian.web.forms import field_errors, validated
 from anjian.web.layout import page
 from anjian.web.render import CST, add_template_dir, query
@@ -71,12 +73,8 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 ENTERPRISE_CHOICES = 500  # a county's enterprises fit; the API takes any enterprise in scope
 DIVISION_FILTER_CHOICES = 600  # beyond this (a national scope) the filter offers no counties
-GRADE_BADGES = {
-    1: "bg-red text-red-fg",
-    2: "bg-orange text-orange-fg",
-    3: "bg-yellow text-yellow-fg",
-    4: "bg-blue-lt",
-}
+# red, orange, yellow, blue (console.css: WCAG AA contrast)
+GRADE_BADGES = {1: "grade-1", 2: "grade-2", 3: "grade-3", 4: "grade-4"}
 TIER_LABELS = service.TIER_LABELS
 DONE_MESSAGES = {
     "report": "事故快报已报送，并同步上报上级节点。其余情况可稍后续报。",
@@ -335,15 +333,24 @@ def accident_list(
     accident_type: str = "",
     division: str = "",
     page_no: PageNumber = 1,
+    enterprise: EnterpriseFilter = None,
 ) -> Response:
     """事故列表: the accidents of the jurisdiction (an enterprise: its own), newest first, each
-    with its grade and whether any step of its chain is late (迟报)."""
-    filters = {"grade": grade, "accident_type": accident_type, "division": division}
+    with its grade and whether any step of its chain is late (迟报); ``enterprise``: one
+    enterprise's accidents (一企一档)."""
+    ent = enterprise_in_scope(ctx.db, ctx.scope, enterprise) if enterprise else None
+    filters = {
+        "grade": grade,
+        "accident_type": accident_type,
+        "division": division,
+        "enterprise": ent.id if ent else "",
+    }
     error = ""
     try:
         items, total = service.list_accidents(
             ctx.db,
             ctx.scope,
+            enterprise_id=ent.id if ent else None,
             division=division or None,
             grade=int(grade) if _WHOLE.fullmatch(grade) else None,
             accident_type=accident_type or None,
@@ -364,6 +371,7 @@ def accident_list(
             "late": late,
             "total": total,
             "filters": filters,
+            "enterprise": ent,
             "error": error,
             "page_no": page_no,
             "pages": max(1, -(-total // PAGE_SIZE)),
@@ -752,3 +760,16 @@ async def accident_action(
     return RedirectResponse(
         f"/accidents/{accident_id}?{query({'done': action})}#{anchor}", status_code=303
     )
+
+
+dossier.register(
+    dossier.RecordLink(
+        "accidents",
+        "事故",
+        40,
+        count=lambda db, scope, eid: service.list_accidents(db, scope, enterprise_id=eid, limit=0)[
+            1
+        ],
+        href=lambda eid: f"/accidents?enterprise={eid}",
+    )
+)

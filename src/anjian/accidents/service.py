@@ -200,14 +200,18 @@ def list_accidents(
     session: Session,
     scope: Scope,
     *,
+    enterprise_id: int | None = None,
     division: str | None = None,
     grade: int | None = None,
     accident_type: str | None = None,
     limit: int | None = 50,
     offset: int = 0,
 ) -> tuple[list[Accident], int]:
-    """Accidents in scope, newest first, with the number of matches."""
+    """Accidents in scope, newest first, with the number of matches (``enterprise_id``: those of
+    one enterprise)."""
     stmt = scoped(select(Accident), scope)
+    if enterprise_id is not None:
+        stmt = stmt.where(Accident.enterprise_id == enterprise_id)
     if division:
         stmt = stmt.where(division_filter(Accident.division_code, division))
     if grade is not None:

@@ -264,6 +264,21 @@ def _address(rng: random.Random, place: Place, mining: bool) -> str:
     return f"{place.full}{rng.choice(PARKS)}{road}{rng.randint(1, 399)}号"
 
 
+def covered_places(places: Sequence[Place], preset: ProvincePreset, count: int) -> list[Place]:
+    """The places that get an enterprise before the rest are drawn at random: the counties of
+    the demo officials' cities (the city official's and the county officials'), then — when
+    ``count`` leaves one for the anchor and each — every other county of the province."""
+    cities = {preset.city_code, *(c[:4] + "00" for c in preset.county_codes)} - {""}
+    demo = [
+        p
+        for p in places
+        if p.city_code in cities or p.code in cities or p.code in preset.county_codes
+    ]
+    rest = [p for p in places if p not in demo]
+    cover = demo + (rest if count > len(places) else [])
+    return cover[: max(0, count - 1)]
+
+
 def plan_enterprises(
     places: Sequence[Place],
     preset: ProvincePreset,
@@ -277,11 +292,15 @@ def plan_enterprises(
     """``count`` enterprise records (fields of ``EnterpriseCreate``), deterministic in ``seed``.
 
     The first is of the preset's anchor category in ``anchor_code`` (the demo enterprise
-    user's enterprise: in 山西 a coal mine in 应县)."""
+    user's enterprise: in 山西 a coal mine in 应县). Then every county of the demo officials'
+    cities gets one, and when ``count`` allows, every county of the province: no demo official
+    opens an empty county. The rest fall where each category is likely."""
     rng = random.Random(seed)
     prov_short = short_province(province_name)
     weights = {c: _place_weights(c, places, preset) for c in CATEGORY_SPECS}
     by_code = {p.code: p for p in places}
+    cover = covered_places(places, preset, count)
+    index = {p.code: i for i, p in enumerate(places)}
     names: set[str] = set()
     codes: set[str] = set()
     serials: set[tuple[str, int, int]] = set()
@@ -289,6 +308,12 @@ def plan_enterprises(
     for i in range(count):
         if i == 0 and anchor_code in by_code:
             category, place = preset.anchor_category, by_code[anchor_code]
+        elif i - 1 < len(cover):
+            place = cover[i - 1]
+            fits = {  # categories that may sit here (no mines in a city core)
+                c: w for c, w in preset.category_weights.items() if weights[c][index[place.code]]
+            }
+            category = _weighted(rng, fits or preset.category_weights)
         else:
             category = _weighted(rng, preset.category_weights)
             place = rng.choices(places, weights=weights[category])[0]

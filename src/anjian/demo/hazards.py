@@ -5,11 +5,12 @@ so each has its steps, audit records and outbox rows like real ones."""
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from anjian.core.audit.service import Actor
+from anjian.core.clock import CST, today_in_china
 from anjian.core.scope import Scope
 from anjian.db import utcnow
 from anjian.demo.generate import person_name
@@ -61,7 +62,7 @@ def load_hazards(
     """Report ``count`` hazards at enterprises of the demo and move each a random way along
     its loop; some become overdue. Returns how many were made."""
     rng = random.Random(seed + 7)
-    today = utcnow().date()
+    today = today_in_china()
     made = 0
     for i in range(min(count, len(enterprises) * 2)):
         ent = enterprises[i % len(enterprises)] if i < 20 else rng.choice(enterprises)
@@ -107,15 +108,25 @@ def load_hazards(
             service.set_plan(session, official, scope, hz.id, PLAN)
         if stage == "registered":
             if rng.random() < 0.4:  # the deadline passed while nothing happened
-                hz.deadline = today - timedelta(days=rng.randint(1, 10))
+                hz.deadline = _past_deadline(rng, found_at, today) or hz.deadline
             continue
         service.start_rectification(session, finder, scope, hz.id)
         if stage == "rectifying":
             if rng.random() < 0.3:
-                hz.deadline = today - timedelta(days=rng.randint(1, 10))
+                hz.deadline = _past_deadline(rng, found_at, today) or hz.deadline
             continue
         service.finish_rectification(session, finder, scope, hz.id, "已按措施整改完毕，附整改照片")
         if stage == "closed":
             service.accept(session, official, scope, hz.id, "现场复查合格，同意销号")
     service.flag_overdue(session, Actor(user_id=None, username="system"), today)
     return made
+
+
+def _past_deadline(rng: random.Random, found_at: datetime, today: date) -> date | None:
+    """A deadline already passed (逾期) yet after the day the hazard was found — a rectification
+    is never due before the hazard was discovered; None when it was found only yesterday."""
+    found = found_at.astimezone(CST).date()
+    room = (today - found).days - 1  # whole days strictly between discovery and today
+    if room < 1:
+        return None
+    return today - timedelta(days=rng.randint(1, min(10, room)))

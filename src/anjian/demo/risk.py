@@ -40,14 +40,24 @@ POINTS: dict[str, list[tuple[str, str, str, tuple[float, float, float], str]]] =
     ],
 }
 
-# (source name, unit name, kind, [(chemical, tonnes)], people within 500 m) for chemical plants;
-# by GB 18218-2018 they grade 三级, 一级, 四级, 四级, 二级
+# (source name, unit name, kind, [(chemical, tonnes)], people within 500 m) for chemical plants,
+# in the order plants take them: by GB 18218-2018 the first four grade 一级, 三级, 二级, 四级 (so
+# even a small demo has every grade), then more substances a Shanxi chemical or coking plant
+# keeps (liquefied petroleum gas, crude benzene, coke-oven gas, ethylene oxide, petrol, hydrogen
+# sulphide, sulphur dioxide). The grades are checked by tests/test_demo.py.
 SOURCES = [
-    ("液氨储罐区", "液氨储罐区", "storage", [("液氨", 60.0)], 45),
-    ("液氯储存单元", "液氯库房", "storage", [("液氯", 80.0)], 260),
-    ("甲醇罐区", "甲醇储罐区", "storage", [("甲醇", 1800.0), ("甲苯", 300.0)], 12),
+    ("液氯储存单元", "液氯库房", "storage", [("液氯", 80.0)], 260),  # 一级 R 128
+    ("液氨储罐区", "液氨储罐区", "storage", [("液氨", 60.0)], 45),  # 三级 R 14.4
+    ("液化石油气球罐区", "球罐区", "storage", [("液化石油气", 1000.0)], 150),  # 二级 R 60
+    ("甲醇罐区", "甲醇储罐区", "storage", [("甲醇", 1800.0), ("甲苯", 300.0)], 12),  # 四级
+    ("粗苯储罐区", "粗苯储罐区", "storage", [("苯", 120.0), ("甲苯", 200.0)], 20),  # 四级
+    ("煤气柜", "煤气柜区", "storage", [("煤气", 30.0)], 60),  # 四级
+    ("环氧乙烷罐区", "环氧乙烷储罐区", "storage", [("环氧乙烷", 60.0)], 90),  # 三级
+    ("液氯钢瓶库", "钢瓶库", "storage", [("液氯", 40.0)], 150),  # 二级 R 64
     ("合成氨装置", "合成工段", "production", [("氢", 3.0), ("氨", 12.0), ("天然气", 20.0)], 80),
-    ("液氯钢瓶库", "钢瓶库", "storage", [("液氯", 40.0)], 150),
+    ("汽油罐区", "汽油储罐区", "storage", [("汽油", 3000.0)], 25),  # 三级
+    ("脱硫单元", "脱硫工段", "production", [("硫化氢", 8.0)], 40),  # 四级
+    ("二氧化硫储罐", "二氧化硫储罐区", "storage", [("二氧化硫", 50.0)], 70),  # 四级
 ]
 
 

@@ -23,6 +23,7 @@ from anjian.enterprises import excel, service
 from anjian.enterprises.api import MAX_UPLOAD_BYTES
 from anjian.enterprises.rules import SCALES, STATUSES, SUPERVISION_CATEGORIES
 from anjian.enterprises.schemas import EnterpriseUpdate
+from anjian.web import dossier
 from anjian.web.layout import division_name, page, scope_roots
 from anjian.web.render import add_template_dir, map_tiles, zh
 from anjian.web.session import PageCtx, StaffPageCtx, check_csrf, refused
@@ -182,7 +183,8 @@ def enterprise_list(
 
 @router.get("/enterprises/{enterprise_id}")
 def enterprise_detail(request: Request, enterprise_id: int, ctx: PageCtx) -> Response:
-    """One enterprise file: every field, phones masked, its place on a small map."""
+    """One enterprise file (一企一档): every field, phones masked, its place on a small map, and
+    its records in every domain, each counted and linked to its list filtered to it."""
     ent = service.get_enterprise(ctx.db, ctx.scope, enterprise_id, ctx.actor)
     view = service.present(ctx.db, [ent])[0]
     return page(
@@ -210,6 +212,7 @@ def enterprise_detail(request: Request, enterprise_id: int, ctx: PageCtx) -> Res
             "colours": CATEGORY_COLOURS,
             "saved": request.query_params.get("saved") == "1",
             "maintained_by": maintained_elsewhere(ent),
+            "records": dossier.record_links(ctx.db, ctx.scope, ent.id),
         },
         active="enterprises",
     )

@@ -22,7 +22,7 @@ from anjian.core.iam.deps import Context
 from anjian.core.paging import MAX_PAGE
 from anjian.directives.schemas import SupervisionCreate
 from anjian.enterprises.models import Enterprise
-from anjian.enterprises.service import enterprise_names, is_enterprise_user
+from anjian.enterprises.service import enterprise_in_scope, enterprise_names, is_enterprise_user
 from anjian.hidden_hazards import checklists, photos, service
 from anjian.hidden_hazards.checklists import TaskCompletion
 from anjian.hidden_hazards.models import HiddenHazard
@@ -43,6 +43,8 @@ from anjian.hidden_hazards.schemas import (
     HazardRegistration,
     HazardReport,
 )
+from anjian.web import dossier
+from anjian.web.dossier import EnterpriseFilter
 from anjian.web.forms import field_errors, validated
 from anjian.web.layout import page
 from anjian.web.render import add_template_dir
@@ -89,10 +91,14 @@ def hazard_list(
     grade: str = "",
     q: str = "",
     page_no: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    enterprise: EnterpriseFilter = None,
 ) -> Response:
     """隐患台账: the ledger of the jurisdiction (or the enterprise), newest first, with the
-    jurisdiction's figures on top."""
+    jurisdiction's figures on top; ``enterprise``: one enterprise's hazards (一企一档)."""
+    ent = enterprise_in_scope(ctx.db, ctx.scope, enterprise) if enterprise else None
     filters: dict[str, Any] = {"grade": grade or None, "q": q or None}
+    if ent is not None:
+        filters["enterprise_id"] = ent.id
     if tab == "overdue":
         filters.update(overdue=True, state="open")
     elif tab:
@@ -116,6 +122,7 @@ def hazard_list(
             "tabs": TABS,
             "grade": grade,
             "q": q,
+            "enterprise": ent,
             "page_no": page_no,
             "pages": max(1, (total + size - 1) // size),
             **_labels(),
@@ -478,3 +485,19 @@ def checklist_detail(request: Request, checklist_id: int, ctx: PageCtx) -> Respo
         },
         active="inspections",
     )
+
+
+dossier.register(
+    dossier.RecordLink(
+        "hidden_hazards",
+        "隐患",
+        10,
+        count=lambda db, scope, eid: service.list_hazards(db, scope, enterprise_id=eid, limit=0)[1],
+        href=lambda eid: f"/hazards?enterprise={eid}",
+        note=lambda db, scope, eid: (
+            f"未销号 {n}"
+            if (n := service.list_hazards(db, scope, enterprise_id=eid, state="open", limit=0)[1])
+            else ""
+        ),
+    )
+)

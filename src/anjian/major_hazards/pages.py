@@ -20,7 +20,7 @@ from anjian.config import get_settings
 from anjian.core.errors import AnjianError
 from anjian.core.iam.deps import Context
 from anjian.core.paging import PageNumber
-from anjian.enterprises.service import is_enterprise_user
+from anjian.enterprises.service import enterprise_in_scope, is_enterprise_user
 from anjian.major_hazards import rules, service
 from anjian.major_hazards.models import MajorHazardSource
 from anjian.major_hazards.rules import GRADE_LABELS, UNIT_KINDS
@@ -31,6 +31,8 @@ from anjian.major_hazards.schemas import (
     FilingReturn,
     UnitOut,
 )
+from anjian.web import dossier
+from anjian.web.dossier import EnterpriseFilter
 from anjian.web.layout import division_name, page
 from anjian.web.render import add_template_dir, zh
 from anjian.web.session import PageCtx, check_csrf, refused
@@ -41,7 +43,8 @@ router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 20
 # 红橙黄蓝: the colours by which major hazard sources are commonly marked, 一级 … 四级.
-GRADE_BADGES = {1: "bg-red text-white", 2: "bg-orange text-white", 3: "bg-yellow", 4: "bg-blue"}
+# red, orange, yellow, blue (console.css: WCAG AA contrast)
+GRADE_BADGES = {1: "grade-1", 2: "grade-2", 3: "grade-3", 4: "grade-4"}
 FILING_BADGES = {
     "unfiled": "bg-secondary-lt",
     "submitted": "bg-blue-lt",
@@ -171,9 +174,13 @@ def maintained_elsewhere(src: MajorHazardSource) -> str:
 def _list_context(ctx: Context, **filters: Any) -> dict[str, Any]:
     page_no = filters.pop("page_no")
     grade = int(filters["grade"]) if re.fullmatch(r"[1-4]", filters["grade"]) else None
+    eid = filters.pop("enterprise", None)
+    ent = enterprise_in_scope(ctx.db, ctx.scope, eid) if eid else None
+    filters["enterprise"] = ent.id if ent else ""
     items, total = service.list_sources(
         ctx.db,
         ctx.scope,
+        enterprise_id=ent.id if ent else None,
         q=filters["q"] or None,
         grade=grade,
         filing_state=filters["filing_state"] if filters["filing_state"] in FILING_STATES else None,
@@ -187,6 +194,7 @@ def _list_context(ctx: Context, **filters: Any) -> dict[str, Any]:
         "page_no": page_no,
         "pages": max(1, -(-total // PAGE_SIZE)),
         "filters": filters,
+        "enterprise": ent,
         "division_label": division_name(ctx.db, filters["division"]),
         "summary": service.summary(ctx.db, ctx.scope),
         "grade_labels": GRADE_LABELS,
@@ -202,13 +210,16 @@ def _list_context(ctx: Context, **filters: Any) -> dict[str, Any]:
     }
 
 
-def _list_filters(q: str, grade: str, filing_state: str, division: str, page_no: int) -> Any:
+def _list_filters(
+    q: str, grade: str, filing_state: str, division: str, page_no: int, enterprise: int | None
+) -> Any:
     return {
         "q": q.strip(),
         "grade": grade,
         "filing_state": filing_state,
         "division": division,
         "page_no": page_no,
+        "enterprise": enterprise,
     }
 
 
@@ -224,9 +235,13 @@ def source_list(
     filing_state: str = "",
     division: str = "",
     page_no: PageNumber = 1,
+    enterprise: EnterpriseFilter = None,
 ) -> Response:
-    """重大危险源: the register in scope, its counts by grade and the calculator."""
-    context = _list_context(ctx, **_list_filters(q, grade, filing_state, division, page_no))
+    """重大危险源: the register in scope, its counts by grade and the calculator;
+    ``enterprise``: one enterprise's sources (一企一档)."""
+    context = _list_context(
+        ctx, **_list_filters(q, grade, filing_state, division, page_no, enterprise)
+    )
     context["values"] = EXAMPLE if request.query_params.get("example") == "1" else {}
     return page(request, ctx, "major_hazards/list.html", context, active="major_hazards")
 
@@ -243,7 +258,7 @@ async def calculate(request: Request, ctx: PageCtx) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     check_csrf(request, form.get("csrf"))
     results, errors = assess_form(form)
-    context = _list_context(ctx, **_list_filters("", "", "", "", 1))
+    context = _list_context(ctx, **_list_filters("", "", "", "", 1, None))
     context.update(
         values={k: v for k, v in form.items() if k != "csrf"}, errors=errors, results=results
     )
@@ -351,3 +366,19 @@ async def file_form(request: Request, source_id: int, ctx: PageCtx) -> Response:
 async def return_form(request: Request, source_id: int, ctx: PageCtx) -> Response:
     """退回 (agency officials)."""
     return await _filing_step(request, ctx, source_id, "return")
+
+
+dossier.register(
+    dossier.RecordLink(
+        "major_hazards",
+        "重大危险源",
+        30,
+        count=lambda db, scope, eid: service.list_sources(db, scope, enterprise_id=eid, limit=0)[1],
+        href=lambda eid: f"/major-hazards?enterprise={eid}",
+        note=lambda db, scope, eid: (
+            f"构成重大危险源 {n}"
+            if (n := service.list_sources(db, scope, enterprise_id=eid, major=True, limit=0)[1])
+            else ""
+        ),
+    )
+)

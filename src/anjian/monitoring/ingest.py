@@ -358,8 +358,10 @@ class _Evaluator:
             level=bound.level,
             bound=bound.value,
             threshold=threshold,
+            trigger_threshold=threshold,
             value=value,
             peak=value,
+            peak_at=at_ms(ts),
             raised_at=at_ms(ts),
             state="raised",
             origin_node="",
@@ -374,9 +376,11 @@ class _Evaluator:
         out.ended += 1
         self._touch(alarm, out)
 
-    def _peak(self, alarm: Alarm, value: float, high: bool, out: Outcome) -> None:
+    def _peak(self, alarm: Alarm, value: float, ts: int, high: bool, out: Outcome) -> None:
+        """Keep the worst value (the highest of a high alarm, the lowest of a low one) and
+        when it came: set on the alarm the batch already holds, written by the same flush."""
         if alarm.peak is None or (value > alarm.peak if high else value < alarm.peak):
-            alarm.peak = value
+            alarm.peak, alarm.peak_at = value, at_ms(ts)
             self._touch(alarm, out)
 
     def run(
@@ -407,7 +411,7 @@ class _Evaluator:
                     self._end(alarm, ts, out)
                     alarm = None
             if alarm is not None and state.active is not None:
-                self._peak(alarm, value, state.active.high, out)
+                self._peak(alarm, value, ts, state.active.high, out)
             if p.power_cut and p.hh is not None:
                 cut = self._power_cut(p, cut, value, ts, out)
         live.active_bound = state.active.value if state.active else None
@@ -429,7 +433,7 @@ class _Evaluator:
         if value < restore:
             self._end(cut, ts, out)
             return None
-        self._peak(cut, value, True, out)
+        self._peak(cut, value, ts, True, out)
         return cut
 
 

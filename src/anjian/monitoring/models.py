@@ -124,9 +124,13 @@ class Alarm(SyncMixin, Base):
     )  # threshold|power_cut|status|system
     level: Mapped[int] = mapped_column(SmallInteger, nullable=False)  # 1 一级, 2 二级
     bound: Mapped[str] = mapped_column(String(16), nullable=False)  # hh|h|l|ll or a status code
-    threshold: Mapped[float | None] = mapped_column(Float)
-    value: Mapped[float | None] = mapped_column(Float)  # the value that raised it
-    peak: Mapped[float | None] = mapped_column(Float)  # the worst value while it lasted
+    threshold: Mapped[float | None] = mapped_column(Float)  # the set point of ``bound`` (now)
+    value: Mapped[float | None] = mapped_column(Float)  # the value that raised it (触发值)
+    # the set point that value crossed: ``threshold`` changes when the alarm is escalated
+    trigger_threshold: Mapped[float | None] = mapped_column(Float)
+    # the worst value while it lasted (峰值: highest of a high alarm, lowest of a low one), and when
+    peak: Mapped[float | None] = mapped_column(Float)
+    peak_at: Mapped[datetime | None] = mapped_column()
     raised_at: Mapped[datetime] = mapped_column(nullable=False, index=True)
     ended_at: Mapped[datetime | None] = mapped_column()
     state: Mapped[str] = mapped_column(String(16), nullable=False, default="raised", index=True)

@@ -40,6 +40,7 @@ from anjian.monitoring.models import Alarm
 from anjian.monitoring.rules import BOUNDS, STATUSES, AlarmStateName, Bound
 from anjian.monitoring.schemas import AlarmRead, Disposition, LiveRiskRow
 from anjian.risk.pages import LEVEL_BADGES, LEVEL_HEX, LEVELS
+from anjian.web import dossier
 from anjian.web.forms import field_errors
 from anjian.web.layout import division_name, page, scope_roots
 from anjian.web.render import add_template_dir, map_tiles, query, templates
@@ -65,7 +66,7 @@ KIND_LABELS = {
     "status": "设备状态",
     "system": "监测系统",
 }
-ALARM_LEVEL_BADGES = {1: "bg-red text-red-fg", 2: "bg-orange text-orange-fg"}
+ALARM_LEVEL_BADGES = {1: "grade-1", 2: "grade-2"}  # red, orange (console.css)
 STATE_BADGES = {
     "raised": "bg-red-lt",
     "acknowledged": "bg-yellow-lt",
@@ -266,7 +267,10 @@ def _poll(
         if not fresh:
             return head, [], seen
         views = service.present_alarms(db, fresh)
-        counts = service.board_counts(db, scope)
+        # The board's total under its filters, sent with the figures: the page shows it in
+        # the header and the pager, both from this one number.
+        _, total = service.list_alarms(db, scope, **board.service_args(), limit=0)
+        counts = {**service.board_counts(db, scope), "total": total}
     back = _board_url(board)
     events = [
         _sse(
@@ -497,7 +501,7 @@ def enterprise_monitoring(request: Request, enterprise_id: int, ctx: PageCtx) ->
     ent = enterprise_in_scope(ctx.db, ctx.scope, enterprise_id)
     points, _ = service.list_points(ctx.db, ctx.scope, enterprise_id=ent.id, limit=None)
     alarms, open_total = service.list_alarms(
-        ctx.db, ctx.scope, enterprise_id=ent.id, limit=PAGE_SIZE
+        ctx.db, ctx.scope, enterprise_id=ent.id, state=service.OPEN, limit=PAGE_SIZE
     )
     # The enterprise is in the user's scope (checked above): its live risk is computed over
     # the enterprise alone rather than over the whole jurisdiction.
@@ -584,3 +588,25 @@ def live_risk_map(request: Request, ctx: PageCtx, division: str = "") -> Respons
         },
         active="monitoring",
     )
+
+
+dossier.register(
+    dossier.RecordLink(
+        "monitoring_points",
+        "监测点",
+        50,
+        count=lambda db, scope, eid: service.list_points(db, scope, enterprise_id=eid, limit=0)[1],
+        href=lambda eid: f"/monitoring/enterprise/{eid}",
+    )
+)
+dossier.register(
+    dossier.RecordLink(
+        "alarms",
+        "未关闭的报警",
+        60,
+        count=lambda db, scope, eid: service.list_alarms(
+            db, scope, enterprise_id=eid, state=service.OPEN, limit=0
+        )[1],
+        href=lambda eid: f"/monitoring/enterprise/{eid}#open-alarms",
+    )
+)

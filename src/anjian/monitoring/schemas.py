@@ -207,9 +207,17 @@ class AlarmRead(BaseModel):
     level_label: str
     bound: str
     bound_label: str
-    threshold: float | None
-    value: float | None
-    peak: float | None
+    threshold: float | None = Field(
+        description="the set point of bound (after escalation the worse one)"
+    )
+    value: float | None = Field(description="触发值: the value that raised the alarm")
+    trigger_threshold: float | None = Field(
+        description="the set point the raising value crossed (before any escalation)"
+    )
+    peak: float | None = Field(
+        description="峰值: the worst value while it lasted (highest when high, lowest when low)"
+    )
+    peak_at: datetime | None
     raised_at: datetime
     ended_at: datetime | None
     state: str

@@ -178,15 +178,19 @@ class Excursions:
     scale: float = 1.0
     odds: tuple[float, float, float] = (0.65, 0.27, 0.08)
     floor: float = 0.0
+    # seconds after the first reading at which one excursion past the set points starts for
+    # sure (the demo's opening, so that alarms come in its first minute); None: only chance
+    opening_s: float | None = None
     _noise: float = 0.0
     _t: float | None = None
     # (start, rise_s, hold_s, decay_tau, height above base) of the excursions under way
     _events: list[tuple[float, float, float, float, float]] = field(default_factory=list)
 
-    def _peak(self) -> float:
+    def _peak(self, band: int | None = None) -> float:
         h = self.h if self.h is not None else self.scale
         hh = self.hh if self.hh is not None and self.hh > h else h * 1.5
-        band = self.rng.choices((0, 1, 2), self.odds)[0]
+        if band is None:
+            band = self.rng.choices((0, 1, 2), self.odds)[0]
         if band == 0:
             return self.rng.uniform(0.3, 0.9) * h
         if band == 1:
@@ -205,6 +209,10 @@ class Excursions:
     def at(self, t: float) -> float:
         if self._t is None:
             self._noise = self.rng.gauss(0.0, self.base_sd)
+            if self.opening_s is not None:  # past H (二级), or past HH (一级) one time in three
+                height = self._peak(self.rng.choice((1, 1, 2))) - self.base
+                rise, hold = self.rng.uniform(8.0, 15.0), self.rng.uniform(30.0, 60.0)
+                self._events.append((t + self.opening_s, rise, hold, 60.0, height))
         else:
             dt = max(0.0, t - self._t)
             self._noise = _ou_step(self._noise, dt, 120.0, self.base_sd, self.rng)
@@ -681,7 +689,11 @@ class Simulator:
         seed: int = 2026,
         notify: Notify = _quiet,
         dropouts: bool = True,
+        opening: int = 0,
     ) -> None:
+        """``opening``: how many gas or methane points (with set points) surely make an
+        excursion past them within the first minute — the demo's, so that alarms arrive while
+        someone is watching rather than when chance has it."""
         points = sum(len(g.points) for g in gateways)
         if not gateways or points == 0:
             raise ValueError("nothing to simulate: no gateways with points")
@@ -702,6 +714,14 @@ class Simulator:
             [point_sim(p, seed, g.uscc, dropouts=dropouts) for p in g.points] for g in self.gateways
         ]
         self._last_ts = [0] * len(self.gateways)
+        gases = [
+            sim.signal
+            for sims in self._sims
+            for sim in sims
+            if isinstance(sim.signal, Excursions) and sim.signal.h is not None
+        ]
+        for k, signal in enumerate(gases[:opening]):
+            signal.opening_s = 5.0 + 10.0 * k  # crossing by about 20, 30, 40 … s
 
     def batch(self, index: int, now_ms: int) -> dict[str, Any]:
         """Gateway ``index``'s batch at ``now_ms``: each point's readings since the last one."""

@@ -32,6 +32,7 @@ from anjian.risk.rules import (
     RiskLevel,
 )
 from anjian.risk.schemas import CONTROL_LEVELS, KINDS, RiskPointCreate, plain_number
+from anjian.web import dossier
 from anjian.web.layout import division_name, page, scope_roots
 from anjian.web.render import add_template_dir, map_tiles, render, zh
 from anjian.web.session import PageCtx, check_csrf, refused
@@ -50,10 +51,10 @@ LEVEL_HEX: dict[str, str] = {
 }
 UNGRADED_HEX = "#9aa0ac"
 LEVEL_BADGES: dict[str, str] = {
-    "major": "bg-red text-red-fg",
-    "significant": "bg-orange text-orange-fg",
-    "general": "bg-yellow text-yellow-fg",
-    "low": "bg-blue text-blue-fg",
+    "major": "grade-1",
+    "significant": "grade-2",
+    "general": "grade-3",
+    "low": "grade-4",
 }
 LEVELS = [
     {
@@ -336,3 +337,14 @@ async def risk_point_delete(request: Request, point_id: int, ctx: PageCtx) -> Re
     if request.headers.get("hx-request"):
         return Response(status_code=204, headers={"HX-Redirect": url})
     return RedirectResponse(url, status_code=303)
+
+
+dossier.register(
+    dossier.RecordLink(
+        "risk_points",
+        "风险点",
+        20,
+        count=lambda db, scope, eid: service.list_points(db, scope, enterprise_id=eid, limit=0)[1],
+        href=lambda eid: f"/risk/enterprise/{eid}",
+    )
+)

@@ -43,21 +43,21 @@
     } else if (insert) {
       tbody.insertBefore(fresh, tbody.firstChild);
       fresh.classList.add("alarm-arrived");
-      var total = document.getElementById("alarm-total");
-      if (total) total.textContent = String(parseInt(total.textContent, 10) + 1);
     } else {
       return;
     }
     syncEmpty();
   });
 
+  /* The figures, the board's total among them, come from the server after every change: the
+     header and the pager show the same number, never one counted up here. */
   source.addEventListener("counts", function (ev) {
     var counts = JSON.parse(ev.data);
     Object.keys(counts).forEach(function (key) {
-      var el = document.querySelector('[data-count="' + key + '"]');
-      if (!el) return;
-      el.textContent = String(counts[key]);
-      if (el.getAttribute("data-alert") === "1") el.classList.toggle("text-red", counts[key] > 0);
+      document.querySelectorAll('[data-count="' + key + '"]').forEach(function (el) {
+        el.textContent = String(counts[key]);
+        if (el.getAttribute("data-alert") === "1") el.classList.toggle("text-red", counts[key] > 0);
+      });
     });
   });
 
