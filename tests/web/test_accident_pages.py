@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from anjian.accidents.models import Accident
+from anjian.accidents.models import Accident, AccidentStep
 from anjian.core.audit.models import AuditRecord
 from anjian.db import utcnow
 from anjian.web.render import CST
@@ -80,7 +80,8 @@ def test_the_quick_report_is_filed_graded_and_listed(console) -> None:
     assert "136****5432" in detail and "13698765432" not in detail  # masked
     county = _step(detail, "county")
     assert "县级 · 应县" in county and "已接收" in county and "待上报" in county
-    assert 'class="accident-clock' in county and "距上报时限" in county
+    # both clocks: the county's own 2 h from its receipt, and the statutory one
+    assert 'class="accident-clock' in county and "本级时限" in county and "法定上报时限" in county
     assert "市级 · 朔州市" in _step(detail, "city") and "省级 · 山西省" in detail
     listing = client.get("/accidents").text
     assert PLACE in listing and "较大" in listing and "暂定" in listing
@@ -104,10 +105,24 @@ def test_the_quick_report_is_filed_graded_and_listed(console) -> None:
 
 
 def test_a_late_report_is_marked_in_the_list_and_the_clock_shows_overdue(console) -> None:
+    """A report filed 4 h after the accident: the unit was late (迟报 in the list, 单位迟报 at
+    the county), and the statutory clock is past; the county's own 2 h have just begun, so the
+    county itself is not late (Art. 11) until they run out."""
     console.login("yingxian")
     url = _filed(console, occurred_at=_local(timedelta(hours=4)))
     listing = console.node.client.get("/accidents").text
     assert "accident-late" in listing and "迟报" in listing
+    county = _step(console.node.client.get(url).text, "county")
+    assert "step-late" not in county and "单位迟报" in county
+    own = re.search(r'step-clock-own">.*?</div>', county, re.S)
+    statutory = re.search(r'step-clock-statutory">.*?</div>', county, re.S)
+    assert own and statutory
+    assert "剩余 1 小时 5" in own.group(0) and 'accident-clock"' in own.group(0)  # not red
+    assert "已超时" in statutory.group(0) and "accident-clock text-orange" in statutory.group(0)
+    # the county's own 2 h run out: now it is late itself
+    with console.node.db() as s:
+        step = s.scalars(select(AccidentStep).where(AccidentStep.tier == "county")).one()
+        step.received_at = utcnow() - timedelta(hours=2, minutes=1)
     county = _step(console.node.client.get(url).text, "county")
     assert "step-late" in county and "已超时" in county and "text-red fw-bold" in county
 
@@ -184,10 +199,14 @@ def test_the_investigation_through_its_forms(console) -> None:
     console.login("yingxian")
     url = _filed(console, deaths="3")  # 较大: the city leads
     detail = console.node.client.get(url).text
-    assert "应由市级政府组织调查" in detail and 'id="investigation-open-form"' in detail
+    # the county is not offered what it would be refused (the same rule decides both)
+    assert "应由市级政府组织调查" in detail and 'id="investigation-open-form"' not in detail
     r = _post(console, url, "investigation", team="县调查组")
     assert r.status_code == 403 and "该事故应由市级政府组织调查" in r.text
     console.login("shuozhou")
+    detail = console.node.client.get(url).text
+    assert 'id="investigation-open-form"' in detail
+    assert 'id="entrust-choice"' not in detail  # a 较大 accident is never entrusted
     r = _post(console, url, "investigation", team="")
     assert r.status_code == 422 and 'id="err-team"' in r.text
     r = _post(console, url, "investigation", team="市政府事故调查组：张、李、王")
