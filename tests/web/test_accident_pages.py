@@ -370,3 +370,71 @@ def test_after_the_window_only_the_direct_loss_is_offered(console) -> None:
     assert re.search(r'id="u-deaths"[^>]*disabled', page)
     r = _post(console, url, "follow-up", direct_loss_cny="15000000", note="损失核定")
     assert r.status_code == 200 and 'id="accident-grade">较大事故<' in r.text
+
+
+def test_a_near_miss_through_the_quick_report(console) -> None:
+    console.login("yingxian")
+    form = console.node.client.get("/accidents/new").text
+    assert 'id="f-kind"' in form and "较大涉险事故" in form and 'id="f-near_miss_criterion"' in form
+    assert '<details class="mt-4" id="more-info">' in form  # the kind does not unfold the rest
+    r = _file(console, kind="near_miss")
+    assert r.status_code == 422 and 'id="err-near_miss_criterion"' in r.text
+    url = _filed(console, kind="near_miss", near_miss_criterion="evacuated_500")
+    detail = console.node.client.get(url).text
+    assert 'id="accident-kind">较大涉险事故<' in detail and 'id="accident-grade"' not in detail
+    assert "紧急疏散人员 500 人以上" in detail and 'id="accident-report-to">省级<' in detail
+    assert 'data-tier="province"' in detail
+    listing = console.node.client.get("/accidents").text
+    assert "accident-near-miss" in listing
+    assert 'id="accident-total">0<' in console.node.client.get("/accidents?kind=accident").text
+    assert 'id="accident-total">1<' in console.node.client.get("/accidents?kind=near_miss").text
+
+
+def test_the_entrust_choice_is_offered_only_where_the_service_accepts_it(console) -> None:
+    console.login("yingxian")
+    unhurt = _filed(console, deaths="0", missing="0", direct_loss_cny="20000")
+    hurt = _filed(console, minor_injuries="1")
+    page = console.node.client.get(unhurt).text
+    assert 'id="investigation-open-form"' in page and 'id="entrust-choice"' in page
+    page = console.node.client.get(hurt).text
+    assert 'id="investigation-open-form"' in page and 'id="entrust-choice"' not in page
+    r = _post(console, hurt, "investigation", team="县调查组", entrusted_to_unit="1")
+    assert r.status_code == 409 and "造成人员伤亡的事故不能委托" in r.text
+    console.login("shuozhou")  # the city may take it over, but not entrust it
+    page = console.node.client.get(unhurt).text
+    assert 'id="investigation-open-form"' in page and 'id="entrust-choice"' not in page
+    console.login("yingxian")
+    r = _post(console, unhurt, "investigation", team="应县金鼎煤业调查组", entrusted_to_unit="1")
+    assert r.status_code == 200 and 'id="investigation-entrusted"' in r.text
+
+
+def test_the_report_and_its_reply_through_their_forms(console) -> None:
+    from anjian.core.clock import today_in_china
+
+    console.login("shuozhou")
+    url = _filed(console, deaths="3")  # 较大: the city leads
+    _post(console, url, "investigation", team="市政府事故调查组")
+    page = console.node.client.get(url).text
+    assert 'id="report-form"' in page and 'id="reply-form"' not in page
+    assert "报告提交后起算" in page
+    assert 'id="i-reply_extension_days"' not in page  # 较大: no extension of the reply
+    r = _post(console, url, "investigation-report", submitted_at="明天")
+    assert r.status_code == 422 and 'id="err-submitted_at"' in r.text
+    r = _post(console, url, "investigation-report", submitted_at="")
+    assert r.status_code == 200 and "批复时限开始计算" in r.text
+    assert 'id="reply-form"' in r.text and 'id="reply-clock"' in r.text
+    assert "剩余 15 日" in r.text or "剩余 14 日" in r.text
+    today = str(today_in_china())
+    r = _post(console, url, "investigation-reply", replied_on=today, reply_by="", reply_doc_no="x")
+    assert r.status_code == 422 and 'id="err-reply_by"' in r.text
+    r = _post(
+        console,
+        url,
+        "investigation-reply",
+        replied_on=today,
+        reply_by="朔州市人民政府",
+        reply_doc_no="朔政函〔2026〕88号",
+    )
+    assert r.status_code == 200 and "批复已记录" in r.text
+    assert "朔政函〔2026〕88号" in r.text and 'id="reply-form"' not in r.text
+    assert 'id="reply-overdue"' not in r.text

@@ -152,7 +152,7 @@ INVESTIGATION_TEXT_FIELDS = tuple(
 )
 FORM_LABELS = {
     "follow-up": FOLLOW_UP_LABELS,
-    "investigation": {"team": "调查组", "entrusted_to_unit": "委托事故发生单位调查"},
+    "investigation": {"team": "调查组"},  # a refused 委托 is shown on top, with its reason
     "investigation-report": {"submitted_at": "报告提交时间"},
     "investigation-reply": {
         "replied_on": "批复日期",
