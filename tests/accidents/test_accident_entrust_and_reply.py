@@ -111,7 +111,9 @@ def test_the_report_is_submitted_and_replied_to_within_15_days(personas: Any) ->
     ):
         r = node.client.post(f"{base}/report", json=body, headers=city)
         assert r.status_code == 422 and r.json()["field"] == field, (body, r.text)
-    assert node.client.post(f"{base}/report", json={}, headers=county).status_code == 200
+    r = node.client.post(f"{base}/report", json={}, headers=county)  # the city leads
+    assert r.status_code == 403 and r.json()["field"] == "lead_division"
+    assert node.client.post(f"{base}/report", json={}, headers=city).status_code == 200
     r = node.client.post(f"{base}/report", json={}, headers=city)
     assert r.status_code == 409  # submitted once
     inv = r = node.client.get(f"/api/v1/accidents/{acc['id']}", headers=city).json()

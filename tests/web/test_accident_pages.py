@@ -416,6 +416,9 @@ def test_the_report_and_its_reply_through_their_forms(console) -> None:
     _post(console, url, "investigation", team="市政府事故调查组")
     page = console.node.client.get(url).text
     assert 'id="report-form"' in page and 'id="reply-form"' not in page
+    console.login("yingxian")  # the county sees the file, not the city's forms
+    assert 'id="report-form"' not in console.node.client.get(url).text
+    console.login("shuozhou")
     assert "报告提交后起算" in page
     assert 'id="i-reply_extension_days"' not in page  # 较大: no extension of the reply
     r = _post(console, url, "investigation-report", submitted_at="明天")

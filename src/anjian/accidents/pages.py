@@ -597,7 +597,13 @@ def _detail_page(
         and service.may_open_investigation(ctx.db, acc, ctx.user.division_code)
     )
     inv_view = service.present_investigation(inv, acc) if inv is not None else None
-    inv_writable = agency and inv is not None and inv.origin_node == here
+    # 报告提交 and 批复: the lead or one above, at the node that holds the investigation
+    inv_writable = (
+        agency
+        and inv is not None
+        and inv.origin_node == here
+        and ctx.scope.covers_code(inv.lead_division)
+    )
     names = division_names(
         ctx.db, [acc.division_code] + ([inv.lead_division] if inv is not None else [])
     )

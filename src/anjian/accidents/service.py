@@ -667,6 +667,16 @@ def close_investigation(
     return inv
 
 
+def _lead_or_above(scope: Scope, inv: Investigation) -> None:
+    """The report and its reply are recorded by the agency that leads the investigation or one
+    above it (403 naming ``lead_division``), as its corrective measures are."""
+    if not scope.covers_code(inv.lead_division):
+        raise Forbidden(
+            "由牵头调查的部门或其上级记录 (recorded by the leading agency or one above it)",
+            field="lead_division",
+        )
+
+
 def submit_report(
     session: Session, actor: Actor, scope: Scope, accident_id: int, data: ReportSubmit
 ) -> Investigation:
@@ -674,6 +684,7 @@ def submit_report(
     reply's clock (批复, Art. 32) starts. 422 for a time before the investigation opened or in
     the future, 409 when already submitted (audited, synced)."""
     inv = _writable_investigation(session, scope, accident_id, closed_too=True)
+    _lead_or_above(scope, inv)
     now = utcnow()
     at = data.submitted_at or now
     if at > now + FUTURE_SLACK:
@@ -703,6 +714,7 @@ def record_reply(
     report is submitted: 409 before that and once replied, 422 for a date before the
     submission or after today (audited, synced)."""
     inv = _writable_investigation(session, scope, accident_id, closed_too=True)
+    _lead_or_above(scope, inv)
     acc = get_accident(session, scope, accident_id)
     if inv.report_submitted_at is None:
         raise Conflict("调查报告尚未提交，不能批复 (no report submitted yet)", field="state")
