@@ -199,7 +199,7 @@ def test_the_chain_goes_up_tier_by_tier_with_its_clocks(personas: Any) -> None:
     from datetime import UTC, datetime, timedelta
 
     node = personas
-    known = datetime.now(UTC) - timedelta(hours=2)
+    known = datetime.now(UTC) - timedelta(hours=4)  # past the statutory 1 h and 3 h
     acc = node.client.post(
         "/api/v1/accidents",
         json=_report(deaths=3, missing=0, occurred_at=known.isoformat()),
@@ -209,17 +209,30 @@ def test_the_chain_goes_up_tier_by_tier_with_its_clocks(personas: Any) -> None:
     chain = {s["tier"]: s for s in acc["chain"]}
     assert list(chain) == ["county", "city", "province"]  # 较大: up to the province
     county, city, province = chain["county"], chain["city"], chain["province"]
-    assert county["received_at"] is not None and county["late"]  # the unit reported after 1 h
+    # the unit reported after its 1 h: that is the unit's 迟报, not the county's, whose own
+    # 2 h run from its own receipt (Art. 11)
+    assert county["received_at"] is not None and county["received_late"]
+    assert not county["late"]
+    received = datetime.fromisoformat(county["received_at"])
+    assert datetime.fromisoformat(county["hold_due_at"]) - received == timedelta(hours=2)
+    # the statutory clock stays beside it: 3 h from known_at to pass it on
+    assert datetime.fromisoformat(county["report_due_at"]) - known == timedelta(hours=3)
     assert (city["received_at"], city["division_code"], province["report_due_at"]) == (
         None,
         "140600",
         None,
     )
+    assert city["hold_due_at"] is None and not city["late"]  # no clock before it receives
+    assert province["hold_due_at"] is None  # the top passes nothing on
     url = f"/api/v1/accidents/{acc['id']}/report-up"
     up = node.client.post(url, headers=node.login("yingxian"))
     assert up.status_code == 200, up.text
     chain = {s["tier"]: s for s in up.json()["chain"]}
     assert chain["county"]["reported_by"] == "yingxian" and chain["city"]["received_at"]
+    assert not chain["county"]["late"]  # within its own 2 h, though past the statutory 3 h
+    # the city received it past the statutory time (the unit was late) but is not late itself
+    assert chain["city"]["received_late"] and not chain["city"]["late"]
+    assert chain["city"]["hold_due_at"] is not None
     assert node.client.post(url, headers=node.login("yingxian")).status_code == 409  # done
     chain = {
         s["tier"]: s for s in node.client.post(url, headers=node.login("shuozhou")).json()["chain"]

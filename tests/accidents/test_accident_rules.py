@@ -4,21 +4,28 @@ the reporting chain and its clocks, follow-up and investigation deadlines."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from anjian.accidents.rules import (
     Grade,
+    agency_late,
     chain,
     classify,
     deadline,
+    entrust_refusal,
     follow_up_until,
+    hold_due,
     investigating_tier,
     investigation_due,
     is_late,
     lead_agency,
+    may_lead,
+    reply_extension_refusal,
+    reply_last_day,
+    reply_overdue,
     reporting_chain,
     step_deadlines,
     top_tier,
@@ -161,3 +168,137 @@ def test_follow_up_and_investigation_deadlines() -> None:
         "city",
         "county",
     ]
+
+
+# --- issue 16: each level's own clock, near misses, 委托, 批复 -------------------------------------
+
+T0 = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("received", "reported", "top", "now", "due", "late"),
+    [
+        # Art. 11: two hours from the level's own receipt, whenever the report arrived
+        (T0, None, False, T0, T0 + timedelta(hours=2), False),
+        (T0, T0 + timedelta(hours=2), False, T0 + timedelta(hours=9), T0 + timedelta(hours=2), False),
+        (T0, T0 + timedelta(hours=2, seconds=1), False, T0, T0 + timedelta(hours=2), True),
+        (T0, None, False, T0 + timedelta(hours=2), T0 + timedelta(hours=2), False),
+        (T0, None, False, T0 + timedelta(hours=2, seconds=1), T0 + timedelta(hours=2), True),
+        # no clock before the level has received the report, however late the level below is
+        (None, None, False, T0 + timedelta(days=1), None, False),
+        # the top of the chain passes nothing on
+        (T0, None, True, T0 + timedelta(days=1), None, False),
+    ],
+)  # fmt: skip
+def test_each_level_runs_its_own_two_hours(
+    received: datetime | None,
+    reported: datetime | None,
+    top: bool,
+    now: datetime,
+    due: datetime | None,
+    late: bool,
+) -> None:
+    assert hold_due(received, top) == due
+    assert agency_late(received, reported, top, now) is late
+
+
+@pytest.mark.parametrize(
+    ("grade", "kind", "top", "tiers"),
+    [
+        (G4, "accident", "city", ["county", "city"]),
+        (G4, "near_miss", "province", ["county", "city", "province"]),  # like a 较大 accident
+        (G3, "near_miss", "province", ["county", "city", "province"]),
+        (G2, "near_miss", "national", ["county", "city", "province", "national"]),
+    ],
+)
+def test_a_near_miss_goes_up_like_a_serious_accident(
+    grade: Grade, kind: str, top: str, tiers: list[str]
+) -> None:
+    from anjian.core.divisions.rules import agencies_over
+    from anjian.core.divisions.service import read_reference
+
+    assert top_tier(grade, kind) == top and chain(grade, kind=kind) == tiers
+    agencies = agencies_over("140622", {d.code for d in read_reference()})
+    assert [st.tier for st in reporting_chain(agencies, grade, kind)] == tiers
+
+
+@pytest.mark.parametrize(
+    ("agency", "lead", "ok"),
+    [
+        ("county", "county", True),
+        ("city", "county", True),  # 提级调查
+        ("county", "city", False),  # a 较大 accident: the county is not offered it
+        ("city", "city", True),
+        ("city", "province", False),
+        ("national", "province", True),
+    ],
+)
+def test_who_may_open_the_investigation(agency: str, lead: str, ok: bool) -> None:
+    assert may_lead(agency, lead) is ok
+
+
+@pytest.mark.parametrize(
+    ("grade", "numbers", "by_lead", "reason"),
+    [
+        (G4, (0, 0, 0, 0), True, None),  # 未造成人员伤亡的一般事故, by the county
+        (G4, (1, 0, 0, 0), True, "造成人员伤亡"),
+        (G4, (0, 1, 0, 0), True, "造成人员伤亡"),  # a missing person is a casualty
+        (G4, (0, 0, 1, 0), True, "造成人员伤亡"),
+        (G4, (0, 0, 0, 1), True, "造成人员伤亡"),  # minor injuries too
+        (G3, (0, 0, 0, 0), True, "仅一般事故"),  # 较大 by its loss
+        (G1, (0, 0, 0, 0), True, "仅一般事故"),
+        (G4, (0, 0, 0, 0), False, "县级人民政府"),  # a city that took it over
+    ],
+)
+def test_entrusting_the_unit_with_the_investigation(
+    grade: Grade, numbers: tuple[int, int, int, int], by_lead: bool, reason: str | None
+) -> None:
+    got = entrust_refusal(grade, *numbers, by_required_lead=by_lead)
+    assert got is None if reason is None else (got is not None and reason in got)
+
+
+CST = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.mark.parametrize(
+    ("submitted", "grade", "extension", "last_day"),
+    [
+        # 15 days from the day after receipt (Beijing calendar days)
+        (datetime(2026, 1, 1, 8, 0, tzinfo=CST), G4, 0, date(2026, 1, 16)),
+        (datetime(2026, 1, 1, 23, 59, tzinfo=CST), G2, 0, date(2026, 1, 16)),
+        (datetime(2026, 1, 1, 8, 0, tzinfo=CST), G3, 0, date(2026, 1, 16)),
+        # 23:30 UTC on 31 December is already 1 January in Beijing
+        (datetime(2025, 12, 31, 23, 30, tzinfo=UTC), G4, 0, date(2026, 1, 16)),
+        # 特别重大: 30 days, extended by at most 30
+        (datetime(2026, 1, 1, 8, 0, tzinfo=CST), G1, 0, date(2026, 1, 31)),
+        (datetime(2026, 1, 1, 8, 0, tzinfo=CST), G1, 30, date(2026, 3, 2)),
+    ],
+)
+def test_the_reply_is_due_within_15_or_30_days(
+    submitted: datetime, grade: Grade, extension: int, last_day: date
+) -> None:
+    assert reply_last_day(submitted, grade, extension) == last_day
+    assert not reply_overdue(last_day, last_day, last_day)  # on the last day: on time
+    assert not reply_overdue(last_day, None, last_day)
+    assert reply_overdue(last_day, None, last_day + timedelta(days=1))
+    assert reply_overdue(last_day, last_day + timedelta(days=1), last_day)
+    assert not reply_overdue(None, None, last_day + timedelta(days=99))  # no report yet
+
+
+@pytest.mark.parametrize(
+    ("grade", "days", "already", "reason"),
+    [
+        (G1, 30, 0, None),
+        (G1, 1, 0, None),
+        (G1, 31, 0, "1–30"),
+        (G1, 0, 0, "1–30"),
+        (G1, 10, 10, "已延长过一次"),
+        (G2, 10, 0, "仅特别重大"),
+        (G4, 1, 0, "仅特别重大"),
+    ],
+)
+def test_only_an_especially_serious_accidents_reply_is_extended(
+    grade: Grade, days: int, already: int, reason: str | None
+) -> None:
+    got = reply_extension_refusal(grade, days, already)
+    assert got is None if reason is None else (got is not None and reason in got)

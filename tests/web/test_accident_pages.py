@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from anjian.accidents.models import Accident
+from anjian.accidents.models import Accident, AccidentStep
 from anjian.core.audit.models import AuditRecord
 from anjian.db import utcnow
 from anjian.web.render import CST
@@ -80,7 +80,8 @@ def test_the_quick_report_is_filed_graded_and_listed(console) -> None:
     assert "136****5432" in detail and "13698765432" not in detail  # masked
     county = _step(detail, "county")
     assert "县级 · 应县" in county and "已接收" in county and "待上报" in county
-    assert 'class="accident-clock' in county and "距上报时限" in county
+    # both clocks: the county's own 2 h from its receipt, and the statutory one
+    assert 'class="accident-clock' in county and "本级时限" in county and "法定上报时限" in county
     assert "市级 · 朔州市" in _step(detail, "city") and "省级 · 山西省" in detail
     listing = client.get("/accidents").text
     assert PLACE in listing and "较大" in listing and "暂定" in listing
@@ -104,10 +105,24 @@ def test_the_quick_report_is_filed_graded_and_listed(console) -> None:
 
 
 def test_a_late_report_is_marked_in_the_list_and_the_clock_shows_overdue(console) -> None:
+    """A report filed 4 h after the accident: the unit was late (迟报 in the list, 单位迟报 at
+    the county), and the statutory clock is past; the county's own 2 h have just begun, so the
+    county itself is not late (Art. 11) until they run out."""
     console.login("yingxian")
     url = _filed(console, occurred_at=_local(timedelta(hours=4)))
     listing = console.node.client.get("/accidents").text
     assert "accident-late" in listing and "迟报" in listing
+    county = _step(console.node.client.get(url).text, "county")
+    assert "step-late" not in county and "单位迟报" in county
+    own = re.search(r'step-clock-own">.*?</div>', county, re.S)
+    statutory = re.search(r'step-clock-statutory">.*?</div>', county, re.S)
+    assert own and statutory
+    assert "剩余 1 小时 5" in own.group(0) and 'accident-clock"' in own.group(0)  # not red
+    assert "已超时" in statutory.group(0) and "accident-clock text-orange" in statutory.group(0)
+    # the county's own 2 h run out: now it is late itself
+    with console.node.db() as s:
+        step = s.scalars(select(AccidentStep).where(AccidentStep.tier == "county")).one()
+        step.received_at = utcnow() - timedelta(hours=2, minutes=1)
     county = _step(console.node.client.get(url).text, "county")
     assert "step-late" in county and "已超时" in county and "text-red fw-bold" in county
 
@@ -184,10 +199,14 @@ def test_the_investigation_through_its_forms(console) -> None:
     console.login("yingxian")
     url = _filed(console, deaths="3")  # 较大: the city leads
     detail = console.node.client.get(url).text
-    assert "应由市级政府组织调查" in detail and 'id="investigation-open-form"' in detail
+    # the county is not offered what it would be refused (the same rule decides both)
+    assert "应由市级政府组织调查" in detail and 'id="investigation-open-form"' not in detail
     r = _post(console, url, "investigation", team="县调查组")
     assert r.status_code == 403 and "该事故应由市级政府组织调查" in r.text
     console.login("shuozhou")
+    detail = console.node.client.get(url).text
+    assert 'id="investigation-open-form"' in detail
+    assert 'id="entrust-choice"' not in detail  # a 较大 accident is never entrusted
     r = _post(console, url, "investigation", team="")
     assert r.status_code == 422 and 'id="err-team"' in r.text
     r = _post(console, url, "investigation", team="市政府事故调查组：张、李、王")
@@ -351,3 +370,74 @@ def test_after_the_window_only_the_direct_loss_is_offered(console) -> None:
     assert re.search(r'id="u-deaths"[^>]*disabled', page)
     r = _post(console, url, "follow-up", direct_loss_cny="15000000", note="损失核定")
     assert r.status_code == 200 and 'id="accident-grade">较大事故<' in r.text
+
+
+def test_a_near_miss_through_the_quick_report(console) -> None:
+    console.login("yingxian")
+    form = console.node.client.get("/accidents/new").text
+    assert 'id="f-kind"' in form and "较大涉险事故" in form and 'id="f-near_miss_criterion"' in form
+    assert '<details class="mt-4" id="more-info">' in form  # the kind does not unfold the rest
+    r = _file(console, kind="near_miss")
+    assert r.status_code == 422 and 'id="err-near_miss_criterion"' in r.text
+    url = _filed(console, kind="near_miss", near_miss_criterion="evacuated_500")
+    detail = console.node.client.get(url).text
+    assert 'id="accident-kind">较大涉险事故<' in detail and 'id="accident-grade"' not in detail
+    assert "紧急疏散人员 500 人以上" in detail and 'id="accident-report-to">省级<' in detail
+    assert 'data-tier="province"' in detail
+    listing = console.node.client.get("/accidents").text
+    assert "accident-near-miss" in listing
+    assert 'id="accident-total">0<' in console.node.client.get("/accidents?kind=accident").text
+    assert 'id="accident-total">1<' in console.node.client.get("/accidents?kind=near_miss").text
+
+
+def test_the_entrust_choice_is_offered_only_where_the_service_accepts_it(console) -> None:
+    console.login("yingxian")
+    unhurt = _filed(console, deaths="0", missing="0", direct_loss_cny="20000")
+    hurt = _filed(console, minor_injuries="1")
+    page = console.node.client.get(unhurt).text
+    assert 'id="investigation-open-form"' in page and 'id="entrust-choice"' in page
+    page = console.node.client.get(hurt).text
+    assert 'id="investigation-open-form"' in page and 'id="entrust-choice"' not in page
+    r = _post(console, hurt, "investigation", team="县调查组", entrusted_to_unit="1")
+    assert r.status_code == 409 and "造成人员伤亡的事故不能委托" in r.text
+    console.login("shuozhou")  # the city may take it over, but not entrust it
+    page = console.node.client.get(unhurt).text
+    assert 'id="investigation-open-form"' in page and 'id="entrust-choice"' not in page
+    console.login("yingxian")
+    r = _post(console, unhurt, "investigation", team="应县金鼎煤业调查组", entrusted_to_unit="1")
+    assert r.status_code == 200 and 'id="investigation-entrusted"' in r.text
+
+
+def test_the_report_and_its_reply_through_their_forms(console) -> None:
+    from anjian.core.clock import today_in_china
+
+    console.login("shuozhou")
+    url = _filed(console, deaths="3")  # 较大: the city leads
+    _post(console, url, "investigation", team="市政府事故调查组")
+    page = console.node.client.get(url).text
+    assert 'id="report-form"' in page and 'id="reply-form"' not in page
+    console.login("yingxian")  # the county sees the file, not the city's forms
+    assert 'id="report-form"' not in console.node.client.get(url).text
+    console.login("shuozhou")
+    assert "报告提交后起算" in page
+    assert 'id="i-reply_extension_days"' not in page  # 较大: no extension of the reply
+    r = _post(console, url, "investigation-report", submitted_at="明天")
+    assert r.status_code == 422 and 'id="err-submitted_at"' in r.text
+    r = _post(console, url, "investigation-report", submitted_at="")
+    assert r.status_code == 200 and "批复时限开始计算" in r.text
+    assert 'id="reply-form"' in r.text and 'id="reply-clock"' in r.text
+    assert "剩余 15 日" in r.text or "剩余 14 日" in r.text
+    today = str(today_in_china())
+    r = _post(console, url, "investigation-reply", replied_on=today, reply_by="", reply_doc_no="x")
+    assert r.status_code == 422 and 'id="err-reply_by"' in r.text
+    r = _post(
+        console,
+        url,
+        "investigation-reply",
+        replied_on=today,
+        reply_by="朔州市人民政府",
+        reply_doc_no="朔政函〔2026〕88号",
+    )
+    assert r.status_code == 200 and "批复已记录" in r.text
+    assert "朔政函〔2026〕88号" in r.text and 'id="reply-form"' not in r.text
+    assert 'id="reply-overdue"' not in r.text

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 
 from anjian.accidents import service
 from anjian.accidents import statistics as accident_stats
-from anjian.accidents.models import Accident
+from anjian.accidents.models import Accident, Investigation
 from anjian.accidents.rules import classify as grade_of
 from anjian.accidents.schemas import (
     AccidentCreate,
@@ -26,6 +26,8 @@ from anjian.accidents.schemas import (
     MeasureCreate,
     MeasureNote,
     MeasureRead,
+    ReplyCreate,
+    ReportSubmit,
 )
 from anjian.accidents.statistics import StatisticsTable
 from anjian.config import get_settings
@@ -107,15 +109,19 @@ def list_accidents(
     division: Annotated[str | None, Query(description="行政区划代码，含下级")] = None,
     grade: Annotated[int | None, Query(description="1 特别重大 … 4 一般")] = None,
     accident_type: Annotated[str | None, Query(description="事故类别 (GB 6441)")] = None,
+    kind: Annotated[
+        str | None, Query(description="accident 事故 | near_miss 较大涉险事故 (默认两者)")
+    ] = None,
 ) -> AccidentPage:
-    """Accidents in your jurisdiction, newest first (the read is audited: each report names its
-    reporter with the phone masked)."""
+    """Accidents and 较大涉险事故 in your jurisdiction, newest first (`kind` lists one of them;
+    the read is audited: each report names its reporter with the phone masked)."""
     items, total = service.list_accidents(
         ctx.db,
         ctx.scope,
         division=division,
         grade=grade,
         accident_type=accident_type,
+        kind=kind,
         limit=paging.size,
         offset=paging.offset,
     )
@@ -174,29 +180,46 @@ def report_up(accident_id: int, ctx: Ctx) -> AccidentRead:
 
 @router.post("/{accident_id}/investigation", response_model=InvestigationRead, status_code=201)
 def open_investigation(accident_id: int, body: InvestigationOpen, ctx: Ctx) -> InvestigationRead:
-    """Open the investigation (立案调查), led by your agency: the tier the grade requires or one
-    above; due 60 days after the accident."""
+    """Open the investigation (立案调查), led by your agency: the one the grade and place require
+    or one above; `entrusted_to_unit` entrusts an 一般 accident without casualties to the unit
+    itself (the county only: 409 naming why otherwise); due 60 days after the accident."""
     inv = service.open_investigation(
         ctx.db, ctx.actor, ctx.scope, accident_id, ctx.user.division_code, body
     )
-    return service.present_investigation(inv)
+    return _investigation(ctx, accident_id, inv)
 
 
 @router.patch("/{accident_id}/investigation", response_model=InvestigationRead)
 def update_investigation(
     accident_id: int, body: InvestigationUpdate, ctx: Ctx
 ) -> InvestigationRead:
-    """Record findings (causes, nature, responsibility, penalties, measures) or the one
-    extension of at most 60 days."""
+    """Record findings (causes, nature, responsibility, penalties, measures), the one
+    extension of at most 60 days, or the reply's one extension (特别重大 only, ≤ 30 days)."""
     inv = service.update_investigation(ctx.db, ctx.actor, ctx.scope, accident_id, body)
-    return service.present_investigation(inv)
+    return _investigation(ctx, accident_id, inv)
 
 
 @router.post("/{accident_id}/investigation/close", response_model=InvestigationRead)
 def close_investigation(accident_id: int, ctx: Ctx) -> InvestigationRead:
     """Close the investigation (结案) once causes, nature, responsibility and measures are in."""
     inv = service.close_investigation(ctx.db, ctx.actor, ctx.scope, accident_id)
-    return service.present_investigation(inv)
+    return _investigation(ctx, accident_id, inv)
+
+
+@router.post("/{accident_id}/investigation/report", response_model=InvestigationRead)
+def submit_report(accident_id: int, body: ReportSubmit, ctx: Ctx) -> InvestigationRead:
+    """The investigation report submitted to the government (报告提交, default now): the
+    reply's clock starts (15 days; 特别重大 30)."""
+    inv = service.submit_report(ctx.db, ctx.actor, ctx.scope, accident_id, body)
+    return _investigation(ctx, accident_id, inv)
+
+
+@router.post("/{accident_id}/investigation/reply", response_model=InvestigationRead)
+def record_reply(accident_id: int, body: ReplyCreate, ctx: Ctx) -> InvestigationRead:
+    """The government's reply to the report (批复): date, issuing government, document number;
+    `reply_overdue` when after its last day."""
+    inv = service.record_reply(ctx.db, ctx.actor, ctx.scope, accident_id, body)
+    return _investigation(ctx, accident_id, inv)
 
 
 @router.post("/{accident_id}/supervise", response_model=DirectiveRead, status_code=201)
@@ -231,11 +254,16 @@ def verify_measure(accident_id: int, measure_id: int, body: MeasureNote, ctx: Ct
     return service.present_measure(m)
 
 
+def _investigation(ctx: Context, accident_id: int, inv: Investigation) -> InvestigationRead:
+    acc = service.get_accident(ctx.db, ctx.scope, accident_id)
+    return service.present_investigation(inv, acc)
+
+
 def _detail(ctx: Context, acc: Accident) -> AccidentRead:
     view = service.present(ctx.db, [acc])[0]
     view.chain = service.chain_of(ctx.db, acc)
     inv = service.investigation_of(ctx.db, acc)
-    view.investigation = service.present_investigation(inv) if inv is not None else None
+    view.investigation = service.present_investigation(inv, acc) if inv is not None else None
     view.corrective_measures = [
         service.present_measure(m) for m in service.measures_of(ctx.db, acc)
     ]

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -30,7 +31,8 @@ class Accident(SyncMixin, Base):
     """An accident as reported (事故快报): when and where, the unit, its type (GB 6441), the
     casualties and loss, what happened and what was done, who reported; the grade computed from
     the numbers (Order No. 493 Art. 3). ``division_code`` is where it happened: the scope judges
-    the record by it."""
+    the record by it. ``kind`` near_miss is a 较大涉险事故 (SAWS Order No. 21 Art. 26, with the
+    criterion that makes it one): reported the same way, counted apart from accidents."""
 
     __tablename__ = "accidents"
 
@@ -48,6 +50,12 @@ class Accident(SyncMixin, Base):
     lng: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
     accident_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    kind: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="accident", server_default="accident", index=True
+    )  # accident | near_miss (较大涉险事故)
+    near_miss_criterion: Mapped[str] = mapped_column(
+        String(24), nullable=False, default="", server_default=""
+    )  # Order No. 21 Art. 26 (rules.NEAR_MISS_CRITERIA); empty for an accident
     deaths: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     missing: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     serious_injuries: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -107,7 +115,10 @@ register(
 class Investigation(SyncMixin, Base):
     """The investigation of an accident (事故调查): led by the government of the tier the grade
     requires (or one above, taking it over), with its team, deadline (60 days, one extension of
-    at most 60), findings, responsibility, penalties proposed, corrective measures, and closure."""
+    at most 60), findings, responsibility, penalties proposed, corrective measures, and closure.
+    An 一般 accident without casualties may be entrusted to the unit itself (Art. 19). The
+    report is submitted to the government (报告提交), which replies (批复, Art. 32) within 15
+    days, 30 for 特别重大 (extendable by at most 30)."""
 
     __tablename__ = "investigations"
 
@@ -118,6 +129,9 @@ class Investigation(SyncMixin, Base):
     )  # the place of the accident: scope
     lead_division: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
     team: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    entrusted_to_unit: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )  # 委托事故发生单位调查 (Art. 19)
     started_at: Mapped[datetime] = mapped_column(nullable=False)
     due_at: Mapped[datetime] = mapped_column(nullable=False, index=True)
     extension_days: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -129,6 +143,17 @@ class Investigation(SyncMixin, Base):
     measures: Mapped[str] = mapped_column(Text, nullable=False, default="")
     closed_at: Mapped[datetime | None] = mapped_column()
     closed_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    report_submitted_at: Mapped[datetime | None] = mapped_column()  # 报告提交 to the government
+    reply_extension_days: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )  # 特别重大 only, ≤ 30
+    replied_on: Mapped[date | None] = mapped_column(Date)  # 批复日期
+    reply_by: Mapped[str] = mapped_column(
+        String(200), nullable=False, default="", server_default=""
+    )  # 批复机关
+    reply_doc_no: Mapped[str] = mapped_column(
+        String(64), nullable=False, default="", server_default=""
+    )  # 批复文号
 
 
 register(SyncSpec("investigation", Investigation, division_attr="division_code"))

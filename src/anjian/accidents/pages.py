@@ -28,11 +28,15 @@ from anjian.accidents.rules import (
     ACCIDENT_TYPES,
     CRITERION_LABELS,
     GRADE_LABELS,
+    KINDS,
+    MAX_REPLY_EXTENSION_DAYS,
+    NEAR_MISS_CRITERIA,
     TIERS_UP,
     Grade,
     follow_up_last_day,
     follow_up_until,
     may_supervise,
+    reply_extension_refusal,
     reporting_chain,
 )
 from anjian.accidents.schemas import (
@@ -43,6 +47,8 @@ from anjian.accidents.schemas import (
     InvestigationUpdate,
     MeasureCreate,
     MeasureNote,
+    ReplyCreate,
+    ReportSubmit,
     StepRead,
 )
 from anjian.config import get_settings
@@ -83,6 +89,8 @@ DONE_MESSAGES = {
     "investigation": "已立案调查。",
     "investigation-update": "调查情况已保存。",
     "investigation-close": "调查已结案。",
+    "investigation-report": "调查报告提交时间已记录，批复时限开始计算。",
+    "investigation-reply": "批复已记录。",
     "supervise": "已挂牌督办，督办通知已下发牵头调查部门。",
     "measure-add": "整改措施已记录。",
     "measure-progress": "落实情况已记录。",
@@ -94,6 +102,8 @@ REPORT_LABELS = {
     "division_code": "发生地",
     "place": "地点",
     "accident_type": "事故类别",
+    "kind": "报告类别",
+    "near_miss_criterion": "涉险情形",
     "reporter": "报告人",
     "reporter_phone": "联系电话",
     "known_at": "接报时间",
@@ -118,7 +128,10 @@ REQUIRED_REPORT_FIELDS = (
     "reporter",
     "reporter_phone",
 )
-MORE_REPORT_FIELDS = tuple(f for f in REPORT_LABELS if f not in REQUIRED_REPORT_FIELDS)
+KIND_FIELDS = ("kind", "near_miss_criterion")  # on the first screen: they decide the chain
+MORE_REPORT_FIELDS = tuple(
+    f for f in REPORT_LABELS if f not in REQUIRED_REPORT_FIELDS and f not in KIND_FIELDS
+)
 NUMBER_FIELDS = ("deaths", "missing", "serious_injuries", "minor_injuries", "direct_loss_cny")
 FOLLOW_UP_LABELS = {**{f: REPORT_LABELS[f] for f in NUMBER_FIELDS}, "note": "续报内容"}
 INVESTIGATION_LABELS = {
@@ -130,11 +143,20 @@ INVESTIGATION_LABELS = {
     "responsibility": "责任认定",
     "penalties": "处理建议",
     "measures": "整改措施",
+    "reply_extension_days": "批复延长天数",
 }
-INVESTIGATION_TEXT_FIELDS = tuple(f for f in INVESTIGATION_LABELS if f != "extension_days")
+INVESTIGATION_TEXT_FIELDS = tuple(
+    f for f in INVESTIGATION_LABELS if f not in ("extension_days", "reply_extension_days")
+)
 FORM_LABELS = {
     "follow-up": FOLLOW_UP_LABELS,
-    "investigation": {"team": "调查组"},
+    "investigation": {"team": "调查组"},  # a refused 委托 is shown on top, with its reason
+    "investigation-report": {"submitted_at": "报告提交时间"},
+    "investigation-reply": {
+        "replied_on": "批复日期",
+        "reply_by": "批复机关",
+        "reply_doc_no": "批复文号",
+    },
     "investigation-update": INVESTIGATION_LABELS,
     "investigation-close": INVESTIGATION_LABELS,
     "supervise": {"title": "督办标题", "requirements": "督办要求", "due_date": "督办期限"},
@@ -152,6 +174,8 @@ def _labels() -> dict[str, Any]:
         "accident_types": ACCIDENT_TYPES,
         "tier_labels": TIER_LABELS,
         "criterion_labels": CRITERION_LABELS,
+        "kinds": KINDS,
+        "near_miss_criteria": NEAR_MISS_CRITERIA,
     }
 
 
@@ -265,27 +289,36 @@ def _span(seconds: float) -> str:
 
 @dataclass(frozen=True)
 class Clock:
-    """The deadline a step is running against now, as the page shows it (and the script
-    counts down): to pass the report up, or, at the top of the chain, to receive it."""
+    """A deadline a step is running against now, as the page shows it (and the script counts
+    down): the agency's own (本级, 2 h from its receipt: overdue is its 迟报) or the statutory
+    one (法定, from when the unit's head learned of it: overdue may be a lower level's doing)."""
 
+    kind: str  # own | statutory
     label: str
     due: datetime
     overdue: bool
     text: str
 
 
-def _clock(step: StepRead, now: datetime) -> Clock | None:
-    if step.reported_at is not None:
-        return None
-    if step.report_due_at is not None:
-        label, due = "距上报时限", step.report_due_at
-    elif step.received_at is None:
-        label, due = "距接收时限", step.receive_due_at
-    else:
-        return None
+def _clock(kind: str, label: str, due: datetime, now: datetime) -> Clock:
     left = (due - now).total_seconds()
     text = f"已超时 {_span(left)}" if left < 0 else f"剩余 {_span(left)}"
-    return Clock(label=label, due=due, overdue=left < 0, text=text)
+    return Clock(kind=kind, label=label, due=due, overdue=left < 0, text=text)
+
+
+def _clocks(step: StepRead, now: datetime) -> list[Clock]:
+    """The clocks of a step not yet passed up: its own 2 h once it has received the report,
+    and the statutory time to pass it on (or, at the top, to receive it)."""
+    if step.reported_at is not None:
+        return []
+    clocks = []
+    if step.hold_due_at is not None:
+        clocks.append(_clock("own", "本级时限（接报后 2 小时）", step.hold_due_at, now))
+    if step.report_due_at is not None:
+        clocks.append(_clock("statutory", "法定上报时限", step.report_due_at, now))
+    elif step.received_at is None:
+        clocks.append(_clock("statutory", "法定接收时限", step.receive_due_at, now))
+    return clocks
 
 
 @dataclass(frozen=True)
@@ -298,13 +331,15 @@ class ChainCell:
     division_code: str
     division_name: str
     step: StepRead | None
-    clock: Clock | None
+    clocks: list[Clock]
 
 
 def _chain_cells(ctx: Context, acc: Accident, steps: list[StepRead]) -> list[ChainCell]:
     by_tier = {s.tier: s for s in steps}
     agencies = agencies_over_division(ctx.db, acc.division_code)
-    expected = {st.tier: st.division for st in reporting_chain(agencies, Grade(acc.grade))}
+    expected = {
+        st.tier: st.division for st in reporting_chain(agencies, Grade(acc.grade), acc.kind)
+    }
     ordered = [t for t in TIERS_UP if t in expected or t in by_tier]
     codes = [by_tier[t].division_code if t in by_tier else expected[t] for t in ordered]
     names = division_names(ctx.db, codes)
@@ -316,7 +351,7 @@ def _chain_cells(ctx: Context, acc: Accident, steps: list[StepRead]) -> list[Cha
             division_code=code,
             division_name=names.get(code, "全国" if code == "000000" else code),
             step=by_tier.get(tier),
-            clock=_clock(by_tier[tier], now) if tier in by_tier else None,
+            clocks=_clocks(by_tier[tier], now) if tier in by_tier else [],
         )
         for tier, code in zip(ordered, codes, strict=True)
     ]
@@ -332,17 +367,19 @@ def accident_list(
     grade: str = "",
     accident_type: str = "",
     division: str = "",
+    kind: str = "",
     page_no: PageNumber = 1,
     enterprise: EnterpriseFilter = None,
 ) -> Response:
-    """事故列表: the accidents of the jurisdiction (an enterprise: its own), newest first, each
-    with its grade and whether any step of its chain is late (迟报); ``enterprise``: one
-    enterprise's accidents (一企一档)."""
+    """事故列表: the accidents and 较大涉险事故 of the jurisdiction (an enterprise: its own),
+    newest first, each with its grade (or 较大涉险) and whether any step of its chain is late
+    (迟报); ``kind`` lists one of them; ``enterprise``: one enterprise's (一企一档)."""
     ent = enterprise_in_scope(ctx.db, ctx.scope, enterprise) if enterprise else None
     filters = {
         "grade": grade,
         "accident_type": accident_type,
         "division": division,
+        "kind": kind,
         "enterprise": ent.id if ent else "",
     }
     error = ""
@@ -354,6 +391,7 @@ def accident_list(
             division=division or None,
             grade=int(grade) if _WHOLE.fullmatch(grade) else None,
             accident_type=accident_type or None,
+            kind=kind or None,
             limit=PAGE_SIZE,
             offset=(page_no - 1) * PAGE_SIZE,
         )
@@ -434,6 +472,7 @@ def accident_new(request: Request, ctx: PageCtx) -> Response:
         "reporter": ctx.user.display_name or ctx.user.username,
         "reporter_phone": field_cipher().decrypt(ctx.user.phone_enc) or "",
         "enterprise_id": str(ent.id) if ent is not None else "",
+        "kind": "accident",
     }
     return _new_page(request, ctx, values)
 
@@ -559,6 +598,20 @@ def _detail_page(
     here = get_settings().effective_node_id
     agency = not is_enterprise_user(ctx.scope)
     until = follow_up_until(acc.occurred_at, acc.accident_type)
+    # 立案调查 and its 委托 choice are offered by the tests the service applies
+    can_open = (
+        agency
+        and inv is None
+        and service.may_open_investigation(ctx.db, acc, ctx.user.division_code)
+    )
+    inv_view = service.present_investigation(inv, acc) if inv is not None else None
+    # 报告提交 and 批复: the lead or one above, at the node that holds the investigation
+    inv_writable = (
+        agency
+        and inv is not None
+        and inv.origin_node == here
+        and ctx.scope.covers_code(inv.lead_division)
+    )
     names = division_names(
         ctx.db, [acc.division_code] + ([inv.lead_division] if inv is not None else [])
     )
@@ -571,7 +624,24 @@ def _detail_page(
             "cells": _chain_cells(ctx, acc, steps),
             "late": any(s.late for s in steps),
             "my_step": _my_open_step(ctx, steps),
-            "inv": service.present_investigation(inv) if inv is not None else None,
+            "inv": inv_view,
+            "can_open_investigation": can_open,
+            "can_entrust": can_open
+            and service.entrust_refused(ctx.db, acc, ctx.user.division_code) is None,
+            "can_submit_report": inv_writable
+            and inv_view is not None
+            and inv_view.report_submitted_at is None,
+            "can_reply": inv_writable
+            and inv_view is not None
+            and inv_view.report_submitted_at is not None
+            and inv_view.replied_on is None,
+            "can_extend_reply": inv_view is not None
+            and inv_view.replied_on is None
+            and reply_extension_refusal(Grade(acc.grade), 1, inv_view.reply_extension_days) is None,
+            "reply_days_left": (inv_view.reply_last_day - today_in_china()).days
+            if inv_view is not None and inv_view.reply_last_day is not None
+            else None,
+            "max_reply_extension": MAX_REPLY_EXTENSION_DAYS,
             "inv_local": inv is not None and inv.origin_node == here,
             "lead_name": names.get(inv.lead_division, "") if inv is not None else "",
             "lead_tier": TIER_LABELS[service.lead_of(ctx.db, acc, None)[1]],
@@ -619,7 +689,8 @@ def _follow_up(ctx: Context, accident_id: int, form: dict[str, str]) -> dict[str
 
 
 def _open_investigation(ctx: Context, accident_id: int, form: dict[str, str]) -> dict[str, str]:
-    data, errors = validated(InvestigationOpen, {"team": form.get("team", "")})
+    body = {"team": form.get("team", ""), "entrusted_to_unit": bool(form.get("entrusted_to_unit"))}
+    data, errors = validated(InvestigationOpen, body)
     if data is not None:
         lead = ctx.user.division_code
         service.open_investigation(ctx.db, ctx.actor, ctx.scope, accident_id, lead, data)
@@ -638,8 +709,9 @@ def _investigation_changes(
         for n in INVESTIGATION_TEXT_FIELDS
         if n in form and (inv is None or form[n] != getattr(inv, n))
     }
-    if form.get("extension_days"):
-        body["extension_days"] = _number(form["extension_days"])
+    for name in ("extension_days", "reply_extension_days"):
+        if form.get(name):
+            body[name] = _number(form[name])
     if not body:
         return None, {}
     data, errors = validated(InvestigationUpdate, body)
@@ -665,6 +737,25 @@ def _close_investigation(ctx: Context, accident_id: int, form: dict[str, str]) -
         service.update_investigation(ctx.db, ctx.actor, ctx.scope, accident_id, data)
     service.close_investigation(ctx.db, ctx.actor, ctx.scope, accident_id)
     return {}
+
+
+def _submit_report(ctx: Context, accident_id: int, form: dict[str, str]) -> dict[str, str]:
+    raw = form.get("submitted_at", "")
+    when = _local_time(raw) if raw else None
+    if raw and when is None:
+        return {"submitted_at": "时间格式应为 YYYY-MM-DD HH:MM"}
+    data, errors = validated(ReportSubmit, {"submitted_at": when})
+    if data is not None:
+        service.submit_report(ctx.db, ctx.actor, ctx.scope, accident_id, data)
+    return errors
+
+
+def _record_reply(ctx: Context, accident_id: int, form: dict[str, str]) -> dict[str, str]:
+    body = {k: form.get(k, "") for k in ("reply_by", "reply_doc_no")}
+    data, errors = validated(ReplyCreate, {**body, "replied_on": form.get("replied_on") or None})
+    if data is not None:
+        service.record_reply(ctx.db, ctx.actor, ctx.scope, accident_id, data)
+    return errors
 
 
 def _report_up(ctx: Context, accident_id: int, _form: dict[str, str]) -> dict[str, str]:
@@ -722,6 +813,8 @@ ACTIONS = {
     "investigation": _open_investigation,
     "investigation-update": _update_investigation,
     "investigation-close": _close_investigation,
+    "investigation-report": _submit_report,
+    "investigation-reply": _record_reply,
     "supervise": _supervise,
     "measure-add": _add_measure,
     "measure-progress": _measure_progress,

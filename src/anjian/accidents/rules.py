@@ -103,18 +103,37 @@ def classify(
     )
 
 
+# --- what is reported: an accident or a 较大涉险事故 --------------------------------------------
+
+ACCIDENT = "accident"
+NEAR_MISS = "near_miss"
+KINDS = {ACCIDENT: "事故", NEAR_MISS: "较大涉险事故"}
+# SAWS Order No. 21 (生产安全事故信息报告和处置办法) Art. 26, REFERENCE §2.2: what makes an event
+# a 较大涉险事故. Reported and passed up like a 较大 accident (to the province), counted apart
+# from accidents: it does not enter the accident counts or grades.
+NEAR_MISS_CRITERIA = {
+    "endangered_10": "涉险 10 人以上",
+    "trapped_3": "造成 3 人以上被困或者下落不明",
+    "evacuated_500": "紧急疏散人员 500 人以上",
+    "pollution": "对环境（人员密集场所、生活水源、农田、河流、水库、湖泊等）造成严重污染",
+    "key_site": "危及重要场所和设施安全（电站、重要水利设施、危化品库、油气站和车站、码头、港口、机场及其他人员密集场所等）",
+    "other": "其他较大涉险事故",
+}
+
+
 # --- the reporting chain (报告时限, Arts. 9–11) ---------------------------------------------------
 
 UNIT_REPORT = timedelta(hours=1)  # the unit's head to the county-level agency
 HOP_REPORT = timedelta(hours=2)  # each agency to the next one up
 
 
-def top_tier(grade: Grade) -> str:
+def top_tier(grade: Grade, kind: str = "accident") -> str:
     """How far up a report of this grade must go: 特别重大/重大 to the national level (the
-    State Council's department), 较大 to the province, 一般 to the city (设区的市)."""
+    State Council's department), 较大 to the province, 一般 to the city (设区的市). A 较大涉险事故
+    (``kind`` near_miss) goes at least as far as a 较大 accident (SAWS Order No. 21)."""
     if grade <= Grade.SERIOUS:
         return "national"
-    if grade == Grade.RELATIVELY_SERIOUS:
+    if grade == Grade.RELATIVELY_SERIOUS or kind == NEAR_MISS:
         return "province"
     return "city"
 
@@ -126,12 +145,12 @@ def _rank(tier: str) -> int:
     return TIERS_UP.index(tier)
 
 
-def chain(grade: Grade, from_tier: str = "county") -> list[str]:
-    """The tiers a report passes from ``from_tier`` up to the one the grade requires, each
-    reporting to the next, where every level exists: e.g. 较大 from a county → [county, city,
-    province]. :func:`reporting_chain` is the chain of a real place."""
+def chain(grade: Grade, from_tier: str = "county", kind: str = "accident") -> list[str]:
+    """The tiers a report passes from ``from_tier`` up to the one the grade (and kind) requires,
+    each reporting to the next, where every level exists: e.g. 较大 from a county → [county,
+    city, province]. :func:`reporting_chain` is the chain of a real place."""
     start = _rank(from_tier)
-    end = _rank(top_tier(grade))
+    end = _rank(top_tier(grade, kind))
     return list(TIERS_UP[start : max(start, end) + 1])
 
 
@@ -156,13 +175,13 @@ def _up_to(agencies: list[str], tier: str) -> list[str]:
     return out
 
 
-def reporting_chain(agencies: list[str], grade: Grade) -> list[ChainStep]:
-    """The agencies a report of this grade passes, from the place's own level to the one the
-    grade requires, over the agencies that exist there (see
+def reporting_chain(agencies: list[str], grade: Grade, kind: str = "accident") -> list[ChainStep]:
+    """The agencies a report of this grade (and kind) passes, from the place's own level to the
+    one it requires, over the agencies that exist there (see
     :func:`anjian.core.divisions.rules.agencies_over`): where a level is missing (a county
     administered by its province) or is the level above itself (a municipality's districts),
     the report goes to the next agency up, once."""
-    codes = _up_to(agencies, top_tier(grade))
+    codes = _up_to(agencies, top_tier(grade, kind))
     return [
         ChainStep(hop=i, tier=tier_of(code).value, division=code, top=i == len(codes) - 1)
         for i, code in enumerate(codes)
@@ -177,9 +196,10 @@ def lead_agency(agencies: list[str], grade: Grade) -> tuple[str, str]:
 
 
 def deadline(known_at: datetime, hop: int) -> datetime:
-    """When step ``hop`` of the chain is due: the unit's report (hop 0) within an hour of the
-    head learning of the accident, each agency's (hop ≥ 1) within two hours of receiving it —
-    counted here from when the accident became known, i.e. 1 h + 2 h per hop."""
+    """The statutory clock (法定时限) of step ``hop`` of the chain: the unit's report (hop 0)
+    within an hour of the head learning of the accident, each agency's (hop ≥ 1) two hours
+    after the one below was due — counted from when the accident became known, i.e. 1 h + 2 h
+    per hop: when the report should have reached each level had every level kept its time."""
     return known_at + UNIT_REPORT + HOP_REPORT * hop
 
 
@@ -193,6 +213,25 @@ def step_deadlines(known_at: datetime, step: ChainStep) -> tuple[datetime, datet
 def is_late(due: datetime, reported_at: datetime | None, now: datetime) -> bool:
     """Whether a step is late (迟报): reported after its deadline, or not yet and past it."""
     return (reported_at or now) > due
+
+
+def hold_due(received_at: datetime | None, top: bool) -> datetime | None:
+    """The agency's own clock (本级时限, Art. 11 "每级上报的时间不得超过 2 小时"): two hours
+    from when the report reached this level, whatever time it arrived — a unit or lower level
+    that was late does not make this one late. None before it has received the report (no
+    clock yet) and at the top of the chain (nothing to pass on)."""
+    if received_at is None or top:
+        return None
+    return received_at + HOP_REPORT
+
+
+def agency_late(
+    received_at: datetime | None, reported_at: datetime | None, top: bool, now: datetime
+) -> bool:
+    """迟报 of an agency: its own two hours (:func:`hold_due`) passed before it passed the
+    report up (or it has not yet, past them)."""
+    due = hold_due(received_at, top)
+    return due is not None and is_late(due, reported_at, now)
 
 
 # --- follow-up reports (续报/补报, Art. 13) --------------------------------------------------------
@@ -242,6 +281,71 @@ def investigating_tier(grade: Grade) -> str:
         Grade.RELATIVELY_SERIOUS: "city",
         Grade.ORDINARY: "county",
     }[grade]
+
+
+def may_lead(agency_tier: str, lead_tier: str) -> bool:
+    """Whether an agency of ``agency_tier`` may open the investigation whose lead, by the grade
+    and the place, is of ``lead_tier`` (see :func:`lead_agency`): that agency or one above it,
+    taking it over (Art. 20, 提级调查)."""
+    return _rank(agency_tier) >= _rank(lead_tier)
+
+
+def entrust_refusal(
+    grade: Grade,
+    deaths: int,
+    missing: int,
+    serious_injuries: int,
+    minor_injuries: int,
+    *,
+    by_required_lead: bool,
+) -> str | None:
+    """Why the investigation may not be entrusted to the unit itself (委托事故发生单位调查), or
+    None when it may: Art. 19 lets the county-level government entrust "未造成人员伤亡的一般事故"
+    — an 一般 accident without casualties (no deaths, missing, serious or minor injuries) — and
+    only that government (``by_required_lead``: the agency the grade requires, not one above
+    taking the case over)."""
+    if grade != Grade.ORDINARY:
+        return f"仅一般事故可委托事故发生单位调查（本事故为{grade.label}事故）"
+    if deaths or missing or serious_injuries or minor_injuries:
+        return "造成人员伤亡的事故不能委托事故发生单位调查"
+    if not by_required_lead:
+        return "委托事故发生单位调查由县级人民政府决定"
+    return None
+
+
+# --- the reply to the investigation report (批复, Art. 32) --------------------------------------
+
+REPLY_DAYS = 15  # 重大, 较大, 一般
+REPLY_DAYS_ESPECIALLY_SERIOUS = 30
+MAX_REPLY_EXTENSION_DAYS = 30  # 特别重大 only
+
+
+def reply_extension_refusal(grade: Grade, days: int, already: int) -> str | None:
+    """Why the reply's deadline may not be extended by ``days``, or None: only for a 特别重大
+    accident, once, by at most 30 days (Art. 32 "特殊情况下，批复时间可以适当延长，但延长的时间
+    最长不超过 30 日")."""
+    if grade != Grade.ESPECIALLY_SERIOUS:
+        return "仅特别重大事故的批复时间可以延长"
+    if already:
+        return "批复时间已延长过一次"
+    if not 1 <= days <= MAX_REPLY_EXTENSION_DAYS:
+        return f"批复延长时间为 1–{MAX_REPLY_EXTENSION_DAYS} 日"
+    return None
+
+
+def reply_last_day(submitted_at: datetime, grade: Grade, extension_days: int = 0) -> date:
+    """The last day of the reply (批复) to the investigation report: 15 days from the day the
+    government received it (重大, 较大, 一般), 30 days for 特别重大 plus its extension (at most
+    30), counted in calendar days from the day after (民法典 Art. 201), Beijing time; the reply
+    is on time on that day."""
+    days = REPLY_DAYS_ESPECIALLY_SERIOUS if grade == Grade.ESPECIALLY_SERIOUS else REPLY_DAYS
+    return submitted_at.astimezone(CST).date() + timedelta(days=days + extension_days)
+
+
+def reply_overdue(last_day: date | None, replied_on: date | None, today: date) -> bool:
+    """逾期 of the reply: given after its last day, or not yet and past it (no report
+    submitted: no clock)."""
+    return last_day is not None and (replied_on or today) > last_day
 
 
 def may_supervise(supervisor_tier: str, lead_tier: str) -> bool:

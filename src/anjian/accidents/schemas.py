@@ -6,10 +6,26 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+)
 from pydantic_core import PydanticCustomError
 
-from anjian.accidents.rules import ACCIDENT_TYPES, CRITERION_LABELS, Classification, top_tier
+from anjian.accidents.rules import (
+    ACCIDENT_TYPES,
+    CRITERION_LABELS,
+    KINDS,
+    MAX_REPLY_EXTENSION_DAYS,
+    NEAR_MISS_CRITERIA,
+    Classification,
+    top_tier,
+)
 from anjian.core.fields import one_of, text
 from anjian.directives.schemas import DirectiveRead
 
@@ -68,6 +84,8 @@ class ClassifyResult(BaseModel):
 
 
 _TYPE = one_of(ACCIDENT_TYPES, "事故类别", "accident type")
+_KIND = one_of(KINDS, "报告类别", "kind")
+_NEAR_MISS = one_of(NEAR_MISS_CRITERIA, "较大涉险事故情形", "near-miss criterion")
 
 
 class AccidentCreate(BaseModel):
@@ -86,6 +104,15 @@ class AccidentCreate(BaseModel):
     place: Annotated[str, AfterValidator(text(300, required=True))] = Field(description="地点")
     accident_type: Annotated[str, AfterValidator(_TYPE)] = Field(
         description="事故类别 (GB 6441), e.g. machinery (机械伤害), gas_explosion (瓦斯爆炸)"
+    )
+    kind: Annotated[str, AfterValidator(_KIND)] = Field(
+        default="accident",
+        description="accident (生产安全事故) | near_miss (较大涉险事故, 安监总局令第 21 号第 26 条)",
+    )
+    near_miss_criterion: Annotated[str | None, AfterValidator(_NEAR_MISS)] = Field(
+        default=None,
+        description="较大涉险事故的情形 (kind near_miss 必填): endangered_10 | trapped_3 | "
+        "evacuated_500 | pollution | key_site | other",
     )
     reporter: Annotated[str, AfterValidator(text(64, required=True))] = Field(description="报告人")
     reporter_phone: Annotated[str | None, AfterValidator(text(20))] = Field(
@@ -112,19 +139,31 @@ class AccidentCreate(BaseModel):
 
 
 class StepRead(BaseModel):
-    """One agency's step in the reporting chain, with its clocks and whether it is late."""
+    """One agency's step in the reporting chain with its two clocks: the statutory one (法定时限,
+    from when the unit's head learned of the accident: 1 h to the county, 2 h more per level)
+    and the agency's own (本级时限: 2 h from its own receipt, Art. 11), which alone decides
+    whether this agency is late."""
 
     tier: str
     tier_label: str
     division_code: str
     origin_node: str
-    receive_due_at: datetime
+    receive_due_at: datetime = Field(description="法定时限: due to reach this level")
     received_at: datetime | None
-    report_due_at: datetime | None = Field(description="null: the top of the chain")
+    report_due_at: datetime | None = Field(
+        description="法定时限: due to be passed on (null: the top of the chain)"
+    )
+    hold_due_at: datetime | None = Field(
+        description="本级时限: received_at + 2 h (null before it is received, and at the top)"
+    )
     reported_at: datetime | None
     reported_by: str
     late: bool = Field(
-        description="迟报: received or passed up after its deadline (or not yet, past it)"
+        description="迟报 of this agency: passed up after its own 2 h (or not yet, past them)"
+    )
+    received_late: bool = Field(
+        description="the report reached this level after its statutory time (a level below or "
+        "the unit was late, not this one)"
     )
 
 
@@ -147,6 +186,10 @@ class AccidentRead(BaseModel):
     lat: float | None
     accident_type: str
     accident_type_label: str
+    kind: str = Field(description="accident | near_miss (较大涉险事故)")
+    kind_label: str
+    near_miss_criterion: str
+    near_miss_criterion_label: str
     deaths: int
     missing: int
     serious_injuries: int
@@ -199,11 +242,15 @@ class FollowUp(BaseModel):
 
 
 class InvestigationOpen(BaseModel):
-    """Open the investigation: the team (names and units)."""
+    """Open the investigation: the team (names and units), or the unit itself entrusted with it
+    (an 一般 accident without casualties, by the county-level government: Art. 19)."""
 
     model_config = ConfigDict(extra="forbid")
 
     team: Annotated[str, AfterValidator(text(5000, required=True))] = Field(description="调查组")
+    entrusted_to_unit: StrictBool = Field(
+        default=False, description="委托事故发生单位组织调查 (未造成人员伤亡的一般事故)"
+    )
 
 
 class InvestigationUpdate(BaseModel):
@@ -214,6 +261,12 @@ class InvestigationUpdate(BaseModel):
     team: Annotated[str | None, AfterValidator(text(5000))] = None
     extension_days: int | None = Field(
         default=None, ge=1, le=60, description="延期天数 (一次, ≤60)"
+    )
+    reply_extension_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_REPLY_EXTENSION_DAYS,
+        description="批复延长天数 (仅特别重大事故, 一次, ≤30)",
     )
     direct_causes: Annotated[str | None, AfterValidator(text(10000))] = None
     indirect_causes: Annotated[str | None, AfterValidator(text(10000))] = None
@@ -245,7 +298,42 @@ class InvestigationRead(BaseModel):
     measures: str
     closed_at: datetime | None
     closed_by: str
-    overdue: bool = Field(description="逾期: not closed by its deadline")
+    entrusted_to_unit: bool = Field(description="委托事故发生单位调查")
+    report_submitted_at: datetime | None = Field(description="调查报告提交政府的时间")
+    reply_extension_days: int
+    reply_last_day: date | None = Field(
+        description="批复期限 (last day, Beijing): 15 days after the report was received, "
+        "特别重大 30 (+ extension); null before the report is submitted"
+    )
+    replied_on: date | None = Field(description="批复日期")
+    reply_by: str = Field(description="批复机关")
+    reply_doc_no: str = Field(description="批复文号")
+    overdue: bool = Field(description="逾期: the report not submitted (or closed) by its deadline")
+    reply_overdue: bool = Field(description="批复逾期: not replied by its last day")
+
+
+class ReportSubmit(BaseModel):
+    """The investigation report submitted to the government (报告提交)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    submitted_at: AwareDatetime | None = Field(
+        default=None, description="提交时间 (ISO 8601 with zone; default now)"
+    )
+
+
+class ReplyCreate(BaseModel):
+    """The government's reply to the investigation report (批复): when, by whom, its number."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    replied_on: date = Field(description="批复日期")
+    reply_by: Annotated[str, AfterValidator(text(200, required=True))] = Field(
+        description="批复机关, e.g. 朔州市人民政府"
+    )
+    reply_doc_no: Annotated[str, AfterValidator(text(64, required=True))] = Field(
+        description="批复文号"
+    )
 
 
 class InvestigationItem(BaseModel):

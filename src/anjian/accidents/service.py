@@ -8,26 +8,34 @@ transaction; nothing here commits. Every read goes through :meth:`Scope.apply`."
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from anjian.accidents.models import Accident, AccidentStep, CorrectiveMeasure, Investigation
 from anjian.accidents.rules import (
     ACCIDENT_TYPES,
+    KINDS,
+    NEAR_MISS,
+    NEAR_MISS_CRITERIA,
     TIERS_UP,
     ChainStep,
     Grade,
+    agency_late,
     classify,
+    entrust_refusal,
     follow_up_last_day,
     follow_up_until,
-    investigating_tier,
+    hold_due,
     investigation_due,
-    is_late,
     lead_agency,
+    may_lead,
     may_supervise,
+    reply_extension_refusal,
+    reply_last_day,
+    reply_overdue,
     reporting_chain,
     step_deadlines,
     top_tier,
@@ -42,6 +50,8 @@ from anjian.accidents.schemas import (
     InvestigationUpdate,
     MeasureCreate,
     MeasureRead,
+    ReplyCreate,
+    ReportSubmit,
     StepRead,
 )
 from anjian.config import get_settings
@@ -113,6 +123,16 @@ def report_accident(session: Session, actor: Actor, scope: Scope, data: Accident
         raise Invalid("接报时间不能早于发生时间 (known_at before occurred_at)", field="known_at")
     if session.get(Division, data.division_code) is None:
         raise Invalid(f"行政区划代码不存在: {data.division_code}", field="division_code")
+    if data.kind == NEAR_MISS and not data.near_miss_criterion:
+        raise Invalid(
+            "较大涉险事故须选择情形 (a near miss names its Order No. 21 Art. 26 criterion)",
+            field="near_miss_criterion",
+        )
+    if data.kind != NEAR_MISS and data.near_miss_criterion:
+        raise Invalid(
+            "只有较大涉险事故填写涉险情形 (a criterion only for kind near_miss)",
+            field="near_miss_criterion",
+        )
     category, unit_name, industry = "", data.unit_name or "", data.industry_code or ""
     if data.enterprise_id is not None:
         ent = enterprise_in_scope(session, scope, data.enterprise_id, field="enterprise_id")
@@ -140,6 +160,8 @@ def report_accident(session: Session, actor: Actor, scope: Scope, data: Accident
         lng=data.lng,
         lat=data.lat,
         accident_type=data.accident_type,
+        kind=data.kind,
+        near_miss_criterion=data.near_miss_criterion or "",
         deaths=data.deaths,
         missing=data.missing,
         serious_injuries=data.serious_injuries,
@@ -163,6 +185,7 @@ def report_accident(session: Session, actor: Actor, scope: Scope, data: Accident
         object_id=str(acc.id),
         division_code=acc.division_code,
         detail={
+            "kind": acc.kind,
             "grade": acc.grade,
             "deaths": acc.deaths,
             "missing": acc.missing,
@@ -204,14 +227,19 @@ def list_accidents(
     division: str | None = None,
     grade: int | None = None,
     accident_type: str | None = None,
+    kind: str | None = None,
     limit: int | None = 50,
     offset: int = 0,
 ) -> tuple[list[Accident], int]:
-    """Accidents in scope, newest first, with the number of matches (``enterprise_id``: those of
-    one enterprise)."""
+    """Accidents in scope, newest first, with the number of matches; ``enterprise_id``: those of
+    one enterprise; ``kind`` accident or near_miss (较大涉险事故) lists one of them only."""
     stmt = scoped(select(Accident), scope)
     if enterprise_id is not None:
         stmt = stmt.where(Accident.enterprise_id == enterprise_id)
+    if kind:
+        if kind not in KINDS:
+            raise Invalid(f"报告类别应为 accident 或 near_miss: {kind}", field="kind")
+        stmt = stmt.where(Accident.kind == kind)
     if division:
         stmt = stmt.where(division_filter(Accident.division_code, division))
     if grade is not None:
@@ -242,7 +270,9 @@ def present(session: Session, accidents: list[Accident]) -> list[AccidentRead]:
             grade_label=Grade(a.grade).label,
             division_name=names.get(a.division_code, ""),
             accident_type_label=ACCIDENT_TYPES.get(a.accident_type, a.accident_type),
-            report_to=top_tier(Grade(a.grade)),
+            kind_label=KINDS.get(a.kind, a.kind),
+            near_miss_criterion_label=NEAR_MISS_CRITERIA.get(a.near_miss_criterion, ""),
+            report_to=top_tier(Grade(a.grade), a.kind),
             reporter_phone=mask_phone(cipher.decrypt(a.reporter_phone_enc)),
         )
         for a in accidents
@@ -317,7 +347,7 @@ def _owned_steps(session: Session, acc: Accident) -> list[ChainStep]:
     agencies = agencies_over_division(session, acc.division_code)
     return [
         step
-        for step in reporting_chain(agencies, Grade(acc.grade))
+        for step in reporting_chain(agencies, Grade(acc.grade), acc.kind)
         if step.division.startswith(own) and not any(step.division.startswith(c) for c in children)
     ]
 
@@ -428,14 +458,15 @@ def report_up(
         object_type="accident",
         object_id=str(acc.id),
         division_code=agency,
-        detail={"tier": mine.tier, "late": is_late(mine.report_due_at, now, now)},
+        detail={"tier": mine.tier, "late": agency_late(mine.received_at, now, False, now)},
     )
     return acc
 
 
 def chain_of(session: Session, acc: Accident) -> list[StepRead]:
     """The steps of the chain this node sees (its own and those of the nodes below), lowest
-    tier first, each flagged when late (迟报)."""
+    tier first, each with its statutory clock and its own (Art. 11: 2 h from its own receipt),
+    flagged late (迟报) by its own clock only."""
     now = utcnow()
     steps = sorted(
         session.scalars(select(AccidentStep).where(AccidentStep.accident_uid == acc.uid)),
@@ -450,29 +481,37 @@ def chain_of(session: Session, acc: Accident) -> list[StepRead]:
             receive_due_at=st.receive_due_at,
             received_at=st.received_at,
             report_due_at=st.report_due_at,
+            hold_due_at=hold_due(st.received_at, st.report_due_at is None),
             reported_at=st.reported_at,
             reported_by=st.reported_by,
             late=_late(st, now),
+            received_late=_received_late(st),
         )
         for st in steps
     ]
 
 
 def _late(st: AccidentStep, now: datetime) -> bool:
-    """迟报: received after its deadline, or passed up after its deadline (or not yet, past it)."""
-    return (st.received_at is not None and st.received_at > st.receive_due_at) or (
-        st.report_due_at is not None and is_late(st.report_due_at, st.reported_at, now)
-    )
+    """迟报 of the step's agency: its own 2 h from its receipt passed (the top passes nothing
+    on)."""
+    return agency_late(st.received_at, st.reported_at, st.report_due_at is None, now)
+
+
+def _received_late(st: AccidentStep) -> bool:
+    """The report reached the step's agency after the statutory time: the unit (at the lowest
+    level) or a level below was late, not this one."""
+    return st.received_at is not None and st.received_at > st.receive_due_at
 
 
 def late_uids(session: Session, accidents: list[Accident]) -> set[str]:
-    """The uids of ``accidents`` with a late step (迟报) in the chain seen here, in one query
-    (a page of the list)."""
+    """The uids of ``accidents`` with a 迟报 somewhere in the chain seen here — an agency past
+    its own 2 h, or the report reaching a level after its statutory time (the unit or a level
+    below was late) — in one query (a page of the list)."""
     now = utcnow()
     steps = session.scalars(
         select(AccidentStep).where(AccidentStep.accident_uid.in_([a.uid for a in accidents]))
     )
-    return {st.accident_uid for st in steps if _late(st, now)}
+    return {st.accident_uid for st in steps if _late(st, now) or _received_late(st)}
 
 
 # --- investigations (事故调查) --------------------------------------------------------------------
@@ -486,6 +525,27 @@ def investigation_of(session: Session, acc: Accident) -> Investigation | None:
     ).first()
 
 
+def may_open_investigation(session: Session, acc: Accident, lead: str) -> bool:
+    """Whether the agency of division ``lead`` may open the accident's investigation: the one
+    that leads it by the grade and the place (:func:`lead_of`), or one above taking it over.
+    The console offers 立案调查 by the same test."""
+    return may_lead(tier_of(lead).value, lead_of(session, acc, None)[1])
+
+
+def entrust_refused(session: Session, acc: Accident, lead: str) -> str | None:
+    """Why the agency of ``lead`` may not entrust the investigation to the unit itself (Art.
+    19: an 一般 accident without casualties, by the county-level government that leads it), or
+    None. The console offers the choice by the same test."""
+    return entrust_refusal(
+        Grade(acc.grade),
+        acc.deaths,
+        acc.missing,
+        acc.serious_injuries,
+        acc.minor_injuries,
+        by_required_lead=lead == lead_of(session, acc, None)[0],
+    )
+
+
 def open_investigation(
     session: Session,
     actor: Actor,
@@ -495,23 +555,28 @@ def open_investigation(
     data: InvestigationOpen,
 ) -> Investigation:
     """Open the investigation of an accident in scope, led by the agency of division ``lead``:
-    the tier the grade requires, or one above taking it over (403 below it, 409 when one is
-    open). Due 60 days after the accident (audited, synced)."""
+    the one the grade and the place require, or one above taking it over (403 below it, 409
+    when one is open); ``entrusted_to_unit`` hands it to the unit itself (409 naming why, unless
+    an 一般 accident without casualties entrusted by the county). Due 60 days after the
+    accident (audited, synced)."""
     acc = get_accident(session, scope, accident_id)
     agency_only(scope)
-    required = investigating_tier(Grade(acc.grade))
-    if TIERS_UP.index(tier_of(lead).value) < TIERS_UP.index(required):
+    if not may_open_investigation(session, acc, lead):
+        required = lead_of(session, acc, None)[1]
         raise Forbidden(
             f"该事故应由{TIER_LABELS[required]}政府组织调查 (a {required}-level investigation)",
             field="lead_division",
         )
     if investigation_of(session, acc) is not None:
         raise Conflict("该事故已在调查 (an investigation is already open)", field="state")
+    if data.entrusted_to_unit and (why := entrust_refused(session, acc, lead)) is not None:
+        raise Conflict(f"{why} (Order No. 493 Art. 19)", field="entrusted_to_unit")
     inv = Investigation(
         accident_uid=acc.uid,
         division_code=acc.division_code,
         lead_division=lead,
         team=data.team,
+        entrusted_to_unit=data.entrusted_to_unit,
         started_at=utcnow(),
         due_at=investigation_due(acc.occurred_at),
         origin_node="",
@@ -524,19 +589,25 @@ def open_investigation(
         object_type="accident",
         object_id=str(acc.id),
         division_code=acc.division_code,
-        detail={"lead": lead, "due": inv.due_at.isoformat()},
+        detail={
+            "lead": lead,
+            "due": inv.due_at.isoformat(),
+            "entrusted_to_unit": inv.entrusted_to_unit,
+        },
     )
     return inv
 
 
-def _writable_investigation(session: Session, scope: Scope, accident_id: int) -> Investigation:
+def _writable_investigation(
+    session: Session, scope: Scope, accident_id: int, *, closed_too: bool = False
+) -> Investigation:
     acc = get_accident(session, scope, accident_id)
     agency_only(scope)  # the unit whose accident it is never writes its investigation
     inv = investigation_of(session, acc)
     if inv is None:
         raise NotFound("该事故尚未立案调查 (no investigation opened)")
     ensure_writable_here(inv)
-    if inv.closed_at is not None:
+    if inv.closed_at is not None and not closed_too:
         raise Conflict("调查已结案 (the investigation is closed)", field="state")
     return inv
 
@@ -544,14 +615,23 @@ def _writable_investigation(session: Session, scope: Scope, accident_id: int) ->
 def update_investigation(
     session: Session, actor: Actor, scope: Scope, accident_id: int, data: InvestigationUpdate
 ) -> Investigation:
-    """Record findings; one extension of at most 60 days moves the deadline (audited)."""
+    """Record findings; one extension of at most 60 days moves the deadline; the reply's one
+    extension (特别重大 only, at most 30 days: 409 naming why otherwise) moves its last day
+    (audited)."""
     inv = _writable_investigation(session, scope, accident_id)
     changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
+    acc = get_accident(session, scope, accident_id)
     if "extension_days" in changes:
         if inv.extension_days:
             raise Conflict("只能延期一次 (one extension only)", field="extension_days")
-        acc = get_accident(session, scope, accident_id)
         inv.due_at = investigation_due(acc.occurred_at, changes["extension_days"])
+    if "reply_extension_days" in changes:
+        days = changes["reply_extension_days"]
+        why = reply_extension_refusal(Grade(acc.grade), days, inv.reply_extension_days)
+        if why is None and inv.replied_on is not None:
+            why = "已批复"
+        if why is not None:
+            raise Conflict(f"{why} (Order No. 493 Art. 32)", field="reply_extension_days")
     for name, value in changes.items():
         setattr(inv, name, value)
     record_change(session, inv, entity="investigation")
@@ -590,14 +670,109 @@ def close_investigation(
     return inv
 
 
-def present_investigation(inv: Investigation) -> InvestigationRead:
-    """The investigation as users see it, flagged 逾期 when it was not closed by its deadline
-    (computed from the deadline, which travels up with the record, so every level above sees
-    the same flag at once)."""
+def _lead_or_above(scope: Scope, inv: Investigation) -> None:
+    """The report and its reply are recorded by the agency that leads the investigation or one
+    above it (403 naming ``lead_division``), as its corrective measures are."""
+    if not scope.covers_code(inv.lead_division):
+        raise Forbidden(
+            "由牵头调查的部门或其上级记录 (recorded by the leading agency or one above it)",
+            field="lead_division",
+        )
+
+
+def submit_report(
+    session: Session, actor: Actor, scope: Scope, accident_id: int, data: ReportSubmit
+) -> Investigation:
+    """The investigation report submitted to the government (报告提交, default now): the
+    reply's clock (批复, Art. 32) starts. 422 for a time before the investigation opened or in
+    the future, 409 when already submitted (audited, synced)."""
+    inv = _writable_investigation(session, scope, accident_id, closed_too=True)
+    _lead_or_above(scope, inv)
     now = utcnow()
+    at = data.submitted_at or now
+    if at > now + FUTURE_SLACK:
+        raise Invalid("提交时间不能晚于当前时间 (in the future)", field="submitted_at")
+    if at < inv.started_at - FUTURE_SLACK:
+        raise Invalid("提交时间不能早于立案时间 (before the investigation)", field="submitted_at")
+    if inv.report_submitted_at is not None:
+        raise Conflict("调查报告已提交 (the report is already submitted)", field="state")
+    inv.report_submitted_at = at
+    record_change(session, inv, entity="investigation")
+    audit(
+        session,
+        actor,
+        "investigation.report",
+        object_type="accident",
+        object_id=str(accident_id),
+        division_code=inv.division_code,
+        detail={"submitted_at": at.isoformat(), "overdue": at > inv.due_at},
+    )
+    return inv
+
+
+def record_reply(
+    session: Session, actor: Actor, scope: Scope, accident_id: int, data: ReplyCreate
+) -> Investigation:
+    """The government's reply to the report (批复: date, by whom, document number), once the
+    report is submitted: 409 before that and once replied, 422 for a date before the
+    submission or after today (audited, synced)."""
+    inv = _writable_investigation(session, scope, accident_id, closed_too=True)
+    _lead_or_above(scope, inv)
+    acc = get_accident(session, scope, accident_id)
+    if inv.report_submitted_at is None:
+        raise Conflict("调查报告尚未提交，不能批复 (no report submitted yet)", field="state")
+    if inv.replied_on is not None:
+        raise Conflict("已批复 (already replied)", field="state")
+    if data.replied_on > today_in_china():
+        raise Invalid("批复日期不能晚于今天 (in the future)", field="replied_on")
+    if data.replied_on < inv.report_submitted_at.astimezone(CST).date():
+        raise Invalid("批复日期不能早于报告提交日期 (before the report)", field="replied_on")
+    inv.replied_on, inv.reply_by, inv.reply_doc_no = (
+        data.replied_on,
+        data.reply_by,
+        data.reply_doc_no,
+    )
+    record_change(session, inv, entity="investigation")
+    last = _reply_last_day(inv, acc)
+    audit(
+        session,
+        actor,
+        "investigation.reply",
+        object_type="accident",
+        object_id=str(accident_id),
+        division_code=inv.division_code,
+        detail={
+            "replied_on": str(data.replied_on),
+            "reply_by": data.reply_by,
+            "reply_doc_no": data.reply_doc_no,
+            "overdue": reply_overdue(last, data.replied_on, data.replied_on),
+        },
+    )
+    return inv
+
+
+def _reply_last_day(inv: Investigation, acc: Accident) -> date | None:
+    if inv.report_submitted_at is None:
+        return None
+    return reply_last_day(inv.report_submitted_at, Grade(acc.grade), inv.reply_extension_days)
+
+
+def present_investigation(inv: Investigation, acc: Accident) -> InvestigationRead:
+    """The investigation as users see it, flagged 逾期 when its report was not submitted (or
+    the case closed) by the deadline, and 批复逾期 when the reply was not given by its last day
+    (both computed from what travels up with the record, so every level above sees the same
+    flags at once)."""
+    now = utcnow()
+    last = _reply_last_day(inv, acc)
     return InvestigationRead(
-        **{n: getattr(inv, n) for n in InvestigationRead.model_fields if n != "overdue"},
-        overdue=(inv.closed_at or now) > inv.due_at,
+        **{
+            n: getattr(inv, n)
+            for n in InvestigationRead.model_fields
+            if n not in ("overdue", "reply_last_day", "reply_overdue")
+        },
+        overdue=(inv.report_submitted_at or inv.closed_at or now) > inv.due_at,
+        reply_last_day=last,
+        reply_overdue=reply_overdue(last, inv.replied_on, today_in_china()),
     )
 
 
@@ -633,12 +808,11 @@ def list_investigations(
             else Investigation.closed_at.is_not(None)
         )
     if overdue is not None:
+        done = func.coalesce(Investigation.report_submitted_at, Investigation.closed_at)
         late = or_(
-            and_(Investigation.closed_at.is_(None), Investigation.due_at < now),
+            and_(done.is_(None), Investigation.due_at < now),
             # spelled out so that NOT of it is never NULL (an open one has no closed_at)
-            and_(
-                Investigation.closed_at.is_not(None), Investigation.closed_at > Investigation.due_at
-            ),
+            and_(done.is_not(None), done > Investigation.due_at),
         )
         stmt = stmt.where(late if overdue else ~late)
     orders = directives.open_supervisions(ENTITY)
@@ -666,7 +840,7 @@ def list_investigations(
             unit_name=acc.unit_name,
             occurred_at=acc.occurred_at,
             supervised=acc.uid in supervised_uids,
-            investigation=present_investigation(inv),
+            investigation=present_investigation(inv, acc),
         )
         for inv, acc in rows
     ], total

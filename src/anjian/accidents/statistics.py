@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from anjian.accidents.models import Accident
-from anjian.accidents.rules import ACCIDENT_TYPES, Grade
+from anjian.accidents.rules import ACCIDENT, ACCIDENT_TYPES, NEAR_MISS, Grade
 from anjian.accidents.service import scoped
 from anjian.core.clock import CST, today_in_china
 from anjian.core.divisions import service as divisions
@@ -142,7 +142,8 @@ def change(current: int, last: int) -> tuple[int, float | None]:
 
 class Figures(BaseModel):
     """What is counted over a period: accidents (起数), deaths, missing, seriously and slightly
-    injured, direct economic loss (CNY)."""
+    injured, direct economic loss (CNY) — of accidents only — and, apart, the 较大涉险事故
+    reported (SAWS Order No. 21 Art. 26), which are no accidents of any grade."""
 
     count: int = 0
     deaths: int = 0
@@ -150,9 +151,11 @@ class Figures(BaseModel):
     serious_injuries: int = 0
     minor_injuries: int = 0
     direct_loss_cny: Decimal = Field(default=Decimal("0.00"), description="直接经济损失（元）")
+    near_misses: int = Field(default=0, description="较大涉险事故起数 (not in count)")
 
     def plus(self, other: Figures) -> Figures:
         return Figures(
+            near_misses=self.near_misses + other.near_misses,
             count=self.count + other.count,
             deaths=self.deaths + other.deaths,
             missing=self.missing + other.missing,
@@ -247,22 +250,26 @@ def _figures(
 ) -> dict[Any, Figures]:
     """The figures of the scoped accidents of ``period`` under ``root``, by ``key``. The key is
     computed in a subquery so that GROUP BY names a plain column (a grouped expression with
-    bound values is not recognised as the selected one on PostgreSQL)."""
+    bound values is not recognised as the selected one on PostgreSQL). 较大涉险事故 are counted
+    in ``near_misses`` only: their numbers enter no accident figure."""
     lo, hi = utc_bounds(period.start, period.end)
-    inner = scoped(select(key.label("k"), *_SUMMED), scope).where(
+    inner = scoped(select(key.label("k"), Accident.kind, *_SUMMED), scope).where(
         Accident.occurred_at >= lo, Accident.occurred_at < hi
     )
     if prefix_of(root):
         inner = inner.where(division_filter(Accident.division_code, root))
     sub = inner.subquery()
+    accident = sub.c.kind == ACCIDENT
     stmt = select(
         sub.c.k,
-        func.count(),
-        *(func.coalesce(func.sum(sub.c[col.key]), 0) for col in _SUMMED),
+        func.count().filter(accident),
+        *(func.coalesce(func.sum(sub.c[col.key]).filter(accident), 0) for col in _SUMMED),
+        func.count().filter(sub.c.kind == NEAR_MISS),
     ).group_by(sub.c.k)
     out: dict[Any, Figures] = {}
-    for k, n, deaths, missing, serious, minor, loss in session.execute(stmt):
+    for k, n, deaths, missing, serious, minor, loss, near in session.execute(stmt):
         out[k] = Figures(
+            near_misses=int(near),
             count=int(n),
             deaths=int(deaths),
             missing=int(missing),
@@ -519,6 +526,7 @@ _COLUMNS: tuple[tuple[str, int, Callable[[StatisticsRow], Any]], ...] = (
     ("去年同期重伤", 14, lambda r: r.last_year.serious_injuries),
     ("去年同期轻伤", 14, lambda r: r.last_year.minor_injuries),
     ("去年同期直接经济损失(元)", 24, lambda r: r.last_year.direct_loss_cny),
+    ("较大涉险事故起数", 16, lambda r: r.near_misses),  # apart: not in 起数
 )
 
 

@@ -11,7 +11,7 @@ was not escalated since), otherwise unknown; ``peak_at`` is ``raised_at`` where 
 raising value, otherwise unknown.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-05 10:00:00
 """
 
@@ -25,7 +25,7 @@ from alembic import op
 import anjian.db
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,4 +1,5 @@
-/* 事故报送: the chain's live clocks and the quick report's grade preview. */
+/* 事故报送: the chain's live clocks (each level's own 2 h and the statutory ones) and the
+   quick report's grade preview. */
 (function () {
   "use strict";
   function pad(n) { return (n < 10 ? "0" : "") + n; }
@@ -13,8 +14,10 @@
       var left = Date.parse(el.getAttribute("data-due")) - now;
       var over = left < 0;
       el.textContent = (over ? "已超时 " : "剩余 ") + span(left);
-      el.classList.toggle("text-red", over);
-      el.classList.toggle("fw-bold", over);
+      /* the agency's own clock turns red (its 迟报); the statutory one orange */
+      (el.getAttribute("data-over") || "text-red fw-bold").split(" ").forEach(function (c) {
+        el.classList.toggle(c, over);
+      });
     });
   }
   if (clocks.length) { tick(); window.setInterval(tick, 1000); }
