@@ -23,7 +23,7 @@ from anjian.enterprises import excel, service
 from anjian.enterprises.api import MAX_UPLOAD_BYTES
 from anjian.enterprises.rules import SCALES, STATUSES, SUPERVISION_CATEGORIES
 from anjian.enterprises.schemas import EnterpriseUpdate
-from anjian.web.layout import division_name, page, scope_roots
+from anjian.web.layout import division_name, page, revealed_phone, scope_roots
 from anjian.web.render import add_template_dir, map_tiles, zh
 from anjian.web.session import PageCtx, StaffPageCtx, check_csrf, refused
 
@@ -212,6 +212,15 @@ def enterprise_detail(request: Request, enterprise_id: int, ctx: PageCtx) -> Res
             "maintained_by": maintained_elsewhere(ent),
         },
         active="enterprises",
+    )
+
+
+@router.post("/enterprises/{enterprise_id}/contacts/reveal")
+async def enterprise_reveal(request: Request, enterprise_id: int, ctx: PageCtx) -> Response:
+    """显示号码: one full phone of the file as a tel: link (audited)."""
+    return await revealed_phone(
+        request,
+        lambda field: service.reveal_contacts(ctx.db, ctx.actor, ctx.scope, enterprise_id, field),
     )
 
 
