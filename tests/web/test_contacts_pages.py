@@ -139,6 +139,7 @@ def test_histories_and_the_audit_view_name_people_and_records(console: Any) -> N
     assert f'<span title="qiye">qiye（{MINE}）</span>' in html
     assert "事故“应县金鼎煤业有限公司（" in html  # the accident by its unit and date
     assert "accident.report_up</div>" not in html  # raw codes only on request
+    assert '<span class="badge bg-green-lt">成功</span>' in html and "140622</td>" in html
     raw = node.client.get("/audit?raw=1").text
     assert '<div class="text-secondary small font-monospace">accident.report_up</div>' in raw
     # a filter on an action prefix still works, with its Chinese name offered
