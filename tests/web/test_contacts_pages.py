@@ -176,3 +176,19 @@ def test_the_audit_view_names_objects_in_a_few_queries(console: Any) -> None:
         len([s for s in names if "JOIN enterprises ON enterprises.id = users.enterprise_id" in s])
         == 1
     )
+
+
+def test_hostile_input_to_the_new_console_parameters(console: Any) -> None:
+    node, mine = console.node, console.node.enterprises["ying_mine"]
+    console.login("shuozhou")
+    csrf = console.csrf(f"/enterprises/{mine}")
+    for field in ("x" * 5000, "legal_rep_phone\x00", "phone\u202e", "reporter_phone"):
+        r = node.client.post(
+            f"/enterprises/{mine}/contacts/reveal", data={"csrf": csrf, "field": field}
+        )
+        assert r.status_code in (400, 422) and LEGAL not in r.text, (field, r.status_code)
+    r = node.client.post(f"/enterprises/{10**30}/contacts/reveal", data={"csrf": csrf})
+    assert r.status_code in (404, 422)
+    assert _actions(node, "enterprise.reveal") == []
+    for raw in ("maybe", "1\x00", "x" * 5000):
+        assert node.client.get("/audit", params={"raw": raw}).status_code in (400, 422), raw
