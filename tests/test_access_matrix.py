@@ -70,6 +70,9 @@ def test_enterprise_visibility(personas, persona: str) -> None:
     for key, ent_id in personas.enterprises.items():
         r = personas.client.get(f"/api/v1/enterprises/{ent_id}", headers=headers)
         assert r.status_code == (200 if key in VISIBLE[persona] else 404), (persona, key, r.text)
+        # the full phones: whoever sees the file may reveal them (audited), nobody else
+        r = personas.client.post(f"/api/v1/enterprises/{ent_id}/contacts/reveal", headers=headers)
+        assert r.status_code == (200 if key in VISIBLE[persona] else 404), (persona, key, r.text)
 
 
 @pytest.mark.parametrize("persona", sorted(VISIBLE))

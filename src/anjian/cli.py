@@ -538,14 +538,23 @@ def enterprise_export(
     division: Annotated[str | None, typer.Option(help="division code (and below)")] = None,
     category: Annotated[str | None, typer.Option(help="supervision category code")] = None,
     status: Annotated[str | None, typer.Option(help="status code")] = None,
+    full_numbers: Annotated[
+        bool, typer.Option(help="phones in full (audited as a personal-data read)")
+    ] = False,
 ) -> None:
-    """导出企业档案 (export the registry as .xlsx; phones masked)."""
+    """导出企业档案 (export the registry as .xlsx; phones masked unless --full-numbers)."""
     from anjian.db import unit_of_work
     from anjian.enterprises.excel import export_workbook
 
     with unit_of_work() as db:
         data, count = export_workbook(
-            db, _node_scope(), cli_actor(), division=division, category=category, status=status
+            db,
+            _node_scope(),
+            cli_actor(),
+            full_numbers=full_numbers,
+            division=division,
+            category=category,
+            status=status,
         )
     file.write_bytes(data)
     console.print(f"[green]已导出 {count} 家企业[/green] → {file}")

@@ -302,3 +302,22 @@ def test_only_an_especially_serious_accidents_reply_is_extended(
 ) -> None:
     got = reply_extension_refusal(grade, days, already)
     assert got is None if reason is None else (got is not None and reason in got)
+
+
+@pytest.mark.parametrize(
+    ("agency", "chain", "lead", "handles"),
+    [
+        ("140622", ["140622", "140600"], "140622", True),  # the county: on the chain, leads
+        ("140600", ["140622", "140600"], "140622", True),  # the city: on the chain
+        ("140000", ["140622", "140600"], "140622", False),  # the province: above a 一般 chain
+        ("140000", ["140622", "140600"], "140000", True),  # …unless it took the case over
+        ("140621", ["140622", "140600"], "140622", False),  # the sibling county
+        (None, ["140622", "140600"], "140622", False),  # an inspection bureau, a unit
+    ],
+)
+def test_who_handles_an_accident(
+    agency: str | None, chain: list[str], lead: str, handles: bool
+) -> None:
+    from anjian.accidents.rules import handles_accident
+
+    assert handles_accident(agency, chain, lead) is handles

@@ -77,7 +77,9 @@ def test_the_quick_report_is_filed_graded_and_listed(console) -> None:
     assert "事故快报已报送" in detail
     assert 'id="accident-grade">较大事故<' in detail and 'id="accident-provisional"' in detail
     assert 'id="accident-report-to">省级<' in detail and "顶板来压，支架失稳" in detail
-    assert "136****5432" in detail and "13698765432" not in detail  # masked
+    # the county agency is on the chain: it handles the accident and reaches the reporter at
+    # once (the masked view of officials not handling it: tests/web/test_contacts_pages.py)
+    assert 'href="tel:13698765432"' in detail
     county = _step(detail, "county")
     assert "县级 · 应县" in county and "已接收" in county and "待上报" in county
     # both clocks: the county's own 2 h from its receipt, and the statutory one

@@ -216,7 +216,12 @@ def test_county_official_sees_only_their_enterprise_in_the_list(console) -> None
     r = console.node.client.get("/enterprises?division=140621")
     assert CHEM in r.text and MINE not in r.text
     assert "所属区划：山阴县" in r.text
-    assert "export.xlsx?division=140621" in r.text
+    # the export form carries the filters (and a 含完整电话 box, unticked)
+    export = r.text[
+        r.text.index('id="export-link"') : r.text.index("</form>", r.text.index('id="export-link"'))
+    ]
+    assert '<input type="hidden" name="division" value="140621">' in export
+    assert 'name="full_numbers" value="true"' in export and "checked" not in export
     # The export link works with the console's cookie (the API reads the same session).
     xlsx = console.node.client.get("/api/v1/enterprises/export.xlsx?division=140621")
     assert xlsx.status_code == 200

@@ -32,6 +32,7 @@ from anjian.accidents.schemas import (
 from anjian.accidents.statistics import StatisticsTable
 from anjian.config import get_settings
 from anjian.core.audit.service import audit_read
+from anjian.core.contacts import RevealedContacts
 from anjian.core.downloads import xlsx_response
 from anjian.core.iam.deps import Context, Ctx, StaffCtx
 from anjian.core.paging import Paging
@@ -158,6 +159,20 @@ def get_accident(accident_id: int, ctx: Ctx) -> AccidentRead:
     """One accident in your jurisdiction, with its reporting chain (each agency's step, its
     clocks and 迟报)."""
     return _detail(ctx, service.read_accident(ctx.db, ctx.scope, accident_id, ctx.actor))
+
+
+@router.post("/{accident_id}/contacts/reveal", response_model=RevealedContacts)
+def reveal_contacts(
+    accident_id: int,
+    ctx: Ctx,
+    field: Annotated[
+        str | None,
+        Query(max_length=64, description="只显示该电话 (reporter_phone; all when absent)"),
+    ] = None,
+) -> RevealedContacts:
+    """The reporter's full phone number of an accident in your jurisdiction (audited as
+    ``accident.reveal``); the unit's numbers are revealed on its enterprise file."""
+    return service.reveal_contacts(ctx.db, ctx.actor, ctx.scope, accident_id, field)
 
 
 @router.post("/{accident_id}/follow-up", response_model=AccidentRead)

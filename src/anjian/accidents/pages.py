@@ -58,17 +58,19 @@ from anjian.core.divisions.rules import tier_of
 from anjian.core.divisions.service import agencies_over_division
 from anjian.core.errors import AnjianError, Invalid
 from anjian.core.iam.deps import Context
+from anjian.core.iam.people import display_names
 from anjian.core.iam.service import field_cipher
 from anjian.core.paging import PageNumber
 from anjian.db import utcnow
 from anjian.directives.models import Directive
 from anjian.directives.schemas import SupervisionCreate
+from anjian.enterprises import service as enterprises
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.service import division_names, enterprise_in_scope, is_enterprise_user
 from anjian.web import dossier
 from anjian.web.dossier import EnterpriseFilter
 from anjian.web.forms import field_errors, validated
-from anjian.web.layout import page
+from anjian.web.layout import page, revealed_phone
 from anjian.web.render import CST, add_template_dir, query
 from anjian.web.session import PageCtx, check_csrf, refused
 
@@ -595,6 +597,7 @@ def _detail_page(
     steps = service.chain_of(ctx.db, acc)
     inv = service.investigation_of(ctx.db, acc)
     order = service.supervision_of(ctx.db, acc)
+    measures = service.measures_of(ctx.db, acc)
     here = get_settings().effective_node_id
     agency = not is_enterprise_user(ctx.scope)
     until = follow_up_until(acc.occurred_at, acc.accident_type)
@@ -614,6 +617,21 @@ def _detail_page(
     )
     names = division_names(
         ctx.db, [acc.division_code] + ([inv.lead_division] if inv is not None else [])
+    )
+    unit = service.unit_of(ctx.db, ctx.scope, acc)
+    full = service.handles(ctx.db, ctx.user, acc)
+    if full:
+        shown = service.handler_contacts(ctx.db, ctx.actor, ctx.scope, acc, unit)
+    else:
+        shown = [c.masked() for c in service.contacts_of(acc)]
+        shown += [c.masked() for c in enterprises.contacts_of(unit)] if unit is not None else []
+    reveal_at = {"reporter_phone": f"/accidents/{acc.id}/contacts/reveal"}
+    unit_at = f"/enterprises/{unit.id}/contacts/reveal" if unit is not None else ""
+    people = display_names(
+        ctx.db,
+        [s.reported_by for s in steps]
+        + ([inv.closed_by] if inv is not None else [])
+        + [n for m in measures for n in (m.progress_by, m.verified_by)],
     )
     return page(
         request,
@@ -657,7 +675,10 @@ def _detail_page(
             "investigation_fields": INVESTIGATION_LABELS,
             "supervision": order,
             "can_supervise": _can_supervise(ctx, acc, inv, order),
-            "measures": [service.present_measure(m) for m in service.measures_of(ctx.db, acc)],
+            "measures": [service.present_measure(m) for m in measures],
+            "contacts": [(c, reveal_at.get(c.field, unit_at)) for c in shown],
+            "contacts_full": full,
+            "people": people,
             "can_add_measure": agency
             and inv is not None
             and inv.origin_node == here
@@ -668,6 +689,15 @@ def _detail_page(
         },
         active="accidents",
         status_code=status_code,
+    )
+
+
+@router.post("/accidents/{accident_id:int}/contacts/reveal")
+async def accident_reveal(request: Request, accident_id: int, ctx: PageCtx) -> Response:
+    """显示号码: the reporter's full phone as a tel: link (audited)."""
+    return await revealed_phone(
+        request,
+        lambda field: service.reveal_contacts(ctx.db, ctx.actor, ctx.scope, accident_id, field),
     )
 
 

@@ -381,3 +381,12 @@ ACCIDENT_TYPES: dict[str, str] = {
     "other_injury": "其它伤害",
     "road_traffic": "道路交通事故",
 }
+
+
+def handles_accident(agency: str | None, chain: list[str], lead: str) -> bool:
+    """Whether the agency of division ``agency`` handles an accident: it is on the report's
+    reporting chain (报送环节) or leads its investigation (组织调查). Those officials must reach
+    the unit and the reporter at once (Order No. 493 Art. 9, 14: the agencies that receive the
+    report go to the scene and organise the rescue), so they see the contacts in full. ``None``
+    (an enterprise user, an inspection bureau, a rescue team) handles none."""
+    return agency is not None and (agency in chain or agency == lead)

@@ -28,6 +28,7 @@ from anjian.accidents.rules import (
     entrust_refusal,
     follow_up_last_day,
     follow_up_until,
+    handles_accident,
     hold_due,
     investigation_due,
     lead_agency,
@@ -57,6 +58,7 @@ from anjian.accidents.schemas import (
 from anjian.config import get_settings
 from anjian.core.audit.service import Actor, audit, audit_read
 from anjian.core.clock import CST, today_in_china
+from anjian.core.contacts import Contact, RevealedContacts, reveal
 from anjian.core.crypto import mask_phone
 from anjian.core.divisions.models import Division
 from anjian.core.divisions.rules import prefix_of, tier_of
@@ -73,6 +75,8 @@ from anjian.db import utcnow
 from anjian.directives import service as directives
 from anjian.directives.models import Directive
 from anjian.directives.schemas import SupervisionCreate
+from anjian.enterprises import service as enterprises
+from anjian.enterprises.models import Enterprise
 from anjian.enterprises.service import division_names, enterprise_in_scope
 
 ENTITY = "accident"
@@ -277,6 +281,58 @@ def present(session: Session, accidents: list[Accident]) -> list[AccidentRead]:
         )
         for a in accidents
     ]
+
+
+# --- contacts (联系人) ------------------------------------------------------------------------------
+
+
+def contacts_of(acc: Accident) -> list[Contact]:
+    """The report's people with their full phones: the reporter (报告人)."""
+    phone = field_cipher().decrypt(acc.reporter_phone_enc)
+    return [Contact(field="reporter_phone", label="报告人", name=acc.reporter, phone=phone)]
+
+
+def reveal_contacts(
+    session: Session, actor: Actor, scope: Scope, accident_id: int, field: str | None = None
+) -> RevealedContacts:
+    """The reporter's full phone of an accident in scope (audited as ``accident.reveal``);
+    out of scope: the same 404 as a missing accident."""
+    acc = get_accident(session, scope, accident_id)
+    return reveal(session, actor, ENTITY, acc, contacts_of(acc), field)
+
+
+def unit_of(session: Session, scope: Scope, acc: Accident) -> Enterprise | None:
+    """The registered unit of the accident, if the scope reaches its file too."""
+    if acc.enterprise_id is None:
+        return None
+    try:
+        return enterprise_in_scope(session, scope, acc.enterprise_id)
+    except NotFound:
+        return None
+
+
+def handles(session: Session, user: User, acc: Accident) -> bool:
+    """Whether ``user`` acts for an agency that handles the accident (see
+    :func:`anjian.accidents.rules.handles_accident`)."""
+    agency = chain_agency(session, user)
+    if agency is None:
+        return False
+    chain = reporting_chain(agencies_over_division(session, acc.division_code), Grade(acc.grade))
+    lead, _tier = lead_of(session, acc, investigation_of(session, acc))
+    return handles_accident(agency, [step.division for step in chain], lead)
+
+
+def handler_contacts(
+    session: Session, actor: Actor, scope: Scope, acc: Accident, unit: Enterprise | None
+) -> list[Contact]:
+    """Every contact of the accident in full, for an official who handles it: the reporter's
+    and the unit's (法定代表人, 安全负责人), each record's reveal audited."""
+    shown = reveal(session, actor, ENTITY, acc, contacts_of(acc)).contacts
+    if unit is not None:
+        shown += reveal(
+            session, actor, enterprises.ENTITY, unit, enterprises.contacts_of(unit)
+        ).contacts
+    return shown
 
 
 _CASUALTIES = ("deaths", "missing", "serious_injuries", "minor_injuries")

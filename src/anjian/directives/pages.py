@@ -18,6 +18,7 @@ from anjian.core.divisions import service as divisions
 from anjian.core.divisions.rules import ancestors_and_self
 from anjian.core.errors import AnjianError
 from anjian.core.iam.deps import Context
+from anjian.core.iam.people import display_names
 from anjian.directives import service
 from anjian.directives.models import KINDS, Directive, DirectiveReceipt
 from anjian.directives.schemas import DirectiveCreate, ReceiptCreate
@@ -175,6 +176,9 @@ def _detail_page(
             "receipts": [
                 {"r": r, "division_name": division_name(ctx.db, r.division_code)} for r in receipts
             ],
+            # who signed: stored as a name (a receipt travels to nodes that do not know the
+            # user) or, without one, the login name; read as 姓名（机构） where known
+            "people": display_names(ctx.db, (r.signed_by for r in receipts)),
             "errors": errors or {},
             "note": note,
             "issued": request.query_params.get("issued") == "1",

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from anjian.core.audit.service import audit_read
+from anjian.core.contacts import RevealedContacts
 from anjian.core.downloads import upload_bytes, xlsx_response
 from anjian.core.iam.deps import Ctx, StaffCtx
 from anjian.enterprises import excel, service
@@ -85,9 +86,18 @@ def create_enterprise(body: EnterpriseCreate, ctx: Ctx) -> EnterpriseRead:
 
 
 @router.get("/export.xlsx", response_class=Response)
-def export_enterprises(ctx: Ctx, filters: Filters) -> Response:
-    """Download the filtered list as an Excel workbook (phones masked; audited)."""
-    data, _count = excel.export_workbook(ctx.db, ctx.scope, ctx.actor, **filters)
+def export_enterprises(
+    ctx: Ctx,
+    filters: Filters,
+    full_numbers: Annotated[
+        bool, Query(description="电话号码不打码 (phones in full; audited as a personal-data read)")
+    ] = False,
+) -> Response:
+    """Download the filtered list as an Excel workbook (phones masked unless ``full_numbers``;
+    audited)."""
+    data, _count = excel.export_workbook(
+        ctx.db, ctx.scope, ctx.actor, full_numbers=full_numbers, **filters
+    )
     return xlsx_response(data, "enterprises", "企业档案")
 
 
@@ -123,6 +133,23 @@ def code_conflicts(ctx: StaffCtx) -> list[CodeConflict]:
 def get_enterprise(enterprise_id: int, ctx: Ctx) -> EnterpriseRead:
     """One enterprise file in the caller's jurisdiction (the read is audited)."""
     return _read(ctx.db, service.get_enterprise(ctx.db, ctx.scope, enterprise_id, ctx.actor))
+
+
+@router.post("/{enterprise_id}/contacts/reveal", response_model=RevealedContacts)
+def reveal_contacts(
+    enterprise_id: int,
+    ctx: Ctx,
+    field: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="只显示该电话 (legal_rep_phone | safety_manager_phone; all when absent)",
+        ),
+    ] = None,
+) -> RevealedContacts:
+    """The full phone numbers of an enterprise in your jurisdiction, or your own (audited as
+    ``enterprise.reveal`` naming the fields)."""
+    return service.reveal_contacts(ctx.db, ctx.actor, ctx.scope, enterprise_id, field)
 
 
 @router.patch("/{enterprise_id}", response_model=EnterpriseRead)

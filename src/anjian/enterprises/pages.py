@@ -24,7 +24,7 @@ from anjian.enterprises.api import MAX_UPLOAD_BYTES
 from anjian.enterprises.rules import SCALES, STATUSES, SUPERVISION_CATEGORIES
 from anjian.enterprises.schemas import EnterpriseUpdate
 from anjian.web import dossier
-from anjian.web.layout import division_name, page, scope_roots
+from anjian.web.layout import division_name, page, revealed_phone, scope_roots
 from anjian.web.render import add_template_dir, map_tiles, zh
 from anjian.web.session import PageCtx, StaffPageCtx, check_csrf, refused
 
@@ -215,6 +215,15 @@ def enterprise_detail(request: Request, enterprise_id: int, ctx: PageCtx) -> Res
             "records": dossier.record_links(ctx.db, ctx.scope, ent.id),
         },
         active="enterprises",
+    )
+
+
+@router.post("/enterprises/{enterprise_id}/contacts/reveal")
+async def enterprise_reveal(request: Request, enterprise_id: int, ctx: PageCtx) -> Response:
+    """显示号码: one full phone of the file as a tel: link (audited)."""
+    return await revealed_phone(
+        request,
+        lambda field: service.reveal_contacts(ctx.db, ctx.actor, ctx.scope, enterprise_id, field),
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from anjian.core.audit.service import Actor, audit, audit_read
+from anjian.core.contacts import Contact, RevealedContacts, reveal
 from anjian.core.crypto import FieldCipher
 from anjian.core.divisions.models import Division
 from anjian.core.errors import AnjianError, Conflict, Forbidden, Invalid
@@ -368,6 +369,30 @@ def phones_of(ent: Enterprise, cipher: FieldCipher | None = None) -> tuple[str |
     """The decrypted (legal representative, safety manager) phones, for masking or export."""
     cipher = cipher or field_cipher()
     return cipher.decrypt(ent.legal_rep_phone_enc), cipher.decrypt(ent.safety_manager_phone_enc)
+
+
+def contacts_of(ent: Enterprise, cipher: FieldCipher | None = None) -> list[Contact]:
+    """The people of the file with their full phones (法定代表人, 安全负责人)."""
+    legal, safety = phones_of(ent, cipher)
+    return [
+        Contact(field="legal_rep_phone", label="法定代表人", name=ent.legal_rep, phone=legal),
+        Contact(
+            field="safety_manager_phone",
+            label="安全负责人",
+            name=ent.safety_manager,
+            phone=safety,
+        ),
+    ]
+
+
+def reveal_contacts(
+    session: Session, actor: Actor, scope: Scope, enterprise_id: int, field: str | None = None
+) -> RevealedContacts:
+    """The full phones of an enterprise in scope (one field, or all): an official of the
+    jurisdiction calling the unit, or its own staff; audited. Out of scope: the same 404 as a
+    missing enterprise."""
+    ent = enterprise_in_scope(session, scope, enterprise_id)
+    return reveal(session, actor, ENTITY, ent, contacts_of(ent), field)
 
 
 def present(session: Session, ents: list[Enterprise]) -> list[EnterpriseRead]:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from anjian.core.audit.service import Actor, audit
+from anjian.core.iam.people import display_names
 from anjian.core.scope import Scope
 from anjian.core.xlsx import write_sheet
 from anjian.enterprises.service import enterprise_names
@@ -40,7 +41,7 @@ LEDGER_COLUMNS = [
 ]
 
 
-def _row(hz: HiddenHazard, enterprise: str) -> list[Any]:
+def _row(hz: HiddenHazard, enterprise: str, people: dict[str, str]) -> list[Any]:
     return [
         hz.number,
         enterprise,
@@ -51,16 +52,16 @@ def _row(hz: HiddenHazard, enterprise: str) -> list[Any]:
         GRADES.get(hz.grade, hz.grade),
         hz.major_criterion,
         SOURCES.get(hz.source, hz.source),
-        hz.found_by,
+        people.get(hz.found_by, hz.found_by),
         hz.found_at,
         STATE_LABELS.get(HazardState(hz.state), hz.state),
         hz.deadline,
         hz.responsible,
         hz.measures,
         hz.funds_cny,
-        hz.rectified_by,
+        people.get(hz.rectified_by, hz.rectified_by),
         hz.rectified_at,
-        hz.accepted_by,
+        people.get(hz.accepted_by, hz.accepted_by),
         hz.closed_at,
         "是" if hz.overdue else "",
     ]
@@ -70,8 +71,13 @@ def export_ledger(session: Session, scope: Scope, actor: Actor, filters: LedgerF
     """The scoped, filtered ledger as .xlsx bytes (audited: the file leaves the system)."""
     hazards, total = service.list_hazards(session, scope, limit=None, **filters)
     names = enterprise_names(session, {h.enterprise_id for h in hazards})
+    people = display_names(
+        session, {u for h in hazards for u in (h.found_by, h.rectified_by, h.accepted_by)}
+    )
     data = write_sheet(
-        "隐患台账", LEDGER_COLUMNS, (_row(h, names.get(h.enterprise_id, "")) for h in hazards)
+        "隐患台账",
+        LEDGER_COLUMNS,
+        (_row(h, names.get(h.enterprise_id, ""), people) for h in hazards),
     )
     audit(
         session,

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from anjian.config import get_settings
 from anjian.core.errors import AnjianError
 from anjian.core.iam.deps import Context
+from anjian.core.iam.people import display_names
 from anjian.core.paging import MAX_PAGE
 from anjian.directives.schemas import SupervisionCreate
 from anjian.enterprises.models import Enterprise
@@ -211,6 +212,10 @@ def _detail_page(
 ) -> Response:
     supervision = service.open_supervision(ctx.db, hz)
     view = service.present(ctx.db, hz)
+    people = display_names(
+        ctx.db,
+        [view.found_by, view.rectified_by, view.accepted_by, *(s.actor for s in view.steps)],
+    )
     agency = not is_enterprise_user(ctx.scope)
     return page(
         request,
@@ -218,6 +223,7 @@ def _detail_page(
         "hidden_hazards/detail.html",
         {
             "hz": view,
+            "people": people,
             "supervision": supervision,
             "agency": agency,
             "local": hz.origin_node == get_settings().effective_node_id,

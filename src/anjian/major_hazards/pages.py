@@ -19,6 +19,7 @@ from starlette.responses import Response
 from anjian.config import get_settings
 from anjian.core.errors import AnjianError
 from anjian.core.iam.deps import Context
+from anjian.core.iam.people import display_names
 from anjian.core.paging import PageNumber
 from anjian.enterprises.service import enterprise_in_scope, is_enterprise_user
 from anjian.major_hazards import rules, service
@@ -290,6 +291,7 @@ def _detail(
         "major_hazards/detail.html",
         {
             "s": view,
+            "people": display_names(ctx.db, [src.filed_by]),
             "division_label": division_name(ctx.db, src.division_code),
             "grade_badges": GRADE_BADGES,
             "filing_badges": FILING_BADGES,

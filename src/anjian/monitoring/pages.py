@@ -28,6 +28,7 @@ from anjian.config import get_settings
 from anjian.core.divisions import service as divisions
 from anjian.core.errors import AnjianError, NotFound
 from anjian.core.iam.deps import SESSION_COOKIE, Context
+from anjian.core.iam.people import display_names
 from anjian.core.paging import PageNumber
 from anjian.core.scope import Scope
 from anjian.db import unit_of_work
@@ -387,12 +388,14 @@ def _alarm_page(
     status_code: int = 200,
 ) -> Response:
     view = service.present_alarms(ctx.db, [alarm])[0]
+    people = display_names(ctx.db, [alarm.acknowledged_by, alarm.handled_by, alarm.closed_by])
     return page(
         request,
         ctx,
         "monitoring/alarm.html",
         {
             "a": view,
+            "people": people,
             "errors": errors or {},
             "values": values or {},
             "back": back or f"/monitoring/alarms/{alarm.id}",  # where the step forms return

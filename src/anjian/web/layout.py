@@ -3,6 +3,7 @@ and the main area. Pages call :func:`page` to render inside it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from anjian.config import get_settings
+from anjian.core.contacts import RevealedContacts
 from anjian.core.divisions import service as divisions
 from anjian.core.divisions.models import Division
 from anjian.core.iam.deps import SESSION_COOKIE, Context
@@ -18,7 +20,7 @@ from anjian.core.iam.models import ROLE_LABELS, Role
 from anjian.core.orgs.models import Organisation
 from anjian.core.scope import Scope
 from anjian.web.render import render
-from anjian.web.session import session_csrf
+from anjian.web.session import check_csrf, session_csrf
 
 NAV = (
     ("home", "/", "首页", False),
@@ -111,3 +113,16 @@ def page(
     return render(
         request, template, {**base_context(request, ctx, active), **(context or {})}, status_code
     )
+
+
+async def revealed_phone(
+    request: Request, reveal: Callable[[str | None], RevealedContacts]
+) -> Response:
+    """The answer to a 显示号码 button (the ``phone`` macro): the CSRF token checked, the
+    record's service reveals the posted ``field`` (audited), and the full number comes back as
+    a ``tel:`` link that htmx swaps in for the masked one."""
+    form = await request.form()
+    csrf, field = form.get("csrf"), form.get("field")
+    check_csrf(request, csrf if isinstance(csrf, str) else None)
+    revealed = reveal(field if isinstance(field, str) and field else None)
+    return render(request, "partials/phone.html", {"contacts": revealed.contacts})

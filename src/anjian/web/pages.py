@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from anjian.core import inbox
 from anjian.core.audit import service as audit_service
+from anjian.core.audit.labels import ACTION_FILTERS
 from anjian.core.clock import today_in_china
 from anjian.core.divisions import service as divisions
 from anjian.core.errors import NotFound
@@ -23,6 +24,7 @@ from anjian.enterprises.pages import CATEGORY_COLOURS
 from anjian.enterprises.rules import STATUSES, SUPERVISION_CATEGORIES
 from anjian.monitoring.inbox import KEY as ALARM_SECTION
 from anjian.monitoring.service import change_position
+from anjian.web.audit_view import audit_rows
 from anjian.web.layout import page, tree_node
 from anjian.web.render import query, render
 from anjian.web.session import PageCtx, StaffPageCtx
@@ -30,63 +32,6 @@ from anjian.web.session import PageCtx, StaffPageCtx
 router = APIRouter(include_in_schema=False)
 
 AUDIT_PAGE_SIZE = 30
-# Action prefixes offered as filters (the service filters by prefix), with their labels.
-AUDIT_ACTIONS: dict[str, str] = {
-    "auth.login": "登录",
-    "auth.logout": "退出",
-    "auth.mfa": "动态口令绑定",
-    "user.": "用户管理",
-    "enterprise.": "企业档案（全部）",
-    "enterprise.read": "查阅企业档案",
-    "enterprise.create": "登记企业",
-    "enterprise.update": "修改企业档案",
-    "enterprise.import": "导入企业",
-    "enterprise.export": "导出企业",
-    "accident.read": "查阅事故报告",
-    "audit.checkpoint": "封印审计链",
-    "org.": "机构管理",
-    "directive.": "通知指令",
-    "node.": "节点管理",
-    "sync.": "数据同步",
-    "access.denied": "越权操作被拒绝",
-}
-ACTION_LABELS: dict[str, str] = {
-    "auth.login": "登录",
-    "auth.logout": "退出",
-    "auth.mfa_enrol": "申请绑定动态口令",
-    "auth.mfa_verify": "确认绑定动态口令",
-    "user.create": "新增用户",
-    "user.read": "查阅用户",
-    "user.lock": "锁定用户",
-    "user.unlock": "解锁用户",
-    "user.reset": "重置密码",
-    "enterprise.create": "登记企业",
-    "enterprise.read": "查阅企业档案",
-    "enterprise.update": "修改企业档案",
-    "enterprise.import": "导入企业",
-    "enterprise.export": "导出企业",
-    "accident.read": "查阅事故报告",
-    "audit.checkpoint": "封印审计链",
-    "org.create": "新增机构",
-    "node.parent": "设置上级节点",
-    "node.link": "登记下级节点",
-    "node.revoke": "吊销下级节点",
-    "sync.receive": "接收下级数据",
-    "sync.refused": "拒收下级数据",
-    "directive.issue": "下发通知指令",
-    "directive.sign": "签收通知指令",
-    "access.denied": "越权操作被拒绝",
-}
-OBJECT_LABELS = {
-    "enterprise": "企业",
-    "user": "用户",
-    "organisation": "机构",
-    "org": "机构",
-    "directive": "通知指令",
-    "sync_link": "节点链路",
-    "accident": "事故",
-    "audit_seal": "审计封印",
-}
 RESULT_BADGES = {
     "success": ("bg-green-lt", "成功"),
     "failure": ("bg-red-lt", "失败"),
@@ -179,9 +124,11 @@ def audit_page(
     ctx: StaffPageCtx,
     action: str = "",
     user: str = "",
+    raw: bool = False,
     page_no: PageNumber = 1,
 ) -> Response:
-    """安全审计: audit records of the jurisdiction, newest first (officials and admins only)."""
+    """安全审计: audit records of the jurisdiction, newest first (officials and admins only):
+    who as 姓名（机构）, the action in Chinese (its code on hover), the record by its name."""
     rows, total = audit_service.list_audit(
         ctx.db,
         ctx.scope,
@@ -196,14 +143,13 @@ def audit_page(
         ctx,
         "audit.html",
         {
-            "rows": rows,
+            "rows": audit_rows(ctx.db, rows),
             "total": total,
             "page_no": page_no,
             "pages": pages,
-            "filters": {"action": action, "user": user},
-            "actions": AUDIT_ACTIONS,
-            "action_labels": ACTION_LABELS,
-            "object_labels": OBJECT_LABELS,
+            "filters": {"action": action, "user": user, **({"raw": "1"} if raw else {})},
+            "raw": raw,
+            "actions": ACTION_FILTERS,
             "result_badges": RESULT_BADGES,
         },
         active="audit",

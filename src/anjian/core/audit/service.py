@@ -129,6 +129,22 @@ def audit_read(session: Session, actor: Actor, object_type: str, shown: Sequence
     )
 
 
+def audit_reveal(
+    session: Session, actor: Actor, object_type: str, shown: Shown, fields: Sequence[str]
+) -> None:
+    """Audit showing personal data in full (a phone number unmasked): one
+    ``<object_type>.reveal`` record naming the record and the fields shown, never the values."""
+    audit(
+        session,
+        actor,
+        f"{object_type}.reveal",
+        object_type=object_type,
+        object_id=str(shown.id),
+        division_code=shown.division_code,
+        detail={"fields": list(fields)},
+    )
+
+
 @dataclass(frozen=True)
 class ChainReport:
     """Outcome of verifying the chain."""

@@ -67,3 +67,16 @@ def session_expired(
 ) -> bool:
     """A session ends after ``idle`` without activity or at its absolute expiry."""
     return now - last_seen > idle or now >= expires_at
+
+
+SYSTEM_LABEL = "系统（自动）"
+
+
+def person_label(username: str, display_name: str | None, organisation: str | None) -> str:
+    """How a person who acted is shown in histories, exports and the audit view: 姓名（机构）,
+    the name alone without an organisation, the login name when the name is not known here
+    (a deleted user, or a user of another node); the platform's own jobs as 系统."""
+    if display_name is None and username == "system":
+        return SYSTEM_LABEL
+    name = (display_name or "").strip() or username
+    return f"{name}（{organisation}）" if organisation else name
