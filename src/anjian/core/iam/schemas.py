@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from anjian.core.iam.models import Role
+
 
 class LoginIn(BaseModel):
     username: str = Field(min_length=1, max_length=64)
@@ -33,6 +35,37 @@ class UserRead(BaseModel):
     enterprise_id: int | None
     mfa_enabled: bool
     phone_masked: str | None = None
+    locked: bool = Field(default=False, description="locked by an administrator or the lockout")
+
+
+USERNAME = r"^[A-Za-z0-9._-]{1,64}$"
+DIVISION = r"^\d{6}$"
+
+
+class UserCreate(BaseModel):
+    """A new user, created by an administrator within their jurisdiction."""
+
+    username: str = Field(pattern=USERNAME, description="letters, digits, . _ -")
+    password: str = Field(min_length=1, max_length=256, description="initial password")
+    role: Role
+    division_code: str = Field(pattern=DIVISION)
+    org_id: int | None = None
+    enterprise_id: int | None = Field(default=None, description="enterprise users only")
+    display_name: str = Field(default="", max_length=64)
+
+
+class UserUpdate(BaseModel):
+    """Fields to change (the others are kept); ``null`` clears the organisation or enterprise."""
+
+    role: Role | None = None
+    division_code: str | None = Field(default=None, pattern=DIVISION)
+    org_id: int | None = None
+    enterprise_id: int | None = None
+    display_name: str | None = Field(default=None, max_length=64)
+
+
+class PasswordResetIn(BaseModel):
+    password: str = Field(min_length=1, max_length=256, description="the new password")
 
 
 class MfaEnrolIn(BaseModel):
