@@ -93,7 +93,7 @@ def _names(db: Session, model: Any, key: Any, values: Iterable[Any]) -> dict[Any
     wanted = {v for v in values if v is not None}
     if not wanted:
         return {}
-    return dict(db.execute(select(key, model.name).where(key.in_(wanted))).tuples().all())
+    return {k: name for k, name in db.execute(select(key, model.name).where(key.in_(wanted)))}
 
 
 def _division_names(db: Session, codes: Iterable[str | None]) -> dict[str, str]:
