@@ -58,6 +58,12 @@ def _users(node: Any) -> int:
         return int(s.scalar(select(func.count()).select_from(User)) or 0)
 
 
+def _row(page: str, user_id: int) -> str:
+    match = re.search(rf'<tr id="user-{user_id}">.*?</tr>', page, re.S)
+    assert match, f"no row of user {user_id}"
+    return match.group(0)
+
+
 def _new_user(console: Any, **fields: str):  # type: ignore[no-untyped-def]
     data = {
         "csrf": console.csrf("/admin/users/new"),
@@ -99,10 +105,10 @@ def test_the_list_shows_who_where_and_in_what_state(console) -> None:
         enrol_totp_directly(s, SYSTEM, s.get(User, node.users["yingxian"]))
     console.login("admin")
     page = node.client.get("/admin/users").text
-    row = re.search(r'<tr id="user-%d">.*?</tr>' % node.users["yingxian"], page, re.S).group(0)  # type: ignore[union-attr]
+    row = _row(page, node.users["yingxian"])
     assert "应县应急管理局" in row and "应县" in row and "监管人员" in row
     assert "已绑定" in row and "正常" in row and "从未登录" not in row
-    shan = re.search(r'<tr id="user-%d">.*?</tr>' % node.users["shanyin"], page, re.S).group(0)  # type: ignore[union-attr]
+    shan = _row(page, node.users["shanyin"])
     assert "管理员锁定" in shan and "从未登录" in shan
     locked = node.client.get("/admin/users?locked=yes").text
     assert "shanyin" in locked and "yingxian" not in locked
