@@ -387,3 +387,15 @@ def test_the_enrolment_page_shows_a_qr_code(console, monkeypatch) -> None:
     assert "img-src 'self' data:" in shown.headers["content-security-policy"]
     # and after a reload, the pending secret's code again
     assert 'class="segno"' in client.get("/mfa/enrol").text
+
+
+def test_organisations_filter_by_division_and_kind(console) -> None:
+    console.login("admin")
+    client = console.node.client
+    county = client.get("/admin/orgs?division=140622").text
+    assert "应县应急管理局" in county and "朔州煤矿安全监察分局" not in county
+    bureaus = client.get("/admin/orgs?kind=coal_inspection").text
+    assert "朔州煤矿安全监察分局" in bureaus and "应县应急管理局" not in bureaus
+    bad = client.get("/admin/orgs?division=14x")
+    assert bad.status_code == 422 and "6 位数字" in bad.text
+    assert client.get("/admin/orgs?kind=club").status_code == 422

@@ -43,7 +43,7 @@ from anjian.db import read_first, utcnow
 from anjian.enterprises.service import enterprise_in_scope, find_by_uscc
 from anjian.web.forms import validated
 from anjian.web.layout import page
-from anjian.web.render import ICONS
+from anjian.web.render import ICONS, zh
 from anjian.web.session import check_csrf, page_context, refused
 
 router = APIRouter(include_in_schema=False)
@@ -257,6 +257,18 @@ def _enterprise_id(db: Session, uscc: str) -> tuple[int | None, dict[str, str]]:
     return ent.id, {}
 
 
+def _password_errors(form: dict[str, str], username: str) -> dict[str, str]:
+    """The password fields' errors, found at once with the others (the service's own rule)."""
+    password = form.get("password", "")
+    if password != form.get("password2", ""):
+        return {"password2": "两次输入的密码不一致"}
+    try:
+        iam.validate_password(password, username)
+    except AnjianError as exc:
+        return {"password": zh(exc.message)}
+    return {}
+
+
 def _body(form: dict[str, str], *names: str) -> dict[str, Any]:
     """The form's fields as a request body: stripped, blanks of optional ids left out."""
     body: dict[str, Any] = {}
@@ -278,8 +290,7 @@ async def user_create(request: Request, ctx: AdminPageCtx) -> Response:
         enterprise_id, errors = _enterprise_id(ctx.db, form.get("enterprise_uscc", ""))
     body = _body(form, "username", "role", "division_code", "org_id", "display_name")
     body.update(password=form.get("password", ""), enterprise_id=enterprise_id)
-    if form.get("password", "") != form.get("password2", ""):
-        errors["password2"] = "两次输入的密码不一致"
+    errors.update(_password_errors(form, form.get("username", "").strip()))
     errors.update(_choice_errors(form, role=_grantable(ctx)))
     data, errors = validated(UserCreate, body, errors, PATTERN_MESSAGES)
     if data is None:
@@ -450,9 +461,7 @@ async def user_password(request: Request, user_id: UserId, ctx: AdminPageCtx) ->
     form = await _form(request)
     with read_first(ctx.db):  # the password is hashed without holding the write lock
         user = iam.user_in_scope(ctx.db, ctx.scope, user_id)
-    errors: dict[str, str] = {}
-    if form.get("password", "") != form.get("password2", ""):
-        errors["password2"] = "两次输入的密码不一致"
+    errors = _password_errors(form, user.username)
     data, errors = validated(PasswordResetIn, {"password": form.get("password", "")}, errors)
     if data is None:
         return _user_page(request, ctx, user, errors=errors, status_code=422)
@@ -502,9 +511,14 @@ def writable_here(org: Organisation) -> bool:
 
 
 @router.get("/admin/orgs")
-def org_list(request: Request, ctx: AdminPageCtx, kind: OrgKind | None = None) -> Response:
-    """机构管理: the organisations of the jurisdiction."""
-    items = orgs.list_orgs(ctx.db, ctx.scope, kind.value if kind else None)
+def org_list(
+    request: Request,
+    ctx: AdminPageCtx,
+    kind: OrgKind | None = None,
+    division: Annotated[str, Query(max_length=6)] = "",
+) -> Response:
+    """机构管理: the organisations of the jurisdiction, by kind and division."""
+    items = orgs.list_orgs(ctx.db, ctx.scope, kind.value if kind else None, division.strip())
     parents = _org_names(ctx.db, (o.parent_id for o in items))
     divisions = _division_names(ctx.db, (o.division_code for o in items))
     return page(
@@ -517,6 +531,7 @@ def org_list(request: Request, ctx: AdminPageCtx, kind: OrgKind | None = None) -
             "divisions": divisions,
             "kinds": ORG_KIND_LABELS,
             "kind": kind.value if kind else "",
+            "division": division.strip(),
             "writable": {o.id for o in items if writable_here(o)},
             "done": request.query_params.get("done", ""),
         },

@@ -9,7 +9,7 @@ from anjian.core.audit.service import Actor, audit
 from anjian.core.divisions.models import Division
 from anjian.core.errors import Forbidden, Invalid
 from anjian.core.orgs.models import Organisation, OrgKind
-from anjian.core.scope import Scope, not_found
+from anjian.core.scope import Scope, division_filter, not_found
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 
 NAME_MAX = 128
@@ -162,8 +162,11 @@ def update_org(
     return org
 
 
-def list_orgs(session: Session, scope: Scope, kind: str | None = None) -> list[Organisation]:
-    """Organisations visible in ``scope``."""
+def list_orgs(
+    session: Session, scope: Scope, kind: str | None = None, division: str | None = None
+) -> list[Organisation]:
+    """Organisations visible in ``scope``, optionally of one kind and of one division (and
+    below)."""
     stmt = scope.apply(
         select(Organisation).where(Organisation.deleted.is_(False)),
         division=Organisation.division_code,
@@ -171,6 +174,8 @@ def list_orgs(session: Session, scope: Scope, kind: str | None = None) -> list[O
     )
     if kind:
         stmt = stmt.where(Organisation.kind == kind)
+    if division:
+        stmt = stmt.where(division_filter(Organisation.division_code, division))
     return list(session.scalars(stmt.order_by(Organisation.division_code, Organisation.id)))
 
 
