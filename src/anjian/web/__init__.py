@@ -32,6 +32,7 @@ def mount_console(app: FastAPI) -> None:
     from anjian.major_hazards.pages import router as major_hazard_pages
     from anjian.monitoring.pages import router as monitoring_pages
     from anjian.risk.pages import router as risk_pages
+    from anjian.web.admin_pages import router as admin_pages
     from anjian.web.auth_pages import router as auth_pages
     from anjian.web.node_pages import router as node_pages
     from anjian.web.overview_pages import router as overview_pages
@@ -54,6 +55,7 @@ def mount_console(app: FastAPI) -> None:
         accident_statistics_pages,  # before any /accidents/{id} page
         accident_pages,
         overview_pages,
+        admin_pages,
     ):
         app.include_router(router)
 

@@ -49,12 +49,16 @@ def field_errors(
 
 
 def validated(
-    model: type[BaseModel], body: dict[str, Any], earlier: dict[str, str] | None = None
+    model: type[BaseModel],
+    body: dict[str, Any],
+    earlier: dict[str, str] | None = None,
+    pattern_messages: dict[str, str] | None = None,
 ) -> tuple[Any, dict[str, str]]:
     """A form's values as the API's request body (``model``), or the errors at their fields;
-    ``earlier``: errors the page found first (e.g. an unreadable time), which win."""
+    ``earlier``: errors the page found first (e.g. an unreadable time), which win;
+    ``pattern_messages``: see :func:`field_errors`."""
     try:
         data = model.model_validate(body)
     except ValidationError as exc:
-        return None, {**field_errors(exc), **(earlier or {})}
+        return None, {**field_errors(exc, pattern_messages), **(earlier or {})}
     return (None, earlier) if earlier else (data, {})

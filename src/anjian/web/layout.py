@@ -17,6 +17,7 @@ from anjian.core.divisions import service as divisions
 from anjian.core.divisions.models import Division
 from anjian.core.iam.deps import SESSION_COOKIE, Context
 from anjian.core.iam.models import ROLE_LABELS, Role
+from anjian.core.iam.rules import may_administer
 from anjian.core.orgs.models import Organisation
 from anjian.core.scope import Scope
 from anjian.web.render import render
@@ -37,6 +38,12 @@ NAV = (
     ("directives", "/directives", "通知指令", True),  # staff only
     ("nodes", "/nodes", "节点状态", True),  # staff only
     ("audit", "/audit", "安全审计", True),  # staff only
+)
+# 系统管理: shown only to the roles that administer (anjian.core.iam.rules.may_administer).
+ADMIN_NAV = (
+    ("admin_users", "/admin/users", "用户管理"),
+    ("admin_orgs", "/admin/orgs", "机构管理"),
+    ("admin_settings", "/admin/settings", "节点设置"),
 )
 
 
@@ -92,7 +99,8 @@ def base_context(request: Request, ctx: Context, active: str) -> dict[str, Any]:
         "csrf": session_csrf(request.cookies.get(SESSION_COOKIE, "")),
         "nav": [
             (key, href, label) for key, href, label, staff_only in NAV if staff or not staff_only
-        ],
+        ]
+        + (list(ADMIN_NAV) if may_administer(ctx.user.role) else []),
         "active": active,
         "is_staff": staff,
         "tree_roots": [tree_node(d) for d in scope_roots(ctx.db, ctx.scope)],

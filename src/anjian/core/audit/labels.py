@@ -16,10 +16,12 @@ ACTION_LABELS: dict[str, str] = {
     "user.read": "查阅用户",
     "user.lock": "锁定用户",
     "user.unlock": "解锁用户",
-    "user.reset": "重置密码",
+    "user.reset": "重置密码或动态口令",
     "user.password": "修改密码",
+    "user.update": "修改用户",
     "access.denied": "越权操作被拒绝",
     "org.create": "新增机构",
+    "org.update": "修改机构",
     # 一企一档 (enterprise registry)
     "enterprise.create": "登记企业",
     "enterprise.read": "查阅企业档案",

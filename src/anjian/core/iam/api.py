@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from anjian.config import get_settings
 from anjian.core.crypto import mask_phone
 from anjian.core.errors import AnjianError
 from anjian.core.iam import service
-from anjian.core.iam.deps import DB, Ctx, PendingCtx, StaffCtx, client_ip, login_guard
-from anjian.core.iam.models import User
+from anjian.core.iam.deps import (
+    DB,
+    AdminCtx,
+    Context,
+    Ctx,
+    PendingCtx,
+    StaffCtx,
+    client_ip,
+    login_guard,
+)
+from anjian.core.iam.models import Role, User
+from anjian.core.iam.rules import is_locked
 from anjian.core.iam.schemas import (
     LoginIn,
     LoginOut,
@@ -17,9 +27,13 @@ from anjian.core.iam.schemas import (
     MfaEnrolOut,
     OtpIn,
     PasswordChangeIn,
+    PasswordResetIn,
     RecoveryCodesOut,
+    UserCreate,
     UserRead,
+    UserUpdate,
 )
+from anjian.db import read_first, utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["auth 认证"])
 
@@ -36,6 +50,7 @@ def user_read(user: User) -> UserRead:
         enterprise_id=user.enterprise_id,
         mfa_enabled=user.mfa_enabled,
         phone_masked=mask_phone(service.field_cipher().decrypt(user.phone_enc)),
+        locked=user.locked_by_admin or is_locked(user.locked_until, utcnow()),
     )
 
 
@@ -111,9 +126,96 @@ def mfa_verify(body: OtpIn, ctx: PendingCtx) -> RecoveryCodesOut:
 
 
 @router.get("/users", response_model=list[UserRead])
-def list_users(ctx: StaffCtx) -> list[UserRead]:
-    """Users in the caller's jurisdiction."""
-    return [user_read(u) for u in service.list_users(ctx.db, ctx.scope, ctx.actor)]
+def list_users(
+    ctx: StaffCtx,
+    division: str | None = Query(default=None, max_length=6),
+    role: Role | None = None,
+    locked: bool | None = None,
+) -> list[UserRead]:
+    """Users in the caller's jurisdiction, optionally of one division (and below), one role,
+    locked or not."""
+    users, _total = service.find_users(
+        ctx.db,
+        ctx.scope,
+        ctx.actor,
+        division=division,
+        role=role.value if role else None,
+        locked=locked,
+    )
+    return [user_read(u) for u in users]
+
+
+@router.post("/users", response_model=UserRead, status_code=201)
+def create_user(body: UserCreate, ctx: AdminCtx) -> UserRead:
+    """Create a user in the administrator's jurisdiction, with no role above their own; the
+    initial password must meet the complexity rule."""
+    user = service.create_user(
+        ctx.db,
+        ctx.actor,
+        username=body.username,
+        password=body.password,
+        role=body.role,
+        division_code=body.division_code,
+        org_id=body.org_id,
+        enterprise_id=body.enterprise_id,
+        display_name=body.display_name,
+        scope=ctx.scope,
+    )
+    return user_read(user)
+
+
+def _managed(ctx: Context, user_id: int) -> User:
+    return service.user_in_scope(ctx.db, ctx.scope, user_id)
+
+
+@router.patch("/users/{user_id}", response_model=UserRead)
+def update_user(user_id: int, body: UserUpdate, ctx: AdminCtx) -> UserRead:
+    """Change a user's role, division, organisation, enterprise or name (ends the user's
+    sessions when their rights change)."""
+    user = _managed(ctx, user_id)
+    sent = body.model_fields_set
+    user = service.update_user(
+        ctx.db,
+        ctx.actor,
+        user.username,
+        role=body.role or Role(user.role),
+        division_code=body.division_code or user.division_code,
+        org_id=body.org_id if "org_id" in sent else user.org_id,
+        enterprise_id=body.enterprise_id if "enterprise_id" in sent else user.enterprise_id,
+        display_name=user.display_name if body.display_name is None else body.display_name,
+        scope=ctx.scope,
+    )
+    return user_read(user)
+
+
+@router.post("/users/{user_id}/lock", response_model=UserRead)
+def lock_user(user_id: int, ctx: AdminCtx) -> UserRead:
+    """Lock an account until unlocked (ends its sessions); 409 when already locked."""
+    user = _managed(ctx, user_id)
+    return user_read(service.lock_user(ctx.db, ctx.actor, user.username, scope=ctx.scope))
+
+
+@router.post("/users/{user_id}/unlock", response_model=UserRead)
+def unlock_user(user_id: int, ctx: AdminCtx) -> UserRead:
+    """Lift an administrator's lock or a lockout; 409 when not locked."""
+    user = _managed(ctx, user_id)
+    return user_read(service.unlock_user(ctx.db, ctx.actor, user.username, scope=ctx.scope))
+
+
+@router.post("/users/{user_id}/password", status_code=204)
+def reset_password(user_id: int, body: PasswordResetIn, ctx: AdminCtx) -> None:
+    """Set a new password for a user (ends their sessions)."""
+    with read_first(ctx.db):  # the password is hashed without holding the write lock
+        user = _managed(ctx, user_id)
+    service.reset_password(ctx.db, ctx.actor, user.username, body.password, scope=ctx.scope)
+
+
+@router.post("/users/{user_id}/mfa-reset", response_model=UserRead)
+def reset_mfa(user_id: int, ctx: AdminCtx) -> UserRead:
+    """Drop a user's authenticator (a lost phone): they enrol again at the next login; 409
+    when none is bound."""
+    user = _managed(ctx, user_id)
+    return user_read(service.reset_user_mfa(ctx.db, ctx.actor, user.username, scope=ctx.scope))
 
 
 __all__ = ["Ctx", "router"]

@@ -6,31 +6,47 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from anjian.config import Settings, get_settings
 from anjian.core.audit.service import Actor, audit
 from anjian.core.crypto import FieldCipher, hmac_sm3, sm3
 from anjian.core.divisions.models import Division
-from anjian.core.errors import AnjianError, Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from anjian.core.errors import (
+    AnjianError,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    OutOfScope,
+    Unauthorized,
+)
 from anjian.core.iam.guard import LoginGuard
-from anjian.core.iam.models import AuthSession, RecoveryCode, Role, User
+from anjian.core.iam.models import ROLE_LABELS, AuthSession, RecoveryCode, Role, User
 from anjian.core.iam.rules import (
+    AccountState,
     FailureState,
     LockoutPolicy,
+    account_actions,
     after_failure,
+    enterprise_binding_problem,
     is_locked,
+    management_refusal,
+    may_grant,
     password_problems,
     session_expired,
 )
 from anjian.core.orgs.models import Organisation, OrgKind
-from anjian.core.scope import Scope
+from anjian.core.orgs.service import get_org
+from anjian.core.scope import Scope, division_filter, not_found
+from anjian.core.sync.registry import spec_for
 from anjian.db import after_read, read_first, utcnow
 
 _CST = ZoneInfo("Asia/Shanghai")
@@ -51,6 +67,8 @@ def _hasher() -> tuple[PasswordHasher, str]:
 
 
 RECOVERY_CODE_COUNT = 10
+USERNAME_MAX = 64
+PASSWORD_MAX = 256
 TOTP_ISSUER = "安监云 Anjian Cloud"
 
 
@@ -108,6 +126,80 @@ def scope_of(session: Session, user: User) -> Scope:
 # --- users -------------------------------------------------------------------------------------
 
 
+USER_NOT_FOUND = "用户不存在或不在管辖范围内 (no such user in scope)"
+DISPLAY_NAME_MAX = 64
+_NOT_NOW = {
+    "lock": "该用户已被锁定 (already locked)",
+    "unlock": "该用户未被锁定 (not locked)",
+    "reset_mfa": "该用户未绑定动态口令 (no authenticator bound)",
+}
+
+
+def _enterprise_division(session: Session, enterprise_id: int) -> str | None:
+    """The division of an enterprise (None: no such enterprise). Found through the sync
+    registry, which knows where every synced record lies, so the kernel needs no import of the
+    enterprise domain."""
+    spec = spec_for("enterprise")
+    if spec is None:
+        return None
+    model: Any = spec.model
+    return session.scalar(
+        select(getattr(model, spec.division_attr)).where(
+            model.id == enterprise_id, model.deleted.is_(False)
+        )
+    )
+
+
+def _check_placement(
+    session: Session,
+    scope: Scope | None,
+    *,
+    role: Role,
+    division_code: str,
+    org_id: int | None,
+    enterprise_id: int | None,
+) -> None:
+    """Refuse a user's role, division, organisation and enterprise that do not exist or do not
+    fit. With a ``scope`` (an administrator acting), the role may not be above the
+    administrator's own and everything must lie in their jurisdiction (a division outside it is
+    a 403, audited; an organisation or enterprise outside it reads as missing)."""
+    if scope is not None and not may_grant(scope.role, role.value):
+        raise Forbidden(
+            f"不能授予高于自己的角色: {ROLE_LABELS[role]} (a role above your own)", field="role"
+        )
+    if session.get(Division, division_code) is None:
+        raise Invalid(
+            f"行政区划代码不存在: {division_code} (unknown division)", field="division_code"
+        )
+    if scope is not None and not scope.covers_code(division_code):
+        raise Forbidden(
+            f"行政区划 {division_code} 不在您的管辖范围内 (outside your jurisdiction)",
+            field="division_code",
+        )
+    if org_id is not None and (
+        session.get(Organisation, org_id) is None
+        or (scope is not None and get_org(session, scope, org_id) is None)
+    ):
+        raise Invalid(
+            f"机构不存在或不在管辖范围内: {org_id} (unknown organisation)", field="org_id"
+        )
+    place = _enterprise_division(session, enterprise_id) if enterprise_id is not None else None
+    if place is not None and scope is not None and not scope.covers_code(place):
+        place = None  # as if it did not exist: its existence is not disclosed
+    problem = enterprise_binding_problem(role.value, enterprise_id, division_code, place)
+    if problem:
+        raise Invalid(problem[1], field=problem[0])
+
+
+def _check_display_name(display_name: str) -> str:
+    display_name = display_name.strip()
+    if len(display_name) > DISPLAY_NAME_MAX:
+        raise Invalid(
+            f"姓名不能超过 {DISPLAY_NAME_MAX} 字 (display name too long)", field="display_name"
+        )
+    return display_name
+
+
 def create_user(
     session: Session,
     actor: Actor,
@@ -121,28 +213,33 @@ def create_user(
     display_name: str = "",
     phone: str | None = None,
     is_demo: bool = False,
+    scope: Scope | None = None,
 ) -> User:
-    """Add a user (audited). An enterprise user must be bound to an enterprise."""
+    """Add a user (audited). An enterprise user must be bound to an enterprise of their
+    division. With a ``scope`` (an administrator acting) see :func:`_check_placement`; the CLI
+    operator passes none."""
     if (
         not username
-        or len(username) > 64
+        or len(username) > USERNAME_MAX
         or not username.replace("_", "").replace(".", "").replace("-", "").isalnum()
+        or not username.isascii()
     ):
         raise Invalid(
             "用户名只能包含字母、数字、点、下划线和连字符 (invalid username)", field="username"
         )
+    display_name = _check_display_name(display_name)
     validate_password(password, username)
     password_hash = hash_password(password)  # before the first query: no lock held while hashing
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"用户名已存在: {username} (username taken)", field="username")
-    if session.get(Division, division_code) is None:
-        raise Invalid(f"行政区划代码不存在: {division_code} (unknown division)", field="division")
-    if role == Role.ENTERPRISE and enterprise_id is None:
-        raise Invalid(
-            "企业用户必须绑定企业 (an enterprise user needs --enterprise USCC)", field="enterprise"
-        )
-    if org_id is not None and session.get(Organisation, org_id) is None:
-        raise Invalid(f"机构不存在: {org_id} (unknown organisation)", field="org")
+    _check_placement(
+        session,
+        scope,
+        role=role,
+        division_code=division_code,
+        org_id=org_id,
+        enterprise_id=enterprise_id,
+    )
     now = utcnow()
     user = User(
         username=username,
@@ -178,18 +275,166 @@ def get_user_by_name(session: Session, username: str) -> User:
     return user
 
 
-def list_users(session: Session, scope: Scope, actor: Actor) -> list[User]:
-    """Users whose division lies in scope (enterprise users: their colleagues). Names and
-    phone numbers are personal information, so the read is audited."""
+def user_in_scope(session: Session, scope: Scope, user_id: int) -> User:
+    """One user whose division lies in scope; otherwise the same 404 whether missing or out
+    of scope (an :class:`OutOfScope` when it exists, so a write that met it is audited)."""
+    stmt = scope.apply(
+        select(User).where(User.id == user_id),
+        division=User.division_code,
+        enterprise=User.enterprise_id,
+    )
+    user = session.scalars(stmt).first()
+    if user is None:
+        raise not_found(session, User.id, user_id, USER_NOT_FOUND)
+    return user
+
+
+def account_state(user: User) -> AccountState:
+    """The account's state as the administration rules read it."""
+    return AccountState(
+        locked_by_admin=user.locked_by_admin,
+        locked_until=user.locked_until,
+        mfa_enabled=user.mfa_enabled,
+        mfa_pending=user.totp_pending_enc is not None,
+    )
+
+
+def allowed_actions(actor: Actor, scope: Scope, user: User) -> frozenset[str]:
+    """The administration actions ``actor`` may take on ``user`` (in scope) now: what the
+    console offers as buttons, by the same rules :func:`_managed` enforces."""
+    if management_refusal(actor.user_id, scope.role, user.id, user.role) is not None:
+        return frozenset()
+    return account_actions(account_state(user), utcnow())
+
+
+def _managed(
+    session: Session, actor: Actor, scope: Scope | None, username: str, action: str
+) -> User:
+    """The account ``actor`` is about to change by ``action``: in scope, not the actor's own,
+    no role above the actor's, and in a state that admits the action (409 otherwise)."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"用户不存在: {username} (no such user)", field="username")
+    if scope is not None:
+        if not scope.covers(division_code=user.division_code, enterprise_id=user.enterprise_id):
+            raise OutOfScope(USER_NOT_FOUND)
+        refusal = management_refusal(actor.user_id, scope.role, user.id, user.role)
+        if refusal is not None:
+            raise Forbidden(refusal)
+    if action not in account_actions(account_state(user), utcnow()):
+        raise Conflict(_NOT_NOW[action])
+    return user
+
+
+def find_users(
+    session: Session,
+    scope: Scope,
+    actor: Actor,
+    *,
+    division: str | None = None,
+    role: str | None = None,
+    locked: bool | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[list[User], int]:
+    """Users whose division lies in scope (enterprise users: their colleagues), filtered by
+    division (and below), role and locked state; one page and the total. Names and phone
+    numbers are personal information, so the read is audited."""
     stmt = scope.apply(select(User), division=User.division_code, enterprise=User.enterprise_id)
-    users = list(session.scalars(stmt.order_by(User.username)))
+    if division:
+        stmt = stmt.where(division_filter(User.division_code, division))
+    if role:
+        stmt = stmt.where(User.role == role)
+    if locked is not None:
+        now = utcnow()
+        is_locked_now = or_(
+            User.locked_by_admin.is_(True),
+            and_(User.locked_until.is_not(None), User.locked_until > now),
+        )
+        stmt = stmt.where(is_locked_now if locked else not_(is_locked_now))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    stmt = stmt.order_by(User.division_code, User.username).offset(offset)
+    users = list(session.scalars(stmt if limit is None else stmt.limit(limit)))
     audit(session, actor, "user.read", object_type="user", detail={"count": len(users)})
-    return users
+    return users, total
 
 
-def lock_user(session: Session, actor: Actor, username: str) -> User:
+def list_users(session: Session, scope: Scope, actor: Actor) -> list[User]:
+    """Every user in scope (audited as a read of personal information)."""
+    return find_users(session, scope, actor)[0]
+
+
+def last_logins(session: Session, user_ids: list[int]) -> dict[int, datetime]:
+    """When each user last logged in (their newest session)."""
+    if not user_ids:
+        return {}
+    rows = session.execute(
+        select(AuthSession.user_id, func.max(AuthSession.created_at))
+        .where(AuthSession.user_id.in_(user_ids))
+        .group_by(AuthSession.user_id)
+    )
+    return {uid: at for uid, at in rows}
+
+
+def update_user(
+    session: Session,
+    actor: Actor,
+    username: str,
+    *,
+    role: Role,
+    division_code: str,
+    org_id: int | None,
+    enterprise_id: int | None,
+    display_name: str,
+    scope: Scope | None = None,
+) -> User:
+    """Change a user's role, division, organisation, enterprise and name (audited with what
+    changed; nothing changed writes nothing). A change of rights ends the user's sessions, so
+    the next login takes the new role and jurisdiction (and asks for MFA if the role needs
+    it)."""
+    display_name = _check_display_name(display_name)
+    user = _managed(session, actor, scope, username, "edit")
+    _check_placement(
+        session,
+        scope,
+        role=role,
+        division_code=division_code,
+        org_id=org_id,
+        enterprise_id=enterprise_id,
+    )
+    wanted = {
+        "role": role.value,
+        "division_code": division_code,
+        "org_id": org_id,
+        "enterprise_id": enterprise_id,
+        "display_name": display_name or user.username,
+    }
+    changes = {
+        name: {"from": getattr(user, name), "to": value}
+        for name, value in wanted.items()
+        if getattr(user, name) != value
+    }
+    if not changes:
+        return user
+    for name, value in wanted.items():
+        setattr(user, name, value)
+    if set(changes) - {"display_name"}:
+        _revoke_sessions(session, user.id)
+    audit(
+        session,
+        actor,
+        "user.update",
+        object_type="user",
+        object_id=str(user.id),
+        division_code=user.division_code,
+        detail={"changes": changes},
+    )
+    return user
+
+
+def lock_user(session: Session, actor: Actor, username: str, *, scope: Scope | None = None) -> User:
     """Lock an account until an administrator unlocks it; ends its sessions."""
-    user = get_user_by_name(session, username)
+    user = _managed(session, actor, scope, username, "lock")
     user.locked_by_admin = True
     _revoke_sessions(session, user.id)
     audit(
@@ -203,9 +448,11 @@ def lock_user(session: Session, actor: Actor, username: str) -> User:
     return user
 
 
-def unlock_user(session: Session, actor: Actor, username: str) -> User:
+def unlock_user(
+    session: Session, actor: Actor, username: str, *, scope: Scope | None = None
+) -> User:
     """Lift both an administrator's lock and an automatic lockout."""
-    user = get_user_by_name(session, username)
+    user = _managed(session, actor, scope, username, "unlock")
     user.locked_by_admin = False
     user.locked_until = None
     user.failed_attempts = 0
@@ -222,12 +469,18 @@ def unlock_user(session: Session, actor: Actor, username: str) -> User:
 
 
 def reset_password(
-    session: Session, actor: Actor, username: str, password: str, *, reset_mfa: bool = False
+    session: Session,
+    actor: Actor,
+    username: str,
+    password: str,
+    *,
+    reset_mfa: bool = False,
+    scope: Scope | None = None,
 ) -> User:
     """Set a new password (and optionally drop the user's MFA enrolment); ends its sessions."""
     validate_password(password, username)
     password_hash = hash_password(password)  # before the first query: no lock held while hashing
-    user = get_user_by_name(session, username)
+    user = _managed(session, actor, scope, username, "reset_password")
     user.password_hash = password_hash
     user.password_changed_at = utcnow()
     if reset_mfa:
@@ -241,6 +494,26 @@ def reset_password(
         object_id=str(user.id),
         division_code=user.division_code,
         detail={"mfa_reset": reset_mfa},
+    )
+    return user
+
+
+def reset_user_mfa(
+    session: Session, actor: Actor, username: str, *, scope: Scope | None = None
+) -> User:
+    """Drop a user's authenticator and recovery codes (a lost phone); ends its sessions, and
+    the next login enrols again. Audited as ``user.reset`` without a password reset."""
+    user = _managed(session, actor, scope, username, "reset_mfa")
+    _drop_mfa(session, user)
+    _revoke_sessions(session, user.id)
+    audit(
+        session,
+        actor,
+        "user.reset",
+        object_type="user",
+        object_id=str(user.id),
+        division_code=user.division_code,
+        detail={"mfa_reset": True, "password_reset": False},
     )
     return user
 
@@ -341,10 +614,6 @@ class MfaRequired(Unauthorized):
 
 def _mfa_required_for(user: User) -> bool:
     return user.role in get_settings().mfa_required_roles
-
-
-USERNAME_MAX = 64
-PASSWORD_MAX = 256
 
 
 def _failure_state(user: User) -> FailureState:
