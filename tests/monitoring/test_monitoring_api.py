@@ -16,8 +16,8 @@ from anjian.enterprises.rules import compose_uscc
 from anjian.monitoring.models import Alarm, Reading
 
 API = "/api/v1/monitoring"
-MINE_USCC = compose_uscc("140622", "MA0K00001")
-CHEM_USCC = compose_uscc("140621", "MA0K00002")
+MINE_USCC = compose_uscc("140622", "MA0K0001")
+CHEM_USCC = compose_uscc("140621", "MA0K0002")
 
 
 def _token(node: Any, uscc: str = MINE_USCC) -> dict[str, str]:
