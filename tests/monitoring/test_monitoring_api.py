@@ -290,6 +290,40 @@ def test_coal_methane_power_cut_is_its_own_record_until_the_restore_concentratio
     assert node.client.get("/api/v1/alarms?active=true", headers=official).json()["total"] == 0
 
 
+def test_belt_methane_cuts_at_1_5_until_below_1_0_and_a_return_airway_never_cuts(
+    personas: Any,
+) -> None:
+    node = personas
+    _created(node, code="BELT", preset="coal_ch4_enclosed_belt")
+    _created(node, code="RET", preset="coal_ch4_main_return")
+    gateway = _token(node)
+    now = int(time.time() * 1000)
+    official = _as(node, "yingxian")
+    out = _send(
+        node,
+        gateway,
+        {"point": "BELT", "value": 1.5, "ts": now - 3000},
+        {"point": "RET", "value": 2.0, "ts": now - 3000},
+    ).json()
+    assert out["alarms_raised"] == 3  # belt: threshold and power cut; return: threshold only
+    cuts = node.client.get("/api/v1/alarms?kind=power_cut&active=true", headers=official).json()
+    assert [a["point_code"] for a in cuts["items"]] == ["BELT"]
+    _send(node, gateway, {"point": "BELT", "value": 1.0, "ts": now - 2000})  # not below 1.0
+    assert (
+        node.client.get("/api/v1/alarms?kind=power_cut&active=true", headers=official).json()[
+            "total"
+        ]
+        == 1
+    )
+    _send(node, gateway, {"point": "BELT", "value": 0.99, "ts": now - 1000})
+    assert (
+        node.client.get("/api/v1/alarms?kind=power_cut&active=true", headers=official).json()[
+            "total"
+        ]
+        == 0
+    )
+
+
 def test_gas_detector_alarms_carry_the_gb_50493_names_in_the_board_severity_order(
     personas: Any,
 ) -> None:

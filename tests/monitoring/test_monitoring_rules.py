@@ -182,6 +182,42 @@ def test_presets_match_the_reference() -> None:
 
 
 @pytest.mark.parametrize(
+    ("code", "alarm", "cut", "restore", "verified"),
+    [
+        # 煤矿安全规程 concentration rules (REFERENCE §5.6(a))
+        ("coal_ch4_district_return", 1.0, 1.0, 1.0, True),
+        ("coal_ch4_wing_return", 0.75, None, None, True),  # no power cut
+        ("coal_ch4_main_return", 0.75, None, None, True),
+        # 煤矿安全规程 (2016) Art. 498 table, not in the reference: editable, unverified
+        ("coal_ch4_onboard", 1.0, 1.5, 1.0, False),
+        ("coal_ch4_coal_bunker", 1.5, 1.5, 1.5, False),
+        ("coal_ch4_enclosed_belt", 1.5, 1.5, 1.0, False),
+    ],
+)
+def test_methane_presets_by_location(
+    code: str, alarm: float, cut: float | None, restore: float | None, verified: bool
+) -> None:
+    preset = PRESETS[code]
+    assert (preset.kind, preset.unit) == ("ch4", "%CH4")
+    assert (preset.h, preset.hh, preset.restore) == (alarm, cut, restore)
+    assert preset.power_cut == (cut is not None)
+    assert preset.verified == verified
+    assert ("unverified against the official table" in preset.source) == (not verified)
+
+
+@pytest.mark.parametrize(
+    ("value", "alarm", "cut"),
+    [(0.74, None, False), (0.75, Bound.H, False), (5.0, Bound.H, False)],
+)
+def test_main_return_alarms_at_0_75_and_never_cuts_power(
+    value: float, alarm: Bound | None, cut: bool
+) -> None:
+    preset = PRESETS["coal_ch4_main_return"]
+    assert zone(Thresholds(h=preset.h, hh=preset.hh), value) is alarm
+    assert preset.power_cut is cut
+
+
+@pytest.mark.parametrize(
     ("bound", "kind", "label"),
     [
         # GB/T 50493-2019 §5.5.2: the lower set point is 一级报警, the higher 二级报警
