@@ -1,13 +1,18 @@
 """Registry rules by table, at the boundaries: GB 32100-2015 credit codes part by part
-(registration authority, category, division, organisation code by GB 11714, check character)."""
+(registration authority, category, division, organisation code by GB 11714, check character) and
+GB/T 4754-2017 industry codes (section and major class)."""
 
 from __future__ import annotations
 
 import pytest
 
+from anjian.enterprises.reference import industry_divisions
 from anjian.enterprises.rules import (
+    INDUSTRY_SECTIONS,
     USCC_AUTHORITIES,
     compose_uscc,
+    industry_label,
+    industry_problem,
     org_code_check_char,
     uscc_check_char,
     uscc_problem,
@@ -117,3 +122,64 @@ def test_division_digits_need_not_name_an_existing_division() -> None:
     # GB 32100 only asks for the registering authority's division code; a retired or
     # unknown one (codes are never reused) is still a valid credit code.
     assert uscc_problem(compose_uscc("999999", "MA0K0001")) is None
+
+
+# --- GB/T 4754-2017 industry codes ----------------------------------------------------------
+
+
+def test_the_major_class_table_has_all_97_in_their_sections() -> None:
+    table = industry_divisions()
+    assert len(table) == 97 and list(table) == [f"{i:02d}" for i in range(1, 98)]
+    assert {section for section, _ in table.values()} == set(INDUSTRY_SECTIONS)
+    # the first and last major class of a few sections
+    assert table["01"] == ("A", "农业") and table["05"][0] == "A"
+    assert table["06"] == ("B", "煤炭开采和洗选业") and table["12"] == ("B", "其他采矿业")
+    assert table["13"][0] == "C" and table["43"] == ("C", "金属制品、机械和设备修理业")
+    assert table["97"] == ("T", "国际组织")
+
+
+@pytest.mark.parametrize(
+    ("code", "label"),
+    [
+        ("B06", "B06 煤炭开采和洗选业"),
+        ("B07", "B07 石油和天然气开采业"),
+        ("B08", "B08 黑色金属矿采选业"),
+        ("B09", "B09 有色金属矿采选业"),
+        ("B10", "B10 非金属矿采选业"),
+        ("C25", "C25 石油、煤炭及其他燃料加工业"),
+        ("C26", "C26 化学原料和化学制品制造业"),
+        ("C31", "C31 黑色金属冶炼和压延加工业"),
+        ("C2672", "C2672（化学原料和化学制品制造业）"),  # a class under C26
+        ("B0610", "B0610（煤炭开采和洗选业）"),
+        ("A01", "A01 农业"),  # first
+        ("T97", "T97 国际组织"),  # last
+        ("B", "采矿业"),  # a section alone
+    ],
+)
+def test_industry_label_names_the_major_class(code: str, label: str) -> None:
+    assert industry_label(code) == label
+
+
+@pytest.mark.parametrize(
+    ("code", "fragment"),
+    [
+        ("B26", "大类 26（化学原料和化学制品制造业）属门类 C"),  # right digits, wrong section
+        ("C06", "属门类 B"),
+        ("A06", "属门类 B"),  # 05 is A's last, 06 B's first
+        ("B05", "属门类 A"),
+        ("C44", "属门类 D"),  # 43 is C's last
+        ("B00", "大类 00 不存在"),
+        ("T98", "大类 98 不存在"),  # 97 is the last
+        ("Z99", "门类字母"),
+        ("B6", "门类字母"),
+        ("B06101", "门类字母"),  # five digits
+    ],
+)
+def test_industry_codes_outside_the_table(code: str, fragment: str) -> None:
+    problem = industry_problem(code)
+    assert problem is not None and fragment in problem
+
+
+@pytest.mark.parametrize("code", ["", "B", "A01", "A05", "B06", "B12", "C13", "C2672", "T97"])
+def test_industry_codes_inside_the_table(code: str) -> None:
+    assert industry_problem(code) is None

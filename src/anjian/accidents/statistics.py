@@ -31,7 +31,7 @@ from anjian.core.errors import Invalid
 from anjian.core.scope import Scope, breakdown, child_digits, division_filter
 from anjian.core.xlsx import write_sheet
 from anjian.enterprises.models import Enterprise
-from anjian.enterprises.rules import INDUSTRY_SECTIONS
+from anjian.enterprises.rules import industry_label
 from anjian.enterprises.service import division_names
 
 CENT = Decimal("0.01")
@@ -392,10 +392,7 @@ def _keyed_rows(
 
 
 def _industry_label(code: str) -> str:
-    if not code:
-        return NO_INDUSTRY
-    section = INDUSTRY_SECTIONS.get(code[0])
-    return f"{code} {section}" if section and len(code) > 1 else (section or code)
+    return industry_label(code) if code else NO_INDUSTRY
 
 
 _TYPE_ORDER = {code: i for i, code in enumerate(ACCIDENT_TYPES)}

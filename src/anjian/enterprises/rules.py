@@ -3,6 +3,8 @@ the registry's code lists."""
 
 from __future__ import annotations
 
+from anjian.enterprises import reference
+
 # GB 32100-2015 §4: 31 characters (no I, O, Z, S, V), weights 3^(i) mod 31 for positions 1–17.
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -140,7 +142,8 @@ STATUSES: dict[str, str] = {
 }
 
 # GB/T 4754-2017 sections (门类); an industry code is a section letter optionally followed by
-# the division (大类) digits, e.g. "B06" 煤炭开采和洗选业, "C26" 化学原料和化学制品制造业.
+# the major class (大类) digits and finer ones, e.g. "B06" 煤炭开采和洗选业, "C2672" 焰火、鞭炮
+# 产品制造; the 97 major classes are in data/gb-t-4754-2017-divisions.csv (reference.py).
 INDUSTRY_SECTIONS: dict[str, str] = {
     "A": "农、林、牧、渔业",
     "B": "采矿业",
@@ -166,11 +169,34 @@ INDUSTRY_SECTIONS: dict[str, str] = {
 
 
 def industry_problem(code: str) -> str | None:
-    """Why ``code`` is not a GB/T 4754 section letter with optional two-to-four digits."""
+    """Why ``code`` is not a GB/T 4754 section letter with optional two-to-four digits whose
+    first two are a major class (大类) of that section."""
     if not code:
         return None
     if code[0] not in INDUSTRY_SECTIONS or not (
         len(code) == 1 or (code[1:].isdigit() and 2 <= len(code) - 1 <= 4)
     ):
         return f"行业代码应为 GB/T 4754 门类字母加 2–4 位数字，如 B06、C26: {code} (e.g. B06)"
+    if len(code) == 1:
+        return None
+    division = reference.industry_divisions().get(code[1:3])
+    if division is None:
+        return f"行业代码 {code} 的大类 {code[1:3]} 不存在于 GB/T 4754-2017 (no such major class)"
+    if division[0] != code[0]:
+        return (
+            f"行业代码 {code} 的大类 {code[1:3]}（{division[1]}）属门类 {division[0]}，"
+            f"不属门类 {code[0]} (major class {code[1:3]} is in section {division[0]})"
+        )
     return None
+
+
+def industry_label(code: str) -> str:
+    """An industry code with its name: a section letter as its name (``采矿业``), a major
+    class or finer by the major class's name (``B06 煤炭开采和洗选业``,
+    ``C2672（化学原料和化学制品制造业）``); a code outside the tables as it is."""
+    if len(code) == 1:
+        return INDUSTRY_SECTIONS.get(code, code)
+    division = reference.industry_divisions().get(code[1:3])
+    if division is None:
+        return code
+    return f"{code} {division[1]}" if len(code) == 3 else f"{code}（{division[1]}）"
