@@ -137,6 +137,7 @@ def test_a_gas_detector_shows_its_gb_50493_set_point_names(console: Any) -> None
     for text in ("二级报警 HH", "一级报警 H", 'id="gas-levels-note"', "GB/T 50493-2019"):
         assert text in pt, text
     assert "高高报" not in pt and "高报 H" not in pt
+    assert pt.count('id="gas-levels-note"') == 1  # under the set points, once
     assert 'id="point-bound">一级报警<' in pt
     board = node.client.get("/monitoring").text
     assert "LEL-2" in board and "一级报警" in board
