@@ -49,7 +49,7 @@ from anjian.config import get_settings
 from anjian.core.clock import beijing_if_naive, today_in_china
 from anjian.core.divisions.models import Division
 from anjian.core.divisions.rules import tier_of
-from anjian.core.divisions.service import agencies_over_division
+from anjian.core.divisions.service import agencies_over_division, division_names
 from anjian.core.errors import AnjianError, Invalid
 from anjian.core.iam.deps import Context
 from anjian.core.iam.service import field_cipher
@@ -58,7 +58,7 @@ from anjian.db import utcnow
 from anjian.directives.models import Directive
 from anjian.directives.schemas import SupervisionCreate
 from anjian.enterprises.models import Enterprise
-from anjian.enterprises.service import division_names, enterprise_in_scope, is_enterprise_user
+from anjian.enterprises.service import enterprise_in_scope, is_enterprise_user
 from anjian.web.forms import field_errors, validated
 from anjian.web.layout import page
 from anjian.web.render import CST, add_template_dir, query

@@ -50,7 +50,7 @@ from anjian.core.clock import CST, today_in_china
 from anjian.core.crypto import mask_phone
 from anjian.core.divisions.models import Division
 from anjian.core.divisions.rules import prefix_of, tier_of
-from anjian.core.divisions.service import agencies_over_division
+from anjian.core.divisions.service import agencies_over_division, division_names
 from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound
 from anjian.core.iam.models import Role, User
 from anjian.core.iam.service import field_cipher
@@ -63,7 +63,7 @@ from anjian.db import utcnow
 from anjian.directives import service as directives
 from anjian.directives.models import Directive
 from anjian.directives.schemas import SupervisionCreate
-from anjian.enterprises.service import division_names, enterprise_in_scope
+from anjian.enterprises.service import enterprise_in_scope
 
 ENTITY = "accident"
 STEP_ENTITY = "accident_step"
