@@ -84,10 +84,11 @@ def registry_export() -> bytes:
     """``MAX_ROWS`` enterprises in the export layout, written as the export writes them."""
     from anjian.core.xlsx import write_sheet
     from anjian.enterprises.excel import COLUMNS, MAX_ROWS
+    from anjian.enterprises.rules import compose_uscc
 
     rows = (
         [
-            f"91140622MA{i:07d}X",
+            compose_uscc("140622", f"MA{i:06d}"),
             f"应县第{i}号金鼎煤业有限公司",
             "140622",
             f"山西省朔州市应县南河种镇第{i}号大街一百二十号",

@@ -563,7 +563,7 @@ def _in_process(env: dict[str, str]) -> Iterator[None]:
 def _uscc() -> str:
     from anjian.enterprises.rules import compose_uscc
 
-    return compose_uscc(COUNTY, "MA0K00001")
+    return compose_uscc(COUNTY, "MA0K0001")
 
 
 def _seed(env: dict[str, str], points: int) -> dict[str, int]:

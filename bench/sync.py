@@ -189,7 +189,7 @@ def _seed(node: Node, count: int) -> list[int]:
         try:
             for i in range(start, count, 4):
                 body = {
-                    "uscc": compose_uscc(COUNTY, f"MA0B{i:05d}"),
+                    "uscc": compose_uscc(COUNTY, f"MAB{i:05d}"),
                     "name": f"基准测试企业{i}",
                     "division_code": COUNTY,
                     "supervision_category": "hazardous_chemicals",
@@ -282,7 +282,7 @@ def _storm_points(node: Node, count: int) -> tuple[str, list[str]]:
     through the API; its gateway token and the points' codes."""
     from anjian.enterprises.rules import compose_uscc
 
-    uscc = compose_uscc(COUNTY, "MA0ALARM1")
+    uscc = compose_uscc(COUNTY, "MAALARM1")
     api = Api(node.url, "admin", timeout=30)
     try:
         r = api.call_until(

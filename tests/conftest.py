@@ -258,7 +258,7 @@ def _mine_data():  # type: ignore[no-untyped-def]
     from anjian.enterprises.schemas import EnterpriseCreate
 
     return EnterpriseCreate(
-        uscc=compose_uscc("140622", "MA0K00001"),
+        uscc=compose_uscc("140622", "MA0K0001"),
         name="应县金鼎煤业有限公司",
         division_code="140622",
         supervision_category="coal_mine",
@@ -279,7 +279,7 @@ def _chem_data():  # type: ignore[no-untyped-def]
     from anjian.enterprises.schemas import EnterpriseCreate
 
     return EnterpriseCreate(
-        uscc=compose_uscc("140621", "MA0K00002"),
+        uscc=compose_uscc("140621", "MA0K0002"),
         name="山阴县晋北化工有限公司",
         division_code="140621",
         supervision_category="hazardous_chemicals",

@@ -112,7 +112,7 @@ def test_refused_write_is_audited(personas) -> None:
         "/api/v1/enterprises",
         headers=headers,
         json={
-            "uscc": compose_uscc("140621", "MA0K00099"),
+            "uscc": compose_uscc("140621", "MA0K0099"),
             "name": "越权企业",
             "division_code": "140621",
             "supervision_category": "other",

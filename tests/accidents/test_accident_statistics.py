@@ -282,8 +282,8 @@ def test_by_industry_type_grade_and_month(personas: Any) -> None:
     _seed(node)
     industry = _get(node, "sheng", by="industry")
     assert [(r["key"], r["label"]) for r in industry["rows"]] == [
-        ("B06", "B06 采矿业"),
-        ("G54", "G54 交通运输、仓储和邮政业"),
+        ("B06", "B06 煤炭开采和洗选业"),
+        ("G54", "G54 道路运输业"),
         ("", "未填写"),
     ]
     rows = _rows(industry)

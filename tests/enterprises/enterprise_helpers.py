@@ -17,7 +17,7 @@ _serials = itertools.count(1)
 
 def make_uscc(division: str = "140622") -> str:
     """A valid credit code (GB 32100) registered in ``division``, new on every call."""
-    return compose_uscc(division, f"MA{next(_serials):07d}")
+    return compose_uscc(division, f"MA{next(_serials):06d}")
 
 
 def xlsx(rows: Iterable[Iterable[Any]], headers: Iterable[str] = HEADERS) -> bytes:

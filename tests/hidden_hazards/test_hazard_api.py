@@ -220,8 +220,35 @@ def test_overdue_hazards_are_flagged_once_and_counted(personas) -> None:
     stats = personas.client.get(f"{API}/stats", headers=personas.login("shuozhou")).json()
     total, *rows = stats
     assert (total["found"], total["open"], total["overdue"], total["closed"]) == (2, 2, 1, 0)
-    assert [(r["division_code"], r["division_name"]) for r in rows] == [("140622", "应县")]
+    # every county of the city, those without hazards as zeros
+    assert [(r["division_code"], r["division_name"]) for r in rows] == [
+        ("140602", "朔城区"),
+        ("140603", "平鲁区"),
+        ("140621", "山阴县"),
+        ("140622", "应县"),
+        ("140623", "右玉县"),
+        ("140681", "怀仁市"),
+    ]
+    by_code = {r["division_code"]: r for r in rows}
+    assert (by_code["140622"]["found"], by_code["140622"]["overdue"]) == (2, 1)
+    shanyin = by_code["140621"]
+    assert (shanyin["found"], shanyin["open"], shanyin["closed"], shanyin["overdue"]) == (
+        0,
+        0,
+        0,
+        0,
+    )
+    assert shanyin["rectification_rate"] is None  # nothing found: no rate, not 0 %
     assert total["rectification_rate"] == 0.0
+    # the province: every city, 大同市 with zeros
+    total, *rows = personas.client.get(f"{API}/stats", headers=personas.login("sheng")).json()
+    by_code = {r["division_code"]: r for r in rows}
+    assert list(by_code) == [f"14{n:02d}00" for n in range(1, 12)]
+    assert (by_code["140200"]["division_name"], by_code["140200"]["found"]) == ("大同市", 0)
+    assert by_code["140600"]["found"] == total["found"] == 2
+    # an enterprise user: one row, no zero rows of divisions
+    total, *rows = personas.client.get(f"{API}/stats", headers=personas.login("qiye")).json()
+    assert [r["found"] for r in rows] == [2]
 
 
 def test_ledger_exports_to_excel(personas) -> None:

@@ -17,8 +17,8 @@ from anjian.enterprises.rules import compose_uscc
 from anjian.monitoring.models import Alarm, Reading
 
 API = "/api/v1/monitoring"
-MINE_USCC = compose_uscc("140622", "MA0K00001")
-CHEM_USCC = compose_uscc("140621", "MA0K00002")
+MINE_USCC = compose_uscc("140622", "MA0K0001")
+CHEM_USCC = compose_uscc("140621", "MA0K0002")
 
 
 def _token(node: Any, uscc: str = MINE_USCC) -> dict[str, str]:
@@ -294,6 +294,71 @@ def test_coal_methane_power_cut_is_its_own_record_until_the_restore_concentratio
     assert cut["total"] == 1 and cut["items"][0]["bound_label"] == "断电"
     _send(node, gateway, {"point": "T1", "value": 0.9, "ts": now - 1000})
     assert node.client.get("/api/v1/alarms?active=true", headers=official).json()["total"] == 0
+
+
+def test_belt_methane_cuts_at_1_5_until_below_1_0_and_a_return_airway_never_cuts(
+    personas: Any,
+) -> None:
+    node = personas
+    _created(node, code="BELT", preset="coal_ch4_enclosed_belt")
+    _created(node, code="RET", preset="coal_ch4_main_return")
+    gateway = _token(node)
+    now = int(time.time() * 1000)
+    official = _as(node, "yingxian")
+    out = _send(
+        node,
+        gateway,
+        {"point": "BELT", "value": 1.5, "ts": now - 3000},
+        {"point": "RET", "value": 2.0, "ts": now - 3000},
+    ).json()
+    assert out["alarms_raised"] == 3  # belt: threshold and power cut; return: threshold only
+    cuts = node.client.get("/api/v1/alarms?kind=power_cut&active=true", headers=official).json()
+    assert [a["point_code"] for a in cuts["items"]] == ["BELT"]
+    _send(node, gateway, {"point": "BELT", "value": 1.0, "ts": now - 2000})  # not below 1.0
+    assert (
+        node.client.get("/api/v1/alarms?kind=power_cut&active=true", headers=official).json()[
+            "total"
+        ]
+        == 1
+    )
+    _send(node, gateway, {"point": "BELT", "value": 0.99, "ts": now - 1000})
+    assert (
+        node.client.get("/api/v1/alarms?kind=power_cut&active=true", headers=official).json()[
+            "total"
+        ]
+        == 0
+    )
+
+
+def test_gas_detector_alarms_carry_the_gb_50493_names_in_the_board_severity_order(
+    personas: Any,
+) -> None:
+    node = personas
+    _created(node, code="GT-1", preset="gas_combustible")
+    gateway = _token(node)
+    now = int(time.time() * 1000)
+    official = _as(node, "yingxian")
+    # 25 %LEL is the first set point: GB/T 50493's 一级报警, the board's 二级 (less severe)
+    _send(node, gateway, {"point": "GT-1", "value": 25.0, "ts": now - 2000})
+    alarm = node.client.get("/api/v1/alarms?active=true", headers=official).json()["items"][0]
+    assert (alarm["level"], alarm["bound"], alarm["bound_label"], alarm["point_kind"]) == (
+        2,
+        "h",
+        "一级报警",
+        "combustible_gas",
+    )
+    point = node.client.get(f"{API}/points", headers=_as(node, "qiye")).json()["items"][0]
+    assert (point["alarm_bound"], point["alarm_bound_label"]) == ("h", "一级报警")
+    # 50 %LEL, the second set point: 二级报警, escalated to the board's 一级 (most severe)
+    _send(node, gateway, {"point": "GT-1", "value": 50.0, "ts": now - 1000})
+    alarm = node.client.get(f"/api/v1/alarms/{alarm['id']}", headers=official).json()
+    assert (alarm["level"], alarm["level_label"], alarm["bound"], alarm["bound_label"]) == (
+        1,
+        "一级",
+        "hh",
+        "二级报警",
+    )
+    assert node.client.get("/api/v1/alarms?level=1", headers=official).json()["total"] == 1
 
 
 def test_status_from_the_gateway_and_the_trend(personas: Any) -> None:

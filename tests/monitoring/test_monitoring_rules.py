@@ -15,6 +15,7 @@ from anjian.monitoring.rules import (
     Escalate,
     Raise,
     Thresholds,
+    bound_label,
     live_level,
     step,
     threshold_problem,
@@ -178,6 +179,88 @@ def test_presets_match_the_reference() -> None:
     for preset in PRESETS.values():
         t = Thresholds(preset.ll, preset.l, preset.h, preset.hh, preset.dead_band, preset.delay_s)
         assert threshold_problem(t) is None, preset.code
+
+
+@pytest.mark.parametrize(
+    ("code", "alarm", "cut", "restore", "verified"),
+    [
+        # 煤矿安全规程 concentration rules (REFERENCE §5.6(a))
+        ("coal_ch4_district_return", 1.0, 1.0, 1.0, True),
+        ("coal_ch4_wing_return", 0.75, None, None, True),  # no power cut
+        ("coal_ch4_main_return", 0.75, None, None, True),
+        # 煤矿安全规程 (2016) Art. 498 table, not in the reference: editable, unverified
+        ("coal_ch4_onboard", 1.0, 1.5, 1.0, False),
+        ("coal_ch4_coal_bunker", 1.5, 1.5, 1.5, False),
+        ("coal_ch4_enclosed_belt", 1.5, 1.5, 1.0, False),
+    ],
+)
+def test_methane_presets_by_location(
+    code: str, alarm: float, cut: float | None, restore: float | None, verified: bool
+) -> None:
+    preset = PRESETS[code]
+    assert (preset.kind, preset.unit) == ("ch4", "%CH4")
+    assert (preset.h, preset.hh, preset.restore) == (alarm, cut, restore)
+    assert preset.power_cut == (cut is not None)
+    assert preset.verified == verified
+    assert ("unverified against the official table" in preset.source) == (not verified)
+
+
+@pytest.mark.parametrize(
+    ("value", "alarm", "cut"),
+    [(0.74, None, False), (0.75, Bound.H, False), (5.0, Bound.H, False)],
+)
+def test_main_return_alarms_at_0_75_and_never_cuts_power(
+    value: float, alarm: Bound | None, cut: bool
+) -> None:
+    preset = PRESETS["coal_ch4_main_return"]
+    assert zone(Thresholds(h=preset.h, hh=preset.hh), value) is alarm
+    assert preset.power_cut is cut
+
+
+@pytest.mark.parametrize(
+    ("bound", "kind", "label"),
+    [
+        # GB/T 50493-2019 §5.5.2: the lower set point is 一级报警, the higher 二级报警
+        ("h", "combustible_gas", "一级报警"),
+        ("hh", "combustible_gas", "二级报警"),
+        ("h", "toxic_gas", "一级报警"),
+        ("hh", "toxic_gas", "二级报警"),
+        ("l", "combustible_gas", "低报"),  # a set point the standard does not name
+        ("ll", "toxic_gas", "低低报"),
+        ("h", "o2", "过氧报警"),
+        ("l", "o2", "欠氧报警"),
+        ("hh", "o2", "高高报"),
+        # every other kind keeps the generic names
+        ("h", "ch4", "高报"),
+        ("hh", "ch4", "高高报"),
+        ("hh", "tank_level", "高高报"),
+        ("ll", "tank_level", "低低报"),
+        ("h", "", "高报"),  # an alarm whose point is not on this node
+    ],
+)
+def test_set_point_names_by_kind(bound: str, kind: str, label: str) -> None:
+    assert bound_label(bound, kind) == label
+
+
+def test_gas_labels_leave_the_severity_order_alone() -> None:
+    # The board's 一级 (most severe) is still the higher set point, whatever its name.
+    assert Bound.HH.level == 1 and Bound.H.level == 2
+    assert zone(Thresholds(h=25.0, hh=50.0), 50.0) is Bound.HH
+
+
+@pytest.mark.parametrize("code", [c for c, p in PRESETS.items() if p.kind == "combustible_gas"])
+def test_combustible_gas_presets_stay_within_gb_50493(code: str) -> None:
+    preset = PRESETS[code]
+    assert preset.unit == "%LEL"
+    assert preset.h is not None and preset.h <= 25.0  # 一级报警 ≤ 25 %LEL
+    assert preset.hh is not None and preset.hh <= 50.0  # 二级报警 ≤ 50 %LEL
+    assert preset.h < preset.hh
+
+
+@pytest.mark.parametrize("code", [c for c, p in PRESETS.items() if p.kind == "toxic_gas"])
+def test_toxic_gas_presets_are_100_and_200_percent_of_one_limit(code: str) -> None:
+    preset = PRESETS[code]
+    assert preset.h is not None and preset.hh == 2 * preset.h  # ≤ 100 % OEL, ≤ 200 % OEL
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from anjian.enterprises.rules import compose_uscc
 from anjian.monitoring.models import Alarm, Reading
 
-MINE_USCC = compose_uscc("140622", "MA0K00001")
+MINE_USCC = compose_uscc("140622", "MA0K0001")
 ANJIAN = str(Path(sys.executable).parent / "anjian")
 
 
@@ -150,7 +150,7 @@ def test_embedded_broker_admits_gateways_by_token_and_keeps_them_to_their_topics
 
     gw = _gateway(port, MINE_USCC, token)
     now = int(time.time() * 1000)
-    other = compose_uscc("140621", "MA0K00002")
+    other = compose_uscc("140621", "MA0K0002")
     # another enterprise's topic is not this gateway's to publish on: dropped by the broker
     _publish(
         gw, f"anjian/v1/{other}/readings", {"ts": now, "readings": [{"point": "LT-1", "value": 1}]}

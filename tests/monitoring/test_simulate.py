@@ -43,7 +43,7 @@ from anjian.monitoring.simulate import (
     signal_for,
 )
 
-CHEM_USCC = compose_uscc("140621", "MA0K00002")
+CHEM_USCC = compose_uscc("140621", "MA0K0002")
 T0 = 1_764_400_000.0  # 2025-11-29 15:06 Beijing time
 
 

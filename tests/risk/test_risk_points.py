@@ -181,13 +181,27 @@ def test_summary_counts_points_and_enterprises_by_level(personas: Any) -> None:
         "total": 2,
     }
     by_code = {row["division_code"]: row for row in rows}
-    assert set(by_code) == {"140621", "140622"}
+    # every county of the city, those without risk points too
+    assert list(by_code) == ["140602", "140603", "140621", "140622", "140623", "140681"]
     assert by_code["140622"]["division_name"] == "应县"
     assert by_code["140622"]["points"]["total"] == 2
     assert by_code["140622"]["enterprises"]["major"] == 1
-    # the province sees the city as one row; the bureau only the coal mine
+    assert by_code["140623"]["division_name"] == "右玉县"
+    assert by_code["140623"]["points"] == {
+        "major": 0,
+        "significant": 0,
+        "general": 0,
+        "low": 0,
+        "total": 0,
+    }
+    # the province sees each city as one row (大同市 reported nothing: zeros, not missing);
+    # the bureau only the coal mine
     total, *rows = personas.client.get(f"{API}/summary", headers=personas.login("sheng")).json()
-    assert [row["division_code"] for row in rows] == ["140600"]
+    by_code = {row["division_code"]: row for row in rows}
+    assert list(by_code) == [f"14{n:02d}00" for n in range(1, 12)]
+    assert by_code["140600"]["points"]["total"] == 3
+    assert by_code["140200"]["division_name"] == "大同市"
+    assert by_code["140200"]["points"]["total"] == by_code["140200"]["enterprises"]["total"] == 0
     assert total["points"]["total"] == 3
     total, *_ = personas.client.get(
         f"{API}/summary", params={"division": "140622"}, headers=personas.login("jianchaju")

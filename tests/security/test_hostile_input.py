@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from anjian.enterprises.rules import compose_uscc
 
-MINE_USCC = compose_uscc("140622", "MA0K00001")
+MINE_USCC = compose_uscc("140622", "MA0K0001")
 HUGE = 2**64  # one past what a signed 64-bit integer holds, and more
 
 
@@ -317,7 +317,7 @@ def _enterprise_of_its_own(node: Any) -> tuple[int, str]:
     from anjian.enterprises.schemas import EnterpriseCreate
     from anjian.enterprises.service import create_enterprise
 
-    uscc = compose_uscc("140622", f"MA{uuid.uuid4().int % 10**7:07d}")
+    uscc = compose_uscc("140622", f"MA{uuid.uuid4().int % 10**6:06d}")
     data = EnterpriseCreate(
         uscc=uscc,
         name=f"应县测试企业{uscc[-6:]}",

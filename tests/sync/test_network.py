@@ -196,7 +196,7 @@ class CountyWriter(threading.Thread):
 
     def _create(self) -> None:
         div = self.node.division
-        uscc = compose_uscc(div, f"MA0C{self._serial:05d}")
+        uscc = compose_uscc(div, f"MAC{self._serial:05d}")
         body = {
             "uscc": uscc,
             "name": f"{COUNTY_NAMES[div]}测试企业{self._serial}",
@@ -821,7 +821,7 @@ def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_
             "POST",
             "/api/v1/enterprises",
             json={
-                "uscc": compose_uscc(COUNTY_A, "MA0D00001"),
+                "uscc": compose_uscc(COUNTY_A, "MA0D0001"),
                 "name": "应县督办测试煤业有限公司",
                 "division_code": COUNTY_A,
                 "supervision_category": "coal_mine",
@@ -1053,7 +1053,7 @@ def _write_batch(api: Api, division: str, start: int, count: int) -> list[str]:
     uids = []
     for i in range(start, start + count):
         body = {
-            "uscc": compose_uscc(division, f"MA0R{i:05d}"),
+            "uscc": compose_uscc(division, f"MAR{i:05d}"),
             "name": f"备份测试企业{i}",
             "division_code": division,
             "supervision_category": "hazardous_chemicals",
@@ -1222,7 +1222,7 @@ def test_a_committed_change_goes_up_at_once_not_at_the_next_poll(make_network) -
             "POST",
             "/api/v1/enterprises",
             json={
-                "uscc": compose_uscc(COUNTY_A, "MA0W00001"),
+                "uscc": compose_uscc(COUNTY_A, "MA0W0001"),
                 "name": "应县即时上报测试有限公司",
                 "division_code": COUNTY_A,
                 "supervision_category": "coal_mine",

@@ -51,7 +51,7 @@ def _entry(
     *,
     division: str = "140622",
     name: str = "朔州测试煤业有限公司",
-    serial: str = "MA0T00001",
+    serial: str = "MA0T0001",
 ) -> dict[str, Any]:
     payload = _template(node)
     payload.update(
@@ -173,7 +173,7 @@ def test_what_goes_on_up_is_what_came_in_with_personal_fields_under_our_key(link
     batch = [
         _entry(linked, 1, UID, 1, name=name),
         _entry(linked, 2, UID, 2, name=name + "二"),
-        _entry(linked, 3, other, 1, serial="MA0T00002"),
+        _entry(linked, 3, other, 1, serial="MA0T0002"),
     ]
     batch[2]["payload"]["legal_rep_phone_enc"] = "13700002222"
     _ack(linked, _push(linked, batch))
@@ -247,7 +247,7 @@ def test_a_reference_to_a_record_later_in_the_batch_is_resolved(linked) -> None:
 def test_records_outside_the_childs_jurisdiction_are_refused_whole(linked) -> None:
     inside = _entry(linked, 1, UID, 1)
     outside = _entry(
-        linked, 2, "01938f4e-0000-7000-8000-000000000002", 1, division="140105", serial="MA0T00002"
+        linked, 2, "01938f4e-0000-7000-8000-000000000002", 1, division="140105", serial="MA0T0002"
     )  # 太原市小店区: not 朔州's
     r = _push(linked, [inside, outside])
     assert r.status_code == 403
@@ -263,7 +263,7 @@ def test_records_outside_the_childs_jurisdiction_are_refused_whole(linked) -> No
 def test_a_division_the_parent_does_not_have_is_refused_whole(linked) -> None:
     known = _entry(linked, 1, UID, 1)
     unknown = _entry(
-        linked, 2, "01938f4e-0000-7000-8000-000000000002", 1, division="140699", serial="MA0T00002"
+        linked, 2, "01938f4e-0000-7000-8000-000000000002", 1, division="140699", serial="MA0T0002"
     )  # inside 朔州's prefix, but no such county
     r = _push(linked, [known, unknown])
     assert r.status_code == 403
@@ -278,7 +278,7 @@ def test_a_division_the_parent_does_not_have_is_refused_whole(linked) -> None:
     [("uid", "x" * 37), ("uid", 7), ("origin_node", ""), ("version", "2"), ("payload", None)],
 )
 def test_a_malformed_change_is_refused_naming_its_field(linked, field, value) -> None:
-    bad = _entry(linked, 2, "01938f4e-0000-7000-8000-000000000002", 1, serial="MA0T00002")
+    bad = _entry(linked, 2, "01938f4e-0000-7000-8000-000000000002", 1, serial="MA0T0002")
     bad[field] = value
     r = _push(linked, [_entry(linked, 1, UID, 1), bad])
     assert r.status_code == 403
@@ -292,7 +292,7 @@ def test_a_malformed_change_is_refused_naming_its_field(linked, field, value) ->
     [("updated_at", "昨天", "updated_at"), ("name", {"zh": "名称"}, ""), ("deleted", "yes", "")],
 )
 def test_a_value_its_column_cannot_take_is_refused_whole(linked, key, value, named) -> None:
-    bad = _entry(linked, 2, "01938f4e-0000-7000-8000-000000000002", 1, serial="MA0T00002")
+    bad = _entry(linked, 2, "01938f4e-0000-7000-8000-000000000002", 1, serial="MA0T0002")
     bad["payload"][key] = value
     r = _push(linked, [_entry(linked, 1, UID, 1), bad])
     assert r.status_code == 403, r.text
@@ -319,7 +319,7 @@ def test_a_record_of_another_node_cannot_be_taken_over(linked) -> None:
         )
     # nor can a batch give a new record's versions two writers
     other = "01938f4e-0000-7000-8000-000000000003"
-    first, second = _entry(linked, 2, other, 1, serial="MA0T00003"), _entry(linked, 3, other, 2)
+    first, second = _entry(linked, 2, other, 1, serial="MA0T0003"), _entry(linked, 3, other, 2)
     second["origin_node"] = second["payload"]["origin_node"] = "node-140621"
     r = _push(linked, [first, second], since=1)
     assert r.status_code == 403 and "another node" in r.json()["detail"]
@@ -450,7 +450,7 @@ def test_same_credit_code_from_two_counties_does_not_stall_the_link(linked) -> N
     officials to resolve) rather than refusing the second on every retry."""
     first = _entry(linked, 1, UID, 1)
     second = _entry(
-        linked, 2, "01938f4e-0000-7000-8000-000000000009", 1, division="140621", serial="MA0T00009"
+        linked, 2, "01938f4e-0000-7000-8000-000000000009", 1, division="140621", serial="MA0T0009"
     )
     second["origin_node"] = second["payload"]["origin_node"] = "node-140621"
     second["payload"]["uscc"] = first["payload"]["uscc"]

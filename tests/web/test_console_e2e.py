@@ -322,7 +322,7 @@ def test_an_alarm_published_over_mqtt_appears_on_the_open_board(
         point_id = point.id
     shots = Path(os.environ.get("ANJIAN_E2E_ARTIFACTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
-    topic = f"anjian/v1/{compose_uscc('140622', 'MA0K00001')}/readings"
+    topic = f"anjian/v1/{compose_uscc('140622', 'MA0K0001')}/readings"
     group = f"e2e{uuid.uuid4().hex[:8]}"  # a shared subscription and session of this test's own
     problems: list[str] = []
 

@@ -481,11 +481,10 @@ def _workbook(rows: list[dict[str, object]]) -> bytes:
 
 
 def test_import_form_reports_problems_or_imports(console) -> None:
-    from anjian.enterprises.rules import uscc_check_char
+    from anjian.enterprises.rules import compose_uscc
 
-    first17 = "91140622MA0K00009"
     good = {
-        "uscc": first17 + uscc_check_char(first17),
+        "uscc": compose_uscc("140622", "MA0K0009"),
         "name": "应县新材料有限公司",
         "division_code": "140622",
         "supervision_category": "metallurgy_trade",

@@ -124,6 +124,27 @@ def test_pages_render_and_keep_to_the_jurisdiction(console: Any) -> None:
     assert r.status_code == 303 and r.headers["location"] == f"/monitoring/enterprise/{mine}"
 
 
+def test_a_gas_detector_shows_its_gb_50493_set_point_names(console: Any) -> None:
+    node = console.node
+    mine = node.enterprises["ying_mine"]
+    gas = _point(node, code="LEL-2", name="井口可燃气体", preset="gas_combustible")
+    _readings(node, {"point": "LEL-2", "value": 30.0})  # past the first set point (25 %LEL)
+    alarm = _alarm(node)
+    assert (alarm.level, alarm.bound) == (2, "h")  # the board's 二级: the less severe
+
+    console.login("yingxian")
+    pt = node.client.get(f"/monitoring/points/{gas}").text
+    for text in ("二级报警 HH", "一级报警 H", 'id="gas-levels-note"', "GB/T 50493-2019"):
+        assert text in pt, text
+    assert "高高报" not in pt and "高报 H" not in pt
+    assert pt.count('id="gas-levels-note"') == 1  # under the set points, once
+    assert 'id="point-bound">一级报警<' in pt
+    board = node.client.get("/monitoring").text
+    assert "LEL-2" in board and "一级报警" in board
+    ent = node.client.get(f"/monitoring/enterprise/{mine}").text
+    assert ">一级报警</span>" in ent
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_alarm_loop_through_the_console_forms(console: Any) -> None:
     """确认 on the board, 处置 on the alarm's page (a missing field shown at the field), 关闭

@@ -26,7 +26,7 @@ def _receive_from_child(node, name: str, division: str, origin: str) -> int:  # 
     with node.db() as s:
         mine = s.get(Enterprise, node.enterprises["ying_mine"])
         copy = Enterprise(
-            uscc=compose_uscc(division, "MA0K00099"),
+            uscc=compose_uscc(division, "MA0K0099"),
             name=name,
             division_code=division,
             supervision_category=mine.supervision_category,

@@ -164,6 +164,13 @@ def test_a_city_sees_its_counties_and_drills_down(console) -> None:
     shanyin = _row(html, "140621")
     assert (shanyin["hz-open"], shanyin["risk-low"], shanyin["hz-rate"]) == ("1", "1", "0%")
     assert shanyin["mh-major"] == "0"
+    youyu = _row(html, "140623")  # 右玉县 reported nothing: a row of zeros, not missing
+    assert (youyu["hz-open"], youyu["risk-total"], youyu["mh-major"], youyu["hz-rate"]) == (
+        "0",
+        "0",
+        "0",
+        "—",
+    )
     assert 'href="/dual-prevention?division=140622"' in html
     assert '"divisions":' in html and "未整改" in html  # the chart data
     down = _get(console, "shuozhou", "/dual-prevention?division=140622")

@@ -55,7 +55,7 @@ from anjian.config import get_settings
 from anjian.core.clock import beijing_if_naive, today_in_china
 from anjian.core.divisions.models import Division
 from anjian.core.divisions.rules import tier_of
-from anjian.core.divisions.service import agencies_over_division
+from anjian.core.divisions.service import agencies_over_division, division_names
 from anjian.core.errors import AnjianError, Invalid
 from anjian.core.iam.deps import Context
 from anjian.core.iam.people import display_names
@@ -66,7 +66,7 @@ from anjian.directives.models import Directive
 from anjian.directives.schemas import SupervisionCreate
 from anjian.enterprises import service as enterprises
 from anjian.enterprises.models import Enterprise
-from anjian.enterprises.service import division_names, enterprise_in_scope, is_enterprise_user
+from anjian.enterprises.service import enterprise_in_scope, is_enterprise_user
 from anjian.web import dossier
 from anjian.web.dossier import EnterpriseFilter
 from anjian.web.forms import field_errors, validated

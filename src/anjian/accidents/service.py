@@ -62,7 +62,7 @@ from anjian.core.contacts import Contact, RevealedContacts, reveal
 from anjian.core.crypto import mask_phone
 from anjian.core.divisions.models import Division
 from anjian.core.divisions.rules import prefix_of, tier_of
-from anjian.core.divisions.service import agencies_over_division
+from anjian.core.divisions.service import agencies_over_division, division_names
 from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound
 from anjian.core.iam.models import Role, User
 from anjian.core.iam.service import field_cipher
@@ -77,7 +77,7 @@ from anjian.directives.models import Directive
 from anjian.directives.schemas import SupervisionCreate
 from anjian.enterprises import service as enterprises
 from anjian.enterprises.models import Enterprise
-from anjian.enterprises.service import division_names, enterprise_in_scope
+from anjian.enterprises.service import enterprise_in_scope
 
 ENTITY = "accident"
 STEP_ENTITY = "accident_step"

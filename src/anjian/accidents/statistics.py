@@ -27,12 +27,12 @@ from anjian.accidents.service import scoped
 from anjian.core.clock import CST, today_in_china
 from anjian.core.divisions import service as divisions
 from anjian.core.divisions.rules import NATIONAL, Tier, prefix_of, tier_of
+from anjian.core.divisions.service import division_names
 from anjian.core.errors import Invalid
-from anjian.core.scope import Scope, breakdown, child_digits, division_filter
+from anjian.core.scope import Scope, breakdown, division_filter
 from anjian.core.xlsx import write_sheet
 from anjian.enterprises.models import Enterprise
-from anjian.enterprises.rules import INDUSTRY_SECTIONS
-from anjian.enterprises.service import division_names
+from anjian.enterprises.rules import industry_label
 
 CENT = Decimal("0.01")
 
@@ -333,49 +333,33 @@ def _division_label(code: str, names: dict[str, str]) -> str:
 
 
 def _division_rows(
-    session: Session, scope: Scope, root: str, period: Period, width: int
+    session: Session, scope: Scope, root: str, period: Period
 ) -> list[StatisticsRow]:
     """One row per division one tier below ``root`` (the root itself for a county), listed
     even without accidents. Grouped by the place's code in SQL, then folded into the child that
     holds it here, so a county administered directly by its province (429004) is its own row."""
-    if tier_of(root) is Tier.COUNTY or scope.is_enterprise:
-        # nothing below it (an enterprise user's table is their own place)
-        children = [root]
-        by_prefix = [("", root)]
-    else:
-        children = [
-            d.code
-            for d in divisions.children_of(session, root)
-            if scope.covers_code(d.code)
-            or any(p.startswith(prefix_of(d.code)) for p in scope.prefixes)
-        ]
-        # longest prefix first: a city's "1406" before a province-administered county's code
-        by_prefix = sorted(((prefix_of(c), c) for c in children), key=lambda x: -len(x[0]))
-
-    def child_of(code: str) -> str:
-        return next((c for p, c in by_prefix if code.startswith(p)), code[:width].ljust(6, "0"))
-
+    # an enterprise user's table is their own place
+    shown = (lambda code: code == root) if scope.is_enterprise else scope.overlaps
+    children = divisions.children_with_zeros(session, root, shown)
     folded: list[dict[str, Figures]] = []
     for p in (period, period.last_year):
         sums: dict[str, Figures] = {}
         for code, figs in _figures(session, scope, Accident.division_code, p, root).items():
-            child = child_of(str(code))
+            child = children.child_of(str(code))
             sums[child] = sums[child].plus(figs) if child in sums else figs
         folded.append(sums)
     current, last = folded
-    codes = sorted(set(children) | set(current) | set(last))
-    names = division_names(session, codes)
     return [
         StatisticsRow.of(
             code,
-            _division_label(code, names),
+            name,
             current.get(code, Figures()),
             last.get(code, Figures()),
             drill=code
             if code != root and tier_of(code) is not Tier.COUNTY and scope.covers_code(code)
             else None,
         )
-        for code in codes
+        for code, name in children.rows(session, [*current, *last])
     ]
 
 
@@ -399,10 +383,7 @@ def _keyed_rows(
 
 
 def _industry_label(code: str) -> str:
-    if not code:
-        return NO_INDUSTRY
-    section = INDUSTRY_SECTIONS.get(code[0])
-    return f"{code} {section}" if section and len(code) > 1 else (section or code)
+    return industry_label(code) if code else NO_INDUSTRY
 
 
 _TYPE_ORDER = {code: i for i, code in enumerate(ACCIDENT_TYPES)}
@@ -449,11 +430,11 @@ def statistics(
     # Your own jurisdiction by its code too (the breadcrumb's first link): an inspection area of
     # two counties is not itself in scope, their city is only its common ancestor.
     if division and division != home:
-        root, width = breakdown(scope, division)  # 422 malformed, 404 outside the scope
+        root, _width = breakdown(scope, division)  # 422 malformed, 404 outside the scope
     else:
-        root, width = home, child_digits(home)
+        root = home
     if by == "division":
-        rows = _division_rows(session, scope, root, period, width)
+        rows = _division_rows(session, scope, root, period)
     elif by == "industry":
         rows = _keyed_rows(
             session,

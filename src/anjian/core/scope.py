@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from anjian.core.divisions.rules import is_valid_code, prefix_of, prefix_upper_bound
+from anjian.core.divisions.rules import child_digits, is_valid_code, prefix_of, prefix_upper_bound
 from anjian.core.errors import Invalid, NotFound, OutOfScope
 
 T = TypeVar("T", bound=tuple[Any, ...])
@@ -57,6 +57,15 @@ class Scope:
     def covers_code(self, code: str) -> bool:
         """Whether a division code lies inside this scope (for checks before writes)."""
         return not self.is_enterprise and any(code.startswith(p) for p in self.prefixes)
+
+    def overlaps(self, code: str) -> bool:
+        """Whether division ``code``'s area and this scope's share any ground: the division lies
+        in the scope, or holds a part of it (the province of a county official). An enterprise
+        scope overlaps no division (its figures are its enterprise's, not a division's)."""
+        if self.is_enterprise:
+            return False
+        prefix = prefix_of(code)
+        return self.covers_code(code) or any(p.startswith(prefix) for p in self.prefixes)
 
     def covers(
         self, *, division_code: str, enterprise_id: int | None = None, category: str | None = None
@@ -155,9 +164,3 @@ def breakdown(scope: Scope, division: str | None) -> tuple[str, int]:
     else:
         root = scope.prefixes[0].ljust(6, "0") if len(scope.prefixes) == 1 else "000000"
     return root, child_digits(root)
-
-
-def child_digits(code: str) -> int:
-    """How many leading digits of a division code name the division one tier below ``code``
-    (a county: its own six)."""
-    return {0: 2, 2: 4, 4: 6}.get(len(prefix_of(code)), 6)

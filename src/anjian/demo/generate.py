@@ -229,9 +229,9 @@ def uscc(rng: random.Random, division_code: str) -> str:
     """A credit code (GB 32100-2015) of a company (91) registered in ``division_code``: newer
     companies carry an ``MA…`` body, older ones their former organisation code."""
     if rng.random() < 0.7:
-        body = "MA" + "".join(rng.choice(USCC_CHARSET) for _ in range(7))
+        body = "MA" + "".join(rng.choice(USCC_CHARSET) for _ in range(6))
     else:
-        body = "".join(rng.choice("0123456789") for _ in range(9))
+        body = "".join(rng.choice("0123456789") for _ in range(8))
     return compose_uscc(division_code, body)
 
 

@@ -18,6 +18,7 @@ from anjian.enterprises.rules import (
     SCALES,
     STATUSES,
     SUPERVISION_CATEGORIES,
+    industry_label,
     industry_problem,
     uscc_problem,
 )
@@ -197,6 +198,7 @@ class EnterpriseRead(BaseModel):
     lng: float | None
     lat: float | None
     industry_code: str
+    industry_label: str = Field(default="", description="行业代码及其 GB/T 4754-2017 大类名称")
     supervision_category: str
     supervision_category_label: str
     scale: str
@@ -236,6 +238,7 @@ class EnterpriseRead(BaseModel):
             lng=ent.lng,
             lat=ent.lat,
             industry_code=ent.industry_code,
+            industry_label=industry_label(ent.industry_code) if ent.industry_code else "",
             supervision_category=ent.supervision_category,
             supervision_category_label=SUPERVISION_CATEGORIES.get(
                 ent.supervision_category, ent.supervision_category

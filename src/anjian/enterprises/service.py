@@ -18,6 +18,7 @@ from anjian.core.audit.service import Actor, audit, audit_read
 from anjian.core.contacts import Contact, RevealedContacts, reveal
 from anjian.core.crypto import FieldCipher
 from anjian.core.divisions.models import Division
+from anjian.core.divisions.service import division_names
 from anjian.core.errors import AnjianError, Conflict, Forbidden, Invalid
 from anjian.core.iam.models import Role
 from anjian.core.iam.service import field_cipher
@@ -354,15 +355,6 @@ def map_points(
         )
         for r in rows
     ]
-
-
-def division_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
-    """Names of the given division codes, in one query."""
-    wanted = sorted(set(codes))
-    if not wanted:
-        return {}
-    rows = session.execute(select(Division.code, Division.name).where(Division.code.in_(wanted)))
-    return {code: name for code, name in rows}
 
 
 def phones_of(ent: Enterprise, cipher: FieldCipher | None = None) -> tuple[str | None, str | None]:

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
 from anjian.core.audit.service import Actor, audit
-from anjian.core.divisions.models import Division
 from anjian.core.divisions.rules import prefix_of
+from anjian.core.divisions.service import children_with_zeros
 from anjian.core.errors import Conflict, Forbidden, Invalid
 from anjian.core.iam.models import User
 from anjian.core.paging import paged
@@ -434,16 +434,16 @@ def list_hazards(
 
 def statistics(session: Session, scope: Scope, division: str | None = None) -> list[HazardStats]:
     """Found, written off, open, overdue and major-open hazards and the 整改率, one row per
-    division one tier below ``division`` (default: the scope's own jurisdiction), and a total
-    row first. An enterprise user gets one row for their enterprise."""
-    root, width = breakdown(scope, division)
+    division one tier below ``division`` (default: the scope's own jurisdiction) — every one of
+    them, a division without hazards as zeros — and a total row first. An enterprise user gets
+    one row for their enterprise."""
+    root, _width = breakdown(scope, division)
     prefix = prefix_of(root)
-    child = func.substr(HiddenHazard.division_code, 1, width)
     closed = HiddenHazard.state == HazardState.CLOSED
     still_open = HiddenHazard.state != HazardState.CLOSED
     stmt = _scoped(
         select(
-            child.label("child"),
+            HiddenHazard.division_code,
             func.count(),
             func.sum(case((closed, 1), else_=0)),
             func.sum(case((still_open, 1), else_=0)),
@@ -454,17 +454,16 @@ def statistics(session: Session, scope: Scope, division: str | None = None) -> l
     )
     if prefix:
         stmt = stmt.where(division_filter(HiddenHazard.division_code, root))
-    rows = session.execute(stmt.group_by(child).order_by(child)).all()
-    codes = [str(r[0]).ljust(6, "0") for r in rows]
-    names = dict(
-        session.execute(
-            select(Division.code, Division.name).where(Division.code.in_([root, *codes]))
-        ).all()
-    )
+    children = children_with_zeros(session, root, scope.overlaps)
+    counts: dict[str, list[int]] = {}
+    for code, *figures in session.execute(stmt.group_by(HiddenHazard.division_code)).all():
+        row = counts.setdefault(children.child_of(str(code)), [0, 0, 0, 0, 0])
+        for i, value in enumerate(figures):
+            row[i] += int(value or 0)
     out: list[HazardStats] = []
     totals = [0, 0, 0, 0, 0]
-    for row, code in zip(rows, codes, strict=True):
-        found, n_closed, n_open, n_overdue, n_major = (int(v or 0) for v in row[1:])
+    for code, name in children.rows(session, counts):
+        found, n_closed, n_open, n_overdue, n_major = counts.get(code, [0, 0, 0, 0, 0])
         totals = [
             a + b
             for a, b in zip(totals, (found, n_closed, n_open, n_overdue, n_major), strict=True)
@@ -472,7 +471,7 @@ def statistics(session: Session, scope: Scope, division: str | None = None) -> l
         out.append(
             HazardStats(
                 division_code=code,
-                division_name=names.get(code, code),
+                division_name=name,
                 found=found,
                 closed=n_closed,
                 open=n_open,
@@ -484,7 +483,7 @@ def statistics(session: Session, scope: Scope, division: str | None = None) -> l
     found, n_closed, n_open, n_overdue, n_major = totals
     total = HazardStats(
         division_code=root,
-        division_name=names.get(root, "合计") + "（合计）",
+        division_name=children.names.get(root, "合计") + "（合计）",
         found=found,
         closed=n_closed,
         open=n_open,

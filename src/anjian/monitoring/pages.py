@@ -38,7 +38,13 @@ from anjian.monitoring import service
 from anjian.monitoring.inbox import item_json as inbox_item_json
 from anjian.monitoring.ingest import REASONS
 from anjian.monitoring.models import Alarm
-from anjian.monitoring.rules import BOUNDS, STATUSES, AlarmStateName, Bound
+from anjian.monitoring.rules import (
+    GAS_DETECTOR_KINDS,
+    STATUSES,
+    AlarmStateName,
+    Bound,
+    bound_label,
+)
 from anjian.monitoring.schemas import AlarmRead, Disposition, LiveRiskRow
 from anjian.risk.pages import LEVEL_BADGES, LEVEL_HEX, LEVELS
 from anjian.web import dossier
@@ -90,13 +96,9 @@ STATE_CHOICES = {
 }
 DONE_MESSAGES = {"acknowledge": "已确认报警。", "handle": "已记录处置。", "close": "报警已关闭。"}
 REJECTION_LABELS = {**REASONS, "error": "无法处理"}
-# Set points drawn on the trend chart, with their colours (一级 red, 二级 orange).
-SET_POINT_LINES = (
-    ("hh", "高高报", "#d63939"),
-    ("h", "高报", "#f76707"),
-    ("l", "低报", "#f76707"),
-    ("ll", "低低报", "#d63939"),
-)
+# A point's set points, worst first on each side, with the colours of their severity on the
+# board (一级 red, 二级 orange); their names depend on the point's kind (rules.bound_label).
+SET_POINT_COLOURS = {"hh": "#d63939", "h": "#f76707", "l": "#f76707", "ll": "#d63939"}
 
 # The live stream (server-sent events) of the board.
 STREAM_POLL_S = 1.0  # how often the stream looks for changed alarms
@@ -119,10 +121,6 @@ def _labels() -> dict[str, Any]:
         "point_status_badges": POINT_STATUS_BADGES,
         "here": get_settings().effective_node_id,
     }
-
-
-def _bound_label(bound: str | None) -> str:
-    return Bound(bound).label if bound in BOUNDS else ""
 
 
 # --- the board's filters -----------------------------------------------------------------------
@@ -467,13 +465,23 @@ def point_detail(request: Request, point_id: int, ctx: PageCtx) -> Response:
             source = get_source(ctx.db, ctx.scope, p.major_hazard_id)
         except NotFound:
             source = None
+    set_points = [
+        {
+            "key": b.value,
+            "name": f"{bound_label(b.value, p.kind)} {b.value.upper()}",
+            "value": getattr(p, b.value),
+            "level": b.level,
+            "colour": SET_POINT_COLOURS[b.value],
+        }
+        for b in (Bound.HH, Bound.H, Bound.L, Bound.LL)
+    ]
     chart = {
         "point_id": p.id,
         "unit": p.unit,
         "lines": [
-            {"name": f"{label} {key.upper()}", "value": getattr(p, key), "colour": colour}
-            for key, label, colour in SET_POINT_LINES
-            if getattr(p, key) is not None
+            {"name": s["name"], "value": s["value"], "colour": s["colour"]}
+            for s in set_points
+            if s["value"] is not None
         ],
     }
     return page(
@@ -483,7 +491,8 @@ def point_detail(request: Request, point_id: int, ctx: PageCtx) -> Response:
         {
             "p": view,
             "source": source,
-            "bound_label": _bound_label(view.alarm_bound),
+            "set_points": set_points,
+            "gas_detector": p.kind in GAS_DETECTOR_KINDS,
             "alarms": service.present_alarms(ctx.db, alarms),
             "alarm_total": total,
             "chart": chart,
@@ -518,7 +527,6 @@ def enterprise_monitoring(request: Request, enterprise_id: int, ctx: PageCtx) ->
             "ent": ent,
             "ent_division": division_name(ctx.db, ent.division_code),
             "points": service.present_points(ctx.db, points),
-            "bound_labels": {b.value: b.label for b in Bound},
             "live": mine,
             "sources": [r for r in live.major_hazards if r.enterprise_id == ent.id],
             "level_badges": LEVEL_BADGES,

@@ -33,7 +33,25 @@ class Preset:
     source: str = ""
 
 
-def _ch4(code: str, where: str, alarm: float, cut: float, restore: float, *, ok: bool = True):  # type: ignore[no-untyped-def]
+_CH4_TABLE = "REFERENCE §5.6(b) 甲烷传感器报警/断电/复电浓度"
+_CH4_RULES = "REFERENCE §5.6(a) 煤矿安全规程 concentration rules"
+# Rows taken from 煤矿安全规程 (2016) 第四百九十八条's sensor table by the issue, which the
+# reference does not carry: editable defaults until checked against the official table.
+_CH4_ART_498 = "煤矿安全规程 (2016) 第四百九十八条 表 — unverified against the official table"
+
+
+def _ch4(
+    code: str,
+    where: str,
+    alarm: float,
+    cut: float | None,
+    restore: float | None,
+    *,
+    ok: bool = True,
+    source: str = _CH4_TABLE,
+) -> Preset:
+    """A methane-sensor preset: alarm ≥ ``alarm`` (H), power cut ≥ ``cut`` (HH; None: the
+    location has no power cut), power back on below ``restore``."""
     return Preset(
         code=f"coal_ch4_{code}",
         name=f"煤矿甲烷 {where}",
@@ -42,9 +60,9 @@ def _ch4(code: str, where: str, alarm: float, cut: float, restore: float, *, ok:
         h=alarm,
         hh=cut,
         restore=restore,
-        power_cut=True,
+        power_cut=cut is not None,
         verified=ok,
-        source="REFERENCE §5.6(b) 甲烷传感器报警/断电/复电浓度",
+        source=source,
     )
 
 
@@ -66,6 +84,30 @@ PRESETS: dict[str, Preset] = {
         _ch4("shearer", "采煤机", 1.0, 1.5, 1.0),
         _ch4("heading_face", "煤巷/半煤岩巷掘进工作面 T1", 1.0, 1.5, 1.0),
         _ch4("heading_return", "掘进工作面回风流 T2", 1.0, 1.0, 1.0),
+        # 采区回风巷: CH4 > 1.0 % stops work (§5.6(a)); cut at the alarm, restore below it.
+        _ch4("district_return", "采区回风巷", 1.0, 1.0, 1.0, source=_CH4_RULES),
+        # 一翼回风巷 / 总回风巷: > 0.75 % means finding the cause at once (§5.6(a)); no power cut.
+        _ch4("wing_return", "一翼回风巷", 0.75, None, None, source=_CH4_RULES),
+        _ch4("main_return", "总回风巷", 0.75, None, None, source=_CH4_RULES),
+        _ch4(
+            "onboard",
+            "掘进机/连续采煤机/锚杆钻车/梭车机载",
+            1.0,
+            1.5,
+            1.0,
+            ok=False,
+            source=_CH4_ART_498,
+        ),
+        _ch4("coal_bunker", "井下煤仓", 1.5, 1.5, 1.5, ok=False, source=_CH4_ART_498),
+        _ch4(
+            "enclosed_belt",
+            "封闭的带式输送机地点",
+            1.5,
+            1.5,
+            1.0,
+            ok=False,
+            source=_CH4_ART_498,
+        ),
         Preset(
             code="gas_combustible",
             name="可燃气体探测器（点型）",

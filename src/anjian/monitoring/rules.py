@@ -2,10 +2,11 @@
 checked, how a threshold alarm (超限报警) is raised, escalated and ended, and the alarm's closed
 loop. No I/O: the ingest and the services feed these functions and store what they return.
 
-Alarm levels follow the issue's convention: 一级 (level 1) for high-high / low-low (高高报/低低报),
-二级 (level 2) for high / low (高报/低报). GB/T 50493-2019 numbers the two set points of a gas
-detector the other way round (一级 = the lower set point); the presets keep that standard's
-values on the H and HH thresholds, so only the label differs (REFERENCE §5.3)."""
+Alarm levels (the board's severity) follow the issue's convention: 一级 (level 1) for high-high /
+low-low (高高报/低低报), 二级 (level 2) for high / low (高报/低报). GB/T 50493-2019 numbers the two
+set points of a gas detector the other way round (一级报警 = the lower set point); the presets keep
+that standard's values on the H and HH thresholds, and a gas detector's set points carry the
+standard's names (:func:`bound_label`) while its alarms keep the board's severity order."""
 
 from __future__ import annotations
 
@@ -70,6 +71,24 @@ class Bound(StrEnum):
 
 BOUNDS = frozenset(b.value for b in Bound)
 LEVEL_LABELS = {1: "一级", 2: "二级"}
+
+# GB/T 50493-2019 §5.5.2 (REFERENCE §5.3): a combustible-gas detector's first set point
+# (≤ 25 %LEL) is its 一级报警 and the second (≤ 50 %LEL) its 二级报警; a toxic-gas detector's
+# likewise (≤ 100 % / ≤ 200 % OEL). The presets put the first on H and the second on HH. The
+# oxygen detector's two set points are the over-oxygen (23.5 %VOL, H) and deficiency (19.5 %VOL,
+# L) alarms. Other set points of these kinds keep the generic names.
+GAS_DETECTOR_KINDS = frozenset({"combustible_gas", "toxic_gas"})
+_KIND_BOUND_LABELS: dict[str, dict[str, str]] = {
+    **{kind: {"h": "一级报警", "hh": "二级报警"} for kind in GAS_DETECTOR_KINDS},
+    "o2": {"h": "过氧报警", "l": "欠氧报警"},
+}
+
+
+def bound_label(bound: str, kind: str) -> str:
+    """The name of set point ``bound`` on a point measuring ``kind``: a gas detector's set
+    points by GB/T 50493-2019, any other by the generic 高高报/高报/低报/低低报."""
+    named = _KIND_BOUND_LABELS.get(kind, {})
+    return named.get(bound) or Bound(bound).label
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,14 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from anjian.core.fields import blank_is_none, one_of, text
-from anjian.monitoring.rules import BOUNDS, KINDS, LEVEL_LABELS, STATUSES, AlarmStateName, Bound
+from anjian.monitoring.rules import (
+    BOUNDS,
+    KINDS,
+    LEVEL_LABELS,
+    STATUSES,
+    AlarmStateName,
+    bound_label,
+)
 from anjian.risk.rules import RiskLevel
 
 if TYPE_CHECKING:
@@ -121,16 +128,21 @@ class PointRead(BaseModel):
     last_ts: int | None = Field(default=None, description="最新数据时间 (epoch ms)")
     last_value: float | None = None
     alarm_bound: str | None = Field(default=None, description="当前超限: hh|h|l|ll")
+    alarm_bound_label: str = Field(
+        default="", description="当前超限的名称 (气体探测器按 GB/T 50493: 一级报警/二级报警)"
+    )
     created_at: datetime
     updated_at: datetime
 
     @classmethod
     def of(cls, p: MonitoringPoint, **extra: Any) -> PointRead:
         """The view of ``p`` (``extra``: enterprise name and live fields)."""
+        bound = extra.get("alarm_bound")
         return cls(
             **{name: getattr(p, name) for name in _POINT_COLUMNS},
             kind_label=KIND_LABELS.get(p.kind, p.kind),
             status_label=STATUSES.get(p.status, p.status),
+            alarm_bound_label=bound_label(bound, p.kind) if bound in BOUNDS else "",
             **extra,
         )
 
@@ -139,7 +151,15 @@ _POINT_COLUMNS = [
     name
     for name in PointRead.model_fields
     if name
-    not in {"enterprise_name", "kind_label", "status_label", "last_ts", "last_value", "alarm_bound"}
+    not in {
+        "enterprise_name",
+        "kind_label",
+        "status_label",
+        "last_ts",
+        "last_value",
+        "alarm_bound",
+        "alarm_bound_label",
+    }
 ]
 
 
@@ -200,6 +220,7 @@ class AlarmRead(BaseModel):
     point_id: int | None
     point_code: str = ""
     point_name: str = ""
+    point_kind: str = Field(default="", description="测点监测类型 (KINDS)")
     unit: str = ""
     major_hazard_id: int | None
     kind: str
@@ -236,14 +257,17 @@ class AlarmRead(BaseModel):
 
     @classmethod
     def of(cls, a: Alarm, **extra: Any) -> AlarmRead:
-        """The view of ``a`` (``extra``: names of its enterprise and point)."""
-        bound_label = Bound(a.bound).label if a.bound in BOUNDS else STATUSES.get(a.bound, a.bound)
+        """The view of ``a`` (``extra``: names of its enterprise and point, the point's kind)."""
         if a.kind == "power_cut":
-            bound_label = "断电"
+            label = "断电"
+        elif a.bound in BOUNDS:
+            label = bound_label(a.bound, extra.get("point_kind", ""))
+        else:
+            label = STATUSES.get(a.bound, a.bound)
         return cls(
             **{name: getattr(a, name) for name in _ALARM_COLUMNS},
             level_label=LEVEL_LABELS.get(a.level, str(a.level)),
-            bound_label=bound_label,
+            bound_label=label,
             state_label=AlarmStateName(a.state).label,
             **extra,
         )
@@ -257,6 +281,7 @@ _ALARM_COLUMNS = [
         "enterprise_name",
         "point_code",
         "point_name",
+        "point_kind",
         "unit",
         "level_label",
         "bound_label",

@@ -396,13 +396,14 @@ def present_alarms(session: Session, alarms: list[Alarm]) -> list[AlarmRead]:
     pids = sorted({a.point_id for a in alarms if a.point_id is not None})
     points = (
         {
-            pid: (code, name, unit)
-            for pid, code, name, unit in session.execute(
+            pid: (code, name, unit, kind)
+            for pid, code, name, unit, kind in session.execute(
                 select(
                     MonitoringPoint.id,
                     MonitoringPoint.code,
                     MonitoringPoint.name,
                     MonitoringPoint.unit,
+                    MonitoringPoint.kind,
                 ).where(MonitoringPoint.id.in_(pids))
             )
         }
@@ -411,13 +412,14 @@ def present_alarms(session: Session, alarms: list[Alarm]) -> list[AlarmRead]:
     )
     out = []
     for a in alarms:
-        code, name, unit = points.get(a.point_id or 0, ("", "", ""))
+        code, name, unit, kind = points.get(a.point_id or 0, ("", "", "", ""))
         out.append(
             AlarmRead.of(
                 a,
                 enterprise_name=names.get(a.enterprise_id, ""),
                 point_code=code,
                 point_name=name,
+                point_kind=kind,
                 unit=unit,
             )
         )

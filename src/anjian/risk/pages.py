@@ -159,7 +159,7 @@ def risk_overview(
         offset=(page_no - 1) * PAGE_SIZE,
     )
     levels = service.enterprise_levels(ctx.db, ctx.scope, [e.id for e in ents])
-    names = enterprises.division_names(ctx.db, (e.division_code for e in ents))
+    names = divisions.division_names(ctx.db, (e.division_code for e in ents))
     risk_map = service.risk_map(ctx.db, ctx.scope)
     tiles = map_tiles()
     places = []

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
 from anjian.core.audit.service import Actor, audit
-from anjian.core.divisions.models import Division
 from anjian.core.divisions.rules import prefix_of
+from anjian.core.divisions.service import children_with_zeros
 from anjian.core.errors import Invalid
 from anjian.core.paging import paged
 from anjian.core.scope import Scope, breakdown, division_filter, not_found
@@ -320,20 +320,24 @@ def _count(counts: LevelCounts, level: str, n: int = 1) -> None:
 
 def summary(session: Session, scope: Scope, division: str | None = None) -> list[RiskSummary]:
     """Risk points by level and enterprises by their worst level, one row per division one
-    tier below ``division`` (default: the scope's own jurisdiction), and a total row first."""
-    root, width = breakdown(scope, division)
+    tier below ``division`` (default: the scope's own jurisdiction) — every one of them, a
+    division without risk points as zeros — and a total row first."""
+    root, _width = breakdown(scope, division)
     prefix = prefix_of(root)
-    child = func.substr(RiskPoint.division_code, 1, width).label("child")
-    base = _scoped(select(child, RiskPoint.enterprise_id, RiskPoint.level, func.count()), scope)
+    base = _scoped(
+        select(RiskPoint.division_code, RiskPoint.enterprise_id, RiskPoint.level, func.count()),
+        scope,
+    )
     if prefix:
         base = base.where(division_filter(RiskPoint.division_code, root))
     rows = session.execute(
-        base.group_by(child, RiskPoint.enterprise_id, RiskPoint.level).order_by(child)
+        base.group_by(RiskPoint.division_code, RiskPoint.enterprise_id, RiskPoint.level)
     ).all()
+    children = children_with_zeros(session, root, scope.overlaps)
     points: dict[str, LevelCounts] = {}
     levels_of: dict[tuple[str, int], list[str]] = {}
     for code, ent_id, level, n in rows:
-        key = str(code).ljust(6, "0")
+        key = children.child_of(str(code))
         _count(points.setdefault(key, LevelCounts()), level, int(n))
         levels_of.setdefault((key, ent_id), []).append(level)
     enterprises: dict[str, LevelCounts] = {}
@@ -341,27 +345,17 @@ def summary(session: Session, scope: Scope, division: str | None = None) -> list
         level = worst(levels)
         if level is not None:
             _count(enterprises.setdefault(key, LevelCounts()), level.value)
-    codes = sorted(points)
-    names = dict(
-        session.execute(
-            select(Division.code, Division.name).where(Division.code.in_([root, *codes]))
-        ).all()
-    )
     total_points, total_enterprises = LevelCounts(), LevelCounts()
     out: list[RiskSummary] = []
-    for code in codes:
-        p, e = points[code], enterprises.get(code, LevelCounts())
+    for code, name in children.rows(session, points):
+        p, e = points.get(code, LevelCounts()), enterprises.get(code, LevelCounts())
         for total, part in ((total_points, p), (total_enterprises, e)):
-            for name in (*(lv.value for lv in LEVELS_WORST_FIRST), "total"):
-                setattr(total, name, getattr(total, name) + getattr(part, name))
-        out.append(
-            RiskSummary(
-                division_code=code, division_name=names.get(code, code), points=p, enterprises=e
-            )
-        )
+            for field_name in (*(lv.value for lv in LEVELS_WORST_FIRST), "total"):
+                setattr(total, field_name, getattr(total, field_name) + getattr(part, field_name))
+        out.append(RiskSummary(division_code=code, division_name=name, points=p, enterprises=e))
     head = RiskSummary(
         division_code=root,
-        division_name=names.get(root, "合计") + "（合计）",
+        division_name=children.names.get(root, "合计") + "（合计）",
         points=total_points,
         enterprises=total_enterprises,
     )

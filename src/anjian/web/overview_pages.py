@@ -71,20 +71,11 @@ def _rows(
     ctx: Context, root: str, risk_rows: list[RiskSummary], hazard_rows: list[HazardStats]
 ) -> list[DivisionRow]:
     """The divisions one tier below ``root`` (the root itself for a county), each with its
-    risk points, hazards and major sources; divisions without any data are listed too."""
-    names: dict[str, str] = {}
-    if prefix_of(root) == root:  # a county: nothing below it
-        names[root] = division_name(ctx.db, root)
-    else:
-        for div in divisions.children_of(ctx.db, root):
-            if ctx.scope.covers_code(div.code) or any(
-                p.startswith(prefix_of(div.code)) for p in ctx.scope.prefixes
-            ):
-                names[div.code] = div.name
+    risk points, hazards and major sources. Both summaries list every child division, those
+    without data too (``divisions.children_with_zeros``), so the rows are their union."""
     points = {r.division_code: r for r in risk_rows}
     found = {r.division_code: r for r in hazard_rows}
-    for code, r in [*points.items(), *found.items()]:
-        names.setdefault(code, r.division_name)
+    names = {code: r.division_name for code, r in [*points.items(), *found.items()]}
     out = []
     for code in sorted(names):
         sources = major_hazards.summary(ctx.db, _narrow(ctx.scope, code))

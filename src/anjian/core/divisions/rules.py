@@ -46,6 +46,12 @@ def prefix_of(code: str) -> str:
     return {Tier.NATIONAL: "", Tier.PROVINCE: code[:2], Tier.CITY: code[:4]}.get(tier, code)
 
 
+def child_digits(code: str) -> int:
+    """How many leading digits of a division code name the division one tier below ``code``
+    (a county: its own six)."""
+    return {0: 2, 2: 4, 4: 6}.get(len(prefix_of(code)), 6)
+
+
 def parent_candidates(code: str) -> list[str]:
     """Possible parents, nearest first: a county's prefecture (absent for counties administered
     directly by the province, e.g. 429004 仙桃市), then its province, then the nation."""

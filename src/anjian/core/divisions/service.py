@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from importlib import resources
 
 from sqlalchemy import select
@@ -11,9 +13,12 @@ from sqlalchemy.orm import Session
 from anjian.core.divisions.models import Division
 from anjian.core.divisions.rules import (
     NATIONAL,
+    Tier,
     agencies_over,
+    child_digits,
     is_valid_code,
     parent_candidates,
+    prefix_of,
     tier_of,
 )
 
@@ -108,3 +113,66 @@ def agencies_over_division(session: Session, code: str) -> list[str]:
     candidates = [code, *parent_candidates(code)]
     existing = set(session.scalars(select(Division.code).where(Division.code.in_(candidates))))
     return agencies_over(code, existing)
+
+
+def division_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """Names of the given division codes (those in the divisions table), in one query."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    rows = session.execute(select(Division.code, Division.name).where(Division.code.in_(wanted)))
+    return {code: name for code, name in rows}
+
+
+@dataclass(frozen=True)
+class ChildDivisions:
+    """The rows of a breakdown by the divisions one tier below ``root``: every child division
+    (named from the divisions table) listed whether or not it has records, so that a division
+    that reported nothing shows as 0 instead of vanishing."""
+
+    root: str
+    codes: tuple[str, ...]
+    names: dict[str, str] = field(repr=False)
+    # (prefix, child) longest prefix first: a city's "1406" before a province-administered
+    # county's "429004", so that every record folds into the child whose area holds it.
+    by_prefix: tuple[tuple[str, str], ...] = field(repr=False)
+
+    def child_of(self, code: str) -> str:
+        """The row a record of division ``code`` counts in: the child whose area holds it, or
+        (a code the table lacks) its code cut to the tier below the root."""
+        for prefix, child in self.by_prefix:
+            if code.startswith(prefix):
+                return child
+        if tier_of(self.root) is Tier.COUNTY:
+            return self.root
+        return code[: child_digits(self.root)].ljust(6, "0")
+
+    def rows(self, session: Session, counted: Iterable[str]) -> list[tuple[str, str]]:
+        """(code, name) of every listed child and of every other row records were counted in
+        (``counted``, as :meth:`child_of` gave them), by code; a code the table lacks is its
+        own name."""
+        codes = sorted(set(self.codes) | set(counted))
+        extra = [c for c in codes if c not in self.names]
+        names = {**self.names, **division_names(session, extra)}
+        return [(c, names.get(c, c)) for c in codes]
+
+    def name(self, code: str) -> str:
+        """The name of the root or a listed child (the code itself when unknown)."""
+        return self.names.get(code, code)
+
+
+def children_with_zeros(
+    session: Session, root: str, shown: Callable[[str], bool] = lambda _code: True
+) -> ChildDivisions:
+    """The child divisions of ``root`` (a county: the county itself) that ``shown`` admits —
+    typically the scope's :meth:`~anjian.core.scope.Scope.overlaps`, so that an official sees
+    every division of their jurisdiction one tier down and nothing beyond it."""
+    names = division_names(session, [root])
+    if tier_of(root) is Tier.COUNTY:
+        codes: tuple[str, ...] = (root,) if shown(root) else ()
+    else:
+        children = [d for d in children_of(session, root) if shown(d.code)]
+        names.update((d.code, d.name) for d in children)
+        codes = tuple(d.code for d in children)
+    by_prefix = tuple(sorted(((prefix_of(c), c) for c in codes), key=lambda pc: -len(pc[0])))
+    return ChildDivisions(root=root, codes=codes, names=names, by_prefix=by_prefix)
