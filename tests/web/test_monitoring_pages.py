@@ -271,3 +271,17 @@ def test_the_stream_sends_a_new_alarm_and_ends_with_the_session(
     assert _events(node.client.get(url).text) == [
         ("logout", "/login?next=/monitoring&reason=timeout")
     ]
+    # the login returns to the page that listened: the board under its filters, the home page
+    # (its inbox listens with back=/), never another site
+    for back, login in [
+        ("", "/login?next=/monitoring%3Flevel%3D1&reason=timeout"),
+        ("/", "/login?reason=timeout"),
+        ("/hazards?state=found", "/login?next=/hazards%3Fstate%3Dfound&reason=timeout"),
+        ("//evil.example/x", "/login?reason=timeout"),
+        ("https://evil.example/", "/login?reason=timeout"),
+    ]:
+        r = node.client.get("/monitoring/alarms/stream", params={"level": "1", "back": back})
+        assert _events(r.text) == [("logout", login)], back
+    for hostile in ("/x\x07y", "/" + "a" * 20_000):  # a control character, an oversized path
+        r = node.client.get("/monitoring/alarms/stream", params={"back": hostile})
+        assert r.status_code == 422, hostile[:20]  # refused app-wide (core.inputs)
