@@ -208,6 +208,8 @@ def test_the_board_shows_the_value_that_raised_an_alarm_and_its_peak(console: An
     trigger = row[row.index('class="text-nowrap alarm-value"') :]
     assert trigger.index("20.4 %LEL") < trigger.index("越过 20<") < trigger.index("46.5 %LEL")
     assert "10 %LEL" not in row  # the value it ended with is not what raised it
+    # eight columns (fits 1400 px): the threshold under the trigger, the recovery under the time
+    assert row.count("<td") == 8 and "阈值 40<" in trigger and "恢复 " in row
     page = node.client.get(f"/monitoring/alarms/{gas.id}").text
     assert "20.4 %LEL" in page and "（越过 20 %LEL）" in page and "峰值（最高）" in page
     assert "（已升级）" in page
