@@ -31,7 +31,7 @@ from anjian.demo.generate import (
 )
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.rules import uscc_problem
-from anjian.hidden_hazards.models import HiddenHazard
+from anjian.hidden_hazards.models import Checklist, HiddenHazard, InspectionTask
 from anjian.major_hazards.models import MajorHazardSource
 from anjian.monitoring.models import MonitoringPoint
 from anjian.risk.models import RiskPoint
@@ -80,7 +80,16 @@ def _counts(node) -> dict[str, int]:  # type: ignore[no-untyped-def]
     with node.db() as s:
         return {
             model.__tablename__: s.scalar(select(func.count()).select_from(model))
-            for model in (Enterprise, Organisation, User, AuditRecord, OutboxEntry, RecoveryCode)
+            for model in (
+                Enterprise,
+                Organisation,
+                User,
+                AuditRecord,
+                OutboxEntry,
+                RecoveryCode,
+                Checklist,
+                InspectionTask,
+            )
         }
 
 
@@ -235,6 +244,57 @@ def test_demo_loads_a_realistic_shanxi(demo) -> None:
     _check_hazards(demo)
     _check_monitoring(demo)
     _check_accidents(demo)
+    _check_checklists(demo)
+
+
+def _check_checklists(demo) -> None:  # type: ignore[no-untyped-def]
+    """Checklists of the industry with their basis at the demo enterprise user's mine and at
+    enterprises of both demo counties; a record of self-inspection tasks done on time, late
+    and missed, and the current ones open — seen through qiye's own API and inbox."""
+    from anjian.core.clock import today_in_china
+
+    today = today_in_china()
+    with demo.db() as s:
+        qiye = s.scalar(select(User).where(User.username == "qiye"))
+        lists = s.scalars(select(Checklist)).all()
+        tasks = s.scalars(select(InspectionTask)).all()
+        category = dict(s.execute(select(Enterprise.id, Enterprise.supervision_category)).all())
+        county = dict(s.execute(select(Enterprise.id, Enterprise.division_code)).all())
+        status = dict(s.execute(select(Enterprise.id, Enterprise.status)).all())
+    own = [c for c in lists if c.enterprise_id == qiye.enterprise_id]
+    assert {c.frequency for c in own} == {"daily", "weekly", "monthly"}
+    assert all(item["basis"] for c in own for item in c.items)
+    assert any("煤矿安全规程" in item["basis"] for c in own for item in c.items)
+    chemical = [c for c in lists if category[c.enterprise_id] == "hazardous_chemicals"]
+    assert any("GB 30871" in item["basis"] for c in chemical for item in c.items)
+    with_lists = {c.enterprise_id for c in lists}
+    for code in ("140622", "140621"):  # 应县, 山阴县: their working enterprises (four at least)
+        working = sum(county[e] == code and status[e] == "operating" for e in county)
+        assert sum(county[e] == code for e in with_lists) >= min(working, 4) > 0, code
+    assert 10 < len(with_lists) < N / 2  # a share of the enterprises, not all
+    done = [t for t in tasks if t.done_at is not None]
+    on_time = [t for t in done if t.done_at.astimezone(CST).date() <= t.due_date]
+    missed = [t for t in tasks if t.done_at is None and t.due_date < today]
+    assert on_time and missed and len(done) > len(on_time)  # some late too
+    assert len(on_time) > len(missed)  # most enterprises keep up
+    assert all(t.done_at.astimezone(CST).date() <= today for t in done)
+    mine = [t for t in tasks if t.enterprise_id == qiye.enterprise_id]
+    assert any(t.done_at is None and t.due_date >= today for t in mine)  # open now
+    assert any(t.done_at is None and t.due_date < today for t in mine)  # one missed
+    # qiye sees them: the open tasks through the API and in the home page's inbox
+    headers = _login(demo, "qiye")
+    r = demo.client.get("/api/v1/inspection-tasks", params={"state": "pending"}, headers=headers)
+    assert r.status_code == 200 and r.json()["total"] >= 3, r.text
+    demo.client.cookies.clear()
+    form = demo.client.get("/login").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+    page = demo.client.post(
+        "/login",
+        data={"username": "qiye", "password": DEMO_PASSWORD, "next": "/", "csrf": csrf},
+        follow_redirects=True,
+    )
+    assert page.status_code == 200
+    assert 'id="inbox-inspections-due"' in page.text and "/inspections/" in page.text
 
 
 def _check_accidents(demo) -> None:  # type: ignore[no-untyped-def]
@@ -503,3 +563,22 @@ def test_shanxi_preset_names_real_places() -> None:
     by_code = {p.code: p for p in places}
     assert by_code["140603"].region == "朔州市平鲁区"
     assert by_code["140621"].region_short == "山阴"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_demo_loaded_before_checklists_gets_them_once(personas) -> None:
+    """What ``anjian demo`` does on a rerun over a demo that has no checklists yet."""
+    from anjian.core.scope import Scope
+    from anjian.demo.checklists import choose, load_checklists
+
+    scope = Scope.for_division(None, "admin", ["140000"])
+    mine = personas.enterprises["ying_mine"]
+    with personas.db() as s:
+        ents = s.scalars(select(Enterprise).order_by(Enterprise.id)).all()
+        lists, tasks = load_checklists(
+            s, scope, choose(ents, mine, {"140622"}, 1), 1, anchor_id=mine
+        )
+    with personas.db() as s:
+        assert load_checklists(s, scope, ents, 1, anchor_id=mine) == (0, 0)
+        assert s.scalar(select(func.count()).select_from(Checklist)) == lists >= 3
+        assert s.scalar(select(func.count()).select_from(InspectionTask)) == tasks > lists

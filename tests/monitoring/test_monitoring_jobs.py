@@ -268,3 +268,41 @@ def test_expired_minute_summaries_go_and_recent_ones_stay(personas: Any, monkeyp
     with node.db() as s:
         left = s.scalars(select(MinuteSummary.minute).order_by(MinuteSummary.minute)).all()
     assert left == minutes[2:]
+
+
+def test_a_faulty_point_keeps_one_status_alarm_until_it_reports_normally(personas: Any) -> None:
+    """A sensor reporting a fault (a frozen value) is not silent: the silence check leaves it
+    faulty, run after run, rather than flipping it to offline and back with a new alarm each
+    time; a move to another out-of-service state keeps the same alarm, naming the new state,
+    which ends only when the point reports normally."""
+    from anjian.monitoring.ingest import ingest
+    from anjian.monitoring.jobs import mark_silent
+
+    node = personas
+    mine = node.enterprises["ying_mine"]
+    (tt,) = _points(node, "TT-601", kind="co", period_s=10)
+    now = int(time.time() * 1000)
+
+    def status_alarms() -> list[dict[str, Any]]:
+        return [a for a in _alarms(node, kind="status") if a["point_id"] == tt]
+
+    def report(at: int, **reading: Any) -> None:
+        _apply(node, ingest, mine, {"ts": at, "readings": [{"point": "TT-601", **reading}]})
+
+    report(now, value=3.0)
+    for k in range(1, 13):  # two minutes of fault reports, the silence check every 30 s
+        report(now + k * 10_000, value=3.0, status="fault")
+        if k % 3 == 0:
+            assert _apply(node, mark_silent, now + k * 10_000 + 5_000) == 0
+    with node.db() as s:
+        assert s.get(MonitoringPoint, tt).status == "fault"
+    status = status_alarms()
+    assert [(a["bound"], a["ended_at"]) for a in status] == [("fault", None)]
+    report(now + 130_000, status="offline")  # the gateway then loses the sensor
+    again = status_alarms()
+    assert [(a["id"], a["bound"], a["ended_at"]) for a in again] == [
+        (status[0]["id"], "offline", None)
+    ]
+    report(now + 140_000, value=3.1)  # back to normal: the one alarm ends
+    ended = status_alarms()
+    assert len(ended) == 1 and ended[0]["ended_at"] is not None

@@ -48,6 +48,9 @@ def test_county_official_home_shows_the_inbox_above_the_counts(console: Any, wor
     assert re.search(r"剩余 (29|30) 分钟", report_up)
     alarms = _section(html, "alarms.unacknowledged")
     assert 'data-stream="/monitoring/alarms/stream?state=raised&amp;after=' in alarms
+    assert (
+        "&amp;back=%2F" in alarms
+    )  # a session ending sends the login back home, not to /monitoring
     assert "山阴县" not in html.split('id="inbox"')[1].split("辖区概况")[0]
 
 

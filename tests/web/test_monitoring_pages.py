@@ -229,6 +229,8 @@ def test_the_board_shows_the_value_that_raised_an_alarm_and_its_peak(console: An
     trigger = row[row.index('class="text-nowrap alarm-value"') :]
     assert trigger.index("20.4 %LEL") < trigger.index("越过 20<") < trigger.index("46.5 %LEL")
     assert "10 %LEL" not in row  # the value it ended with is not what raised it
+    # eight columns (fits 1400 px): the threshold under the trigger, the recovery under the time
+    assert row.count("<td") == 8 and "阈值 40<" in trigger and "恢复 " in row
     page = node.client.get(f"/monitoring/alarms/{gas.id}").text
     assert "20.4 %LEL" in page and "（越过 20 %LEL）" in page and "峰值（最高）" in page
     assert "（已升级）" in page
@@ -292,3 +294,17 @@ def test_the_stream_sends_a_new_alarm_and_ends_with_the_session(
     assert _events(node.client.get(url).text) == [
         ("logout", "/login?next=/monitoring&reason=timeout")
     ]
+    # the login returns to the page that listened: the board under its filters, the home page
+    # (its inbox listens with back=/), never another site
+    for back, login in [
+        ("", "/login?next=/monitoring%3Flevel%3D1&reason=timeout"),
+        ("/", "/login?reason=timeout"),
+        ("/hazards?state=found", "/login?next=/hazards%3Fstate%3Dfound&reason=timeout"),
+        ("//evil.example/x", "/login?reason=timeout"),
+        ("https://evil.example/", "/login?reason=timeout"),
+    ]:
+        r = node.client.get("/monitoring/alarms/stream", params={"level": "1", "back": back})
+        assert _events(r.text) == [("logout", login)], back
+    for hostile in ("/x\x07y", "/" + "a" * 20_000):  # a control character, an oversized path
+        r = node.client.get("/monitoring/alarms/stream", params={"back": hostile})
+        assert r.status_code == 422, hostile[:20]  # refused app-wide (core.inputs)

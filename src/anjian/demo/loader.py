@@ -25,6 +25,7 @@ from anjian.core.orgs.models import Organisation, OrgKind
 from anjian.core.orgs.service import create_org
 from anjian.core.scope import Scope
 from anjian.demo.accidents import load_accidents
+from anjian.demo.checklists import choose, load_checklists
 from anjian.demo.data import DEFAULT_PROVINCE, DEFAULT_SEED, PRESETS
 from anjian.demo.generate import (
     Div,
@@ -85,7 +86,7 @@ def demo_contents(session: Session) -> list[tuple[str, str, int]]:
     from sqlalchemy import func
 
     from anjian.accidents.models import Accident
-    from anjian.hidden_hazards.models import HiddenHazard
+    from anjian.hidden_hazards.models import Checklist, HiddenHazard, InspectionTask
     from anjian.major_hazards.models import MajorHazardSource
     from anjian.monitoring.models import MonitoringPoint
     from anjian.risk.models import RiskPoint
@@ -95,6 +96,8 @@ def demo_contents(session: Session) -> list[tuple[str, str, int]]:
         ("企业", "enterprises", Enterprise),
         ("风险点", "risk points", RiskPoint),
         ("隐患", "hidden hazards", HiddenHazard),
+        ("排查清单", "checklists", Checklist),
+        ("自查任务", "self-inspection tasks", InspectionTask),
         ("重大危险源", "major hazard sources", MajorHazardSource),
         ("事故", "accidents", Accident),
         ("监测点", "monitoring points", MonitoringPoint),
@@ -159,6 +162,23 @@ def load_demo(
         anchor_id = next((u.enterprise_id for u in existing if u.enterprise_id), None)
         focus = {u.division_code for u in existing if tier_of(u.division_code) is Tier.COUNTY}
         added = top_up_monitoring(session, scope, province, anchor_id, focus, seed, report)
+        # a demo loaded before checklists existed gets them once (none when the anchor has some)
+        if anchor_id is not None:
+            in_province = session.scalars(
+                select(Enterprise)
+                .where(
+                    Enterprise.division_code >= province[:2],
+                    Enterprise.division_code < prefix_upper_bound(province[:2]),
+                )
+                .order_by(Enterprise.id)
+            )
+            load_checklists(
+                session,
+                scope,
+                choose(in_province, anchor_id, focus, seed),
+                seed,
+                anchor_id=anchor_id,
+            )
         logins = logins_of(session, existing)
         return DemoResult(False, prov.code, prov.name, 0, 0, logins, monitoring_points=added)
     if enterprises < 1:
@@ -325,6 +345,9 @@ def load_demo(
     load_major_hazards(session, scope, list(dict.fromkeys([*sample, *ents])), seed)
     supervisor = next((u for u in users if u.username == usernames["province"]), None)
     load_accidents(session, scope, sample, supervisor, seed)
+    # --- self-inspection: checklists of the industry and their record of tasks ---
+    chosen = choose(ents, anchor.id, {county1, county2}, seed)
+    load_checklists(session, scope, chosen, seed, anchor_id=anchor.id)
     # --- online monitoring: points at a sample, the demo counties' first ---
     points = load_monitoring(
         session, scope, ents, seed, anchor_id=anchor.id, focus={county1, county2}, progress=report

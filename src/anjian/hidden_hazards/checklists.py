@@ -357,7 +357,7 @@ def add_checklist(
     )
     session.add(cl)
     session.flush()
-    _ensure_task(session, cl, today or beijing_today())
+    ensure_task(session, cl, today or beijing_today())
     return cl
 
 
@@ -432,7 +432,7 @@ def update_checklist(
         today = beijing_today()
         _drop_pending(session, cl, today)
         session.flush()
-        _ensure_task(session, cl, today)
+        ensure_task(session, cl, today)
     audit(
         session,
         actor,
@@ -467,9 +467,10 @@ def deactivate_checklist(
 # --- tasks ----------------------------------------------------------------------------------------
 
 
-def _ensure_task(session: Session, cl: Checklist, today: date) -> bool:
+def ensure_task(session: Session, cl: Checklist, today: date) -> bool:
     """Create the checklist's task of the period ``today`` falls in, unless it exists; a
-    concurrent creator's row wins (the unique (checklist, period) refuses the second)."""
+    concurrent creator's row wins (the unique (checklist, period) refuses the second). Whether
+    it was made (the demo also uses it to give a checklist its past periods)."""
     period, due = period_of(cl.frequency, today)
     exists = session.scalar(
         select(InspectionTask.id).where(

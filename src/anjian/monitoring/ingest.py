@@ -647,7 +647,8 @@ def set_status(
     the one the point has; the change travels up with the point. A faulty, offline, unpowered
     or shut-down point gets a 二级 status alarm, ended when it reports normally again — unless
     the enterprise's whole monitoring system is down, which is one alarm for all its points.
-    Whether the status changed."""
+    A point going from one of those states to another (a faulty sensor that falls silent) keeps
+    its one open status alarm, which then names the newer state. Whether the status changed."""
     since = p.status_since
     if status == p.status or (since is not None and at_ms(ts) <= since):
         return False
@@ -658,6 +659,12 @@ def set_status(
             Alarm.point_id == p.id, Alarm.kind == "status", Alarm.ended_at.is_(None)
         )
     ).first()
+    if current is not None and status in STATUS_ALARMS:
+        current.bound = status  # still out of service: the same alarm, not a new one
+        record_change(session, current, entity=ALARM_ENTITY)
+        if out is not None:
+            out.alarms.append(current.id)
+        return True
     if current is not None:
         current.ended_at = at_ms(ts)
         record_change(session, current, entity=ALARM_ENTITY)

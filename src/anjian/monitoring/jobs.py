@@ -22,8 +22,10 @@ from anjian.monitoring.partitions import DAY_MS, drop_expired, ensure_partitions
 
 log = logging.getLogger("anjian.monitoring")
 SILENT_PERIODS = 3  # a point silent for three sampling periods is offline (离线)
-# States a silent point may already be in: it is not "offline" on top of them.
-_QUIET_STATES = ("offline", "power_off", "shutdown", "maintenance")
+# States a silent point may already be in: it is not "offline" on top of them. A faulty
+# sensor keeps reporting its fault (with a frozen value or none), which never counts as a
+# reading: without "fault" here it would flip to offline and back every run.
+_QUIET_STATES = ("offline", "fault", "power_off", "shutdown", "maintenance")
 
 
 def mark_silent(session: Session, now: int, watching_since: int | None = None) -> int:

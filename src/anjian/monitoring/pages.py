@@ -293,10 +293,17 @@ def _poll(
 
 
 async def _alarm_events(
-    request: Request, token: str, scope: Scope | None, board: BoardFilter, start: int | None
+    request: Request,
+    token: str,
+    scope: Scope | None,
+    board: BoardFilter,
+    start: int | None,
+    back: str,
 ) -> AsyncIterator[str]:
+    # When the session ends the page listening goes to the login, and back to itself after it.
+    logout = _sse("logout", login_url(back, "timeout"))
     if scope is None:
-        yield _sse("logout", login_url("/monitoring", "timeout"))
+        yield logout
         return
     csrf = session_csrf(token)
     position = start if start is not None else await run_in_threadpool(_position)
@@ -317,7 +324,7 @@ async def _alarm_events(
             except OperationalError as exc:  # the database is away: check at the next poll
                 log.warning("alarm stream could not check its session: %s", exc.orig or exc)
             if scope is None:  # logged out, locked or idle too long
-                yield _sse("logout", login_url("/monitoring", "timeout"))
+                yield logout
                 return
         while len(marks) > 1 and marks[1][0] <= now - STREAM_OVERLAP_S:
             marks.popleft()
@@ -346,11 +353,14 @@ async def alarm_stream(
     active: str = "",
     escalated: str = "",
     after: str = "",
+    back: str = "",
 ) -> Response:
     """The board's live feed (text/event-stream): an ``alarm`` event (its row as HTML, its
-    inbox item (the home page's 待办), and whether it matches the board's filters) for every alarm in scope raised or changed, then
-    the board's figures (``counts``); ``logout`` when the session has ended. Authenticated by
-    the console's cookie, checked again every 30 s without counting as activity."""
+    inbox item (the home page's 待办), and whether it matches the board's filters) for every
+    alarm in scope raised or changed, then the board's figures (``counts``); ``logout`` with
+    the login URL when the session has ended, returning to ``back`` (the page listening, a
+    local path; the board under these filters by default). Authenticated by the console's
+    cookie, checked again every 30 s without counting as activity."""
     token = request.cookies.get(SESSION_COOKIE, "")
     try:
         scope = await run_in_threadpool(stream_scope, token)
@@ -362,7 +372,9 @@ async def alarm_stream(
     resume = request.headers.get("last-event-id", "").strip() or after.strip()
     start = int(resume) if resume.isdigit() else None
     return StreamingResponse(
-        _alarm_events(request, token, scope, board, start),
+        _alarm_events(
+            request, token, scope, board, start, safe_next(back) if back else _board_url(board)
+        ),
         media_type="text/event-stream",
         headers={
             "Cache-Control": "no-store",

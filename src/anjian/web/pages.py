@@ -90,7 +90,8 @@ def home(request: Request, ctx: PageCtx) -> Response:
         "sections": sections,
         "inbox_total": sum(s["s"].count for s in sections),
         "limit": inbox.DEFAULT_LIMIT,
-        "alarm_stream": "/monitoring/alarms/stream?" + query({"state": "raised"}, after=position),
+        "alarm_stream": "/monitoring/alarms/stream?"
+        + query({"state": "raised"}, after=position, back="/"),
     }
     if not ctx.scope.is_enterprise:
         context.update(_enterprise_counts(ctx))
