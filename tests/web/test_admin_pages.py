@@ -141,7 +141,7 @@ def test_an_enterprise_user_is_created_with_the_enterprises_credit_code(console)
     console.login("admin")
     from anjian.enterprises.rules import compose_uscc
 
-    uscc = compose_uscc("140622", "MA0K00001")
+    uscc = compose_uscc("140622", "MA0K0001")
     missing = _new_user(console, username="kuang", role="enterprise", enterprise_uscc="")
     assert missing.status_code == 422 and 'id="err-enterprise_id"' in missing.text
     r = _new_user(console, username="kuang", role="enterprise", enterprise_uscc=uscc.lower())
