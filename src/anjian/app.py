@@ -28,6 +28,7 @@ from anjian.core.iam.api import router as auth_router
 from anjian.core.iam.guard import LoginGuard
 from anjian.core.inbox.api import router as inbox_router
 from anjian.core.inputs import field_beyond_int32, refuse_hostile_input
+from anjian.core.node_settings.api import router as node_settings_router
 from anjian.core.orgs.api import router as orgs_router
 from anjian.core.sync.api import router as sync_router
 from anjian.core.sync.forwarder import Forwarder
@@ -247,6 +248,7 @@ def create_app() -> FastAPI:
         accidents_router,
         sync_router,
         node_router,
+        node_settings_router,
     ):
         app.include_router(router)
     mount_console(app)

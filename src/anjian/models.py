@@ -4,6 +4,7 @@ from anjian.accidents.models import Accident, AccidentStep, Investigation
 from anjian.core.audit.models import AuditHead, AuditRecord, AuditSeal
 from anjian.core.divisions.models import Division
 from anjian.core.iam.models import AuthSession, RecoveryCode, User
+from anjian.core.node_settings.models import NodeSetting
 from anjian.core.orgs.models import Organisation
 from anjian.core.sync.models import OutboxEntry, SyncLink
 from anjian.directives.models import Directive, DirectiveReceipt
@@ -45,6 +46,7 @@ __all__ = [
     "MajorHazardSource",
     "MinuteSummary",
     "MonitoringPoint",
+    "NodeSetting",
     "Organisation",
     "OutboxEntry",
     "PointLive",

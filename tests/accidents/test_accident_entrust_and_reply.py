@@ -232,3 +232,28 @@ def test_an_agency_is_late_by_its_own_two_hours_not_by_the_levels_below(personas
     chain = {s["tier"]: s for s in up["chain"]}
     assert chain["county"]["late"]  # passed on after its own 2 h
     assert not chain["city"]["late"] and chain["city"]["received_late"]  # the city is not
+
+
+def test_only_the_lead_or_one_above_edits_and_closes_the_investigation(personas: Any) -> None:
+    """The county reads a city-led investigation but neither edits nor closes it (403 naming
+    ``lead_division``, as for the report and the reply); the city and the province do."""
+    node = personas
+    county, city, province = (node.login(n) for n in ("yingxian", "shuozhou", "sheng"))
+    acc = _accident(node, county, deaths=3)  # 较大: the city leads
+    base = f"/api/v1/accidents/{acc['id']}/investigation"
+    assert node.client.post(base, json={"team": "市调查组"}, headers=city).status_code == 201
+    findings = {"direct_causes": "顶板支护失效", "nature": "责任事故"}
+    for r in (
+        node.client.patch(base, json=findings, headers=county),
+        node.client.post(f"{base}/close", headers=county),
+    ):
+        assert r.status_code == 403 and r.json()["field"] == "lead_division", r.text
+    inv = node.client.get(f"/api/v1/accidents/{acc['id']}", headers=county).json()
+    assert inv["investigation"]["direct_causes"] == "" and inv["investigation"]["closed_at"] is None
+    r = node.client.patch(base, json=findings, headers=city)
+    assert r.status_code == 200 and r.json()["direct_causes"] == "顶板支护失效", r.text
+    rest = {"responsibility": "矿长负主要责任", "measures": "全面排查顶板"}
+    r = node.client.patch(base, json=rest, headers=province)
+    assert r.status_code == 200 and r.json()["measures"] == "全面排查顶板", r.text
+    r = node.client.post(f"{base}/close", headers=province)
+    assert r.status_code == 200 and r.json()["closed_at"] is not None, r.text

@@ -201,7 +201,7 @@ def test_alarm_is_raised_once_escalated_ended_and_taken_through_its_loop(persona
     alarm = alarms["items"][0]
     assert (alarm["level"], alarm["level_label"], alarm["bound"], alarm["bound_label"]) == (
         1,
-        "一级",
+        "严重",
         "hh",
         "高高报",
     )
@@ -338,7 +338,7 @@ def test_gas_detector_alarms_carry_the_gb_50493_names_in_the_board_severity_orde
     gateway = _token(node)
     now = int(time.time() * 1000)
     official = _as(node, "yingxian")
-    # 25 %LEL is the first set point: GB/T 50493's 一级报警, the board's 二级 (less severe)
+    # 25 %LEL is the first set point: GB/T 50493's 一级报警, the board's 预警 (less severe)
     _send(node, gateway, {"point": "GT-1", "value": 25.0, "ts": now - 2000})
     alarm = node.client.get("/api/v1/alarms?active=true", headers=official).json()["items"][0]
     assert (alarm["level"], alarm["bound"], alarm["bound_label"], alarm["point_kind"]) == (
@@ -349,12 +349,12 @@ def test_gas_detector_alarms_carry_the_gb_50493_names_in_the_board_severity_orde
     )
     point = node.client.get(f"{API}/points", headers=_as(node, "qiye")).json()["items"][0]
     assert (point["alarm_bound"], point["alarm_bound_label"]) == ("h", "一级报警")
-    # 50 %LEL, the second set point: 二级报警, escalated to the board's 一级 (most severe)
+    # 50 %LEL, the second set point: 二级报警, escalated to the board's 严重 (most severe)
     _send(node, gateway, {"point": "GT-1", "value": 50.0, "ts": now - 1000})
     alarm = node.client.get(f"/api/v1/alarms/{alarm['id']}", headers=official).json()
     assert (alarm["level"], alarm["level_label"], alarm["bound"], alarm["bound_label"]) == (
         1,
-        "一级",
+        "严重",
         "hh",
         "二级报警",
     )

@@ -160,7 +160,7 @@ def test_live_risk_rises_with_alarms_and_falls_back(personas: Any) -> None:
         "重大风险",
         "red",
     )
-    assert src_row["alarms_level1"] == 1 and src_row["reasons"] == ["一级报警 1 条"]
+    assert src_row["alarms_level1"] == 1 and src_row["reasons"] == ["严重报警 1 条"]
     assert (ent_row["id"], ent_row["level"], ent_row["lng"]) == (chem, "major", 112.82)
     # another county sees none of it
     other = node.client.get(f"{API}/live-risk", headers=_headers(node, "yingxian")).json()

@@ -443,3 +443,24 @@ def test_the_report_and_its_reply_through_their_forms(console) -> None:
     assert r.status_code == 200 and "批复已记录" in r.text
     assert "朔政函〔2026〕88号" in r.text and 'id="reply-form"' not in r.text
     assert 'id="reply-overdue"' not in r.text
+
+
+def test_the_investigation_form_is_the_leads_or_above(console) -> None:
+    """The county reads the city's investigation without its edit and 结案 forms, and a post
+    is refused as by the API; the city and the province are offered them."""
+    console.login("shuozhou")
+    url = _filed(console, deaths="3")  # 较大: the city leads
+    _post(console, url, "investigation", team="市政府事故调查组")
+    assert 'id="investigation-form"' in console.node.client.get(url).text
+    console.login("yingxian")
+    page = console.node.client.get(url).text
+    assert 'id="investigation-findings"' in page
+    assert 'id="investigation-form"' not in page and 'id="investigation-close"' not in page
+    for action in ("investigation-update", "investigation-close"):
+        r = _post(console, url, action, direct_causes="县里改的")
+        assert r.status_code == 403 and "县里改的" not in r.text, action
+    console.login("sheng")
+    page = console.node.client.get(url).text
+    assert 'id="investigation-form"' in page and 'id="investigation-close"' in page
+    r = _post(console, url, "investigation-update", direct_causes="顶板支护失效")
+    assert r.status_code == 200 and "调查情况已保存" in r.text

@@ -141,7 +141,7 @@ def test_an_enterprise_user_is_created_with_the_enterprises_credit_code(console)
     console.login("admin")
     from anjian.enterprises.rules import compose_uscc
 
-    uscc = compose_uscc("140622", "MA0K00001")
+    uscc = compose_uscc("140622", "MA0K0001")
     missing = _new_user(console, username="kuang", role="enterprise", enterprise_uscc="")
     assert missing.status_code == 422 and 'id="err-enterprise_id"' in missing.text
     r = _new_user(console, username="kuang", role="enterprise", enterprise_uscc=uscc.lower())
@@ -350,15 +350,85 @@ def test_organisations_are_listed_created_and_edited_in_scope(county_admin, cons
     assert node.client.get("/admin/orgs/99999999999/edit").status_code == 422
 
 
+def _setting_row(page: str, key: str) -> str:
+    match = re.search(rf'<tr id="setting-{key}">.*?</tr>', page, re.S)
+    assert match, f"no row of {key}"
+    return match.group(0)
+
+
 def test_settings_are_shown_with_their_source(console, monkeypatch) -> None:
     console.login("admin")
     page = console.node.client.get("/admin/settings")
     assert page.status_code == 200
-    row = re.search(r'<tr id="setting-session_idle_minutes">.*?</tr>', page.text, re.S).group(0)  # type: ignore[union-attr]
-    assert "默认值" in row and "可在运行时修改" in row
-    division = re.search(r'<tr id="setting-node_division">.*?</tr>', page.text, re.S).group(0)  # type: ignore[union-attr]
+    row = _setting_row(page.text, "session_idle_minutes")
+    assert (
+        "默认值" in row
+        and "运行时修改" in row
+        and 'action="/admin/settings/session_idle_minutes"' in row
+    )
+    division = _setting_row(page.text, "node_division")
     assert "环境变量 ANJIAN_NODE_DIVISION" in division and "须重启" in division
-    assert "需要数据库迁移" in page.text
+
+
+def test_a_setting_is_changed_and_reset_in_the_console(console, monkeypatch) -> None:
+    console.login("admin")
+    client = console.node.client
+    csrf = console.csrf("/admin/settings")
+    r = client.post(
+        "/admin/settings/lockout_threshold",
+        data={"csrf": csrf, "value": "4"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    page = client.get("/admin/settings").text
+    row = _setting_row(page, "lockout_threshold")
+    assert 'value="4"' in row and "控制台（admin" in row and "恢复默认" in row
+    refused = client.post("/admin/settings/lockout_threshold", data={"csrf": csrf, "value": "9"})
+    assert refused.status_code == 422
+    row = _setting_row(refused.text, "lockout_threshold")
+    assert 'id="err-lockout_threshold"' in row and "3 到 5" in row and 'value="9"' in row
+    hostile = client.post(
+        "/admin/settings/map_attribution", data={"csrf": csrf, "value": "<b>\x01</b>"}
+    )
+    assert hostile.status_code == 422
+    assert client.post("/admin/settings/lockout_threshold", data={"value": "3"}).status_code == 403
+    r = client.post(
+        "/admin/settings/lockout_threshold/reset", data={"csrf": csrf}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    row = _setting_row(client.get("/admin/settings").text, "lockout_threshold")
+    assert 'value="5"' in row and "默认值" in row and "恢复默认" not in row
+    assert [a.detail["to"] for a in _audits(console.node, "node.setting")] == ["4", None]
+
+
+def test_a_setting_pinned_by_the_environment_is_read_only(console, monkeypatch) -> None:
+    from anjian.config import get_settings
+
+    monkeypatch.setenv("ANJIAN_SESSION_IDLE_MINUTES", "15")
+    get_settings.cache_clear()
+    console.login("admin")
+    row = _setting_row(console.node.client.get("/admin/settings").text, "session_idle_minutes")
+    assert "由环境变量 ANJIAN_SESSION_IDLE_MINUTES 固定" in row and "<form" not in row
+    csrf = console.csrf("/admin/settings")
+    r = console.node.client.post(
+        "/admin/settings/session_idle_minutes", data={"csrf": csrf, "value": "10"}
+    )
+    assert r.status_code == 409 and "ANJIAN_SESSION_IDLE_MINUTES" in r.text
+
+
+def test_a_county_administrator_sees_the_settings_but_cannot_change_them(
+    county_admin, console
+) -> None:
+    console.login("xianadmin")
+    page = console.node.client.get("/admin/settings")
+    assert page.status_code == 200 and 'action="/admin/settings/' not in page.text
+    csrf = console.csrf("/admin/settings")
+    r = console.node.client.post(
+        "/admin/settings/lockout_threshold", data={"csrf": csrf, "value": "3"}
+    )
+    assert r.status_code == 403
+    console.login("sheng")
+    assert console.node.client.get("/admin/settings").status_code == 403
 
 
 def test_settings_hide_credentials_in_urls(console, monkeypatch) -> None:

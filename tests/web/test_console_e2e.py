@@ -381,8 +381,8 @@ def test_an_alarm_published_over_mqtt_appears_on_the_open_board(
 
                 expect(rows).to_have_count(1, timeout=15_000)
                 row = rows.first
-                expect(row).to_contain_text("一级")
-                expect(row).to_contain_text("高高报")
+                expect(row.locator(".alarm-badge")).to_have_text("高高报")
+                expect(row.locator(".alarm-badge")).to_have_class(re.compile("grade-1"))
                 expect(row).to_contain_text("LT-101")
                 expect(row).to_contain_text("9.6")
                 expect(row.locator(".alarm-state")).to_have_text("待确认")

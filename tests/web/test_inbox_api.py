@@ -4,10 +4,15 @@ county sees none of the other's; the size of a section is bounded and hostile in
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from inbox_world import World, build
+from sqlalchemy import select, update
+
+from anjian.accidents.models import Accident, Investigation
+from anjian.db import utcnow
 
 API = "/api/v1/inbox"
 AGENCY_KEYS = [
@@ -18,6 +23,7 @@ AGENCY_KEYS = [
     "alarms.unacknowledged",
     "directives.sign",
     "accidents.investigations",
+    "accidents.reply",
     "major_hazards.filings",
 ]
 ENTERPRISE_KEYS = [
@@ -123,6 +129,43 @@ def test_province_sees_every_county_and_only_its_own_agency_steps(
     city = _sections(_inbox(personas, "shuozhou"))
     assert city["accidents.report_up"]["count"] == 0
     assert city["directives.sign"]["count"] == 0  # the city issued them
+
+
+def test_the_report_waits_for_the_leads_reply_by_its_last_day(personas: Any, world: World) -> None:
+    """调查报告待批复: the county that leads the investigation sees its report once submitted,
+    due 15 days on, red once past; the sibling county, the city and the province do not; a
+    reply clears it."""
+    ids = world.ids
+    ying = personas.login("yingxian")
+    base = f"/api/v1/accidents/{ids['AC1']}/investigation"
+    assert _sections(_inbox(personas, "yingxian"))["accidents.reply"]["count"] == 0
+    assert personas.client.post(f"{base}/report", json={}, headers=ying).status_code == 200
+    section = _sections(_inbox(personas, "yingxian"))["accidents.reply"]
+    assert _urls(section) == [f"/accidents/{ids['AC1']}#investigation"]
+    item = section["items"][0]
+    assert item["due_date"] == str(world.today + timedelta(days=15)) and not item["overdue"]
+    assert item["title"] == "应县金鼎煤业有限公司 冒顶片帮事故"
+    for other in ("shanyin", "shuozhou", "sheng"):
+        assert _sections(_inbox(personas, other))["accidents.reply"]["count"] == 0, other
+    with personas.db() as s:  # submitted 16 days ago: one day past the last
+        s.execute(
+            update(Investigation)
+            .where(
+                Investigation.accident_uid
+                == select(Accident.uid).where(Accident.id == ids["AC1"]).scalar_subquery()
+            )
+            .values(report_submitted_at=utcnow() - timedelta(days=16))
+        )
+        s.commit()
+    item = _sections(_inbox(personas, "yingxian"))["accidents.reply"]["items"][0]
+    assert item["due_date"] == str(world.today - timedelta(days=1)) and item["overdue"]
+    reply = {
+        "replied_on": str(world.today),
+        "reply_by": "应县人民政府",
+        "reply_doc_no": "应政函〔2026〕1号",
+    }
+    assert personas.client.post(f"{base}/reply", json=reply, headers=ying).status_code == 200
+    assert _sections(_inbox(personas, "yingxian"))["accidents.reply"]["count"] == 0
 
 
 def test_enterprise_user_sees_their_rectifications_tasks_and_alarms(

@@ -96,7 +96,8 @@ def test_official_and_enterprise_see_their_inbox_and_follow_its_links(
                 new_id = alarm.id
             expect(alarms.locator(".inbox-count")).to_have_text("3", timeout=15_000)
             arrived = alarms.locator(f'a.inbox-item[href="/monitoring/alarms/{new_id}"]')
-            expect(arrived).to_contain_text("一级报警")
+            expect(arrived).to_contain_text("高高报")
+            expect(arrived).not_to_contain_text("一级")
             firm.screenshot(path=str(shots / "inbox-enterprise.png"), full_page=True)
             tasks.locator("a.inbox-item").last.click()
             expect(firm).to_have_url(f"{server}/inspections/{ids['T_today']}")

@@ -5,6 +5,7 @@ monitoring and the live-risk map; every page keeps to the user's jurisdiction.""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from typing import Any
@@ -73,7 +74,7 @@ def test_pages_render_and_keep_to_the_jurisdiction(console: Any) -> None:
     console.login("shuozhou")
     board = node.client.get("/monitoring")
     assert board.status_code == 200, board.text
-    for text in ("报警看板", "一级报警（未关闭）", MINE, "LT-1", "高高报", "待确认", "确认"):
+    for text in ("报警看板", "严重报警（未关闭）", MINE, "LT-1", "高高报", "待确认", "确认"):
         assert text in board.text, text
     assert 'id="count-level1" data-count="level1" data-alert="1">1<' in board.text
     assert 'data-stream="/monitoring/alarms/stream?after=' in board.text
@@ -94,7 +95,7 @@ def test_pages_render_and_keep_to_the_jurisdiction(console: Any) -> None:
 
     ent = node.client.get(f"/monitoring/enterprise/{mine}")
     assert ent.status_code == 200
-    for text in ("监测点（1 个）", "LT-1", "动态风险", "一级报警 1 条", "未登记的测点", "坏数据"):
+    for text in ("监测点（1 个）", "LT-1", "动态风险", "严重报警 1 条", "未登记的测点", "坏数据"):
         assert text in ent.text, text
     assert f'href="/monitoring/enterprise/{mine}"' in node.client.get(f"/enterprises/{mine}").text
 
@@ -103,8 +104,8 @@ def test_pages_render_and_keep_to_the_jurisdiction(console: Any) -> None:
     start = live.text.index('id="live-risk-data">') + len('id="live-risk-data">')
     data = json.loads(live.text[start : live.text.index("</script>", start)])
     marker = next(p for p in data["points"] if p["id"] == mine)
-    assert marker["href"] == f"/monitoring/enterprise/{mine}" and "一级报警 1 条" in marker["lines"]
-    # no inherent level counts as 低 (blue); an open 一级 alarm raises it two levels: orange
+    assert marker["href"] == f"/monitoring/enterprise/{mine}" and "严重报警 1 条" in marker["lines"]
+    # no inherent level counts as 低 (blue); an open 严重 alarm raises it two levels: orange
     assert marker["colour"] == "#f76707" and marker["category"] == "较大风险（固有：低风险）"
 
     # another county sees none of it: out-of-scope ids are the 404 page
@@ -130,7 +131,7 @@ def test_a_gas_detector_shows_its_gb_50493_set_point_names(console: Any) -> None
     gas = _point(node, code="LEL-2", name="井口可燃气体", preset="gas_combustible")
     _readings(node, {"point": "LEL-2", "value": 30.0})  # past the first set point (25 %LEL)
     alarm = _alarm(node)
-    assert (alarm.level, alarm.bound) == (2, "h")  # the board's 二级: the less severe
+    assert (alarm.level, alarm.bound) == (2, "h")  # the board's 预警: the less severe
 
     console.login("yingxian")
     pt = node.client.get(f"/monitoring/points/{gas}").text
@@ -139,10 +140,30 @@ def test_a_gas_detector_shows_its_gb_50493_set_point_names(console: Any) -> None
     assert "高高报" not in pt and "高报 H" not in pt
     assert pt.count('id="gas-levels-note"') == 1  # under the set points, once
     assert 'id="point-bound">一级报警<' in pt
+    # one badge: the standard's name in the severity's colour (H orange), never a second level
     board = node.client.get("/monitoring").text
-    assert "LEL-2" in board and "一级报警" in board
+    row = re.search(r'<tr id="alarm-\d+".*?</tr>', board, re.S)
+    assert row and "LEL-2" in row.group(0)
+    assert 'grade-2 alarm-badge" title="预警">一级报警</span>' in row.group(0)
+    assert "二级" not in row.group(0)
     ent = node.client.get(f"/monitoring/enterprise/{mine}").text
-    assert ">一级报警</span>" in ent
+    assert 'grade-2 alarm-badge">一级报警</span>' in ent
+    # the second set point (50 %LEL, HH): 二级报警 in red, the most severe; no 一级 beside it
+    _readings(node, {"point": "LEL-2", "value": 50.0})
+    assert (_alarm(node).level, _alarm(node).bound) == (1, "hh")
+    board = node.client.get("/monitoring").text
+    row = re.search(r'<tr id="alarm-\d+".*?</tr>', board, re.S)
+    assert row and 'grade-1 alarm-badge" title="严重">二级报警</span>' in row.group(0)
+    assert "一级" not in row.group(0)
+    page = node.client.get(f"/monitoring/alarms/{_alarm(node).id}").text
+    heading = page[page.index('class="page-title"') : page.index("</h2>")]
+    assert "二级报警" in heading and "一级" not in heading
+    ent = node.client.get(f"/monitoring/enterprise/{mine}").text
+    assert 'grade-1 alarm-badge">二级报警</span>' in ent
+    filters = board[
+        board.index('id="f-level"') : board.index("</select>", board.index('id="f-level"'))
+    ]
+    assert "高高/低低（严重）" in filters and "高/低（预警）" in filters and "一级" not in filters
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -1,12 +1,12 @@
 """Inbox sources of accident reporting and investigation (事故报送、调查处理, see
 ``anjian.core.inbox``), for agencies: the reports their agency has received and must pass up
-(上报) within the 2-hour clock of its step, and the investigations it leads with their
-deadlines. Scope-filtered by :func:`anjian.accidents.service.scoped`, as the accident list.
+(上报) within the 2-hour clock of its step, the investigations it leads with their deadlines,
+and the investigation reports waiting for its government's reply (批复). Scope-filtered by
+:func:`anjian.accidents.service.scoped`, as the accident list.
 
-More kinds of accident work (e.g. the 批复 of an investigation report due from the government
-that organised it) are added here as one more function decorated with ``@source``: a key, a
-title, its audience, its place on the page (``order``: report-up 40, investigations 70; 批复
-would sit at 75), what an empty section means, and a query in the same scope that returns
+More kinds of accident work are added here as one more function decorated with ``@source``: a
+key, a title, its audience, its place on the page (``order``: report-up 40, investigations 70,
+批复 75), what an empty section means, and a query in the same scope that returns
 :class:`~anjian.core.inbox.Found`."""
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from anjian.accidents.models import Accident, AccidentStep, Investigation
-from anjian.accidents.rules import ACCIDENT_TYPES, Grade
+from anjian.accidents.rules import ACCIDENT_TYPES, Grade, reply_last_day, reply_overdue
 from anjian.accidents.service import TIER_LABELS, chain_agency, scoped
 from anjian.config import get_settings
+from anjian.core.clock import today_in_china
 from anjian.core.iam.deps import Context
 from anjian.core.inbox import AGENCY, Found, InboxItem, source
 from anjian.core.paging import paged_rows
@@ -120,6 +121,64 @@ def investigations_due(ctx: Context, limit: int) -> Found:
                 since=inv.started_at,
                 due_at=inv.due_at,
                 overdue=now > inv.due_at,
+            )
+            for inv, acc in rows
+        ],
+    )
+
+
+@source(
+    "accidents.reply",
+    "调查报告待批复",
+    AGENCY,
+    order=75,
+    empty="没有待本级批复的事故调查报告。调查报告提交后，须在 15 日内批复（特别重大事故 30 日）。",
+    link="/accidents",
+)
+def reports_to_reply(ctx: Context, limit: int) -> Found:
+    """Investigation reports submitted and not yet replied to (批复, Order No. 493 Art. 32),
+    of the investigations the user's agency leads at this node — its government replies, and
+    it records the reply (:func:`~anjian.accidents.service.leads_or_above`; an agency above
+    may record it too, but the reply is not its work to wait on). The reply's last day first
+    (:func:`~anjian.accidents.rules.reply_last_day`: by the grade and its extension)."""
+    agency = chain_agency(ctx.db, ctx.user)
+    if agency is None:
+        return Found(0, [])
+    stmt = scoped(
+        select(Investigation, Accident).join(Accident, Accident.uid == Investigation.accident_uid),
+        ctx.scope,
+    ).where(
+        Investigation.deleted.is_(False),
+        Investigation.lead_division == agency,
+        Investigation.origin_node == get_settings().effective_node_id,
+        Investigation.report_submitted_at.is_not(None),
+        Investigation.replied_on.is_(None),
+    )
+    # the last day depends on the grade (30 days for 特别重大, plus its extension): ordered
+    # here; a government has few reports waiting for its reply at a time
+    rows, total = paged_rows(ctx.db, stmt, (Investigation.report_submitted_at,), limit=None)
+    due = {
+        inv.id: reply_last_day(inv.report_submitted_at, Grade(acc.grade), inv.reply_extension_days)
+        for inv, acc in rows
+        if inv.report_submitted_at is not None
+    }
+    rows = sorted(rows, key=lambda r: (due[r[0].id], r[0].id))[:limit]
+    names = division_names(ctx.db, {acc.division_code for _inv, acc in rows})
+    today = today_in_china()
+    return Found(
+        total,
+        [
+            InboxItem(
+                title=_what(acc),
+                detail=" · ".join(
+                    p
+                    for p in (f"{Grade(acc.grade).label}事故", names.get(acc.division_code, ""))
+                    if p
+                ),
+                url=f"/accidents/{acc.id}#investigation",
+                since=inv.report_submitted_at,
+                due_date=due[inv.id],
+                overdue=reply_overdue(due[inv.id], None, today),
             )
             for inv, acc in rows
         ],

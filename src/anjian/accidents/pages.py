@@ -608,12 +608,12 @@ def _detail_page(
         and service.may_open_investigation(ctx.db, acc, ctx.user.division_code)
     )
     inv_view = service.present_investigation(inv, acc) if inv is not None else None
-    # 报告提交 and 批复: the lead or one above, at the node that holds the investigation
+    # 调查情况, 结案, 报告提交 and 批复: the lead or one above, at the node that holds it
     inv_writable = (
         agency
         and inv is not None
         and inv.origin_node == here
-        and ctx.scope.covers_code(inv.lead_division)
+        and service.leads_or_above(ctx.scope, inv)
     )
     names = division_names(
         ctx.db, [acc.division_code] + ([inv.lead_division] if inv is not None else [])
@@ -646,6 +646,7 @@ def _detail_page(
             "can_open_investigation": can_open,
             "can_entrust": can_open
             and service.entrust_refused(ctx.db, acc, ctx.user.division_code) is None,
+            "can_edit_investigation": inv_writable and inv is not None and inv.closed_at is None,
             "can_submit_report": inv_writable
             and inv_view is not None
             and inv_view.report_submitted_at is None,
@@ -682,7 +683,7 @@ def _detail_page(
             "can_add_measure": agency
             and inv is not None
             and inv.origin_node == here
-            and ctx.scope.covers_code(inv.lead_division),
+            and service.leads_or_above(ctx.scope, inv),
             "today": today_in_china(),
             "here": here,
             **_labels(),

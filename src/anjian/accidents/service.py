@@ -654,15 +654,31 @@ def open_investigation(
     return inv
 
 
+def leads_or_above(scope: Scope, inv: Investigation) -> bool:
+    """Whether the user of ``scope`` acts for the agency that leads the investigation or one
+    above it: only they edit it, close it (结案), submit its report, record the reply (批复)
+    and set its corrective measures — a sibling or a lower agency in the same node reads it.
+    The console offers those forms by the same test."""
+    return scope.covers_code(inv.lead_division)
+
+
 def _writable_investigation(
     session: Session, scope: Scope, accident_id: int, *, closed_too: bool = False
 ) -> Investigation:
+    """The accident's investigation for a write: by an agency (not the unit), at the node that
+    holds it, by the lead or one above (403 naming ``lead_division``), open unless
+    ``closed_too`` (409)."""
     acc = get_accident(session, scope, accident_id)
     agency_only(scope)  # the unit whose accident it is never writes its investigation
     inv = investigation_of(session, acc)
     if inv is None:
         raise NotFound("该事故尚未立案调查 (no investigation opened)")
     ensure_writable_here(inv)
+    if not leads_or_above(scope, inv):
+        raise Forbidden(
+            "由牵头调查的部门或其上级办理 (the leading agency or one above it)",
+            field="lead_division",
+        )
     if inv.closed_at is not None and not closed_too:
         raise Conflict("调查已结案 (the investigation is closed)", field="state")
     return inv
@@ -726,16 +742,6 @@ def close_investigation(
     return inv
 
 
-def _lead_or_above(scope: Scope, inv: Investigation) -> None:
-    """The report and its reply are recorded by the agency that leads the investigation or one
-    above it (403 naming ``lead_division``), as its corrective measures are."""
-    if not scope.covers_code(inv.lead_division):
-        raise Forbidden(
-            "由牵头调查的部门或其上级记录 (recorded by the leading agency or one above it)",
-            field="lead_division",
-        )
-
-
 def submit_report(
     session: Session, actor: Actor, scope: Scope, accident_id: int, data: ReportSubmit
 ) -> Investigation:
@@ -743,7 +749,6 @@ def submit_report(
     reply's clock (批复, Art. 32) starts. 422 for a time before the investigation opened or in
     the future, 409 when already submitted (audited, synced)."""
     inv = _writable_investigation(session, scope, accident_id, closed_too=True)
-    _lead_or_above(scope, inv)
     now = utcnow()
     at = data.submitted_at or now
     if at > now + FUTURE_SLACK:
@@ -773,7 +778,6 @@ def record_reply(
     report is submitted: 409 before that and once replied, 422 for a date before the
     submission or after today (audited, synced)."""
     inv = _writable_investigation(session, scope, accident_id, closed_too=True)
-    _lead_or_above(scope, inv)
     acc = get_accident(session, scope, accident_id)
     if inv.report_submitted_at is None:
         raise Conflict("调查报告尚未提交，不能批复 (no report submitted yet)", field="state")
@@ -992,7 +996,7 @@ def add_measure(
     inv = investigation_of(session, acc)
     if inv is None:
         raise NotFound("该事故尚未立案调查 (no investigation opened)")
-    if not scope.covers_code(inv.lead_division):
+    if not leads_or_above(scope, inv):
         raise Forbidden(
             "整改措施由牵头调查的部门或其上级提出 (set by the leading agency or one above it)",
             field="lead_division",

@@ -22,10 +22,11 @@ KEY = "alarms.unacknowledged"
 
 
 def item_of(view: AlarmRead) -> InboxItem:
-    """An alarm as an inbox item: its point and what it crossed, at which enterprise."""
+    """An alarm as an inbox item: what it crossed (the set point's name, as on the board's
+    badge), at which point and enterprise."""
     point = view.point_name or view.point_code or "监测系统"
     return InboxItem(
-        title=f"{view.level_label}报警 · {point} {view.bound_label}".strip(),
+        title=f"{view.bound_label} · {point}",
         detail=view.enterprise_name,
         url=f"/monitoring/alarms/{view.id}",
         since=view.raised_at,

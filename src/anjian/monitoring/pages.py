@@ -40,6 +40,7 @@ from anjian.monitoring.ingest import REASONS
 from anjian.monitoring.models import Alarm
 from anjian.monitoring.rules import (
     GAS_DETECTOR_KINDS,
+    LEVEL_LABELS,
     STATUSES,
     AlarmStateName,
     Bound,
@@ -97,7 +98,7 @@ STATE_CHOICES = {
 DONE_MESSAGES = {"acknowledge": "已确认报警。", "handle": "已记录处置。", "close": "报警已关闭。"}
 REJECTION_LABELS = {**REASONS, "error": "无法处理"}
 # A point's set points, worst first on each side, with the colours of their severity on the
-# board (一级 red, 二级 orange); their names depend on the point's kind (rules.bound_label).
+# board (严重 red, 预警 orange); their names depend on the point's kind (rules.bound_label).
 SET_POINT_COLOURS = {"hh": "#d63939", "h": "#f76707", "l": "#f76707", "ll": "#d63939"}
 
 # The live stream (server-sent events) of the board.
@@ -117,6 +118,8 @@ def _labels() -> dict[str, Any]:
     return {
         "kind_labels": KIND_LABELS,
         "alarm_level_badges": ALARM_LEVEL_BADGES,
+        "bound_levels": {b.value: b.level for b in Bound},
+        "level_labels": LEVEL_LABELS,
         "state_badges": STATE_BADGES,
         "point_status_badges": POINT_STATUS_BADGES,
         "here": get_settings().effective_node_id,

@@ -2,11 +2,12 @@
 checked, how a threshold alarm (超限报警) is raised, escalated and ended, and the alarm's closed
 loop. No I/O: the ingest and the services feed these functions and store what they return.
 
-Alarm levels (the board's severity) follow the issue's convention: 一级 (level 1) for high-high /
-low-low (高高报/低低报), 二级 (level 2) for high / low (高报/低报). GB/T 50493-2019 numbers the two
-set points of a gas detector the other way round (一级报警 = the lower set point); the presets keep
-that standard's values on the H and HH thresholds, and a gas detector's set points carry the
-standard's names (:func:`bound_label`) while its alarms keep the board's severity order."""
+Alarm levels (the board's severity): level 1, 严重 (red), for high-high / low-low (高高报/低低报),
+level 2, 预警 (orange), for high / low (高报/低报). GB/T 50493-2019 numbers a gas detector's two
+set points the other way round (一级报警 = the lower set point, on H; 二级报警 the higher, on
+HH), so the severity is never named 一级/二级 to users: an alarm shows one badge, its set point's
+name (:func:`bound_label`) in its severity's colour, and the board sorts and filters by the
+severity."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ class Bound(StrEnum):
 
     @property
     def level(self) -> int:
-        """一级 (1) for high-high and low-low, 二级 (2) for high and low."""
+        """严重 (1) for high-high and low-low, 预警 (2) for high and low."""
         return 1 if self in (Bound.HH, Bound.LL) else 2
 
     @property
@@ -70,7 +71,7 @@ class Bound(StrEnum):
 
 
 BOUNDS = frozenset(b.value for b in Bound)
-LEVEL_LABELS = {1: "一级", 2: "二级"}
+LEVEL_LABELS = {1: "严重", 2: "预警"}  # not 一级/二级: those are GB/T 50493 set-point names
 
 # GB/T 50493-2019 §5.5.2 (REFERENCE §5.3): a combustible-gas detector's first set point
 # (≤ 25 %LEL) is its 一级报警 and the second (≤ 50 %LEL) its 二级报警; a toxic-gas detector's
@@ -174,7 +175,7 @@ class Raise:
 
 @dataclass(frozen=True)
 class Escalate:
-    """The open alarm reached a worse set point (二级 → 一级)."""
+    """The open alarm reached a worse set point (预警 → 严重)."""
 
     bound: Bound
     value: float
@@ -278,9 +279,9 @@ def transition_problem(action: str, state: str, *, ended: bool) -> str | None:
 # A unit's live level starts from its inherent level — a major hazard source's grade (一级 → 重大
 # red, 二级 → 较大 orange, 三级 → 一般 yellow, 四级 → 低 blue), an enterprise's worst source or
 # risk point — and rises with what its monitoring says now:
-#   +2 levels while a 一级 alarm (high-high/low-low, a coal-mine power cut, a whole monitoring
+#   +2 levels while a 严重 (level-1) alarm (high-high/low-low, a coal-mine power cut, a whole monitoring
 #      system powered off or shut down) is open: the unit is beyond its safe limits or blind;
-#   +1 level while only 二级 alarms are open, or while points are faulty or offline (the unit is
+#   +1 level while only 预警 (level-2) alarms are open, or while points are faulty or offline (the unit is
 #      partly unwatched);
 # never above 重大 (red). A unit without an inherent level counts as 低 (blue). When every alarm
 # has ended and every point reports again, the live level is the inherent one.
@@ -309,10 +310,10 @@ def live_level(
     bump = 0
     if level1_alarms:
         bump = 2
-        reasons.append(f"一级报警 {level1_alarms} 条")
+        reasons.append(f"严重报警 {level1_alarms} 条")
     elif level2_alarms:
         bump = 1
-        reasons.append(f"二级报警 {level2_alarms} 条")
+        reasons.append(f"预警 {level2_alarms} 条")
     if degraded_points:
         bump = max(bump, 1)
         reasons.append(f"测点故障/离线 {degraded_points} 个")

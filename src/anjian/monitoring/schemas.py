@@ -58,10 +58,10 @@ class PointFields(BaseModel):
         description="监测类型: " + ", ".join(f"{k} ({v})" for k, v in KIND_LABELS.items()),
     )
     unit: Annotated[str | None, AfterValidator(text(16))] = Field(default=None, description="单位")
-    ll: Number = Field(default=None, description="低低报阈值 (一级)")
-    l: Number = Field(default=None, description="低报阈值 (二级)")  # noqa: E741
-    h: Number = Field(default=None, description="高报阈值 (二级)")
-    hh: Number = Field(default=None, description="高高报阈值 (一级)")
+    ll: Number = Field(default=None, description="低低报阈值 (严重)")
+    l: Number = Field(default=None, description="低报阈值 (预警)")  # noqa: E741
+    h: Number = Field(default=None, description="高报阈值 (预警)")
+    hh: Number = Field(default=None, description="高高报阈值 (严重)")
     dead_band: Number = Field(default=None, description="回差: 恢复须越过阈值的幅度")
     delay_s: Number = Field(default=None, description="延时 (秒): 超限持续多久才报警")
     range_low: Number = Field(default=None, description="量程下限")

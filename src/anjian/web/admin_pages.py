@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from anjian.config import Settings, config_path, get_settings
+from anjian.core.clock import CST
 from anjian.core.divisions.models import Division
 from anjian.core.errors import AnjianError, Forbidden
 from anjian.core.iam import service as iam
@@ -36,6 +37,9 @@ from anjian.core.iam.rules import (
 )
 from anjian.core.iam.schemas import Id, PasswordResetIn, UserCreate, UserUpdate
 from anjian.core.inputs import INT32_MAX
+from anjian.core.node_settings import service as node_settings
+from anjian.core.node_settings.rules import may_change
+from anjian.core.node_settings.service import SettingState, effective_settings
 from anjian.core.orgs import service as orgs
 from anjian.core.orgs.models import ORG_KIND_LABELS, Organisation, OrgKind
 from anjian.core.paging import PageNumber
@@ -229,7 +233,7 @@ def _new_user_page(
             "errors": errors or {},
             "roles": _grantable(ctx),
             "org_choices": _org_choices(ctx),
-            "password_min_length": get_settings().password_min_length,
+            "password_min_length": effective_settings().password_min_length,
         },
         active="admin_users",
         status_code=status_code,
@@ -359,7 +363,7 @@ def _user_page(
             "refusal": management_refusal(ctx.actor.user_id, ctx.user.role, user.id, user.role),
             "roles": _grantable(ctx),
             "org_choices": _org_choices(ctx),
-            "password_min_length": get_settings().password_min_length,
+            "password_min_length": effective_settings().password_min_length,
             "done": DONE.get(request.query_params.get("done", ""), ""),
         },
         active="admin_users",
@@ -659,47 +663,52 @@ class SettingView:
     label: str
     value: str
     source: str
-    runtime_safe: bool  # could change without a restart, once there is a place to keep it
+    runtime: bool  # changed in the console, used by the running node without restart
+    pinned: bool = False  # an environment variable fixes it (it wins over the console)
+    console: bool = False  # the value in force was set in the console
+    raw: str = ""  # the value in force as the form's field shows it
+    hint: str = ""
 
 
-# (field, label, could change at run time). Changing at run time is safe for what every request
-# reads afresh (session and lockout limits, password rules, the base map); what is read once at
-# start (listen address, database, broker, background threads) needs a restart.
-SETTINGS: list[tuple[str, str, bool]] = [
-    ("node_division", "本节点行政区划", False),
-    ("node_id", "节点标识", False),
-    ("data_dir", "数据目录", False),
-    ("database_url", "数据库", False),
-    ("host", "监听地址", False),
-    ("port", "监听端口", False),
-    ("session_idle_minutes", "会话空闲超时（分钟）", True),
-    ("session_max_hours", "会话最长时间（小时）", True),
-    ("lockout_threshold", "登录失败锁定次数", True),
-    ("lockout_window_minutes", "失败计数时间窗（分钟）", True),
-    ("lockout_minutes", "锁定时长（分钟）", True),
-    ("login_rate_per_ip", "每地址每分钟登录次数", False),
-    ("login_rate_per_account", "每账户每分钟登录次数", False),
-    ("password_min_length", "密码最短长度", True),
-    ("password_max_age_days", "密码有效期（天）", True),
-    ("mfa_required_roles", "须双因素认证的角色", True),
-    ("audit_retention_days", "审计记录保存（天）", True),
-    ("audit_seal_minutes", "审计链封印间隔（分钟）", False),
-    ("cookie_secure", "Cookie Secure 标记", True),
-    ("trusted_proxies", "可信反向代理", True),
-    ("map_tile_url", "底图瓦片地址", True),
-    ("map_attribution", "底图版权说明", True),
-    ("sync_forwarder", "向上级转发", False),
-    ("sync_interval_s", "转发轮询间隔（秒）", False),
-    ("outbox_retention_days", "发件箱保留（天）", False),
-    ("background_jobs", "后台定时任务", False),
-    ("mqtt_url", "MQTT 服务器", False),
-    ("mqtt_ingest", "MQTT 接入", False),
-    ("monitoring_retention_days", "监测原始数据保留（天）", False),
-    ("alarm_ack_minutes_level1", "一级报警确认时限（分钟）", True),
-    ("alarm_ack_minutes_level2", "二级报警确认时限（分钟）", True),
-    ("risk_lec_convention", "LEC 分级标准", True),
-    ("risk_ls_convention", "LS 分级标准", True),
-    ("accident_missing_as_deaths", "失踪人数计入死亡（暂定等级）", True),
+# (field, label). The settings of :data:`anjian.core.node_settings.rules.RULES` (read afresh
+# where they are used: session and lockout limits, password rules, the base map) change in the
+# console without restart; the rest are read once at start or by background work and need the
+# configuration file (or environment) and a restart.
+SETTINGS: list[tuple[str, str]] = [
+    ("node_division", "本节点行政区划"),
+    ("node_id", "节点标识"),
+    ("data_dir", "数据目录"),
+    ("database_url", "数据库"),
+    ("host", "监听地址"),
+    ("port", "监听端口"),
+    ("session_idle_minutes", "会话空闲超时（分钟）"),
+    ("session_max_hours", "会话最长时间（小时）"),
+    ("lockout_threshold", "登录失败锁定次数"),
+    ("lockout_window_minutes", "失败计数时间窗（分钟）"),
+    ("lockout_minutes", "锁定时长（分钟）"),
+    ("login_rate_per_ip", "每地址每分钟登录次数"),
+    ("login_rate_per_account", "每账户每分钟登录次数"),
+    ("password_min_length", "密码最短长度"),
+    ("password_max_age_days", "密码有效期（天）"),
+    ("mfa_required_roles", "须双因素认证的角色"),
+    ("audit_retention_days", "审计记录保存（天）"),
+    ("audit_seal_minutes", "审计链封印间隔（分钟）"),
+    ("cookie_secure", "Cookie Secure 标记"),
+    ("trusted_proxies", "可信反向代理"),
+    ("map_tile_url", "底图瓦片地址"),
+    ("map_attribution", "底图版权说明"),
+    ("sync_forwarder", "向上级转发"),
+    ("sync_interval_s", "转发轮询间隔（秒）"),
+    ("outbox_retention_days", "发件箱保留（天）"),
+    ("background_jobs", "后台定时任务"),
+    ("mqtt_url", "MQTT 服务器"),
+    ("mqtt_ingest", "MQTT 接入"),
+    ("monitoring_retention_days", "监测原始数据保留（天）"),
+    ("alarm_ack_minutes_level1", "严重报警（高高/低低）确认时限（分钟）"),
+    ("alarm_ack_minutes_level2", "预警（高/低）确认时限（分钟）"),
+    ("risk_lec_convention", "LEC 分级标准"),
+    ("risk_ls_convention", "LS 分级标准"),
+    ("accident_missing_as_deaths", "失踪人数计入死亡（暂定等级）"),
 ]
 _SECRET_URLS = {"database_url", "mqtt_url"}
 
@@ -716,20 +725,38 @@ def _shown(name: str, value: Any) -> str:
     return text or "（空）"
 
 
-def setting_views(settings: Settings, toml_keys: set[str]) -> list[SettingView]:
+def setting_views(
+    settings: Settings, toml_keys: set[str], states: list[SettingState]
+) -> list[SettingView]:
     """The settings the page lists, each with where its value came from: the environment
-    variable, the configuration file, or the default."""
+    variable, the console, the configuration file, or the default."""
+    runtime = {s.key: s for s in states}
     views = []
-    for name, label, runtime_safe in SETTINGS:
+    for name, label in SETTINGS:
         env = f"ANJIAN_{name.upper()}"
+        state = runtime.get(name)
+        value = state.value if state else getattr(settings, name)
         if env in os.environ:
             source = f"环境变量 {env}"
+        elif state and state.console:
+            when = state.updated_at.astimezone(CST) if state.updated_at else None
+            source = f"控制台（{state.updated_by}，{when:%Y-%m-%d %H:%M}）" if when else "控制台"
         elif name in toml_keys:
             source = "配置文件"
         else:
             source = "默认值"
         views.append(
-            SettingView(name, label, _shown(name, getattr(settings, name)), source, runtime_safe)
+            SettingView(
+                name,
+                label,
+                _shown(name, value),
+                source,
+                runtime=state is not None,
+                pinned=bool(state and state.pinned_by),
+                console=bool(state and state.console),
+                raw=str(value),
+                hint=state.hint if state else "",
+            )
         )
     return views
 
@@ -746,18 +773,63 @@ def _toml_keys() -> set[str]:
         return set()
 
 
-@router.get("/admin/settings")
-def settings_page(request: Request, ctx: AdminPageCtx) -> Response:
-    """节点设置: this node's settings and where each comes from (read-only)."""
+def _settings_page(
+    request: Request,
+    ctx: Context,
+    errors: dict[str, str] | None = None,
+    sent: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     settings = get_settings()
+    views = setting_views(settings, _toml_keys(), node_settings.setting_states(ctx.db))
+    if sent:  # a refused value stays in its field
+        views = [replace(v, raw=sent[v.name]) if v.name in sent else v for v in views]
     return page(
         request,
         ctx,
         "admin_settings.html",
         {
-            "settings": setting_views(settings, _toml_keys()),
+            "settings": views,
             "config_file": str(config_path()),
-            "password_min_length": settings.password_min_length,
+            "may_change": may_change(ctx.user.role, ctx.user.division_code, settings.node_division),
+            "errors": errors or {},
+            "ttl_s": int(node_settings.TTL_S),
+            "done": request.query_params.get("done", ""),
         },
         active="admin_settings",
+        status_code=status_code,
     )
+
+
+@router.get("/admin/settings")
+def settings_page(request: Request, ctx: AdminPageCtx) -> Response:
+    """节点设置: this node's settings, where each comes from, and a form for those that change
+    at run time."""
+    return _settings_page(request, ctx)
+
+
+SettingKey = Annotated[str, Path(max_length=64, pattern=r"^[a-z_0-9]+$")]
+
+
+@router.post("/admin/settings/{key}")
+async def settings_save(request: Request, key: SettingKey, ctx: AdminPageCtx) -> Response:
+    """Set one run-time setting (audited); a refused value is shown at its field."""
+    form = await _form(request)
+    value = form.get("value", "")
+    try:
+        node_settings.set_setting(ctx.db, ctx.actor, ctx.user, key, value)
+    except AnjianError as exc:
+        errors = refused(request, ctx, exc)
+        return _settings_page(request, ctx, errors, {key: value}, exc.status)
+    return RedirectResponse(f"/admin/settings?done=saved#setting-{key}", status_code=303)
+
+
+@router.post("/admin/settings/{key}/reset")
+async def settings_reset(request: Request, key: SettingKey, ctx: AdminPageCtx) -> Response:
+    """恢复默认: drop the console's value of one setting (audited)."""
+    await _form(request)
+    try:
+        node_settings.clear_setting(ctx.db, ctx.actor, ctx.user, key)
+    except AnjianError as exc:
+        return _settings_page(request, ctx, refused(request, ctx, exc), None, exc.status)
+    return RedirectResponse(f"/admin/settings?done=reset#setting-{key}", status_code=303)

@@ -11,11 +11,11 @@ from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 from starlette.responses import Response
 
-from anjian.config import get_settings
 from anjian.core.errors import AnjianError, Forbidden
 from anjian.core.iam import service
 from anjian.core.iam.deps import DB, SESSION_COOKIE, client_ip, login_guard
 from anjian.core.iam.service import MfaRequired
+from anjian.core.node_settings.service import effective_settings
 from anjian.web.render import render, zh
 from anjian.web.session import (
     PendingPageCtx,
@@ -64,7 +64,7 @@ def _login_page(
             "error_field": error_field,
             "notice": notice,
             "otp_step": otp_step,
-            "idle_minutes": get_settings().session_idle_minutes,
+            "idle_minutes": effective_settings().session_idle_minutes,
         },
         status_code,
     )

@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from starlette.responses import Response
 
-from anjian.config import get_settings
+from anjian.core.node_settings.service import effective_settings
 from anjian.core.transport import scope_is_https, warn_unencrypted
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -96,7 +96,7 @@ _env.globals["unencrypted"] = unencrypted
 
 def map_tiles() -> dict[str, str] | None:
     """The configured base-map tile layer, or None (then maps draw markers without tiles)."""
-    settings = get_settings()
+    settings = effective_settings()
     url = settings.map_tile_url.strip()
     if not url:
         return None

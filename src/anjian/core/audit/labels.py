@@ -22,6 +22,7 @@ ACTION_LABELS: dict[str, str] = {
     "access.denied": "越权操作被拒绝",
     "org.create": "新增机构",
     "org.update": "修改机构",
+    "node.setting": "修改节点设置",
     # 一企一档 (enterprise registry)
     "enterprise.create": "登记企业",
     "enterprise.read": "查阅企业档案",
@@ -121,6 +122,7 @@ OBJECT_LABELS: dict[str, str] = {
     "enterprise": "企业",
     "user": "用户",
     "organisation": "机构",
+    "node_setting": "节点设置",
     "directive": "通知指令",
     "sync_link": "节点链路",
     "accident": "事故",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
 
-from anjian.config import get_settings
 from anjian.core.crypto import mask_phone
 from anjian.core.errors import AnjianError
 from anjian.core.iam import service
@@ -33,6 +32,7 @@ from anjian.core.iam.schemas import (
     UserRead,
     UserUpdate,
 )
+from anjian.core.node_settings.service import effective_settings
 from anjian.db import read_first, utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["auth 认证"])
@@ -72,7 +72,7 @@ def login(body: LoginIn, request: Request, db: DB) -> LoginOut:
     return LoginOut(
         access_token=result.token,
         expires_at=result.expires_at,
-        idle_timeout_minutes=get_settings().session_idle_minutes,
+        idle_timeout_minutes=effective_settings().session_idle_minutes,
         mfa_enrolment_required=result.mfa_enrolment_required,
         password_change_due=service.password_change_due(result.user),
         user=user_read(result.user),

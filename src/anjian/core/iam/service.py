@@ -43,6 +43,7 @@ from anjian.core.iam.rules import (
     password_problems,
     session_expired,
 )
+from anjian.core.node_settings.service import effective_settings
 from anjian.core.orgs.models import Organisation, OrgKind
 from anjian.core.orgs.service import get_org
 from anjian.core.scope import Scope, division_filter, not_found
@@ -100,7 +101,7 @@ def _check_password(user: User | None, password: str) -> bool:
 def validate_password(password: str, username: str) -> None:
     """Raise a 422 naming ``password`` when the password breaks the complexity rule."""
     problems = password_problems(
-        password, username=username, min_length=get_settings().password_min_length
+        password, username=username, min_length=effective_settings().password_min_length
     )
     if problems:
         raise Invalid("；".join(problems), field="password")
@@ -536,7 +537,7 @@ def change_own_password(
     if old == new:
         raise Invalid("新密码不能与原密码相同 (choose a different password)", field="new_password")
     problems = password_problems(
-        new, username=user.username, min_length=get_settings().password_min_length
+        new, username=user.username, min_length=effective_settings().password_min_length
     )
     if problems:
         raise Invalid("；".join(problems), field="new_password")
@@ -556,7 +557,7 @@ def _reauth_failed(
     """A logged-in user failed to prove again who they are (current password or code): audit
     it and count it towards the lockout like a failed login; at the threshold the account
     locks and every session of it ends. Returns the error to raise (the caller commits)."""
-    settings = get_settings()
+    settings = effective_settings()
     now = utcnow()
     state = after_failure(_failure_state(user), now, _policy(settings))
     _store_failure(user, state)
@@ -578,7 +579,7 @@ def _reauth_failed(
 def password_change_due(user: User) -> bool:
     """Whether the password is older than ``password_max_age_days``."""
     return utcnow() - user.password_changed_at > timedelta(
-        days=get_settings().password_max_age_days
+        days=effective_settings().password_max_age_days
     )
 
 
@@ -675,7 +676,7 @@ def login(
     if not password or len(password) > PASSWORD_MAX:
         raise Invalid("密码无效 (invalid password)", field="password")
     guard.admit(username, ip)
-    settings = get_settings()
+    settings = effective_settings()
     with read_first(session) as own_read:  # argon2 (≈ 0.2 s) is not run under the write lock
         user = session.scalar(select(User).where(User.username == username))
         seen_hash = user.password_hash if user else None
@@ -802,7 +803,7 @@ def _recovery_hash(code: str) -> str:
 def resolve_session(session: Session, token: str) -> tuple[User, AuthSession]:
     """The user behind a token; raises 401 for unknown, revoked or idle-expired sessions.
     Only reads: :func:`keep_alive` refreshes the idle clock."""
-    settings = get_settings()
+    settings = effective_settings()
     now = utcnow()
     auth = session.get(AuthSession, sm3(token.encode()))
     if auth is None or auth.revoked:
