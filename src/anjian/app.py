@@ -52,6 +52,7 @@ from anjian.web import mount_console
 
 # The domains' inbox sources (待办) register themselves with anjian.core.inbox when imported.
 INBOX_SOURCES = (
+    "anjian.core.iam.inbox",
     "anjian.hidden_hazards.inbox",
     "anjian.accidents.inbox",
     "anjian.monitoring.inbox",

@@ -1,6 +1,8 @@
 """End to end (uvicorn and Debian's chromium): the administrator, with MFA, creates a user,
-locks and unlocks it and resets its MFA through the console; the new user's first login asks
-for enrolment, and the enrolment page shows the QR code drawn by the server."""
+finds it in the inbox once locked and unlocks it from there, resets its MFA and changes a
+node setting through the console; the new user's first login asks for enrolment, and the
+enrolment page shows the QR code drawn by the server. (Officials and enterprise users are
+refused these pages: ``test_inbox_e2e.py``.)"""
 
 from __future__ import annotations
 
@@ -77,6 +79,15 @@ def test_an_administrator_creates_locks_unlocks_and_resets_a_user(personas, tmp_
             page.click("#btn-lock")
             expect(page.locator("#lock-state")).to_contain_text("管理员锁定")
             expect(page.locator("#btn-lock")).to_have_count(0)
+            # the administrator's inbox: the locked account, and the officials yet to enrol
+            page.goto(f"{server}/")
+            locked = page.locator("#inbox-accounts-locked")
+            expect(locked.locator(".inbox-count")).to_have_text("1")
+            expect(page.locator("#inbox-accounts-mfa_pending")).to_contain_text("赵六（zhaoliu）")
+            expect(page.locator("#inbox-hazards-register")).to_be_visible()  # the agency's work
+            page.screenshot(path=str(shots / "admin-inbox.png"), full_page=True)
+            locked.locator("a.inbox-item", has_text="zhaoliu").click()
+            expect(page.locator("#lock-state")).to_contain_text("管理员锁定")
             page.click("#btn-unlock")
             expect(page.locator("#lock-state")).to_contain_text("正常")
             page.screenshot(path=str(shots / "admin-user.png"), full_page=True)
@@ -105,6 +116,21 @@ def test_an_administrator_creates_locks_unlocks_and_resets_a_user(personas, tmp_
             page.click("#btn-mfa-reset")
             expect(page.locator("#done")).to_contain_text("已重置动态口令")
             expect(page.locator("#mfa-state")).to_contain_text("未绑定")
+
+            # the node's settings: a value outside 等保 level 3 is refused at its field, one
+            # inside takes effect at once (the login page's idle notice reads it)
+            page.get_by_role("link", name="节点设置").click()
+            form = page.locator("#form-session_idle_minutes")
+            form.locator("input[name=value]").fill("90")
+            form.get_by_role("button", name="保存").click()
+            expect(page.locator("#err-session_idle_minutes")).to_contain_text("5 到 30")
+            page.locator("#form-session_idle_minutes input[name=value]").fill("15")
+            page.locator("#form-session_idle_minutes").get_by_role("button", name="保存").click()
+            expect(page.locator("#settings-done")).to_contain_text("设置已保存")
+            expect(page.locator("#setting-session_idle_minutes")).to_contain_text("控制台（admin")
+            page.screenshot(path=str(shots / "admin-settings.png"), full_page=True)
+            page.locator("#reset-session_idle_minutes button").click()
+            expect(page.locator("#settings-done")).to_contain_text("已恢复默认")
         finally:
             browser.close()
     assert not problems, problems
@@ -114,7 +140,7 @@ def test_an_administrator_creates_locks_unlocks_and_resets_a_user(personas, tmp_
             .where(AuditRecord.actor_name == "admin")
             .order_by(AuditRecord.seq)
         ).all()
-    for action in ("user.create", "user.lock", "user.unlock", "user.reset"):
+    for action in ("user.create", "user.lock", "user.unlock", "user.reset", "node.setting"):
         assert action in actions
 
 

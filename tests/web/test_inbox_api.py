@@ -234,3 +234,55 @@ def test_hostile_limit_is_refused_naming_the_field(personas: Any, limit: str) ->
 
 def test_no_inbox_without_a_session(personas: Any) -> None:
     assert personas.client.get(API).status_code == 401
+
+
+def test_administrator_sees_the_accounts_to_look_after_besides_the_agency_work(
+    personas: Any, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from anjian.config import get_settings
+    from anjian.core.iam.models import User
+
+    admin = _inbox(personas, "admin")  # logged in before officials must enrol
+    assert admin["audience"] == "admin"
+    got = _sections(admin)
+    assert list(got) == ["accounts.locked", "accounts.mfa_pending", *AGENCY_KEYS]
+    assert got["accounts.locked"]["count"] == 0
+    assert got["accounts.mfa_pending"]["count"] == 0  # no role requires MFA on this node
+    # an official never sees the accounts' upkeep, though the work of the agency is the same
+    official = _sections(_inbox(personas, "sheng"))
+    assert "accounts.locked" not in official and "accounts.mfa_pending" not in official
+
+    with personas.db() as s:
+        s.execute(update(User).where(User.username == "shanyin").values(locked_by_admin=True))
+        s.execute(
+            update(User)
+            .where(User.username == "yingxian")
+            .values(locked_until=utcnow() + timedelta(minutes=20), failed_attempts=5)
+        )
+        # a lock that has ended is no work
+        s.execute(
+            update(User)
+            .where(User.username == "sheng")
+            .values(locked_until=utcnow() - timedelta(minutes=1))
+        )
+        s.execute(update(User).where(User.username == "shuozhou").values(mfa_enabled=True))
+    monkeypatch.setenv("ANJIAN_MFA_REQUIRED_ROLES", '["official"]')
+    get_settings.cache_clear()
+    users = personas.users
+    got = _sections(_inbox(personas, "admin"))
+    locked = got["accounts.locked"]
+    assert locked["count"] == 2
+    # locked by an administrator first: nobody else will lift it
+    assert _urls(locked) == [
+        f"/admin/users/{users['shanyin']}",
+        f"/admin/users/{users['yingxian']}",
+    ]
+    assert locked["items"][0]["detail"] == "监管人员 · 山阴县 · 管理员锁定"
+    assert locked["items"][1]["detail"].endswith("登录失败锁定")
+    assert locked["items"][1]["due_at"] is not None
+    pending = got["accounts.mfa_pending"]
+    # the officials who have not enrolled; the admin and the enterprise user are not required to
+    assert sorted(_urls(pending)) == sorted(
+        f"/admin/users/{users[n]}" for n in ("sheng", "yingxian", "shanyin", "jianchaju")
+    )
+    assert pending["count"] == 4

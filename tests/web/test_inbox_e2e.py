@@ -1,6 +1,8 @@
 """End to end (uvicorn and Debian's chromium): a county official with MFA and an enterprise
 user log in and find their inbox on the home page, each item one click from the page that
-deals with it; the enterprise's alarm section takes a new alarm live from the board's stream."""
+deals with it; the enterprise's alarm section takes a new alarm live from the board's stream;
+neither is offered nor served the administration pages. (The administrator's inbox and pages:
+``test_admin_e2e.py``.)"""
 
 from __future__ import annotations
 
@@ -67,6 +69,11 @@ def test_official_and_enterprise_see_their_inbox_and_follow_its_links(
             county.go_back()
             county.locator("#inbox-accidents-report_up a.inbox-item").first.click()
             expect(county).to_have_url(f"{server}/accidents/{ids['AC1']}#chain")
+            # the accounts' upkeep is the administrators': neither offered nor served
+            expect(county.locator("#inbox-accounts-locked")).to_have_count(0)
+            expect(county.get_by_role("link", name="用户管理")).to_have_count(0)
+            county.goto(f"{server}/admin/users")
+            expect(county.locator("body")).to_contain_text("需要管理员权限")
 
             firm = login(browser, "qiye", otp=False)
             tasks = firm.locator("#inbox-inspections-due")
@@ -106,5 +113,8 @@ def test_official_and_enterprise_see_their_inbox_and_follow_its_links(
             expect(firm.locator("#done")).to_contain_text("已完成自查")
             firm.goto(f"{server}/")
             expect(tasks.locator("a.inbox-item")).to_have_count(1)
+            expect(firm.get_by_role("link", name="用户管理")).to_have_count(0)
+            firm.goto(f"{server}/admin/settings")
+            expect(firm.locator("body")).to_contain_text("需要管理员权限")
         finally:
             browser.close()

@@ -165,6 +165,7 @@ def _rows(db: Session, users: list[User]) -> list[UserRow]:
 
 
 LOCKED_CHOICES = {"yes": "已锁定", "no": "未锁定"}
+MFA_CHOICES = {"yes": "已绑定", "no": "未绑定", "pending": "须绑定而未绑定"}
 PATTERN_MESSAGES = {
     "username": "用户名只能包含字母、数字、点、下划线和连字符，最多 64 个",
     "division_code": "行政区划代码应为 6 位数字",
@@ -185,10 +186,17 @@ def user_list(
     division: Annotated[str, Query(max_length=6)] = "",
     role: Role | None = None,
     locked: Annotated[str, Query(pattern="^(yes|no)?$")] = "",
+    mfa: Annotated[str, Query(pattern="^(yes|no|pending)?$")] = "",
     page_no: PageNumber = 1,
 ) -> Response:
-    """用户管理: the users of the jurisdiction, filtered by division, role and locked state."""
-    filters = {"division": division.strip(), "role": role.value if role else "", "locked": locked}
+    """用户管理: the users of the jurisdiction, filtered by division, role, locked state and MFA
+    enrolment."""
+    filters = {
+        "division": division.strip(),
+        "role": role.value if role else "",
+        "locked": locked,
+        "mfa": mfa,
+    }
     users, total = iam.find_users(
         ctx.db,
         ctx.scope,
@@ -196,6 +204,7 @@ def user_list(
         division=filters["division"] or None,
         role=filters["role"] or None,
         locked={"yes": True, "no": False}.get(locked),
+        mfa=mfa or None,
         limit=PAGE_SIZE,
         offset=(page_no - 1) * PAGE_SIZE,
     )
@@ -211,6 +220,7 @@ def user_list(
             "filters": filters,
             "roles": {r.value: ROLE_LABELS[r] for r in Role},
             "locked_choices": LOCKED_CHOICES,
+            "mfa_choices": MFA_CHOICES,
             "done": request.query_params.get("done", ""),
         },
         active="admin_users",

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import and_, func, not_, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from anjian.config import Settings, get_settings
@@ -335,29 +335,51 @@ def find_users(
     division: str | None = None,
     role: str | None = None,
     locked: bool | None = None,
+    mfa: str | None = None,
     limit: int | None = None,
     offset: int = 0,
 ) -> tuple[list[User], int]:
     """Users whose division lies in scope (enterprise users: their colleagues), filtered by
-    division (and below), role and locked state; one page and the total. Names and phone
-    numbers are personal information, so the read is audited."""
-    stmt = scope.apply(select(User), division=User.division_code, enterprise=User.enterprise_id)
+    division (and below), role, locked state and MFA (``yes`` enrolled, ``no`` not, ``pending``
+    not enrolled though the role requires it); one page and the total. Names and phone numbers
+    are personal information, so the read is audited."""
+    stmt = users_in_scope(scope)
     if division:
         stmt = stmt.where(division_filter(User.division_code, division))
     if role:
         stmt = stmt.where(User.role == role)
     if locked is not None:
-        now = utcnow()
-        is_locked_now = or_(
-            User.locked_by_admin.is_(True),
-            and_(User.locked_until.is_not(None), User.locked_until > now),
-        )
+        is_locked_now = locked_now(utcnow())
         stmt = stmt.where(is_locked_now if locked else not_(is_locked_now))
+    if mfa == "yes":
+        stmt = stmt.where(User.mfa_enabled.is_(True))
+    elif mfa == "no":
+        stmt = stmt.where(User.mfa_enabled.is_(False))
+    elif mfa == "pending":
+        stmt = stmt.where(mfa_pending())
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     stmt = stmt.order_by(User.division_code, User.username).offset(offset)
     users = list(session.scalars(stmt if limit is None else stmt.limit(limit)))
     audit(session, actor, "user.read", object_type="user", detail={"count": len(users)})
     return users, total
+
+
+def users_in_scope(scope: Scope) -> Select[tuple[User]]:
+    """The users whose division lies in scope (enterprise users: their colleagues)."""
+    return scope.apply(select(User), division=User.division_code, enterprise=User.enterprise_id)
+
+
+def locked_now(now: datetime) -> ColumnElement[bool]:
+    """Locked at ``now``: by an administrator, or by failed logins until a time to come."""
+    return or_(
+        User.locked_by_admin.is_(True),
+        and_(User.locked_until.is_not(None), User.locked_until > now),
+    )
+
+
+def mfa_pending() -> ColumnElement[bool]:
+    """Not enrolled in MFA though the role requires it (the next login asks for enrolment)."""
+    return and_(User.mfa_enabled.is_(False), User.role.in_(list(get_settings().mfa_required_roles)))
 
 
 def list_users(session: Session, scope: Scope, actor: Actor) -> list[User]:

@@ -19,10 +19,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from anjian.core.iam.deps import Context
+from anjian.core.iam.models import Role
 
 AGENCY = "agency"  # officials (and administrators) of an agency: a jurisdiction
 ENTERPRISE = "enterprise"  # users of one enterprise
-AUDIENCES = (AGENCY, ENTERPRISE)
+ADMIN = "admin"  # the node's administrators: the agency's work and the accounts' upkeep
+AUDIENCES = (AGENCY, ENTERPRISE, ADMIN)
+# an administrator works in an agency too, so their inbox holds the agency's sources as well
+_SEES = {AGENCY: {AGENCY}, ENTERPRISE: {ENTERPRISE}, ADMIN: {AGENCY, ADMIN}}
 DEFAULT_LIMIT = 10  # items shown per section, the oldest first
 MAX_LIMIT = 50
 
@@ -91,7 +95,7 @@ def source(
     link: str,
 ) -> Callable[[Fetch], Fetch]:
     """Register the decorated function as the inbox source ``key`` for ``audiences``
-    (:data:`AGENCY`, :data:`ENTERPRISE`). The function gets the asking user's context and how
+    (:data:`AGENCY`, :data:`ENTERPRISE`, :data:`ADMIN`). The function gets the asking user's context and how
     many items to return, and returns :class:`Found`: the count of everything waiting and the
     oldest ``limit`` items, oldest (or most urgent) first, all within the user's scope."""
     unknown = [a for a in audiences if a not in AUDIENCES]
@@ -110,14 +114,17 @@ def source(
 
 
 def audience_of(ctx: Context) -> str:
-    """Whose inbox this is: an enterprise's or an agency's."""
-    return ENTERPRISE if ctx.scope.is_enterprise else AGENCY
+    """Whose inbox this is: an enterprise's, an agency's or an administrator's."""
+    if ctx.scope.is_enterprise:
+        return ENTERPRISE
+    return ADMIN if ctx.user.role == Role.ADMIN else AGENCY
 
 
 def sources_for(audience: str) -> list[Source]:
-    """The sources of an audience, in page order."""
+    """The sources an audience sees, in page order."""
+    sees = _SEES[audience]
     return sorted(
-        (s for s in _SOURCES.values() if audience in s.audiences), key=lambda s: (s.order, s.key)
+        (s for s in _SOURCES.values() if sees & set(s.audiences)), key=lambda s: (s.order, s.key)
     )
 
 

@@ -45,7 +45,7 @@ def _console_values() -> dict[str, str]:
     # a read unit of its own: never waits for (nor takes) SQLite's write lock, even when the
     # caller's unit of work holds it
     with unit_of_work(read_only=True) as s:
-        return dict(s.execute(select(NodeSetting.key, NodeSetting.value)).tuples().all())
+        return {key: value for key, value in s.execute(select(NodeSetting.key, NodeSetting.value))}
 
 
 def _pinned(key: str) -> bool:
