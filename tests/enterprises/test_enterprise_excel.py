@@ -178,11 +178,13 @@ def test_import_creates_every_row(personas: Any, auth: Auth) -> None:
     before = counts(personas)
     r = upload(personas, auth("yingxian"), data)
     assert r.status_code == 200, r.text
-    assert r.json() == {"imported": 3}
+    assert r.json()["imported"] == 3
     after = counts(personas)
     assert after == (before[0] + 3, before[1] + 3)
     with personas.db() as s:
         got = {e.uscc: e for e in s.scalars(select(Enterprise).where(Enterprise.uscc.in_(codes)))}
+        # the IDs answered are the enterprises made, in the file's order
+        assert r.json()["ids"] == [got[c].id for c in codes]
         first, second, third = (got[c] for c in codes)
         assert (first.division_code, first.supervision_category, first.scale) == (
             "140622",

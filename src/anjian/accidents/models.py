@@ -22,17 +22,20 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
 from anjian.core.sync.registry import SyncSpec, register
 from anjian.db import Base
 
 
-class Accident(SyncMixin, Base):
+class Accident(SyncMixin, Scoped, Base):
     """An accident as reported (事故快报): when and where, the unit, its type (GB 6441), the
     casualties and loss, what happened and what was done, who reported; the grade computed from
     the numbers (Order No. 493 Art. 3). ``division_code`` is where it happened: the scope judges
     the record by it. ``kind`` near_miss is a 较大涉险事故 (SAWS Order No. 21 Art. 26, with the
     criterion that makes it one): reported the same way, counted apart from accidents."""
+
+    __scope__ = ScopeColumns("division_code", "enterprise_id", "supervision_category")
 
     __tablename__ = "accidents"
 

@@ -4,8 +4,9 @@ field and the Excel imports can report the same message against the column."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, Literal
 
+from pydantic import BaseModel, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 
@@ -67,3 +68,23 @@ def text(max_length: int, *, required: bool = False) -> Any:
 def blank_is_none(value: Any) -> Any:
     """Blank text means no value."""
     return None if isinstance(value, str) and value.strip() == "" else value
+
+
+class PatchModel(BaseModel):
+    """A partial update (PATCH) body: only the fields the client sent change. The fields named
+    in ``not_null`` (their columns are NOT NULL; ``"*"``: every field) may be left out but not
+    sent as null: 422 naming the field."""
+
+    not_null: ClassVar[tuple[str, ...] | Literal["*"]] = ()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_null(cls, value: Any, info: ValidationInfo) -> Any:
+        # runs only for the fields actually sent
+        if value is None and (cls.not_null == "*" or info.field_name in cls.not_null):
+            raise invalid("not_null", "不能为空 (may not be null)")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent, with their new values."""
+        return self.model_dump(exclude_unset=True)

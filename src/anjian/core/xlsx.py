@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from io import BytesIO
 from typing import Any, Protocol, TypeVar
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -16,8 +15,9 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from pydantic import BaseModel
 
-_CST = ZoneInfo("Asia/Shanghai")
+from anjian.core.clock import CST
 
 
 def text_cell(ws: WriteOnlyWorksheet, value: str) -> WriteOnlyCell:
@@ -38,7 +38,7 @@ def _cell(ws: WriteOnlyWorksheet, value: Any) -> Any:
         return text_cell(ws, value)
     if isinstance(value, datetime):
         # Excel has no time zones: show Beijing time, as officials read it.
-        cell = WriteOnlyCell(ws, value=value.astimezone(_CST).replace(tzinfo=None))
+        cell = WriteOnlyCell(ws, value=value.astimezone(CST).replace(tzinfo=None))
         cell.number_format = "yyyy-mm-dd hh:mm"
         return cell
     if isinstance(value, date):
@@ -175,3 +175,25 @@ def header_positions(
         (name, "缺少必填列 (required column missing)") for name in required if name not in positions
     ]
     return positions, problems
+
+
+class ImportProblem(BaseModel):
+    """One problem of an import file, by spreadsheet row and column header."""
+
+    row: int
+    column: str
+    message: str
+
+
+class ImportReport(BaseModel):
+    """Why an import file was refused: nothing was imported (the API's 422 body)."""
+
+    detail: str
+    errors: list[ImportProblem]
+
+
+class ImportResult(BaseModel):
+    """A successful import: how many records, and their IDs where the caller needs them."""
+
+    imported: int
+    ids: list[int] = []

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
 from anjian.core.sync.registry import SyncSpec, register
 from anjian.db import Base
@@ -47,9 +48,11 @@ class Directive(SyncMixin, Base):
     closure_note: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
 
 
-class DirectiveReceipt(SyncMixin, Base):
+class DirectiveReceipt(SyncMixin, Scoped, Base):
     """Receipt (签收) of a directive by the officials of one division; made at their node and
     forwarded up to the issuer."""
+
+    __scope__ = ScopeColumns("division_code")
 
     __tablename__ = "directive_receipts"
     __table_args__ = (UniqueConstraint("directive_uid", "division_code"),)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Response, UploadFile
 from fastapi.responses import JSONResponse
@@ -13,6 +12,7 @@ from anjian.core.audit.service import audit_read
 from anjian.core.contacts import RevealedContacts
 from anjian.core.downloads import upload_bytes, xlsx_response
 from anjian.core.iam.deps import Ctx, StaffCtx
+from anjian.core.xlsx import ImportReport, ImportResult
 from anjian.enterprises import excel, service
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.schemas import (
@@ -21,14 +21,11 @@ from anjian.enterprises.schemas import (
     EnterprisePage,
     EnterpriseRead,
     EnterpriseUpdate,
-    ImportReport,
-    ImportResult,
     MapPoint,
 )
 
 router = APIRouter(prefix="/api/v1/enterprises", tags=["enterprises 企业"])
 
-_CST = ZoneInfo("Asia/Shanghai")
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # ~100k rows of registry; more is a mistake, not a registry
 
 
@@ -114,7 +111,7 @@ def import_enterprises(file: UploadFile, ctx: StaffCtx) -> Any:
         # Returned, not raised: the failed attempt's audit record is committed with the request.
         report = ImportReport(detail=outcome.detail, errors=outcome.errors)
         return JSONResponse(report.model_dump(), status_code=422)
-    return ImportResult(imported=outcome.imported)
+    return ImportResult(imported=outcome.imported, ids=outcome.ids)
 
 
 @router.get("/map", response_model=list[MapPoint])

@@ -24,12 +24,19 @@ from anjian.core.crypto import mask_phone
 from anjian.core.errors import Forbidden
 from anjian.core.iam.service import field_cipher
 from anjian.core.scope import Scope
-from anjian.core.xlsx import HEADER_ROW, cell_text, header_positions, read_row, write_sheet
+from anjian.core.xlsx import (
+    HEADER_ROW,
+    ImportProblem,
+    cell_text,
+    header_positions,
+    read_row,
+    write_sheet,
+)
 from anjian.core.xlsx_reader import Sheet, read_sheet
 from anjian.enterprises import service
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.rules import SCALES, STATUSES, SUPERVISION_CATEGORIES
-from anjian.enterprises.schemas import EnterpriseCreate, EnterpriseFilters, ImportProblem
+from anjian.enterprises.schemas import EnterpriseCreate, EnterpriseFilters
 
 SHEET_TITLE = "企业档案"
 MAX_ROWS = 100_000  # a whole province's registry fits; a runaway sheet does not
@@ -155,6 +162,7 @@ class ImportOutcome:
     imported: int = 0
     rows: int = 0
     errors: list[ImportProblem] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -365,7 +373,7 @@ def import_workbook(
         )
         return outcome
     for done, (_number, rec) in enumerate(rows, start=1):
-        service.create_enterprise(session, actor, scope, rec)
+        outcome.ids.append(service.create_enterprise(session, actor, scope, rec).id)
         if progress:
             progress("import", done, len(rows))
     outcome.imported = len(rows)

@@ -7,14 +7,17 @@ from datetime import date, datetime
 from sqlalchemy import Date, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
 from anjian.core.sync.registry import SyncSpec, register
 from anjian.db import Base
 
 
-class Enterprise(SyncMixin, Base):
+class Enterprise(SyncMixin, Scoped, Base):
     """A production and business unit (生产经营单位) under supervision: one file per enterprise
     (一企一档). Phone numbers are personal information and stored SM4-encrypted."""
+
+    __scope__ = ScopeColumns("division_code", "id", "supervision_category")
 
     __tablename__ = "enterprises"
     __table_args__ = (UniqueConstraint("origin_node", "uscc"),)

@@ -10,10 +10,10 @@ import re
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from anjian.core.crypto import mask_phone
-from anjian.core.fields import blank_is_none, invalid, one_of, text, within
+from anjian.core.fields import PatchModel, blank_is_none, invalid, one_of, text, within
 from anjian.enterprises.rules import (
     SCALES,
     STATUSES,
@@ -106,7 +106,7 @@ Person = Annotated[str, AfterValidator(text(64))]
 LicenceNo = Annotated[str | None, BeforeValidator(blank_is_none), AfterValidator(text(64))]
 
 # Fields whose column is NOT NULL: PATCH may change them but never set them to null.
-_REQUIRED_ON_PATCH = (
+REQUIRED_ON_PATCH = (
     "name",
     "division_code",
     "address",
@@ -145,9 +145,11 @@ class EnterpriseCreate(BaseModel):
     status: Status = Field(default="operating", description="状态: " + ", ".join(STATUSES))
 
 
-class EnterpriseUpdate(BaseModel):
+class EnterpriseUpdate(PatchModel):
     """A change to an enterprise file: only the fields sent are changed. The credit code is the
     enterprise's identity and cannot be changed (sending it is a 422)."""
+
+    not_null = REQUIRED_ON_PATCH
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
@@ -167,18 +169,6 @@ class EnterpriseUpdate(BaseModel):
     licence_no: LicenceNo = None
     licence_valid_until: date | None = None
     status: Status | None = None
-
-    @field_validator(*_REQUIRED_ON_PATCH, mode="before")
-    @classmethod
-    def _no_null(cls, value: Any) -> Any:
-        # Runs only for fields actually sent: an explicit null would violate NOT NULL.
-        if value is None:
-            raise invalid("not_null", "不能为空 (may not be null)")
-        return value
-
-    def changes(self) -> dict[str, Any]:
-        """The fields the client sent, with their new values."""
-        return self.model_dump(exclude_unset=True)
 
 
 class EnterpriseRead(BaseModel):
@@ -301,24 +291,3 @@ class CodeConflict(BaseModel):
 
     uscc: str
     records: list[CodeConflictItem]
-
-
-class ImportProblem(BaseModel):
-    """One problem of an import file, by spreadsheet row and column header."""
-
-    row: int
-    column: str
-    message: str
-
-
-class ImportReport(BaseModel):
-    """Why an import file was refused: nothing was imported."""
-
-    detail: str
-    errors: list[ImportProblem]
-
-
-class ImportResult(BaseModel):
-    """A successful import."""
-
-    imported: int

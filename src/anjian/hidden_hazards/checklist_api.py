@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from anjian.core.downloads import upload_bytes, xlsx_response
 from anjian.core.iam.deps import Context, Ctx
 from anjian.core.paging import Paging
-from anjian.enterprises.schemas import ImportReport
+from anjian.core.xlsx import ImportReport
 from anjian.enterprises.service import enterprise_names
 from anjian.hidden_hazards import checklist_excel, checklists
 from anjian.hidden_hazards.checklists import (

@@ -14,9 +14,15 @@ from sqlalchemy.orm import Session
 
 from anjian.core.audit.service import Actor, audit
 from anjian.core.scope import Scope
-from anjian.core.xlsx import HEADER_ROW, cell_text, header_positions, is_blank, write_sheet
+from anjian.core.xlsx import (
+    HEADER_ROW,
+    ImportProblem,
+    cell_text,
+    header_positions,
+    is_blank,
+    write_sheet,
+)
 from anjian.core.xlsx_reader import Sheet, read_sheet
-from anjian.enterprises.schemas import ImportProblem
 from anjian.hidden_hazards.checklists import (
     ITEM_MAX,
     MAX_ITEMS,

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from sqlalchemy import Select, delete, func, select
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session, load_only
 
 from anjian.config import get_settings
 from anjian.core.audit.service import Actor, audit
+from anjian.core.clock import CST
 from anjian.core.errors import Conflict, Invalid
 from anjian.core.fields import invalid, one_of, text
 from anjian.core.scope import Scope, not_found
@@ -39,20 +39,19 @@ from anjian.hidden_hazards.rules import (
     task_state,
 )
 
-_CST = ZoneInfo("Asia/Shanghai")
 NAME_MAX, POST_MAX, ITEM_MAX = 200, 64, 500  # the same limits bind the API and the Excel import
 MAX_ITEMS = 300  # items of one checklist
 
 
 def beijing_today() -> date:
     """Periods and due dates are calendar dates in Beijing time."""
-    return datetime.now(_CST).date()
+    return datetime.now(CST).date()
 
 
 def beijing_date(moment: datetime) -> date:
     """The Beijing calendar date of a (UTC) moment: a task done at 23:30 on its due day is on
     time."""
-    return moment.astimezone(_CST).date()
+    return moment.astimezone(CST).date()
 
 
 # --- bodies -------------------------------------------------------------------------------------

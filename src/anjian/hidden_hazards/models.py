@@ -19,16 +19,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
 from anjian.core.sync.registry import SyncSpec, register
 from anjian.db import Base
 
 
-class HiddenHazard(SyncMixin, Base):
+class HiddenHazard(SyncMixin, Scoped, Base):
     """A hidden hazard (事故隐患) of an enterprise, from its discovery to its closure (销号).
 
     The state only moves along the closed loop (see ``rules.TRANSITIONS``); every move is also a
     :class:`HazardStep`. ``plan`` is the governance plan of a major hazard (治理方案)."""
+
+    __scope__ = ScopeColumns("division_code", "enterprise_id", "supervision_category")
 
     __tablename__ = "hidden_hazards"
 

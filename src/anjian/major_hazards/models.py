@@ -8,16 +8,19 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
 from anjian.core.sync.registry import SyncSpec, register
 from anjian.db import Base
 
 
-class MajorHazardSource(SyncMixin, Base):
+class MajorHazardSource(SyncMixin, Scoped, Base):
     """A major hazard source (重大危险源) of an enterprise: its units with the chemicals and
     maximum quantities (``units``, as the assessment takes them), the result of identification
     and grading by GB 18218-2018, its filing (备案) with the agency, and the three persons
     responsible (包保责任人: 主要负责人, 技术负责人, 操作负责人)."""
+
+    __scope__ = ScopeColumns("division_code", "enterprise_id", "supervision_category")
 
     __tablename__ = "major_hazard_sources"
 

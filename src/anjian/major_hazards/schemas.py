@@ -11,10 +11,10 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from anjian.core.fields import invalid, text
+from anjian.core.fields import PatchModel, text
 from anjian.major_hazards.rules import (
     GRADE_LABELS,
     UNIT_KINDS,
@@ -286,11 +286,12 @@ class SourceCreate(BaseModel):
     responsible_operational: Person = Field(default="", description="包保责任人：操作负责人")
 
 
-class SourceUpdate(BaseModel):
+class SourceUpdate(PatchModel):
     """A change to a source: only the fields sent change. New units or head count mean a new
     identification and grading, and a filed source must then be filed again."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+    not_null = "*"  # every column is NOT NULL
 
     name: SourceName | None = None
     people_within_500m: People | None = None
@@ -299,18 +300,10 @@ class SourceUpdate(BaseModel):
     responsible_technical: Person | None = None
     responsible_operational: Person | None = None
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_null(cls, value: Any) -> Any:
-        # Runs only for fields actually sent: every column is NOT NULL.
-        if value is None:
-            raise invalid("not_null", "不能为空 (may not be null)")
-        return value
-
     def changes(self) -> dict[str, Any]:
         """The fields the client sent, with their new values (units as plain dicts, complete:
         a unit's unset head count is null, not missing)."""
-        changes = self.model_dump(exclude_unset=True)
+        changes = super().changes()
         if self.units is not None:
             changes["units"] = [unit.model_dump() for unit in self.units]
         return changes

@@ -15,7 +15,7 @@ from anjian.core.errors import Invalid, Unauthorized
 from anjian.core.iam.deps import DB, Ctx
 from anjian.core.inputs import checks_own_body
 from anjian.core.paging import Paging
-from anjian.enterprises.schemas import ImportReport
+from anjian.core.xlsx import ImportReport, ImportResult
 from anjian.monitoring import excel, service
 from anjian.monitoring.fetch import fetch_readings
 from anjian.monitoring.ingest import REASONS, ingest
@@ -27,7 +27,6 @@ from anjian.monitoring.schemas import (
     IngestResult,
     LiveRiskBoard,
     PointCreate,
-    PointImportResult,
     PointPage,
     PointRead,
     PointUpdate,
@@ -94,7 +93,7 @@ def points_template(ctx: Ctx) -> Response:
 
 @router.post(
     "/points/import",
-    response_model=PointImportResult,
+    response_model=ImportResult,
     responses={422: {"model": ImportReport, "description": "每行的错误；未导入任何数据"}},
 )
 def import_points(
@@ -112,7 +111,7 @@ def import_points(
         # Returned, not raised: the refused attempt's audit record is committed with the request.
         report = ImportReport(detail=outcome.detail, errors=outcome.errors)
         return JSONResponse(report.model_dump(), status_code=422)
-    return PointImportResult(imported=len(outcome.ids), ids=outcome.ids)
+    return ImportResult(imported=len(outcome.ids), ids=outcome.ids)
 
 
 @router.get("/points/{point_id}", response_model=PointRead)

@@ -17,9 +17,15 @@ from sqlalchemy.orm import Session
 from anjian.core.audit.service import Actor, audit
 from anjian.core.errors import AnjianError
 from anjian.core.scope import Scope
-from anjian.core.xlsx import HEADER_ROW, cell_text, header_positions, read_row, write_sheet
+from anjian.core.xlsx import (
+    HEADER_ROW,
+    ImportProblem,
+    cell_text,
+    header_positions,
+    read_row,
+    write_sheet,
+)
 from anjian.core.xlsx_reader import Sheet, read_sheet
-from anjian.enterprises.schemas import ImportProblem
 from anjian.enterprises.service import enterprise_in_scope
 from anjian.monitoring.schemas import KIND_LABELS, PointCreate
 from anjian.monitoring.service import create_point

@@ -24,16 +24,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
 from anjian.core.sync.registry import SyncSpec, register
 from anjian.db import Base
 
 
-class MonitoringPoint(SyncMixin, Base):
+class MonitoringPoint(SyncMixin, Scoped, Base):
     """A monitoring point (监测点) of an enterprise, optionally of one of its major hazard
     sources: what it measures, its range and sampling period, its set points (ll/l/h/hh) with
     dead band and delay, and its device status (设备状态). ``division_code`` and
     ``supervision_category`` are the enterprise's, so the scope judges the record by itself."""
+
+    __scope__ = ScopeColumns("division_code", "enterprise_id", "supervision_category")
 
     __tablename__ = "monitoring_points"
     __table_args__ = (UniqueConstraint("enterprise_id", "code", name="uq_monitoring_points_code"),)
@@ -101,11 +104,13 @@ class Reading(Base):
     status: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0)
 
 
-class Alarm(SyncMixin, Base):
+class Alarm(SyncMixin, Scoped, Base):
     """An alarm (报警): a threshold crossing (超限), a power cut of a coal-mine methane point
     (断电), a device or whole-system status (故障/离线/断电/关闭). Raised by the evaluator,
     ended when the condition is over (恢复), and taken through its closed loop by people:
     acknowledged (确认) → handled with a disposition (处置: cause, action, person) → closed."""
+
+    __scope__ = ScopeColumns("division_code", "enterprise_id", "supervision_category")
 
     __tablename__ = "alarms"
 
@@ -148,11 +153,13 @@ class Alarm(SyncMixin, Base):
     escalated_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
-class MinuteSummary(SyncMixin, Base):
+class MinuteSummary(SyncMixin, Scoped, Base):
     """Per-minute aggregates (分钟统计) of an enterprise's points for one minute: for each
     point (by uid, which is the same at every node) ``[count, min, max, mean]``. Forwarded up
     at once, so that upper nodes draw trends at minute resolution while the raw readings stay at
     the access node."""
+
+    __scope__ = ScopeColumns("division_code", "enterprise_id", "supervision_category")
 
     __tablename__ = "monitoring_minutes"
     __table_args__ = (

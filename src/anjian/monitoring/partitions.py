@@ -10,16 +10,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from anjian.core.clock import CST
 from anjian.monitoring.models import Reading
 
 log = logging.getLogger("anjian.monitoring")
-CST = timezone(timedelta(hours=8))  # China has one time zone and no daylight saving
 DAY_MS = 86_400_000
 _EPOCH_DAY0 = datetime(1970, 1, 1, tzinfo=CST)
 _known: dict[str, set[int]] = {}  # database URL → day numbers known to have a partition

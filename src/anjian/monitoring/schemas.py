@@ -379,13 +379,6 @@ class LiveRiskBoard(BaseModel):
     major_hazards: list[LiveRiskRow]
 
 
-class PointImportResult(BaseModel):
-    """A successful point-list import."""
-
-    imported: int
-    ids: list[int]
-
-
 class RawReadings(BaseModel):
     """A point's raw readings (实时数据) as ``[ts (epoch ms), value, status code]``, from the
     node that holds them (``source``)."""

@@ -7,16 +7,19 @@ from datetime import datetime
 from sqlalchemy import Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
 from anjian.core.sync.registry import SyncSpec, register
 from anjian.db import Base
 
 
-class RiskPoint(SyncMixin, Base):
+class RiskPoint(SyncMixin, Scoped, Base):
     """A risk point (风险点) of an enterprise: an area, a facility or a job, with its hazards,
     its assessment (LEC or LS), the resulting four-colour level and how it is controlled.
     ``division_code`` and ``supervision_category`` are the enterprise's, kept here so that the
     jurisdiction scope judges the record by itself (at upper nodes too)."""
+
+    __scope__ = ScopeColumns("division_code", "enterprise_id", "supervision_category")
 
     __tablename__ = "risk_points"
 

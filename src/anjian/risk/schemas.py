@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from anjian.core.fields import invalid, one_of, text, within
+from anjian.core.fields import PatchModel, one_of, text, within
 from anjian.enterprises.schemas import LAT_RANGE, LNG_RANGE
 from anjian.risk.rules import (
     LEC_C,
@@ -237,7 +237,7 @@ PointLng = Annotated[float | None, AfterValidator(within(*LNG_RANGE, "经度", "
 PointLat = Annotated[float | None, AfterValidator(within(*LAT_RANGE, "纬度", "lat"))]
 
 # Fields whose column is NOT NULL: PATCH may change them but never set them to null.
-_REQUIRED_ON_PATCH = (
+REQUIRED_ON_PATCH = (
     "name",
     "kind",
     "location",
@@ -275,9 +275,11 @@ class RiskPointCreate(BaseModel):
     responsible: Responsible = Field(default="", description="责任人")
 
 
-class RiskPointUpdate(BaseModel):
+class RiskPointUpdate(PatchModel):
     """A change to a risk point: only the fields sent change. Sending the method or a factor
     assesses the point again (a new method needs all of its factors)."""
+
+    not_null = REQUIRED_ON_PATCH
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
@@ -295,18 +297,6 @@ class RiskPointUpdate(BaseModel):
     control_measures: LongText | None = None
     control_level: ControlLevel | None = None
     responsible: Responsible | None = None
-
-    @field_validator(*_REQUIRED_ON_PATCH, mode="before")
-    @classmethod
-    def _no_null(cls, value: Any) -> Any:
-        # Runs only for fields actually sent: an explicit null would violate NOT NULL.
-        if value is None:
-            raise invalid("not_null", "不能为空 (may not be null)")
-        return value
-
-    def changes(self) -> dict[str, Any]:
-        """The fields the client sent, with their new values."""
-        return self.model_dump(exclude_unset=True)
 
 
 def plain_number(value: float | None) -> int | float | None:

@@ -9,17 +9,16 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from starlette.responses import Response
 
+from anjian.core.clock import CST
 from anjian.core.node_settings.service import effective_settings
 from anjian.core.transport import scope_is_https, warn_unencrypted
 
-CST = ZoneInfo("Asia/Shanghai")
 WEB_DIR = Path(__file__).parent
 TEMPLATE_DIR = WEB_DIR / "templates"
 # Base map: an intranet tile server or 天地图 with its key, e.g.

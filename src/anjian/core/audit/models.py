@@ -8,15 +8,18 @@ from datetime import datetime
 from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
 from anjian.core.sync.registry import SyncSpec, register
 from anjian.db import Base, BigId
 
 
-class AuditRecord(Base):
+class AuditRecord(Scoped, Base):
     """One audited event. ``seq`` is the position in the chain; ``hash`` is
     HMAC-SM3(key, prev_hash ‖ canonical fields) so that editing, removing or reordering a record
     breaks the chain, and forging a whole new chain needs the key that lives outside the DB."""
+
+    __scope__ = ScopeColumns("division_code")
 
     __tablename__ = "audit_records"
 

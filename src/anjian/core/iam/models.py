@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from anjian.core.scope import ScopeColumns, Scoped
 from anjian.db import Base
 
 
@@ -22,9 +23,11 @@ class Role(StrEnum):
 ROLE_LABELS = {Role.ADMIN: "系统管理员", Role.OFFICIAL: "监管人员", Role.ENTERPRISE: "企业用户"}
 
 
-class User(Base):
+class User(Scoped, Base):
     """A person who logs in. Belongs to an organisation; an enterprise user is bound to one
     enterprise. Personal data (phone) is stored SM4-encrypted."""
+
+    __scope__ = ScopeColumns("division_code", "enterprise_id")
 
     __tablename__ = "users"
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pyotp
 from argon2 import PasswordHasher
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from anjian.config import Settings, get_settings
 from anjian.core.audit.service import Actor, audit
+from anjian.core.clock import CST
 from anjian.core.crypto import FieldCipher, hmac_sm3, sm3
 from anjian.core.divisions.models import Division
 from anjian.core.errors import (
@@ -49,8 +49,6 @@ from anjian.core.orgs.service import get_org
 from anjian.core.scope import Scope, division_filter, not_found
 from anjian.core.sync.registry import spec_for
 from anjian.db import after_read, read_first, utcnow
-
-_CST = ZoneInfo("Asia/Shanghai")
 
 
 @lru_cache(maxsize=4)
@@ -649,7 +647,7 @@ def _store_failure(user: User, state: FailureState) -> None:
 
 
 def _locked_error(locked_until: datetime | None) -> Forbidden:
-    until = locked_until.astimezone(_CST).strftime("%H:%M") if locked_until else ""
+    until = locked_until.astimezone(CST).strftime("%H:%M") if locked_until else ""
     return Forbidden(
         f"登录失败次数过多，账户已锁定至 {until}（北京时间），或请管理员解锁 "
         f"(too many failed logins: locked until {until} CST, or ask an administrator to unlock)"

@@ -7,6 +7,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
 from anjian.core.sync.registry import SyncSpec, register
 from anjian.db import Base
@@ -31,10 +32,12 @@ ORG_KIND_LABELS = {
 }
 
 
-class Organisation(SyncMixin, Base):
+class Organisation(SyncMixin, Scoped, Base):
     """An organisation located in a division. A coal-mine inspection bureau's area
     (``area_codes``) need not follow division borders; when set, it replaces the division as
     the jurisdiction of the bureau's officials."""
+
+    __scope__ = ScopeColumns("division_code", "enterprise_id")
 
     __tablename__ = "organisations"
 
