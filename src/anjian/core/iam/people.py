@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from anjian.core.iam.models import User
 from anjian.core.iam.rules import person_label
 from anjian.core.orgs.models import Organisation
+from anjian.core.scope import unscoped
 
 # An enterprise user belongs to no organisation but to an enterprise: its name is read from the
 # registry's table by name, since the kernel imports no domain.
@@ -20,6 +21,7 @@ _ENTERPRISES = table("enterprises", column("id"), column("name"))
 _CHUNK = 500  # bound parameters per IN list
 
 
+@unscoped("names of the people a record in scope already shows by login name")
 def display_names(session: Session, usernames: Iterable[str]) -> dict[str, str]:
     """Each of ``usernames`` as 姓名（机构）, in one query (per 500 names); a login name no user
     of this node holds (deleted, or of another node) stays the login name."""

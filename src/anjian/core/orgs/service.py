@@ -9,7 +9,7 @@ from anjian.core.audit.service import Actor, audit
 from anjian.core.divisions.models import Division
 from anjian.core.errors import Forbidden, Invalid
 from anjian.core.orgs.models import Organisation, OrgKind
-from anjian.core.scope import Scope, division_filter, not_found
+from anjian.core.scope import Scope, division_filter, unscoped
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 
 NAME_MAX = 128
@@ -96,6 +96,7 @@ def _checked(
     return name
 
 
+@unscoped("walks the parent chain, which may leave the caller's jurisdiction")
 def _reaches(session: Session, start_id: int, target_id: int) -> bool:
     """Whether walking up the parents from ``start_id`` meets ``target_id``."""
     seen: set[int] = set()
@@ -110,10 +111,7 @@ def _reaches(session: Session, start_id: int, target_id: int) -> bool:
 
 def org_in_scope(session: Session, scope: Scope, org_id: int) -> Organisation:
     """One organisation in scope; the same 404 whether missing or out of scope."""
-    org = get_org(session, scope, org_id)
-    if org is None or org.deleted:
-        raise not_found(session, Organisation.id, org_id, ORG_NOT_FOUND)
-    return org
+    return scope.one(session, Organisation, org_id, ORG_NOT_FOUND)
 
 
 def update_org(
@@ -167,11 +165,7 @@ def list_orgs(
 ) -> list[Organisation]:
     """Organisations visible in ``scope``, optionally of one kind and of one division (and
     below)."""
-    stmt = scope.apply(
-        select(Organisation).where(Organisation.deleted.is_(False)),
-        division=Organisation.division_code,
-        enterprise=Organisation.enterprise_id,
-    )
+    stmt = scope.select(Organisation)
     if kind:
         stmt = stmt.where(Organisation.kind == kind)
     if division:
@@ -180,10 +174,5 @@ def list_orgs(
 
 
 def get_org(session: Session, scope: Scope, org_id: int) -> Organisation | None:
-    """One organisation if ``scope`` may see it."""
-    stmt = scope.apply(
-        select(Organisation).where(Organisation.id == org_id),
-        division=Organisation.division_code,
-        enterprise=Organisation.enterprise_id,
-    )
-    return session.scalars(stmt).first()
+    """One organisation if ``scope`` may see it (not a tombstone)."""
+    return session.scalars(scope.select(Organisation).where(Organisation.id == org_id)).first()
