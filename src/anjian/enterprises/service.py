@@ -2,8 +2,8 @@
 
 The only place that writes enterprises. Every write stamps a new version into the outbox and
 appends an audit record in the caller's transaction; nothing here commits. Every read goes
-through :meth:`Scope.apply`, and a record outside the scope is reported as not found so that
-its existence does not leak."""
+through the user's scope (``scope.select``/``scope.one``), and a record outside the scope is
+reported as not found so that its existence does not leak."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from anjian.core.errors import AnjianError, Conflict, Forbidden, Invalid
 from anjian.core.iam.models import Role
 from anjian.core.iam.service import field_cipher
 from anjian.core.paging import paged
-from anjian.core.scope import Scope, division_filter, not_found
+from anjian.core.scope import Scope, division_filter, unscoped
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
@@ -62,6 +62,7 @@ ENTERPRISE_EDITABLE = frozenset(
 MAP_LIMIT = 20_000
 
 
+@unscoped("credit codes are unique nationally: operators' CLI and the duplicate check")
 def find_by_uscc(session: Session, uscc: str) -> Enterprise | None:
     """The enterprise with this credit code, if registered (no scope: for operators' CLI)."""
     return session.scalar(select(Enterprise).where(Enterprise.uscc == uscc.strip().upper()))
@@ -159,25 +160,24 @@ def enterprise_in_scope(
 ) -> Enterprise:
     """The enterprise ``enterprise_id`` if the scope reaches it; a 404 otherwise (naming
     ``field`` when the id came in a request body)."""
-    stmt = scope.apply(
-        select(Enterprise).where(Enterprise.id == enterprise_id, Enterprise.deleted.is_(False)),
-        division=Enterprise.division_code,
-        enterprise=Enterprise.id,
-        category=Enterprise.supervision_category,
+    # One message for "absent" and "not yours": a 403 would confirm the record exists.
+    return scope.one(
+        session,
+        Enterprise,
+        enterprise_id,
+        f"企业不存在或不在管辖范围内: {enterprise_id} (no such enterprise in your jurisdiction)",
+        field=field,
     )
-    ent = session.scalars(stmt).first()
-    if ent is None:
-        # One message for "absent" and "not yours": a 403 would confirm the record exists.
-        raise not_found(
-            session,
-            Enterprise.id,
-            enterprise_id,
-            f"企业不存在或不在管辖范围内: {enterprise_id} (no such enterprise in your jurisdiction)",
-            field=field,
-        )
-    return ent
 
 
+def enterprise_choices(session: Session, scope: Scope, limit: int) -> list[tuple[int, str]]:
+    """(id, name) of the enterprises in scope by name, at most ``limit`` (a form's choices)."""
+    stmt = scope.select(Enterprise, Enterprise.id, Enterprise.name)
+    rows = session.execute(stmt.order_by(Enterprise.name).limit(limit)).all()
+    return [(int(i), str(n)) for i, n in rows]
+
+
+@unscoped("names of records' enterprises, after a scoped read of the records")
 def enterprise_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
     """Names of enterprises by id, in one query (for a page of records that refer to them)."""
     wanted = sorted(set(ids))
@@ -262,12 +262,7 @@ def _filtered(
     scale: str | None = None,
     industry: str | None = None,
 ) -> Select[Any]:
-    stmt = scope.apply(
-        stmt.where(Enterprise.deleted.is_(False)),
-        division=Enterprise.division_code,
-        enterprise=Enterprise.id,
-        category=Enterprise.supervision_category,
-    )
+    stmt = scope.restrict(stmt, Enterprise)
     if q and q.strip():
         term = q.strip()
         stmt = stmt.where(
@@ -409,21 +404,13 @@ def code_conflicts(session: Session, scope: Scope) -> list[CodeConflict]:
     """Credit codes in scope held by records of more than one origin node: two counties
     registered the same enterprise (or one mistyped a code) before either saw the other's."""
     dup = (
-        scope.apply(
-            select(Enterprise.uscc),
-            division=Enterprise.division_code,
-            enterprise=Enterprise.id,
-            category=Enterprise.supervision_category,
-        )
-        .group_by(Enterprise.uscc)
-        .having(func.count() > 1)
+        scope.select(Enterprise, Enterprise.uscc).group_by(Enterprise.uscc).having(func.count() > 1)
     )
-    stmt = scope.apply(
-        select(Enterprise).where(Enterprise.uscc.in_(dup)),
-        division=Enterprise.division_code,
-        enterprise=Enterprise.id,
-        category=Enterprise.supervision_category,
-    ).order_by(Enterprise.uscc, Enterprise.origin_node)
+    stmt = (
+        scope.select(Enterprise)
+        .where(Enterprise.uscc.in_(dup))
+        .order_by(Enterprise.uscc, Enterprise.origin_node)
+    )
     grouped: dict[str, list[CodeConflictItem]] = {}
     for ent in session.scalars(stmt):
         grouped.setdefault(ent.uscc, []).append(
