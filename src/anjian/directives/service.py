@@ -16,6 +16,7 @@ from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.directives.models import Directive, DirectiveReceipt
 from anjian.directives.schemas import DirectiveCreate, SupervisionCreate
+from anjian.directives.sync import DIRECTIVE_ENTITY, RECEIPT_ENTITY
 
 
 def issue(
@@ -56,7 +57,7 @@ def issue(
         subject_uid=subject[1] if subject else "",
         origin_node="",
     )
-    record_change(session, directive, entity="directive")
+    record_change(session, directive, entity=DIRECTIVE_ENTITY)
     audit(
         session,
         actor,
@@ -184,7 +185,7 @@ def sign(
         note=note.strip(),
         origin_node="",
     )
-    record_change(session, receipt, entity="directive_receipt")
+    record_change(session, receipt, entity=RECEIPT_ENTITY)
     audit(
         session,
         actor,
@@ -213,7 +214,7 @@ def close(
         raise Invalid("请填写验收意见 (give the acceptance opinion)", field="note")
     directive.closed_at, directive.closed_by = utcnow(), user.display_name or user.username
     directive.closure_note = note.strip()
-    record_change(session, directive, entity="directive")
+    record_change(session, directive, entity=DIRECTIVE_ENTITY)
     audit(
         session,
         actor,

@@ -37,8 +37,10 @@ from anjian.enterprises.schemas import (
     EnterpriseUpdate,
     MapPoint,
 )
+from anjian.enterprises.sync import ENTERPRISE_ENTITY
 
-ENTITY = "enterprise"
+# The old name of the entity constant, read by accidents.service (enterprises.ENTITY).
+ENTITY = ENTERPRISE_ENTITY
 # Phone fields: plaintext in the schemas, SM4-encrypted in these columns.
 PHONE_COLUMNS = {
     "legal_rep_phone": "legal_rep_phone_enc",
@@ -106,7 +108,7 @@ def placement_problem(
 def _stamp(session: Session, ent: Enterprise) -> None:
     """Version, timestamps and outbox row; a concurrent duplicate credit code becomes a 409."""
     try:
-        record_change(session, ent, entity=ENTITY)
+        record_change(session, ent, entity=ENTERPRISE_ENTITY)
     except IntegrityError as exc:
         if "uscc" in str(exc.orig):
             raise Conflict(
@@ -379,7 +381,7 @@ def reveal_contacts(
     jurisdiction calling the unit, or its own staff; audited. Out of scope: the same 404 as a
     missing enterprise."""
     ent = enterprise_in_scope(session, scope, enterprise_id)
-    return reveal(session, actor, ENTITY, ent, contacts_of(ent), field)
+    return reveal(session, actor, ENTERPRISE_ENTITY, ent, contacts_of(ent), field)
 
 
 def present(session: Session, ents: list[Enterprise]) -> list[EnterpriseRead]:

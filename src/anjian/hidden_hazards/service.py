@@ -49,8 +49,7 @@ from anjian.hidden_hazards.schemas import (
     HazardReport,
     HazardStats,
 )
-
-ENTITY = "hidden_hazard"
+from anjian.hidden_hazards.sync import HAZARD_ENTITY, HAZARD_STEP_ENTITY
 
 
 def _scoped(stmt: Select[Any], scope: Scope) -> Select[Any]:
@@ -101,7 +100,7 @@ def present(session: Session, hz: HiddenHazard, *, with_steps: bool = True) -> H
 
 def open_supervision(session: Session, hz: HiddenHazard) -> Directive | None:
     """The 挂牌督办 order on this hazard that its issuer has not closed yet, if any."""
-    return directives.open_supervision(session, ENTITY, hz.uid)
+    return directives.open_supervision(session, HAZARD_ENTITY, hz.uid)
 
 
 def _step(
@@ -122,7 +121,7 @@ def _step(
         except IllegalTransition as exc:
             raise Conflict(str(exc), field="state") from None
     hz.state = to_state
-    record_change(session, hz, entity=ENTITY)  # flushes: hz.uid and hz.id are set from here
+    record_change(session, hz, entity=HAZARD_ENTITY)  # flushes: hz.uid and hz.id are set from here
     now = utcnow()
     step = HazardStep(
         hazard_uid=hz.uid,
@@ -135,7 +134,7 @@ def _step(
         note=note.strip(),
         origin_node="",
     )
-    record_change(session, step, entity="hazard_step")
+    record_change(session, step, entity=HAZARD_STEP_ENTITY)
     audit(
         session,
         actor,
@@ -237,7 +236,7 @@ def set_plan(
             field="state",
         )
     hz.plan = plan.model_dump()
-    record_change(session, hz, entity=ENTITY)
+    record_change(session, hz, entity=HAZARD_ENTITY)
     audit(
         session,
         actor,
@@ -343,7 +342,7 @@ def supervise(
         scope,
         user,
         data,
-        subject=(ENTITY, hz.uid),
+        subject=(HAZARD_ENTITY, hz.uid),
         target_division=hz.division_code,
         default_title=f"关于{enterprise}重大事故隐患（{hz.number}）的挂牌督办通知",
     )

@@ -43,8 +43,8 @@ from anjian.major_hazards.schemas import (
     SummaryCount,
     UnitOut,
 )
+from anjian.major_hazards.sync import MAJOR_HAZARD_ENTITY
 
-ENTITY = "major_hazard_source"
 UNFILED, SUBMITTED, FILED, RETURNED = "unfiled", "submitted", "filed", "returned"
 # action → (states it may start from, state it leads to)
 FILING_STEPS: dict[str, tuple[frozenset[str], str]] = {
@@ -233,7 +233,7 @@ def _audit(
         session,
         actor,
         f"major_hazard.{action}",
-        object_type=ENTITY,
+        object_type=MAJOR_HAZARD_ENTITY,
         object_id=str(src.id),
         division_code=src.division_code,
         detail={"name": src.name, **detail},
@@ -262,7 +262,7 @@ def create_source(
         origin_node="",
     )
     _assess(src, [unit.model_dump() for unit in data.units], data.people_within_500m)
-    record_change(session, src, entity=ENTITY)
+    record_change(session, src, entity=MAJOR_HAZARD_ENTITY)
     _audit(
         session,
         actor,
@@ -319,7 +319,7 @@ def update_source(
                 "reason": REFILE_REASON,
             }
             src.filing_state, src.filing_no, src.filed_at, src.filed_by = UNFILED, "", None, ""
-    record_change(session, src, entity=ENTITY)
+    record_change(session, src, entity=MAJOR_HAZARD_ENTITY)
     _audit(session, actor, "update", src, **detail)
     return src
 
@@ -358,7 +358,7 @@ def submit_source(
             )
     before = src.filing_state
     src.filing_state = target
-    record_change(session, src, entity=ENTITY)
+    record_change(session, src, entity=MAJOR_HAZARD_ENTITY)
     _audit(session, actor, "submit", src, **{"from": before, "to": target, "grade": src.grade})
     return src
 
@@ -385,7 +385,7 @@ def file_source(
         raise Invalid("请填写备案编号 (give the filing number)", field="filing_no")
     src.filing_state, src.filing_no, src.filing_note = target, number, ""
     src.filed_by, src.filed_at = actor.username, utcnow()
-    record_change(session, src, entity=ENTITY)
+    record_change(session, src, entity=MAJOR_HAZARD_ENTITY)
     _audit(session, actor, "file", src, **{"from": SUBMITTED, "to": target, "filing_no": number})
     return src
 
@@ -399,6 +399,6 @@ def return_filing(
     if not why:
         raise Invalid("请说明退回原因 (say why)", field="reason")
     src.filing_state, src.filing_note = target, why[:500]
-    record_change(session, src, entity=ENTITY)
+    record_change(session, src, entity=MAJOR_HAZARD_ENTITY)
     _audit(session, actor, "return", src, **{"from": SUBMITTED, "to": target, "reason": why})
     return src

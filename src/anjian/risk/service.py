@@ -45,8 +45,8 @@ from anjian.risk.schemas import (
     RiskPointUpdate,
     RiskSummary,
 )
+from anjian.risk.sync import RISK_POINT_ENTITY
 
-ENTITY = "risk_point"
 MAP_LIMIT = 20_000
 # The factors each method uses, in the order they are reported missing.
 FACTORS: dict[str, tuple[str, ...]] = {"LEC": ("L", "E", "C"), "LS": ("L", "S")}
@@ -130,7 +130,7 @@ def create_point(session: Session, actor: Actor, scope: Scope, data: RiskPointCr
         origin_node="",
     )
     _apply_assessment(pt, data.method, factors, a)
-    record_change(session, pt, entity=ENTITY)
+    record_change(session, pt, entity=RISK_POINT_ENTITY)
     _audit(
         session,
         actor,
@@ -206,7 +206,7 @@ def update_point(
             setattr(pt, name, changes[name])
     if assessment is not None:
         _apply_assessment(pt, *assessment)
-    record_change(session, pt, entity=ENTITY)
+    record_change(session, pt, entity=RISK_POINT_ENTITY)
     _audit(session, actor, "update", pt, fields=sorted(changed), **detail)
     return pt
 
@@ -216,7 +216,7 @@ def delete_point(session: Session, actor: Actor, scope: Scope, point_id: int) ->
     pt = get_point(session, scope, point_id)
     ensure_writable_here(pt)
     pt.deleted = True
-    record_change(session, pt, entity=ENTITY)
+    record_change(session, pt, entity=RISK_POINT_ENTITY)
     _audit(session, actor, "delete", pt, level=pt.level)
     return pt
 
