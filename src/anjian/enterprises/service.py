@@ -255,7 +255,6 @@ def update_enterprise(
 
 def _filtered(
     stmt: Select[Any],
-    scope: Scope,
     *,
     q: str | None = None,
     division: str | None = None,
@@ -264,7 +263,6 @@ def _filtered(
     scale: str | None = None,
     industry: str | None = None,
 ) -> Select[Any]:
-    stmt = scope.restrict(stmt, Enterprise)
     if q and q.strip():
         term = q.strip()
         stmt = stmt.where(
@@ -304,8 +302,7 @@ def list_enterprises(
     """Enterprises in scope matching the filters (``q``: name contains, or credit code starts
     with), ordered by division then name, with the total count. ``limit=None``: all."""
     stmt = _filtered(
-        select(Enterprise),
-        scope,
+        scope.select(Enterprise),
         q=q,
         division=division,
         category=category,
@@ -326,7 +323,8 @@ def map_points(
 ) -> list[MapPoint]:
     """Located enterprises in scope as map points (no personal data, so not audited)."""
     stmt = _filtered(
-        select(
+        scope.select(
+            Enterprise,
             Enterprise.id,
             Enterprise.name,
             Enterprise.lng,
@@ -334,7 +332,6 @@ def map_points(
             Enterprise.supervision_category,
             Enterprise.status,
         ).where(Enterprise.lng.isnot(None), Enterprise.lat.isnot(None)),
-        scope,
         **filters,
     )
     rows = session.execute(stmt.order_by(Enterprise.id).limit(limit))

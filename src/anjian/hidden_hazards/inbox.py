@@ -19,6 +19,7 @@ from anjian.hidden_hazards.models import HiddenHazard
 from anjian.hidden_hazards.rules import (
     GRADES,
     OPEN_STATES,
+    HazardGrade,
     HazardState,
     is_overdue,
 )
@@ -39,7 +40,7 @@ def _hazard_items(ctx: Context, hazards: list[HiddenHazard], *, with_division: b
     divisions = division_names(ctx.db, {h.division_code for h in hazards}) if with_division else {}
     items = []
     for h in hazards:
-        parts = [GRADES[h.grade]] if h.grade == "major" else []
+        parts = [GRADES[h.grade]] if h.grade == HazardGrade.MAJOR else []
         if with_division:
             parts += [names.get(h.enterprise_id, ""), divisions.get(h.division_code, "")]
         items.append(

@@ -37,6 +37,7 @@ from anjian.hidden_hazards.rules import (
     PLAN_FIELDS,
     SOURCES,
     STATE_LABELS,
+    HazardGrade,
     HazardState,
     supervision_blocks_acceptance,
 )
@@ -221,11 +222,12 @@ def _detail_page(
             "errors": errors or {},
             "values": values or {},
             "done": request.query_params.get("done", ""),
-            "plan_missing": hz.grade == "major" and not (hz.plan and all(hz.plan.values())),
+            "plan_missing": hz.grade == HazardGrade.MAJOR
+            and not (hz.plan and all(hz.plan.values())),
             # the service's own rule: no 验收销号 button while an open order forbids it
             "acceptance_blocked": supervision_blocks_acceptance(hz.grade, supervision is not None),
             "can_supervise": agency
-            and hz.grade == "major"
+            and hz.grade == HazardGrade.MAJOR
             and supervision is None
             and hz.state in (HazardState.REGISTERED, HazardState.RECTIFYING, HazardState.RECTIFIED),
             **_labels(),

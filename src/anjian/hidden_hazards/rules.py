@@ -62,7 +62,17 @@ TRANSITIONS: dict[tuple[HazardState | None, HazardAction], HazardState] = {
     (HazardState.RECTIFIED, HazardAction.REJECT): HazardState.RECTIFYING,
 }
 
-GRADES = {"general": "一般隐患", "major": "重大隐患"}
+
+class HazardGrade(StrEnum):
+    """一般隐患 or 重大隐患 (Order 16 Art. 3)."""
+
+    GENERAL = "general"
+    MAJOR = "major"
+
+
+GRADES = {HazardGrade.GENERAL: "一般隐患", HazardGrade.MAJOR: "重大隐患"}
+# The step recorded when the overdue job marks a hazard (not a move of the loop).
+OVERDUE_ACTION = "overdue"
 CATEGORIES = {"management": "基础管理类", "site": "生产现场类"}
 SOURCES = {
     "self_check": "企业自查",
@@ -120,7 +130,7 @@ def acceptance_problem(grade: str, rectified_by: str, acceptor: Acceptor) -> str
     accepts their own work; a major hazard is accepted by the agency."""
     if acceptor.username == rectified_by:
         return "验收人不能是整改人 (the rectifier cannot accept their own work)"
-    if grade == "major" and not acceptor.is_agency:
+    if grade == HazardGrade.MAJOR and not acceptor.is_agency:
         return "重大隐患须由监管部门验收 (a major hazard is accepted by the agency)"
     return None
 
@@ -129,7 +139,7 @@ def supervision_blocks_acceptance(grade: str, supervision_open: bool) -> str | N
     """Why the hazard cannot be written off yet whoever accepts it, or None: a major hazard
     under 挂牌督办 is written off only once the issuing agency has closed its order (its
     acceptance reaches this node as the order's closure) — a state, not a question of rights."""
-    if grade == "major" and supervision_open:
+    if grade == HazardGrade.MAJOR and supervision_open:
         return (
             "该重大隐患正被挂牌督办，须待督办机关验收并解除督办后销号 "
             "(under a supervision order: the issuing agency must close it first)"

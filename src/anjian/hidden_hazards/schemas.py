@@ -12,6 +12,7 @@ from anjian.hidden_hazards.rules import (
     ACTION_LABELS,
     CATEGORIES,
     GRADES,
+    OVERDUE_ACTION,
     SOURCES,
     STATE_LABELS,
     HazardAction,
@@ -99,7 +100,7 @@ class StepRead(BaseModel):
         try:
             label = ACTION_LABELS[HazardAction(step.action)]
         except ValueError:
-            label = {"overdue": "逾期升级"}.get(step.action, step.action)
+            label = {OVERDUE_ACTION: "逾期升级"}.get(step.action, step.action)
         return cls(
             action=step.action,
             action_label=label,
