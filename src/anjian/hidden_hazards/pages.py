@@ -43,8 +43,8 @@ from anjian.hidden_hazards.rules import (
 )
 from anjian.hidden_hazards.schemas import (
     GovernancePlan,
+    HazardCreate,
     HazardRegistration,
-    HazardReport,
 )
 from anjian.web import dossier
 from anjian.web.dossier import EnterpriseFilter
@@ -176,7 +176,7 @@ async def hazard_report(request: Request, ctx: PageCtx) -> Response:
     check_csrf(request, form.get("csrf"))
     values = {k: form.get(k, "") for k in ("enterprise_id", "place", "description", "category")}
     try:
-        data = HazardReport.model_validate(
+        data = HazardCreate.model_validate(
             {
                 "enterprise_id": values["enterprise_id"] or None,
                 "place": values["place"].strip(),

@@ -29,7 +29,7 @@ def _not_negative(value: float | None) -> float | None:
     return value
 
 
-class HazardReport(BaseModel):
+class HazardCreate(BaseModel):
     """A hidden hazard as found (排查发现): where, what, and by what kind of inspection."""
 
     model_config = ConfigDict(extra="forbid")
@@ -200,7 +200,7 @@ class HazardStats(BaseModel):
     rectification_rate: float | None  # 整改率, %
 
 
-class LedgerFilters(TypedDict, total=False):
+class HazardFilters(TypedDict, total=False):
     """The filters shared by the ledger list and its Excel export (see ``list_hazards``)."""
 
     enterprise_id: int | None

@@ -46,9 +46,9 @@ from anjian.hidden_hazards.rules import (
 )
 from anjian.hidden_hazards.schemas import (
     GovernancePlan,
+    HazardCreate,
     HazardRead,
     HazardRegistration,
-    HazardReport,
     HazardStats,
 )
 from anjian.hidden_hazards.sync import HAZARD_ENTITY, HAZARD_STEP_ENTITY
@@ -135,7 +135,7 @@ def _step(
     )
 
 
-def report_hazard(session: Session, actor: Actor, scope: Scope, data: HazardReport) -> HiddenHazard:
+def report_hazard(session: Session, actor: Actor, scope: Scope, data: HazardCreate) -> HiddenHazard:
     """排查发现: record a hazard found by the enterprise's self-inspection or an official."""
     ent = enterprise_in_scope(session, scope, data.enterprise_id, field="enterprise_id")
     found_at = data.found_at or utcnow()
