@@ -48,7 +48,7 @@ def _module(which: str) -> Any:
     elif which == "points":
         from anjian.monitoring import excel
     else:
-        from anjian.hidden_hazards import checklist_excel as excel
+        from anjian.hidden_hazards.checklists import excel
     return excel
 
 

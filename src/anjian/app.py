@@ -39,8 +39,8 @@ from anjian.db import unit_of_work
 from anjian.directives.api import router as directives_router
 from anjian.enterprises.api import router as enterprises_router
 from anjian.hidden_hazards.api import router as hidden_hazards_router
-from anjian.hidden_hazards.checklist_api import router as checklists_router
-from anjian.hidden_hazards.checklist_api import tasks_router as inspection_tasks_router
+from anjian.hidden_hazards.checklists.api import router as checklists_router
+from anjian.hidden_hazards.checklists.api import tasks_router as inspection_tasks_router
 from anjian.hidden_hazards.jobs import overdue_watch
 from anjian.major_hazards.api import router as major_hazards_router
 from anjian.monitoring.api import alarms_router
@@ -54,6 +54,7 @@ from anjian.web import mount_console
 INBOX_SOURCES = (
     "anjian.core.iam.inbox",
     "anjian.hidden_hazards.inbox",
+    "anjian.hidden_hazards.checklists.inbox",
     "anjian.accidents.inbox",
     "anjian.monitoring.inbox",
     "anjian.directives.inbox",

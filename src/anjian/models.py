@@ -1,4 +1,7 @@
-"""Every table of the node, imported in one place for Alembic and test fixtures."""
+"""Every table of the node, imported in one place for Alembic and test fixtures, and every
+synced entity (each domain's ``sync`` module registers its own) for the CLI and the tests."""
+
+from importlib import import_module
 
 from anjian.accidents.models import Accident, AccidentStep, Investigation
 from anjian.core.audit.models import AuditHead, AuditRecord, AuditSeal
@@ -23,6 +26,18 @@ from anjian.monitoring.models import (
     ReadingsResponse,
 )
 from anjian.risk.models import RiskPoint
+
+# The domains' synced entities register themselves with anjian.core.sync.registry when their
+# sync module is imported.
+SYNC_MODULES = (
+    "anjian.enterprises.sync",
+    "anjian.hidden_hazards.sync",
+    "anjian.risk.sync",
+    "anjian.major_hazards.sync",
+    "anjian.directives.sync",
+)
+for _module in SYNC_MODULES:
+    import_module(_module)
 
 __all__ = [
     "Accident",

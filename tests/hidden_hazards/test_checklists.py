@@ -13,11 +13,12 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from anjian.core.audit.models import AuditRecord
+from anjian.core.clock import today_in_china
 from anjian.core.downloads import XLSX_MEDIA_TYPE
-from anjian.hidden_hazards.checklists import beijing_today, ensure_tasks
+from anjian.hidden_hazards.checklists.rules import completion_rate, period_of, period_start
+from anjian.hidden_hazards.checklists.tasks import ensure_tasks
 from anjian.hidden_hazards.jobs import schedule_inspections
 from anjian.hidden_hazards.models import Checklist, InspectionTask
-from anjian.hidden_hazards.rules import completion_rate, period_of, period_start
 
 API = "/api/v1/checklists"
 TASKS = "/api/v1/inspection-tasks"
@@ -83,7 +84,7 @@ def test_create_validate_update_and_deactivate(personas) -> None:
     # its task of today is scheduled at once
     pending = _tasks(personas, state="pending")
     assert [(t["checklist_id"], t["period"]) for t in pending["items"]] == [
-        (cl["id"], beijing_today().isoformat())
+        (cl["id"], today_in_china().isoformat())
     ]
     for body, field in [
         ({"frequency": "hourly"}, "frequency"),
@@ -115,7 +116,7 @@ def test_create_validate_update_and_deactivate(personas) -> None:
         f"{API}/{cl['id']}", json={"frequency": "weekly"}, headers=personas.login("yingxian")
     )
     assert r.status_code == 200 and r.json()["frequency"] == "weekly"
-    week, _due = period_of("weekly", beijing_today())
+    week, _due = period_of("weekly", today_in_china())
     assert [t["period"] for t in _tasks(personas, state="pending")["items"]] == [week]
     off = personas.client.post(f"{API}/{cl['id']}/deactivate", headers=personas.login("qiye"))
     assert off.status_code == 200 and off.json()["active"] is False
@@ -216,7 +217,7 @@ def test_a_task_is_done_once_and_not_before_its_period(personas) -> None:
     )
     assert negative.status_code == 422 and negative.json()["field"] == "hazards_found"
     with personas.db() as s:
-        ensure_tasks(s, beijing_today() + timedelta(days=1))
+        ensure_tasks(s, today_in_china() + timedelta(days=1))
     future = _tasks(personas, state="pending")["items"]
     assert [t["checklist_id"] for t in future] == [cl["id"]]
     early = personas.client.post(
@@ -234,7 +235,7 @@ def test_a_task_is_done_once_and_not_before_its_period(personas) -> None:
 def test_completion_rates(personas) -> None:
     a = _create(personas)
     b = _create(personas, name="通风系统班前排查", post="通风员")
-    day = beijing_today() - timedelta(days=3)
+    day = today_in_china() - timedelta(days=3)
     with personas.db() as s:
         assert ensure_tasks(s, day) == 2
         task_a = s.scalar(
@@ -262,7 +263,7 @@ def test_completion_rates(personas) -> None:
     done = _tasks(personas, state="done", **params)["items"]
     assert done[0]["on_time"] is True  # 23:30 Beijing time on the due day is in time
     # today's tasks are still pending: not due yet, so not in the rate
-    today = beijing_today().isoformat()
+    today = today_in_china().isoformat()
     (now,) = personas.client.get(
         f"{TASKS}/completion",
         params={"from": day.isoformat(), "to": today},

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from anjian.hidden_hazards.checklists.rules import task_completable
 from anjian.hidden_hazards.rules import (
     Acceptor,
     HazardAction,
@@ -17,7 +18,6 @@ from anjian.hidden_hazards.rules import (
     next_state,
     rectification_rate,
     supervision_blocks_acceptance,
-    task_completable,
 )
 
 S, A = HazardState, HazardAction

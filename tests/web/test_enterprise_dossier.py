@@ -16,7 +16,7 @@ EVERYTHING = Scope.for_division(None, "admin", ["000000"])
 
 
 def _hazard(node: Any, enterprise: str, place: str) -> None:
-    from anjian.hidden_hazards.schemas import HazardReport
+    from anjian.hidden_hazards.schemas import HazardCreate
     from anjian.hidden_hazards.service import report_hazard
 
     with node.db() as s:
@@ -24,7 +24,7 @@ def _hazard(node: Any, enterprise: str, place: str) -> None:
             s,
             SYSTEM,
             EVERYTHING,
-            HazardReport(
+            HazardCreate(
                 enterprise_id=node.enterprises[enterprise],
                 place=place,
                 description="皮带机跑偏保护失效",

@@ -17,15 +17,11 @@ from anjian.core.clock import CST, today_in_china
 from anjian.core.scope import Scope
 from anjian.demo.generate import person_name
 from anjian.enterprises.models import Enterprise
-from anjian.hidden_hazards.checklists import (
-    ChecklistCreate,
-    ChecklistItem,
-    complete_task,
-    create_checklist,
-    ensure_task,
-)
+from anjian.hidden_hazards.checklists.rules import period_of, period_start
+from anjian.hidden_hazards.checklists.schemas import ChecklistCreate, ChecklistItem
+from anjian.hidden_hazards.checklists.service import create_checklist
+from anjian.hidden_hazards.checklists.tasks import complete_task, ensure_task
 from anjian.hidden_hazards.models import Checklist, InspectionTask
-from anjian.hidden_hazards.rules import period_of, period_start
 
 # (name, post, frequency, [(content 排查内容, basis 排查依据)]) by supervision category
 Template = tuple[str, str, str, list[tuple[str, str]]]

@@ -16,7 +16,7 @@ from anjian.db import utcnow
 from anjian.demo.generate import person_name
 from anjian.enterprises.models import Enterprise
 from anjian.hidden_hazards import service
-from anjian.hidden_hazards.schemas import GovernancePlan, HazardRegistration, HazardReport
+from anjian.hidden_hazards.schemas import GovernancePlan, HazardCreate, HazardRegistration
 
 # (place, description, category) by supervision category
 FINDINGS: dict[str, list[tuple[str, str, str]]] = {
@@ -75,7 +75,7 @@ def load_hazards(
             session,
             finder,
             scope,
-            HazardReport(
+            HazardCreate(
                 enterprise_id=ent.id,
                 place=place,
                 description=description,

@@ -8,12 +8,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from anjian.core.clock import today_in_china
-from anjian.core.divisions.rules import ancestors_and_self
 from anjian.core.iam.deps import Context
 from anjian.core.inbox import AGENCY, Found, InboxItem, source
 from anjian.core.paging import paged
-from anjian.directives.models import KINDS, Directive, DirectiveReceipt
-from anjian.directives.service import _visible
+from anjian.directives.models import KINDS, Directive
+from anjian.directives.service import addressed_to, signed_by, visible_to
 
 
 @source(
@@ -28,13 +27,12 @@ def directives_to_sign(ctx: Context, limit: int) -> Found:
     """Directives addressed at or above the user's division, not issued by it, that it has not
     signed for, the first issued first."""
     own = ctx.user.division_code
-    signed = select(DirectiveReceipt.directive_uid).where(DirectiveReceipt.division_code == own)
     stmt = select(Directive).where(
         Directive.deleted.is_(False),
-        _visible(ctx.scope, ctx.user),
-        Directive.target_division.in_(ancestors_and_self(own)),
+        visible_to(ctx.scope, ctx.user),
+        addressed_to(own),
         Directive.issuer_division != own,
-        Directive.uid.not_in(signed),
+        Directive.uid.not_in(signed_by(own)),
     )
     found, total = paged(ctx.db, stmt, (Directive.issued_at, Directive.id), limit=limit)
     today = today_in_china()

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
-from anjian.core.sync.registry import SyncSpec, register
 from anjian.db import Base
 
 # 挂牌督办: an agency's supervision order on one record (a major hidden hazard) of a unit below.
@@ -63,7 +62,3 @@ class DirectiveReceipt(SyncMixin, Scoped, Base):
     signed_by: Mapped[str] = mapped_column(String(64), nullable=False)
     signed_at: Mapped[datetime] = mapped_column(nullable=False)
     note: Mapped[str] = mapped_column(String(500), nullable=False, default="")
-
-
-register(SyncSpec("directive", Directive, division_attr="target_division", downward=True))
-register(SyncSpec("directive_receipt", DirectiveReceipt, division_attr="division_code"))

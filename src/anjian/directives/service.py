@@ -1,4 +1,9 @@
-"""Directive use cases: issue, list for a jurisdiction, sign (签收)."""
+"""Directive use cases: issue, list for a jurisdiction, sign (签收).
+
+A directive is seen by the divisions it is addressed to — its target and everything below it,
+so a user sees those addressed to their division or above it (:func:`addressed_to`) — and by
+the officials whose jurisdiction it was issued into (:func:`visible_to`). Receipts are read in
+the user's scope like any scoped record."""
 
 from __future__ import annotations
 
@@ -11,11 +16,12 @@ from anjian.core.divisions.rules import ancestors_and_self
 from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound
 from anjian.core.iam.models import User
 from anjian.core.orgs.models import Organisation
-from anjian.core.scope import Scope, not_found
+from anjian.core.scope import Scope, not_found, unscoped
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.directives.models import Directive, DirectiveReceipt
 from anjian.directives.schemas import DirectiveCreate, SupervisionCreate
+from anjian.directives.sync import DIRECTIVE_ENTITY, RECEIPT_ENTITY
 
 
 def issue(
@@ -56,7 +62,7 @@ def issue(
         subject_uid=subject[1] if subject else "",
         origin_node="",
     )
-    record_change(session, directive, entity="directive")
+    record_change(session, directive, entity=DIRECTIVE_ENTITY)
     audit(
         session,
         actor,
@@ -119,11 +125,24 @@ def supervise(
     return issue(session, actor, scope, user, order, kind="supervision", subject=subject)
 
 
-def _visible(scope: Scope, user: User):  # type: ignore[no-untyped-def]
-    """Addressed to the user's division or above it, or issued into their jurisdiction."""
-    return or_(
-        Directive.target_division.in_(ancestors_and_self(user.division_code)),
-        scope.within(Directive.target_division),
+def addressed_to(division_code: str) -> ColumnElement[bool]:
+    """The condition "the directive is addressed to ``division_code`` or a division above it"
+    (a directive reaches everything below its target)."""
+    return Directive.target_division.in_(ancestors_and_self(division_code))
+
+
+def visible_to(scope: Scope, user: User) -> ColumnElement[bool]:
+    """The condition "``user`` may read the directive": addressed to their division or above
+    it, or issued into their jurisdiction."""
+    return or_(addressed_to(user.division_code), scope.within(Directive.target_division))
+
+
+@unscoped("a division signs for itself, even when its own division is outside its scope")
+def signed_by(division_code: str) -> Select[tuple[str]]:
+    """The uids of the directives ``division_code`` has signed for (a subquery, or a query to
+    narrow further)."""
+    return select(DirectiveReceipt.directive_uid).where(
+        DirectiveReceipt.division_code == division_code
     )
 
 
@@ -133,7 +152,7 @@ def list_for(session: Session, scope: Scope, user: User, limit: int = 100) -> li
         return []
     stmt = (
         select(Directive)
-        .where(Directive.deleted.is_(False), _visible(scope, user))
+        .where(Directive.deleted.is_(False), visible_to(scope, user))
         .order_by(Directive.issued_at.desc())
         .limit(limit)
     )
@@ -143,7 +162,7 @@ def list_for(session: Session, scope: Scope, user: User, limit: int = 100) -> li
 def get(session: Session, scope: Scope, user: User, uid: str) -> Directive:
     if scope.is_enterprise:
         raise NotFound("没有该通知 (no such directive)")
-    d = session.scalar(select(Directive).where(Directive.uid == uid, _visible(scope, user)))
+    d = session.scalar(select(Directive).where(Directive.uid == uid, visible_to(scope, user)))
     if d is None:
         raise not_found(
             session,
@@ -156,8 +175,7 @@ def get(session: Session, scope: Scope, user: User, uid: str) -> Directive:
 
 def receipts_of(session: Session, scope: Scope, directive: Directive) -> list[DirectiveReceipt]:
     """Receipts of a directive from the divisions in scope (the issuer sees all of its own)."""
-    stmt = select(DirectiveReceipt).where(DirectiveReceipt.directive_uid == directive.uid)
-    stmt = scope.apply(stmt, division=DirectiveReceipt.division_code)
+    stmt = scope.select(DirectiveReceipt).where(DirectiveReceipt.directive_uid == directive.uid)
     return list(session.scalars(stmt.order_by(DirectiveReceipt.signed_at)))
 
 
@@ -166,13 +184,10 @@ def sign(
 ) -> DirectiveReceipt:
     """Acknowledge receipt (签收) for the user's division; the receipt travels up to the issuer."""
     directive = get(session, scope, user, uid)
-    if directive.target_division not in ancestors_and_self(user.division_code):
+    if directive.target_division not in ancestors_and_self(user.division_code):  # addressed_to
         raise Forbidden("该通知不是下发给本级的，无需签收 (not addressed to your division)")
     exists = session.scalar(
-        select(DirectiveReceipt.id).where(
-            DirectiveReceipt.directive_uid == uid,
-            DirectiveReceipt.division_code == user.division_code,
-        )
+        signed_by(user.division_code).where(DirectiveReceipt.directive_uid == uid)
     )
     if exists is not None:
         raise Conflict("本级已签收该通知 (already signed for your division)")
@@ -184,7 +199,7 @@ def sign(
         note=note.strip(),
         origin_node="",
     )
-    record_change(session, receipt, entity="directive_receipt")
+    record_change(session, receipt, entity=RECEIPT_ENTITY)
     audit(
         session,
         actor,
@@ -213,7 +228,7 @@ def close(
         raise Invalid("请填写验收意见 (give the acceptance opinion)", field="note")
     directive.closed_at, directive.closed_by = utcnow(), user.display_name or user.username
     directive.closure_note = note.strip()
-    record_change(session, directive, entity="directive")
+    record_change(session, directive, entity=DIRECTIVE_ENTITY)
     audit(
         session,
         actor,

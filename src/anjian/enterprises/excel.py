@@ -23,7 +23,7 @@ from anjian.core.audit.service import Actor, audit
 from anjian.core.crypto import mask_phone
 from anjian.core.errors import Forbidden
 from anjian.core.iam.service import field_cipher
-from anjian.core.scope import Scope
+from anjian.core.scope import Scope, unscoped
 from anjian.core.xlsx import (
     HEADER_ROW,
     ImportProblem,
@@ -268,6 +268,7 @@ def _parse_row(
     return (parsed if ok else None), {k: dumped[k] for k in record}
 
 
+@unscoped("credit codes are unique nationally: a code held out of scope is taken too")
 def _registered(session: Session, codes: list[str]) -> set[str]:
     found: set[str] = set()
     for i in range(0, len(codes), 500):

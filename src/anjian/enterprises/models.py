@@ -9,7 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
-from anjian.core.sync.registry import SyncSpec, register
 from anjian.db import Base
 
 
@@ -46,13 +45,3 @@ class Enterprise(SyncMixin, Scoped, Base):
     licence_valid_until: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="operating")
     created_at: Mapped[datetime] = mapped_column(nullable=False)
-
-
-register(
-    SyncSpec(
-        "enterprise",
-        Enterprise,
-        division_attr="division_code",
-        encrypted=("legal_rep_phone_enc", "safety_manager_phone_enc"),
-    )
-)

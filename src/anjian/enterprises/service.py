@@ -2,8 +2,8 @@
 
 The only place that writes enterprises. Every write stamps a new version into the outbox and
 appends an audit record in the caller's transaction; nothing here commits. Every read goes
-through :meth:`Scope.apply`, and a record outside the scope is reported as not found so that
-its existence does not leak."""
+through the user's scope (``scope.select``/``scope.one``), and a record outside the scope is
+reported as not found so that its existence does not leak."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from anjian.core.errors import AnjianError, Conflict, Forbidden, Invalid
 from anjian.core.iam.models import Role
 from anjian.core.iam.service import field_cipher
 from anjian.core.paging import paged
-from anjian.core.scope import Scope, division_filter, not_found
+from anjian.core.scope import Scope, division_filter, unscoped
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
@@ -37,8 +37,10 @@ from anjian.enterprises.schemas import (
     EnterpriseUpdate,
     MapPoint,
 )
+from anjian.enterprises.sync import ENTERPRISE_ENTITY
 
-ENTITY = "enterprise"
+# The old name of the entity constant, read by accidents.service (enterprises.ENTITY).
+ENTITY = ENTERPRISE_ENTITY
 # Phone fields: plaintext in the schemas, SM4-encrypted in these columns.
 PHONE_COLUMNS = {
     "legal_rep_phone": "legal_rep_phone_enc",
@@ -62,6 +64,7 @@ ENTERPRISE_EDITABLE = frozenset(
 MAP_LIMIT = 20_000
 
 
+@unscoped("credit codes are unique nationally: operators' CLI and the duplicate check")
 def find_by_uscc(session: Session, uscc: str) -> Enterprise | None:
     """The enterprise with this credit code, if registered (no scope: for operators' CLI)."""
     return session.scalar(select(Enterprise).where(Enterprise.uscc == uscc.strip().upper()))
@@ -105,7 +108,7 @@ def placement_problem(
 def _stamp(session: Session, ent: Enterprise) -> None:
     """Version, timestamps and outbox row; a concurrent duplicate credit code becomes a 409."""
     try:
-        record_change(session, ent, entity=ENTITY)
+        record_change(session, ent, entity=ENTERPRISE_ENTITY)
     except IntegrityError as exc:
         if "uscc" in str(exc.orig):
             raise Conflict(
@@ -159,25 +162,24 @@ def enterprise_in_scope(
 ) -> Enterprise:
     """The enterprise ``enterprise_id`` if the scope reaches it; a 404 otherwise (naming
     ``field`` when the id came in a request body)."""
-    stmt = scope.apply(
-        select(Enterprise).where(Enterprise.id == enterprise_id, Enterprise.deleted.is_(False)),
-        division=Enterprise.division_code,
-        enterprise=Enterprise.id,
-        category=Enterprise.supervision_category,
+    # One message for "absent" and "not yours": a 403 would confirm the record exists.
+    return scope.one(
+        session,
+        Enterprise,
+        enterprise_id,
+        f"企业不存在或不在管辖范围内: {enterprise_id} (no such enterprise in your jurisdiction)",
+        field=field,
     )
-    ent = session.scalars(stmt).first()
-    if ent is None:
-        # One message for "absent" and "not yours": a 403 would confirm the record exists.
-        raise not_found(
-            session,
-            Enterprise.id,
-            enterprise_id,
-            f"企业不存在或不在管辖范围内: {enterprise_id} (no such enterprise in your jurisdiction)",
-            field=field,
-        )
-    return ent
 
 
+def enterprise_choices(session: Session, scope: Scope, limit: int) -> list[tuple[int, str]]:
+    """(id, name) of the enterprises in scope by name, at most ``limit`` (a form's choices)."""
+    stmt = scope.select(Enterprise, Enterprise.id, Enterprise.name)
+    rows = session.execute(stmt.order_by(Enterprise.name).limit(limit)).all()
+    return [(int(i), str(n)) for i, n in rows]
+
+
+@unscoped("names of records' enterprises, after a scoped read of the records")
 def enterprise_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
     """Names of enterprises by id, in one query (for a page of records that refer to them)."""
     wanted = sorted(set(ids))
@@ -253,7 +255,6 @@ def update_enterprise(
 
 def _filtered(
     stmt: Select[Any],
-    scope: Scope,
     *,
     q: str | None = None,
     division: str | None = None,
@@ -262,12 +263,6 @@ def _filtered(
     scale: str | None = None,
     industry: str | None = None,
 ) -> Select[Any]:
-    stmt = scope.apply(
-        stmt.where(Enterprise.deleted.is_(False)),
-        division=Enterprise.division_code,
-        enterprise=Enterprise.id,
-        category=Enterprise.supervision_category,
-    )
     if q and q.strip():
         term = q.strip()
         stmt = stmt.where(
@@ -307,8 +302,7 @@ def list_enterprises(
     """Enterprises in scope matching the filters (``q``: name contains, or credit code starts
     with), ordered by division then name, with the total count. ``limit=None``: all."""
     stmt = _filtered(
-        select(Enterprise),
-        scope,
+        scope.select(Enterprise),
         q=q,
         division=division,
         category=category,
@@ -329,7 +323,8 @@ def map_points(
 ) -> list[MapPoint]:
     """Located enterprises in scope as map points (no personal data, so not audited)."""
     stmt = _filtered(
-        select(
+        scope.select(
+            Enterprise,
             Enterprise.id,
             Enterprise.name,
             Enterprise.lng,
@@ -337,7 +332,6 @@ def map_points(
             Enterprise.supervision_category,
             Enterprise.status,
         ).where(Enterprise.lng.isnot(None), Enterprise.lat.isnot(None)),
-        scope,
         **filters,
     )
     rows = session.execute(stmt.order_by(Enterprise.id).limit(limit))
@@ -384,7 +378,7 @@ def reveal_contacts(
     jurisdiction calling the unit, or its own staff; audited. Out of scope: the same 404 as a
     missing enterprise."""
     ent = enterprise_in_scope(session, scope, enterprise_id)
-    return reveal(session, actor, ENTITY, ent, contacts_of(ent), field)
+    return reveal(session, actor, ENTERPRISE_ENTITY, ent, contacts_of(ent), field)
 
 
 def present(session: Session, ents: list[Enterprise]) -> list[EnterpriseRead]:
@@ -409,21 +403,13 @@ def code_conflicts(session: Session, scope: Scope) -> list[CodeConflict]:
     """Credit codes in scope held by records of more than one origin node: two counties
     registered the same enterprise (or one mistyped a code) before either saw the other's."""
     dup = (
-        scope.apply(
-            select(Enterprise.uscc),
-            division=Enterprise.division_code,
-            enterprise=Enterprise.id,
-            category=Enterprise.supervision_category,
-        )
-        .group_by(Enterprise.uscc)
-        .having(func.count() > 1)
+        scope.select(Enterprise, Enterprise.uscc).group_by(Enterprise.uscc).having(func.count() > 1)
     )
-    stmt = scope.apply(
-        select(Enterprise).where(Enterprise.uscc.in_(dup)),
-        division=Enterprise.division_code,
-        enterprise=Enterprise.id,
-        category=Enterprise.supervision_category,
-    ).order_by(Enterprise.uscc, Enterprise.origin_node)
+    stmt = (
+        scope.select(Enterprise)
+        .where(Enterprise.uscc.in_(dup))
+        .order_by(Enterprise.uscc, Enterprise.origin_node)
+    )
     grouped: dict[str, list[CodeConflictItem]] = {}
     for ent in session.scalars(stmt):
         grouped.setdefault(ent.uscc, []).append(

@@ -16,12 +16,12 @@ from anjian.enterprises.service import enterprise_names
 from anjian.hidden_hazards import excel, photos, service
 from anjian.hidden_hazards.schemas import (
     GovernancePlan,
+    HazardCreate,
+    HazardFilters,
     HazardPage,
     HazardRead,
     HazardRegistration,
-    HazardReport,
     HazardStats,
-    LedgerFilters,
     StepNote,
 )
 
@@ -44,9 +44,9 @@ def ledger_filters(
     found_to: Annotated[
         BeijingDateTime | None, Query(alias="to", description="发现时间止 (不含; 无时区为北京时间)")
     ] = None,
-) -> LedgerFilters:
+) -> HazardFilters:
     """The ledger's filters, shared by the list and the Excel export."""
-    return LedgerFilters(
+    return HazardFilters(
         enterprise_id=enterprise_id,
         division=division,
         state=state,
@@ -58,7 +58,7 @@ def ledger_filters(
     )
 
 
-Filters = Annotated[LedgerFilters, Depends(ledger_filters)]
+Filters = Annotated[HazardFilters, Depends(ledger_filters)]
 
 
 @router.get("", response_model=HazardPage)
@@ -79,7 +79,7 @@ def list_hazards(
 
 
 @router.post("", response_model=HazardRead, status_code=201)
-def report(body: HazardReport, ctx: Ctx) -> HazardRead:
+def report(body: HazardCreate, ctx: Ctx) -> HazardRead:
     """排查发现: report a hidden hazard of an enterprise in your jurisdiction (or your own)."""
     return service.present(ctx.db, service.report_hazard(ctx.db, ctx.actor, ctx.scope, body))
 

@@ -14,7 +14,7 @@ from anjian.enterprises.service import enterprise_names
 from anjian.hidden_hazards import service
 from anjian.hidden_hazards.models import HiddenHazard
 from anjian.hidden_hazards.rules import CATEGORIES, GRADES, SOURCES, STATE_LABELS, HazardState
-from anjian.hidden_hazards.schemas import LedgerFilters
+from anjian.hidden_hazards.schemas import HazardFilters
 
 LEDGER_COLUMNS = [
     ("隐患编号", 22),
@@ -67,7 +67,7 @@ def _row(hz: HiddenHazard, enterprise: str, people: dict[str, str]) -> list[Any]
     ]
 
 
-def export_ledger(session: Session, scope: Scope, actor: Actor, filters: LedgerFilters) -> bytes:
+def export_ledger(session: Session, scope: Scope, actor: Actor, filters: HazardFilters) -> bytes:
     """The scoped, filtered ledger as .xlsx bytes (audited: the file leaves the system)."""
     hazards, total = service.list_hazards(session, scope, limit=None, **filters)
     names = enterprise_names(session, {h.enterprise_id for h in hazards})

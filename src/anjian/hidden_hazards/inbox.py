@@ -1,37 +1,31 @@
 """Inbox sources of hidden-hazard governance (隐患排查治理, see ``anjian.core.inbox``): for
 agencies the hazards waiting to be verified and registered (核查登记) or accepted (验收) and
 those whose rectification deadline is near or past; for enterprises their rectifications
-(整改) and their self-inspection tasks (自查任务). Each query is the ledger's own scope filter
-with the oldest (or most urgent) first."""
+(整改); their self-inspection tasks (自查任务) are :mod:`anjian.hidden_hazards.checklists.inbox`.
+Each query is in the user's scope, the oldest (or most urgent) first."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from anjian.core.clock import today_in_china
+from anjian.core.divisions.service import division_names
 from anjian.core.iam.deps import Context
 from anjian.core.inbox import AGENCY, ENTERPRISE, Found, InboxItem, source
-from anjian.core.paging import paged, paged_rows
-from anjian.enterprises.service import division_names, enterprise_names
-from anjian.hidden_hazards.checklists import _tasks_stmt
-from anjian.hidden_hazards.models import HiddenHazard, InspectionTask
+from anjian.core.paging import paged
+from anjian.enterprises.service import enterprise_names
+from anjian.hidden_hazards.models import HiddenHazard
 from anjian.hidden_hazards.rules import (
-    FREQUENCIES,
     GRADES,
     OPEN_STATES,
+    HazardGrade,
     HazardState,
     is_overdue,
 )
-from anjian.hidden_hazards.service import _scoped
 
 # An agency's reminder: open hazards whose deadline falls within this many days (or has passed).
 DEADLINE_WINDOW_DAYS = 7
-# A self-inspection task missed (its period over) stays in the enterprise's inbox this many days:
-# it may still be done, late; older ones stay on the record of the completion rate (完成率).
-MISSED_TASK_DAYS = 7
 TITLE_CHARS = 40
 
 
@@ -46,7 +40,7 @@ def _hazard_items(ctx: Context, hazards: list[HiddenHazard], *, with_division: b
     divisions = division_names(ctx.db, {h.division_code for h in hazards}) if with_division else {}
     items = []
     for h in hazards:
-        parts = [GRADES[h.grade]] if h.grade == "major" else []
+        parts = [GRADES[h.grade]] if h.grade == HazardGrade.MAJOR else []
         if with_division:
             parts += [names.get(h.enterprise_id, ""), divisions.get(h.division_code, "")]
         items.append(
@@ -63,7 +57,7 @@ def _hazard_items(ctx: Context, hazards: list[HiddenHazard], *, with_division: b
 
 
 def _hazards(ctx: Context, limit: int, *conditions: Any, order: tuple[Any, ...]) -> Found:
-    stmt = _scoped(select(HiddenHazard), ctx.scope).where(*conditions)
+    stmt = ctx.scope.select(HiddenHazard).where(*conditions)
     hazards, total = paged(ctx.db, stmt, (*order, HiddenHazard.id), limit=limit)
     return Found(total, _hazard_items(ctx, hazards, with_division=not ctx.scope.is_enterprise))
 
@@ -139,36 +133,3 @@ def hazards_to_rectify(ctx: Context, limit: int) -> Found:
         HiddenHazard.state.in_(list(OPEN_STATES)),
         order=(HiddenHazard.deadline.is_(None), HiddenHazard.deadline, HiddenHazard.found_at),
     )
-
-
-@source(
-    "inspections.due",
-    "待完成的自查任务",
-    ENTERPRISE,
-    order=20,
-    empty="没有待完成的自查任务：任务由排查清单按频次（每日、每周、每月）生成，清单见“排查清单”。",
-    link="/inspections?state=pending",
-)
-def inspections_due(ctx: Context, limit: int) -> Found:
-    """Self-inspection tasks (自查任务) not done: those of the running periods and those
-    missed in the last :data:`MISSED_TASK_DAYS` days (still to be done, late), the earliest
-    due first."""
-    today = today_in_china()
-    stmt = _tasks_stmt(ctx.scope).where(
-        InspectionTask.done_at.is_(None),
-        InspectionTask.due_date >= today - timedelta(days=MISSED_TASK_DAYS),
-    )
-    rows, total = paged_rows(
-        ctx.db, stmt, (InspectionTask.due_date, InspectionTask.id), limit=limit
-    )
-    items = [
-        InboxItem(
-            title=f"{cl.name}（{cl.post}）" if cl.post else cl.name,
-            detail=f"{FREQUENCIES.get(cl.frequency, cl.frequency)}排查 · {task.period}",
-            url=f"/inspections/{task.id}",
-            due_date=task.due_date,
-            overdue=task.due_date < today,
-        )
-        for task, cl, _name in rows
-    ]
-    return Found(total, items)

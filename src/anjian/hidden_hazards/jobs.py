@@ -10,7 +10,7 @@ from anjian.core.audit.service import SYSTEM
 from anjian.core.clock import today_in_china
 from anjian.core.periodic import Job, Periodic
 from anjian.db import unit_of_work
-from anjian.hidden_hazards.checklists import ensure_tasks
+from anjian.hidden_hazards.checklists.tasks import ensure_tasks
 from anjian.hidden_hazards.service import flag_overdue
 
 log = logging.getLogger("anjian.hidden_hazards")

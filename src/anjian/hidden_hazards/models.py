@@ -21,7 +21,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
-from anjian.core.sync.registry import SyncSpec, register
 from anjian.db import Base
 
 
@@ -131,14 +130,3 @@ class InspectionTask(Base):
     done_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     hazards_found: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
-
-
-register(
-    SyncSpec(
-        "hidden_hazard",
-        HiddenHazard,
-        division_attr="division_code",
-        refs={"enterprise_id": "enterprise"},
-    )
-)
-register(SyncSpec("hazard_step", HazardStep, division_attr="division_code"))

@@ -17,7 +17,8 @@ from anjian.core.scope import Scope
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.hidden_hazards.models import HiddenHazard
-from anjian.hidden_hazards.service import ENTITY, get_hazard
+from anjian.hidden_hazards.service import get_hazard
+from anjian.hidden_hazards.sync import HAZARD_ENTITY
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PHOTOS = 20
@@ -79,7 +80,7 @@ def add_photo(
         "at": utcnow().isoformat(),
     }
     hz.photos = [*hz.photos, entry]  # a new list, so the change is seen
-    record_change(session, hz, entity=ENTITY)
+    record_change(session, hz, entity=HAZARD_ENTITY)
     audit(
         session,
         actor,

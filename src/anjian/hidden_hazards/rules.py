@@ -62,7 +62,17 @@ TRANSITIONS: dict[tuple[HazardState | None, HazardAction], HazardState] = {
     (HazardState.RECTIFIED, HazardAction.REJECT): HazardState.RECTIFYING,
 }
 
-GRADES = {"general": "一般隐患", "major": "重大隐患"}
+
+class HazardGrade(StrEnum):
+    """一般隐患 or 重大隐患 (Order 16 Art. 3)."""
+
+    GENERAL = "general"
+    MAJOR = "major"
+
+
+GRADES = {HazardGrade.GENERAL: "一般隐患", HazardGrade.MAJOR: "重大隐患"}
+# The step recorded when the overdue job marks a hazard (not a move of the loop).
+OVERDUE_ACTION = "overdue"
 CATEGORIES = {"management": "基础管理类", "site": "生产现场类"}
 SOURCES = {
     "self_check": "企业自查",
@@ -120,7 +130,7 @@ def acceptance_problem(grade: str, rectified_by: str, acceptor: Acceptor) -> str
     accepts their own work; a major hazard is accepted by the agency."""
     if acceptor.username == rectified_by:
         return "验收人不能是整改人 (the rectifier cannot accept their own work)"
-    if grade == "major" and not acceptor.is_agency:
+    if grade == HazardGrade.MAJOR and not acceptor.is_agency:
         return "重大隐患须由监管部门验收 (a major hazard is accepted by the agency)"
     return None
 
@@ -129,7 +139,7 @@ def supervision_blocks_acceptance(grade: str, supervision_open: bool) -> str | N
     """Why the hazard cannot be written off yet whoever accepts it, or None: a major hazard
     under 挂牌督办 is written off only once the issuing agency has closed its order (its
     acceptance reaches this node as the order's closure) — a state, not a question of rights."""
-    if grade == "major" and supervision_open:
+    if grade == HazardGrade.MAJOR and supervision_open:
         return (
             "该重大隐患正被挂牌督办，须待督办机关验收并解除督办后销号 "
             "(under a supervision order: the issuing agency must close it first)"
@@ -149,52 +159,3 @@ def is_overdue(state: str, deadline: date | None, today: date) -> bool:
 def rectification_rate(found: int, closed: int) -> float | None:
     """整改率: hazards written off over hazards found, as a percentage (None when none found)."""
     return round(100.0 * closed / found, 1) if found else None
-
-
-# --- inspection checklists and self-inspection tasks (排查清单与排查任务) -------------------------
-
-FREQUENCIES = {"daily": "每日", "weekly": "每周", "monthly": "每月"}
-TASK_STATES = {"pending": "待排查", "done": "已完成", "missed": "逾期未排查"}
-
-
-def period_of(frequency: str, day: date) -> tuple[str, date]:
-    """The period ``day`` falls in for a checklist of ``frequency``, and the day its task is
-    due: a day ('2026-11-29', due that day), an ISO week ('2026-W48', due its Sunday; the
-    week of 2027-01-01 is '2026-W53') or a month ('2026-11', due its last day)."""
-    if frequency == "daily":
-        return day.isoformat(), day
-    if frequency == "weekly":
-        year, week, weekday = day.isocalendar()
-        return f"{year}-W{week:02d}", date.fromordinal(day.toordinal() + 7 - weekday)
-    if frequency == "monthly":
-        first_of_next = date(day.year + day.month // 12, day.month % 12 + 1, 1)
-        return f"{day.year:04d}-{day.month:02d}", date.fromordinal(first_of_next.toordinal() - 1)
-    raise ValueError(f"unknown frequency: {frequency!r}")
-
-
-def period_start(period: str) -> date:
-    """The first day of a period key made by :func:`period_of`."""
-    if "-W" in period:
-        year, week = period.split("-W")
-        return date.fromisocalendar(int(year), int(week), 1)
-    if len(period) == 7:  # 2026-11
-        return date(int(period[:4]), int(period[5:7]), 1)
-    return date.fromisoformat(period)
-
-
-def task_state(done: bool, due_date: date, today: date) -> str:
-    """pending (its period still runs), done, or missed (the period ended without it)."""
-    if done:
-        return "done"
-    return "missed" if today > due_date else "pending"
-
-
-def task_completable(done: bool, period_begins: date, today: date) -> bool:
-    """A self-inspection task may be reported done (完成自查) once, from the first day of its
-    period on; after its due date it still may, counted late."""
-    return not done and today >= period_begins
-
-
-def completion_rate(done: int, due: int) -> float | None:
-    """完成率: tasks done on time over tasks due, as a percentage (None when none were due)."""
-    return round(100.0 * done / due, 1) if due else None

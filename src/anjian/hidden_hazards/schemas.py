@@ -12,6 +12,7 @@ from anjian.hidden_hazards.rules import (
     ACTION_LABELS,
     CATEGORIES,
     GRADES,
+    OVERDUE_ACTION,
     SOURCES,
     STATE_LABELS,
     HazardAction,
@@ -28,7 +29,7 @@ def _not_negative(value: float | None) -> float | None:
     return value
 
 
-class HazardReport(BaseModel):
+class HazardCreate(BaseModel):
     """A hidden hazard as found (排查发现): where, what, and by what kind of inspection."""
 
     model_config = ConfigDict(extra="forbid")
@@ -99,7 +100,7 @@ class StepRead(BaseModel):
         try:
             label = ACTION_LABELS[HazardAction(step.action)]
         except ValueError:
-            label = {"overdue": "逾期升级"}.get(step.action, step.action)
+            label = {OVERDUE_ACTION: "逾期升级"}.get(step.action, step.action)
         return cls(
             action=step.action,
             action_label=label,
@@ -199,7 +200,7 @@ class HazardStats(BaseModel):
     rectification_rate: float | None  # 整改率, %
 
 
-class LedgerFilters(TypedDict, total=False):
+class HazardFilters(TypedDict, total=False):
     """The filters shared by the ledger list and its Excel export (see ``list_hazards``)."""
 
     enterprise_id: int | None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
@@ -20,7 +20,7 @@ from anjian.core.divisions.service import children_with_zeros
 from anjian.core.errors import Conflict, Forbidden, Invalid
 from anjian.core.iam.models import User
 from anjian.core.paging import paged
-from anjian.core.scope import Scope, breakdown, division_filter, not_found
+from anjian.core.scope import Scope, breakdown, division_filter, unscoped
 from anjian.core.sync.models import new_uid
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
@@ -30,9 +30,11 @@ from anjian.directives.schemas import SupervisionCreate
 from anjian.enterprises.service import enterprise_in_scope, enterprise_names, is_enterprise_user
 from anjian.hidden_hazards.models import HazardStep, HiddenHazard
 from anjian.hidden_hazards.rules import (
+    OVERDUE_ACTION,
     PLAN_FIELDS,
     Acceptor,
     HazardAction,
+    HazardGrade,
     HazardState,
     IllegalTransition,
     acceptance_problem,
@@ -44,36 +46,22 @@ from anjian.hidden_hazards.rules import (
 )
 from anjian.hidden_hazards.schemas import (
     GovernancePlan,
+    HazardCreate,
     HazardRead,
     HazardRegistration,
-    HazardReport,
     HazardStats,
 )
-
-ENTITY = "hidden_hazard"
-
-
-def _scoped(stmt: Select[Any], scope: Scope) -> Select[Any]:
-    return scope.apply(
-        stmt.where(HiddenHazard.deleted.is_(False)),
-        division=HiddenHazard.division_code,
-        enterprise=HiddenHazard.enterprise_id,
-        category=HiddenHazard.supervision_category,
-    )
+from anjian.hidden_hazards.sync import HAZARD_ENTITY, HAZARD_STEP_ENTITY
 
 
 def get_hazard(session: Session, scope: Scope, hazard_id: int) -> HiddenHazard:
     """One hazard in scope; absent and out of scope are the same 404."""
-    hz = session.scalars(_scoped(select(HiddenHazard), scope).where(HiddenHazard.id == hazard_id))
-    found = hz.first()
-    if found is None:
-        raise not_found(
-            session,
-            HiddenHazard.id,
-            hazard_id,
-            f"隐患不存在或不在管辖范围内: {hazard_id} (no such hidden hazard in your jurisdiction)",
-        )
-    return found
+    return scope.one(
+        session,
+        HiddenHazard,
+        hazard_id,
+        f"隐患不存在或不在管辖范围内: {hazard_id} (no such hidden hazard in your jurisdiction)",
+    )
 
 
 def steps_of(session: Session, hz: HiddenHazard) -> list[HazardStep]:
@@ -101,7 +89,7 @@ def present(session: Session, hz: HiddenHazard, *, with_steps: bool = True) -> H
 
 def open_supervision(session: Session, hz: HiddenHazard) -> Directive | None:
     """The 挂牌督办 order on this hazard that its issuer has not closed yet, if any."""
-    return directives.open_supervision(session, ENTITY, hz.uid)
+    return directives.open_supervision(session, HAZARD_ENTITY, hz.uid)
 
 
 def _step(
@@ -122,7 +110,7 @@ def _step(
         except IllegalTransition as exc:
             raise Conflict(str(exc), field="state") from None
     hz.state = to_state
-    record_change(session, hz, entity=ENTITY)  # flushes: hz.uid and hz.id are set from here
+    record_change(session, hz, entity=HAZARD_ENTITY)  # flushes: hz.uid and hz.id are set from here
     now = utcnow()
     step = HazardStep(
         hazard_uid=hz.uid,
@@ -135,7 +123,7 @@ def _step(
         note=note.strip(),
         origin_node="",
     )
-    record_change(session, step, entity="hazard_step")
+    record_change(session, step, entity=HAZARD_STEP_ENTITY)
     audit(
         session,
         actor,
@@ -147,7 +135,7 @@ def _step(
     )
 
 
-def report_hazard(session: Session, actor: Actor, scope: Scope, data: HazardReport) -> HiddenHazard:
+def report_hazard(session: Session, actor: Actor, scope: Scope, data: HazardCreate) -> HiddenHazard:
     """排查发现: record a hazard found by the enterprise's self-inspection or an official."""
     ent = enterprise_in_scope(session, scope, data.enterprise_id, field="enterprise_id")
     found_at = data.found_at or utcnow()
@@ -168,7 +156,7 @@ def report_hazard(session: Session, actor: Actor, scope: Scope, data: HazardRepo
         place=data.place.strip(),
         description=data.description.strip(),
         category=data.category,
-        grade="general",
+        grade=HazardGrade.GENERAL,
         source=source,
         found_by=actor.username,
         found_at=found_at,
@@ -195,7 +183,7 @@ def register_hazard(
     """登记: grade it and set the five 落实 (person, measures, funds, deadline; the plan for a
     major hazard comes next). A major hazard is reported to the agency at once."""
     hz = _writable(session, scope, hazard_id)
-    if data.grade == "major" and not data.major_criterion.strip():
+    if data.grade == HazardGrade.MAJOR and not data.major_criterion.strip():
         raise Invalid(
             "重大隐患须注明所依据的判定标准条款 (name the criterion that makes it major)",
             field="major_criterion",
@@ -203,13 +191,13 @@ def register_hazard(
     if data.deadline < utcnow().date():
         raise Invalid("整改期限不能早于今天 (deadline is in the past)", field="deadline")
     hz.grade = data.grade
-    hz.major_criterion = data.major_criterion.strip() if data.grade == "major" else ""
+    hz.major_criterion = data.major_criterion.strip() if data.grade == HazardGrade.MAJOR else ""
     hz.deadline, hz.responsible = data.deadline, data.responsible.strip()
     hz.measures, hz.funds_cny = data.measures.strip(), data.funds_cny
     if data.category:
         hz.category = data.category
     hz.registered_by, hz.registered_at = actor.username, utcnow()
-    if data.grade == "major":
+    if data.grade == HazardGrade.MAJOR:
         # Order 16 Art. 14 / Safety Production Law Art. 41: reported to the agency at once. The
         # agency of this node sees it now; the nodes above as soon as it is forwarded.
         hz.reported_to_agency_at = utcnow()
@@ -228,7 +216,7 @@ def set_plan(
 ) -> HiddenHazard:
     """治理方案 of a major hazard (before or during rectification)."""
     hz = _writable(session, scope, hazard_id)
-    if hz.grade != "major":
+    if hz.grade != HazardGrade.MAJOR:
         raise Conflict("只有重大隐患需要治理方案 (only major hazards have a governance plan)")
     if hz.state not in (HazardState.REGISTERED, HazardState.RECTIFYING):
         raise Conflict(
@@ -237,7 +225,7 @@ def set_plan(
             field="state",
         )
     hz.plan = plan.model_dump()
-    record_change(session, hz, entity=ENTITY)
+    record_change(session, hz, entity=HAZARD_ENTITY)
     audit(
         session,
         actor,
@@ -255,7 +243,7 @@ def start_rectification(
 ) -> HiddenHazard:
     """整改: a major hazard needs its full governance plan first."""
     hz = _writable(session, scope, hazard_id)
-    if hz.grade == "major" and hz.state == HazardState.REGISTERED:
+    if hz.grade == HazardGrade.MAJOR and hz.state == HazardState.REGISTERED:
         missing = missing_plan_parts(hz.plan)
         if missing:
             raise Conflict(
@@ -331,7 +319,7 @@ def supervise(
     hz = get_hazard(session, scope, hazard_id)
     if is_enterprise_user(scope):
         raise Forbidden("挂牌督办由监管部门下达 (supervision orders are issued by agencies)")
-    if hz.grade != "major" or hz.state in ("", HazardState.FOUND, HazardState.CLOSED):
+    if hz.grade != HazardGrade.MAJOR or hz.state in ("", HazardState.FOUND, HazardState.CLOSED):
         raise Conflict(
             "只能对已登记、未销号的重大隐患挂牌督办 "
             "(only registered, open major hazards are put under supervision)"
@@ -343,12 +331,13 @@ def supervise(
         scope,
         user,
         data,
-        subject=(ENTITY, hz.uid),
+        subject=(HAZARD_ENTITY, hz.uid),
         target_division=hz.division_code,
         default_title=f"关于{enterprise}重大事故隐患（{hz.number}）的挂牌督办通知",
     )
 
 
+@unscoped("the overdue job marks the hazards kept at this node")
 def flag_overdue(session: Session, actor: Actor, today: date) -> int:
     """Mark the hazards of this node whose deadline has passed while still being rectified
     (逾期), once each; the mark travels up with the record, so the agencies above see it.
@@ -372,7 +361,7 @@ def flag_overdue(session: Session, actor: Actor, today: date) -> int:
             session,
             actor,
             hz,
-            "overdue",
+            OVERDUE_ACTION,
             to_state=hz.state,
             note=f"整改期限 {hz.deadline} 已过，升级提示监管部门",
             detail={"deadline": str(hz.deadline)},
@@ -400,7 +389,7 @@ def list_hazards(
     offset: int = 0,
 ) -> tuple[list[HiddenHazard], int]:
     """The hazard ledger in scope, newest first, with the number of matches."""
-    stmt = _scoped(select(HiddenHazard), scope)
+    stmt = scope.select(HiddenHazard)
     if enterprise_id is not None:
         stmt = stmt.where(HiddenHazard.enterprise_id == enterprise_id)
     if division:
@@ -441,16 +430,14 @@ def statistics(session: Session, scope: Scope, division: str | None = None) -> l
     prefix = prefix_of(root)
     closed = HiddenHazard.state == HazardState.CLOSED
     still_open = HiddenHazard.state != HazardState.CLOSED
-    stmt = _scoped(
-        select(
-            HiddenHazard.division_code,
-            func.count(),
-            func.sum(case((closed, 1), else_=0)),
-            func.sum(case((still_open, 1), else_=0)),
-            func.sum(case(((HiddenHazard.overdue.is_(True)) & still_open, 1), else_=0)),
-            func.sum(case(((HiddenHazard.grade == "major") & still_open, 1), else_=0)),
-        ),
-        scope,
+    stmt = scope.select(
+        HiddenHazard,
+        HiddenHazard.division_code,
+        func.count(),
+        func.sum(case((closed, 1), else_=0)),
+        func.sum(case((still_open, 1), else_=0)),
+        func.sum(case(((HiddenHazard.overdue.is_(True)) & still_open, 1), else_=0)),
+        func.sum(case(((HiddenHazard.grade == HazardGrade.MAJOR) & still_open, 1), else_=0)),
     )
     if prefix:
         stmt = stmt.where(division_filter(HiddenHazard.division_code, root))

@@ -5,23 +5,20 @@ oldest first, in the register's own scope."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
+from anjian.core.divisions.service import division_names
 from anjian.core.iam.deps import Context
 from anjian.core.inbox import AGENCY, ENTERPRISE, Found, InboxItem, source
 from anjian.core.paging import paged
-from anjian.enterprises.service import division_names, enterprise_names
+from anjian.enterprises.service import enterprise_names
 from anjian.major_hazards.models import MajorHazardSource
 from anjian.major_hazards.rules import GRADE_LABELS
-from anjian.major_hazards.service import RETURNED, SUBMITTED, _scoped
+from anjian.major_hazards.schemas import FilingState
 
 
 def _filings(ctx: Context, limit: int, state: str) -> Found:
     # No column keeps when the filing moved: the record's last change is that move (a change
     # of its units afterwards resets the filing to 未备案).
-    stmt = _scoped(select(MajorHazardSource), ctx.scope).where(
-        MajorHazardSource.filing_state == state
-    )
+    stmt = ctx.scope.select(MajorHazardSource).where(MajorHazardSource.filing_state == state)
     found, total = paged(
         ctx.db, stmt, (MajorHazardSource.updated_at, MajorHazardSource.id), limit=limit
     )
@@ -30,7 +27,7 @@ def _filings(ctx: Context, limit: int, state: str) -> Found:
     items = []
     for s in found:
         parts = [f"{GRADE_LABELS[s.grade]}重大危险源" if s.grade else ""]
-        if state == RETURNED:
+        if state == FilingState.RETURNED:
             parts.append(f"退回原因：{s.filing_note}")
         else:
             parts += [names.get(s.enterprise_id, ""), divisions.get(s.division_code, "")]
@@ -55,7 +52,7 @@ def _filings(ctx: Context, limit: int, state: str) -> Found:
 )
 def filings_to_review(ctx: Context, limit: int) -> Found:
     """Major hazard sources submitted for filing (备案) and not yet filed or returned."""
-    return _filings(ctx, limit, SUBMITTED)
+    return _filings(ctx, limit, FilingState.SUBMITTED)
 
 
 @source(
@@ -68,4 +65,4 @@ def filings_to_review(ctx: Context, limit: int) -> Found:
 )
 def filings_returned(ctx: Context, limit: int) -> Found:
     """The enterprise's filings the agency returned (退回), to correct and submit again."""
-    return _filings(ctx, limit, RETURNED)
+    return _filings(ctx, limit, FilingState.RETURNED)

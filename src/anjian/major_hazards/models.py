@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
-from anjian.core.sync.registry import SyncSpec, register
 from anjian.db import Base
 
 
@@ -50,13 +49,3 @@ class MajorHazardSource(SyncMixin, Scoped, Base):
     # why the agency last returned the filing (退回原因), until it is filed
     filing_note: Mapped[str] = mapped_column(String(500), nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(nullable=False)
-
-
-register(
-    SyncSpec(
-        "major_hazard_source",
-        MajorHazardSource,
-        division_attr="division_code",
-        refs={"enterprise_id": "enterprise"},
-    )
-)

@@ -30,6 +30,7 @@ from anjian.major_hazards.schemas import (
     AssessRequest,
     FilingAccept,
     FilingReturn,
+    FilingState,
     UnitOut,
 )
 from anjian.web import dossier
@@ -47,10 +48,10 @@ PAGE_SIZE = 20
 # red, orange, yellow, blue (console.css: WCAG AA contrast)
 GRADE_BADGES = {1: "grade-1", 2: "grade-2", 3: "grade-3", 4: "grade-4"}
 FILING_BADGES = {
-    "unfiled": "bg-secondary-lt",
-    "submitted": "bg-blue-lt",
-    "filed": "bg-green-lt",
-    "returned": "bg-red-lt",
+    FilingState.UNFILED: "bg-secondary-lt",
+    FilingState.SUBMITTED: "bg-blue-lt",
+    FilingState.FILED: "bg-green-lt",
+    FilingState.RETURNED: "bg-red-lt",
 }
 DONE = {
     "submit": "已提交备案，等待监管部门办理。",
@@ -299,7 +300,7 @@ def _detail(
             "can_submit": writable
             and view.is_major
             and view.filing_state in service.FILING_STEPS["submit"][0],
-            "can_decide": writable and agency and view.filing_state == service.SUBMITTED,
+            "can_decide": writable and agency and view.filing_state == FilingState.SUBMITTED,
             "done": DONE.get(request.query_params.get("done", ""), ""),
             "error": error,
             "values": values or {},

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
@@ -223,13 +224,23 @@ class AssessResponse(BaseModel):
 
 # --- the register (重大危险源登记、备案) -------------------------------------------------------
 
+
 # 备案 of a major hazard source with the agency (《危险化学品重大危险源监督管理暂行规定》,
 # Order 40 Art. 23–24): the enterprise submits, the agency files it under a number or returns it.
+class FilingState(StrEnum):
+    """Where a source's filing (备案, Order 40 Art. 23–24) stands."""
+
+    UNFILED = "unfiled"
+    SUBMITTED = "submitted"
+    FILED = "filed"
+    RETURNED = "returned"
+
+
 FILING_STATES: dict[str, str] = {
-    "unfiled": "未备案",
-    "submitted": "已提交",
-    "filed": "已备案",
-    "returned": "退回",
+    FilingState.UNFILED: "未备案",
+    FilingState.SUBMITTED: "已提交",
+    FilingState.FILED: "已备案",
+    FilingState.RETURNED: "退回",
 }
 RESPONSIBLE_ROLES: dict[str, str] = {
     "responsible_main": "主要负责人",
@@ -406,7 +417,7 @@ class SourceRead(BaseModel):
             filing_no=src.filing_no,
             filed_at=src.filed_at,
             filed_by=src.filed_by,
-            return_reason=return_reason if src.filing_state == "returned" else "",
+            return_reason=return_reason if src.filing_state == FilingState.RETURNED else "",
         )
 
 

@@ -9,8 +9,8 @@ it under a number or returns it with a reason; new units after filing mean a new
 and the filing must be renewed.
 
 Every write stamps a new version into the outbox and appends an audit record in the caller's
-transaction; nothing here commits. Every read goes through :meth:`Scope.apply`; a source outside
-the scope is reported as not found.
+transaction; nothing here commits. Every read goes through the user's scope
+(``scope.select``/``scope.one``); a source outside the scope is reported as not found.
 
 Monitoring points (监测监控点) will link to a source by its ``uid`` from their own table (a later
 issue); :class:`~anjian.major_hazards.schemas.SourceRead` keeps ``monitoring_points`` for them."""
@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import case, func
 from sqlalchemy.orm import Session
 
 from anjian.core.audit.service import Actor, audit
 from anjian.core.errors import Conflict, Forbidden, Invalid
 from anjian.core.paging import paged
-from anjian.core.scope import Scope, division_filter, not_found
+from anjian.core.scope import Scope, division_filter
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.enterprises.service import enterprise_in_scope, enterprise_names, is_enterprise_user
@@ -35,6 +35,7 @@ from anjian.major_hazards.rules import GRADE_LABELS, UnitAssessment
 from anjian.major_hazards.schemas import (
     FILING_STATES,
     RESPONSIBLE_ROLES,
+    FilingState,
     SourceCreate,
     SourceRead,
     SourceSummary,
@@ -43,14 +44,13 @@ from anjian.major_hazards.schemas import (
     SummaryCount,
     UnitOut,
 )
+from anjian.major_hazards.sync import MAJOR_HAZARD_ENTITY
 
-ENTITY = "major_hazard_source"
-UNFILED, SUBMITTED, FILED, RETURNED = "unfiled", "submitted", "filed", "returned"
 # action → (states it may start from, state it leads to)
 FILING_STEPS: dict[str, tuple[frozenset[str], str]] = {
-    "submit": (frozenset({UNFILED, RETURNED}), SUBMITTED),
-    "file": (frozenset({SUBMITTED}), FILED),
-    "return": (frozenset({SUBMITTED}), RETURNED),
+    "submit": (frozenset({FilingState.UNFILED, FilingState.RETURNED}), FilingState.SUBMITTED),
+    "file": (frozenset({FilingState.SUBMITTED}), FilingState.FILED),
+    "return": (frozenset({FilingState.SUBMITTED}), FilingState.RETURNED),
 }
 _ACTION_ZH = {"submit": "提交备案", "file": "予以备案", "return": "退回"}
 REFILE_REASON = (
@@ -99,29 +99,15 @@ def _given(units: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
 # --- reads -----------------------------------------------------------------------------------------
 
 
-def _scoped(stmt: Select[Any], scope: Scope) -> Select[Any]:
-    return scope.apply(
-        stmt.where(MajorHazardSource.deleted.is_(False)),
-        division=MajorHazardSource.division_code,
-        enterprise=MajorHazardSource.enterprise_id,
-        category=MajorHazardSource.supervision_category,
-    )
-
-
 def get_source(session: Session, scope: Scope, source_id: int) -> MajorHazardSource:
     """One source in scope; absent and out of scope are the same 404."""
-    found = session.scalars(
-        _scoped(select(MajorHazardSource), scope).where(MajorHazardSource.id == source_id)
-    ).first()
-    if found is None:
-        raise not_found(
-            session,
-            MajorHazardSource.id,
-            source_id,
-            f"重大危险源不存在或不在管辖范围内: {source_id} "
-            "(no such major hazard source in your jurisdiction)",
-        )
-    return found
+    return scope.one(
+        session,
+        MajorHazardSource,
+        source_id,
+        f"重大危险源不存在或不在管辖范围内: {source_id} "
+        "(no such major hazard source in your jurisdiction)",
+    )
 
 
 def list_sources(
@@ -139,7 +125,7 @@ def list_sources(
 ) -> tuple[list[MajorHazardSource], int]:
     """The register in scope, highest grade first (then not-major sources), with the number of
     matches. ``q``: the source's name contains it."""
-    stmt = _scoped(select(MajorHazardSource), scope)
+    stmt = scope.select(MajorHazardSource)
     if enterprise_id is not None:
         stmt = stmt.where(MajorHazardSource.enterprise_id == enterprise_id)
     if division:
@@ -177,7 +163,7 @@ def present(session: Session, sources: list[MajorHazardSource]) -> list[SourceRe
         SourceRead.of(
             s,
             enterprise_name=names.get(s.enterprise_id, ""),
-            return_reason=s.filing_note if s.filing_state == RETURNED else "",
+            return_reason=s.filing_note if s.filing_state == FilingState.RETURNED else "",
         )
         for s in sources
     ]
@@ -186,14 +172,12 @@ def present(session: Session, sources: list[MajorHazardSource]) -> list[SourceRe
 def summary(session: Session, scope: Scope) -> SourceSummary:
     """Sources in scope by grade, and the major ones by filing state."""
     rows = session.execute(
-        _scoped(
-            select(
-                MajorHazardSource.is_major,
-                MajorHazardSource.grade,
-                MajorHazardSource.filing_state,
-                func.count(),
-            ),
-            scope,
+        scope.select(
+            MajorHazardSource,
+            MajorHazardSource.is_major,
+            MajorHazardSource.grade,
+            MajorHazardSource.filing_state,
+            func.count(),
         ).group_by(
             MajorHazardSource.is_major, MajorHazardSource.grade, MajorHazardSource.filing_state
         )
@@ -233,7 +217,7 @@ def _audit(
         session,
         actor,
         f"major_hazard.{action}",
-        object_type=ENTITY,
+        object_type=MAJOR_HAZARD_ENTITY,
         object_id=str(src.id),
         division_code=src.division_code,
         detail={"name": src.name, **detail},
@@ -255,14 +239,14 @@ def create_source(
         responsible_main=data.responsible_main,
         responsible_technical=data.responsible_technical,
         responsible_operational=data.responsible_operational,
-        filing_state=UNFILED,
+        filing_state=FilingState.UNFILED,
         filing_no="",
         filed_by="",
         created_at=now,
         origin_node="",
     )
     _assess(src, [unit.model_dump() for unit in data.units], data.people_within_500m)
-    record_change(session, src, entity=ENTITY)
+    record_change(session, src, entity=MAJOR_HAZARD_ENTITY)
     _audit(
         session,
         actor,
@@ -312,14 +296,19 @@ def update_source(
             "from": {"is_major": was[0], "grade": was[1]},
             "to": {"is_major": src.is_major, "grade": src.grade},
         }
-        if src.filing_state in (SUBMITTED, FILED):
+        if src.filing_state in (FilingState.SUBMITTED, FilingState.FILED):
             detail["filing_reset"] = {
                 "from": src.filing_state,
                 "filing_no": src.filing_no,
                 "reason": REFILE_REASON,
             }
-            src.filing_state, src.filing_no, src.filed_at, src.filed_by = UNFILED, "", None, ""
-    record_change(session, src, entity=ENTITY)
+            src.filing_state, src.filing_no, src.filed_at, src.filed_by = (
+                FilingState.UNFILED,
+                "",
+                None,
+                "",
+            )
+    record_change(session, src, entity=MAJOR_HAZARD_ENTITY)
     _audit(session, actor, "update", src, **detail)
     return src
 
@@ -358,7 +347,7 @@ def submit_source(
             )
     before = src.filing_state
     src.filing_state = target
-    record_change(session, src, entity=ENTITY)
+    record_change(session, src, entity=MAJOR_HAZARD_ENTITY)
     _audit(session, actor, "submit", src, **{"from": before, "to": target, "grade": src.grade})
     return src
 
@@ -385,8 +374,14 @@ def file_source(
         raise Invalid("请填写备案编号 (give the filing number)", field="filing_no")
     src.filing_state, src.filing_no, src.filing_note = target, number, ""
     src.filed_by, src.filed_at = actor.username, utcnow()
-    record_change(session, src, entity=ENTITY)
-    _audit(session, actor, "file", src, **{"from": SUBMITTED, "to": target, "filing_no": number})
+    record_change(session, src, entity=MAJOR_HAZARD_ENTITY)
+    _audit(
+        session,
+        actor,
+        "file",
+        src,
+        **{"from": FilingState.SUBMITTED, "to": target, "filing_no": number},
+    )
     return src
 
 
@@ -399,6 +394,12 @@ def return_filing(
     if not why:
         raise Invalid("请说明退回原因 (say why)", field="reason")
     src.filing_state, src.filing_note = target, why[:500]
-    record_change(session, src, entity=ENTITY)
-    _audit(session, actor, "return", src, **{"from": SUBMITTED, "to": target, "reason": why})
+    record_change(session, src, entity=MAJOR_HAZARD_ENTITY)
+    _audit(
+        session,
+        actor,
+        "return",
+        src,
+        **{"from": FilingState.SUBMITTED, "to": target, "reason": why},
+    )
     return src

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
-from anjian.core.sync.registry import SyncSpec, register
 from anjian.db import Base
 
 
@@ -50,13 +49,3 @@ class RiskPoint(SyncMixin, Scoped, Base):
     responsible: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     assessed_at: Mapped[datetime] = mapped_column(nullable=False)
     created_at: Mapped[datetime] = mapped_column(nullable=False)
-
-
-register(
-    SyncSpec(
-        "risk_point",
-        RiskPoint,
-        division_attr="division_code",
-        refs={"enterprise_id": "enterprise"},
-    )
-)

@@ -3,15 +3,15 @@
 The only place that writes risk points. The score and the level are computed here from the
 factors, with the rules and the node's configured conventions, never taken from the client.
 Every write stamps a new version into the outbox and appends an audit record in the caller's
-transaction; nothing here commits. Every read goes through :meth:`Scope.apply`, and a record
-outside the scope is reported as not found."""
+transaction; nothing here commits. Every read goes through the user's scope
+(``scope.select``/``scope.one``), and a record outside the scope is reported as not found."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import case, func, or_
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
@@ -20,7 +20,7 @@ from anjian.core.divisions.rules import prefix_of
 from anjian.core.divisions.service import children_with_zeros
 from anjian.core.errors import Invalid
 from anjian.core.paging import paged
-from anjian.core.scope import Scope, breakdown, division_filter, not_found
+from anjian.core.scope import Scope, breakdown, division_filter
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
@@ -45,8 +45,8 @@ from anjian.risk.schemas import (
     RiskPointUpdate,
     RiskSummary,
 )
+from anjian.risk.sync import RISK_POINT_ENTITY
 
-ENTITY = "risk_point"
 MAP_LIMIT = 20_000
 # The factors each method uses, in the order they are reported missing.
 FACTORS: dict[str, tuple[str, ...]] = {"LEC": ("L", "E", "C"), "LS": ("L", "S")}
@@ -87,15 +87,6 @@ def _apply_assessment(
     pt.assessed_at = utcnow()
 
 
-def _scoped(stmt: Select[Any], scope: Scope) -> Select[Any]:
-    return scope.apply(
-        stmt.where(RiskPoint.deleted.is_(False)),
-        division=RiskPoint.division_code,
-        enterprise=RiskPoint.enterprise_id,
-        category=RiskPoint.supervision_category,
-    )
-
-
 def _audit(session: Session, actor: Actor, action: str, pt: RiskPoint, **detail: Any) -> None:
     audit(
         session,
@@ -130,7 +121,7 @@ def create_point(session: Session, actor: Actor, scope: Scope, data: RiskPointCr
         origin_node="",
     )
     _apply_assessment(pt, data.method, factors, a)
-    record_change(session, pt, entity=ENTITY)
+    record_change(session, pt, entity=RISK_POINT_ENTITY)
     _audit(
         session,
         actor,
@@ -146,16 +137,12 @@ def create_point(session: Session, actor: Actor, scope: Scope, data: RiskPointCr
 
 def get_point(session: Session, scope: Scope, point_id: int) -> RiskPoint:
     """One risk point in scope; absent and out of scope are the same 404."""
-    found = session.scalars(_scoped(select(RiskPoint), scope).where(RiskPoint.id == point_id))
-    pt = found.first()
-    if pt is None:
-        raise not_found(
-            session,
-            RiskPoint.id,
-            point_id,
-            f"风险点不存在或不在管辖范围内: {point_id} (no such risk point in your jurisdiction)",
-        )
-    return pt
+    return scope.one(
+        session,
+        RiskPoint,
+        point_id,
+        f"风险点不存在或不在管辖范围内: {point_id} (no such risk point in your jurisdiction)",
+    )
 
 
 def update_point(
@@ -206,7 +193,7 @@ def update_point(
             setattr(pt, name, changes[name])
     if assessment is not None:
         _apply_assessment(pt, *assessment)
-    record_change(session, pt, entity=ENTITY)
+    record_change(session, pt, entity=RISK_POINT_ENTITY)
     _audit(session, actor, "update", pt, fields=sorted(changed), **detail)
     return pt
 
@@ -216,7 +203,7 @@ def delete_point(session: Session, actor: Actor, scope: Scope, point_id: int) ->
     pt = get_point(session, scope, point_id)
     ensure_writable_here(pt)
     pt.deleted = True
-    record_change(session, pt, entity=ENTITY)
+    record_change(session, pt, entity=RISK_POINT_ENTITY)
     _audit(session, actor, "delete", pt, level=pt.level)
     return pt
 
@@ -252,7 +239,7 @@ def list_points(
 ) -> tuple[list[RiskPoint], int]:
     """Risk points in scope matching the filters (``q``: name, location or hazards contain),
     worst level first, with the number of matches. ``limit=None``: all."""
-    stmt = _scoped(select(RiskPoint), scope)
+    stmt = scope.select(RiskPoint)
     if enterprise_id is not None:
         stmt = stmt.where(RiskPoint.enterprise_id == enterprise_id)
     if division:
@@ -294,7 +281,7 @@ def enterprise_levels(
     if not wanted:
         return {}
     rows = session.execute(
-        _scoped(select(RiskPoint.enterprise_id, RiskPoint.level), scope)
+        scope.select(RiskPoint, RiskPoint.enterprise_id, RiskPoint.level)
         .where(RiskPoint.enterprise_id.in_(wanted))
         .group_by(RiskPoint.enterprise_id, RiskPoint.level)
     )
@@ -324,9 +311,8 @@ def summary(session: Session, scope: Scope, division: str | None = None) -> list
     division without risk points as zeros — and a total row first."""
     root, _width = breakdown(scope, division)
     prefix = prefix_of(root)
-    base = _scoped(
-        select(RiskPoint.division_code, RiskPoint.enterprise_id, RiskPoint.level, func.count()),
-        scope,
+    base = scope.select(
+        RiskPoint, RiskPoint.division_code, RiskPoint.enterprise_id, RiskPoint.level, func.count()
     )
     if prefix:
         base = base.where(division_filter(RiskPoint.division_code, root))
@@ -367,16 +353,9 @@ def risk_map(
 ) -> RiskMap:
     """The four-colour map: the located risk points in scope (of one enterprise if given) and
     the located enterprises at their worst level (just that one when an enterprise is given)."""
-    stmt = _scoped(
-        select(RiskPoint).where(RiskPoint.lng.isnot(None), RiskPoint.lat.isnot(None)), scope
-    )
-    ent_stmt = scope.apply(
-        select(Enterprise).where(
-            Enterprise.deleted.is_(False), Enterprise.lng.isnot(None), Enterprise.lat.isnot(None)
-        ),
-        division=Enterprise.division_code,
-        enterprise=Enterprise.id,
-        category=Enterprise.supervision_category,
+    stmt = scope.select(RiskPoint).where(RiskPoint.lng.isnot(None), RiskPoint.lat.isnot(None))
+    ent_stmt = scope.select(Enterprise).where(
+        Enterprise.lng.isnot(None), Enterprise.lat.isnot(None)
     )
     if enterprise_id is not None:
         enterprise_in_scope(session, scope, enterprise_id, field="enterprise_id")

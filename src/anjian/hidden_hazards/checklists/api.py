@@ -8,20 +8,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, UploadFile
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
+from anjian.core.clock import today_in_china
 from anjian.core.downloads import upload_bytes, xlsx_response
 from anjian.core.iam.deps import Context, Ctx
 from anjian.core.paging import Paging
 from anjian.core.xlsx import ImportReport
 from anjian.enterprises.service import enterprise_names
-from anjian.hidden_hazards import checklist_excel, checklists
-from anjian.hidden_hazards.checklists import (
+from anjian.hidden_hazards.checklists import excel, service, tasks
+from anjian.hidden_hazards.checklists.schemas import (
     ChecklistCreate,
+    ChecklistImportResult,
     ChecklistPage,
     ChecklistRead,
     ChecklistUpdate,
-    CompletionRow,
+    CompletionRead,
     TaskCompletion,
     TaskPage,
     TaskRead,
@@ -32,14 +33,6 @@ router = APIRouter(prefix="/api/v1/checklists", tags=["inspection checklists 排
 tasks_router = APIRouter(prefix="/api/v1/inspection-tasks", tags=["inspection tasks 排查任务"])
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-
-
-class ChecklistImportResult(BaseModel):
-    """A successful import: the checklists made and their items."""
-
-    checklists: int
-    items: int
-    ids: list[int]
 
 
 def _read(ctx: Context, cl: Checklist) -> ChecklistRead:
@@ -57,7 +50,7 @@ def list_checklists(
     q: Annotated[str | None, Query(description="名称或岗位包含")] = None,
 ) -> ChecklistPage:
     """The checklists in your jurisdiction (your own enterprise's for enterprise users)."""
-    items, total = checklists.list_checklists(
+    items, total = service.list_checklists(
         ctx.db,
         ctx.scope,
         enterprise_id=enterprise_id,
@@ -76,13 +69,13 @@ def list_checklists(
 @router.post("", response_model=ChecklistRead, status_code=201)
 def create_checklist(body: ChecklistCreate, ctx: Ctx) -> ChecklistRead:
     """A new checklist (name, post, frequency, items); its current task is scheduled at once."""
-    return _read(ctx, checklists.create_checklist(ctx.db, ctx.actor, ctx.scope, body))
+    return _read(ctx, service.create_checklist(ctx.db, ctx.actor, ctx.scope, body))
 
 
 @router.get("/template.xlsx", response_class=Response)
 def template(ctx: Ctx) -> Response:
     """The Excel template of the checklist import."""
-    return xlsx_response(checklist_excel.template(), "checklist-template", "排查清单导入模板")
+    return xlsx_response(excel.template(), "checklist-template", "排查清单导入模板")
 
 
 @router.post(
@@ -98,8 +91,8 @@ def import_checklists(
     """Import the checklists of one enterprise from the template layout: all rows or none,
     with a row-by-row report."""
     data = upload_bytes(file.file.read(MAX_UPLOAD_BYTES + 1), MAX_UPLOAD_BYTES)
-    sheet = checklist_excel.read_file(data)
-    outcome = checklist_excel.import_checklists(
+    sheet = excel.read_file(data)
+    outcome = excel.import_checklists(
         ctx.db, ctx.actor, ctx.scope, enterprise_id, sheet, source=file.filename or ""
     )
     if not outcome.ok:
@@ -114,20 +107,20 @@ def import_checklists(
 @router.get("/{checklist_id}", response_model=ChecklistRead)
 def get_checklist(checklist_id: int, ctx: Ctx) -> ChecklistRead:
     """One checklist with its items."""
-    return _read(ctx, checklists.get_checklist(ctx.db, ctx.scope, checklist_id))
+    return _read(ctx, service.get_checklist(ctx.db, ctx.scope, checklist_id))
 
 
 @router.patch("/{checklist_id}", response_model=ChecklistRead)
 def update_checklist(checklist_id: int, body: ChecklistUpdate, ctx: Ctx) -> ChecklistRead:
     """Change the fields sent (an active checklist only)."""
-    cl = checklists.update_checklist(ctx.db, ctx.actor, ctx.scope, checklist_id, body)
+    cl = service.update_checklist(ctx.db, ctx.actor, ctx.scope, checklist_id, body)
     return _read(ctx, cl)
 
 
 @router.post("/{checklist_id}/deactivate", response_model=ChecklistRead)
 def deactivate_checklist(checklist_id: int, ctx: Ctx) -> ChecklistRead:
     """停用: no more tasks from this checklist; its record stays."""
-    cl = checklists.deactivate_checklist(ctx.db, ctx.actor, ctx.scope, checklist_id)
+    cl = service.deactivate_checklist(ctx.db, ctx.actor, ctx.scope, checklist_id)
     return _read(ctx, cl)
 
 
@@ -147,7 +140,7 @@ def list_tasks(
     to: Annotated[date | None, Query(description="应完成日期止 (含)")] = None,
 ) -> TaskPage:
     """Self-inspection tasks in your jurisdiction, latest due first."""
-    items, total = checklists.list_tasks(
+    items, total = tasks.list_tasks(
         ctx.db,
         ctx.scope,
         enterprise_id=enterprise_id,
@@ -161,7 +154,7 @@ def list_tasks(
     return TaskPage(total=total, items=items)
 
 
-@tasks_router.get("/completion", response_model=list[CompletionRow])
+@tasks_router.get("/completion", response_model=list[CompletionRead])
 def completion(
     ctx: Ctx,
     frm: Annotated[
@@ -169,10 +162,10 @@ def completion(
     ] = None,
     to: Annotated[date | None, Query(description="应完成日期止 (含，默认今天)")] = None,
     enterprise_id: Annotated[int | None, Query(description="企业 ID")] = None,
-) -> list[CompletionRow]:
+) -> list[CompletionRead]:
     """完成率 per enterprise: tasks done by their due date over tasks due in the range."""
-    today = checklists.beijing_today()
-    return checklists.completion(
+    today = today_in_china()
+    return tasks.completion(
         ctx.db,
         ctx.scope,
         frm or today.replace(day=1),
@@ -186,6 +179,4 @@ def completion(
 def complete(task_id: int, ctx: Ctx, body: TaskCompletion | None = None) -> TaskRead:
     """排查完成: report the task done (once), with a note and the number of hazards found."""
     body = body or TaskCompletion()
-    return checklists.complete_task(
-        ctx.db, ctx.actor, ctx.scope, task_id, body.note, body.hazards_found
-    )
+    return tasks.complete_task(ctx.db, ctx.actor, ctx.scope, task_id, body.note, body.hazards_found)

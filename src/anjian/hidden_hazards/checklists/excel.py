@@ -23,17 +23,15 @@ from anjian.core.xlsx import (
     write_sheet,
 )
 from anjian.core.xlsx_reader import Sheet, read_sheet
-from anjian.hidden_hazards.checklists import (
+from anjian.hidden_hazards.checklists.rules import FREQUENCIES
+from anjian.hidden_hazards.checklists.schemas import (
     ITEM_MAX,
     MAX_ITEMS,
     NAME_MAX,
     POST_MAX,
     ChecklistItem,
-    active_duplicate,
-    add_checklist,
-    enterprise_for,
 )
-from anjian.hidden_hazards.rules import FREQUENCIES
+from anjian.hidden_hazards.checklists.service import active_duplicate, add_checklist, enterprise_for
 
 SHEET_TITLE = "排查清单"
 MAX_ROWS = 20_000

@@ -1,0 +1,18 @@
+"""How major hazard sources cross nodes (DESIGN.md §2): up, placed by their division,
+referring to their enterprise. Imported wherever the domain is wired (its service,
+``anjian.models``), so the registry is filled before the sync engine runs."""
+
+from anjian.core.sync.registry import SyncSpec, register
+from anjian.enterprises.sync import ENTERPRISE_ENTITY
+from anjian.major_hazards.models import MajorHazardSource
+
+MAJOR_HAZARD_ENTITY = "major_hazard_source"
+
+register(
+    SyncSpec(
+        MAJOR_HAZARD_ENTITY,
+        MajorHazardSource,
+        division_attr="division_code",
+        refs={"enterprise_id": ENTERPRISE_ENTITY},
+    )
+)
