@@ -570,6 +570,7 @@ def _seed(env: dict[str, str], points: int) -> dict[str, int]:
     """The enterprise, its ``points`` load points and the alarm point, made in-process through
     the services; point code → id."""
     with _in_process(env):
+        import anjian.models  # noqa: F401  (the synced entities the services write)
         from anjian.core.audit.service import SYSTEM
         from anjian.core.scope import Scope
         from anjian.db import unit_of_work

@@ -1,5 +1,7 @@
-"""Every table of the node, imported in one place for Alembic and test fixtures."""
+"""Every table of the node, imported in one place for Alembic and test fixtures, and every
+synced entity registered (the domains' ``sync`` modules), for the CLI and the app."""
 
+import anjian.monitoring.sync  # noqa: F401  (registers monitoring's synced entities)
 from anjian.accidents.models import Accident, AccidentStep, Investigation
 from anjian.core.audit.models import AuditHead, AuditRecord, AuditSeal
 from anjian.core.divisions.models import Division

@@ -17,7 +17,14 @@ from anjian.core.audit.service import Actor, audit
 from anjian.core.scope import Scope
 from anjian.core.sync.outbox import record_change
 from anjian.db import after_read, utcnow
-from anjian.monitoring.models import MonitoringPoint, Reading, ReadingsRequest, ReadingsResponse
+from anjian.monitoring.models import (
+    READINGS_REQUEST_ENTITY,
+    READINGS_RESPONSE_ENTITY,
+    MonitoringPoint,
+    Reading,
+    ReadingsRequest,
+    ReadingsResponse,
+)
 from anjian.monitoring.schemas import RawReadings
 from anjian.monitoring.service import get_point
 
@@ -65,7 +72,7 @@ def answer_requests(session: Session, uids: list[str]) -> int:
             answered_at=utcnow(),
             origin_node="",
         )
-        record_change(session, response, entity="readings_response")
+        record_change(session, response, entity=READINGS_RESPONSE_ENTITY)
         answered += 1
     return answered
 
@@ -125,7 +132,7 @@ def fetch_readings(
                 requested_at=utcnow(),
                 origin_node="",
             )
-            record_change(writer, request, entity="readings_request")
+            record_change(writer, request, entity=READINGS_REQUEST_ENTITY)
             audit(
                 writer,
                 actor,

@@ -31,6 +31,8 @@ from anjian.core.sync.outbox import record_change, record_changes, remember_uids
 from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
 from anjian.monitoring.models import (
+    ALARM_ENTITY,
+    POINT_ENTITY,
     Alarm,
     IngestRejection,
     MonitoringPoint,
@@ -53,8 +55,6 @@ from anjian.monitoring.schemas import IngestResult, Rejected
 # Status of a reading as stored (smallint); 0 is a normal measurement.
 STATUS_CODES = {name: i for i, name in enumerate(STATUSES)}
 MAX_READINGS = 10_000  # per batch
-ALARM_ENTITY = "alarm"
-POINT_ENTITY = "monitoring_point"
 
 REASONS = {
     "malformed": "格式错误",

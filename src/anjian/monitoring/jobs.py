@@ -16,8 +16,16 @@ from anjian.core.periodic import Job, Periodic
 from anjian.core.sync.outbox import record_change
 from anjian.db import get_engine, unit_of_work, utcnow
 from anjian.enterprises.models import Enterprise
-from anjian.monitoring.ingest import ALARM_ENTITY, now_ms, set_status
-from anjian.monitoring.models import Alarm, MinuteSummary, MonitoringPoint, PointLive, Reading
+from anjian.monitoring.ingest import now_ms, set_status
+from anjian.monitoring.models import (
+    ALARM_ENTITY,
+    MINUTE_ENTITY,
+    Alarm,
+    MinuteSummary,
+    MonitoringPoint,
+    PointLive,
+    Reading,
+)
 from anjian.monitoring.partitions import DAY_MS, drop_expired, ensure_partitions
 
 log = logging.getLogger("anjian.monitoring")
@@ -101,7 +109,6 @@ def escalate_unacknowledged(session: Session) -> int:
 MINUTE_MS = 60_000
 SUMMARY_GRACE_MS = 60_000  # a minute is summed up once its readings had a minute to arrive
 SUMMARY_CATCH_UP = 60  # minutes summed up per run at most (after a long stop)
-SUMMARY_ENTITY = "monitoring_minute"
 
 
 def summarise_minutes(session: Session, now: int) -> int:
@@ -159,7 +166,7 @@ def summarise_minutes(session: Session, now: int) -> int:
             points=points,
             origin_node="",
         )
-        record_change(session, summary, entity=SUMMARY_ENTITY)
+        record_change(session, summary, entity=MINUTE_ENTITY)
     return len(grouped)
 
 

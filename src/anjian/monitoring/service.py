@@ -29,6 +29,8 @@ from anjian.enterprises.service import enterprise_in_scope, enterprise_names
 from anjian.major_hazards.service import get_source, list_sources
 from anjian.monitoring.ingest import now_ms
 from anjian.monitoring.models import (
+    ALARM_ENTITY,
+    POINT_ENTITY,
     Alarm,
     GatewayCredential,
     IngestRejection,
@@ -65,8 +67,6 @@ from anjian.monitoring.schemas import (
 from anjian.risk.rules import RiskLevel
 from anjian.risk.service import enterprise_levels
 
-POINT_ENTITY = "monitoring_point"
-ALARM_ENTITY = "alarm"
 _SET_POINTS = ("ll", "l", "h", "hh", "dead_band", "delay_s")
 MAX_BUCKETS = 5_000
 OPEN = "open"  # the state filter for alarms not closed yet  # a trend query returns at most this many buckets
