@@ -97,7 +97,7 @@ class PointLive(Base):
 
 class Reading(Base):
     """One reading (实时数据) of a point: epoch milliseconds, value and a status code (0 = ok,
-    see ``ingest.STATUS_CODES``). (point_id, ts) is the key: the same reading delivered twice is
+    see ``batch.STATUS_CODES``). (point_id, ts) is the key: the same reading delivered twice is
     stored once."""
 
     __tablename__ = "readings"
@@ -201,7 +201,7 @@ class ReadingsRequest(SyncMixin, Base):
 
 class ReadingsResponse(SyncMixin, Base):
     """The access node's answer to a :class:`ReadingsRequest`: the readings as
-    ``[[ts, value, status], …]`` (at most ``ingest.MAX_FETCH``; ``truncated`` says so)."""
+    ``[[ts, value, status], …]`` (at most ``fetch.MAX_FETCH``; ``truncated`` says so)."""
 
     __tablename__ = "readings_responses"
 

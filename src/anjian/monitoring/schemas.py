@@ -1,7 +1,7 @@
 """Request and response bodies of online monitoring (在线监测预警): points with their set points,
 the ingest result, alarms and their disposition, series for trend charts.
 
-The reading batch itself is parsed by :mod:`anjian.monitoring.ingest`, not by Pydantic: one bad
+The reading batch itself is parsed by :mod:`anjian.monitoring.batch`, not by Pydantic: one bad
 reading must be counted and skipped, not refuse the whole batch."""
 
 from __future__ import annotations
@@ -295,7 +295,7 @@ class AlarmPage(BaseModel):
     items: list[AlarmRead]
 
 
-class Disposition(BaseModel):
+class DispositionCreate(BaseModel):
     """The disposition of an alarm (处置记录): cause, action taken, person who acted."""
 
     model_config = ConfigDict(extra="forbid")
@@ -317,7 +317,7 @@ class SeriesPoint(BaseModel):
     n: int
 
 
-class Series(BaseModel):
+class SeriesRead(BaseModel):
     """A point's trend over a window, downsampled to buckets of ``step_s`` seconds."""
 
     point_id: int
@@ -328,7 +328,7 @@ class Series(BaseModel):
     items: list[SeriesPoint]
 
 
-class Token(BaseModel):
+class TokenRead(BaseModel):
     """A new ingest credential (shown once)."""
 
     uscc: str
@@ -379,7 +379,7 @@ class LiveRiskBoard(BaseModel):
     major_hazards: list[LiveRiskRow]
 
 
-class RawReadings(BaseModel):
+class ReadingsRead(BaseModel):
     """A point's raw readings (实时数据) as ``[ts (epoch ms), value, status code]``, from the
     node that holds them (``source``)."""
 
