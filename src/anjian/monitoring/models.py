@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
 from anjian.db import Base
+from anjian.monitoring.rules import AlarmStateName
 
 # The entity names the synced tables travel under (registered in :mod:`anjian.monitoring.sync`).
 POINT_ENTITY = "monitoring_point"
@@ -143,7 +144,9 @@ class Alarm(SyncMixin, Scoped, Base):
     peak_at: Mapped[datetime | None] = mapped_column()
     raised_at: Mapped[datetime] = mapped_column(nullable=False, index=True)
     ended_at: Mapped[datetime | None] = mapped_column()
-    state: Mapped[str] = mapped_column(String(16), nullable=False, default="raised", index=True)
+    state: Mapped[str] = mapped_column(
+        String(16), nullable=False, default=AlarmStateName.RAISED.value, index=True
+    )
     acknowledged_at: Mapped[datetime | None] = mapped_column()
     acknowledged_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     cause: Mapped[str] = mapped_column(Text, nullable=False, default="")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from anjian.core.fields import blank_is_none, one_of, text
+from anjian.core.fields import PatchModel, blank_is_none, one_of, text
 from anjian.monitoring.rules import (
     BOUNDS,
     KINDS,
@@ -43,8 +43,10 @@ Number = Annotated[float | None, BeforeValidator(_number)]
 Code = Annotated[str, AfterValidator(text(64, required=True))]
 
 
-class PointFields(BaseModel):
-    """The fields of a point that can be set and changed."""
+class PointFields(PatchModel):
+    """The fields of a point that can be set and changed (``changes()``: those the client
+    sent). No field is ``not_null``: a null set point removes it, and a null for a field every
+    point has (kind, unit, name, …) is ignored by :func:`~anjian.monitoring.points.update_point`."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -73,10 +75,6 @@ class PointFields(BaseModel):
     location: Annotated[str | None, AfterValidator(text(200))] = Field(
         default=None, description="安装位置"
     )
-
-    def changes(self) -> dict[str, Any]:
-        """The fields the client sent."""
-        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class PointCreate(PointFields):
