@@ -7,7 +7,7 @@ such commands) subscribed to a Mosquitto of the benchmark's own (``max_queued_me
 a slow subscriber; persistence off). The database is a fresh PostgreSQL database (created on
 ``--pg-url`` and dropped at the end) or a temporary SQLite file, set up with ``anjian init``;
 one enterprise with ``--points`` points (pressure, set points ll/l/h/hh) and one alarm point
-are made through :func:`anjian.monitoring.service.create_point`, and an official is added
+are made through :func:`anjian.monitoring.points.create_point`, and an official is added
 with ``anjian user add``.
 
 Publishers are separate processes (paho-mqtt, QoS 1). Each owns some gateways of 100 points;
@@ -570,13 +570,14 @@ def _seed(env: dict[str, str], points: int) -> dict[str, int]:
     """The enterprise, its ``points`` load points and the alarm point, made in-process through
     the services; point code → id."""
     with _in_process(env):
+        import anjian.models  # noqa: F401  (the synced entities the services write)
         from anjian.core.audit.service import SYSTEM
         from anjian.core.scope import Scope
         from anjian.db import unit_of_work
         from anjian.enterprises.schemas import EnterpriseCreate
         from anjian.enterprises.service import create_enterprise
+        from anjian.monitoring.points import create_point
         from anjian.monitoring.schemas import PointCreate
-        from anjian.monitoring.service import create_point
 
         everything = Scope.for_division(None, "admin", ["000000"])
         ids: dict[str, int] = {}

@@ -1,5 +1,6 @@
 """Every table of the node, imported in one place for Alembic and test fixtures, and every
-synced entity (each domain's ``sync`` module registers its own) for the CLI and the tests."""
+synced entity (each domain's ``sync`` module registers its own) for the CLI, the app and the
+tests."""
 
 from importlib import import_module
 
@@ -34,6 +35,7 @@ SYNC_MODULES = (
     "anjian.hidden_hazards.sync",
     "anjian.risk.sync",
     "anjian.major_hazards.sync",
+    "anjian.monitoring.sync",
     "anjian.directives.sync",
 )
 for _module in SYNC_MODULES:

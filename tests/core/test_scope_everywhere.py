@@ -25,12 +25,6 @@ NOT_YET: set[str] = {
     "cli.py",
     "demo/loader.py",
     "demo/monitoring.py",
-    "monitoring/fetch.py",
-    "monitoring/inbox.py",
-    "monitoring/ingest.py",
-    "monitoring/jobs.py",
-    "monitoring/service.py",
-    "monitoring/simulate.py",
     "web/audit_view.py",
     "web/node_pages.py",
 }

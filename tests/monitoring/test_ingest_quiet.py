@@ -6,7 +6,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from anjian.monitoring.ingest import Outcome, _Live, _Point, _quiet
+from anjian.monitoring.batch import Outcome
+from anjian.monitoring.evaluate import LiveRow, PointRow, quiet
 from anjian.monitoring.rules import AlarmState, step
 
 limits = st.one_of(st.none(), st.floats(min_value=-50, max_value=50))
@@ -24,11 +25,11 @@ def test_quiet_points_are_those_the_rules_leave_alone(
     ordered: list[float | None], dead_band: float, delay_s: float, values: list[float]
 ) -> None:
     ll, l, h, hh = ordered  # noqa: E741
-    p = _Point(
+    p = PointRow(
         1, 1, "P", "140622", "", None, ll, l, h, hh, dead_band, delay_s, True, None, "ok", "u"
     )
     readings = [(1000 * i, v, Outcome()) for i, v in enumerate(values)]
-    if not _quiet(p, _Live(point_id=1), readings):
+    if not quiet(p, LiveRow(point_id=1), readings):
         return
     state = AlarmState()
     for ts, v, _ in readings:

@@ -48,8 +48,8 @@ def _alarms(node: Any, **query: Any) -> list[dict[str, Any]]:
 
 
 def test_silent_points_go_offline_and_a_system_outage_is_one_alarm(personas: Any) -> None:
+    from anjian.monitoring.alarms import escalate_unacknowledged, mark_silent
     from anjian.monitoring.ingest import ingest, system_status
-    from anjian.monitoring.jobs import escalate_unacknowledged, mark_silent
 
     node = personas
     mine = node.enterprises["ying_mine"]
@@ -275,8 +275,8 @@ def test_a_faulty_point_keeps_one_status_alarm_until_it_reports_normally(persona
     faulty, run after run, rather than flipping it to offline and back with a new alarm each
     time; a move to another out-of-service state keeps the same alarm, naming the new state,
     which ends only when the point reports normally."""
+    from anjian.monitoring.alarms import mark_silent
     from anjian.monitoring.ingest import ingest
-    from anjian.monitoring.jobs import mark_silent
 
     node = personas
     mine = node.enterprises["ying_mine"]

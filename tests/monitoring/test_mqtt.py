@@ -70,8 +70,8 @@ def _publish(client: mqtt.Client, topic: str, body: dict[str, Any]) -> None:
 def _points(node: Any, *specs: dict[str, Any]) -> None:
     from anjian.core.audit.service import SYSTEM
     from anjian.core.scope import Scope
+    from anjian.monitoring.points import create_point
     from anjian.monitoring.schemas import PointCreate
-    from anjian.monitoring.service import create_point
 
     everything = Scope.for_division(None, "admin", ["000000"])
     with node.db() as s:

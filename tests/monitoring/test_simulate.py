@@ -23,24 +23,26 @@ from anjian.enterprises.rules import compose_uscc
 from anjian.monitoring.models import Reading
 from anjian.monitoring.presets import PRESETS
 from anjian.monitoring.rules import KINDS
-from anjian.monitoring.simulate import (
+from anjian.monitoring.signals import (
     FAULT,
-    MIN_PERIOD_S,
     OFFLINE,
     Daily,
     Dropouts,
     Excursions,
+    PointSpec,
+    TankLevel,
+    point_sim,
+    signal_for,
+)
+from anjian.monitoring.simulate import (
+    MIN_PERIOD_S,
     Gateway,
     HttpSender,
-    PointSpec,
     Simulator,
-    TankLevel,
     issue_tokens,
     local_gateways,
     mqtt_sender,
     pace,
-    point_sim,
-    signal_for,
 )
 
 CHEM_USCC = compose_uscc("140621", "MA0K0002")
@@ -231,8 +233,8 @@ def test_batches_never_go_back_in_time() -> None:
 def _points(node: Any, enterprise: str, *specs: dict[str, Any]) -> None:
     from anjian.core.audit.service import SYSTEM
     from anjian.core.scope import Scope
+    from anjian.monitoring.points import create_point
     from anjian.monitoring.schemas import PointCreate
-    from anjian.monitoring.service import create_point
 
     everything = Scope.for_division(None, "admin", ["000000"])
     with node.db() as s:

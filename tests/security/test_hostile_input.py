@@ -300,8 +300,8 @@ def _rejections(node: Any) -> dict[str, int]:
 def _lt1(node: Any, enterprise_id: int) -> None:
     from anjian.core.audit.service import SYSTEM
     from anjian.core.scope import Scope
+    from anjian.monitoring.points import create_point
     from anjian.monitoring.schemas import PointCreate
-    from anjian.monitoring.service import create_point
 
     everything = Scope.for_division(None, "admin", ["000000"])
     with node.db() as s:

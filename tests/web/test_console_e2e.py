@@ -292,8 +292,8 @@ def test_an_alarm_published_over_mqtt_appears_on_the_open_board(
     from anjian.core.scope import Scope
     from anjian.enterprises.rules import compose_uscc
     from anjian.monitoring.models import PointLive
+    from anjian.monitoring.points import create_point
     from anjian.monitoring.schemas import PointCreate
-    from anjian.monitoring.service import create_point
 
     _require(CHROMIUM.exists(), f"{CHROMIUM} missing: apt-get install -y chromium")
     try:

@@ -35,8 +35,8 @@ def _hazard(node: Any, enterprise: str, place: str) -> None:
 
 def _alarm(node: Any) -> None:
     from anjian.monitoring.ingest import ingest
+    from anjian.monitoring.points import create_point
     from anjian.monitoring.schemas import PointCreate
-    from anjian.monitoring.service import create_point
 
     mine = node.enterprises["ying_mine"]
     with node.db() as s:

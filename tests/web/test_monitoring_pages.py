@@ -22,8 +22,8 @@ MINE = "应县金鼎煤业有限公司"
 def _point(node: Any, enterprise: str = "ying_mine", **spec: Any) -> int:
     from anjian.core.audit.service import SYSTEM
     from anjian.core.scope import Scope
+    from anjian.monitoring.points import create_point
     from anjian.monitoring.schemas import PointCreate
-    from anjian.monitoring.service import create_point
 
     everything = Scope.for_division(None, "admin", ["000000"])
     with node.db() as s:
@@ -265,7 +265,7 @@ def test_the_stream_sends_a_new_alarm_and_ends_with_the_session(
     """The board's server-sent events: an alarm raised while the stream is open arrives as its
     row, with the new figures; the stream ends with a logout event when the session does."""
     from anjian.core.iam.models import AuthSession
-    from anjian.monitoring import pages
+    from anjian.monitoring.pages import board as pages
 
     node = console.node
     _point(node, code="LT-1", kind="tank_level", h=8, hh=9)

@@ -25,8 +25,8 @@ from anjian.core.scope import Scope
 from anjian.demo.generate import person_name
 from anjian.enterprises.models import Enterprise
 from anjian.major_hazards.service import list_sources
+from anjian.monitoring.points import create_point, list_points
 from anjian.monitoring.schemas import PointCreate
-from anjian.monitoring.service import create_point, list_points
 
 # How many enterprises of each kind get points: ≈ 20 × 7 + 16 × 9 + 6 × 5 ≈ 310 points.
 CHEMICAL_PLANTS = 20

@@ -16,14 +16,15 @@ from anjian.core.iam.deps import DB, Ctx
 from anjian.core.inputs import checks_own_body
 from anjian.core.paging import Paging
 from anjian.core.xlsx import ImportReport, ImportResult
-from anjian.monitoring import excel, service
+from anjian.monitoring import alarms, board, excel, gateways, points, trends
+from anjian.monitoring.batch import REASONS
 from anjian.monitoring.fetch import fetch_readings
-from anjian.monitoring.ingest import REASONS, ingest
+from anjian.monitoring.ingest import ingest
 from anjian.monitoring.presets import PRESETS
 from anjian.monitoring.schemas import (
     AlarmPage,
     AlarmRead,
-    Disposition,
+    DispositionCreate,
     IngestResult,
     LiveRiskBoard,
     PointCreate,
@@ -31,9 +32,9 @@ from anjian.monitoring.schemas import (
     PointRead,
     PointUpdate,
     PresetRead,
-    RawReadings,
+    ReadingsRead,
     RejectionRead,
-    Series,
+    SeriesRead,
 )
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -61,7 +62,7 @@ def list_points(
     q: Annotated[str | None, Query(description="编码、名称或位置包含")] = None,
 ) -> PointPage:
     """Monitoring points in your jurisdiction (or of your enterprise), with live values."""
-    items, total = service.list_points(
+    items, total = points.list_points(
         ctx.db,
         ctx.scope,
         enterprise_id=enterprise_id,
@@ -73,7 +74,7 @@ def list_points(
         limit=paging.size,
         offset=paging.offset,
     )
-    return PointPage(total=total, items=service.present_points(ctx.db, items))
+    return PointPage(total=total, items=points.present_points(ctx.db, items))
 
 
 @router.post("/points", response_model=PointRead, status_code=201)
@@ -81,8 +82,8 @@ def create_point(body: PointCreate, ctx: Ctx) -> PointRead:
     """Register a monitoring point: ``enterprise_id``, ``code`` (unique within the enterprise),
     ``kind``, ``unit``, set points ``ll``/``l``/``h``/``hh`` (any may be null), optional
     ``major_hazard_id``, ``period_s``; or a ``preset`` (audited, synced)."""
-    p = service.create_point(ctx.db, ctx.actor, ctx.scope, body)
-    return service.present_points(ctx.db, [p])[0]
+    p = points.create_point(ctx.db, ctx.actor, ctx.scope, body)
+    return points.present_points(ctx.db, [p])[0]
 
 
 @router.get("/points/template.xlsx", response_class=Response)
@@ -117,14 +118,14 @@ def import_points(
 @router.get("/points/{point_id}", response_model=PointRead)
 def get_point(point_id: int, ctx: Ctx) -> PointRead:
     """One monitoring point in your jurisdiction."""
-    return service.present_points(ctx.db, [service.get_point(ctx.db, ctx.scope, point_id)])[0]
+    return points.present_points(ctx.db, [points.get_point(ctx.db, ctx.scope, point_id)])[0]
 
 
 @router.patch("/points/{point_id}", response_model=PointRead)
 def update_point(point_id: int, body: PointUpdate, ctx: Ctx) -> PointRead:
     """Change set points or details of a point (audited with before and after, synced)."""
-    p = service.update_point(ctx.db, ctx.actor, ctx.scope, point_id, body)
-    return service.present_points(ctx.db, [p])[0]
+    p = points.update_point(ctx.db, ctx.actor, ctx.scope, point_id, body)
+    return points.present_points(ctx.db, [p])[0]
 
 
 def _epoch_ms(value: str, field: str) -> int:
@@ -141,24 +142,24 @@ def _epoch_ms(value: str, field: str) -> int:
     return int(beijing_if_naive(at).timestamp() * 1000)
 
 
-@router.get("/points/{point_id}/series", response_model=Series)
+@router.get("/points/{point_id}/series", response_model=SeriesRead)
 def series(
     point_id: int,
     ctx: Ctx,
     from_: Annotated[str, Query(alias="from", description="开始 (epoch ms 或 ISO 8601)")],
     to: Annotated[str, Query(description="结束 (epoch ms 或 ISO 8601)")],
     step: Annotated[int | None, Query(description="分桶秒数 (默认约 500 桶)")] = None,
-) -> Series:
+) -> SeriesRead:
     """A point's trend (趋势) in [from, to), downsampled to buckets of ``step`` seconds with
     mean, min, max and count (readings reported with a fault status are left out)."""
-    return service.series(
+    return trends.series(
         ctx.db, ctx.scope, point_id, _epoch_ms(from_, "from"), _epoch_ms(to, "to"), step
     )
 
 
 @router.get(
     "/points/{point_id}/readings",
-    response_model=RawReadings,
+    response_model=ReadingsRead,
     responses={202: {"description": "已向接入节点调取，稍后重试 (requested from the access node)"}},
 )
 def raw_readings(
@@ -196,7 +197,7 @@ def live_risk(
     jurisdiction, worst first: the inherent level (major hazard grade, worst risk point) raised
     two levels by an open 一级 alarm, one by 二级 alarms or faulty/offline points, never above
     red."""
-    return service.live_risk(ctx.db, ctx.scope, division=division)
+    return board.live_risk(ctx.db, ctx.scope, division=division)
 
 
 @router.get("/rejections", response_model=list[RejectionRead])
@@ -204,7 +205,7 @@ def rejections(
     ctx: Ctx, enterprise_id: Annotated[int | None, Query(description="企业 ID")] = None
 ) -> list[RejectionRead]:
     """Readings refused (坏数据) by enterprise and reason, with the last message."""
-    rows = service.rejections(ctx.db, ctx.scope, enterprise_id)
+    rows = gateways.rejections(ctx.db, ctx.scope, enterprise_id)
     return [
         RejectionRead(
             enterprise_id=r.enterprise_id,
@@ -221,7 +222,7 @@ def rejections(
 def _gateway(request: Request, db: DB) -> int:
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-    enterprise_id = service.enterprise_of_token(db, token) if token else None
+    enterprise_id = gateways.enterprise_of_token(db, token) if token else None
     if enterprise_id is None:
         raise Unauthorized(
             "接入凭证无效 (invalid gateway token: anjian gateway token <USCC> issues one)"
@@ -234,7 +235,7 @@ def _gateway(request: Request, db: DB) -> int:
     response_model=IngestResult,
     responses={401: {"description": "no or wrong gateway token"}, 422: {"model": IngestResult}},
 )
-@checks_own_body  # a bad reading is refused alone, the others stored (ingest.parse)
+@checks_own_body  # a bad reading is refused alone, the others stored (batch.parse)
 def post_readings(
     db: DB,
     enterprise_id: Annotated[int, Depends(_gateway)],
@@ -286,7 +287,7 @@ def list_alarms(
     ] = None,
 ) -> AlarmPage:
     """Alarms in your jurisdiction (or of your enterprise), newest first."""
-    items, total = service.list_alarms(
+    items, total = alarms.list_alarms(
         ctx.db,
         ctx.scope,
         enterprise_id=enterprise_id,
@@ -301,31 +302,31 @@ def list_alarms(
         limit=paging.size,
         offset=paging.offset,
     )
-    return AlarmPage(total=total, items=service.present_alarms(ctx.db, items))
+    return AlarmPage(total=total, items=alarms.present_alarms(ctx.db, items))
 
 
 @alarms_router.get("/{alarm_id}", response_model=AlarmRead)
 def get_alarm(alarm_id: int, ctx: Ctx) -> AlarmRead:
     """One alarm in your jurisdiction."""
-    return service.present_alarms(ctx.db, [service.get_alarm(ctx.db, ctx.scope, alarm_id)])[0]
+    return alarms.present_alarms(ctx.db, [alarms.get_alarm(ctx.db, ctx.scope, alarm_id)])[0]
 
 
 @alarms_router.post("/{alarm_id}/acknowledge", response_model=AlarmRead)
 def acknowledge(alarm_id: int, ctx: Ctx) -> AlarmRead:
     """Acknowledge a raised alarm (确认); 409 in any other state (audited, synced)."""
-    alarm = service.acknowledge(ctx.db, ctx.actor, ctx.scope, alarm_id)
-    return service.present_alarms(ctx.db, [alarm])[0]
+    alarm = alarms.acknowledge(ctx.db, ctx.actor, ctx.scope, alarm_id)
+    return alarms.present_alarms(ctx.db, [alarm])[0]
 
 
 @alarms_router.post("/{alarm_id}/handle", response_model=AlarmRead)
-def handle(alarm_id: int, body: Disposition, ctx: Ctx) -> AlarmRead:
+def handle(alarm_id: int, body: DispositionCreate, ctx: Ctx) -> AlarmRead:
     """Record the disposition of an acknowledged alarm (处置: cause, action, person)."""
-    alarm = service.handle(ctx.db, ctx.actor, ctx.scope, alarm_id, body)
-    return service.present_alarms(ctx.db, [alarm])[0]
+    alarm = alarms.handle(ctx.db, ctx.actor, ctx.scope, alarm_id, body)
+    return alarms.present_alarms(ctx.db, [alarm])[0]
 
 
 @alarms_router.post("/{alarm_id}/close", response_model=AlarmRead)
 def close(alarm_id: int, ctx: Ctx) -> AlarmRead:
     """Close a handled alarm whose value is back inside its band (关闭); 409 otherwise."""
-    alarm = service.close(ctx.db, ctx.actor, ctx.scope, alarm_id)
-    return service.present_alarms(ctx.db, [alarm])[0]
+    alarm = alarms.close(ctx.db, ctx.actor, ctx.scope, alarm_id)
+    return alarms.present_alarms(ctx.db, [alarm])[0]

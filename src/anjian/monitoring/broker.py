@@ -21,7 +21,7 @@ from amqtt.session import Session as MqttSession
 
 from anjian.config import get_settings
 from anjian.db import unit_of_work
-from anjian.monitoring.service import check_gateway
+from anjian.monitoring.gateways import check_gateway
 
 log = logging.getLogger("anjian.monitoring.broker")
 INTERNAL_USER = "anjian-node"
@@ -76,7 +76,7 @@ def _topic_matches(pattern: str, topic: str) -> bool:
 
 class GatewayAuth(BaseAuthPlugin):
     """Accepts the node itself and gateways whose USCC and token match (checked against the
-    database through the monitoring service)."""
+    database through :mod:`anjian.monitoring.gateways`)."""
 
     @dataclass
     class Config:

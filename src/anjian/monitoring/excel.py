@@ -27,8 +27,8 @@ from anjian.core.xlsx import (
 )
 from anjian.core.xlsx_reader import Sheet, read_sheet
 from anjian.enterprises.service import enterprise_in_scope
+from anjian.monitoring.points import create_point
 from anjian.monitoring.schemas import KIND_LABELS, PointCreate
-from anjian.monitoring.service import create_point
 
 SHEET_TITLE = "测点清单"
 MAX_ROWS = 5_000

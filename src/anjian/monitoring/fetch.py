@@ -14,12 +14,19 @@ from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
 from anjian.core.audit.service import Actor, audit
-from anjian.core.scope import Scope
+from anjian.core.scope import Scope, unscoped
 from anjian.core.sync.outbox import record_change
 from anjian.db import after_read, utcnow
-from anjian.monitoring.models import MonitoringPoint, Reading, ReadingsRequest, ReadingsResponse
-from anjian.monitoring.schemas import RawReadings
-from anjian.monitoring.service import get_point
+from anjian.monitoring.models import (
+    READINGS_REQUEST_ENTITY,
+    READINGS_RESPONSE_ENTITY,
+    MonitoringPoint,
+    Reading,
+    ReadingsRequest,
+    ReadingsResponse,
+)
+from anjian.monitoring.points import get_point
+from anjian.monitoring.schemas import ReadingsRead
 
 MAX_FETCH = 20_000  # readings in one answer; more is truncated (narrow the window)
 ASK_AGAIN_S = 120  # an unanswered request is repeated after this long
@@ -35,6 +42,7 @@ def _rows(session: Session, point_id: int, from_ms: int, to_ms: int) -> list[lis
     return [[int(ts), float(v), int(st)] for ts, v, st in rows]
 
 
+@unscoped("a sync hook: the node answers requests for its own points")
 def answer_requests(session: Session, uids: list[str]) -> int:
     """Answer the requests ``uids`` that just arrived here and concern a point of this node
     (others are only passed on down); how many were answered."""
@@ -65,14 +73,14 @@ def answer_requests(session: Session, uids: list[str]) -> int:
             answered_at=utcnow(),
             origin_node="",
         )
-        record_change(session, response, entity="readings_response")
+        record_change(session, response, entity=READINGS_RESPONSE_ENTITY)
         answered += 1
     return answered
 
 
 def fetch_readings(
     session: Session, actor: Actor, scope: Scope, point_id: int, from_ms: int, to_ms: int
-) -> RawReadings | None:
+) -> ReadingsRead | None:
     """A point's raw readings in [from, to): at once for a point of this node; for a point of
     a node below, the access node's answer once it has come up, else None after sending the
     request down (repeated when unanswered for a while; audited)."""
@@ -80,7 +88,7 @@ def fetch_readings(
     node = get_settings().effective_node_id
     if not p.origin_node or p.origin_node == node:
         rows = _rows(session, p.id, from_ms, to_ms)
-        return RawReadings(
+        return ReadingsRead(
             point_id=p.id,
             unit=p.unit,
             from_ms=from_ms,
@@ -102,7 +110,7 @@ def fetch_readings(
     ).first()
     if asked is not None and asked[1] is not None:
         response = asked[1]
-        return RawReadings(
+        return ReadingsRead(
             point_id=p.id,
             unit=p.unit,
             from_ms=from_ms,
@@ -125,7 +133,7 @@ def fetch_readings(
                 requested_at=utcnow(),
                 origin_node="",
             )
-            record_change(writer, request, entity="readings_request")
+            record_change(writer, request, entity=READINGS_REQUEST_ENTITY)
             audit(
                 writer,
                 actor,

@@ -8,15 +8,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select
-
 from anjian.core.iam.deps import Context
 from anjian.core.inbox import AGENCY, ENTERPRISE, Found, InboxItem, source
 from anjian.core.paging import paged
+from anjian.monitoring.alarms import present_alarms
 from anjian.monitoring.models import Alarm
 from anjian.monitoring.rules import AlarmStateName
 from anjian.monitoring.schemas import AlarmRead
-from anjian.monitoring.service import _scoped_alarms, present_alarms
 
 KEY = "alarms.unacknowledged"
 
@@ -55,9 +53,7 @@ def item_json(view: AlarmRead) -> dict[str, Any]:
 )
 def alarms_to_acknowledge(ctx: Context, limit: int) -> Found:
     """Alarms raised and not acknowledged (确认), the longest waiting first."""
-    stmt = _scoped_alarms(select(Alarm), ctx.scope).where(
-        Alarm.state == AlarmStateName.RAISED.value
-    )
+    stmt = ctx.scope.select(Alarm).where(Alarm.state == AlarmStateName.RAISED.value)
     alarms, total = paged(ctx.db, stmt, (Alarm.raised_at, Alarm.id), limit=limit)
     items = [item_of(v) for v in present_alarms(ctx.db, alarms)]
     if ctx.scope.is_enterprise:  # their own enterprise on every line says nothing

@@ -1,109 +1,34 @@
-"""Background work of online monitoring: silent points marked offline, unacknowledged alarms
-escalated to the upper tier's duty desk, per-minute summaries made to travel up, readings
-partitions made ahead and expired ones dropped."""
+"""Background work of online monitoring: silent points marked offline and unacknowledged
+alarms escalated to the upper tier's duty desk (both in :mod:`anjian.monitoring.alarms`),
+per-minute summaries made to travel up, readings partitions made ahead and expired ones
+dropped."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
-from anjian.core.audit.service import SYSTEM, audit
 from anjian.core.periodic import Job, Periodic
+from anjian.core.scope import unscoped
 from anjian.core.sync.outbox import record_change
-from anjian.db import get_engine, unit_of_work, utcnow
+from anjian.db import get_engine, unit_of_work
 from anjian.enterprises.models import Enterprise
-from anjian.monitoring.ingest import ALARM_ENTITY, now_ms, set_status
-from anjian.monitoring.models import Alarm, MinuteSummary, MonitoringPoint, PointLive, Reading
+from anjian.monitoring.alarms import escalate_unacknowledged, mark_silent
+from anjian.monitoring.batch import now_ms
+from anjian.monitoring.models import MINUTE_ENTITY, MinuteSummary, MonitoringPoint, Reading
 from anjian.monitoring.partitions import DAY_MS, drop_expired, ensure_partitions
 
 log = logging.getLogger("anjian.monitoring")
-SILENT_PERIODS = 3  # a point silent for three sampling periods is offline (离线)
-# States a silent point may already be in: it is not "offline" on top of them. A faulty
-# sensor keeps reporting its fault (with a frozen value or none), which never counts as a
-# reading: without "fault" here it would flip to offline and back every run.
-_QUIET_STATES = ("offline", "fault", "power_off", "shutdown", "maintenance")
-
-
-def mark_silent(session: Session, now: int, watching_since: int | None = None) -> int:
-    """Mark offline the points of this node that have sent nothing for three sampling periods,
-    counted from their last reading, their registration or ``watching_since`` (when this node
-    started watching: a restart does not find every point silent at once), whichever is
-    latest; how many."""
-    node = get_settings().effective_node_id
-    # Only points that have not reported for three periods come back from the database (this
-    # runs every 30 s over every point); registration and watching_since are judged below.
-    silent = or_(
-        PointLive.last_ts.is_(None),
-        PointLive.last_ts + MonitoringPoint.period_s * (SILENT_PERIODS * 1000) < now,
-    )
-    rows = session.execute(
-        select(MonitoringPoint, PointLive.last_ts)
-        .outerjoin(PointLive, PointLive.point_id == MonitoringPoint.id)
-        .where(
-            MonitoringPoint.deleted.is_(False),
-            MonitoringPoint.origin_node == node,
-            MonitoringPoint.status.not_in(_QUIET_STATES),
-            silent,
-        )
-    ).all()
-    marked = 0
-    for p, last_ts in rows:
-        heard = max(
-            last_ts if last_ts is not None else 0,
-            int(p.created_at.timestamp() * 1000),
-            watching_since or 0,
-        )
-        stale = heard + SILENT_PERIODS * p.period_s * 1000 < now
-        if stale and set_status(session, p, "offline", now):
-            marked += 1
-    return marked
-
-
-def escalate_unacknowledged(session: Session) -> int:
-    """Escalate this node's alarms left unacknowledged past their deadline (一级 and 二级 have
-    their own, see settings): the alarm is stamped and, travelling up with it, appears on the
-    upper tier's duty desk (值班). Audited; how many."""
-    settings = get_settings()
-    now = utcnow()
-    late1 = now - timedelta(minutes=settings.alarm_ack_minutes_level1)
-    late2 = now - timedelta(minutes=settings.alarm_ack_minutes_level2)
-    alarms = session.scalars(
-        select(Alarm).where(
-            Alarm.origin_node == settings.effective_node_id,
-            Alarm.deleted.is_(False),
-            Alarm.state == "raised",
-            Alarm.escalated_at.is_(None),
-            or_(
-                and_(Alarm.level == 1, Alarm.raised_at < late1),
-                and_(Alarm.level != 1, Alarm.raised_at < late2),
-            ),
-        )
-    ).all()
-    for alarm in alarms:
-        alarm.escalated_at = now
-        record_change(session, alarm, entity=ALARM_ENTITY)
-        audit(
-            session,
-            SYSTEM,
-            "alarm.escalate",
-            object_type="alarm",
-            object_id=str(alarm.id),
-            division_code=alarm.division_code,
-            detail={"level": alarm.level, "raised_at": alarm.raised_at.isoformat()},
-        )
-    return len(alarms)
-
 
 MINUTE_MS = 60_000
 SUMMARY_GRACE_MS = 60_000  # a minute is summed up once its readings had a minute to arrive
 SUMMARY_CATCH_UP = 60  # minutes summed up per run at most (after a long stop)
-SUMMARY_ENTITY = "monitoring_minute"
 
 
+@unscoped("a background job: the node sums up its own readings")
 def summarise_minutes(session: Session, now: int) -> int:
     """Sum up this node's readings per enterprise and minute (count, min, max, mean of each
     point) for the minutes closed since the last summary, as synced records that travel up at
@@ -159,7 +84,7 @@ def summarise_minutes(session: Session, now: int) -> int:
             points=points,
             origin_node="",
         )
-        record_change(session, summary, entity=SUMMARY_ENTITY)
+        record_change(session, summary, entity=MINUTE_ENTITY)
     return len(grouped)
 
 
@@ -175,6 +100,7 @@ def keep_readings(now: int | None = None) -> int:
 _PRUNE_CHUNK = 5000  # rows deleted per transaction: a first prune of years must not stall writers
 
 
+@unscoped("a background job: the node prunes its own minute summaries")
 def keep_minutes(now: int | None = None) -> int:
     """Delete the minute summaries (分钟统计) older than ``ANJIAN_MONITORING_MINUTES_RETENTION_DAYS``
     at this node, a few thousand per transaction; how many went. Their changes stay in the

@@ -7,7 +7,6 @@ readings table is partitioned by day (migration 0006), so expiry drops whole par
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -26,8 +25,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
-from anjian.core.sync.registry import SyncSpec, register
 from anjian.db import Base
+from anjian.monitoring.rules import AlarmStateName
+
+# The entity names the synced tables travel under (registered in :mod:`anjian.monitoring.sync`).
+POINT_ENTITY = "monitoring_point"
+MINUTE_ENTITY = "monitoring_minute"
+ALARM_ENTITY = "alarm"
+READINGS_REQUEST_ENTITY = "readings_request"
+READINGS_RESPONSE_ENTITY = "readings_response"
 
 
 class MonitoringPoint(SyncMixin, Scoped, Base):
@@ -92,7 +98,7 @@ class PointLive(Base):
 
 class Reading(Base):
     """One reading (实时数据) of a point: epoch milliseconds, value and a status code (0 = ok,
-    see ``ingest.STATUS_CODES``). (point_id, ts) is the key: the same reading delivered twice is
+    see ``batch.STATUS_CODES``). (point_id, ts) is the key: the same reading delivered twice is
     stored once."""
 
     __tablename__ = "readings"
@@ -138,7 +144,9 @@ class Alarm(SyncMixin, Scoped, Base):
     peak_at: Mapped[datetime | None] = mapped_column()
     raised_at: Mapped[datetime] = mapped_column(nullable=False, index=True)
     ended_at: Mapped[datetime | None] = mapped_column()
-    state: Mapped[str] = mapped_column(String(16), nullable=False, default="raised", index=True)
+    state: Mapped[str] = mapped_column(
+        String(16), nullable=False, default=AlarmStateName.RAISED.value, index=True
+    )
     acknowledged_at: Mapped[datetime | None] = mapped_column()
     acknowledged_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     cause: Mapped[str] = mapped_column(Text, nullable=False, default="")
@@ -196,7 +204,7 @@ class ReadingsRequest(SyncMixin, Base):
 
 class ReadingsResponse(SyncMixin, Base):
     """The access node's answer to a :class:`ReadingsRequest`: the readings as
-    ``[[ts, value, status], …]`` (at most ``ingest.MAX_FETCH``; ``truncated`` says so)."""
+    ``[[ts, value, status], …]`` (at most ``fetch.MAX_FETCH``; ``truncated`` says so)."""
 
     __tablename__ = "readings_responses"
 
@@ -233,42 +241,3 @@ class IngestRejection(Base):
     count: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     last_at: Mapped[datetime] = mapped_column(nullable=False)
     last_detail: Mapped[str] = mapped_column(String(300), nullable=False, default="")
-
-
-_PLACE = {"enterprise_id": "enterprise", "major_hazard_id": "major_hazard_source"}
-register(SyncSpec("monitoring_point", MonitoringPoint, division_attr="division_code", refs=_PLACE))
-register(
-    SyncSpec(
-        "monitoring_minute",
-        MinuteSummary,
-        division_attr="division_code",
-        refs={"enterprise_id": "enterprise"},
-    )
-)
-register(
-    SyncSpec(
-        "alarm",
-        Alarm,
-        division_attr="division_code",
-        refs={**_PLACE, "point_id": "monitoring_point"},
-    )
-)
-register(SyncSpec("readings_response", ReadingsResponse, division_attr="division_code"))
-
-
-def _answer(session: Any, uids: list[str]) -> None:
-    # Imported here: fetch uses the service, which imports these models.
-    from anjian.monitoring.fetch import answer_requests
-
-    answer_requests(session, uids)
-
-
-register(
-    SyncSpec(
-        "readings_request",
-        ReadingsRequest,
-        division_attr="division_code",
-        downward=True,
-        on_applied=_answer,
-    )
-)

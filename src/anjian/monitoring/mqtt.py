@@ -25,9 +25,10 @@ from sqlalchemy.exc import OperationalError
 from anjian.config import Settings, get_settings
 from anjian.core.errors import NotFound
 from anjian.db import unit_of_work
+from anjian.monitoring import sync as _sync  # noqa: F401  (the alarms it raises are synced)
+from anjian.monitoring.gateways import local_enterprise_by_uscc
 from anjian.monitoring.ingest import count_rejections, ingest_many, system_status
 from anjian.monitoring.schemas import Rejected
-from anjian.monitoring.service import local_enterprise_by_uscc
 
 log = logging.getLogger("anjian.monitoring.mqtt")
 TOPICS = ("anjian/v1/+/readings", "anjian/v1/+/status")

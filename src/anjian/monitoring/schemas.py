@@ -1,7 +1,7 @@
 """Request and response bodies of online monitoring (在线监测预警): points with their set points,
 the ingest result, alarms and their disposition, series for trend charts.
 
-The reading batch itself is parsed by :mod:`anjian.monitoring.ingest`, not by Pydantic: one bad
+The reading batch itself is parsed by :mod:`anjian.monitoring.batch`, not by Pydantic: one bad
 reading must be counted and skipped, not refuse the whole batch."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from anjian.core.fields import blank_is_none, one_of, text
+from anjian.core.fields import PatchModel, blank_is_none, one_of, text
 from anjian.monitoring.rules import (
     BOUNDS,
     KINDS,
@@ -43,8 +43,10 @@ Number = Annotated[float | None, BeforeValidator(_number)]
 Code = Annotated[str, AfterValidator(text(64, required=True))]
 
 
-class PointFields(BaseModel):
-    """The fields of a point that can be set and changed."""
+class PointFields(PatchModel):
+    """The fields of a point that can be set and changed (``changes()``: those the client
+    sent). No field is ``not_null``: a null set point removes it, and a null for a field every
+    point has (kind, unit, name, …) is ignored by :func:`~anjian.monitoring.points.update_point`."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -73,10 +75,6 @@ class PointFields(BaseModel):
     location: Annotated[str | None, AfterValidator(text(200))] = Field(
         default=None, description="安装位置"
     )
-
-    def changes(self) -> dict[str, Any]:
-        """The fields the client sent."""
-        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class PointCreate(PointFields):
@@ -295,7 +293,7 @@ class AlarmPage(BaseModel):
     items: list[AlarmRead]
 
 
-class Disposition(BaseModel):
+class DispositionCreate(BaseModel):
     """The disposition of an alarm (处置记录): cause, action taken, person who acted."""
 
     model_config = ConfigDict(extra="forbid")
@@ -317,7 +315,7 @@ class SeriesPoint(BaseModel):
     n: int
 
 
-class Series(BaseModel):
+class SeriesRead(BaseModel):
     """A point's trend over a window, downsampled to buckets of ``step_s`` seconds."""
 
     point_id: int
@@ -328,7 +326,7 @@ class Series(BaseModel):
     items: list[SeriesPoint]
 
 
-class Token(BaseModel):
+class TokenRead(BaseModel):
     """A new ingest credential (shown once)."""
 
     uscc: str
@@ -379,7 +377,7 @@ class LiveRiskBoard(BaseModel):
     major_hazards: list[LiveRiskRow]
 
 
-class RawReadings(BaseModel):
+class ReadingsRead(BaseModel):
     """A point's raw readings (实时数据) as ``[ts (epoch ms), value, status code]``, from the
     node that holds them (``source``)."""
 

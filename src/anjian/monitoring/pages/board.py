@@ -1,9 +1,5 @@
-"""在线监测 console pages: the alarm board that updates live (server-sent events), one alarm with
-its closed loop (确认 → 处置 → 关闭), a point with its trend chart, an enterprise's monitoring,
-and the map of the jurisdiction coloured by live risk (动态风险一张图).
-
-Every read and write goes through the monitoring service with the user's scope, as the API
-does: a record outside the scope is the console's 404 page, every step is audited there."""
+"""报警看板 and 动态风险一张图: the alarms in scope, updated live over server-sent events, with the
+jurisdiction's figures; and the map of the monitored enterprises coloured by live risk."""
 
 from __future__ import annotations
 
@@ -14,92 +10,32 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, StreamingResponse
-from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from anjian.config import get_settings
 from anjian.core.divisions import service as divisions
-from anjian.core.errors import AnjianError, NotFound
-from anjian.core.iam.deps import SESSION_COOKIE, Context
-from anjian.core.iam.people import display_names
+from anjian.core.iam.deps import SESSION_COOKIE
 from anjian.core.paging import PageNumber
 from anjian.core.scope import Scope
 from anjian.db import unit_of_work
-from anjian.enterprises.service import enterprise_in_scope
-from anjian.major_hazards.service import get_source
-from anjian.monitoring import service
+from anjian.monitoring import alarms
+from anjian.monitoring.board import alarms_changed_after, board_counts, change_position, live_risk
 from anjian.monitoring.inbox import item_json as inbox_item_json
-from anjian.monitoring.ingest import REASONS
-from anjian.monitoring.models import Alarm
-from anjian.monitoring.rules import (
-    GAS_DETECTOR_KINDS,
-    LEVEL_LABELS,
-    STATUSES,
-    AlarmStateName,
-    Bound,
-    bound_label,
-)
-from anjian.monitoring.schemas import AlarmRead, Disposition, LiveRiskRow
+from anjian.monitoring.pages.labels import DONE_MESSAGES, PAGE_SIZE, STATE_CHOICES, labels
+from anjian.monitoring.rules import AlarmStateName
+from anjian.monitoring.schemas import AlarmRead, LiveRiskRow
 from anjian.risk.pages import LEVEL_BADGES, LEVEL_HEX, LEVELS
-from anjian.web import dossier
-from anjian.web.forms import field_errors
 from anjian.web.layout import division_name, page, scope_roots
-from anjian.web.render import add_template_dir, map_tiles, query, templates
-from anjian.web.session import (
-    PageCtx,
-    check_csrf,
-    login_url,
-    refused,
-    safe_next,
-    session_csrf,
-    stream_scope,
-)
-
-add_template_dir(Path(__file__).parent / "templates")
+from anjian.web.render import map_tiles, query, templates
+from anjian.web.session import PageCtx, login_url, safe_next, session_csrf, stream_scope
 
 log = logging.getLogger("anjian.monitoring.pages")
 router = APIRouter(include_in_schema=False)
-
-PAGE_SIZE = 50
-KIND_LABELS = {
-    "threshold": "超限报警",
-    "power_cut": "断电",
-    "status": "设备状态",
-    "system": "监测系统",
-}
-ALARM_LEVEL_BADGES = {1: "grade-1", 2: "grade-2"}  # red, orange (console.css)
-STATE_BADGES = {
-    "raised": "bg-red-lt",
-    "acknowledged": "bg-yellow-lt",
-    "handled": "bg-blue-lt",
-    "closed": "bg-green-lt",
-}
-POINT_STATUS_BADGES = {
-    "ok": "bg-green-lt",
-    "fault": "bg-red-lt",
-    "offline": "bg-secondary-lt",
-    "power_off": "bg-red-lt",
-    "shutdown": "bg-secondary-lt",
-    "maintenance": "bg-yellow-lt",
-}
-# The board's state filter: "open" (not closed yet, the default), one state, or everything.
-STATE_CHOICES = {
-    service.OPEN: "未关闭",
-    **{s.value: s.label for s in AlarmStateName},
-    "all": "全部",
-}
-DONE_MESSAGES = {"acknowledge": "已确认报警。", "handle": "已记录处置。", "close": "报警已关闭。"}
-REJECTION_LABELS = {**REASONS, "error": "无法处理"}
-# A point's set points, worst first on each side, with the colours of their severity on the
-# board (严重 red, 预警 orange); their names depend on the point's kind (rules.bound_label).
-SET_POINT_COLOURS = {"hh": "#d63939", "h": "#f76707", "l": "#f76707", "ll": "#d63939"}
 
 # The live stream (server-sent events) of the board.
 STREAM_POLL_S = 1.0  # how often the stream looks for changed alarms
@@ -114,18 +50,6 @@ STREAM_RETRY_MS = 1000
 STREAM_OVERLAP_S = 30.0
 
 
-def _labels() -> dict[str, Any]:
-    return {
-        "kind_labels": KIND_LABELS,
-        "alarm_level_badges": ALARM_LEVEL_BADGES,
-        "bound_levels": {b.value: b.level for b in Bound},
-        "level_labels": LEVEL_LABELS,
-        "state_badges": STATE_BADGES,
-        "point_status_badges": POINT_STATUS_BADGES,
-        "here": get_settings().effective_node_id,
-    }
-
-
 # --- the board's filters -----------------------------------------------------------------------
 
 
@@ -135,7 +59,7 @@ class BoardFilter:
     condition still lasts, whether escalated to the duty desk (已上报值班)."""
 
     level: int | None = None
-    state: str = service.OPEN
+    state: str = alarms.OPEN
     active: bool | None = None
     escalated: bool | None = None
 
@@ -144,7 +68,7 @@ class BoardFilter:
         """The filter of the page's query parameters; a value not offered means no filter."""
         return cls(
             level=int(level) if level in ("1", "2") else None,
-            state=state if state in STATE_CHOICES else service.OPEN,
+            state=state if state in STATE_CHOICES else alarms.OPEN,
             active={"1": True, "0": False}.get(active),
             escalated=True if escalated == "1" else None,
         )
@@ -153,7 +77,7 @@ class BoardFilter:
         """The filter as query parameters (for links, the pager and the stream)."""
         return {
             "level": str(self.level or ""),
-            "state": "" if self.state == service.OPEN else self.state,
+            "state": "" if self.state == alarms.OPEN else self.state,
             "active": {True: "1", False: "0", None: ""}[self.active],
             "escalated": "1" if self.escalated else "",
         }
@@ -170,9 +94,9 @@ class BoardFilter:
         """Whether an alarm (as it is now) belongs on the board."""
         if self.level is not None and a.level != self.level:
             return False
-        if self.state == service.OPEN and a.state == AlarmStateName.CLOSED.value:
+        if self.state == alarms.OPEN and a.state == AlarmStateName.CLOSED.value:
             return False
-        if self.state not in (service.OPEN, "all") and a.state != self.state:
+        if self.state not in (alarms.OPEN, "all") and a.state != self.state:
             return False
         if self.active is not None and (a.ended_at is None) != self.active:
             return False
@@ -199,8 +123,8 @@ def alarm_board(
 ) -> Response:
     """报警看板: the alarms in scope, newest first, with the figures of the jurisdiction; new
     and changed alarms arrive live over the stream below."""
-    board = BoardFilter.parse(level, state or service.OPEN, active, escalated)
-    alarms, total = service.list_alarms(
+    board = BoardFilter.parse(level, state or alarms.OPEN, active, escalated)
+    found, total = alarms.list_alarms(
         ctx.db,
         ctx.scope,
         **board.service_args(),
@@ -208,24 +132,24 @@ def alarm_board(
         offset=(page_no - 1) * PAGE_SIZE,
     )
     params = board.params()
-    stream = query(params, after=service.change_position(ctx.db))
+    stream = query(params, after=change_position(ctx.db))
     return page(
         request,
         ctx,
         "monitoring/board.html",
         {
-            "alarms": service.present_alarms(ctx.db, alarms),
+            "alarms": alarms.present_alarms(ctx.db, found),
             "total": total,
             "page_no": page_no,
             "pages": max(1, -(-total // PAGE_SIZE)),
-            "counts": service.board_counts(ctx.db, ctx.scope),
+            "counts": board_counts(ctx.db, ctx.scope),
             "board": board,
             "filters": params,
             "states": STATE_CHOICES,
             "back": _board_url(board),
             "stream_url": f"/monitoring/alarms/stream?{stream}",
             "done": DONE_MESSAGES.get(request.query_params.get("done", ""), ""),
-            **_labels(),
+            **labels(),
         },
         active="monitoring",
     )
@@ -245,12 +169,12 @@ def _sse(event: str, data: str, event_id: int | None = None) -> str:
 def _row_html(view: AlarmRead, csrf: str, back: str) -> str:
     """One row of the board, rendered by the same template as the page (autoescaped)."""
     tpl = templates.env.get_template("monitoring/partials/alarm_row.html")
-    return tpl.render(a=view, csrf=csrf, back=back, **_labels())
+    return tpl.render(a=view, csrf=csrf, back=back, **labels())
 
 
 def _position() -> int:
     with unit_of_work(read_only=True) as db:
-        return service.change_position(db)
+        return change_position(db)
 
 
 def _poll(
@@ -262,17 +186,17 @@ def _poll(
     carry ``after`` as their id: a browser that reconnects looks back as far again (what it
     receives twice just replaces its row)."""
     with unit_of_work(read_only=True) as db:
-        head = service.change_position(db)
-        alarms = service.alarms_changed_after(db, scope, after)
-        seen = {a.id: a.version for a in alarms}
-        fresh = [a for a in reversed(alarms) if sent.get(a.id) != a.version]
+        head = change_position(db)
+        changed = alarms_changed_after(db, scope, after)
+        seen = {a.id: a.version for a in changed}
+        fresh = [a for a in reversed(changed) if sent.get(a.id) != a.version]
         if not fresh:
             return head, [], seen
-        views = service.present_alarms(db, fresh)
+        views = alarms.present_alarms(db, fresh)
         # The board's total under its filters, sent with the figures: the page shows it in
         # the header and the pager, both from this one number.
-        _, total = service.list_alarms(db, scope, **board.service_args(), limit=0)
-        counts = {**service.board_counts(db, scope), "total": total}
+        _, total = alarms.list_alarms(db, scope, **board.service_args(), limit=0)
+        counts = {**board_counts(db, scope), "total": total}
     back = _board_url(board)
     events = [
         _sse(
@@ -370,7 +294,7 @@ async def alarm_stream(
     except OperationalError as exc:  # the database is away: the browser comes back shortly
         log.warning("alarm stream could not check its session: %s", exc.orig or exc)
         return Response(f"retry: {STREAM_RETRY_MS}\n\n", media_type="text/event-stream")
-    board = BoardFilter.parse(level, state or service.OPEN, active, escalated)
+    board = BoardFilter.parse(level, state or alarms.OPEN, active, escalated)
     # A reconnecting browser says where it got to; a fresh page says where it was rendered.
     resume = request.headers.get("last-event-id", "").strip() or after.strip()
     start = int(resume) if resume.isdigit() else None
@@ -385,180 +309,6 @@ async def alarm_stream(
             "X-Content-Type-Options": "nosniff",
         },
     )
-
-
-# --- one alarm and its closed loop -------------------------------------------------------------
-
-
-def _alarm_page(
-    request: Request,
-    ctx: Context,
-    alarm: Alarm,
-    *,
-    errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
-    back: str = "",
-    status_code: int = 200,
-) -> Response:
-    view = service.present_alarms(ctx.db, [alarm])[0]
-    people = display_names(ctx.db, [alarm.acknowledged_by, alarm.handled_by, alarm.closed_by])
-    return page(
-        request,
-        ctx,
-        "monitoring/alarm.html",
-        {
-            "a": view,
-            "people": people,
-            "errors": errors or {},
-            "values": values or {},
-            "back": back or f"/monitoring/alarms/{alarm.id}",  # where the step forms return
-            "return_to": back or "/monitoring",
-            "done": DONE_MESSAGES.get(request.query_params.get("done", ""), ""),
-            **_labels(),
-        },
-        active="monitoring",
-        status_code=status_code,
-    )
-
-
-@router.get("/monitoring/alarms/{alarm_id}")
-def alarm_detail(request: Request, alarm_id: int, ctx: PageCtx) -> Response:
-    """One alarm: what raised it, its loop so far, and the next step (确认, 处置, 关闭)."""
-    alarm = service.get_alarm(ctx.db, ctx.scope, alarm_id)
-    back = request.query_params.get("next")
-    return _alarm_page(request, ctx, alarm, back=safe_next(back) if back else "")
-
-
-@router.post("/monitoring/alarms/{alarm_id}/{verb}")
-async def alarm_step(request: Request, alarm_id: int, verb: str, ctx: PageCtx) -> Response:
-    """Take one step of the alarm's loop from the board or the alarm's page; refusals and
-    disposition errors are shown on the alarm's page, at their fields."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    check_csrf(request, form.get("csrf"))
-    back = safe_next(form.get("next") or f"/monitoring/alarms/{alarm_id}")
-    errors: dict[str, str] = {}
-    status = 422
-    try:
-        if verb == "acknowledge":
-            service.acknowledge(ctx.db, ctx.actor, ctx.scope, alarm_id)
-        elif verb == "handle":
-            body = {k: form.get(k, "").strip() for k in ("cause", "action", "handler")}
-            try:
-                data = Disposition.model_validate(body)
-            except ValidationError as exc:
-                errors = field_errors(exc)
-            else:
-                service.handle(ctx.db, ctx.actor, ctx.scope, alarm_id, data)
-        elif verb == "close":
-            service.close(ctx.db, ctx.actor, ctx.scope, alarm_id)
-        else:
-            raise NotFound(f"未知操作: {verb} (unknown step)")
-    except AnjianError as exc:
-        errors, status = refused(request, ctx, exc), exc.status
-    if errors:
-        alarm = service.get_alarm(ctx.db, ctx.scope, alarm_id)  # out of scope: the 404 page
-        return _alarm_page(
-            request, ctx, alarm, errors=errors, values=form, back=back, status_code=status
-        )
-    joiner = "&" if "?" in back else "?"
-    return RedirectResponse(f"{back}{joiner}done={verb}#alarm-{alarm_id}", status_code=303)
-
-
-# --- 测点详情 -----------------------------------------------------------------------------------
-
-
-@router.get("/monitoring/points/{point_id}")
-def point_detail(request: Request, point_id: int, ctx: PageCtx) -> Response:
-    """One monitoring point: its set points, live value and status, its alarms and its trend
-    (ECharts, from the series API, with the set points drawn as lines)."""
-    p = service.get_point(ctx.db, ctx.scope, point_id)
-    view = service.present_points(ctx.db, [p])[0]
-    alarms, total = service.list_alarms(ctx.db, ctx.scope, point_id=p.id, state=None, limit=20)
-    source = None
-    if p.major_hazard_id is not None:
-        try:
-            source = get_source(ctx.db, ctx.scope, p.major_hazard_id)
-        except NotFound:
-            source = None
-    set_points = [
-        {
-            "key": b.value,
-            "name": f"{bound_label(b.value, p.kind)} {b.value.upper()}",
-            "value": getattr(p, b.value),
-            "level": b.level,
-            "colour": SET_POINT_COLOURS[b.value],
-        }
-        for b in (Bound.HH, Bound.H, Bound.L, Bound.LL)
-    ]
-    chart = {
-        "point_id": p.id,
-        "unit": p.unit,
-        "lines": [
-            {"name": s["name"], "value": s["value"], "colour": s["colour"]}
-            for s in set_points
-            if s["value"] is not None
-        ],
-    }
-    return page(
-        request,
-        ctx,
-        "monitoring/point.html",
-        {
-            "p": view,
-            "source": source,
-            "set_points": set_points,
-            "gas_detector": p.kind in GAS_DETECTOR_KINDS,
-            "alarms": service.present_alarms(ctx.db, alarms),
-            "alarm_total": total,
-            "chart": chart,
-            "back": f"/monitoring/points/{p.id}",
-            **_labels(),
-        },
-        active="monitoring",
-    )
-
-
-# --- 企业监测 -----------------------------------------------------------------------------------
-
-
-@router.get("/monitoring/enterprise/{enterprise_id}")
-def enterprise_monitoring(request: Request, enterprise_id: int, ctx: PageCtx) -> Response:
-    """One enterprise's monitoring: its points with their live values, its live risk and its
-    major hazard sources', its open alarms and the readings its gateway had refused."""
-    ent = enterprise_in_scope(ctx.db, ctx.scope, enterprise_id)
-    points, _ = service.list_points(ctx.db, ctx.scope, enterprise_id=ent.id, limit=None)
-    alarms, open_total = service.list_alarms(
-        ctx.db, ctx.scope, enterprise_id=ent.id, state=service.OPEN, limit=PAGE_SIZE
-    )
-    # The enterprise is in the user's scope (checked above): its live risk is computed over
-    # the enterprise alone rather than over the whole jurisdiction.
-    live = service.live_risk(ctx.db, Scope.for_enterprise(ctx.user.id, ent.id))
-    mine = next((r for r in live.enterprises if r.enterprise_id == ent.id), None)
-    return page(
-        request,
-        ctx,
-        "monitoring/enterprise.html",
-        {
-            "ent": ent,
-            "ent_division": division_name(ctx.db, ent.division_code),
-            "points": service.present_points(ctx.db, points),
-            "live": mine,
-            "sources": [r for r in live.major_hazards if r.enterprise_id == ent.id],
-            "level_badges": LEVEL_BADGES,
-            "alarms": service.present_alarms(ctx.db, alarms),
-            "open_total": open_total,
-            "counts": service.board_counts(ctx.db, ctx.scope, enterprise_id=ent.id),
-            "rejections": service.rejections(ctx.db, ctx.scope, ent.id),
-            "rejection_labels": REJECTION_LABELS,
-            "statuses": STATUSES,
-            "back": f"/monitoring/enterprise/{ent.id}",
-            **_labels(),
-        },
-        active="monitoring",
-    )
-
-
-# --- 动态风险一张图 -----------------------------------------------------------------------------
 
 
 def _map_point(r: LiveRiskRow) -> dict[str, Any]:
@@ -585,7 +335,7 @@ def live_risk_map(request: Request, ctx: PageCtx, division: str = "") -> Respons
     if ctx.scope.is_enterprise:
         url = f"/monitoring/enterprise/{ctx.scope.enterprise_id}"
         return RedirectResponse(url, status_code=303)
-    live = service.live_risk(ctx.db, ctx.scope, division=division.strip() or None)
+    live = live_risk(ctx.db, ctx.scope, division=division.strip() or None)
     tiles = map_tiles()
     places = []
     if tiles is None:  # no base map: the division centroids frame the markers
@@ -614,25 +364,3 @@ def live_risk_map(request: Request, ctx: PageCtx, division: str = "") -> Respons
         },
         active="monitoring",
     )
-
-
-dossier.register(
-    dossier.RecordLink(
-        "monitoring_points",
-        "监测点",
-        50,
-        count=lambda db, scope, eid: service.list_points(db, scope, enterprise_id=eid, limit=0)[1],
-        href=lambda eid: f"/monitoring/enterprise/{eid}",
-    )
-)
-dossier.register(
-    dossier.RecordLink(
-        "alarms",
-        "未关闭的报警",
-        60,
-        count=lambda db, scope, eid: service.list_alarms(
-            db, scope, enterprise_id=eid, state=service.OPEN, limit=0
-        )[1],
-        href=lambda eid: f"/monitoring/enterprise/{eid}#open-alarms",
-    )
-)
