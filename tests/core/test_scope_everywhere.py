@@ -46,8 +46,6 @@ NOT_YET: set[str] = {
     "monitoring/service.py",
     "monitoring/simulate.py",
     "risk/service.py",
-    "web/audit_view.py",
-    "web/node_pages.py",
 }
 
 
