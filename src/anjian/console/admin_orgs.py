@@ -138,27 +138,23 @@ def org_new(request: Request, ctx: AdminPageCtx) -> Response:
     return _org_form_page(request, ctx, None, values)
 
 
-@router.post("/admin/orgs/new")
-async def org_create(request: Request, ctx: AdminPageCtx) -> Response:
-    """Register the organisation; errors at their fields, nothing written."""
-    form = await posted_form(request)
+def _read_form(form: dict[str, str]) -> tuple[dict[str, str], OrgForm | None, dict[str, str]]:
+    """The posted organisation form: its values to show again, and the body or the errors."""
     values = {k: v for k, v in form.items() if k != "csrf"}
     data, errors = validated(
         OrgForm, _org_body(form), choice_errors(form, kind=ORG_KIND_LABELS), ORG_PATTERNS
     )
+    return values, data, errors
+
+
+@router.post("/admin/orgs/new")
+async def org_create(request: Request, ctx: AdminPageCtx) -> Response:
+    """Register the organisation; errors at their fields, nothing written."""
+    values, data, errors = _read_form(await posted_form(request))
     if data is None:
         return _org_form_page(request, ctx, None, values, errors, 422)
     try:
-        orgs.create_org(
-            ctx.db,
-            ctx.actor,
-            name=data.name,
-            kind=data.kind,
-            division_code=data.division_code,
-            parent_id=data.parent_id,
-            area_codes=data.area_codes,
-            scope=ctx.scope,
-        )
+        orgs.create_org(ctx.db, ctx.actor, **data.model_dump(), scope=ctx.scope)
     except AnjianError as exc:
         return _org_form_page(request, ctx, None, values, refused(request, ctx, exc), exc.status)
     return RedirectResponse("/admin/orgs?done=created", status_code=303)
@@ -176,24 +172,11 @@ async def org_save(request: Request, org_id: OrgId, ctx: AdminPageCtx) -> Respon
     """Save the organisation; errors at their fields, nothing written."""
     form = await posted_form(request)
     org = orgs.org_in_scope(ctx.db, ctx.scope, org_id)
-    values = {k: v for k, v in form.items() if k != "csrf"}
-    data, errors = validated(
-        OrgForm, _org_body(form), choice_errors(form, kind=ORG_KIND_LABELS), ORG_PATTERNS
-    )
+    values, data, errors = _read_form(form)
     if data is None:
         return _org_form_page(request, ctx, org, values, errors, 422)
     try:
-        orgs.update_org(
-            ctx.db,
-            ctx.actor,
-            ctx.scope,
-            org_id,
-            name=data.name,
-            kind=data.kind,
-            division_code=data.division_code,
-            parent_id=data.parent_id,
-            area_codes=data.area_codes,
-        )
+        orgs.update_org(ctx.db, ctx.actor, ctx.scope, org_id, **data.model_dump())
     except AnjianError as exc:
         errors = refused(request, ctx, exc)
         org = orgs.org_in_scope(ctx.db, ctx.scope, org_id)

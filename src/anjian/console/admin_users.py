@@ -237,18 +237,7 @@ async def user_create(request: Request, ctx: AdminPageCtx) -> Response:
     if data is None:
         return _new_user_page(request, ctx, values, errors, 422)
     try:
-        user = iam.create_user(
-            ctx.db,
-            ctx.actor,
-            username=data.username,
-            password=data.password,
-            role=data.role,
-            division_code=data.division_code,
-            org_id=data.org_id,
-            enterprise_id=data.enterprise_id,
-            display_name=data.display_name,
-            scope=ctx.scope,
-        )
+        user = iam.create_user(ctx.db, ctx.actor, **data.model_dump(), scope=ctx.scope)
     except AnjianError as exc:
         return _new_user_page(request, ctx, values, refused(request, ctx, exc), exc.status)
     return RedirectResponse(f"/admin/users/{user.id}?done=created", status_code=303)
