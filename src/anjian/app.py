@@ -20,6 +20,7 @@ import anjian.models  # noqa: F401  (every table, and every synced entity regist
 from anjian import __version__
 from anjian.accidents.api import router as accidents_router
 from anjian.config import get_settings
+from anjian.console import mount_console
 from anjian.core.audit.api import router as audit_router
 from anjian.core.audit.jobs import seal_watch
 from anjian.core.audit.service import audit
@@ -49,7 +50,6 @@ from anjian.monitoring.api import router as monitoring_router
 from anjian.monitoring.jobs import monitoring_watch
 from anjian.monitoring.mqtt import start_ingest
 from anjian.risk.api import router as risk_router
-from anjian.web import mount_console
 
 # The domains' inbox sources (待办) register themselves with anjian.core.inbox when imported.
 INBOX_SOURCES = (

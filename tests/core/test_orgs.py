@@ -102,10 +102,10 @@ def test_org_listing_is_scoped(personas) -> None:
 def test_org_cli_add_and_list(node, monkeypatch) -> None:
     from typer.testing import CliRunner
 
-    from anjian import cli as cli_module
     from anjian.cli import app as cli
+    from anjian.core import cli as cli_kit
 
-    monkeypatch.setattr(cli_module.console, "width", 200)  # a wide terminal: no wrapped names
+    monkeypatch.setattr(cli_kit.console, "width", 200)  # a wide terminal: no wrapped names
 
     runner = CliRunner()
     ok = runner.invoke(

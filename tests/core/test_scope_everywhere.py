@@ -22,11 +22,6 @@ NOT_YET: set[str] = {
     "accidents/pages.py",
     "accidents/service.py",
     "accidents/statistics.py",
-    "cli.py",
-    "demo/loader.py",
-    "demo/monitoring.py",
-    "web/audit_view.py",
-    "web/node_pages.py",
 }
 
 

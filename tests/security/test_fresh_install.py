@@ -164,9 +164,9 @@ def test_the_demo_broker_moves_off_a_port_another_broker_holds(
 ) -> None:
     """A Mosquitto on the embedded broker's port: the demo's broker (and so its simulator)
     moves to a free port instead of publishing into the foreign broker."""
-    from anjian.cli import _demo_broker_port
     from anjian.config import get_settings
     from anjian.monitoring.broker import embedded_port_for_demo
+    from anjian.monitoring.cli import demo_broker_port
     from anjian.monitoring.mqtt import broker_of
 
     with socket.socket() as foreign:
@@ -177,14 +177,14 @@ def test_the_demo_broker_moves_off_a_port_another_broker_holds(
         monkeypatch.setenv("ANJIAN_MQTT_INGEST", "true")
         monkeypatch.setenv("ANJIAN_MQTT_EMBEDDED_PORT", str(held))
         get_settings.cache_clear()
-        _demo_broker_port()
+        demo_broker_port()
         moved = broker_of(get_settings())
         assert moved.port != held and not moved.shared
         assert int(os.environ["ANJIAN_MQTT_EMBEDDED_PORT"]) == moved.port
         # an external broker is configured on purpose: left alone
         monkeypatch.setenv("ANJIAN_MQTT_URL", f"mqtt://127.0.0.1:{held}")
         get_settings.cache_clear()
-        _demo_broker_port()
+        demo_broker_port()
         assert broker_of(get_settings()).port == held
     with socket.socket() as probe:  # a free port stays as configured
         probe.bind(("127.0.0.1", 0))
@@ -193,7 +193,7 @@ def test_the_demo_broker_moves_off_a_port_another_broker_holds(
 
 
 def test_simulator_posts_stay_out_of_the_access_log() -> None:
-    from anjian.cli import _NotSimulatorPosts
+    from anjian.monitoring.cli import NotSimulatorPosts
 
     def record(path: str) -> logging.LogRecord:  # as uvicorn's access logger makes them
         return logging.LogRecord(
@@ -206,17 +206,17 @@ def test_simulator_posts_stay_out_of_the_access_log() -> None:
             None,
         )
 
-    quiet = _NotSimulatorPosts()
+    quiet = NotSimulatorPosts()
     assert not quiet.filter(record("/api/v1/monitoring/readings"))
     assert quiet.filter(record("/login"))
 
 
 def test_minute_report_counts_readings_and_new_alarms(node: Any) -> None:
-    from anjian.cli import _minute_report
+    from anjian.monitoring.cli import minute_report
     from anjian.monitoring.simulate import Stats
 
     lines: list[str] = []
-    report = _minute_report(lines.append)
+    report = minute_report(lines.append)
     report(Stats(batches=10, readings=600, skipped=1))
     report(Stats(batches=25, readings=1500, skipped=1))
     assert "发送读数 600 条" in lines[0] and "新报警 0 条" in lines[0]

@@ -23,7 +23,7 @@ from anjian.core.iam.models import ROLE_LABELS, Role, User
 from anjian.core.iam.service import create_user, enrol_totp_directly
 from anjian.core.orgs.models import Organisation, OrgKind
 from anjian.core.orgs.service import create_org
-from anjian.core.scope import Scope
+from anjian.core.scope import Scope, unscoped
 from anjian.demo.accidents import load_accidents
 from anjian.demo.checklists import choose, load_checklists
 from anjian.demo.data import DEFAULT_PROVINCE, DEFAULT_SEED, PRESETS
@@ -137,11 +137,13 @@ def check_jurisdiction(session: Session, province: str) -> Division:
     return prov
 
 
+@unscoped("demo loader: every demo account of the node, for the operator")
 def demo_users(session: Session) -> list[User]:
     """The demo accounts already in the database, in creation order."""
     return list(session.scalars(select(User).where(User.is_demo.is_(True)).order_by(User.id)))
 
 
+@unscoped("demo loader: reads and fills the node's own jurisdiction, for the operator")
 def load_demo(
     session: Session,
     actor: Actor,
@@ -363,6 +365,7 @@ def load_demo(
     )
 
 
+@unscoped("demo loader: names the demo accounts' own organisations and enterprises")
 def logins_of(session: Session, users: list[User]) -> list[DemoLogin]:
     """The printable logins of demo users (the demo password is the same for all)."""
     org_ids = {u.org_id for u in users if u.org_id is not None}

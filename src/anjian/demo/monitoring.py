@@ -21,7 +21,7 @@ from anjian.config import get_settings
 from anjian.core.audit.service import Actor
 from anjian.core.divisions.rules import prefix_upper_bound
 from anjian.core.errors import Conflict
-from anjian.core.scope import Scope
+from anjian.core.scope import Scope, unscoped
 from anjian.demo.generate import person_name
 from anjian.enterprises.models import Enterprise
 from anjian.major_hazards.service import list_sources
@@ -289,6 +289,7 @@ def load_monitoring(
     return made
 
 
+@unscoped("demo loader: the province's enterprises of this node, for no user")
 def top_up_monitoring(
     session: Session,
     scope: Scope,

@@ -1,4 +1,6 @@
-"""The web console (zh-CN): pages, layout templates and locally served assets."""
+"""The page kit of the web console (zh-CN): rendering, layout, sessions, forms, the shared
+templates and macros, and locally served assets. It knows no domain: the pages that gather
+domains are in :mod:`anjian.console`, each domain's own pages in its ``pages.py``."""
 
 from __future__ import annotations
 
@@ -22,42 +24,15 @@ def is_page(request: Request) -> bool:
     return not request.url.path.startswith(API_PREFIXES)
 
 
-def mount_console(app: FastAPI) -> None:
-    """Serve the console pages and their static assets."""
-    from anjian.accidents.pages import router as accident_pages
-    from anjian.accidents.statistics_pages import router as accident_statistics_pages
-    from anjian.directives.pages import router as directive_pages
-    from anjian.enterprises.pages import router as enterprise_pages
-    from anjian.hidden_hazards.pages import router as hazard_pages
-    from anjian.major_hazards.pages import router as major_hazard_pages
-    from anjian.monitoring.pages import router as monitoring_pages
-    from anjian.risk.pages import router as risk_pages
-    from anjian.web.admin_pages import router as admin_pages
-    from anjian.web.auth_pages import router as auth_pages
-    from anjian.web.node_pages import router as node_pages
-    from anjian.web.overview_pages import router as overview_pages
-    from anjian.web.pages import router as shell_pages
+def mount_kit(app: FastAPI) -> None:
+    """Serve the static assets and answer console pages' errors as pages: the login page for a
+    missing session, MFA enrolment when due, an error page (not JSON) for a refused or invalid
+    page request. The pages themselves are mounted by :func:`anjian.console.mount_console`."""
     from anjian.web.render import render, zh
     from anjian.web.session import LoginRequired, MfaEnrolmentRequired, login_url
 
     STATIC_DIR.mkdir(exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (
-        auth_pages,
-        shell_pages,
-        enterprise_pages,
-        directive_pages,
-        node_pages,
-        hazard_pages,
-        risk_pages,
-        major_hazard_pages,
-        monitoring_pages,
-        accident_statistics_pages,  # before any /accidents/{id} page
-        accident_pages,
-        overview_pages,
-        admin_pages,
-    ):
-        app.include_router(router)
 
     def _redirect(request: Request, url: str) -> Response:
         if request.headers.get("hx-request"):

@@ -1,5 +1,5 @@
-"""Console pages of the shell: home (the work inbox and counts in scope), the audit view and the lazily loaded
-jurisdiction tree."""
+"""Console pages of the shell: home (the work inbox of every domain, and enterprises in scope by
+category and status) and the lazily loaded jurisdiction tree."""
 
 from __future__ import annotations
 
@@ -10,33 +10,22 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from anjian.core import inbox
-from anjian.core.audit import service as audit_service
-from anjian.core.audit.labels import ACTION_FILTERS
 from anjian.core.clock import today_in_china
 from anjian.core.divisions import service as divisions
 from anjian.core.errors import NotFound
 from anjian.core.iam.deps import Context
 from anjian.core.inbox import InboxItem
-from anjian.core.paging import PageNumber
 from anjian.db import utcnow
 from anjian.enterprises import service as enterprises
 from anjian.enterprises.pages import CATEGORY_COLOURS
 from anjian.enterprises.rules import STATUSES, SUPERVISION_CATEGORIES
+from anjian.monitoring.board import change_position
 from anjian.monitoring.inbox import KEY as ALARM_SECTION
-from anjian.monitoring.service import change_position
-from anjian.web.audit_view import audit_rows
 from anjian.web.layout import page, tree_node
 from anjian.web.render import query, render
-from anjian.web.session import PageCtx, StaffPageCtx
+from anjian.web.session import PageCtx
 
 router = APIRouter(include_in_schema=False)
-
-AUDIT_PAGE_SIZE = 30
-RESULT_BADGES = {
-    "success": ("bg-green-lt", "成功"),
-    "failure": ("bg-red-lt", "失败"),
-    "denied": ("bg-orange-lt", "拒绝"),
-}
 
 
 def _span(seconds: float) -> str:
@@ -95,7 +84,7 @@ def home(request: Request, ctx: PageCtx) -> Response:
     }
     if not ctx.scope.is_enterprise:
         context.update(_enterprise_counts(ctx))
-    return page(request, ctx, "home.html", context, active="home")
+    return page(request, ctx, "console/home.html", context, active="home")
 
 
 def _enterprise_counts(ctx: Context) -> dict[str, Any]:
@@ -117,44 +106,6 @@ def _enterprise_counts(ctx: Context) -> dict[str, Any]:
             for code, label, n in by_category
         ],
     }
-
-
-@router.get("/audit")
-def audit_page(
-    request: Request,
-    ctx: StaffPageCtx,
-    action: str = "",
-    user: str = "",
-    raw: bool = False,
-    page_no: PageNumber = 1,
-) -> Response:
-    """安全审计: audit records of the jurisdiction, newest first (officials and admins only):
-    who as 姓名（机构）, the action in Chinese (its code on hover), the record by its name."""
-    rows, total = audit_service.list_audit(
-        ctx.db,
-        ctx.scope,
-        action=action.strip() or None,
-        actor=user.strip() or None,
-        limit=AUDIT_PAGE_SIZE,
-        offset=(page_no - 1) * AUDIT_PAGE_SIZE,
-    )
-    pages = max(1, -(-total // AUDIT_PAGE_SIZE))
-    return page(
-        request,
-        ctx,
-        "audit.html",
-        {
-            "rows": audit_rows(ctx.db, rows),
-            "total": total,
-            "page_no": page_no,
-            "pages": pages,
-            "filters": {"action": action, "user": user, **({"raw": "1"} if raw else {})},
-            "raw": raw,
-            "actions": ACTION_FILTERS,
-            "result_badges": RESULT_BADGES,
-        },
-        active="audit",
-    )
 
 
 @router.get("/tree/{code}")

@@ -94,28 +94,22 @@ def link_state(link: sync.LinkStatus, now: datetime) -> State:
 # --- the records a child forwarded -------------------------------------------------------------
 
 
-def _from_child(stmt: Select[Any], scope: Scope, child_division: str) -> Select[Any]:
-    """Enterprises received through the link of ``child_division``: made at another node (the
-    child or a node below it) and lying in the child's jurisdiction, as far as ``scope`` sees."""
+def _from_child(scope: Scope, child_division: str, *columns: Any) -> Select[Any]:
+    """Enterprises (or ``columns`` of them) received through the link of ``child_division``:
+    made at another node (the child or a node below it) and lying in the child's jurisdiction,
+    as far as ``scope`` sees."""
     child_area = Scope.for_division(None, "node", [child_division])
-    stmt = stmt.where(
-        Enterprise.deleted.is_(False),
+    return scope.select(Enterprise, *columns).where(
         Enterprise.origin_node != get_settings().effective_node_id,
         child_area.within(Enterprise.division_code),
-    )
-    return scope.apply(
-        stmt,
-        division=Enterprise.division_code,
-        enterprise=Enterprise.id,
-        category=Enterprise.supervision_category,
     )
 
 
 def origin_counts(db: Session, scope: Scope, child_division: str) -> list[tuple[str, int]]:
     """How many records of each origin node came through a child's link."""
-    stmt = _from_child(
-        select(Enterprise.origin_node, func.count()), scope, child_division
-    ).group_by(Enterprise.origin_node)
+    stmt = _from_child(scope, child_division, Enterprise.origin_node, func.count()).group_by(
+        Enterprise.origin_node
+    )
     return sorted(((str(o), int(n)) for o, n in db.execute(stmt).all()), key=lambda x: x[0])
 
 
@@ -129,7 +123,7 @@ def child_records(
     offset: int = 0,
 ) -> tuple[list[Enterprise], int]:
     """The most recently changed records received through a child's link, and their count."""
-    stmt = _from_child(select(Enterprise), scope, child_division)
+    stmt = _from_child(scope, child_division)
     if origin:
         stmt = stmt.where(Enterprise.origin_node == origin)
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
@@ -205,7 +199,7 @@ def nodes_page(request: Request, ctx: StaffPageCtx) -> Response:
     return page(
         request,
         ctx,
-        "nodes.html",
+        "console/nodes.html",
         {
             "me": me,
             "tier_label": TIER_LABELS.get(me["tier"], me["tier"]),
@@ -245,7 +239,7 @@ def child_records_page(
     return page(
         request,
         ctx,
-        "node_records.html",
+        "console/node_records.html",
         {
             "link": link,
             "division_label": division_name(ctx.db, division),

@@ -1,5 +1,6 @@
-"""The audit view's rows as people read them: who (姓名（机构）), what (the action in Chinese,
-its code kept for the hover) and on which record (its name, not "企业 80").
+"""安全审计 in the console: the audit records of the jurisdiction (:func:`audit_page`), each row
+as people read it: who (姓名（机构）), what (the action in Chinese, its code kept for the hover)
+and on which record (its name, not "企业 80").
 
 A page of records is resolved in a few queries: one for the people, one per object type on the
 page. An object that no longer exists here (deleted, or another node's) keeps its type and id."""
@@ -12,15 +13,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from fastapi import APIRouter, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.responses import Response
 
 from anjian.accidents.models import Accident
-from anjian.core.audit.labels import OBJECT_LABELS, action_label
+from anjian.core.audit import service as audit_service
+from anjian.core.audit.labels import ACTION_FILTERS, OBJECT_LABELS, action_label
 from anjian.core.audit.models import AuditRecord
 from anjian.core.iam.models import User
 from anjian.core.iam.people import display_names
 from anjian.core.orgs.models import Organisation
+from anjian.core.paging import PageNumber
+from anjian.core.scope import unscoped
 from anjian.core.sync.models import SyncLink
 from anjian.directives.models import Directive
 from anjian.enterprises.models import Enterprise
@@ -28,8 +34,18 @@ from anjian.hidden_hazards.models import Checklist, HiddenHazard
 from anjian.major_hazards.models import MajorHazardSource
 from anjian.monitoring.models import MonitoringPoint
 from anjian.risk.models import RiskPoint
+from anjian.web.layout import page
 from anjian.web.render import cst
+from anjian.web.session import StaffPageCtx
 
+router = APIRouter(include_in_schema=False)
+
+AUDIT_PAGE_SIZE = 30
+RESULT_BADGES = {
+    "success": ("bg-green-lt", "成功"),
+    "failure": ("bg-red-lt", "失败"),
+    "denied": ("bg-orange-lt", "拒绝"),
+}
 Namer = Callable[[Session, list[str]], dict[str, str]]
 
 
@@ -54,6 +70,7 @@ def _accident(unit: str, place: str, occurred: datetime) -> str:
     return f"{unit or place}（{cst(occurred, '%Y-%m-%d')}）"
 
 
+@unscoped("names the users that audit records already read in scope refer to")
 def _users(session: Session, ids: list[str]) -> dict[str, str]:
     wanted = _ints(ids)
     if not wanted:
@@ -131,3 +148,41 @@ def _object(r: AuditRecord, names: dict[str, str]) -> str:
         return f"{kind} {r.object_id}"
     count = len(r.detail.get("ids", [])) if isinstance(r.detail, dict) else 0
     return f"{kind}（{count} 条）" if count else kind
+
+
+@router.get("/audit")
+def audit_page(
+    request: Request,
+    ctx: StaffPageCtx,
+    action: str = "",
+    user: str = "",
+    raw: bool = False,
+    page_no: PageNumber = 1,
+) -> Response:
+    """安全审计: audit records of the jurisdiction, newest first (officials and admins only):
+    who as 姓名（机构）, the action in Chinese (its code on hover), the record by its name."""
+    rows, total = audit_service.list_audit(
+        ctx.db,
+        ctx.scope,
+        action=action.strip() or None,
+        actor=user.strip() or None,
+        limit=AUDIT_PAGE_SIZE,
+        offset=(page_no - 1) * AUDIT_PAGE_SIZE,
+    )
+    pages = max(1, -(-total // AUDIT_PAGE_SIZE))
+    return page(
+        request,
+        ctx,
+        "console/audit.html",
+        {
+            "rows": audit_rows(ctx.db, rows),
+            "total": total,
+            "page_no": page_no,
+            "pages": pages,
+            "filters": {"action": action, "user": user, **({"raw": "1"} if raw else {})},
+            "raw": raw,
+            "actions": ACTION_FILTERS,
+            "result_badges": RESULT_BADGES,
+        },
+        active="audit",
+    )

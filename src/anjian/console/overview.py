@@ -152,7 +152,7 @@ def dual_prevention(request: Request, ctx: PageCtx, division: str = "") -> Respo
     return page(
         request,
         ctx,
-        "overview.html",
+        "console/overview.html",
         {
             "label": label,
             "enterprise": enterprise,

@@ -1,0 +1,58 @@
+"""The console (控制台): the pages that gather several domains or administer the node — home
+and its inbox, the audit view, the dual-prevention overview, node status, administration —
+and :func:`mount_console`, which serves them with every domain's own ``pages.py``.
+
+It sits above the domains and below the application: it may import any domain and the page
+kit (:mod:`anjian.web`); no domain and nothing in the kit imports it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from anjian.accidents.pages import router as accident_pages
+from anjian.accidents.statistics_pages import router as accident_statistics_pages
+from anjian.console.admin_orgs import router as admin_orgs
+from anjian.console.admin_settings import router as admin_settings
+from anjian.console.admin_users import router as admin_users
+from anjian.console.audit import router as audit_pages
+from anjian.console.home import router as home_pages
+from anjian.console.nodes import router as node_pages
+from anjian.console.overview import router as overview_pages
+from anjian.directives.pages import router as directive_pages
+from anjian.enterprises.pages import router as enterprise_pages
+from anjian.hidden_hazards.pages import router as hazard_pages
+from anjian.major_hazards.pages import router as major_hazard_pages
+from anjian.monitoring.pages import router as monitoring_pages
+from anjian.risk.pages import router as risk_pages
+from anjian.web import mount_kit
+from anjian.web.auth_pages import router as auth_pages
+from anjian.web.render import add_template_dir
+
+add_template_dir(Path(__file__).parent / "templates")
+
+
+def mount_console(app: FastAPI) -> None:
+    """Serve the console: the page kit (static assets, login, page errors), every domain's
+    pages and the console's own."""
+    mount_kit(app)
+    for router in (
+        auth_pages,
+        home_pages,
+        audit_pages,
+        enterprise_pages,
+        directive_pages,
+        node_pages,
+        hazard_pages,
+        risk_pages,
+        major_hazard_pages,
+        monitoring_pages,
+        accident_statistics_pages,  # before any /accidents/{id} page
+        accident_pages,
+        overview_pages,
+        admin_users,
+        admin_orgs,
+        admin_settings,
+    ):
+        app.include_router(router)
