@@ -16,6 +16,7 @@ from psycopg.errors import NumericValueOutOfRange, StringDataRightTruncation
 from sqlalchemy import text
 from sqlalchemy.exc import DataError
 
+import anjian.models  # noqa: F401  (every table and synced entity, before the sync engine runs)
 from anjian import __version__
 from anjian.accidents.api import router as accidents_router
 from anjian.config import get_settings

@@ -1,5 +1,9 @@
-"""Every table of the node, imported in one place for Alembic and test fixtures."""
+"""Every table of the node and every synced entity, imported in one place for the app, the
+CLI, Alembic and test fixtures. A domain registers its synced entities in its ``sync`` module
+(its ``register(SyncSpec(...))`` calls and ``on_applied`` hooks), imported here so that the
+registry is filled wherever the sync engine may run."""
 
+import anjian.accidents.sync  # noqa: F401  (synced entities of accident reporting)
 from anjian.accidents.models import Accident, AccidentStep, Investigation
 from anjian.core.audit.models import AuditHead, AuditRecord, AuditSeal
 from anjian.core.divisions.models import Division
