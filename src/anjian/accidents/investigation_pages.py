@@ -28,7 +28,6 @@ from anjian.core.clock import today_in_china
 from anjian.core.divisions.rules import tier_of
 from anjian.core.divisions.service import division_names
 from anjian.core.iam.deps import Context
-from anjian.directives.models import Directive
 from anjian.directives.schemas import SupervisionCreate
 from anjian.enterprises.service import is_enterprise_user
 from anjian.web.forms import validated
@@ -50,11 +49,11 @@ INVESTIGATION_TEXT_FIELDS = tuple(
 
 
 def _can_supervise(
-    ctx: Context, acc: Accident, inv: Investigation | None, order: Directive | None
+    ctx: Context, acc: Accident, inv: Investigation | None, supervised: bool
 ) -> bool:
     """Whether to offer the 挂牌督办 form: an agency above the lead, the case not closed, no
     order open (the service decides when it is sent)."""
-    if is_enterprise_user(ctx.scope) or order is not None:
+    if is_enterprise_user(ctx.scope) or supervised:
         return False
     if inv is not None and inv.closed_at is not None:
         return False
@@ -108,7 +107,7 @@ def investigation_context(ctx: Context, acc: Accident, inv: Investigation | None
         "lead_tier": TIER_LABELS[investigations.lead_of(ctx.db, acc, None)[1]],
         "investigation_fields": INVESTIGATION_LABELS,
         "supervision": order,
-        "can_supervise": _can_supervise(ctx, acc, inv, order),
+        "can_supervise": _can_supervise(ctx, acc, inv, order is not None),
     }
 
 
