@@ -1,6 +1,7 @@
-"""Every table of the node, imported in one place for Alembic and test fixtures, and every
-synced entity (each domain's ``sync`` module registers its own) for the CLI, the app and the
-tests."""
+"""Every table of the node and every synced entity, imported in one place for the app, the
+CLI, Alembic and test fixtures. A domain registers its synced entities in its ``sync`` module
+(its ``register(SyncSpec(...))`` calls and ``on_applied`` hooks), listed in ``SYNC_MODULES`` so
+that the registry is filled wherever the sync engine may run."""
 
 from importlib import import_module
 
@@ -37,6 +38,7 @@ SYNC_MODULES = (
     "anjian.major_hazards.sync",
     "anjian.monitoring.sync",
     "anjian.directives.sync",
+    "anjian.accidents.sync",
 )
 for _module in SYNC_MODULES:
     import_module(_module)

@@ -67,7 +67,7 @@ def test_the_county_entrusts_the_unit_only_with_an_ordinary_accident_without_cas
 def test_the_county_is_not_offered_what_it_would_be_refused_by_the_api(personas: Any) -> None:
     """立案调查 of a 较大 accident: refused to the county by the API; the page decides with the
     same rule (see tests/web/test_accident_pages.py)."""
-    from anjian.accidents import service
+    from anjian.accidents import investigations
     from anjian.accidents.models import Accident
 
     node = personas
@@ -81,9 +81,9 @@ def test_the_county_is_not_offered_what_it_would_be_refused_by_the_api(personas:
     with node.db() as s:
         record = s.get(Accident, acc["id"])
         assert record is not None
-        assert not service.may_open_investigation(s, record, "140622")
-        assert service.may_open_investigation(s, record, "140600")
-        assert service.may_open_investigation(s, record, "140000")
+        assert not investigations.may_open_investigation(s, record, "140622")
+        assert investigations.may_open_investigation(s, record, "140600")
+        assert investigations.may_open_investigation(s, record, "140000")
 
 
 def test_the_report_is_submitted_and_replied_to_within_15_days(personas: Any) -> None:

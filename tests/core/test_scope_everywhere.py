@@ -16,13 +16,6 @@ from anjian.core.scope import Scoped
 
 SRC = Path(anjian.__file__).parent
 SCOPE_CALLS = {"select", "restrict", "condition", "one"}
-# Modules not converted yet (issue 17 step 2): each conversion removes its line.
-NOT_YET: set[str] = {
-    "accidents/inbox.py",
-    "accidents/pages.py",
-    "accidents/service.py",
-    "accidents/statistics.py",
-}
 
 
 def scoped_models() -> set[str]:
@@ -85,14 +78,8 @@ def test_every_query_of_a_scoped_model_is_scoped() -> None:
         rel = path.relative_to(SRC).as_posix()
         if rel.startswith("migrations/"):
             continue
-        found = list(violations(path.read_text(encoding="utf-8"), models))
-        if rel in NOT_YET:
-            if not found:
-                problems.append(f"{rel}: scoped now, take it off NOT_YET")
-            continue
-        for line, name, missing in found:
+        for line, name, missing in violations(path.read_text(encoding="utf-8"), models):
             problems.append(f"{rel}:{line} {name}: {', '.join(sorted(missing))}")
-    problems += [f"{rel}: in NOT_YET but gone" for rel in NOT_YET if not (SRC / rel).exists()]
     assert not problems, "scoped models selected without the scope:\n" + "\n".join(problems)
 
 

@@ -8,9 +8,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from anjian.accidents import service
+from anjian.accidents import contacts, investigations, measures, reporting
 from anjian.accidents import statistics as accident_stats
-from anjian.accidents.models import Accident, Investigation
+from anjian.accidents.models import ACCIDENT_ENTITY, Accident, Investigation
 from anjian.accidents.rules import classify as grade_of
 from anjian.accidents.schemas import (
     AccidentCreate,
@@ -18,16 +18,16 @@ from anjian.accidents.schemas import (
     AccidentRead,
     ClassifyRequest,
     ClassifyResult,
-    FollowUp,
-    InvestigationOpen,
+    FollowUpCreate,
+    InvestigationCreate,
     InvestigationPage,
     InvestigationRead,
+    InvestigationReportCreate,
     InvestigationUpdate,
     MeasureCreate,
-    MeasureNote,
+    MeasureNoteCreate,
     MeasureRead,
     ReplyCreate,
-    ReportSubmit,
 )
 from anjian.accidents.statistics import StatisticsTable
 from anjian.config import get_settings
@@ -99,7 +99,7 @@ def accident_statistics_xlsx(
 def report(body: AccidentCreate, ctx: Ctx) -> AccidentRead:
     """File a first report (事故快报): few fields are required (when, where, type, reporter);
     the grade is computed from the numbers; the report travels up the tiers at once."""
-    acc = service.report_accident(ctx.db, ctx.actor, ctx.scope, body)
+    acc = reporting.report_accident(ctx.db, ctx.actor, ctx.scope, body)
     return _detail(ctx, acc)
 
 
@@ -116,7 +116,7 @@ def list_accidents(
 ) -> AccidentPage:
     """Accidents and 较大涉险事故 in your jurisdiction, newest first (`kind` lists one of them;
     the read is audited: each report names its reporter with the phone masked)."""
-    items, total = service.list_accidents(
+    items, total = reporting.list_accidents(
         ctx.db,
         ctx.scope,
         division=division,
@@ -126,8 +126,8 @@ def list_accidents(
         limit=paging.size,
         offset=paging.offset,
     )
-    audit_read(ctx.db, ctx.actor, "accident", items)
-    return AccidentPage(total=total, items=service.present(ctx.db, items))
+    audit_read(ctx.db, ctx.actor, ACCIDENT_ENTITY, items)
+    return AccidentPage(total=total, items=reporting.present(ctx.db, items))
 
 
 @router.get("/investigations", response_model=InvestigationPage)
@@ -141,7 +141,7 @@ def list_investigations(
 ) -> InvestigationPage:
     """The investigations of accidents in your jurisdiction (调查处理台账), soonest deadline
     first: an upper agency sees the overdue and the supervised ones of every level below."""
-    items, total = service.list_investigations(
+    items, total = investigations.list_investigations(
         ctx.db,
         ctx.scope,
         division=division,
@@ -158,7 +158,7 @@ def list_investigations(
 def get_accident(accident_id: int, ctx: Ctx) -> AccidentRead:
     """One accident in your jurisdiction, with its reporting chain (each agency's step, its
     clocks and 迟报)."""
-    return _detail(ctx, service.read_accident(ctx.db, ctx.scope, accident_id, ctx.actor))
+    return _detail(ctx, reporting.read_accident(ctx.db, ctx.scope, accident_id, ctx.actor))
 
 
 @router.post("/{accident_id}/contacts/reveal", response_model=RevealedContacts)
@@ -172,15 +172,15 @@ def reveal_contacts(
 ) -> RevealedContacts:
     """The reporter's full phone number of an accident in your jurisdiction (audited as
     ``accident.reveal``); the unit's numbers are revealed on its enterprise file."""
-    return service.reveal_contacts(ctx.db, ctx.actor, ctx.scope, accident_id, field)
+    return contacts.reveal_contacts(ctx.db, ctx.actor, ctx.scope, accident_id, field)
 
 
 @router.post("/{accident_id}/follow-up", response_model=AccidentRead)
-def follow_up(accident_id: int, body: FollowUp, ctx: Ctx) -> AccidentRead:
+def follow_up(accident_id: int, body: FollowUpCreate, ctx: Ctx) -> AccidentRead:
     """A follow-up report (续报) with the numbers as they stand now: the grade is computed
     again (a raised grade sends the report further up); 409 after the 30-day window (7 days for
     road traffic and fire)."""
-    acc = service.follow_up(ctx.db, ctx.actor, ctx.scope, accident_id, body)
+    acc = reporting.follow_up(ctx.db, ctx.actor, ctx.scope, accident_id, body)
     return _detail(ctx, acc)
 
 
@@ -188,17 +188,17 @@ def follow_up(accident_id: int, body: FollowUp, ctx: Ctx) -> AccidentRead:
 def report_up(accident_id: int, ctx: Ctx) -> AccidentRead:
     """Your agency passes the report up the chain (上报): your step is stamped with the time
     (late ones show as 迟报 to every level above); 409 when your agency has nothing to pass up."""
-    agency = service.chain_agency(ctx.db, ctx.user)
-    acc = service.report_up(ctx.db, ctx.actor, ctx.scope, accident_id, agency)
+    agency = reporting.chain_agency(ctx.db, ctx.user)
+    acc = reporting.report_up(ctx.db, ctx.actor, ctx.scope, accident_id, agency)
     return _detail(ctx, acc)
 
 
 @router.post("/{accident_id}/investigation", response_model=InvestigationRead, status_code=201)
-def open_investigation(accident_id: int, body: InvestigationOpen, ctx: Ctx) -> InvestigationRead:
+def open_investigation(accident_id: int, body: InvestigationCreate, ctx: Ctx) -> InvestigationRead:
     """Open the investigation (立案调查), led by your agency: the one the grade and place require
     or one above; `entrusted_to_unit` entrusts an 一般 accident without casualties to the unit
     itself (the county only: 409 naming why otherwise); due 60 days after the accident."""
-    inv = service.open_investigation(
+    inv = investigations.open_investigation(
         ctx.db, ctx.actor, ctx.scope, accident_id, ctx.user.division_code, body
     )
     return _investigation(ctx, accident_id, inv)
@@ -210,22 +210,22 @@ def update_investigation(
 ) -> InvestigationRead:
     """Record findings (causes, nature, responsibility, penalties, measures), the one
     extension of at most 60 days, or the reply's one extension (特别重大 only, ≤ 30 days)."""
-    inv = service.update_investigation(ctx.db, ctx.actor, ctx.scope, accident_id, body)
+    inv = investigations.update_investigation(ctx.db, ctx.actor, ctx.scope, accident_id, body)
     return _investigation(ctx, accident_id, inv)
 
 
 @router.post("/{accident_id}/investigation/close", response_model=InvestigationRead)
 def close_investigation(accident_id: int, ctx: Ctx) -> InvestigationRead:
     """Close the investigation (结案) once causes, nature, responsibility and measures are in."""
-    inv = service.close_investigation(ctx.db, ctx.actor, ctx.scope, accident_id)
+    inv = investigations.close_investigation(ctx.db, ctx.actor, ctx.scope, accident_id)
     return _investigation(ctx, accident_id, inv)
 
 
 @router.post("/{accident_id}/investigation/report", response_model=InvestigationRead)
-def submit_report(accident_id: int, body: ReportSubmit, ctx: Ctx) -> InvestigationRead:
+def submit_report(accident_id: int, body: InvestigationReportCreate, ctx: Ctx) -> InvestigationRead:
     """The investigation report submitted to the government (报告提交, default now): the
     reply's clock starts (15 days; 特别重大 30)."""
-    inv = service.submit_report(ctx.db, ctx.actor, ctx.scope, accident_id, body)
+    inv = investigations.submit_report(ctx.db, ctx.actor, ctx.scope, accident_id, body)
     return _investigation(ctx, accident_id, inv)
 
 
@@ -233,7 +233,7 @@ def submit_report(accident_id: int, body: ReportSubmit, ctx: Ctx) -> Investigati
 def record_reply(accident_id: int, body: ReplyCreate, ctx: Ctx) -> InvestigationRead:
     """The government's reply to the report (批复): date, issuing government, document number;
     `reply_overdue` when after its last day."""
-    inv = service.record_reply(ctx.db, ctx.actor, ctx.scope, accident_id, body)
+    inv = investigations.record_reply(ctx.db, ctx.actor, ctx.scope, accident_id, body)
     return _investigation(ctx, accident_id, inv)
 
 
@@ -242,7 +242,7 @@ def supervise(accident_id: int, body: SupervisionCreate, ctx: StaffCtx) -> Direc
     """挂牌督办 of the accident's investigation and handling, by an agency above the one that
     leads it: an order to the leading agency (409 while one is open; close it with
     `POST /api/v1/directives/{uid}/close`)."""
-    order = service.supervise(ctx.db, ctx.actor, ctx.scope, ctx.user, accident_id, body)
+    order = investigations.supervise(ctx.db, ctx.actor, ctx.scope, ctx.user, accident_id, body)
     return DirectiveRead.model_validate(order)
 
 
@@ -250,38 +250,42 @@ def supervise(accident_id: int, body: SupervisionCreate, ctx: StaffCtx) -> Direc
 def add_measure(accident_id: int, body: MeasureCreate, ctx: Ctx) -> MeasureRead:
     """A corrective measure the investigation requires (整改措施): content, responsible unit,
     deadline; recorded where the investigation is led."""
-    return service.present_measure(
-        service.add_measure(ctx.db, ctx.actor, ctx.scope, accident_id, body)
+    return measures.present_measure(
+        measures.add_measure(ctx.db, ctx.actor, ctx.scope, accident_id, body)
     )
 
 
 @router.post("/{accident_id}/measures/{measure_id}/progress", response_model=MeasureRead)
-def report_progress(accident_id: int, measure_id: int, body: MeasureNote, ctx: Ctx) -> MeasureRead:
+def report_progress(
+    accident_id: int, measure_id: int, body: MeasureNoteCreate, ctx: Ctx
+) -> MeasureRead:
     """How the measure is being carried out (落实情况); 409 once verified."""
-    m = service.report_progress(ctx.db, ctx.actor, ctx.scope, accident_id, measure_id, body.note)
-    return service.present_measure(m)
+    m = measures.report_progress(ctx.db, ctx.actor, ctx.scope, accident_id, measure_id, body.note)
+    return measures.present_measure(m)
 
 
 @router.post("/{accident_id}/measures/{measure_id}/verify", response_model=MeasureRead)
-def verify_measure(accident_id: int, measure_id: int, body: MeasureNote, ctx: Ctx) -> MeasureRead:
+def verify_measure(
+    accident_id: int, measure_id: int, body: MeasureNoteCreate, ctx: Ctx
+) -> MeasureRead:
     """An agency verifies the measure done (验收) with its opinion; 409 once verified."""
-    m = service.verify_measure(ctx.db, ctx.actor, ctx.scope, accident_id, measure_id, body.note)
-    return service.present_measure(m)
+    m = measures.verify_measure(ctx.db, ctx.actor, ctx.scope, accident_id, measure_id, body.note)
+    return measures.present_measure(m)
 
 
 def _investigation(ctx: Context, accident_id: int, inv: Investigation) -> InvestigationRead:
-    acc = service.get_accident(ctx.db, ctx.scope, accident_id)
-    return service.present_investigation(inv, acc)
+    acc = reporting.get_accident(ctx.db, ctx.scope, accident_id)
+    return investigations.present_investigation(inv, acc)
 
 
 def _detail(ctx: Context, acc: Accident) -> AccidentRead:
-    view = service.present(ctx.db, [acc])[0]
-    view.chain = service.chain_of(ctx.db, acc)
-    inv = service.investigation_of(ctx.db, acc)
-    view.investigation = service.present_investigation(inv, acc) if inv is not None else None
+    view = reporting.present(ctx.db, [acc])[0]
+    view.chain = reporting.chain_of(ctx.db, acc)
+    inv = investigations.investigation_of(ctx.db, acc)
+    view.investigation = investigations.present_investigation(inv, acc) if inv is not None else None
     view.corrective_measures = [
-        service.present_measure(m) for m in service.measures_of(ctx.db, acc)
+        measures.present_measure(m) for m in measures.measures_of(ctx.db, acc)
     ]
-    order = service.supervision_of(ctx.db, acc)
+    order = investigations.supervision_of(ctx.db, acc)
     view.supervision = DirectiveRead.model_validate(order) if order is not None else None
     return view

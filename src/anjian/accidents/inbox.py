@@ -1,8 +1,8 @@
 """Inbox sources of accident reporting and investigation (事故报送、调查处理, see
 ``anjian.core.inbox``), for agencies: the reports their agency has received and must pass up
 (上报) within the 2-hour clock of its step, the investigations it leads with their deadlines,
-and the investigation reports waiting for its government's reply (批复). Scope-filtered by
-:func:`anjian.accidents.service.scoped`, as the accident list.
+and the investigation reports waiting for its government's reply (批复). In the user's scope
+(``scope.restrict`` on the accident), as the accident list.
 
 More kinds of accident work are added here as one more function decorated with ``@source``: a
 key, a title, its audience, its place on the page (``order``: report-up 40, investigations 70,
@@ -14,15 +14,21 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from anjian.accidents.models import Accident, AccidentStep, Investigation
-from anjian.accidents.rules import ACCIDENT_TYPES, Grade, reply_last_day, reply_overdue
-from anjian.accidents.service import TIER_LABELS, chain_agency, scoped
+from anjian.accidents.reporting import chain_agency
+from anjian.accidents.rules import (
+    ACCIDENT_TYPES,
+    TIER_LABELS,
+    Grade,
+    reply_last_day,
+    reply_overdue,
+)
 from anjian.config import get_settings
 from anjian.core.clock import today_in_china
+from anjian.core.divisions.service import division_names
 from anjian.core.iam.deps import Context
 from anjian.core.inbox import AGENCY, Found, InboxItem, source
 from anjian.core.paging import paged_rows
 from anjian.db import utcnow
-from anjian.enterprises.service import division_names
 
 
 def _what(acc: Accident) -> str:
@@ -45,9 +51,9 @@ def reports_to_pass_up(ctx: Context, limit: int) -> Found:
     agency = chain_agency(ctx.db, ctx.user)
     if agency is None:
         return Found(0, [])
-    stmt = scoped(
+    stmt = ctx.scope.restrict(
         select(AccidentStep, Accident).join(Accident, Accident.uid == AccidentStep.accident_uid),
-        ctx.scope,
+        Accident,
     ).where(
         AccidentStep.division_code == agency,
         AccidentStep.origin_node == get_settings().effective_node_id,
@@ -96,9 +102,9 @@ def reports_to_pass_up(ctx: Context, limit: int) -> Found:
 def investigations_due(ctx: Context, limit: int) -> Found:
     """Open investigations (事故调查) led by the user's division, the earliest deadline first
     (60 days from the accident, one extension)."""
-    stmt = scoped(
+    stmt = ctx.scope.restrict(
         select(Investigation, Accident).join(Accident, Accident.uid == Investigation.accident_uid),
-        ctx.scope,
+        Accident,
     ).where(
         Investigation.deleted.is_(False),
         Investigation.closed_at.is_(None),
@@ -138,15 +144,15 @@ def investigations_due(ctx: Context, limit: int) -> Found:
 def reports_to_reply(ctx: Context, limit: int) -> Found:
     """Investigation reports submitted and not yet replied to (批复, Order No. 493 Art. 32),
     of the investigations the user's agency leads at this node — its government replies, and
-    it records the reply (:func:`~anjian.accidents.service.leads_or_above`; an agency above
+    it records the reply (:func:`~anjian.accidents.investigations.leads_or_above`; an agency above
     may record it too, but the reply is not its work to wait on). The reply's last day first
     (:func:`~anjian.accidents.rules.reply_last_day`: by the grade and its extension)."""
     agency = chain_agency(ctx.db, ctx.user)
     if agency is None:
         return Found(0, [])
-    stmt = scoped(
+    stmt = ctx.scope.restrict(
         select(Investigation, Accident).join(Accident, Accident.uid == Investigation.accident_uid),
-        ctx.scope,
+        Accident,
     ).where(
         Investigation.deleted.is_(False),
         Investigation.lead_division == agency,

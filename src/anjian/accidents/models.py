@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -24,8 +23,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
-from anjian.core.sync.registry import SyncSpec, register
 from anjian.db import Base
+
+# The names the records travel under (sync entities, see anjian.accidents.sync); an audit record
+# about an accident names ACCIDENT_ENTITY as its object type.
+ACCIDENT_ENTITY = "accident"
+STEP_ENTITY = "accident_step"
+INVESTIGATION_ENTITY = "investigation"
+MEASURE_ENTITY = "corrective_measure"
 
 
 class Accident(SyncMixin, Scoped, Base):
@@ -95,26 +100,6 @@ class AccidentStep(SyncMixin, Base):
     reported_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
 
 
-def _steps_for(session: Any, uids: list[str]) -> None:
-    # Imported here: the service imports these models.
-    from anjian.accidents.service import steps_on_arrival
-
-    steps_on_arrival(session, uids)
-
-
-register(SyncSpec("accident_step", AccidentStep, division_attr="division_code"))
-register(
-    SyncSpec(
-        "accident",
-        Accident,
-        division_attr="division_code",
-        refs={"enterprise_id": "enterprise"},
-        encrypted=("reporter_phone_enc",),
-        on_applied=_steps_for,
-    )
-)
-
-
 class Investigation(SyncMixin, Base):
     """The investigation of an accident (事故调查): led by the government of the tier the grade
     requires (or one above, taking it over), with its team, deadline (60 days, one extension of
@@ -159,9 +144,6 @@ class Investigation(SyncMixin, Base):
     )  # 批复文号
 
 
-register(SyncSpec("investigation", Investigation, division_attr="division_code"))
-
-
 class CorrectiveMeasure(SyncMixin, Base):
     """One corrective measure (整改措施) the investigation requires of a unit or agency, with
     its deadline and its follow-up (落实情况): progress reported, then verified done by an
@@ -182,6 +164,3 @@ class CorrectiveMeasure(SyncMixin, Base):
     progress_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     verified_at: Mapped[datetime | None] = mapped_column()
     verified_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
-
-
-register(SyncSpec("corrective_measure", CorrectiveMeasure, division_attr="division_code"))

@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import IntEnum
 
 from anjian.core.clock import CST
-from anjian.core.divisions.rules import tier_of
+from anjian.core.divisions.rules import Tier, tier_of
 
 # Thresholds of Art. 3, worst grade first: 特别重大, 重大, 较大 (below the last: 一般).
 DEATHS = (30, 10, 3)
@@ -127,25 +127,33 @@ UNIT_REPORT = timedelta(hours=1)  # the unit's head to the county-level agency
 HOP_REPORT = timedelta(hours=2)  # each agency to the next one up
 
 
-def top_tier(grade: Grade, kind: str = "accident") -> str:
+def top_tier(grade: Grade, kind: str = ACCIDENT) -> Tier:
     """How far up a report of this grade must go: 特别重大/重大 to the national level (the
     State Council's department), 较大 to the province, 一般 to the city (设区的市). A 较大涉险事故
     (``kind`` near_miss) goes at least as far as a 较大 accident (SAWS Order No. 21)."""
     if grade <= Grade.SERIOUS:
-        return "national"
+        return Tier.NATIONAL
     if grade == Grade.RELATIVELY_SERIOUS or kind == NEAR_MISS:
-        return "province"
-    return "city"
+        return Tier.PROVINCE
+    return Tier.CITY
 
 
-TIERS_UP = ("county", "city", "province", "national")
+TIERS_UP = (Tier.COUNTY, Tier.CITY, Tier.PROVINCE, Tier.NATIONAL)
+# An agency of each tier, as the chain and the investigation name it (the national one is the
+# State Council's department: 国家级, not the division's 国家).
+TIER_LABELS = {
+    Tier.COUNTY: "县级",
+    Tier.CITY: "市级",
+    Tier.PROVINCE: "省级",
+    Tier.NATIONAL: "国家级",
+}
 
 
 def _rank(tier: str) -> int:
     return TIERS_UP.index(tier)
 
 
-def chain(grade: Grade, from_tier: str = "county", kind: str = "accident") -> list[str]:
+def chain(grade: Grade, from_tier: str = Tier.COUNTY, kind: str = ACCIDENT) -> list[str]:
     """The tiers a report passes from ``from_tier`` up to the one the grade (and kind) requires,
     each reporting to the next, where every level exists: e.g. 较大 from a county → [county,
     city, province]. :func:`reporting_chain` is the chain of a real place."""
@@ -175,7 +183,7 @@ def _up_to(agencies: list[str], tier: str) -> list[str]:
     return out
 
 
-def reporting_chain(agencies: list[str], grade: Grade, kind: str = "accident") -> list[ChainStep]:
+def reporting_chain(agencies: list[str], grade: Grade, kind: str = ACCIDENT) -> list[ChainStep]:
     """The agencies a report of this grade (and kind) passes, from the place's own level to the
     one it requires, over the agencies that exist there (see
     :func:`anjian.core.divisions.rules.agencies_over`): where a level is missing (a county
@@ -272,14 +280,14 @@ def investigation_due(occurred_at: datetime, extension_days: int = 0) -> datetim
     return occurred_at + timedelta(days=INVESTIGATION_DAYS + extension_days)
 
 
-def investigating_tier(grade: Grade) -> str:
+def investigating_tier(grade: Grade) -> Tier:
     """Which government leads the investigation: 特别重大 the State Council (national), 重大 the
     province, 较大 the city, 一般 the county."""
     return {
-        Grade.ESPECIALLY_SERIOUS: "national",
-        Grade.SERIOUS: "province",
-        Grade.RELATIVELY_SERIOUS: "city",
-        Grade.ORDINARY: "county",
+        Grade.ESPECIALLY_SERIOUS: Tier.NATIONAL,
+        Grade.SERIOUS: Tier.PROVINCE,
+        Grade.RELATIVELY_SERIOUS: Tier.CITY,
+        Grade.ORDINARY: Tier.COUNTY,
     }[grade]
 
 

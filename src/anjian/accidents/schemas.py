@@ -26,7 +26,7 @@ from anjian.accidents.rules import (
     Classification,
     top_tier,
 )
-from anjian.core.fields import one_of, text
+from anjian.core.fields import PatchModel, one_of, text
 from anjian.directives.schemas import DirectiveRead
 
 
@@ -224,7 +224,7 @@ class AccidentPage(BaseModel):
     items: list[AccidentRead]
 
 
-class FollowUp(BaseModel):
+class FollowUpCreate(BaseModel):
     """A follow-up report (续报): the numbers as they stand now (those sent replace the earlier
     ones) and what has happened since."""
 
@@ -241,7 +241,7 @@ class FollowUp(BaseModel):
     )
 
 
-class InvestigationOpen(BaseModel):
+class InvestigationCreate(BaseModel):
     """Open the investigation: the team (names and units), or the unit itself entrusted with it
     (an 一般 accident without casualties, by the county-level government: Art. 19)."""
 
@@ -253,8 +253,9 @@ class InvestigationOpen(BaseModel):
     )
 
 
-class InvestigationUpdate(BaseModel):
-    """Findings as they come (the fields sent replace the earlier ones) and the one extension."""
+class InvestigationUpdate(PatchModel):
+    """Findings as they come (the fields sent replace the earlier ones) and the one extension;
+    a field sent as null is left as it was."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -312,7 +313,7 @@ class InvestigationRead(BaseModel):
     reply_overdue: bool = Field(description="批复逾期: not replied by its last day")
 
 
-class ReportSubmit(BaseModel):
+class InvestigationReportCreate(BaseModel):
     """The investigation report submitted to the government (报告提交)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -367,7 +368,7 @@ class MeasureCreate(BaseModel):
     due_date: date = Field(description="整改期限")
 
 
-class MeasureNote(BaseModel):
+class MeasureNoteCreate(BaseModel):
     """Progress reported on a measure (落实情况), or the agency's verification (验收意见)."""
 
     model_config = ConfigDict(extra="forbid")

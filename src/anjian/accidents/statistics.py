@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from anjian.accidents.models import Accident
 from anjian.accidents.rules import ACCIDENT, ACCIDENT_TYPES, NEAR_MISS, Grade
-from anjian.accidents.service import scoped
 from anjian.core.clock import CST, today_in_china
 from anjian.core.divisions import service as divisions
 from anjian.core.divisions.rules import NATIONAL, Tier, prefix_of, tier_of
@@ -253,7 +252,7 @@ def _figures(
     bound values is not recognised as the selected one on PostgreSQL). 较大涉险事故 are counted
     in ``near_misses`` only: their numbers enter no accident figure."""
     lo, hi = utc_bounds(period.start, period.end)
-    inner = scoped(select(key.label("k"), Accident.kind, *_SUMMED), scope).where(
+    inner = scope.restrict(select(key.label("k"), Accident.kind, *_SUMMED), Accident).where(
         Accident.occurred_at >= lo, Accident.occurred_at < hi
     )
     if prefix_of(root):

@@ -12,12 +12,12 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from anjian.accidents import service
-from anjian.accidents.models import AccidentStep
+from anjian.accidents import investigations, measures, reporting
+from anjian.accidents.models import INVESTIGATION_ENTITY, STEP_ENTITY, AccidentStep
 from anjian.accidents.rules import ACCIDENT_TYPES
 from anjian.accidents.schemas import (
     AccidentCreate,
-    InvestigationOpen,
+    InvestigationCreate,
     InvestigationUpdate,
     MeasureCreate,
 )
@@ -115,7 +115,7 @@ def load_accidents(
             occurred -= timedelta(days=365)
         deaths, serious, minor, loss = _numbers(rng)
         reporter = Actor(user_id=None, username=person_name(rng), division_code=ent.division_code)
-        acc = service.report_accident(
+        acc = reporting.report_accident(
             session,
             reporter,
             scope,
@@ -142,29 +142,29 @@ def load_accidents(
         _stamp_chain(session, acc.uid, late=rng.random() < 0.15, rng=rng)
         if deaths == 0:
             continue
-        lead, _tier = service.lead_of(session, acc, None)
+        lead, _tier = investigations.lead_of(session, acc, None)
         official = Actor(user_id=None, username=person_name(rng), division_code=lead)
-        inv = service.open_investigation(
-            session, official, scope, acc.id, lead, InvestigationOpen(team=TEAM)
+        inv = investigations.open_investigation(
+            session, official, scope, acc.id, lead, InvestigationCreate(team=TEAM)
         )
         inv.started_at = occurred + timedelta(days=1)
-        record_change(session, inv, entity="investigation")
+        record_change(session, inv, entity=INVESTIGATION_ENTITY)
         if now - occurred > timedelta(days=75) and rng.random() < 0.9:
-            service.update_investigation(session, official, scope, acc.id, FINDINGS)
-            service.close_investigation(session, official, scope, acc.id)
+            investigations.update_investigation(session, official, scope, acc.id, FINDINGS)
+            investigations.close_investigation(session, official, scope, acc.id)
             inv.closed_at = occurred + timedelta(days=rng.randint(35, 58))
-            record_change(session, inv, entity="investigation")
+            record_change(session, inv, entity=INVESTIGATION_ENTITY)
         elif not supervised and supervisor is not None and inv.closed_at is None:
             supervised = True
             order = ORDER.model_copy(update={"due_date": now.date() + timedelta(days=45)})
-            service.supervise(session, _actor(supervisor), scope, supervisor, acc.id, order)
+            investigations.supervise(session, _actor(supervisor), scope, supervisor, acc.id, order)
             for content, days in MEASURES:
                 measure = MeasureCreate(
                     content=content,
                     responsible=ent.name,
                     due_date=now.date() + timedelta(days=days),
                 )
-                service.add_measure(session, official, scope, acc.id, measure)
+                measures.add_measure(session, official, scope, acc.id, measure)
     return made
 
 
@@ -184,4 +184,4 @@ def _stamp_chain(session: Session, uid: str, *, late: bool, rng: random.Random) 
             delay = timedelta(hours=rng.randint(1, 6) if late else 0, minutes=-rng.randint(10, 50))
             step.reported_at = step.report_due_at + delay
             step.reported_by = "值班员"
-        record_change(session, step, entity="accident_step")
+        record_change(session, step, entity=STEP_ENTITY)

@@ -39,8 +39,6 @@ from anjian.enterprises.schemas import (
 )
 from anjian.enterprises.sync import ENTERPRISE_ENTITY
 
-# The old name of the entity constant, read by accidents.service (enterprises.ENTITY).
-ENTITY = ENTERPRISE_ENTITY
 # Phone fields: plaintext in the schemas, SM4-encrypted in these columns.
 PHONE_COLUMNS = {
     "legal_rep_phone": "legal_rep_phone_enc",
