@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, UploadFile
-from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from anjian.core.api_kit import IMPORT_REFUSED, import_answer, read_upload
 from anjian.core.audit.service import audit_read
 from anjian.core.contacts import RevealedContacts
-from anjian.core.downloads import upload_bytes, xlsx_response
+from anjian.core.downloads import xlsx_response
 from anjian.core.iam.deps import Ctx, StaffCtx
-from anjian.core.xlsx import ImportReport, ImportResult
+from anjian.core.xlsx import ImportResult
 from anjian.enterprises import excel, service
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.schemas import (
@@ -98,20 +98,12 @@ def export_enterprises(
     return xlsx_response(data, "enterprises", "企业档案")
 
 
-@router.post(
-    "/import",
-    response_model=ImportResult,
-    responses={422: {"model": ImportReport, "description": "每行的错误；未导入任何数据"}},
-)
+@router.post("/import", response_model=ImportResult, responses=IMPORT_REFUSED)
 def import_enterprises(file: UploadFile, ctx: StaffCtx) -> Any:
     """Import an .xlsx registry in the export layout: all rows or none, with a row-by-row report."""
-    sheet = excel.read_file(upload_bytes(file.file.read(MAX_UPLOAD_BYTES + 1), MAX_UPLOAD_BYTES))
+    sheet = excel.read_file(read_upload(file, MAX_UPLOAD_BYTES))
     outcome = excel.import_workbook(ctx.db, ctx.actor, ctx.scope, sheet, source=file.filename or "")
-    if not outcome.ok:
-        # Returned, not raised: the failed attempt's audit record is committed with the request.
-        report = ImportReport(detail=outcome.detail, errors=outcome.errors)
-        return JSONResponse(report.model_dump(), status_code=422)
-    return ImportResult(imported=outcome.imported, ids=outcome.ids)
+    return import_answer(outcome, lambda: ImportResult(imported=outcome.imported, ids=outcome.ids))
 
 
 @router.get("/map", response_model=list[MapPoint])
