@@ -3,10 +3,11 @@ follow-ups and investigations follow."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from anjian.accidents import contacts, investigations, measures, reporting
 from anjian.accidents import statistics as accident_stats
@@ -31,6 +32,7 @@ from anjian.accidents.schemas import (
 )
 from anjian.accidents.statistics import StatisticsTable
 from anjian.config import get_settings
+from anjian.core.api_kit import DivisionQuery, ListFilters, list_page
 from anjian.core.audit.service import audit_read
 from anjian.core.contacts import RevealedContacts
 from anjian.core.downloads import xlsx_response
@@ -57,41 +59,35 @@ def classify(body: ClassifyRequest, ctx: Ctx) -> ClassifyResult:
     )
 
 
+@dataclass(frozen=True)
+class StatisticsFilters(ListFilters):
+    """What the statistics table covers and how its rows are cut, for the table and its
+    workbook alike."""
+
+    by: Annotated[str, Query(description="division | industry | type | grade | month")] = "division"
+    division: Annotated[str | None, Query(description="行政区划代码 (默认本辖区)")] = None
+    start: Annotated[date | None, Query(description="起始日期 (默认今年 1 月 1 日)")] = None
+    end: Annotated[date | None, Query(description="截止日期 (默认今天，北京时间)")] = None
+
+
+Statistics = Annotated[StatisticsFilters, Depends()]
+
+
 # Before "/{accident_id}": "statistics" is no accident id.
 @router.get("/statistics", response_model=StatisticsTable)
-def accident_statistics(
-    ctx: Ctx,
-    by: Annotated[
-        str, Query(description="division | industry | type | grade | month")
-    ] = "division",
-    division: Annotated[str | None, Query(description="行政区划代码 (默认本辖区)")] = None,
-    start: Annotated[date | None, Query(description="起始日期 (默认今年 1 月 1 日)")] = None,
-    end: Annotated[date | None, Query(description="截止日期 (默认今天，北京时间)")] = None,
-) -> StatisticsTable:
+def accident_statistics(ctx: Ctx, filters: Statistics) -> StatisticsTable:
     """Accident statistics (一张表) of your jurisdiction over a period of Beijing calendar days
     (default 1 January to today), beside the same period last year (同比: each end a year
     earlier, 29 Feb → 28 Feb): counts, deaths, missing, injuries and direct loss by `division`
     (the divisions one tier below `division`, default your own jurisdiction; `drill` names the
     division to ask for next), `industry`, `type`, `grade` or `month`, with the total."""
-    return accident_stats.statistics(
-        ctx.db, ctx.scope, by=by, division=division, start=start, end=end
-    )
+    return accident_stats.statistics(ctx.db, ctx.scope, **filters.kwargs())
 
 
 @router.get("/statistics.xlsx", response_class=Response)
-def accident_statistics_xlsx(
-    ctx: Ctx,
-    by: Annotated[
-        str, Query(description="division | industry | type | grade | month")
-    ] = "division",
-    division: Annotated[str | None, Query(description="行政区划代码 (默认本辖区)")] = None,
-    start: Annotated[date | None, Query(description="起始日期 (默认今年 1 月 1 日)")] = None,
-    end: Annotated[date | None, Query(description="截止日期 (默认今天，北京时间)")] = None,
-) -> Response:
+def accident_statistics_xlsx(ctx: Ctx, filters: Statistics) -> Response:
     """The same table as an Excel workbook (title line, Chinese headers, the total last)."""
-    table = accident_stats.statistics(
-        ctx.db, ctx.scope, by=by, division=division, start=start, end=end
-    )
+    table = accident_stats.statistics(ctx.db, ctx.scope, **filters.kwargs())
     return xlsx_response(accident_stats.statistics_xlsx(table), "accident-statistics", "事故统计")
 
 
@@ -103,55 +99,48 @@ def report(body: AccidentCreate, ctx: Ctx) -> AccidentRead:
     return _detail(ctx, acc)
 
 
-@router.get("", response_model=AccidentPage)
-def list_accidents(
-    ctx: Ctx,
-    paging: Paging,
-    division: Annotated[str | None, Query(description="行政区划代码，含下级")] = None,
-    grade: Annotated[int | None, Query(description="1 特别重大 … 4 一般")] = None,
-    accident_type: Annotated[str | None, Query(description="事故类别 (GB 6441)")] = None,
+@dataclass(frozen=True)
+class AccidentFilters(ListFilters):
+    """The filters of the accident list."""
+
+    division: DivisionQuery = None
+    grade: Annotated[int | None, Query(description="1 特别重大 … 4 一般")] = None
+    accident_type: Annotated[str | None, Query(description="事故类别 (GB 6441)")] = None
     kind: Annotated[
         str | None, Query(description="accident 事故 | near_miss 较大涉险事故 (默认两者)")
-    ] = None,
+    ] = None
+
+
+@router.get("", response_model=AccidentPage)
+def list_accidents(
+    ctx: Ctx, filters: Annotated[AccidentFilters, Depends()], paging: Paging
 ) -> AccidentPage:
     """Accidents and 较大涉险事故 in your jurisdiction, newest first (`kind` lists one of them;
     the read is audited: each report names its reporter with the phone masked)."""
     items, total = reporting.list_accidents(
-        ctx.db,
-        ctx.scope,
-        division=division,
-        grade=grade,
-        accident_type=accident_type,
-        kind=kind,
-        limit=paging.size,
-        offset=paging.offset,
+        ctx.db, ctx.scope, **filters.kwargs(), limit=paging.size, offset=paging.offset
     )
     audit_read(ctx.db, ctx.actor, ACCIDENT_ENTITY, items)
     return AccidentPage(total=total, items=reporting.present(ctx.db, items))
 
 
+@dataclass(frozen=True)
+class InvestigationFilters(ListFilters):
+    """The filters of the investigation list."""
+
+    division: DivisionQuery = None
+    state: Annotated[str | None, Query(description="open 在查 | closed 已结案")] = None
+    overdue: Annotated[bool | None, Query(description="逾期 (not closed by the deadline)")] = None
+    supervised: Annotated[bool | None, Query(description="挂牌督办中")] = None
+
+
 @router.get("/investigations", response_model=InvestigationPage)
 def list_investigations(
-    ctx: Ctx,
-    paging: Paging,
-    division: Annotated[str | None, Query(description="行政区划代码，含下级")] = None,
-    state: Annotated[str | None, Query(description="open 在查 | closed 已结案")] = None,
-    overdue: Annotated[bool | None, Query(description="逾期 (not closed by the deadline)")] = None,
-    supervised: Annotated[bool | None, Query(description="挂牌督办中")] = None,
+    ctx: Ctx, filters: Annotated[InvestigationFilters, Depends()], paging: Paging
 ) -> InvestigationPage:
     """The investigations of accidents in your jurisdiction (调查处理台账), soonest deadline
     first: an upper agency sees the overdue and the supervised ones of every level below."""
-    items, total = investigations.list_investigations(
-        ctx.db,
-        ctx.scope,
-        division=division,
-        state=state,
-        overdue=overdue,
-        supervised=supervised,
-        limit=paging.size,
-        offset=paging.offset,
-    )
-    return InvestigationPage(total=total, items=items)
+    return list_page(InvestigationPage, investigations.list_investigations, ctx, filters, paging)
 
 
 @router.get("/{accident_id}", response_model=AccidentRead)

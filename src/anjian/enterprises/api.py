@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, UploadFile
-from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from anjian.core.api_kit import IMPORT_REFUSED, ListFilters, import_answer, read_upload
 from anjian.core.audit.service import audit_read
 from anjian.core.contacts import RevealedContacts
-from anjian.core.downloads import upload_bytes, xlsx_response
+from anjian.core.downloads import xlsx_response
 from anjian.core.iam.deps import Ctx, StaffCtx
-from anjian.core.xlsx import ImportReport, ImportResult
+from anjian.core.xlsx import ImportResult
 from anjian.enterprises import excel, service
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.schemas import (
@@ -29,32 +30,25 @@ router = APIRouter(prefix="/api/v1/enterprises", tags=["enterprises 企业"])
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # ~100k rows of registry; more is a mistake, not a registry
 
 
-def list_filters(
-    q: Annotated[
-        str | None, Query(description="名称包含或信用代码前缀 (name or USCC prefix)")
-    ] = None,
+@dataclass(frozen=True)
+class EnterpriseFilters(ListFilters):
+    """The filters shared by the list, the map and the export."""
+
+    q: Annotated[str | None, Query(description="名称包含或信用代码前缀 (name or USCC prefix)")] = (
+        None
+    )
     division: Annotated[
         str | None, Query(description="行政区划代码，含下级 (division and everything below)")
-    ] = None,
-    category: Annotated[
-        str | None, Query(description="监管类别 (supervision category code)")
-    ] = None,
-    status: Annotated[str | None, Query(description="状态 (status code)")] = None,
-    scale: Annotated[str | None, Query(description="规模 (scale code)")] = None,
-    industry: Annotated[str | None, Query(description="行业代码前缀 (GB/T 4754 prefix)")] = None,
-) -> dict[str, Any]:
-    """The filters shared by the list, the map and the export."""
-    return {
-        "q": q,
-        "division": division,
-        "category": category,
-        "status": status,
-        "scale": scale,
-        "industry": industry,
-    }
+    ] = None
+    category: Annotated[str | None, Query(description="监管类别 (supervision category code)")] = (
+        None
+    )
+    status: Annotated[str | None, Query(description="状态 (status code)")] = None
+    scale: Annotated[str | None, Query(description="规模 (scale code)")] = None
+    industry: Annotated[str | None, Query(description="行业代码前缀 (GB/T 4754 prefix)")] = None
 
 
-Filters = Annotated[dict[str, Any], Depends(list_filters)]
+Filters = Annotated[EnterpriseFilters, Depends()]
 
 
 def _read(db: Session, ent: Enterprise) -> EnterpriseRead:
@@ -70,7 +64,9 @@ def list_enterprises(
 ) -> EnterprisePage:
     """Enterprises in the caller's jurisdiction, filtered and paged (phones masked; the read is
     audited)."""
-    rows, total = service.list_enterprises(ctx.db, ctx.scope, limit=limit, offset=offset, **filters)
+    rows, total = service.list_enterprises(
+        ctx.db, ctx.scope, limit=limit, offset=offset, **filters.kwargs()
+    )
     audit_read(ctx.db, ctx.actor, "enterprise", rows)
     return EnterprisePage(total=total, items=service.present(ctx.db, rows))
 
@@ -93,31 +89,23 @@ def export_enterprises(
     """Download the filtered list as an Excel workbook (phones masked unless ``full_numbers``;
     audited)."""
     data, _count = excel.export_workbook(
-        ctx.db, ctx.scope, ctx.actor, full_numbers=full_numbers, **filters
+        ctx.db, ctx.scope, ctx.actor, full_numbers=full_numbers, **filters.kwargs()
     )
     return xlsx_response(data, "enterprises", "企业档案")
 
 
-@router.post(
-    "/import",
-    response_model=ImportResult,
-    responses={422: {"model": ImportReport, "description": "每行的错误；未导入任何数据"}},
-)
+@router.post("/import", response_model=ImportResult, responses=IMPORT_REFUSED)
 def import_enterprises(file: UploadFile, ctx: StaffCtx) -> Any:
     """Import an .xlsx registry in the export layout: all rows or none, with a row-by-row report."""
-    sheet = excel.read_file(upload_bytes(file.file.read(MAX_UPLOAD_BYTES + 1), MAX_UPLOAD_BYTES))
+    sheet = excel.read_file(read_upload(file, MAX_UPLOAD_BYTES))
     outcome = excel.import_workbook(ctx.db, ctx.actor, ctx.scope, sheet, source=file.filename or "")
-    if not outcome.ok:
-        # Returned, not raised: the failed attempt's audit record is committed with the request.
-        report = ImportReport(detail=outcome.detail, errors=outcome.errors)
-        return JSONResponse(report.model_dump(), status_code=422)
-    return ImportResult(imported=outcome.imported, ids=outcome.ids)
+    return import_answer(outcome, lambda: ImportResult(imported=outcome.imported, ids=outcome.ids))
 
 
 @router.get("/map", response_model=list[MapPoint])
 def enterprise_map(ctx: Ctx, filters: Filters) -> list[MapPoint]:
     """Located enterprises in the caller's jurisdiction as map points."""
-    return service.map_points(ctx.db, ctx.scope, **filters)
+    return service.map_points(ctx.db, ctx.scope, **filters.kwargs())
 
 
 @router.get("/conflicts", response_model=list[CodeConflict])

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, UploadFile
 from fastapi.responses import FileResponse
 
+from anjian.core.api_kit import DivisionQuery, EnterpriseQuery, StatsDivisionQuery
 from anjian.core.clock import BeijingDateTime
 from anjian.core.downloads import xlsx_response
 from anjian.core.iam.deps import Ctx, StaffCtx
@@ -29,8 +30,8 @@ router = APIRouter(prefix="/api/v1/hidden-hazards", tags=["hidden hazards 隐患
 
 
 def ledger_filters(
-    enterprise_id: Annotated[int | None, Query(description="企业 ID")] = None,
-    division: Annotated[str | None, Query(description="行政区划代码，含下级")] = None,
+    enterprise_id: EnterpriseQuery = None,
+    division: DivisionQuery = None,
     state: Annotated[
         str | None,
         Query(description="found|registered|rectifying|rectified|closed，或 open (未销号)"),
@@ -85,10 +86,7 @@ def report(body: HazardCreate, ctx: Ctx) -> HazardRead:
 
 
 @router.get("/stats", response_model=list[HazardStats])
-def stats(
-    ctx: Ctx,
-    division: Annotated[str | None, Query(description="统计哪一级 (默认本辖区)")] = None,
-) -> list[HazardStats]:
+def stats(ctx: Ctx, division: StatsDivisionQuery = None) -> list[HazardStats]:
     """Found, written off, open, overdue, major open and 整改率, by the divisions one tier
     below (the first row is the total)."""
     return service.statistics(ctx.db, ctx.scope, division)

@@ -6,10 +6,12 @@ written within the caller's jurisdiction (an enterprise user: their own enterpri
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from anjian.core.api_kit import JurisdictionFilters, list_page
 from anjian.core.iam.deps import Ctx
 from anjian.core.paging import Paging
 from anjian.major_hazards import rules, service
@@ -51,33 +53,24 @@ def summary(ctx: Ctx) -> SourceSummary:
     return service.summary(ctx.db, ctx.scope)
 
 
-@router.get("", response_model=SourcePage)
-def list_sources(
-    ctx: Ctx,
-    paging: Paging,
-    enterprise_id: Annotated[int | None, Query(description="企业 ID")] = None,
-    division: Annotated[str | None, Query(description="行政区划代码，含下级")] = None,
-    grade: Annotated[int | None, Query(ge=1, le=4, description="1 (一级) … 4 (四级)")] = None,
+@dataclass(frozen=True)
+class SourceFilters(JurisdictionFilters):
+    """The filters of the register."""
+
+    grade: Annotated[int | None, Query(ge=1, le=4, description="1 (一级) … 4 (四级)")] = None
     filing_state: Annotated[
         str | None, Query(description="unfiled | submitted | filed | returned")
-    ] = None,
-    major: Annotated[bool | None, Query(description="只看构成 (true) 或未构成 (false)")] = None,
-    q: Annotated[str | None, Query(description="名称包含")] = None,
+    ] = None
+    major: Annotated[bool | None, Query(description="只看构成 (true) 或未构成 (false)")] = None
+    q: Annotated[str | None, Query(description="名称包含")] = None
+
+
+@router.get("", response_model=SourcePage)
+def list_sources(
+    ctx: Ctx, filters: Annotated[SourceFilters, Depends()], paging: Paging
 ) -> SourcePage:
     """The register (重大危险源台账) in your jurisdiction, highest grade first."""
-    items, total = service.list_sources(
-        ctx.db,
-        ctx.scope,
-        enterprise_id=enterprise_id,
-        division=division,
-        grade=grade,
-        filing_state=filing_state,
-        major=major,
-        q=q,
-        limit=paging.size,
-        offset=paging.offset,
-    )
-    return SourcePage(total=total, items=service.present(ctx.db, items))
+    return list_page(SourcePage, service.list_sources, ctx, filters, paging, service.present)
 
 
 @router.post("", response_model=SourceRead, status_code=201)

@@ -3,19 +3,27 @@ and their closed loop, ingest rejections."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
+from anjian.core.api_kit import (
+    IMPORT_REFUSED,
+    JurisdictionFilters,
+    import_answer,
+    list_page,
+    read_upload,
+)
 from anjian.core.clock import BeijingDateTime, beijing_if_naive
-from anjian.core.downloads import upload_bytes, xlsx_response
+from anjian.core.downloads import xlsx_response
 from anjian.core.errors import Invalid, Unauthorized
 from anjian.core.iam.deps import DB, Ctx
 from anjian.core.inputs import checks_own_body
 from anjian.core.paging import Paging
-from anjian.core.xlsx import ImportReport, ImportResult
+from anjian.core.xlsx import ImportResult
 from anjian.monitoring import alarms, board, excel, gateways, points, trends
 from anjian.monitoring.batch import REASONS
 from anjian.monitoring.fetch import fetch_readings
@@ -50,31 +58,20 @@ def presets(ctx: Ctx) -> list[PresetRead]:
     return [PresetRead.model_validate(p, from_attributes=True) for p in PRESETS.values()]
 
 
+@dataclass(frozen=True)
+class PointFilters(JurisdictionFilters):
+    """The filters of the point list."""
+
+    kind: Annotated[str | None, Query(description="监测类型")] = None
+    status: Annotated[str | None, Query(description="设备状态 ok|fault|offline|…")] = None
+    major_hazard_id: Annotated[int | None, Query(description="重大危险源 ID")] = None
+    q: Annotated[str | None, Query(description="编码、名称或位置包含")] = None
+
+
 @router.get("/points", response_model=PointPage)
-def list_points(
-    ctx: Ctx,
-    paging: Paging,
-    enterprise_id: Annotated[int | None, Query(description="企业 ID")] = None,
-    division: Annotated[str | None, Query(description="行政区划代码，含下级")] = None,
-    kind: Annotated[str | None, Query(description="监测类型")] = None,
-    status: Annotated[str | None, Query(description="设备状态 ok|fault|offline|…")] = None,
-    major_hazard_id: Annotated[int | None, Query(description="重大危险源 ID")] = None,
-    q: Annotated[str | None, Query(description="编码、名称或位置包含")] = None,
-) -> PointPage:
+def list_points(ctx: Ctx, filters: Annotated[PointFilters, Depends()], paging: Paging) -> PointPage:
     """Monitoring points in your jurisdiction (or of your enterprise), with live values."""
-    items, total = points.list_points(
-        ctx.db,
-        ctx.scope,
-        enterprise_id=enterprise_id,
-        division=division,
-        kind=kind,
-        status=status,
-        major_hazard_id=major_hazard_id,
-        q=q,
-        limit=paging.size,
-        offset=paging.offset,
-    )
-    return PointPage(total=total, items=points.present_points(ctx.db, items))
+    return list_page(PointPage, points.list_points, ctx, filters, paging, points.present_points)
 
 
 @router.post("/points", response_model=PointRead, status_code=201)
@@ -92,11 +89,7 @@ def points_template(ctx: Ctx) -> Response:
     return xlsx_response(excel.template(), "monitoring-points-template", "测点清单导入模板")
 
 
-@router.post(
-    "/points/import",
-    response_model=ImportResult,
-    responses={422: {"model": ImportReport, "description": "每行的错误；未导入任何数据"}},
-)
+@router.post("/points/import", response_model=ImportResult, responses=IMPORT_REFUSED)
 def import_points(
     file: UploadFile,
     ctx: Ctx,
@@ -104,15 +97,11 @@ def import_points(
 ) -> Any:
     """Register an enterprise's points from the template layout: all rows or none, with a
     row-by-row report (each point audited and synced like one registered through the API)."""
-    sheet = excel.read_file(upload_bytes(file.file.read(MAX_UPLOAD_BYTES + 1), MAX_UPLOAD_BYTES))
+    sheet = excel.read_file(read_upload(file, MAX_UPLOAD_BYTES))
     outcome = excel.import_points(
         ctx.db, ctx.actor, ctx.scope, enterprise_id, sheet, source=file.filename or ""
     )
-    if not outcome.ok:
-        # Returned, not raised: the refused attempt's audit record is committed with the request.
-        report = ImportReport(detail=outcome.detail, errors=outcome.errors)
-        return JSONResponse(report.model_dump(), status_code=422)
-    return ImportResult(imported=len(outcome.ids), ids=outcome.ids)
+    return import_answer(outcome, lambda: ImportResult(imported=len(outcome.ids), ids=outcome.ids))
 
 
 @router.get("/points/{point_id}", response_model=PointRead)
@@ -264,45 +253,29 @@ def post_readings(
 # --- alarms (报警) -----------------------------------------------------------------------------
 
 
-@alarms_router.get("", response_model=AlarmPage)
-def list_alarms(
-    ctx: Ctx,
-    paging: Paging,
-    enterprise_id: Annotated[int | None, Query(description="企业 ID")] = None,
-    division: Annotated[str | None, Query(description="行政区划代码，含下级")] = None,
-    level: Annotated[int | None, Query(description="1 (一级) | 2 (二级)")] = None,
+@dataclass(frozen=True)
+class AlarmFilters(JurisdictionFilters):
+    """The filters of the alarm list."""
+
+    level: Annotated[int | None, Query(description="1 (一级) | 2 (二级)")] = None
     state: Annotated[
         str | None, Query(description="raised | acknowledged | handled | closed | open (未关闭)")
-    ] = None,
-    kind: Annotated[
-        str | None, Query(description="threshold | power_cut | status | system")
-    ] = None,
-    active: Annotated[bool | None, Query(description="true: 尚未恢复; false: 已恢复")] = None,
-    escalated: Annotated[bool | None, Query(description="true: 超时未确认、已上报上级值班")] = None,
+    ] = None
+    kind: Annotated[str | None, Query(description="threshold | power_cut | status | system")] = None
+    active: Annotated[bool | None, Query(description="true: 尚未恢复; false: 已恢复")] = None
+    escalated: Annotated[bool | None, Query(description="true: 超时未确认、已上报上级值班")] = None
     since: Annotated[
         BeijingDateTime | None, Query(description="报警时间不早于 (ISO 8601; 无时区为北京时间)")
-    ] = None,
+    ] = None
     until: Annotated[
         BeijingDateTime | None, Query(description="报警时间早于 (ISO 8601; 无时区为北京时间)")
-    ] = None,
-) -> AlarmPage:
+    ] = None
+
+
+@alarms_router.get("", response_model=AlarmPage)
+def list_alarms(ctx: Ctx, filters: Annotated[AlarmFilters, Depends()], paging: Paging) -> AlarmPage:
     """Alarms in your jurisdiction (or of your enterprise), newest first."""
-    items, total = alarms.list_alarms(
-        ctx.db,
-        ctx.scope,
-        enterprise_id=enterprise_id,
-        division=division,
-        level=level,
-        state=state,
-        kind=kind,
-        active=active,
-        escalated=escalated,
-        since=since,
-        until=until,
-        limit=paging.size,
-        offset=paging.offset,
-    )
-    return AlarmPage(total=total, items=alarms.present_alarms(ctx.db, items))
+    return list_page(AlarmPage, alarms.list_alarms, ctx, filters, paging, alarms.present_alarms)
 
 
 @alarms_router.get("/{alarm_id}", response_model=AlarmRead)

@@ -3,11 +3,13 @@ points (风险点) of enterprises with their four-colour summary and map."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from anjian.config import get_settings
+from anjian.core.api_kit import JurisdictionFilters, StatsDivisionQuery, list_page
 from anjian.core.errors import Invalid
 from anjian.core.iam.deps import Ctx
 from anjian.core.paging import Paging
@@ -72,34 +74,26 @@ def tables(ctx: Ctx) -> RiskTables:
 # --- risk points (风险点) ------------------------------------------------------------------------
 
 
-@router.get("/points", response_model=RiskPointPage)
-def list_points(
-    ctx: Ctx,
-    paging: Paging,
-    enterprise_id: Annotated[int | None, Query(description="企业 ID")] = None,
-    division: Annotated[str | None, Query(description="行政区划代码，含下级")] = None,
+@dataclass(frozen=True)
+class RiskPointFilters(JurisdictionFilters):
+    """The filters of the risk point list."""
+
     level: Annotated[
         str | None,
         Query(description="major (重大) | significant (较大) | general (一般) | low (低)"),
-    ] = None,
-    kind: Annotated[
-        str | None, Query(description="area (区域) | facility (设施) | job (作业)")
-    ] = None,
-    q: Annotated[str | None, Query(description="名称、位置或危险有害因素包含")] = None,
+    ] = None
+    kind: Annotated[str | None, Query(description="area (区域) | facility (设施) | job (作业)")] = (
+        None
+    )
+    q: Annotated[str | None, Query(description="名称、位置或危险有害因素包含")] = None
+
+
+@router.get("/points", response_model=RiskPointPage)
+def list_points(
+    ctx: Ctx, filters: Annotated[RiskPointFilters, Depends()], paging: Paging
 ) -> RiskPointPage:
     """Risk points in your jurisdiction (or of your enterprise), worst level first, paged."""
-    items, total = service.list_points(
-        ctx.db,
-        ctx.scope,
-        enterprise_id=enterprise_id,
-        division=division,
-        level=level,
-        kind=kind,
-        q=q,
-        limit=paging.size,
-        offset=paging.offset,
-    )
-    return RiskPointPage(total=total, items=service.present(ctx.db, items))
+    return list_page(RiskPointPage, service.list_points, ctx, filters, paging, service.present)
 
 
 @router.post("/points", response_model=RiskPointRead, status_code=201)
@@ -111,10 +105,7 @@ def create_point(body: RiskPointCreate, ctx: Ctx) -> RiskPointRead:
 
 
 @router.get("/summary", response_model=list[RiskSummary])
-def summary(
-    ctx: Ctx,
-    division: Annotated[str | None, Query(description="统计哪一级 (默认本辖区)")] = None,
-) -> list[RiskSummary]:
+def summary(ctx: Ctx, division: StatsDivisionQuery = None) -> list[RiskSummary]:
     """Risk points by level and enterprises by their worst level, by the divisions one tier
     below (the first row is the total)."""
     return service.summary(ctx.db, ctx.scope, division)

@@ -149,19 +149,8 @@ def list_users(
 def create_user(body: UserCreate, ctx: AdminCtx) -> UserRead:
     """Create a user in the administrator's jurisdiction, with no role above their own; the
     initial password must meet the complexity rule."""
-    user = service.create_user(
-        ctx.db,
-        ctx.actor,
-        username=body.username,
-        password=body.password,
-        role=body.role,
-        division_code=body.division_code,
-        org_id=body.org_id,
-        enterprise_id=body.enterprise_id,
-        display_name=body.display_name,
-        scope=ctx.scope,
-    )
-    return user_read(user)
+    # The body's fields are the service's keywords, one for one.
+    return user_read(service.create_user(ctx.db, ctx.actor, **body.model_dump(), scope=ctx.scope))
 
 
 def _managed(ctx: Context, user_id: int) -> User:

@@ -51,16 +51,8 @@ class OrgUpdate(BaseModel):
 @router.post("", response_model=OrgRead, status_code=201)
 def create_org(body: OrgCreate, ctx: AdminCtx) -> OrgRead:
     """Register an organisation in the administrator's jurisdiction."""
-    org = service.create_org(
-        ctx.db,
-        ctx.actor,
-        name=body.name,
-        kind=body.kind,
-        division_code=body.division_code,
-        parent_id=body.parent_id,
-        area_codes=body.area_codes,
-        scope=ctx.scope,
-    )
+    # The body's fields are the service's keywords, one for one.
+    org = service.create_org(ctx.db, ctx.actor, **body.model_dump(), scope=ctx.scope)
     return OrgRead.model_validate(org)
 
 

@@ -3,17 +3,25 @@ template and import of checklists and the completion rates (完成率)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Response, UploadFile
+from sqlalchemy.orm import Session
 
+from anjian.core.api_kit import (
+    IMPORT_REFUSED,
+    EnterpriseQuery,
+    ListFilters,
+    import_answer,
+    list_page,
+    read_upload,
+)
 from anjian.core.clock import today_in_china
-from anjian.core.downloads import upload_bytes, xlsx_response
+from anjian.core.downloads import xlsx_response
 from anjian.core.iam.deps import Context, Ctx
 from anjian.core.paging import Paging
-from anjian.core.xlsx import ImportReport
 from anjian.enterprises.service import enterprise_names
 from anjian.hidden_hazards.checklists import excel, service, tasks
 from anjian.hidden_hazards.checklists.schemas import (
@@ -35,35 +43,31 @@ tasks_router = APIRouter(prefix="/api/v1/inspection-tasks", tags=["inspection ta
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
+def _present(db: Session, checklists: list[Checklist]) -> list[ChecklistRead]:
+    names = enterprise_names(db, {c.enterprise_id for c in checklists})
+    return [ChecklistRead.of(c, names.get(c.enterprise_id, "")) for c in checklists]
+
+
 def _read(ctx: Context, cl: Checklist) -> ChecklistRead:
-    names = enterprise_names(ctx.db, {cl.enterprise_id})
-    return ChecklistRead.of(cl, names.get(cl.enterprise_id, ""))
+    return _present(ctx.db, [cl])[0]
+
+
+@dataclass(frozen=True)
+class ChecklistFilters(ListFilters):
+    """The filters of the checklist list."""
+
+    enterprise_id: EnterpriseQuery = None
+    active: Annotated[bool | None, Query(description="在用 (true) 或已停用 (false)")] = None
+    frequency: Annotated[str | None, Query(description="daily | weekly | monthly")] = None
+    q: Annotated[str | None, Query(description="名称或岗位包含")] = None
 
 
 @router.get("", response_model=ChecklistPage)
 def list_checklists(
-    ctx: Ctx,
-    paging: Paging,
-    enterprise_id: Annotated[int | None, Query(description="企业 ID")] = None,
-    active: Annotated[bool | None, Query(description="在用 (true) 或已停用 (false)")] = None,
-    frequency: Annotated[str | None, Query(description="daily | weekly | monthly")] = None,
-    q: Annotated[str | None, Query(description="名称或岗位包含")] = None,
+    ctx: Ctx, filters: Annotated[ChecklistFilters, Depends()], paging: Paging
 ) -> ChecklistPage:
     """The checklists in your jurisdiction (your own enterprise's for enterprise users)."""
-    items, total = service.list_checklists(
-        ctx.db,
-        ctx.scope,
-        enterprise_id=enterprise_id,
-        active=active,
-        frequency=frequency,
-        q=q,
-        limit=paging.size,
-        offset=paging.offset,
-    )
-    names = enterprise_names(ctx.db, {c.enterprise_id for c in items})
-    return ChecklistPage(
-        total=total, items=[ChecklistRead.of(c, names.get(c.enterprise_id, "")) for c in items]
-    )
+    return list_page(ChecklistPage, service.list_checklists, ctx, filters, paging, _present)
 
 
 @router.post("", response_model=ChecklistRead, status_code=201)
@@ -78,11 +82,7 @@ def template(ctx: Ctx) -> Response:
     return xlsx_response(excel.template(), "checklist-template", "排查清单导入模板")
 
 
-@router.post(
-    "/import",
-    response_model=ChecklistImportResult,
-    responses={422: {"model": ImportReport, "description": "每行的错误；未导入任何数据"}},
-)
+@router.post("/import", response_model=ChecklistImportResult, responses=IMPORT_REFUSED)
 def import_checklists(
     file: UploadFile,
     ctx: Ctx,
@@ -90,17 +90,15 @@ def import_checklists(
 ) -> Any:
     """Import the checklists of one enterprise from the template layout: all rows or none,
     with a row-by-row report."""
-    data = upload_bytes(file.file.read(MAX_UPLOAD_BYTES + 1), MAX_UPLOAD_BYTES)
-    sheet = excel.read_file(data)
+    sheet = excel.read_file(read_upload(file, MAX_UPLOAD_BYTES))
     outcome = excel.import_checklists(
         ctx.db, ctx.actor, ctx.scope, enterprise_id, sheet, source=file.filename or ""
     )
-    if not outcome.ok:
-        # Returned, not raised: the failed attempt's audit record is committed with the request.
-        report = ImportReport(detail=outcome.detail, errors=outcome.errors)
-        return JSONResponse(report.model_dump(), status_code=422)
-    return ChecklistImportResult(
-        checklists=outcome.checklists, items=outcome.items, ids=outcome.ids
+    return import_answer(
+        outcome,
+        lambda: ChecklistImportResult(
+            checklists=outcome.checklists, items=outcome.items, ids=outcome.ids
+        ),
     )
 
 
@@ -127,31 +125,23 @@ def deactivate_checklist(checklist_id: int, ctx: Ctx) -> ChecklistRead:
 # --- tasks ----------------------------------------------------------------------------------------
 
 
-@tasks_router.get("", response_model=TaskPage)
-def list_tasks(
-    ctx: Ctx,
-    paging: Paging,
-    enterprise_id: Annotated[int | None, Query(description="企业 ID")] = None,
-    checklist_id: Annotated[int | None, Query(description="清单 ID")] = None,
+@dataclass(frozen=True)
+class TaskFilters(ListFilters):
+    """The filters of the task list."""
+
+    enterprise_id: EnterpriseQuery = None
+    checklist_id: Annotated[int | None, Query(description="清单 ID")] = None
     state: Annotated[
         str | None, Query(description="pending (待排查) | done (已完成) | missed (逾期未排查)")
-    ] = None,
-    frm: Annotated[date | None, Query(alias="from", description="应完成日期起")] = None,
-    to: Annotated[date | None, Query(description="应完成日期止 (含)")] = None,
-) -> TaskPage:
+    ] = None
+    frm: Annotated[date | None, Query(alias="from", description="应完成日期起")] = None
+    to: Annotated[date | None, Query(description="应完成日期止 (含)")] = None
+
+
+@tasks_router.get("", response_model=TaskPage)
+def list_tasks(ctx: Ctx, filters: Annotated[TaskFilters, Depends()], paging: Paging) -> TaskPage:
     """Self-inspection tasks in your jurisdiction, latest due first."""
-    items, total = tasks.list_tasks(
-        ctx.db,
-        ctx.scope,
-        enterprise_id=enterprise_id,
-        checklist_id=checklist_id,
-        state=state,
-        frm=frm,
-        to=to,
-        limit=paging.size,
-        offset=paging.offset,
-    )
-    return TaskPage(total=total, items=items)
+    return list_page(TaskPage, tasks.list_tasks, ctx, filters, paging)
 
 
 @tasks_router.get("/completion", response_model=list[CompletionRead])
