@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 from anjian.core.clock import CST
 from anjian.core.divisions.rules import AGENCY_TIER_LABELS, Tier, tier_of
@@ -263,6 +263,13 @@ def follow_up_until(occurred_at: datetime, accident_type: str) -> datetime:
 
 INVESTIGATION_DAYS = 60
 MAX_EXTENSION_DAYS = 60
+
+
+class InvestigationState(StrEnum):
+    """Where an investigation stands: 在查 (not closed yet) or 已结案."""
+
+    OPEN = "open"
+    CLOSED = "closed"
 
 
 def investigation_due(occurred_at: datetime, extension_days: int = 0) -> datetime:

@@ -12,7 +12,7 @@ from anjian.core.sync.models import OutboxEntry
 from anjian.enterprises.models import Enterprise
 from anjian.major_hazards.service import list_sources
 from anjian.monitoring.models import ALARM_ENTITY, Alarm, MonitoringPoint
-from anjian.monitoring.rules import GRADE_LEVELS, AlarmStateName, live_level
+from anjian.monitoring.rules import GRADE_LEVELS, AlarmStateName, PointStatus, live_level
 from anjian.monitoring.schemas import LiveRiskBoard, LiveRiskRow
 from anjian.risk.rules import RiskLevel
 from anjian.risk.service import enterprise_levels
@@ -29,7 +29,7 @@ def live_risk(
         MonitoringPoint,
         MonitoringPoint.enterprise_id,
         MonitoringPoint.major_hazard_id,
-        func.count().filter(MonitoringPoint.status != "ok"),
+        func.count().filter(MonitoringPoint.status != PointStatus.OK.value),
         func.count(),
     )
     alarms = scope.select(
@@ -136,8 +136,8 @@ def board_counts(
     )
     points = scope.select(
         MonitoringPoint,
-        func.count().filter(MonitoringPoint.status == "offline"),
-        func.count().filter(MonitoringPoint.status == "fault"),
+        func.count().filter(MonitoringPoint.status == PointStatus.OFFLINE.value),
+        func.count().filter(MonitoringPoint.status == PointStatus.FAULT.value),
         func.count(),
     )
     if enterprise_id is not None:
