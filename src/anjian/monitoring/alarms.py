@@ -24,8 +24,7 @@ from anjian.core.paging import paged
 from anjian.core.scope import Scope, division_filter, unscoped
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
-from anjian.enterprises.models import Enterprise
-from anjian.enterprises.service import enterprise_names
+from anjian.enterprises.service import enterprise_by_id, enterprise_names
 from anjian.monitoring.batch import Outcome, at_ms
 from anjian.monitoring.models import ALARM_ENTITY, POINT_ENTITY, Alarm, MonitoringPoint, PointLive
 from anjian.monitoring.rules import (
@@ -379,7 +378,7 @@ def system_alarm_status(
             alarm.ended_at = at_ms(ts)
             out.ended += 1
     elif alarm is None:
-        ent = session.get(Enterprise, enterprise_id)
+        ent = enterprise_by_id(session, enterprise_id)
         assert ent is not None
         alarm = Alarm(
             enterprise_id=ent.id,
