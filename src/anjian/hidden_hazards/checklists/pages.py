@@ -25,7 +25,7 @@ from anjian.hidden_hazards.checklists.rules import (
     TaskState,
     task_completable,
 )
-from anjian.hidden_hazards.checklists.schemas import TaskCompletion
+from anjian.hidden_hazards.checklists.schemas import CompletionCreate
 from anjian.web.forms import validated
 from anjian.web.layout import page
 from anjian.web.session import PageCtx, check_csrf, refused
@@ -139,7 +139,7 @@ async def inspection_complete(request: Request, task_id: int, ctx: PageCtx) -> R
     check_csrf(request, form.get("csrf"))
     values = {k: form.get(k, "") for k in ("note", "hazards_found")}
     data, errors = validated(
-        TaskCompletion,
+        CompletionCreate,
         {"note": values["note"], "hazards_found": values["hazards_found"].strip() or 0},
     )
     status = 422
