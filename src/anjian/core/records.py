@@ -4,20 +4,9 @@ registers (enterprise files, risk points, major hazard sources)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel
-
-
-class StoredRecord(Protocol):
-    """A stored row of a synced register (see :class:`anjian.core.sync.models.SyncMixin`)."""
-
-    id: int
-    uid: str
-    origin_node: str
-    version: int
-    updated_at: datetime
-    created_at: datetime
 
 
 class RecordRead(BaseModel):
@@ -32,13 +21,7 @@ class RecordRead(BaseModel):
     created_at: datetime
 
 
-def record_fields(row: StoredRecord) -> dict[str, Any]:
-    """The :class:`RecordRead` fields of ``row``, for a schema's ``of(...)`` builder."""
-    return {
-        "id": row.id,
-        "uid": row.uid,
-        "origin_node": row.origin_node,
-        "version": row.version,
-        "updated_at": row.updated_at,
-        "created_at": row.created_at,
-    }
+def record_fields(row: object) -> dict[str, Any]:
+    """The :class:`RecordRead` fields of ``row`` (a stored record of a synced register, see
+    :class:`anjian.core.sync.models.SyncMixin`), for a schema's ``of(...)`` builder."""
+    return {name: getattr(row, name) for name in RecordRead.model_fields}
