@@ -37,7 +37,7 @@ from anjian.accidents.schemas import (
     InvestigationUpdate,
     ReplyCreate,
 )
-from anjian.core.audit.service import Actor, audit
+from anjian.core.audit.service import Actor, audit, audit_record
 from anjian.core.clock import CST, today_in_china
 from anjian.core.divisions.rules import tier_of
 from anjian.core.divisions.service import agencies_over_division
@@ -118,13 +118,12 @@ def open_investigation(
         origin_node="",
     )
     record_change(session, inv, entity=INVESTIGATION_ENTITY)
-    audit(
+    audit_record(
         session,
         actor,
         "investigation.open",
-        object_type=ACCIDENT_ENTITY,
-        object_id=str(acc.id),
-        division_code=acc.division_code,
+        ACCIDENT_ENTITY,
+        acc,
         detail={
             "lead": lead,
             "due": inv.due_at.isoformat(),

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, upd
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
-from anjian.core.audit.service import Actor, audit
+from anjian.core.audit.service import Actor, audit, audit_record
 from anjian.core.divisions.models import Division
 from anjian.core.errors import (
     Conflict,
@@ -360,15 +360,7 @@ def update_user(
         setattr(user, name, value)
     if set(changes) - {"display_name"}:
         revoke_sessions(session, user.id)
-    audit(
-        session,
-        actor,
-        "user.update",
-        object_type="user",
-        object_id=str(user.id),
-        division_code=user.division_code,
-        detail={"changes": changes},
-    )
+    audit_record(session, actor, "user.update", "user", user, detail={"changes": changes})
     return user
 
 
@@ -377,14 +369,7 @@ def lock_user(session: Session, actor: Actor, username: str, *, scope: Scope | N
     user = _managed(session, actor, scope, username, "lock")
     user.locked_by_admin = True
     revoke_sessions(session, user.id)
-    audit(
-        session,
-        actor,
-        "user.lock",
-        object_type="user",
-        object_id=str(user.id),
-        division_code=user.division_code,
-    )
+    audit_record(session, actor, "user.lock", "user", user)
     return user
 
 
@@ -397,14 +382,7 @@ def unlock_user(
     user.locked_until = None
     user.failed_attempts = 0
     user.failure_window_start = None
-    audit(
-        session,
-        actor,
-        "user.unlock",
-        object_type="user",
-        object_id=str(user.id),
-        division_code=user.division_code,
-    )
+    audit_record(session, actor, "user.unlock", "user", user)
     return user
 
 
@@ -426,15 +404,7 @@ def reset_password(
     if reset_mfa:
         drop_mfa(session, user)
     revoke_sessions(session, user.id)
-    audit(
-        session,
-        actor,
-        "user.reset",
-        object_type="user",
-        object_id=str(user.id),
-        division_code=user.division_code,
-        detail={"mfa_reset": reset_mfa},
-    )
+    audit_record(session, actor, "user.reset", "user", user, detail={"mfa_reset": reset_mfa})
     return user
 
 
@@ -446,13 +416,12 @@ def reset_user_mfa(
     user = _managed(session, actor, scope, username, "reset_mfa")
     drop_mfa(session, user)
     revoke_sessions(session, user.id)
-    audit(
+    audit_record(
         session,
         actor,
         "user.reset",
-        object_type="user",
-        object_id=str(user.id),
-        division_code=user.division_code,
+        "user",
+        user,
         detail={"mfa_reset": True, "password_reset": False},
     )
     return user
