@@ -192,14 +192,26 @@ class ImportProblem(BaseModel):
 
 
 def column_positions(
-    header: list[Any], columns: Sequence[HeaderColumn], errors: list[ImportProblem]
+    header: list[Any],
+    columns: Sequence[HeaderColumn],
+    errors: list[ImportProblem],
+    *,
+    rows: int,
+    nothing: str,
 ) -> dict[str, int]:
-    """The column index of each of a template's ``columns`` in the sheet's header row; a column
-    given twice or a required one missing is added to ``errors``, on the header row."""
+    """The column index of each of a template's ``columns`` in the sheet's header row. Added to
+    ``errors``: a column given twice or a required one missing, on the header row; a right
+    header with no data ``rows`` under it, as "文件中没有<nothing>" on the first data row."""
     positions, problems = header_positions(
         header, (c.header for c in columns), (c.header for c in columns if c.required)
     )
     errors += [ImportProblem(row=HEADER_ROW, column=c, message=m) for c, m in problems]
+    if not errors and not rows:
+        errors.append(
+            ImportProblem(
+                row=HEADER_ROW + 1, column="", message=f"文件中没有{nothing} (no data rows)"
+            )
+        )
     return positions
 
 

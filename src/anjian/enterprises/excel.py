@@ -25,7 +25,6 @@ from anjian.core.errors import Forbidden
 from anjian.core.iam.service import field_cipher
 from anjian.core.scope import Scope, unscoped
 from anjian.core.xlsx import (
-    HEADER_ROW,
     ImportOutcome,
     ImportProblem,
     cell_text,
@@ -271,16 +270,9 @@ def validate_workbook(
     problems)."""
     header, body = sheet
     errors: list[ImportProblem] = []
-    positions = column_positions(header, COLUMNS, errors)
+    positions = column_positions(header, COLUMNS, errors, rows=len(body), nothing="企业数据")
     if errors:
         return [], len(body), errors
-    if not body:
-        errors.append(
-            ImportProblem(
-                row=HEADER_ROW + 1, column="", message="文件中没有企业数据 (no data rows)"
-            )
-        )
-        return [], 0, errors
     parsed: list[tuple[int, EnterpriseCreate]] = []
     first_row: dict[str, int] = {}
     uscc_header = _BY_FIELD["uscc"].header

@@ -18,7 +18,6 @@ from anjian.core.audit.service import Actor, audit
 from anjian.core.errors import AnjianError
 from anjian.core.scope import Scope
 from anjian.core.xlsx import (
-    HEADER_ROW,
     ImportOutcome,
     ImportProblem,
     cell_text,
@@ -130,11 +129,7 @@ def import_points(
     header, body = sheet
     outcome = PointImportOutcome(rows=len(body))
     errors = outcome.errors
-    positions = column_positions(header, COLUMNS, errors)
-    if not errors and not body:
-        errors.append(
-            ImportProblem(row=HEADER_ROW + 1, column="", message="文件中没有测点 (no data rows)")
-        )
+    positions = column_positions(header, COLUMNS, errors, rows=len(body), nothing="测点")
     everything = session.begin_nested()
     if not errors:
         for number, values in body:

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from anjian.core.audit.service import Actor, audit
 from anjian.core.scope import Scope
 from anjian.core.xlsx import (
-    HEADER_ROW,
     ImportOutcome,
     ImportProblem,
     cell_text,
@@ -141,13 +140,7 @@ def import_checklists(
     header, body = sheet
     outcome = ChecklistImportOutcome(rows=len(body))
     errors = outcome.errors
-    positions = column_positions(header, COLUMNS, errors)
-    if not errors and not body:
-        errors.append(
-            ImportProblem(
-                row=HEADER_ROW + 1, column="", message="文件中没有清单数据 (no data rows)"
-            )
-        )
+    positions = column_positions(header, COLUMNS, errors, rows=len(body), nothing="清单数据")
     groups: dict[tuple[str, str, str], _Group] = {}
     if not errors:
         for number, values in body:
