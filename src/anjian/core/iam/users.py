@@ -42,6 +42,7 @@ from anjian.core.iam.rules import (
 from anjian.core.node_settings.service import effective_settings
 from anjian.core.orgs.models import Organisation
 from anjian.core.orgs.service import get_org
+from anjian.core.records import apply_changes
 from anjian.core.scope import Scope, division_filter, unscoped
 from anjian.core.sync.registry import spec_for
 from anjian.db import utcnow
@@ -180,13 +181,12 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    audit(
+    audit_record(
         session,
         actor,
         "user.create",
-        object_type="user",
-        object_id=str(user.id),
-        division_code=division_code,
+        "user",
+        user,
         detail={"username": username, "role": role.value},
     )
     return user
@@ -349,15 +349,9 @@ def update_user(
         "enterprise_id": enterprise_id,
         "display_name": display_name or user.username,
     }
-    changes = {
-        name: {"from": getattr(user, name), "to": value}
-        for name, value in wanted.items()
-        if getattr(user, name) != value
-    }
+    changes = apply_changes(user, wanted)
     if not changes:
         return user
-    for name, value in wanted.items():
-        setattr(user, name, value)
     if set(changes) - {"display_name"}:
         revoke_sessions(session, user.id)
     audit_record(session, actor, "user.update", "user", user, detail={"changes": changes})
