@@ -51,6 +51,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "sync"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # node_env
 
 from harness import (  # the harness lives with the tests
     CHAIN_TOPOLOGY,
@@ -377,19 +378,15 @@ class AlarmStorm:
 def _make_backlog(node: Node, ids: list[int], count: int, batch: int = 200) -> float:
     """``count`` changes at the county through the enterprise service (what the API does, minus
     HTTP), ``batch`` per transaction; returns changes/s."""
-    saved = {k: v for k, v in os.environ.items() if k.startswith("ANJIAN_")}
-    os.environ.update({k: v for k, v in node.env().items() if k.startswith("ANJIAN_")})
-    from anjian import db
-    from anjian.config import get_settings
-    from anjian.core.audit.service import Actor
-    from anjian.core.scope import Scope
-    from anjian.enterprises.schemas import EnterpriseUpdate
-    from anjian.enterprises.service import update_enterprise
+    from node_env import in_process
 
-    get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    db._factory.cache_clear()
-    try:
+    with in_process(node.env()):
+        from anjian import db
+        from anjian.core.audit.service import Actor
+        from anjian.core.scope import Scope
+        from anjian.enterprises.schemas import EnterpriseUpdate
+        from anjian.enterprises.service import update_enterprise
+
         actor = Actor(user_id=None, username="bench", ip="127.0.0.1", division_code=COUNTY)
         scope = Scope.for_division(None, "admin", [COUNTY])
         rng = random.Random(7)
@@ -409,14 +406,6 @@ def _make_backlog(node: Node, ids: list[int], count: int, batch: int = 200) -> f
                     )
             made += n
         return count / (time.monotonic() - t0)
-    finally:
-        db.get_engine().dispose()
-        get_settings.cache_clear()
-        db.get_engine.cache_clear()
-        db._factory.cache_clear()
-        for k in [k for k in os.environ if k.startswith("ANJIAN_")]:
-            del os.environ[k]
-        os.environ.update(saved)
 
 
 # --- the run -----------------------------------------------------------------------------------
