@@ -165,20 +165,49 @@ class Node:
             self.users[username] = user.id
         return user.id
 
-    def audits(self, action: str) -> list[AuditRecord]:
-        """The audit records of ``action``, oldest first."""
+    def enrol_mfa(self, username: str) -> tuple[str, list[str]]:
+        """Bind an authenticator to ``username`` as the operator's CLI does; returns the TOTP
+        secret and the recovery codes."""
+        from anjian.core.audit.service import SYSTEM
+        from anjian.core.iam.models import User
+        from anjian.core.iam.service import enrol_totp_directly
+
+        with self.db() as s:
+            return enrol_totp_directly(s, SYSTEM, s.get(User, self.users[username]))
+
+    def add_points(self, enterprise: str, *specs: dict[str, Any]) -> list[int]:
+        """Monitoring points of the personas' ``enterprise`` (``ying_mine``…), each made from the
+        fields of a ``PointCreate``, as the system; returns their ids."""
+        from anjian.core.audit.service import SYSTEM
+        from anjian.core.scope import Scope
+        from anjian.monitoring.points import create_point
+        from anjian.monitoring.schemas import PointCreate
+
+        everything = Scope.for_division(None, "admin", ["000000"])
+        enterprise_id = self.enterprises[enterprise]
+        with self.db() as s:
+            return [
+                create_point(
+                    s, SYSTEM, everything, PointCreate(enterprise_id=enterprise_id, **spec)
+                ).id
+                for spec in specs
+            ]
+
+    def audits(self, action: str | None = None, **columns: str) -> list[AuditRecord]:
+        """The audit records of ``action`` (a pattern when it holds ``%``: ``"alarm.%"``) whose
+        ``columns`` hold the values given (``object_type="checklist"``), oldest first."""
         from sqlalchemy import select
 
         from anjian.core.audit.models import AuditRecord
 
+        stmt = select(AuditRecord).order_by(AuditRecord.seq)
+        if action is not None:
+            column = AuditRecord.action
+            stmt = stmt.where(column.like(action) if "%" in action else column == action)
+        for name, value in columns.items():
+            stmt = stmt.where(getattr(AuditRecord, name) == value)
         with self.db() as s:
-            return list(
-                s.scalars(
-                    select(AuditRecord)
-                    .where(AuditRecord.action == action)
-                    .order_by(AuditRecord.seq)
-                )
-            )
+            return list(s.scalars(stmt))
 
 
 @pytest.fixture
@@ -260,6 +289,13 @@ def personas(node: Node) -> Node:
     for name, role, div, org, ent in specs:
         node.add_user(name, role, div, org_id=org, enterprise_id=ent, phone="13800138000")
     return node
+
+
+@pytest.fixture
+def county_admin(personas: Node) -> Node:
+    """The personas and ``xianadmin``, an administrator of 应县 (140622) only."""
+    personas.add_user("xianadmin", "admin", "140622")
+    return personas
 
 
 # MQTT: the machine's Mosquitto and an in-process ingest worker (monitoring and security tests).

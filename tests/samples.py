@@ -1,12 +1,16 @@
-"""Sample records shared by the tests (and the benchmarks): the personas' two enterprises and a
-major hazard source of the 应县 mine, as the API or the services take them."""
+"""Sample records shared by the tests (and the benchmarks): the personas' two enterprises (and
+which persona sees which), a major hazard source of the 应县 mine and accident reports, as the
+API or the services take them."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from anjian.db import utcnow
 from anjian.enterprises.rules import compose_uscc
 from anjian.enterprises.schemas import EnterpriseCreate
+from anjian.web.render import CST
 
 
 def mine_enterprise() -> EnterpriseCreate:
@@ -45,6 +49,20 @@ def chem_enterprise() -> EnterpriseCreate:
     )
 
 
+# Which of the two enterprises each persona (tests/conftest.py) sees, by 属地管理: a division
+# sees itself and everything below; the coal-mine inspection bureau the coal mines of its area
+# (not the chemical plant); an enterprise user its own.
+VISIBLE_ENTERPRISES = {
+    "admin": {"ying_mine", "shan_chem"},
+    "sheng": {"ying_mine", "shan_chem"},
+    "shuozhou": {"ying_mine", "shan_chem"},
+    "yingxian": {"ying_mine"},
+    "shanyin": {"shan_chem"},
+    "jianchaju": {"ying_mine"},
+    "qiye": {"ying_mine"},
+}
+
+
 # 重大危险源: the three people answerable for a source (主要负责人, 技术负责人, 操作负责人).
 PERSONS = {
     "responsible_main": "王建国",
@@ -70,5 +88,38 @@ def major_hazard_source(node: Any, enterprise: str = "ying_mine", **extra: Any) 
         "people_within_500m": 60,
         "units": [CHLORINE_AND_AMMONIA],
         **PERSONS,
+        **extra,
+    }
+
+
+def accident_report(**extra: Any) -> dict[str, Any]:
+    """The body of a first report (初报) of a roof fall at the 应县 mine: 2 dead, 1 missing, 1
+    seriously injured (``extra`` on top)."""
+    return {
+        "occurred_at": "2026-11-29T06:40:00+08:00",
+        "division_code": "140622",
+        "place": "应县金鼎煤业 1201 工作面",
+        "accident_type": "roof_fall",
+        "reporter": "李安全",
+        "reporter_phone": "13698765432",
+        "deaths": 2,
+        "missing": 1,
+        "serious_injuries": 1,
+        **extra,
+    }
+
+
+def recent_accident(node: Any, reporter_phone: str, **extra: Any) -> dict[str, Any]:
+    """The body of a report of a general accident (1 dead) at the personas' 应县 mine half an
+    hour ago, by 张报告 on ``reporter_phone`` (``extra`` on top)."""
+    return {
+        "occurred_at": (utcnow() - timedelta(minutes=30)).astimezone(CST).isoformat(),
+        "division_code": "140622",
+        "enterprise_id": node.enterprises["ying_mine"],
+        "place": "应县金鼎煤业 1201 工作面",
+        "accident_type": "roof_fall",
+        "reporter": "张报告",
+        "reporter_phone": reporter_phone,
+        "deaths": 1,
         **extra,
     }
