@@ -178,27 +178,19 @@ def _percentile(values: list[float], q: float) -> float:
 # --- writing -----------------------------------------------------------------------------------
 
 
-def _seed(node: Node, count: int) -> list[int]:
-    """``count`` enterprises at the county, through its API; their ids."""
-    from anjian.enterprises.rules import compose_uscc
-
+def _create_all(node: Node, path: str, bodies: list[dict[str, Any]], what: str) -> list[int]:
+    """POST every body to ``path`` as the node's ``admin``, from four threads (a client each);
+    the ids made, in no particular order (a failed thread stops early: check the count)."""
     ids: list[int] = []
     lock = threading.Lock()
 
     def make(start: int) -> None:
         api = Api(node.url, "admin", timeout=30)
         try:
-            for i in range(start, count, 4):
-                body = {
-                    "uscc": compose_uscc(COUNTY, f"MAB{i:05d}"),
-                    "name": f"基准测试企业{i}",
-                    "division_code": COUNTY,
-                    "supervision_category": "hazardous_chemicals",
-                    "legal_rep_phone": "13900001111",
-                }
-                r = api.call_until("POST", "/api/v1/enterprises", json=body, timeout=60)
+            for body in bodies[start::4]:
+                r = api.call_until("POST", path, json=body, timeout=60)
                 if r.status_code != 201:
-                    raise HarnessError(f"seed: {r.status_code} {r.text}")
+                    raise HarnessError(f"{what}: {r.status_code} {r.text}")
                 with lock:
                     ids.append(int(r.json()["id"]))
         finally:
@@ -209,6 +201,24 @@ def _seed(node: Node, count: int) -> list[int]:
         t.start()
     for t in threads:
         t.join()
+    return ids
+
+
+def _seed(node: Node, count: int) -> list[int]:
+    """``count`` enterprises at the county, through its API; their ids."""
+    from anjian.enterprises.rules import compose_uscc
+
+    bodies = [
+        {
+            "uscc": compose_uscc(COUNTY, f"MAB{i:05d}"),
+            "name": f"基准测试企业{i}",
+            "division_code": COUNTY,
+            "supervision_category": "hazardous_chemicals",
+            "legal_rep_phone": "13900001111",
+        }
+        for i in range(count)
+    ]
+    ids = _create_all(node, "/api/v1/enterprises", bodies, "seed")
     if len(ids) != count:
         raise HarnessError(f"seeded {len(ids)} of {count} enterprises")
     return ids
@@ -303,31 +313,19 @@ def _storm_points(node: Node, count: int) -> tuple[str, list[str]]:
     finally:
         api.close()
     codes = [f"TT-{i:04d}" for i in range(count)]
-
-    def make(start: int) -> None:
-        api = Api(node.url, "admin", timeout=30)
-        try:
-            for code in codes[start::4]:
-                body = {
-                    "enterprise_id": enterprise,
-                    "code": code,
-                    "kind": "temperature",
-                    "unit": "°C",
-                    "h": STORM_H,
-                    "dead_band": 0,
-                    "delay_s": 0,
-                }
-                r = api.call_until("POST", "/api/v1/monitoring/points", json=body, timeout=60)
-                if r.status_code != 201:
-                    raise HarnessError(f"storm point: {r.status_code} {r.text}")
-        finally:
-            api.close()
-
-    threads = [threading.Thread(target=make, args=(s,)) for s in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    bodies = [
+        {
+            "enterprise_id": enterprise,
+            "code": code,
+            "kind": "temperature",
+            "unit": "°C",
+            "h": STORM_H,
+            "dead_band": 0,
+            "delay_s": 0,
+        }
+        for code in codes
+    ]
+    _create_all(node, "/api/v1/monitoring/points", bodies, "storm point")
     token = node.cli("gateway", "token", uscc).strip().splitlines()[-1]
     return token, codes
 
