@@ -42,7 +42,7 @@ from anjian.enterprises.models import Enterprise
 from anjian.enterprises.service import enterprise_choices, enterprise_in_scope, is_enterprise_user
 from anjian.web.dossier import EnterpriseFilter
 from anjian.web.forms import field_errors, validated
-from anjian.web.layout import page
+from anjian.web.layout import page, pager_of
 from anjian.web.session import PageCtx, check_csrf, refused
 
 router = APIRouter(include_in_schema=False)
@@ -181,12 +181,10 @@ def accident_list(
         {
             "items": reporting.present(ctx.db, items),
             "late": late,
-            "total": total,
             "filters": filters,
             "enterprise": ent,
             "error": error,
-            "page_no": page_no,
-            "pages": max(1, -(-total // PAGE_SIZE)),
+            **pager_of(total, page_no, PAGE_SIZE),
             "divisions": _filter_divisions(ctx),
             **template_labels(),
         },

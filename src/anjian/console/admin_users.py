@@ -35,7 +35,7 @@ from anjian.core.paging import PageNumber
 from anjian.db import read_first, utcnow
 from anjian.enterprises.service import enterprise_in_scope, find_by_uscc
 from anjian.web.forms import validated
-from anjian.web.layout import page
+from anjian.web.layout import page, pager_of
 from anjian.web.render import zh
 from anjian.web.session import refused
 
@@ -141,9 +141,7 @@ def user_list(
         "console/admin_users.html",
         {
             "rows": _rows(ctx.db, users),
-            "total": total,
-            "page_no": page_no,
-            "pages": max(1, -(-total // PAGE_SIZE)),
+            **pager_of(total, page_no, PAGE_SIZE),
             "filters": filters,
             "roles": {r.value: ROLE_LABELS[r] for r in Role},
             "locked_choices": LOCKED_CHOICES,

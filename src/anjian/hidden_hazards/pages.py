@@ -49,7 +49,7 @@ from anjian.hidden_hazards.schemas import (
 from anjian.web import dossier
 from anjian.web.dossier import EnterpriseFilter
 from anjian.web.forms import field_errors, validated
-from anjian.web.layout import page
+from anjian.web.layout import page, pager_of
 from anjian.web.render import add_template_dir
 from anjian.web.session import PageCtx, check_csrf, refused
 
@@ -120,15 +120,13 @@ def hazard_list(
         {
             "items": items,
             "names": names,
-            "total": total,
             "stats": stats,
             "tab": tab,
             "tabs": TABS,
             "grade": grade,
             "q": q,
             "enterprise": ent,
-            "page_no": page_no,
-            "pages": max(1, (total + size - 1) // size),
+            **pager_of(total, page_no, size),
             **_labels(),
         },
         active="hazards",

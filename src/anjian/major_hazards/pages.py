@@ -16,7 +16,6 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from anjian.config import get_settings
 from anjian.core.errors import AnjianError
 from anjian.core.iam.deps import Context
 from anjian.core.iam.people import display_names
@@ -35,7 +34,7 @@ from anjian.major_hazards.schemas import (
 )
 from anjian.web import dossier
 from anjian.web.dossier import EnterpriseFilter
-from anjian.web.layout import division_name, page
+from anjian.web.layout import division_name, maintained_elsewhere, page, pager_of
 from anjian.web.render import add_template_dir, zh
 from anjian.web.session import PageCtx, check_csrf, refused
 
@@ -167,12 +166,6 @@ def assess_form(form: dict[str, str]) -> tuple[list[UnitOut], dict[str, str]]:
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def maintained_elsewhere(src: MajorHazardSource) -> str:
-    """The node that maintains a copy received from another node (read-only here), or ""."""
-    origin = src.origin_node or ""
-    return origin if origin and origin != get_settings().effective_node_id else ""
-
-
 def _list_context(ctx: Context, **filters: Any) -> dict[str, Any]:
     page_no = filters.pop("page_no")
     grade = int(filters["grade"]) if re.fullmatch(r"[1-4]", filters["grade"]) else None
@@ -192,9 +185,7 @@ def _list_context(ctx: Context, **filters: Any) -> dict[str, Any]:
     )
     return {
         "rows": service.present(ctx.db, items),
-        "total": total,
-        "page_no": page_no,
-        "pages": max(1, -(-total // PAGE_SIZE)),
+        **pager_of(total, page_no, PAGE_SIZE),
         "filters": filters,
         "enterprise": ent,
         "division_label": division_name(ctx.db, filters["division"]),

@@ -28,7 +28,7 @@ from anjian.hidden_hazards.checklists.rules import (
 )
 from anjian.hidden_hazards.checklists.schemas import TaskCompletion
 from anjian.web.forms import validated
-from anjian.web.layout import page
+from anjian.web.layout import page, pager_of
 from anjian.web.session import PageCtx, check_csrf, refused
 
 router = APIRouter(include_in_schema=False)
@@ -76,12 +76,10 @@ def inspection_list(
         "hidden_hazards/inspections.html",
         {
             "items": items,
-            "total": total,
             "state": state,
             "tabs": TASK_TABS,
             "rates": rates,
-            "page_no": page_no,
-            "pages": max(1, -(-total // TASK_PAGE_SIZE)),
+            **pager_of(total, page_no, TASK_PAGE_SIZE),
             **_task_labels(),
         },
         active="inspections",
@@ -181,11 +179,9 @@ def checklist_list(
         {
             "items": items,
             "names": names,
-            "total": total,
             "active_filter": active,
             "q": q,
-            "page_no": page_no,
-            "pages": max(1, -(-total // TASK_PAGE_SIZE)),
+            **pager_of(total, page_no, TASK_PAGE_SIZE),
             **_task_labels(),
         },
         active="inspections",
