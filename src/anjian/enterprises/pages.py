@@ -22,6 +22,7 @@ from anjian.enterprises.api import MAX_UPLOAD_BYTES
 from anjian.enterprises.rules import SCALES, STATUSES, SUPERVISION_CATEGORIES
 from anjian.enterprises.schemas import EnterpriseUpdate
 from anjian.web import dossier
+from anjian.web.forms import posted_form
 from anjian.web.layout import (
     division_name,
     jurisdiction_map,
@@ -264,8 +265,7 @@ def enterprise_edit(request: Request, enterprise_id: int, ctx: PageCtx) -> Respo
 @router.post("/enterprises/{enterprise_id}/edit")
 async def enterprise_save(request: Request, enterprise_id: int, ctx: PageCtx) -> Response:
     """Save the edit form (a PATCH through the service); errors are shown at their fields."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    check_csrf(request, form.get("csrf"))
+    form = await posted_form(request)
     ent = service.get_enterprise(ctx.db, ctx.scope, enterprise_id, ctx.actor)
     values = {**_form_values(ent), **{k: v for k, v in form.items() if k not in _PHONES}}
     try:

@@ -48,7 +48,7 @@ from anjian.hidden_hazards.schemas import (
 )
 from anjian.web import dossier
 from anjian.web.dossier import EnterpriseFilter
-from anjian.web.forms import field_errors, validated
+from anjian.web.forms import FormPage, field_errors, posted_form, validated
 from anjian.web.layout import page, pager_of
 from anjian.web.render import add_template_dir
 from anjian.web.session import PageCtx, check_csrf, refused
@@ -133,26 +133,14 @@ def hazard_list(
     )
 
 
-def _new_page(
-    request: Request,
-    ctx: Context,
-    values: dict[str, str],
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    return page(
-        request,
-        ctx,
-        "hidden_hazards/new.html",
-        {
-            "values": values,
-            "errors": errors or {},
-            "enterprises": enterprise_choices(ctx.db, ctx.scope, ENTERPRISE_CHOICES),
-            **_labels(),
-        },
-        active="hazards",
-        status_code=status_code,
-    )
+_new_page = FormPage(
+    "hidden_hazards/new.html",
+    "hazards",
+    lambda ctx: {
+        "enterprises": enterprise_choices(ctx.db, ctx.scope, ENTERPRISE_CHOICES),
+        **_labels(),
+    },
+)
 
 
 @router.get("/hazards/new")
@@ -170,8 +158,7 @@ def hazard_new(request: Request, ctx: PageCtx, enterprise_id: str = "") -> Respo
 @router.post("/hazards/new")
 async def hazard_report(request: Request, ctx: PageCtx) -> Response:
     """Report the hazard of the form; errors are shown at their fields."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    check_csrf(request, form.get("csrf"))
+    form = await posted_form(request)
     values = {k: form.get(k, "") for k in ("enterprise_id", "place", "description", "category")}
     try:
         data = HazardCreate.model_validate(

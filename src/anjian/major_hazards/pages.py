@@ -34,9 +34,10 @@ from anjian.major_hazards.schemas import (
 )
 from anjian.web import dossier
 from anjian.web.dossier import EnterpriseFilter
+from anjian.web.forms import posted_form
 from anjian.web.layout import division_name, maintained_elsewhere, page, pager_of
 from anjian.web.render import add_template_dir, zh
-from anjian.web.session import PageCtx, check_csrf, refused
+from anjian.web.session import PageCtx, refused
 
 add_template_dir(Path(__file__).parent / "templates")
 
@@ -248,8 +249,7 @@ def calculator_link() -> Response:
 @router.post("/major-hazards/assess")
 async def calculate(request: Request, ctx: PageCtx) -> Response:
     """辨识分级计算: identify and grade the units of the form (nothing is saved)."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    check_csrf(request, form.get("csrf"))
+    form = await posted_form(request)
     results, errors = assess_form(form)
     context = _list_context(ctx, **_list_filters("", "", "", "", 1, None))
     context.update(
@@ -308,8 +308,7 @@ def source_detail(request: Request, source_id: int, ctx: PageCtx) -> Response:
 
 
 async def _filing_step(request: Request, ctx: Context, source_id: int, action: str) -> Response:
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    check_csrf(request, form.get("csrf"))
+    form = await posted_form(request)
     values = {k: v for k, v in form.items() if k != "csrf"}
     try:
         if action == "submit":

@@ -33,6 +33,7 @@ from anjian.risk.rules import (
 )
 from anjian.risk.schemas import CONTROL_LEVELS, KINDS, RiskPointCreate, plain_number
 from anjian.web import dossier
+from anjian.web.forms import posted_form
 from anjian.web.layout import division_name, jurisdiction_map, maintained_elsewhere, page, pager_of
 from anjian.web.render import add_template_dir, map_tiles, render, zh
 from anjian.web.session import PageCtx, check_csrf, refused
@@ -299,8 +300,7 @@ def _create_body(enterprise_id: int, form: dict[str, str]) -> dict[str, Any]:
 @router.post("/risk/enterprise/{enterprise_id}/points")
 async def risk_point_add(request: Request, enterprise_id: int, ctx: PageCtx) -> Response:
     """Save the add form (through the service); errors are shown at their fields."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    check_csrf(request, form.get("csrf"))
+    form = await posted_form(request)
     enterprise_in_scope(ctx.db, ctx.scope, enterprise_id)
     values = {k: v for k, v in form.items() if k != "csrf"}
     try:

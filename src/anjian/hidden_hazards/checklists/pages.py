@@ -27,9 +27,9 @@ from anjian.hidden_hazards.checklists.rules import (
     task_completable,
 )
 from anjian.hidden_hazards.checklists.schemas import TaskCompletion
-from anjian.web.forms import validated
+from anjian.web.forms import posted_form, validated
 from anjian.web.layout import page, pager_of
-from anjian.web.session import PageCtx, check_csrf, refused
+from anjian.web.session import PageCtx, refused
 
 router = APIRouter(include_in_schema=False)
 
@@ -134,8 +134,7 @@ def inspection_detail(request: Request, task_id: int, ctx: PageCtx) -> Response:
 @router.post("/inspections/{task_id}/complete")
 async def inspection_complete(request: Request, task_id: int, ctx: PageCtx) -> Response:
     """完成自查 from the task page: the note and the number of hazards found."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    check_csrf(request, form.get("csrf"))
+    form = await posted_form(request)
     values = {k: form.get(k, "") for k in ("note", "hazards_found")}
     data, errors = validated(
         TaskCompletion,
