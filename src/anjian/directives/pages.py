@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -24,12 +24,10 @@ from anjian.directives.models import KINDS, Directive, DirectiveReceipt
 from anjian.directives.schemas import DirectiveCreate, ReceiptCreate
 from anjian.web.forms import FormPage, field_errors, posted_form
 from anjian.web.layout import division_name, page
-from anjian.web.render import add_template_dir, zh
+from anjian.web.render import pages_router, zh
 from anjian.web.session import StaffPageCtx, record_refusal
 
-add_template_dir(Path(__file__).parent / "templates")
-
-router = APIRouter(include_in_schema=False)
+router = pages_router(Path(__file__).parent / "templates")
 
 KIND_BADGES = {"notice": "bg-blue-lt", "directive": "bg-red-lt"}
 

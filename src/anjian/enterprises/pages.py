@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -31,12 +31,10 @@ from anjian.web.layout import (
     pager_of,
     revealed_phone,
 )
-from anjian.web.render import add_template_dir, map_tiles, zh
+from anjian.web.render import map_tiles, pages_router, zh
 from anjian.web.session import PageCtx, StaffPageCtx, check_csrf, refused
 
-add_template_dir(Path(__file__).parent / "templates")
-
-router = APIRouter(include_in_schema=False)
+router = pages_router(Path(__file__).parent / "templates")
 
 PAGE_SIZE = 20
 # Marker colours by supervision category (also the legend).

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
@@ -50,12 +50,10 @@ from anjian.web import dossier
 from anjian.web.dossier import EnterpriseFilter
 from anjian.web.forms import FormPage, field_errors, posted_form, validated
 from anjian.web.layout import page, pager_of
-from anjian.web.render import add_template_dir
+from anjian.web.render import pages_router
 from anjian.web.session import PageCtx, check_csrf, refused
 
-add_template_dir(Path(__file__).parent / "templates")
-
-router = APIRouter(include_in_schema=False)
+router = pages_router(Path(__file__).parent / "templates")
 router.include_router(checklist_pages)
 
 STATE_BADGES = {

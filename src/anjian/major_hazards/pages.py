@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.responses import Response
@@ -36,12 +36,10 @@ from anjian.web import dossier
 from anjian.web.dossier import EnterpriseFilter
 from anjian.web.forms import posted_form
 from anjian.web.layout import division_name, maintained_elsewhere, page, pager_of
-from anjian.web.render import add_template_dir, zh
+from anjian.web.render import pages_router, zh
 from anjian.web.session import PageCtx, refused
 
-add_template_dir(Path(__file__).parent / "templates")
-
-router = APIRouter(include_in_schema=False)
+router = pages_router(Path(__file__).parent / "templates")
 
 PAGE_SIZE = 20
 # 红橙黄蓝: the colours by which major hazard sources are commonly marked, 一级 … 四级.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.responses import Response
@@ -35,12 +35,10 @@ from anjian.risk.schemas import CONTROL_LEVELS, KINDS, RiskPointCreate, plain_nu
 from anjian.web import dossier
 from anjian.web.forms import posted_form
 from anjian.web.layout import division_name, jurisdiction_map, maintained_elsewhere, page, pager_of
-from anjian.web.render import add_template_dir, map_tiles, render, zh
+from anjian.web.render import map_tiles, pages_router, render, zh
 from anjian.web.session import PageCtx, check_csrf, refused
 
-add_template_dir(Path(__file__).parent / "templates")
-
-router = APIRouter(include_in_schema=False)
+router = pages_router(Path(__file__).parent / "templates")
 
 PAGE_SIZE = 20
 # Marker colours of the four levels (Tabler's red, orange, yellow, blue) and of "not graded".
