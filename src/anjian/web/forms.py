@@ -84,11 +84,18 @@ class FormPage:
     """A form page of the console: ``template`` in the layout (``active`` in the navigation)
     with the ``values`` typed and the ``errors`` at their fields; ``choices`` gives what else
     the form shows the user (the options of its selects). Called as the page is rendered:
-    ``new_page(request, ctx, values)``, or again with the errors and their status."""
+    ``new_page(request, ctx, values)``, or again with the errors and their status. A form
+    that shows more of its state (an alert, a part opened) extends :meth:`context`."""
 
     template: str
     active: str
     choices: Callable[[Context], dict[str, Any]]
+
+    def context(
+        self, ctx: Context, values: dict[str, str], errors: dict[str, str]
+    ) -> dict[str, Any]:
+        """What the template is given: the values, the errors and the choices."""
+        return {"values": values, "errors": errors, **self.choices(ctx)}
 
     def __call__(
         self,
@@ -98,7 +105,7 @@ class FormPage:
         errors: dict[str, str] | None = None,
         status_code: int = 200,
     ) -> Response:
-        context = {"values": values, "errors": errors or {}, **self.choices(ctx)}
+        context = self.context(ctx, values, errors or {})
         return page(
             request, ctx, self.template, context, active=self.active, status_code=status_code
         )
