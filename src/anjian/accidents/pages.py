@@ -7,15 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter
-
 from anjian.accidents import detail_pages, report_pages, reporting
 from anjian.web import dossier
-from anjian.web.render import add_template_dir
+from anjian.web.render import pages_router
 
-add_template_dir(Path(__file__).parent / "templates")
-
-router = APIRouter(include_in_schema=False)
+router = pages_router(Path(__file__).parent / "templates")
 router.include_router(report_pages.router)
 router.include_router(detail_pages.router)
 

@@ -41,8 +41,8 @@ from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.service import enterprise_choices, enterprise_in_scope, is_enterprise_user
 from anjian.web.dossier import EnterpriseFilter
-from anjian.web.forms import field_errors, validated
-from anjian.web.layout import page
+from anjian.web.forms import FormPage, field_errors, validated
+from anjian.web.layout import page, pager_of
 from anjian.web.session import PageCtx, check_csrf, refused
 
 router = APIRouter(include_in_schema=False)
@@ -181,12 +181,10 @@ def accident_list(
         {
             "items": reporting.present(ctx.db, items),
             "late": late,
-            "total": total,
             "filters": filters,
             "enterprise": ent,
             "error": error,
-            "page_no": page_no,
-            "pages": max(1, -(-total // PAGE_SIZE)),
+            **pager_of(total, page_no, PAGE_SIZE),
             "divisions": _filter_divisions(ctx),
             **template_labels(),
         },
@@ -197,36 +195,36 @@ def accident_list(
 # --- the quick report (快报) ------------------------------------------------------------------------
 
 
-def _new_page(
-    request: Request,
-    ctx: Context,
-    values: dict[str, str],
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    errors = named(errors or {}, REPORT_LABELS)
-    is_enterprise = is_enterprise_user(ctx.scope)
-    # the folded part opens by itself when it holds an error or what the user typed (an
-    # enterprise user's own enterprise is filled in, not typed)
-    typed = [f for f in MORE_REPORT_FIELDS if not (is_enterprise and f == "enterprise_id")]
-    return page(
-        request,
-        ctx,
-        "accidents/new.html",
-        {
-            "values": values,
-            "errors": errors,
+class _ReportForm(FormPage):
+    """The quick report's form: the service's messages name its fields by their labels, an
+    alert on top says what to correct, and the folded part opens by itself when it holds an
+    error or what the user typed (an enterprise user's own enterprise is filled in, not
+    typed)."""
+
+    def context(
+        self, ctx: Context, values: dict[str, str], errors: dict[str, str]
+    ) -> dict[str, Any]:
+        errors = named(errors, REPORT_LABELS)
+        is_enterprise = is_enterprise_user(ctx.scope)
+        typed = [f for f in MORE_REPORT_FIELDS if not (is_enterprise and f == "enterprise_id")]
+        return {
+            **super().context(ctx, values, errors),
             "alert": alert(errors, REPORT_LABELS),
             "more_open": any(errors.get(f) or values.get(f) for f in typed),
-            "places": _place_choices(ctx),
-            "enterprises": enterprise_choices(ctx.db, ctx.scope, ENTERPRISE_CHOICES),
             "is_enterprise": is_enterprise,
-            "labels": REPORT_LABELS,
-            **template_labels(),
-        },
-        active="accidents",
-        status_code=status_code,
-    )
+        }
+
+
+_new_page = _ReportForm(
+    "accidents/new.html",
+    "accidents",
+    lambda ctx: {
+        "places": _place_choices(ctx),
+        "enterprises": enterprise_choices(ctx.db, ctx.scope, ENTERPRISE_CHOICES),
+        "labels": REPORT_LABELS,
+        **template_labels(),
+    },
+)
 
 
 @router.get("/accidents/new")

@@ -11,18 +11,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from anjian.accidents.statistics import BY_LABELS, StatisticsTable, statistics
 from anjian.core.errors import Invalid
 from anjian.web.layout import page
-from anjian.web.render import add_template_dir, zh
+from anjian.web.render import pages_router, zh
 from anjian.web.session import StaffPageCtx
 
-add_template_dir(Path(__file__).parent / "templates")
-
-router = APIRouter(include_in_schema=False)
+router = pages_router(Path(__file__).parent / "templates")
 
 PATH = "/accidents/statistics"
 EXPORT = "/api/v1/accidents/statistics.xlsx"

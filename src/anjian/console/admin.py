@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,7 @@ from anjian.core.iam.deps import Context
 from anjian.core.iam.rules import may_administer
 from anjian.core.orgs.models import Organisation
 from anjian.web.render import ICONS
-from anjian.web.session import check_csrf, page_context
+from anjian.web.session import page_context
 
 # Tabler Icons (MIT): users, building-community, settings.
 ICONS.update(
@@ -54,13 +54,6 @@ def admin_page_context(ctx: Annotated[Context, Depends(page_context)]) -> Contex
 
 
 AdminPageCtx = Annotated[Context, Depends(admin_page_context)]
-
-
-async def posted_form(request: Request) -> dict[str, str]:
-    """The posted form's text fields, after its CSRF token is checked."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    check_csrf(request, form.get("csrf"))
-    return form
 
 
 def _names(db: Session, model: Any, key: Any, values: Iterable[Any]) -> dict[Any, str]:

@@ -12,14 +12,14 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from anjian.config import get_settings
-from anjian.console.admin import AdminPageCtx, choice_errors, division_names, org_names, posted_form
+from anjian.console.admin import AdminPageCtx, choice_errors, division_names, org_names
 from anjian.core.errors import AnjianError
 from anjian.core.iam.deps import Context
 from anjian.core.iam.schemas import Id
 from anjian.core.inputs import INT32_MAX
 from anjian.core.orgs import service as orgs
 from anjian.core.orgs.models import ORG_KIND_LABELS, Organisation, OrgKind
-from anjian.web.forms import validated
+from anjian.web.forms import posted_form, validated
 from anjian.web.layout import page
 from anjian.web.session import refused
 

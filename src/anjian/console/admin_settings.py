@@ -13,13 +13,14 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from anjian.config import Settings, config_path, get_settings
-from anjian.console.admin import AdminPageCtx, posted_form
+from anjian.console.admin import AdminPageCtx
 from anjian.core.clock import CST
 from anjian.core.errors import AnjianError
 from anjian.core.iam.deps import Context
 from anjian.core.node_settings import service as node_settings
 from anjian.core.node_settings.rules import may_change
 from anjian.core.node_settings.service import SettingState
+from anjian.web.forms import posted_form
 from anjian.web.layout import page
 from anjian.web.session import refused
 

@@ -14,13 +14,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from anjian.console.admin import (
-    AdminPageCtx,
-    choice_errors,
-    division_names,
-    org_names,
-    posted_form,
-)
+from anjian.console.admin import AdminPageCtx, choice_errors, division_names, org_names
 from anjian.core.errors import AnjianError
 from anjian.core.iam import service as iam
 from anjian.core.iam.deps import Context
@@ -34,8 +28,8 @@ from anjian.core.orgs.models import OrgKind
 from anjian.core.paging import PageNumber
 from anjian.db import read_first, utcnow
 from anjian.enterprises.service import enterprise_in_scope, find_by_uscc
-from anjian.web.forms import validated
-from anjian.web.layout import page
+from anjian.web.forms import FormPage, posted_form, validated
+from anjian.web.layout import page, pager_of
 from anjian.web.render import zh
 from anjian.web.session import refused
 
@@ -141,9 +135,7 @@ def user_list(
         "console/admin_users.html",
         {
             "rows": _rows(ctx.db, users),
-            "total": total,
-            "page_no": page_no,
-            "pages": max(1, -(-total // PAGE_SIZE)),
+            **pager_of(total, page_no, PAGE_SIZE),
             "filters": filters,
             "roles": {r.value: ROLE_LABELS[r] for r in Role},
             "locked_choices": LOCKED_CHOICES,
@@ -154,27 +146,15 @@ def user_list(
     )
 
 
-def _new_user_page(
-    request: Request,
-    ctx: Context,
-    values: dict[str, str],
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    return page(
-        request,
-        ctx,
-        "console/admin_user_new.html",
-        {
-            "values": values,
-            "errors": errors or {},
-            "roles": _grantable(ctx),
-            "org_choices": _org_choices(ctx),
-            "password_min_length": effective_settings().password_min_length,
-        },
-        active="admin_users",
-        status_code=status_code,
-    )
+_new_user_page = FormPage(
+    "console/admin_user_new.html",
+    "admin_users",
+    lambda ctx: {
+        "roles": _grantable(ctx),
+        "org_choices": _org_choices(ctx),
+        "password_min_length": effective_settings().password_min_length,
+    },
+)
 
 
 @router.get("/admin/users/new")

@@ -27,7 +27,7 @@ from anjian.core.sync.forwarder import request_sync
 from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.rules import SUPERVISION_CATEGORIES
-from anjian.web.layout import division_name, page
+from anjian.web.layout import division_name, page, pager_of
 from anjian.web.session import StaffPageCtx, check_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -243,11 +243,9 @@ def child_records_page(
             "link": link,
             "division_label": division_name(ctx.db, division),
             "rows": record_rows(ctx.db, rows),
-            "total": total,
             "origins": origin_counts(ctx.db, ctx.scope, division),
             "filters": {"origin": origin.strip()},
-            "page_no": page_no,
-            "pages": max(1, -(-total // RECORDS_PAGE_SIZE)),
+            **pager_of(total, page_no, RECORDS_PAGE_SIZE),
         },
         active="nodes",
     )

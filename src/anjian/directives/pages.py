@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -22,14 +22,12 @@ from anjian.core.iam.people import display_names
 from anjian.directives import service
 from anjian.directives.models import KINDS, Directive, DirectiveReceipt
 from anjian.directives.schemas import DirectiveCreate, ReceiptCreate
-from anjian.web.forms import field_errors
+from anjian.web.forms import FormPage, field_errors, posted_form
 from anjian.web.layout import division_name, page
-from anjian.web.render import add_template_dir, zh
-from anjian.web.session import StaffPageCtx, check_csrf, record_refusal
+from anjian.web.render import pages_router, zh
+from anjian.web.session import StaffPageCtx, record_refusal
 
-add_template_dir(Path(__file__).parent / "templates")
-
-router = APIRouter(include_in_schema=False)
+router = pages_router(Path(__file__).parent / "templates")
 
 KIND_BADGES = {"notice": "bg-blue-lt", "directive": "bg-red-lt"}
 
@@ -94,26 +92,11 @@ def directive_list(request: Request, ctx: StaffPageCtx, show: str = "") -> Respo
     )
 
 
-def _form_page(
-    request: Request,
-    ctx: Context,
-    values: dict[str, str],
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    return page(
-        request,
-        ctx,
-        "directives/new.html",
-        {
-            "values": values,
-            "errors": errors or {},
-            "kinds": KINDS,
-            "targets": target_choices(ctx.db, ctx),
-        },
-        active="directives",
-        status_code=status_code,
-    )
+_form_page = FormPage(
+    "directives/new.html",
+    "directives",
+    lambda ctx: {"kinds": KINDS, "targets": target_choices(ctx.db, ctx)},
+)
 
 
 @router.get("/directives/new")
@@ -132,8 +115,7 @@ def directive_new(request: Request, ctx: StaffPageCtx) -> Response:
 @router.post("/directives/new")
 async def directive_issue(request: Request, ctx: StaffPageCtx) -> Response:
     """Issue the directive of the form; errors are shown at their fields."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    check_csrf(request, form.get("csrf"))
+    form = await posted_form(request)
     values = {k: form.get(k, "") for k in ("kind", "title", "body", "target_division", "due_date")}
     body = {
         "kind": values["kind"],
@@ -198,8 +180,7 @@ def directive_detail(request: Request, uid: str, ctx: StaffPageCtx) -> Response:
 @router.post("/directives/{uid}/sign")
 async def directive_sign(request: Request, uid: str, ctx: StaffPageCtx) -> Response:
     """签收 for the user's division, with an optional note; back to the list or the detail."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    check_csrf(request, form.get("csrf"))
+    form = await posted_form(request)
     note = form.get("note", "")
     back = "/directives?signed=1" if form.get("next") == "list" else f"/directives/{uid}?signed=1"
     try:

@@ -8,14 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from anjian.config import get_settings
-from anjian.core.divisions import service as divisions
 from anjian.core.downloads import upload_bytes
 from anjian.core.errors import AnjianError, Invalid
 from anjian.core.paging import PageNumber
@@ -25,13 +23,19 @@ from anjian.enterprises.labels import CATEGORY_COLOURS
 from anjian.enterprises.rules import SCALES, STATUSES, SUPERVISION_CATEGORIES
 from anjian.enterprises.schemas import EnterpriseUpdate
 from anjian.web import dossier
-from anjian.web.layout import division_name, page, revealed_phone, scope_roots
-from anjian.web.render import add_template_dir, map_tiles, zh
+from anjian.web.forms import posted_form
+from anjian.web.layout import (
+    division_name,
+    jurisdiction_map,
+    maintained_elsewhere,
+    page,
+    pager_of,
+    revealed_phone,
+)
+from anjian.web.render import map_tiles, pages_router, zh
 from anjian.web.session import PageCtx, StaffPageCtx, check_csrf, refused
 
-add_template_dir(Path(__file__).parent / "templates")
-
-router = APIRouter(include_in_schema=False)
+router = pages_router(Path(__file__).parent / "templates")
 
 PAGE_SIZE = 20
 STATUS_BADGES = {
@@ -103,12 +107,6 @@ def _editable(ctx: Any) -> set[str]:
     return {name for name, *_ in FIELDS}
 
 
-def maintained_elsewhere(ent: Any) -> str:
-    """The node that maintains a record received from another node (read-only here), or ""."""
-    origin = ent.origin_node or ""
-    return origin if origin and origin != get_settings().effective_node_id else ""
-
-
 def _changes_from_form(form: dict[str, str], editable: set[str]) -> dict[str, Any]:
     """The PATCH body a submitted form means: blank phones are left alone, other blank
     optional fields are cleared."""
@@ -158,9 +156,7 @@ def enterprise_list(
         "enterprises/list.html",
         {
             "rows": service.present(ctx.db, items),
-            "total": total,
-            "page_no": page_no,
-            "pages": max(1, -(-total // PAGE_SIZE)),
+            **pager_of(total, page_no, PAGE_SIZE),
             "filters": filters,
             "division_label": division_name(ctx.db, division) if division else "",
             "categories": SUPERVISION_CATEGORIES,
@@ -259,8 +255,7 @@ def enterprise_edit(request: Request, enterprise_id: int, ctx: PageCtx) -> Respo
 @router.post("/enterprises/{enterprise_id}/edit")
 async def enterprise_save(request: Request, enterprise_id: int, ctx: PageCtx) -> Response:
     """Save the edit form (a PATCH through the service); errors are shown at their fields."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    check_csrf(request, form.get("csrf"))
+    form = await posted_form(request)
     ent = service.get_enterprise(ctx.db, ctx.scope, enterprise_id, ctx.actor)
     values = {**_form_values(ent), **{k: v for k, v in form.items() if k not in _PHONES}}
     try:
@@ -305,18 +300,10 @@ async def enterprise_import(request: Request, ctx: StaffPageCtx) -> Response:
 def enterprise_map(request: Request, ctx: PageCtx, category: str = "", q: str = "") -> Response:
     """企业地图: the located enterprises in scope, coloured by supervision category."""
     points = service.map_points(ctx.db, ctx.scope, category=category or None, q=q.strip() or None)
-    tiles = map_tiles()
-    # Without a base map, the jurisdiction's division centroids give the markers a frame.
-    places = []
-    if tiles is None:
-        for root in scope_roots(ctx.db, ctx.scope):
-            for div in [root, *divisions.children_of(ctx.db, root.code)]:
-                if div.lng is not None and div.lat is not None and div.code != "000000":
-                    places.append({"name": div.name, "lng": div.lng, "lat": div.lat})
-    data = {
-        "tiles": tiles,
-        "places": places,
-        "points": [
+    data = jurisdiction_map(
+        ctx.db,
+        ctx.scope,
+        [
             {
                 "id": p.id,
                 "name": p.name,
@@ -328,7 +315,7 @@ def enterprise_map(request: Request, ctx: PageCtx, category: str = "", q: str = 
             }
             for p in points
         ],
-    }
+    )
     return page(
         request,
         ctx,

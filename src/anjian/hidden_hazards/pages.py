@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
@@ -48,14 +48,12 @@ from anjian.hidden_hazards.schemas import (
 )
 from anjian.web import dossier
 from anjian.web.dossier import EnterpriseFilter
-from anjian.web.forms import field_errors, validated
-from anjian.web.layout import page
-from anjian.web.render import add_template_dir
+from anjian.web.forms import FormPage, field_errors, posted_form, validated
+from anjian.web.layout import page, pager_of
+from anjian.web.render import pages_router
 from anjian.web.session import PageCtx, check_csrf, refused
 
-add_template_dir(Path(__file__).parent / "templates")
-
-router = APIRouter(include_in_schema=False)
+router = pages_router(Path(__file__).parent / "templates")
 router.include_router(checklist_pages)
 
 STATE_BADGES = {
@@ -120,41 +118,27 @@ def hazard_list(
         {
             "items": items,
             "names": names,
-            "total": total,
             "stats": stats,
             "tab": tab,
             "tabs": TABS,
             "grade": grade,
             "q": q,
             "enterprise": ent,
-            "page_no": page_no,
-            "pages": max(1, (total + size - 1) // size),
+            **pager_of(total, page_no, size),
             **_labels(),
         },
         active="hazards",
     )
 
 
-def _new_page(
-    request: Request,
-    ctx: Context,
-    values: dict[str, str],
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    return page(
-        request,
-        ctx,
-        "hidden_hazards/new.html",
-        {
-            "values": values,
-            "errors": errors or {},
-            "enterprises": enterprise_choices(ctx.db, ctx.scope, ENTERPRISE_CHOICES),
-            **_labels(),
-        },
-        active="hazards",
-        status_code=status_code,
-    )
+_new_page = FormPage(
+    "hidden_hazards/new.html",
+    "hazards",
+    lambda ctx: {
+        "enterprises": enterprise_choices(ctx.db, ctx.scope, ENTERPRISE_CHOICES),
+        **_labels(),
+    },
+)
 
 
 @router.get("/hazards/new")
@@ -172,8 +156,7 @@ def hazard_new(request: Request, ctx: PageCtx, enterprise_id: str = "") -> Respo
 @router.post("/hazards/new")
 async def hazard_report(request: Request, ctx: PageCtx) -> Response:
     """Report the hazard of the form; errors are shown at their fields."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    check_csrf(request, form.get("csrf"))
+    form = await posted_form(request)
     values = {k: form.get(k, "") for k in ("enterprise_id", "place", "description", "category")}
     try:
         data = HazardCreate.model_validate(

@@ -11,12 +11,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from anjian.config import get_settings
 from anjian.core.errors import AnjianError
 from anjian.core.iam.deps import Context
 from anjian.core.iam.people import display_names
@@ -35,13 +34,12 @@ from anjian.major_hazards.schemas import (
 )
 from anjian.web import dossier
 from anjian.web.dossier import EnterpriseFilter
-from anjian.web.layout import division_name, page
-from anjian.web.render import add_template_dir, zh
-from anjian.web.session import PageCtx, check_csrf, refused
+from anjian.web.forms import posted_form
+from anjian.web.layout import division_name, maintained_elsewhere, page, pager_of
+from anjian.web.render import pages_router, zh
+from anjian.web.session import PageCtx, refused
 
-add_template_dir(Path(__file__).parent / "templates")
-
-router = APIRouter(include_in_schema=False)
+router = pages_router(Path(__file__).parent / "templates")
 
 PAGE_SIZE = 20
 # 红橙黄蓝: the colours by which major hazard sources are commonly marked, 一级 … 四级.
@@ -167,12 +165,6 @@ def assess_form(form: dict[str, str]) -> tuple[list[UnitRead], dict[str, str]]:
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def maintained_elsewhere(src: MajorHazardSource) -> str:
-    """The node that maintains a copy received from another node (read-only here), or ""."""
-    origin = src.origin_node or ""
-    return origin if origin and origin != get_settings().effective_node_id else ""
-
-
 def _list_context(ctx: Context, **filters: Any) -> dict[str, Any]:
     page_no = filters.pop("page_no")
     grade = int(filters["grade"]) if re.fullmatch(r"[1-4]", filters["grade"]) else None
@@ -192,9 +184,7 @@ def _list_context(ctx: Context, **filters: Any) -> dict[str, Any]:
     )
     return {
         "rows": service.present(ctx.db, items),
-        "total": total,
-        "page_no": page_no,
-        "pages": max(1, -(-total // PAGE_SIZE)),
+        **pager_of(total, page_no, PAGE_SIZE),
         "filters": filters,
         "enterprise": ent,
         "division_label": division_name(ctx.db, filters["division"]),
@@ -257,8 +247,7 @@ def calculator_link() -> Response:
 @router.post("/major-hazards/assess")
 async def calculate(request: Request, ctx: PageCtx) -> Response:
     """辨识分级计算: identify and grade the units of the form (nothing is saved)."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    check_csrf(request, form.get("csrf"))
+    form = await posted_form(request)
     results, errors = assess_form(form)
     context = _list_context(ctx, **_list_filters("", "", "", "", 1, None))
     context.update(
@@ -317,8 +306,7 @@ def source_detail(request: Request, source_id: int, ctx: PageCtx) -> Response:
 
 
 async def _filing_step(request: Request, ctx: Context, source_id: int, action: str) -> Response:
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    check_csrf(request, form.get("csrf"))
+    form = await posted_form(request)
     values = {k: v for k, v in form.items() if k != "csrf"}
     try:
         if action == "submit":

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.responses import Response
@@ -18,7 +18,7 @@ from anjian.core.divisions import service as divisions
 from anjian.core.errors import AnjianError, Invalid
 from anjian.core.paging import PageNumber
 from anjian.enterprises import service as enterprises
-from anjian.enterprises.pages import form_errors, maintained_elsewhere
+from anjian.enterprises.pages import form_errors
 from anjian.enterprises.rules import SUPERVISION_CATEGORIES
 from anjian.enterprises.service import enterprise_in_scope
 from anjian.risk import service
@@ -34,13 +34,12 @@ from anjian.risk.rules import (
 )
 from anjian.risk.schemas import CONTROL_LEVELS, KINDS, RiskPointCreate, plain_number
 from anjian.web import dossier
-from anjian.web.layout import division_name, page, scope_roots
-from anjian.web.render import add_template_dir, map_tiles, render, zh
+from anjian.web.forms import posted_form
+from anjian.web.layout import division_name, jurisdiction_map, maintained_elsewhere, page, pager_of
+from anjian.web.render import map_tiles, pages_router, render, zh
 from anjian.web.session import PageCtx, check_csrf, refused
 
-add_template_dir(Path(__file__).parent / "templates")
-
-router = APIRouter(include_in_schema=False)
+router = pages_router(Path(__file__).parent / "templates")
 
 PAGE_SIZE = 20
 METHOD_LABELS = {"LEC": "作业条件危险性评价法（LEC）", "LS": "风险矩阵法（LS）"}
@@ -137,17 +136,10 @@ def risk_overview(
     levels = service.enterprise_levels(ctx.db, ctx.scope, [e.id for e in ents])
     names = divisions.division_names(ctx.db, (e.division_code for e in ents))
     risk_map = service.risk_map(ctx.db, ctx.scope)
-    tiles = map_tiles()
-    places = []
-    if tiles is None:
-        for root in scope_roots(ctx.db, ctx.scope):
-            for div in [root, *divisions.children_of(ctx.db, root.code)]:
-                if div.lng is not None and div.lat is not None and div.code != "000000":
-                    places.append({"name": div.name, "lng": div.lng, "lat": div.lat})
-    data = {
-        "tiles": tiles,
-        "places": places,
-        "points": [
+    data = jurisdiction_map(
+        ctx.db,
+        ctx.scope,
+        [
             {
                 "id": e.id,
                 "name": e.name,
@@ -159,7 +151,7 @@ def risk_overview(
             }
             for e in risk_map.enterprises
         ],
-    }
+    )
     filters = {"division": division, "q": q.strip()}
     return page(
         request,
@@ -179,9 +171,7 @@ def risk_overview(
                 }
                 for e in ents
             ],
-            "total": total,
-            "page_no": page_no,
-            "pages": max(1, -(-total // PAGE_SIZE)),
+            **pager_of(total, page_no, PAGE_SIZE),
             "filters": filters,
             "division_label": division_name(ctx.db, division) if division else "",
             "level_badges": LEVEL_BADGES,
@@ -284,8 +274,7 @@ def _create_body(enterprise_id: int, form: dict[str, str]) -> dict[str, Any]:
 @router.post("/risk/enterprise/{enterprise_id}/points")
 async def risk_point_add(request: Request, enterprise_id: int, ctx: PageCtx) -> Response:
     """Save the add form (through the service); errors are shown at their fields."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    check_csrf(request, form.get("csrf"))
+    form = await posted_form(request)
     enterprise_in_scope(ctx.db, ctx.scope, enterprise_id)
     values = {k: v for k, v in form.items() if k != "csrf"}
     try:

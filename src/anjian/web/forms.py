@@ -1,12 +1,20 @@
-"""Console forms: validation errors of a request body shown at their fields, in Chinese."""
+"""Console forms: the posted fields read, validation errors of a request body shown at their
+fields in Chinese, and the form pages that show them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from fastapi import Request
 from pydantic import BaseModel, ValidationError
+from starlette.responses import Response
 
+from anjian.core.iam.deps import Context
+from anjian.web.layout import page
 from anjian.web.render import zh
+from anjian.web.session import check_csrf
 
 # Pydantic's error types in Chinese.
 _PYDANTIC_ZH = {
@@ -62,3 +70,42 @@ def validated(
     except ValidationError as exc:
         return None, {**field_errors(exc, pattern_messages), **(earlier or {})}
     return (None, earlier) if earlier else (data, {})
+
+
+async def posted_form(request: Request) -> dict[str, str]:
+    """The posted form's text fields (files are not taken), after its CSRF token is checked."""
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    check_csrf(request, form.get("csrf"))
+    return form
+
+
+@dataclass(frozen=True)
+class FormPage:
+    """A form page of the console: ``template`` in the layout (``active`` in the navigation)
+    with the ``values`` typed and the ``errors`` at their fields; ``choices`` gives what else
+    the form shows the user (the options of its selects). Called as the page is rendered:
+    ``new_page(request, ctx, values)``, or again with the errors and their status. A form
+    that shows more of its state (an alert, a part opened) extends :meth:`context`."""
+
+    template: str
+    active: str
+    choices: Callable[[Context], dict[str, Any]]
+
+    def context(
+        self, ctx: Context, values: dict[str, str], errors: dict[str, str]
+    ) -> dict[str, Any]:
+        """What the template is given: the values, the errors and the choices."""
+        return {"values": values, "errors": errors, **self.choices(ctx)}
+
+    def __call__(
+        self,
+        request: Request,
+        ctx: Context,
+        values: dict[str, str],
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Response:
+        context = self.context(ctx, values, errors or {})
+        return page(
+            request, ctx, self.template, context, active=self.active, status_code=status_code
+        )

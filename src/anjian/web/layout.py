@@ -20,7 +20,7 @@ from anjian.core.iam.models import ROLE_LABELS, Role
 from anjian.core.iam.rules import may_administer
 from anjian.core.orgs.models import Organisation
 from anjian.core.scope import Scope
-from anjian.web.render import render
+from anjian.web.render import map_tiles, render
 from anjian.web.session import check_csrf, session_csrf
 
 NAV = (
@@ -77,6 +77,33 @@ def division_name(db: Session, code: str | None) -> str:
         return ""
     div = divisions.get_division(db, code)
     return div.name if div else code
+
+
+def maintained_elsewhere(record: Any) -> str:
+    """The node that maintains a synced record received from another node (read-only here),
+    or "" for a record of this node."""
+    origin = record.origin_node or ""
+    return origin if origin and origin != get_settings().effective_node_id else ""
+
+
+def pager_of(total: int, page_no: int, size: int) -> dict[str, int]:
+    """What a paged list gives the ``pager`` (or ``short_pager``) macro: the total, the page
+    shown and the number of pages (at least one) at ``size`` rows a page."""
+    return {"total": total, "page_no": page_no, "pages": max(1, -(-total // size))}
+
+
+def jurisdiction_map(db: Session, scope: Scope, points: list[dict[str, Any]]) -> dict[str, Any]:
+    """The data of a map of the jurisdiction (``map.js``): its ``points``, the base-map tiles,
+    and, without a base map, the centroids of the user's divisions and their children, which
+    give the markers a frame."""
+    tiles = map_tiles()
+    places = []
+    if tiles is None:
+        for root in scope_roots(db, scope):
+            for div in [root, *divisions.children_of(db, root.code)]:
+                if div.lng is not None and div.lat is not None and div.code != "000000":
+                    places.append({"name": div.name, "lng": div.lng, "lat": div.lat})
+    return {"tiles": tiles, "places": places, "points": points}
 
 
 def is_staff(ctx: Context) -> bool:

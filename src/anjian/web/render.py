@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from starlette.responses import Response
@@ -35,6 +35,13 @@ def add_template_dir(path: Path) -> None:
         isinstance(x, FileSystemLoader) and str(path) in x.searchpath for x in _loader.loaders
     ):
         _loader.loaders.append(FileSystemLoader(path))
+
+
+def pages_router(templates: Path) -> APIRouter:
+    """The router of a package's console pages (kept out of the OpenAPI), their templates
+    served from the folder ``templates``."""
+    add_template_dir(templates)
+    return APIRouter(include_in_schema=False)
 
 
 # --- filters -----------------------------------------------------------------------------------

@@ -26,9 +26,9 @@ from anjian.hidden_hazards.checklists.rules import (
     task_completable,
 )
 from anjian.hidden_hazards.checklists.schemas import CompletionCreate
-from anjian.web.forms import validated
-from anjian.web.layout import page
-from anjian.web.session import PageCtx, check_csrf, refused
+from anjian.web.forms import posted_form, validated
+from anjian.web.layout import page, pager_of
+from anjian.web.session import PageCtx, refused
 
 router = APIRouter(include_in_schema=False)
 
@@ -75,12 +75,10 @@ def inspection_list(
         "hidden_hazards/inspections.html",
         {
             "items": items,
-            "total": total,
             "state": state,
             "tabs": TASK_TABS,
             "rates": rates,
-            "page_no": page_no,
-            "pages": max(1, -(-total // TASK_PAGE_SIZE)),
+            **pager_of(total, page_no, TASK_PAGE_SIZE),
             **_task_labels(),
         },
         active="inspections",
@@ -135,8 +133,7 @@ def inspection_detail(request: Request, task_id: int, ctx: PageCtx) -> Response:
 @router.post("/inspections/{task_id}/complete")
 async def inspection_complete(request: Request, task_id: int, ctx: PageCtx) -> Response:
     """完成自查 from the task page: the note and the number of hazards found."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    check_csrf(request, form.get("csrf"))
+    form = await posted_form(request)
     values = {k: form.get(k, "") for k in ("note", "hazards_found")}
     data, errors = validated(
         CompletionCreate,
@@ -180,11 +177,9 @@ def checklist_list(
         {
             "items": items,
             "names": names,
-            "total": total,
             "active_filter": active,
             "q": q,
-            "page_no": page_no,
-            "pages": max(1, -(-total // TASK_PAGE_SIZE)),
+            **pager_of(total, page_no, TASK_PAGE_SIZE),
             **_task_labels(),
         },
         active="inspections",

@@ -10,14 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter
-
 from anjian.monitoring.pages import board, records
-from anjian.web.render import add_template_dir
+from anjian.web.render import pages_router
 
-add_template_dir(Path(__file__).parent.parent / "templates")
-
-router = APIRouter(include_in_schema=False)
+router = pages_router(Path(__file__).parent.parent / "templates")
 # The board's routes first: its /monitoring/alarms/stream must not be taken for an alarm's id.
 router.include_router(board.router)
 router.include_router(records.router)

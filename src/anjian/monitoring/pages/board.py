@@ -18,7 +18,6 @@ from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from anjian.core.divisions import service as divisions
 from anjian.core.iam.deps import SESSION_COOKIE
 from anjian.core.paging import PageNumber
 from anjian.core.scope import Scope
@@ -30,8 +29,8 @@ from anjian.monitoring.pages.labels import DONE_MESSAGES, PAGE_SIZE, STATE_CHOIC
 from anjian.monitoring.rules import AlarmStateName
 from anjian.monitoring.schemas import AlarmRead, LiveRiskRow
 from anjian.risk.labels import LEVEL_BADGES, LEVEL_HEX, LEVELS
-from anjian.web.layout import division_name, page, scope_roots
-from anjian.web.render import map_tiles, query, templates
+from anjian.web.layout import division_name, jurisdiction_map, page, pager_of
+from anjian.web.render import query, templates
 from anjian.web.session import PageCtx, login_url, safe_next, session_csrf, stream_scope
 
 log = logging.getLogger("anjian.monitoring.pages")
@@ -139,9 +138,7 @@ def alarm_board(
         "monitoring/board.html",
         {
             "alarms": alarms.present_alarms(ctx.db, found),
-            "total": total,
-            "page_no": page_no,
-            "pages": max(1, -(-total // PAGE_SIZE)),
+            **pager_of(total, page_no, PAGE_SIZE),
             "counts": board_counts(ctx.db, ctx.scope),
             "board": board,
             "filters": params,
@@ -336,13 +333,6 @@ def live_risk_map(request: Request, ctx: PageCtx, division: str = "") -> Respons
         url = f"/monitoring/enterprise/{ctx.scope.enterprise_id}"
         return RedirectResponse(url, status_code=303)
     live = live_risk(ctx.db, ctx.scope, division=division.strip() or None)
-    tiles = map_tiles()
-    places = []
-    if tiles is None:  # no base map: the division centroids frame the markers
-        for root in scope_roots(ctx.db, ctx.scope):
-            for div in [root, *divisions.children_of(ctx.db, root.code)]:
-                if div.lng is not None and div.lat is not None and div.code != "000000":
-                    places.append({"name": div.name, "lng": div.lng, "lat": div.lat})
     located = [r for r in live.enterprises if r.lng is not None and r.lat is not None]
     counts = {lv["code"]: 0 for lv in LEVELS}
     for r in live.enterprises:
@@ -352,7 +342,7 @@ def live_risk_map(request: Request, ctx: PageCtx, division: str = "") -> Respons
         ctx,
         "monitoring/map.html",
         {
-            "data": {"tiles": tiles, "places": places, "points": [_map_point(r) for r in located]},
+            "data": jurisdiction_map(ctx.db, ctx.scope, [_map_point(r) for r in located]),
             "enterprises": live.enterprises,
             "sources": live.major_hazards,
             "located": len(located),

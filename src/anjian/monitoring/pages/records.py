@@ -22,9 +22,9 @@ from anjian.monitoring.rules import GAS_DETECTOR_KINDS, STATUSES, Bound, bound_l
 from anjian.monitoring.schemas import DispositionCreate
 from anjian.risk.labels import LEVEL_BADGES
 from anjian.web import dossier
-from anjian.web.forms import field_errors
+from anjian.web.forms import field_errors, posted_form
 from anjian.web.layout import division_name, page
-from anjian.web.session import PageCtx, check_csrf, refused, safe_next
+from anjian.web.session import PageCtx, refused, safe_next
 
 router = APIRouter(include_in_schema=False)
 # A point's set points, worst first on each side, with the colours of their severity on the
@@ -83,8 +83,7 @@ def alarm_detail(request: Request, alarm_id: int, ctx: PageCtx) -> Response:
 async def alarm_step(request: Request, alarm_id: int, verb: str, ctx: PageCtx) -> Response:
     """Take one step of the alarm's loop from the board or the alarm's page; refusals and
     disposition errors are shown on the alarm's page, at their fields."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    check_csrf(request, form.get("csrf"))
+    form = await posted_form(request)
     back = safe_next(form.get("next") or f"/monitoring/alarms/{alarm_id}")
     errors: dict[str, str] = {}
     status = 422
