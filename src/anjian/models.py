@@ -13,6 +13,7 @@ from anjian.core.node_settings.models import NodeSetting
 from anjian.core.orgs.models import Organisation
 from anjian.core.sync.models import OutboxEntry, SyncLink
 from anjian.directives.models import Directive, DirectiveReceipt
+from anjian.enforcement.models import Draw, DrawCheck, Inspector, InspectorConflict
 from anjian.enterprises.models import Enterprise
 from anjian.hidden_hazards.models import Checklist, HazardStep, HiddenHazard, InspectionTask
 from anjian.major_hazards.models import MajorHazardSource
@@ -39,6 +40,7 @@ SYNC_MODULES = (
     "anjian.monitoring.sync",
     "anjian.directives.sync",
     "anjian.accidents.sync",
+    "anjian.enforcement.sync",
 )
 for _module in SYNC_MODULES:
     import_module(_module)
@@ -55,12 +57,16 @@ __all__ = [
     "Directive",
     "DirectiveReceipt",
     "Division",
+    "Draw",
+    "DrawCheck",
     "Enterprise",
     "GatewayCredential",
     "HazardStep",
     "HiddenHazard",
     "IngestRejection",
     "InspectionTask",
+    "Inspector",
+    "InspectorConflict",
     "Investigation",
     "MajorHazardSource",
     "MinuteSummary",

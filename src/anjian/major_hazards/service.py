@@ -403,3 +403,15 @@ def return_filing(
         **{"from": FilingState.SUBMITTED, "to": target, "reason": why},
     )
     return src
+
+
+def enterprises_with_major_sources(session: Session, scope: Scope, division: str) -> set[int]:
+    """The enterprises in scope, in ``division`` or below, that run at least one major hazard
+    source (重大危险源): an enforcement draw weights them as 重大."""
+    stmt = (
+        scope.select(MajorHazardSource, MajorHazardSource.enterprise_id)
+        .where(MajorHazardSource.is_major.is_(True))
+        .where(division_filter(MajorHazardSource.division_code, division))
+        .distinct()
+    )
+    return set(session.scalars(stmt))

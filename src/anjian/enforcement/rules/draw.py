@@ -27,6 +27,9 @@ from anjian.core.crypto import sm3
 from anjian.core.errors import Invalid
 
 MIN_INSPECTORS = 2
+# An enterprise is known to a draw by a key that is the same on every node (its uid), so a draw
+# made at a county can be recomputed at the province; plain ints serve in tests.
+Key = str | int
 _UNIT = 2.0**-53  # lots are 53-bit fractions: exact in a double
 
 
@@ -47,7 +50,7 @@ UNGRADED_WEIGHT = 1.0
 class Candidate:
     """An enterprise that may be drawn, with its risk class (None when not graded)."""
 
-    id: int
+    id: Key
     risk: str | None = None
 
 
@@ -56,29 +59,26 @@ class Inspector:
     """An enforcement officer (执法人员) and the enterprises they declared a conflict with."""
 
     id: int
-    conflicts: frozenset[int] = field(default_factory=frozenset)
+    conflicts: frozenset[Key] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
 class DrawnCheck:
     """One drawn enterprise and the inspectors assigned to it."""
 
-    enterprise_id: int
+    enterprise_id: Key
     inspector_ids: tuple[int, ...]
 
 
 def population_hash(candidates: Iterable[Candidate], inspectors: Iterable[Inspector]) -> str:
     """SM3 over the canonical form of what a draw was taken from: enterprises with their risk
     classes and inspectors with their conflicts, each sorted, so order of input does not matter."""
-    lines = [f"e:{c.id}:{c.risk or ''}" for c in sorted(candidates, key=lambda c: c.id)]
-    lines += [
-        f"i:{i.id}:{','.join(str(e) for e in sorted(i.conflicts))}"
-        for i in sorted(inspectors, key=lambda i: i.id)
-    ]
+    lines = sorted(f"e:{c.id}:{c.risk or ''}" for c in candidates)
+    lines += sorted(f"i:{i.id}:{','.join(sorted(map(str, i.conflicts)))}" for i in inspectors)
     return sm3("\n".join(lines).encode())
 
 
-def lot(seed: str, *parts: int) -> float:
+def lot(seed: str, *parts: Key) -> float:
     """A uniform number in (0, 1) determined by the seed and the parts (an enterprise id, or an
     enterprise and an inspector id)."""
     digest = sm3("|".join([seed, *map(str, parts)]).encode())
@@ -96,7 +96,7 @@ def draw_enterprises(
     seed: str,
     weighting: Weighting = Weighting.UNIFORM,
     weights: Mapping[str, float] = RISK_WEIGHTS,
-) -> list[int]:
+) -> list[Key]:
     """The ids of the ``count`` enterprises drawn, in draw order (best lot first)."""
     if count < 1:
         raise Invalid(
@@ -115,16 +115,16 @@ def draw_enterprises(
             if not (value > 0 and math.isfinite(value)):
                 raise Invalid(f"权重必须为正数：{name} / weights must be positive", field="weights")
         keys = {c.id: math.log(lot(seed, c.id)) / weight_of(c, weights) for c in candidates}
-    ranked = sorted(keys, key=lambda cid: (-keys[cid], cid))
+    ranked = sorted(keys, key=lambda cid: (-keys[cid], str(cid)))
     return ranked[:count]
 
 
 def assign_inspectors(
-    enterprise_ids: Sequence[int],
+    enterprise_ids: Sequence[Key],
     inspectors: Sequence[Inspector],
     per_check: int,
     seed: str,
-    past_pairs: Mapping[tuple[int, int], int] | None = None,
+    past_pairs: Mapping[tuple[int, Key], int] | None = None,
 ) -> list[DrawnCheck]:
     """Assign ``per_check`` inspectors to each enterprise, in order. ``past_pairs`` counts earlier
     checks of each (inspector id, enterprise id) pair, so a pair repeats as rarely as it can."""

@@ -1,0 +1,94 @@
+"""Enforcement API (行政执法): officers, conflicts of interest and random draws (双随机)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+
+from anjian.core.api_kit import DivisionQuery, ListFilters, list_page
+from anjian.core.iam.deps import StaffCtx
+from anjian.core.paging import Paging
+from anjian.enforcement import draws, inspectors
+from anjian.enforcement.schemas import (
+    ConflictCreate,
+    ConflictRead,
+    DrawCreate,
+    DrawPage,
+    DrawRead,
+    DrawVerification,
+    InspectorCreate,
+    InspectorRead,
+)
+
+router = APIRouter(prefix="/api/v1/enforcement", tags=["enforcement 行政执法"])
+
+
+@dataclass(frozen=True)
+class DrawFilters(ListFilters):
+    division: DivisionQuery = None
+
+
+@router.get("/inspectors", response_model=list[InspectorRead])
+def list_inspectors(ctx: StaffCtx, division: DivisionQuery = None) -> list[InspectorRead]:
+    """Enforcement officers (执法人员) in scope, with their declared conflicts."""
+    rows = inspectors.list_inspectors(ctx.db, ctx.scope, division=division)
+    return inspectors.present(ctx.db, rows)
+
+
+@router.post("/inspectors", response_model=InspectorRead, status_code=201)
+def register_inspector(body: InspectorCreate, ctx: StaffCtx) -> InspectorRead:
+    """Register an official in scope as an enforcement officer with their certificate number."""
+    ins = inspectors.register_inspector(ctx.db, ctx.actor, ctx.scope, body)
+    return inspectors.present(ctx.db, [ins])[0]
+
+
+@router.post("/inspectors/{inspector_id}/active", response_model=InspectorRead)
+def set_active(inspector_id: int, active: bool, ctx: StaffCtx) -> InspectorRead:
+    """Take an officer off the draws (``active=false``) or back on."""
+    ins = inspectors.set_active(ctx.db, ctx.actor, ctx.scope, inspector_id, active)
+    return inspectors.present(ctx.db, [ins])[0]
+
+
+@router.post("/inspectors/{inspector_id}/conflicts", response_model=ConflictRead, status_code=201)
+def declare_conflict(inspector_id: int, body: ConflictCreate, ctx: StaffCtx) -> ConflictRead:
+    """Declare an officer's conflict of interest (利害关系) with an enterprise: never drawn there."""
+    row = inspectors.declare_conflict(ctx.db, ctx.actor, ctx.scope, inspector_id, body)
+    return ConflictRead.model_validate(row)
+
+
+@router.delete("/inspectors/{inspector_id}/conflicts/{conflict_id}", status_code=204)
+def withdraw_conflict(inspector_id: int, conflict_id: int, ctx: StaffCtx) -> Response:
+    """Withdraw a declared conflict."""
+    inspectors.withdraw_conflict(ctx.db, ctx.actor, ctx.scope, inspector_id, conflict_id)
+    return Response(status_code=204)
+
+
+@router.post("/draws", response_model=DrawRead, status_code=201)
+def make_draw(body: DrawCreate, ctx: StaffCtx) -> DrawRead:
+    """Draw enterprises of a division in scope and at least two officers for each (双随机).
+    The seed is recorded (generated when absent): the same seed over the same population gives
+    the same draw."""
+    draw = draws.make_draw(ctx.db, ctx.actor, ctx.scope, ctx.user, body)
+    return draws.present(ctx.db, draw)
+
+
+@router.get("/draws", response_model=DrawPage)
+def list_draws(
+    ctx: StaffCtx, filters: Annotated[DrawFilters, Depends()], paging: Paging
+) -> DrawPage:
+    """Draws in scope, newest first."""
+    return list_page(DrawPage, draws.list_draws, ctx, filters, paging, draws.present_all)
+
+
+@router.get("/draws/{draw_id}", response_model=DrawRead)
+def get_draw(draw_id: int, ctx: StaffCtx) -> DrawRead:
+    """One draw with its enterprises and teams."""
+    return draws.present(ctx.db, draws.get_draw(ctx.db, ctx.scope, draw_id))
+
+
+@router.get("/draws/{draw_id}/verify", response_model=DrawVerification)
+def verify_draw(draw_id: int, ctx: StaffCtx) -> DrawVerification:
+    """Recompute the draw from its seed and recorded population; say whether it matches."""
+    return draws.verify(ctx.db, ctx.scope, draw_id, ctx.user)

@@ -1,0 +1,91 @@
+"""Enforcement tables: enforcement officers (执法人员) and their declared conflicts of interest,
+and random draws (双随机) with the checks they assigned."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from anjian.core.scope import ScopeColumns, Scoped
+from anjian.core.sync.models import SyncMixin
+from anjian.db import Base
+
+
+class Inspector(Scoped, Base):
+    """A user of an agency who holds an enforcement certificate (行政执法证) and may be drawn.
+    Kept at the agency's node: the draw's results carry the team's names upward."""
+
+    __scope__ = ScopeColumns("division_code")
+    __tablename__ = "enforcement_inspectors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, unique=True)
+    division_code: Mapped[str] = mapped_column(
+        ForeignKey("divisions.code"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    certificate_no: Mapped[str] = mapped_column(String(32), nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+
+
+class InspectorConflict(Base):
+    """A conflict of interest (利害关系) an officer declared with an enterprise: the draw never
+    sends them there (回避)."""
+
+    __tablename__ = "enforcement_conflicts"
+    __table_args__ = (UniqueConstraint("inspector_id", "enterprise_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inspector_id: Mapped[int] = mapped_column(
+        ForeignKey("enforcement_inspectors.id"), nullable=False, index=True
+    )
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), nullable=False)
+    reason: Mapped[str] = mapped_column(String(200), nullable=False)
+    declared_at: Mapped[datetime] = mapped_column(nullable=False)
+
+
+class Draw(SyncMixin, Scoped, Base):
+    """One random draw of an agency over its jurisdiction: what it drew from (the population as
+    it stood, and its hash), the seed, and when and by whom. Synced up, so agencies above see it."""
+
+    __scope__ = ScopeColumns("division_code")
+    __tablename__ = "enforcement_draws"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    division_code: Mapped[str] = mapped_column(
+        ForeignKey("divisions.code"), nullable=False, index=True
+    )
+    categories: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    enterprise_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    inspectors_per_check: Mapped[int] = mapped_column(Integer, nullable=False)
+    weighting: Mapped[str] = mapped_column(String(16), nullable=False)
+    seed: Mapped[str] = mapped_column(String(64), nullable=False)
+    population_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    # The population as drawn from: {"enterprises": [[id, risk]…], "inspectors": [[id,
+    # [conflicting enterprise ids]]…], "weights": {...}, "past_pairs": [[inspector, enterprise,
+    # n]…]}, so that anyone can recompute the draw later (GET …/verify).
+    population: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    drawn_at: Mapped[datetime] = mapped_column(nullable=False)
+    drawn_by: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class DrawCheck(SyncMixin, Scoped, Base):
+    """One enterprise a draw picked and the team assigned to inspect it."""
+
+    __scope__ = ScopeColumns("division_code", "enterprise_id")
+    __tablename__ = "enforcement_draw_checks"
+    __table_args__ = (UniqueConstraint("draw_id", "enterprise_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draw_id: Mapped[int] = mapped_column(
+        ForeignKey("enforcement_draws.id"), nullable=False, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), nullable=False)
+    division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
+    # The team: [{"inspector_id", "name", "certificate_no"}…] as it stood at the draw.
+    team: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)

@@ -1,0 +1,129 @@
+"""enforcement: officers (执法人员), their conflicts of interest, random draws and their checks
+
+Draws and checks cross nodes (sync columns); officers and conflicts stay at the agency's node.
+
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-12-05 12:20:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import anjian.db
+
+revision: str = "0016"
+down_revision: str | None = "0015"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+WHEN = anjian.db.UTCDateTime(timezone=True)
+
+
+def _synced(table: str) -> list[sa.schema.SchemaItem]:
+    """The columns and key of a record that crosses nodes (SyncMixin)."""
+    return [
+        sa.Column("origin_node", sa.String(length=64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("updated_at", WHEN, nullable=False),
+        sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("uid", sa.String(length=36), nullable=False),
+        sa.UniqueConstraint("uid", name=op.f(f"uq_{table}_uid")),
+    ]
+
+
+def _fk(table: str, column: str, target: str) -> sa.ForeignKeyConstraint:
+    ref_table = target.split(".")[0]
+    return sa.ForeignKeyConstraint(
+        [column], [target], name=op.f(f"fk_{table}_{column}_{ref_table}")
+    )
+
+
+def _key(table: str) -> sa.PrimaryKeyConstraint:
+    return sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}"))
+
+
+def upgrade() -> None:
+    t = "enforcement_draws"
+    op.create_table(
+        t,
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("division_code", sa.String(length=6), nullable=False),
+        sa.Column("categories", sa.JSON(), nullable=False),
+        sa.Column("enterprise_count", sa.Integer(), nullable=False),
+        sa.Column("inspectors_per_check", sa.Integer(), nullable=False),
+        sa.Column("weighting", sa.String(length=16), nullable=False),
+        sa.Column("seed", sa.String(length=64), nullable=False),
+        sa.Column("population_hash", sa.String(length=64), nullable=False),
+        sa.Column("population", sa.JSON(), nullable=False),
+        sa.Column("drawn_at", WHEN, nullable=False),
+        sa.Column("drawn_by", sa.String(length=64), nullable=False),
+        *_synced(t),
+        _fk(t, "division_code", "divisions.code"),
+        _key(t),
+    )
+    op.create_index(op.f(f"ix_{t}_division_code"), t, ["division_code"])
+
+    t = "enforcement_draw_checks"
+    op.create_table(
+        t,
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("draw_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("enterprise_id", sa.Integer(), nullable=False),
+        sa.Column("division_code", sa.String(length=6), nullable=False),
+        sa.Column("team", sa.JSON(), nullable=False),
+        *_synced(t),
+        _fk(t, "division_code", "divisions.code"),
+        _fk(t, "draw_id", "enforcement_draws.id"),
+        _fk(t, "enterprise_id", "enterprises.id"),
+        _key(t),
+        sa.UniqueConstraint("draw_id", "enterprise_id", name=op.f(f"uq_{t}_draw_id")),
+    )
+    op.create_index(op.f(f"ix_{t}_draw_id"), t, ["draw_id"])
+
+    t = "enforcement_inspectors"
+    op.create_table(
+        t,
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("division_code", sa.String(length=6), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("certificate_no", sa.String(length=32), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", WHEN, nullable=False),
+        _fk(t, "division_code", "divisions.code"),
+        _fk(t, "user_id", "users.id"),
+        _key(t),
+        sa.UniqueConstraint("user_id", name=op.f(f"uq_{t}_user_id")),
+    )
+    op.create_index(op.f(f"ix_{t}_division_code"), t, ["division_code"])
+
+    t = "enforcement_conflicts"
+    op.create_table(
+        t,
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("inspector_id", sa.Integer(), nullable=False),
+        sa.Column("enterprise_id", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.String(length=200), nullable=False),
+        sa.Column("declared_at", WHEN, nullable=False),
+        _fk(t, "enterprise_id", "enterprises.id"),
+        _fk(t, "inspector_id", "enforcement_inspectors.id"),
+        _key(t),
+        sa.UniqueConstraint("inspector_id", "enterprise_id", name=op.f(f"uq_{t}_inspector_id")),
+    )
+    op.create_index(op.f(f"ix_{t}_inspector_id"), t, ["inspector_id"])
+
+
+def downgrade() -> None:
+    for table in (
+        "enforcement_conflicts",
+        "enforcement_inspectors",
+        "enforcement_draw_checks",
+        "enforcement_draws",
+    ):
+        op.drop_table(table)
