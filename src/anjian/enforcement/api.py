@@ -1,16 +1,18 @@
-"""Enforcement API (行政执法): officers, conflicts of interest and random draws (双随机)."""
+"""Enforcement API (行政执法): officers, conflicts of interest, random draws (双随机), on-site
+inspections and their findings."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from anjian.core.api_kit import DivisionQuery, ListFilters, list_page
+from anjian.core.api_kit import DivisionQuery, JurisdictionFilters, ListFilters, list_page
 from anjian.core.iam.deps import StaffCtx
 from anjian.core.paging import Paging
-from anjian.enforcement import draws, inspectors
+from anjian.enforcement import draws, inspections, inspectors
+from anjian.enforcement.criteria import criteria
 from anjian.enforcement.schemas import (
     ConflictCreate,
     ConflictRead,
@@ -18,6 +20,12 @@ from anjian.enforcement.schemas import (
     DrawPage,
     DrawRead,
     DrawVerification,
+    FindingCreate,
+    FindingRead,
+    InspectionCreate,
+    InspectionFinish,
+    InspectionPage,
+    InspectionRead,
     InspectorCreate,
     InspectorRead,
 )
@@ -92,3 +100,68 @@ def get_draw(draw_id: int, ctx: StaffCtx) -> DrawRead:
 def verify_draw(draw_id: int, ctx: StaffCtx) -> DrawVerification:
     """Recompute the draw from its seed and recorded population; say whether it matches."""
     return draws.verify(ctx.db, ctx.scope, draw_id, ctx.user)
+
+
+@dataclass(frozen=True)
+class InspectionFilters(JurisdictionFilters):
+    state: Annotated[str | None, Query(description="planned | on_site | finished")] = None
+
+
+@router.get("/criteria")
+def get_criteria(ctx: StaffCtx) -> dict[str, Any]:
+    """The major-accident-hazard criteria (重大事故隐患判定标准) used as checklists, by category,
+    with a note on how far their wording is verified."""
+    return criteria()
+
+
+@router.post("/inspections", response_model=InspectionRead, status_code=201)
+def plan_inspection(body: InspectionCreate, ctx: StaffCtx) -> InspectionRead:
+    """Plan an on-site inspection (of a drawn check, or of an enterprise with a team)."""
+    insp = inspections.plan_inspection(ctx.db, ctx.actor, ctx.scope, ctx.user, body)
+    return inspections.present(ctx.db, [insp])[0]
+
+
+@router.get("/inspections", response_model=InspectionPage)
+def list_inspections(
+    ctx: StaffCtx, filters: Annotated[InspectionFilters, Depends()], paging: Paging
+) -> InspectionPage:
+    """Inspections in scope, the latest planned first."""
+    return list_page(
+        InspectionPage, inspections.list_inspections, ctx, filters, paging, inspections.present
+    )
+
+
+@router.get("/inspections/{inspection_id}", response_model=InspectionRead)
+def get_inspection(inspection_id: int, ctx: StaffCtx) -> InspectionRead:
+    """One inspection with its team, checklist and findings."""
+    insp = inspections.get_inspection(ctx.db, ctx.scope, inspection_id)
+    return inspections.present(ctx.db, [insp])[0]
+
+
+@router.post("/inspections/{inspection_id}/start", response_model=InspectionRead)
+def start_inspection(inspection_id: int, ctx: StaffCtx) -> InspectionRead:
+    """The team is on site."""
+    insp = inspections.start(ctx.db, ctx.actor, ctx.scope, ctx.user, inspection_id)
+    return inspections.present(ctx.db, [insp])[0]
+
+
+@router.post("/inspections/{inspection_id}/finish", response_model=InspectionRead)
+def finish_inspection(inspection_id: int, body: InspectionFinish, ctx: StaffCtx) -> InspectionRead:
+    """The conclusion and the checklist's results."""
+    insp = inspections.finish(ctx.db, ctx.actor, ctx.scope, ctx.user, inspection_id, body)
+    return inspections.present(ctx.db, [insp])[0]
+
+
+@router.post("/inspections/{inspection_id}/findings", response_model=FindingRead, status_code=201)
+def add_finding(inspection_id: int, body: FindingCreate, ctx: StaffCtx) -> FindingRead:
+    """Record a problem found on site."""
+    finding = inspections.add_finding(ctx.db, ctx.actor, ctx.scope, ctx.user, inspection_id, body)
+    return FindingRead.model_validate(finding)
+
+
+@router.post("/findings/{finding_id}/hazard", response_model=FindingRead)
+def finding_to_hazard(finding_id: int, ctx: StaffCtx) -> FindingRead:
+    """Turn a finding into a hidden hazard of the enterprise (the 隐患 loop takes it from there);
+    the finding then names the hazard (``hidden_hazard_id``) and the hazard its source."""
+    finding, _ = inspections.to_hazard(ctx.db, ctx.actor, ctx.scope, ctx.user, finding_id)
+    return FindingRead.model_validate(finding)

@@ -238,12 +238,7 @@ def present(session: Session, draw: Draw) -> DrawRead:
                 id=c.enterprise_id,
                 name=names.get(c.enterprise_id, ""),
                 division_code=c.division_code,
-                inspectors=[
-                    TeamMember(
-                        id=m["inspector_id"], name=m["name"], certificate_no=m["certificate_no"]
-                    )
-                    for m in c.team
-                ],
+                inspectors=[TeamMember.model_validate(m) for m in c.team],
             )
             for c in checks
         ],

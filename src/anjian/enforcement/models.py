@@ -1,12 +1,12 @@
 """Enforcement tables: enforcement officers (执法人员) and their declared conflicts of interest,
-and random draws (双随机) with the checks they assigned."""
+random draws (双随机) with the checks they assigned, on-site inspections and their findings."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from anjian.core.scope import ScopeColumns, Scoped
@@ -89,3 +89,57 @@ class DrawCheck(SyncMixin, Scoped, Base):
     division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
     # The team: [{"inspector_id", "name", "certificate_no"}…] as it stood at the draw.
     team: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
+
+
+class Inspection(SyncMixin, Scoped, Base):
+    """An on-site inspection (现场检查) of one enterprise by a team of officers: from a plan, a
+    draw, a complaint, an accident or an alarm. Kept by the inspecting agency's node and synced
+    up; the enterprise's county sees an inspection made by an agency above it (by its division)."""
+
+    __scope__ = ScopeColumns("division_code", "enterprise_id", "supervision_category")
+    __tablename__ = "enforcement_inspections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id"), nullable=False, index=True
+    )
+    division_code: Mapped[str] = mapped_column(
+        ForeignKey("divisions.code"), nullable=False, index=True
+    )
+    supervision_category: Mapped[str] = mapped_column(String(32), nullable=False)
+    agency_division: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
+    source: Mapped[str] = mapped_column(String(16), nullable=False)
+    source_ref: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    draw_check_id: Mapped[int | None] = mapped_column(ForeignKey("enforcement_draw_checks.id"))
+    team: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
+    # The checklist as it stood: [{"code", "text", "result": ""|"ok"|"finding"|"na"}…]
+    checklist: Mapped[list[dict[str, str]]] = mapped_column(JSON, nullable=False, default=list)
+    planned_on: Mapped[date] = mapped_column(Date, nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    summary: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    created_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+
+
+class Finding(SyncMixin, Scoped, Base):
+    """A problem found on site (检查发现), against a checklist item or not. Turned into a hidden
+    hazard (隐患) of the enterprise in one step; the two refer to each other."""
+
+    __scope__ = ScopeColumns("division_code", "enterprise_id")
+    __tablename__ = "enforcement_findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(
+        ForeignKey("enforcement_inspections.id"), nullable=False, index=True
+    )
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), nullable=False)
+    division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
+    item_code: Mapped[str] = mapped_column(String(16), nullable=False, default="")
+    place: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    major: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    hidden_hazard_id: Mapped[int | None] = mapped_column(ForeignKey("hidden_hazards.id"))
+    found_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    found_at: Mapped[datetime] = mapped_column(nullable=False)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
 
 from anjian.core.fields import invalid, text
 from anjian.enforcement.rules.draw import MIN_INSPECTORS, Weighting
+from anjian.enforcement.rules.inspections import InspectionSource
 from anjian.enterprises.schemas import Category, DivisionCode
 
 MAX_DRAW = 10_000  # enterprises in one draw
+ItemResult = Literal["ok", "finding", "na"]  # 符合, 不符合, 不适用
 
 
 def _seed(value: str | None) -> str | None:
@@ -83,7 +85,11 @@ class DrawCreate(BaseModel):
 
 
 class TeamMember(BaseModel):
-    id: int
+    """An officer of a team, as recorded with the draw or inspection (``inspector_id`` there)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: int = Field(validation_alias=AliasChoices("id", "inspector_id"))
     name: str
     certificate_no: str
 
@@ -128,3 +134,89 @@ class DrawVerification(BaseModel):
     # whether today's population in the jurisdiction is still the one drawn from
     population_unchanged: bool | None
     message: str
+
+
+class InspectionCreate(BaseModel):
+    """Plan an on-site inspection (现场检查): of a drawn check (enterprise and team from the draw
+    unless given) or of any enterprise in scope with a team of officers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enterprise_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    draw_check_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    source: InspectionSource = InspectionSource.PLAN
+    source_ref: Annotated[str, AfterValidator(text(64))] = ""
+    team: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
+        default_factory=list, max_length=10
+    )
+    planned_on: date
+
+
+class InspectionFinish(BaseModel):
+    """The inspection's conclusion (检查情况) and the checklist's results by item code."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    summary: Annotated[str, AfterValidator(text(4000, required=True))]
+    results: dict[Annotated[str, Field(max_length=16)], ItemResult] = Field(
+        default_factory=dict, max_length=200
+    )
+
+
+class FindingCreate(BaseModel):
+    """A problem found on site; ``item_code`` names the checklist item it breaks, if any."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    item_code: Annotated[str, AfterValidator(text(16))] = ""
+    place: Annotated[str, AfterValidator(text(200, required=True))]
+    description: Annotated[str, AfterValidator(text(4000, required=True))]
+    major: bool = False
+
+
+class FindingRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    uid: str
+    inspection_id: int
+    enterprise_id: int
+    item_code: str
+    place: str
+    description: str
+    major: bool
+    hidden_hazard_id: int | None
+    found_by: str
+    found_at: datetime
+
+
+class InspectionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    uid: str
+    origin_node: str
+    version: int
+    enterprise_id: int
+    enterprise_name: str = ""
+    division_code: str
+    agency_division: str
+    source: str
+    source_label: str = ""
+    source_ref: str
+    draw_check_id: int | None
+    team: list[TeamMember]
+    checklist: list[dict[str, str]]
+    planned_on: date
+    state: str
+    state_label: str = ""
+    started_at: datetime | None
+    finished_at: datetime | None
+    summary: str
+    created_by: str
+    findings: list[FindingRead] = []
+
+
+class InspectionPage(BaseModel):
+    total: int
+    items: list[InspectionRead]

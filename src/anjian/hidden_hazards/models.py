@@ -49,6 +49,11 @@ class HiddenHazard(SyncMixin, Scoped, Base):
     grade: Mapped[str] = mapped_column(String(8), nullable=False, index=True)  # general | major
     major_criterion: Mapped[str] = mapped_column(String(500), nullable=False, default="")
     source: Mapped[str] = mapped_column(String(16), nullable=False)  # self_check | inspection …
+    # The record it came from in another domain, as "<entity>:<uid>" (e.g. the enforcement
+    # finding it was recorded from), so each side links to the other.
+    source_ref: Mapped[str] = mapped_column(
+        String(64), nullable=False, default="", server_default=""
+    )
     found_by: Mapped[str] = mapped_column(String(64), nullable=False)
     found_at: Mapped[datetime] = mapped_column(nullable=False, index=True)
     photos: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)

@@ -135,8 +135,11 @@ def _step(
     )
 
 
-def report_hazard(session: Session, actor: Actor, scope: Scope, data: HazardCreate) -> HiddenHazard:
-    """排查发现: record a hazard found by the enterprise's self-inspection or an official."""
+def report_hazard(
+    session: Session, actor: Actor, scope: Scope, data: HazardCreate, *, source_ref: str = ""
+) -> HiddenHazard:
+    """排查发现: record a hazard found by the enterprise's self-inspection or an official;
+    ``source_ref`` names the record of another domain it comes from ("<entity>:<uid>")."""
     ent = enterprise_in_scope(session, scope, data.enterprise_id, field="enterprise_id")
     found_at = data.found_at or utcnow()
     if found_at.tzinfo is None:
@@ -158,6 +161,7 @@ def report_hazard(session: Session, actor: Actor, scope: Scope, data: HazardCrea
         category=data.category,
         grade=HazardGrade.GENERAL,
         source=source,
+        source_ref=source_ref,
         found_by=actor.username,
         found_at=found_at,
         photos=[],

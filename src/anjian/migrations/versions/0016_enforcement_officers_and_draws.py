@@ -1,6 +1,8 @@
-"""enforcement: officers (执法人员), their conflicts of interest, random draws and their checks
+"""enforcement: officers (执法人员), their conflicts of interest, random draws and their checks,
+inspections and their findings; hidden hazards name the record they came from (source_ref)
 
-Draws and checks cross nodes (sync columns); officers and conflicts stay at the agency's node.
+Draws, checks, inspections and findings cross nodes (sync columns); officers and conflicts stay
+at the agency's node.
 
 Revision ID: 0016
 Revises: 0015
@@ -118,9 +120,71 @@ def upgrade() -> None:
     )
     op.create_index(op.f(f"ix_{t}_inspector_id"), t, ["inspector_id"])
 
+    t = "enforcement_inspections"
+    op.create_table(
+        t,
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("enterprise_id", sa.Integer(), nullable=False),
+        sa.Column("division_code", sa.String(length=6), nullable=False),
+        sa.Column("supervision_category", sa.String(length=32), nullable=False),
+        sa.Column("agency_division", sa.String(length=6), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("source_ref", sa.String(length=64), nullable=False),
+        sa.Column("draw_check_id", sa.Integer(), nullable=True),
+        sa.Column("team", sa.JSON(), nullable=False),
+        sa.Column("checklist", sa.JSON(), nullable=False),
+        sa.Column("planned_on", sa.Date(), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("started_at", WHEN, nullable=True),
+        sa.Column("finished_at", WHEN, nullable=True),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", WHEN, nullable=False),
+        *_synced(t),
+        _fk(t, "agency_division", "divisions.code"),
+        _fk(t, "division_code", "divisions.code"),
+        _fk(t, "draw_check_id", "enforcement_draw_checks.id"),
+        _fk(t, "enterprise_id", "enterprises.id"),
+        _key(t),
+    )
+    for column in ("division_code", "enterprise_id", "state"):
+        op.create_index(op.f(f"ix_{t}_{column}"), t, [column])
+
+    t = "enforcement_findings"
+    op.create_table(
+        t,
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("inspection_id", sa.Integer(), nullable=False),
+        sa.Column("enterprise_id", sa.Integer(), nullable=False),
+        sa.Column("division_code", sa.String(length=6), nullable=False),
+        sa.Column("item_code", sa.String(length=16), nullable=False),
+        sa.Column("place", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("major", sa.Boolean(), nullable=False),
+        sa.Column("hidden_hazard_id", sa.Integer(), nullable=True),
+        sa.Column("found_by", sa.String(length=64), nullable=False),
+        sa.Column("found_at", WHEN, nullable=False),
+        *_synced(t),
+        _fk(t, "division_code", "divisions.code"),
+        _fk(t, "enterprise_id", "enterprises.id"),
+        _fk(t, "hidden_hazard_id", "hidden_hazards.id"),
+        _fk(t, "inspection_id", "enforcement_inspections.id"),
+        _key(t),
+    )
+    op.create_index(op.f(f"ix_{t}_inspection_id"), t, ["inspection_id"])
+
+    with op.batch_alter_table("hidden_hazards") as batch:
+        batch.add_column(
+            sa.Column("source_ref", sa.String(length=64), server_default="", nullable=False)
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("hidden_hazards") as batch:
+        batch.drop_column("source_ref")
     for table in (
+        "enforcement_findings",
+        "enforcement_inspections",
         "enforcement_conflicts",
         "enforcement_inspectors",
         "enforcement_draw_checks",
