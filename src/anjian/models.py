@@ -7,13 +7,22 @@ from importlib import import_module
 
 from anjian.accidents.models import Accident, AccidentStep, Investigation
 from anjian.core.audit.models import AuditHead, AuditRecord, AuditSeal
+from anjian.core.counters import Counter
 from anjian.core.divisions.models import Division
 from anjian.core.iam.models import AuthSession, RecoveryCode, User
 from anjian.core.node_settings.models import NodeSetting
 from anjian.core.orgs.models import Organisation
 from anjian.core.sync.models import OutboxEntry, SyncLink
 from anjian.directives.models import Directive, DirectiveReceipt
-from anjian.enforcement.models import Draw, DrawCheck, Inspector, InspectorConflict
+from anjian.enforcement.models import (
+    Draw,
+    DrawCheck,
+    EnforcementDocument,
+    Finding,
+    Inspection,
+    Inspector,
+    InspectorConflict,
+)
 from anjian.enterprises.models import Enterprise
 from anjian.hidden_hazards.models import Checklist, HazardStep, HiddenHazard, InspectionTask
 from anjian.major_hazards.models import MajorHazardSource
@@ -54,16 +63,20 @@ __all__ = [
     "AuditSeal",
     "AuthSession",
     "Checklist",
+    "Counter",
     "Directive",
     "DirectiveReceipt",
     "Division",
     "Draw",
     "DrawCheck",
+    "EnforcementDocument",
     "Enterprise",
+    "Finding",
     "GatewayCredential",
     "HazardStep",
     "HiddenHazard",
     "IngestRejection",
+    "Inspection",
     "InspectionTask",
     "Inspector",
     "InspectorConflict",

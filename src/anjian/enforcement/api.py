@@ -9,13 +9,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 
 from anjian.core.api_kit import DivisionQuery, JurisdictionFilters, ListFilters, list_page
+from anjian.core.downloads import DOCX_MEDIA_TYPE, attachment
 from anjian.core.iam.deps import StaffCtx
 from anjian.core.paging import Paging
-from anjian.enforcement import draws, inspections, inspectors
+from anjian.enforcement import documents, draws, inspections, inspectors
 from anjian.enforcement.criteria import criteria
+from anjian.enforcement.docx_render import render
 from anjian.enforcement.schemas import (
     ConflictCreate,
     ConflictRead,
+    DocumentCreate,
+    DocumentRead,
     DrawCreate,
     DrawPage,
     DrawRead,
@@ -165,3 +169,32 @@ def finding_to_hazard(finding_id: int, ctx: StaffCtx) -> FindingRead:
     the finding then names the hazard (``hidden_hazard_id``) and the hazard its source."""
     finding, _ = inspections.to_hazard(ctx.db, ctx.actor, ctx.scope, ctx.user, finding_id)
     return FindingRead.model_validate(finding)
+
+
+@router.post("/inspections/{inspection_id}/documents", response_model=DocumentRead, status_code=201)
+def issue_document(inspection_id: int, body: DocumentCreate, ctx: StaffCtx) -> DocumentRead:
+    """Issue a document of an inspection (现场检查记录, 责令限期整改指令书, 整改复查意见书),
+    numbered next in the agency's series of its kind and year."""
+    doc = documents.issue_document(ctx.db, ctx.actor, ctx.scope, ctx.user, inspection_id, body)
+    return inspections.present_documents([doc])[0]
+
+
+@router.get(
+    "/documents/{document_id}.docx",
+    response_class=Response,
+    responses={200: {"content": {DOCX_MEDIA_TYPE: {}}, "description": "the document as .docx"}},
+)
+def download_document(document_id: int, ctx: StaffCtx) -> Response:
+    """The document as a Word file, drawn from what was issued."""
+    doc = documents.get_document(ctx.db, ctx.scope, document_id)
+    return attachment(
+        render(doc.content), DOCX_MEDIA_TYPE, f"document-{doc.id}.docx", f"{doc.number}.docx"
+    )
+
+
+@router.get("/documents/{document_id}", response_model=DocumentRead)
+def get_document(document_id: int, ctx: StaffCtx) -> DocumentRead:
+    """One document as issued."""
+    return inspections.present_documents([documents.get_document(ctx.db, ctx.scope, document_id)])[
+        0
+    ]

@@ -23,7 +23,8 @@ from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.enforcement.criteria import checklist_for, criteria
 from anjian.enforcement.inspectors import conflicts_of, list_inspectors
-from anjian.enforcement.models import DrawCheck, Finding, Inspection
+from anjian.enforcement.models import DrawCheck, EnforcementDocument, Finding, Inspection
+from anjian.enforcement.rules.documents import DocumentKind
 from anjian.enforcement.rules.inspections import (
     SOURCE_LABELS,
     STATE_LABELS,
@@ -34,6 +35,7 @@ from anjian.enforcement.rules.inspections import (
     next_state,
 )
 from anjian.enforcement.schemas import (
+    DocumentRead,
     FindingCreate,
     FindingRead,
     InspectionCreate,
@@ -142,7 +144,7 @@ def get_inspection(session: Session, scope: Scope, inspection_id: int) -> Inspec
     )
 
 
-def _acting(session: Session, scope: Scope, user: User, inspection_id: int) -> Inspection:
+def acting_on(session: Session, scope: Scope, user: User, inspection_id: int) -> Inspection:
     """The inspection, if the caller's agency planned it and this node keeps it."""
     _official(user)
     insp = get_inspection(session, scope, inspection_id)
@@ -156,7 +158,7 @@ def start(
     session: Session, actor: Actor, scope: Scope, user: User, inspection_id: int
 ) -> Inspection:
     """The team is on site (检查开始)."""
-    insp = _acting(session, scope, user, inspection_id)
+    insp = acting_on(session, scope, user, inspection_id)
     insp.state = next_state(insp.state, InspectionState.ON_SITE)
     insp.started_at = utcnow()
     record_change(session, insp, entity=INSPECTION_ENTITY)
@@ -173,7 +175,7 @@ def finish(
     data: InspectionFinish,
 ) -> Inspection:
     """The inspection's conclusion and the checklist's results (检查结束)."""
-    insp = _acting(session, scope, user, inspection_id)
+    insp = acting_on(session, scope, user, inspection_id)
     codes = {item["code"] for item in insp.checklist}
     unknown = sorted(set(data.results) - codes)
     if unknown:
@@ -199,7 +201,7 @@ def add_finding(
     data: FindingCreate,
 ) -> Finding:
     """Record a problem found on site, against a checklist item or not."""
-    insp = _acting(session, scope, user, inspection_id)
+    insp = acting_on(session, scope, user, inspection_id)
     if not can_record_findings(insp.state):
         raise Conflict(
             f"检查{STATE_LABELS[insp.state]}，只有检查中可以记录问题 (only on site)", field="state"
@@ -247,7 +249,7 @@ def to_hazard(
     """Turn a finding into a hidden hazard of the enterprise (监管检查发现), linked both ways:
     the finding names the hazard and the hazard its source. Once only (409 after)."""
     finding = get_finding(session, scope, finding_id)
-    insp = _acting(session, scope, user, finding.inspection_id)
+    insp = acting_on(session, scope, user, finding.inspection_id)
     if finding.hidden_hazard_id is not None:
         raise Conflict("该问题已转为隐患 (already a hidden hazard)")
     description = finding.description
@@ -299,6 +301,23 @@ def list_inspections(
     return paged(session, stmt, order, limit=limit, offset=offset)
 
 
+@unscoped("documents of an inspection already read in scope")
+def documents_of(session: Session, insp: Inspection) -> list[EnforcementDocument]:
+    """The documents issued for an inspection, in order of issue."""
+    stmt = select(EnforcementDocument).where(
+        EnforcementDocument.inspection_id == insp.id, EnforcementDocument.deleted.is_(False)
+    )
+    return list(session.scalars(stmt.order_by(EnforcementDocument.id)))
+
+
+def present_documents(docs: list[EnforcementDocument]) -> list[DocumentRead]:
+    """Documents as listed, with their kinds' titles."""
+    return [
+        DocumentRead.model_validate(d).model_copy(update={"kind_label": DocumentKind(d.kind).label})
+        for d in docs
+    ]
+
+
 @unscoped("the findings of an inspection already read in scope")
 def findings_of(session: Session, insp: Inspection) -> list[Finding]:
     """The findings of an inspection, in the order recorded."""
@@ -316,6 +335,7 @@ def present(session: Session, inspections: list[Inspection]) -> list[InspectionR
         view.source_label = SOURCE_LABELS.get(insp.source, insp.source)
         view.state_label = STATE_LABELS.get(insp.state, insp.state)
         view.findings = [FindingRead.model_validate(f) for f in findings_of(session, insp)]
+        view.documents = present_documents(documents_of(session, insp))
         out.append(view)
     return out
 

@@ -143,3 +143,28 @@ class Finding(SyncMixin, Scoped, Base):
     hidden_hazard_id: Mapped[int | None] = mapped_column(ForeignKey("hidden_hazards.id"))
     found_by: Mapped[str] = mapped_column(String(64), nullable=False)
     found_at: Mapped[datetime] = mapped_column(nullable=False)
+
+
+class EnforcementDocument(SyncMixin, Scoped, Base):
+    """An enforcement document (执法文书) as issued: its kind, its number in the agency's series
+    of that kind and year, and what it says (``content``, as printed). Issued documents are not
+    changed; a correction is a new document."""
+
+    __scope__ = ScopeColumns("division_code", "enterprise_id")
+    __tablename__ = "enforcement_documents"
+    __table_args__ = (UniqueConstraint("agency_division", "kind", "year", "serial"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    agency_division: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    serial: Mapped[int] = mapped_column(Integer, nullable=False)
+    number: Mapped[str] = mapped_column(String(64), nullable=False)
+    inspection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enforcement_inspections.id"), index=True
+    )
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), nullable=False)
+    division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    issued_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    issued_at: Mapped[datetime] = mapped_column(nullable=False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
 
@@ -190,6 +190,35 @@ class FindingRead(BaseModel):
     found_at: datetime
 
 
+class DocumentCreate(BaseModel):
+    """Issue a document of an inspection: 现场检查记录, 责令限期整改指令书 (with the deadline) or
+    整改复查意见书 (with the opinion)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["inspection_record", "rectification_order", "review_opinion"]
+    deadline: date | None = None
+    opinion: Annotated[str, AfterValidator(text(4000))] = ""
+
+
+class DocumentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    uid: str
+    kind: str
+    kind_label: str = ""
+    number: str
+    year: int
+    serial: int
+    inspection_id: int | None
+    enterprise_id: int
+    agency_division: str
+    issued_by: str
+    issued_at: datetime
+    content: dict[str, Any]
+
+
 class InspectionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -215,6 +244,7 @@ class InspectionRead(BaseModel):
     summary: str
     created_by: str
     findings: list[FindingRead] = []
+    documents: list[DocumentRead] = []
 
 
 class InspectionPage(BaseModel):

@@ -1,10 +1,10 @@
 """How enforcement records cross nodes (DESIGN.md §2): draws, their checks, inspections and
 their findings travel up, placed by their division, so the agencies above see what was drawn,
-who went and what they found. Officers and their conflicts stay at the agency's node. Imported
+who went, what they found and the documents issued. Officers and their conflicts stay at the agency's node. Imported
 wherever the domain is wired."""
 
 from anjian.core.sync.registry import SyncSpec, register
-from anjian.enforcement.models import Draw, DrawCheck, Finding, Inspection
+from anjian.enforcement.models import Draw, DrawCheck, EnforcementDocument, Finding, Inspection
 from anjian.enterprises.sync import ENTERPRISE_ENTITY
 from anjian.hidden_hazards.sync import HAZARD_ENTITY
 
@@ -12,6 +12,7 @@ DRAW_ENTITY = "enforcement_draw"
 DRAW_CHECK_ENTITY = "enforcement_draw_check"
 INSPECTION_ENTITY = "enforcement_inspection"
 FINDING_ENTITY = "enforcement_finding"
+DOCUMENT_ENTITY = "enforcement_document"
 
 register(SyncSpec(DRAW_ENTITY, Draw, division_attr="division_code"))
 register(
@@ -40,5 +41,13 @@ register(
             "enterprise_id": ENTERPRISE_ENTITY,
             "hidden_hazard_id": HAZARD_ENTITY,
         },
+    )
+)
+register(
+    SyncSpec(
+        DOCUMENT_ENTITY,
+        EnforcementDocument,
+        division_attr="division_code",
+        refs={"inspection_id": INSPECTION_ENTITY, "enterprise_id": ENTERPRISE_ENTITY},
     )
 )

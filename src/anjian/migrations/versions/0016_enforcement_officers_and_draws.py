@@ -1,5 +1,6 @@
 """enforcement: officers (执法人员), their conflicts of interest, random draws and their checks,
-inspections and their findings; hidden hazards name the record they came from (source_ref)
+inspections, their findings and documents; gap-free counters; hidden hazards name the record
+they came from (source_ref)
 
 Draws, checks, inspections and findings cross nodes (sync columns); officers and conflicts stay
 at the agency's node.
@@ -173,6 +174,40 @@ def upgrade() -> None:
     )
     op.create_index(op.f(f"ix_{t}_inspection_id"), t, ["inspection_id"])
 
+    t = "enforcement_documents"
+    op.create_table(
+        t,
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("agency_division", sa.String(length=6), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("serial", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=64), nullable=False),
+        sa.Column("inspection_id", sa.Integer(), nullable=True),
+        sa.Column("enterprise_id", sa.Integer(), nullable=False),
+        sa.Column("division_code", sa.String(length=6), nullable=False),
+        sa.Column("content", sa.JSON(), nullable=False),
+        sa.Column("issued_by", sa.String(length=64), nullable=False),
+        sa.Column("issued_at", WHEN, nullable=False),
+        *_synced(t),
+        _fk(t, "agency_division", "divisions.code"),
+        _fk(t, "division_code", "divisions.code"),
+        _fk(t, "enterprise_id", "enterprises.id"),
+        _fk(t, "inspection_id", "enforcement_inspections.id"),
+        _key(t),
+        sa.UniqueConstraint(
+            "agency_division", "kind", "year", "serial", name=op.f(f"uq_{t}_agency_division")
+        ),
+    )
+    op.create_index(op.f(f"ix_{t}_inspection_id"), t, ["inspection_id"])
+
+    op.create_table(
+        "counters",
+        sa.Column("series", sa.String(length=128), nullable=False),
+        sa.Column("last", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.PrimaryKeyConstraint("series", name=op.f("pk_counters")),
+    )
+
     with op.batch_alter_table("hidden_hazards") as batch:
         batch.add_column(
             sa.Column("source_ref", sa.String(length=64), server_default="", nullable=False)
@@ -183,6 +218,8 @@ def downgrade() -> None:
     with op.batch_alter_table("hidden_hazards") as batch:
         batch.drop_column("source_ref")
     for table in (
+        "counters",
+        "enforcement_documents",
         "enforcement_findings",
         "enforcement_inspections",
         "enforcement_conflicts",
