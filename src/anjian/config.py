@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     # The major-accident-hazard criteria (重大事故隐患判定标准) used as enforcement checklists:
     # empty = the packaged file (its wording is not verified against the official texts).
     enforcement_criteria_file: Path | None = None
+    # The legal bases and fine ranges of penalties (处罚依据): empty = the packaged file.
+    enforcement_penalty_bases_file: Path | None = None
     # Enforcement documents' number prefixes by agency division (e.g. {"140622": "应县应急"}):
     # a division not listed uses its name and 应急.
     enforcement_document_prefixes: dict[str, str] = Field(default_factory=dict)

@@ -22,6 +22,7 @@ from anjian.enforcement.models import (
     Inspection,
     Inspector,
     InspectorConflict,
+    PenaltyCase,
 )
 from anjian.enterprises.models import Enterprise
 from anjian.hidden_hazards.models import Checklist, HazardStep, HiddenHazard, InspectionTask
@@ -87,6 +88,7 @@ __all__ = [
     "NodeSetting",
     "Organisation",
     "OutboxEntry",
+    "PenaltyCase",
     "PointLive",
     "Reading",
     "ReadingsRequest",

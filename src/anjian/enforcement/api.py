@@ -12,9 +12,9 @@ from anjian.core.api_kit import DivisionQuery, JurisdictionFilters, ListFilters,
 from anjian.core.downloads import DOCX_MEDIA_TYPE, attachment
 from anjian.core.iam.deps import StaffCtx
 from anjian.core.paging import Paging
-from anjian.enforcement import documents, draws, inspections, inspectors
-from anjian.enforcement.criteria import criteria
+from anjian.enforcement import documents, draws, inspections, inspectors, penalties
 from anjian.enforcement.docx_render import render
+from anjian.enforcement.reference import criteria, penalty_bases
 from anjian.enforcement.schemas import (
     ConflictCreate,
     ConflictRead,
@@ -26,12 +26,19 @@ from anjian.enforcement.schemas import (
     DrawVerification,
     FindingCreate,
     FindingRead,
+    HearingRequest,
     InspectionCreate,
     InspectionFinish,
     InspectionPage,
     InspectionRead,
     InspectorCreate,
     InspectorRead,
+    PenaltyCreate,
+    PenaltyDecision,
+    PenaltyNotice,
+    PenaltyPage,
+    PenaltyPayment,
+    PenaltyRead,
 )
 
 router = APIRouter(prefix="/api/v1/enforcement", tags=["enforcement 行政执法"])
@@ -198,3 +205,73 @@ def get_document(document_id: int, ctx: StaffCtx) -> DocumentRead:
     return inspections.present_documents([documents.get_document(ctx.db, ctx.scope, document_id)])[
         0
     ]
+
+
+@dataclass(frozen=True)
+class PenaltyFilters(JurisdictionFilters):
+    stage: Annotated[
+        str | None, Query(description="filed | notified | hearing | decided | paid | closed")
+    ] = None
+
+
+@router.get("/penalty-bases")
+def get_penalty_bases(ctx: StaffCtx) -> dict[str, Any]:
+    """The illegal acts, their legal bases and fine ranges (处罚依据), with a note on how far
+    their wording is verified."""
+    return penalty_bases()
+
+
+@router.post("/penalties", response_model=PenaltyRead, status_code=201)
+def file_penalty(body: PenaltyCreate, ctx: StaffCtx) -> PenaltyRead:
+    """File a penalty case (立案)."""
+    case = penalties.file_case(ctx.db, ctx.actor, ctx.scope, ctx.user, body)
+    return penalties.present(ctx.db, [case])[0]
+
+
+@router.get("/penalties", response_model=PenaltyPage)
+def list_penalties(
+    ctx: StaffCtx, filters: Annotated[PenaltyFilters, Depends()], paging: Paging
+) -> PenaltyPage:
+    """Penalty cases in scope, the latest filed first, with their clocks."""
+    return list_page(PenaltyPage, penalties.list_cases, ctx, filters, paging, penalties.present)
+
+
+@router.get("/penalties/{case_id}", response_model=PenaltyRead)
+def get_penalty(case_id: int, ctx: StaffCtx) -> PenaltyRead:
+    """One case with its clocks and documents."""
+    return penalties.present(ctx.db, [penalties.get_case(ctx.db, ctx.scope, case_id)])[0]
+
+
+@router.post("/penalties/{case_id}/notice", response_model=PenaltyRead)
+def notify_penalty(case_id: int, body: PenaltyNotice, ctx: StaffCtx) -> PenaltyRead:
+    """Serve the notice (告知) with the proposed fine; issues the 行政处罚告知书."""
+    case = penalties.notify(ctx.db, ctx.actor, ctx.scope, ctx.user, case_id, body)
+    return penalties.present(ctx.db, [case])[0]
+
+
+@router.post("/penalties/{case_id}/hearing", response_model=PenaltyRead)
+def request_hearing(case_id: int, body: HearingRequest, ctx: StaffCtx) -> PenaltyRead:
+    """Record the party's request for a hearing (within 5 working days of the notice)."""
+    case = penalties.request_hearing(ctx.db, ctx.actor, ctx.scope, ctx.user, case_id, body)
+    return penalties.present(ctx.db, [case])[0]
+
+
+@router.post("/penalties/{case_id}/decision", response_model=PenaltyRead)
+def decide_penalty(case_id: int, body: PenaltyDecision, ctx: StaffCtx) -> PenaltyRead:
+    """Decide (决定); issues the 行政处罚决定书."""
+    case = penalties.decide(ctx.db, ctx.actor, ctx.scope, ctx.user, case_id, body)
+    return penalties.present(ctx.db, [case])[0]
+
+
+@router.post("/penalties/{case_id}/payment", response_model=PenaltyRead)
+def pay_penalty(case_id: int, body: PenaltyPayment, ctx: StaffCtx) -> PenaltyRead:
+    """Record the payment of the fine (and of the surcharge when late)."""
+    case = penalties.pay(ctx.db, ctx.actor, ctx.scope, ctx.user, case_id, body)
+    return penalties.present(ctx.db, [case])[0]
+
+
+@router.post("/penalties/{case_id}/close", response_model=PenaltyRead)
+def close_penalty(case_id: int, ctx: StaffCtx) -> PenaltyRead:
+    """Close the case (结案)."""
+    case = penalties.close(ctx.db, ctx.actor, ctx.scope, ctx.user, case_id)
+    return penalties.present(ctx.db, [case])[0]

@@ -1,10 +1,11 @@
-"""Enforcement documents (执法文书) of an inspection: 现场检查记录, 责令限期整改指令书 and
-整改复查意见书, numbered in the agency's series of the kind and year without gaps or duplicates
-(``core.counters``), recorded as printed and drawn as .docx on request. The penalty documents
-come with penalty cases. Writes are audited and synced up; nothing here commits."""
+"""Enforcement documents (执法文书): 现场检查记录, 责令限期整改指令书 and 整改复查意见书 of an
+inspection, 行政处罚告知书 and 行政处罚决定书 of a penalty case (``penalties``), numbered in the
+agency's series of the kind and year without gaps or duplicates (``core.counters``), recorded as
+printed and drawn as .docx on request. Writes are audited and synced up; nothing here commits."""
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -61,18 +62,22 @@ def _day(value: date) -> str:
     return f"{value:%Y年%m月%d日}"
 
 
+def party_fields(session: Session, scope: Scope, enterprise_id: int) -> list[list[str]]:
+    """The party's lines of a document: the enterprise, its address and legal representative."""
+    ent = enterprise_in_scope(session, scope, enterprise_id)
+    return [
+        ["被检查单位", ent.name],
+        ["地址", ent.address],
+        ["法定代表人（负责人）", ent.legal_rep],
+    ]
+
+
 def _content(
     session: Session, scope: Scope, insp: Inspection, kind: DocumentKind, data: DocumentCreate
 ) -> dict[str, Any]:
     """What the document says (without its header), checked against where the inspection is."""
-    ent = enterprise_in_scope(session, scope, insp.enterprise_id)
     team = "、".join(f"{m['name']}（执法证号 {m['certificate_no']}）" for m in insp.team)
-    fields = [
-        ["被检查单位", ent.name],
-        ["地址", ent.address],
-        ["法定代表人（负责人）", ent.legal_rep],
-        ["检查人员", team],
-    ]
+    fields = [*party_fields(session, scope, insp.enterprise_id), ["检查人员", team]]
     findings = findings_of(session, insp)
     if kind is DocumentKind.INSPECTION_RECORD:
         if insp.state == InspectionState.PLANNED:
@@ -123,31 +128,59 @@ def issue_document(
     """Issue a document of an inspection by the inspecting agency, numbered next in its series."""
     insp = acting_on(session, scope, user, inspection_id)
     kind = DocumentKind(data.kind)
-    content = _content(session, scope, insp, kind, data)
+    return issue(
+        session,
+        actor,
+        user,
+        kind,
+        IssuedFor(insp.agency_division, insp.enterprise_id, insp.division_code, insp.id),
+        _content(session, scope, insp, kind, data),
+    )
+
+
+@dataclass(frozen=True)
+class IssuedFor:
+    """Whose document it is: the issuing agency, the enterprise, and the inspection or penalty
+    case it belongs to."""
+
+    agency_division: str
+    enterprise_id: int
+    division_code: str
+    inspection_id: int | None = None
+    penalty_id: int | None = None
+
+
+def issue(
+    session: Session,
+    actor: Actor,
+    user: User,
+    kind: DocumentKind,
+    to: IssuedFor,
+    content: dict[str, Any],
+) -> EnforcementDocument:
+    """Number and record a document whose body is ``content`` (fields, body, items): the next
+    number of the agency's series of the kind this year, the agency's header and the signature
+    lines added (audited, synced)."""
     year = today_in_china().year
-    series = f"enforcement:{insp.agency_division}:{kind}:{year}"
-    serial = next_number(session, series)
-    number = document_number(agency_prefix(session, insp.agency_division), kind, year, serial)
-    signatures = [
-        "执法人员（签名）：",
-        "被检查单位负责人（签名）：",
-        f"{_agency_name(session, user)}（印章）",
-    ]
+    serial = next_number(session, f"enforcement:{to.agency_division}:{kind}:{year}")
+    number = document_number(agency_prefix(session, to.agency_division), kind, year, serial)
+    agency = _agency_name(session, user)
     doc = EnforcementDocument(
         kind=str(kind),
-        agency_division=insp.agency_division,
+        agency_division=to.agency_division,
         year=year,
         serial=serial,
         number=number,
-        inspection_id=insp.id,
-        enterprise_id=insp.enterprise_id,
-        division_code=insp.division_code,
+        inspection_id=to.inspection_id,
+        penalty_id=to.penalty_id,
+        enterprise_id=to.enterprise_id,
+        division_code=to.division_code,
         content={
-            "agency": _agency_name(session, user),
+            "agency": agency,
             "title": kind.label,
             "number": number,
             **content,
-            "signatures": signatures,
+            "signatures": ["执法人员（签名）：", "当事人（签名）：", f"{agency}（印章）"],
         },
         issued_by=actor.username,
         issued_at=utcnow(),
@@ -163,7 +196,7 @@ def issue_document(
         object_type="enforcement_document",
         object_id=str(doc.id),
         division_code=doc.division_code,
-        detail={"number": number, "kind": str(kind), "inspection_id": insp.id},
+        detail={"number": number, "kind": str(kind), **asdict(to)},
     )
     return doc
 

@@ -21,9 +21,9 @@ from anjian.core.paging import paged
 from anjian.core.scope import Scope, division_filter, unscoped
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
-from anjian.enforcement.criteria import checklist_for, criteria
 from anjian.enforcement.inspectors import conflicts_of, list_inspectors
 from anjian.enforcement.models import DrawCheck, EnforcementDocument, Finding, Inspection
+from anjian.enforcement.reference import checklist_for, criteria
 from anjian.enforcement.rules.documents import DocumentKind
 from anjian.enforcement.rules.inspections import (
     SOURCE_LABELS,

@@ -1,5 +1,6 @@
 """Enforcement tables: enforcement officers (执法人员) and their declared conflicts of interest,
-random draws (双随机) with the checks they assigned, on-site inspections and their findings."""
+random draws (双随机) with the checks they assigned, on-site inspections and their findings,
+documents (执法文书) and penalty cases (行政处罚)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
-from anjian.db import Base
+from anjian.db import Base, BigId
 
 
 class Inspector(Scoped, Base):
@@ -163,8 +164,48 @@ class EnforcementDocument(SyncMixin, Scoped, Base):
     inspection_id: Mapped[int | None] = mapped_column(
         ForeignKey("enforcement_inspections.id"), index=True
     )
+    penalty_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enforcement_penalties.id"), index=True
+    )
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), nullable=False)
     division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
     content: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     issued_by: Mapped[str] = mapped_column(String(64), nullable=False)
     issued_at: Mapped[datetime] = mapped_column(nullable=False)
+
+
+class PenaltyCase(SyncMixin, Scoped, Base):
+    """An administrative penalty case (行政处罚案件) of an agency against an enterprise: the act,
+    its legal basis and range, the fine proposed at notice and decided, and the dates that run
+    its clocks. Amounts in fen (分), so sums are exact on both databases."""
+
+    __scope__ = ScopeColumns("division_code", "enterprise_id")
+    __tablename__ = "enforcement_penalties"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id"), nullable=False, index=True
+    )
+    division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
+    agency_division: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
+    inspection_id: Mapped[int | None] = mapped_column(ForeignKey("enforcement_inspections.id"))
+    basis_code: Mapped[str] = mapped_column(String(16), nullable=False)
+    article: Mapped[str] = mapped_column(String(100), nullable=False)
+    facts: Mapped[str] = mapped_column(Text, nullable=False)
+    range_low_fen: Mapped[int] = mapped_column(BigId, nullable=False)
+    range_high_fen: Mapped[int] = mapped_column(BigId, nullable=False)
+    discretion: Mapped[str] = mapped_column(String(16), nullable=False, default="")
+    proposed_fen: Mapped[int | None] = mapped_column(BigId)
+    fine_fen: Mapped[int | None] = mapped_column(BigId)
+    late_fee_fen: Mapped[int | None] = mapped_column(BigId)
+    paid_fen: Mapped[int | None] = mapped_column(BigId)
+    stage: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
+    filed_on: Mapped[date] = mapped_column(Date, nullable=False)
+    notified_on: Mapped[date | None] = mapped_column(Date)
+    hearing_requested_on: Mapped[date | None] = mapped_column(Date)
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    served_on: Mapped[date | None] = mapped_column(Date)
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
@@ -10,6 +11,7 @@ from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
 from anjian.core.fields import invalid, text
 from anjian.enforcement.rules.draw import MIN_INSPECTORS, Weighting
 from anjian.enforcement.rules.inspections import InspectionSource
+from anjian.enforcement.rules.penalties import Discretion
 from anjian.enterprises.schemas import Category, DivisionCode
 
 MAX_DRAW = 10_000  # enterprises in one draw
@@ -250,3 +252,95 @@ class InspectionRead(BaseModel):
 class InspectionPage(BaseModel):
     total: int
     items: list[InspectionRead]
+
+
+Yuan = Annotated[Decimal, Field(ge=0, le=Decimal("1e10"), max_digits=14, decimal_places=2)]
+
+
+class PenaltyCreate(BaseModel):
+    """File a penalty case (立案): the enterprise, the facts and the legal basis by code (GET
+    /api/v1/enforcement/penalty-bases lists them), from an inspection or not."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enterprise_id: int = Field(ge=1, le=2**31 - 1)
+    inspection_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    basis: Annotated[str, AfterValidator(text(16, required=True))]
+    facts: Annotated[str, AfterValidator(text(4000, required=True))]
+    filed_on: date
+
+
+class PenaltyNotice(BaseModel):
+    """The proposed penalty (告知): the fine within the band of the discretion, served on a day."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fine: Yuan
+    discretion: Discretion
+    notified_on: date
+
+
+class HearingRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    requested_on: date
+
+
+class PenaltyDecision(BaseModel):
+    """The decision (决定): never heavier than the notice (Administrative Penalty Law Art. 45)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fine: Yuan
+    discretion: Discretion
+    decided_on: date
+    served_on: date | None = None  # 送达; default: the day of the decision
+
+
+class PenaltyPayment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    paid_on: date
+    amount: Yuan
+
+
+class PenaltyRead(BaseModel):
+    id: int
+    uid: str
+    origin_node: str
+    enterprise_id: int
+    enterprise_name: str = ""
+    agency_division: str
+    inspection_id: int | None
+    basis_code: str
+    article: str
+    facts: str
+    range_low: Decimal
+    range_high: Decimal
+    discretion: str
+    proposed_fine: Decimal | None
+    fine: Decimal | None
+    late_fee: Decimal | None
+    paid: Decimal | None
+    stage: str
+    stage_label: str
+    filed_on: date
+    notified_on: date | None
+    hearing_requested_on: date | None
+    decided_on: date | None
+    served_on: date | None
+    paid_on: date | None
+    closed_on: date | None
+    # The clocks: last days of each period, and whether the working-day calendar is provisional.
+    statement_deadline: date | None = None
+    hearing_request_deadline: date | None = None
+    decision_deadline: date
+    decision_late: bool = False
+    payment_deadline: date | None = None
+    calendar_provisional: bool = False
+    documents: list[DocumentRead] = []
+
+
+class PenaltyPage(BaseModel):
+    total: int
+    items: list[PenaltyRead]

@@ -1,10 +1,17 @@
 """How enforcement records cross nodes (DESIGN.md §2): draws, their checks, inspections and
 their findings travel up, placed by their division, so the agencies above see what was drawn,
-who went, what they found and the documents issued. Officers and their conflicts stay at the agency's node. Imported
+who went, what they found, the documents issued and the penalties. Officers and their conflicts stay at the agency's node. Imported
 wherever the domain is wired."""
 
 from anjian.core.sync.registry import SyncSpec, register
-from anjian.enforcement.models import Draw, DrawCheck, EnforcementDocument, Finding, Inspection
+from anjian.enforcement.models import (
+    Draw,
+    DrawCheck,
+    EnforcementDocument,
+    Finding,
+    Inspection,
+    PenaltyCase,
+)
 from anjian.enterprises.sync import ENTERPRISE_ENTITY
 from anjian.hidden_hazards.sync import HAZARD_ENTITY
 
@@ -13,6 +20,7 @@ DRAW_CHECK_ENTITY = "enforcement_draw_check"
 INSPECTION_ENTITY = "enforcement_inspection"
 FINDING_ENTITY = "enforcement_finding"
 DOCUMENT_ENTITY = "enforcement_document"
+PENALTY_ENTITY = "enforcement_penalty"
 
 register(SyncSpec(DRAW_ENTITY, Draw, division_attr="division_code"))
 register(
@@ -45,9 +53,21 @@ register(
 )
 register(
     SyncSpec(
+        PENALTY_ENTITY,
+        PenaltyCase,
+        division_attr="division_code",
+        refs={"inspection_id": INSPECTION_ENTITY, "enterprise_id": ENTERPRISE_ENTITY},
+    )
+)
+register(
+    SyncSpec(
         DOCUMENT_ENTITY,
         EnforcementDocument,
         division_attr="division_code",
-        refs={"inspection_id": INSPECTION_ENTITY, "enterprise_id": ENTERPRISE_ENTITY},
+        refs={
+            "inspection_id": INSPECTION_ENTITY,
+            "penalty_id": PENALTY_ENTITY,
+            "enterprise_id": ENTERPRISE_ENTITY,
+        },
     )
 )

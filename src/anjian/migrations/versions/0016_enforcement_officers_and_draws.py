@@ -1,5 +1,5 @@
 """enforcement: officers (执法人员), their conflicts of interest, random draws and their checks,
-inspections, their findings and documents; gap-free counters; hidden hazards name the record
+inspections, their findings, penalty cases and documents; gap-free counters; hidden hazards name the record
 they came from (source_ref)
 
 Draws, checks, inspections and findings cross nodes (sync columns); officers and conflicts stay
@@ -174,6 +174,45 @@ def upgrade() -> None:
     )
     op.create_index(op.f(f"ix_{t}_inspection_id"), t, ["inspection_id"])
 
+    t = "enforcement_penalties"
+    money = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    op.create_table(
+        t,
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("enterprise_id", sa.Integer(), nullable=False),
+        sa.Column("division_code", sa.String(length=6), nullable=False),
+        sa.Column("agency_division", sa.String(length=6), nullable=False),
+        sa.Column("inspection_id", sa.Integer(), nullable=True),
+        sa.Column("basis_code", sa.String(length=16), nullable=False),
+        sa.Column("article", sa.String(length=100), nullable=False),
+        sa.Column("facts", sa.Text(), nullable=False),
+        sa.Column("range_low_fen", money, nullable=False),
+        sa.Column("range_high_fen", money, nullable=False),
+        sa.Column("discretion", sa.String(length=16), nullable=False),
+        sa.Column("proposed_fen", money, nullable=True),
+        sa.Column("fine_fen", money, nullable=True),
+        sa.Column("late_fee_fen", money, nullable=True),
+        sa.Column("paid_fen", money, nullable=True),
+        sa.Column("stage", sa.String(length=16), nullable=False),
+        sa.Column("filed_on", sa.Date(), nullable=False),
+        sa.Column("notified_on", sa.Date(), nullable=True),
+        sa.Column("hearing_requested_on", sa.Date(), nullable=True),
+        sa.Column("decided_on", sa.Date(), nullable=True),
+        sa.Column("served_on", sa.Date(), nullable=True),
+        sa.Column("paid_on", sa.Date(), nullable=True),
+        sa.Column("closed_on", sa.Date(), nullable=True),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", WHEN, nullable=False),
+        *_synced(t),
+        _fk(t, "agency_division", "divisions.code"),
+        _fk(t, "division_code", "divisions.code"),
+        _fk(t, "enterprise_id", "enterprises.id"),
+        _fk(t, "inspection_id", "enforcement_inspections.id"),
+        _key(t),
+    )
+    for column in ("enterprise_id", "stage"):
+        op.create_index(op.f(f"ix_{t}_{column}"), t, [column])
+
     t = "enforcement_documents"
     op.create_table(
         t,
@@ -184,6 +223,7 @@ def upgrade() -> None:
         sa.Column("serial", sa.Integer(), nullable=False),
         sa.Column("number", sa.String(length=64), nullable=False),
         sa.Column("inspection_id", sa.Integer(), nullable=True),
+        sa.Column("penalty_id", sa.Integer(), nullable=True),
         sa.Column("enterprise_id", sa.Integer(), nullable=False),
         sa.Column("division_code", sa.String(length=6), nullable=False),
         sa.Column("content", sa.JSON(), nullable=False),
@@ -194,12 +234,14 @@ def upgrade() -> None:
         _fk(t, "division_code", "divisions.code"),
         _fk(t, "enterprise_id", "enterprises.id"),
         _fk(t, "inspection_id", "enforcement_inspections.id"),
+        _fk(t, "penalty_id", "enforcement_penalties.id"),
         _key(t),
         sa.UniqueConstraint(
             "agency_division", "kind", "year", "serial", name=op.f(f"uq_{t}_agency_division")
         ),
     )
-    op.create_index(op.f(f"ix_{t}_inspection_id"), t, ["inspection_id"])
+    for column in ("inspection_id", "penalty_id"):
+        op.create_index(op.f(f"ix_{t}_{column}"), t, [column])
 
     op.create_table(
         "counters",
@@ -220,6 +262,7 @@ def downgrade() -> None:
     for table in (
         "counters",
         "enforcement_documents",
+        "enforcement_penalties",
         "enforcement_findings",
         "enforcement_inspections",
         "enforcement_conflicts",
