@@ -136,3 +136,27 @@ def test_the_work_is_spread_over_the_inspectors_of_one_draw() -> None:
     load = Counter(i for c in checks for i in c.inspector_ids)
     # 9 checks × 2 = 18 places over 6 inspectors: three each.
     assert set(load.values()) == {3}
+
+
+@pytest.mark.parametrize(
+    ("times", "targets"),
+    [
+        (4, [0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4]),
+        (1, [0] * 11 + [1]),
+        (12, list(range(1, 13))),
+        (0, [0] * 12),
+        (2, [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2]),
+    ],
+)
+def test_plan_targets_spread_over_the_year(times: int, targets: list[int]) -> None:
+    from anjian.enforcement.rules.inspections import monthly_targets
+
+    assert monthly_targets(times) == targets
+
+
+def test_plan_progress_is_capped_and_none_without_work() -> None:
+    from anjian.enforcement.rules.inspections import plan_progress
+
+    assert plan_progress(4, 1) == 25.0
+    assert plan_progress(4, 6) == 100.0
+    assert plan_progress(0, 0) is None

@@ -12,7 +12,7 @@ from anjian.core.api_kit import DivisionQuery, JurisdictionFilters, ListFilters,
 from anjian.core.downloads import DOCX_MEDIA_TYPE, attachment
 from anjian.core.iam.deps import StaffCtx
 from anjian.core.paging import Paging
-from anjian.enforcement import documents, draws, inspections, inspectors, penalties
+from anjian.enforcement import documents, draws, inspections, inspectors, penalties, plans
 from anjian.enforcement.docx_render import render
 from anjian.enforcement.reference import criteria, penalty_bases
 from anjian.enforcement.schemas import (
@@ -39,6 +39,9 @@ from anjian.enforcement.schemas import (
     PenaltyPage,
     PenaltyPayment,
     PenaltyRead,
+    PlanCreate,
+    PlanPage,
+    PlanRead,
 )
 
 router = APIRouter(prefix="/api/v1/enforcement", tags=["enforcement 行政执法"])
@@ -275,3 +278,23 @@ def close_penalty(case_id: int, ctx: StaffCtx) -> PenaltyRead:
     """Close the case (结案)."""
     case = penalties.close(ctx.db, ctx.actor, ctx.scope, ctx.user, case_id)
     return penalties.present(ctx.db, [case])[0]
+
+
+@router.post("/plans", response_model=PlanRead, status_code=201)
+def create_plan(body: PlanCreate, ctx: StaffCtx) -> PlanRead:
+    """An annual inspection plan of the caller's agency (年度监督检查计划)."""
+    plan = plans.create_plan(ctx.db, ctx.actor, ctx.scope, ctx.user, body)
+    return plans.progress(ctx.db, ctx.scope, plan)
+
+
+@router.get("/plans", response_model=PlanPage)
+def list_plans(ctx: StaffCtx, paging: Paging) -> PlanPage:
+    """Plans in scope with their progress, the latest year first."""
+    rows, total = plans.list_plans(ctx.db, ctx.scope, limit=paging.size, offset=paging.offset)
+    return PlanPage(total=total, items=[plans.progress(ctx.db, ctx.scope, p) for p in rows])
+
+
+@router.get("/plans/{plan_id}", response_model=PlanRead)
+def get_plan(plan_id: int, ctx: StaffCtx) -> PlanRead:
+    """A plan with its monthly targets, what was done and the enterprises behind."""
+    return plans.progress(ctx.db, ctx.scope, plans.get_plan(ctx.db, ctx.scope, plan_id))

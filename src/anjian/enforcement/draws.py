@@ -50,7 +50,7 @@ from anjian.risk.service import division_levels
 NOT_DRAWN = "closed"  # an enterprise closed down (关闭) is not inspected
 
 
-def _population(
+def population(
     session: Session, scope: Scope, division: str, categories: list[str]
 ) -> tuple[list[Candidate], dict[str, Enterprise]]:
     """The enterprises that may be drawn, keyed by uid with their risk class, and the
@@ -109,7 +109,7 @@ def make_draw(session: Session, actor: Actor, scope: Scope, user: User, data: Dr
             f"行政区划不在管辖范围内: {data.division_code} (division outside your jurisdiction)",
             field="division_code",
         )
-    candidates, by_uid = _population(session, scope, data.division_code, data.categories)
+    candidates, by_uid = population(session, scope, data.division_code, data.categories)
     pool, team_of = _officers(session, scope, data.division_code)
     if not pool:
         raise Invalid(
@@ -274,7 +274,7 @@ def verify(session: Session, scope: Scope, draw_id: int, user: User) -> DrawVeri
     matches = hash_ok and stored == again
     unchanged: bool | None = None
     if user.role == Role.OFFICIAL and scope.covers_code(draw.division_code) and _here(draw):
-        candidates, _ = _population(session, scope, draw.division_code, draw.categories)
+        candidates, _ = population(session, scope, draw.division_code, draw.categories)
         pool, _ = _officers(session, scope, draw.division_code)
         unchanged = population_hash(candidates, pool) == draw.population_hash
     if matches:

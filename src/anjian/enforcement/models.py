@@ -209,3 +209,24 @@ class PenaltyCase(SyncMixin, Scoped, Base):
     closed_on: Mapped[date | None] = mapped_column(Date)
     created_by: Mapped[str] = mapped_column(String(64), nullable=False)
     created_at: Mapped[datetime] = mapped_column(nullable=False)
+
+
+class InspectionPlan(SyncMixin, Scoped, Base):
+    """An agency's annual inspection plan (年度监督检查计划): which enterprises of its jurisdiction
+    (by supervision category; all when none given) and how often by risk class. Its monthly
+    targets and progress are computed from the inspections the agency finished."""
+
+    __scope__ = ScopeColumns("agency_division")
+    __tablename__ = "enforcement_plans"
+    __table_args__ = (UniqueConstraint("agency_division", "year", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_division: Mapped[str] = mapped_column(
+        ForeignKey("divisions.code"), nullable=False, index=True
+    )
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    categories: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    frequency: Mapped[dict[str, int]] = mapped_column(JSON, nullable=False, default=dict)
+    created_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)

@@ -344,3 +344,51 @@ class PenaltyRead(BaseModel):
 class PenaltyPage(BaseModel):
     total: int
     items: list[PenaltyRead]
+
+
+Times = Annotated[int, Field(ge=0, le=52)]
+
+
+class PlanCreate(BaseModel):
+    """An annual plan: its name, year, categories (all when empty) and inspections a year by
+    risk class (重大/较大/一般/低; unset classes take the platform's defaults)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, AfterValidator(text(100, required=True))]
+    year: int = Field(ge=2000, le=2100)
+    categories: list[Category] = Field(default_factory=list, max_length=20)
+    frequency: dict[Literal["major", "significant", "general", "low", "ungraded"], Times] = Field(
+        default_factory=dict
+    )
+
+
+class PlanEnterprise(BaseModel):
+    id: int
+    name: str
+    risk: str | None
+    required: int
+    done: int
+
+
+class PlanRead(BaseModel):
+    id: int
+    uid: str
+    agency_division: str
+    year: int
+    name: str
+    categories: list[str]
+    frequency: dict[str, int]
+    enterprises: int
+    required: int
+    done: int
+    progress: float | None
+    # Cumulative by month: what should be done by the end of each month, and what was.
+    monthly_target: list[int]
+    monthly_done: list[int]
+    behind: list[PlanEnterprise]  # enterprises with fewer inspections than due so far
+
+
+class PlanPage(BaseModel):
+    total: int
+    items: list[PlanRead]

@@ -1,4 +1,4 @@
-"""How enforcement records cross nodes (DESIGN.md §2): draws, their checks, inspections and
+"""How enforcement records cross nodes (DESIGN.md §2): plans, draws, their checks, inspections and
 their findings travel up, placed by their division, so the agencies above see what was drawn,
 who went, what they found, the documents issued and the penalties. Officers and their conflicts stay at the agency's node. Imported
 wherever the domain is wired."""
@@ -10,6 +10,7 @@ from anjian.enforcement.models import (
     EnforcementDocument,
     Finding,
     Inspection,
+    InspectionPlan,
     PenaltyCase,
 )
 from anjian.enterprises.sync import ENTERPRISE_ENTITY
@@ -21,6 +22,7 @@ INSPECTION_ENTITY = "enforcement_inspection"
 FINDING_ENTITY = "enforcement_finding"
 DOCUMENT_ENTITY = "enforcement_document"
 PENALTY_ENTITY = "enforcement_penalty"
+PLAN_ENTITY = "enforcement_plan"
 
 register(SyncSpec(DRAW_ENTITY, Draw, division_attr="division_code"))
 register(
@@ -71,3 +73,4 @@ register(
         },
     )
 )
+register(SyncSpec(PLAN_ENTITY, InspectionPlan, division_attr="agency_division"))

@@ -99,3 +99,22 @@ def check_team(
             field="team",
         )
     return team
+
+
+# How often a plan inspects an enterprise in a year by its risk class, unless the plan says
+# otherwise (this platform's defaults: a 重大 risk or major-hazard enterprise each quarter).
+PLAN_FREQUENCY: dict[str, int] = {"major": 4, "significant": 2, "general": 1, "low": 1}
+UNGRADED_FREQUENCY = 1
+
+
+def monthly_targets(times_per_year: int) -> list[int]:
+    """How many inspections should be done by the end of each month (cumulative, 12 values),
+    spread evenly over the year: 4 a year → 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4."""
+    if times_per_year < 0:
+        raise Invalid("检查频次不能为负 / frequency cannot be negative", field="frequency")
+    return [times_per_year * month // 12 for month in range(1, 13)]
+
+
+def plan_progress(required: int, done: int) -> float | None:
+    """Share of the required inspections done, in percent (None when none are required)."""
+    return round(100.0 * min(done, required) / required, 1) if required else None

@@ -1,4 +1,4 @@
-"""enforcement: officers (执法人员), their conflicts of interest, random draws and their checks,
+"""enforcement: plans, officers (执法人员), their conflicts of interest, random draws and their checks,
 inspections, their findings, penalty cases and documents; gap-free counters; hidden hazards name the record
 they came from (source_ref)
 
@@ -243,6 +243,26 @@ def upgrade() -> None:
     for column in ("inspection_id", "penalty_id"):
         op.create_index(op.f(f"ix_{t}_{column}"), t, [column])
 
+    t = "enforcement_plans"
+    op.create_table(
+        t,
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("agency_division", sa.String(length=6), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("categories", sa.JSON(), nullable=False),
+        sa.Column("frequency", sa.JSON(), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", WHEN, nullable=False),
+        *_synced(t),
+        _fk(t, "agency_division", "divisions.code"),
+        _key(t),
+        sa.UniqueConstraint(
+            "agency_division", "year", "name", name=op.f(f"uq_{t}_agency_division")
+        ),
+    )
+    op.create_index(op.f(f"ix_{t}_agency_division"), t, ["agency_division"])
+
     op.create_table(
         "counters",
         sa.Column("series", sa.String(length=128), nullable=False),
@@ -261,6 +281,7 @@ def downgrade() -> None:
         batch.drop_column("source_ref")
     for table in (
         "counters",
+        "enforcement_plans",
         "enforcement_documents",
         "enforcement_penalties",
         "enforcement_findings",
