@@ -9,6 +9,7 @@ synced up; nothing here commits."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -173,15 +174,16 @@ def finish(
     user: User,
     inspection_id: int,
     data: InspectionFinish,
+    at: datetime | None = None,
 ) -> Inspection:
-    """The inspection's conclusion and the checklist's results (检查结束)."""
+    """The inspection's conclusion and the checklist's results (检查结束), now or at ``at``."""
     insp = acting_on(session, scope, user, inspection_id)
     codes = {item["code"] for item in insp.checklist}
     unknown = sorted(set(data.results) - codes)
     if unknown:
         raise Invalid(f"检查表中没有这些条目: {unknown} (unknown checklist items)", field="results")
     insp.state = next_state(insp.state, InspectionState.FINISHED)
-    insp.finished_at = utcnow()
+    insp.finished_at = at or utcnow()
     insp.summary = data.summary.strip()
     insp.checklist = [
         {**item, "result": data.results.get(item["code"], item.get("result", ""))}
@@ -199,8 +201,12 @@ def add_finding(
     user: User,
     inspection_id: int,
     data: FindingCreate,
+    *,
+    uid: str | None = None,
+    at: datetime | None = None,
 ) -> Finding:
-    """Record a problem found on site, against a checklist item or not."""
+    """Record a problem found on site, against a checklist item or not (with the uid and time a
+    terminal gave it offline, when it comes from one)."""
     insp = acting_on(session, scope, user, inspection_id)
     if not can_record_findings(insp.state):
         raise Conflict(
@@ -223,9 +229,11 @@ def add_finding(
         description=data.description.strip(),
         major=data.major,
         found_by=actor.username,
-        found_at=utcnow(),
+        found_at=at or utcnow(),
         origin_node="",
     )
+    if uid is not None:
+        finding.uid = uid
     session.add(finding)
     session.flush()
     record_change(session, finding, entity=FINDING_ENTITY)

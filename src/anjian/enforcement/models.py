@@ -230,3 +230,32 @@ class InspectionPlan(SyncMixin, Scoped, Base):
     frequency: Mapped[dict[str, int]] = mapped_column(JSON, nullable=False, default=dict)
     created_by: Mapped[str] = mapped_column(String(64), nullable=False)
     created_at: Mapped[datetime] = mapped_column(nullable=False)
+
+
+class Terminal(Base):
+    """A mobile enforcement terminal (移动执法终端) bound to one officer: its token (kept as its
+    SM3 digest) is the terminal's credential, revoked when the device is lost. Node-local."""
+
+    __tablename__ = "enforcement_terminals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inspector_id: Mapped[int] = mapped_column(
+        ForeignKey("enforcement_inspectors.id"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    last_upload_at: Mapped[datetime | None] = mapped_column()
+
+
+class TerminalReceipt(Base):
+    """A change a terminal uploaded, by the id the terminal gave it: a retried upload finds its
+    receipt and changes nothing again."""
+
+    __tablename__ = "enforcement_terminal_receipts"
+
+    change_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("enforcement_terminals.id"), nullable=False)
+    applied_at: Mapped[datetime] = mapped_column(nullable=False)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)

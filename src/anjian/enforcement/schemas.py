@@ -6,7 +6,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+)
 
 from anjian.core.fields import invalid, text
 from anjian.enforcement.rules.draw import MIN_INSPECTORS, Weighting
@@ -392,3 +399,120 @@ class PlanRead(BaseModel):
 class PlanPage(BaseModel):
     total: int
     items: list[PlanRead]
+
+
+ChangeId = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Uid = Annotated[
+    str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+]
+
+
+class TerminalCreate(BaseModel):
+    """Bind a terminal to an officer (the caller, or an officer of the caller's agency)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    inspector_id: int = Field(ge=1, le=2**31 - 1)
+    name: Annotated[str, AfterValidator(text(64, required=True))]
+
+
+class TerminalRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    inspector_id: int
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
+    last_upload_at: datetime | None
+    token: str | None = None  # shown once, when the terminal is bound
+
+
+class _Change(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    change_id: ChangeId
+    uid: Uid
+    base_version: int = Field(ge=0, le=2**31 - 1)
+    at: AwareDatetime
+
+
+class StartChange(_Change):
+    """The team arrived on site (检查开始), at ``at``."""
+
+    entity: Literal["inspection"]
+    action: Literal["start"]
+
+
+class FinishChange(_Change):
+    """The inspection finished at ``at`` with its summary and checklist results."""
+
+    entity: Literal["inspection"]
+    action: Literal["finish"]
+    summary: Annotated[str, AfterValidator(text(4000, required=True))]
+    results: dict[Annotated[str, Field(max_length=16)], ItemResult] = Field(
+        default_factory=dict, max_length=200
+    )
+
+
+class FindingChange(_Change):
+    """A finding recorded on the terminal at ``at`` (a new record: ``base_version`` 0)."""
+
+    entity: Literal["finding"]
+    action: Literal["create"]
+    inspection_uid: Uid
+    item_code: Annotated[str, AfterValidator(text(16))] = ""
+    place: Annotated[str, AfterValidator(text(200, required=True))]
+    description: Annotated[str, AfterValidator(text(4000, required=True))]
+    major: bool = False
+
+
+TerminalChange = Annotated[
+    StartChange | FinishChange | FindingChange, Field(discriminator="action")
+]
+
+
+class ChangesUpload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    changes: list[TerminalChange] = Field(min_length=1, max_length=200)
+
+
+class ChangeResult(BaseModel):
+    change_id: str
+    entity: str
+    uid: str
+    version: int
+    repeated: bool = False  # already applied by an earlier upload: nothing changed now
+
+
+class ChangesApplied(BaseModel):
+    results: list[ChangeResult]
+
+
+class EnterpriseFile(BaseModel):
+    """What a terminal carries of an enterprise it will inspect (一企一档, without phones)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    uid: str
+    version: int
+    name: str
+    uscc: str
+    division_code: str
+    address: str
+    lng: float | None
+    lat: float | None
+    supervision_category: str
+    legal_rep: str
+    safety_manager: str
+
+
+class TerminalChanges(BaseModel):
+    """What changed for the terminal's officer since the cursor. Records may repeat across
+    downloads: apply each by (uid, version)."""
+
+    cursor: str
+    inspections: list[InspectionRead]
+    enterprises: list[EnterpriseFile]
