@@ -40,7 +40,7 @@ from anjian.accidents.rules import (
     follow_up_until,
     reporting_chain,
 )
-from anjian.accidents.schemas import FollowUpCreate, StepRead
+from anjian.accidents.schemas import ChainStepRead, FollowUpCreate
 from anjian.config import get_settings
 from anjian.core.clock import today_in_china
 from anjian.core.divisions.service import agencies_over_division, division_names
@@ -87,7 +87,7 @@ def _clock(kind: str, label: str, due: datetime, now: datetime) -> Clock:
     return Clock(kind=kind, label=label, due=due, overdue=left < 0, text=text)
 
 
-def _clocks(step: StepRead, now: datetime) -> list[Clock]:
+def _clocks(step: ChainStepRead, now: datetime) -> list[Clock]:
     """The clocks of a step not yet passed up: its own 2 h once it has received the report,
     and the statutory time to pass it on (or, at the top, to receive it)."""
     if step.reported_at is not None:
@@ -111,11 +111,11 @@ class ChainCell:
     tier_label: str
     division_code: str
     division_name: str
-    step: StepRead | None
+    step: ChainStepRead | None
     clocks: list[Clock]
 
 
-def _chain_cells(ctx: Context, acc: Accident, steps: list[StepRead]) -> list[ChainCell]:
+def _chain_cells(ctx: Context, acc: Accident, steps: list[ChainStepRead]) -> list[ChainCell]:
     by_tier = {s.tier: s for s in steps}
     agencies = agencies_over_division(ctx.db, acc.division_code)
     expected = {
@@ -141,7 +141,7 @@ def _chain_cells(ctx: Context, acc: Accident, steps: list[StepRead]) -> list[Cha
 # --- one accident --------------------------------------------------------------------------------
 
 
-def _my_open_step(ctx: Context, steps: list[StepRead]) -> StepRead | None:
+def _my_open_step(ctx: Context, steps: list[ChainStepRead]) -> ChainStepRead | None:
     """The user's agency's step this node may stamp (上报), for offering the button; the
     service decides when it is pressed."""
     agency = reporting.chain_agency(ctx.db, ctx.user)

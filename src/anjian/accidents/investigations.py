@@ -20,6 +20,7 @@ from anjian.accidents.rules import (
     ACCIDENT_TYPES,
     TIER_LABELS,
     Grade,
+    InvestigationState,
     entrust_refusal,
     investigation_due,
     lead_agency,
@@ -340,11 +341,11 @@ def list_investigations(
     if division:
         stmt = stmt.where(division_filter(Accident.division_code, division))
     if state is not None:
-        if state not in ("open", "closed"):
+        if state not in (InvestigationState.OPEN, InvestigationState.CLOSED):
             raise Invalid(f"状态应为 open 或 closed: {state}", field="state")
         stmt = stmt.where(
             Investigation.closed_at.is_(None)
-            if state == "open"
+            if state == InvestigationState.OPEN
             else Investigation.closed_at.is_not(None)
         )
     if overdue is not None:

@@ -33,7 +33,7 @@ from anjian.accidents.rules import (
     step_deadlines,
     top_tier,
 )
-from anjian.accidents.schemas import AccidentCreate, AccidentRead, FollowUpCreate, StepRead
+from anjian.accidents.schemas import AccidentCreate, AccidentRead, ChainStepRead, FollowUpCreate
 from anjian.config import get_settings
 from anjian.core.audit.service import Actor, audit, audit_read
 from anjian.core.crypto import mask_phone
@@ -420,7 +420,7 @@ def report_up(
     return acc
 
 
-def chain_of(session: Session, acc: Accident) -> list[StepRead]:
+def chain_of(session: Session, acc: Accident) -> list[ChainStepRead]:
     """The steps of the chain this node sees (its own and those of the nodes below), lowest
     tier first, each with its statutory clock and its own (Art. 11: 2 h from its own receipt),
     flagged late (迟报) by its own clock only."""
@@ -430,7 +430,7 @@ def chain_of(session: Session, acc: Accident) -> list[StepRead]:
         key=lambda st: TIERS_UP.index(st.tier),
     )
     return [
-        StepRead(
+        ChainStepRead(
             tier=st.tier,
             tier_label=TIER_LABELS[st.tier],
             division_code=st.division_code,

@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 from anjian.core.clock import CST
-from anjian.core.divisions.rules import Tier, tier_of
+from anjian.core.divisions.rules import AGENCY_TIER_LABELS, Tier, tier_of
 
 # Thresholds of Art. 3, worst grade first: 特别重大, 重大, 较大 (below the last: 一般).
 DEATHS = (30, 10, 3)
@@ -139,14 +139,8 @@ def top_tier(grade: Grade, kind: str = ACCIDENT) -> Tier:
 
 
 TIERS_UP = (Tier.COUNTY, Tier.CITY, Tier.PROVINCE, Tier.NATIONAL)
-# An agency of each tier, as the chain and the investigation name it (the national one is the
-# State Council's department: 国家级, not the division's 国家).
-TIER_LABELS = {
-    Tier.COUNTY: "县级",
-    Tier.CITY: "市级",
-    Tier.PROVINCE: "省级",
-    Tier.NATIONAL: "国家级",
-}
+# An agency of each tier, as the chain and the investigation name it (国家级, not the division's 国家).
+TIER_LABELS = AGENCY_TIER_LABELS
 
 
 def _rank(tier: str) -> int:
@@ -269,6 +263,13 @@ def follow_up_until(occurred_at: datetime, accident_type: str) -> datetime:
 
 INVESTIGATION_DAYS = 60
 MAX_EXTENSION_DAYS = 60
+
+
+class InvestigationState(StrEnum):
+    """Where an investigation stands: 在查 (not closed yet) or 已结案."""
+
+    OPEN = "open"
+    CLOSED = "closed"
 
 
 def investigation_due(occurred_at: datetime, extension_days: int = 0) -> datetime:

@@ -138,7 +138,7 @@ class AccidentCreate(BaseModel):
     )
 
 
-class StepRead(BaseModel):
+class ChainStepRead(BaseModel):
     """One agency's step in the reporting chain with its two clocks: the statutory one (法定时限,
     from when the unit's head learned of the accident: 1 h to the county, 2 h more per level)
     and the agency's own (本级时限: 2 h from its own receipt, Art. 11), which alone decides
@@ -207,7 +207,7 @@ class AccidentRead(BaseModel):
     reported_at: datetime
     follow_ups: int
     updated_at: datetime
-    chain: list[StepRead] = Field(default_factory=list, description="报送环节 (detail view)")
+    chain: list[ChainStepRead] = Field(default_factory=list, description="报送环节 (detail view)")
     investigation: InvestigationRead | None = Field(
         default=None, description="事故调查 (detail view)"
     )

@@ -17,10 +17,9 @@ from anjian.core.iam.deps import Context
 from anjian.core.inbox import InboxItem
 from anjian.db import utcnow
 from anjian.enterprises import service as enterprises
-from anjian.enterprises.pages import CATEGORY_COLOURS
+from anjian.enterprises.labels import CATEGORY_COLOURS
 from anjian.enterprises.rules import STATUSES, SUPERVISION_CATEGORIES
 from anjian.monitoring.board import change_position
-from anjian.monitoring.inbox import KEY as ALARM_SECTION
 from anjian.web.layout import page, tree_node
 from anjian.web.render import query, render
 from anjian.web.session import PageCtx
@@ -71,7 +70,7 @@ def home(request: Request, ctx: PageCtx) -> Response:
         {
             "s": s,
             "rows": [(item, *item_clock(item, now, today)) for item in s.items],
-            "live": s.key == ALARM_SECTION,
+            "live": s.live,
         }
         for s in inbox.collect(ctx)
     ]

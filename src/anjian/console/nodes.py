@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from anjian.config import get_settings
 from anjian.core.audit.service import audit
-from anjian.core.divisions.rules import is_valid_code
+from anjian.core.divisions.rules import AGENCY_TIER_LABELS, is_valid_code
 from anjian.core.errors import Forbidden, NotFound
 from anjian.core.iam.models import Role
 from anjian.core.paging import PageNumber
@@ -32,7 +32,6 @@ from anjian.web.session import StaffPageCtx, check_csrf
 
 router = APIRouter(include_in_schema=False)
 
-TIER_LABELS = {"national": "国家级", "province": "省级", "city": "市级", "county": "县级"}
 # A link silent for longer than this is shown as interrupted (the forwarder talks every second
 # or so while the network is up; a few minutes of silence means it is not).
 SILENT_AFTER = timedelta(minutes=10)
@@ -202,7 +201,7 @@ def nodes_page(request: Request, ctx: StaffPageCtx) -> Response:
         "console/nodes.html",
         {
             "me": me,
-            "tier_label": TIER_LABELS.get(me["tier"], me["tier"]),
+            "tier_label": AGENCY_TIER_LABELS.get(me["tier"], me["tier"]),
             "parent": parent,
             "parent_state": link_state(parent, now) if parent else None,
             "parent_ago": ago(parent.last_contact_at, now) if parent else "",

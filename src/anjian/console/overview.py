@@ -17,13 +17,13 @@ from anjian.core.divisions import service as divisions
 from anjian.core.divisions.rules import prefix_of
 from anjian.core.iam.deps import Context
 from anjian.core.scope import Scope, breakdown
-from anjian.enterprises.models import Enterprise
+from anjian.enterprises import service as enterprises
 from anjian.hidden_hazards import service as hazards
 from anjian.hidden_hazards.schemas import HazardStats
 from anjian.major_hazards import service as major_hazards
 from anjian.major_hazards.schemas import SourceSummary
 from anjian.risk import service as risk
-from anjian.risk.pages import LEVELS
+from anjian.risk.labels import LEVELS
 from anjian.risk.schemas import LevelCounts, RiskSummary
 from anjian.web.layout import division_name, page
 from anjian.web.session import PageCtx
@@ -135,7 +135,7 @@ def dual_prevention(request: Request, ctx: PageCtx, division: str = "") -> Respo
     scope = _narrow(ctx.scope, division) if division else ctx.scope
     sources: SourceSummary = major_hazards.summary(ctx.db, scope)
     if enterprise:
-        ent = ctx.db.get(Enterprise, ctx.scope.enterprise_id)
+        ent = enterprises.enterprise_by_id(ctx.db, ctx.scope.enterprise_id)
         label = ent.name if ent else "本企业"
         rows: list[DivisionRow] = []
         up = ""

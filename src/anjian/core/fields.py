@@ -9,6 +9,10 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+# China's mainland extent (GB/T 2260 divisions): a point outside is a typo or swapped lng/lat.
+LNG_RANGE = (73.0, 136.0)
+LAT_RANGE = (3.0, 54.0)
+
 
 def invalid(kind: str, message: str) -> PydanticCustomError:
     """A validation error of ``kind`` with a message for users."""

@@ -16,7 +16,11 @@ from anjian.db import utcnow
 from anjian.demo.generate import person_name
 from anjian.enterprises.models import Enterprise
 from anjian.hidden_hazards import service
-from anjian.hidden_hazards.schemas import GovernancePlan, HazardCreate, HazardRegistration
+from anjian.hidden_hazards.schemas import (
+    GovernancePlanUpdate,
+    HazardCreate,
+    HazardRegistrationCreate,
+)
 
 # (place, description, category) by supervision category
 FINDINGS: dict[str, list[tuple[str, str, str]]] = {
@@ -45,7 +49,7 @@ MAJOR = {
     "hazardous_chemicals": "化工和危险化学品生产经营单位重大生产安全事故隐患判定标准第七项",
     "other": "工贸企业重大事故隐患判定标准第十一条：粉尘防爆",
 }
-PLAN = GovernancePlan(
+PLAN = GovernancePlanUpdate(
     goal="彻底消除该重大事故隐患，恢复安全生产条件",
     measures="停产整改，委托有资质单位设计并实施改造",
     funds="专项资金已列入年度安全投入计划",
@@ -95,7 +99,7 @@ def load_hazards(
             official,
             scope,
             hz.id,
-            HazardRegistration(
+            HazardRegistrationCreate(
                 grade="major" if major else "general",
                 major_criterion=MAJOR[kind] if major else "",
                 deadline=today + timedelta(days=rng.randint(3, 30)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -11,7 +12,16 @@ from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
 from anjian.db import Base
 
-# 挂牌督办: an agency's supervision order on one record (a major hidden hazard) of a unit below.
+
+class DirectiveKind(StrEnum):
+    """通知, 指令, or 挂牌督办: an agency's supervision order on one record (a major hidden
+    hazard, an accident's investigation) of a unit below."""
+
+    NOTICE = "notice"
+    DIRECTIVE = "directive"
+    SUPERVISION = "supervision"
+
+
 KINDS = {"notice": "通知", "directive": "指令", "supervision": "挂牌督办"}
 
 
@@ -22,7 +32,9 @@ class Directive(SyncMixin, Base):
     __tablename__ = "directives"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16), nullable=False, default="notice")
+    kind: Mapped[str] = mapped_column(
+        String(16), nullable=False, default=DirectiveKind.NOTICE.value
+    )
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False, default="")
     issuer_division: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)

@@ -19,7 +19,7 @@ from anjian.core.orgs.models import Organisation
 from anjian.core.scope import Scope, not_found, unscoped
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
-from anjian.directives.models import Directive, DirectiveReceipt
+from anjian.directives.models import Directive, DirectiveKind, DirectiveReceipt
 from anjian.directives.schemas import DirectiveCreate, SupervisionCreate
 from anjian.directives.sync import DIRECTIVE_ENTITY, RECEIPT_ENTITY
 
@@ -77,7 +77,7 @@ def issue(
 
 def _open_orders(entity: str) -> tuple[ColumnElement[bool], ...]:
     return (
-        Directive.kind == "supervision",
+        Directive.kind == DirectiveKind.SUPERVISION,
         Directive.subject_entity == entity,
         Directive.closed_at.is_(None),
         Directive.deleted.is_(False),
@@ -116,13 +116,15 @@ def supervise(
     if data.due_date < utcnow().date():
         raise Invalid("督办期限不能早于今天 (due date is in the past)", field="due_date")
     order = DirectiveCreate(
-        kind="directive",
+        kind=DirectiveKind.DIRECTIVE,
         title=data.title.strip() or default_title,
         body=data.requirements,
         target_division=target_division,
         due_date=data.due_date,
     )
-    return issue(session, actor, scope, user, order, kind="supervision", subject=subject)
+    return issue(
+        session, actor, scope, user, order, kind=DirectiveKind.SUPERVISION, subject=subject
+    )
 
 
 def addressed_to(division_code: str) -> ColumnElement[bool]:
@@ -217,7 +219,7 @@ def close(
     """Close (解除) a 挂牌督办 order once its subject is dealt with: by officials of the issuing
     division, at the issuing node; the closure flows down like the order."""
     directive = get(session, scope, user, uid)
-    if directive.kind != "supervision":
+    if directive.kind != DirectiveKind.SUPERVISION:
         raise Conflict("只有挂牌督办可以解除 (only supervision orders are closed)")
     if directive.closed_at is not None:
         raise Conflict("该督办已解除 (already closed)")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
 from anjian.db import Base
+from anjian.enterprises.rules import EnterpriseStatus
 
 
 class Enterprise(SyncMixin, Scoped, Base):
@@ -43,5 +44,7 @@ class Enterprise(SyncMixin, Scoped, Base):
     safety_manager_phone_enc: Mapped[str | None] = mapped_column(String(255))
     licence_no: Mapped[str | None] = mapped_column(String(64))  # 安全生产许可证编号
     licence_valid_until: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="operating")
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, default=EnterpriseStatus.OPERATING.value
+    )
     created_at: Mapped[datetime] = mapped_column(nullable=False)

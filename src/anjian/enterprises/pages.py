@@ -21,6 +21,7 @@ from anjian.core.errors import AnjianError, Invalid
 from anjian.core.paging import PageNumber
 from anjian.enterprises import excel, service
 from anjian.enterprises.api import MAX_UPLOAD_BYTES
+from anjian.enterprises.labels import CATEGORY_COLOURS
 from anjian.enterprises.rules import SCALES, STATUSES, SUPERVISION_CATEGORIES
 from anjian.enterprises.schemas import EnterpriseUpdate
 from anjian.web import dossier
@@ -33,15 +34,6 @@ add_template_dir(Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 20
-# Marker colours by supervision category (also the legend).
-CATEGORY_COLOURS: dict[str, str] = {
-    "coal_mine": "#1d273b",
-    "non_coal_mine": "#a0522d",
-    "hazardous_chemicals": "#d63939",
-    "fireworks": "#f76707",
-    "metallurgy_trade": "#206bc4",
-    "other": "#2fb344",
-}
 STATUS_BADGES = {
     "operating": "bg-green-lt",
     "suspended": "bg-yellow-lt",

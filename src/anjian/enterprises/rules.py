@@ -3,6 +3,8 @@ the registry's code lists."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from anjian.enterprises import reference
 
 # GB 32100-2015 §4: 31 characters (no I, O, Z, S, V), weights 3^(i) mod 31 for positions 1–17.
@@ -133,6 +135,16 @@ SUPERVISION_CATEGORIES: dict[str, str] = {
 }
 
 SCALES: dict[str, str] = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型"}
+
+
+class EnterpriseStatus(StrEnum):
+    """An enterprise's operating status (经营状态); its label is in :data:`STATUSES`."""
+
+    OPERATING = "operating"
+    SUSPENDED = "suspended"
+    CONSTRUCTION = "construction"
+    CLOSED = "closed"
+
 
 STATUSES: dict[str, str] = {
     "operating": "正常生产",

@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from anjian.core.crypto import mask_phone
-from anjian.core.fields import PatchModel, blank_is_none, invalid, one_of, text, within
+from anjian.core.fields import (
+    LAT_RANGE,
+    LNG_RANGE,
+    PatchModel,
+    blank_is_none,
+    invalid,
+    one_of,
+    text,
+    within,
+)
 from anjian.enterprises.rules import (
     SCALES,
     STATUSES,
@@ -26,9 +35,6 @@ from anjian.enterprises.rules import (
 if TYPE_CHECKING:
     from anjian.enterprises.models import Enterprise
 
-# China's mainland extent (GB/T 2260 divisions): a point outside is a typo or swapped lng/lat.
-LNG_RANGE = (73.0, 136.0)
-LAT_RANGE = (3.0, 54.0)
 PHONE_LENGTH = (7, 20)
 # Separators people type in landline numbers (0349-5021234, 139 1234 5678); dropped on input.
 _PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")

@@ -14,6 +14,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from anjian.config import get_settings
 from anjian.core.audit.service import Actor, audit, audit_read
 from anjian.core.contacts import Contact, RevealedContacts, reveal
 from anjian.core.crypto import FieldCipher
@@ -198,6 +199,32 @@ def _column_by_id(session: Session, column: Any, ids: Iterable[int]) -> dict[int
     return {int(i): str(v) for i, v in rows}
 
 
+@unscoped("the enterprises of records already read in scope, or of this node's own jobs")
+def enterprises_by_id(session: Session, ids: Iterable[int]) -> dict[int, Enterprise]:
+    """Enterprises by id, in one query (their places, for records that refer to them)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    return {e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(wanted)))}
+
+
+def enterprise_by_id(session: Session, enterprise_id: int) -> Enterprise | None:
+    """The enterprise ``enterprise_id`` with no scope (a job or a gateway of this node)."""
+    return session.get(Enterprise, enterprise_id)
+
+
+@unscoped("a gateway logs in at the node of its own jurisdiction, before any user")
+def local_by_uscc(session: Session, uscc: str) -> Enterprise | None:
+    """The enterprise of this node (not a copy from a child) with ``uscc``, if any."""
+    return session.scalars(
+        select(Enterprise).where(
+            Enterprise.uscc == uscc.strip().upper(),
+            Enterprise.deleted.is_(False),
+            Enterprise.origin_node == get_settings().effective_node_id,
+        )
+    ).first()
+
+
 def get_enterprise(session: Session, scope: Scope, enterprise_id: int, actor: Actor) -> Enterprise:
     """One enterprise in scope; the read is audited because the file holds personal data."""
     ent = enterprise_in_scope(session, scope, enterprise_id)
@@ -321,6 +348,17 @@ def list_enterprises(
     )
     order = (Enterprise.division_code, Enterprise.name, Enterprise.id)
     return paged(session, stmt, order, limit=limit, offset=offset)
+
+
+def located(
+    session: Session, scope: Scope, enterprise_id: int | None = None, *, limit: int = MAP_LIMIT
+) -> list[Enterprise]:
+    """The located enterprises in scope (just ``enterprise_id`` when given) by id, at most
+    ``limit``: the units another domain's map shows."""
+    stmt = scope.select(Enterprise).where(Enterprise.lng.isnot(None), Enterprise.lat.isnot(None))
+    if enterprise_id is not None:
+        stmt = stmt.where(Enterprise.id == enterprise_id)
+    return list(session.scalars(stmt.order_by(Enterprise.id).limit(limit)))
 
 
 def map_points(

@@ -16,14 +16,14 @@ from anjian.directives.schemas import DirectiveRead, SupervisionCreate
 from anjian.enterprises.service import enterprise_names
 from anjian.hidden_hazards import excel, photos, service
 from anjian.hidden_hazards.schemas import (
-    GovernancePlan,
+    GovernancePlanUpdate,
     HazardCreate,
     HazardFilters,
     HazardPage,
     HazardRead,
-    HazardRegistration,
+    HazardRegistrationCreate,
     HazardStats,
-    StepNote,
+    HazardStepCreate,
 )
 
 router = APIRouter(prefix="/api/v1/hidden-hazards", tags=["hidden hazards 隐患排查治理"])
@@ -107,20 +107,20 @@ def get(hazard_id: int, ctx: Ctx) -> HazardRead:
 
 
 @router.post("/{hazard_id}/register", response_model=HazardRead)
-def register(hazard_id: int, body: HazardRegistration, ctx: Ctx) -> HazardRead:
+def register(hazard_id: int, body: HazardRegistrationCreate, ctx: Ctx) -> HazardRead:
     """登记: grade, deadline, responsible person, measures, funds."""
     hz = service.register_hazard(ctx.db, ctx.actor, ctx.scope, hazard_id, body)
     return service.present(ctx.db, hz)
 
 
 @router.put("/{hazard_id}/plan", response_model=HazardRead)
-def plan(hazard_id: int, body: GovernancePlan, ctx: Ctx) -> HazardRead:
+def plan(hazard_id: int, body: GovernancePlanUpdate, ctx: Ctx) -> HazardRead:
     """治理方案 of a major hazard."""
     return service.present(ctx.db, service.set_plan(ctx.db, ctx.actor, ctx.scope, hazard_id, body))
 
 
 @router.post("/{hazard_id}/start", response_model=HazardRead)
-def start(hazard_id: int, ctx: Ctx, body: StepNote | None = None) -> HazardRead:
+def start(hazard_id: int, ctx: Ctx, body: HazardStepCreate | None = None) -> HazardRead:
     """整改: rectification begins."""
     note = body.note if body else ""
     return service.present(
@@ -129,21 +129,21 @@ def start(hazard_id: int, ctx: Ctx, body: StepNote | None = None) -> HazardRead:
 
 
 @router.post("/{hazard_id}/finish", response_model=HazardRead)
-def finish(hazard_id: int, body: StepNote, ctx: Ctx) -> HazardRead:
+def finish(hazard_id: int, body: HazardStepCreate, ctx: Ctx) -> HazardRead:
     """整改完成: what was done; acceptance follows."""
     hz = service.finish_rectification(ctx.db, ctx.actor, ctx.scope, hazard_id, body.note)
     return service.present(ctx.db, hz)
 
 
 @router.post("/{hazard_id}/accept", response_model=HazardRead)
-def accept(hazard_id: int, ctx: Ctx, body: StepNote | None = None) -> HazardRead:
+def accept(hazard_id: int, ctx: Ctx, body: HazardStepCreate | None = None) -> HazardRead:
     """验收销号: by someone other than the rectifier (the agency for a major hazard)."""
     note = body.note if body else ""
     return service.present(ctx.db, service.accept(ctx.db, ctx.actor, ctx.scope, hazard_id, note))
 
 
 @router.post("/{hazard_id}/reject", response_model=HazardRead)
-def reject(hazard_id: int, body: StepNote, ctx: Ctx) -> HazardRead:
+def reject(hazard_id: int, body: HazardStepCreate, ctx: Ctx) -> HazardRead:
     """验收不通过: back to rectification, with the reason."""
     return service.present(
         ctx.db, service.reject(ctx.db, ctx.actor, ctx.scope, hazard_id, body.note)

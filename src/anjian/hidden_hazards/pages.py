@@ -42,9 +42,9 @@ from anjian.hidden_hazards.rules import (
     supervision_blocks_acceptance,
 )
 from anjian.hidden_hazards.schemas import (
-    GovernancePlan,
+    GovernancePlanUpdate,
     HazardCreate,
-    HazardRegistration,
+    HazardRegistrationCreate,
 )
 from anjian.web import dossier
 from anjian.web.dossier import EnterpriseFilter
@@ -261,7 +261,7 @@ async def hazard_step(request: Request, hazard_id: int, action: str, ctx: PageCt
                 errors = {"file": "请选择照片"}
         elif action == "register":
             data, errors = validated(
-                HazardRegistration,
+                HazardRegistrationCreate,
                 {
                     "grade": form.get("grade", ""),
                     "major_criterion": form.get("major_criterion", "").strip(),
@@ -275,7 +275,7 @@ async def hazard_step(request: Request, hazard_id: int, action: str, ctx: PageCt
                 service.register_hazard(ctx.db, ctx.actor, ctx.scope, hazard_id, data)
         elif action == "plan":
             data, errors = validated(
-                GovernancePlan, {k: form.get(k, "").strip() for k in PLAN_FIELDS}
+                GovernancePlanUpdate, {k: form.get(k, "").strip() for k in PLAN_FIELDS}
             )
             if data is not None:
                 service.set_plan(ctx.db, ctx.actor, ctx.scope, hazard_id, data)

@@ -46,7 +46,7 @@ class HazardCreate(BaseModel):
     found_at: datetime | None = None
 
 
-class HazardRegistration(BaseModel):
+class HazardRegistrationCreate(BaseModel):
     """登记: the grade and the rectification's who, what, how much and by when (五落实)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -62,7 +62,7 @@ class HazardRegistration(BaseModel):
     ) = None
 
 
-class GovernancePlan(BaseModel):
+class GovernancePlanUpdate(BaseModel):
     """治理方案 of a major hazard: every part is text; all are needed before rectification."""
 
     model_config = ConfigDict(extra="forbid")
@@ -76,7 +76,7 @@ class GovernancePlan(BaseModel):
     emergency_plan: Annotated[str, AfterValidator(text(4000))] = ""
 
 
-class StepNote(BaseModel):
+class HazardStepCreate(BaseModel):
     """The note that goes with a step (what was done, why it was refused)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -84,7 +84,7 @@ class StepNote(BaseModel):
     note: Annotated[str, AfterValidator(text(4000))] = ""
 
 
-class StepRead(BaseModel):
+class HazardStepRead(BaseModel):
     """One step of the loop as shown in the hazard's timeline."""
 
     action: str
@@ -96,7 +96,7 @@ class StepRead(BaseModel):
     note: str
 
     @classmethod
-    def of(cls, step: HazardStep) -> StepRead:
+    def of(cls, step: HazardStep) -> HazardStepRead:
         try:
             label = ACTION_LABELS[HazardAction(step.action)]
         except ValueError:
@@ -157,7 +157,7 @@ class HazardRead(BaseModel):
     overdue: bool
     escalated_at: datetime | None
     supervision_uid: str | None = None  # the open 挂牌督办 order, if any
-    steps: list[StepRead] = Field(default_factory=list)
+    steps: list[HazardStepRead] = Field(default_factory=list)
 
     @classmethod
     def of(
@@ -176,7 +176,7 @@ class HazardRead(BaseModel):
             source_label=SOURCES.get(hz.source, hz.source),
             state_label=STATE_LABELS.get(HazardState(hz.state), hz.state),
             supervision_uid=supervision_uid,
-            steps=[StepRead.of(s) for s in steps or []],
+            steps=[HazardStepRead.of(s) for s in steps or []],
         )
         return cls(**values)
 

@@ -45,10 +45,10 @@ from anjian.hidden_hazards.rules import (
     supervision_blocks_acceptance,
 )
 from anjian.hidden_hazards.schemas import (
-    GovernancePlan,
+    GovernancePlanUpdate,
     HazardCreate,
     HazardRead,
-    HazardRegistration,
+    HazardRegistrationCreate,
     HazardStats,
 )
 from anjian.hidden_hazards.sync import HAZARD_ENTITY, HAZARD_STEP_ENTITY
@@ -182,7 +182,7 @@ def _writable(session: Session, scope: Scope, hazard_id: int) -> HiddenHazard:
 
 
 def register_hazard(
-    session: Session, actor: Actor, scope: Scope, hazard_id: int, data: HazardRegistration
+    session: Session, actor: Actor, scope: Scope, hazard_id: int, data: HazardRegistrationCreate
 ) -> HiddenHazard:
     """登记: grade it and set the five 落实 (person, measures, funds, deadline; the plan for a
     major hazard comes next). A major hazard is reported to the agency at once."""
@@ -216,7 +216,7 @@ def register_hazard(
 
 
 def set_plan(
-    session: Session, actor: Actor, scope: Scope, hazard_id: int, plan: GovernancePlan
+    session: Session, actor: Actor, scope: Scope, hazard_id: int, plan: GovernancePlanUpdate
 ) -> HiddenHazard:
     """治理方案 of a major hazard (before or during rectification)."""
     hz = _writable(session, scope, hazard_id)

@@ -19,14 +19,14 @@ from anjian.major_hazards.models import MajorHazardSource
 from anjian.major_hazards.schemas import (
     AssessRequest,
     AssessResponse,
-    FilingAccept,
-    FilingReturn,
+    FilingAcceptanceCreate,
+    FilingReturnCreate,
     SourceCreate,
     SourcePage,
     SourceRead,
     SourceSummary,
     SourceUpdate,
-    UnitOut,
+    UnitRead,
 )
 
 router = APIRouter(prefix="/api/v1/major-hazards", tags=["major hazards 重大危险源"])
@@ -44,7 +44,7 @@ def assess(body: AssessRequest, _ctx: Ctx) -> AssessResponse:
     number, or an unknown category is a 422 naming the field (``units.0.chemicals.1.name``).
     ``_ctx``: only the login is required."""
     results = rules.assess_units([unit.to_input() for unit in body.units])
-    return AssessResponse(units=[UnitOut.of(unit) for unit in results])
+    return AssessResponse(units=[UnitRead.of(unit) for unit in results])
 
 
 @router.get("/summary", response_model=SourceSummary)
@@ -99,14 +99,14 @@ def submit(source_id: int, ctx: Ctx) -> SourceRead:
 
 
 @router.post("/{source_id}/file", response_model=SourceRead)
-def file_source(source_id: int, body: FilingAccept, ctx: Ctx) -> SourceRead:
+def file_source(source_id: int, body: FilingAcceptanceCreate, ctx: Ctx) -> SourceRead:
     """予以备案 with a filing number (submitted → filed; agency officials only)."""
     src = service.file_source(ctx.db, ctx.actor, ctx.scope, source_id, body.filing_no)
     return _read(ctx, src)
 
 
 @router.post("/{source_id}/return", response_model=SourceRead)
-def return_filing(source_id: int, body: FilingReturn, ctx: Ctx) -> SourceRead:
+def return_filing(source_id: int, body: FilingReturnCreate, ctx: Ctx) -> SourceRead:
     """退回 with the reason (submitted → returned; agency officials only)."""
     src = service.return_filing(ctx.db, ctx.actor, ctx.scope, source_id, body.reason)
     return _read(ctx, src)

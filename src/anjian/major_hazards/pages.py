@@ -28,10 +28,10 @@ from anjian.major_hazards.rules import GRADE_LABELS, UNIT_KINDS
 from anjian.major_hazards.schemas import (
     FILING_STATES,
     AssessRequest,
-    FilingAccept,
-    FilingReturn,
+    FilingAcceptanceCreate,
+    FilingReturnCreate,
     FilingState,
-    UnitOut,
+    UnitRead,
 )
 from anjian.web import dossier
 from anjian.web.dossier import EnterpriseFilter
@@ -144,7 +144,7 @@ def form_key(path: tuple[Any, ...] | list[Any], slots: dict[int, tuple[int, ...]
     return u + "name" if parts[2] == "chemicals" else "__all__"
 
 
-def assess_form(form: dict[str, str]) -> tuple[list[UnitOut], dict[str, str]]:
+def assess_form(form: dict[str, str]) -> tuple[list[UnitRead], dict[str, str]]:
     """The calculator's results for a submitted form, or the errors at their fields."""
     body, slots = calculator_request(form)
     try:
@@ -161,7 +161,7 @@ def assess_form(form: dict[str, str]) -> tuple[list[UnitOut], dict[str, str]]:
         results = rules.assess_units([unit.to_input() for unit in request.units])
     except AnjianError as exc:
         return [], {form_key(tuple((exc.field or "").split(".")), slots): zh(exc.message)}
-    return [UnitOut.of(unit) for unit in results], {}
+    return [UnitRead.of(unit) for unit in results], {}
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -324,10 +324,10 @@ async def _filing_step(request: Request, ctx: Context, source_id: int, action: s
         if action == "submit":
             service.submit_source(ctx.db, ctx.actor, ctx.scope, source_id)
         elif action == "file":
-            number = FilingAccept.model_validate({"filing_no": form.get("filing_no", "")})
+            number = FilingAcceptanceCreate.model_validate({"filing_no": form.get("filing_no", "")})
             service.file_source(ctx.db, ctx.actor, ctx.scope, source_id, number.filing_no)
         else:
-            why = FilingReturn.model_validate({"reason": form.get("reason", "")})
+            why = FilingReturnCreate.model_validate({"reason": form.get("reason", "")})
             service.return_filing(ctx.db, ctx.actor, ctx.scope, source_id, why.reason)
     except ValidationError as exc:
         err = exc.errors()[0]

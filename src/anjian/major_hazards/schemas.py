@@ -98,7 +98,7 @@ Categories = Annotated[
 ]
 
 
-class ChemicalIn(BaseModel):
+class ChemicalCreate(BaseModel):
     """A chemical of a unit: its name (standard name or alias) and/or CAS number, its maximum
     quantity in tonnes, and — when not in Table 1 — its Table 2 category (e.g. ``W5.3``;
     several for a substance of several hazard classes)."""
@@ -122,7 +122,7 @@ class ChemicalIn(BaseModel):
         )
 
 
-class UnitIn(BaseModel):
+class UnitCreate(BaseModel):
     """A production unit (生产单元) or storage unit (储存单元) with its chemicals."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
@@ -133,7 +133,7 @@ class UnitIn(BaseModel):
         description="厂区边界外 500 米范围内常住人数 (people within 500 m outside the site)"
     )
     chemicals: Annotated[
-        list[ChemicalIn], AfterValidator(_count(1, MAX_CHEMICALS, "化学品", "chemicals"))
+        list[ChemicalCreate], AfterValidator(_count(1, MAX_CHEMICALS, "化学品", "chemicals"))
     ]
 
     def to_input(self) -> UnitInput:
@@ -150,10 +150,10 @@ class AssessRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    units: Annotated[list[UnitIn], AfterValidator(_count(1, MAX_UNITS, "单元", "units"))]
+    units: Annotated[list[UnitCreate], AfterValidator(_count(1, MAX_UNITS, "单元", "units"))]
 
 
-class ChemicalOut(BaseModel):
+class ChemicalRead(BaseModel):
     """One chemical's share of its unit."""
 
     name: str
@@ -167,7 +167,7 @@ class ChemicalOut(BaseModel):
     beta_source: str = Field(description="table3, table4 (by category) or default (β = 1)")
 
     @classmethod
-    def of(cls, chem: ChemicalAssessment) -> ChemicalOut:
+    def of(cls, chem: ChemicalAssessment) -> ChemicalRead:
         return cls(
             name=chem.name,
             cas=chem.cas,
@@ -181,7 +181,7 @@ class ChemicalOut(BaseModel):
         )
 
 
-class UnitOut(BaseModel):
+class UnitRead(BaseModel):
     """Identification and grading of one unit; ``grade`` and ``grade_label`` are null when the
     unit is not a major hazard source."""
 
@@ -195,11 +195,11 @@ class UnitOut(BaseModel):
     alpha: float
     grade: int | None = Field(description="1 (一级, highest) … 4 (四级)")
     grade_label: str | None
-    chemicals: list[ChemicalOut]
+    chemicals: list[ChemicalRead]
     warnings: list[str]
 
     @classmethod
-    def of(cls, unit: UnitAssessment) -> UnitOut:
+    def of(cls, unit: UnitAssessment) -> UnitRead:
         return cls(
             name=unit.name,
             kind=unit.kind,
@@ -211,7 +211,7 @@ class UnitOut(BaseModel):
             alpha=unit.alpha,
             grade=unit.grade,
             grade_label=unit.grade_label,
-            chemicals=[ChemicalOut.of(c) for c in unit.chemicals],
+            chemicals=[ChemicalRead.of(c) for c in unit.chemicals],
             warnings=list(unit.warnings),
         )
 
@@ -219,7 +219,7 @@ class UnitOut(BaseModel):
 class AssessResponse(BaseModel):
     """The result for each unit, in the order given."""
 
-    units: list[UnitOut]
+    units: list[UnitRead]
 
 
 # --- the register (重大危险源登记、备案) -------------------------------------------------------
@@ -256,7 +256,7 @@ SourceName = Annotated[str, AfterValidator(text(200, required=True))]
 Person = Annotated[str, AfterValidator(text(64))]
 
 
-class SourceUnitIn(UnitIn):
+class SourceUnitCreate(UnitCreate):
     """A unit of a registered source, in the calculator's shape; ``people_within_500m`` may be
     left out, then the source's figure applies."""
 
@@ -277,7 +277,9 @@ class SourceUnitIn(UnitIn):
         )
 
 
-SourceUnits = Annotated[list[SourceUnitIn], AfterValidator(_count(1, MAX_UNITS, "单元", "units"))]
+SourceUnits = Annotated[
+    list[SourceUnitCreate], AfterValidator(_count(1, MAX_UNITS, "单元", "units"))
+]
 
 
 class SourceCreate(BaseModel):
@@ -320,7 +322,7 @@ class SourceUpdate(PatchModel):
         return changes
 
 
-class FilingAccept(BaseModel):
+class FilingAcceptanceCreate(BaseModel):
     """予以备案: the filing number the agency gives."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
@@ -330,7 +332,7 @@ class FilingAccept(BaseModel):
     )
 
 
-class FilingReturn(BaseModel):
+class FilingReturnCreate(BaseModel):
     """退回: why the filing is sent back (what to correct)."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
@@ -344,8 +346,8 @@ class SourceUnitRead(BaseModel):
     name: str
     kind: str
     people_within_500m: int | None = Field(description="as given; null: the source's figure")
-    chemicals: list[ChemicalIn]
-    result: UnitOut
+    chemicals: list[ChemicalCreate]
+    result: UnitRead
 
 
 class SourceRead(BaseModel):

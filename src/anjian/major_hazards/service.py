@@ -39,10 +39,10 @@ from anjian.major_hazards.schemas import (
     SourceCreate,
     SourceRead,
     SourceSummary,
-    SourceUnitIn,
+    SourceUnitCreate,
     SourceUpdate,
     SummaryCount,
-    UnitOut,
+    UnitRead,
 )
 from anjian.major_hazards.sync import MAJOR_HAZARD_ENTITY
 
@@ -74,13 +74,13 @@ def _lead(results: list[UnitAssessment]) -> UnitAssessment:
 
 
 def _assess(src: MajorHazardSource, units: list[dict[str, Any]], people: int) -> None:
-    """Identify and grade ``units`` (as dumped from :class:`SourceUnitIn`) and store them with
+    """Identify and grade ``units`` (as dumped from :class:`SourceUnitCreate`) and store them with
     their results on ``src``. An unknown chemical is a 422 naming ``units.0.chemicals.1.name``."""
-    parsed = [SourceUnitIn.model_validate(unit) for unit in units]
+    parsed = [SourceUnitCreate.model_validate(unit) for unit in units]
     results = rules.assess_units([unit.resolved(people) for unit in parsed])
     lead = _lead(results)
     src.units = [
-        {**unit, "result": UnitOut.of(result).model_dump()}
+        {**unit, "result": UnitRead.of(result).model_dump()}
         for unit, result in zip(units, results, strict=True)
     ]
     src.people_within_500m = people

@@ -24,24 +24,38 @@ from anjian.core.paging import paged
 from anjian.core.scope import Scope, division_filter, unscoped
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
-from anjian.enterprises.models import Enterprise
-from anjian.enterprises.service import enterprise_names
+from anjian.enterprises.service import enterprise_by_id, enterprise_names
 from anjian.monitoring.batch import Outcome, at_ms
 from anjian.monitoring.models import ALARM_ENTITY, POINT_ENTITY, Alarm, MonitoringPoint, PointLive
-from anjian.monitoring.rules import ALARM_STATES, TRANSITIONS, AlarmStateName, transition_problem
+from anjian.monitoring.rules import (
+    ALARM_STATES,
+    TRANSITIONS,
+    AlarmKind,
+    AlarmStateName,
+    PointStatus,
+    transition_problem,
+)
 from anjian.monitoring.schemas import AlarmRead, DispositionCreate
 
 OPEN = "open"  # the state filter for alarms not closed yet
 # Device states that raise a status alarm (维护 is planned work, not an alarm).
-STATUS_ALARMS = frozenset({"fault", "offline", "power_off", "shutdown"})
+STATUS_ALARMS = frozenset(
+    {PointStatus.FAULT, PointStatus.OFFLINE, PointStatus.POWER_OFF, PointStatus.SHUTDOWN}
+)
 # A whole monitoring system (监测系统) powered off or shut down is 一级; a fault, offline or
 # maintenance report 二级.
-SYSTEM_LEVELS = {"power_off": 1, "shutdown": 1, "fault": 2, "offline": 2, "maintenance": 2}
+SYSTEM_LEVELS = {
+    PointStatus.POWER_OFF: 1,
+    PointStatus.SHUTDOWN: 1,
+    PointStatus.FAULT: 2,
+    PointStatus.OFFLINE: 2,
+    PointStatus.MAINTENANCE: 2,
+}
 SILENT_PERIODS = 3  # a point silent for three sampling periods is offline (离线)
 # States a silent point may already be in: it is not "offline" on top of them. A faulty
 # sensor keeps reporting its fault (with a frozen value or none), which never counts as a
 # reading: without "fault" here it would flip to offline and back every run.
-_QUIET_STATES = ("offline", "fault", "power_off", "shutdown", "maintenance")
+_QUIET_STATES = tuple(s.value for s in PointStatus if s != PointStatus.OK)
 
 
 # --- raised (报警) -----------------------------------------------------------------------------
@@ -63,7 +77,9 @@ class AlarmPlace(Protocol):
     def major_hazard_id(self) -> int | None: ...
 
 
-def point_alarm(p: AlarmPlace, kind: str, level: int, bound: str, ts: int, **values: Any) -> Alarm:
+def point_alarm(
+    p: AlarmPlace, kind: AlarmKind, level: int, bound: str, ts: int, **values: Any
+) -> Alarm:
     """A new alarm of point ``p`` raised at ``ts`` (epoch ms), waiting to be acknowledged;
     ``values``: threshold, value, peak and the like. The caller adds it and records the change."""
     return Alarm(
@@ -72,7 +88,7 @@ def point_alarm(p: AlarmPlace, kind: str, level: int, bound: str, ts: int, **val
         supervision_category=p.supervision_category,
         point_id=p.id,
         major_hazard_id=p.major_hazard_id,
-        kind=kind,
+        kind=kind.value,
         level=level,
         bound=bound,
         raised_at=at_ms(ts),
@@ -309,7 +325,9 @@ def set_status(
     record_change(session, p, entity=POINT_ENTITY)
     current = session.scalars(
         select(Alarm).where(
-            Alarm.point_id == p.id, Alarm.kind == "status", Alarm.ended_at.is_(None)
+            Alarm.point_id == p.id,
+            Alarm.kind == AlarmKind.STATUS.value,
+            Alarm.ended_at.is_(None),
         )
     ).first()
     if current is not None and status in STATUS_ALARMS:
@@ -325,7 +343,7 @@ def set_status(
             out.ended += 1
             out.alarms.append(current.id)
     if status in STATUS_ALARMS and system_alarm(session, p.enterprise_id) is None:
-        alarm = point_alarm(p, "status", 2, status, ts)
+        alarm = point_alarm(p, AlarmKind.STATUS, 2, status, ts)
         record_change(session, alarm, entity=ALARM_ENTITY)
         if out is not None:
             out.raised += 1
@@ -340,7 +358,7 @@ def system_alarm(session: Session, enterprise_id: int) -> Alarm | None:
         select(Alarm)
         .where(
             Alarm.enterprise_id == enterprise_id,
-            Alarm.kind == "system",
+            Alarm.kind == AlarmKind.SYSTEM.value,
             Alarm.ended_at.is_(None),
             Alarm.deleted.is_(False),
         )
@@ -355,18 +373,18 @@ def system_alarm_status(
     ``ts``: anything but ``ok`` opens one alarm for the whole system (not one per point) or
     changes the open one; ``ok`` ends it."""
     alarm = system_alarm(session, enterprise_id)
-    if status == "ok":
+    if status == PointStatus.OK:
         if alarm is not None:
             alarm.ended_at = at_ms(ts)
             out.ended += 1
     elif alarm is None:
-        ent = session.get(Enterprise, enterprise_id)
+        ent = enterprise_by_id(session, enterprise_id)
         assert ent is not None
         alarm = Alarm(
             enterprise_id=ent.id,
             division_code=ent.division_code,
             supervision_category=ent.supervision_category,
-            kind="system",
+            kind=AlarmKind.SYSTEM.value,
             level=SYSTEM_LEVELS[status],
             bound=status,
             raised_at=at_ms(ts),
@@ -416,6 +434,6 @@ def mark_silent(session: Session, now: int, watching_since: int | None = None) -
             watching_since or 0,
         )
         stale = heard + SILENT_PERIODS * p.period_s * 1000 < now
-        if stale and set_status(session, p, "offline", now):
+        if stale and set_status(session, p, PointStatus.OFFLINE.value, now):
             marked += 1
     return marked

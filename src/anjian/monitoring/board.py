@@ -7,12 +7,12 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from anjian.core.scope import Scope, division_filter, unscoped
+from anjian.core.scope import Scope, division_filter
 from anjian.core.sync.models import OutboxEntry
-from anjian.enterprises.models import Enterprise
+from anjian.enterprises.service import enterprises_by_id
 from anjian.major_hazards.service import list_sources
 from anjian.monitoring.models import ALARM_ENTITY, Alarm, MonitoringPoint
-from anjian.monitoring.rules import GRADE_LEVELS, AlarmStateName, live_level
+from anjian.monitoring.rules import GRADE_LEVELS, AlarmStateName, PointStatus, live_level
 from anjian.monitoring.schemas import LiveRiskBoard, LiveRiskRow
 from anjian.risk.rules import RiskLevel
 from anjian.risk.service import enterprise_levels
@@ -29,7 +29,7 @@ def live_risk(
         MonitoringPoint,
         MonitoringPoint.enterprise_id,
         MonitoringPoint.major_hazard_id,
-        func.count().filter(MonitoringPoint.status != "ok"),
+        func.count().filter(MonitoringPoint.status != PointStatus.OK.value),
         func.count(),
     )
     alarms = scope.select(
@@ -66,7 +66,7 @@ def live_risk(
         acc = by_enterprise.setdefault(ent, [0, 0, 0, 0])
         for i in range(4):
             acc[i] += t[i]
-    ents = _enterprises(session, enterprise_ids)
+    ents = enterprises_by_id(session, enterprise_ids)
     for ent_id in sorted(enterprise_ids):
         t = by_enterprise.get(ent_id, [0, 0, 0, 0])
         e = ents.get(ent_id)
@@ -84,13 +84,6 @@ def live_risk(
         enterprises=[r for r in rows if r.kind == "enterprise"][:limit],
         major_hazards=[r for r in rows if r.kind == "major_hazard"][:limit],
     )
-
-
-@unscoped("the enterprises of points, alarms and sources already read in scope")
-def _enterprises(session: Session, ids: set[int]) -> dict[int, Enterprise]:
-    return {
-        e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(sorted(ids))))
-    }
 
 
 def _live_row(
@@ -136,8 +129,8 @@ def board_counts(
     )
     points = scope.select(
         MonitoringPoint,
-        func.count().filter(MonitoringPoint.status == "offline"),
-        func.count().filter(MonitoringPoint.status == "fault"),
+        func.count().filter(MonitoringPoint.status == PointStatus.OFFLINE.value),
+        func.count().filter(MonitoringPoint.status == PointStatus.FAULT.value),
         func.count(),
     )
     if enterprise_id is not None:

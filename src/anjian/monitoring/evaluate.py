@@ -16,7 +16,16 @@ from anjian.core.scope import unscoped
 from anjian.monitoring.alarms import point_alarm
 from anjian.monitoring.batch import Outcome, at_ms
 from anjian.monitoring.models import Alarm, MonitoringPoint
-from anjian.monitoring.rules import AlarmState, Bound, End, Escalate, Raise, Thresholds, step
+from anjian.monitoring.rules import (
+    AlarmKind,
+    AlarmState,
+    Bound,
+    End,
+    Escalate,
+    Raise,
+    Thresholds,
+    step,
+)
 
 
 @dataclass
@@ -92,7 +101,7 @@ class Evaluator:
     def _raise(
         self,
         p: PointRow,
-        kind: str,
+        kind: AlarmKind,
         bound: Bound,
         threshold: float | None,
         value: float,
@@ -146,7 +155,7 @@ class Evaluator:
             for ev in events:
                 if isinstance(ev, Raise):
                     threshold = getattr(t, ev.bound)
-                    alarm = self._raise(p, "threshold", ev.bound, threshold, value, ts, out)
+                    alarm = self._raise(p, AlarmKind.THRESHOLD, ev.bound, threshold, value, ts, out)
                 elif isinstance(ev, Escalate) and alarm is not None:
                     alarm.level, alarm.bound = ev.bound.level, ev.bound.value
                     alarm.threshold = getattr(t, ev.bound)
@@ -174,7 +183,7 @@ class Evaluator:
         if cut is None:
             if value < hh:
                 return None
-            return self._raise(p, "power_cut", Bound.HH, hh, value, ts, out)
+            return self._raise(p, AlarmKind.POWER_CUT, Bound.HH, hh, value, ts, out)
         if value < restore:
             self._end(cut, ts, out)
             return None

@@ -13,9 +13,10 @@ from anjian.config import get_settings
 from anjian.core.audit.service import Actor, audit
 from anjian.core.crypto import hmac_sm3
 from anjian.core.errors import NotFound
-from anjian.core.scope import Scope, unscoped
+from anjian.core.scope import Scope
 from anjian.db import utcnow
-from anjian.enterprises.models import Enterprise
+from anjian.enterprises.models import Enterprise  # the scope join of rejections
+from anjian.enterprises.service import enterprise_by_id, local_by_uscc
 from anjian.monitoring.models import GatewayCredential, IngestRejection
 from anjian.monitoring.schemas import TokenRead
 
@@ -24,18 +25,10 @@ def _token_hash(token: str) -> str:
     return hmac_sm3(get_settings().key_file("gateway"), token.encode())
 
 
-@unscoped("a gateway logs in at the node of its own jurisdiction, before any user")
 def local_enterprise_by_uscc(session: Session, uscc: str) -> Enterprise:
     """The enterprise of this node (not a copy from a child) with ``uscc``; gateways connect to
     the node of their own jurisdiction."""
-    node = get_settings().effective_node_id
-    ent = session.scalars(
-        select(Enterprise).where(
-            Enterprise.uscc == uscc.strip().upper(),
-            Enterprise.deleted.is_(False),
-            Enterprise.origin_node == node,
-        )
-    ).first()
+    ent = local_by_uscc(session, uscc)
     if ent is None:
         raise NotFound(
             f"本节点没有统一社会信用代码为 {uscc} 的企业 (no enterprise with this USCC at this node)",
@@ -87,7 +80,7 @@ def check_gateway(session: Session, uscc: str, token: str) -> int | None:
     ent_id = enterprise_of_token(session, token)
     if ent_id is None:
         return None
-    ent = session.get(Enterprise, ent_id)
+    ent = enterprise_by_id(session, ent_id)
     return ent_id if ent is not None and ent.uscc == uscc and not ent.deleted else None
 
 

@@ -50,6 +50,7 @@ def item_json(view: AlarmRead) -> dict[str, Any]:
     order=50,
     empty="没有待确认的报警。新报警会实时出现在这里。",
     link="/monitoring?state=raised",
+    live=True,
 )
 def alarms_to_acknowledge(ctx: Context, limit: int) -> Found:
     """Alarms raised and not acknowledged (确认), the longest waiting first."""

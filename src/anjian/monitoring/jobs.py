@@ -15,7 +15,7 @@ from anjian.core.periodic import Job, Periodic
 from anjian.core.scope import unscoped
 from anjian.core.sync.outbox import record_change
 from anjian.db import get_engine, unit_of_work
-from anjian.enterprises.models import Enterprise
+from anjian.enterprises.service import enterprises_by_id
 from anjian.monitoring.alarms import escalate_unacknowledged, mark_silent
 from anjian.monitoring.batch import now_ms
 from anjian.monitoring.models import MINUTE_ENTITY, MinuteSummary, MonitoringPoint, Reading
@@ -68,12 +68,7 @@ def summarise_minutes(session: Session, now: int) -> int:
     grouped: dict[tuple[int, int], dict[str, list[float]]] = {}
     for ent_id, uid, m, n, lo, hi, avg in rows:
         grouped.setdefault((ent_id, int(m)), {})[uid] = [int(n), lo, hi, round(float(avg), 6)]
-    enterprises = {
-        e.id: e
-        for e in session.scalars(
-            select(Enterprise).where(Enterprise.id.in_(sorted({k[0] for k in grouped})))
-        )
-    }
+    enterprises = enterprises_by_id(session, (k[0] for k in grouped))
     for (ent_id, m), points in sorted(grouped.items()):
         ent = enterprises[ent_id]
         summary = MinuteSummary(

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
 from anjian.db import Base
-from anjian.monitoring.rules import AlarmStateName
+from anjian.monitoring.rules import AlarmStateName, PointStatus
 
 # The entity names the synced tables travel under (registered in :mod:`anjian.monitoring.sync`).
 POINT_ENTITY = "monitoring_point"
@@ -75,7 +75,7 @@ class MonitoringPoint(SyncMixin, Scoped, Base):
     restore: Mapped[float | None] = mapped_column(Float)  # coal methane 复电浓度
     power_cut: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     location: Mapped[str] = mapped_column(String(200), nullable=False, default="")
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="ok")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=PointStatus.OK.value)
     status_since: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(nullable=False)
 

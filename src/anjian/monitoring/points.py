@@ -21,7 +21,7 @@ from anjian.enterprises.service import enterprise_in_scope, enterprise_names
 from anjian.major_hazards.service import get_source
 from anjian.monitoring.models import POINT_ENTITY, MonitoringPoint, PointLive
 from anjian.monitoring.presets import PRESETS
-from anjian.monitoring.rules import KINDS, STATUSES, Thresholds, threshold_problem
+from anjian.monitoring.rules import KINDS, STATUSES, PointStatus, Thresholds, threshold_problem
 from anjian.monitoring.schemas import PointCreate, PointRead, PointUpdate
 
 _SET_POINTS = ("ll", "l", "h", "hh", "dead_band", "delay_s")
@@ -126,7 +126,7 @@ def create_point(
         restore=values.get("restore"),
         power_cut=bool(values.get("power_cut")),
         location=values.get("location") or "",
-        status="ok",
+        status=PointStatus.OK.value,
         created_at=utcnow(),
         origin_node="",
     )

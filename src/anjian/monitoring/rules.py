@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from itertools import pairwise
 
+from anjian.risk.rules import LEVELS_WORST_FIRST, RiskLevel
+
 # What a point measures (监测类型) → (Chinese name, default unit).
 KINDS: dict[str, tuple[str, str]] = {
     "tank_level": ("储罐液位", "m"),
@@ -46,6 +48,27 @@ STATUSES: dict[str, str] = {
     "shutdown": "关闭",
     "maintenance": "维护",
 }
+
+
+class PointStatus(StrEnum):
+    """A point's or a whole system's status code (its label is in :data:`STATUSES`)."""
+
+    OK = "ok"
+    FAULT = "fault"
+    OFFLINE = "offline"
+    POWER_OFF = "power_off"
+    SHUTDOWN = "shutdown"
+    MAINTENANCE = "maintenance"
+
+
+class AlarmKind(StrEnum):
+    """What raised an alarm: a threshold, a coal mine's power cut (断电), a point's device status
+    or the enterprise's whole monitoring system."""
+
+    THRESHOLD = "threshold"
+    POWER_CUT = "power_cut"
+    STATUS = "status"
+    SYSTEM = "system"
 
 
 class Bound(StrEnum):
@@ -286,8 +309,13 @@ def transition_problem(action: str, state: str, *, ended: bool) -> str | None:
 # never above 重大 (red). A unit without an inherent level counts as 低 (blue). When every alarm
 # has ended and every point reports again, the live level is the inherent one.
 
-GRADE_LEVELS = {1: "major", 2: "significant", 3: "general", 4: "low"}
-_RANKED = ("low", "general", "significant", "major")
+GRADE_LEVELS = {
+    1: RiskLevel.MAJOR.value,
+    2: RiskLevel.SIGNIFICANT.value,
+    3: RiskLevel.GENERAL.value,
+    4: RiskLevel.LOW.value,
+}
+_RANKED = tuple(level.value for level in reversed(LEVELS_WORST_FIRST))  # least first
 
 
 @dataclass(frozen=True)
@@ -305,7 +333,7 @@ def live_level(
 ) -> LiveRisk:
     """The live risk level (one of major/significant/general/low) of a unit from its inherent
     level and its open alarms and unwatched points, by the model above."""
-    base = inherent if inherent in _RANKED else "low"
+    base = inherent if inherent in _RANKED else RiskLevel.LOW.value
     reasons: list[str] = []
     bump = 0
     if level1_alarms:

@@ -18,6 +18,7 @@ from anjian.monitoring.rules import (
     KINDS,
     LEVEL_LABELS,
     STATUSES,
+    AlarmKind,
     AlarmStateName,
     bound_label,
 )
@@ -256,7 +257,7 @@ class AlarmRead(BaseModel):
     @classmethod
     def of(cls, a: Alarm, **extra: Any) -> AlarmRead:
         """The view of ``a`` (``extra``: names of its enterprise and point, the point's kind)."""
-        if a.kind == "power_cut":
+        if a.kind == AlarmKind.POWER_CUT:
             label = "断电"
         elif a.bound in BOUNDS:
             label = bound_label(a.bound, extra.get("point_kind", ""))

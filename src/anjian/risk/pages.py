@@ -22,6 +22,7 @@ from anjian.enterprises.pages import form_errors, maintained_elsewhere
 from anjian.enterprises.rules import SUPERVISION_CATEGORIES
 from anjian.enterprises.service import enterprise_in_scope
 from anjian.risk import service
+from anjian.risk.labels import LEVEL_BADGES, LEVEL_HEX, LEVELS, UNGRADED_HEX
 from anjian.risk.rules import (
     LEC_C,
     LEC_E,
@@ -42,31 +43,6 @@ add_template_dir(Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 20
-# Marker colours of the four levels (Tabler's red, orange, yellow, blue) and of "not graded".
-LEVEL_HEX: dict[str, str] = {
-    "major": "#d63939",
-    "significant": "#f76707",
-    "general": "#f59f00",
-    "low": "#206bc4",
-}
-UNGRADED_HEX = "#9aa0ac"
-LEVEL_BADGES: dict[str, str] = {
-    "major": "grade-1",
-    "significant": "grade-2",
-    "general": "grade-3",
-    "low": "grade-4",
-}
-LEVELS = [
-    {
-        "code": level.value,
-        "label": level.label,
-        "short": level.label.removesuffix("风险"),
-        "colour_label": level.colour_label,
-        "hex": LEVEL_HEX[level.value],
-        "badge": LEVEL_BADGES[level.value],
-    }
-    for level in LEVELS_WORST_FIRST
-]
 METHOD_LABELS = {"LEC": "作业条件危险性评价法（LEC）", "LS": "风险矩阵法（LS）"}
 # (factor, label, table) of each method, in the order of the formula.
 FACTOR_TABLES: dict[str, list[tuple[str, str, dict[Any, str]]]] = {

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from anjian.core.fields import PatchModel, one_of, text, within
-from anjian.enterprises.schemas import LAT_RANGE, LNG_RANGE
+from anjian.core.fields import LAT_RANGE, LNG_RANGE, PatchModel, one_of, text, within
 from anjian.risk.rules import (
     LEC_C,
     LEC_E,

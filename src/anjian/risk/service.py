@@ -23,8 +23,7 @@ from anjian.core.paging import paged
 from anjian.core.scope import Scope, breakdown, division_filter
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
-from anjian.enterprises.models import Enterprise
-from anjian.enterprises.service import enterprise_in_scope, enterprise_names
+from anjian.enterprises.service import enterprise_in_scope, enterprise_names, located
 from anjian.risk.models import RiskPoint
 from anjian.risk.rules import (
     LEVELS_WORST_FIRST,
@@ -365,15 +364,11 @@ def risk_map(
     """The four-colour map: the located risk points in scope (of one enterprise if given) and
     the located enterprises at their worst level (just that one when an enterprise is given)."""
     stmt = scope.select(RiskPoint).where(RiskPoint.lng.isnot(None), RiskPoint.lat.isnot(None))
-    ent_stmt = scope.select(Enterprise).where(
-        Enterprise.lng.isnot(None), Enterprise.lat.isnot(None)
-    )
     if enterprise_id is not None:
         enterprise_in_scope(session, scope, enterprise_id, field="enterprise_id")
         stmt = stmt.where(RiskPoint.enterprise_id == enterprise_id)
-        ent_stmt = ent_stmt.where(Enterprise.id == enterprise_id)
     pts = list(session.scalars(stmt.order_by(RiskPoint.id).limit(limit)))
-    ents = list(session.scalars(ent_stmt.order_by(Enterprise.id).limit(limit)))
+    ents = located(session, scope, enterprise_id, limit=limit)
     names = {e.id: e.name for e in ents} | enterprise_names(
         session, {p.enterprise_id for p in pts} - {e.id for e in ents}
     )

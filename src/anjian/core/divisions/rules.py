@@ -20,7 +20,16 @@ class Tier(StrEnum):
     COUNTY = "county"
 
 
+# Two wordings, both needed: a division or node of each tier (the national one is 国家), and an
+# agency or government of each tier, as a node page, the accident chain and an investigation
+# name it (the national one is the State Council's department: 国家级).
 TIER_LABELS = {Tier.NATIONAL: "国家", Tier.PROVINCE: "省级", Tier.CITY: "市级", Tier.COUNTY: "县级"}
+AGENCY_TIER_LABELS = {
+    Tier.NATIONAL: "国家级",
+    Tier.PROVINCE: "省级",
+    Tier.CITY: "市级",
+    Tier.COUNTY: "县级",
+}
 
 
 def is_valid_code(code: str) -> bool:

@@ -69,6 +69,7 @@ class Source:
     empty: str
     link: str
     fetch: Fetch
+    live: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class Section:
     items: list[InboxItem]
     empty: str
     link: str
+    live: bool = False  # the home page keeps it current from a stream (the alarm board's)
 
 
 _SOURCES: dict[str, Source] = {}
@@ -93,17 +95,19 @@ def source(
     order: int,
     empty: str,
     link: str,
+    live: bool = False,
 ) -> Callable[[Fetch], Fetch]:
     """Register the decorated function as the inbox source ``key`` for ``audiences``
     (:data:`AGENCY`, :data:`ENTERPRISE`, :data:`ADMIN`). The function gets the asking user's context and how
     many items to return, and returns :class:`Found`: the count of everything waiting and the
-    oldest ``limit`` items, oldest (or most urgent) first, all within the user's scope."""
+    oldest ``limit`` items, oldest (or most urgent) first, all within the user's scope.
+    ``live``: the home page keeps the section current from a stream."""
     unknown = [a for a in audiences if a not in AUDIENCES]
     if not audiences or unknown:
         raise ValueError(f"inbox source {key!r}: audiences must be among {AUDIENCES}")
 
     def register(fetch: Fetch) -> Fetch:
-        entry = Source(key, title, tuple(audiences), order, empty, link, fetch)
+        entry = Source(key, title, tuple(audiences), order, empty, link, fetch, live)
         have = _SOURCES.get(key)
         if have is not None and have.fetch.__qualname__ != fetch.__qualname__:
             raise ValueError(f"inbox source {key!r} registered twice")
@@ -138,5 +142,5 @@ def collect(
         if keys is not None and s.key not in keys:
             continue
         found = s.fetch(ctx, limit)
-        sections.append(Section(s.key, s.title, found.count, found.items, s.empty, s.link))
+        sections.append(Section(s.key, s.title, found.count, found.items, s.empty, s.link, s.live))
     return sections

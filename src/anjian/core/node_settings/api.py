@@ -40,7 +40,7 @@ class SettingRead(BaseModel):
         )
 
 
-class SettingWrite(BaseModel):
+class SettingUpdate(BaseModel):
     value: str = Field(max_length=1000)
 
 
@@ -51,7 +51,7 @@ def list_settings(ctx: AdminCtx) -> list[SettingRead]:
 
 
 @router.put("/{key}", response_model=SettingRead)
-def put_setting(key: SettingKey, body: SettingWrite, ctx: AdminCtx) -> SettingRead:
+def put_setting(key: SettingKey, body: SettingUpdate, ctx: AdminCtx) -> SettingRead:
     """Set a run-time setting (422 out of range, 409 when an environment variable pins it)."""
     return SettingRead.of(service.set_setting(ctx.db, ctx.actor, ctx.user, key, body.value))
 

@@ -30,8 +30,8 @@ from anjian.hidden_hazards.checklists.schemas import (
     ChecklistPage,
     ChecklistRead,
     ChecklistUpdate,
+    CompletionCreate,
     CompletionRead,
-    TaskCompletion,
     TaskPage,
     TaskRead,
 )
@@ -166,7 +166,7 @@ def completion(
 
 
 @tasks_router.post("/{task_id}/complete", response_model=TaskRead)
-def complete(task_id: int, ctx: Ctx, body: TaskCompletion | None = None) -> TaskRead:
+def complete(task_id: int, ctx: Ctx, body: CompletionCreate | None = None) -> TaskRead:
     """排查完成: report the task done (once), with a note and the number of hazards found."""
-    body = body or TaskCompletion()
+    body = body or CompletionCreate()
     return tasks.complete_task(ctx.db, ctx.actor, ctx.scope, task_id, body.note, body.hazards_found)

@@ -17,8 +17,7 @@ from anjian.core.clock import today_in_china
 from anjian.core.errors import AnjianError
 from anjian.core.iam.deps import Context
 from anjian.core.paging import MAX_PAGE
-from anjian.enterprises.models import Enterprise
-from anjian.enterprises.service import enterprise_names
+from anjian.enterprises.service import enterprise_by_id, enterprise_names
 from anjian.hidden_hazards.checklists import service, tasks
 from anjian.hidden_hazards.checklists.rules import (
     FREQUENCIES,
@@ -26,7 +25,7 @@ from anjian.hidden_hazards.checklists.rules import (
     TaskState,
     task_completable,
 )
-from anjian.hidden_hazards.checklists.schemas import TaskCompletion
+from anjian.hidden_hazards.checklists.schemas import CompletionCreate
 from anjian.web.forms import validated
 from anjian.web.layout import page
 from anjian.web.session import PageCtx, check_csrf, refused
@@ -98,7 +97,7 @@ def _task_page(
     status_code: int = 200,
 ) -> Response:
     task, cl = tasks.get_task(ctx.db, ctx.scope, task_id)
-    ent = ctx.db.get(Enterprise, task.enterprise_id)
+    ent = enterprise_by_id(ctx.db, task.enterprise_id)
     local = ent is not None and ent.origin_node in ("", get_settings().effective_node_id)
     today = today_in_china()
     return page(
@@ -140,7 +139,7 @@ async def inspection_complete(request: Request, task_id: int, ctx: PageCtx) -> R
     check_csrf(request, form.get("csrf"))
     values = {k: form.get(k, "") for k in ("note", "hazards_found")}
     data, errors = validated(
-        TaskCompletion,
+        CompletionCreate,
         {"note": values["note"], "hazards_found": values["hazards_found"].strip() or 0},
     )
     status = 422

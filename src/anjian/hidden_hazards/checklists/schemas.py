@@ -82,7 +82,7 @@ def _not_negative(value: int) -> int:
     return value
 
 
-class TaskCompletion(BaseModel):
+class CompletionCreate(BaseModel):
     """A self-inspection reported done: what was seen and how many hazards were found."""
 
     model_config = ConfigDict(extra="forbid")

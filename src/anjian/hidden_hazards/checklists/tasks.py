@@ -21,6 +21,7 @@ from anjian.core.scope import Scope, not_found, unscoped
 from anjian.core.sync.outbox import ensure_writable_here
 from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
+from anjian.enterprises.rules import EnterpriseStatus
 from anjian.hidden_hazards.checklists.rules import (
     FREQUENCIES,
     TASK_STATES,
@@ -94,7 +95,7 @@ def ensure_tasks(session: Session, today: date) -> int:
             Checklist.active.is_(True),
             Enterprise.origin_node == node,
             Enterprise.deleted.is_(False),
-            Enterprise.status != "closed",
+            Enterprise.status != EnterpriseStatus.CLOSED,
         )
         .order_by(Checklist.id)
     ).all()

@@ -29,7 +29,7 @@ from anjian.monitoring.inbox import item_json as inbox_item_json
 from anjian.monitoring.pages.labels import DONE_MESSAGES, PAGE_SIZE, STATE_CHOICES, labels
 from anjian.monitoring.rules import AlarmStateName
 from anjian.monitoring.schemas import AlarmRead, LiveRiskRow
-from anjian.risk.pages import LEVEL_BADGES, LEVEL_HEX, LEVELS
+from anjian.risk.labels import LEVEL_BADGES, LEVEL_HEX, LEVELS
 from anjian.web.layout import division_name, page, scope_roots
 from anjian.web.render import map_tiles, query, templates
 from anjian.web.session import PageCtx, login_url, safe_next, session_csrf, stream_scope

@@ -20,7 +20,7 @@ from anjian.monitoring.models import Alarm
 from anjian.monitoring.pages.labels import DONE_MESSAGES, PAGE_SIZE, labels
 from anjian.monitoring.rules import GAS_DETECTOR_KINDS, STATUSES, Bound, bound_label
 from anjian.monitoring.schemas import DispositionCreate
-from anjian.risk.pages import LEVEL_BADGES
+from anjian.risk.labels import LEVEL_BADGES
 from anjian.web import dossier
 from anjian.web.forms import field_errors
 from anjian.web.layout import division_name, page
