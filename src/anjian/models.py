@@ -24,6 +24,8 @@ from anjian.enforcement.models import (
     Inspector,
     InspectorConflict,
     PenaltyCase,
+    Terminal,
+    TerminalReceipt,
 )
 from anjian.enterprises.models import Enterprise
 from anjian.hidden_hazards.models import Checklist, HazardStep, HiddenHazard, InspectionTask
@@ -98,5 +100,7 @@ __all__ = [
     "RecoveryCode",
     "RiskPoint",
     "SyncLink",
+    "Terminal",
+    "TerminalReceipt",
     "User",
 ]

@@ -12,7 +12,15 @@ from anjian.core.api_kit import DivisionQuery, JurisdictionFilters, ListFilters,
 from anjian.core.downloads import DOCX_MEDIA_TYPE, attachment
 from anjian.core.iam.deps import StaffCtx
 from anjian.core.paging import Paging
-from anjian.enforcement import documents, draws, inspections, inspectors, penalties, plans
+from anjian.enforcement import (
+    documents,
+    draws,
+    inspections,
+    inspectors,
+    penalties,
+    plans,
+    terminals,
+)
 from anjian.enforcement.docx_render import render
 from anjian.enforcement.reference import criteria, penalty_bases
 from anjian.enforcement.schemas import (
@@ -42,6 +50,8 @@ from anjian.enforcement.schemas import (
     PlanCreate,
     PlanPage,
     PlanRead,
+    TerminalCreate,
+    TerminalRead,
 )
 
 router = APIRouter(prefix="/api/v1/enforcement", tags=["enforcement 行政执法"])
@@ -298,3 +308,26 @@ def list_plans(ctx: StaffCtx, paging: Paging) -> PlanPage:
 def get_plan(plan_id: int, ctx: StaffCtx) -> PlanRead:
     """A plan with its monthly targets, what was done and the enterprises behind."""
     return plans.progress(ctx.db, ctx.scope, plans.get_plan(ctx.db, ctx.scope, plan_id))
+
+
+@router.post("/inspectors/{inspector_id}/terminals", response_model=TerminalRead, status_code=201)
+def bind_terminal(inspector_id: int, body: TerminalCreate, ctx: StaffCtx) -> TerminalRead:
+    """Bind a terminal (移动执法终端) to an officer; the answer shows its token once."""
+    terminal, token = terminals.bind(ctx.db, ctx.actor, ctx.scope, ctx.user, inspector_id, body)
+    return TerminalRead.model_validate(terminal).model_copy(update={"token": token})
+
+
+@router.get("/inspectors/{inspector_id}/terminals", response_model=list[TerminalRead])
+def list_terminals(inspector_id: int, ctx: StaffCtx) -> list[TerminalRead]:
+    """An officer's terminals, revoked ones included."""
+    rows = terminals.terminals_of(ctx.db, ctx.scope, inspector_id)
+    return [TerminalRead.model_validate(t) for t in rows]
+
+
+@router.post(
+    "/inspectors/{inspector_id}/terminals/{terminal_id}/revoke", response_model=TerminalRead
+)
+def revoke_terminal(inspector_id: int, terminal_id: int, ctx: StaffCtx) -> TerminalRead:
+    """Revoke a lost or replaced terminal: its token stops working; its uploads stay."""
+    terminal = terminals.revoke(ctx.db, ctx.actor, ctx.scope, ctx.user, inspector_id, terminal_id)
+    return TerminalRead.model_validate(terminal)

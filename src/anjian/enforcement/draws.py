@@ -43,11 +43,12 @@ from anjian.enforcement.schemas import (
 )
 from anjian.enforcement.sync import DRAW_CHECK_ENTITY, DRAW_ENTITY
 from anjian.enterprises.models import Enterprise
+from anjian.enterprises.rules import EnterpriseStatus
 from anjian.enterprises.service import enterprise_names, enterprise_uids, list_enterprises
 from anjian.major_hazards.service import enterprises_with_major_sources
 from anjian.risk.service import division_levels
 
-NOT_DRAWN = "closed"  # an enterprise closed down (关闭) is not inspected
+NOT_DRAWN = EnterpriseStatus.CLOSED  # an enterprise closed down (关闭) is not inspected
 
 
 def population(

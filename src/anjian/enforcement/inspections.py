@@ -156,12 +156,17 @@ def acting_on(session: Session, scope: Scope, user: User, inspection_id: int) ->
 
 
 def start(
-    session: Session, actor: Actor, scope: Scope, user: User, inspection_id: int
+    session: Session,
+    actor: Actor,
+    scope: Scope,
+    user: User,
+    inspection_id: int,
+    at: datetime | None = None,
 ) -> Inspection:
-    """The team is on site (检查开始)."""
+    """The team is on site (检查开始), now or at ``at`` (recorded offline on a terminal)."""
     insp = acting_on(session, scope, user, inspection_id)
     insp.state = next_state(insp.state, InspectionState.ON_SITE)
-    insp.started_at = utcnow()
+    insp.started_at = at or utcnow()
     record_change(session, insp, entity=INSPECTION_ENTITY)
     _audit(session, actor, "start", insp)
     return insp

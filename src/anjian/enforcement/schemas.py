@@ -412,7 +412,6 @@ class TerminalCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    inspector_id: int = Field(ge=1, le=2**31 - 1)
     name: Annotated[str, AfterValidator(text(64, required=True))]
 
 

@@ -47,10 +47,17 @@ FINISHED_KEPT = timedelta(days=30)  # finished inspections stay on the terminal 
 CLOCK_SKEW = timedelta(minutes=10)  # a terminal's clock may run this far ahead
 
 
-def bind(session: Session, actor: Actor, scope: Scope, user: User, data: TerminalCreate) -> tuple[Terminal, str]:
+def bind(
+    session: Session,
+    actor: Actor,
+    scope: Scope,
+    user: User,
+    inspector_id: int,
+    data: TerminalCreate,
+) -> tuple[Terminal, str]:
     """Bind a terminal to an officer: the officer themselves, or an official of their agency.
     Returns the terminal and its token (shown once)."""
-    officer = get_inspector(session, scope, data.inspector_id)
+    officer = get_inspector(session, scope, inspector_id)
     if user.role != Role.OFFICIAL or (
         officer.user_id != user.id and officer.division_code != user.division_code
     ):
@@ -93,7 +100,9 @@ def revoke(
     session: Session, actor: Actor, scope: Scope, user: User, inspector_id: int, terminal_id: int
 ) -> Terminal:
     """Revoke a terminal (lost, replaced): its token no longer works; what it uploaded stays."""
-    terminal = next((t for t in terminals_of(session, scope, inspector_id) if t.id == terminal_id), None)
+    terminal = next(
+        (t for t in terminals_of(session, scope, inspector_id) if t.id == terminal_id), None
+    )
     if terminal is None:
         raise Invalid(f"该执法人员没有终端 {terminal_id} (no such terminal)", field="terminal_id")
     officer = get_inspector(session, scope, inspector_id)
@@ -234,14 +243,16 @@ def upload(
     fresh = [c for c in changes if c.change_id not in seen]
     late = [c for c in fresh if c.at > utcnow() + CLOCK_SKEW]
     if late:
-        raise Invalid(f"记录时间晚于服务器时间: {late[0].change_id} (time in the future)", field="at")
+        raise Invalid(
+            f"记录时间晚于服务器时间: {late[0].change_id} (time in the future)", field="at"
+        )
     conflicts, targets = _conflicts(session, scope, fresh)
     if conflicts:
         return [], conflicts
     results = []
     for change in changes:
         if change.change_id in seen:
-            results.append(ChangeResult(**seen[change.change_id].result, repeated=True))
+            results.append(ChangeResult(**{**seen[change.change_id].result, "repeated": True}))
             continue
         result = _apply(session, actor, scope, user, change, targets)
         session.add(

@@ -1,4 +1,4 @@
-"""enforcement: plans, officers (执法人员), their conflicts of interest, random draws and their checks,
+"""enforcement: plans, officers (执法人员) and their terminals, their conflicts of interest, random draws and their checks,
 inspections, their findings, penalty cases and documents; gap-free counters; hidden hazards name the record
 they came from (source_ref)
 
@@ -263,6 +263,32 @@ def upgrade() -> None:
     )
     op.create_index(op.f(f"ix_{t}_agency_division"), t, ["agency_division"])
 
+    t = "enforcement_terminals"
+    op.create_table(
+        t,
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("inspector_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", WHEN, nullable=False),
+        sa.Column("revoked_at", WHEN, nullable=True),
+        sa.Column("last_upload_at", WHEN, nullable=True),
+        _fk(t, "inspector_id", "enforcement_inspectors.id"),
+        _key(t),
+        sa.UniqueConstraint("token_hash", name=op.f(f"uq_{t}_token_hash")),
+    )
+    op.create_index(op.f(f"ix_{t}_inspector_id"), t, ["inspector_id"])
+    t = "enforcement_terminal_receipts"
+    op.create_table(
+        t,
+        sa.Column("change_id", sa.String(length=64), nullable=False),
+        sa.Column("terminal_id", sa.Integer(), nullable=False),
+        sa.Column("applied_at", WHEN, nullable=False),
+        sa.Column("result", sa.JSON(), nullable=False),
+        _fk(t, "terminal_id", "enforcement_terminals.id"),
+        sa.PrimaryKeyConstraint("change_id", name=op.f(f"pk_{t}")),
+    )
+
     op.create_table(
         "counters",
         sa.Column("series", sa.String(length=128), nullable=False),
@@ -280,6 +306,8 @@ def downgrade() -> None:
     with op.batch_alter_table("hidden_hazards") as batch:
         batch.drop_column("source_ref")
     for table in (
+        "enforcement_terminal_receipts",
+        "enforcement_terminals",
         "counters",
         "enforcement_plans",
         "enforcement_documents",
