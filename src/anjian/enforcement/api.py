@@ -8,8 +8,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from anjian.core.api_kit import DivisionQuery, JurisdictionFilters, ListFilters, list_page
-from anjian.core.downloads import DOCX_MEDIA_TYPE, attachment
+from anjian.core.api_kit import (
+    DivisionQuery,
+    JurisdictionFilters,
+    ListFilters,
+    StatsDivisionQuery,
+    list_page,
+)
+from anjian.core.clock import today_in_china
+from anjian.core.downloads import DOCX_MEDIA_TYPE, attachment, xlsx_response
 from anjian.core.iam.deps import StaffCtx
 from anjian.core.paging import Paging
 from anjian.enforcement import (
@@ -19,6 +26,7 @@ from anjian.enforcement import (
     inspectors,
     penalties,
     plans,
+    statistics,
     terminals,
 )
 from anjian.enforcement.docx_render import render
@@ -32,6 +40,8 @@ from anjian.enforcement.schemas import (
     DrawPage,
     DrawRead,
     DrawVerification,
+    EnforcementHistory,
+    EnforcementStats,
     FindingCreate,
     FindingRead,
     HearingRequest,
@@ -53,6 +63,7 @@ from anjian.enforcement.schemas import (
     TerminalCreate,
     TerminalRead,
 )
+from anjian.enterprises.service import enterprise_in_scope
 
 router = APIRouter(prefix="/api/v1/enforcement", tags=["enforcement 行政执法"])
 
@@ -331,3 +342,41 @@ def revoke_terminal(inspector_id: int, terminal_id: int, ctx: StaffCtx) -> Termi
     """Revoke a lost or replaced terminal: its token stops working; its uploads stay."""
     terminal = terminals.revoke(ctx.db, ctx.actor, ctx.scope, ctx.user, inspector_id, terminal_id)
     return TerminalRead.model_validate(terminal)
+
+
+YearQuery = Annotated[int | None, Query(ge=2000, le=2100, description="年份 (默认今年)")]
+
+
+@router.get("/statistics", response_model=list[EnforcementStats])
+def enforcement_statistics(
+    ctx: StaffCtx, division: StatsDivisionQuery = None, year: YearQuery = None
+) -> list[EnforcementStats]:
+    """A year's inspections, findings, documents, penalties and fines by the divisions one tier
+    below ``division`` (default: your jurisdiction), the total first; ask for a row's division
+    to drill down."""
+    return statistics.statistics(ctx.db, ctx.scope, year or today_in_china().year, division)
+
+
+@router.get("/statistics.xlsx", response_class=Response)
+def enforcement_statistics_xlsx(
+    ctx: StaffCtx, division: StatsDivisionQuery = None, year: YearQuery = None
+) -> Response:
+    """The same table as an Excel workbook."""
+    year = year or today_in_china().year
+    rows = statistics.statistics(ctx.db, ctx.scope, year, division)
+    return xlsx_response(
+        statistics.statistics_xlsx(rows, year), "enforcement-statistics", "执法统计"
+    )
+
+
+@router.get("/enterprises/{enterprise_id}/history", response_model=EnforcementHistory)
+def enforcement_history(enterprise_id: int, ctx: StaffCtx) -> EnforcementHistory:
+    """An enterprise's inspections and penalty cases with their documents (the latest 100 each)."""
+    ent = enterprise_in_scope(ctx.db, ctx.scope, enterprise_id)
+    found, _ = inspections.list_inspections(ctx.db, ctx.scope, enterprise_id=ent.id, limit=100)
+    cases, _ = penalties.list_cases(ctx.db, ctx.scope, enterprise_id=ent.id, limit=100)
+    return EnforcementHistory(
+        enterprise_id=ent.id,
+        inspections=inspections.present(ctx.db, found),
+        penalties=penalties.present(ctx.db, cases),
+    )

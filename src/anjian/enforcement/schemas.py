@@ -515,3 +515,25 @@ class TerminalChanges(BaseModel):
     cursor: str
     inspections: list[InspectionRead]
     enterprises: list[EnterpriseFile]
+
+
+class EnforcementStats(BaseModel):
+    """One row of the enforcement statistics (the first row: the total)."""
+
+    division_code: str
+    division_name: str
+    inspections: int  # finished, planned in the year
+    findings: int
+    documents: int
+    penalties: int  # decided in the year
+    fines: Decimal  # yuan decided in the year
+    paid: Decimal  # yuan paid in the year, surcharges included
+
+
+class EnforcementHistory(BaseModel):
+    """An enterprise's enforcement history (一企一档): its inspections and penalty cases, the
+    latest first, each with its documents."""
+
+    enterprise_id: int
+    inspections: list[InspectionRead]
+    penalties: list[PenaltyRead]
