@@ -10,6 +10,7 @@ the caller's transaction; nothing here commits."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -38,7 +39,7 @@ from anjian.accidents.schemas import (
     InvestigationUpdate,
     ReplyCreate,
 )
-from anjian.core.audit.service import Actor, audit
+from anjian.core.audit.service import Actor, audit, audit_record
 from anjian.core.clock import CST, today_in_china
 from anjian.core.divisions.rules import tier_of
 from anjian.core.divisions.service import agencies_over_division
@@ -119,13 +120,12 @@ def open_investigation(
         origin_node="",
     )
     record_change(session, inv, entity=INVESTIGATION_ENTITY)
-    audit(
+    audit_record(
         session,
         actor,
         "investigation.open",
-        object_type=ACCIDENT_ENTITY,
-        object_id=str(acc.id),
-        division_code=acc.division_code,
+        ACCIDENT_ENTITY,
+        acc,
         detail={
             "lead": lead,
             "due": inv.due_at.isoformat(),
@@ -187,15 +187,28 @@ def update_investigation(
             raise Conflict(f"{why} (Order No. 493 Art. 32)", field="reply_extension_days")
     for name, value in changes.items():
         setattr(inv, name, value)
+    return _recorded(session, actor, "update", accident_id, inv, {"fields": sorted(changes)})
+
+
+def _recorded(
+    session: Session,
+    actor: Actor,
+    verb: str,
+    accident_id: int,
+    inv: Investigation,
+    detail: dict[str, Any],
+) -> Investigation:
+    """``inv`` as changed: queued for sync, and ``investigation.<verb>`` audited on its
+    accident, in the accident's division."""
     record_change(session, inv, entity=INVESTIGATION_ENTITY)
     audit(
         session,
         actor,
-        "investigation.update",
+        f"investigation.{verb}",
         object_type=ACCIDENT_ENTITY,
         object_id=str(accident_id),
         division_code=inv.division_code,
-        detail={"fields": sorted(changes)},
+        detail=detail,
     )
     return inv
 
@@ -210,17 +223,9 @@ def close_investigation(
         if not getattr(inv, name):
             raise Invalid(f"结案前须填写 {name} (required before closing)", field=name)
     inv.closed_at, inv.closed_by = utcnow(), actor.username
-    record_change(session, inv, entity=INVESTIGATION_ENTITY)
-    audit(
-        session,
-        actor,
-        "investigation.close",
-        object_type=ACCIDENT_ENTITY,
-        object_id=str(accident_id),
-        division_code=inv.division_code,
-        detail={"overdue": inv.closed_at > inv.due_at},
+    return _recorded(
+        session, actor, "close", accident_id, inv, {"overdue": inv.closed_at > inv.due_at}
     )
-    return inv
 
 
 def submit_report(
@@ -239,17 +244,14 @@ def submit_report(
     if inv.report_submitted_at is not None:
         raise Conflict("调查报告已提交 (the report is already submitted)", field="state")
     inv.report_submitted_at = at
-    record_change(session, inv, entity=INVESTIGATION_ENTITY)
-    audit(
+    return _recorded(
         session,
         actor,
-        "investigation.report",
-        object_type=ACCIDENT_ENTITY,
-        object_id=str(accident_id),
-        division_code=inv.division_code,
-        detail={"submitted_at": at.isoformat(), "overdue": at > inv.due_at},
+        "report",
+        accident_id,
+        inv,
+        {"submitted_at": at.isoformat(), "overdue": at > inv.due_at},
     )
-    return inv
 
 
 def record_reply(
@@ -273,23 +275,20 @@ def record_reply(
         data.reply_by,
         data.reply_doc_no,
     )
-    record_change(session, inv, entity=INVESTIGATION_ENTITY)
     last = _reply_last_day(inv, acc)
-    audit(
+    return _recorded(
         session,
         actor,
-        "investigation.reply",
-        object_type=ACCIDENT_ENTITY,
-        object_id=str(accident_id),
-        division_code=inv.division_code,
-        detail={
+        "reply",
+        accident_id,
+        inv,
+        {
             "replied_on": str(data.replied_on),
             "reply_by": data.reply_by,
             "reply_doc_no": data.reply_doc_no,
             "overdue": reply_overdue(last, data.replied_on, data.replied_on),
         },
     )
-    return inv
 
 
 def _reply_last_day(inv: Investigation, acc: Accident) -> date | None:

@@ -12,7 +12,7 @@ from anjian.accidents.investigations import investigation_of, leads_or_above
 from anjian.accidents.models import ACCIDENT_ENTITY, MEASURE_ENTITY, Accident, CorrectiveMeasure
 from anjian.accidents.reporting import agency_only, get_accident
 from anjian.accidents.schemas import MeasureCreate, MeasureRead
-from anjian.core.audit.service import Actor, audit
+from anjian.core.audit.service import Actor, audit_record
 from anjian.core.clock import CST, today_in_china
 from anjian.core.errors import Conflict, Forbidden, Invalid, NotFound
 from anjian.core.scope import Scope
@@ -68,13 +68,12 @@ def add_measure(
         origin_node="",
     )
     record_change(session, m, entity=MEASURE_ENTITY)
-    audit(
+    audit_record(
         session,
         actor,
         "measure.add",
-        object_type=ACCIDENT_ENTITY,
-        object_id=str(acc.id),
-        division_code=acc.division_code,
+        ACCIDENT_ENTITY,
+        acc,
         detail={"measure": m.uid, "responsible": m.responsible, "due": str(m.due_date)},
     )
     return m
@@ -101,13 +100,12 @@ def report_progress(
     acc, m = _open_measure(session, scope, accident_id, measure_id)
     m.progress, m.progress_at, m.progress_by = note, utcnow(), actor.username
     record_change(session, m, entity=MEASURE_ENTITY)
-    audit(
+    audit_record(
         session,
         actor,
         "measure.progress",
-        object_type=ACCIDENT_ENTITY,
-        object_id=str(acc.id),
-        division_code=acc.division_code,
+        ACCIDENT_ENTITY,
+        acc,
         detail={"measure": m.uid, "note": note},
     )
     return m
@@ -121,13 +119,12 @@ def verify_measure(
     acc, m = _open_measure(session, scope, accident_id, measure_id)
     m.verified_at, m.verified_by = utcnow(), actor.username
     record_change(session, m, entity=MEASURE_ENTITY)
-    audit(
+    audit_record(
         session,
         actor,
         "measure.verify",
-        object_type=ACCIDENT_ENTITY,
-        object_id=str(acc.id),
-        division_code=acc.division_code,
+        ACCIDENT_ENTITY,
+        acc,
         detail={"measure": m.uid, "note": note, "late": m.verified_at.date() > m.due_date},
     )
     return m

@@ -35,7 +35,7 @@ from anjian.accidents.rules import (
 )
 from anjian.accidents.schemas import AccidentCreate, AccidentRead, ChainStepRead, FollowUpCreate
 from anjian.config import get_settings
-from anjian.core.audit.service import Actor, audit, audit_read
+from anjian.core.audit.service import Actor, audit, audit_read, audit_record
 from anjian.core.crypto import mask_phone
 from anjian.core.divisions.models import Division
 from anjian.core.divisions.rules import prefix_of
@@ -140,13 +140,12 @@ def report_accident(session: Session, actor: Actor, scope: Scope, data: Accident
     _grade(acc)
     record_change(session, acc, entity=ACCIDENT_ENTITY)
     ensure_steps(session, acc, arrived_at=now)
-    audit(
+    audit_record(
         session,
         actor,
         "accident.report",
-        object_type=ACCIDENT_ENTITY,
-        object_id=str(acc.id),
-        division_code=acc.division_code,
+        ACCIDENT_ENTITY,
+        acc,
         detail={
             "kind": acc.kind,
             "grade": acc.grade,
@@ -275,13 +274,12 @@ def follow_up(
     record_change(session, acc, entity=ACCIDENT_ENTITY)
     ensure_steps(session, acc)
     after = {name: getattr(acc, name) for name in _NUMBERS} | {"grade": acc.grade}
-    audit(
+    audit_record(
         session,
         actor,
         "accident.follow_up",
-        object_type=ACCIDENT_ENTITY,
-        object_id=str(acc.id),
-        division_code=acc.division_code,
+        ACCIDENT_ENTITY,
+        acc,
         detail={
             "before": {k: str(v) for k, v in before.items()},
             "after": {k: str(v) for k, v in after.items()},

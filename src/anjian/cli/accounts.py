@@ -3,7 +3,8 @@ operator at the server's console (audited as ``cli:<os user>``)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -12,8 +13,23 @@ from anjian.core.cli import cli_actor, cli_errors, console, node_scope, read_pas
 from anjian.core.errors import AnjianError
 from anjian.core.scope import unscoped
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from anjian.core.audit.service import Actor
+
 user_app = typer.Typer(help="用户管理 (users)", no_args_is_help=True)
 org_app = typer.Typer(help="机构管理 (organisations)", no_args_is_help=True)
+
+
+def _change_user(name: str, change: Callable[[Session, Actor, str], object], done: str) -> None:
+    """Apply ``change`` (a user service: lock, unlock, reset…) to user ``name`` as the operator,
+    in one unit of work, then say ``done`` with the name."""
+    from anjian.db import unit_of_work
+
+    with unit_of_work() as db:
+        change(db, cli_actor(), name)
+    console.print(f"{done} {name}")
 
 
 @user_app.command("add")
@@ -108,11 +124,8 @@ def user_list() -> None:
 def user_lock(name: str) -> None:
     """锁定用户 (lock a user until unlocked)."""
     from anjian.core.iam.service import lock_user
-    from anjian.db import unit_of_work
 
-    with unit_of_work() as db:
-        lock_user(db, cli_actor(), name)
-    console.print(f"[yellow]已锁定[/yellow] {name}")
+    _change_user(name, lock_user, "[yellow]已锁定[/yellow]")
 
 
 @user_app.command("unlock")
@@ -120,11 +133,8 @@ def user_lock(name: str) -> None:
 def user_unlock(name: str) -> None:
     """解锁用户 (lift a lock or a lockout)."""
     from anjian.core.iam.service import unlock_user
-    from anjian.db import unit_of_work
 
-    with unit_of_work() as db:
-        unlock_user(db, cli_actor(), name)
-    console.print(f"[green]已解锁[/green] {name}")
+    _change_user(name, unlock_user, "[green]已解锁[/green]")
 
 
 @user_app.command("reset")
@@ -138,12 +148,13 @@ def user_reset(
 ) -> None:
     """重置密码 (set a new password; --mfa also resets the authenticator)."""
     from anjian.core.iam.service import reset_password
-    from anjian.db import unit_of_work
 
     password = read_password(prompt_twice=not password_stdin)
-    with unit_of_work() as db:
-        reset_password(db, cli_actor(), name, password, reset_mfa=mfa)
-    console.print(f"[green]已重置[/green] {name}")
+    _change_user(
+        name,
+        lambda db, actor, user: reset_password(db, actor, user, password, reset_mfa=mfa),
+        "[green]已重置[/green]",
+    )
 
 
 @user_app.command("otp")

@@ -7,7 +7,7 @@ Excel import (the imported rows, or a 422 naming every row's problems)."""
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Query, UploadFile
 from fastapi.responses import JSONResponse
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from anjian.core.downloads import upload_bytes
 from anjian.core.iam.deps import Context
 from anjian.core.paging import PageQuery
-from anjian.core.xlsx import ImportProblem, ImportReport
+from anjian.core.xlsx import ImportOutcome, ImportReport
 
 # The query parameters of the same meaning in many lists.
 EnterpriseQuery = Annotated[int | None, Query(description="企业 ID")]
@@ -67,18 +67,6 @@ def list_page(
 IMPORT_REFUSED: dict[int | str, dict[str, Any]] = {
     422: {"model": ImportReport, "description": "每行的错误；未导入任何数据"}
 }
-
-
-class ImportOutcome(Protocol):
-    """What an Excel import tells: all rows imported (``ok``), or why none was."""
-
-    @property
-    def ok(self) -> bool: ...
-
-    @property
-    def detail(self) -> str: ...
-
-    errors: list[ImportProblem]
 
 
 def read_upload(file: UploadFile, max_bytes: int) -> bytes:

@@ -65,22 +65,24 @@ class FieldCipher:
             raise ValueError("encrypted value was altered or the key is wrong") from exc
 
 
+def _mask(value: str | None, head: int, tail: int) -> str | None:
+    """``value`` with all but its first ``head`` and last ``tail`` characters starred; one no
+    longer than those, all but its first."""
+    if not value:
+        return value
+    if len(value) <= head + tail:
+        return value[:1] + "*" * (len(value) - 1)
+    return value[:head] + "*" * (len(value) - head - tail) + value[-tail:]
+
+
 def mask_phone(phone: str | None) -> str | None:
     """138****5678: keep the first three and last four digits."""
-    if not phone:
-        return phone
-    if len(phone) <= 7:
-        return phone[:1] + "*" * (len(phone) - 1)
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+    return _mask(phone, 3, 4)
 
 
 def mask_id_number(value: str | None) -> str | None:
     """Resident ID (身份证号): keep the first six (division) and last four characters."""
-    if not value:
-        return value
-    if len(value) <= 10:
-        return value[:1] + "*" * (len(value) - 1)
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+    return _mask(value, 6, 4)
 
 
 def mask_name(value: str | None) -> str | None:

@@ -5,6 +5,7 @@ sheet (the sheet itself is read by ``anjian.core.xlsx_reader``)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from io import BytesIO
 from typing import Any, Protocol, TypeVar
@@ -102,18 +103,23 @@ def cell_text(raw: Any) -> str:
     return str(raw).strip()
 
 
-class SheetColumn(Protocol):
-    """A column of an import template: its header, the field it fills, whether it must be
-    filled."""
+class HeaderColumn(Protocol):
+    """A column of an import template as its header row knows it: its header, whether it must
+    be there (and filled)."""
 
     @property
     def header(self) -> str: ...
 
     @property
-    def field(self) -> str: ...
+    def required(self) -> bool: ...
+
+
+class SheetColumn(HeaderColumn, Protocol):
+    """A column of an import template: its header, the field it fills, whether it must be
+    filled."""
 
     @property
-    def required(self) -> bool: ...
+    def field(self) -> str: ...
 
 
 C = TypeVar("C", bound=SheetColumn)
@@ -185,6 +191,30 @@ class ImportProblem(BaseModel):
     message: str
 
 
+def column_positions(
+    header: list[Any],
+    columns: Sequence[HeaderColumn],
+    errors: list[ImportProblem],
+    *,
+    rows: int,
+    nothing: str,
+) -> dict[str, int]:
+    """The column index of each of a template's ``columns`` in the sheet's header row. Added to
+    ``errors``: a column given twice or a required one missing, on the header row; a right
+    header with no data ``rows`` under it, as "文件中没有<nothing>" on the first data row."""
+    positions, problems = header_positions(
+        header, (c.header for c in columns), (c.header for c in columns if c.required)
+    )
+    errors += [ImportProblem(row=HEADER_ROW, column=c, message=m) for c, m in problems]
+    if not errors and not rows:
+        errors.append(
+            ImportProblem(
+                row=HEADER_ROW + 1, column="", message=f"文件中没有{nothing} (no data rows)"
+            )
+        )
+    return positions
+
+
 class ImportReport(BaseModel):
     """Why an import file was refused: nothing was imported (the API's 422 body)."""
 
@@ -197,3 +227,32 @@ class ImportResult(BaseModel):
 
     imported: int
     ids: list[int] = []
+
+
+@dataclass
+class ImportOutcome:
+    """What an import did: the rows it read and the records it made, or every problem found
+    (and nothing made). Each import says what it made in :meth:`summary`."""
+
+    rows: int = 0
+    ids: list[int] = field(default_factory=list)
+    errors: list[ImportProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def detail(self) -> str:
+        """One-line summary, Chinese first."""
+        if self.ok:
+            return self.summary()
+        bad_rows = len({e.row for e in self.errors})
+        return (
+            f"导入文件有 {len(self.errors)} 处错误（涉及 {bad_rows} 行），未导入任何数据 "
+            f"({len(self.errors)} problems in {bad_rows} rows; nothing was imported)"
+        )
+
+    def summary(self) -> str:
+        """What a successful import made, Chinese first."""
+        return f"已导入 {len(self.ids)} 条记录 (imported {len(self.ids)} records)"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Unpack
 
@@ -25,10 +25,10 @@ from anjian.core.errors import Forbidden
 from anjian.core.iam.service import field_cipher
 from anjian.core.scope import Scope, unscoped
 from anjian.core.xlsx import (
-    HEADER_ROW,
+    ImportOutcome,
     ImportProblem,
     cell_text,
-    header_positions,
+    column_positions,
     read_row,
     write_sheet,
 )
@@ -156,28 +156,13 @@ def export_workbook(
 
 
 @dataclass
-class ImportOutcome:
-    """What an import did: the rows imported, or (nothing imported and) every problem found."""
+class EnterpriseImportOutcome(ImportOutcome):
+    """What an enterprise import did: the enterprises imported, or every problem found."""
 
     imported: int = 0
-    rows: int = 0
-    errors: list[ImportProblem] = field(default_factory=list)
-    ids: list[int] = field(default_factory=list)
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def detail(self) -> str:
-        """One-line summary, Chinese first."""
-        if self.ok:
-            return f"已导入 {self.imported} 家企业 (imported {self.imported} enterprises)"
-        bad_rows = len({e.row for e in self.errors})
-        return (
-            f"导入文件有 {len(self.errors)} 处错误（涉及 {bad_rows} 行），未导入任何数据 "
-            f"({len(self.errors)} problems in {bad_rows} rows; nothing was imported)"
-        )
+    def summary(self) -> str:
+        return f"已导入 {self.imported} 家企业 (imported {self.imported} enterprises)"
 
 
 def _convert(col: Column, raw: Any) -> Any:
@@ -228,15 +213,6 @@ def _convert(col: Column, raw: Any) -> Any:
             f"(must be one of {', '.join(col.labels)} or its Chinese label)"
         )
     return text
-
-
-def _header_positions(header: list[Any], errors: list[ImportProblem]) -> dict[str, int]:
-    """Column index of each known header; missing required headers are errors."""
-    positions, problems = header_positions(
-        header, HEADERS, (c.header for c in COLUMNS if c.required)
-    )
-    errors += [ImportProblem(row=HEADER_ROW, column=c, message=m) for c, m in problems]
-    return positions
 
 
 def _parse_row(
@@ -294,16 +270,9 @@ def validate_workbook(
     problems)."""
     header, body = sheet
     errors: list[ImportProblem] = []
-    positions = _header_positions(header, errors)
+    positions = column_positions(header, COLUMNS, errors, rows=len(body), nothing="企业数据")
     if errors:
         return [], len(body), errors
-    if not body:
-        errors.append(
-            ImportProblem(
-                row=HEADER_ROW + 1, column="", message="文件中没有企业数据 (no data rows)"
-            )
-        )
-        return [], 0, errors
     parsed: list[tuple[int, EnterpriseCreate]] = []
     first_row: dict[str, int] = {}
     uscc_header = _BY_FIELD["uscc"].header
@@ -355,14 +324,14 @@ def import_workbook(
     *,
     source: str = "",
     progress: ProgressFn | None = None,
-) -> ImportOutcome:
+) -> EnterpriseImportOutcome:
     """Import every row of a registry sheet (from ``read_file``), or none: if any row is
     wrong nothing is written and the outcome lists each problem. The caller's transaction is
     not committed here."""
     if service.is_enterprise_user(scope):
         raise Forbidden("企业用户不能导入企业 (enterprise users cannot import enterprises)")
     rows, count, errors = validate_workbook(session, scope, sheet, progress=progress)
-    outcome = ImportOutcome(rows=count, errors=errors)
+    outcome = EnterpriseImportOutcome(rows=count, errors=errors)
     if errors:
         audit(
             session,

@@ -7,7 +7,7 @@ import can report the same message against the column."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
@@ -23,6 +23,7 @@ from anjian.core.fields import (
     text,
     within,
 )
+from anjian.core.records import RecordRead, record_fields
 from anjian.enterprises.rules import (
     SCALES,
     STATUSES,
@@ -177,15 +178,9 @@ class EnterpriseUpdate(PatchModel):
     status: Status | None = None
 
 
-class EnterpriseRead(BaseModel):
+class EnterpriseRead(RecordRead):
     """An enterprise file as shown to users: phone numbers only masked."""
 
-    id: int
-    uid: str
-    origin_node: str
-    version: int
-    updated_at: datetime
-    created_at: datetime
     uscc: str
     name: str
     division_code: str
@@ -220,12 +215,7 @@ class EnterpriseRead(BaseModel):
     ) -> EnterpriseRead:
         """Build the view from a row and its decrypted phones (masked here, never returned)."""
         return cls(
-            id=ent.id,
-            uid=ent.uid,
-            origin_node=ent.origin_node,
-            version=ent.version,
-            updated_at=ent.updated_at,
-            created_at=ent.created_at,
+            **record_fields(ent),
             uscc=ent.uscc,
             name=ent.name,
             division_code=ent.division_code,

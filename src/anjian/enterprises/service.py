@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
-from anjian.core.audit.service import Actor, audit, audit_read
+from anjian.core.audit.service import Actor, audit_read, audit_record
 from anjian.core.contacts import Contact, RevealedContacts, reveal
 from anjian.core.crypto import FieldCipher
 from anjian.core.divisions.models import Division
@@ -139,13 +139,12 @@ def create_enterprise(
         origin_node="",
     )
     _stamp(session, ent)
-    audit(
+    audit_record(
         session,
         actor,
         "enterprise.create",
-        object_type="enterprise",
-        object_id=str(ent.id),
-        division_code=ent.division_code,
+        "enterprise",
+        ent,
         detail={
             "uscc": ent.uscc,
             "name": ent.name,
@@ -277,15 +276,7 @@ def update_enterprise(
     detail: dict[str, Any] = {"fields": sorted(changed)}
     if new_division != old_division:
         detail["moved_from"] = old_division
-    audit(
-        session,
-        actor,
-        "enterprise.update",
-        object_type="enterprise",
-        object_id=str(ent.id),
-        division_code=ent.division_code,
-        detail=detail,
-    )
+    audit_record(session, actor, "enterprise.update", "enterprise", ent, detail=detail)
     return ent
 
 
@@ -326,26 +317,13 @@ def list_enterprises(
     session: Session,
     scope: Scope,
     *,
-    q: str | None = None,
-    division: str | None = None,
-    category: str | None = None,
-    status: str | None = None,
-    scale: str | None = None,
-    industry: str | None = None,
     limit: int | None = 50,
     offset: int = 0,
+    **filters: Unpack[EnterpriseFilters],
 ) -> tuple[list[Enterprise], int]:
     """Enterprises in scope matching the filters (``q``: name contains, or credit code starts
     with), ordered by division then name, with the total count. ``limit=None``: all."""
-    stmt = _filtered(
-        scope.select(Enterprise),
-        q=q,
-        division=division,
-        category=category,
-        status=status,
-        scale=scale,
-        industry=industry,
-    )
+    stmt = _filtered(scope.select(Enterprise), **filters)
     order = (Enterprise.division_code, Enterprise.name, Enterprise.id)
     return paged(session, stmt, order, limit=limit, offset=offset)
 

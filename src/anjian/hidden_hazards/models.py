@@ -22,9 +22,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
 from anjian.db import Base
+from anjian.enterprises.columns import EnterpriseColumns
 
 
-class HiddenHazard(SyncMixin, Scoped, Base):
+class HiddenHazard(EnterpriseColumns, SyncMixin, Scoped, Base):
     """A hidden hazard (事故隐患) of an enterprise, from its discovery to its closure (销号).
 
     The state only moves along the closed loop (see ``rules.TRANSITIONS``); every move is also a
@@ -36,13 +37,6 @@ class HiddenHazard(SyncMixin, Scoped, Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(32), nullable=False, index=True)  # 隐患编号
-    enterprise_id: Mapped[int] = mapped_column(
-        ForeignKey("enterprises.id"), nullable=False, index=True
-    )
-    division_code: Mapped[str] = mapped_column(
-        ForeignKey("divisions.code"), nullable=False, index=True
-    )
-    supervision_category: Mapped[str] = mapped_column(String(32), nullable=False, default="")
     place: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False)
     category: Mapped[str] = mapped_column(String(16), nullable=False)  # management | site

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings, private_dir
-from anjian.core.audit.service import Actor, audit
+from anjian.core.audit.service import Actor, audit_record
 from anjian.core.crypto import sm3
 from anjian.core.errors import Invalid, NotFound
 from anjian.core.scope import Scope
@@ -81,13 +81,12 @@ def add_photo(
     }
     hz.photos = [*hz.photos, entry]  # a new list, so the change is seen
     record_change(session, hz, entity=HAZARD_ENTITY)
-    audit(
+    audit_record(
         session,
         actor,
         "hidden_hazard.photo",
-        object_type="hidden_hazard",
-        object_id=str(hz.id),
-        division_code=hz.division_code,
+        "hidden_hazard",
+        hz,
         detail={"number": hz.number, "sm3": digest, "size": len(data)},
     )
     return hz

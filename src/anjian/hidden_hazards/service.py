@@ -7,6 +7,7 @@ audit record, all in the caller's transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
-from anjian.core.audit.service import Actor, audit
+from anjian.core.audit.service import Actor, audit_record
 from anjian.core.divisions.rules import prefix_of
 from anjian.core.divisions.service import children_with_zeros
 from anjian.core.errors import Conflict, Forbidden, Invalid
@@ -124,13 +125,12 @@ def _step(
         origin_node="",
     )
     record_change(session, step, entity=HAZARD_STEP_ENTITY)
-    audit(
+    audit_record(
         session,
         actor,
         f"hidden_hazard.{action}",
-        object_type="hidden_hazard",
-        object_id=str(hz.id),
-        division_code=hz.division_code,
+        "hidden_hazard",
+        hz,
         detail={"number": hz.number, "from": from_state, "to": to_state, **(detail or {})},
     )
 
@@ -230,13 +230,12 @@ def set_plan(
         )
     hz.plan = plan.model_dump()
     record_change(session, hz, entity=HAZARD_ENTITY)
-    audit(
+    audit_record(
         session,
         actor,
         "hidden_hazard.plan",
-        object_type="hidden_hazard",
-        object_id=str(hz.id),
-        division_code=hz.division_code,
+        "hidden_hazard",
+        hz,
         detail={"number": hz.number, "parts": sorted(k for k, v in hz.plan.items() if v)},
     )
     return hz
@@ -454,27 +453,19 @@ def statistics(session: Session, scope: Scope, division: str | None = None) -> l
     out: list[HazardStats] = []
     totals = [0, 0, 0, 0, 0]
     for code, name in children.rows(session, counts):
-        found, n_closed, n_open, n_overdue, n_major = counts.get(code, [0, 0, 0, 0, 0])
-        totals = [
-            a + b
-            for a, b in zip(totals, (found, n_closed, n_open, n_overdue, n_major), strict=True)
-        ]
-        out.append(
-            HazardStats(
-                division_code=code,
-                division_name=name,
-                found=found,
-                closed=n_closed,
-                open=n_open,
-                overdue=n_overdue,
-                major_open=n_major,
-                rectification_rate=rectification_rate(found, n_closed),
-            )
-        )
-    found, n_closed, n_open, n_overdue, n_major = totals
-    total = HazardStats(
-        division_code=root,
-        division_name=children.names.get(root, "合计") + "（合计）",
+        figures = counts.get(code, [0, 0, 0, 0, 0])
+        totals = [a + b for a, b in zip(totals, figures, strict=True)]
+        out.append(_stats_row(code, name, figures))
+    total = _stats_row(root, children.names.get(root, "合计") + "（合计）", totals)
+    return [total, *out]
+
+
+def _stats_row(code: str, name: str, figures: Sequence[int]) -> HazardStats:
+    """One row of the statistics from its figures (found, closed, open, overdue, major open)."""
+    found, n_closed, n_open, n_overdue, n_major = figures
+    return HazardStats(
+        division_code=code,
+        division_name=name,
         found=found,
         closed=n_closed,
         open=n_open,
@@ -482,4 +473,3 @@ def statistics(session: Session, scope: Scope, division: str | None = None) -> l
         major_open=n_major,
         rectification_rate=rectification_rate(found, n_closed),
     )
-    return [total, *out]

@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
 from anjian.db import Base
+from anjian.enterprises.columns import EnterpriseColumns
 
 
-class MajorHazardSource(SyncMixin, Scoped, Base):
+class MajorHazardSource(EnterpriseColumns, SyncMixin, Scoped, Base):
     """A major hazard source (重大危险源) of an enterprise: its units with the chemicals and
     maximum quantities (``units``, as the assessment takes them), the result of identification
     and grading by GB 18218-2018, its filing (备案) with the agency, and the three persons
@@ -24,13 +25,6 @@ class MajorHazardSource(SyncMixin, Scoped, Base):
     __tablename__ = "major_hazard_sources"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    enterprise_id: Mapped[int] = mapped_column(
-        ForeignKey("enterprises.id"), nullable=False, index=True
-    )
-    division_code: Mapped[str] = mapped_column(
-        ForeignKey("divisions.code"), nullable=False, index=True
-    )
-    supervision_category: Mapped[str] = mapped_column(String(32), nullable=False, default="")
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     units: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
     people_within_500m: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from anjian.core.fields import PatchModel, text
+from anjian.core.records import RecordRead, record_fields
 from anjian.major_hazards.rules import (
     GRADE_LABELS,
     UNIT_KINDS,
@@ -350,16 +351,10 @@ class SourceUnitRead(BaseModel):
     result: UnitRead
 
 
-class SourceRead(BaseModel):
+class SourceRead(RecordRead):
     """A major hazard source as shown to users: its units with their assessment, the source's
     figures (those of its highest-graded unit), the three persons and the filing."""
 
-    id: int
-    uid: str
-    origin_node: str
-    version: int
-    created_at: datetime
-    updated_at: datetime
     enterprise_id: int
     enterprise_name: str
     division_code: str
@@ -392,12 +387,7 @@ class SourceRead(BaseModel):
         cls, src: MajorHazardSource, *, enterprise_name: str, return_reason: str = ""
     ) -> SourceRead:
         return cls(
-            id=src.id,
-            uid=src.uid,
-            origin_node=src.origin_node,
-            version=src.version,
-            created_at=src.created_at,
-            updated_at=src.updated_at,
+            **record_fields(src),
             enterprise_id=src.enterprise_id,
             enterprise_name=enterprise_name,
             division_code=src.division_code,

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import case, func
 from sqlalchemy.orm import Session
 
-from anjian.core.audit.service import Actor, audit
+from anjian.core.audit.service import Actor, audit_record
 from anjian.core.errors import Conflict, Forbidden, Invalid
 from anjian.core.paging import paged
 from anjian.core.scope import Scope, division_filter
@@ -213,13 +213,12 @@ def summary(session: Session, scope: Scope) -> SourceSummary:
 def _audit(
     session: Session, actor: Actor, action: str, src: MajorHazardSource, **detail: Any
 ) -> None:
-    audit(
+    audit_record(
         session,
         actor,
         f"major_hazard.{action}",
-        object_type=MAJOR_HAZARD_ENTITY,
-        object_id=str(src.id),
-        division_code=src.division_code,
+        MAJOR_HAZARD_ENTITY,
+        src,
         detail={"name": src.name, **detail},
     )
 

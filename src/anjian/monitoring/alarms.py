@@ -18,7 +18,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
-from anjian.core.audit.service import SYSTEM, Actor, audit
+from anjian.core.audit.service import SYSTEM, Actor, audit_record
 from anjian.core.errors import Conflict, Invalid
 from anjian.core.paging import paged
 from anjian.core.scope import Scope, division_filter, unscoped
@@ -231,13 +231,12 @@ def _take(
     else:
         alarm.closed_at, alarm.closed_by = now, actor.username
     record_change(session, alarm, entity=ALARM_ENTITY)
-    audit(
+    audit_record(
         session,
         actor,
         f"alarm.{verb}",
-        object_type="alarm",
-        object_id=str(alarm.id),
-        division_code=alarm.division_code,
+        "alarm",
+        alarm,
         detail={"from": before, "to": alarm.state, "enterprise_id": alarm.enterprise_id, **detail},
     )
     return alarm
@@ -293,13 +292,12 @@ def escalate_unacknowledged(session: Session) -> int:
     for alarm in alarms:
         alarm.escalated_at = now
         record_change(session, alarm, entity=ALARM_ENTITY)
-        audit(
+        audit_record(
             session,
             SYSTEM,
             "alarm.escalate",
-            object_type="alarm",
-            object_id=str(alarm.id),
-            division_code=alarm.division_code,
+            "alarm",
+            alarm,
             detail={"level": alarm.level, "raised_at": alarm.raised_at.isoformat()},
         )
     return len(alarms)

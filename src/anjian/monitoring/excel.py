@@ -8,7 +8,7 @@ row and the column header, as the user sees them in Excel."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,10 +18,10 @@ from anjian.core.audit.service import Actor, audit
 from anjian.core.errors import AnjianError
 from anjian.core.scope import Scope
 from anjian.core.xlsx import (
-    HEADER_ROW,
+    ImportOutcome,
     ImportProblem,
     cell_text,
-    header_positions,
+    column_positions,
     read_row,
     write_sheet,
 )
@@ -73,27 +73,11 @@ def template() -> bytes:
     return write_sheet(SHEET_TITLE, headers, [])
 
 
-@dataclass
-class PointImportOutcome:
-    """What an import made, or every problem (nothing made)."""
+class PointImportOutcome(ImportOutcome):
+    """What a point import made, or every problem (nothing made)."""
 
-    rows: int = 0
-    ids: list[int] = field(default_factory=list)
-    errors: list[ImportProblem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def detail(self) -> str:
-        if self.ok:
-            return f"已导入 {len(self.ids)} 个测点 (imported {len(self.ids)} points)"
-        bad_rows = len({e.row for e in self.errors})
-        return (
-            f"导入文件有 {len(self.errors)} 处错误（涉及 {bad_rows} 行），未导入任何数据 "
-            f"({len(self.errors)} problems in {bad_rows} rows; nothing was imported)"
-        )
+    def summary(self) -> str:
+        return f"已导入 {len(self.ids)} 个测点 (imported {len(self.ids)} points)"
 
 
 def read_file(data: bytes) -> Sheet:
@@ -145,14 +129,7 @@ def import_points(
     header, body = sheet
     outcome = PointImportOutcome(rows=len(body))
     errors = outcome.errors
-    positions, problems = header_positions(
-        header, (c.header for c in COLUMNS), (c.header for c in COLUMNS if c.required)
-    )
-    errors += [ImportProblem(row=HEADER_ROW, column=c, message=m) for c, m in problems]
-    if not errors and not body:
-        errors.append(
-            ImportProblem(row=HEADER_ROW + 1, column="", message="文件中没有测点 (no data rows)")
-        )
+    positions = column_positions(header, COLUMNS, errors, rows=len(body), nothing="测点")
     everything = session.begin_nested()
     if not errors:
         for number, values in body:

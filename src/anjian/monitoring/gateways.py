@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
-from anjian.core.audit.service import Actor, audit
+from anjian.core.audit.service import Actor, audit_record
 from anjian.core.crypto import hmac_sm3
 from anjian.core.errors import NotFound
 from anjian.core.scope import Scope
@@ -47,15 +47,7 @@ def issue_token(session: Session, actor: Actor, uscc: str) -> TokenRead:
         cred = GatewayCredential(enterprise_id=ent.id, token_hash="", created_at=utcnow())
         session.add(cred)
     cred.token_hash, cred.created_at, cred.created_by = _token_hash(token), utcnow(), actor.username
-    audit(
-        session,
-        actor,
-        "gateway.token",
-        object_type="enterprise",
-        object_id=str(ent.id),
-        division_code=ent.division_code,
-        detail={"uscc": ent.uscc},
-    )
+    audit_record(session, actor, "gateway.token", "enterprise", ent, detail={"uscc": ent.uscc})
     return TokenRead(
         uscc=ent.uscc,
         token=token,

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
 from anjian.db import Base
+from anjian.enterprises.columns import EnterpriseColumns
 from anjian.monitoring.rules import AlarmStateName, PointStatus
 
 # The entity names the synced tables travel under (registered in :mod:`anjian.monitoring.sync`).
@@ -36,7 +37,7 @@ READINGS_REQUEST_ENTITY = "readings_request"
 READINGS_RESPONSE_ENTITY = "readings_response"
 
 
-class MonitoringPoint(SyncMixin, Scoped, Base):
+class MonitoringPoint(EnterpriseColumns, SyncMixin, Scoped, Base):
     """A monitoring point (监测点) of an enterprise, optionally of one of its major hazard
     sources: what it measures, its range and sampling period, its set points (ll/l/h/hh) with
     dead band and delay, and its device status (设备状态). ``division_code`` and
@@ -48,13 +49,6 @@ class MonitoringPoint(SyncMixin, Scoped, Base):
     __table_args__ = (UniqueConstraint("enterprise_id", "code", name="uq_monitoring_points_code"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    enterprise_id: Mapped[int] = mapped_column(
-        ForeignKey("enterprises.id"), nullable=False, index=True
-    )
-    division_code: Mapped[str] = mapped_column(
-        ForeignKey("divisions.code"), nullable=False, index=True
-    )
-    supervision_category: Mapped[str] = mapped_column(String(32), nullable=False, default="")
     major_hazard_id: Mapped[int | None] = mapped_column(
         ForeignKey("major_hazard_sources.id"), index=True
     )
@@ -110,7 +104,7 @@ class Reading(Base):
     status: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0)
 
 
-class Alarm(SyncMixin, Scoped, Base):
+class Alarm(EnterpriseColumns, SyncMixin, Scoped, Base):
     """An alarm (报警): a threshold crossing (超限), a power cut of a coal-mine methane point
     (断电), a device or whole-system status (故障/离线/断电/关闭). Raised by the evaluator,
     ended when the condition is over (恢复), and taken through its closed loop by people:
@@ -121,13 +115,6 @@ class Alarm(SyncMixin, Scoped, Base):
     __tablename__ = "alarms"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    enterprise_id: Mapped[int] = mapped_column(
-        ForeignKey("enterprises.id"), nullable=False, index=True
-    )
-    division_code: Mapped[str] = mapped_column(
-        ForeignKey("divisions.code"), nullable=False, index=True
-    )
-    supervision_category: Mapped[str] = mapped_column(String(32), nullable=False, default="")
     point_id: Mapped[int | None] = mapped_column(ForeignKey("monitoring_points.id"), index=True)
     major_hazard_id: Mapped[int | None] = mapped_column(ForeignKey("major_hazard_sources.id"))
     kind: Mapped[str] = mapped_column(
@@ -161,7 +148,7 @@ class Alarm(SyncMixin, Scoped, Base):
     escalated_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
-class MinuteSummary(SyncMixin, Scoped, Base):
+class MinuteSummary(EnterpriseColumns, SyncMixin, Scoped, Base):
     """Per-minute aggregates (分钟统计) of an enterprise's points for one minute: for each
     point (by uid, which is the same at every node) ``[count, min, max, mean]``. Forwarded up
     at once, so that upper nodes draw trends at minute resolution while the raw readings stay at
@@ -175,13 +162,6 @@ class MinuteSummary(SyncMixin, Scoped, Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    enterprise_id: Mapped[int] = mapped_column(
-        ForeignKey("enterprises.id"), nullable=False, index=True
-    )
-    division_code: Mapped[str] = mapped_column(
-        ForeignKey("divisions.code"), nullable=False, index=True
-    )
-    supervision_category: Mapped[str] = mapped_column(String(32), nullable=False, default="")
     minute: Mapped[int] = mapped_column(BigInteger, nullable=False, index=True)  # epoch ms
     points: Mapped[dict[str, list[float]]] = mapped_column(JSON, nullable=False, default=dict)
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from anjian.core.audit.service import Actor, audit
+from anjian.core.audit.service import Actor, audit_record
 from anjian.core.errors import Conflict, Invalid
 from anjian.core.paging import paged
 from anjian.core.scope import Scope, division_filter, unscoped
@@ -56,13 +56,12 @@ def _major_hazard(session: Session, scope: Scope, p: MonitoringPoint, source_id:
 def _audit_point(
     session: Session, actor: Actor, action: str, p: MonitoringPoint, **detail: Any
 ) -> None:
-    audit(
+    audit_record(
         session,
         actor,
         f"monitoring_point.{action}",
-        object_type="monitoring_point",
-        object_id=str(p.id),
-        division_code=p.division_code,
+        "monitoring_point",
+        p,
         detail={"code": p.code, "enterprise_id": p.enterprise_id, **detail},
     )
 

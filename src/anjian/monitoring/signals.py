@@ -35,6 +35,16 @@ def _ou_step(x: float, dt: float, tau: float, sd: float, rng: random.Random) -> 
     return x * decay + sd * math.sqrt(1.0 - decay * decay) * rng.gauss(0.0, 1.0)
 
 
+def _drift(
+    x: float, last: float | None, t: float, tau: float, sd: float, rng: random.Random
+) -> float:
+    """Drifting noise at ``t`` (see :func:`_ou_step`): drawn afresh at the first sample
+    (``last`` None), else one step on from ``x``, the value at ``last``."""
+    if last is None:
+        return rng.gauss(0.0, sd)
+    return _ou_step(x, t - last, tau, sd, rng)
+
+
 @dataclass
 class Wander:
     """A quantity that drifts slowly around ``mean`` (oxygen, wind speed, a pond's level)."""
@@ -48,11 +58,7 @@ class Wander:
     _t: float | None = None
 
     def at(self, t: float) -> float:
-        if self._t is None:
-            self._x = self.rng.gauss(0.0, self.sd)
-        else:
-            self._x = _ou_step(self._x, t - self._t, self.tau, self.sd, self.rng)
-        self._t = t
+        self._x, self._t = _drift(self._x, self._t, t, self.tau, self.sd, self.rng), t
         value = self.mean + self._x
         return value if self.floor is None else max(self.floor, value)
 
@@ -72,11 +78,7 @@ class Daily:
     _t: float | None = None
 
     def at(self, t: float) -> float:
-        if self._t is None:
-            self._x = self.rng.gauss(0.0, self.noise)
-        else:
-            self._x = _ou_step(self._x, t - self._t, self.tau, self.noise, self.rng)
-        self._t = t
+        self._x, self._t = _drift(self._x, self._t, t, self.tau, self.noise, self.rng), t
         hour = ((t + BEIJING_OFFSET_S) % DAY_S) / 3600.0
         cycle = self.amplitude * math.cos(2 * math.pi * (hour - self.peak_hour) / 24)
         return self.mean + cycle + self._x

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
 from anjian.db import Base
+from anjian.enterprises.columns import EnterpriseColumns
 
 
-class RiskPoint(SyncMixin, Scoped, Base):
+class RiskPoint(EnterpriseColumns, SyncMixin, Scoped, Base):
     """A risk point (风险点) of an enterprise: an area, a facility or a job, with its hazards,
     its assessment (LEC or LS), the resulting four-colour level and how it is controlled.
     ``division_code`` and ``supervision_category`` are the enterprise's, kept here so that the
@@ -23,13 +24,6 @@ class RiskPoint(SyncMixin, Scoped, Base):
     __tablename__ = "risk_points"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    enterprise_id: Mapped[int] = mapped_column(
-        ForeignKey("enterprises.id"), nullable=False, index=True
-    )
-    division_code: Mapped[str] = mapped_column(
-        ForeignKey("divisions.code"), nullable=False, index=True
-    )
-    supervision_category: Mapped[str] = mapped_column(String(32), nullable=False, default="")
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)  # area | facility | job
     location: Mapped[str] = mapped_column(String(200), nullable=False, default="")

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from anjian.core.fields import LAT_RANGE, LNG_RANGE, PatchModel, one_of, text, within
+from anjian.core.records import RecordRead, record_fields
 from anjian.risk.rules import (
     LEC_C,
     LEC_E,
@@ -305,15 +306,9 @@ def plain_number(value: float | None) -> int | float | None:
     return int(value) if float(value).is_integer() else value
 
 
-class RiskPointRead(BaseModel):
+class RiskPointRead(RecordRead):
     """A risk point with its assessment and four-colour level."""
 
-    id: int
-    uid: str
-    origin_node: str
-    version: int
-    updated_at: datetime
-    created_at: datetime
     enterprise_id: int
     enterprise_name: str
     division_code: str
@@ -346,12 +341,7 @@ class RiskPointRead(BaseModel):
         """The view of a stored risk point."""
         level = RiskLevel(pt.level)
         return cls(
-            id=pt.id,
-            uid=pt.uid,
-            origin_node=pt.origin_node,
-            version=pt.version,
-            updated_at=pt.updated_at,
-            created_at=pt.created_at,
+            **record_fields(pt),
             enterprise_id=pt.enterprise_id,
             enterprise_name=enterprise_name,
             division_code=pt.division_code,

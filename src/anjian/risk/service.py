@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, case, func, or_
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
-from anjian.core.audit.service import Actor, audit
+from anjian.core.audit.service import Actor, audit_record
 from anjian.core.divisions.rules import prefix_of
 from anjian.core.divisions.service import children_with_zeros
 from anjian.core.errors import Invalid
@@ -87,13 +87,12 @@ def _apply_assessment(
 
 
 def _audit(session: Session, actor: Actor, action: str, pt: RiskPoint, **detail: Any) -> None:
-    audit(
+    audit_record(
         session,
         actor,
         f"risk_point.{action}",
-        object_type="risk_point",
-        object_id=str(pt.id),
-        division_code=pt.division_code,
+        "risk_point",
+        pt,
         detail={"name": pt.name, "enterprise_id": pt.enterprise_id, **detail},
     )
 

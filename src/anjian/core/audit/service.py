@@ -105,10 +105,34 @@ def audit(
 
 
 class Shown(Protocol):
-    """A record shown to a user: its id and the division it lies in."""
+    """A record shown to a user or acted on: its id and the division it lies in."""
 
     id: int
     division_code: str
+
+
+def audit_record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    record: Shown,
+    *,
+    result: str = "success",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Audit ``action`` on one record: the record names the object (its id, of ``object_type``)
+    and the division it lies in."""
+    audit(
+        session,
+        actor,
+        action,
+        object_type=object_type,
+        object_id=str(record.id),
+        division_code=record.division_code,
+        result=result,
+        detail=detail,
+    )
 
 
 def audit_read(session: Session, actor: Actor, object_type: str, shown: Sequence[Shown]) -> None:
@@ -134,14 +158,8 @@ def audit_reveal(
 ) -> None:
     """Audit showing personal data in full (a phone number unmasked): one
     ``<object_type>.reveal`` record naming the record and the fields shown, never the values."""
-    audit(
-        session,
-        actor,
-        f"{object_type}.reveal",
-        object_type=object_type,
-        object_id=str(shown.id),
-        division_code=shown.division_code,
-        detail={"fields": list(fields)},
+    audit_record(
+        session, actor, f"{object_type}.reveal", object_type, shown, detail={"fields": list(fields)}
     )
 
 

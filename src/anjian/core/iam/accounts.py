@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from anjian.config import Settings, get_settings
-from anjian.core.audit.service import Actor, audit
+from anjian.core.audit.service import Actor, audit_record
 from anjian.core.clock import CST
 from anjian.core.crypto import FieldCipher, hmac_sm3
 from anjian.core.errors import (
@@ -204,12 +204,12 @@ def reauth_failed(
     locked = is_locked(state.locked_until, now)
     if locked:
         revoke_sessions(session, user.id)
-    audit(
+    audit_record(
         session,
         actor_of(user, ip),
         action,
-        object_type="user",
-        object_id=str(user.id),
+        "user",
+        user,
         result="failure",
         detail={"reason": f"bad_{field}", "locked": locked},
     )

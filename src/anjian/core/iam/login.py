@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
-from anjian.core.audit.service import Actor, audit
+from anjian.core.audit.service import Actor, audit, audit_record
 from anjian.core.crypto import sm3
 from anjian.core.errors import (
     Forbidden,
@@ -165,12 +165,12 @@ def login(
         mfa_satisfied=not enrol_needed,
     )
     session.add(auth)
-    audit(
+    audit_record(
         session,
         who,
         "auth.login",
-        object_type="user",
-        object_id=str(user.id),
+        "user",
+        user,
         detail={"mfa": user.mfa_enabled, "enrolment_required": enrol_needed},
     )
     return LoginResult(
@@ -217,4 +217,4 @@ def keep_alive(session: Session, auth: AuthSession) -> None:
 def logout(session: Session, user: User, auth: AuthSession, ip: str | None) -> None:
     """End a session."""
     auth.revoked = True
-    audit(session, actor_of(user, ip), "auth.logout", object_type="user", object_id=str(user.id))
+    audit_record(session, actor_of(user, ip), "auth.logout", "user", user)

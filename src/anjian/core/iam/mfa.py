@@ -8,7 +8,7 @@ import pyotp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from anjian.core.audit.service import Actor, audit
+from anjian.core.audit.service import Actor, audit_record
 from anjian.core.errors import (
     Conflict,
     Forbidden,
@@ -72,13 +72,8 @@ def mfa_enrol(
             )
     secret = pyotp.random_base32()
     user.totp_pending_enc = field_cipher().encrypt(secret)
-    audit(
-        session,
-        actor_of(user, ip),
-        "auth.mfa_enrol",
-        object_type="user",
-        object_id=str(user.id),
-        detail={"rebind": rebind},
+    audit_record(
+        session, actor_of(user, ip), "auth.mfa_enrol", "user", user, detail={"rebind": rebind}
     )
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
     return secret, uri
@@ -92,14 +87,7 @@ def mfa_verify(
     if not secret:
         raise Conflict("请先申请绑定动态口令 (start enrolment first)")
     if not pyotp.TOTP(secret).verify(otp.strip(), valid_window=1):
-        audit(
-            session,
-            actor_of(user, ip),
-            "auth.mfa_verify",
-            object_type="user",
-            object_id=str(user.id),
-            result="failure",
-        )
+        audit_record(session, actor_of(user, ip), "auth.mfa_verify", "user", user, result="failure")
         raise Invalid("动态口令错误 (wrong one-time code)", field="otp")
     user.totp_secret_enc, user.totp_pending_enc = user.totp_pending_enc, None
     user.mfa_enabled = True
@@ -107,9 +95,7 @@ def mfa_verify(
     codes = _new_recovery_codes(session, user)
     if auth is not None:
         auth.mfa_satisfied = True
-    audit(
-        session, actor_of(user, ip), "auth.mfa_verify", object_type="user", object_id=str(user.id)
-    )
+    audit_record(session, actor_of(user, ip), "auth.mfa_verify", "user", user)
     return codes
 
 
@@ -120,15 +106,7 @@ def enrol_totp_directly(session: Session, actor: Actor, user: User) -> tuple[str
     user.totp_secret_enc = field_cipher().encrypt(secret)
     user.mfa_enabled = True
     codes = _new_recovery_codes(session, user)
-    audit(
-        session,
-        actor,
-        "auth.mfa_enrol",
-        object_type="user",
-        object_id=str(user.id),
-        division_code=user.division_code,
-        detail={"by": "admin"},
-    )
+    audit_record(session, actor, "auth.mfa_enrol", "user", user, detail={"by": "admin"})
     return secret, codes
 
 

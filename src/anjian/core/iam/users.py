@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, upd
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
-from anjian.core.audit.service import Actor, audit
+from anjian.core.audit.service import Actor, audit, audit_record
 from anjian.core.divisions.models import Division
 from anjian.core.errors import (
     Conflict,
@@ -42,6 +42,7 @@ from anjian.core.iam.rules import (
 from anjian.core.node_settings.service import effective_settings
 from anjian.core.orgs.models import Organisation
 from anjian.core.orgs.service import get_org
+from anjian.core.records import apply_changes
 from anjian.core.scope import Scope, division_filter, unscoped
 from anjian.core.sync.registry import spec_for
 from anjian.db import utcnow
@@ -180,13 +181,12 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    audit(
+    audit_record(
         session,
         actor,
         "user.create",
-        object_type="user",
-        object_id=str(user.id),
-        division_code=division_code,
+        "user",
+        user,
         detail={"username": username, "role": role.value},
     )
     return user
@@ -349,26 +349,12 @@ def update_user(
         "enterprise_id": enterprise_id,
         "display_name": display_name or user.username,
     }
-    changes = {
-        name: {"from": getattr(user, name), "to": value}
-        for name, value in wanted.items()
-        if getattr(user, name) != value
-    }
+    changes = apply_changes(user, wanted)
     if not changes:
         return user
-    for name, value in wanted.items():
-        setattr(user, name, value)
     if set(changes) - {"display_name"}:
         revoke_sessions(session, user.id)
-    audit(
-        session,
-        actor,
-        "user.update",
-        object_type="user",
-        object_id=str(user.id),
-        division_code=user.division_code,
-        detail={"changes": changes},
-    )
+    audit_record(session, actor, "user.update", "user", user, detail={"changes": changes})
     return user
 
 
@@ -377,14 +363,7 @@ def lock_user(session: Session, actor: Actor, username: str, *, scope: Scope | N
     user = _managed(session, actor, scope, username, "lock")
     user.locked_by_admin = True
     revoke_sessions(session, user.id)
-    audit(
-        session,
-        actor,
-        "user.lock",
-        object_type="user",
-        object_id=str(user.id),
-        division_code=user.division_code,
-    )
+    audit_record(session, actor, "user.lock", "user", user)
     return user
 
 
@@ -397,14 +376,7 @@ def unlock_user(
     user.locked_until = None
     user.failed_attempts = 0
     user.failure_window_start = None
-    audit(
-        session,
-        actor,
-        "user.unlock",
-        object_type="user",
-        object_id=str(user.id),
-        division_code=user.division_code,
-    )
+    audit_record(session, actor, "user.unlock", "user", user)
     return user
 
 
@@ -426,15 +398,7 @@ def reset_password(
     if reset_mfa:
         drop_mfa(session, user)
     revoke_sessions(session, user.id)
-    audit(
-        session,
-        actor,
-        "user.reset",
-        object_type="user",
-        object_id=str(user.id),
-        division_code=user.division_code,
-        detail={"mfa_reset": reset_mfa},
-    )
+    audit_record(session, actor, "user.reset", "user", user, detail={"mfa_reset": reset_mfa})
     return user
 
 
@@ -446,13 +410,12 @@ def reset_user_mfa(
     user = _managed(session, actor, scope, username, "reset_mfa")
     drop_mfa(session, user)
     revoke_sessions(session, user.id)
-    audit(
+    audit_record(
         session,
         actor,
         "user.reset",
-        object_type="user",
-        object_id=str(user.id),
-        division_code=user.division_code,
+        "user",
+        user,
         detail={"mfa_reset": True, "password_reset": False},
     )
     return user

@@ -148,17 +148,25 @@ def set_setting(session: Session, actor: Actor, user: User, key: str, raw: str) 
         session.add(row)
     else:
         row.value, row.updated_at, row.updated_by = text, utcnow(), actor.username
+    _audit_setting(session, actor, key, before, text)
+    session.flush()
+    _invalidate_on_commit(session)
+    return _state(session, key)
+
+
+def _audit_setting(
+    session: Session, actor: Actor, key: str, before: str | None, after: str | None
+) -> None:
+    """Audit a change of setting ``key`` from the stored text ``before`` to ``after`` (``None``:
+    no console value, the file or default applies)."""
     audit(
         session,
         actor,
         "node.setting",
         object_type="node_setting",
         object_id=key,
-        detail={"key": key, "from": before, "to": text},
+        detail={"key": key, "from": before, "to": after},
     )
-    session.flush()
-    _invalidate_on_commit(session)
-    return _state(session, key)
 
 
 def clear_setting(session: Session, actor: Actor, user: User, key: str) -> SettingState:
@@ -166,14 +174,7 @@ def clear_setting(session: Session, actor: Actor, user: User, key: str) -> Setti
     _check(user, key)
     row = session.get(NodeSetting, key)
     if row is not None:
-        audit(
-            session,
-            actor,
-            "node.setting",
-            object_type="node_setting",
-            object_id=key,
-            detail={"key": key, "from": row.value, "to": None},
-        )
+        _audit_setting(session, actor, key, row.value, None)
         session.delete(row)
         session.flush()
         _invalidate_on_commit(session)

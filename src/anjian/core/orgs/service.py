@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from anjian.core.audit.service import Actor, audit
+from anjian.core.audit.service import Actor, audit_record
 from anjian.core.divisions.models import Division
 from anjian.core.errors import Forbidden, Invalid
 from anjian.core.orgs.models import Organisation, OrgKind
+from anjian.core.records import apply_changes
 from anjian.core.scope import Scope, division_filter, unscoped
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 
@@ -41,14 +42,8 @@ def create_org(
         origin_node="",
     )
     record_change(session, org, entity="organisation")
-    audit(
-        session,
-        actor,
-        "org.create",
-        object_type="organisation",
-        object_id=str(org.id),
-        division_code=division_code,
-        detail={"name": name, "kind": kind.value},
+    audit_record(
+        session, actor, "org.create", "organisation", org, detail={"name": name, "kind": kind.value}
     )
     return org
 
@@ -138,25 +133,11 @@ def update_org(
         "parent_id": parent_id,
         "area_codes": area_codes or None,
     }
-    changes = {
-        key: {"from": getattr(org, key), "to": value}
-        for key, value in wanted.items()
-        if getattr(org, key) != value
-    }
+    changes = apply_changes(org, wanted)
     if not changes:
         return org
-    for key, value in wanted.items():
-        setattr(org, key, value)
     record_change(session, org, entity="organisation")
-    audit(
-        session,
-        actor,
-        "org.update",
-        object_type="organisation",
-        object_id=str(org.id),
-        division_code=division_code,
-        detail={"changes": changes},
-    )
+    audit_record(session, actor, "org.update", "organisation", org, detail={"changes": changes})
     return org
 
 

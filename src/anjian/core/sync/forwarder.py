@@ -9,9 +9,11 @@ import threading
 import time
 
 import httpx
+from sqlalchemy.orm import Session
 
 from anjian.core.sync import service
 from anjian.core.sync.api import SEALED
+from anjian.core.sync.models import SyncLink
 from anjian.core.sync.outbox import outbox_committed
 from anjian.db import unit_of_work, utcnow
 
@@ -39,14 +41,9 @@ def sync_once(client: httpx.Client) -> tuple[int, int]:
             url = link.url
         more_up = False
         if count:
-            r = client.post(
-                f"{url}/api/v1/sync/push", content=message, headers={"content-type": SEALED}
-            )
-            _raise_for(r)
+            r = _post(client, f"{url}/api/v1/sync/push", message)
             with unit_of_work() as db:
-                link = service.parent_link(db)
-                assert link is not None
-                body = service.accept_ack(db, link, r.content)
+                body = service.accept_ack(db, _parent(db), r.content)
             if body["status"] == "ok":
                 pushed += count
             more_up = body["status"] != "ok" or count >= service.PUSH_BATCH
@@ -54,29 +51,33 @@ def sync_once(client: httpx.Client) -> tuple[int, int]:
             continue  # draining a backlog: pull between batches, but not after every one
         pulled_at = time.monotonic()
         with unit_of_work() as db:
-            link = service.parent_link(db)
-            assert link is not None
-            message = service.build_pull(link)
-        r = client.post(
-            f"{url}/api/v1/sync/pull", content=message, headers={"content-type": SEALED}
-        )
-        _raise_for(r)
+            message = service.build_pull(_parent(db))
+        r = _post(client, f"{url}/api/v1/sync/pull", message)
         with unit_of_work() as db:
-            link = service.parent_link(db)
-            assert link is not None
-            applied, more_down = service.apply_pull(db, link, r.content)
+            applied, more_down = service.apply_pull(db, _parent(db), r.content)
         pulled += applied
         if not (more_up or more_down):
             return pushed, pulled
 
 
-def _raise_for(r: httpx.Response) -> None:
+def _parent(db: Session) -> SyncLink:
+    """The parent link, which this round found set up (only an operator's command removes it,
+    and then the round fails and is retried)."""
+    link = service.parent_link(db)
+    assert link is not None
+    return link
+
+
+def _post(client: httpx.Client, url: str, message: bytes) -> httpx.Response:
+    """Post a sealed message to the parent; its answer, or a RuntimeError when it refused."""
+    r = client.post(url, content=message, headers={"content-type": SEALED})
     if r.status_code != 200:
         try:
             detail = r.json().get("detail", r.text)
         except ValueError:
             detail = r.text
         raise RuntimeError(f"上级节点拒绝 (parent answered {r.status_code}): {detail}")
+    return r
 
 
 # Set by :func:`request_sync`: sync at once, even in the middle of a back-off.

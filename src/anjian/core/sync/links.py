@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
-from anjian.core.audit.service import Actor, audit
+from anjian.core.audit.service import Actor, audit, audit_record
 from anjian.core.crypto import FieldCipher
 from anjian.core.divisions.models import Division
 from anjian.core.divisions.rules import prefix_of
@@ -102,15 +102,7 @@ def link_child(session: Session, actor: Actor, child_division: str) -> str:
         session.add(link)
     link.key_enc, link.revoked = link_cipher().encrypt(key) or "", False
     session.flush()
-    audit(
-        session,
-        actor,
-        "node.link",
-        object_type="sync_link",
-        object_id=str(link.id),
-        division_code=child_division,
-        detail={"child": child_division},
-    )
+    audit_record(session, actor, "node.link", "sync_link", link, detail={"child": child_division})
     return key
 
 
@@ -122,11 +114,4 @@ def revoke_child(session: Session, actor: Actor, child_division: str) -> None:
     if link is None:
         raise NotFound(f"没有该下级节点: {child_division} (no such child)", field="division")
     link.revoked = True
-    audit(
-        session,
-        actor,
-        "node.revoke",
-        object_type="sync_link",
-        object_id=str(link.id),
-        division_code=child_division,
-    )
+    audit_record(session, actor, "node.revoke", "sync_link", link)

@@ -13,7 +13,7 @@ from sqlalchemy import Row, Text, select, type_coerce
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
-from anjian.core.audit.service import audit
+from anjian.core.audit.service import audit, audit_record
 from anjian.core.crypto import FieldCipher
 from anjian.core.divisions.rules import prefix_of
 from anjian.core.errors import AnjianError, Forbidden, Unauthorized
@@ -250,13 +250,12 @@ def receive_push(
     # restored child must resend from there (the changes it numbers again are new to us).
     link.up_seq = int(header.get("last_seq", link.up_seq))
     if report.applied:
-        audit(
+        audit_record(
             session,
             node_actor(link.division_code, link.node_id),
             "sync.receive",
-            object_type="sync_link",
-            object_id=str(link.id),
-            division_code=link.division_code,
+            "sync_link",
+            link,
             detail={
                 "applied": report.applied,
                 "stale": report.stale,

@@ -15,14 +15,15 @@ from sqlalchemy.orm import Session
 from anjian.core.audit.service import Actor, audit
 from anjian.core.scope import Scope
 from anjian.core.xlsx import (
-    HEADER_ROW,
+    ImportOutcome,
     ImportProblem,
     cell_text,
-    header_positions,
+    column_positions,
     is_blank,
     write_sheet,
 )
 from anjian.core.xlsx_reader import Sheet, read_sheet
+from anjian.enterprises.models import Enterprise
 from anjian.hidden_hazards.checklists.rules import FREQUENCIES
 from anjian.hidden_hazards.checklists.schemas import (
     ITEM_MAX,
@@ -54,7 +55,6 @@ COLUMNS: tuple[Column, ...] = (
     Column("排查内容", "content", True, ITEM_MAX, 50),
     Column("排查依据", "basis", False, ITEM_MAX, 40),
 )
-_BY_HEADER = {c.header: c for c in COLUMNS}
 _FREQUENCY = {**{code: code for code in FREQUENCIES}, **{v: k for k, v in FREQUENCIES.items()}}
 
 
@@ -65,30 +65,17 @@ def template() -> bytes:
 
 
 @dataclass
-class ChecklistImportOutcome:
-    """What an import did (checklists and items made), or every problem (nothing made)."""
+class ChecklistImportOutcome(ImportOutcome):
+    """What a checklist import did (checklists and items made), or every problem (nothing
+    made)."""
 
-    rows: int = 0
     checklists: int = 0
     items: int = 0
-    ids: list[int] = field(default_factory=list)
-    errors: list[ImportProblem] = field(default_factory=list)
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def detail(self) -> str:
-        if self.ok:
-            return (
-                f"已导入 {self.checklists} 份清单、{self.items} 项排查内容 "
-                f"(imported {self.checklists} checklists with {self.items} items)"
-            )
-        bad_rows = len({e.row for e in self.errors})
+    def summary(self) -> str:
         return (
-            f"导入文件有 {len(self.errors)} 处错误（涉及 {bad_rows} 行），未导入任何数据 "
-            f"({len(self.errors)} problems in {bad_rows} rows; nothing was imported)"
+            f"已导入 {self.checklists} 份清单、{self.items} 项排查内容 "
+            f"(imported {self.checklists} checklists with {self.items} items)"
         )
 
 
@@ -96,14 +83,6 @@ def read_file(data: bytes) -> Sheet:
     """An uploaded checklist sheet, read (and a hostile file refused) before the import
     touches the database."""
     return read_sheet(data, max_rows=MAX_ROWS)
-
-
-def _positions(header: list[Any], errors: list[ImportProblem]) -> dict[str, int]:
-    positions, problems = header_positions(
-        header, _BY_HEADER, (c.header for c in COLUMNS if c.required)
-    )
-    errors += [ImportProblem(row=HEADER_ROW, column=c, message=m) for c, m in problems]
-    return positions
 
 
 def _parse_row(
@@ -161,13 +140,7 @@ def import_checklists(
     header, body = sheet
     outcome = ChecklistImportOutcome(rows=len(body))
     errors = outcome.errors
-    positions = _positions(header, errors)
-    if not errors and not body:
-        errors.append(
-            ImportProblem(
-                row=HEADER_ROW + 1, column="", message="文件中没有清单数据 (no data rows)"
-            )
-        )
+    positions = column_positions(header, COLUMNS, errors, rows=len(body), nothing="清单数据")
     groups: dict[tuple[str, str, str], _Group] = {}
     if not errors:
         for number, values in body:
@@ -212,20 +185,7 @@ def import_checklists(
     if errors:
         order = {c.header: i for i, c in enumerate(COLUMNS)}
         errors.sort(key=lambda e: (e.row, order.get(e.column, -1)))
-        audit(
-            session,
-            actor,
-            "checklist.import",
-            object_type="checklist",
-            division_code=ent.division_code,
-            result="failure",
-            detail={
-                "enterprise_id": ent.id,
-                "file": source,
-                "rows": outcome.rows,
-                "errors": len(errors),
-            },
-        )
+        _audit_import(session, actor, ent, source, outcome, "failure", errors=len(errors))
         return outcome
     for (name, post, frequency), group in groups.items():
         cl = add_checklist(
@@ -234,18 +194,28 @@ def import_checklists(
         outcome.ids.append(cl.id)
         outcome.items += len(group.items)
     outcome.checklists = len(outcome.ids)
+    _audit_import(
+        session, actor, ent, source, outcome, "success", checklists=outcome.ids, items=outcome.items
+    )
+    return outcome
+
+
+def _audit_import(
+    session: Session,
+    actor: Actor,
+    ent: Enterprise,
+    source: str,
+    outcome: ChecklistImportOutcome,
+    result: str,
+    **detail: Any,
+) -> None:
+    """Audit an import of ``source`` for ``ent``: what it made, or why nothing."""
     audit(
         session,
         actor,
         "checklist.import",
         object_type="checklist",
         division_code=ent.division_code,
-        detail={
-            "enterprise_id": ent.id,
-            "file": source,
-            "rows": outcome.rows,
-            "checklists": outcome.ids,
-            "items": outcome.items,
-        },
+        result=result,
+        detail={"enterprise_id": ent.id, "file": source, "rows": outcome.rows, **detail},
     )
-    return outcome

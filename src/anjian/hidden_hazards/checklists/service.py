@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -166,22 +167,34 @@ def create_checklist(
     cl = add_checklist(
         session, ent, name=data.name, post=data.post, frequency=data.frequency, items=data.items
     )
+    _audit_checklist(
+        session,
+        actor,
+        "create",
+        cl,
+        ent,
+        enterprise_id=ent.id,
+        name=cl.name,
+        post=cl.post,
+        frequency=cl.frequency,
+        items=len(cl.items),
+    )
+    return cl
+
+
+def _audit_checklist(
+    session: Session, actor: Actor, verb: str, cl: Checklist, ent: Enterprise, **detail: Any
+) -> None:
+    """Audit ``checklist.<verb>`` on ``cl``, in its enterprise's division."""
     audit(
         session,
         actor,
-        "checklist.create",
+        f"checklist.{verb}",
         object_type="checklist",
         object_id=str(cl.id),
         division_code=ent.division_code,
-        detail={
-            "enterprise_id": ent.id,
-            "name": cl.name,
-            "post": cl.post,
-            "frequency": cl.frequency,
-            "items": len(cl.items),
-        },
+        detail=detail,
     )
-    return cl
 
 
 def _writable(session: Session, scope: Scope, checklist_id: int) -> tuple[Checklist, Enterprise]:
@@ -216,15 +229,7 @@ def update_checklist(
         drop_pending(session, cl, today)
         session.flush()
         ensure_task(session, cl, today)
-    audit(
-        session,
-        actor,
-        "checklist.update",
-        object_type="checklist",
-        object_id=str(cl.id),
-        division_code=ent.division_code,
-        detail={"name": cl.name, "changed": changed},
-    )
+    _audit_checklist(session, actor, "update", cl, ent, name=cl.name, changed=changed)
     return cl
 
 
@@ -235,13 +240,5 @@ def deactivate_checklist(
     cl, ent = _writable(session, scope, checklist_id)
     cl.active = False
     drop_pending(session, cl, today_in_china())
-    audit(
-        session,
-        actor,
-        "checklist.deactivate",
-        object_type="checklist",
-        object_id=str(cl.id),
-        division_code=ent.division_code,
-        detail={"name": cl.name},
-    )
+    _audit_checklist(session, actor, "deactivate", cl, ent, name=cl.name)
     return cl
