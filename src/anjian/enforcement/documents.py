@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
-from anjian.core.audit.service import Actor, audit
+from anjian.core.audit.service import Actor, audit_record
 from anjian.core.clock import CST, today_in_china
 from anjian.core.counters import next_number
 from anjian.core.divisions.service import division_names
@@ -189,13 +189,12 @@ def issue(
     session.add(doc)
     session.flush()
     record_change(session, doc, entity=DOCUMENT_ENTITY)
-    audit(
+    audit_record(
         session,
         actor,
         "enforcement.document.issue",
-        object_type="enforcement_document",
-        object_id=str(doc.id),
-        division_code=doc.division_code,
+        "enforcement_document",
+        doc,
         detail={"number": number, "kind": str(kind), **asdict(to)},
     )
     return doc

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
-from anjian.core.audit.service import Actor, audit
+from anjian.core.audit.service import Actor, audit_record
 from anjian.core.errors import Forbidden, Invalid, OutOfScope
 from anjian.core.iam.models import Role, User
 from anjian.core.paging import paged
@@ -158,13 +158,12 @@ def make_draw(session: Session, actor: Actor, scope: Scope, user: User, data: Dr
     session.add_all(rows)
     session.flush()
     record_changes(session, rows, entity=DRAW_CHECK_ENTITY)
-    audit(
+    audit_record(
         session,
         actor,
         "enforcement.draw",
-        object_type="enforcement_draw",
-        object_id=str(draw.id),
-        division_code=draw.division_code,
+        "enforcement_draw",
+        draw,
         detail={
             "seed": seed,
             "population_hash": draw.population_hash,

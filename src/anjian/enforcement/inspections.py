@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from anjian.core.audit.service import Actor, audit
+from anjian.core.audit.service import Actor, audit_record
 from anjian.core.errors import Conflict, Forbidden, Invalid
 from anjian.core.iam.models import Role, User
 from anjian.core.paging import paged
@@ -51,14 +51,14 @@ from anjian.hidden_hazards.service import report_hazard
 
 
 def _audit(session: Session, actor: Actor, action: str, insp: Inspection, **detail: Any) -> None:
-    audit(
+    detail = {"enterprise_id": insp.enterprise_id, **detail}
+    audit_record(
         session,
         actor,
         f"enforcement.inspection.{action}",
-        object_type="enforcement_inspection",
-        object_id=str(insp.id),
-        division_code=insp.division_code,
-        detail={"enterprise_id": insp.enterprise_id, **detail},
+        "enforcement_inspection",
+        insp,
+        detail=detail,
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from anjian.core.audit.service import Actor, audit
+from anjian.core.audit.service import Actor, audit_record
 from anjian.core.errors import Conflict, NotFound
 from anjian.core.iam.models import Role, User
 from anjian.core.scope import Scope, unscoped
@@ -22,14 +22,14 @@ from anjian.enterprises.service import enterprise_in_scope, enterprise_names
 
 
 def _audit(session: Session, actor: Actor, action: str, ins: Inspector, **detail: Any) -> None:
-    audit(
+    detail = {"name": ins.name, **detail}
+    audit_record(
         session,
         actor,
         f"enforcement.inspector.{action}",
-        object_type="enforcement_inspector",
-        object_id=str(ins.id),
-        division_code=ins.division_code,
-        detail={"name": ins.name, **detail},
+        "enforcement_inspector",
+        ins,
+        detail=detail,
     )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
 from anjian.db import Base, BigId
+from anjian.enterprises.columns import EnterpriseColumns
 
 
 class Inspector(Scoped, Base):
@@ -92,7 +93,7 @@ class DrawCheck(SyncMixin, Scoped, Base):
     team: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
 
 
-class Inspection(SyncMixin, Scoped, Base):
+class Inspection(EnterpriseColumns, SyncMixin, Scoped, Base):
     """An on-site inspection (现场检查) of one enterprise by a team of officers: from a plan, a
     draw, a complaint, an accident or an alarm. Kept by the inspecting agency's node and synced
     up; the enterprise's county sees an inspection made by an agency above it (by its division)."""
@@ -101,13 +102,6 @@ class Inspection(SyncMixin, Scoped, Base):
     __tablename__ = "enforcement_inspections"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    enterprise_id: Mapped[int] = mapped_column(
-        ForeignKey("enterprises.id"), nullable=False, index=True
-    )
-    division_code: Mapped[str] = mapped_column(
-        ForeignKey("divisions.code"), nullable=False, index=True
-    )
-    supervision_category: Mapped[str] = mapped_column(String(32), nullable=False)
     agency_division: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
     source: Mapped[str] = mapped_column(String(16), nullable=False)
     source_ref: Mapped[str] = mapped_column(String(64), nullable=False, default="")

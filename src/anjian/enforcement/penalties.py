@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from anjian.core.audit.service import Actor, audit
+from anjian.core.audit.service import Actor, audit_record
 from anjian.core.clock import today_in_china
 from anjian.core.errors import Conflict, Forbidden, Invalid
 from anjian.core.iam.models import Role, User
@@ -52,14 +52,9 @@ def _yuan(fen: int | None) -> Decimal | None:
 
 
 def _audit(session: Session, actor: Actor, action: str, case: PenaltyCase, **detail: Any) -> None:
-    audit(
-        session,
-        actor,
-        f"enforcement.penalty.{action}",
-        object_type="enforcement_penalty",
-        object_id=str(case.id),
-        division_code=case.division_code,
-        detail={"enterprise_id": case.enterprise_id, "stage": case.stage, **detail},
+    detail = {"enterprise_id": case.enterprise_id, "stage": case.stage, **detail}
+    audit_record(
+        session, actor, f"enforcement.penalty.{action}", "enforcement_penalty", case, detail=detail
     )
 
 
