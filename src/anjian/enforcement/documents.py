@@ -202,9 +202,4 @@ def issue(
 
 def get_document(session: Session, scope: Scope, document_id: int) -> EnforcementDocument:
     """One document in scope; absent and out of scope are the same 404."""
-    return scope.one(
-        session,
-        EnforcementDocument,
-        document_id,
-        f"执法文书不存在或不在管辖范围内: {document_id} (no such document in your jurisdiction)",
-    )
+    return scope.one(session, EnforcementDocument, document_id)

@@ -181,12 +181,7 @@ def _member(member: TeamMember) -> dict[str, Any]:
 
 def get_draw(session: Session, scope: Scope, draw_id: int) -> Draw:
     """One draw in scope (the drawing agency's jurisdiction); else the same 404."""
-    return scope.one(
-        session,
-        Draw,
-        draw_id,
-        f"抽查记录不存在或不在管辖范围内: {draw_id} (no such draw in your jurisdiction)",
-    )
+    return scope.one(session, Draw, draw_id)
 
 
 def list_draws(

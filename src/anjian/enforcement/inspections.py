@@ -68,13 +68,7 @@ def _official(user: User) -> None:
 
 
 def _drawn_check(session: Session, scope: Scope, check_id: int) -> DrawCheck:
-    return scope.one(
-        session,
-        DrawCheck,
-        check_id,
-        f"抽查结果不存在或不在管辖范围内: {check_id} (no such drawn check in your jurisdiction)",
-        field="draw_check_id",
-    )
+    return scope.one(session, DrawCheck, check_id, field="draw_check_id")
 
 
 @unscoped("one inspection per drawn check, whoever may see it")
@@ -137,12 +131,7 @@ def plan_inspection(
 
 def get_inspection(session: Session, scope: Scope, inspection_id: int) -> Inspection:
     """One inspection in scope; absent and out of scope are the same 404."""
-    return scope.one(
-        session,
-        Inspection,
-        inspection_id,
-        f"检查不存在或不在管辖范围内: {inspection_id} (no such inspection in your jurisdiction)",
-    )
+    return scope.one(session, Inspection, inspection_id)
 
 
 def acting_on(session: Session, scope: Scope, user: User, inspection_id: int) -> Inspection:
@@ -248,12 +237,7 @@ def add_finding(
 
 def get_finding(session: Session, scope: Scope, finding_id: int) -> Finding:
     """One finding in scope; absent and out of scope are the same 404."""
-    return scope.one(
-        session,
-        Finding,
-        finding_id,
-        f"检查发现不存在或不在管辖范围内: {finding_id} (no such finding in your jurisdiction)",
-    )
+    return scope.one(session, Finding, finding_id)
 
 
 def to_hazard(

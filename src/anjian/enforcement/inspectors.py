@@ -43,13 +43,7 @@ def register_inspector(
 ) -> Inspector:
     """Register an official in scope as an enforcement officer of their division (409 when
     already registered). Enterprise users and administrators cannot be officers."""
-    user = scope.one(
-        session,
-        User,
-        data.user_id,
-        f"用户不存在或不在管辖范围内: {data.user_id} (no such user in your jurisdiction)",
-        field="user_id",
-    )
+    user = scope.one(session, User, data.user_id, field="user_id")
     if user.role != Role.OFFICIAL:
         raise Conflict(
             f"只有监管人员可登记为执法人员: {user.username} (only officials can be officers)"
@@ -74,12 +68,7 @@ def register_inspector(
 
 def get_inspector(session: Session, scope: Scope, inspector_id: int) -> Inspector:
     """One officer in scope; absent and out of scope are the same 404."""
-    return scope.one(
-        session,
-        Inspector,
-        inspector_id,
-        f"执法人员不存在或不在管辖范围内: {inspector_id} (no such officer in your jurisdiction)",
-    )
+    return scope.one(session, Inspector, inspector_id)
 
 
 def set_active(

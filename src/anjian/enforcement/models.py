@@ -21,6 +21,7 @@ class Inspector(Scoped, Base):
     Kept at the agency's node: the draw's results carry the team's names upward."""
 
     __scope__ = ScopeColumns("division_code")
+    __noun__ = ("执法人员", "officer")
     __tablename__ = "enforcement_inspectors"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -55,6 +56,7 @@ class Draw(SyncMixin, Scoped, Base):
     it stood, and its hash), the seed, and when and by whom. Synced up, so agencies above see it."""
 
     __scope__ = ScopeColumns("division_code")
+    __noun__ = ("抽查记录", "draw")
     __tablename__ = "enforcement_draws"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -79,6 +81,7 @@ class DrawCheck(SyncMixin, Scoped, Base):
     """One enterprise a draw picked and the team assigned to inspect it."""
 
     __scope__ = ScopeColumns("division_code", "enterprise_id")
+    __noun__ = ("抽查结果", "drawn check")
     __tablename__ = "enforcement_draw_checks"
     __table_args__ = (UniqueConstraint("draw_id", "enterprise_id"),)
 
@@ -99,6 +102,7 @@ class Inspection(EnterpriseColumns, SyncMixin, Scoped, Base):
     up; the enterprise's county sees an inspection made by an agency above it (by its division)."""
 
     __scope__ = ScopeColumns("division_code", "enterprise_id", "supervision_category")
+    __noun__ = ("检查", "inspection")
     __tablename__ = "enforcement_inspections"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -123,6 +127,7 @@ class Finding(SyncMixin, Scoped, Base):
     hazard (隐患) of the enterprise in one step; the two refer to each other."""
 
     __scope__ = ScopeColumns("division_code", "enterprise_id")
+    __noun__ = ("检查发现", "finding")
     __tablename__ = "enforcement_findings"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -146,6 +151,7 @@ class EnforcementDocument(SyncMixin, Scoped, Base):
     changed; a correction is a new document."""
 
     __scope__ = ScopeColumns("division_code", "enterprise_id")
+    __noun__ = ("执法文书", "document")
     __tablename__ = "enforcement_documents"
     __table_args__ = (UniqueConstraint("agency_division", "kind", "year", "serial"),)
 
@@ -174,6 +180,7 @@ class PenaltyCase(SyncMixin, Scoped, Base):
     its clocks. Amounts in fen (分), so sums are exact on both databases."""
 
     __scope__ = ScopeColumns("division_code", "enterprise_id")
+    __noun__ = ("处罚案件", "penalty case")
     __tablename__ = "enforcement_penalties"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -211,6 +218,7 @@ class InspectionPlan(SyncMixin, Scoped, Base):
     targets and progress are computed from the inspections the agency finished."""
 
     __scope__ = ScopeColumns("agency_division")
+    __noun__ = ("检查计划", "plan")
     __tablename__ = "enforcement_plans"
     __table_args__ = (UniqueConstraint("agency_division", "year", "name"),)
 

@@ -106,12 +106,7 @@ def file_case(
 
 def get_case(session: Session, scope: Scope, case_id: int) -> PenaltyCase:
     """One case in scope; absent and out of scope are the same 404."""
-    return scope.one(
-        session,
-        PenaltyCase,
-        case_id,
-        f"处罚案件不存在或不在管辖范围内: {case_id} (no such penalty case in your jurisdiction)",
-    )
+    return scope.one(session, PenaltyCase, case_id)
 
 
 def _acting(session: Session, scope: Scope, user: User, case_id: int) -> PenaltyCase:

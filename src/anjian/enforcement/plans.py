@@ -73,12 +73,7 @@ def create_plan(
 
 def get_plan(session: Session, scope: Scope, plan_id: int) -> InspectionPlan:
     """One plan in scope; absent and out of scope are the same 404."""
-    return scope.one(
-        session,
-        InspectionPlan,
-        plan_id,
-        f"检查计划不存在或不在管辖范围内: {plan_id} (no such plan in your jurisdiction)",
-    )
+    return scope.one(session, InspectionPlan, plan_id)
 
 
 def list_plans(

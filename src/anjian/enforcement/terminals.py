@@ -200,13 +200,7 @@ def _conflicts(
     for change in fresh:
         uid = change.inspection_uid if isinstance(change, FindingChange) else change.uid
         if uid not in targets:
-            targets[uid] = scope.one(
-                session,
-                Inspection,
-                uid,
-                f"检查不存在或不在管辖范围内: {uid} (no such inspection in your jurisdiction)",
-                key="uid",
-            )
+            targets[uid] = scope.one(session, Inspection, uid, key="uid")
         if isinstance(change, FindingChange):
             if change.base_version != 0 or _finding_exists(session, change.uid):
                 conflicts.append(_conflict(session, change, targets[uid]))

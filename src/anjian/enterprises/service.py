@@ -161,13 +161,7 @@ def enterprise_in_scope(
     """The enterprise ``enterprise_id`` if the scope reaches it; a 404 otherwise (naming
     ``field`` when the id came in a request body)."""
     # One message for "absent" and "not yours": a 403 would confirm the record exists.
-    return scope.one(
-        session,
-        Enterprise,
-        enterprise_id,
-        f"企业不存在或不在管辖范围内: {enterprise_id} (no such enterprise in your jurisdiction)",
-        field=field,
-    )
+    return scope.one(session, Enterprise, enterprise_id, field=field)
 
 
 def enterprise_choices(session: Session, scope: Scope, limit: int) -> list[tuple[int, str]]:

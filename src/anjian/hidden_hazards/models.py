@@ -32,6 +32,7 @@ class HiddenHazard(EnterpriseColumns, SyncMixin, Scoped, Base):
     :class:`HazardStep`. ``plan`` is the governance plan of a major hazard (治理方案)."""
 
     __scope__ = ScopeColumns("division_code", "enterprise_id", "supervision_category")
+    __noun__ = ("隐患", "hidden hazard")
 
     __tablename__ = "hidden_hazards"
 

@@ -57,12 +57,7 @@ from anjian.hidden_hazards.sync import HAZARD_ENTITY, HAZARD_STEP_ENTITY
 
 def get_hazard(session: Session, scope: Scope, hazard_id: int) -> HiddenHazard:
     """One hazard in scope; absent and out of scope are the same 404."""
-    return scope.one(
-        session,
-        HiddenHazard,
-        hazard_id,
-        f"隐患不存在或不在管辖范围内: {hazard_id} (no such hidden hazard in your jurisdiction)",
-    )
+    return scope.one(session, HiddenHazard, hazard_id)
 
 
 def steps_of(session: Session, hz: HiddenHazard) -> list[HazardStep]:

@@ -101,13 +101,7 @@ def _given(units: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
 
 def get_source(session: Session, scope: Scope, source_id: int) -> MajorHazardSource:
     """One source in scope; absent and out of scope are the same 404."""
-    return scope.one(
-        session,
-        MajorHazardSource,
-        source_id,
-        f"重大危险源不存在或不在管辖范围内: {source_id} "
-        "(no such major hazard source in your jurisdiction)",
-    )
+    return scope.one(session, MajorHazardSource, source_id)
 
 
 def list_sources(

@@ -135,12 +135,7 @@ def create_point(session: Session, actor: Actor, scope: Scope, data: RiskPointCr
 
 def get_point(session: Session, scope: Scope, point_id: int) -> RiskPoint:
     """One risk point in scope; absent and out of scope are the same 404."""
-    return scope.one(
-        session,
-        RiskPoint,
-        point_id,
-        f"风险点不存在或不在管辖范围内: {point_id} (no such risk point in your jurisdiction)",
-    )
+    return scope.one(session, RiskPoint, point_id)
 
 
 def update_point(
