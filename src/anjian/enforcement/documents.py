@@ -5,7 +5,6 @@ printed and drawn as .docx on request. Writes are audited and synced up; nothing
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -24,7 +23,7 @@ from anjian.core.scope import Scope, unscoped
 from anjian.core.sync.outbox import record_change
 from anjian.db import utcnow
 from anjian.enforcement.inspections import acting_on, documents_of, findings_of
-from anjian.enforcement.models import EnforcementDocument, Inspection
+from anjian.enforcement.models import EnforcementDocument, Inspection, PenaltyCase
 from anjian.enforcement.rules.documents import DocumentKind, check_prefix, document_number
 from anjian.enforcement.rules.inspections import InspectionState
 from anjian.enforcement.schemas import DocumentCreate
@@ -133,21 +132,9 @@ def issue_document(
         actor,
         user,
         kind,
-        IssuedFor(insp.agency_division, insp.enterprise_id, insp.division_code, insp.id),
+        insp,
         _content(session, scope, insp, kind, data),
     )
-
-
-@dataclass(frozen=True)
-class IssuedFor:
-    """Whose document it is: the issuing agency, the enterprise, and the inspection or penalty
-    case it belongs to."""
-
-    agency_division: str
-    enterprise_id: int
-    division_code: str
-    inspection_id: int | None = None
-    penalty_id: int | None = None
 
 
 def issue(
@@ -155,26 +142,28 @@ def issue(
     actor: Actor,
     user: User,
     kind: DocumentKind,
-    to: IssuedFor,
+    of: Inspection | PenaltyCase,
     content: dict[str, Any],
 ) -> EnforcementDocument:
-    """Number and record a document whose body is ``content`` (fields, body, items): the next
+    """Number and record a document of an inspection or a penalty case (``of``) whose body is
+    ``content`` (fields, body, items): the next
     number of the agency's series of the kind this year, the agency's header and the signature
     lines added (audited, synced)."""
     year = today_in_china().year
-    serial = next_number(session, f"enforcement:{to.agency_division}:{kind}:{year}")
-    number = document_number(agency_prefix(session, to.agency_division), kind, year, serial)
+    serial = next_number(session, f"enforcement:{of.agency_division}:{kind}:{year}")
+    number = document_number(agency_prefix(session, of.agency_division), kind, year, serial)
     agency = _agency_name(session, user)
     doc = EnforcementDocument(
         kind=str(kind),
-        agency_division=to.agency_division,
+        agency_division=of.agency_division,
         year=year,
         serial=serial,
         number=number,
-        inspection_id=to.inspection_id,
-        penalty_id=to.penalty_id,
-        enterprise_id=to.enterprise_id,
-        division_code=to.division_code,
+        inspection_id=of.id if isinstance(of, Inspection) else of.inspection_id,
+        penalty_id=of.id if isinstance(of, PenaltyCase) else None,
+        enterprise_id=of.enterprise_id,
+        division_code=of.division_code,
+        supervision_category=of.supervision_category,
         content={
             "agency": agency,
             "title": kind.label,
@@ -195,7 +184,12 @@ def issue(
         "enforcement.document.issue",
         "enforcement_document",
         doc,
-        detail={"number": number, "kind": str(kind), **asdict(to)},
+        detail={
+            "number": number,
+            "kind": str(kind),
+            "inspection_id": doc.inspection_id,
+            "penalty_id": doc.penalty_id,
+        },
     )
     return doc
 

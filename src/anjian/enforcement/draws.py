@@ -150,6 +150,7 @@ def make_draw(session: Session, actor: Actor, scope: Scope, user: User, data: Dr
             position=n,
             enterprise_id=by_uid[str(check.enterprise_id)].id,
             division_code=by_uid[str(check.enterprise_id)].division_code,
+            supervision_category=by_uid[str(check.enterprise_id)].supervision_category,
             team=[_member(team_of[i]) for i in check.inspector_ids],
             origin_node="",
         )

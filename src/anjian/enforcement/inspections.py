@@ -218,6 +218,7 @@ def add_finding(
         inspection_id=insp.id,
         enterprise_id=insp.enterprise_id,
         division_code=insp.division_code,
+        supervision_category=insp.supervision_category,
         item_code=data.item_code,
         place=data.place.strip(),
         description=data.description.strip(),

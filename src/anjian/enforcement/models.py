@@ -77,10 +77,10 @@ class Draw(SyncMixin, Scoped, Base):
     drawn_by: Mapped[str] = mapped_column(String(64), nullable=False)
 
 
-class DrawCheck(SyncMixin, Scoped, Base):
+class DrawCheck(EnterpriseColumns, SyncMixin, Scoped, Base):
     """One enterprise a draw picked and the team assigned to inspect it."""
 
-    __scope__ = ScopeColumns("division_code", "enterprise_id")
+    __scope__ = ScopeColumns("division_code", "enterprise_id", "supervision_category")
     __noun__ = ("抽查结果", "drawn check")
     __tablename__ = "enforcement_draw_checks"
     __table_args__ = (UniqueConstraint("draw_id", "enterprise_id"),)
@@ -90,8 +90,6 @@ class DrawCheck(SyncMixin, Scoped, Base):
         ForeignKey("enforcement_draws.id"), nullable=False, index=True
     )
     position: Mapped[int] = mapped_column(Integer, nullable=False)
-    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), nullable=False)
-    division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
     # The team: [{"inspector_id", "name", "certificate_no"}…] as it stood at the draw.
     team: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
 
@@ -122,11 +120,11 @@ class Inspection(EnterpriseColumns, SyncMixin, Scoped, Base):
     created_at: Mapped[datetime] = mapped_column(nullable=False)
 
 
-class Finding(SyncMixin, Scoped, Base):
+class Finding(EnterpriseColumns, SyncMixin, Scoped, Base):
     """A problem found on site (检查发现), against a checklist item or not. Turned into a hidden
     hazard (隐患) of the enterprise in one step; the two refer to each other."""
 
-    __scope__ = ScopeColumns("division_code", "enterprise_id")
+    __scope__ = ScopeColumns("division_code", "enterprise_id", "supervision_category")
     __noun__ = ("检查发现", "finding")
     __tablename__ = "enforcement_findings"
 
@@ -134,8 +132,6 @@ class Finding(SyncMixin, Scoped, Base):
     inspection_id: Mapped[int] = mapped_column(
         ForeignKey("enforcement_inspections.id"), nullable=False, index=True
     )
-    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), nullable=False)
-    division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
     item_code: Mapped[str] = mapped_column(String(16), nullable=False, default="")
     place: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False)
@@ -145,12 +141,12 @@ class Finding(SyncMixin, Scoped, Base):
     found_at: Mapped[datetime] = mapped_column(nullable=False)
 
 
-class EnforcementDocument(SyncMixin, Scoped, Base):
+class EnforcementDocument(EnterpriseColumns, SyncMixin, Scoped, Base):
     """An enforcement document (执法文书) as issued: its kind, its number in the agency's series
     of that kind and year, and what it says (``content``, as printed). Issued documents are not
     changed; a correction is a new document."""
 
-    __scope__ = ScopeColumns("division_code", "enterprise_id")
+    __scope__ = ScopeColumns("division_code", "enterprise_id", "supervision_category")
     __noun__ = ("执法文书", "document")
     __tablename__ = "enforcement_documents"
     __table_args__ = (UniqueConstraint("agency_division", "kind", "year", "serial"),)
@@ -167,27 +163,21 @@ class EnforcementDocument(SyncMixin, Scoped, Base):
     penalty_id: Mapped[int | None] = mapped_column(
         ForeignKey("enforcement_penalties.id"), index=True
     )
-    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), nullable=False)
-    division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
     content: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     issued_by: Mapped[str] = mapped_column(String(64), nullable=False)
     issued_at: Mapped[datetime] = mapped_column(nullable=False)
 
 
-class PenaltyCase(SyncMixin, Scoped, Base):
+class PenaltyCase(EnterpriseColumns, SyncMixin, Scoped, Base):
     """An administrative penalty case (行政处罚案件) of an agency against an enterprise: the act,
     its legal basis and range, the fine proposed at notice and decided, and the dates that run
     its clocks. Amounts in fen (分), so sums are exact on both databases."""
 
-    __scope__ = ScopeColumns("division_code", "enterprise_id")
+    __scope__ = ScopeColumns("division_code", "enterprise_id", "supervision_category")
     __noun__ = ("处罚案件", "penalty case")
     __tablename__ = "enforcement_penalties"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    enterprise_id: Mapped[int] = mapped_column(
-        ForeignKey("enterprises.id"), nullable=False, index=True
-    )
-    division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
     agency_division: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
     inspection_id: Mapped[int | None] = mapped_column(ForeignKey("enforcement_inspections.id"))
     basis_code: Mapped[str] = mapped_column(String(16), nullable=False)

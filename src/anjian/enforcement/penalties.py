@@ -22,7 +22,7 @@ from anjian.core.scope import Scope, division_filter, unscoped
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.core.workdays import known
 from anjian.db import utcnow
-from anjian.enforcement.documents import IssuedFor, issue, party_fields
+from anjian.enforcement.documents import issue, party_fields
 from anjian.enforcement.inspections import get_inspection, present_documents
 from anjian.enforcement.models import EnforcementDocument, PenaltyCase
 from anjian.enforcement.reference import penalty_basis
@@ -83,6 +83,7 @@ def file_case(
     case = PenaltyCase(
         enterprise_id=ent.id,
         division_code=ent.division_code,
+        supervision_category=ent.supervision_category,
         agency_division=user.division_code,
         inspection_id=data.inspection_id,
         basis_code=basis["code"],
@@ -150,7 +151,7 @@ def notify(
         actor,
         user,
         DocumentKind.PENALTY_NOTICE,
-        IssuedFor(case.agency_division, case.enterprise_id, case.division_code, penalty_id=case.id),
+        case,
         {
             "fields": party_fields(session, scope, case.enterprise_id),
             "body": [
@@ -223,7 +224,7 @@ def decide(
         actor,
         user,
         DocumentKind.PENALTY_DECISION,
-        IssuedFor(case.agency_division, case.enterprise_id, case.division_code, penalty_id=case.id),
+        case,
         {
             "fields": party_fields(session, scope, case.enterprise_id),
             "body": [

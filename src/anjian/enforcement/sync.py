@@ -1,7 +1,8 @@
-"""How enforcement records cross nodes (DESIGN.md §2): plans, draws, their checks, inspections and
-their findings travel up, placed by their division, so the agencies above see what was drawn,
-who went, what they found, the documents issued and the penalties. Officers and their conflicts stay at the agency's node. Imported
-wherever the domain is wired."""
+"""How enforcement records cross nodes (DESIGN.md §2): plans, draws and their checks,
+inspections and their findings, documents and penalty cases travel up, placed by their
+division, so the agencies above see what was planned, drawn, found, issued and decided.
+Officers, their conflicts and terminals stay at the agency's node. Imported wherever the domain
+is wired."""
 
 from anjian.core.sync.registry import SyncSpec, register
 from anjian.enforcement.models import (
@@ -24,53 +25,25 @@ DOCUMENT_ENTITY = "enforcement_document"
 PENALTY_ENTITY = "enforcement_penalty"
 PLAN_ENTITY = "enforcement_plan"
 
-register(SyncSpec(DRAW_ENTITY, Draw, division_attr="division_code"))
-register(
-    SyncSpec(
-        DRAW_CHECK_ENTITY,
-        DrawCheck,
-        division_attr="division_code",
-        refs={"draw_id": DRAW_ENTITY, "enterprise_id": ENTERPRISE_ENTITY},
-    )
-)
-register(
-    SyncSpec(
-        INSPECTION_ENTITY,
-        Inspection,
-        division_attr="division_code",
-        refs={"enterprise_id": ENTERPRISE_ENTITY, "draw_check_id": DRAW_CHECK_ENTITY},
-    )
-)
-register(
-    SyncSpec(
+# Each synced record with the references it carries (local id → the entity it names); all are
+# placed by their division_code, a plan by its agency's division.
+_ENT = {"enterprise_id": ENTERPRISE_ENTITY}
+_SYNCED = (
+    (DRAW_ENTITY, Draw, {}),
+    (DRAW_CHECK_ENTITY, DrawCheck, {**_ENT, "draw_id": DRAW_ENTITY}),
+    (INSPECTION_ENTITY, Inspection, {**_ENT, "draw_check_id": DRAW_CHECK_ENTITY}),
+    (
         FINDING_ENTITY,
         Finding,
-        division_attr="division_code",
-        refs={
-            "inspection_id": INSPECTION_ENTITY,
-            "enterprise_id": ENTERPRISE_ENTITY,
-            "hidden_hazard_id": HAZARD_ENTITY,
-        },
-    )
-)
-register(
-    SyncSpec(
-        PENALTY_ENTITY,
-        PenaltyCase,
-        division_attr="division_code",
-        refs={"inspection_id": INSPECTION_ENTITY, "enterprise_id": ENTERPRISE_ENTITY},
-    )
-)
-register(
-    SyncSpec(
+        {**_ENT, "inspection_id": INSPECTION_ENTITY, "hidden_hazard_id": HAZARD_ENTITY},
+    ),
+    (PENALTY_ENTITY, PenaltyCase, {**_ENT, "inspection_id": INSPECTION_ENTITY}),
+    (
         DOCUMENT_ENTITY,
         EnforcementDocument,
-        division_attr="division_code",
-        refs={
-            "inspection_id": INSPECTION_ENTITY,
-            "penalty_id": PENALTY_ENTITY,
-            "enterprise_id": ENTERPRISE_ENTITY,
-        },
-    )
+        {**_ENT, "inspection_id": INSPECTION_ENTITY, "penalty_id": PENALTY_ENTITY},
+    ),
 )
+for _entity, _model, _refs in _SYNCED:
+    register(SyncSpec(_entity, _model, division_attr="division_code", refs=_refs))
 register(SyncSpec(PLAN_ENTITY, InspectionPlan, division_attr="agency_division"))

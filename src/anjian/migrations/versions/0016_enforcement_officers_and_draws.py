@@ -50,6 +50,23 @@ def _key(table: str) -> sa.PrimaryKeyConstraint:
     return sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}"))
 
 
+def _of_enterprise(table: str) -> list[sa.schema.SchemaItem]:
+    """The enterprise, division and category of a record that hangs off an enterprise
+    (EnterpriseColumns)."""
+    return [
+        sa.Column("enterprise_id", sa.Integer(), nullable=False),
+        sa.Column("division_code", sa.String(length=6), nullable=False),
+        sa.Column("supervision_category", sa.String(length=32), nullable=False),
+        _fk(table, "enterprise_id", "enterprises.id"),
+        _fk(table, "division_code", "divisions.code"),
+    ]
+
+
+def _indexes(table: str, *columns: str) -> None:
+    for column in columns:
+        op.create_index(op.f(f"ix_{table}_{column}"), table, [column])
+
+
 def upgrade() -> None:
     t = "enforcement_draws"
     op.create_table(
@@ -69,7 +86,7 @@ def upgrade() -> None:
         _fk(t, "division_code", "divisions.code"),
         _key(t),
     )
-    op.create_index(op.f(f"ix_{t}_division_code"), t, ["division_code"])
+    _indexes(t, "division_code")
 
     t = "enforcement_draw_checks"
     op.create_table(
@@ -77,17 +94,14 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("draw_id", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("enterprise_id", sa.Integer(), nullable=False),
-        sa.Column("division_code", sa.String(length=6), nullable=False),
         sa.Column("team", sa.JSON(), nullable=False),
+        *_of_enterprise(t),
         *_synced(t),
-        _fk(t, "division_code", "divisions.code"),
         _fk(t, "draw_id", "enforcement_draws.id"),
-        _fk(t, "enterprise_id", "enterprises.id"),
         _key(t),
         sa.UniqueConstraint("draw_id", "enterprise_id", name=op.f(f"uq_{t}_draw_id")),
     )
-    op.create_index(op.f(f"ix_{t}_draw_id"), t, ["draw_id"])
+    _indexes(t, "draw_id", "enterprise_id", "division_code")
 
     t = "enforcement_inspectors"
     op.create_table(
@@ -104,7 +118,7 @@ def upgrade() -> None:
         _key(t),
         sa.UniqueConstraint("user_id", name=op.f(f"uq_{t}_user_id")),
     )
-    op.create_index(op.f(f"ix_{t}_division_code"), t, ["division_code"])
+    _indexes(t, "division_code")
 
     t = "enforcement_conflicts"
     op.create_table(
@@ -119,15 +133,12 @@ def upgrade() -> None:
         _key(t),
         sa.UniqueConstraint("inspector_id", "enterprise_id", name=op.f(f"uq_{t}_inspector_id")),
     )
-    op.create_index(op.f(f"ix_{t}_inspector_id"), t, ["inspector_id"])
+    _indexes(t, "inspector_id")
 
     t = "enforcement_inspections"
     op.create_table(
         t,
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("enterprise_id", sa.Integer(), nullable=False),
-        sa.Column("division_code", sa.String(length=6), nullable=False),
-        sa.Column("supervision_category", sa.String(length=32), nullable=False),
         sa.Column("agency_division", sa.String(length=6), nullable=False),
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.Column("source_ref", sa.String(length=64), nullable=False),
@@ -141,23 +152,19 @@ def upgrade() -> None:
         sa.Column("summary", sa.Text(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.Column("created_at", WHEN, nullable=False),
+        *_of_enterprise(t),
         *_synced(t),
         _fk(t, "agency_division", "divisions.code"),
-        _fk(t, "division_code", "divisions.code"),
         _fk(t, "draw_check_id", "enforcement_draw_checks.id"),
-        _fk(t, "enterprise_id", "enterprises.id"),
         _key(t),
     )
-    for column in ("division_code", "enterprise_id", "state"):
-        op.create_index(op.f(f"ix_{t}_{column}"), t, [column])
+    _indexes(t, "division_code", "enterprise_id", "state")
 
     t = "enforcement_findings"
     op.create_table(
         t,
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("inspection_id", sa.Integer(), nullable=False),
-        sa.Column("enterprise_id", sa.Integer(), nullable=False),
-        sa.Column("division_code", sa.String(length=6), nullable=False),
         sa.Column("item_code", sa.String(length=16), nullable=False),
         sa.Column("place", sa.String(length=200), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
@@ -165,22 +172,19 @@ def upgrade() -> None:
         sa.Column("hidden_hazard_id", sa.Integer(), nullable=True),
         sa.Column("found_by", sa.String(length=64), nullable=False),
         sa.Column("found_at", WHEN, nullable=False),
+        *_of_enterprise(t),
         *_synced(t),
-        _fk(t, "division_code", "divisions.code"),
-        _fk(t, "enterprise_id", "enterprises.id"),
         _fk(t, "hidden_hazard_id", "hidden_hazards.id"),
         _fk(t, "inspection_id", "enforcement_inspections.id"),
         _key(t),
     )
-    op.create_index(op.f(f"ix_{t}_inspection_id"), t, ["inspection_id"])
+    _indexes(t, "inspection_id", "enterprise_id", "division_code")
 
     t = "enforcement_penalties"
     money = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
     op.create_table(
         t,
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("enterprise_id", sa.Integer(), nullable=False),
-        sa.Column("division_code", sa.String(length=6), nullable=False),
         sa.Column("agency_division", sa.String(length=6), nullable=False),
         sa.Column("inspection_id", sa.Integer(), nullable=True),
         sa.Column("basis_code", sa.String(length=16), nullable=False),
@@ -203,15 +207,13 @@ def upgrade() -> None:
         sa.Column("closed_on", sa.Date(), nullable=True),
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.Column("created_at", WHEN, nullable=False),
+        *_of_enterprise(t),
         *_synced(t),
         _fk(t, "agency_division", "divisions.code"),
-        _fk(t, "division_code", "divisions.code"),
-        _fk(t, "enterprise_id", "enterprises.id"),
         _fk(t, "inspection_id", "enforcement_inspections.id"),
         _key(t),
     )
-    for column in ("enterprise_id", "stage"):
-        op.create_index(op.f(f"ix_{t}_{column}"), t, [column])
+    _indexes(t, "enterprise_id", "division_code", "stage")
 
     t = "enforcement_documents"
     op.create_table(
@@ -224,15 +226,12 @@ def upgrade() -> None:
         sa.Column("number", sa.String(length=64), nullable=False),
         sa.Column("inspection_id", sa.Integer(), nullable=True),
         sa.Column("penalty_id", sa.Integer(), nullable=True),
-        sa.Column("enterprise_id", sa.Integer(), nullable=False),
-        sa.Column("division_code", sa.String(length=6), nullable=False),
         sa.Column("content", sa.JSON(), nullable=False),
         sa.Column("issued_by", sa.String(length=64), nullable=False),
         sa.Column("issued_at", WHEN, nullable=False),
+        *_of_enterprise(t),
         *_synced(t),
         _fk(t, "agency_division", "divisions.code"),
-        _fk(t, "division_code", "divisions.code"),
-        _fk(t, "enterprise_id", "enterprises.id"),
         _fk(t, "inspection_id", "enforcement_inspections.id"),
         _fk(t, "penalty_id", "enforcement_penalties.id"),
         _key(t),
@@ -240,8 +239,7 @@ def upgrade() -> None:
             "agency_division", "kind", "year", "serial", name=op.f(f"uq_{t}_agency_division")
         ),
     )
-    for column in ("inspection_id", "penalty_id"):
-        op.create_index(op.f(f"ix_{t}_{column}"), t, [column])
+    _indexes(t, "inspection_id", "penalty_id", "enterprise_id", "division_code")
 
     t = "enforcement_plans"
     op.create_table(
@@ -261,7 +259,7 @@ def upgrade() -> None:
             "agency_division", "year", "name", name=op.f(f"uq_{t}_agency_division")
         ),
     )
-    op.create_index(op.f(f"ix_{t}_agency_division"), t, ["agency_division"])
+    _indexes(t, "agency_division")
 
     t = "enforcement_terminals"
     op.create_table(
@@ -277,7 +275,7 @@ def upgrade() -> None:
         _key(t),
         sa.UniqueConstraint("token_hash", name=op.f(f"uq_{t}_token_hash")),
     )
-    op.create_index(op.f(f"ix_{t}_inspector_id"), t, ["inspector_id"])
+    _indexes(t, "inspector_id")
     t = "enforcement_terminal_receipts"
     op.create_table(
         t,
