@@ -3,6 +3,7 @@ inspections and their findings."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -17,7 +18,7 @@ from anjian.core.api_kit import (
 )
 from anjian.core.clock import today_in_china
 from anjian.core.downloads import DOCX_MEDIA_TYPE, attachment, xlsx_response
-from anjian.core.iam.deps import StaffCtx
+from anjian.core.iam.deps import Context, StaffCtx
 from anjian.core.paging import Paging
 from anjian.enforcement import (
     documents,
@@ -71,6 +72,18 @@ router = APIRouter(prefix="/api/v1/enforcement", tags=["enforcement 行政执法
 @dataclass(frozen=True)
 class DrawFilters(ListFilters):
     division: DivisionQuery = None
+
+
+def _inspection_step(ctx: Context, step: Callable[..., Any], *args: Any) -> InspectionRead:
+    """Take a step on an inspection as the caller and show the inspection after it."""
+    insp = step(ctx.db, ctx.actor, ctx.scope, ctx.user, *args)
+    return inspections.present(ctx.db, [insp])[0]
+
+
+def _case_step(ctx: Context, step: Callable[..., Any], *args: Any) -> PenaltyRead:
+    """Take a step on a penalty case as the caller and show the case after it."""
+    case = step(ctx.db, ctx.actor, ctx.scope, ctx.user, *args)
+    return penalties.present(ctx.db, [case])[0]
 
 
 @router.get("/inspectors", response_model=list[InspectorRead])
@@ -152,8 +165,7 @@ def get_criteria(ctx: StaffCtx) -> dict[str, Any]:
 @router.post("/inspections", response_model=InspectionRead, status_code=201)
 def plan_inspection(body: InspectionCreate, ctx: StaffCtx) -> InspectionRead:
     """Plan an on-site inspection (of a drawn check, or of an enterprise with a team)."""
-    insp = inspections.plan_inspection(ctx.db, ctx.actor, ctx.scope, ctx.user, body)
-    return inspections.present(ctx.db, [insp])[0]
+    return _inspection_step(ctx, inspections.plan_inspection, body)
 
 
 @router.get("/inspections", response_model=InspectionPage)
@@ -176,15 +188,13 @@ def get_inspection(inspection_id: int, ctx: StaffCtx) -> InspectionRead:
 @router.post("/inspections/{inspection_id}/start", response_model=InspectionRead)
 def start_inspection(inspection_id: int, ctx: StaffCtx) -> InspectionRead:
     """The team is on site."""
-    insp = inspections.start(ctx.db, ctx.actor, ctx.scope, ctx.user, inspection_id)
-    return inspections.present(ctx.db, [insp])[0]
+    return _inspection_step(ctx, inspections.start, inspection_id)
 
 
 @router.post("/inspections/{inspection_id}/finish", response_model=InspectionRead)
 def finish_inspection(inspection_id: int, body: InspectionFinish, ctx: StaffCtx) -> InspectionRead:
     """The conclusion and the checklist's results."""
-    insp = inspections.finish(ctx.db, ctx.actor, ctx.scope, ctx.user, inspection_id, body)
-    return inspections.present(ctx.db, [insp])[0]
+    return _inspection_step(ctx, inspections.finish, inspection_id, body)
 
 
 @router.post("/inspections/{inspection_id}/findings", response_model=FindingRead, status_code=201)
@@ -248,8 +258,7 @@ def get_penalty_bases(ctx: StaffCtx) -> dict[str, Any]:
 @router.post("/penalties", response_model=PenaltyRead, status_code=201)
 def file_penalty(body: PenaltyCreate, ctx: StaffCtx) -> PenaltyRead:
     """File a penalty case (立案)."""
-    case = penalties.file_case(ctx.db, ctx.actor, ctx.scope, ctx.user, body)
-    return penalties.present(ctx.db, [case])[0]
+    return _case_step(ctx, penalties.file_case, body)
 
 
 @router.get("/penalties", response_model=PenaltyPage)
@@ -269,36 +278,31 @@ def get_penalty(case_id: int, ctx: StaffCtx) -> PenaltyRead:
 @router.post("/penalties/{case_id}/notice", response_model=PenaltyRead)
 def notify_penalty(case_id: int, body: PenaltyNotice, ctx: StaffCtx) -> PenaltyRead:
     """Serve the notice (告知) with the proposed fine; issues the 行政处罚告知书."""
-    case = penalties.notify(ctx.db, ctx.actor, ctx.scope, ctx.user, case_id, body)
-    return penalties.present(ctx.db, [case])[0]
+    return _case_step(ctx, penalties.notify, case_id, body)
 
 
 @router.post("/penalties/{case_id}/hearing", response_model=PenaltyRead)
 def request_hearing(case_id: int, body: HearingRequest, ctx: StaffCtx) -> PenaltyRead:
     """Record the party's request for a hearing (within 5 working days of the notice)."""
-    case = penalties.request_hearing(ctx.db, ctx.actor, ctx.scope, ctx.user, case_id, body)
-    return penalties.present(ctx.db, [case])[0]
+    return _case_step(ctx, penalties.request_hearing, case_id, body)
 
 
 @router.post("/penalties/{case_id}/decision", response_model=PenaltyRead)
 def decide_penalty(case_id: int, body: PenaltyDecision, ctx: StaffCtx) -> PenaltyRead:
     """Decide (决定); issues the 行政处罚决定书."""
-    case = penalties.decide(ctx.db, ctx.actor, ctx.scope, ctx.user, case_id, body)
-    return penalties.present(ctx.db, [case])[0]
+    return _case_step(ctx, penalties.decide, case_id, body)
 
 
 @router.post("/penalties/{case_id}/payment", response_model=PenaltyRead)
 def pay_penalty(case_id: int, body: PenaltyPayment, ctx: StaffCtx) -> PenaltyRead:
     """Record the payment of the fine (and of the surcharge when late)."""
-    case = penalties.pay(ctx.db, ctx.actor, ctx.scope, ctx.user, case_id, body)
-    return penalties.present(ctx.db, [case])[0]
+    return _case_step(ctx, penalties.pay, case_id, body)
 
 
 @router.post("/penalties/{case_id}/close", response_model=PenaltyRead)
 def close_penalty(case_id: int, ctx: StaffCtx) -> PenaltyRead:
     """Close the case (结案)."""
-    case = penalties.close(ctx.db, ctx.actor, ctx.scope, ctx.user, case_id)
-    return penalties.present(ctx.db, [case])[0]
+    return _case_step(ctx, penalties.close, case_id)
 
 
 @router.post("/plans", response_model=PlanRead, status_code=201)
