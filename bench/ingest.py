@@ -62,11 +62,16 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+# Helpers shared with the tests (tests/node_env.py, tests/samples.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from node_env import in_process
 
 ANJIAN = str(Path(sys.executable).parent / "anjian")
 PG_ADMIN = os.environ.get(
@@ -533,33 +538,6 @@ def _cli(env: dict[str, str], *args: str, stdin: str | None = None, timeout: flo
     return result.stdout
 
 
-@contextlib.contextmanager
-def _in_process(env: dict[str, str]) -> Iterator[None]:
-    """The node's ANJIAN_* settings in this process for the block (caches reset around it)."""
-    saved = {k: v for k, v in os.environ.items() if k.startswith("ANJIAN_")}
-    from anjian import db
-    from anjian.config import get_settings
-
-    def reset() -> None:
-        if db.get_engine.cache_info().currsize:
-            db.get_engine().dispose()
-        get_settings.cache_clear()
-        db.get_engine.cache_clear()
-        db._factory.cache_clear()
-
-    for k in saved:
-        del os.environ[k]
-    os.environ.update({k: v for k, v in env.items() if k.startswith("ANJIAN_")})
-    reset()
-    try:
-        yield
-    finally:
-        reset()
-        for k in [k for k in os.environ if k.startswith("ANJIAN_")]:
-            del os.environ[k]
-        os.environ.update(saved)
-
-
 def _uscc() -> str:
     from anjian.enterprises.rules import compose_uscc
 
@@ -569,37 +547,21 @@ def _uscc() -> str:
 def _seed(env: dict[str, str], points: int) -> dict[str, int]:
     """The enterprise, its ``points`` load points and the alarm point, made in-process through
     the services; point code → id."""
-    with _in_process(env):
+    with in_process(env):
         import anjian.models  # noqa: F401  (the synced entities the services write)
         from anjian.core.audit.service import SYSTEM
         from anjian.core.scope import Scope
         from anjian.db import unit_of_work
-        from anjian.enterprises.schemas import EnterpriseCreate
         from anjian.enterprises.service import create_enterprise
         from anjian.monitoring.points import create_point
         from anjian.monitoring.schemas import PointCreate
+        from samples import mine_enterprise
 
         everything = Scope.for_division(None, "admin", ["000000"])
         ids: dict[str, int] = {}
         with unit_of_work() as s:
-            ent = create_enterprise(
-                s,
-                SYSTEM,
-                everything,
-                EnterpriseCreate(
-                    uscc=_uscc(),
-                    name="应县金鼎煤业有限公司",
-                    division_code=COUNTY,
-                    supervision_category="coal_mine",
-                    industry_code="B06",
-                    scale="medium",
-                    legal_rep="王建国",
-                    legal_rep_phone="13912345678",
-                    address="应县南河种镇",
-                    lng=113.19,
-                    lat=39.55,
-                ),
-            )
+            # the personas' 应县 mine of the tests (its USCC is _uscc())
+            ent = create_enterprise(s, SYSTEM, everything, mine_enterprise())
             enterprise_id = ent.id
         for start in range(0, points, 250):
             with unit_of_work() as s:

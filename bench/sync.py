@@ -51,6 +51,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "sync"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # node_env
 
 from harness import (  # the harness lives with the tests
     CHAIN_TOPOLOGY,
@@ -177,27 +178,19 @@ def _percentile(values: list[float], q: float) -> float:
 # --- writing -----------------------------------------------------------------------------------
 
 
-def _seed(node: Node, count: int) -> list[int]:
-    """``count`` enterprises at the county, through its API; their ids."""
-    from anjian.enterprises.rules import compose_uscc
-
+def _create_all(node: Node, path: str, bodies: list[dict[str, Any]], what: str) -> list[int]:
+    """POST every body to ``path`` as the node's ``admin``, from four threads (a client each);
+    the ids made, in no particular order (a failed thread stops early: check the count)."""
     ids: list[int] = []
     lock = threading.Lock()
 
     def make(start: int) -> None:
         api = Api(node.url, "admin", timeout=30)
         try:
-            for i in range(start, count, 4):
-                body = {
-                    "uscc": compose_uscc(COUNTY, f"MAB{i:05d}"),
-                    "name": f"基准测试企业{i}",
-                    "division_code": COUNTY,
-                    "supervision_category": "hazardous_chemicals",
-                    "legal_rep_phone": "13900001111",
-                }
-                r = api.call_until("POST", "/api/v1/enterprises", json=body, timeout=60)
+            for body in bodies[start::4]:
+                r = api.call_until("POST", path, json=body, timeout=60)
                 if r.status_code != 201:
-                    raise HarnessError(f"seed: {r.status_code} {r.text}")
+                    raise HarnessError(f"{what}: {r.status_code} {r.text}")
                 with lock:
                     ids.append(int(r.json()["id"]))
         finally:
@@ -208,6 +201,24 @@ def _seed(node: Node, count: int) -> list[int]:
         t.start()
     for t in threads:
         t.join()
+    return ids
+
+
+def _seed(node: Node, count: int) -> list[int]:
+    """``count`` enterprises at the county, through its API; their ids."""
+    from anjian.enterprises.rules import compose_uscc
+
+    bodies = [
+        {
+            "uscc": compose_uscc(COUNTY, f"MAB{i:05d}"),
+            "name": f"基准测试企业{i}",
+            "division_code": COUNTY,
+            "supervision_category": "hazardous_chemicals",
+            "legal_rep_phone": "13900001111",
+        }
+        for i in range(count)
+    ]
+    ids = _create_all(node, "/api/v1/enterprises", bodies, "seed")
     if len(ids) != count:
         raise HarnessError(f"seeded {len(ids)} of {count} enterprises")
     return ids
@@ -302,31 +313,19 @@ def _storm_points(node: Node, count: int) -> tuple[str, list[str]]:
     finally:
         api.close()
     codes = [f"TT-{i:04d}" for i in range(count)]
-
-    def make(start: int) -> None:
-        api = Api(node.url, "admin", timeout=30)
-        try:
-            for code in codes[start::4]:
-                body = {
-                    "enterprise_id": enterprise,
-                    "code": code,
-                    "kind": "temperature",
-                    "unit": "°C",
-                    "h": STORM_H,
-                    "dead_band": 0,
-                    "delay_s": 0,
-                }
-                r = api.call_until("POST", "/api/v1/monitoring/points", json=body, timeout=60)
-                if r.status_code != 201:
-                    raise HarnessError(f"storm point: {r.status_code} {r.text}")
-        finally:
-            api.close()
-
-    threads = [threading.Thread(target=make, args=(s,)) for s in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    bodies = [
+        {
+            "enterprise_id": enterprise,
+            "code": code,
+            "kind": "temperature",
+            "unit": "°C",
+            "h": STORM_H,
+            "dead_band": 0,
+            "delay_s": 0,
+        }
+        for code in codes
+    ]
+    _create_all(node, "/api/v1/monitoring/points", bodies, "storm point")
     token = node.cli("gateway", "token", uscc).strip().splitlines()[-1]
     return token, codes
 
@@ -377,19 +376,15 @@ class AlarmStorm:
 def _make_backlog(node: Node, ids: list[int], count: int, batch: int = 200) -> float:
     """``count`` changes at the county through the enterprise service (what the API does, minus
     HTTP), ``batch`` per transaction; returns changes/s."""
-    saved = {k: v for k, v in os.environ.items() if k.startswith("ANJIAN_")}
-    os.environ.update({k: v for k, v in node.env().items() if k.startswith("ANJIAN_")})
-    from anjian import db
-    from anjian.config import get_settings
-    from anjian.core.audit.service import Actor
-    from anjian.core.scope import Scope
-    from anjian.enterprises.schemas import EnterpriseUpdate
-    from anjian.enterprises.service import update_enterprise
+    from node_env import in_process
 
-    get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    db._factory.cache_clear()
-    try:
+    with in_process(node.env()):
+        from anjian import db
+        from anjian.core.audit.service import Actor
+        from anjian.core.scope import Scope
+        from anjian.enterprises.schemas import EnterpriseUpdate
+        from anjian.enterprises.service import update_enterprise
+
         actor = Actor(user_id=None, username="bench", ip="127.0.0.1", division_code=COUNTY)
         scope = Scope.for_division(None, "admin", [COUNTY])
         rng = random.Random(7)
@@ -409,14 +404,6 @@ def _make_backlog(node: Node, ids: list[int], count: int, batch: int = 200) -> f
                     )
             made += n
         return count / (time.monotonic() - t0)
-    finally:
-        db.get_engine().dispose()
-        get_settings.cache_clear()
-        db.get_engine.cache_clear()
-        db._factory.cache_clear()
-        for k in [k for k in os.environ if k.startswith("ANJIAN_")]:
-            del os.environ[k]
-        os.environ.update(saved)
 
 
 # --- the run -----------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
@@ -30,20 +30,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from node_env import reset_caches
+
+if TYPE_CHECKING:
+    from anjian.core.audit.models import AuditRecord
+
 PASSWORD = "Anjian#2026"
 PG_ADMIN = os.environ.get("ANJIAN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 NODE_DIVISION = "140000"
-
-
-def _reset_caches() -> None:
-    from anjian import db
-    from anjian.config import get_settings
-
-    if db.get_engine.cache_info().currsize:
-        db.get_engine().dispose()
-    get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    db._factory.cache_clear()
 
 
 def _build(url: str) -> None:
@@ -110,7 +104,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     try:
         yield _sqlalchemy_pg(name)
     finally:
-        _reset_caches()
+        reset_caches()
         _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -149,6 +143,72 @@ class Node:
         assert r.status_code == 200, r.text
         return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
+    def add_user(
+        self, username: str, role: str, division_code: str, password: str = PASSWORD, **extra: Any
+    ) -> int:
+        """Add a user as the system does (``anjian user add``), ``extra`` being the further
+        keywords of ``create_user``; remembered in ``users``, returns its id."""
+        from anjian.core.audit.service import SYSTEM
+        from anjian.core.iam.models import Role
+        from anjian.core.iam.service import create_user
+
+        with self.db() as s:
+            user = create_user(
+                s,
+                SYSTEM,
+                username=username,
+                password=password,
+                role=Role(role),
+                division_code=division_code,
+                **extra,
+            )
+            self.users[username] = user.id
+        return user.id
+
+    def enrol_mfa(self, username: str) -> tuple[str, list[str]]:
+        """Bind an authenticator to ``username`` as the operator's CLI does; returns the TOTP
+        secret and the recovery codes."""
+        from anjian.core.audit.service import SYSTEM
+        from anjian.core.iam.models import User
+        from anjian.core.iam.service import enrol_totp_directly
+
+        with self.db() as s:
+            return enrol_totp_directly(s, SYSTEM, s.get(User, self.users[username]))
+
+    def add_points(self, enterprise: str, *specs: dict[str, Any]) -> list[int]:
+        """Monitoring points of the personas' ``enterprise`` (``ying_mine``…), each made from the
+        fields of a ``PointCreate``, as the system; returns their ids."""
+        from anjian.core.audit.service import SYSTEM
+        from anjian.core.scope import Scope
+        from anjian.monitoring.points import create_point
+        from anjian.monitoring.schemas import PointCreate
+
+        everything = Scope.for_division(None, "admin", ["000000"])
+        enterprise_id = self.enterprises[enterprise]
+        with self.db() as s:
+            return [
+                create_point(
+                    s, SYSTEM, everything, PointCreate(enterprise_id=enterprise_id, **spec)
+                ).id
+                for spec in specs
+            ]
+
+    def audits(self, action: str | None = None, **columns: str) -> list[AuditRecord]:
+        """The audit records of ``action`` (a pattern when it holds ``%``: ``"alarm.%"``) whose
+        ``columns`` hold the values given (``object_type="checklist"``), oldest first."""
+        from sqlalchemy import select
+
+        from anjian.core.audit.models import AuditRecord
+
+        stmt = select(AuditRecord).order_by(AuditRecord.seq)
+        if action is not None:
+            column = AuditRecord.action
+            stmt = stmt.where(column.like(action) if "%" in action else column == action)
+        for name, value in columns.items():
+            stmt = stmt.where(getattr(AuditRecord, name) == value)
+        with self.db() as s:
+            return list(s.scalars(stmt))
+
 
 @pytest.fixture
 def node(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Node]:
@@ -169,12 +229,12 @@ def node(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("ANJIAN_LOGIN_RATE_PER_IP", "100000")
     monkeypatch.setenv("ANJIAN_LOGIN_RATE_PER_ACCOUNT", "100000")
     monkeypatch.delenv("ANJIAN_CONFIG", raising=False)
-    _reset_caches()
+    reset_caches()
     from anjian.app import create_app
 
     with TestClient(create_app(), base_url="https://testserver") as client:
         yield Node(url=database_url, data_dir=data_dir, client=client)
-    _reset_caches()
+    reset_caches()
 
 
 @pytest.fixture
@@ -182,41 +242,30 @@ def personas(node: Node) -> Node:
     """The named personas of the module docstring, with their organisations and enterprise."""
     from anjian.core.audit.service import SYSTEM
     from anjian.core.iam.models import Role
-    from anjian.core.iam.service import create_user
     from anjian.core.orgs.models import OrgKind
     from anjian.core.orgs.service import create_org
     from anjian.core.scope import Scope
     from anjian.enterprises.service import create_enterprise
+    from samples import chem_enterprise, mine_enterprise
 
     everything = Scope.for_division(None, "admin", ["000000"])
     with node.db() as s:
-        prov = create_org(
-            s, SYSTEM, name="山西省应急管理厅", kind=OrgKind.AGENCY, division_code="140000"
-        )
-        city = create_org(
-            s,
-            SYSTEM,
-            name="朔州市应急管理局",
-            kind=OrgKind.AGENCY,
-            division_code="140600",
-            parent_id=prov.id,
-        )
-        ying = create_org(
-            s,
-            SYSTEM,
-            name="应县应急管理局",
-            kind=OrgKind.AGENCY,
-            division_code="140622",
-            parent_id=city.id,
-        )
-        shan = create_org(
-            s,
-            SYSTEM,
-            name="山阴县应急管理局",
-            kind=OrgKind.AGENCY,
-            division_code="140621",
-            parent_id=city.id,
-        )
+
+        def agency(name: str, division: str, parent: Any = None) -> Any:
+            parent_id = parent.id if parent is not None else None
+            return create_org(
+                s,
+                SYSTEM,
+                name=name,
+                kind=OrgKind.AGENCY,
+                division_code=division,
+                parent_id=parent_id,
+            )
+
+        prov = agency("山西省应急管理厅", "140000")
+        city = agency("朔州市应急管理局", "140600", prov)
+        ying = agency("应县应急管理局", "140622", city)
+        shan = agency("山阴县应急管理局", "140621", city)
         bureau = create_org(
             s,
             SYSTEM,
@@ -225,72 +274,28 @@ def personas(node: Node) -> Node:
             division_code="140600",
             area_codes=["140622", "140621"],
         )
-        mine = create_enterprise(s, SYSTEM, everything, _mine_data())
-        chem = create_enterprise(s, SYSTEM, everything, _chem_data())
+        mine = create_enterprise(s, SYSTEM, everything, mine_enterprise())
+        chem = create_enterprise(s, SYSTEM, everything, chem_enterprise())
         node.enterprises = {"ying_mine": mine.id, "shan_chem": chem.id}
-        specs = [
-            ("admin", Role.ADMIN, "140000", prov.id, None),
-            ("sheng", Role.OFFICIAL, "140000", prov.id, None),
-            ("shuozhou", Role.OFFICIAL, "140600", city.id, None),
-            ("yingxian", Role.OFFICIAL, "140622", ying.id, None),
-            ("shanyin", Role.OFFICIAL, "140621", shan.id, None),
-            ("jianchaju", Role.OFFICIAL, "140600", bureau.id, None),
-            ("qiye", Role.ENTERPRISE, "140622", None, mine.id),
-        ]
-        for name, role, div, org, ent in specs:
-            u = create_user(
-                s,
-                SYSTEM,
-                username=name,
-                password=PASSWORD,
-                role=role,
-                division_code=div,
-                org_id=org,
-                enterprise_id=ent,
-                phone="13800138000",
-            )
-            node.users[name] = u.id
+    specs = [
+        ("admin", Role.ADMIN, "140000", prov.id, None),
+        ("sheng", Role.OFFICIAL, "140000", prov.id, None),
+        ("shuozhou", Role.OFFICIAL, "140600", city.id, None),
+        ("yingxian", Role.OFFICIAL, "140622", ying.id, None),
+        ("shanyin", Role.OFFICIAL, "140621", shan.id, None),
+        ("jianchaju", Role.OFFICIAL, "140600", bureau.id, None),
+        ("qiye", Role.ENTERPRISE, "140622", None, mine.id),
+    ]
+    for name, role, div, org, ent in specs:
+        node.add_user(name, role, div, org_id=org, enterprise_id=ent, phone="13800138000")
     return node
 
 
-def _mine_data():  # type: ignore[no-untyped-def]
-    from anjian.enterprises.rules import compose_uscc
-    from anjian.enterprises.schemas import EnterpriseCreate
-
-    return EnterpriseCreate(
-        uscc=compose_uscc("140622", "MA0K0001"),
-        name="应县金鼎煤业有限公司",
-        division_code="140622",
-        supervision_category="coal_mine",
-        industry_code="B06",
-        scale="medium",
-        legal_rep="王建国",
-        legal_rep_phone="13912345678",
-        safety_manager="李安全",
-        safety_manager_phone="13698765432",
-        address="应县南河种镇",
-        lng=113.19,
-        lat=39.55,
-    )
-
-
-def _chem_data():  # type: ignore[no-untyped-def]
-    from anjian.enterprises.rules import compose_uscc
-    from anjian.enterprises.schemas import EnterpriseCreate
-
-    return EnterpriseCreate(
-        uscc=compose_uscc("140621", "MA0K0002"),
-        name="山阴县晋北化工有限公司",
-        division_code="140621",
-        supervision_category="hazardous_chemicals",
-        industry_code="C26",
-        scale="small",
-        legal_rep="赵化工",
-        legal_rep_phone="13711112222",
-        address="山阴县岱岳镇",
-        lng=112.82,
-        lat=39.52,
-    )
+@pytest.fixture
+def county_admin(personas: Node) -> Node:
+    """The personas and ``xianadmin``, an administrator of 应县 (140622) only."""
+    personas.add_user("xianadmin", "admin", "140622")
+    return personas
 
 
 # MQTT: the machine's Mosquitto and an in-process ingest worker (monitoring and security tests).

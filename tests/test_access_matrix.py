@@ -13,16 +13,8 @@ from sqlalchemy import select
 
 from anjian.core.audit.models import AuditRecord
 from anjian.enterprises.rules import compose_uscc
+from samples import VISIBLE_ENTERPRISES
 
-VISIBLE = {
-    "admin": {"ying_mine", "shan_chem"},
-    "sheng": {"ying_mine", "shan_chem"},
-    "shuozhou": {"ying_mine", "shan_chem"},
-    "yingxian": {"ying_mine"},
-    "shanyin": {"shan_chem"},
-    "jianchaju": {"ying_mine"},
-    "qiye": {"ying_mine"},
-}
 STAFF = {"admin", "sheng", "shuozhou", "yingxian", "shanyin", "jianchaju"}
 AUDIT_PREFIXES = {
     "admin": ("14",),
@@ -59,23 +51,31 @@ def test_every_api_route_requires_login(node) -> None:
     assert checked >= 10
 
 
-@pytest.mark.parametrize("persona", sorted(VISIBLE))
+@pytest.mark.parametrize("persona", sorted(VISIBLE_ENTERPRISES))
 def test_enterprise_visibility(personas, persona: str) -> None:
     headers = personas.login(persona)
     listed = personas.client.get("/api/v1/enterprises", headers=headers)
     assert listed.status_code == 200
     ids = {item["id"] for item in listed.json()["items"]}
-    expected = {personas.enterprises[k] for k in VISIBLE[persona]}
+    expected = {personas.enterprises[k] for k in VISIBLE_ENTERPRISES[persona]}
     assert ids == expected
     for key, ent_id in personas.enterprises.items():
         r = personas.client.get(f"/api/v1/enterprises/{ent_id}", headers=headers)
-        assert r.status_code == (200 if key in VISIBLE[persona] else 404), (persona, key, r.text)
+        assert r.status_code == (200 if key in VISIBLE_ENTERPRISES[persona] else 404), (
+            persona,
+            key,
+            r.text,
+        )
         # the full phones: whoever sees the file may reveal them (audited), nobody else
         r = personas.client.post(f"/api/v1/enterprises/{ent_id}/contacts/reveal", headers=headers)
-        assert r.status_code == (200 if key in VISIBLE[persona] else 404), (persona, key, r.text)
+        assert r.status_code == (200 if key in VISIBLE_ENTERPRISES[persona] else 404), (
+            persona,
+            key,
+            r.text,
+        )
 
 
-@pytest.mark.parametrize("persona", sorted(VISIBLE))
+@pytest.mark.parametrize("persona", sorted(VISIBLE_ENTERPRISES))
 def test_enterprise_changes_only_in_scope(personas, persona: str) -> None:
     headers = personas.login(persona)
     for key, ent_id in personas.enterprises.items():
@@ -84,12 +84,15 @@ def test_enterprise_changes_only_in_scope(personas, persona: str) -> None:
             headers=headers,
             json={"address": f"{persona} 修改的地址"},
         )
-        assert r.status_code in ((200, 403) if key in VISIBLE[persona] else (404,)), (persona, key)
+        assert r.status_code in ((200, 403) if key in VISIBLE_ENTERPRISES[persona] else (404,)), (
+            persona,
+            key,
+        )
         if r.status_code == 200:
             assert r.json()["address"] == f"{persona} 修改的地址"
 
 
-@pytest.mark.parametrize("persona", sorted(VISIBLE))
+@pytest.mark.parametrize("persona", sorted(VISIBLE_ENTERPRISES))
 def test_audit_and_users_only_in_scope(personas, persona: str) -> None:
     headers = personas.login(persona)
     audit = personas.client.get("/api/v1/audit?limit=500", headers=headers)

@@ -440,18 +440,7 @@ def test_a_failure_leaves_nothing_loaded(node, monkeypatch) -> None:
 
 
 def test_real_user_with_a_demo_name_stops_the_demo(node) -> None:
-    from anjian.core.iam.models import Role
-    from anjian.core.iam.service import create_user
-
-    with node.db() as s:
-        create_user(
-            s,
-            SYSTEM,
-            username="sheng",
-            password="Real#User2026",
-            role=Role.OFFICIAL,
-            division_code="140000",
-        )
+    node.add_user("sheng", "official", "140000", password="Real#User2026")
     result = CliRunner().invoke(cli, ["demo", "--enterprises", "10"])
     assert result.exit_code == 1
     assert "sheng" in result.output and "新的数据库" in _flat(result.output)

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from samples import accident_report
+
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_classify_without_saving(personas: Any) -> None:
@@ -40,21 +42,6 @@ def test_classify_without_saving(personas: Any) -> None:
     assert node.client.post(url, json={}).status_code == 401
 
 
-def _report(**extra: Any) -> dict[str, Any]:
-    return {
-        "occurred_at": "2026-11-29T06:40:00+08:00",
-        "division_code": "140622",
-        "place": "应县金鼎煤业 1201 工作面",
-        "accident_type": "roof_fall",
-        "reporter": "李安全",
-        "reporter_phone": "13698765432",
-        "deaths": 2,
-        "missing": 1,
-        "serious_injuries": 1,
-        **extra,
-    }
-
-
 def test_first_report_is_graded_scoped_audited_and_synced(personas: Any) -> None:
     from sqlalchemy import select
 
@@ -63,7 +50,7 @@ def test_first_report_is_graded_scoped_audited_and_synced(personas: Any) -> None
 
     node = personas
     county = node.login("yingxian")
-    r = node.client.post("/api/v1/accidents", json=_report(), headers=county)
+    r = node.client.post("/api/v1/accidents", json=accident_report(), headers=county)
     assert r.status_code == 201, r.text
     acc = r.json()
     assert (acc["grade"], acc["grade_label"], acc["provisional"], acc["report_to"]) == (
@@ -77,17 +64,17 @@ def test_first_report_is_graded_scoped_audited_and_synced(personas: Any) -> None
     assert acc["known_at"] == acc["occurred_at"]
     # the few required fields name themselves when missing or wrong
     for body, field in (
-        (_report(reporter=""), "reporter"),
-        (_report(accident_type="meteor"), "accident_type"),
-        (_report(occurred_at="2099-01-01T00:00:00+08:00"), "occurred_at"),
-        (_report(occurred_at="2026-11-29T06:40:00"), "occurred_at"),  # no zone
-        (_report(division_code="999999"), "division_code"),
+        (accident_report(reporter=""), "reporter"),
+        (accident_report(accident_type="meteor"), "accident_type"),
+        (accident_report(occurred_at="2099-01-01T00:00:00+08:00"), "occurred_at"),
+        (accident_report(occurred_at="2026-11-29T06:40:00"), "occurred_at"),  # no zone
+        (accident_report(division_code="999999"), "division_code"),
     ):
         bad = node.client.post("/api/v1/accidents", json=body, headers=county)
         assert bad.status_code == 422 and bad.json()["field"] == field, (field, bad.text)
     # another county can neither file here nor read it
     other = node.login("shanyin")
-    refused = node.client.post("/api/v1/accidents", json=_report(), headers=other)
+    refused = node.client.post("/api/v1/accidents", json=accident_report(), headers=other)
     assert refused.status_code == 403 and refused.json()["field"] == "division_code"
     assert node.client.get(f"/api/v1/accidents/{acc['id']}", headers=other).status_code == 404
     assert node.client.get("/api/v1/accidents", headers=other).json()["total"] == 0
@@ -95,7 +82,7 @@ def test_first_report_is_graded_scoped_audited_and_synced(personas: Any) -> None
     mine = node.enterprises["ying_mine"]
     own = node.client.post(
         "/api/v1/accidents",
-        json=_report(enterprise_id=mine, deaths=0, missing=0, direct_loss_cny=12_000_000),
+        json=accident_report(enterprise_id=mine, deaths=0, missing=0, direct_loss_cny=12_000_000),
         headers=node.login("qiye"),
     )
     assert own.status_code == 201, own.text
@@ -118,16 +105,12 @@ def test_first_report_is_graded_scoped_audited_and_synced(personas: Any) -> None
 def test_follow_ups_regrade_within_their_window(personas: Any) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from sqlalchemy import select
-
-    from anjian.core.audit.models import AuditRecord
-
     node = personas
     county = node.login("yingxian")
     now = datetime.now(UTC)
     acc = node.client.post(
         "/api/v1/accidents",
-        json=_report(occurred_at=(now - timedelta(hours=2)).isoformat()),
+        json=accident_report(occurred_at=(now - timedelta(hours=2)).isoformat()),
         headers=county,
     ).json()
     url = f"/api/v1/accidents/{acc['id']}/follow-up"
@@ -157,22 +140,21 @@ def test_follow_ups_regrade_within_their_window(personas: Any) -> None:
         ).status_code
         == 404
     )
-    with node.db() as s:
-        rec = s.scalars(
-            select(AuditRecord)
-            .where(AuditRecord.action == "accident.follow_up")
-            .order_by(AuditRecord.seq)
-        ).all()
-        assert [r.detail["grade_rose"] for r in rec] == [False, True]
-        assert rec[1].detail["before"]["deaths"] == "2" and rec[1].detail["after"]["grade"] == "2"
+    rec = node.audits("accident.follow_up")
+    assert [r.detail["grade_rose"] for r in rec] == [False, True]
+    assert rec[1].detail["before"]["deaths"] == "2" and rec[1].detail["after"]["grade"] == "2"
+
+    def reported(kind: str, days: int) -> dict[str, Any]:
+        """An accident of ``kind`` that happened ``days`` ago, reported by the county now."""
+        body = accident_report(
+            accident_type=kind, occurred_at=(now - timedelta(days=days)).isoformat()
+        )
+        return node.client.post("/api/v1/accidents", json=body, headers=county).json()
+
     # the last day of the window (30 days; 7 for fire) counts whole; after it casualty numbers
     # are refused, naming the number, while the direct loss may still be updated and re-grades
     for kind, days in (("roof_fall", 30), ("fire", 7)):
-        last_day = node.client.post(
-            "/api/v1/accidents",
-            json=_report(accident_type=kind, occurred_at=(now - timedelta(days=days)).isoformat()),
-            headers=county,
-        ).json()
+        last_day = reported(kind, days)
         on_time = node.client.post(
             f"/api/v1/accidents/{last_day['id']}/follow-up",
             json={"deaths": 3, "note": "补报"},
@@ -180,11 +162,7 @@ def test_follow_ups_regrade_within_their_window(personas: Any) -> None:
         )
         assert on_time.status_code == 200, (kind, on_time.text)
     for kind, days in (("roof_fall", 31), ("fire", 8)):
-        old = node.client.post(
-            "/api/v1/accidents",
-            json=_report(accident_type=kind, occurred_at=(now - timedelta(days=days)).isoformat()),
-            headers=county,
-        ).json()
+        old = reported(kind, days)
         url = f"/api/v1/accidents/{old['id']}/follow-up"
         late = node.client.post(url, json={"deaths": 3, "note": "补报"}, headers=county)
         assert late.status_code == 409 and late.json()["field"] == "deaths", (kind, late.text)
@@ -202,7 +180,7 @@ def test_the_chain_goes_up_tier_by_tier_with_its_clocks(personas: Any) -> None:
     known = datetime.now(UTC) - timedelta(hours=4)  # past the statutory 1 h and 3 h
     acc = node.client.post(
         "/api/v1/accidents",
-        json=_report(deaths=3, missing=0, occurred_at=known.isoformat()),
+        json=accident_report(deaths=3, missing=0, occurred_at=known.isoformat()),
         headers=node.login("yingxian"),
     ).json()
     assert acc["grade_label"] == "较大"
@@ -260,7 +238,7 @@ def test_investigation_at_the_tier_the_grade_requires(personas: Any) -> None:
     node = personas
     county, city = node.login("yingxian"), node.login("shuozhou")
     acc = node.client.post(
-        "/api/v1/accidents", json=_report(deaths=3, missing=0), headers=county
+        "/api/v1/accidents", json=accident_report(deaths=3, missing=0), headers=county
     ).json()
     url = f"/api/v1/accidents/{acc['id']}/investigation"
     refused = node.client.post(url, json={"team": "县调查组"}, headers=county)
@@ -300,7 +278,7 @@ def test_only_the_agencies_stamp_their_chain_not_an_inspection_bureau(personas: 
     node = personas
     acc = node.client.post(
         "/api/v1/accidents",
-        json=_report(enterprise_id=node.enterprises["ying_mine"], deaths=3, missing=0),
+        json=accident_report(enterprise_id=node.enterprises["ying_mine"], deaths=3, missing=0),
         headers=node.login("yingxian"),
     ).json()
     url = f"/api/v1/accidents/{acc['id']}"
@@ -332,22 +310,13 @@ def test_a_report_from_any_kind_of_place_climbs_real_agencies(
     district of a municipality or a city without districts is filed (it was a 500 at 仙桃)
     with one step per agency, each due 2 h after the one below."""
     from anjian.config import get_settings
-    from anjian.core.audit.service import SYSTEM
-    from anjian.core.iam.models import Role
-    from anjian.core.iam.service import create_user
 
     monkeypatch.setenv("ANJIAN_NODE_DIVISION", "000000")
     get_settings.cache_clear()
-    with node.db() as s:
-        create_user(
-            s,
-            SYSTEM,
-            username="guojia",
-            password="Anjian#2026",
-            role=Role.OFFICIAL,
-            division_code="000000",
-        )
-    body = _report(division_code=place, place="某厂房", deaths=3, missing=0, serious_injuries=0)
+    node.add_user("guojia", "official", "000000")
+    body = accident_report(
+        division_code=place, place="某厂房", deaths=3, missing=0, serious_injuries=0
+    )
     r = node.client.post("/api/v1/accidents", json=body, headers=node.login("guojia"))
     assert r.status_code == 201, r.text
     chain = r.json()["chain"]

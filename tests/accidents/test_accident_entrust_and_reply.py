@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 from sqlalchemy import update
-from test_accident_api import _report
 
 from anjian.accidents.models import AccidentStep, Investigation
 from anjian.core.clock import CST, today_in_china
 from anjian.db import utcnow
+from samples import accident_report
 
 
 def _accident(node: Any, headers: dict[str, str], **numbers: Any) -> dict[str, Any]:
     body = {"deaths": 0, "missing": 0, "serious_injuries": 0, **numbers}
-    r = node.client.post("/api/v1/accidents", json=_report(**body), headers=headers)
+    r = node.client.post("/api/v1/accidents", json=accident_report(**body), headers=headers)
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -180,19 +180,12 @@ def test_an_especially_serious_accidents_reply_is_extended_once_by_at_most_30_da
     node: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from anjian.config import get_settings
-    from anjian.core.audit.service import SYSTEM
-    from anjian.core.iam.models import Role
-    from anjian.core.iam.service import create_user
 
     monkeypatch.setenv("ANJIAN_NODE_DIVISION", "000000")
     get_settings.cache_clear()
-    with node.db() as s:
-        create_user(
-            s, SYSTEM, username="guojia", password="Anjian#2026", role=Role.OFFICIAL,
-            division_code="000000",
-        )  # fmt: skip
+    node.add_user("guojia", "official", "000000")
     who = node.login("guojia")
-    body = _report(division_code="140622", deaths=30, missing=0)
+    body = accident_report(division_code="140622", deaths=30, missing=0)
     acc = node.client.post("/api/v1/accidents", json=body, headers=who).json()
     assert acc["grade_label"] == "特别重大"
     base = f"/api/v1/accidents/{acc['id']}/investigation"

@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from test_accident_api import _report
 
 from anjian.core.sync.models import OutboxEntry
+from samples import accident_report
 
 NEAR_MISS = {"kind": "near_miss", "near_miss_criterion": "trapped_3"}
 
 
 def _file(node: Any, headers: dict[str, str], **extra: Any) -> Any:
-    body = _report(**{"deaths": 0, "missing": 0, "serious_injuries": 0, **extra})
+    body = accident_report(**{"deaths": 0, "missing": 0, "serious_injuries": 0, **extra})
     return node.client.post("/api/v1/accidents", json=body, headers=headers)
 
 

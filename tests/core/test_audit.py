@@ -55,34 +55,30 @@ def test_database_refuses_update_and_delete(node) -> None:
             conn.execute(text(stmt))
 
 
-def test_changed_record_is_named(node) -> None:
+@pytest.mark.parametrize(
+    ("tampering", "named"),
+    [
+        pytest.param(
+            "UPDATE audit_records SET actor_name = 'someone-else' WHERE seq = 3",
+            "第 3 条",
+            id="changed_record_is_named",
+        ),
+        pytest.param(
+            "DELETE FROM audit_records WHERE seq = 4", "第 4 条", id="removed_record_is_named"
+        ),
+        pytest.param(
+            "DELETE FROM audit_records WHERE seq = 6", "第 6 条", id="removed_tail_is_detected"
+        ),
+    ],
+)
+def test_tampered_record_is_named(node, tampering: str, named: str) -> None:
     _write(node)
     _drop_guard(node)
     with node.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_records SET actor_name = 'someone-else' WHERE seq = 3"))
+        conn.execute(text(tampering))
     result = _verify_cli()
     assert result.exit_code == 1
-    assert "第 3 条" in result.output
-
-
-def test_removed_record_is_named(node) -> None:
-    _write(node)
-    _drop_guard(node)
-    with node.engine.begin() as conn:
-        conn.execute(text("DELETE FROM audit_records WHERE seq = 4"))
-    result = _verify_cli()
-    assert result.exit_code == 1
-    assert "第 4 条" in result.output
-
-
-def test_removed_tail_is_detected(node) -> None:
-    _write(node)
-    _drop_guard(node)
-    with node.engine.begin() as conn:
-        conn.execute(text("DELETE FROM audit_records WHERE seq = 6"))
-    result = _verify_cli()
-    assert result.exit_code == 1
-    assert "第 6 条" in result.output
+    assert named in result.output
 
 
 def test_reordered_records_are_detected(node) -> None:

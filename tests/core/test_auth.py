@@ -10,10 +10,8 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from anjian.cli import app as cli
-from anjian.core.audit.models import AuditRecord
-from anjian.core.audit.service import SYSTEM
-from anjian.core.iam.models import AuthSession, Role, User
-from anjian.core.iam.service import create_user, field_cipher
+from anjian.core.iam.models import AuthSession, User
+from anjian.core.iam.service import field_cipher
 from anjian.db import utcnow
 
 PASSWORD = "Anjian#2026"
@@ -21,16 +19,7 @@ PASSWORD = "Anjian#2026"
 
 @pytest.fixture
 def official(node):
-    with node.db() as s:
-        create_user(
-            s,
-            SYSTEM,
-            username="zhangsan",
-            password=PASSWORD,
-            role=Role.OFFICIAL,
-            division_code="140622",
-            phone="13912345678",
-        )
+    node.add_user("zhangsan", "official", "140622", phone="13912345678")
     return node
 
 
@@ -59,10 +48,7 @@ def test_login_success_and_failure_are_audited(official) -> None:
     assert _login(official, password="wrong-Password1").status_code == 401
     assert _login(official, username="ghost").status_code == 401
     assert _login(official).status_code == 200
-    with official.db() as s:
-        rows = s.scalars(
-            select(AuditRecord).where(AuditRecord.action == "auth.login").order_by(AuditRecord.seq)
-        ).all()
+    rows = official.audits("auth.login")
     assert [(r.actor_name, r.result) for r in rows] == [
         ("zhangsan", "failure"),
         ("ghost", "failure"),

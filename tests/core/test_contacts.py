@@ -4,41 +4,19 @@ contacts in full; an export keeps masking unless full numbers are asked for (aud
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from anjian.core.audit.models import AuditRecord
-from anjian.db import utcnow
-from anjian.web.render import CST
+from samples import recent_accident
 
 ENT = "/api/v1/enterprises"
 ACC = "/api/v1/accidents"
 LEGAL, SAFETY, REPORTER = "13912345678", "13698765432", "13512340000"
 
 
-def _records(node: Any, action: str) -> list[AuditRecord]:
-    with node.db() as s:
-        rows = list(s.scalars(select(AuditRecord).where(AuditRecord.action == action)))
-        s.expunge_all()
-    return rows
-
-
 def _accident(node: Any, headers: dict[str, str], **extra: Any) -> int:
-    body = {
-        "occurred_at": (utcnow() - timedelta(minutes=30)).astimezone(CST).isoformat(),
-        "division_code": "140622",
-        "enterprise_id": node.enterprises["ying_mine"],
-        "place": "应县金鼎煤业 1201 工作面",
-        "accident_type": "roof_fall",
-        "reporter": "张报告",
-        "reporter_phone": REPORTER,
-        "deaths": 1,
-        **extra,
-    }
-    r = node.client.post(ACC, json=body, headers=headers)
+    r = node.client.post(ACC, json=recent_accident(node, REPORTER, **extra), headers=headers)
     assert r.status_code == 201, r.text
     return int(r.json()["id"])
 
@@ -51,7 +29,7 @@ def test_an_official_in_scope_reveals_a_phone_and_the_reveal_is_audited(personas
     assert shown["legal_rep_phone_masked"] == "139****5678"
     listed = node.client.get(ENT, headers=official).text
     assert LEGAL not in listed and SAFETY not in listed and "139****5678" in listed
-    assert _records(node, "enterprise.reveal") == []
+    assert node.audits("enterprise.reveal") == []
     # one field
     r = node.client.post(
         f"{ENT}/{mine}/contacts/reveal", params={"field": "legal_rep_phone"}, headers=official
@@ -64,7 +42,7 @@ def test_an_official_in_scope_reveals_a_phone_and_the_reveal_is_audited(personas
             {"field": "legal_rep_phone", "label": "法定代表人", "name": "王建国", "phone": LEGAL}
         ],
     }
-    [rec] = _records(node, "enterprise.reveal")
+    [rec] = node.audits("enterprise.reveal")
     assert (rec.actor_name, rec.actor_id) == ("yingxian", node.users["yingxian"])
     assert (rec.object_type, rec.object_id, rec.division_code) == (
         "enterprise",
@@ -76,7 +54,7 @@ def test_an_official_in_scope_reveals_a_phone_and_the_reveal_is_audited(personas
     # all fields; the city above reaches it too
     r = node.client.post(f"{ENT}/{mine}/contacts/reveal", headers=node.login("shuozhou"))
     assert [c["phone"] for c in r.json()["contacts"]] == [LEGAL, SAFETY]
-    assert _records(node, "enterprise.reveal")[-1].detail == {
+    assert node.audits("enterprise.reveal")[-1].detail == {
         "fields": ["legal_rep_phone", "safety_manager_phone"]
     }
     # a GET does not reveal
@@ -100,8 +78,8 @@ def test_out_of_scope_is_the_same_404_as_missing(personas: Any) -> None:
     acc = _accident(node, node.login("yingxian"))
     r = node.client.post(f"{ACC}/{acc}/contacts/reveal", headers=node.login("shanyin"))
     assert r.status_code == 404 and REPORTER not in r.text
-    assert [r.actor_name for r in _records(node, "enterprise.reveal")] == ["qiye"]
-    assert _records(node, "accident.reveal") == []
+    assert [r.actor_name for r in node.audits("enterprise.reveal")] == ["qiye"]
+    assert node.audits("accident.reveal") == []
 
 
 def test_an_accident_reporter_phone_is_masked_until_revealed(personas: Any) -> None:
@@ -116,7 +94,7 @@ def test_an_accident_reporter_phone_is_masked_until_revealed(personas: Any) -> N
     assert r.json()["contacts"] == [
         {"field": "reporter_phone", "label": "报告人", "name": "张报告", "phone": REPORTER}
     ]
-    [rec] = _records(node, "accident.reveal")
+    [rec] = node.audits("accident.reveal")
     assert (rec.actor_name, rec.object_id, rec.detail) == (
         "sheng",
         str(acc),
@@ -139,7 +117,7 @@ def test_hostile_field_names_are_refused_naming_the_field(personas: Any, field: 
             assert r.status_code == 422 and "field" in r.text, r.text
     huge = node.client.post(f"{ENT}/{10**30}/contacts/reveal", headers=official)
     assert huge.status_code in (404, 422) and huge.status_code != 500
-    assert _records(node, "enterprise.reveal") == []
+    assert node.audits("enterprise.reveal") == []
 
 
 def _phones(xlsx: bytes) -> list[tuple[Any, Any]]:
@@ -162,19 +140,19 @@ def test_the_export_masks_unless_full_numbers_are_asked_for(personas: Any) -> No
     masked = node.client.get(f"{ENT}/export.xlsx", headers=official)
     assert masked.status_code == 200
     assert _phones(masked.content) == [("139****5678", "136****5432")]
-    [plain] = _records(node, "enterprise.export")
+    [plain] = node.audits("enterprise.export")
     assert plain.detail["count"] == 1
     full = node.client.get(f"{ENT}/export.xlsx?full_numbers=true", headers=official)
     assert full.status_code == 200
     assert _phones(full.content) == [(LEGAL, SAFETY)]
-    [rec] = _records(node, "enterprise.export_full_numbers")
+    [rec] = node.audits("enterprise.export_full_numbers")
     assert (rec.actor_name, rec.object_type, rec.detail["count"]) == ("yingxian", "enterprise", 1)
-    assert len(_records(node, "enterprise.export")) == 1  # the full one is its own kind
+    assert len(node.audits("enterprise.export")) == 1  # the full one is its own kind
     # the city exports both counties' files in full: the record names how many
     node.client.get(
         f"{ENT}/export.xlsx", params={"full_numbers": "1"}, headers=node.login("shuozhou")
     )
-    assert _records(node, "enterprise.export_full_numbers")[-1].detail["count"] == 2
+    assert node.audits("enterprise.export_full_numbers")[-1].detail["count"] == 2
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -185,5 +163,5 @@ def test_a_hostile_full_numbers_value_is_refused(personas: Any, value: str) -> N
         f"{ENT}/export.xlsx", params={"full_numbers": value}, headers=node.login("yingxian")
     )
     assert r.status_code == 422 and "full_numbers" in r.text, r.text
-    assert _records(node, "enterprise.export_full_numbers") == []
-    assert _records(node, "enterprise.export") == []
+    assert node.audits("enterprise.export_full_numbers") == []
+    assert node.audits("enterprise.export") == []

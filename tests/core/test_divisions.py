@@ -19,19 +19,7 @@ def test_reference_list_is_complete_and_rerunnable(node) -> None:
 
 
 def _admin_headers(node) -> dict[str, str]:
-    from anjian.core.audit.service import SYSTEM
-    from anjian.core.iam.models import Role
-    from anjian.core.iam.service import create_user
-
-    with node.db() as s:
-        create_user(
-            s,
-            SYSTEM,
-            username="ops",
-            password="Anjian#2026",
-            role=Role.ADMIN,
-            division_code="140000",
-        )
+    node.add_user("ops", "admin", "140000")
     return node.login("ops")
 
 

@@ -27,6 +27,17 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def _init(tmp_path: Path, division: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """``anjian init`` for a node of ``division`` in ``tmp_path``, as an operator runs it."""
+    return subprocess.run(
+        [ANJIAN, "init"],
+        env=_env(tmp_path, ANJIAN_NODE_DIVISION=division),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def test_serve_answers_healthz_and_openapi(tmp_path: Path) -> None:
     port = _free_port()
     proc = subprocess.Popen(
@@ -57,13 +68,7 @@ def test_serve_answers_healthz_and_openapi(tmp_path: Path) -> None:
 
 
 def test_bad_setting_is_a_message_not_a_traceback(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [ANJIAN, "init"],
-        env=_env(tmp_path, ANJIAN_NODE_DIVISION="14"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = _init(tmp_path, "14", timeout=60)
     assert result.returncode != 0
     assert "ANJIAN_NODE_DIVISION" in result.stderr
     assert "Traceback" not in result.stderr
@@ -72,13 +77,7 @@ def test_bad_setting_is_a_message_not_a_traceback(tmp_path: Path) -> None:
 def test_init_twice_is_safe(tmp_path: Path) -> None:
     counts = []
     for _ in range(2):
-        result = subprocess.run(
-            [ANJIAN, "init"],
-            env=_env(tmp_path, ANJIAN_NODE_DIVISION="140000"),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = _init(tmp_path, "140000", timeout=120)
         assert result.returncode == 0, result.stderr
         match = re.search(r"行政区划 (\d+) 条", result.stdout)
         assert match, result.stdout

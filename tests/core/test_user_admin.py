@@ -9,9 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from anjian.core.audit.models import AuditRecord
-from anjian.core.audit.service import SYSTEM
-from anjian.core.iam.models import AuthSession, Role, User
+from anjian.core.iam.models import AuthSession, User
 from anjian.core.iam.rules import (
     AccountState,
     account_actions,
@@ -20,7 +18,6 @@ from anjian.core.iam.rules import (
     may_administer,
     may_grant,
 )
-from anjian.core.iam.service import create_user, enrol_totp_directly
 
 PASSWORD = "Anjian#2026"
 NEW = "Fresh#Pass2026"
@@ -112,31 +109,6 @@ def test_enterprise_binding(
 # --- API ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def county_admin(personas):  # type: ignore[no-untyped-def]
-    """An administrator of 应县 (140622) only."""
-    with personas.db() as s:
-        u = create_user(
-            s,
-            SYSTEM,
-            username="xianadmin",
-            password=PASSWORD,
-            role=Role.ADMIN,
-            division_code="140622",
-        )
-        personas.users["xianadmin"] = u.id
-    return personas
-
-
-def _audits(node, action: str) -> list[AuditRecord]:  # type: ignore[no-untyped-def]
-    with node.db() as s:
-        return list(
-            s.scalars(
-                select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.seq)
-            )
-        )
-
-
 def _user(node, name: str) -> User | None:  # type: ignore[no-untyped-def]
     with node.db() as s:
         user = s.scalar(select(User).where(User.username == name))
@@ -157,7 +129,7 @@ def test_an_administrator_creates_a_user_in_their_jurisdiction(personas) -> None
     r = personas.client.post("/api/v1/users", headers=headers, json=body)
     assert r.status_code == 201, r.text
     assert r.json()["display_name"] == "赵六" and r.json()["locked"] is False
-    created = _audits(personas, "user.create")[-1]
+    created = personas.audits("user.create")[-1]
     assert created.actor_name == "admin" and created.object_id == str(r.json()["id"])
     # and the new user logs in with the initial password
     personas.login("zhaoliu", NEW)
@@ -194,7 +166,7 @@ def test_a_bad_user_names_the_field_and_writes_nothing(
     assert r.status_code == status, r.text
     assert r.json()["field"].split(".")[0] == field
     assert _user(personas, "zhaoliu") is None
-    assert len(_audits(personas, "user.create")) == len(personas.users)  # the personas' only
+    assert len(personas.audits("user.create")) == len(personas.users)  # the personas' only
 
 
 def test_an_enterprise_user_is_bound_to_an_enterprise_of_their_division(personas) -> None:
@@ -223,7 +195,7 @@ def test_out_of_jurisdiction_is_refused_and_audited(county_admin) -> None:
     assert r.status_code == 404
     ghost = node.client.post("/api/v1/users/999999/lock", headers=headers)
     assert ghost.status_code == 404 and ghost.json()["detail"] == r.json()["detail"]
-    denied = _audits(node, "access.denied")
+    denied = node.audits("access.denied")
     assert len(denied) == 4  # the missing id was not a refusal
     # a user may not be created in, nor moved to, a division outside the jurisdiction
     body = {"username": "x1", "password": NEW, "role": "official", "division_code": "140621"}
@@ -239,7 +211,7 @@ def test_out_of_jurisdiction_is_refused_and_audited(county_admin) -> None:
     body = {**body, "division_code": "140622", "role": "enterprise", "enterprise_id": chem}
     r = node.client.post("/api/v1/users", headers=headers, json=body)
     assert r.status_code == 422 and r.json()["field"] == "enterprise_id"
-    assert len(_audits(node, "access.denied")) == 6
+    assert len(node.audits("access.denied")) == 6
     assert _user(node, "x1") is None
     # the listing shows the county only
     names = {u["username"] for u in node.client.get("/api/v1/users", headers=headers).json()}
@@ -294,18 +266,15 @@ def test_lock_unlock_password_and_mfa_reset(personas) -> None:
     assert (
         personas.client.post(f"/api/v1/users/{ying}/mfa-reset", headers=headers).status_code == 409
     )
-    with personas.db() as s:
-        enrol_totp_directly(s, SYSTEM, s.get(User, ying))
+    personas.enrol_mfa("yingxian")
     r = personas.client.post(f"/api/v1/users/{ying}/mfa-reset", headers=headers)
     assert r.status_code == 200 and r.json()["mfa_enabled"] is False
-    resets = _audits(personas, "user.reset")
+    resets = personas.audits("user.reset")
     assert [a.detail for a in resets] == [
         {"mfa_reset": False},
         {"mfa_reset": True, "password_reset": False},
     ]
-    assert [
-        a.action for a in _audits(personas, "user.lock") + _audits(personas, "user.unlock")
-    ] == [
+    assert [a.action for a in personas.audits("user.lock") + personas.audits("user.unlock")] == [
         "user.lock",
         "user.unlock",
     ]
@@ -325,7 +294,7 @@ def test_an_edit_is_audited_with_its_changes_and_ends_the_sessions(personas) -> 
     )
     assert r.status_code == 200 and r.json()["division_code"] == "140621"
     assert personas.client.get("/api/v1/auth/me", headers=session).status_code == 401
-    updates = _audits(personas, "user.update")
+    updates = personas.audits("user.update")
     assert updates[0].detail == {
         "changes": {"display_name": {"from": "yingxian", "to": "应县老王"}}
     }
@@ -334,7 +303,7 @@ def test_an_edit_is_audited_with_its_changes_and_ends_the_sessions(personas) -> 
     same = personas.client.patch(
         f"/api/v1/users/{ying}", headers=headers, json={"role": "official"}
     )
-    assert same.status_code == 200 and len(_audits(personas, "user.update")) == 2
+    assert same.status_code == 200 and len(personas.audits("user.update")) == 2
     with personas.db() as s:
         revoked = s.scalars(select(AuthSession.revoked).where(AuthSession.user_id == ying)).all()
     assert all(revoked)
@@ -369,7 +338,7 @@ def test_an_organisation_is_edited_within_scope_and_audited(county_admin) -> Non
         f"/api/v1/organisations/{ying['id']}", headers=admin, json={"name": "应县应急管理局（新）"}
     )
     assert r.status_code == 200 and r.json()["version"] == ying["version"] + 1
-    update = _audits(node, "org.update")[-1]
+    update = node.audits("org.update")[-1]
     assert update.detail["changes"]["name"]["to"] == "应县应急管理局（新）"
     # a cycle of parents is refused
     city = orgs["朔州市应急管理局"]
@@ -386,6 +355,6 @@ def test_an_organisation_is_edited_within_scope_and_audited(county_admin) -> Non
         f"/api/v1/organisations/{ying['id']}", headers=county, json={"division_code": "140621"}
     )
     assert r.status_code == 403 and r.json()["field"] == "division_code"
-    assert len(_audits(node, "access.denied")) == 2
+    assert len(node.audits("access.denied")) == 2
     r = node.client.patch(f"/api/v1/organisations/{ying['id']}", headers=county, json={"name": ""})
     assert r.status_code == 422 and r.json()["field"] == "name"

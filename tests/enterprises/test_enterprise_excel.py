@@ -13,7 +13,6 @@ from enterprise_helpers import make_uscc, row, sheet_rows, xlsx
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from anjian.core.audit.models import AuditRecord
 from anjian.core.audit.service import SYSTEM
 from anjian.core.iam.service import field_cipher
 from anjian.core.scope import Scope
@@ -92,7 +91,7 @@ def test_export_has_chinese_headers_labels_and_masked_phones(personas: Any, auth
     assert mine[COL["安全负责人电话"]] == "136****5432"
     chem = by_name["山阴县晋北化工有限公司"]
     assert chem[COL["安全负责人电话"]] is None
-    (rec,) = _audits(personas, "enterprise.export")
+    (rec,) = personas.audits("enterprise.export")
     assert rec.actor_name == "sheng" and rec.detail == {"count": 2, "filters": {}}
 
 
@@ -113,7 +112,7 @@ def test_export_is_scoped(personas: Any, auth: Auth, persona: str, expected: set
 def test_export_applies_filters(personas: Any, auth: Auth) -> None:
     rows = sheet_rows(export(personas, auth("sheng"), category="hazardous_chemicals"))
     assert [r[COL["企业名称"]] for r in rows[1:]] == ["山阴县晋北化工有限公司"]
-    (rec,) = _audits(personas, "enterprise.export")
+    (rec,) = personas.audits("enterprise.export")
     assert rec.detail["filters"] == {"category": "hazardous_chemicals"}
 
 
@@ -207,9 +206,9 @@ def test_import_creates_every_row(personas: Any, auth: Auth) -> None:
             35,
             "operating",
         )
-    creates = [a for a in _audits(personas, "enterprise.create") if a.actor_name == "yingxian"]
+    creates = [a for a in personas.audits("enterprise.create") if a.actor_name == "yingxian"]
     assert len(creates) == 3
-    (summary,) = _audits(personas, "enterprise.import")
+    (summary,) = personas.audits("enterprise.import")
     assert summary.result == "success"
     assert summary.detail == {"file": "企业.xlsx", "rows": 3, "imported": 3}
 
@@ -265,7 +264,7 @@ def test_import_with_bad_rows_imports_nothing_and_reports_each(personas: Any, au
     for (_, _, message), (_, _, fragment) in zip(got, expected, strict=True):
         assert fragment in message
     assert counts(personas) == before
-    (attempt,) = _audits(personas, "enterprise.import")
+    (attempt,) = personas.audits("enterprise.import")
     assert attempt.result == "failure"
     assert attempt.detail == {"file": "企业.xlsx", "rows": 8, "errors": 13}
 
@@ -410,12 +409,3 @@ def test_export_import_round_trip_to_a_fresh_node(
     assert [
         tuple(v for i, v in enumerate(r) if i not in phones) for r in sheet_rows(second)
     ] == strip
-
-
-def _audits(node: Any, action: str) -> list[AuditRecord]:
-    with node.db() as s:
-        return list(
-            s.scalars(
-                select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.seq)
-            )
-        )

@@ -126,12 +126,7 @@ def test_create_validate_update_and_deactivate(personas) -> None:
     )
     assert again.status_code == 409
     assert _create(personas)["id"] != cl["id"]  # the name is free again
-    with personas.db() as s:
-        actions = s.scalars(
-            select(AuditRecord.action)
-            .where(AuditRecord.object_type == "checklist")
-            .order_by(AuditRecord.seq)
-        ).all()
+    actions = [r.action for r in personas.audits(object_type="checklist")]
     assert actions == [
         "checklist.create",
         "checklist.update",

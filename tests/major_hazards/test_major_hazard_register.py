@@ -8,42 +8,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from anjian.core.audit.models import AuditRecord
-from anjian.core.audit.service import SYSTEM
-from anjian.core.iam.models import Role
-from anjian.core.iam.service import create_user
 from anjian.core.sync.models import OutboxEntry
 from anjian.major_hazards.models import MajorHazardSource
+from samples import CHLORINE_AND_AMMONIA, major_hazard_source, unit
 
 API = "/api/v1/major-hazards"
-PASSWORD = "Anjian#2026"
-PERSONS = {
-    "responsible_main": "王建国",
-    "responsible_technical": "李工",
-    "responsible_operational": "张班长",
-}
-
-
-def unit(*chemicals: dict[str, Any], name: str = "液氯液氨罐区", **extra: Any) -> dict[str, Any]:
-    return {"name": name, "kind": "storage", "chemicals": list(chemicals), **extra}
-
-
-CHLORINE_AND_AMMONIA = unit({"name": "液氯", "quantity_t": 8}, {"name": "液氨", "quantity_t": 5})
-
-
-def _body(node, enterprise: str = "ying_mine", **extra: Any) -> dict[str, Any]:
-    return {
-        "enterprise_id": node.enterprises[enterprise],
-        "name": "液氯液氨储罐区",
-        "people_within_500m": 60,
-        "units": [CHLORINE_AND_AMMONIA],
-        **PERSONS,
-        **extra,
-    }
 
 
 def _create(node, who: str = "qiye", **extra: Any) -> dict[str, Any]:
-    r = node.client.post(API, json=_body(node, **extra), headers=node.login(who))
+    r = node.client.post(API, json=major_hazard_source(node, **extra), headers=node.login(who))
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -101,14 +74,14 @@ def test_a_source_below_the_thresholds_is_kept_but_not_major(personas) -> None:
 
 
 def test_an_unknown_chemical_is_422_naming_the_field(personas) -> None:
-    body = _body(
+    body = major_hazard_source(
         personas,
         units=[unit({"name": "液氯", "quantity_t": 1}, {"name": "神秘物质", "quantity_t": 1})],
     )
     r = personas.client.post(API, json=body, headers=personas.login("qiye"))
     assert r.status_code == 422
     assert r.json()["field"] == "units.0.chemicals.1.name" and "未知化学品" in r.json()["detail"]
-    bad = _body(personas, people_within_500m=-1)
+    bad = major_hazard_source(personas, people_within_500m=-1)
     r = personas.client.post(API, json=bad, headers=personas.login("qiye"))
     assert r.status_code == 422 and r.json()["field"] == "people_within_500m"
     with personas.db() as s:
@@ -125,9 +98,11 @@ def test_the_register_stays_in_the_jurisdiction(personas) -> None:
     assert r.status_code == 404
     assert _act(personas, "shanyin", src, "submit").status_code == 404
     # 山阴 cannot register a source for 应县's enterprise, nor 应县's enterprise for 山阴's
-    r = personas.client.post(API, json=_body(personas), headers=shanyin)
+    r = personas.client.post(API, json=major_hazard_source(personas), headers=shanyin)
     assert r.status_code == 404 and r.json()["field"] == "enterprise_id"
-    r = personas.client.post(API, json=_body(personas, "shan_chem"), headers=personas.login("qiye"))
+    r = personas.client.post(
+        API, json=major_hazard_source(personas, "shan_chem"), headers=personas.login("qiye")
+    )
     assert r.status_code == 404
     for who in ("qiye", "yingxian", "shuozhou", "sheng"):
         page = personas.client.get(API, headers=personas.login(who)).json()
@@ -189,19 +164,15 @@ def test_filing_submit_file(personas) -> None:
         assert last.payload["filing_state"] == "filed"
         assert last.payload["enterprise_uid"] is not None
         assert last.payload["units"][0]["result"]["grade"] == 3
-        records = s.scalars(
-            select(AuditRecord)
-            .where(AuditRecord.object_type == "major_hazard_source")
-            .order_by(AuditRecord.seq)
-        ).all()
-        assert [(a.action, a.actor_name) for a in records] == [
-            ("major_hazard.create", "qiye"),
-            ("major_hazard.submit", "qiye"),
-            ("major_hazard.file", "yingxian"),
-        ]
-        assert records[-1].detail["filing_no"] == "应应急危备〔2026〕1号"
-        denied = s.scalars(select(AuditRecord).where(AuditRecord.action == "access.denied")).all()
-        assert any(f"/{src['id']}/file" in str(a.detail) for a in denied)
+    records = personas.audits(object_type="major_hazard_source")
+    assert [(a.action, a.actor_name) for a in records] == [
+        ("major_hazard.create", "qiye"),
+        ("major_hazard.submit", "qiye"),
+        ("major_hazard.file", "yingxian"),
+    ]
+    assert records[-1].detail["filing_no"] == "应应急危备〔2026〕1号"
+    denied = personas.audits("access.denied")
+    assert any(f"/{src['id']}/file" in str(a.detail) for a in denied)
 
 
 def test_filing_return_and_resubmit(personas) -> None:
@@ -220,18 +191,12 @@ def test_filing_return_and_resubmit(personas) -> None:
     again = _act(personas, "qiye", src, "submit")
     assert again.status_code == 200 and again.json()["filing_state"] == "submitted"
     assert again.json()["return_reason"] == ""
-    with personas.db() as s:
-        actions = s.scalars(
-            select(AuditRecord.action)
-            .where(AuditRecord.object_type == "major_hazard_source")
-            .order_by(AuditRecord.seq)
-        ).all()
-        assert actions == [
-            "major_hazard.create",
-            "major_hazard.submit",
-            "major_hazard.return",
-            "major_hazard.submit",
-        ]
+    assert [a.action for a in personas.audits(object_type="major_hazard_source")] == [
+        "major_hazard.create",
+        "major_hazard.submit",
+        "major_hazard.return",
+        "major_hazard.submit",
+    ]
 
 
 def test_illegal_filing_steps_are_409(personas) -> None:
@@ -285,35 +250,23 @@ def test_new_units_after_filing_renew_the_filing(personas) -> None:
         personas.client.patch(f"{API}/{src['id']}", json={"name": None}, headers=h).status_code
         == 422
     )
-    with personas.db() as s:
-        updates = s.scalars(
-            select(AuditRecord)
-            .where(AuditRecord.action == "major_hazard.update")
-            .order_by(AuditRecord.seq)
-        ).all()
-        assert [u.detail["fields"] for u in updates] == [
-            ["responsible_operational"],
-            ["units"],
-            ["people_within_500m"],
-        ]
-        reset = updates[1].detail["filing_reset"]
-        assert (reset["from"], reset["filing_no"]) == ("filed", "备-1")
-        assert "重新备案" in reset["reason"]
-        assert updates[1].detail["reassessed"]["to"] == {"is_major": True, "grade": 2}
-        assert "filing_reset" not in updates[2].detail  # it was unfiled already
+    updates = personas.audits("major_hazard.update")
+    assert [u.detail["fields"] for u in updates] == [
+        ["responsible_operational"],
+        ["units"],
+        ["people_within_500m"],
+    ]
+    reset = updates[1].detail["filing_reset"]
+    assert (reset["from"], reset["filing_no"]) == ("filed", "备-1")
+    assert "重新备案" in reset["reason"]
+    assert updates[1].detail["reassessed"]["to"] == {"is_major": True, "grade": 2}
+    assert "filing_reset" not in updates[2].detail  # it was unfiled already
 
 
 def test_an_enterprise_of_another_county_files_with_its_own_county(personas) -> None:
-    with personas.db() as s:
-        create_user(
-            s,
-            SYSTEM,
-            username="huagong",
-            password=PASSWORD,
-            role=Role.ENTERPRISE,
-            division_code="140621",
-            enterprise_id=personas.enterprises["shan_chem"],
-        )
+    personas.add_user(
+        "huagong", "enterprise", "140621", enterprise_id=personas.enterprises["shan_chem"]
+    )
     src = _create(personas, who="huagong", enterprise="shan_chem")
     assert src["enterprise_name"] == "山阴县晋北化工有限公司"
     assert _act(personas, "huagong", src, "submit").status_code == 200

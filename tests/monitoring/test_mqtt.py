@@ -67,23 +67,6 @@ def _publish(client: mqtt.Client, topic: str, body: dict[str, Any]) -> None:
     client.publish(topic, json.dumps(body), qos=1).wait_for_publish(timeout=10)
 
 
-def _points(node: Any, *specs: dict[str, Any]) -> None:
-    from anjian.core.audit.service import SYSTEM
-    from anjian.core.scope import Scope
-    from anjian.monitoring.points import create_point
-    from anjian.monitoring.schemas import PointCreate
-
-    everything = Scope.for_division(None, "admin", ["000000"])
-    with node.db() as s:
-        for spec in specs:
-            create_point(
-                s,
-                SYSTEM,
-                everything,
-                PointCreate(enterprise_id=node.enterprises["ying_mine"], **spec),
-            )
-
-
 def _count(node: Any, model: Any = Reading) -> int:
     with node.db() as s:
         return s.scalar(select(func.count()).select_from(model)) or 0
@@ -93,7 +76,7 @@ def test_batches_over_mosquitto_are_stored_and_raise_alarms(
     personas: Any, worker: Any, mosquitto: int
 ) -> None:
     node = personas
-    _points(node, {"code": "LT-1", "kind": "tank_level", "h": 8, "hh": 9})
+    node.add_points("ying_mine", {"code": "LT-1", "kind": "tank_level", "h": 8, "hh": 9})
     group = f"t{uuid.uuid4().hex[:8]}"  # a shared group of this test's own
     ingest = worker(
         ANJIAN_MQTT_URL=f"mqtt://127.0.0.1:{mosquitto}",
@@ -133,7 +116,7 @@ def test_embedded_broker_admits_gateways_by_token_and_keeps_them_to_their_topics
     from anjian.cli import app
 
     node = personas
-    _points(node, {"code": "LT-1", "kind": "tank_level", "h": 8})
+    node.add_points("ying_mine", {"code": "LT-1", "kind": "tank_level", "h": 8})
     port = _free_port()
     ingest = worker(ANJIAN_MQTT_EMBEDDED_PORT=str(port), ANJIAN_MQTT_URL="")
     token = CliRunner().invoke(app, ["gateway", "token", MINE_USCC]).stdout.strip().splitlines()[-1]
@@ -189,7 +172,7 @@ def test_worker_killed_mid_stream_loses_nothing_and_stores_nothing_twice(
     personas: Any, mosquitto: int, tmp_path: Path
 ) -> None:
     node = personas
-    _points(node, {"code": "FT-1", "kind": "flow"}, {"code": "FT-2", "kind": "flow"})
+    node.add_points("ying_mine", {"code": "FT-1", "kind": "flow"}, {"code": "FT-2", "kind": "flow"})
     broker, port = _own_mosquitto(tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANJIAN_")}
     env.update(

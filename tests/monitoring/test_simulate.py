@@ -230,23 +230,6 @@ def test_batches_never_go_back_in_time() -> None:
 # --- the runner against a node ----------------------------------------------------------------
 
 
-def _points(node: Any, enterprise: str, *specs: dict[str, Any]) -> None:
-    from anjian.core.audit.service import SYSTEM
-    from anjian.core.scope import Scope
-    from anjian.monitoring.points import create_point
-    from anjian.monitoring.schemas import PointCreate
-
-    everything = Scope.for_division(None, "admin", ["000000"])
-    with node.db() as s:
-        for spec in specs:
-            create_point(
-                s,
-                SYSTEM,
-                everything,
-                PointCreate(enterprise_id=node.enterprises[enterprise], **spec),
-            )
-
-
 def _stored(node: Any) -> dict[int, int]:
     with node.db() as s:
         return dict(
@@ -260,8 +243,7 @@ def test_simulated_gateway_over_mosquitto_is_stored(
 ) -> None:
     node = personas
     # The chemical plant of 山阴: other runs on this Mosquitto watch the 应县 mine's topic.
-    _points(
-        node,
+    node.add_points(
         "shan_chem",
         {"code": "LT-101", "preset": "tank_level_pct"},
         {"code": "TT-101", "kind": "temperature", "h": 40, "hh": 45},
@@ -297,8 +279,7 @@ def test_simulated_gateway_over_http_with_fresh_tokens(personas: Any) -> None:
     from anjian.core.audit.service import SYSTEM
 
     node = personas
-    _points(
-        node,
+    node.add_points(
         "ying_mine",
         {"code": "CH4-T1", "preset": "coal_ch4_t1_face"},
         {"code": "CO-1", "kind": "co", "unit": "ppm", "h": 24},

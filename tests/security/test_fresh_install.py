@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from anjian.cli import app as cli
 from anjian.core.iam.models import User
 from anjian.enterprises.models import Enterprise
+from node_env import reset_caches
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,20 +38,9 @@ def fresh_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     monkeypatch.delenv("ANJIAN_DATABASE_URL", raising=False)
     monkeypatch.delenv("ANJIAN_CONFIG", raising=False)
     monkeypatch.setenv("ANJIAN_NODE_DIVISION", "140000")
-    _reset()
+    reset_caches()
     yield data_dir
-    _reset()
-
-
-def _reset() -> None:
-    from anjian import db
-    from anjian.config import get_settings
-
-    if db.get_engine.cache_info().currsize:
-        db.get_engine().dispose()
-    get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    db._factory.cache_clear()
+    reset_caches()
 
 
 def test_init_creates_a_private_data_dir_and_database(fresh_data_dir: Path) -> None:

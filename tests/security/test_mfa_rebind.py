@@ -14,9 +14,7 @@ from typer.testing import CliRunner
 from anjian.cli import app as cli
 from anjian.config import get_settings
 from anjian.core.audit.models import AuditRecord
-from anjian.core.audit.service import SYSTEM
 from anjian.core.iam.models import User
-from anjian.core.iam.service import enrol_totp_directly
 
 PASSWORD = "Anjian#2026"
 ENROL = "/api/v1/auth/mfa/enrol"
@@ -25,9 +23,7 @@ ENROL = "/api/v1/auth/mfa/enrol"
 @pytest.fixture
 def bound(personas):
     """``yingxian`` with an authenticator bound, logged in through the API."""
-    with personas.db() as s:
-        user = s.get(User, personas.users["yingxian"])
-        personas.secret, personas.codes = enrol_totp_directly(s, SYSTEM, user)
+    personas.secret, personas.codes = personas.enrol_mfa("yingxian")
     personas.headers = personas.login("yingxian", otp=pyotp.TOTP(personas.secret).now())
     return personas
 

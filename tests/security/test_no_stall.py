@@ -143,10 +143,6 @@ def test_passwords_are_hashed_and_checked_outside_the_write_lock(
         pytest.skip("PostgreSQL has no database-wide write lock")
     from argon2 import PasswordHasher
 
-    from anjian.core.audit.service import SYSTEM
-    from anjian.core.iam.models import Role
-    from anjian.core.iam.service import create_user
-
     path = personas.url.removeprefix("sqlite:///")
     lock_free: list[bool] = []
 
@@ -176,13 +172,5 @@ def test_passwords_are_hashed_and_checked_outside_the_write_lock(
     change = {"old_password": "Anjian#2026", "new_password": "Another#2026"}
     r = personas.client.post("/api/v1/auth/password", json=change, headers=headers)
     assert r.status_code == 204, r.text
-    with personas.db() as s:
-        create_user(
-            s,
-            SYSTEM,
-            username="xinren",
-            password="Newcomer#2026",
-            role=Role.OFFICIAL,
-            division_code="140622",
-        )
+    personas.add_user("xinren", "official", "140622", password="Newcomer#2026")
     assert len(lock_free) >= 5 and all(lock_free), lock_free

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from anjian.core.audit.models import AuditRecord
 from anjian.enterprises.models import Enterprise
+from samples import accident_report
 
 PASSWORD = "Anjian#2026"  # the personas' password (tests/conftest.py)
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -80,15 +81,7 @@ def _report(node, headers) -> int:
     r = node.client.post(
         "/api/v1/accidents",
         headers=headers,
-        json={
-            "occurred_at": "2026-11-29T06:40:00+08:00",
-            "division_code": "140622",
-            "place": "应县金鼎煤业 1201 工作面",
-            "accident_type": "roof_fall",
-            "reporter": "李安全",
-            "reporter_phone": "13698765432",
-            "deaths": 1,
-        },
+        json=accident_report(deaths=1, missing=0, serious_injuries=0),
     )
     assert r.status_code == 201, r.text
     return int(r.json()["id"])

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,3 +53,12 @@ class Console:
 @pytest.fixture
 def console(personas: Any) -> Console:
     return Console(personas)
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where a browser test saves its screenshots: ``ANJIAN_E2E_ARTIFACTS`` (CI keeps them),
+    else the test's temporary directory."""
+    path = Path(os.environ.get("ANJIAN_E2E_ARTIFACTS") or tmp_path)
+    path.mkdir(parents=True, exist_ok=True)
+    return path

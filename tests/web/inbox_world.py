@@ -53,6 +53,43 @@ def _hazard(
     return hz
 
 
+CITY_BUREAU = ("140600", "朔州市应急管理局")  # the issuer of most directives: division, name
+
+
+def _directive(
+    kind: str, title: str, issuer: tuple[str, str], target: str, **extra: Any
+) -> Directive:
+    """A directive of this node issued by ``issuer`` (division, name) to ``target``."""
+    division, name = issuer
+    return Directive(
+        kind=kind,
+        title=title,
+        issuer_division=division,
+        issuer_name=name,
+        target_division=target,
+        origin_node=get_settings().effective_node_id,
+        **extra,
+    )
+
+
+def alarm(node: Any, ent: str, state: str, raised_at: datetime, value: float = 1.5) -> Alarm:
+    """A 一级 (high-high) threshold alarm of the personas' enterprise ``ent``, raised on this node."""
+    return Alarm(
+        enterprise_id=node.enterprises[ent],
+        division_code=YING if ent == "ying_mine" else SHAN,
+        supervision_category="coal_mine" if ent == "ying_mine" else "hazardous_chemicals",
+        kind="threshold",
+        level=1,
+        bound="hh",
+        threshold=1.0,
+        value=value,
+        peak=value,
+        raised_at=raised_at,
+        state=state,
+        origin_node=get_settings().effective_node_id,
+    )
+
+
 def build(node: Any) -> World:
     """Fill the node of ``personas`` with waiting work; returns the ids by name."""
     w = World()
@@ -127,68 +164,43 @@ def build(node: Any) -> World:
                 deadline=today - timedelta(days=1),
             ),
         }
-        alarms = {
-            "A1": (YING, "ying_mine", "raised", now - timedelta(hours=2)),
-            "A2": (YING, "ying_mine", "raised", now - timedelta(hours=1)),
-            "A3": (YING, "ying_mine", "acknowledged", now - timedelta(hours=3)),
-            "SA1": (SHAN, "shan_chem", "raised", now - timedelta(hours=5)),
-        }
         alarm_rows = {
-            name: Alarm(
-                enterprise_id=node.enterprises[ent],
-                division_code=div,
-                supervision_category="coal_mine" if ent == "ying_mine" else "hazardous_chemicals",
-                kind="threshold",
-                level=1,
-                bound="hh",
-                threshold=1.0,
-                value=1.5,
-                peak=1.5,
-                raised_at=at,
-                state=state,
-                origin_node=here,
-            )
-            for name, (div, ent, state, at) in alarms.items()
+            "A1": alarm(node, "ying_mine", "raised", now - timedelta(hours=2)),
+            "A2": alarm(node, "ying_mine", "raised", now - timedelta(hours=1)),
+            "A3": alarm(node, "ying_mine", "acknowledged", now - timedelta(hours=3)),
+            "SA1": alarm(node, "shan_chem", "raised", now - timedelta(hours=5)),
         }
         s.add_all(alarm_rows.values())
         directives = {
             # to the city: every county under it signs; to 应县 only; to 山阴县 only
-            "D1": Directive(
-                kind="notice",
-                title="关于开展汛期安全检查的通知",
-                issuer_division="140600",
-                issuer_name="朔州市应急管理局",
-                target_division="140600",
+            "D1": _directive(
+                "notice",
+                "关于开展汛期安全检查的通知",
+                CITY_BUREAU,
+                "140600",
                 issued_at=now - timedelta(days=4),
                 due_date=today + timedelta(days=5),
-                origin_node=here,
             ),
-            "D2": Directive(
-                kind="directive",
-                title="关于应县金鼎煤业整改的指令",
-                issuer_division="140600",
-                issuer_name="朔州市应急管理局",
-                target_division=YING,
+            "D2": _directive(
+                "directive",
+                "关于应县金鼎煤业整改的指令",
+                CITY_BUREAU,
+                YING,
                 issued_at=now - timedelta(days=2),
-                origin_node=here,
             ),
-            "D3": Directive(
-                kind="directive",
-                title="关于山阴县化工企业检查的指令",
-                issuer_division="140600",
-                issuer_name="朔州市应急管理局",
-                target_division=SHAN,
+            "D3": _directive(
+                "directive",
+                "关于山阴县化工企业检查的指令",
+                CITY_BUREAU,
+                SHAN,
                 issued_at=now - timedelta(days=6),
-                origin_node=here,
             ),
-            "D4": Directive(
-                kind="notice",
-                title="已签收的通知",
-                issuer_division="140000",
-                issuer_name="山西省应急管理厅",
-                target_division=YING,
+            "D4": _directive(
+                "notice",
+                "已签收的通知",
+                ("140000", "山西省应急管理厅"),
+                YING,
                 issued_at=now - timedelta(days=9),
-                origin_node=here,
             ),
         }
         s.add_all(directives.values())

@@ -6,7 +6,6 @@ province, the report travelling up through the real sync links."""
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ if str(SYNC_TESTS) not in sys.path:
     sys.path.insert(0, str(SYNC_TESTS))
 
 from harness import CITY, COUNTY_A, PASSWORD, PROVINCE, Api, Network, wait_until  # noqa: E402
-from test_console_e2e import CHROMIUM, CHROMIUM_ARGS, _require  # noqa: E402
+from test_console_e2e import CHROMIUM, CHROMIUM_ARGS, _require, sign_in  # noqa: E402
 
 PLACE = "应县金鼎煤业 1201 工作面回风巷"
 TOPOLOGY = ((PROVINCE, None), (CITY, PROVINCE), (COUNTY_A, CITY))
@@ -42,13 +41,11 @@ def _accident_at(api: Api, uid: str) -> dict[str, Any] | None:
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_a_report_filed_at_the_county_is_seen_at_the_city_and_the_province(
-    sqlite_template: Path, tmp_path: Path
+    sqlite_template: Path, tmp_path: Path, shots: Path
 ) -> None:
     _require(CHROMIUM.exists(), f"{CHROMIUM} missing: apt-get install -y chromium")
     from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-    shots = Path(os.environ.get("ANJIAN_E2E_ARTIFACTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
     outside: list[str] = []
 
@@ -86,9 +83,7 @@ def test_a_report_filed_at_the_county_is_seen_at_the_city_and_the_province(
             )
             page.goto(f"{base}/accidents")
             expect(page).to_have_url(f"{base}/login?next=/accidents")
-            page.fill("#username", "official")
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit]")
+            sign_in(page, "official", PASSWORD)
             expect(page).to_have_url(f"{base}/accidents")
             return page
 

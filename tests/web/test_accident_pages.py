@@ -235,12 +235,7 @@ def test_the_investigation_through_its_forms(console) -> None:
     assert r.status_code == 200 and "调查已结案" in r.text
     assert 'id="investigation-state">已结案<' in r.text and 'id="investigation-form"' not in r.text
     assert "矿长负主要责任" in r.text
-    with console.node.db() as s:
-        actions = s.scalars(
-            select(AuditRecord.action)
-            .where(AuditRecord.action.like("investigation.%"))
-            .order_by(AuditRecord.seq)
-        ).all()
+    actions = [r.action for r in console.node.audits("investigation.%")]
     assert actions == [
         "investigation.open",
         "investigation.update",

@@ -6,32 +6,22 @@ refused these pages: ``test_inbox_e2e.py``.)"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pyotp
 import pytest
-from sqlalchemy import select
 from test_console_e2e import CHROMIUM, CHROMIUM_ARGS, _require, _uvicorn
-
-from anjian.core.audit.models import AuditRecord
-from anjian.core.audit.service import SYSTEM
-from anjian.core.iam.models import User
-from anjian.core.iam.service import enrol_totp_directly
 
 NEW = "Fresh#Pass2026"
 
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_an_administrator_creates_locks_unlocks_and_resets_a_user(personas, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_administrator_creates_locks_unlocks_and_resets_a_user(personas, shots: Path) -> None:  # type: ignore[no-untyped-def]
     _require(CHROMIUM.exists(), f"{CHROMIUM} missing: apt-get install -y chromium")
     from playwright.sync_api import expect, sync_playwright
 
-    with personas.db() as s:
-        secret, _codes = enrol_totp_directly(s, SYSTEM, s.get(User, personas.users["admin"]))
-    shots = Path(os.environ.get("ANJIAN_E2E_ARTIFACTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
+    secret, _codes = personas.enrol_mfa("admin")
     problems: list[str] = []
     with _uvicorn(personas) as server, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -134,12 +124,7 @@ def test_an_administrator_creates_locks_unlocks_and_resets_a_user(personas, tmp_
         finally:
             browser.close()
     assert not problems, problems
-    with personas.db() as s:
-        actions = s.scalars(
-            select(AuditRecord.action)
-            .where(AuditRecord.actor_name == "admin")
-            .order_by(AuditRecord.seq)
-        ).all()
+    actions = [r.action for r in personas.audits(actor_name="admin")]
     for action in ("user.create", "user.lock", "user.unlock", "user.reset", "node.setting"):
         assert action in actions
 

@@ -10,39 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from anjian.core.audit.models import AuditRecord
-from anjian.core.audit.service import SYSTEM
-from anjian.core.iam.models import Role, User
-from anjian.core.iam.service import create_user, enrol_totp_directly
+from anjian.core.iam.models import User
 from anjian.core.orgs.models import Organisation
 
 PASSWORD = "Anjian#2026"
 NEW = "Fresh#Pass2026"
-
-
-@pytest.fixture
-def county_admin(personas):  # type: ignore[no-untyped-def]
-    """An administrator of 应县 (140622) only."""
-    with personas.db() as s:
-        u = create_user(
-            s,
-            SYSTEM,
-            username="xianadmin",
-            password=PASSWORD,
-            role=Role.ADMIN,
-            division_code="140622",
-        )
-        personas.users["xianadmin"] = u.id
-    return personas
-
-
-def _audits(node: Any, action: str) -> list[AuditRecord]:
-    with node.db() as s:
-        return list(
-            s.scalars(
-                select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.seq)
-            )
-        )
 
 
 def _user(node: Any, name: str) -> User | None:
@@ -102,7 +74,7 @@ def test_the_list_shows_who_where_and_in_what_state(console) -> None:
     console.login("yingxian")  # a last login to show
     with node.db() as s:
         s.get(User, node.users["shanyin"]).locked_by_admin = True
-        enrol_totp_directly(s, SYSTEM, s.get(User, node.users["yingxian"]))
+    node.enrol_mfa("yingxian")
     console.login("admin")
     page = node.client.get("/admin/users").text
     row = _row(page, node.users["yingxian"])
@@ -117,7 +89,7 @@ def test_the_list_shows_who_where_and_in_what_state(console) -> None:
     bad = node.client.get("/admin/users?division=14x")
     assert bad.status_code == 422 and "行政区划代码应为 6 位数字" in bad.text
     assert node.client.get("/admin/users?locked=maybe").status_code == 422
-    assert _audits(node, "user.read")  # names of people: the read is audited
+    assert node.audits("user.read")  # names of people: the read is audited
 
 
 def test_an_administrator_creates_a_user(console) -> None:
@@ -130,7 +102,7 @@ def test_an_administrator_creates_a_user(console) -> None:
     user = _user(console.node, "zhaoliu")
     assert user is not None and user.display_name == "赵六" and user.role == "official"
     assert r.headers["location"] == f"/admin/users/{user.id}?done=created"
-    created = _audits(console.node, "user.create")[-1]
+    created = console.node.audits("user.create")[-1]
     assert created.actor_name == "admin" and created.object_id == str(user.id)
     page = console.node.client.get(r.headers["location"]).text
     assert "用户已创建" in page and 'id="btn-lock"' in page and 'id="btn-unlock"' not in page
@@ -206,8 +178,7 @@ def test_csrf_is_required(console) -> None:
 def test_lock_unlock_reset_password_and_mfa(console) -> None:
     node = console.node
     ying = node.users["yingxian"]
-    with node.db() as s:
-        enrol_totp_directly(s, SYSTEM, s.get(User, ying))
+    node.enrol_mfa("yingxian")
     console.login("admin")
     page = node.client.get(f"/admin/users/{ying}").text
     assert (
@@ -228,11 +199,11 @@ def test_lock_unlock_reset_password_and_mfa(console) -> None:
     reset = _post(console, ying, "mfa-reset")
     assert "已重置动态口令" in reset.text and 'id="btn-mfa-reset"' not in reset.text
     assert not _user(node, "yingxian").mfa_enabled  # type: ignore[union-attr]
-    assert [a.detail for a in _audits(node, "user.reset")] == [
+    assert [a.detail for a in node.audits("user.reset")] == [
         {"mfa_reset": False},
         {"mfa_reset": True, "password_reset": False},
     ]
-    assert len(_audits(node, "user.lock")) == 1 and len(_audits(node, "user.unlock")) == 1
+    assert len(node.audits("user.lock")) == 1 and len(node.audits("user.unlock")) == 1
     # the new password works, and the user enrols again
     assert console.submit_login("yingxian", NEW).headers["location"] == "/"
 
@@ -254,7 +225,7 @@ def test_the_edit_form_saves_role_and_place(console) -> None:
     assert "已保存" in r.text
     user = _user(node, "yingxian")
     assert user is not None and (user.division_code, user.org_id) == ("140621", int(shan_org))
-    assert set(_audits(node, "user.update")[-1].detail["changes"]) == {
+    assert set(node.audits("user.update")[-1].detail["changes"]) == {
         "division_code",
         "org_id",
         "display_name",
@@ -272,7 +243,7 @@ def test_an_administrator_cannot_manage_their_own_account(console) -> None:
     assert 'id="btn-lock"' not in page and 'id="user-form"' not in page
     r = _post(console, me, "lock")
     assert r.status_code == 403 and not _user(console.node, "admin").locked_by_admin  # type: ignore[union-attr]
-    assert _audits(console.node, "access.denied")
+    assert console.node.audits("access.denied")
 
 
 def test_out_of_jurisdiction_is_refused_and_audited(county_admin, console) -> None:
@@ -286,12 +257,12 @@ def test_out_of_jurisdiction_is_refused_and_audited(county_admin, console) -> No
     for action in ("lock", "unlock", "mfa-reset", "edit", "password"):
         r = node.client.post(f"/admin/users/{shanyin}/{action}", data={"csrf": csrf})
         assert r.status_code == 404, action
-    assert len(_audits(node, "access.denied")) == 5
+    assert len(node.audits("access.denied")) == 5
     before = _users(node)
     r = _new_user(console, division_code="140621")
     assert r.status_code == 403 and "不在您的管辖范围内" in r.text
     assert 'id="err-division_code"' in r.text and _users(node) == before
-    assert len(_audits(node, "access.denied")) == 6
+    assert len(node.audits("access.denied")) == 6
     # only organisations in scope are offered, and a forged one reads as missing
     form = node.client.get("/admin/users/new").text
     assert "应县应急管理局" in form and "山阴县应急管理局" not in form
@@ -332,7 +303,7 @@ def test_organisations_are_listed_created_and_edited_in_scope(county_admin, cons
         team = s.scalar(select(Organisation).where(Organisation.name == "应县矿山救护队"))
         assert team is not None and team.division_code == "140622"
         team_id = team.id
-    assert _audits(node, "org.create")[-1].actor_name == "xianadmin"
+    assert node.audits("org.create")[-1].actor_name == "xianadmin"
     edit = node.client.get(f"/admin/orgs/{team_id}/edit").text
     assert 'value="应县矿山救护队"' in edit
     r = node.client.post(
@@ -341,7 +312,7 @@ def test_organisations_are_listed_created_and_edited_in_scope(county_admin, cons
         follow_redirects=False,
     )
     assert r.status_code == 303
-    assert _audits(node, "org.update")[-1].detail["changes"]["name"]["to"] == "应县救护大队"
+    assert node.audits("org.update")[-1].detail["changes"]["name"]["to"] == "应县救护大队"
     with node.db() as s:
         shan = s.scalar(select(Organisation.id).where(Organisation.name == "山阴县应急管理局"))
     assert node.client.get(f"/admin/orgs/{shan}/edit").status_code == 404
@@ -398,7 +369,7 @@ def test_a_setting_is_changed_and_reset_in_the_console(console, monkeypatch) -> 
     assert r.status_code == 303
     row = _setting_row(client.get("/admin/settings").text, "lockout_threshold")
     assert 'value="5"' in row and "默认值" in row and "恢复默认" not in row
-    assert [a.detail["to"] for a in _audits(console.node, "node.setting")] == ["4", None]
+    assert [a.detail["to"] for a in console.node.audits("node.setting")] == ["4", None]
 
 
 def test_a_setting_pinned_by_the_environment_is_read_only(console, monkeypatch) -> None:

@@ -13,14 +13,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pyotp
 import pytest
 
-from anjian.core.audit.service import SYSTEM
-from anjian.core.iam.models import User
-from anjian.core.iam.service import enrol_totp_directly
 from anjian.db import utcnow
 from anjian.web import STATIC_DIR
 
@@ -34,6 +32,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 MINE = "应县金鼎煤业有限公司"
+PASSWORD = "Anjian#2026"  # the personas' password (tests/conftest.py)
 
 
 def _require(condition: bool, why: str) -> None:
@@ -43,6 +42,32 @@ def _require(condition: bool, why: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{why} (required in CI)")
     pytest.skip(why)
+
+
+def sign_in(
+    page: Any, username: str, password: str = PASSWORD, totp_secret: str | None = None
+) -> None:
+    """Fill in and send the login form the page shows; with ``totp_secret`` (an MFA user), wait
+    for the one-time code to be asked for and send the current one."""
+    from playwright.sync_api import expect
+
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    if totp_secret is not None:
+        # The password was right; the MFA user is asked for the one-time code.
+        expect(page.locator("#otp")).to_be_visible()
+        page.fill("#otp", pyotp.TOTP(totp_secret).now())
+        page.click("button[type=submit]")
+
+
+def sign_in_home(page: Any, server: str, username: str, totp_secret: str | None = None) -> None:
+    """Log in from the login page of ``server`` and land on the home page."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{server}/login")
+    sign_in(page, username, totp_secret=totp_secret)
+    expect(page).to_have_url(f"{server}/")
 
 
 def _free_port() -> int:
@@ -114,7 +139,7 @@ def server(personas) -> Iterator[str]:  # type: ignore[no-untyped-def]
 def test_official_with_mfa_logs_in_and_finds_the_enterprise_on_list_and_map(
     personas,  # type: ignore[no-untyped-def]
     server: str,
-    tmp_path: Path,
+    shots: Path,
 ) -> None:
     _require(CHROMIUM.exists(), f"{CHROMIUM} missing: apt-get install -y chromium")
     _require(
@@ -123,10 +148,7 @@ def test_official_with_mfa_logs_in_and_finds_the_enterprise_on_list_and_map(
     )
     from playwright.sync_api import expect, sync_playwright
 
-    with personas.db() as s:
-        secret, _codes = enrol_totp_directly(s, SYSTEM, s.get(User, personas.users["yingxian"]))
-    shots = Path(os.environ.get("ANJIAN_E2E_ARTIFACTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
+    secret, _codes = personas.enrol_mfa("yingxian")
 
     outside: list[str] = []
     problems: list[str] = []
@@ -153,14 +175,7 @@ def test_official_with_mfa_logs_in_and_finds_the_enterprise_on_list_and_map(
             # Not logged in: the list sends us to the login page, which then sends us back.
             page.goto(f"{server}/enterprises")
             expect(page).to_have_url(f"{server}/login?next=/enterprises")
-            page.fill("#username", "yingxian")
-            page.fill("#password", "Anjian#2026")
-            page.click("button[type=submit]")
-            # The password was right; the MFA user is asked for the one-time code.
-            expect(page.locator("#otp")).to_be_visible()
-            page.fill("#otp", pyotp.TOTP(secret).now())
-            page.click("button[type=submit]")
-
+            sign_in(page, "yingxian", totp_secret=secret)
             expect(page).to_have_url(f"{server}/enterprises")
             table = page.locator("#enterprise-table")
             expect(table).to_contain_text(MINE)
@@ -201,17 +216,14 @@ def test_official_with_mfa_logs_in_and_finds_the_enterprise_on_list_and_map(
 def test_a_hidden_hazard_walks_the_whole_loop_in_the_browser(
     personas,  # type: ignore[no-untyped-def]
     server: str,
-    tmp_path: Path,
+    shots: Path,
 ) -> None:
     """排查 → 登记 → 整改 → 验收 → 销号: the enterprise reports and rectifies, the county
     official registers and accepts, each in their own browser session."""
     _require(CHROMIUM.exists(), f"{CHROMIUM} missing: apt-get install -y chromium")
     from playwright.sync_api import expect, sync_playwright
 
-    with personas.db() as s:
-        secret, _codes = enrol_totp_directly(s, SYSTEM, s.get(User, personas.users["yingxian"]))
-    shots = Path(os.environ.get("ANJIAN_E2E_ARTIFACTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
+    secret, _codes = personas.enrol_mfa("yingxian")
     problems: list[str] = []
 
     def login(browser, username: str, otp: bool):  # type: ignore[no-untyped-def]
@@ -219,15 +231,7 @@ def test_a_hidden_hazard_walks_the_whole_loop_in_the_browser(
             viewport={"width": 1440, "height": 900}, locale="zh-CN"
         ).new_page()
         page.on("pageerror", lambda exc: problems.append(str(exc)))
-        page.goto(f"{server}/login")
-        page.fill("#username", username)
-        page.fill("#password", "Anjian#2026")
-        page.click("button[type=submit]")
-        if otp:
-            expect(page.locator("#otp")).to_be_visible()
-            page.fill("#otp", pyotp.TOTP(secret).now())
-            page.click("button[type=submit]")
-        expect(page).to_have_url(f"{server}/")
+        sign_in_home(page, server, username, totp_secret=secret if otp else None)
         return page
 
     with sync_playwright() as pw:
@@ -277,7 +281,7 @@ def test_a_hidden_hazard_walks_the_whole_loop_in_the_browser(
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_an_alarm_published_over_mqtt_appears_on_the_open_board(
     personas,  # type: ignore[no-untyped-def]
-    tmp_path: Path,
+    shots: Path,
 ) -> None:
     """A county official has the alarm board open; the mine's gateway publishes a tank level
     above high-high to the machine's Mosquitto; the server's ingest worker stores it and
@@ -289,11 +293,8 @@ def test_an_alarm_published_over_mqtt_appears_on_the_open_board(
     from paho.mqtt.enums import CallbackAPIVersion
     from playwright.sync_api import expect, sync_playwright
 
-    from anjian.core.scope import Scope
     from anjian.enterprises.rules import compose_uscc
     from anjian.monitoring.models import PointLive
-    from anjian.monitoring.points import create_point
-    from anjian.monitoring.schemas import PointCreate
 
     _require(CHROMIUM.exists(), f"{CHROMIUM} missing: apt-get install -y chromium")
     try:
@@ -303,25 +304,10 @@ def test_an_alarm_published_over_mqtt_appears_on_the_open_board(
         mosquitto = False
     _require(mosquitto, "Mosquitto unreachable at 127.0.0.1:1883")
 
-    everything = Scope.for_division(None, "admin", ["000000"])
-    with personas.db() as s:
-        secret, _codes = enrol_totp_directly(s, SYSTEM, s.get(User, personas.users["yingxian"]))
-        point = create_point(
-            s,
-            SYSTEM,
-            everything,
-            PointCreate(
-                enterprise_id=personas.enterprises["ying_mine"],
-                code="LT-101",
-                name="1#储罐液位",
-                kind="tank_level",
-                h=8,
-                hh=9,
-            ),
-        )
-        point_id = point.id
-    shots = Path(os.environ.get("ANJIAN_E2E_ARTIFACTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
+    secret, _codes = personas.enrol_mfa("yingxian")
+    (point_id,) = personas.add_points(
+        "ying_mine", {"code": "LT-101", "name": "1#储罐液位", "kind": "tank_level", "h": 8, "hh": 9}
+    )
     topic = f"anjian/v1/{compose_uscc('140622', 'MA0K0001')}/readings"
     group = f"e2e{uuid.uuid4().hex[:8]}"  # a shared subscription and session of this test's own
     problems: list[str] = []
@@ -364,12 +350,7 @@ def test_an_alarm_published_over_mqtt_appears_on_the_open_board(
                     lambda msg: problems.append(msg.text) if msg.type == "error" else None,
                 )
                 page.goto(f"{server}/monitoring")
-                page.fill("#username", "yingxian")
-                page.fill("#password", "Anjian#2026")
-                page.click("button[type=submit]")
-                expect(page.locator("#otp")).to_be_visible()
-                page.fill("#otp", pyotp.TOTP(secret).now())
-                page.click("button[type=submit]")
+                sign_in(page, "yingxian", totp_secret=secret)
                 expect(page).to_have_url(f"{server}/monitoring")
                 rows = page.locator("#alarm-table tr.alarm-row")
                 expect(rows).to_have_count(0)

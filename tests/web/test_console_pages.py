@@ -15,10 +15,8 @@ from sqlalchemy import select, update
 
 from anjian.config import get_settings
 from anjian.core.audit.models import AuditRecord
-from anjian.core.audit.service import SYSTEM
 from anjian.core.iam.deps import SESSION_COOKIE
 from anjian.core.iam.models import AuthSession, User
-from anjian.core.iam.service import enrol_totp_directly
 from anjian.web import STATIC_DIR
 from anjian.web.render import cst
 
@@ -92,8 +90,7 @@ def test_login_without_csrf_token_is_refused(console) -> None:
 
 def test_password_only_login_of_an_mfa_user_asks_for_the_code(console) -> None:
     node = console.node
-    with node.db() as s:
-        secret, _codes = enrol_totp_directly(s, SYSTEM, s.get(User, node.users["yingxian"]))
+    secret, _codes = node.enrol_mfa("yingxian")
     first = console.submit_login("yingxian")
     assert first.status_code == 200
     assert 'name="otp"' in first.text and "动态口令" in first.text
@@ -311,14 +308,9 @@ def test_audit_page_lists_records_in_scope_with_filters(console) -> None:
     assert "shanyin" not in r.text  # another county's record is out of scope
     r = console.node.client.get("/audit?action=auth.login&user=yingxian")
     assert 'title="auth.login">登录' in r.text and 'title="enterprise.read"' not in r.text
-    with console.node.db() as s:
-        rec = s.scalars(
-            select(AuditRecord)
-            .where(AuditRecord.actor_name == "yingxian")
-            .order_by(AuditRecord.seq)
-        ).first()
-        assert rec is not None
-        assert cst(rec.ts) in r.text  # shown in Beijing time
+    records = console.node.audits(actor_name="yingxian")
+    assert records
+    assert cst(records[0].ts) in r.text  # shown in Beijing time
 
 
 def test_times_are_shown_in_beijing_time() -> None:
@@ -450,17 +442,12 @@ def test_refused_page_writes_are_audited(console) -> None:
         "/enterprises/import", data={"csrf": console.csrf()}, files={"file": ("a.xlsx", b"x")}
     )
     assert r.status_code == 403
-    with console.node.db() as s:
-        denied = s.scalars(
-            select(AuditRecord)
-            .where(AuditRecord.action == "access.denied")
-            .order_by(AuditRecord.seq)
-        ).all()
-        assert [(d.actor_name, d.result) for d in denied] == [
-            ("yingxian", "denied"),
-            ("yingxian", "denied"),
-            ("qiye", "denied"),
-        ]
+    denied = console.node.audits("access.denied")
+    assert [(d.actor_name, d.result) for d in denied] == [
+        ("yingxian", "denied"),
+        ("yingxian", "denied"),
+        ("qiye", "denied"),
+    ]
 
 
 def _workbook(rows: list[dict[str, object]]) -> bytes:

@@ -5,39 +5,18 @@ view name people 姓名（机构） and records by their names, actions in Chine
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-
-from anjian.core.audit.models import AuditRecord
-from anjian.db import utcnow
-from anjian.web.render import CST
+from samples import recent_accident
 
 MINE = "应县金鼎煤业有限公司"
 LEGAL, SAFETY, REPORTER = "13912345678", "13698765432", "13512340000"
 
 
-def _actions(node: Any, action: str) -> list[AuditRecord]:
-    with node.db() as s:
-        rows = list(s.scalars(select(AuditRecord).where(AuditRecord.action == action)))
-        s.expunge_all()
-    return rows
-
-
 def _accident(console: Any) -> str:
     """A general accident at the mine, filed by the county through the API; its page's path."""
     node = console.node
-    body = {
-        "occurred_at": (utcnow() - timedelta(minutes=30)).astimezone(CST).isoformat(),
-        "division_code": "140622",
-        "enterprise_id": node.enterprises["ying_mine"],
-        "place": "应县金鼎煤业 1201 工作面",
-        "accident_type": "roof_fall",
-        "reporter": "张报告",
-        "reporter_phone": REPORTER,
-        "deaths": 1,
-    }
+    body = recent_accident(node, REPORTER)
     r = node.client.post("/api/v1/accidents", json=body, headers=node.login("yingxian"))
     assert r.status_code == 201, r.text
     return f"/accidents/{r.json()['id']}"
@@ -57,7 +36,7 @@ def test_show_number_swaps_in_the_full_number_and_is_audited(console: Any) -> No
     )
     assert r.status_code == 200, r.text
     assert r.text.strip() == f'<a class="phone" href="tel:{SAFETY}">{SAFETY}</a>'
-    [rec] = _actions(node, "enterprise.reveal")
+    [rec] = node.audits("enterprise.reveal")
     assert (rec.actor_name, rec.object_id, rec.detail) == (
         "shuozhou",
         str(mine),
@@ -71,7 +50,7 @@ def test_show_number_swaps_in_the_full_number_and_is_audited(console: Any) -> No
     csrf = console.csrf("/enterprises")
     r = node.client.post(url, data={"csrf": csrf, "field": "legal_rep_phone"})
     assert r.status_code == 404 and LEGAL not in r.text
-    assert len(_actions(node, "enterprise.reveal")) == 1
+    assert len(node.audits("enterprise.reveal")) == 1
 
 
 def test_the_officials_handling_an_accident_see_its_contacts_in_full(console: Any) -> None:
@@ -83,9 +62,9 @@ def test_the_officials_handling_an_accident_see_its_contacts_in_full(console: An
     for number in (REPORTER, LEGAL, SAFETY):
         assert f'href="tel:{number}"' in html
     assert "显示号码" not in html and "办理" in html
-    [acc_rec] = _actions(node, "accident.reveal")
+    [acc_rec] = node.audits("accident.reveal")
     assert acc_rec.actor_name == "yingxian" and acc_rec.detail == {"fields": ["reporter_phone"]}
-    [ent_rec] = _actions(node, "enterprise.reveal")
+    [ent_rec] = node.audits("enterprise.reveal")
     assert ent_rec.detail == {"fields": ["legal_rep_phone", "safety_manager_phone"]}
     # the inspection bureau reaches the mine but is no agency of the chain: masked, one click each
     console.login("jianchaju")
@@ -98,11 +77,11 @@ def test_the_officials_handling_an_accident_see_its_contacts_in_full(console: An
         headers={"HX-Request": "true"},
     )
     assert r.status_code == 200 and f'href="tel:{REPORTER}"' in r.text
-    assert [r.actor_name for r in _actions(node, "accident.reveal")] == ["yingxian", "jianchaju"]
+    assert [r.actor_name for r in node.audits("accident.reveal")] == ["yingxian", "jianchaju"]
     # the province is above a general accident's chain (it ends at the city): masked too
     console.login("sheng")
     assert REPORTER not in node.client.get(path).text
-    assert len(_actions(node, "accident.reveal")) == 2
+    assert len(node.audits("accident.reveal")) == 2
 
 
 def test_histories_and_the_audit_view_name_people_and_records(console: Any) -> None:
@@ -189,6 +168,6 @@ def test_hostile_input_to_the_new_console_parameters(console: Any) -> None:
         assert r.status_code in (400, 422) and LEGAL not in r.text, (field, r.status_code)
     r = node.client.post(f"/enterprises/{10**30}/contacts/reveal", data={"csrf": csrf})
     assert r.status_code in (404, 422)
-    assert _actions(node, "enterprise.reveal") == []
+    assert node.audits("enterprise.reveal") == []
     for raw in ("maybe", "1\x00", "x" * 5000):
         assert node.client.get("/audit", params={"raw": raw}).status_code in (400, 422), raw

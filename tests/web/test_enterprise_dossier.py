@@ -35,17 +35,9 @@ def _hazard(node: Any, enterprise: str, place: str) -> None:
 
 def _alarm(node: Any) -> None:
     from anjian.monitoring.ingest import ingest
-    from anjian.monitoring.points import create_point
-    from anjian.monitoring.schemas import PointCreate
 
     mine = node.enterprises["ying_mine"]
-    with node.db() as s:
-        create_point(
-            s,
-            SYSTEM,
-            EVERYTHING,
-            PointCreate(enterprise_id=mine, code="LT-1", kind="tank_level", h=8, hh=9),
-        )
+    node.add_points("ying_mine", {"code": "LT-1", "kind": "tank_level", "h": 8, "hh": 9})
     with node.db() as s:
         ingest(
             s, mine, {"ts": int(time.time() * 1000), "readings": [{"point": "LT-1", "value": 9.5}]}

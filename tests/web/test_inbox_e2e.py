@@ -6,22 +6,15 @@ neither is offered nor served the administration pages. (The administrator's inb
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
-import pyotp
 import pytest
-from inbox_world import build
-from test_console_e2e import CHROMIUM, CHROMIUM_ARGS, _require, server  # noqa: F401
+from inbox_world import alarm, build
+from test_console_e2e import CHROMIUM, CHROMIUM_ARGS, _require, server, sign_in_home  # noqa: F401
 
-from anjian.config import get_settings
-from anjian.core.audit.service import SYSTEM
-from anjian.core.iam.models import User
-from anjian.core.iam.service import enrol_totp_directly
 from anjian.core.sync.outbox import record_change
 from anjian.db import utcnow
-from anjian.monitoring.models import Alarm
 
 
 @pytest.mark.e2e
@@ -29,28 +22,17 @@ from anjian.monitoring.models import Alarm
 def test_official_and_enterprise_see_their_inbox_and_follow_its_links(
     personas: Any,
     server: str,  # noqa: F811
-    tmp_path: Path,
+    shots: Path,
 ) -> None:
     _require(CHROMIUM.exists(), f"{CHROMIUM} missing: apt-get install -y chromium")
     from playwright.sync_api import expect, sync_playwright
 
     ids = build(personas).ids
-    with personas.db() as s:
-        secret, _codes = enrol_totp_directly(s, SYSTEM, s.get(User, personas.users["yingxian"]))
-    shots = Path(os.environ.get("ANJIAN_E2E_ARTIFACTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
+    secret, _codes = personas.enrol_mfa("yingxian")
 
     def login(browser: Any, username: str, otp: bool) -> Any:
         page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
-        page.goto(f"{server}/login")
-        page.fill("#username", username)
-        page.fill("#password", "Anjian#2026")
-        page.click("button[type=submit]")
-        if otp:
-            expect(page.locator("#otp")).to_be_visible()
-            page.fill("#otp", pyotp.TOTP(secret).now())
-            page.click("button[type=submit]")
-        expect(page).to_have_url(f"{server}/")
+        sign_in_home(page, server, username, totp_secret=secret if otp else None)
         return page
 
     with sync_playwright() as pw:
@@ -85,22 +67,9 @@ def test_official_and_enterprise_see_their_inbox_and_follow_its_links(
             expect(alarms.locator(".inbox-live")).to_have_class("badge bg-green-lt ms-2 inbox-live")
             # an alarm raised now arrives over the stream, without a reload
             with personas.db() as s:
-                alarm = Alarm(
-                    enterprise_id=personas.enterprises["ying_mine"],
-                    division_code="140622",
-                    supervision_category="coal_mine",
-                    kind="threshold",
-                    level=1,
-                    bound="hh",
-                    threshold=1.0,
-                    value=1.8,
-                    peak=1.8,
-                    raised_at=utcnow(),
-                    state="raised",
-                    origin_node=get_settings().effective_node_id,
-                )
-                record_change(s, alarm, entity="alarm")
-                new_id = alarm.id
+                new = alarm(personas, "ying_mine", "raised", utcnow(), value=1.8)
+                record_change(s, new, entity="alarm")
+                new_id = new.id
             expect(alarms.locator(".inbox-count")).to_have_text("3", timeout=15_000)
             arrived = alarms.locator(f'a.inbox-item[href="/monitoring/alarms/{new_id}"]')
             expect(arrived).to_contain_text("高高报")

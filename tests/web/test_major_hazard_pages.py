@@ -7,27 +7,13 @@ from typing import Any
 
 from anjian.major_hazards.models import MajorHazardSource
 from anjian.major_hazards.pages import EXAMPLE
+from samples import major_hazard_source
 
 API = "/api/v1/major-hazards"
 
 
 def _source(node: Any, **extra: Any) -> dict[str, Any]:
-    body = {
-        "enterprise_id": node.enterprises["ying_mine"],
-        "name": "液氯液氨储罐区",
-        "people_within_500m": 60,
-        "units": [
-            {
-                "name": "液氯液氨罐区",
-                "kind": "storage",
-                "chemicals": [{"name": "液氯", "quantity_t": 8}, {"name": "液氨", "quantity_t": 5}],
-            }
-        ],
-        "responsible_main": "王建国",
-        "responsible_technical": "李工",
-        "responsible_operational": "张班长",
-        **extra,
-    }
+    body = major_hazard_source(node, **extra)
     r = node.client.post(API, json=body, headers=node.login("qiye"))
     assert r.status_code == 201, r.text
     return r.json()

@@ -20,17 +20,7 @@ MINE = "应县金鼎煤业有限公司"
 
 
 def _point(node: Any, enterprise: str = "ying_mine", **spec: Any) -> int:
-    from anjian.core.audit.service import SYSTEM
-    from anjian.core.scope import Scope
-    from anjian.monitoring.points import create_point
-    from anjian.monitoring.schemas import PointCreate
-
-    everything = Scope.for_division(None, "admin", ["000000"])
-    with node.db() as s:
-        p = create_point(
-            s, SYSTEM, everything, PointCreate(enterprise_id=node.enterprises[enterprise], **spec)
-        )
-        return p.id
+    return node.add_points(enterprise, spec)[0]
 
 
 def _readings(node: Any, *readings: dict[str, Any], enterprise: str = "ying_mine") -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from anjian.core.audit.service import SYSTEM
 from anjian.db import utcnow
 from anjian.hidden_hazards.service import flag_overdue
+from samples import major_hazard_source
 
 HAZARDS = "/api/v1/hidden-hazards"
 RISK = "/api/v1/risk/points"
@@ -59,22 +60,7 @@ def _risk_point(node: Any, who: str, enterprise: str, **factors: float) -> Any:
 
 
 def _source(node: Any) -> Any:
-    body = {
-        "enterprise_id": node.enterprises["ying_mine"],
-        "name": "液氯液氨储罐区",
-        "people_within_500m": 60,
-        "units": [
-            {
-                "name": "液氯液氨罐区",
-                "kind": "storage",
-                "chemicals": [{"name": "液氯", "quantity_t": 8}, {"name": "液氨", "quantity_t": 5}],
-            }
-        ],
-        "responsible_main": "王建国",
-        "responsible_technical": "李工",
-        "responsible_operational": "张班长",
-    }
-    return _post(node, "qiye", SOURCES, body)
+    return _post(node, "qiye", SOURCES, major_hazard_source(node))
 
 
 def _seed(node: Any) -> None:
