@@ -11,37 +11,10 @@ from typing import Any
 
 import pytest
 from docx import Document
+from enforcement_world import API, officer, plan_inspection
 from sqlalchemy import select
 
 from anjian.core.clock import today_in_china
-
-API = "/api/v1/enforcement"
-COUNTY = "140622"
-
-
-def _officer(node: Any, username: str, cert: str) -> int:
-    from anjian.core.audit.service import SYSTEM
-    from anjian.core.iam.models import Role
-    from anjian.core.iam.service import create_user
-
-    if username not in node.users:
-        with node.db() as s:
-            node.users[username] = create_user(
-                s,
-                SYSTEM,
-                username=username,
-                password="Anjian#2026",
-                role=Role.OFFICIAL,
-                division_code=COUNTY,
-                display_name="张执法",
-            ).id
-    r = node.client.post(
-        f"{API}/inspectors",
-        headers=node.headers,
-        json={"user_id": node.users[username], "certificate_no": cert},
-    )
-    assert r.status_code == 201, r.text
-    return int(r.json()["id"])
 
 
 @pytest.fixture
@@ -49,17 +22,8 @@ def on_site(personas: Any) -> Any:
     """An inspection of the 应县 mine under way, with one finding."""
     node = personas
     node.headers = node.login("yingxian")
-    team = [_officer(node, "yingxian", "14062201"), _officer(node, "zf1", "14062202")]
-    r = node.client.post(
-        f"{API}/inspections",
-        headers=node.headers,
-        json={
-            "enterprise_id": node.enterprises["ying_mine"],
-            "team": team,
-            "planned_on": "2026-12-08",
-        },
-    )
-    node.inspection = r.json()["id"]
+    team = [officer(node, "yingxian", "14062201"), officer(node, "zf1", "14062202", "张执法")]
+    node.inspection = plan_inspection(node, team=team).json()["id"]
     node.client.post(f"{API}/inspections/{node.inspection}/start", headers=node.headers)
     r = node.client.post(
         f"{API}/inspections/{node.inspection}/findings",
@@ -133,17 +97,8 @@ def test_documents_are_numbered_in_series_and_drawn_as_docx(on_site: Any) -> Non
 def test_documents_are_refused_when_the_inspection_does_not_support_them(personas: Any) -> None:
     node = personas
     node.headers = node.login("yingxian")
-    team = [_officer(node, "yingxian", "1"), _officer(node, "zf1", "2")]
-    r = node.client.post(
-        f"{API}/inspections",
-        headers=node.headers,
-        json={
-            "enterprise_id": node.enterprises["ying_mine"],
-            "team": team,
-            "planned_on": "2026-12-08",
-        },
-    )
-    node.inspection = r.json()["id"]
+    team = [officer(node, "yingxian", "1"), officer(node, "zf1", "2", "张执法")]
+    node.inspection = plan_inspection(node, team=team).json()["id"]
     assert _issue(node, kind="inspection_record").status_code == 409  # not started
     node.client.post(f"{API}/inspections/{node.inspection}/start", headers=node.headers)
     tomorrow = (today_in_china() + timedelta(days=1)).isoformat()

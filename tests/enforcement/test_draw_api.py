@@ -7,13 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from enforcement_world import API, COUNTY, officer
 from sqlalchemy import func, select
 
 from anjian.core.audit.models import AuditRecord
 from anjian.core.sync.models import OutboxEntry
-
-API = "/api/v1/enforcement"
-COUNTY = "140622"
 
 
 def _enterprises(node: Any, n: int) -> list[int]:
@@ -40,38 +38,13 @@ def _enterprises(node: Any, n: int) -> list[int]:
     return ids
 
 
-def _officials(node: Any, names: list[str]) -> None:
-    from anjian.core.audit.service import SYSTEM
-    from anjian.core.iam.models import Role
-    from anjian.core.iam.service import create_user
-
-    with node.db() as s:
-        for name in names:
-            u = create_user(
-                s,
-                SYSTEM,
-                username=name,
-                password="Anjian#2026",
-                role=Role.OFFICIAL,
-                division_code=COUNTY,
-                display_name=f"执法员{name[-1]}",
-            )
-            node.users[name] = u.id
-
-
 @pytest.fixture
 def county(personas: Any) -> Any:
     """应县 with 12 enterprises and four registered officers (yingxian and three more)."""
     personas.extra = _enterprises(personas, 11)
-    _officials(personas, ["zf1", "zf2", "zf3"])
     personas.headers = personas.login("yingxian")
     for n, name in enumerate(["yingxian", "zf1", "zf2", "zf3"], start=1):
-        r = personas.client.post(
-            f"{API}/inspectors",
-            headers=personas.headers,
-            json={"user_id": personas.users[name], "certificate_no": f"14062220260{n}"},
-        )
-        assert r.status_code == 201, r.text
+        officer(personas, name, f"14062220260{n}")
     return personas
 
 

@@ -8,38 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from enforcement_world import API, COUNTY, officer, plan_inspection
 from sqlalchemy import func, select
 
 from anjian.core.audit.models import AuditRecord
 from anjian.core.sync.models import OutboxEntry
-
-API = "/api/v1/enforcement"
-COUNTY = "140622"
-
-
-def _officer(node: Any, username: str, cert: str) -> int:
-    from anjian.core.audit.service import SYSTEM
-    from anjian.core.iam.models import Role
-    from anjian.core.iam.service import create_user
-
-    if username not in node.users:
-        with node.db() as s:
-            node.users[username] = create_user(
-                s,
-                SYSTEM,
-                username=username,
-                password="Anjian#2026",
-                role=Role.OFFICIAL,
-                division_code=COUNTY,
-                display_name=f"执法员{username}",
-            ).id
-    r = node.client.post(
-        f"{API}/inspectors",
-        headers=node.headers,
-        json={"user_id": node.users[username], "certificate_no": cert},
-    )
-    assert r.status_code == 201, r.text
-    return int(r.json()["id"])
 
 
 @pytest.fixture
@@ -47,21 +20,11 @@ def county(personas: Any) -> Any:
     """应县 with three registered officers (yingxian, zf1, zf2)."""
     personas.headers = personas.login("yingxian")
     personas.officers = [
-        _officer(personas, "yingxian", "14062201"),
-        _officer(personas, "zf1", "14062202"),
-        _officer(personas, "zf2", "14062203"),
+        officer(personas, "yingxian", "14062201"),
+        officer(personas, "zf1", "14062202"),
+        officer(personas, "zf2", "14062203"),
     ]
     return personas
-
-
-def _plan(node: Any, headers: dict[str, str] | None = None, **body: Any) -> Any:
-    body = {
-        "enterprise_id": node.enterprises["ying_mine"],
-        "team": node.officers[:2],
-        "planned_on": "2026-12-08",
-        **body,
-    }
-    return node.client.post(f"{API}/inspections", headers=headers or node.headers, json=body)
 
 
 def _post(node: Any, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
@@ -69,7 +32,7 @@ def _post(node: Any, path: str, body: Any = None, headers: dict[str, str] | None
 
 
 def test_an_inspection_from_plan_to_finding_to_hazard_to_finish(county: Any) -> None:
-    r = _plan(county)
+    r = plan_inspection(county)
     assert r.status_code == 201, r.text
     insp = r.json()
     assert insp["state"] == "planned" and insp["state_label"] == "待检查"
@@ -164,22 +127,22 @@ def test_an_inspection_of_a_drawn_check_takes_its_enterprise_and_team(county: An
 
 def test_only_lawful_teams(county: Any) -> None:
     one = county.officers[:1]
-    assert _plan(county, team=one).json()["field"] == "team"
-    assert _plan(county, team=[county.officers[0]] * 2).json()["field"] == "team"
-    assert _plan(county, team=[county.officers[0], 999999]).json()["field"] == "team"
+    assert plan_inspection(county, team=one).json()["field"] == "team"
+    assert plan_inspection(county, team=[county.officers[0]] * 2).json()["field"] == "team"
+    assert plan_inspection(county, team=[county.officers[0], 999999]).json()["field"] == "team"
     r = _post(
         county,
         f"/inspectors/{county.officers[1]}/conflicts",
         {"enterprise_id": county.enterprises["ying_mine"], "reason": "配偶在该矿任职"},
     )
     assert r.status_code == 201
-    r = _plan(county)
+    r = plan_inspection(county)
     assert r.status_code == 422 and "回避" in r.json()["detail"]
-    assert _plan(county, team=[county.officers[0], county.officers[2]]).status_code == 201
+    assert plan_inspection(county, team=[county.officers[0], county.officers[2]]).status_code == 201
 
 
 def test_only_the_inspecting_agency_acts_and_others_see_by_scope(county: Any) -> None:
-    iid = _plan(county).json()["id"]
+    iid = plan_inspection(county).json()["id"]
     city = county.login("shuozhou")
     assert county.client.get(f"{API}/inspections/{iid}", headers=city).status_code == 200
     assert _post(county, f"/inspections/{iid}/start", headers=city).status_code == 403
@@ -189,7 +152,7 @@ def test_only_the_inspecting_agency_acts_and_others_see_by_scope(county: Any) ->
     qiye = county.login("qiye")
     assert county.client.get(f"{API}/inspections", headers=qiye).status_code == 403
     # The other county cannot plan an inspection of this county's enterprise.
-    r = _plan(county, shanyin)
+    r = plan_inspection(county, shanyin)
     assert r.status_code == 404 and r.json()["field"] == "enterprise_id"
     listed = county.client.get(
         f"{API}/inspections", headers=county.headers, params={"state": "planned"}
@@ -212,13 +175,13 @@ def test_only_the_inspecting_agency_acts_and_others_see_by_scope(county: Any) ->
     ],
 )
 def test_bad_plans_are_refused_naming_the_field(county: Any, body: dict, field: str) -> None:
-    r = _plan(county, **body)
+    r = plan_inspection(county, **body)
     assert r.status_code == 422, r.text
     assert field in r.text
 
 
 def test_bad_findings_and_results_are_refused(county: Any) -> None:
-    iid = _plan(county).json()["id"]
+    iid = plan_inspection(county).json()["id"]
     _post(county, f"/inspections/{iid}/start")
     for body, field in [
         ({"place": "", "description": "x"}, "place"),

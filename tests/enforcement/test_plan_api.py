@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from enforcement_world import API, finished_inspection
 
 from anjian.core.clock import today_in_china
-
-API = "/api/v1/enforcement"
 
 
 @pytest.fixture
@@ -38,41 +37,6 @@ def county(personas: Any) -> Any:
     return personas
 
 
-def _finish_one_inspection(node: Any) -> None:
-    from anjian.core.audit.service import SYSTEM
-    from anjian.core.iam.models import Role
-    from anjian.core.iam.service import create_user
-
-    with node.db() as s:
-        node.users["zf1"] = create_user(
-            s,
-            SYSTEM,
-            username="zf1",
-            password="Anjian#2026",
-            role=Role.OFFICIAL,
-            division_code="140622",
-        ).id
-    team = []
-    for n, name in enumerate(["yingxian", "zf1"]):
-        r = node.client.post(
-            f"{API}/inspectors",
-            headers=node.headers,
-            json={"user_id": node.users[name], "certificate_no": f"C{n}"},
-        )
-        team.append(r.json()["id"])
-    body = {
-        "enterprise_id": node.enterprises["ying_mine"],
-        "team": team,
-        "planned_on": "2026-12-01",
-    }
-    iid = node.client.post(f"{API}/inspections", headers=node.headers, json=body).json()["id"]
-    node.client.post(f"{API}/inspections/{iid}/start", headers=node.headers)
-    r = node.client.post(
-        f"{API}/inspections/{iid}/finish", headers=node.headers, json={"summary": "未发现问题"}
-    )
-    assert r.status_code == 200, r.text
-
-
 def test_a_plan_counts_what_is_due_and_what_was_done(county: Any) -> None:
     year = today_in_china().year
     r = county.client.post(
@@ -83,7 +47,7 @@ def test_a_plan_counts_what_is_due_and_what_was_done(county: Any) -> None:
     assert plan["enterprises"] == 1 and plan["required"] == 4 and plan["done"] == 0
     assert plan["monthly_target"] == [0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4]
     assert plan["frequency"]["major"] == 4 and plan["progress"] == 0.0
-    _finish_one_inspection(county)
+    finished_inspection(county, planned_on=today_in_china().isoformat())
     plan = county.client.get(f"{API}/plans/{plan['id']}", headers=county.headers).json()
     assert plan["done"] == 1 and plan["progress"] == 25.0
     assert plan["monthly_done"][today_in_china().month - 1] == 1

@@ -8,36 +8,10 @@ from io import BytesIO
 from typing import Any
 
 import pytest
+from enforcement_world import API, finished_inspection
 from openpyxl import load_workbook
 
 from anjian.core.clock import today_in_china
-
-API = "/api/v1/enforcement"
-
-
-def _officers(node: Any) -> list[int]:
-    from anjian.core.audit.service import SYSTEM
-    from anjian.core.iam.models import Role
-    from anjian.core.iam.service import create_user
-
-    with node.db() as s:
-        node.users["zf1"] = create_user(
-            s,
-            SYSTEM,
-            username="zf1",
-            password="Anjian#2026",
-            role=Role.OFFICIAL,
-            division_code="140622",
-        ).id
-    ids = []
-    for n, name in enumerate(["yingxian", "zf1"]):
-        r = node.client.post(
-            f"{API}/inspectors",
-            headers=node.headers,
-            json={"user_id": node.users[name], "certificate_no": f"C{n}"},
-        )
-        ids.append(r.json()["id"])
-    return ids
 
 
 @pytest.fixture
@@ -46,21 +20,12 @@ def worked(personas: Any) -> Any:
     penalty of 18 000 yuan."""
     node = personas
     node.headers = h = node.login("yingxian")
-    team = _officers(node)
     mine = node.enterprises["ying_mine"]
-    today = today_in_china().isoformat()
-    iid = node.client.post(
-        f"{API}/inspections",
-        headers=h,
-        json={"enterprise_id": mine, "team": team, "planned_on": today},
-    ).json()["id"]
-    node.client.post(f"{API}/inspections/{iid}/start", headers=h)
-    node.client.post(
-        f"{API}/inspections/{iid}/findings",
-        headers=h,
-        json={"place": "井口", "description": "无警示标志"},
+    iid = finished_inspection(
+        node,
+        finding={"place": "井口", "description": "无警示标志"},
+        planned_on=today_in_china().isoformat(),
     )
-    node.client.post(f"{API}/inspections/{iid}/finish", headers=h, json={"summary": "发现 1 项"})
     node.client.post(
         f"{API}/inspections/{iid}/documents", headers=h, json={"kind": "inspection_record"}
     )

@@ -10,33 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from enforcement_world import API, officer, plan_inspection
 from sqlalchemy import func, select
 
-API = "/api/v1/enforcement"
 TERMINAL = "/api/v1/terminal/changes"
-
-
-def _officer(node: Any, username: str, cert: str) -> int:
-    from anjian.core.audit.service import SYSTEM
-    from anjian.core.iam.models import Role
-    from anjian.core.iam.service import create_user
-
-    if username not in node.users:
-        with node.db() as s:
-            node.users[username] = create_user(
-                s,
-                SYSTEM,
-                username=username,
-                password="Anjian#2026",
-                role=Role.OFFICIAL,
-                division_code="140622",
-            ).id
-    r = node.client.post(
-        f"{API}/inspectors",
-        headers=node.headers,
-        json={"user_id": node.users[username], "certificate_no": cert},
-    )
-    return int(r.json()["id"])
 
 
 @pytest.fixture
@@ -44,17 +21,8 @@ def field(personas: Any) -> Any:
     """An inspection of the 应县 mine planned for yingxian and zf1, and zf1's tablet."""
     node = personas
     node.headers = node.login("yingxian")
-    node.officers = [_officer(node, "yingxian", "C1"), _officer(node, "zf1", "C2")]
-    r = node.client.post(
-        f"{API}/inspections",
-        headers=node.headers,
-        json={
-            "enterprise_id": node.enterprises["ying_mine"],
-            "team": node.officers,
-            "planned_on": "2026-12-08",
-        },
-    )
-    node.inspection = r.json()
+    node.officers = [officer(node, "yingxian", "C1"), officer(node, "zf1", "C2")]
+    node.inspection = plan_inspection(node).json()
     r = node.client.post(
         f"{API}/inspectors/{node.officers[1]}/terminals",
         headers=node.headers,
