@@ -76,6 +76,14 @@ class Settings(BaseSettings):
     # Scheduled work inside `anjian serve` (overdue hidden hazards flagged and escalated).
     background_jobs: bool = True
     # Base map: an intranet tile server or 天地图 URL template ({z}/{x}/{y}); empty = no tiles.
+    # The major-accident-hazard criteria (重大事故隐患判定标准) used as enforcement checklists:
+    # empty = the packaged file (its wording is not verified against the official texts).
+    enforcement_criteria_file: Path | None = None
+    # The legal bases and fine ranges of penalties (处罚依据): empty = the packaged file.
+    enforcement_penalty_bases_file: Path | None = None
+    # Enforcement documents' number prefixes by agency division (e.g. {"140622": "应县应急"}):
+    # a division not listed uses its name and 应急.
+    enforcement_document_prefixes: dict[str, str] = Field(default_factory=dict)
     map_tile_url: str = ""
     map_attribution: str = ""
     # 风险分级 (risk grading): which published thresholds grade LEC scores D and risk-matrix

@@ -7,12 +7,26 @@ from importlib import import_module
 
 from anjian.accidents.models import Accident, AccidentStep, Investigation
 from anjian.core.audit.models import AuditHead, AuditRecord, AuditSeal
+from anjian.core.counters import Counter
 from anjian.core.divisions.models import Division
 from anjian.core.iam.models import AuthSession, RecoveryCode, User
 from anjian.core.node_settings.models import NodeSetting
 from anjian.core.orgs.models import Organisation
 from anjian.core.sync.models import OutboxEntry, SyncLink
 from anjian.directives.models import Directive, DirectiveReceipt
+from anjian.enforcement.models import (
+    Draw,
+    DrawCheck,
+    EnforcementDocument,
+    Finding,
+    Inspection,
+    InspectionPlan,
+    Inspector,
+    InspectorConflict,
+    PenaltyCase,
+    Terminal,
+    TerminalReceipt,
+)
 from anjian.enterprises.models import Enterprise
 from anjian.hidden_hazards.models import Checklist, HazardStep, HiddenHazard, InspectionTask
 from anjian.major_hazards.models import MajorHazardSource
@@ -39,6 +53,7 @@ SYNC_MODULES = (
     "anjian.monitoring.sync",
     "anjian.directives.sync",
     "anjian.accidents.sync",
+    "anjian.enforcement.sync",
 )
 for _module in SYNC_MODULES:
     import_module(_module)
@@ -52,15 +67,24 @@ __all__ = [
     "AuditSeal",
     "AuthSession",
     "Checklist",
+    "Counter",
     "Directive",
     "DirectiveReceipt",
     "Division",
+    "Draw",
+    "DrawCheck",
+    "EnforcementDocument",
     "Enterprise",
+    "Finding",
     "GatewayCredential",
     "HazardStep",
     "HiddenHazard",
     "IngestRejection",
+    "Inspection",
+    "InspectionPlan",
     "InspectionTask",
+    "Inspector",
+    "InspectorConflict",
     "Investigation",
     "MajorHazardSource",
     "MinuteSummary",
@@ -68,6 +92,7 @@ __all__ = [
     "NodeSetting",
     "Organisation",
     "OutboxEntry",
+    "PenaltyCase",
     "PointLive",
     "Reading",
     "ReadingsRequest",
@@ -75,5 +100,7 @@ __all__ = [
     "RecoveryCode",
     "RiskPoint",
     "SyncLink",
+    "Terminal",
+    "TerminalReceipt",
     "User",
 ]

@@ -107,3 +107,23 @@ def test_the_check_catches_a_deliberately_unscoped_query() -> None:
         ("also_leak", {"Alarm"}),
     ]
     assert list(violations(good, models)) == []
+
+
+def test_every_scoped_model_names_itself_for_its_not_found_message() -> None:
+    """``scope.one(session, M, id)`` words its 404 from ``M.__noun__``: every scoped model has
+    one, so no lookup can fail with an AttributeError instead of the 404."""
+    import anjian.app  # noqa: F401  (imports every domain's models)
+    from anjian.core.scope import not_in_scope_message
+
+    todo, unnamed = list(Scoped.__subclasses__()), []
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if "__scope__" not in cls.__dict__:
+            continue
+        if "__noun__" not in cls.__dict__:
+            unnamed.append(cls.__name__)
+            continue
+        message = not_in_scope_message(cls, 7)
+        assert message.startswith(cls.__noun__[0]) and ": 7 (no such " in message
+    assert unnamed == []

@@ -41,6 +41,7 @@ class Accident(SyncMixin, Scoped, Base):
     criterion that makes it one): reported the same way, counted apart from accidents."""
 
     __scope__ = ScopeColumns("division_code", "enterprise_id", "supervision_category")
+    __noun__ = ("事故", "accident")
 
     __tablename__ = "accidents"
 

@@ -160,12 +160,7 @@ def report_accident(session: Session, actor: Actor, scope: Scope, data: Accident
 
 def get_accident(session: Session, scope: Scope, accident_id: int) -> Accident:
     """One accident in scope; absent and out of scope are the same 404."""
-    return scope.one(
-        session,
-        Accident,
-        accident_id,
-        f"事故不存在或不在管辖范围内: {accident_id} (no such accident in your jurisdiction)",
-    )
+    return scope.one(session, Accident, accident_id)
 
 
 def read_accident(session: Session, scope: Scope, accident_id: int, actor: Actor) -> Accident:

@@ -1,5 +1,5 @@
-"""File downloads and uploads of the API: Excel workbooks named for the people who open them,
-uploads within a size limit."""
+"""File downloads and uploads of the API: workbooks and documents named for the people who open
+them, uploads within a size limit."""
 
 from __future__ import annotations
 
@@ -12,16 +12,23 @@ from anjian.core.clock import CST
 from anjian.core.errors import Invalid
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def attachment(data: bytes, media_type: str, ascii_name: str, name: str) -> Response:
+    """A file to save as ``name``, with ``ascii_name`` for clients that cannot read UTF-8
+    names."""
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    return Response(
+        content=data, media_type=media_type, headers={"Content-Disposition": disposition}
+    )
 
 
 def xlsx_response(data: bytes, ascii_stem: str, chinese_stem: str) -> Response:
     """An .xlsx attachment named ``<chinese_stem>_<date>.xlsx`` (the date officials see:
     Beijing time), with ``<ascii_stem>.xlsx`` for clients that cannot read UTF-8 names."""
     name = f"{chinese_stem}_{datetime.now(CST):%Y%m%d}.xlsx"
-    disposition = f"attachment; filename=\"{ascii_stem}.xlsx\"; filename*=UTF-8''{quote(name)}"
-    return Response(
-        content=data, media_type=XLSX_MEDIA_TYPE, headers={"Content-Disposition": disposition}
-    )
+    return attachment(data, XLSX_MEDIA_TYPE, f"{ascii_stem}.xlsx", name)
 
 
 def upload_bytes(data: bytes, max_bytes: int) -> bytes:

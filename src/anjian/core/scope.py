@@ -4,7 +4,7 @@ An official sees their division and everything below it (a coal-mine inspection 
 officials see the bureau's area and only coal mines); an enterprise user sees only their own
 enterprise. A model whose rows are judged by the scope declares the columns to judge by once
 (:class:`Scoped`, ``__scope__``); queries then read ``scope.select(Model)``,
-``scope.restrict(stmt, Model)`` or ``scope.one(session, Model, id, message)``, so scoping is never
+``scope.restrict(stmt, Model)`` or ``scope.one(session, Model, id)``, so scoping is never
 re-implemented per query; default is deny. A function that reads scoped records for the node
 itself (a background job, sync) says so with :func:`unscoped`; a test walks the code and fails
 on a scoped model selected without either."""
@@ -38,10 +38,18 @@ class ScopeColumns:
 
 
 class Scoped:
-    """A model whose rows a user reaches only within their scope. Subclasses set ``__scope__``;
-    a model with a ``deleted`` column (a tombstone) is read without its tombstones."""
+    """A model whose rows a user reaches only within their scope. Subclasses set ``__scope__``
+    and, for :meth:`Scope.one`'s message, ``__noun__`` (its Chinese and English name); a model
+    with a ``deleted`` column (a tombstone) is read without its tombstones."""
 
     __scope__: ClassVar[ScopeColumns]
+    __noun__: ClassVar[tuple[str, str]]
+
+
+def not_in_scope_message(model: type[Scoped], ident: object) -> str:
+    """ "No such record in your jurisdiction", in the model's own words."""
+    zh, en = model.__noun__
+    return f"{zh}不存在或不在管辖范围内: {ident} (no such {en} in your jurisdiction)"
 
 
 def unscoped(reason: str) -> Callable[[F], F]:
@@ -175,18 +183,19 @@ class Scope:
         session: Session,
         model: type[M],
         ident: object,
-        message: str,
+        message: str | None = None,
         *,
         key: str = "id",
         field: str | None = None,
     ) -> M:
         """The row of ``model`` whose ``key`` is ``ident``, if in scope; else the 404 of
-        :func:`not_found` with ``message`` (an :class:`OutOfScope` when it exists, so a write
-        that met it is audited as refused)."""
+        :func:`not_found` with ``message`` (default: :func:`not_in_scope_message`; an
+        :class:`OutOfScope` when it exists, so a write that met it is audited as refused)."""
         column = getattr(model, key)
         scoped: type[Scoped] = model  # type: ignore[assignment]
         row = session.scalars(self.select(scoped).where(column == ident).limit(1)).first()
         if row is None:
+            message = message or not_in_scope_message(scoped, ident)
             raise not_found(session, column, ident, message, field=field)
         return row  # type: ignore[no-any-return]
 

@@ -64,6 +64,7 @@ class DirectiveReceipt(SyncMixin, Scoped, Base):
     forwarded up to the issuer."""
 
     __scope__ = ScopeColumns("division_code")
+    __noun__ = ("签收记录", "receipt")
 
     __tablename__ = "directive_receipts"
     __table_args__ = (UniqueConstraint("directive_uid", "division_code"),)

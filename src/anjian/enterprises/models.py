@@ -18,6 +18,7 @@ class Enterprise(SyncMixin, Scoped, Base):
     (一企一档). Phone numbers are personal information and stored SM4-encrypted."""
 
     __scope__ = ScopeColumns("division_code", "id", "supervision_category")
+    __noun__ = ("企业", "enterprise")
 
     __tablename__ = "enterprises"
     __table_args__ = (UniqueConstraint("origin_node", "uscc"),)

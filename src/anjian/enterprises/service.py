@@ -161,13 +161,7 @@ def enterprise_in_scope(
     """The enterprise ``enterprise_id`` if the scope reaches it; a 404 otherwise (naming
     ``field`` when the id came in a request body)."""
     # One message for "absent" and "not yours": a 403 would confirm the record exists.
-    return scope.one(
-        session,
-        Enterprise,
-        enterprise_id,
-        f"企业不存在或不在管辖范围内: {enterprise_id} (no such enterprise in your jurisdiction)",
-        field=field,
-    )
+    return scope.one(session, Enterprise, enterprise_id, field=field)
 
 
 def enterprise_choices(session: Session, scope: Scope, limit: int) -> list[tuple[int, str]]:
@@ -180,11 +174,22 @@ def enterprise_choices(session: Session, scope: Scope, limit: int) -> list[tuple
 @unscoped("names of records' enterprises, after a scoped read of the records")
 def enterprise_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
     """Names of enterprises by id, in one query (for a page of records that refer to them)."""
+    return _column_by_id(session, Enterprise.name, ids)
+
+
+@unscoped("uids of records' enterprises, after a scoped read of the records")
+def enterprise_uids(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    """Global uids of enterprises by local id (what names an enterprise on every node)."""
+    return _column_by_id(session, Enterprise.uid, ids)
+
+
+@unscoped("the lookups above, after a scoped read of the records")
+def _column_by_id(session: Session, column: Any, ids: Iterable[int]) -> dict[int, str]:
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    rows = session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(wanted)))
-    return {int(i): str(n) for i, n in rows}
+    rows = session.execute(select(Enterprise.id, column).where(Enterprise.id.in_(wanted)))
+    return {int(i): str(v) for i, v in rows}
 
 
 @unscoped("the enterprises of records already read in scope, or of this node's own jobs")

@@ -32,6 +32,7 @@ class HiddenHazard(EnterpriseColumns, SyncMixin, Scoped, Base):
     :class:`HazardStep`. ``plan`` is the governance plan of a major hazard (治理方案)."""
 
     __scope__ = ScopeColumns("division_code", "enterprise_id", "supervision_category")
+    __noun__ = ("隐患", "hidden hazard")
 
     __tablename__ = "hidden_hazards"
 
@@ -43,6 +44,11 @@ class HiddenHazard(EnterpriseColumns, SyncMixin, Scoped, Base):
     grade: Mapped[str] = mapped_column(String(8), nullable=False, index=True)  # general | major
     major_criterion: Mapped[str] = mapped_column(String(500), nullable=False, default="")
     source: Mapped[str] = mapped_column(String(16), nullable=False)  # self_check | inspection …
+    # The record it came from in another domain, as "<entity>:<uid>" (e.g. the enforcement
+    # finding it was recorded from), so each side links to the other.
+    source_ref: Mapped[str] = mapped_column(
+        String(64), nullable=False, default="", server_default=""
+    )
     found_by: Mapped[str] = mapped_column(String(64), nullable=False)
     found_at: Mapped[datetime] = mapped_column(nullable=False, index=True)
     photos: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)

@@ -133,6 +133,7 @@ class HazardRead(BaseModel):
     major_criterion: str
     source: str
     source_label: str
+    source_ref: str = ""
     found_by: str
     found_at: datetime
     photos: list[Any]

@@ -57,12 +57,7 @@ from anjian.hidden_hazards.sync import HAZARD_ENTITY, HAZARD_STEP_ENTITY
 
 def get_hazard(session: Session, scope: Scope, hazard_id: int) -> HiddenHazard:
     """One hazard in scope; absent and out of scope are the same 404."""
-    return scope.one(
-        session,
-        HiddenHazard,
-        hazard_id,
-        f"隐患不存在或不在管辖范围内: {hazard_id} (no such hidden hazard in your jurisdiction)",
-    )
+    return scope.one(session, HiddenHazard, hazard_id)
 
 
 def steps_of(session: Session, hz: HiddenHazard) -> list[HazardStep]:
@@ -135,8 +130,11 @@ def _step(
     )
 
 
-def report_hazard(session: Session, actor: Actor, scope: Scope, data: HazardCreate) -> HiddenHazard:
-    """排查发现: record a hazard found by the enterprise's self-inspection or an official."""
+def report_hazard(
+    session: Session, actor: Actor, scope: Scope, data: HazardCreate, *, source_ref: str = ""
+) -> HiddenHazard:
+    """排查发现: record a hazard found by the enterprise's self-inspection or an official;
+    ``source_ref`` names the record of another domain it comes from ("<entity>:<uid>")."""
     ent = enterprise_in_scope(session, scope, data.enterprise_id, field="enterprise_id")
     found_at = data.found_at or utcnow()
     if found_at.tzinfo is None:
@@ -158,6 +156,7 @@ def report_hazard(session: Session, actor: Actor, scope: Scope, data: HazardCrea
         category=data.category,
         grade=HazardGrade.GENERAL,
         source=source,
+        source_ref=source_ref,
         found_by=actor.username,
         found_at=found_at,
         photos=[],

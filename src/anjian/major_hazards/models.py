@@ -21,6 +21,7 @@ class MajorHazardSource(EnterpriseColumns, SyncMixin, Scoped, Base):
     responsible (包保责任人: 主要负责人, 技术负责人, 操作负责人)."""
 
     __scope__ = ScopeColumns("division_code", "enterprise_id", "supervision_category")
+    __noun__ = ("重大危险源", "major hazard source")
 
     __tablename__ = "major_hazard_sources"
 

@@ -101,13 +101,7 @@ def _given(units: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
 
 def get_source(session: Session, scope: Scope, source_id: int) -> MajorHazardSource:
     """One source in scope; absent and out of scope are the same 404."""
-    return scope.one(
-        session,
-        MajorHazardSource,
-        source_id,
-        f"重大危险源不存在或不在管辖范围内: {source_id} "
-        "(no such major hazard source in your jurisdiction)",
-    )
+    return scope.one(session, MajorHazardSource, source_id)
 
 
 def list_sources(
@@ -402,3 +396,15 @@ def return_filing(
         **{"from": FilingState.SUBMITTED, "to": target, "reason": why},
     )
     return src
+
+
+def enterprises_with_major_sources(session: Session, scope: Scope, division: str) -> set[int]:
+    """The enterprises in scope, in ``division`` or below, that run at least one major hazard
+    source (重大危险源): an enforcement draw weights them as 重大."""
+    stmt = (
+        scope.select(MajorHazardSource, MajorHazardSource.enterprise_id)
+        .where(MajorHazardSource.is_major.is_(True))
+        .where(division_filter(MajorHazardSource.division_code, division))
+        .distinct()
+    )
+    return set(session.scalars(stmt))

@@ -103,12 +103,7 @@ def point_alarm(
 
 def get_alarm(session: Session, scope: Scope, alarm_id: int) -> Alarm:
     """One alarm in scope; absent and out of scope are the same 404."""
-    return scope.one(
-        session,
-        Alarm,
-        alarm_id,
-        f"报警不存在或不在管辖范围内: {alarm_id} (no such alarm in your jurisdiction)",
-    )
+    return scope.one(session, Alarm, alarm_id)
 
 
 def list_alarms(

@@ -44,6 +44,7 @@ class MonitoringPoint(EnterpriseColumns, SyncMixin, Scoped, Base):
     ``supervision_category`` are the enterprise's, so the scope judges the record by itself."""
 
     __scope__ = ScopeColumns("division_code", "enterprise_id", "supervision_category")
+    __noun__ = ("监测点", "monitoring point")
 
     __tablename__ = "monitoring_points"
     __table_args__ = (UniqueConstraint("enterprise_id", "code", name="uq_monitoring_points_code"),)
@@ -111,6 +112,7 @@ class Alarm(EnterpriseColumns, SyncMixin, Scoped, Base):
     acknowledged (确认) → handled with a disposition (处置: cause, action, person) → closed."""
 
     __scope__ = ScopeColumns("division_code", "enterprise_id", "supervision_category")
+    __noun__ = ("报警", "alarm")
 
     __tablename__ = "alarms"
 
@@ -155,6 +157,7 @@ class MinuteSummary(EnterpriseColumns, SyncMixin, Scoped, Base):
     the access node."""
 
     __scope__ = ScopeColumns("division_code", "enterprise_id", "supervision_category")
+    __noun__ = ("分钟汇总", "minute summary")
 
     __tablename__ = "monitoring_minutes"
     __table_args__ = (

@@ -143,12 +143,7 @@ def create_point(
 
 def get_point(session: Session, scope: Scope, point_id: int) -> MonitoringPoint:
     """One point in scope; absent and out of scope are the same 404."""
-    return scope.one(
-        session,
-        MonitoringPoint,
-        point_id,
-        f"监测点不存在或不在管辖范围内: {point_id} (no such monitoring point in your jurisdiction)",
-    )
+    return scope.one(session, MonitoringPoint, point_id)
 
 
 def update_point(

@@ -20,6 +20,7 @@ class RiskPoint(EnterpriseColumns, SyncMixin, Scoped, Base):
     jurisdiction scope judges the record by itself (at upper nodes too)."""
 
     __scope__ = ScopeColumns("division_code", "enterprise_id", "supervision_category")
+    __noun__ = ("风险点", "risk point")
 
     __tablename__ = "risk_points"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import case, func, or_
+from sqlalchemy import ColumnElement, case, func, or_
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
@@ -135,12 +135,7 @@ def create_point(session: Session, actor: Actor, scope: Scope, data: RiskPointCr
 
 def get_point(session: Session, scope: Scope, point_id: int) -> RiskPoint:
     """One risk point in scope; absent and out of scope are the same 404."""
-    return scope.one(
-        session,
-        RiskPoint,
-        point_id,
-        f"风险点不存在或不在管辖范围内: {point_id} (no such risk point in your jurisdiction)",
-    )
+    return scope.one(session, RiskPoint, point_id)
 
 
 def update_point(
@@ -278,9 +273,20 @@ def enterprise_levels(
     wanted = sorted(set(enterprise_ids))
     if not wanted:
         return {}
+    return _worst_levels(session, scope, RiskPoint.enterprise_id.in_(wanted))
+
+
+def division_levels(session: Session, scope: Scope, division: str) -> dict[int, RiskLevel]:
+    """:func:`enterprise_levels` of every enterprise in scope in ``division`` or below it."""
+    return _worst_levels(session, scope, division_filter(RiskPoint.division_code, division))
+
+
+def _worst_levels(
+    session: Session, scope: Scope, condition: ColumnElement[bool]
+) -> dict[int, RiskLevel]:
     rows = session.execute(
         scope.select(RiskPoint, RiskPoint.enterprise_id, RiskPoint.level)
-        .where(RiskPoint.enterprise_id.in_(wanted))
+        .where(condition)
         .group_by(RiskPoint.enterprise_id, RiskPoint.level)
     )
     grouped: dict[int, list[str]] = {}

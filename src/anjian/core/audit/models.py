@@ -20,6 +20,7 @@ class AuditRecord(Scoped, Base):
     breaks the chain, and forging a whole new chain needs the key that lives outside the DB."""
 
     __scope__ = ScopeColumns("division_code")
+    __noun__ = ("审计记录", "audit record")
 
     __tablename__ = "audit_records"
 

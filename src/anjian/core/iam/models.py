@@ -28,6 +28,7 @@ class User(Scoped, Base):
     enterprise. Personal data (phone) is stored SM4-encrypted."""
 
     __scope__ = ScopeColumns("division_code", "enterprise_id")
+    __noun__ = ("用户", "user")
 
     __tablename__ = "users"
 

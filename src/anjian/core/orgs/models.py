@@ -38,6 +38,7 @@ class Organisation(SyncMixin, Scoped, Base):
     the jurisdiction of the bureau's officials."""
 
     __scope__ = ScopeColumns("division_code", "enterprise_id")
+    __noun__ = ("机构", "organisation")
 
     __tablename__ = "organisations"
 

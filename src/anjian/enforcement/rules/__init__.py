@@ -1,0 +1,1 @@
+"""Pure rules of enforcement: the draw, document numbers, penalty clocks. No I/O."""

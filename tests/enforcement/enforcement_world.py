@@ -1,0 +1,51 @@
+"""Set-up the enforcement tests share: officers of 应县 registered through the API and an
+inspection of the 应县 mine planned for them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+API = "/api/v1/enforcement"
+COUNTY = "140622"
+
+
+def officer(node: Any, username: str, cert: str, display_name: str | None = None) -> int:
+    """Register ``username`` (made an official of 应县 when new) as an officer with the
+    certificate ``cert``, as ``node.headers``; returns the officer's id."""
+    if username not in node.users:
+        node.add_user(
+            username, "official", COUNTY, display_name=display_name or f"执法员{username}"
+        )
+    r = node.client.post(
+        f"{API}/inspectors",
+        headers=node.headers,
+        json={"user_id": node.users[username], "certificate_no": cert},
+    )
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def plan_inspection(node: Any, headers: dict[str, str] | None = None, **body: Any) -> Any:
+    """Plan an inspection of the 应县 mine (by ``node.officers`` unless ``team`` is given)."""
+    body = {
+        "enterprise_id": node.enterprises["ying_mine"],
+        "team": getattr(node, "officers", [])[:2],
+        "planned_on": "2026-12-08",
+        **body,
+    }
+    return node.client.post(f"{API}/inspections", headers=headers or node.headers, json=body)
+
+
+def finished_inspection(node: Any, finding: dict[str, Any] | None = None, **body: Any) -> int:
+    """An inspection of the 应县 mine by yingxian and zf1 (registered as officers here), started,
+    with ``finding`` recorded when given, finished; returns its id."""
+    node.officers = [officer(node, "yingxian", "C1"), officer(node, "zf1", "C2")]
+    iid = int(plan_inspection(node, **body).json()["id"])
+    steps = [("start", None), ("findings", finding), ("finish", {"summary": "检查结束"})]
+    for step, payload in steps:
+        if step != "findings" or payload is not None:
+            r = node.client.post(
+                f"{API}/inspections/{iid}/{step}", headers=node.headers, json=payload
+            )
+            assert r.status_code in (200, 201), r.text
+    return iid
