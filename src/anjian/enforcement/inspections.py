@@ -19,10 +19,11 @@ from anjian.core.audit.service import Actor, audit_record
 from anjian.core.errors import Conflict, Forbidden, Invalid
 from anjian.core.iam.models import Role, User
 from anjian.core.paging import paged
-from anjian.core.scope import Scope, division_filter, unscoped
+from anjian.core.scope import Scope, unscoped
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.enforcement.inspectors import conflicts_of, list_inspectors
+from anjian.enforcement.listing import in_state, of_enterprise_in
 from anjian.enforcement.models import DrawCheck, EnforcementDocument, Finding, Inspection
 from anjian.enforcement.reference import checklist_for, criteria
 from anjian.enforcement.rules.documents import DocumentKind
@@ -286,15 +287,10 @@ def list_inspections(
     offset: int = 0,
 ) -> tuple[list[Inspection], int]:
     """Inspections in scope, the latest planned first, and their number."""
-    stmt = scope.select(Inspection)
-    if enterprise_id is not None:
-        stmt = stmt.where(Inspection.enterprise_id == enterprise_id)
-    if division:
-        stmt = stmt.where(division_filter(Inspection.division_code, division))
-    if state:
-        if state not in STATE_LABELS:
-            raise Invalid(f"未知检查状态: {state} (unknown state)", field="state")
-        stmt = stmt.where(Inspection.state == state)
+    stmt = of_enterprise_in(scope, Inspection, enterprise_id, division)
+    stmt = in_state(
+        stmt, Inspection.state, state, STATE_LABELS, f"未知检查状态: {state} (unknown state)"
+    )
     order = (Inspection.planned_on.desc(), Inspection.id.desc())
     return paged(session, stmt, order, limit=limit, offset=offset)
 

@@ -18,12 +18,13 @@ from anjian.core.clock import today_in_china
 from anjian.core.errors import Conflict, Forbidden, Invalid
 from anjian.core.iam.models import Role, User
 from anjian.core.paging import paged
-from anjian.core.scope import Scope, division_filter, unscoped
+from anjian.core.scope import Scope, unscoped
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.core.workdays import known
 from anjian.db import utcnow
 from anjian.enforcement.documents import issue, party_fields
 from anjian.enforcement.inspections import get_inspection, present_documents
+from anjian.enforcement.listing import in_state, of_enterprise_in
 from anjian.enforcement.models import EnforcementDocument, PenaltyCase
 from anjian.enforcement.reference import penalty_basis
 from anjian.enforcement.rules import penalties as rules
@@ -286,15 +287,10 @@ def list_cases(
     offset: int = 0,
 ) -> tuple[list[PenaltyCase], int]:
     """Cases in scope, the latest filed first, and their number."""
-    stmt = scope.select(PenaltyCase)
-    if enterprise_id is not None:
-        stmt = stmt.where(PenaltyCase.enterprise_id == enterprise_id)
-    if division:
-        stmt = stmt.where(division_filter(PenaltyCase.division_code, division))
-    if stage:
-        if stage not in rules.STAGE_LABELS:
-            raise Invalid(f"未知案件阶段: {stage} (unknown stage)", field="stage")
-        stmt = stmt.where(PenaltyCase.stage == stage)
+    stmt = of_enterprise_in(scope, PenaltyCase, enterprise_id, division)
+    stmt = in_state(
+        stmt, PenaltyCase.stage, stage, rules.STAGE_LABELS, f"未知案件阶段: {stage} (unknown stage)"
+    )
     order = (PenaltyCase.filed_on.desc(), PenaltyCase.id.desc())
     return paged(session, stmt, order, limit=limit, offset=offset)
 
