@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
-from anjian.core.audit.service import Actor, audit_record
+from anjian.core.audit.service import Actor
 from anjian.core.clock import CST, today_in_china
 from anjian.core.counters import next_number
 from anjian.core.divisions.service import division_names
@@ -20,14 +20,14 @@ from anjian.core.errors import Conflict, Invalid
 from anjian.core.iam.models import User
 from anjian.core.orgs.models import Organisation
 from anjian.core.scope import Scope, unscoped
-from anjian.core.sync.outbox import record_change
 from anjian.db import utcnow
+from anjian.enforcement.auditing import audit_action
 from anjian.enforcement.inspections import acting_on, documents_of, findings_of
 from anjian.enforcement.models import EnforcementDocument, Inspection, PenaltyCase
 from anjian.enforcement.rules.documents import DocumentKind, check_prefix, document_number
 from anjian.enforcement.rules.inspections import InspectionState
 from anjian.enforcement.schemas import DocumentCreate
-from anjian.enforcement.sync import DOCUMENT_ENTITY
+from anjian.enforcement.sync import DOCUMENT_ENTITY, add_synced
 from anjian.enterprises.service import enterprise_in_scope
 
 RESULT_LABELS = {"ok": "符合", "finding": "不符合", "na": "不适用", "": "未检查"}
@@ -175,16 +175,14 @@ def issue(
         issued_at=utcnow(),
         origin_node="",
     )
-    session.add(doc)
-    session.flush()
-    record_change(session, doc, entity=DOCUMENT_ENTITY)
-    audit_record(
+    add_synced(session, doc, entity=DOCUMENT_ENTITY)
+    audit_action(
         session,
         actor,
-        "enforcement.document.issue",
-        "enforcement_document",
+        "document",
+        "issue",
         doc,
-        detail={
+        {
             "number": number,
             "kind": str(kind),
             "inspection_id": doc.inspection_id,

@@ -20,7 +20,7 @@ from anjian.core.errors import Forbidden, Invalid, OutOfScope
 from anjian.core.iam.models import Role, User
 from anjian.core.paging import paged
 from anjian.core.scope import Scope, division_filter, unscoped
-from anjian.core.sync.outbox import record_change, record_changes
+from anjian.core.sync.outbox import record_changes
 from anjian.db import utcnow
 from anjian.enforcement.inspectors import conflicts_of, list_inspectors
 from anjian.enforcement.models import Draw, DrawCheck
@@ -41,7 +41,7 @@ from anjian.enforcement.schemas import (
     DrawVerification,
     TeamMember,
 )
-from anjian.enforcement.sync import DRAW_CHECK_ENTITY, DRAW_ENTITY
+from anjian.enforcement.sync import DRAW_CHECK_ENTITY, DRAW_ENTITY, add_synced
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.rules import EnterpriseStatus
 from anjian.enterprises.service import enterprise_names, enterprise_uids, list_enterprises
@@ -141,9 +141,7 @@ def make_draw(session: Session, actor: Actor, scope: Scope, user: User, data: Dr
         drawn_by=actor.username,
         origin_node="",
     )
-    session.add(draw)
-    session.flush()
-    record_change(session, draw, entity=DRAW_ENTITY)
+    add_synced(session, draw, entity=DRAW_ENTITY)
     rows = [
         DrawCheck(
             draw_id=draw.id,

@@ -15,14 +15,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from anjian.core.audit.service import Actor, audit_record
+from anjian.core.audit.service import Actor
 from anjian.core.errors import Conflict, Forbidden, Invalid
 from anjian.core.iam.models import Role, User
 from anjian.core.paging import paged
-from anjian.core.scope import Scope, division_filter, unscoped
+from anjian.core.scope import Scope, unscoped
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
+from anjian.enforcement.auditing import audit_action
 from anjian.enforcement.inspectors import conflicts_of, list_inspectors
+from anjian.enforcement.listing import in_state, of_enterprise_in
 from anjian.enforcement.models import DrawCheck, EnforcementDocument, Finding, Inspection
 from anjian.enforcement.reference import checklist_for, criteria
 from anjian.enforcement.rules.documents import DocumentKind
@@ -43,7 +45,7 @@ from anjian.enforcement.schemas import (
     InspectionFinish,
     InspectionRead,
 )
-from anjian.enforcement.sync import FINDING_ENTITY, INSPECTION_ENTITY
+from anjian.enforcement.sync import FINDING_ENTITY, INSPECTION_ENTITY, add_synced
 from anjian.enterprises.service import enterprise_in_scope, enterprise_names
 from anjian.hidden_hazards.models import HiddenHazard
 from anjian.hidden_hazards.schemas import HazardCreate
@@ -51,14 +53,8 @@ from anjian.hidden_hazards.service import report_hazard
 
 
 def _audit(session: Session, actor: Actor, action: str, insp: Inspection, **detail: Any) -> None:
-    detail = {"enterprise_id": insp.enterprise_id, **detail}
-    audit_record(
-        session,
-        actor,
-        f"enforcement.inspection.{action}",
-        "enforcement_inspection",
-        insp,
-        detail=detail,
+    audit_action(
+        session, actor, "inspection", action, insp, {"enterprise_id": insp.enterprise_id, **detail}
     )
 
 
@@ -122,9 +118,7 @@ def plan_inspection(
         created_at=utcnow(),
         origin_node="",
     )
-    session.add(insp)
-    session.flush()
-    record_change(session, insp, entity=INSPECTION_ENTITY)
+    add_synced(session, insp, entity=INSPECTION_ENTITY)
     _audit(session, actor, "plan", insp, source=insp.source, team=chosen)
     return insp
 
@@ -229,9 +223,7 @@ def add_finding(
     )
     if uid is not None:
         finding.uid = uid
-    session.add(finding)
-    session.flush()
-    record_change(session, finding, entity=FINDING_ENTITY)
+    add_synced(session, finding, entity=FINDING_ENTITY)
     _audit(session, actor, "finding", insp, finding_id=finding.id, major=finding.major)
     return finding
 
@@ -286,15 +278,10 @@ def list_inspections(
     offset: int = 0,
 ) -> tuple[list[Inspection], int]:
     """Inspections in scope, the latest planned first, and their number."""
-    stmt = scope.select(Inspection)
-    if enterprise_id is not None:
-        stmt = stmt.where(Inspection.enterprise_id == enterprise_id)
-    if division:
-        stmt = stmt.where(division_filter(Inspection.division_code, division))
-    if state:
-        if state not in STATE_LABELS:
-            raise Invalid(f"未知检查状态: {state} (unknown state)", field="state")
-        stmt = stmt.where(Inspection.state == state)
+    stmt = of_enterprise_in(scope, Inspection, enterprise_id, division)
+    stmt = in_state(
+        stmt, Inspection.state, state, STATE_LABELS, f"未知检查状态: {state} (unknown state)"
+    )
     order = (Inspection.planned_on.desc(), Inspection.id.desc())
     return paged(session, stmt, order, limit=limit, offset=offset)
 

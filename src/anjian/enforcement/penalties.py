@@ -13,17 +13,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from anjian.core.audit.service import Actor, audit_record
+from anjian.core.audit.service import Actor
 from anjian.core.clock import today_in_china
 from anjian.core.errors import Conflict, Forbidden, Invalid
 from anjian.core.iam.models import Role, User
 from anjian.core.paging import paged
-from anjian.core.scope import Scope, division_filter, unscoped
+from anjian.core.scope import Scope, unscoped
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.core.workdays import known
 from anjian.db import utcnow
+from anjian.enforcement.auditing import audit_action
 from anjian.enforcement.documents import issue, party_fields
 from anjian.enforcement.inspections import get_inspection, present_documents
+from anjian.enforcement.listing import in_state, of_enterprise_in
 from anjian.enforcement.models import EnforcementDocument, PenaltyCase
 from anjian.enforcement.reference import penalty_basis
 from anjian.enforcement.rules import penalties as rules
@@ -37,7 +39,7 @@ from anjian.enforcement.schemas import (
     PenaltyPayment,
     PenaltyRead,
 )
-from anjian.enforcement.sync import PENALTY_ENTITY
+from anjian.enforcement.sync import PENALTY_ENTITY, add_synced
 from anjian.enterprises.service import enterprise_in_scope, enterprise_names
 
 FEN = Decimal(100)
@@ -53,9 +55,7 @@ def _yuan(fen: int | None) -> Decimal | None:
 
 def _audit(session: Session, actor: Actor, action: str, case: PenaltyCase, **detail: Any) -> None:
     detail = {"enterprise_id": case.enterprise_id, "stage": case.stage, **detail}
-    audit_record(
-        session, actor, f"enforcement.penalty.{action}", "enforcement_penalty", case, detail=detail
-    )
+    audit_action(session, actor, "penalty", action, case, detail)
 
 
 def _not_future(day: date, field: str, earliest: date | None = None) -> date:
@@ -98,9 +98,7 @@ def file_case(
         created_at=utcnow(),
         origin_node="",
     )
-    session.add(case)
-    session.flush()
-    record_change(session, case, entity=PENALTY_ENTITY)
+    add_synced(session, case, entity=PENALTY_ENTITY)
     _audit(session, actor, "file", case, basis=case.basis_code)
     return case
 
@@ -286,15 +284,10 @@ def list_cases(
     offset: int = 0,
 ) -> tuple[list[PenaltyCase], int]:
     """Cases in scope, the latest filed first, and their number."""
-    stmt = scope.select(PenaltyCase)
-    if enterprise_id is not None:
-        stmt = stmt.where(PenaltyCase.enterprise_id == enterprise_id)
-    if division:
-        stmt = stmt.where(division_filter(PenaltyCase.division_code, division))
-    if stage:
-        if stage not in rules.STAGE_LABELS:
-            raise Invalid(f"未知案件阶段: {stage} (unknown stage)", field="stage")
-        stmt = stmt.where(PenaltyCase.stage == stage)
+    stmt = of_enterprise_in(scope, PenaltyCase, enterprise_id, division)
+    stmt = in_state(
+        stmt, PenaltyCase.stage, stage, rules.STAGE_LABELS, f"未知案件阶段: {stage} (unknown stage)"
+    )
     order = (PenaltyCase.filed_on.desc(), PenaltyCase.id.desc())
     return paged(session, stmt, order, limit=limit, offset=offset)
 

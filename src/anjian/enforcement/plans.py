@@ -16,7 +16,6 @@ from anjian.core.errors import Conflict, Forbidden
 from anjian.core.iam.models import Role, User
 from anjian.core.paging import paged
 from anjian.core.scope import Scope
-from anjian.core.sync.outbox import record_change
 from anjian.db import utcnow
 from anjian.enforcement.draws import population
 from anjian.enforcement.models import Inspection, InspectionPlan
@@ -28,7 +27,7 @@ from anjian.enforcement.rules.inspections import (
     plan_progress,
 )
 from anjian.enforcement.schemas import PlanCreate, PlanEnterprise, PlanRead
-from anjian.enforcement.sync import PLAN_ENTITY
+from anjian.enforcement.sync import PLAN_ENTITY, add_synced
 
 BEHIND_SHOWN = 50
 
@@ -56,9 +55,7 @@ def create_plan(
         created_at=utcnow(),
         origin_node="",
     )
-    session.add(plan)
-    session.flush()
-    record_change(session, plan, entity=PLAN_ENTITY)
+    add_synced(session, plan, entity=PLAN_ENTITY)
     audit(
         session,
         actor,

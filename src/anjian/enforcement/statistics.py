@@ -65,55 +65,22 @@ def statistics(
     included)."""
     root, _width = breakdown(scope, division)
     children = children_with_zeros(session, root, scope.overlaps)
+
+    def fold(model: type[Scoped], condition: ColumnElement[bool], value: Any) -> dict[str, int]:
+        return _fold(session, scope, model, children, root, condition, value)
+
+    decided = _year(PenaltyCase.decided_on, year)
     counted = {
-        "inspections": _fold(
-            session,
-            scope,
+        "inspections": fold(
             Inspection,
-            children,
-            root,
             (Inspection.state == InspectionState.FINISHED) & _year(Inspection.planned_on, year),
             func.count(),
         ),
-        "findings": _fold(
-            session, scope, Finding, children, root, _year_at(Finding.found_at, year), func.count()
-        ),
-        "documents": _fold(
-            session,
-            scope,
-            EnforcementDocument,
-            children,
-            root,
-            EnforcementDocument.year == year,
-            func.count(),
-        ),
-        "penalties": _fold(
-            session,
-            scope,
-            PenaltyCase,
-            children,
-            root,
-            _year(PenaltyCase.decided_on, year),
-            func.count(),
-        ),
-        "fines": _fold(
-            session,
-            scope,
-            PenaltyCase,
-            children,
-            root,
-            _year(PenaltyCase.decided_on, year),
-            func.sum(PenaltyCase.fine_fen),
-        ),
-        "paid": _fold(
-            session,
-            scope,
-            PenaltyCase,
-            children,
-            root,
-            _year(PenaltyCase.paid_on, year),
-            func.sum(PenaltyCase.paid_fen),
-        ),
+        "findings": fold(Finding, _year_at(Finding.found_at, year), func.count()),
+        "documents": fold(EnforcementDocument, EnforcementDocument.year == year, func.count()),
+        "penalties": fold(PenaltyCase, decided, func.count()),
+        "fines": fold(PenaltyCase, decided, func.sum(PenaltyCase.fine_fen)),
+        "paid": fold(PenaltyCase, _year(PenaltyCase.paid_on, year), func.sum(PenaltyCase.paid_fen)),
     }
     seen = {code for figures in counted.values() for code in figures}
     rows = [

@@ -4,6 +4,10 @@ division, so the agencies above see what was planned, drawn, found, issued and d
 Officers, their conflicts and terminals stay at the agency's node. Imported wherever the domain
 is wired."""
 
+from sqlalchemy.orm import Session
+
+from anjian.core.sync.models import SyncMixin
+from anjian.core.sync.outbox import record_change
 from anjian.core.sync.registry import SyncSpec, register
 from anjian.enforcement.models import (
     Draw,
@@ -47,3 +51,10 @@ _SYNCED = (
 for _entity, _model, _refs in _SYNCED:
     register(SyncSpec(_entity, _model, division_attr="division_code", refs=_refs))
 register(SyncSpec(PLAN_ENTITY, InspectionPlan, division_attr="agency_division"))
+
+
+def add_synced(session: Session, record: SyncMixin, *, entity: str) -> None:
+    """Add a new synced record, flush it for its id and queue its change to travel up."""
+    session.add(record)
+    session.flush()
+    record_change(session, record, entity=entity)

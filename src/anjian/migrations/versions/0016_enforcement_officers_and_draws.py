@@ -67,11 +67,16 @@ def _indexes(table: str, *columns: str) -> None:
         op.create_index(op.f(f"ix_{table}_{column}"), table, [column])
 
 
+def _create(table: str, *items: sa.schema.SchemaItem, indexed: Sequence[str] = ()) -> None:
+    """Create a table keyed by an integer ``id`` (first column) and index the given columns."""
+    op.create_table(table, sa.Column("id", sa.Integer(), nullable=False), *items, _key(table))
+    _indexes(table, *indexed)
+
+
 def upgrade() -> None:
     t = "enforcement_draws"
-    op.create_table(
+    _create(
         t,
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("division_code", sa.String(length=6), nullable=False),
         sa.Column("categories", sa.JSON(), nullable=False),
         sa.Column("enterprise_count", sa.Integer(), nullable=False),
@@ -84,29 +89,25 @@ def upgrade() -> None:
         sa.Column("drawn_by", sa.String(length=64), nullable=False),
         *_synced(t),
         _fk(t, "division_code", "divisions.code"),
-        _key(t),
+        indexed=("division_code",),
     )
-    _indexes(t, "division_code")
 
     t = "enforcement_draw_checks"
-    op.create_table(
+    _create(
         t,
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("draw_id", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("team", sa.JSON(), nullable=False),
         *_of_enterprise(t),
         *_synced(t),
         _fk(t, "draw_id", "enforcement_draws.id"),
-        _key(t),
         sa.UniqueConstraint("draw_id", "enterprise_id", name=op.f(f"uq_{t}_draw_id")),
+        indexed=("draw_id", "enterprise_id", "division_code"),
     )
-    _indexes(t, "draw_id", "enterprise_id", "division_code")
 
     t = "enforcement_inspectors"
-    op.create_table(
+    _create(
         t,
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("division_code", sa.String(length=6), nullable=False),
         sa.Column("name", sa.String(length=64), nullable=False),
@@ -115,30 +116,26 @@ def upgrade() -> None:
         sa.Column("created_at", WHEN, nullable=False),
         _fk(t, "division_code", "divisions.code"),
         _fk(t, "user_id", "users.id"),
-        _key(t),
         sa.UniqueConstraint("user_id", name=op.f(f"uq_{t}_user_id")),
+        indexed=("division_code",),
     )
-    _indexes(t, "division_code")
 
     t = "enforcement_conflicts"
-    op.create_table(
+    _create(
         t,
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("inspector_id", sa.Integer(), nullable=False),
         sa.Column("enterprise_id", sa.Integer(), nullable=False),
         sa.Column("reason", sa.String(length=200), nullable=False),
         sa.Column("declared_at", WHEN, nullable=False),
         _fk(t, "enterprise_id", "enterprises.id"),
         _fk(t, "inspector_id", "enforcement_inspectors.id"),
-        _key(t),
         sa.UniqueConstraint("inspector_id", "enterprise_id", name=op.f(f"uq_{t}_inspector_id")),
+        indexed=("inspector_id",),
     )
-    _indexes(t, "inspector_id")
 
     t = "enforcement_inspections"
-    op.create_table(
+    _create(
         t,
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("agency_division", sa.String(length=6), nullable=False),
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.Column("source_ref", sa.String(length=64), nullable=False),
@@ -156,14 +153,12 @@ def upgrade() -> None:
         *_synced(t),
         _fk(t, "agency_division", "divisions.code"),
         _fk(t, "draw_check_id", "enforcement_draw_checks.id"),
-        _key(t),
+        indexed=("division_code", "enterprise_id", "state"),
     )
-    _indexes(t, "division_code", "enterprise_id", "state")
 
     t = "enforcement_findings"
-    op.create_table(
+    _create(
         t,
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("inspection_id", sa.Integer(), nullable=False),
         sa.Column("item_code", sa.String(length=16), nullable=False),
         sa.Column("place", sa.String(length=200), nullable=False),
@@ -176,15 +171,13 @@ def upgrade() -> None:
         *_synced(t),
         _fk(t, "hidden_hazard_id", "hidden_hazards.id"),
         _fk(t, "inspection_id", "enforcement_inspections.id"),
-        _key(t),
+        indexed=("inspection_id", "enterprise_id", "division_code"),
     )
-    _indexes(t, "inspection_id", "enterprise_id", "division_code")
 
     t = "enforcement_penalties"
     money = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-    op.create_table(
+    _create(
         t,
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("agency_division", sa.String(length=6), nullable=False),
         sa.Column("inspection_id", sa.Integer(), nullable=True),
         sa.Column("basis_code", sa.String(length=16), nullable=False),
@@ -211,14 +204,12 @@ def upgrade() -> None:
         *_synced(t),
         _fk(t, "agency_division", "divisions.code"),
         _fk(t, "inspection_id", "enforcement_inspections.id"),
-        _key(t),
+        indexed=("enterprise_id", "division_code", "stage"),
     )
-    _indexes(t, "enterprise_id", "division_code", "stage")
 
     t = "enforcement_documents"
-    op.create_table(
+    _create(
         t,
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("agency_division", sa.String(length=6), nullable=False),
         sa.Column("year", sa.Integer(), nullable=False),
@@ -234,17 +225,15 @@ def upgrade() -> None:
         _fk(t, "agency_division", "divisions.code"),
         _fk(t, "inspection_id", "enforcement_inspections.id"),
         _fk(t, "penalty_id", "enforcement_penalties.id"),
-        _key(t),
         sa.UniqueConstraint(
             "agency_division", "kind", "year", "serial", name=op.f(f"uq_{t}_agency_division")
         ),
+        indexed=("inspection_id", "penalty_id", "enterprise_id", "division_code"),
     )
-    _indexes(t, "inspection_id", "penalty_id", "enterprise_id", "division_code")
 
     t = "enforcement_plans"
-    op.create_table(
+    _create(
         t,
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("agency_division", sa.String(length=6), nullable=False),
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
@@ -254,17 +243,15 @@ def upgrade() -> None:
         sa.Column("created_at", WHEN, nullable=False),
         *_synced(t),
         _fk(t, "agency_division", "divisions.code"),
-        _key(t),
         sa.UniqueConstraint(
             "agency_division", "year", "name", name=op.f(f"uq_{t}_agency_division")
         ),
+        indexed=("agency_division",),
     )
-    _indexes(t, "agency_division")
 
     t = "enforcement_terminals"
-    op.create_table(
+    _create(
         t,
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("inspector_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
@@ -272,10 +259,9 @@ def upgrade() -> None:
         sa.Column("revoked_at", WHEN, nullable=True),
         sa.Column("last_upload_at", WHEN, nullable=True),
         _fk(t, "inspector_id", "enforcement_inspectors.id"),
-        _key(t),
         sa.UniqueConstraint("token_hash", name=op.f(f"uq_{t}_token_hash")),
+        indexed=("inspector_id",),
     )
-    _indexes(t, "inspector_id")
     t = "enforcement_terminal_receipts"
     op.create_table(
         t,
