@@ -11,7 +11,7 @@ key, a title, its audience, its place on the page (``order``: report-up 40, inve
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from anjian.accidents.models import Accident, AccidentStep, Investigation
 from anjian.accidents.reporting import chain_agency
@@ -102,11 +102,7 @@ def reports_to_pass_up(ctx: Context, limit: int) -> Found:
 def investigations_due(ctx: Context, limit: int) -> Found:
     """Open investigations (事故调查) led by the user's division, the earliest deadline first
     (60 days from the accident, one extension)."""
-    stmt = ctx.scope.restrict(
-        select(Investigation, Accident).join(Accident, Accident.uid == Investigation.accident_uid),
-        Accident,
-    ).where(
-        Investigation.deleted.is_(False),
+    stmt = _investigations(ctx).where(
         Investigation.closed_at.is_(None),
         Investigation.lead_division == ctx.user.division_code,
     )
@@ -118,11 +114,7 @@ def investigations_due(ctx: Context, limit: int) -> Found:
         [
             InboxItem(
                 title=_what(acc),
-                detail=" · ".join(
-                    p
-                    for p in (f"{Grade(acc.grade).label}事故", names.get(acc.division_code, ""))
-                    if p
-                ),
+                detail=_grade_and_division(acc, names),
                 url=f"/accidents/{acc.id}#investigation",
                 since=inv.started_at,
                 due_at=inv.due_at,
@@ -130,6 +122,21 @@ def investigations_due(ctx: Context, limit: int) -> Found:
             )
             for inv, acc in rows
         ],
+    )
+
+
+def _investigations(ctx: Context) -> Select[tuple[Investigation, Accident]]:
+    """The investigations (not deleted) with their accidents, within the user's scope."""
+    return ctx.scope.restrict(
+        select(Investigation, Accident).join(Accident, Accident.uid == Investigation.accident_uid),
+        Accident,
+    ).where(Investigation.deleted.is_(False))
+
+
+def _grade_and_division(acc: Accident, names: dict[str, str]) -> str:
+    """An investigation item's detail: the accident's grade and its division's name."""
+    return " · ".join(
+        p for p in (f"{Grade(acc.grade).label}事故", names.get(acc.division_code, "")) if p
     )
 
 
@@ -150,11 +157,7 @@ def reports_to_reply(ctx: Context, limit: int) -> Found:
     agency = chain_agency(ctx.db, ctx.user)
     if agency is None:
         return Found(0, [])
-    stmt = ctx.scope.restrict(
-        select(Investigation, Accident).join(Accident, Accident.uid == Investigation.accident_uid),
-        Accident,
-    ).where(
-        Investigation.deleted.is_(False),
+    stmt = _investigations(ctx).where(
         Investigation.lead_division == agency,
         Investigation.origin_node == get_settings().effective_node_id,
         Investigation.report_submitted_at.is_not(None),
@@ -176,11 +179,7 @@ def reports_to_reply(ctx: Context, limit: int) -> Found:
         [
             InboxItem(
                 title=_what(acc),
-                detail=" · ".join(
-                    p
-                    for p in (f"{Grade(acc.grade).label}事故", names.get(acc.division_code, ""))
-                    if p
-                ),
+                detail=_grade_and_division(acc, names),
                 url=f"/accidents/{acc.id}#investigation",
                 since=inv.report_submitted_at,
                 due_date=due[inv.id],
