@@ -11,6 +11,8 @@ key, a title, its audience, its place on the page (``order``: report-up 40, inve
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from sqlalchemy import Select, select
 
 from anjian.accidents.models import Accident, AccidentStep, Investigation
@@ -112,13 +114,8 @@ def investigations_due(ctx: Context, limit: int) -> Found:
     return Found(
         total,
         [
-            InboxItem(
-                title=_what(acc),
-                detail=_grade_and_division(acc, names),
-                url=f"/accidents/{acc.id}#investigation",
-                since=inv.started_at,
-                due_at=inv.due_at,
-                overdue=now > inv.due_at,
+            _investigation_item(
+                acc, names, since=inv.started_at, due_at=inv.due_at, overdue=now > inv.due_at
             )
             for inv, acc in rows
         ],
@@ -133,10 +130,27 @@ def _investigations(ctx: Context) -> Select[tuple[Investigation, Accident]]:
     ).where(Investigation.deleted.is_(False))
 
 
-def _grade_and_division(acc: Accident, names: dict[str, str]) -> str:
-    """An investigation item's detail: the accident's grade and its division's name."""
-    return " · ".join(
-        p for p in (f"{Grade(acc.grade).label}事故", names.get(acc.division_code, "")) if p
+def _investigation_item(
+    acc: Accident,
+    names: dict[str, str],
+    *,
+    since: datetime | None,
+    due_at: datetime | None = None,
+    due_date: date | None = None,
+    overdue: bool,
+) -> InboxItem:
+    """An inbox item about an accident's investigation: what happened, the accident's grade and
+    its division's name, a link to the investigation part of its page, and the given dates."""
+    return InboxItem(
+        title=_what(acc),
+        detail=" · ".join(
+            p for p in (f"{Grade(acc.grade).label}事故", names.get(acc.division_code, "")) if p
+        ),
+        url=f"/accidents/{acc.id}#investigation",
+        since=since,
+        due_at=due_at,
+        due_date=due_date,
+        overdue=overdue,
     )
 
 
@@ -177,10 +191,9 @@ def reports_to_reply(ctx: Context, limit: int) -> Found:
     return Found(
         total,
         [
-            InboxItem(
-                title=_what(acc),
-                detail=_grade_and_division(acc, names),
-                url=f"/accidents/{acc.id}#investigation",
+            _investigation_item(
+                acc,
+                names,
                 since=inv.report_submitted_at,
                 due_date=due[inv.id],
                 overdue=reply_overdue(due[inv.id], None, today),
