@@ -11,7 +11,9 @@ key, a title, its audience, its place on the page (``order``: report-up 40, inve
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import date, datetime
+
+from sqlalchemy import Select, select
 
 from anjian.accidents.models import Accident, AccidentStep, Investigation
 from anjian.accidents.reporting import chain_agency
@@ -102,11 +104,7 @@ def reports_to_pass_up(ctx: Context, limit: int) -> Found:
 def investigations_due(ctx: Context, limit: int) -> Found:
     """Open investigations (事故调查) led by the user's division, the earliest deadline first
     (60 days from the accident, one extension)."""
-    stmt = ctx.scope.restrict(
-        select(Investigation, Accident).join(Accident, Accident.uid == Investigation.accident_uid),
-        Accident,
-    ).where(
-        Investigation.deleted.is_(False),
+    stmt = _investigations(ctx).where(
         Investigation.closed_at.is_(None),
         Investigation.lead_division == ctx.user.division_code,
     )
@@ -116,20 +114,43 @@ def investigations_due(ctx: Context, limit: int) -> Found:
     return Found(
         total,
         [
-            InboxItem(
-                title=_what(acc),
-                detail=" · ".join(
-                    p
-                    for p in (f"{Grade(acc.grade).label}事故", names.get(acc.division_code, ""))
-                    if p
-                ),
-                url=f"/accidents/{acc.id}#investigation",
-                since=inv.started_at,
-                due_at=inv.due_at,
-                overdue=now > inv.due_at,
+            _investigation_item(
+                acc, names, since=inv.started_at, due_at=inv.due_at, overdue=now > inv.due_at
             )
             for inv, acc in rows
         ],
+    )
+
+
+def _investigations(ctx: Context) -> Select[tuple[Investigation, Accident]]:
+    """The investigations (not deleted) with their accidents, within the user's scope."""
+    return ctx.scope.restrict(
+        select(Investigation, Accident).join(Accident, Accident.uid == Investigation.accident_uid),
+        Accident,
+    ).where(Investigation.deleted.is_(False))
+
+
+def _investigation_item(
+    acc: Accident,
+    names: dict[str, str],
+    *,
+    since: datetime | None,
+    due_at: datetime | None = None,
+    due_date: date | None = None,
+    overdue: bool,
+) -> InboxItem:
+    """An inbox item about an accident's investigation: what happened, the accident's grade and
+    its division's name, a link to the investigation part of its page, and the given dates."""
+    return InboxItem(
+        title=_what(acc),
+        detail=" · ".join(
+            p for p in (f"{Grade(acc.grade).label}事故", names.get(acc.division_code, "")) if p
+        ),
+        url=f"/accidents/{acc.id}#investigation",
+        since=since,
+        due_at=due_at,
+        due_date=due_date,
+        overdue=overdue,
     )
 
 
@@ -150,11 +171,7 @@ def reports_to_reply(ctx: Context, limit: int) -> Found:
     agency = chain_agency(ctx.db, ctx.user)
     if agency is None:
         return Found(0, [])
-    stmt = ctx.scope.restrict(
-        select(Investigation, Accident).join(Accident, Accident.uid == Investigation.accident_uid),
-        Accident,
-    ).where(
-        Investigation.deleted.is_(False),
+    stmt = _investigations(ctx).where(
         Investigation.lead_division == agency,
         Investigation.origin_node == get_settings().effective_node_id,
         Investigation.report_submitted_at.is_not(None),
@@ -174,14 +191,9 @@ def reports_to_reply(ctx: Context, limit: int) -> Found:
     return Found(
         total,
         [
-            InboxItem(
-                title=_what(acc),
-                detail=" · ".join(
-                    p
-                    for p in (f"{Grade(acc.grade).label}事故", names.get(acc.division_code, ""))
-                    if p
-                ),
-                url=f"/accidents/{acc.id}#investigation",
+            _investigation_item(
+                acc,
+                names,
                 since=inv.report_submitted_at,
                 due_date=due[inv.id],
                 overdue=reply_overdue(due[inv.id], None, today),

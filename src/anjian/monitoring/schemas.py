@@ -93,8 +93,9 @@ class PointUpdate(PointFields):
     """The fields to change; the code and the enterprise do not change."""
 
 
-class PointRead(BaseModel):
-    """A monitoring point as users see it, with its live value and open alarm."""
+class EnterpriseRecordRead(BaseModel):
+    """The first fields of a monitoring record as users see it: its ids, the node it was made
+    at, and the enterprise (and division) it belongs to. Points and alarms both begin so."""
 
     id: int
     uid: str
@@ -102,6 +103,11 @@ class PointRead(BaseModel):
     enterprise_id: int
     enterprise_name: str = ""
     division_code: str
+
+
+class PointRead(EnterpriseRecordRead):
+    """A monitoring point as users see it, with its live value and open alarm."""
+
     major_hazard_id: int | None
     code: str
     name: str
@@ -207,15 +213,9 @@ class IngestResult(BaseModel):
     alarms_ended: int = 0
 
 
-class AlarmRead(BaseModel):
+class AlarmRead(EnterpriseRecordRead):
     """An alarm as users see it."""
 
-    id: int
-    uid: str
-    origin_node: str
-    enterprise_id: int
-    enterprise_name: str = ""
-    division_code: str
     point_id: int | None
     point_code: str = ""
     point_name: str = ""
