@@ -57,6 +57,13 @@ def _send(node: Any, gateway: dict[str, str], *readings: dict[str, Any], **extra
     )
 
 
+def _preset_points(node: Any, **presets: str) -> tuple[dict[str, str], int, dict[str, str]]:
+    """Create one point per code from its preset; give the gateway, now (ms) and 应县's official."""
+    for code, preset in presets.items():
+        _created(node, code=code, preset=preset)
+    return _token(node), int(time.time() * 1000), _as(node, "yingxian")
+
+
 def test_points_registry_presets_set_points_and_scope(personas: Any) -> None:
     node = personas
     ch4 = _created(node, code="CH4-T1-1201", preset="coal_ch4_t1_face", location="1201 工作面")
@@ -282,13 +289,10 @@ def test_coal_methane_power_cut_is_its_own_record_until_the_restore_concentratio
     personas: Any,
 ) -> None:
     node = personas
-    _created(node, code="T1", preset="coal_ch4_t1_face")
-    gateway = _token(node)
-    now = int(time.time() * 1000)
+    gateway, now, official = _preset_points(node, T1="coal_ch4_t1_face")
     out = _send(node, gateway, {"point": "T1", "value": 1.6, "ts": now - 3000}).json()
     assert out["alarms_raised"] == 2  # 一级 threshold alarm and the power cut
     _send(node, gateway, {"point": "T1", "value": 1.2, "ts": now - 2000})
-    official = _as(node, "yingxian")
     cut = node.client.get("/api/v1/alarms?kind=power_cut&active=true", headers=official).json()
     assert cut["total"] == 1 and cut["items"][0]["bound_label"] == "断电"
     _send(node, gateway, {"point": "T1", "value": 0.9, "ts": now - 1000})
@@ -299,11 +303,9 @@ def test_belt_methane_cuts_at_1_5_until_below_1_0_and_a_return_airway_never_cuts
     personas: Any,
 ) -> None:
     node = personas
-    _created(node, code="BELT", preset="coal_ch4_enclosed_belt")
-    _created(node, code="RET", preset="coal_ch4_main_return")
-    gateway = _token(node)
-    now = int(time.time() * 1000)
-    official = _as(node, "yingxian")
+    gateway, now, official = _preset_points(
+        node, BELT="coal_ch4_enclosed_belt", RET="coal_ch4_main_return"
+    )
     out = _send(
         node,
         gateway,
@@ -333,10 +335,7 @@ def test_gas_detector_alarms_carry_the_gb_50493_names_in_the_board_severity_orde
     personas: Any,
 ) -> None:
     node = personas
-    _created(node, code="GT-1", preset="gas_combustible")
-    gateway = _token(node)
-    now = int(time.time() * 1000)
-    official = _as(node, "yingxian")
+    gateway, now, official = _preset_points(node, **{"GT-1": "gas_combustible"})
     # 25 %LEL is the first set point: GB/T 50493's 一级报警, the board's 预警 (less severe)
     _send(node, gateway, {"point": "GT-1", "value": 25.0, "ts": now - 2000})
     alarm = node.client.get("/api/v1/alarms?active=true", headers=official).json()["items"][0]

@@ -23,12 +23,17 @@ def _assess(node: Any, headers: dict[str, str], **body: Any) -> Any:
     return node.client.post(f"{API}/assess", headers=headers, json=body)
 
 
+def _assessed(node: Any, headers: dict[str, str], **body: Any) -> dict[str, Any]:
+    """The calculator's answer to ``body``, which must be accepted."""
+    r = _assess(node, headers, **body)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
 def test_lec_and_ls_assessments(personas: Any, admin: dict[str, str]) -> None:
     with personas.db() as s:
         outbox_before = s.scalar(select(func.count()).select_from(OutboxEntry))
-    r = _assess(personas, admin, method="LEC", L=6, E=6, C=15)
-    assert r.status_code == 200, r.text
-    assert r.json() == {
+    assert _assessed(personas, admin, method="LEC", L=6, E=6, C=15) == {
         "method": "LEC",
         "score": 540,
         "D": 540,
@@ -39,9 +44,7 @@ def test_lec_and_ls_assessments(personas: Any, admin: dict[str, str]) -> None:
         "band": "极其危险，不能继续作业",
         "convention": "A",
     }
-    r = _assess(personas, admin, method="ls", L=4, S=3)
-    assert r.status_code == 200, r.text
-    assert r.json() == {
+    assert _assessed(personas, admin, method="ls", L=4, S=3) == {
         "method": "LS",
         "score": 12,
         "R": 12,

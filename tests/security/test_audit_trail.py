@@ -62,6 +62,26 @@ def _cut_after(node, keep: int) -> None:
         )
 
 
+def _sealed(node, n: int) -> None:
+    """Write ``n`` records and seal them with `anjian audit checkpoint` (the seal is one more)."""
+    _write(node, n)
+    assert _cli("checkpoint").exit_code == 0
+
+
+def _cut_unguarded(node, keep: int) -> None:
+    """The attack: the guards dropped, then every record above ``keep`` deleted."""
+    _drop_guards(node)
+    _cut_after(node, keep)
+
+
+def _verify_fails(*messages: str) -> None:
+    """`anjian audit verify` exits 1 and says each of ``messages``."""
+    result = _cli("verify")
+    assert result.exit_code == 1
+    for message in messages:
+        assert message in result.output
+
+
 class _Run:
     """A command's exit code and its output with rich's line wrapping undone."""
 
@@ -101,26 +121,20 @@ def test_checkpoint_writes_the_seal_to_the_file_and_the_outbox(node) -> None:
 
 
 def test_truncated_chain_names_the_missing_range(node) -> None:
-    _write(node, 5)
-    assert _cli("checkpoint").exit_code == 0  # sealed at 6
-    _drop_guards(node)
-    _cut_after(node, 2)
+    _sealed(node, 5)  # sealed at 6
+    _cut_unguarded(node, 2)
     with node.db() as s:
         assert verify_chain(s).ok  # what the links alone cannot see
-    result = _cli("verify")
-    assert result.exit_code == 1
-    assert "records 3–6 are missing: the chain was cut after 2; sealed at 6" in result.output
-    assert "第 3–6 条记录缺失" in result.output
+    _verify_fails(
+        "records 3–6 are missing: the chain was cut after 2; sealed at 6",
+        "第 3–6 条记录缺失",
+    )
 
 
 def test_emptied_table_is_detected(node) -> None:
-    _write(node, 4)
-    assert _cli("checkpoint").exit_code == 0  # sealed at 5
-    _drop_guards(node)
-    _cut_after(node, 0)
-    result = _cli("verify")
-    assert result.exit_code == 1
-    assert "records 1–5 are missing: the chain was cut after 0" in result.output
+    _sealed(node, 4)  # sealed at 5
+    _cut_unguarded(node, 0)
+    _verify_fails("records 1–5 are missing: the chain was cut after 0")
 
 
 def test_a_chain_rewritten_with_the_key_differs_from_its_seal(node) -> None:
@@ -129,8 +143,7 @@ def test_a_chain_rewritten_with_the_key_differs_from_its_seal(node) -> None:
     from anjian.core.audit.rules import link_hash
     from anjian.core.audit.service import _fields, _key
 
-    _write(node, 3)
-    assert _cli("checkpoint").exit_code == 0  # sealed at 4
+    _sealed(node, 3)  # sealed at 4
     _drop_guards(node)
     with node.db() as s:
         records = s.scalars(select(AuditRecord).order_by(AuditRecord.seq)).all()
@@ -143,36 +156,29 @@ def test_a_chain_rewritten_with_the_key_differs_from_its_seal(node) -> None:
         s.execute(text("UPDATE audit_head SET hash = :h"), {"h": prev})
     with node.db() as s:
         assert verify_chain(s).ok
-    result = _cli("verify")
-    assert result.exit_code == 1
-    assert "record 4 differs from its seal" in result.output
+    _verify_fails("record 4 differs from its seal")
 
 
 def test_seals_recorded_in_the_database_also_anchor_the_chain(node) -> None:
     """The file lost too (a new data directory with the old key): the database's own seals,
     whose MACs need the key, still show the cut."""
-    _write(node, 3)
-    assert _cli("checkpoint").exit_code == 0
+    _sealed(node, 3)
     seal_file().unlink()
-    _drop_guards(node)
-    _cut_after(node, 1)
-    result = _cli("verify")
-    assert result.exit_code == 1
-    assert "records 2–4 are missing" in result.output
+    _cut_unguarded(node, 1)
+    _verify_fails("records 2–4 are missing")
 
 
 def test_forged_or_altered_seal_lines_are_reported(node) -> None:
-    _write(node, 2)
-    assert _cli("checkpoint").exit_code == 0
+    _sealed(node, 2)
     path = seal_file()
     line = json.loads(path.read_text())
     line["seq"] = 2  # an altered seal: its MAC no longer holds
     with path.open("a") as f:
         f.write(json.dumps(line) + "\nnot a seal\n")
-    result = _cli("verify")
-    assert result.exit_code == 1
-    assert "seal file line 2: MAC does not match" in result.output
-    assert "seal file line 3 is not a seal" in result.output
+    _verify_fails(
+        "seal file line 2: MAC does not match",
+        "seal file line 3 is not a seal",
+    )
 
 
 def test_replace_and_upsert_are_refused_like_update(node) -> None:
@@ -233,8 +239,7 @@ def test_the_job_seals_a_moved_head_only(node) -> None:
 
 def test_seals_travel_up_and_the_parent_sees_a_child_cut_below_them(node) -> None:
     # Up: a seal is a synced record in the push to the parent.
-    _write(node, 2)
-    assert _cli("checkpoint").exit_code == 0
+    _sealed(node, 2)
     with node.db() as s:
         link = set_parent(s, SYSTEM, "http://127.0.0.1:9", "k" * 40, "000000")
         message, _count = build_push(s, link)

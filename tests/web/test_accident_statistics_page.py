@@ -43,6 +43,11 @@ def _row(html: str, key: str) -> dict[str, str]:
     return dict(re.findall(r'data-col="([^"]+)">([^<]*)<', match.group(1)))
 
 
+def _cells(row: dict[str, str], *cols: str) -> tuple[str, ...]:
+    """The cells of ``row`` in the columns ``cols``, in that order."""
+    return tuple(row[col] for col in cols)
+
+
 def _page(console: Any, url: str, status: int = 200) -> str:
     r = console.node.client.get(url)
     assert r.status_code == status, r.text
@@ -61,32 +66,22 @@ def test_a_city_sees_its_counties_with_last_year_and_the_export(console: Any) ->
     assert '<path d="M4 20h14"/>' in html
     assert 'id="statistics-table"' in html
     ying = _row(html, "140622")
-    assert (ying["count"], ying["deaths"], ying["loss"], ying["last-count"]) == (
+    assert _cells(ying, "count", "deaths", "loss", "last-count") == (
         "1",
         "2",
-        "30.00",  # 万元
+        "30.00",
         "1",
-    )
-    assert (ying["count-change"], ying["count-pct"], ying["deaths-change"], ying["deaths-pct"]) == (
+    )  # loss in 万元
+    assert _cells(ying, "count-change", "count-pct", "deaths-change", "deaths-pct") == (
         "0",
         "+0%",
         "+1",
         "+100%",
     )
     shan = _row(html, "140621")
-    assert (shan["count"], shan["last-count"], shan["count-change"], shan["count-pct"]) == (
-        "1",
-        "0",
-        "+1",
-        "—",
-    )
+    assert _cells(shan, "count", "last-count", "count-change", "count-pct") == ("1", "0", "+1", "—")
     total = _row(html, "total")
-    assert (total["count"], total["deaths"], total["last-count"], total["count-pct"]) == (
-        "2",
-        "3",
-        "1",
-        "+100%",
-    )
+    assert _cells(total, "count", "deaths", "last-count", "count-pct") == ("2", "3", "1", "+100%")
     assert "data-drill=" not in html  # counties: nothing below
     export = re.search(
         r'href="(/api/v1/accidents/statistics\.xlsx\?[^"]+)" [^>]*id="export-link"', html

@@ -87,6 +87,11 @@ def _fig(html: str, key: str) -> str:
     return match.group(1)
 
 
+def _figs(html: str, *keys: str) -> tuple[str, ...]:
+    """The headline figures named by ``keys``, in that order."""
+    return tuple(_fig(html, key) for key in keys)
+
+
 def _row(html: str, code: str) -> dict[str, str]:
     match = re.search(rf'<tr id="row-{code}">(.*?)</tr>', html, re.S)
     assert match, f"no row for {code}"
@@ -141,11 +146,7 @@ def test_a_county_sees_its_three_summaries(console) -> None:
 def test_a_city_sees_its_counties_and_drills_down(console) -> None:
     _seed(console.node)
     html = _get(console, "shuozhou")
-    assert (_fig(html, "hz-found"), _fig(html, "hz-open"), _fig(html, "risk-low")) == (
-        "3",
-        "2",
-        "1",
-    )
+    assert _figs(html, "hz-found", "hz-open", "risk-low") == ("3", "2", "1")
     assert _row(html, "140622")["hz-open"] == "1" and _row(html, "140622")["risk-major"] == "1"
     shanyin = _row(html, "140621")
     assert (shanyin["hz-open"], shanyin["risk-low"], shanyin["hz-rate"]) == ("1", "1", "0%")
@@ -160,22 +161,14 @@ def test_a_city_sees_its_counties_and_drills_down(console) -> None:
     assert 'href="/dual-prevention?division=140622"' in html
     assert '"divisions":' in html and "未整改" in html  # the chart data
     down = _get(console, "shuozhou", "/dual-prevention?division=140622")
-    assert (_fig(down, "hz-found"), _fig(down, "risk-low"), _fig(down, "mh-major")) == (
-        "2",
-        "0",
-        "1",
-    )
+    assert _figs(down, "hz-found", "risk-low", "mh-major") == ("2", "0", "1")
     assert 'id="row-140621"' not in down and 'href="/dual-prevention"' in down
 
 
 def test_an_enterprise_user_sees_their_own_figures(console) -> None:
     _seed(console.node)
     html = _get(console, "qiye")
-    assert (_fig(html, "hz-found"), _fig(html, "risk-major"), _fig(html, "risk-low")) == (
-        "2",
-        "1",
-        "0",
-    )
+    assert _figs(html, "hz-found", "risk-major", "risk-low") == ("2", "1", "0")
     assert _fig(html, "mh-grade-3") == "1"
     assert "应县金鼎煤业有限公司" in html and 'id="overview-divisions"' not in html
 
