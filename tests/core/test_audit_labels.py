@@ -1,7 +1,8 @@
 """Every audit action the code emits has a Chinese label for the audit view.
 
-The source is scanned, not a list kept by hand: a new ``audit(..., "x.y", ...)`` without a label
-in :data:`anjian.core.audit.labels.ACTION_LABELS` fails here. Action codes are found as
+The source is scanned, not a list kept by hand: a new ``audit(..., "x.y", ...)`` (or
+``audit_record``) without a label in :data:`anjian.core.audit.labels.ACTION_LABELS` fails here.
+Action codes are found as
 
 - a string literal: ``audit(session, actor, "enterprise.create", ...)``;
 - ``audit_read(session, actor, "enterprise", ...)``: ``enterprise.read`` (``audit_reveal``:
@@ -130,9 +131,13 @@ def _modules() -> list[_Module]:
     return [_Module(p) for p in sorted(SRC.rglob("*.py")) if "migrations" not in p.parts]
 
 
-# The writers of audit records: for audit() the action, for the others the object type that
-# names their action (``audit_read(s, a, "enterprise", ...)`` writes ``enterprise.read``).
-CALLS = {"audit": "", "audit_read": ".read", "audit_reveal": ".reveal"}
+# The writers of audit records: for audit() and audit_record() the action, for the others the
+# object type that names their action (``audit_read(s, a, "enterprise", ...)`` writes
+# ``enterprise.read``).
+CALLS = {"audit": "", "audit_record": "", "audit_read": ".read", "audit_reveal": ".reveal"}
+ACTION_CALLS = {"audit", "audit_record"}
+# Where each writer takes its object type: audit() by keyword only, audit_record() third.
+OBJECT_TYPE_AT = {"audit": 99, "audit_record": 3}
 
 
 def _audit_calls() -> Iterator[tuple[_Module, str, ast.Call]]:
@@ -140,8 +145,8 @@ def _audit_calls() -> Iterator[tuple[_Module, str, ast.Call]]:
         for node in ast.walk(module.tree):
             if not isinstance(node, ast.Call) or _callee(node) not in CALLS:
                 continue
-            if module.name == "anjian.core.audit.service" and _callee(node) == "audit":
-                continue  # the definition's own calls, passing its parameters through
+            if module.name == "anjian.core.audit.service" and _callee(node) in ACTION_CALLS:
+                continue  # the definitions' own calls, passing their parameters through
             yield module, _callee(node), node
 
 
@@ -150,7 +155,7 @@ def emitted_codes() -> dict[str, str]:
     found: dict[str, str] = {}
     unresolved: list[str] = []
     for module, name, call in _audit_calls():
-        expr = _arg(call, 2, "action" if name == "audit" else "object_type")
+        expr = _arg(call, 2, "action" if name in ACTION_CALLS else "object_type")
         suffix = CALLS[name]
         assert expr is not None, module.where(call)
         for code, where in module.codes(expr):
@@ -166,7 +171,7 @@ def emitted_object_types() -> dict[str, str]:
     """Every object type recorded in src."""
     found: dict[str, str] = {}
     for module, name, call in _audit_calls():
-        expr = _arg(call, 2, "object_type") if name != "audit" else _arg(call, 99, "object_type")
+        expr = _arg(call, OBJECT_TYPE_AT.get(name, 2), "object_type")
         if expr is None:
             continue
         for value, where in module.codes(expr):

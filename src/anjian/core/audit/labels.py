@@ -93,6 +93,28 @@ ACTION_LABELS: dict[str, str] = {
     "sync.refused": "拒收下级数据",
     "sync.gap": "发现同步缺口",
     "audit.checkpoint": "封印审计链",
+    # 行政执法 (administrative enforcement)
+    "enforcement.inspector.register": "登记执法人员",
+    "enforcement.inspector.activate": "执法人员恢复在岗",
+    "enforcement.inspector.deactivate": "执法人员暂停抽取",
+    "enforcement.inspector.conflict": "申报利害关系",
+    "enforcement.inspector.conflict_withdrawn": "撤回利害关系申报",
+    "enforcement.plan.create": "制定检查计划",
+    "enforcement.draw": "双随机抽取",
+    "enforcement.inspection.plan": "安排现场检查",
+    "enforcement.inspection.start": "开始现场检查",
+    "enforcement.inspection.finding": "记录检查发现的问题",
+    "enforcement.inspection.to_hazard": "检查发现转为隐患",
+    "enforcement.inspection.finish": "结束现场检查",
+    "enforcement.document.issue": "出具执法文书",
+    "enforcement.penalty.file": "行政处罚立案",
+    "enforcement.penalty.notify": "行政处罚告知",
+    "enforcement.penalty.hearing": "当事人申请听证",
+    "enforcement.penalty.decide": "作出行政处罚决定",
+    "enforcement.penalty.pay": "缴纳罚款",
+    "enforcement.penalty.close": "行政处罚结案",
+    "enforcement.terminal.bind": "绑定移动执法终端",
+    "enforcement.terminal.revoke": "注销移动执法终端",
 }
 
 # Action prefixes offered as filters in the audit view (the service filters by prefix).
@@ -111,6 +133,7 @@ ACTION_FILTERS: dict[str, str] = {
     "monitoring_point.": "监测点",
     "alarm.": "报警",
     "directive.": "通知指令",
+    "enforcement.": "行政执法",
     "org.": "机构管理",
     "node.": "节点管理",
     "sync.": "数据同步",
@@ -134,6 +157,13 @@ OBJECT_LABELS: dict[str, str] = {
     "major_hazard_source": "重大危险源",
     "monitoring_point": "监测点",
     "alarm": "报警",
+    "enforcement_inspector": "执法人员",
+    "enforcement_plan": "检查计划",
+    "enforcement_draw": "双随机抽取",
+    "enforcement_inspection": "现场检查",
+    "enforcement_document": "执法文书",
+    "enforcement_penalty": "行政处罚案件",
+    "enforcement_terminal": "移动执法终端",
 }
 
 
