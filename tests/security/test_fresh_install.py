@@ -111,6 +111,7 @@ def test_runtime_imports_are_runtime_dependencies() -> None:
     # import name -> distribution name where they differ
     dist_of = {
         "argon2": "argon2-cffi",
+        "docx": "python-docx",
         "paho": "paho-mqtt",
         "pydantic_settings": "pydantic-settings",
         "pydantic_core": "pydantic",
