@@ -62,9 +62,9 @@ from harness import (  # the harness lives with the tests
     HarnessError,
     Network,
     Node,
-    pg_reachable,
     wait_until,
 )
+from harness_db import pg_reachable
 
 COUNTY = COUNTY_A
 

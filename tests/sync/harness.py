@@ -8,6 +8,8 @@ reaches its parent through a :class:`LinkProxy`, a TCP forwarder the test can cu
 simulate a partition of that one link. Nodes can be stopped, killed (SIGKILL) and restarted on
 the same port. Everything listens on 127.0.0.1 only; every wait is bounded.
 
+The databases are in :mod:`harness_db`, the link proxy in :mod:`harness_proxy`.
+
 Use it as a context manager so that no process, proxy or database outlives the test::
 
     with Network(tmp_path, "sqlite") as net:
@@ -18,17 +20,12 @@ Use it as a context manager so that no process, proxy or database outlives the t
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
-import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -36,11 +33,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from harness_db import Databases
+from harness_proxy import HOST, LinkProxy
 
 PASSWORD = "Anjian#2026"
-PG_ADMIN = os.environ.get("ANJIAN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 ANJIAN = str(Path(sys.executable).parent / "anjian")
-HOST = "127.0.0.1"
 
 NATIONAL, PROVINCE, CITY = "000000", "140000", "140600"
 COUNTY_A, COUNTY_B = "140622", "140621"  # 应县, 山阴县 — both in 朔州市 (140600)
@@ -95,237 +92,6 @@ def wait_until(
         if time.monotonic() >= deadline:
             raise HarnessError(f"timed out after {timeout:.0f}s waiting for {what}") from last_exc
         time.sleep(interval)
-
-
-# --- databases ---------------------------------------------------------------------------------
-
-
-def pg_reachable(admin_url: str = PG_ADMIN) -> bool:
-    import psycopg
-
-    try:
-        with psycopg.connect(admin_url, connect_timeout=3):
-            return True
-    except psycopg.OperationalError:
-        return False
-
-
-def _pg_exec(sql: str, admin_url: str = PG_ADMIN) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(sql)
-
-
-def _pg_url(dbname: str, admin_url: str = PG_ADMIN) -> str:
-    base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    return f"{base}/{dbname}"
-
-
-def build_schema(url: str) -> None:
-    """Migrate a database and load the divisions (what `anjian init` does), in-process."""
-    from anjian.core.divisions.service import load_reference
-    from anjian.db import make_engine, unit_of_work
-    from anjian.migrate import upgrade
-
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
-        with unit_of_work(engine) as s:
-            load_reference(s)
-    finally:
-        engine.dispose()
-
-
-class Databases:
-    """Fresh databases for the nodes of one network, copied from one migrated template, and
-    dropped (PostgreSQL) at :meth:`close`. ``template``: a migrated SQLite file, or the name
-    of a migrated PostgreSQL database; built here when not given."""
-
-    def __init__(self, backend: str, root: Path, template: str | Path | None = None) -> None:
-        if backend not in ("sqlite", "postgres"):
-            raise ValueError(f"unknown backend {backend!r}")
-        self.backend, self.root = backend, root
-        self.tag = uuid.uuid4().hex[:8]
-        self._created: list[str] = []
-        self._own_template: str | None = None
-        self.template = template
-
-    def _template(self) -> str | Path:
-        if self.template is not None:
-            return self.template
-        self.root.mkdir(parents=True, exist_ok=True)
-        if self.backend == "sqlite":
-            path = self.root / "template.db"
-            build_schema(f"sqlite:///{path}")
-            self.template = path
-        else:
-            name = f"anjian_net_tpl_{self.tag}"
-            _pg_exec(f'CREATE DATABASE "{name}"')
-            self._own_template = name
-            build_schema(_pg_url(name))
-            self.template = name
-        return self.template
-
-    def create(self, label: str) -> str:
-        """A fresh migrated database for one node; returns its SQLAlchemy URL."""
-        template = self._template()
-        if self.backend == "sqlite":
-            target = self.root / f"{label}.db"
-            shutil.copy(template, target)
-            return f"sqlite:///{target}"
-        name = f"anjian_net_{self.tag}_{label}"
-        _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        self._created.append(name)
-        return _pg_url(name)
-
-    def backup(self, url: str, label: str) -> str:
-        """A copy of a node's database (the node must be stopped); returns a restore token."""
-        if self.backend == "sqlite":
-            src = Path(url.removeprefix("sqlite:///"))
-            dst = self.root / f"{label}.backup.db"
-            shutil.copy(src, dst)
-            for suffix in ("-wal", "-shm"):
-                if Path(f"{src}{suffix}").exists():
-                    shutil.copy(f"{src}{suffix}", f"{dst}{suffix}")
-            return str(dst)
-        name = url.rsplit("/", 1)[1]
-        copy = f"{name}_bk"[:63]
-        _pg_exec(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
-        self._created.append(copy)
-        return copy
-
-    def restore(self, url: str, token: str) -> None:
-        """Put a backup taken by :meth:`backup` back in place (the node must be stopped)."""
-        if self.backend == "sqlite":
-            dst = Path(url.removeprefix("sqlite:///"))
-            for suffix in ("-wal", "-shm"):
-                Path(f"{dst}{suffix}").unlink(missing_ok=True)
-            shutil.copy(token, dst)
-            for suffix in ("-wal", "-shm"):
-                if Path(f"{token}{suffix}").exists():
-                    shutil.copy(f"{token}{suffix}", f"{dst}{suffix}")
-            return
-        name = url.rsplit("/", 1)[1]
-        _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{token}"')
-
-    def close(self) -> None:
-        if self.backend != "postgres":
-            return
-        for name in [*self._created, *([self._own_template] if self._own_template else [])]:
-            try:
-                _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            except Exception as exc:  # keep dropping the others
-                print(f"harness: could not drop {name}: {exc}", file=sys.stderr)
-        self._created.clear()
-
-
-# --- the link proxy ----------------------------------------------------------------------------
-
-
-def _hard_close(sock: socket.socket) -> None:
-    """Close with a reset, and wake any thread blocked on the socket."""
-    with contextlib.suppress(OSError):
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    _close(sock)
-
-
-def _close(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in recv()
-    with contextlib.suppress(OSError):
-        sock.close()
-
-
-class LinkProxy:
-    """A TCP forwarder from 127.0.0.1:``port`` to 127.0.0.1:``target_port``.
-
-    :meth:`cut` resets every open connection and refuses new ones until :meth:`restore`: for
-    the child it is as if the network between it and its parent went down, at any point of a
-    request (before the parent got it, while it applied it, or before the answer came back)."""
-
-    def __init__(self, target_port: int, name: str = "link") -> None:
-        self.target_port, self.name = target_port, name
-        self._server = socket.create_server((HOST, 0))
-        self._server.settimeout(0.2)
-        self.port = int(self._server.getsockname()[1])
-        self._lock = threading.Lock()
-        self._open: set[socket.socket] = set()
-        self._cut = False
-        self._closed = threading.Event()
-        self.connections = 0
-        self.cuts = 0
-        self._thread = threading.Thread(target=self._accept, name=f"proxy-{name}", daemon=True)
-        self._thread.start()
-
-    @property
-    def is_cut(self) -> bool:
-        return self._cut
-
-    def cut(self) -> None:
-        with self._lock:
-            self._cut = True
-            self.cuts += 1
-            doomed, self._open = list(self._open), set()
-        for sock in doomed:
-            _hard_close(sock)
-
-    def restore(self) -> None:
-        with self._lock:
-            self._cut = False
-
-    def close(self) -> None:
-        self._closed.set()
-        self.cut()
-        self._thread.join(timeout=5)
-        self._server.close()
-
-    def _accept(self) -> None:
-        while not self._closed.is_set():
-            try:
-                client, _ = self._server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            client.settimeout(None)
-            if self._cut:
-                _hard_close(client)
-                continue
-            try:
-                upstream = socket.create_connection((HOST, self.target_port), timeout=2)
-            except OSError:
-                _hard_close(client)  # the parent is down: the child sees a refused connection
-                continue
-            upstream.settimeout(None)
-            with self._lock:
-                if self._cut:
-                    _hard_close(client)
-                    _hard_close(upstream)
-                    continue
-                self._open.update((client, upstream))
-                self.connections += 1
-            for src, dst in ((client, upstream), (upstream, client)):
-                threading.Thread(
-                    target=self._pump, args=(src, dst), name=f"pump-{self.name}", daemon=True
-                ).start()
-
-    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            with self._lock:
-                self._open.discard(src)
-                self._open.discard(dst)
-            for sock in (src, dst):
-                _close(sock)
 
 
 # --- the HTTP API of a node --------------------------------------------------------------------
