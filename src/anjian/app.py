@@ -62,6 +62,7 @@ INBOX_SOURCES = (
     "anjian.monitoring.inbox",
     "anjian.directives.inbox",
     "anjian.major_hazards.inbox",
+    "anjian.enforcement.inbox",
 )
 for _module in INBOX_SOURCES:
     import_module(_module)

@@ -25,6 +25,9 @@ AGENCY_KEYS = [
     "accidents.investigations",
     "accidents.reply",
     "major_hazards.filings",
+    "enforcement.inspections",
+    "enforcement.reviews",
+    "enforcement.penalties",
 ]
 ENTERPRISE_KEYS = [
     "hazards.rectify",

@@ -27,6 +27,7 @@ from anjian.core.scope import Scope, unscoped
 from anjian.demo.accidents import load_accidents
 from anjian.demo.checklists import choose, load_checklists
 from anjian.demo.data import DEFAULT_PROVINCE, DEFAULT_SEED, PRESETS
+from anjian.demo.enforcement import load_enforcement
 from anjian.demo.generate import (
     Div,
     build_places,
@@ -86,6 +87,7 @@ def demo_contents(session: Session) -> list[tuple[str, str, int]]:
     from sqlalchemy import func
 
     from anjian.accidents.models import Accident
+    from anjian.enforcement.models import Inspection, PenaltyCase
     from anjian.hidden_hazards.models import Checklist, HiddenHazard, InspectionTask
     from anjian.major_hazards.models import MajorHazardSource
     from anjian.monitoring.models import MonitoringPoint
@@ -100,6 +102,8 @@ def demo_contents(session: Session) -> list[tuple[str, str, int]]:
         ("自查任务", "self-inspection tasks", InspectionTask),
         ("重大危险源", "major hazard sources", MajorHazardSource),
         ("事故", "accidents", Accident),
+        ("执法检查", "inspections", Inspection),
+        ("行政处罚", "penalty cases", PenaltyCase),
         ("监测点", "monitoring points", MonitoringPoint),
         ("用户", "users", User),
     ]
@@ -350,6 +354,10 @@ def load_demo(
     # --- self-inspection: checklists of the industry and their record of tasks ---
     chosen = choose(ents, anchor.id, {county1, county2}, seed)
     load_checklists(session, scope, chosen, seed, anchor_id=anchor.id)
+    # --- administrative enforcement: the first county's officers, plan, draw and cases ---
+    county_official = next((u for u in users if u.username == usernames["county1"]), None)
+    if county_official is not None:
+        load_enforcement(session, county_official, agencies.get(county1), seed)
     # --- online monitoring: points at a sample, the demo counties' first ---
     points = load_monitoring(
         session, scope, ents, seed, anchor_id=anchor.id, focus={county1, county2}, progress=report
