@@ -11,6 +11,7 @@ import pytest
 from enforcement_world import API, officer, plan_inspection
 
 from anjian.core.clock import today_in_china
+from anjian.enforcement.rules.penalties import review_deadline
 
 
 @pytest.fixture
@@ -76,7 +77,8 @@ def test_a_rectification_order_due_waits_for_its_review(county: Any) -> None:
     assert section["count"] == 1  # the order due in two days, not the one due in twenty
     item = section["items"][0]
     assert item["url"] == f"/enforcement/inspections/{iid}" and order["number"] in item["detail"]
-    assert item["due_date"] == str(today + timedelta(days=2)) and item["overdue"] is False
+    assert item["due_date"] == str(review_deadline(today + timedelta(days=2)))
+    assert item["overdue"] is False and str(today + timedelta(days=2)) in item["detail"]
     _post(county, f"inspections/{iid}/documents", {"kind": "review_opinion", "opinion": "已整改"})
     assert _section(county, "enforcement.reviews")["count"] == 0
     assert _section(county, "enforcement.reviews", "shanyin")["count"] == 0

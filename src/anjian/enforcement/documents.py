@@ -1,4 +1,4 @@
-"""Enforcement documents (执法文书): 现场检查记录, 责令限期整改指令书 and 整改复查意见书 of an
+"""Enforcement documents (执法文书): 现场检查记录, 责令限期整改指令书, 整改复查意见书 and 强制措施决定书 of an
 inspection, 行政处罚告知书 and 行政处罚决定书 of a penalty case (``penalties``), numbered in the
 agency's series of the kind and year without gaps or duplicates (``core.counters``), recorded as
 printed and drawn as .docx on request. Writes are audited and synced up; nothing here commits."""
@@ -23,7 +23,12 @@ from anjian.core.scope import Scope, unscoped
 from anjian.db import utcnow
 from anjian.enforcement.inspections import acting_on, documents_of, findings_of
 from anjian.enforcement.models import EnforcementDocument, Inspection, PenaltyCase
-from anjian.enforcement.rules.documents import DocumentKind, check_prefix, document_number
+from anjian.enforcement.rules.documents import (
+    DocumentKind,
+    check_prefix,
+    document_number,
+    measure_last_day,
+)
 from anjian.enforcement.rules.inspections import InspectionState
 from anjian.enforcement.schemas import DocumentCreate
 from anjian.enforcement.sync import DOCUMENT_ENTITY, add_synced
@@ -103,6 +108,8 @@ def _content(
             "items": [f"{f.place}：{f.description}" for f in findings],
             "deadline": data.deadline.isoformat(),
         }
+    if kind is DocumentKind.COMPULSORY_MEASURE:
+        return _measure_content(insp, fields, findings, data)
     # 整改复查意见书: after a rectification order of this inspection.
     orders = [d for d in documents_of(session, insp) if d.kind == DocumentKind.RECTIFICATION_ORDER]
     if not orders:
@@ -113,6 +120,42 @@ def _content(
         f"本机关于{_day(today_in_china())}对你单位执行《{orders[-1].number}》的情况进行了复查。"
     ]
     return {"fields": fields, "body": [*body, "复查意见：" + data.opinion.strip()]}
+
+
+def _measure_content(
+    insp: Inspection, fields: list[list[str]], findings: list[Any], data: DocumentCreate
+) -> dict[str, Any]:
+    """A 强制措施决定书: on the grounds of the inspection's findings, the measure on its subject,
+    and for a seal or seizure its last day (行政强制法 Art. 25)."""
+    if insp.state == InspectionState.PLANNED:
+        raise Conflict("检查尚未开始，不能采取强制措施 (not started)", field="state")
+    if not findings:
+        raise Conflict("本次检查没有发现问题，无从采取强制措施 (no findings)", field="kind")
+    if data.measure is None:
+        raise Invalid(
+            "请选择强制措施：查封、扣押或责令暂时停产停业 (measure is required)", field="measure"
+        )
+    if not data.subject.strip():
+        raise Invalid("请写明强制措施的对象 (subject is required)", field="subject")
+    today = today_in_china()
+    last = measure_last_day(data.measure, today)
+    body = [
+        "经查，你单位存在下列问题，依据《中华人民共和国安全生产法》第六十五条第一款，本机关决定对"
+        f"{data.subject.strip()}{data.measure.label}"
+        + (
+            f"，期限自{_day(today)}起至{_day(last)}止。"
+            if last is not None
+            else "，至重大事故隐患排除并经本机关审查同意后方可恢复。"
+        ),
+        "如不服本决定，可以依法申请行政复议或者提起行政诉讼。",
+    ]
+    return {
+        "fields": fields,
+        "body": body,
+        "items": [f"{f.place}：{f.description}" for f in findings],
+        "measure": str(data.measure),
+        "until": last.isoformat() if last is not None else None,
+    }
 
 
 def issue_document(

@@ -72,7 +72,8 @@ def inspections_due(ctx: Context, limit: int) -> Found:
 )
 def reviews_due(ctx: Context, limit: int) -> Found:
     """Rectification orders (责令限期整改指令书) of the agency whose deadline is near or past
-    and whose inspection has no review opinion (整改复查意见书) yet."""
+    and whose inspection has no review opinion (整改复查意见书) yet, due by the review's last
+    day (see ``rules.penalties.review_deadline``)."""
     today = today_in_china()
     review = aliased(EnforcementDocument)
     stmt = ctx.scope.select(EnforcementDocument).where(
@@ -106,11 +107,11 @@ def reviews_due(ctx: Context, limit: int) -> Found:
     items = [
         InboxItem(
             title=names.get(inspections[d.inspection_id].enterprise_id, ""),
-            detail=f"{d.number} 整改期限届满，待复查",
+            detail=f"{d.number} 整改期限 {day.isoformat()}，待复查",
             url=f"/enforcement/inspections/{d.inspection_id}",
             since=d.issued_at,
-            due_date=day,
-            overdue=day < today,
+            due_date=rules.review_deadline(day),
+            overdue=today > rules.review_deadline(day),
         )
         for day, d in due[:limit]
         if d.inspection_id in inspections

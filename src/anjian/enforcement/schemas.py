@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from anjian.core.fields import invalid, text
+from anjian.enforcement.rules.documents import CompulsoryMeasure
 from anjian.enforcement.rules.draw import MIN_INSPECTORS, Weighting
 from anjian.enforcement.rules.inspections import InspectionSource
 from anjian.enforcement.rules.penalties import Discretion
@@ -200,14 +201,18 @@ class FindingRead(BaseModel):
 
 
 class DocumentCreate(BaseModel):
-    """Issue a document of an inspection: 现场检查记录, 责令限期整改指令书 (with the deadline) or
-    整改复查意见书 (with the opinion)."""
+    """Issue a document of an inspection: 现场检查记录, 责令限期整改指令书 (with the deadline),
+    整改复查意见书 (with the opinion) or 强制措施决定书 (with the measure and what it applies to)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["inspection_record", "rectification_order", "review_opinion"]
+    kind: Literal[
+        "inspection_record", "rectification_order", "review_opinion", "compulsory_measure"
+    ]
     deadline: date | None = None
     opinion: Annotated[str, AfterValidator(text(4000))] = ""
+    measure: CompulsoryMeasure | None = None
+    subject: Annotated[str, AfterValidator(text(1000))] = ""  # the facilities, goods or site
 
 
 class DocumentRead(BaseModel):

@@ -7,6 +7,7 @@ in the usual style of 安全生产执法文书, not a national list."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from enum import StrEnum
 
 from anjian.core.errors import Invalid
@@ -73,3 +74,38 @@ def check_prefix(prefix: str) -> str:
             field="document_prefix",
         )
     return value
+
+
+class CompulsoryMeasure(StrEnum):
+    """The administrative compulsory measures (行政强制措施) an inspecting agency may take on
+    site (安全生产法 2021 Art. 65(1)(3)–(4); the article number is not verified against the
+    official text here)."""
+
+    SEAL = "seal"  # 查封 facilities, equipment, sites
+    SEIZE = "seize"  # 扣押 equipment, dangerous goods
+    SUSPEND = "suspend"  # 责令暂时停产停业或者停止使用相关设施、设备
+
+    @property
+    def label(self) -> str:
+        """The measure's Chinese name."""
+        return MEASURE_LABELS[self]
+
+
+MEASURE_LABELS: dict[CompulsoryMeasure, str] = {
+    CompulsoryMeasure.SEAL: "查封",
+    CompulsoryMeasure.SEIZE: "扣押",
+    CompulsoryMeasure.SUSPEND: "责令暂时停产停业或者停止使用相关设施、设备",
+}
+
+# 行政强制法 Art. 25: a seal or seizure lasts at most 30 days (extendable once by 30 with the
+# head of the agency's approval — an extension is a new decision here).
+SEAL_DAYS = 30
+
+
+def measure_last_day(measure: CompulsoryMeasure, decided_on: date) -> date | None:
+    """The last day of a seal or seizure decided on ``decided_on`` (30 days, the day of the
+    decision not counted, as the statutory periods here are), or None for a suspension, which
+    lasts until the major hazard is removed."""
+    if measure is CompulsoryMeasure.SUSPEND:
+        return None
+    return decided_on + timedelta(days=SEAL_DAYS)
