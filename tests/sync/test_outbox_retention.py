@@ -1,5 +1,6 @@
 """Outbox upkeep: changes the parent has stored go after ANJIAN_OUTBOX_RETENTION_DAYS; what a
-parent has not stored, what travels down, and a node's history before it has a parent stay."""
+parent has not stored, what travels down (directives, and records made here that also go down),
+and a node's history before it has a parent stay."""
 
 from __future__ import annotations
 
@@ -73,6 +74,19 @@ def test_only_old_changes_the_parent_stored_go(personas) -> None:
         "old-not-stored",
     } <= left
     assert prune_outbox() == 0
+
+
+def test_records_made_here_that_also_go_down_stay_for_the_children(personas) -> None:
+    """An inspection made here of a lower division's enterprise goes down as well as up: it
+    stays for children that have not pulled it; one a child sent up never goes down and goes."""
+    _fresh_outbox(personas)
+    _add(personas, "old-inspection-from-child", "enforcement_inspection", "child", 100)
+    stored = _add(personas, "old-inspection-made-here", "enforcement_inspection", "local", 100)
+    with personas.db() as s:
+        set_parent(s, SYSTEM, "http://10.0.0.1:8000", "k" * 43, "000000")
+        parent_link(s).up_seq = stored  # type: ignore[union-attr]
+    assert prune_outbox() == 1
+    assert _left(personas) == {"old-inspection-made-here"}
 
 
 def test_kept_for_ever_when_the_retention_is_zero(personas, monkeypatch) -> None:

@@ -6,6 +6,7 @@ object per change: a long backlog drains at the speed of the database, not of th
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from anjian.db import copy_in, utcnow, without_row_triggers
 # Keys a sender cannot set: local row ids, and the sync fields taken from the change itself.
 _MANAGED = ("id", "uid", "origin_node", "version")
 _CHUNK = 500  # uids per IN (...) lookup (SQLite)
+log = logging.getLogger("anjian.sync")
 
 
 class ApplyRefused(Exception):
@@ -53,6 +55,9 @@ class ApplyReport:
 
     applied: int = 0
     stale: int = 0  # replays, older versions and versions superseded within the batch: no-ops
+    # versions of records from the parent left out: they name a record this node lacks (see
+    # :meth:`_Apply._unplaced`)
+    unplaced: int = 0
     by_entity: dict[str, int] = field(default_factory=dict)
 
 
@@ -79,6 +84,7 @@ class _Shape:
     get: Callable[[dict[str, Any]], tuple[Any, ...]]  # payload -> the values of ``keys``
     # the references: (attribute, column name, payload key of the uid, entity referred to)
     refs: tuple[tuple[str, str, str, str], ...]
+    required: tuple[tuple[str, str], ...]  # references a row cannot do without: (uid key, entity)
     forwarded: frozenset[str]  # payload keys passed on: columns, references as uids
     accepted: frozenset[str]  # those and the sync fields: a payload with others is trimmed
     # columns whose value travels as ISO text (dates, times): column name → parser
@@ -114,6 +120,11 @@ def _shape(model: type, dialect: Dialect) -> _Shape:
         get=itemgetter(*keys),
         refs=tuple(
             (attr, names[attr], ref_key(attr), entity) for attr, entity in spec.refs.items()
+        ),
+        required=tuple(
+            (ref_key(a.key), spec.refs[a.key])
+            for a in attrs
+            if a.key in spec.refs and not a.columns[0].nullable
         ),
         forwarded=frozenset(k for k in keys if k not in _MANAGED),
         accepted=frozenset(keys),
@@ -295,6 +306,9 @@ class _Apply:
                     f"{spec.entity} {uid} 属于节点 {owner}，不能由其他节点修改 "
                     "(the record belongs to another node)"
                 )
+            if self._unplaced(shape, spec, vs[newer[-1]][1], targets, mine):
+                self.report.unplaced += len(newer)
+                continue
             # the record's versions ascending, in the places its changes held in the batch
             places = sorted(vs[v][0] for v in newer)
             for v, position in zip(newer, places, strict=True):
@@ -313,6 +327,37 @@ class _Apply:
             self.report.by_entity[spec.entity] = applied
         _check_foreign(self.session, spec, shape, [*inserts, *updates])
         _write(self.session, shape, inserts, updates)
+
+    def _unplaced(
+        self,
+        shape: _Shape,
+        spec: SyncSpec,
+        entry: dict[str, Any],
+        targets: dict[str, dict[str, _Have]],
+        mine: dict[str, Any],
+    ) -> bool:
+        """A record from the parent about a division here (``also_down``) that names, in a
+        reference it cannot do without, a record this node does not hold (an enterprise the
+        agency above registered itself never comes down): it has no place here and is left
+        out, rather than failing this batch and every later one. Its later versions are left
+        out alike; nothing of it is forwarded. A reference it can do without is left empty
+        (see :meth:`_row`)."""
+        if self.source != "parent" or not spec.also_down:
+            return False
+        payload = entry["payload"]
+        for uid_key, entity in shape.required:
+            target = str(payload.get(uid_key) or "")
+            if target in targets[entity] or (entity == spec.entity and target in mine):
+                continue
+            log.warning(
+                "left out %s %s from the parent: its %s %s is not held here",
+                spec.entity,
+                entry["uid"],
+                entity,
+                target or "-",
+            )
+            return True
+        return False
 
     def _targets(
         self, shape: _Shape, mine: dict[str, dict[int, tuple[int, dict[str, Any]]]]

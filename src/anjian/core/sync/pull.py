@@ -1,4 +1,5 @@
-"""Directives going down: what a child pulls from its parent and applies."""
+"""Going down: what a child pulls from its parent (directives, and records made above about a
+division in the child's area) and applies."""
 
 from __future__ import annotations
 
@@ -46,6 +47,25 @@ def relevant_to(target: str, child_division: str) -> bool:
     )
 
 
+def within_area(division: str, child_division: str) -> bool:
+    """A record placed in ``division`` lies in the child's area (at or below its division):
+    where a record made above about a lower division goes down (``also_down``). Unlike
+    :func:`relevant_to`, never to a child below the record's division: a provincial inspection
+    of a city-level enterprise concerns the city, not its counties."""
+    return division.startswith(prefix_of(child_division))
+
+
+def _goes_down(entity: str, payload: str, child_division: str) -> bool:
+    """Whether the change of ``entity`` (its payload as JSON text) is served to the child."""
+    spec = spec_for(entity)
+    if spec is None or not (spec.downward or spec.also_down):
+        return False
+    division = str(orjson.loads(payload).get(spec.division_attr) or "")
+    if spec.downward:
+        return relevant_to(division, child_division)
+    return within_area(division, child_division)
+
+
 def build_pull(link: SyncLink) -> bytes:
     # ``stored``: how far the parent acknowledged our changes; more than it now holds means it
     # was restored from a backup (see serve_pull).
@@ -60,7 +80,10 @@ def build_pull(link: SyncLink) -> bytes:
 
 def serve_pull(session: Session, message: bytes, source: Source | None = None) -> bytes:
     """Directives (and other downward records) for one child after its cursor. A pull
-    accepted before (see :func:`receive_push`) is answered without counting as contact."""
+    accepted before (see :func:`receive_push`) is answered without counting as contact.
+
+    Only changes made here or received from our parent (``DOWN_SOURCES``) go down: what a
+    child sent up never goes back down, to it or to a sibling."""
     link, header, _body = child_for(session, message, source)
     try:
         check_fresh(header, utcnow())
@@ -87,11 +110,7 @@ def serve_pull(session: Session, message: bytes, source: Source | None = None) -
     decrypt = decryptor(link_cipher())
     out = []
     for row in rows:
-        spec = spec_for(row.entity)
-        if spec is None or not spec.downward:
-            continue
-        target = orjson.loads(row.payload).get(spec.division_attr, "")
-        if relevant_to(str(target), link.division_code):
+        if _goes_down(row.entity, row.payload, link.division_code):
             out.append(transport_form(row, decrypt))
     last = rows[-1].seq if len(rows) == PULL_BATCH else max(head, since)
     return seal(

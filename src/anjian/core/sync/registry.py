@@ -4,7 +4,9 @@ A domain registers each synced model once, at import: its entity name, the attri
 a record in a jurisdiction (so a parent can refuse a child's record outside the child's area),
 references to other synced records (local ids travel as uids), encrypted columns (each node
 encrypts with its own key; in transit the whole batch is encrypted under the link key), and the
-direction it travels: ``up`` (child → parent, the default) or ``down`` (directives)."""
+direction it travels: ``up`` (child → parent, the default), ``down`` (directives), or up and
+also down to the child whose area holds the record (``also_down``: what an agency above does
+about a lower division's enterprise, e.g. a provincial inspection of a county mine)."""
 
 from __future__ import annotations
 
@@ -26,6 +28,10 @@ class SyncSpec:
     refs: dict[str, str] = field(default_factory=dict)  # local FK attribute -> entity
     encrypted: tuple[str, ...] = ()
     downward: bool = False
+    # Travels up like any record and, when written at a node above its division (or received
+    # there from the parent), down to the child whose area holds its division: never back to
+    # the child it came from nor to another child (see :func:`~anjian.core.sync.pull.serve_pull`).
+    also_down: bool = False
     # Called in the applying transaction with the uids of the records a batch changed here:
     # how a node acts on what reached it (e.g. answering a request sent down to it).
     on_applied: Callable[[Session, list[str]], None] | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, func, select, true
+from sqlalchemy import ColumnElement, delete, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
@@ -34,8 +34,8 @@ def prunable(session: Session, now: datetime) -> tuple[ColumnElement[bool], ...]
     """Which outbox rows may go (older than ``ANJIAN_OUTBOX_RETENTION_DAYS``), or None. Only
     changes that travel up and that the parent has stored (at the national node, which has no
     parent, every one): a node with no parent yet keeps its history for the day it is linked,
-    and what travels down (directives made here or passed on from above) stays for children
-    that have not pulled it."""
+    and what travels down (directives and ``also_down`` records made here, or passed on from
+    above) stays for children that have not pulled it."""
     days = get_settings().outbox_retention_days
     if not days:
         return None
@@ -56,12 +56,17 @@ def prunable(session: Session, now: datetime) -> tuple[ColumnElement[bool], ...]
         .limit(1)
     )
     downward = [s.entity for s in all_specs() if s.downward]
+    # Records made here that also go down (an inspection of a county's enterprise made at the
+    # province) stay like directives: we do not know which children have pulled them (a child's
+    # pull cursor is not kept here). What came from a child never goes down, so it may go.
+    also_down = [s.entity for s in all_specs() if s.also_down]
     return (
         acked,
         OutboxEntry.seq < first_recent if first_recent is not None else true(),
         OutboxEntry.created_at < cutoff,
         OutboxEntry.source.in_(UP_SOURCES),
         OutboxEntry.entity.not_in(downward),
+        or_(OutboxEntry.entity.not_in(also_down), OutboxEntry.source != "local"),
     )
 
 
