@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import Query
 from sqlalchemy.orm import Session
 
+from anjian.core.iam.models import Role
 from anjian.core.inputs import INT32_MAX
 from anjian.core.scope import Scope
 
@@ -27,7 +28,8 @@ EnterpriseFilter = Annotated[
 class RecordLink:
     """One kind of record of an enterprise: ``count(session, scope, enterprise_id)`` how many it
     has in the user's scope, ``href(enterprise_id)`` the list filtered to it, ``note`` a short
-    figure beside the count (e.g. how many are still open), or "" for none."""
+    figure beside the count (e.g. how many are still open), or "" for none; ``staff_only``: not
+    shown to enterprise users (records whose pages are for agencies, e.g. enforcement)."""
 
     key: str
     label: str
@@ -35,6 +37,7 @@ class RecordLink:
     count: Callable[[Session, Scope, int], int]
     href: Callable[[int], str]
     note: Callable[[Session, Scope, int], str] | None = None
+    staff_only: bool = False
 
 
 _LINKS: dict[str, RecordLink] = {}
@@ -56,4 +59,9 @@ def record_links(session: Session, scope: Scope, enterprise_id: int) -> list[dic
             "href": link.href(enterprise_id),
         }
         for link in sorted(_LINKS.values(), key=lambda lk: lk.order)
+        if not (link.staff_only and _enterprise_user(scope))
     ]
+
+
+def _enterprise_user(scope: Scope) -> bool:
+    return scope.is_enterprise or scope.role == Role.ENTERPRISE

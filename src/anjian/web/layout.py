@@ -35,6 +35,7 @@ NAV = (
     ("accidents", "/accidents", "事故报送", False),
     ("accident_statistics", "/accidents/statistics", "事故统计", True),  # staff only
     ("dual_prevention", "/dual-prevention", "双重预防", False),
+    ("enforcement", "/enforcement/inspections", "行政执法", True),  # staff only
     ("directives", "/directives", "通知指令", True),  # staff only
     ("nodes", "/nodes", "节点状态", True),  # staff only
     ("audit", "/audit", "安全审计", True),  # staff only
