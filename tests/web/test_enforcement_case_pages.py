@@ -266,6 +266,7 @@ def test_a_case_walks_its_steps_with_only_the_accepted_forms_offered(county: Any
     )
     assert r.status_code == 422
     assert 'id="err-fine"' in r.text and "一般处罚的罚款应在 16667–33333 元之间" in r.text
+    assert "outside" not in r.text  # the rules' English gloss is not shown
     r = _step(
         county,
         case_id,
@@ -364,6 +365,8 @@ def test_the_decision_waits_for_the_partys_periods_and_a_late_payment_owes_the_s
     # 25 days late at 3 % a day is 7 500 元 (under the cap of the fine itself).
     assert 'id="payment-late"' in html and "截至今日 7,500.00 元" in html
     assert 'value="17500.00"' in html  # the amount due today, filled in
+    row = re.search(rf'id="case-{late_id}".*?</tr>', _get(county, "/enforcement/penalties"), re.S)
+    assert "逾期未缴" in row.group(0)
     r = _step(county, late_id, "payment", paid_on=today.isoformat(), amount="17500.00")
     assert r.status_code == 303
 

@@ -30,6 +30,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 PAGE_SIZE = 20
 ACTIVE = "enforcement"  # the navigation entry of every enforcement page
 CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+# The rules' messages gloss in English after a slash ("中文 / English"): pages show the Chinese.
+_SLASH_GLOSS = re.compile(r"\s+/\s+[^\u3000-\u9fff\uff00-\uffef]*$")
 
 RISK_LABELS: dict[str, str] = {lv["code"]: lv["short"] for lv in LEVELS}
 RISK_BADGES: dict[str, str] = {lv["code"]: lv["badge"] for lv in LEVELS}
@@ -137,7 +139,7 @@ async def run_form(
         status = 422
     except AnjianError as exc:
         errors, status = refused(request, ctx, exc), exc.status
-    return values, errors, status
+    return values, {field: _SLASH_GLOSS.sub("", m) or m for field, m in errors.items()}, status
 
 
 def alert(errors: dict[str, str], labels: dict[str, str]) -> str:

@@ -135,6 +135,7 @@ def penalty_list(
             "stages": [(str(k), v) for k, v in STAGE_LABELS.items()],
             "stage_badges": STAGE_BADGES,
             "may_file": is_official(ctx),
+            "today": today_in_china().isoformat(),
             **pager_of(total, page_no, PAGE_SIZE),
             **labels(),
         },

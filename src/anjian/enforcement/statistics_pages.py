@@ -19,7 +19,7 @@ from anjian.core.iam.deps import Context
 from anjian.enforcement.page_common import ACTIVE, TEMPLATES, division_choices, labels
 from anjian.enforcement.statistics import statistics
 from anjian.web.layout import page
-from anjian.web.render import pages_router
+from anjian.web.render import pages_router, zh
 from anjian.web.session import StaffPageCtx
 
 router = pages_router(TEMPLATES)
@@ -67,7 +67,7 @@ def statistics_page(
         try:
             rows = statistics(ctx.db, ctx.scope, chosen, division or None)
         except Invalid as exc:  # a malformed code caught above; anything else said at the form
-            error = exc.message
+            error = zh(exc.message)
     params = {"division": division, "year": str(chosen)}
     shown = rows[0].division_code if rows else ""
     return page(
