@@ -285,6 +285,10 @@ def test_a_case_walks_its_steps_with_only_the_accepted_forms_offered(county: Any
     assert doc and "行政处罚告知书" in html and "罚告〔" in html
     r = county.node.client.get(f"/api/v1/enforcement/documents/{doc.group(1)}.docx")
     assert r.status_code == 200 and r.content[:2] == b"PK"
+    # A hearing asked for today is out of time: refused at its date, in Chinese.
+    r = _step(county, case_id, "hearing", requested_on=today.isoformat())
+    assert r.status_code == 409 and 'id="err-requested_on"' in r.text
+    assert "听证申请已超过期限" in r.text and "期限已届满" in r.text
     # Heavier than the notice: refused at the fine.
     decided = today - timedelta(days=10)
     r = _step(
@@ -415,6 +419,10 @@ def test_cases_hold_their_scope_and_only_the_filing_agency_acts(county: Any) -> 
         f"/enforcement/penalties/{case_id}/notice", data={"csrf": token, "fine": "1"}
     )
     assert r.status_code == 404
+    (denied,) = county.node.audits("access.denied")  # the refused write is audited
+    assert denied.actor_name == "shanyin" and f"/enforcement/penalties/{case_id}/notice" in str(
+        denied.detail
+    )
     _as(county, "shuozhou")  # the city sees the county's case, without its forms
     html = _get(county, f"/enforcement/penalties/{case_id}")
     assert "应县金鼎煤业有限公司" in html and _forms(html) == set()
