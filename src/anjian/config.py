@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # generous) and for one user name (known or not).
     login_rate_per_ip: int = Field(default=60, ge=1)
     login_rate_per_account: int = Field(default=10, ge=1)
+    # The public page of random draws (双随机一公开, no login): requests a minute from one client
+    # address before 429.
+    public_rate_per_ip: int = Field(default=60, ge=1)
     session_max_hours: int = 12
     password_min_length: int = 8
     password_max_age_days: int = 90  # 等保: credentials changed periodically

@@ -21,7 +21,9 @@ from anjian.console.home import router as home_pages
 from anjian.console.nodes import router as node_pages
 from anjian.console.overview import router as overview_pages
 from anjian.directives.pages import router as directive_pages
+from anjian.enforcement.case_pages import router as enforcement_case_pages
 from anjian.enforcement.inspection_pages import router as enforcement_inspection_pages
+from anjian.enforcement.public_pages import router as public_draw_pages
 from anjian.enterprises.pages import router as enterprise_pages
 from anjian.hidden_hazards.pages import router as hazard_pages
 from anjian.major_hazards.pages import router as major_hazard_pages
@@ -51,6 +53,8 @@ def mount_console(app: FastAPI) -> None:
         monitoring_pages,
         accident_statistics_pages,  # before any /accidents/{id} page
         accident_pages,
+        enforcement_case_pages,
+        public_draw_pages,  # 双随机一公开: no login
         overview_pages,
         enforcement_inspection_pages,
         admin_users,

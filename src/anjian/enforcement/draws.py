@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
 from anjian.core.audit.service import Actor, audit_record
-from anjian.core.errors import Forbidden, Invalid, OutOfScope
+from anjian.core.errors import Forbidden, Invalid, NotFound, OutOfScope
 from anjian.core.iam.models import Role, User
 from anjian.core.paging import paged
 from anjian.core.scope import Scope, division_filter, unscoped
@@ -252,10 +252,9 @@ def recompute(draw: Draw) -> tuple[str, list[DrawnCheck]]:
     return population_hash(candidates, pool), checks
 
 
-def verify(session: Session, scope: Scope, draw_id: int, user: User) -> DrawVerification:
-    """Recompute a draw from its seed and recorded population and compare it with the recorded
-    result; at the drawing node, also say whether the population is still the one drawn from."""
-    draw = get_draw(session, scope, draw_id)
+def recheck(session: Session, draw: Draw) -> tuple[bool, bool]:
+    """Whether the recorded population still has the recorded hash, and whether the draw
+    recomputed from its seed over it gives the recorded result (enterprises and teams)."""
     digest, checks = recompute(draw)
     recorded = checks_of(session, draw)
     uids = enterprise_uids(session, (c.enterprise_id for c in recorded))
@@ -265,27 +264,64 @@ def verify(session: Session, scope: Scope, draw_id: int, user: User) -> DrawVeri
     ]
     again = [(str(c.enterprise_id), c.inspector_ids) for c in checks]
     hash_ok = digest == draw.population_hash
-    matches = hash_ok and stored == again
+    return hash_ok, hash_ok and stored == again
+
+
+def verdict(hash_ok: bool, matches: bool) -> str:
+    """What a :func:`recheck` found, in words."""
+    if matches:
+        return "复核一致：按记录的随机种子和抽取范围重新计算，结果与公布结果相同"
+    if not hash_ok:
+        return "复核不一致：记录的抽取范围与其摘要不符"
+    return "复核不一致：重新计算的结果与记录的结果不同"
+
+
+def verify(session: Session, scope: Scope, draw_id: int, user: User) -> DrawVerification:
+    """Recompute a draw from its seed and recorded population and compare it with the recorded
+    result; at the drawing node, also say whether the population is still the one drawn from."""
+    draw = get_draw(session, scope, draw_id)
+    hash_ok, matches = recheck(session, draw)
     unchanged: bool | None = None
     if user.role == Role.OFFICIAL and scope.covers_code(draw.division_code) and _here(draw):
         candidates, _ = population(session, scope, draw.division_code, draw.categories)
         pool, _ = _officers(session, scope, draw.division_code)
         unchanged = population_hash(candidates, pool) == draw.population_hash
-    if matches:
-        message = "复核一致：按记录的随机种子和抽取范围重新计算，结果与公布结果相同"
-    elif not hash_ok:
-        message = "复核不一致：记录的抽取范围与其摘要不符"
-    else:
-        message = "复核不一致：重新计算的结果与记录的结果不同"
     return DrawVerification(
         id=draw.id,
         matches=matches,
         population_hash=draw.population_hash,
         population_hash_matches=hash_ok,
         population_unchanged=unchanged,
-        message=message,
+        message=verdict(hash_ok, matches),
     )
 
 
 def _here(draw: Draw) -> bool:
     return draw.origin_node == get_settings().effective_node_id
+
+
+@unscoped("the public page of draws (双随机一公开): the draws this node made, shown to anyone")
+def published_draws(
+    session: Session, *, limit: int | None = 20, offset: int = 0
+) -> tuple[list[Draw], int]:
+    """The draws made at this node (not those received from below), newest first, and their
+    number: what the node publishes."""
+    stmt = select(Draw).where(
+        Draw.origin_node == get_settings().effective_node_id, Draw.deleted.is_(False)
+    )
+    return paged(session, stmt, (Draw.drawn_at.desc(), Draw.id.desc()), limit=limit, offset=offset)
+
+
+@unscoped("the public page of draws (双随机一公开): one draw this node made, shown to anyone")
+def published_draw(session: Session, draw_id: int) -> Draw:
+    """One draw made at this node; any other id is the same 404."""
+    draw = session.scalar(
+        select(Draw).where(
+            Draw.id == draw_id,
+            Draw.origin_node == get_settings().effective_node_id,
+            Draw.deleted.is_(False),
+        )
+    )
+    if draw is None:
+        raise NotFound(f"抽查记录不存在: {draw_id} (no such draw)")
+    return draw

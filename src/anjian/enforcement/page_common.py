@@ -1,0 +1,153 @@
+"""What the enforcement case pages share (plans, draws, penalties, statistics and the public
+page of draws): the labels of codes, amounts in 元, the divisions a user may pick, whether the
+user's agency may act on a record here, and the forms' plumbing (a posted form, the service
+call, its refusal shown at the form)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from pydantic import BaseModel
+
+from anjian.config import get_settings
+from anjian.core.divisions import service as divisions
+from anjian.core.errors import AnjianError
+from anjian.core.iam.deps import Context
+from anjian.core.iam.models import Role
+from anjian.enforcement.rules.draw import Weighting
+from anjian.enterprises.rules import SUPERVISION_CATEGORIES
+from anjian.risk.labels import LEVELS
+from anjian.web.forms import posted_form, validated
+from anjian.web.session import refused
+
+TEMPLATES = Path(__file__).parent / "templates"
+PAGE_SIZE = 20
+ACTIVE = "enforcement"  # the navigation entry of every enforcement page
+CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+# The rules' messages gloss in English after a slash ("中文 / English"): pages show the Chinese.
+_SLASH_GLOSS = re.compile(r"\s+/\s+[^\u3000-\u9fff\uff00-\uffef]*$")
+
+RISK_LABELS: dict[str, str] = {lv["code"]: lv["short"] for lv in LEVELS}
+RISK_BADGES: dict[str, str] = {lv["code"]: lv["badge"] for lv in LEVELS}
+WEIGHTING_LABELS: dict[str, str] = {
+    Weighting.RISK: "按风险加权",
+    Weighting.UNIFORM: "等概率",
+}
+
+
+def yuan(value: Decimal | int | float | None) -> str:
+    """An amount in 元 for display, with thousands separators and fen (— when there is none)."""
+    if value is None:
+        return "—"
+    return f"{Decimal(value):,.2f}"
+
+
+def categories_text(codes: list[str]) -> str:
+    """Supervision categories by name, or 全部行业 when a record takes every category."""
+    return "、".join(SUPERVISION_CATEGORIES.get(c, c) for c in codes) or "全部行业"
+
+
+def labels() -> dict[str, Any]:
+    """The labels and formatters every enforcement template is given."""
+    return {
+        "categories": SUPERVISION_CATEGORIES,
+        "risk_labels": RISK_LABELS,
+        "risk_badges": RISK_BADGES,
+        "weighting_labels": WEIGHTING_LABELS,
+        "yuan": yuan,
+        "categories_text": categories_text,
+    }
+
+
+def division_choices(ctx: Context, depth: int = 2) -> list[tuple[str, str]]:
+    """The divisions of the user's jurisdiction tree a form may name: their own and, ``depth``
+    tiers down, those below it that the scope covers; names indented by tier."""
+    own = divisions.get_division(ctx.db, ctx.user.division_code)
+    if own is None:
+        return []
+    out: list[tuple[str, str]] = []
+
+    def walk(code: str, name: str, level: int) -> None:
+        if ctx.scope.covers_code(code):
+            out.append((code, "　" * level + name))
+        if level < depth:
+            for child in divisions.children_of(ctx.db, code):
+                walk(child.code, child.name, level + 1)
+
+    walk(own.code, own.name, 0)
+    return out
+
+
+def here(record: Any) -> bool:
+    """Whether this node keeps ``record`` (only there may it change)."""
+    return bool(record.origin_node == get_settings().effective_node_id)
+
+
+def is_official(ctx: Context) -> bool:
+    return bool(ctx.user.role == Role.OFFICIAL)
+
+
+def agency_acts(ctx: Context, agency_division: str, record: Any) -> bool:
+    """Whether the user's agency acts on a record of ``agency_division`` kept here: the
+    services' own condition, asked before a button is offered."""
+    return is_official(ctx) and ctx.user.division_code == agency_division and here(record)
+
+
+@dataclass(frozen=True)
+class StepForm:
+    """A form of a detail page: ``act`` reads the posted fields and makes the service call the
+    API makes (returning the errors at its fields, if any); ``labels`` name its fields in the
+    alert; ``done`` is said once it went through."""
+
+    act: Callable[[Context, int, dict[str, str]], dict[str, str]]
+    labels: dict[str, str]
+    done: str
+
+
+def call(model: type[BaseModel], body: dict[str, Any], act: Callable[[Any], Any]) -> dict[str, str]:
+    """Validate a form's ``body`` as the API's ``model`` and, if valid, ``act`` on it; the
+    errors at the fields otherwise."""
+    data, errors = validated(model, body)
+    if data is not None:
+        act(data)
+    return {field: _chinese(message, body.get(field)) for field, message in errors.items()}
+
+
+def _chinese(message: str, value: Any) -> str:
+    """A field's message as the user reads it: 必填 when nothing was given, and a message
+    pydantic gave in English (a choice not among the options) said in Chinese."""
+    if value is None or value == "" or value == []:
+        return "必填"
+    return message if CJK.search(message) else "取值无效"
+
+
+async def run_form(
+    request: Request, ctx: Context, form_of: Callable[[dict[str, str]], dict[str, str]]
+) -> tuple[dict[str, str], dict[str, str], int]:
+    """Read a posted form (CSRF checked), run ``form_of`` on it and say how it went: the values
+    typed, the errors at their fields (a service refusal rolled back, audited when it denies
+    access, its message at its field) and the status to answer with."""
+    values = {k: v.strip() for k, v in (await posted_form(request)).items()}
+    try:
+        errors = form_of(values)
+        status = 422
+    except AnjianError as exc:
+        errors, status = refused(request, ctx, exc), exc.status
+    return values, {field: _SLASH_GLOSS.sub("", m) or m for field, m in errors.items()}, status
+
+
+def alert(errors: dict[str, str], labels: dict[str, str]) -> str:
+    """The message on top of a refused form: a refusal that belongs to no field shown, else the
+    fields to correct named."""
+    loose = [m for f, m in errors.items() if f not in labels]
+    if loose:
+        return "；".join(loose)
+    if errors:
+        return "请改正以下项目：" + "、".join(labels[f] for f in errors)
+    return ""
