@@ -21,6 +21,7 @@ from anjian.console.home import router as home_pages
 from anjian.console.nodes import router as node_pages
 from anjian.console.overview import router as overview_pages
 from anjian.directives.pages import router as directive_pages
+from anjian.enforcement.terminal_pages import router as terminal_pages
 from anjian.enterprises.pages import router as enterprise_pages
 from anjian.hidden_hazards.pages import router as hazard_pages
 from anjian.major_hazards.pages import router as major_hazard_pages
@@ -54,5 +55,6 @@ def mount_console(app: FastAPI) -> None:
         admin_users,
         admin_orgs,
         admin_settings,
+        terminal_pages,
     ):
         app.include_router(router)
