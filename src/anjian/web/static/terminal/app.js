@@ -29,9 +29,10 @@ function say(kind, text) {
 }
 
 function mount(...children) {
-  root.replaceChildren(...children);
-  window.scrollTo(0, 0);
+  root.replaceChildren(...children.filter(Boolean));
 }
+
+let shownHash = null; // a new screen starts at its top; the same one keeps its place
 
 // --- pairing and unlocking --------------------------------------------------------------------
 
@@ -231,7 +232,7 @@ function taskList() {
     .sort((a, b) => (a.state === "finished") - (b.state === "finished") || a.planned_on.localeCompare(b.planned_on));
   const cards = items.map((v) => {
     const ent = state.enterprises[v.enterprise_id] || {};
-    return el("a", { class: "card card-link t-task", href: `#/i/${v.uid}`, "data-uid": v.uid },
+    return el("a", { class: "card t-task", href: `#/i/${v.uid}`, "data-uid": v.uid },
       el("div", { class: "card-body" },
         el("div", { class: "d-flex justify-content-between align-items-start gap-2" },
           el("strong", { class: "t-task-name" }, v.enterprise_name || ent.name || "（企业）"), stateBadge(v)),
@@ -285,6 +286,7 @@ function taskPage(uid) {
     el("h1", { class: "t-h1", id: "task-enterprise" }, v.enterprise_name || ent.name),
     el("div", { class: "mb-2" }, stateBadge(v), v.pending.length ? el("span", { class: "badge bg-yellow-lt ms-2" }, `待上传 ${v.pending.length}`) : null),
     el("div", { class: "t-actions" }, actions),
+    el("div", { class: "t-grid" },
     el("section", { class: "card mt-2" }, el("div", { class: "card-body" },
       el("h2", { class: "card-title" }, "企业"),
       el("dl", { class: "t-dl" },
@@ -301,7 +303,7 @@ function taskPage(uid) {
         row("检查组", v.team.map((m) => m.name).join("、"), "task-team"),
         row("开始", when(v.started_at)),
         row("结束", when(v.finished_at)),
-        row("检查结论", v.summary, "task-summary")))),
+        row("检查结论", v.summary, "task-summary"))))),
     el("section", { class: "card mt-2" }, el("div", { class: "card-body" },
       el("h2", { class: "card-title" }, `检查发现（${v.findings.length}）`),
       findings.length ? el("div", { class: "list-group list-group-flush", id: "findings" }, findings)
@@ -481,9 +483,10 @@ function render() {
   else if ((m = hash.match(/^#\/i\/([0-9a-f-]{36})\/finish$/))) body = finishForm(m[1]);
   else if ((m = hash.match(/^#\/i\/([0-9a-f-]{36})$/))) body = taskPage(m[1]);
   else body = taskList();
-  const scroll = window.scrollY;
+  const scroll = hash === shownHash ? window.scrollY : 0;
+  shownHash = hash;
   mount(header(), banner(), body);
-  if (!syncing) window.scrollTo(0, scroll);
+  window.scrollTo(0, scroll);
   showPhotos();
 }
 

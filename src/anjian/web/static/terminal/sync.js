@@ -9,6 +9,7 @@
 
 const API = "/api/v1/terminal/changes";
 const TIMEOUT_MS = 20000;
+const KEEP_FINISHED_MS = 30 * 24 * 3600 * 1000; // as the server (terminals.FINISHED_KEPT)
 
 export function newState(token, terminalName, officer) {
   return {
@@ -108,6 +109,14 @@ export async function download(state) {
   for (const ent of data.enterprises) {
     const mine = state.enterprises[ent.id];
     if (!mine || ent.version >= mine.version) state.enterprises[ent.id] = ent;
+  }
+  // The server sends finished inspections for 30 days and then simply no more: drop them here
+  // too, unless something of them still waits to go.
+  const kept = Date.now() - KEEP_FINISHED_MS;
+  for (const [uid, insp] of Object.entries(state.inspections)) {
+    if (insp.state === "finished" && Date.parse(insp.finished_at) < kept && !pendingOf(state, uid).length) {
+      delete state.inspections[uid];
+    }
   }
   // An inspection whose enterprise file did not come (planned after the last download for an
   // enterprise unchanged since): start again from nothing next time.
