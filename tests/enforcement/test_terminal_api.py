@@ -5,6 +5,7 @@ a revoked terminal's token stops working while its uploads stay."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -208,3 +209,67 @@ def test_uploads_are_bounded(field: Any) -> None:
     assert (
         field.client.post(TERMINAL, headers=field.tablet, json={"changes": []}).status_code == 422
     )
+
+
+def test_an_inspection_new_to_the_terminal_brings_its_enterprise_file(field: Any) -> None:
+    first = field.client.get(TERMINAL, headers=field.tablet).json()
+    assert [e["name"] for e in first["enterprises"]] == ["应县金鼎煤业有限公司"]
+    # Later, an inspection of another enterprise of the county, whose file has not changed
+    # since the terminal's cursor: the terminal never had it, so it comes with the inspection.
+    from anjian.core.audit.service import SYSTEM
+    from anjian.core.scope import Scope
+    from anjian.enterprises.rules import compose_uscc
+    from anjian.enterprises.service import create_enterprise
+    from samples import mine_enterprise
+
+    with field.db() as s:
+        other = create_enterprise(
+            s,
+            SYSTEM,
+            Scope.for_division(None, "admin", ["000000"]),
+            mine_enterprise().model_copy(
+                update={"uscc": compose_uscc("140622", "MA0K0009"), "name": "应县第二煤矿"}
+            ),
+        )
+        other_id = other.id
+    since = datetime.now(UTC).isoformat()  # the enterprise's file is older than the cursor
+    time.sleep(0.01)
+    r = plan_inspection(field, enterprise_id=other_id)
+    assert r.status_code == 201, r.text
+    later = field.client.get(TERMINAL, headers=field.tablet, params={"since": since}).json()
+    assert [i["enterprise_name"] for i in later["inspections"]] == ["应县第二煤矿"]
+    assert [e["name"] for e in later["enterprises"]] == ["应县第二煤矿"]
+
+
+def test_a_finding_on_an_inspection_finished_meanwhile_is_a_conflict(field: Any) -> None:
+    insp = field.client.get(TERMINAL, headers=field.tablet).json()["inspections"][0]
+    started = field.client.post(
+        TERMINAL, headers=field.tablet, json={"changes": _changes(field, insp["version"])[:1]}
+    )
+    assert started.status_code == 200, started.text
+    # Offline, the tablet records a finding; meanwhile the county finishes the inspection.
+    r = field.client.post(
+        f"{API}/inspections/{insp['id']}/finish", headers=field.headers, json={"summary": "已结束"}
+    )
+    assert r.status_code == 200, r.text
+    finding = {**_changes(field, 0)[1], "change_id": "c-find-late1"}
+    r = field.client.post(TERMINAL, headers=field.tablet, json={"changes": [finding]})
+    assert r.status_code == 409, r.text
+    (conflict,) = r.json()["conflicts"]
+    assert conflict["change_id"] == "c-find-late1"
+    assert conflict["server"]["state"] == "finished" and conflict["server"]["summary"] == "已结束"
+    assert conflict["client"]["place"] == "北翼回风巷"
+    # A finding before the batch's own start is refused the same way; after it, it is fine.
+    fresh = plan_inspection(field).json()
+    start = {
+        **_changes(field, fresh["version"])[0],
+        "uid": fresh["uid"],
+        "change_id": "c-start-0002",
+    }
+    early = {**finding, "inspection_uid": fresh["uid"], "uid": str(uuid.uuid4())}
+    r = field.client.post(TERMINAL, headers=field.tablet, json={"changes": [early, start]})
+    assert r.status_code == 409 and [c["change_id"] for c in r.json()["conflicts"]] == [
+        "c-find-late1"
+    ]
+    r = field.client.post(TERMINAL, headers=field.tablet, json={"changes": [start, early]})
+    assert r.status_code == 200, r.text

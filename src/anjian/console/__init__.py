@@ -24,6 +24,7 @@ from anjian.directives.pages import router as directive_pages
 from anjian.enforcement.case_pages import router as enforcement_case_pages
 from anjian.enforcement.inspection_pages import router as enforcement_inspection_pages
 from anjian.enforcement.public_pages import router as public_draw_pages
+from anjian.enforcement.terminal_pages import router as terminal_pages
 from anjian.enterprises.pages import router as enterprise_pages
 from anjian.hidden_hazards.pages import router as hazard_pages
 from anjian.major_hazards.pages import router as major_hazard_pages
@@ -60,5 +61,6 @@ def mount_console(app: FastAPI) -> None:
         admin_users,
         admin_orgs,
         admin_settings,
+        terminal_pages,
     ):
         app.include_router(router)

@@ -25,7 +25,7 @@ from anjian.db import utcnow
 from anjian.enforcement import inspections
 from anjian.enforcement.inspectors import get_inspector
 from anjian.enforcement.models import Finding, Inspection, Inspector, Terminal, TerminalReceipt
-from anjian.enforcement.rules.inspections import InspectionState
+from anjian.enforcement.rules.inspections import InspectionState, can_record_findings
 from anjian.enforcement.schemas import (
     ChangeResult,
     EnterpriseFile,
@@ -173,10 +173,13 @@ def changes_for(
         or any(f.updated_at > after for f in inspections.findings_of(session, insp))
     ]
     ents = enterprises_by_id(session, {i.enterprise_id for i in mine})
+    # An inspection new to the terminal brings its enterprise's file even when the file has
+    # not changed since the cursor (the terminal may never have had it).
+    with_changed = {view.enterprise_id for view in changed}
     files = [
         EnterpriseFile.model_validate(e)
         for e in ents.values()
-        if after is None or e.updated_at > after
+        if after is None or e.updated_at > after or e.id in with_changed
     ]
     return TerminalChanges(cursor=cursor, inspections=changed, enterprises=files)
 
@@ -194,18 +197,30 @@ def _conflicts(
     session: Session, scope: Scope, fresh: list[Change]
 ) -> tuple[list[dict[str, Any]], dict[str, Inspection]]:
     """The changes made on a version the server has moved past, with both versions; and the
-    inspections the batch touches, by uid."""
+    inspections the batch touches, by uid. A finding is new (``base_version`` 0) but needs its
+    inspection on site: one on an inspection the server has finished (or not started, and the
+    batch does not start it) is a conflict too, with both versions, not a bare refusal."""
     targets: dict[str, Inspection] = {}
+    states: dict[str, str] = {}  # each inspection's state as the batch leaves it so far
     conflicts: list[dict[str, Any]] = []
     for change in fresh:
         uid = change.inspection_uid if isinstance(change, FindingChange) else change.uid
         if uid not in targets:
             targets[uid] = scope.one(session, Inspection, uid, key="uid")
+            states[uid] = targets[uid].state
         if isinstance(change, FindingChange):
-            if change.base_version != 0 or _finding_exists(session, change.uid):
+            if (
+                change.base_version != 0
+                or _finding_exists(session, change.uid)
+                or not can_record_findings(states[uid])
+            ):
                 conflicts.append(_conflict(session, change, targets[uid]))
-        elif targets[uid].version != change.base_version:
+            continue
+        if targets[uid].version != change.base_version:
             conflicts.append(_conflict(session, change, targets[uid]))
+        states[uid] = (
+            InspectionState.ON_SITE if isinstance(change, StartChange) else InspectionState.FINISHED
+        )
     return conflicts, targets
 
 
