@@ -83,6 +83,7 @@ def _offered(html: str) -> set[str]:
         "record": 'id="record-form"',
         "order": 'id="order-form"',
         "review": 'id="review-form"',
+        "measure": 'id="measure-form"',
         "hazard": "to-hazard",
     }
     return {name for name, mark in marks.items() if mark in html}
@@ -100,6 +101,8 @@ def test_the_list_offers_new_inspection_and_puts_the_officers_own_first(county: 
     assert re.search(r'class="nav-link active" href="/enforcement/inspections"', empty.text)
     # The team is chosen from the agency's active officers, by name and certificate.
     assert "张执法" in empty.text and "14062203" in empty.text
+    # yingxian is an active officer: the terminal can be paired from here
+    assert 'href="/terminal/pair"' in empty.text
     iid = _planned(county)
     # Another inspection yingxian is not on: listed, but not among his own.
     other = _plan(county, team=[str(i) for i in county.node.officers[1:]])
@@ -144,7 +147,7 @@ def test_an_inspection_page_shows_names_and_offers_each_step_only_when_accepted(
     assert r.status_code == 303, r.text
     page = client.get(f"/enforcement/inspections/{iid}").text
     assert "1201 工作面" in page and "重大事故隐患" in page and "yingxian（应县应急管理局）" in page
-    assert _offered(page) == {"finding", "finish", "record", "order", "hazard"}
+    assert _offered(page) == {"finding", "finish", "record", "order", "hazard", "measure"}
     # 转为隐患, once: the finding then links to the hazard
     fid = int(re.search(r'id="finding-(\d+)"', page).group(1))
     csrf = county.csrf(f"/enforcement/inspections/{iid}")
@@ -171,6 +174,14 @@ def test_an_inspection_page_shows_names_and_offers_each_step_only_when_accepted(
     assert "review" in _offered(page)
     r = _step(county, iid, "document", kind="review_opinion", opinion="经复查，已整改完毕")
     assert r.status_code == 303, r.text
+    # 强制措施决定书: the measure and its subject are required, then it is numbered
+    r = _step(county, iid, "document", kind="compulsory_measure", subject="2 号局部通风机")
+    assert r.status_code == 422 and "请选择强制措施" in r.text
+    r = _step(county, iid, "document", kind="compulsory_measure", measure="seal", subject=" ")
+    assert r.status_code == 422 and 'id="measure-form"' in r.text
+    r = _step(county, iid, "document", kind="compulsory_measure", measure="seal", subject="通风机")
+    assert r.status_code == 303, r.text
+    assert "应县应急强措〔" in client.get(f"/enforcement/inspections/{iid}").text
     doc = re.search(r'href="(/api/v1/enforcement/documents/\d+\.docx)"', page).group(1)
     download = client.get(doc)
     assert download.status_code == 200 and download.content[:2] == b"PK"
@@ -179,7 +190,7 @@ def test_an_inspection_page_shows_names_and_offers_each_step_only_when_accepted(
     assert r.status_code == 303, r.text
     page = client.get(f"/enforcement/inspections/{iid}").text
     assert "已完成" in page and "检查 15 项" in page and "整改复查意见书" in page
-    assert _offered(page) == {"record", "order", "review"}
+    assert _offered(page) == {"record", "order", "review", "measure"}
     results = dict(re.findall(r'id="item-(MK\d+)".*?item-result">([^<]+)<', page, re.S))
     assert results["MK01"] == "符合" and results["MK02"] == "不符合" and results["MK03"] == "未检查"
     assert len(county.node.audits("enforcement.inspection.%")) == 5  # plan start finding …
@@ -229,7 +240,8 @@ def test_scope_another_county_the_city_and_an_enterprise_user(county: Any) -> No
     iid = _planned(county)
     county.login("shanyin")
     assert client.get(f"/enforcement/inspections/{iid}").status_code == 404
-    assert MINE not in client.get("/enforcement/inspections").text
+    listing = client.get("/enforcement/inspections").text
+    assert MINE not in listing and 'href="/terminal/pair"' not in listing  # not an officer
     refused = client.post(f"/enforcement/inspections/{iid}/start", data={"csrf": county.csrf()})
     assert refused.status_code == 404
     # The city sees the county's inspection, but only the inspecting agency acts on it.

@@ -36,7 +36,7 @@ from anjian.enforcement.page_kit import (
     labelled,
     may_plan,
 )
-from anjian.enforcement.rules.documents import DocumentKind
+from anjian.enforcement.rules.documents import CompulsoryMeasure, DocumentKind
 from anjian.enforcement.rules.inspections import (
     SOURCE_LABELS,
     STATE_LABELS,
@@ -81,15 +81,26 @@ FINDING_LABELS = {
     "major": "重大事故隐患",
 }
 FINISH_LABELS = {"summary": "检查情况", "results": "检查结果"}
-DOCUMENT_LABELS = {"kind": "文书种类", "deadline": "整改期限", "opinion": "复查意见"}
+DOCUMENT_LABELS = {
+    "kind": "文书种类",
+    "deadline": "整改期限",
+    "opinion": "复查意见",
+    "measure": "强制措施",
+    "subject": "措施对象",
+}
 
 
 # --- the list --------------------------------------------------------------------------------------
 
 
-def _mine(ctx: Context) -> list[Inspection]:
-    """The open inspections (待检查, 检查中) in scope whose team has the user, soonest first."""
-    me = {i.id for i in list_inspectors(ctx.db, ctx.scope) if i.user_id == ctx.user.id}
+def _my_officers(ctx: Context) -> list[Any]:
+    """The user's own registrations as an officer (none, or one)."""
+    return [i for i in list_inspectors(ctx.db, ctx.scope) if i.user_id == ctx.user.id]
+
+
+def _mine(ctx: Context, me: set[int]) -> list[Inspection]:
+    """The open inspections (待检查, 检查中) in scope whose team has one of ``me`` (the
+    user's officer ids), soonest first."""
     if not me:
         return []
     rows: list[Inspection] = []
@@ -133,7 +144,8 @@ def _list_page(
         limit=PAGE_SIZE,
         offset=(page_no - 1) * PAGE_SIZE,
     )
-    mine = _mine(ctx) if page_no == 1 and not ent and not state else []
+    officers = _my_officers(ctx)
+    mine = _mine(ctx, {o.id for o in officers}) if page_no == 1 and not ent and not state else []
     mine_ids = {i.id for i in mine}
     rows = [i for i in found if i.id not in mine_ids]
     filters = {"state": state, "enterprise": ent.id if ent else ""}
@@ -146,6 +158,7 @@ def _list_page(
             "mine": inspections.present(ctx.db, mine),
             "rows": inspections.present(ctx.db, rows),
             "mine_count": len(mine),
+            "may_pair": any(o.active for o in officers),  # /terminal/pair accepts active officers
             **pager_of(total, page_no, PAGE_SIZE),
             "filters": filters,
             "enterprise": ent,
@@ -245,6 +258,7 @@ def _offers(ctx: Context, insp: Inspection, view: InspectionRead) -> dict[str, b
         "inspection_record": act and insp.state != InspectionState.PLANNED,
         "rectification_order": act and bool(view.findings),
         "review_opinion": act and DocumentKind.RECTIFICATION_ORDER in kinds,
+        "compulsory_measure": act and insp.state != InspectionState.PLANNED and bool(view.findings),
     }
 
 
@@ -291,7 +305,13 @@ def _detail_page(
         "finding": offers["finding"],
         "finish": offers["finish"],
         "document": any(
-            offers[k] for k in ("inspection_record", "rectification_order", "review_opinion")
+            offers[k]
+            for k in (
+                "inspection_record",
+                "rectification_order",
+                "review_opinion",
+                "compulsory_measure",
+            )
         ),
     }
     return page(
@@ -319,6 +339,7 @@ def _detail_page(
             "values": values or {},
             "done": DONE.get(request.query_params.get("done", ""), ""),
             "today": today_in_china().isoformat(),
+            "measures": [(str(m), m.label) for m in CompulsoryMeasure],
         },
         active="enforcement",
         status_code=status_code,
@@ -372,6 +393,11 @@ def _document(ctx: Context, iid: int, form: dict[str, str]) -> dict[str, str]:
             return {"deadline": "请填写整改期限"}
     if kind == DocumentKind.REVIEW_OPINION:
         body["opinion"] = form.get("opinion", "")
+    if kind == DocumentKind.COMPULSORY_MEASURE:
+        body["measure"] = form.get("measure") or None
+        body["subject"] = form.get("subject", "")
+        if body["measure"] is None:
+            return {"measure": "请选择强制措施"}
     data, errors = validated(DocumentCreate, body, pattern_messages={"kind": "请选择文书种类"})
     if data is not None:
         documents.issue_document(ctx.db, ctx.actor, ctx.scope, ctx.user, iid, data)
