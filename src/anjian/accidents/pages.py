@@ -20,9 +20,7 @@ dossier.register(
         "accidents",
         "事故",
         40,
-        count=lambda db, scope, eid: reporting.list_accidents(
-            db, scope, enterprise_id=eid, limit=0
-        )[1],
+        count=dossier.listed(reporting.list_accidents),
         href=lambda eid: f"/accidents?enterprise={eid}",
     )
 )
