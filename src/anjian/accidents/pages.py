@@ -20,7 +20,9 @@ dossier.register(
         "accidents",
         "事故",
         40,
-        count=dossier.listed(reporting.list_accidents),
+        count=lambda db, scope, eid: reporting.list_accidents(
+            db, scope, enterprise_id=eid, limit=0
+        )[1],
         href=lambda eid: f"/accidents?enterprise={eid}",
     )
 )

@@ -60,7 +60,9 @@ dossier.register(
         "enforcement",
         "执法检查",
         70,
-        count=dossier.listed(inspections.list_inspections),
+        count=lambda db, scope, eid: inspections.list_inspections(
+            db, scope, enterprise_id=eid, limit=0
+        )[1],
         href=lambda eid: f"/enforcement/enterprises/{eid}",
         note=_cases,
         staff_only=True,

@@ -300,7 +300,7 @@ dossier.register(
         "hidden_hazards",
         "隐患",
         10,
-        count=dossier.listed(service.list_hazards),
+        count=lambda db, scope, eid: service.list_hazards(db, scope, enterprise_id=eid, limit=0)[1],
         href=lambda eid: f"/hazards?enterprise={eid}",
         note=lambda db, scope, eid: (
             f"未销号 {n}"

@@ -364,7 +364,7 @@ dossier.register(
         "major_hazards",
         "重大危险源",
         30,
-        count=dossier.listed(service.list_sources),
+        count=lambda db, scope, eid: service.list_sources(db, scope, enterprise_id=eid, limit=0)[1],
         href=lambda eid: f"/major-hazards?enterprise={eid}",
         note=lambda db, scope, eid: (
             f"构成重大危险源 {n}"

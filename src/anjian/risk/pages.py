@@ -309,7 +309,7 @@ dossier.register(
         "risk_points",
         "风险点",
         20,
-        count=dossier.listed(service.list_points),
+        count=lambda db, scope, eid: service.list_points(db, scope, enterprise_id=eid, limit=0)[1],
         href=lambda eid: f"/risk/enterprise/{eid}",
     )
 )

@@ -40,19 +40,6 @@ class RecordLink:
     staff_only: bool = False
 
 
-def listed(
-    list_records: Callable[..., tuple[Any, int]], **filters: Any
-) -> Callable[[Session, Scope, int], int]:
-    """A :attr:`RecordLink.count` from a domain's list function (``list_x(session, scope, *,
-    enterprise_id, limit, ...)`` answering the page and the total): the enterprise's records in
-    scope, with ``filters`` (e.g. only the open ones); ``limit=0`` reads the total alone."""
-
-    def count(session: Session, scope: Scope, enterprise_id: int) -> int:
-        return list_records(session, scope, enterprise_id=enterprise_id, limit=0, **filters)[1]
-
-    return count
-
-
 _LINKS: dict[str, RecordLink] = {}
 
 

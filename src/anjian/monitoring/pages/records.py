@@ -212,7 +212,7 @@ dossier.register(
         "monitoring_points",
         "监测点",
         50,
-        count=dossier.listed(points.list_points),
+        count=lambda db, scope, eid: points.list_points(db, scope, enterprise_id=eid, limit=0)[1],
         href=lambda eid: f"/monitoring/enterprise/{eid}",
     )
 )
@@ -221,7 +221,9 @@ dossier.register(
         "alarms",
         "未关闭的报警",
         60,
-        count=dossier.listed(alarms.list_alarms, state=alarms.OPEN),
+        count=lambda db, scope, eid: alarms.list_alarms(
+            db, scope, enterprise_id=eid, state=alarms.OPEN, limit=0
+        )[1],
         href=lambda eid: f"/monitoring/enterprise/{eid}#open-alarms",
     )
 )
