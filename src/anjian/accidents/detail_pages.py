@@ -25,7 +25,6 @@ from anjian.accidents import (
 from anjian.accidents.models import Accident
 from anjian.accidents.page_forms import (
     DetailForm,
-    alert,
     named,
     number,
     template_labels,
@@ -50,7 +49,7 @@ from anjian.core.iam.people import display_names
 from anjian.db import utcnow
 from anjian.enterprises import service as enterprises
 from anjian.enterprises.service import is_enterprise_user
-from anjian.web.forms import validated
+from anjian.web.forms import FormRefusal, alert, validated
 from anjian.web.layout import page, revealed_phone
 from anjian.web.render import query
 from anjian.web.session import PageCtx, check_csrf, refused
@@ -162,17 +161,11 @@ def _my_open_step(ctx: Context, steps: list[ChainStepRead]) -> ChainStepRead | N
 
 
 def _detail_page(
-    request: Request,
-    ctx: Context,
-    acc: Accident,
-    *,
-    form: str = "",
-    errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
-    status_code: int = 200,
+    request: Request, ctx: Context, acc: Accident, refusal: FormRefusal | None = None
 ) -> Response:
-    labels = FORMS[form].labels if form in FORMS else {}
-    errors = named(errors or {}, labels)
+    refusal = refusal or FormRefusal()
+    labels = FORMS[refusal.form].labels if refusal.form in FORMS else {}
+    errors = named(refusal.errors, labels)
     view = reporting.present(ctx.db, [acc])[0]
     steps = reporting.chain_of(ctx.db, acc)
     inv = investigations.investigation_of(ctx.db, acc)
@@ -208,10 +201,10 @@ def _detail_page(
             "local": acc.origin_node == here,
             "follow_up_last_day": follow_up_last_day(acc.occurred_at, acc.accident_type),
             "follow_up_open": utcnow() < until,
-            "form": form,
+            "form": refusal.form,
             "errors": errors,
             "alert": alert(errors, labels),
-            "values": values or {},
+            "values": refusal.values,
             "done": REPORTED if done == "report" else FORMS[done].done if done in FORMS else "",
             "contacts": [(c, reveal_at.get(c.field, unit_at)) for c in shown],
             "contacts_full": full,
@@ -223,7 +216,7 @@ def _detail_page(
             **template_labels(),
         },
         active="accidents",
-        status_code=status_code,
+        status_code=refusal.status_code,
     )
 
 
@@ -293,9 +286,7 @@ async def accident_action(
         errors, status = refused(request, ctx, exc), exc.status
     if errors:
         acc = reporting.get_accident(ctx.db, ctx.scope, accident_id)
-        return _detail_page(
-            request, ctx, acc, form=action, errors=errors, values=form, status_code=status
-        )
+        return _detail_page(request, ctx, acc, FormRefusal(action, errors, form, status))
     return RedirectResponse(
         f"/accidents/{accident_id}?{query({'done': action})}#{FORMS[action].anchor}",
         status_code=303,

@@ -22,6 +22,7 @@ from anjian.accidents.rules import (
 )
 from anjian.core.clock import beijing_if_naive
 from anjian.core.iam.deps import Context
+from anjian.web.forms import alert as alert
 
 PAGE_SIZE = 50
 # red, orange, yellow, blue (console.css: WCAG AA contrast)
@@ -84,14 +85,3 @@ def named(errors: dict[str, str], labels: dict[str, str]) -> dict[str, str]:
         label = labels.get(field)
         out[field] = message.replace(field, label) if label else message
     return out
-
-
-def alert(errors: dict[str, str], labels: dict[str, str]) -> str:
-    """The message on top of a form: a refusal that belongs to no field shown, or the fields
-    to correct named."""
-    loose = [m for f, m in errors.items() if f not in labels]
-    if loose:
-        return "；".join(loose)
-    if errors:
-        return "请改正以下项目：" + "、".join(labels[f] for f in errors)
-    return ""

@@ -25,7 +25,6 @@ from anjian.enforcement.page_common import (
     ACTIVE,
     PAGE_SIZE,
     TEMPLATES,
-    alert,
     call,
     division_choices,
     here,
@@ -36,6 +35,7 @@ from anjian.enforcement.page_common import (
 from anjian.enforcement.rules.draw import MIN_INSPECTORS, Weighting
 from anjian.enforcement.schemas import DrawCreate, InspectionCreate
 from anjian.enterprises.service import enterprise_names
+from anjian.web.forms import FormPage, alert
 from anjian.web.layout import division_name, page, pager_of
 from anjian.web.render import pages_router
 from anjian.web.session import StaffPageCtx
@@ -95,30 +95,18 @@ def draw_list(request: Request, ctx: StaffPageCtx, page_no: PageNumber = 1) -> R
     )
 
 
-def _new_page(
-    request: Request,
-    ctx: Context,
-    values: dict[str, Any],
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    errors = errors or {}
-    return page(
-        request,
-        ctx,
-        "enforcement/draw_new.html",
-        {
-            "values": values,
-            "errors": errors,
-            "alert": alert(errors, DRAW_LABELS),
-            "divisions": division_choices(ctx),
-            "may_draw": is_official(ctx),
-            "min_inspectors": MIN_INSPECTORS,
-            **labels(),
-        },
-        active=ACTIVE,
-        status_code=status_code,
-    )
+# The form of a draw: the divisions to draw in, whether the user's agency may draw at all.
+_new_page = FormPage(
+    "enforcement/draw_new.html",
+    ACTIVE,
+    lambda ctx: {
+        "divisions": division_choices(ctx),
+        "may_draw": is_official(ctx),
+        "min_inspectors": MIN_INSPECTORS,
+        **labels(),
+    },
+    labels=DRAW_LABELS,
+)
 
 
 @router.get("/enforcement/draws/new")

@@ -53,7 +53,7 @@ from anjian.enforcement.schemas import (
 from anjian.enterprises.rules import SUPERVISION_CATEGORIES
 from anjian.enterprises.service import enterprise_choices, enterprise_in_scope
 from anjian.web.dossier import EnterpriseFilter
-from anjian.web.forms import validated
+from anjian.web.forms import FormRefusal, validated
 from anjian.web.layout import maintained_elsewhere, page, pager_of
 from anjian.web.render import pages_router, query
 from anjian.web.session import StaffPageCtx, check_csrf, refused
@@ -273,15 +273,9 @@ DONE = {
 
 
 def _detail_page(
-    request: Request,
-    ctx: Context,
-    insp: Inspection,
-    *,
-    form: str = "",
-    errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
-    status_code: int = 200,
+    request: Request, ctx: Context, insp: Inspection, refusal: FormRefusal | None = None
 ) -> Response:
+    refusal = refusal or FormRefusal()
     view = inspections.present(ctx.db, [insp])[0]
     ent = enterprise_in_scope(ctx.db, ctx.scope, insp.enterprise_id)
     divisions = division_names(ctx.db, [insp.division_code, insp.agency_division])
@@ -291,13 +285,12 @@ def _detail_page(
         + [f.found_by for f in view.findings]
         + [d.issued_by for d in view.documents],
     )
-    errors = errors or {}
     labels = {
         "plan": PLAN_LABELS,
         "finding": FINDING_LABELS,
         "finish": FINISH_LABELS,
         "document": DOCUMENT_LABELS,
-    }.get(form, {})
+    }.get(refusal.form, {})
     found_items = {f.item_code for f in view.findings if f.item_code}
     offers = _offers(ctx, insp, view)
     # A refusal of a form the page no longer offers (the state moved on) is shown on top.
@@ -330,19 +323,19 @@ def _detail_page(
             "document_choices": DOCUMENT_CHOICES,
             "found_items": found_items,
             "offers": offers,
-            "top_alert": not shown_at_form.get(form, False),
+            "top_alert": not shown_at_form.get(refusal.form, False),
             "maintained_by": maintained_elsewhere(insp),
             "criteria_note": inspections.criteria_note(),
-            "form": form,
-            "errors": errors,
-            "alert": labelled(errors, labels),
-            "values": values or {},
+            "form": refusal.form,
+            "errors": refusal.errors,
+            "alert": labelled(refusal.errors, labels),
+            "values": refusal.values,
             "done": DONE.get(request.query_params.get("done", ""), ""),
             "today": today_in_china().isoformat(),
             "measures": [(str(m), m.label) for m in CompulsoryMeasure],
         },
         active="enforcement",
-        status_code=status_code,
+        status_code=refusal.status_code,
     )
 
 
@@ -441,9 +434,7 @@ async def inspection_step(
     if errors:
         insp = inspections.get_inspection(ctx.db, ctx.scope, inspection_id)
         errors = {k: chinese(v) for k, v in errors.items()}
-        return _detail_page(
-            request, ctx, insp, form=action, errors=errors, values=form, status_code=status
-        )
+        return _detail_page(request, ctx, insp, FormRefusal(action, errors, form, status))
     return RedirectResponse(
         f"/enforcement/inspections/{inspection_id}?{query({'done': action})}#{action}",
         status_code=303,
@@ -468,7 +459,7 @@ async def finding_hazard(
         errors = {k: chinese(v) for k, v in refused(request, ctx, exc).items()}
         insp = inspections.get_inspection(ctx.db, ctx.scope, inspection_id)
         return _detail_page(
-            request, ctx, insp, form="hazard", errors=errors, status_code=exc.status
+            request, ctx, insp, FormRefusal("hazard", errors, status_code=exc.status)
         )
     return RedirectResponse(
         f"/enforcement/inspections/{inspection_id}?done=hazard#findings", status_code=303

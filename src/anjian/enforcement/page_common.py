@@ -140,14 +140,3 @@ async def run_form(
     except AnjianError as exc:
         errors, status = refused(request, ctx, exc), exc.status
     return values, {field: _SLASH_GLOSS.sub("", m) or m for field, m in errors.items()}, status
-
-
-def alert(errors: dict[str, str], labels: dict[str, str]) -> str:
-    """The message on top of a refused form: a refusal that belongs to no field shown, else the
-    fields to correct named."""
-    loose = [m for f, m in errors.items() if f not in labels]
-    if loose:
-        return "；".join(loose)
-    if errors:
-        return "请改正以下项目：" + "、".join(labels[f] for f in errors)
-    return ""

@@ -25,7 +25,6 @@ from anjian.enforcement.page_common import (
     TEMPLATES,
     StepForm,
     agency_acts,
-    alert,
     call,
     is_official,
     labels,
@@ -43,6 +42,7 @@ from anjian.enforcement.schemas import (
     PenaltyRead,
 )
 from anjian.enterprises.service import enterprise_choices
+from anjian.web.forms import FormPage, FormRefusal, alert
 from anjian.web.layout import division_name, page, pager_of
 from anjian.web.render import pages_router, query
 from anjian.web.session import StaffPageCtx
@@ -143,36 +143,24 @@ def penalty_list(
     )
 
 
-def _new_page(
-    request: Request,
-    ctx: Context,
-    values: dict[str, str],
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    errors = errors or {}
+def _new_choices(ctx: Context) -> dict[str, Any]:
+    """What the form of a new case offers: the enterprises, the legal bases, the inspections it
+    may come from, and whether the user's agency may file at all."""
     found, _ = inspections.list_inspections(ctx.db, ctx.scope, limit=INSPECTION_CHOICES)
     shown = inspections.present(ctx.db, found)
-    return page(
-        request,
-        ctx,
-        "enforcement/penalty_new.html",
-        {
-            "values": values,
-            "errors": errors,
-            "alert": alert(errors, CREATE_LABELS),
-            "enterprises": enterprise_choices(ctx.db, ctx.scope, ENTERPRISE_CHOICES),
-            "bases": list(basis_texts().values()),
-            "inspection_choices": [
-                (str(i.id), f"{i.enterprise_name} · {i.planned_on:%Y-%m-%d} · {i.state_label}")
-                for i in shown
-            ],
-            "may_file": is_official(ctx),
-            **labels(),
-        },
-        active=ACTIVE,
-        status_code=status_code,
-    )
+    return {
+        "enterprises": enterprise_choices(ctx.db, ctx.scope, ENTERPRISE_CHOICES),
+        "bases": list(basis_texts().values()),
+        "inspection_choices": [
+            (str(i.id), f"{i.enterprise_name} · {i.planned_on:%Y-%m-%d} · {i.state_label}")
+            for i in shown
+        ],
+        "may_file": is_official(ctx),
+        **labels(),
+    }
+
+
+_new_page = FormPage("enforcement/penalty_new.html", ACTIVE, _new_choices, labels=CREATE_LABELS)
 
 
 @router.get("/enforcement/penalties/new")
@@ -227,18 +215,11 @@ async def penalty_create(request: Request, ctx: StaffPageCtx) -> Response:
 
 
 def _detail_page(
-    request: Request,
-    ctx: Context,
-    case: PenaltyCase,
-    *,
-    form: str = "",
-    errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
-    status_code: int = 200,
+    request: Request, ctx: Context, case: PenaltyCase, refusal: FormRefusal | None = None
 ) -> Response:
+    refusal = refusal or FormRefusal()
     view = penalties.present(ctx.db, [case])[0]
     today = today_in_china()
-    errors = errors or {}
     done = request.query_params.get("done", "")
     return page(
         request,
@@ -255,17 +236,19 @@ def _detail_page(
             "steps": _open_steps(view, agency_acts(ctx, case.agency_division, case)),
             "surcharge": _surcharge(view),
             "today": today.isoformat(),
-            "form": form,
-            "errors": errors,
-            "alert": alert(errors, FORMS[form].labels if form in FORMS else {}),
-            "values": values or {},
+            "form": refusal.form,
+            "errors": refusal.errors,
+            "alert": alert(
+                refusal.errors, FORMS[refusal.form].labels if refusal.form in FORMS else {}
+            ),
+            "values": refusal.values,
             "done": FORMS[done].done
             if done in FORMS
             else ("案件已立案。" if done == "file" else ""),
             **labels(),
         },
         active=ACTIVE,
-        status_code=status_code,
+        status_code=refusal.status_code,
     )
 
 
@@ -358,6 +341,4 @@ async def penalty_action(
     if action in ("notice", "decision") and "amount" in errors:
         errors["fine"] = errors.pop("amount")  # the fine's band is checked as "amount"
     case = penalties.get_case(ctx.db, ctx.scope, case_id)
-    return _detail_page(
-        request, ctx, case, form=action, errors=errors, values=values, status_code=status
-    )
+    return _detail_page(request, ctx, case, FormRefusal(action, errors, values, status))

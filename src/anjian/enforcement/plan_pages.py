@@ -19,7 +19,6 @@ from anjian.enforcement.page_common import (
     ACTIVE,
     PAGE_SIZE,
     TEMPLATES,
-    alert,
     call,
     is_official,
     labels,
@@ -27,6 +26,7 @@ from anjian.enforcement.page_common import (
 )
 from anjian.enforcement.rules.inspections import PLAN_FREQUENCY, UNGRADED_FREQUENCY
 from anjian.enforcement.schemas import PlanCreate
+from anjian.web.forms import FormRefusal, alert
 from anjian.web.layout import division_name, page, pager_of
 from anjian.web.render import pages_router
 from anjian.web.session import StaffPageCtx
@@ -73,18 +73,13 @@ def _plan_values(ctx: Context) -> dict[str, Any]:
 
 
 def _list_page(
-    request: Request,
-    ctx: Context,
-    page_no: int,
-    values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    request: Request, ctx: Context, page_no: int, refusal: FormRefusal | None = None
 ) -> Response:
+    refusal = refusal or FormRefusal()
     rows, total = plans.list_plans(
         ctx.db, ctx.scope, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE
     )
     items = [plans.progress(ctx.db, ctx.scope, p) for p in rows]
-    errors = errors or {}
     return page(
         request,
         ctx,
@@ -95,17 +90,17 @@ def _list_page(
                 i.agency_division: division_name(ctx.db, i.agency_division) for i in items
             },
             "may_create": is_official(ctx),
-            "values": values or _plan_values(ctx),
-            "errors": errors,
-            "alert": alert(errors, PLAN_LABELS),
+            "values": refusal.values or _plan_values(ctx),
+            "errors": refusal.errors,
+            "alert": alert(refusal.errors, PLAN_LABELS),
             "classes": FREQUENCY_CLASSES,
-            "open_form": bool(errors) or request.query_params.get("new") == "1",
+            "open_form": bool(refusal.errors) or request.query_params.get("new") == "1",
             "done": request.query_params.get("done") == "1",
             **pager_of(total, page_no, PAGE_SIZE),
             **labels(),
         },
         active=ACTIVE,
-        status_code=status_code,
+        status_code=refusal.status_code,
     )
 
 
@@ -142,7 +137,9 @@ async def plan_create(request: Request, ctx: StaffPageCtx) -> Response:
         return RedirectResponse(f"/enforcement/plans/{values['__id__']}?done=1", status_code=303)
     if "frequency" in errors:  # a count beyond 0–52 is refused on the whole map
         errors["frequency"] = "每年检查次数应为 0–52 的整数"
-    return _list_page(request, ctx, 1, {**values, "categories": chosen}, errors, status)
+    return _list_page(
+        request, ctx, 1, FormRefusal("plan", errors, {**values, "categories": chosen}, status)
+    )
 
 
 @router.get("/enforcement/plans/{plan_id:int}")

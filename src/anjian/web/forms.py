@@ -4,7 +4,7 @@ fields in Chinese, and the form pages that show them."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
@@ -72,6 +72,29 @@ def validated(
     return (None, earlier) if earlier else (data, {})
 
 
+def alert(errors: dict[str, str], labels: dict[str, str]) -> str:
+    """The message on top of a refused form: a refusal that belongs to no field shown, else the
+    fields to correct named (``labels``: field → the label the user sees)."""
+    loose = [m for f, m in errors.items() if f not in labels]
+    if loose:
+        return "；".join(loose)
+    if errors:
+        return "请改正以下项目：" + "、".join(labels[f] for f in errors)
+    return ""
+
+
+@dataclass(frozen=True)
+class FormRefusal:
+    """One of a record page's forms, refused: which form (the page opens it), the errors at its
+    fields, the values typed, and the status to answer with. ``None`` in its place: the page as
+    first shown, no form open."""
+
+    form: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+    status_code: int = 200
+
+
 async def posted_form(request: Request) -> dict[str, str]:
     """The posted form's text fields (files are not taken), after its CSRF token is checked."""
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
@@ -83,19 +106,23 @@ async def posted_form(request: Request) -> dict[str, str]:
 class FormPage:
     """A form page of the console: ``template`` in the layout (``active`` in the navigation)
     with the ``values`` typed and the ``errors`` at their fields; ``choices`` gives what else
-    the form shows the user (the options of its selects). Called as the page is rendered:
+    the form shows the user (the options of its selects); ``labels`` (field → label), when
+    given, adds the :func:`alert` over the refused form. Called as the page is rendered:
     ``new_page(request, ctx, values)``, or again with the errors and their status. A form
-    that shows more of its state (an alert, a part opened) extends :meth:`context`."""
+    that shows more of its state (a part opened) extends :meth:`context`."""
 
     template: str
     active: str
     choices: Callable[[Context], dict[str, Any]]
+    labels: dict[str, str] | None = None
 
     def context(
         self, ctx: Context, values: dict[str, str], errors: dict[str, str]
     ) -> dict[str, Any]:
-        """What the template is given: the values, the errors and the choices."""
-        return {"values": values, "errors": errors, **self.choices(ctx)}
+        """What the template is given: the values, the errors (and their alert) and the
+        choices."""
+        said = {} if self.labels is None else {"alert": alert(errors, self.labels)}
+        return {"values": values, "errors": errors, **said, **self.choices(ctx)}
 
     def __call__(
         self,
