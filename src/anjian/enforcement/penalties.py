@@ -18,6 +18,7 @@ from anjian.core.clock import today_in_china
 from anjian.core.errors import Conflict, Forbidden, Invalid
 from anjian.core.iam.models import Role, User
 from anjian.core.paging import paged
+from anjian.core.records import copied
 from anjian.core.scope import Scope, unscoped
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.core.workdays import known
@@ -310,33 +311,17 @@ def present(session: Session, cases: list[PenaltyCase]) -> list[PenaltyRead]:
         notified = c.notified_on
         decision_deadline = rules.decision_deadline(c.filed_on)
         out.append(
-            PenaltyRead(
-                id=c.id,
-                uid=c.uid,
-                origin_node=c.origin_node,
-                enterprise_id=c.enterprise_id,
+            copied(
+                PenaltyRead,
+                c,
                 enterprise_name=names.get(c.enterprise_id, ""),
-                agency_division=c.agency_division,
-                inspection_id=c.inspection_id,
-                basis_code=c.basis_code,
-                article=c.article,
-                facts=c.facts,
                 range_low=low,
                 range_high=high,
-                discretion=c.discretion,
                 proposed_fine=_yuan(c.proposed_fen),
                 fine=_yuan(c.fine_fen),
                 late_fee=_yuan(c.late_fee_fen),
                 paid=_yuan(c.paid_fen),
-                stage=c.stage,
                 stage_label=PenaltyStage(c.stage).label,
-                filed_on=c.filed_on,
-                notified_on=notified,
-                hearing_requested_on=c.hearing_requested_on,
-                decided_on=c.decided_on,
-                served_on=c.served_on,
-                paid_on=c.paid_on,
-                closed_on=c.closed_on,
                 statement_deadline=rules.statement_deadline(notified) if notified else None,
                 hearing_request_deadline=(
                     rules.hearing_request_deadline(notified) if notified else None
