@@ -24,7 +24,7 @@ from anjian.core.scope import Scope, division_filter, unscoped
 from anjian.core.sync.outbox import record_changes
 from anjian.db import utcnow
 from anjian.enforcement.inspectors import conflicts_of, list_inspectors
-from anjian.enforcement.models import Draw, DrawCheck
+from anjian.enforcement.models import Draw, DrawCheck, enterprise_columns
 from anjian.enforcement.rules.draw import (
     RISK_WEIGHTS,
     Candidate,
@@ -147,9 +147,7 @@ def make_draw(session: Session, actor: Actor, scope: Scope, user: User, data: Dr
         DrawCheck(
             draw_id=draw.id,
             position=n,
-            enterprise_id=by_uid[str(check.enterprise_id)].id,
-            division_code=by_uid[str(check.enterprise_id)].division_code,
-            supervision_category=by_uid[str(check.enterprise_id)].supervision_category,
+            **enterprise_columns(by_uid[str(check.enterprise_id)]),
             team=[_member(team_of[i]) for i in check.inspector_ids],
             origin_node="",
         )
