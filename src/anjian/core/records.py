@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
+
+S = TypeVar("S", bound=BaseModel)
 
 
 class RecordRead(BaseModel):
@@ -27,6 +29,14 @@ def record_fields(row: object) -> dict[str, Any]:
     """The :class:`RecordRead` fields of ``row`` (a stored record of a synced register, see
     :class:`anjian.core.sync.models.SyncMixin`), for a schema's ``of(...)`` builder."""
     return {name: getattr(row, name) for name in RecordRead.model_fields}
+
+
+def copied(schema: type[S], row: object, **given: Any) -> S:
+    """``schema`` built from ``row``: the ``given`` values, and for every other field the
+    attribute of ``row`` of the same name (a Read schema that shows a record mostly as stored,
+    so that each stored column is not copied by hand)."""
+    own = {name: getattr(row, name) for name in schema.model_fields if name not in given}
+    return schema(**own, **given)
 
 
 def apply_changes(row: object, wanted: Mapping[str, object]) -> dict[str, dict[str, Any]]:

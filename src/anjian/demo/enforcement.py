@@ -20,7 +20,7 @@ from anjian.core.orgs.models import Organisation
 from anjian.core.scope import Scope
 from anjian.demo.generate import mobile, person_name
 from anjian.enforcement import documents, draws, inspections, inspectors, penalties, plans
-from anjian.enforcement.models import Inspection
+from anjian.enforcement.models import Inspection, PenaltyCase
 from anjian.enforcement.rules.penalties import Discretion
 from anjian.enforcement.schemas import (
     DocumentCreate,
@@ -172,20 +172,20 @@ def _penalties(
 ) -> None:
     """Two cases from the first inspection: one decided and paid, one with its notice served
     and the party's windows running."""
-    filed = insp.planned_on + timedelta(days=1)
-    paid = penalties.file_case(
-        session,
-        actor,
-        scope,
-        official,
-        PenaltyCreate(
+
+    def file(basis: str, facts: str, filed_on: date) -> PenaltyCase:
+        """File a case of ``insp`` on the given basis."""
+        data = PenaltyCreate(
             enterprise_id=insp.enterprise_id,
             inspection_id=insp.id,
-            basis="SCF99",
-            facts="未对安全设备进行经常性维护、保养，皮带机防护装置缺失",
-            filed_on=filed,
-        ),
-    )
+            basis=basis,
+            facts=facts,
+            filed_on=filed_on,
+        )
+        return penalties.file_case(session, actor, scope, official, data)
+
+    filed = insp.planned_on + timedelta(days=1)
+    paid = file("SCF99", "未对安全设备进行经常性维护、保养，皮带机防护装置缺失", filed)
     fine = Decimal(20000)
     notice = PenaltyNotice(fine=fine, discretion=Discretion.ORDINARY, notified_on=filed)
     penalties.notify(session, actor, scope, official, paid.id, notice)
@@ -194,18 +194,6 @@ def _penalties(
     penalties.decide(session, actor, scope, official, paid.id, decision)
     payment = PenaltyPayment(paid_on=min(decided + timedelta(days=7), today), amount=fine)
     penalties.pay(session, actor, scope, official, paid.id, payment)
-    open_case = penalties.file_case(
-        session,
-        actor,
-        scope,
-        official,
-        PenaltyCreate(
-            enterprise_id=insp.enterprise_id,
-            inspection_id=insp.id,
-            basis="SCF97",
-            facts="未如实记录安全生产教育和培训情况",
-            filed_on=today - timedelta(days=2),
-        ),
-    )
+    open_case = file("SCF97", "未如实记录安全生产教育和培训情况", today - timedelta(days=2))
     notice = PenaltyNotice(fine=Decimal(30000), discretion=Discretion.LENIENT, notified_on=today)
     penalties.notify(session, actor, scope, official, open_case.id, notice)

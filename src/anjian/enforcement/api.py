@@ -74,6 +74,12 @@ class DrawFilters(ListFilters):
     division: DivisionQuery = None
 
 
+def _officer_step(ctx: Context, step: Callable[..., Any], *args: Any) -> InspectorRead:
+    """Take a step on an officer (register, take off the draws) and show the officer after it."""
+    ins = step(ctx.db, ctx.actor, ctx.scope, *args)
+    return inspectors.present(ctx.db, [ins])[0]
+
+
 def _inspection_step(ctx: Context, step: Callable[..., Any], *args: Any) -> InspectionRead:
     """Take a step on an inspection as the caller and show the inspection after it."""
     insp = step(ctx.db, ctx.actor, ctx.scope, ctx.user, *args)
@@ -96,15 +102,13 @@ def list_inspectors(ctx: StaffCtx, division: DivisionQuery = None) -> list[Inspe
 @router.post("/inspectors", response_model=InspectorRead, status_code=201)
 def register_inspector(body: InspectorCreate, ctx: StaffCtx) -> InspectorRead:
     """Register an official in scope as an enforcement officer with their certificate number."""
-    ins = inspectors.register_inspector(ctx.db, ctx.actor, ctx.scope, body)
-    return inspectors.present(ctx.db, [ins])[0]
+    return _officer_step(ctx, inspectors.register_inspector, body)
 
 
 @router.post("/inspectors/{inspector_id}/active", response_model=InspectorRead)
 def set_active(inspector_id: int, active: bool, ctx: StaffCtx) -> InspectorRead:
     """Take an officer off the draws (``active=false``) or back on."""
-    ins = inspectors.set_active(ctx.db, ctx.actor, ctx.scope, inspector_id, active)
-    return inspectors.present(ctx.db, [ins])[0]
+    return _officer_step(ctx, inspectors.set_active, inspector_id, active)
 
 
 @router.post("/inspectors/{inspector_id}/conflicts", response_model=ConflictRead, status_code=201)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
-from anjian.core.audit.service import Actor, audit_record
+from anjian.core.audit.service import Actor
 from anjian.core.clock import CST, today_in_china
 from anjian.core.counters import next_number
 from anjian.core.divisions.service import division_names
@@ -21,8 +21,14 @@ from anjian.core.iam.models import User
 from anjian.core.orgs.models import Organisation
 from anjian.core.scope import Scope, unscoped
 from anjian.db import utcnow
+from anjian.enforcement.audits import audit_step
 from anjian.enforcement.inspections import acting_on, documents_of, findings_of
-from anjian.enforcement.models import EnforcementDocument, Inspection, PenaltyCase
+from anjian.enforcement.models import (
+    EnforcementDocument,
+    Inspection,
+    PenaltyCase,
+    enterprise_columns,
+)
 from anjian.enforcement.rules.documents import (
     DocumentKind,
     check_prefix,
@@ -203,9 +209,7 @@ def issue(
         number=number,
         inspection_id=of.id if isinstance(of, Inspection) else of.inspection_id,
         penalty_id=of.id if isinstance(of, PenaltyCase) else None,
-        enterprise_id=of.enterprise_id,
-        division_code=of.division_code,
-        supervision_category=of.supervision_category,
+        **enterprise_columns(of),
         content={
             "agency": agency,
             "title": kind.label,
@@ -218,19 +222,13 @@ def issue(
         origin_node="",
     )
     add_synced(session, doc, entity=DOCUMENT_ENTITY)
-    audit_record(
-        session,
-        actor,
-        "enforcement.document.issue",
-        "enforcement_document",
-        doc,
-        detail={
-            "number": number,
-            "kind": str(kind),
-            "inspection_id": doc.inspection_id,
-            "penalty_id": doc.penalty_id,
-        },
-    )
+    detail = {
+        "number": number,
+        "kind": str(kind),
+        "inspection_id": doc.inspection_id,
+        "penalty_id": doc.penalty_id,
+    }
+    audit_step(session, actor, "document", "issue", doc, detail)
     return doc
 
 

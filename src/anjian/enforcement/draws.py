@@ -19,11 +19,12 @@ from anjian.core.audit.service import Actor, audit_record
 from anjian.core.errors import Forbidden, Invalid, NotFound, OutOfScope
 from anjian.core.iam.models import Role, User
 from anjian.core.paging import paged
+from anjian.core.records import copied
 from anjian.core.scope import Scope, division_filter, unscoped
 from anjian.core.sync.outbox import record_changes
 from anjian.db import utcnow
 from anjian.enforcement.inspectors import conflicts_of, list_inspectors
-from anjian.enforcement.models import Draw, DrawCheck
+from anjian.enforcement.models import Draw, DrawCheck, enterprise_columns
 from anjian.enforcement.rules.draw import (
     RISK_WEIGHTS,
     Candidate,
@@ -146,9 +147,7 @@ def make_draw(session: Session, actor: Actor, scope: Scope, user: User, data: Dr
         DrawCheck(
             draw_id=draw.id,
             position=n,
-            enterprise_id=by_uid[str(check.enterprise_id)].id,
-            division_code=by_uid[str(check.enterprise_id)].division_code,
-            supervision_category=by_uid[str(check.enterprise_id)].supervision_category,
+            **enterprise_columns(by_uid[str(check.enterprise_id)]),
             team=[_member(team_of[i]) for i in check.inspector_ids],
             origin_node="",
         )
@@ -214,19 +213,10 @@ def present(session: Session, draw: Draw) -> DrawRead:
     """A draw with its enterprises by name and their teams."""
     checks = checks_of(session, draw)
     names = enterprise_names(session, (c.enterprise_id for c in checks))
-    return DrawRead(
-        id=draw.id,
-        uid=draw.uid,
-        seed=draw.seed,
-        population_hash=draw.population_hash,
-        division_code=draw.division_code,
-        categories=draw.categories,
+    return copied(
+        DrawRead,
+        draw,
         weights=draw.weighting,
-        enterprise_count=draw.enterprise_count,
-        inspectors_per_check=draw.inspectors_per_check,
-        drawn_at=draw.drawn_at,
-        drawn_by=draw.drawn_by,
-        origin_node=draw.origin_node,
         enterprises=[
             DrawnEnterprise(
                 id=c.enterprise_id,

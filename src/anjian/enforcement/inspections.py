@@ -15,16 +15,24 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from anjian.core.audit.service import Actor, audit_record
+from anjian.core.audit.service import Actor
 from anjian.core.errors import Conflict, Forbidden, Invalid
 from anjian.core.iam.models import Role, User
 from anjian.core.paging import paged
 from anjian.core.scope import Scope, unscoped
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
+from anjian.enforcement.audits import audit_step
 from anjian.enforcement.inspectors import conflicts_of, list_inspectors
 from anjian.enforcement.listing import in_state, of_enterprise_in
-from anjian.enforcement.models import DrawCheck, EnforcementDocument, Finding, Inspection
+from anjian.enforcement.models import (
+    DrawCheck,
+    EnforcementDocument,
+    Finding,
+    Inspection,
+    PenaltyCase,
+    enterprise_columns,
+)
 from anjian.enforcement.reference import checklist_for, criteria
 from anjian.enforcement.rules.documents import DocumentKind
 from anjian.enforcement.rules.inspections import (
@@ -52,14 +60,8 @@ from anjian.hidden_hazards.service import report_hazard
 
 
 def _audit(session: Session, actor: Actor, action: str, insp: Inspection, **detail: Any) -> None:
-    detail = {"enterprise_id": insp.enterprise_id, **detail}
-    audit_record(
-        session,
-        actor,
-        f"enforcement.inspection.{action}",
-        "enforcement_inspection",
-        insp,
-        detail=detail,
+    audit_step(
+        session, actor, "inspection", action, insp, {"enterprise_id": insp.enterprise_id, **detail}
     )
 
 
@@ -104,9 +106,7 @@ def plan_inspection(
     chosen = check_team(team, {i.id: i.certificate_no for i in officers}, conflicted)
     by_id = {i.id: i for i in officers}
     insp = Inspection(
-        enterprise_id=ent.id,
-        division_code=ent.division_code,
-        supervision_category=ent.supervision_category,
+        **enterprise_columns(ent),
         agency_division=user.division_code,
         source=str(source),
         source_ref=ref,
@@ -215,9 +215,7 @@ def add_finding(
         record_change(session, insp, entity=INSPECTION_ENTITY)
     finding = Finding(
         inspection_id=insp.id,
-        enterprise_id=insp.enterprise_id,
-        division_code=insp.division_code,
-        supervision_category=insp.supervision_category,
+        **enterprise_columns(insp),
         item_code=data.item_code,
         place=data.place.strip(),
         description=data.description.strip(),
@@ -291,13 +289,13 @@ def list_inspections(
     return paged(session, stmt, order, limit=limit, offset=offset)
 
 
-@unscoped("documents of an inspection already read in scope")
-def documents_of(session: Session, insp: Inspection) -> list[EnforcementDocument]:
-    """The documents issued for an inspection, in order of issue."""
-    stmt = select(EnforcementDocument).where(
-        EnforcementDocument.inspection_id == insp.id, EnforcementDocument.deleted.is_(False)
-    )
-    return list(session.scalars(stmt.order_by(EnforcementDocument.id)))
+@unscoped("documents of an inspection or a case already read in scope")
+def documents_of(session: Session, of: Inspection | PenaltyCase) -> list[EnforcementDocument]:
+    """The documents issued for an inspection or for a penalty case, in order of issue."""
+    doc = EnforcementDocument
+    column = doc.inspection_id if isinstance(of, Inspection) else doc.penalty_id
+    stmt = select(doc).where(column == of.id, doc.deleted.is_(False))
+    return list(session.scalars(stmt.order_by(doc.id)))
 
 
 def present_documents(docs: list[EnforcementDocument]) -> list[DocumentRead]:

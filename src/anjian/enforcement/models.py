@@ -14,6 +14,17 @@ from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
 from anjian.db import Base, BigId
 from anjian.enterprises.columns import EnterpriseColumns
+from anjian.enterprises.models import Enterprise
+
+
+def enterprise_columns(of: Enterprise | EnterpriseColumns) -> dict[str, Any]:
+    """The :class:`EnterpriseColumns` values of a new record about ``of``: an enterprise, or a
+    record that already belongs to one (a finding of an inspection, a document of a case)."""
+    return {
+        "enterprise_id": of.id if isinstance(of, Enterprise) else of.enterprise_id,
+        "division_code": of.division_code,
+        "supervision_category": of.supervision_category,
+    }
 
 
 class Inspector(Scoped, Base):

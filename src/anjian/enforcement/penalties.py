@@ -10,22 +10,23 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from anjian.core.audit.service import Actor, audit_record
+from anjian.core.audit.service import Actor
 from anjian.core.clock import today_in_china
 from anjian.core.errors import Conflict, Forbidden, Invalid
 from anjian.core.iam.models import Role, User
 from anjian.core.paging import paged
-from anjian.core.scope import Scope, unscoped
+from anjian.core.records import copied
+from anjian.core.scope import Scope
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.core.workdays import known
 from anjian.db import utcnow
+from anjian.enforcement.audits import audit_step
 from anjian.enforcement.documents import issue, party_fields
-from anjian.enforcement.inspections import get_inspection, present_documents
+from anjian.enforcement.inspections import documents_of, get_inspection, present_documents
 from anjian.enforcement.listing import in_state, of_enterprise_in
-from anjian.enforcement.models import EnforcementDocument, PenaltyCase
+from anjian.enforcement.models import PenaltyCase, enterprise_columns
 from anjian.enforcement.reference import penalty_basis
 from anjian.enforcement.rules import penalties as rules
 from anjian.enforcement.rules.documents import DocumentKind
@@ -54,9 +55,7 @@ def _yuan(fen: int | None) -> Decimal | None:
 
 def _audit(session: Session, actor: Actor, action: str, case: PenaltyCase, **detail: Any) -> None:
     detail = {"enterprise_id": case.enterprise_id, "stage": case.stage, **detail}
-    audit_record(
-        session, actor, f"enforcement.penalty.{action}", "enforcement_penalty", case, detail=detail
-    )
+    audit_step(session, actor, "penalty", action, case, detail)
 
 
 def _not_future(day: date, field: str, earliest: date | None = None) -> date:
@@ -82,9 +81,7 @@ def file_case(
             )
     basis = penalty_basis(data.basis)
     case = PenaltyCase(
-        enterprise_id=ent.id,
-        division_code=ent.division_code,
-        supervision_category=ent.supervision_category,
+        **enterprise_columns(ent),
         agency_division=user.division_code,
         inspection_id=data.inspection_id,
         basis_code=basis["code"],
@@ -293,14 +290,6 @@ def list_cases(
     return paged(session, stmt, order, limit=limit, offset=offset)
 
 
-@unscoped("documents of a case already read in scope")
-def _documents(session: Session, case: PenaltyCase) -> list[EnforcementDocument]:
-    stmt = select(EnforcementDocument).where(
-        EnforcementDocument.penalty_id == case.id, EnforcementDocument.deleted.is_(False)
-    )
-    return list(session.scalars(stmt.order_by(EnforcementDocument.id)))
-
-
 def present(session: Session, cases: list[PenaltyCase]) -> list[PenaltyRead]:
     """Cases as shown, with their clocks and documents."""
     names = enterprise_names(session, (c.enterprise_id for c in cases))
@@ -310,33 +299,17 @@ def present(session: Session, cases: list[PenaltyCase]) -> list[PenaltyRead]:
         notified = c.notified_on
         decision_deadline = rules.decision_deadline(c.filed_on)
         out.append(
-            PenaltyRead(
-                id=c.id,
-                uid=c.uid,
-                origin_node=c.origin_node,
-                enterprise_id=c.enterprise_id,
+            copied(
+                PenaltyRead,
+                c,
                 enterprise_name=names.get(c.enterprise_id, ""),
-                agency_division=c.agency_division,
-                inspection_id=c.inspection_id,
-                basis_code=c.basis_code,
-                article=c.article,
-                facts=c.facts,
                 range_low=low,
                 range_high=high,
-                discretion=c.discretion,
                 proposed_fine=_yuan(c.proposed_fen),
                 fine=_yuan(c.fine_fen),
                 late_fee=_yuan(c.late_fee_fen),
                 paid=_yuan(c.paid_fen),
-                stage=c.stage,
                 stage_label=PenaltyStage(c.stage).label,
-                filed_on=c.filed_on,
-                notified_on=notified,
-                hearing_requested_on=c.hearing_requested_on,
-                decided_on=c.decided_on,
-                served_on=c.served_on,
-                paid_on=c.paid_on,
-                closed_on=c.closed_on,
                 statement_deadline=rules.statement_deadline(notified) if notified else None,
                 hearing_request_deadline=(
                     rules.hearing_request_deadline(notified) if notified else None
@@ -345,7 +318,7 @@ def present(session: Session, cases: list[PenaltyCase]) -> list[PenaltyRead]:
                 decision_late=(c.decided_on or today_in_china()) > decision_deadline,
                 payment_deadline=rules.payment_deadline(c.served_on) if c.served_on else None,
                 calendar_provisional=notified is not None and not known(notified),
-                documents=present_documents(_documents(session, c)),
+                documents=present_documents(documents_of(session, c)),
             )
         )
     return out

@@ -15,6 +15,7 @@ from anjian.core.clock import CST, today_in_china
 from anjian.core.errors import Conflict, Forbidden
 from anjian.core.iam.models import Role, User
 from anjian.core.paging import paged
+from anjian.core.records import copied
 from anjian.core.scope import Scope
 from anjian.db import utcnow
 from anjian.enforcement.draws import population
@@ -126,14 +127,9 @@ def progress(session: Session, scope: Scope, plan: InspectionPlan) -> PlanRead:
         running += done_by_month[month]
         cumulative.append(running)
     behind.sort(key=lambda e: (e.done - e.required, e.name))
-    return PlanRead(
-        id=plan.id,
-        uid=plan.uid,
-        agency_division=plan.agency_division,
-        year=plan.year,
-        name=plan.name,
-        categories=plan.categories,
-        frequency=plan.frequency,
+    return copied(
+        PlanRead,
+        plan,
         enterprises=len(candidates),
         required=required,
         done=done,

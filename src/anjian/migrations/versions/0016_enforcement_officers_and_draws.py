@@ -62,6 +62,18 @@ def _of_enterprise(table: str) -> list[sa.schema.SchemaItem]:
     ]
 
 
+def _done_of_enterprise(table: str, verb: str) -> list[sa.schema.SchemaItem]:
+    """Who made the record (``<verb>_by``) and when (``<verb>_at``), then the columns of a
+    synced record of an enterprise: the tail the inspections, findings, penalty cases and
+    documents share."""
+    return [
+        sa.Column(f"{verb}_by", sa.String(length=64), nullable=False),
+        sa.Column(f"{verb}_at", WHEN, nullable=False),
+        *_of_enterprise(table),
+        *_synced(table),
+    ]
+
+
 def _indexes(table: str, *columns: str) -> None:
     for column in columns:
         op.create_index(op.f(f"ix_{table}_{column}"), table, [column])
@@ -147,10 +159,7 @@ def upgrade() -> None:
         sa.Column("started_at", WHEN, nullable=True),
         sa.Column("finished_at", WHEN, nullable=True),
         sa.Column("summary", sa.Text(), nullable=False),
-        sa.Column("created_by", sa.String(length=64), nullable=False),
-        sa.Column("created_at", WHEN, nullable=False),
-        *_of_enterprise(t),
-        *_synced(t),
+        *_done_of_enterprise(t, "created"),
         _fk(t, "agency_division", "divisions.code"),
         _fk(t, "draw_check_id", "enforcement_draw_checks.id"),
         indexed=("division_code", "enterprise_id", "state"),
@@ -165,10 +174,7 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("major", sa.Boolean(), nullable=False),
         sa.Column("hidden_hazard_id", sa.Integer(), nullable=True),
-        sa.Column("found_by", sa.String(length=64), nullable=False),
-        sa.Column("found_at", WHEN, nullable=False),
-        *_of_enterprise(t),
-        *_synced(t),
+        *_done_of_enterprise(t, "found"),
         _fk(t, "hidden_hazard_id", "hidden_hazards.id"),
         _fk(t, "inspection_id", "enforcement_inspections.id"),
         indexed=("inspection_id", "enterprise_id", "division_code"),
@@ -198,10 +204,7 @@ def upgrade() -> None:
         sa.Column("served_on", sa.Date(), nullable=True),
         sa.Column("paid_on", sa.Date(), nullable=True),
         sa.Column("closed_on", sa.Date(), nullable=True),
-        sa.Column("created_by", sa.String(length=64), nullable=False),
-        sa.Column("created_at", WHEN, nullable=False),
-        *_of_enterprise(t),
-        *_synced(t),
+        *_done_of_enterprise(t, "created"),
         _fk(t, "agency_division", "divisions.code"),
         _fk(t, "inspection_id", "enforcement_inspections.id"),
         indexed=("enterprise_id", "division_code", "stage"),
@@ -218,10 +221,7 @@ def upgrade() -> None:
         sa.Column("inspection_id", sa.Integer(), nullable=True),
         sa.Column("penalty_id", sa.Integer(), nullable=True),
         sa.Column("content", sa.JSON(), nullable=False),
-        sa.Column("issued_by", sa.String(length=64), nullable=False),
-        sa.Column("issued_at", WHEN, nullable=False),
-        *_of_enterprise(t),
-        *_synced(t),
+        *_done_of_enterprise(t, "issued"),
         _fk(t, "agency_division", "divisions.code"),
         _fk(t, "inspection_id", "enforcement_inspections.id"),
         _fk(t, "penalty_id", "enforcement_penalties.id"),

@@ -331,46 +331,55 @@ function findingForm(uid) {
   const description = el("textarea", { class: "form-control", id: "f-description", rows: 4, maxlength: 4000, required: true });
   const major = el("input", { class: "form-check-input", id: "f-major", type: "checkbox" });
   const photo = el("input", { class: "form-control", id: "f-photo", type: "file", accept: "image/*", capture: "environment" });
-  return el("main", { class: "t-main" },
-    el("a", { href: `#/i/${uid}`, class: "t-back" }, "‹ 返回检查"),
-    el("h1", { class: "t-h1" }, "记录问题"),
-    el("p", { class: "text-secondary" }, v.enterprise_name),
-    el("form", {
-      class: "card card-body",
-      onsubmit: async (ev) => {
-        ev.preventDefault();
-        if (!place.value.trim() || !description.value.trim()) {
-          error.textContent = "请填写地点和问题描述";
-          return;
-        }
-        const change = record(state, {
-          entity: "finding", action: "create", uid: crypto.randomUUID(), inspection_uid: uid,
-          item_code: item.value, place: place.value.trim(), description: description.value.trim(),
-          major: major.checked,
-        });
-        if (photo.files.length) {
-          try {
-            const key = `photo:${change.uid}`;
-            await vault.save(key, await photoDataUrl(photo.files[0]));
-            state.photos[change.uid] = key;
-          } catch (exc) {
-            say("warning", "照片无法读取，问题已记录（无照片）。");
-          }
-        }
-        await persist();
-        say("success", "问题已记录。");
-        location.hash = `#/i/${uid}`;
-        if (online()) sync();
-        else render();
-      },
-    },
+  return onSiteForm(uid, v, "记录问题", async () => {
+    if (!place.value.trim() || !description.value.trim()) {
+      error.textContent = "请填写地点和问题描述";
+      return;
+    }
+    const change = record(state, {
+      entity: "finding", action: "create", uid: crypto.randomUUID(), inspection_uid: uid,
+      item_code: item.value, place: place.value.trim(), description: description.value.trim(),
+      major: major.checked,
+    });
+    if (photo.files.length) {
+      try {
+        const key = `photo:${change.uid}`;
+        await vault.save(key, await photoDataUrl(photo.files[0]));
+        state.photos[change.uid] = key;
+      } catch (exc) {
+        say("warning", "照片无法读取，问题已记录（无照片）。");
+      }
+    }
+    await persist();
+    say("success", "问题已记录。");
+    location.hash = `#/i/${uid}`;
+    if (online()) sync();
+    else render();
+  }, [
     el("label", { class: "form-label", for: "f-item" }, "对应检查项"), item,
     el("label", { class: "form-label required mt-2", for: "f-place" }, "地点"), place,
     el("label", { class: "form-label required mt-2", for: "f-description" }, "问题描述"), description,
     el("label", { class: "form-check mt-2" }, major, el("span", { class: "form-check-label" }, "属于重大事故隐患")),
     el("label", { class: "form-label mt-2", for: "f-photo" }, "现场照片（可选，只保存在本机）"), photo,
     error,
-    el("button", { class: "btn btn-primary w-100 mt-3", id: "f-save", type: "submit" }, "保存")));
+    el("button", { class: "btn btn-primary w-100 mt-3", id: "f-save", type: "submit" }, "保存"),
+  ]);
+}
+
+// The page of a form about an inspection on site (记录问题, 结束检查): a way back to it, the
+// title, the enterprise, and the form, whose submit runs `submit` instead of leaving the page.
+function onSiteForm(uid, v, title, submit, children) {
+  return el("main", { class: "t-main" },
+    el("a", { href: `#/i/${uid}`, class: "t-back" }, "‹ 返回检查"),
+    el("h1", { class: "t-h1" }, title),
+    el("p", { class: "text-secondary" }, v.enterprise_name),
+    el("form", {
+      class: "card card-body",
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        await submit();
+      },
+    }, children));
 }
 
 function finishForm(uid) {
@@ -380,28 +389,21 @@ function finishForm(uid) {
   const selects = v.checklist.map((i) => el("select", { class: "form-select form-select-sm f-result", "data-code": i.code },
     ["ok", "finding", "na"].map((r) => el("option", { value: r, selected: (i.result || "ok") === r }, label("results", r)))));
   const summary = el("textarea", { class: "form-control", id: "f-summary", rows: 4, maxlength: 4000, required: true });
-  return el("main", { class: "t-main" },
-    el("a", { href: `#/i/${uid}`, class: "t-back" }, "‹ 返回检查"),
-    el("h1", { class: "t-h1" }, "结束检查"),
-    el("p", { class: "text-secondary" }, v.enterprise_name),
-    el("form", {
-      class: "card card-body",
-      onsubmit: async (ev) => {
-        ev.preventDefault();
-        if (!summary.value.trim()) {
-          error.textContent = "请填写检查结论";
-          return;
-        }
-        const results = Object.fromEntries(selects.map((s) => [s.dataset.code, s.value]));
-        say("success", "检查已结束。");
-        await act({ entity: "inspection", action: "finish", uid, summary: summary.value.trim(), results }, `#/i/${uid}`);
-      },
-    },
+  return onSiteForm(uid, v, "结束检查", async () => {
+    if (!summary.value.trim()) {
+      error.textContent = "请填写检查结论";
+      return;
+    }
+    const results = Object.fromEntries(selects.map((s) => [s.dataset.code, s.value]));
+    say("success", "检查已结束。");
+    await act({ entity: "inspection", action: "finish", uid, summary: summary.value.trim(), results }, `#/i/${uid}`);
+  }, [
     el("h2", { class: "card-title" }, "检查表结果"),
     el("ol", { class: "t-checklist" }, v.checklist.map((i, n) => el("li", { class: "t-item" },
       el("span", { class: "t-item-text" }, i.text), selects[n]))),
     el("label", { class: "form-label required mt-3", for: "f-summary" }, "检查结论"), summary, error,
-    el("button", { class: "btn btn-success w-100 mt-3", id: "f-finish", type: "submit" }, "结束检查")));
+    el("button", { class: "btn btn-success w-100 mt-3", id: "f-finish", type: "submit" }, "结束检查"),
+  ]);
 }
 
 function describe(c) {
