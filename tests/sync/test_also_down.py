@@ -22,6 +22,7 @@ from anjian.db import utcnow
 from anjian.enforcement.models import Finding, Inspection
 from anjian.enterprises.rules import compose_uscc
 from anjian.enterprises.service import create_enterprise
+from enforcement_world import officer
 from samples import mine_enterprise
 
 CITY, SIBLING, COUNTY = "140600", "140100", "140622"  # 朔州市, 太原市, 应县
@@ -39,19 +40,9 @@ def province(personas: Any) -> Any:
     personas.headers = personas.login("sheng")
     personas.add_user("zfsheng", "official", "140000", display_name="省执法员")
     personas.team = [
-        _officer(personas, name, f"1400000{n}") for n, name in ((1, "sheng"), (2, "zfsheng"))
+        officer(personas, name, f"1400000{n}") for n, name in ((1, "sheng"), (2, "zfsheng"))
     ]
     return personas
-
-
-def _officer(node: Any, username: str, cert: str) -> int:
-    r = node.client.post(
-        f"{API}/inspectors",
-        headers=node.headers,
-        json={"user_id": node.users[username], "certificate_no": cert},
-    )
-    assert r.status_code == 201, r.text
-    return int(r.json()["id"])
 
 
 def _post(node: Any, path: str, body: Any = None) -> dict[str, Any]:

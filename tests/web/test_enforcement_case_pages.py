@@ -10,16 +10,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from enforcement_pages_world import (
-    API,
-    COUNTY,
-    OFFICERS,
-    build,
-    post_form,
-    redirected_id,
-)
+from enforcement_pages_world import OFFICERS, build, post_form, redirected_id
 
 from anjian.core.clock import today_in_china
+from enforcement_world import API, COUNTY
 
 
 @pytest.fixture
