@@ -4,14 +4,27 @@ hazard, the order reaches the county, and the county's closure comes back up."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import httpx
-from harness import CHAIN_TOPOLOGY, CITY, COUNTY_A, PROVINCE, chain_apis, wait_until
+from harness import CHAIN_TOPOLOGY, CITY, COUNTY_A, PROVINCE, Api, chain_apis, wait_until
 from network_world import HAZARDS
 
 from anjian.enterprises.rules import compose_uscc
 
 # --- 挂牌督办 across the tiers --------------------------------------------------------------------
+
+
+def _supervise(api: Api, path: str, requirements: str) -> dict[str, Any]:
+    """Put the record at ``path`` under 挂牌督办 with ``requirements`` (retried through
+    restarts); the order."""
+    order: dict[str, Any] = api.call_until(
+        "POST",
+        f"{path}/supervise",
+        json={"requirements": requirements, "due_date": "2099-06-30"},
+        ok=(201,),
+    ).json()
+    return order
 
 
 def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_back(
@@ -180,12 +193,7 @@ def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_
     )
     assert seen["investigation"]["origin_node"] == f"node-{CITY}"
     assert seen["corrective_measures"][0]["content"] == "顶板专项整治"
-    case_order = province.call_until(
-        "POST",
-        f"{province_case}/supervise",
-        json={"requirements": "依法从严查处", "due_date": "2099-06-30"},
-        ok=(201,),
-    ).json()
+    case_order = _supervise(province, province_case, "依法从严查处")
     assert case_order["target_division"] == CITY
     wait_until(
         lambda: (
@@ -205,12 +213,7 @@ def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_
         what="the raw readings from the county",
     )
     assert raw["readings"] == [[read_at, 1.8, 0]] and raw["source"] == f"node-{COUNTY_A}"
-    order = province.call_until(
-        "POST",
-        f"{HAZARDS}/{copy['id']}/supervise",
-        json={"requirements": "30 日内整改到位并报验收", "due_date": "2099-06-30"},
-        ok=(201,),
-    ).json()
+    order = _supervise(province, f"{HAZARDS}/{copy['id']}", "30 日内整改到位并报验收")
     assert order["kind"] == "supervision" and order["subject_uid"] == hz["uid"]
     wait_until(
         lambda: county.call("GET", path).json()["supervision_uid"] == order["uid"],
