@@ -123,3 +123,18 @@ def recent_accident(node: Any, reporter_phone: str, **extra: Any) -> dict[str, A
         "deaths": 1,
         **extra,
     }
+
+
+def sync_header(kind: str, division: str, since: int = 0, **extra: Any) -> dict[str, Any]:
+    """The header of a sealed sync message of ``kind`` (``pull``, ``push``) sent now by the
+    node of the child ``division``, from ``since`` (``extra``: a push's ``last_seq`` and
+    ``count``)."""
+    return {
+        "v": 1,
+        "kind": kind,
+        "from_division": division,
+        "from_node": f"node-{division}",
+        "ts": utcnow().isoformat(),
+        "since": since,
+        **extra,
+    }

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from docx import Document
-from enforcement_world import API, officer, plan_inspection
 
 from anjian.core.clock import today_in_china
 from anjian.enforcement.rules.documents import CompulsoryMeasure, measure_last_day
+from enforcement_world import API, officer, plan_inspection
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 from docx import Document
-from enforcement_world import API, officer, plan_inspection
 from sqlalchemy import select
 
 from anjian.core.clock import today_in_china
+from enforcement_world import API, officer, plan_inspection
 
 
 @pytest.fixture

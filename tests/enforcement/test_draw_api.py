@@ -7,41 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from enforcement_world import API, COUNTY, officer
 from sqlalchemy import func, select
 
 from anjian.core.audit.models import AuditRecord
 from anjian.core.sync.models import OutboxEntry
-
-
-def _enterprises(node: Any, n: int) -> list[int]:
-    """``n`` more enterprises in 应县 (the personas' mine is the first)."""
-    from anjian.core.audit.service import SYSTEM
-    from anjian.core.scope import Scope
-    from anjian.enterprises.rules import compose_uscc
-    from anjian.enterprises.schemas import EnterpriseCreate
-    from anjian.enterprises.service import create_enterprise
-
-    everything = Scope.for_division(None, "admin", ["000000"])
-    ids = []
-    with node.db() as s:
-        for i in range(n):
-            data = EnterpriseCreate(
-                uscc=compose_uscc(COUNTY, f"MA1D{i:04d}"),
-                name=f"应县第{i + 1}工贸有限公司",
-                division_code=COUNTY,
-                supervision_category="metallurgy_trade",
-                industry_code="C33",
-                scale="small",
-            )
-            ids.append(create_enterprise(s, SYSTEM, everything, data).id)
-    return ids
+from enforcement_world import API, COUNTY, more_enterprises, officer
 
 
 @pytest.fixture
 def county(personas: Any) -> Any:
     """应县 with 12 enterprises and four registered officers (yingxian and three more)."""
-    personas.extra = _enterprises(personas, 11)
+    personas.extra = more_enterprises(personas, 11)
     personas.headers = personas.login("yingxian")
     for n, name in enumerate(["yingxian", "zf1", "zf2", "zf3"], start=1):
         officer(personas, name, f"14062220260{n}")

@@ -8,10 +8,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from enforcement_world import API, officer, plan_inspection
 
 from anjian.core.clock import today_in_china
 from anjian.enforcement.rules.penalties import review_deadline
+from enforcement_world import API, officer, plan_inspection
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from enforcement_world import API, COUNTY, officer, plan_inspection
 from sqlalchemy import func, select
 
 from anjian.core.audit.models import AuditRecord
 from anjian.core.sync.models import OutboxEntry
+from enforcement_world import API, COUNTY, officer, plan_inspection
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from enforcement_world import API, finished_inspection
 
 from anjian.core.clock import today_in_china
+from enforcement_world import API, finished_inspection
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ from io import BytesIO
 from typing import Any
 
 import pytest
-from enforcement_world import API, finished_inspection
 from openpyxl import load_workbook
 
 from anjian.core.clock import today_in_china
+from enforcement_world import API, finished_inspection
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from enforcement_world import API, officer, plan_inspection
 from sqlalchemy import func, select
+
+from enforcement_world import API, officer, plan_inspection
 
 TERMINAL = "/api/v1/terminal/changes"
 

@@ -21,7 +21,7 @@ from anjian.core.audit.service import SYSTEM, Actor, audit, verify_chain
 from anjian.core.sync.models import OutboxEntry
 from anjian.core.sync.protocol import open_sealed, seal
 from anjian.core.sync.service import build_push, link_child, set_parent
-from anjian.db import utcnow
+from samples import sync_header
 
 SEALED = {"content-type": "application/vnd.anjian.sync"}
 FORGED_NAME = "'forged' AS actor_name"  # record 1 again, under another name
@@ -269,16 +269,7 @@ def test_seals_travel_up_and_the_parent_sees_a_child_cut_below_them(node) -> Non
         entry(1, 250, "01938f4e-0000-7000-8000-0000000000a1"),
         entry(2, 100, "01938f4e-0000-7000-8000-0000000000a2"),
     ]
-    header = {
-        "v": 1,
-        "kind": "push",
-        "from_division": "140600",
-        "from_node": "node-140600",
-        "ts": utcnow().isoformat(),
-        "since": 0,
-        "last_seq": 2,
-        "count": 2,
-    }
+    header = sync_header("push", "140600", last_seq=2, count=2)
     r = node.client.post("/api/v1/sync/push", content=seal(key, header, entries), headers=SEALED)
     assert r.status_code == 200, r.text
     with node.db() as s:

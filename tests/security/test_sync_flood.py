@@ -18,6 +18,7 @@ from anjian.core.sync.models import SyncLink
 from anjian.core.sync.protocol import MAGIC, SealError, check_header, open_sealed, seal
 from anjian.core.sync.service import link_child
 from anjian.db import utcnow
+from samples import sync_header
 
 CHILD = "140600"
 SEALED = {"content-type": "application/vnd.anjian.sync"}
@@ -42,17 +43,7 @@ def linked(personas):
 
 
 def _header(**extra: Any) -> dict[str, Any]:
-    return {
-        "v": 1,
-        "kind": "push",
-        "from_division": CHILD,
-        "from_node": "node-140600",
-        "ts": utcnow().isoformat(),
-        "since": 0,
-        "last_seq": 0,
-        "count": 0,
-        **extra,
-    }
+    return {**sync_header("push", CHILD, last_seq=0, count=0), **extra}
 
 
 def _post(node, message: bytes, path: str = "push"):  # type: ignore[no-untyped-def]

@@ -169,6 +169,22 @@ class Api:
             time.sleep(0.2)
         raise HarnessError(f"{method} {self.base_url}{path} failed for {timeout:.0f}s: {last}")
 
+    def find(self, path: str, uid: str, **params: Any) -> dict[str, Any] | None:
+        """The record ``uid`` as listed at ``path`` (one page, with ``params``); None until
+        it has arrived."""
+        r = self.call("GET", path, params=params or None)
+        assert r.status_code == 200, r.text
+        return next((item for item in r.json()["items"] if item["uid"] == uid), None)
+
+    def find_detail(self, path: str, uid: str) -> dict[str, Any] | None:
+        """The record ``uid`` listed at ``path``, read in full from ``path``/<id>; None until
+        it has arrived."""
+        found = self.find(path, uid)
+        if found is None:
+            return None
+        detail: dict[str, Any] = self.call("GET", f"{path}/{found['id']}").json()
+        return detail
+
     def all_enterprises(self, **filters: Any) -> list[dict[str, Any]]:
         """Every enterprise the user sees (all pages)."""
         out: list[dict[str, Any]] = []
@@ -499,3 +515,34 @@ class Network:
             parts.append(self.status(division))
             parts.append(node.log_tail(15))
         return "\n".join(parts)
+
+
+def console_network(
+    root: Path,
+    template: Path,
+    topology: Iterable[tuple[str, str | None]],
+    users: dict[str, list[tuple[str, str]]],
+) -> Network:
+    """A SQLite network (from ``template``) whose consoles a browser signs in to over plain
+    http on localhost, so without the Secure flag on the session cookie."""
+    return Network(
+        root,
+        "sqlite",
+        template=template,
+        topology=topology,
+        users=users,
+        extra_env={"ANJIAN_COOKIE_SECURE": "false"},
+    )
+
+
+def chain_apis(net: Network) -> tuple[Api, Api, Api, Api, Api]:
+    """Clients of a :data:`CHAIN_TOPOLOGY` network's nodes, closed with it: the county's admin
+    and official, the province's official, the city's and the nation's admin."""
+    county = net.node(COUNTY_A)
+    return (
+        county.api("admin"),
+        county.api("official"),
+        net.node(PROVINCE).api("official"),
+        net.node(CITY).api("admin"),
+        net.node(NATIONAL).api("admin"),
+    )

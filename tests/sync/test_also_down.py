@@ -18,11 +18,11 @@ from anjian.core.sync.apply import apply_batch
 from anjian.core.sync.models import OutboxEntry
 from anjian.core.sync.protocol import open_sealed, seal
 from anjian.core.sync.service import link_child, link_cipher
-from anjian.db import utcnow
 from anjian.enforcement.models import Finding, Inspection
 from anjian.enterprises.rules import compose_uscc
 from anjian.enterprises.service import create_enterprise
-from samples import mine_enterprise
+from enforcement_world import officer
+from samples import mine_enterprise, sync_header
 
 CITY, SIBLING, COUNTY = "140600", "140100", "140622"  # 朔州市, 太原市, 应县
 API = "/api/v1/enforcement"
@@ -39,19 +39,9 @@ def province(personas: Any) -> Any:
     personas.headers = personas.login("sheng")
     personas.add_user("zfsheng", "official", "140000", display_name="省执法员")
     personas.team = [
-        _officer(personas, name, f"1400000{n}") for n, name in ((1, "sheng"), (2, "zfsheng"))
+        officer(personas, name, f"1400000{n}") for n, name in ((1, "sheng"), (2, "zfsheng"))
     ]
     return personas
-
-
-def _officer(node: Any, username: str, cert: str) -> int:
-    r = node.client.post(
-        f"{API}/inspectors",
-        headers=node.headers,
-        json={"user_id": node.users[username], "certificate_no": cert},
-    )
-    assert r.status_code == 201, r.text
-    return int(r.json()["id"])
 
 
 def _post(node: Any, path: str, body: Any = None) -> dict[str, Any]:
@@ -71,14 +61,7 @@ def _inspect(node: Any, enterprise: str) -> dict[str, Any]:
 
 def _pull(node: Any, division: str) -> list[dict[str, Any]]:
     """What the node serves the child ``division`` from the start of its outbox."""
-    header = {
-        "v": 1,
-        "kind": "pull",
-        "from_division": division,
-        "from_node": f"node-{division}",
-        "ts": utcnow().isoformat(),
-        "since": 0,
-    }
+    header = sync_header("pull", division)
     key = node.keys[division]
     r = node.client.post("/api/v1/sync/pull", content=seal(key, header, {}), headers=SEALED)
     assert r.status_code == 200, r.text
@@ -175,16 +158,7 @@ def test_what_a_child_sent_up_never_goes_back_down(province) -> None:
     city_made = _change(
         like, "enforcement_inspection", from_city, f"node-{CITY}", agency_division=CITY
     )
-    header = {
-        "v": 1,
-        "kind": "push",
-        "from_division": CITY,
-        "from_node": f"node-{CITY}",
-        "ts": utcnow().isoformat(),
-        "since": 0,
-        "last_seq": 1,
-        "count": 1,
-    }
+    header = sync_header("push", CITY, last_seq=1, count=1)
     key = province.keys[CITY]
     r = province.client.post(
         "/api/v1/sync/push", content=seal(key, header, [{**city_made, "seq": 1}]), headers=SEALED

@@ -43,6 +43,13 @@ def _fresh_outbox(node) -> None:
         s.execute(delete(OutboxEntry))
 
 
+def _parent_stored(node, seq: int) -> None:  # type: ignore[no-untyped-def]
+    """Link the node to a parent that has stored our changes up to ``seq``."""
+    with node.db() as s:
+        set_parent(s, SYSTEM, "http://10.0.0.1:8000", "k" * 43, "000000")
+        parent_link(s).up_seq = seq  # type: ignore[union-attr]
+
+
 def _left(node) -> set[str]:
     with node.db() as s:
         return set(s.scalars(select(OutboxEntry.uid)))
@@ -61,9 +68,7 @@ def test_only_old_changes_the_parent_stored_go(personas) -> None:
     assert prune_outbox() == 0  # no parent yet: the history waits for the day it is linked
     assert _left(personas) == before
 
-    with personas.db() as s:
-        set_parent(s, SYSTEM, "http://10.0.0.1:8000", "k" * 43, "000000")
-        parent_link(s).up_seq = stored  # type: ignore[union-attr]
+    _parent_stored(personas, stored)
     assert prune_outbox() == 2
     left = _left(personas)
     assert not {"old-local", "old-child"} & left
@@ -82,9 +87,7 @@ def test_records_made_here_that_also_go_down_stay_for_the_children(personas) -> 
     _fresh_outbox(personas)
     _add(personas, "old-inspection-from-child", "enforcement_inspection", "child", 100)
     stored = _add(personas, "old-inspection-made-here", "enforcement_inspection", "local", 100)
-    with personas.db() as s:
-        set_parent(s, SYSTEM, "http://10.0.0.1:8000", "k" * 43, "000000")
-        parent_link(s).up_seq = stored  # type: ignore[union-attr]
+    _parent_stored(personas, stored)
     assert prune_outbox() == 1
     assert _left(personas) == {"old-inspection-made-here"}
 
@@ -92,9 +95,7 @@ def test_records_made_here_that_also_go_down_stay_for_the_children(personas) -> 
 def test_kept_for_ever_when_the_retention_is_zero(personas, monkeypatch) -> None:
     monkeypatch.setattr(get_settings(), "outbox_retention_days", 0)
     _add(personas, "old-local", "enterprise", "local", 1000)
-    with personas.db() as s:
-        set_parent(s, SYSTEM, "http://10.0.0.1:8000", "k" * 43, "000000")
-        parent_link(s).up_seq = 10**9  # type: ignore[union-attr]
+    _parent_stored(personas, 10**9)
     assert prune_outbox() == 0 and "old-local" in _left(personas)
 
 
@@ -117,9 +118,7 @@ def test_a_parent_restored_from_before_the_retention_is_told_what_cannot_be_rese
     _fresh_outbox(personas)
     _add(personas, "old-local", "enterprise", "local", 100)
     stored = _add(personas, "stored", "enterprise", "local", 100)
-    with personas.db() as s:
-        set_parent(s, SYSTEM, "http://10.0.0.1:8000", "k" * 43, "000000")
-        parent_link(s).up_seq = stored  # type: ignore[union-attr]
+    _parent_stored(personas, stored)
     assert prune_outbox() == 2
     with personas.db() as s:
         link = parent_link(s)
@@ -152,6 +151,7 @@ def test_a_child_above_the_newest_row_left_is_not_sent_everything_again(personas
     newest rows) has seen it all: no re-pull from the start, as after a restore."""
     from anjian.core.sync.protocol import open_sealed, seal
     from anjian.core.sync.service import link_child
+    from samples import sync_header
 
     with personas.db() as s:
         key = link_child(s, SYSTEM, "140600").encode()
@@ -164,20 +164,11 @@ def test_a_child_above_the_newest_row_left_is_not_sent_everything_again(personas
     with personas.db() as s:  # all of it written long ago, in time order
         s.execute(update(OutboxEntry).values(created_at=utcnow() - timedelta(days=101)))
     newest = _add(personas, "old-local", "enterprise", "local", 100)
-    with personas.db() as s:
-        set_parent(s, SYSTEM, "http://10.0.0.1:8000", "k" * 43, "000000")
-        parent_link(s).up_seq = newest  # type: ignore[union-attr]
+    _parent_stored(personas, newest)
     assert prune_outbox() >= 1 and "old-local" not in _left(personas)
 
     def pull(since: int) -> dict:
-        header = {
-            "v": 1,
-            "kind": "pull",
-            "from_division": "140600",
-            "from_node": "node-140600",
-            "ts": utcnow().isoformat(),
-            "since": since,
-        }
+        header = sync_header("pull", "140600", since)
         r = personas.client.post(
             "/api/v1/sync/pull",
             content=seal(key, header, {}),

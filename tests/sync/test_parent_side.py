@@ -21,6 +21,7 @@ from anjian.core.sync.service import build_push, link_child, set_parent
 from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.rules import compose_uscc
+from samples import sync_header
 
 CHILD = "140600"  # 朔州市, a child of the 山西 node
 SEALED = {"content-type": "application/vnd.anjian.sync"}
@@ -400,14 +401,7 @@ def test_directives_go_down_only_to_the_children_they_concern(linked) -> None:
         json={"title": "全省通知", "target_division": "140000"},
     )
     assert whole.status_code == 201
-    header = {
-        "v": 1,
-        "kind": "pull",
-        "from_division": CHILD,
-        "from_node": "node-140600",
-        "ts": utcnow().isoformat(),
-        "since": 0,
-    }
+    header = sync_header("pull", CHILD)
     r = linked.client.post(
         "/api/v1/sync/pull", content=seal(linked.link_key, header, {}), headers=SEALED
     )

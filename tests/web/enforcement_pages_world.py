@@ -7,38 +7,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-API = "/api/v1/enforcement"
-COUNTY = "140622"
+from enforcement_world import more_enterprises, officer
+
 OFFICERS = {"yingxian": "应县执法一", "zf1": "应县执法二", "zf2": "应县执法三", "zf3": "应县执法四"}
 CERTIFICATE = "1406222026{:02d}"  # certificate numbers: 140622202601 …
-
-
-def more_enterprises(node: Any, n: int) -> list[int]:
-    """``n`` more enterprises in 应县 (the personas' mine is the first), as the system."""
-    from anjian.core.audit.service import SYSTEM
-    from anjian.core.scope import Scope
-    from anjian.enterprises.rules import compose_uscc
-    from anjian.enterprises.schemas import EnterpriseCreate
-    from anjian.enterprises.service import create_enterprise
-
-    everything = Scope.for_division(None, "admin", ["000000"])
-    with node.db() as s:
-        return [
-            create_enterprise(
-                s,
-                SYSTEM,
-                everything,
-                EnterpriseCreate(
-                    uscc=compose_uscc(COUNTY, f"MA1D{i:04d}"),
-                    name=f"应县第{i + 1}工贸有限公司",
-                    division_code=COUNTY,
-                    supervision_category="metallurgy_trade",
-                    industry_code="C33",
-                    scale="small",
-                ),
-            ).id
-            for i in range(n)
-        ]
 
 
 def build(console: Any, enterprises: int = 5) -> Any:
@@ -48,19 +20,13 @@ def build(console: Any, enterprises: int = 5) -> Any:
     node = console.node
     node.extra = more_enterprises(node, enterprises)
     node.headers = node.login("yingxian")
-    node.officers = []
-    for n, (username, display) in enumerate(OFFICERS.items(), start=1):
-        if username not in node.users:
-            node.add_user(username, "official", COUNTY, display_name=display)
-        else:
+    for username, display in OFFICERS.items():
+        if username in node.users:
             _rename(node, username, display)
-        r = node.client.post(
-            f"{API}/inspectors",
-            headers=node.headers,
-            json={"user_id": node.users[username], "certificate_no": CERTIFICATE.format(n)},
-        )
-        assert r.status_code == 201, r.text
-        node.officers.append(r.json()["id"])
+    node.officers = [
+        officer(node, username, CERTIFICATE.format(n), display)
+        for n, (username, display) in enumerate(OFFICERS.items(), start=1)
+    ]
     console.login("yingxian")
     return node
 

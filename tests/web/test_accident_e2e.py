@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,7 +17,7 @@ SYNC_TESTS = Path(__file__).resolve().parents[1] / "sync"
 if str(SYNC_TESTS) not in sys.path:
     sys.path.insert(0, str(SYNC_TESTS))
 
-from harness import CITY, COUNTY_A, PASSWORD, PROVINCE, Api, Network, wait_until  # noqa: E402
+from harness import CITY, COUNTY_A, PASSWORD, PROVINCE, console_network, wait_until  # noqa: E402
 from test_console_e2e import CHROMIUM, CHROMIUM_ARGS, _require, sign_in  # noqa: E402
 
 PLACE = "应县金鼎煤业 1201 工作面回风巷"
@@ -26,16 +25,6 @@ TOPOLOGY = ((PROVINCE, None), (CITY, PROVINCE), (COUNTY_A, CITY))
 # An official of each tier (the harness's defaults have none at the city).
 OFFICIALS = {division: [("official", "official")] for division, _ in TOPOLOGY}
 SYNC_S = 60  # each hop forwards within a second or two; generous for a loaded CI machine
-
-
-def _accident_at(api: Api, uid: str) -> dict[str, Any] | None:
-    """The accident ``uid`` at a node, with its chain, once it has arrived there."""
-    items = api.call("GET", "/api/v1/accidents").json()["items"]
-    found = next((a for a in items if a["uid"] == uid), None)
-    if found is None:
-        return None
-    detail: dict[str, Any] = api.call("GET", f"/api/v1/accidents/{found['id']}").json()
-    return detail
 
 
 @pytest.mark.e2e
@@ -49,14 +38,7 @@ def test_a_report_filed_at_the_county_is_seen_at_the_city_and_the_province(
     problems: list[str] = []
     outside: list[str] = []
 
-    with Network(
-        tmp_path / "net",
-        "sqlite",
-        template=sqlite_template,
-        topology=TOPOLOGY,
-        users=OFFICIALS,
-        extra_env={"ANJIAN_COOKIE_SECURE": "false"},  # plain http on localhost
-    ) as net:
+    with console_network(tmp_path / "net", sqlite_template, TOPOLOGY, OFFICIALS) as net:
         net.start()
         county, city, province = (net.node(d) for d in (COUNTY_A, CITY, PROVINCE))
         bases = (county.url, city.url, province.url)
@@ -132,7 +114,7 @@ def test_a_report_filed_at_the_county_is_seen_at_the_city_and_the_province(
                     # --- the city: the report and the county's step have come up --------------
                     wait_until(
                         lambda: (
-                            (a := _accident_at(city.api("official"), uid))
+                            (a := city.api("official").find_detail("/api/v1/accidents", uid))
                             and any(s["tier"] == "county" and s["reported_at"] for s in a["chain"])
                         ),
                         timeout=SYNC_S,
@@ -155,7 +137,7 @@ def test_a_report_filed_at_the_county_is_seen_at_the_city_and_the_province(
                     # --- the province: every step so far, each from its own node --------------
                     wait_until(
                         lambda: (
-                            (a := _accident_at(province.api("official"), uid))
+                            (a := province.api("official").find_detail("/api/v1/accidents", uid))
                             and [s["tier"] for s in a["chain"]] == ["county", "city", "province"]
                             and all(s["reported_at"] for s in a["chain"][:2])
                         ),

@@ -6,20 +6,14 @@ where the service would take it; a bad form answers in Chinese at its field, nev
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from enforcement_pages_world import (
-    API,
-    COUNTY,
-    OFFICERS,
-    build,
-    post_form,
-    redirected_id,
-)
+from enforcement_pages_world import OFFICERS, build, post_form, redirected_id
 
 from anjian.core.clock import today_in_china
+from enforcement_world import API, COUNTY
 
 
 @pytest.fixture
@@ -241,6 +235,15 @@ def _step(county: Any, case_id: int, step: str, **fields: Any) -> Any:
     return post_form(county, f"{page}/{step}", fields, page=page)
 
 
+_DAY_FIELD = {"notice": "notified_on", "decision": "decided_on"}
+
+
+def _sentence(county: Any, case_id: int, step: str, fine: str, discretion: str, on: date) -> Any:
+    """The ``notice`` or the ``decision`` of a ``fine`` (元) at ``discretion``, dated ``on``."""
+    fields = {"fine": fine, "discretion": discretion, _DAY_FIELD[step]: on.isoformat()}
+    return _step(county, case_id, step, **fields)
+
+
 def _forms(html: str) -> set[str]:
     return set(re.findall(r'id="form-(\w+)"', html))
 
@@ -256,25 +259,11 @@ def test_a_case_walks_its_steps_with_only_the_accepted_forms_offered(county: Any
     # The bands of 0–50 000: 从轻 0–16 667, 一般 16 667–33 333, 从重 33 333–50 000.
     assert re.search(r'data-band="ordinary">16,667\.00–33,333\.00 元<', html)
     notified = today - timedelta(days=20)
-    r = _step(
-        county,
-        case_id,
-        "notice",
-        fine="40000",
-        discretion="ordinary",
-        notified_on=notified.isoformat(),
-    )
+    r = _sentence(county, case_id, "notice", "40000", "ordinary", notified)
     assert r.status_code == 422
     assert 'id="err-fine"' in r.text and "一般处罚的罚款应在 16667–33333 元之间" in r.text
     assert "outside" not in r.text  # the rules' English gloss is not shown
-    r = _step(
-        county,
-        case_id,
-        "notice",
-        fine="20000",
-        discretion="ordinary",
-        notified_on=notified.isoformat(),
-    )
+    r = _sentence(county, case_id, "notice", "20000", "ordinary", notified)
     assert r.status_code == 303
     html = _get(county, r.headers["location"].split("#")[0])
     assert "行政处罚告知书已出具" in html and 'id="clock-statement"' in html
@@ -291,24 +280,10 @@ def test_a_case_walks_its_steps_with_only_the_accepted_forms_offered(county: Any
     assert "听证申请已超过期限" in r.text and "期限已届满" in r.text
     # Heavier than the notice: refused at the fine.
     decided = today - timedelta(days=10)
-    r = _step(
-        county,
-        case_id,
-        "decision",
-        fine="30000",
-        discretion="ordinary",
-        decided_on=decided.isoformat(),
-    )
+    r = _sentence(county, case_id, "decision", "30000", "ordinary", decided)
     assert r.status_code == 422 and "决定的罚款不得高于告知的 20000.00 元" in r.text
     assert 'id="err-fine"' in r.text
-    r = _step(
-        county,
-        case_id,
-        "decision",
-        fine="18000",
-        discretion="ordinary",
-        decided_on=decided.isoformat(),
-    )
+    r = _sentence(county, case_id, "decision", "18000", "ordinary", decided)
     assert r.status_code == 303
     html = _get(county, f"/enforcement/penalties/{case_id}")
     assert _forms(html) == {"payment"} and "行政处罚决定书" in html
@@ -334,9 +309,7 @@ def test_the_decision_waits_for_the_partys_periods_and_a_late_payment_owes_the_s
 ) -> None:
     today = today_in_china()
     case_id = _file(county, days_ago=0)
-    r = _step(
-        county, case_id, "notice", fine="10000", discretion="lenient", notified_on=today.isoformat()
-    )
+    r = _sentence(county, case_id, "notice", "10000", "lenient", today)
     assert r.status_code == 303
     html = _get(county, f"/enforcement/penalties/{case_id}")
     assert _forms(html) == {"hearing"}  # the decision is not offered yet
@@ -347,23 +320,9 @@ def test_the_decision_waits_for_the_partys_periods_and_a_late_payment_owes_the_s
     # A case decided 40 days ago, unpaid: the surcharge runs and the form asks for it.
     late_id = _file(county, days_ago=80)
     notified = today - timedelta(days=70)
-    _step(
-        county,
-        late_id,
-        "notice",
-        fine="10000",
-        discretion="lenient",
-        notified_on=notified.isoformat(),
-    )
+    _sentence(county, late_id, "notice", "10000", "lenient", notified)
     decided = today - timedelta(days=40)
-    r = _step(
-        county,
-        late_id,
-        "decision",
-        fine="10000",
-        discretion="lenient",
-        decided_on=decided.isoformat(),
-    )
+    r = _sentence(county, late_id, "decision", "10000", "lenient", decided)
     assert r.status_code == 303
     html = _get(county, f"/enforcement/penalties/{late_id}")
     # 25 days late at 3 % a day is 7 500 元 (under the cap of the fine itself).
@@ -435,17 +394,8 @@ def test_statistics_by_division_with_drill_down_and_the_export(county: Any) -> N
     year = today_in_china().year
     case_id = _file(county, days_ago=40)
     day = today_in_china() - timedelta(days=30)
-    _step(
-        county, case_id, "notice", fine="20000", discretion="ordinary", notified_on=day.isoformat()
-    )
-    r = _step(
-        county,
-        case_id,
-        "decision",
-        fine="20000",
-        discretion="ordinary",
-        decided_on=(day + timedelta(days=15)).isoformat(),
-    )
+    _sentence(county, case_id, "notice", "20000", "ordinary", day)
+    r = _sentence(county, case_id, "decision", "20000", "ordinary", day + timedelta(days=15))
     assert r.status_code == 303
     _as(county, "shuozhou")
     html = _get(county, f"/enforcement/statistics?year={year}")

@@ -13,22 +13,9 @@ from typing import Any
 import pytest
 
 from anjian.core.clock import today_in_china
+from enforcement_world import API, officer
 
-API = "/api/v1/enforcement"
 MINE = "应县金鼎煤业有限公司"
-
-
-def _officer(node: Any, username: str, cert: str, name: str) -> int:
-    """Register ``username`` (made an official of 应县 when new) as an officer, by yingxian."""
-    if username not in node.users:
-        node.add_user(username, "official", "140622", display_name=name)
-    r = node.client.post(
-        f"{API}/inspectors",
-        headers=node.headers,
-        json={"user_id": node.users[username], "certificate_no": cert},
-    )
-    assert r.status_code == 201, r.text
-    return int(r.json()["id"])
 
 
 @pytest.fixture
@@ -37,9 +24,9 @@ def county(console: Any) -> Any:
     node = console.node
     node.headers = node.login("yingxian")
     node.officers = [
-        _officer(node, "yingxian", "14062201", "应县执法员"),
-        _officer(node, "zf1", "14062202", "张执法"),
-        _officer(node, "zf2", "14062203", "李执法"),
+        officer(node, "yingxian", "14062201", "应县执法员"),
+        officer(node, "zf1", "14062202", "张执法"),
+        officer(node, "zf2", "14062203", "李执法"),
     ]
     console.login("yingxian")
     return console

@@ -10,10 +10,11 @@ import re
 from typing import Any
 
 import pytest
-from enforcement_pages_world import API, CERTIFICATE, COUNTY, OFFICERS, build
+from enforcement_pages_world import CERTIFICATE, OFFICERS, build
 
 from anjian.core.ratelimit import RateLimiter
 from anjian.enforcement.models import Draw
+from enforcement_world import API, COUNTY
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ SYNC_TESTS = Path(__file__).resolve().parents[1] / "sync"
 if str(SYNC_TESTS) not in sys.path:
     sys.path.insert(0, str(SYNC_TESTS))
 
-from harness import CITY, COUNTY_A, PASSWORD, PROVINCE, Api, Network, wait_until  # noqa: E402
+from harness import CITY, COUNTY_A, PASSWORD, PROVINCE, console_network, wait_until  # noqa: E402
 from test_console_e2e import CHROMIUM, CHROMIUM_ARGS, _require, sign_in  # noqa: E402
 
 TOPOLOGY = ((PROVINCE, None), (CITY, PROVINCE), (COUNTY_A, CITY))
@@ -105,16 +105,6 @@ def _field(county: Any) -> dict[str, Any]:
     return {"enterprise": ent, "inspections": plans}
 
 
-def _at(api: Api, uid: str) -> dict[str, Any] | None:
-    """The inspection ``uid`` at a node, with its findings, once it is there."""
-    items = api.call("GET", f"{API}/inspections").json()["items"]
-    found = next((i for i in items if i["uid"] == uid), None)
-    if found is None:
-        return None
-    detail: dict[str, Any] = api.call("GET", f"{API}/inspections/{found['id']}").json()
-    return detail
-
-
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_the_terminal_works_offline_uploads_once_and_resolves_conflicts(
@@ -125,14 +115,7 @@ def test_the_terminal_works_offline_uploads_once_and_resolves_conflicts(
 
     problems: list[str] = []
     outside: list[str] = []
-    with Network(
-        tmp_path / "net",
-        "sqlite",
-        template=sqlite_template,
-        topology=TOPOLOGY,
-        users=USERS,
-        extra_env={"ANJIAN_COOKIE_SECURE": "false"},  # plain http on localhost
-    ) as net:
+    with console_network(tmp_path / "net", sqlite_template, TOPOLOGY, USERS) as net:
         net.start()
         county, province = net.node(COUNTY_A), net.node(PROVINCE)
         world = _field(county)
@@ -242,7 +225,8 @@ def test_the_terminal_works_offline_uploads_once_and_resolves_conflicts(
                     expect(page.locator("#task-state")).to_have_text("已完成")
                     expect(page.locator("#pending-count")).to_have_text("3")
                     shot(page, "offline_recorded")
-                    assert _at(official, main)["state"] == "planned"  # nothing went yet
+                    # nothing went yet
+                    assert official.find_detail(f"{API}/inspections", main)["state"] == "planned"
 
                     # --- back online: the first upload's answer is lost ---------------------
                     cut: list[int] = []
@@ -267,7 +251,7 @@ def test_the_terminal_works_offline_uploads_once_and_resolves_conflicts(
                     shot(page, "synced")
 
                     # --- at the county: once, as recorded offline ---------------------------
-                    done = _at(official, main)
+                    done = official.find_detail(f"{API}/inspections", main)
                     assert done["state"] == "finished"
                     assert done["summary"] == "发现重大事故隐患 1 项，责令停止作业"
                     assert [(f["place"], f["major"], f["item_code"]) for f in done["findings"]] == [
@@ -280,7 +264,7 @@ def test_the_terminal_works_offline_uploads_once_and_resolves_conflicts(
                     at_province = province.api("official")
                     wait_until(
                         lambda: (
-                            (i := _at(at_province, main))
+                            (i := at_province.find_detail(f"{API}/inspections", main))
                             and i["state"] == "finished"
                             and len(i["findings"]) == 1
                         ),
@@ -341,10 +325,10 @@ def test_the_terminal_works_offline_uploads_once_and_resolves_conflicts(
                     expect(page.locator("#task-state")).to_have_text("已完成")
                     expect(page.locator("#findings .t-finding")).to_have_count(2)
 
-                    kept = _at(official, started)
+                    kept = official.find_detail(f"{API}/inspections", started)
                     assert kept["state"] == "finished" and kept["summary"] == "发现一般隐患 1 项"
                     assert sorted(f["place"] for f in kept["findings"]) == ["主井井口", "绞车房"]
-                    server = _at(official, taken)
+                    server = official.find_detail(f"{API}/inspections", taken)
                     assert server["summary"] == "机关检查组已完成检查"
                     assert [f["place"] for f in server["findings"]] == ["副井"]
 
