@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
-from anjian.core.audit.service import Actor
+from anjian.core.audit.service import Actor, audit_record
 from anjian.core.clock import CST, today_in_china
 from anjian.core.counters import next_number
 from anjian.core.divisions.service import division_names
@@ -21,7 +21,6 @@ from anjian.core.iam.models import User
 from anjian.core.orgs.models import Organisation
 from anjian.core.scope import Scope, unscoped
 from anjian.db import utcnow
-from anjian.enforcement.audits import audit_step
 from anjian.enforcement.inspections import acting_on, documents_of, findings_of
 from anjian.enforcement.models import (
     EnforcementDocument,
@@ -228,7 +227,9 @@ def issue(
         "inspection_id": doc.inspection_id,
         "penalty_id": doc.penalty_id,
     }
-    audit_step(session, actor, "document", "issue", doc, detail)
+    audit_record(
+        session, actor, "enforcement.document.issue", "enforcement_document", doc, detail=detail
+    )
     return doc
 
 

@@ -15,14 +15,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from anjian.core.audit.service import Actor
+from anjian.core.audit.service import Actor, audit_record
 from anjian.core.errors import Conflict, Forbidden, Invalid
 from anjian.core.iam.models import Role, User
 from anjian.core.paging import paged
 from anjian.core.scope import Scope, unscoped
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
-from anjian.enforcement.audits import audit_step
 from anjian.enforcement.inspectors import conflicts_of, list_inspectors
 from anjian.enforcement.listing import in_state, of_enterprise_in
 from anjian.enforcement.models import (
@@ -60,8 +59,14 @@ from anjian.hidden_hazards.service import report_hazard
 
 
 def _audit(session: Session, actor: Actor, action: str, insp: Inspection, **detail: Any) -> None:
-    audit_step(
-        session, actor, "inspection", action, insp, {"enterprise_id": insp.enterprise_id, **detail}
+    detail = {"enterprise_id": insp.enterprise_id, **detail}
+    audit_record(
+        session,
+        actor,
+        f"enforcement.inspection.{action}",
+        "enforcement_inspection",
+        insp,
+        detail=detail,
     )
 
 

@@ -11,19 +11,26 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from anjian.core.audit.service import Actor
+from anjian.core.audit.service import Actor, audit_record
 from anjian.core.errors import Conflict, NotFound
 from anjian.core.iam.models import Role, User
 from anjian.core.scope import Scope, unscoped
 from anjian.db import utcnow
-from anjian.enforcement.audits import audit_step
 from anjian.enforcement.models import Inspector, InspectorConflict
 from anjian.enforcement.schemas import ConflictCreate, ConflictRead, InspectorCreate, InspectorRead
 from anjian.enterprises.service import enterprise_in_scope, enterprise_names
 
 
 def _audit(session: Session, actor: Actor, action: str, ins: Inspector, **detail: Any) -> None:
-    audit_step(session, actor, "inspector", action, ins, {"name": ins.name, **detail})
+    detail = {"name": ins.name, **detail}
+    audit_record(
+        session,
+        actor,
+        f"enforcement.inspector.{action}",
+        "enforcement_inspector",
+        ins,
+        detail=detail,
+    )
 
 
 @unscoped("a user is registered once on the node, whoever registered them")
@@ -70,7 +77,10 @@ def set_active(
     """Take an officer off the draw (away, certificate expired) or back on."""
     ins = get_inspector(session, scope, inspector_id)
     ins.active = active
-    _audit(session, actor, "activate" if active else "deactivate", ins)
+    if active:
+        _audit(session, actor, "activate", ins)
+    else:
+        _audit(session, actor, "deactivate", ins)
     return ins
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from anjian.core.audit.service import Actor
+from anjian.core.audit.service import Actor, audit_record
 from anjian.core.clock import today_in_china
 from anjian.core.errors import Conflict, Forbidden, Invalid
 from anjian.core.iam.models import Role, User
@@ -22,7 +22,6 @@ from anjian.core.scope import Scope
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.core.workdays import known
 from anjian.db import utcnow
-from anjian.enforcement.audits import audit_step
 from anjian.enforcement.documents import issue, party_fields
 from anjian.enforcement.inspections import documents_of, get_inspection, present_documents
 from anjian.enforcement.listing import in_state, of_enterprise_in
@@ -55,7 +54,9 @@ def _yuan(fen: int | None) -> Decimal | None:
 
 def _audit(session: Session, actor: Actor, action: str, case: PenaltyCase, **detail: Any) -> None:
     detail = {"enterprise_id": case.enterprise_id, "stage": case.stage, **detail}
-    audit_step(session, actor, "penalty", action, case, detail)
+    audit_record(
+        session, actor, f"enforcement.penalty.{action}", "enforcement_penalty", case, detail=detail
+    )
 
 
 def _not_future(day: date, field: str, earliest: date | None = None) -> date:
