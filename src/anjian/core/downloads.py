@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import quote
 
-from fastapi import Response
+from fastapi import Request, Response
 
 from anjian.core.clock import CST
 from anjian.core.errors import Invalid
@@ -35,7 +35,23 @@ def upload_bytes(data: bytes, max_bytes: int) -> bytes:
     """An uploaded file's bytes (read with one byte to spare), refused with a 422 on ``file``
     when larger than ``max_bytes``."""
     if len(data) > max_bytes:
-        raise Invalid(
-            f"文件过大，最大 {max_bytes // 1024 // 1024} MB (file too large)", field="file"
-        )
+        raise _too_large(max_bytes)
     return data
+
+
+def _too_large(max_bytes: int) -> Invalid:
+    return Invalid(f"文件过大，最大 {max_bytes // 1024 // 1024} MB (file too large)", field="file")
+
+
+async def request_bytes(request: Request, max_bytes: int) -> bytes:
+    """A raw request body, read no further than ``max_bytes`` (a larger one, declared or sent,
+    is refused with a 422 on ``file`` without being read to its end)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise _too_large(max_bytes)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > max_bytes:
+            break
+    return upload_bytes(bytes(body), max_bytes)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Form, Query, Response, UploadFile
+from fastapi.responses import FileResponse
 
 from anjian.core.api_kit import (
     DivisionQuery,
@@ -15,14 +16,17 @@ from anjian.core.api_kit import (
     ListFilters,
     StatsDivisionQuery,
     list_page,
+    read_upload,
 )
 from anjian.core.clock import today_in_china
 from anjian.core.downloads import DOCX_MEDIA_TYPE, attachment, xlsx_response
 from anjian.core.iam.deps import Context, StaffCtx
+from anjian.core.images import MAX_IMAGE_BYTES
 from anjian.core.paging import Paging
 from anjian.enforcement import (
     documents,
     draws,
+    evidence,
     inspections,
     inspectors,
     penalties,
@@ -61,6 +65,7 @@ from anjian.enforcement.schemas import (
     PlanCreate,
     PlanPage,
     PlanRead,
+    SignerRole,
     TerminalCreate,
     TerminalRead,
 )
@@ -214,6 +219,45 @@ def finding_to_hazard(finding_id: int, ctx: StaffCtx) -> FindingRead:
     the finding then names the hazard (``hidden_hazard_id``) and the hazard its source."""
     finding, _ = inspections.to_hazard(ctx.db, ctx.actor, ctx.scope, ctx.user, finding_id)
     return FindingRead.model_validate(finding)
+
+
+EvidenceKind = Literal["photos", "signatures"]
+
+
+@router.post("/findings/{finding_id}/photos", response_model=FindingRead, status_code=201)
+def upload_finding_photo(finding_id: int, file: UploadFile, ctx: StaffCtx) -> FindingRead:
+    """Attach a photo of the problem (JPEG, PNG or WebP, ≤ 10 MB, at most 20); the same photo
+    again changes nothing."""
+    data = read_upload(file, MAX_IMAGE_BYTES)
+    finding = inspections.get_finding(ctx.db, ctx.scope, finding_id)
+    evidence.add_photo(ctx.db, ctx.actor, ctx.scope, ctx.user, finding, file.filename or "", data)
+    return FindingRead.model_validate(finding)
+
+
+@router.post("/findings/{finding_id}/signatures", response_model=FindingRead, status_code=201)
+def upload_finding_signature(
+    finding_id: int,
+    file: UploadFile,
+    signer: Annotated[str, Form(max_length=50, description="签字人姓名")],
+    role: Annotated[SignerRole, Form(description="enterprise 被检查单位 | inspector 执法人员")],
+    ctx: StaffCtx,
+) -> FindingRead:
+    """Attach a signature drawn on site (an image, e.g. PNG from a signature pad) confirming
+    the finding, with who signed and as whom."""
+    data = read_upload(file, MAX_IMAGE_BYTES)
+    finding = inspections.get_finding(ctx.db, ctx.scope, finding_id)
+    evidence.add_signature(ctx.db, ctx.actor, ctx.scope, ctx.user, finding, signer, role, data)
+    return FindingRead.model_validate(finding)
+
+
+@router.get("/findings/{finding_id}/{kind}/{digest}", response_class=FileResponse)
+def finding_evidence(
+    finding_id: int, kind: EvidenceKind, digest: str, ctx: StaffCtx
+) -> FileResponse:
+    """One photo or signature of a finding in scope, by its SM3 digest (the file is kept at the
+    inspecting agency's node)."""
+    path, media_type = evidence.evidence_file(ctx.db, ctx.scope, finding_id, kind, digest)
+    return FileResponse(path, media_type=media_type)
 
 
 @router.post("/inspections/{inspection_id}/documents", response_model=DocumentRead, status_code=201)

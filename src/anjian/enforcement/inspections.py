@@ -225,6 +225,8 @@ def add_finding(
         place=data.place.strip(),
         description=data.description.strip(),
         major=data.major,
+        lng=data.lng,
+        lat=data.lat,
         found_by=actor.username,
         found_at=at or utcnow(),
         origin_node="",

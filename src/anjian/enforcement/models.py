@@ -7,7 +7,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from anjian.core.scope import ScopeColumns, Scoped
@@ -148,6 +158,12 @@ class Finding(EnterpriseColumns, SyncMixin, Scoped, Base):
     description: Mapped[str] = mapped_column(Text, nullable=False)
     major: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     hidden_hazard_id: Mapped[int | None] = mapped_column(ForeignKey("hidden_hazards.id"))
+    lng: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    # Image entries (core.images): photos of the problem, and signatures of those who confirmed
+    # it on site, each with "signer" and "role" (enterprise | inspector).
+    photos: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
+    signatures: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
     found_by: Mapped[str] = mapped_column(String(64), nullable=False)
     found_at: Mapped[datetime] = mapped_column(nullable=False)
 

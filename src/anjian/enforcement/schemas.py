@@ -20,7 +20,7 @@ from anjian.enforcement.rules.documents import CompulsoryMeasure
 from anjian.enforcement.rules.draw import MIN_INSPECTORS, Weighting
 from anjian.enforcement.rules.inspections import InspectionSource
 from anjian.enforcement.rules.penalties import Discretion
-from anjian.enterprises.schemas import Category, DivisionCode
+from anjian.enterprises.schemas import Category, DivisionCode, Lat, Lng
 
 MAX_DRAW = 10_000  # enterprises in one draw
 ItemResult = Literal["ok", "finding", "na"]  # 符合, 不符合, 不适用
@@ -182,6 +182,30 @@ class FindingCreate(BaseModel):
     place: Annotated[str, AfterValidator(text(200, required=True))]
     description: Annotated[str, AfterValidator(text(4000, required=True))]
     major: bool = False
+    lng: Lng = Field(default=None, description="发现位置经度")
+    lat: Lat = Field(default=None, description="发现位置纬度")
+
+
+class ImageEntry(BaseModel):
+    """An image kept with a record: its SM3 digest (the file's name at the node that holds it),
+    name, media type, size, and who attached it when."""
+
+    sm3: str
+    name: str
+    type: str
+    size: int
+    by: str
+    at: str
+
+
+SignerRole = Literal["enterprise", "inspector"]
+
+
+class SignatureEntry(ImageEntry):
+    """A signature drawn on site, with who signed and as whom (被检查单位 or 执法人员)."""
+
+    signer: str
+    role: SignerRole
 
 
 class FindingRead(BaseModel):
@@ -196,6 +220,10 @@ class FindingRead(BaseModel):
     description: str
     major: bool
     hidden_hazard_id: int | None
+    lng: float | None = None
+    lat: float | None = None
+    photos: list[ImageEntry] = []
+    signatures: list[SignatureEntry] = []
     found_by: str
     found_at: datetime
 
@@ -469,6 +497,8 @@ class FindingChange(_Change):
     place: Annotated[str, AfterValidator(text(200, required=True))]
     description: Annotated[str, AfterValidator(text(4000, required=True))]
     major: bool = False
+    lng: Lng = None
+    lat: Lat = None
 
 
 TerminalChange = Annotated[

@@ -1,27 +1,49 @@
 """The terminal exchange (移动执法终端): ``GET /api/v1/terminal/changes?since=<cursor>`` and
-``POST /api/v1/terminal/changes``, authenticated by the terminal's token (``Authorization:
+``POST /api/v1/terminal/changes``, and the photos and signatures of findings after them
+(``POST /api/v1/terminal/findings/{uid}/photos|signatures``, the image as the body), authenticated by the terminal's token (``Authorization:
 Bearer tml_…``), acting as its officer within the officer's scope."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from anjian.core.audit.service import Actor
+from anjian.core.downloads import request_bytes
 from anjian.core.errors import Unauthorized
 from anjian.core.iam.deps import DB, client_ip
 from anjian.core.iam.models import User
 from anjian.core.iam.service import actor_of, scope_of
+from anjian.core.images import MAX_IMAGE_BYTES
 from anjian.core.scope import Scope
 from anjian.db import read_first
-from anjian.enforcement import terminals
-from anjian.enforcement.models import Terminal
-from anjian.enforcement.schemas import ChangesApplied, ChangesUpload, TerminalChanges
+from anjian.enforcement import evidence, terminals
+from anjian.enforcement.models import Finding, Terminal
+from anjian.enforcement.schemas import (
+    ChangesApplied,
+    ChangesUpload,
+    FindingRead,
+    SignerRole,
+    TerminalChanges,
+    Uid,
+)
 
 router = APIRouter(prefix="/api/v1/terminal", tags=["terminal 移动执法终端"])
+# An image as the raw request body (documented, read by the endpoint itself within its limit).
+IMAGE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            t: {"schema": {"type": "string", "format": "binary"}}
+            for t in ("image/jpeg", "image/png", "image/webp")
+        },
+    }
+}
 
 
 @dataclass(frozen=True)
@@ -81,3 +103,53 @@ def upload(body: ChangesUpload, ctx: TerminalCtx) -> ChangesApplied | JSONRespon
             },
         )
     return ChangesApplied(results=results)
+
+
+def _evidence_of(ctx: TerminalContext, uid: str, add: Callable[[Finding], object]) -> FindingRead:
+    finding = terminals.finding_of(ctx.db, ctx.scope, ctx.terminal, uid)
+    add(finding)
+    return FindingRead.model_validate(finding)
+
+
+@router.post(
+    "/findings/{uid}/photos",
+    response_model=FindingRead,
+    status_code=201,
+    openapi_extra=IMAGE_BODY,
+)
+async def upload_photo(uid: Uid, request: Request, ctx: TerminalCtx) -> FindingRead:
+    """A photo of a finding already uploaded (JPEG, PNG or WebP, ≤ 10 MB, as the body); sending
+    the same photo again changes nothing."""
+    data = await request_bytes(request, MAX_IMAGE_BYTES)
+    return await run_in_threadpool(
+        _evidence_of,
+        ctx,
+        uid,
+        lambda f: evidence.add_photo(ctx.db, ctx.actor, ctx.scope, ctx.user, f, "photo", data),
+    )
+
+
+@router.post(
+    "/findings/{uid}/signatures",
+    response_model=FindingRead,
+    status_code=201,
+    openapi_extra=IMAGE_BODY,
+)
+async def upload_signature(
+    uid: Uid,
+    signer: Annotated[str, Query(min_length=1, max_length=50, description="签字人姓名")],
+    role: Annotated[SignerRole, Query(description="enterprise 被检查单位 | inspector 执法人员")],
+    request: Request,
+    ctx: TerminalCtx,
+) -> FindingRead:
+    """A signature confirming a finding, drawn on the terminal (PNG as the body), with who
+    signed and as whom; the same signature again changes nothing."""
+    data = await request_bytes(request, MAX_IMAGE_BYTES)
+    return await run_in_threadpool(
+        _evidence_of,
+        ctx,
+        uid,
+        lambda f: evidence.add_signature(
+            ctx.db, ctx.actor, ctx.scope, ctx.user, f, signer, role, data
+        ),
+    )

@@ -224,6 +224,16 @@ def _conflicts(
     return conflicts, targets
 
 
+def finding_of(session: Session, scope: Scope, terminal: Terminal, uid: str) -> Finding:
+    """A finding, by the uid the terminal gave it, of an inspection the terminal's officer is on
+    the team of (photos and signatures go up after the finding itself)."""
+    finding = scope.one(session, Finding, uid, key="uid")
+    insp = scope.one(session, Inspection, finding.inspection_id)
+    if not any(int(m["inspector_id"]) == terminal.inspector_id for m in insp.team):
+        raise Forbidden("只能为本人参加的检查上传照片和签字 (own inspections only)")
+    return finding
+
+
 @unscoped("whether a uid a terminal made up is taken, whoever holds it")
 def _finding_exists(session: Session, uid: str) -> bool:
     return session.scalar(select(Finding.id).where(Finding.uid == uid)) is not None
@@ -293,6 +303,8 @@ def _apply(
             place=change.place,
             description=change.description,
             major=change.major,
+            lng=change.lng,
+            lat=change.lat,
         )
         finding = inspections.add_finding(
             session, actor, scope, user, insp.id, data, uid=change.uid, at=change.at
