@@ -253,6 +253,50 @@ def test_scope_another_county_the_city_and_an_enterprise_user(county: Any) -> No
     assert 'id="records-enforcement"' in own
 
 
+def test_a_findings_photos_are_uploaded_and_shown_on_the_inspection_page(county: Any) -> None:
+    client = county.node.client
+    iid = _planned(county)
+    _step(county, iid, "start")
+    _step(county, iid, "finding", place="主井口", description="警示标志缺失")
+    page = client.get(f"/enforcement/inspections/{iid}").text
+    fid = int(re.search(r'id="finding-(\d+)"', page).group(1))
+    assert "photo-form" in page and "finding-photo" not in page
+    url = f"/enforcement/inspections/{iid}/findings/{fid}/photo"
+
+    def upload(name: str, data: bytes) -> Any:
+        return client.post(
+            url,
+            data={"csrf": county.csrf(f"/enforcement/inspections/{iid}")},
+            files={"file": (name, data, "image/jpeg")},
+            follow_redirects=False,
+        )
+
+    jpeg = b"\xff\xd8\xff\xe0" + b"\x10JFIF" + b"\0" * 64
+    r = upload("井口.jpg", jpeg)
+    assert r.status_code == 303 and r.headers["location"].endswith(f"?done=photo#finding-{fid}")
+    page = client.get(f"/enforcement/inspections/{iid}?done=photo").text
+    assert "照片已上传" in page and page.count('class="rounded border finding-photo"') == 1
+    src = re.search(r'<img src="([^"]+)" alt="现场照片 井口.jpg"', page).group(1)
+    assert client.get(src).content == jpeg
+    # Not an image, and no file at all: answered in Chinese on the page, nothing attached.
+    r = upload("报告.pdf", b"%PDF-1.7")
+    assert r.status_code == 422 and "只能是 JPEG、PNG 或 WebP" in r.text
+    r = upload("", b"")
+    assert r.status_code == 422 and "请选择照片" in r.text
+    assert (
+        client.get(f"{API}/inspections/{iid}", headers=county.node.headers).json()["findings"][0][
+            "photos"
+        ][0]["name"]
+        == "井口.jpg"
+    )
+    # The city sees the photo but is not offered the upload.
+    county.login("shuozhou")
+    page = client.get(f"/enforcement/inspections/{iid}").text
+    assert "finding-photo" in page and "photo-form" not in page
+    r = client.post(url, data={"csrf": county.csrf()}, files={"file": ("a.jpg", jpeg)})
+    assert r.status_code == 403
+
+
 def test_an_enterprises_enforcement_history(county: Any) -> None:
     node, client = county.node, county.node.client
     iid = _planned(county)

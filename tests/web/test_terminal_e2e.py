@@ -3,7 +3,8 @@ screen, against real tiered nodes (tests/sync/harness.py: county → city → pr
 
 an officer of the county pairs the device from the console, sets a PIN and downloads the tasks;
 offline, the app opens from its service worker (the PIN unlocks the encrypted data), and the
-officer starts an inspection, records a finding with a photo and finishes it; back online the
+officer starts an inspection, records a finding with a photo, the place where the device is and
+the mine manager's signature drawn on the screen, and finishes it; back online the
 upload is cut after the server applied it, and sending it again is harmless (the server answers
 ``repeated``); the county has the inspection as recorded offline and the province receives it
 through sync. Then two inspections changed on the server while the terminal was offline give
@@ -139,6 +140,8 @@ def test_the_terminal_works_offline_uploads_once_and_resolves_conflicts(
                     has_touch=True,
                     locale="zh-CN",
                     timezone_id="Asia/Shanghai",
+                    geolocation={"longitude": 113.19, "latitude": 39.56},
+                    permissions=["geolocation"],
                 )
                 page = context.new_page()
                 page.on("pageerror", lambda exc: problems.append(str(exc)))
@@ -208,14 +211,31 @@ def test_the_terminal_works_offline_uploads_once_and_resolves_conflicts(
                     page.set_input_files(
                         "#f-photo", {"name": "p.png", "mimeType": "image/png", "buffer": _photo()}
                     )
+                    page.fill("#f-signer", "张矿长")
+                    page.select_option("#f-role", "enterprise")
+                    pad = page.locator("#f-signature")
+                    pad.scroll_into_view_if_needed()
+                    box = pad.bounding_box()
+                    assert box is not None
+                    page.mouse.move(box["x"] + 20, box["y"] + box["height"] / 2)
+                    page.mouse.down()
+                    for step in range(1, 9):
+                        page.mouse.move(box["x"] + 20 + step * 30, box["y"] + 20 + (step % 2) * 40)
+                    page.mouse.up()
                     shot(page, "finding")
                     page.click("#f-save")
                     finding = page.locator("#findings .t-finding")
                     expect(finding).to_have_count(1)
                     expect(finding).to_contain_text("瓦斯浓度 1.2% 仍在作业")
                     expect(finding).to_contain_text("待上传")
-                    expect(finding.locator("img.t-photo")).to_have_attribute(
+                    expect(finding).to_contain_text("位置 113.19, 39.56")
+                    expect(finding).to_contain_text("签字：张矿长（被检查单位）")
+                    expect(finding).to_contain_text("照片和签字待上传 2")
+                    expect(finding.locator("img.t-photo").first).to_have_attribute(
                         "src", _starts("data:image/jpeg")
+                    )
+                    expect(finding.locator("img.t-sign")).to_have_attribute(
+                        "src", _starts("data:image/png")
                     )
                     page.click("#finish-button")
                     expect(page.locator(".f-result[data-code=MK02]")).to_have_value("finding")
@@ -248,6 +268,8 @@ def test_the_terminal_works_offline_uploads_once_and_resolves_conflicts(
                     expect(page.locator("#pending-count")).to_have_text("0")
                     expect(page.locator("#message")).to_contain_text("已同步")
                     expect(finding).not_to_contain_text("待上传")
+                    expect(finding).to_contain_text("已上传照片 1 张")
+                    expect(finding).to_contain_text("签字：张矿长（被检查单位）")
                     shot(page, "synced")
 
                     # --- at the county: once, as recorded offline ---------------------------
@@ -259,6 +281,12 @@ def test_the_terminal_works_offline_uploads_once_and_resolves_conflicts(
                     ]
                     assert {i["code"]: i["result"] for i in done["checklist"]}["MK02"] == "finding"
                     assert done["started_at"] < done["findings"][0]["found_at"]
+                    [found] = done["findings"]
+                    assert (found["lng"], found["lat"]) == (113.19, 39.56)
+                    assert [s["signer"] for s in found["signatures"]] == ["张矿长"]
+                    [photo] = found["photos"]
+                    r = official.call("GET", f"{API}/findings/{found['id']}/photos/{photo['sm3']}")
+                    assert r.status_code == 200 and r.content.startswith(b"\xff\xd8\xff")
 
                     # --- the province receives it through the tiers -------------------------
                     at_province = province.api("official")
@@ -267,6 +295,8 @@ def test_the_terminal_works_offline_uploads_once_and_resolves_conflicts(
                             (i := at_province.find_detail(f"{API}/inspections", main))
                             and i["state"] == "finished"
                             and len(i["findings"]) == 1
+                            and len(i["findings"][0]["photos"]) == 1
+                            and len(i["findings"][0]["signatures"]) == 1
                         ),
                         timeout=SYNC_S,
                         what="the terminal's inspection at the province",

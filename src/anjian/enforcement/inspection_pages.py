@@ -17,16 +17,18 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
+from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.responses import Response
 
 from anjian.core.clock import today_in_china
 from anjian.core.divisions.service import division_names
-from anjian.core.errors import AnjianError, NotFound
+from anjian.core.errors import AnjianError, Invalid, NotFound
 from anjian.core.iam.deps import Context
 from anjian.core.iam.models import Role
 from anjian.core.iam.people import display_names
+from anjian.core.images import MAX_IMAGE_BYTES
 from anjian.core.paging import PageNumber
-from anjian.enforcement import documents, history_pages, inspections, inspector_pages
+from anjian.enforcement import documents, evidence, history_pages, inspections, inspector_pages
 from anjian.enforcement.inspectors import list_inspectors
 from anjian.enforcement.models import Inspection
 from anjian.enforcement.page_kit import (
@@ -269,6 +271,7 @@ DONE = {
     "finish": "检查已结束，检查结果已记录。",
     "document": "文书已出具，可下载打印。",
     "hazard": "已转为企业隐患，进入隐患排查治理流程。",
+    "photo": "照片已上传。",
 }
 
 
@@ -325,6 +328,7 @@ def _detail_page(
             "offers": offers,
             "top_alert": not shown_at_form.get(refusal.form, False),
             "maintained_by": maintained_elsewhere(insp),
+            "signer_roles": evidence.SIGNER_ROLES,
             "criteria_note": inspections.criteria_note(),
             "form": refusal.form,
             "errors": refusal.errors,
@@ -441,26 +445,40 @@ async def inspection_step(
     )
 
 
-@router.post("/enforcement/inspections/{inspection_id:int}/findings/{finding_id:int}/hazard")
-async def finding_hazard(
-    request: Request, inspection_id: int, finding_id: int, ctx: StaffPageCtx
+async def _photo_of(raw: FormData) -> tuple[str, bytes]:
+    upload = raw.get("file")
+    if not isinstance(upload, StarletteUpload) or not upload.filename:
+        raise Invalid("请选择照片 (choose a photo)", field="file")
+    return upload.filename, await upload.read(MAX_IMAGE_BYTES + 1)
+
+
+@router.post("/enforcement/inspections/{inspection_id:int}/findings/{finding_id:int}/{action}")
+async def finding_step(
+    request: Request, inspection_id: int, finding_id: int, action: str, ctx: StaffPageCtx
 ) -> Response:
-    """转为隐患: the finding becomes a hidden hazard of the enterprise."""
-    form = _form(await request.form())
+    """转为隐患 (``hazard``: the finding becomes a hidden hazard of the enterprise) or 上传照片
+    (``photo``) of one finding."""
+    raw = await request.form()
+    form = _form(raw)
     check_csrf(request, form.get("csrf"))
+    if action not in ("hazard", "photo"):
+        raise NotFound(f"未知操作: {action}")
     finding = inspections.get_finding(ctx.db, ctx.scope, finding_id)
     if finding.inspection_id != inspection_id:
         raise NotFound(f"检查发现不存在: {finding_id}")
     try:
-        inspections.to_hazard(ctx.db, ctx.actor, ctx.scope, ctx.user, finding_id)
+        if action == "hazard":
+            inspections.to_hazard(ctx.db, ctx.actor, ctx.scope, ctx.user, finding_id)
+        else:
+            name, data = await _photo_of(raw)
+            evidence.add_photo(ctx.db, ctx.actor, ctx.scope, ctx.user, finding, name, data)
     except AnjianError as exc:
         if exc.status == 404:
             raise
         errors = {k: chinese(v) for k, v in refused(request, ctx, exc).items()}
         insp = inspections.get_inspection(ctx.db, ctx.scope, inspection_id)
-        return _detail_page(
-            request, ctx, insp, FormRefusal("hazard", errors, status_code=exc.status)
-        )
+        return _detail_page(request, ctx, insp, FormRefusal(action, errors, status_code=exc.status))
     return RedirectResponse(
-        f"/enforcement/inspections/{inspection_id}?done=hazard#findings", status_code=303
+        f"/enforcement/inspections/{inspection_id}?done={action}#finding-{finding_id}",
+        status_code=303,
     )

@@ -4,10 +4,11 @@
 
 import { MAX_FAILURES, PIN_PATTERN, Vault, failures, hasVault, wipe } from "./store.js";
 import {
-  canKeepMine, conflictGroups, download, droppedByServer, keepMine, newState, pendingOf,
-  record, staleOnServer, takeServer, upload, view,
+  addEvidence, canKeepMine, conflictGroups, download, droppedByServer, evidenceOf, keepMine,
+  newState, pendingOf, record, staleOnServer, takeServer, upgradeState, upload, uploadEvidence,
+  view,
 } from "./sync.js";
-import { STATE_BADGES, el, photoDataUrl, row, when } from "./ui.js";
+import { STATE_BADGES, el, photoDataUrl, position, row, signaturePad, when } from "./ui.js";
 
 const root = document.getElementById("app");
 const LABELS = JSON.parse(root.dataset.labels || "{}");
@@ -21,6 +22,7 @@ let syncing = false;
 let message = null; // {kind, text} shown under the header once
 
 const label = (kind, code) => (LABELS[kind] || {})[code] || code;
+const ROLES = { enterprise: "被检查单位", inspector: "执法人员" };
 const persist = () => vault.save("state", state);
 const online = () => navigator.onLine;
 
@@ -125,7 +127,7 @@ async function showLocked(note) {
         }
         return;
       }
-      state = await vault.load("state");
+      state = upgradeState(await vault.load("state"));
       render();
       if (online()) sync();
     },
@@ -175,6 +177,16 @@ async function sync() {
       location.hash = "#/conflicts";
       return;
     }
+    let evidenceNote = "";
+    if (up.status === 200) {
+      const ev = await uploadEvidence(state, persist, (k) => vault.load(k), (k) => vault.remove(k));
+      if (ev.status === 0) {
+        say("warning", "网络不可用，照片和签字保存在本机，联网后再上传。");
+        return;
+      }
+      if (ev.status !== 200) evidenceNote = `照片和签字上传失败：${ev.detail}`;
+      else if (ev.refused.length) evidenceNote = `有照片或签字未被接收：${ev.refused.join("；")}`;
+    }
     const down = await download(state);
     if (up.status === 409) {
       state.conflicts = staleOnServer(state);
@@ -187,7 +199,7 @@ async function sync() {
     } else if (up.status !== 200) {
       say("danger", `上传失败：${up.detail}`);
     } else if (down.status === 200) {
-      say("success", `已同步：${when(state.lastSync)}`);
+      say(evidenceNote ? "warning" : "success", evidenceNote || `已同步：${when(state.lastSync)}`);
     } else {
       say("danger", `下载失败：${down.detail}`);
     }
@@ -269,14 +281,22 @@ function taskPage(uid) {
   }
   const findings = v.findings.map((f) => {
     const item = v.checklist.find((i) => i.code === f.item_code);
-    const photo = state.photos[f.uid] ? el("img", { class: "t-photo", alt: "现场照片", "data-photo": state.photos[f.uid] }) : null;
+    const local = evidenceOf(state, f.uid);
+    const signed = [...(f.signatures || []), ...local.filter((e) => e.kind === "signatures")]
+      .map((s) => `${s.signer}（${ROLES[s.role] || s.role}）`);
     return el("div", { class: "list-group-item t-finding" },
       el("div", { class: "d-flex justify-content-between gap-2" }, el("strong", {}, f.place),
         el("span", {}, f.major ? el("span", { class: "badge bg-red text-white" }, "重大事故隐患") : null,
           f.pending ? el("span", { class: "badge bg-yellow-lt ms-1" }, "待上传") : null)),
       el("div", {}, f.description),
       item ? el("div", { class: "small text-secondary" }, `检查项：${item.text}`) : null,
-      el("div", { class: "small text-secondary" }, when(f.found_at)), photo);
+      el("div", { class: "small text-secondary" }, when(f.found_at),
+        f.lng != null ? ` · 位置 ${f.lng}, ${f.lat}` : ""),
+      f.photos?.length ? el("div", { class: "small t-uploaded" }, `已上传照片 ${f.photos.length} 张`) : null,
+      signed.length ? el("div", { class: "small t-signed" }, `签字：${signed.join("、")}`) : null,
+      local.length ? el("div", { class: "t-evidence" },
+        local.map((e) => el("img", { class: e.kind === "photos" ? "t-photo" : "t-photo t-sign", alt: e.kind === "photos" ? "现场照片" : "签字", "data-photo": e.key })),
+        el("span", { class: "badge bg-yellow-lt" }, `照片和签字待上传 ${local.length}`)) : null);
   });
   const checklist = v.checklist.map((i) => el("li", { class: `t-item t-result-${i.result || "none"}` },
     el("span", { class: "t-item-text" }, i.text),
@@ -308,7 +328,7 @@ function taskPage(uid) {
       el("h2", { class: "card-title" }, `检查发现（${v.findings.length}）`),
       findings.length ? el("div", { class: "list-group list-group-flush", id: "findings" }, findings)
         : el("p", { class: "text-secondary mb-0" }, "尚未记录问题。"),
-      Object.keys(state.photos).length ? el("p", { class: "small text-secondary mt-2 mb-0" }, "照片只保存在本机（加密）；接口暂不接收照片。") : null)),
+      state.evidence.length ? el("p", { class: "small text-secondary mt-2 mb-0" }, "照片和签字加密保存在本机，问题上传后随即上传。") : null)),
     el("section", { class: "card mt-2" }, el("div", { class: "card-body" },
       el("h2", { class: "card-title" }, "检查表（重大事故隐患判定标准）"),
       el("ol", { class: "t-checklist", id: "checklist" }, checklist))));
@@ -331,27 +351,44 @@ function findingForm(uid) {
   const description = el("textarea", { class: "form-control", id: "f-description", rows: 4, maxlength: 4000, required: true });
   const major = el("input", { class: "form-check-input", id: "f-major", type: "checkbox" });
   const photo = el("input", { class: "form-control", id: "f-photo", type: "file", accept: "image/*", capture: "environment" });
+  const pad = signaturePad("f-signature");
+  const signer = el("input", { class: "form-control", id: "f-signer", maxlength: 50 });
+  const role = el("select", { class: "form-select", id: "f-role" },
+    Object.entries(ROLES).map(([code, text]) => el("option", { value: code }, text)));
+  const locate = el("input", { class: "form-check-input", id: "f-locate", type: "checkbox", checked: true });
   return onSiteForm(uid, v, "记录问题", async () => {
     if (!place.value.trim() || !description.value.trim()) {
       error.textContent = "请填写地点和问题描述";
       return;
     }
+    if (!pad.isEmpty() && !signer.value.trim()) {
+      error.textContent = "请填写签字人姓名";
+      return;
+    }
+    const where = locate.checked ? await position() : null;
     const change = record(state, {
       entity: "finding", action: "create", uid: crypto.randomUUID(), inspection_uid: uid,
       item_code: item.value, place: place.value.trim(), description: description.value.trim(),
-      major: major.checked,
+      major: major.checked, ...(where || {}),
     });
+    let note = "问题已记录。";
     if (photo.files.length) {
       try {
         const key = `photo:${change.uid}`;
         await vault.save(key, await photoDataUrl(photo.files[0]));
-        state.photos[change.uid] = key;
+        addEvidence(state, change.uid, "photos", key);
       } catch (exc) {
-        say("warning", "照片无法读取，问题已记录（无照片）。");
+        note = "照片无法读取，问题已记录（无照片）。";
       }
     }
+    if (!pad.isEmpty()) {
+      const key = `signature:${change.uid}`;
+      await vault.save(key, pad.dataUrl());
+      addEvidence(state, change.uid, "signatures", key, { signer: signer.value.trim(), role: role.value });
+    }
+    if (locate.checked && !where) note += "未能获取位置。";
     await persist();
-    say("success", "问题已记录。");
+    say(note === "问题已记录。" ? "success" : "warning", note);
     location.hash = `#/i/${uid}`;
     if (online()) sync();
     else render();
@@ -360,7 +397,16 @@ function findingForm(uid) {
     el("label", { class: "form-label required mt-2", for: "f-place" }, "地点"), place,
     el("label", { class: "form-label required mt-2", for: "f-description" }, "问题描述"), description,
     el("label", { class: "form-check mt-2" }, major, el("span", { class: "form-check-label" }, "属于重大事故隐患")),
-    el("label", { class: "form-label mt-2", for: "f-photo" }, "现场照片（可选，只保存在本机）"), photo,
+    el("label", { class: "form-label mt-2", for: "f-photo" }, "现场照片（可选）"), photo,
+    el("label", { class: "form-check mt-2" }, locate, el("span", { class: "form-check-label" }, "记录当前位置（定位）")),
+    el("fieldset", { class: "mt-3" },
+      el("legend", { class: "form-label" }, "现场签字（可选）"),
+      el("div", { class: "row g-2" },
+        el("div", { class: "col-6" }, el("label", { class: "form-label small", for: "f-signer" }, "签字人"), signer),
+        el("div", { class: "col-6" }, el("label", { class: "form-label small", for: "f-role" }, "身份"), role)),
+      el("div", { class: "small text-secondary mt-1" }, "请在下框内签字"),
+      pad.node,
+      el("button", { class: "btn btn-sm btn-link", type: "button", id: "f-signature-clear", onclick: () => pad.clear() }, "清除签字")),
     error,
     el("button", { class: "btn btn-primary w-100 mt-3", id: "f-save", type: "submit" }, "保存"),
   ]);
@@ -445,9 +491,9 @@ function conflictsPage() {
           onclick: async () => {
             const gone = takeServer(state, g);
             for (const c of gone) {
-              if (state.photos[c.uid]) {
-                await vault.remove(state.photos[c.uid]);
-                delete state.photos[c.uid];
+              for (const e of evidenceOf(state, c.uid)) {
+                await vault.remove(e.key);
+                state.evidence = state.evidence.filter((x) => x.id !== e.id);
               }
             }
             await persist();

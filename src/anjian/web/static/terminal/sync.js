@@ -4,18 +4,42 @@
 //
 // state = {token, terminalName, officer, cursor, inspections: {uid: server view},
 //          enterprises: {id: file}, queue: [change], inflight: [change_id] | null,
-//          conflicts: [{change_id, uid, client, server}], photos: {finding uid: true},
+//          conflicts: [{change_id, uid, client, server}],
+//          evidence: [{id, uid (finding), kind: "photos"|"signatures", key (vault), signer, role}],
 //          lastSync, problem}
 
 const API = "/api/v1/terminal/changes";
+const EVIDENCE_API = "/api/v1/terminal/findings";
 const TIMEOUT_MS = 20000;
 const KEEP_FINISHED_MS = 30 * 24 * 3600 * 1000; // as the server (terminals.FINISHED_KEPT)
 
 export function newState(token, terminalName, officer) {
   return {
     token, terminalName, officer, cursor: null, inspections: {}, enterprises: {},
-    queue: [], inflight: null, conflicts: [], photos: {}, lastSync: null, problem: "",
+    queue: [], inflight: null, conflicts: [], evidence: [], lastSync: null, problem: "",
   };
+}
+
+/** A state saved by an earlier version of the app: photos kept by finding uid become evidence
+ * waiting to go up. */
+export function upgradeState(state) {
+  if (!state.evidence) {
+    state.evidence = Object.entries(state.photos || {}).map(([uid, key]) => ({
+      id: crypto.randomUUID(), uid, kind: "photos", key,
+    }));
+  }
+  delete state.photos;
+  return state;
+}
+
+/** Keep a photo or a signature (its data in the vault under ``key``) to send after its finding. */
+export function addEvidence(state, uid, kind, key, extra = {}) {
+  state.evidence.push({ id: crypto.randomUUID(), uid, kind, key, ...extra });
+}
+
+/** The photos and signatures of one finding still on the device. */
+export function evidenceOf(state, uid) {
+  return state.evidence.filter((e) => e.uid === uid);
 }
 
 /** Now as ISO 8601 with the device's UTC offset (the server keeps the zone). */
@@ -54,7 +78,8 @@ export function view(state, uid) {
     } else {
       v.findings.push({
         uid: c.uid, item_code: c.item_code, place: c.place, description: c.description,
-        major: c.major, found_at: c.at, pending: true,
+        major: c.major, found_at: c.at, lng: c.lng ?? null, lat: c.lat ?? null,
+        photos: [], signatures: [], pending: true,
       });
       if (c.item_code) {
         v.checklist = v.checklist.map((i) => (i.code === c.item_code ? { ...i, result: "finding" } : i));
@@ -77,7 +102,7 @@ export function record(state, change) {
   return full;
 }
 
-async function call(method, url, token, body) {
+async function call(method, url, token, body, type = "application/json") {
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), TIMEOUT_MS);
   try {
@@ -87,9 +112,9 @@ async function call(method, url, token, body) {
       signal: ctl.signal,
       headers: {
         Authorization: `Bearer ${token}`,
-        ...(body ? { "Content-Type": "application/json" } : {}),
+        ...(body ? { "Content-Type": type } : {}),
       },
-      body: body ? JSON.stringify(body) : undefined,
+      body: body instanceof Blob ? body : body ? JSON.stringify(body) : undefined,
     });
   } finally {
     clearTimeout(timer);
@@ -216,6 +241,57 @@ export async function upload(state, persist) {
   }
 }
 
+function dataUrlBlob(dataUrl) {
+  const [head, body] = dataUrl.split(",", 2);
+  const type = head.slice(5).split(";")[0] || "application/octet-stream";
+  const bytes = Uint8Array.from(atob(body), (ch) => ch.charCodeAt(0));
+  return new Blob([bytes], { type });
+}
+
+/**
+ * Send the photos and signatures whose finding the server has (it is no longer queued), one at a
+ * time; the server keeps an image once, so sending one again after a lost answer is harmless.
+ * What went is removed from the device. Returns {status: 200, refused: [detail]} (a photo the
+ * server can never take, e.g. not an image, is dropped and named), {status: 0} when the network
+ * failed, or the status and detail of another refusal (the rest waits for the next sync).
+ */
+export async function uploadEvidence(state, persist, load, remove) {
+  const refused = [];
+  for (const item of [...state.evidence]) {
+    if (state.queue.some((c) => c.uid === item.uid)) continue; // its finding has not gone yet
+    const data = await load(item.key);
+    const drop = async () => {
+      state.evidence = state.evidence.filter((e) => e.id !== item.id);
+      await remove(item.key);
+      await persist();
+    };
+    if (!data) {
+      await drop();
+      continue;
+    }
+    let url = `${EVIDENCE_API}/${item.uid}/${item.kind}`;
+    if (item.kind === "signatures") {
+      url += `?signer=${encodeURIComponent(item.signer)}&role=${encodeURIComponent(item.role)}`;
+    }
+    let r;
+    try {
+      const blob = dataUrlBlob(data);
+      r = await call("POST", url, state.token, blob, blob.type);
+    } catch (exc) {
+      return { status: 0 };
+    }
+    if (r.ok) {
+      await drop();
+    } else if (r.status === 422) {
+      refused.push(await detailOf(r));
+      await drop();
+    } else {
+      return { status: r.status, detail: await detailOf(r) };
+    }
+  }
+  return { status: 200, refused };
+}
+
 /**
  * Conflicts the server did not list but the latest download shows: changes on an inspection
  * the server has finished (they cannot be applied any more).
@@ -280,10 +356,7 @@ export function keepMine(state, group) {
       else c.base_version = server.version;
     } else if (group.ids.has(c.change_id)) {
       const uid = crypto.randomUUID(); // the uid is taken on the server: a new record
-      if (state.photos[c.uid]) {
-        state.photos[uid] = state.photos[c.uid];
-        delete state.photos[c.uid];
-      }
+      for (const e of evidenceOf(state, c.uid)) e.uid = uid;
       c.uid = uid;
     }
   }

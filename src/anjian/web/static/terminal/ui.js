@@ -58,3 +58,57 @@ export function photoDataUrl(file, max = 1280) {
     reader.readAsDataURL(file);
   });
 }
+
+/**
+ * A signature pad: a canvas drawn on with a finger, a pen or a mouse. Returns {node, isEmpty(),
+ * dataUrl(), clear()}; the image is a PNG with a white background.
+ */
+export function signaturePad(id) {
+  const canvas = el("canvas", { class: "t-signature", id, width: 600, height: 200 });
+  const ctx = canvas.getContext("2d");
+  let empty = true;
+  let last = null;
+  const clear = () => {
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    empty = true;
+  };
+  const at = (ev) => {
+    const box = canvas.getBoundingClientRect();
+    return [(ev.clientX - box.left) * canvas.width / box.width, (ev.clientY - box.top) * canvas.height / box.height];
+  };
+  canvas.addEventListener("pointerdown", (ev) => {
+    canvas.setPointerCapture(ev.pointerId);
+    last = at(ev);
+  });
+  canvas.addEventListener("pointermove", (ev) => {
+    if (!last) return;
+    const next = at(ev);
+    ctx.strokeStyle = "#111";
+    ctx.lineWidth = 3;
+    ctx.lineCap = "round";
+    ctx.beginPath();
+    ctx.moveTo(...last);
+    ctx.lineTo(...next);
+    ctx.stroke();
+    last = next;
+    empty = false;
+  });
+  for (const end of ["pointerup", "pointercancel"]) canvas.addEventListener(end, () => { last = null; });
+  clear();
+  return { node: canvas, isEmpty: () => empty, dataUrl: () => canvas.toDataURL("image/png"), clear };
+}
+
+/** The device's position as {lng, lat}, or null when refused or not found within ``ms``. */
+export function position(ms = 8000) {
+  return new Promise((resolve) => {
+    if (!navigator.geolocation) {
+      resolve(null);
+      return;
+    }
+    navigator.geolocation.getCurrentPosition(
+      (p) => resolve({ lng: Math.round(p.coords.longitude * 1e6) / 1e6, lat: Math.round(p.coords.latitude * 1e6) / 1e6 }),
+      () => resolve(null),
+      { timeout: ms, maximumAge: 60000, enableHighAccuracy: true });
+  });
+}
