@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     # Enforcement documents' number prefixes by agency division (e.g. {"140622": "应县应急"}):
     # a division not listed uses its name and 应急.
     enforcement_document_prefixes: dict[str, str] = Field(default_factory=dict)
+    # The browser that prints enforcement documents as PDF (headless Chromium): a command or a
+    # path; empty = chromium, chromium-browser or google-chrome when on the PATH; "off" = none.
+    pdf_renderer: str = ""
     map_tile_url: str = ""
     map_attribution: str = ""
     # 风险分级 (risk grading): which published thresholds grade LEC scores D and risk-matrix

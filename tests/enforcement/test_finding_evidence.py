@@ -118,6 +118,14 @@ def test_a_finding_keeps_its_place_photos_and_signatures(site: Any) -> None:
     assert len(finding["photos"]) == 1 and finding["signatures"][0]["signer"] == "张矿长"
     assert [a.detail["signer"] for a in site.audits("enforcement.finding.signature")] == ["张矿长"]
     assert len(site.audits("enforcement.finding.photo")) == 1
+    # The 现场检查记录 says who confirmed the finding on site.
+    r = site.client.post(
+        f"{API}/inspections/{site.inspection['id']}/documents",
+        headers=site.headers,
+        json={"kind": "inspection_record"},
+    )
+    confirmed = "发现问题：北翼回风巷，风门损坏（被检查单位张矿长现场签字确认，现场照片 1 张）"
+    assert confirmed in r.json()["content"]["body"]
 
 
 @pytest.mark.parametrize(

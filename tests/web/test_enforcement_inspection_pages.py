@@ -297,6 +297,27 @@ def test_a_findings_photos_are_uploaded_and_shown_on_the_inspection_page(county:
     assert r.status_code == 403
 
 
+def test_documents_offer_pdf_only_where_the_node_prints_it(
+    county: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from anjian.config import get_settings
+
+    client = county.node.client
+    iid = _planned(county)
+    _step(county, iid, "start")
+    assert _step(county, iid, "document", kind="inspection_record").status_code == 303
+    try:
+        for setting, offered in (("off", False), ("/bin/sh", True), ("/nonexistent", False)):
+            monkeypatch.setenv("ANJIAN_PDF_RENDERER", setting)
+            get_settings.cache_clear()
+            page = client.get(f"/enforcement/inspections/{iid}").text
+            assert ("document-pdf" in page) is offered, setting
+            assert "document-download" in page  # the .docx always
+    finally:
+        monkeypatch.delenv("ANJIAN_PDF_RENDERER")
+        get_settings.cache_clear()
+
+
 def test_an_enterprises_enforcement_history(county: Any) -> None:
     node, client = county.node, county.node.client
     iid = _planned(county)

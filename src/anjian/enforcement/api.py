@@ -35,6 +35,7 @@ from anjian.enforcement import (
     terminals,
 )
 from anjian.enforcement.docx_render import render
+from anjian.enforcement.pdf_render import render_pdf
 from anjian.enforcement.reference import criteria, penalty_bases
 from anjian.enforcement.schemas import (
     ConflictCreate,
@@ -278,6 +279,23 @@ def download_document(document_id: int, ctx: StaffCtx) -> Response:
     doc = documents.get_document(ctx.db, ctx.scope, document_id)
     return attachment(
         render(doc.content), DOCX_MEDIA_TYPE, f"document-{doc.id}.docx", f"{doc.number}.docx"
+    )
+
+
+@router.get(
+    "/documents/{document_id}.pdf",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "the document as PDF"},
+        503: {"description": "本节点没有 PDF 生成程序（或繁忙）：请下载 .docx"},
+    },
+)
+def download_document_pdf(document_id: int, ctx: StaffCtx) -> Response:
+    """The document as PDF, printed by the node's PDF renderer (``ANJIAN_PDF_RENDERER``, a
+    headless Chromium); 503 where there is none."""
+    doc = documents.get_document(ctx.db, ctx.scope, document_id)
+    return attachment(
+        render_pdf(doc.content), "application/pdf", f"document-{doc.id}.pdf", f"{doc.number}.pdf"
     )
 
 

@@ -24,6 +24,7 @@ from anjian.db import utcnow
 from anjian.enforcement.inspections import acting_on, documents_of, findings_of
 from anjian.enforcement.models import (
     EnforcementDocument,
+    Finding,
     Inspection,
     PenaltyCase,
     enterprise_columns,
@@ -34,7 +35,7 @@ from anjian.enforcement.rules.documents import (
     document_number,
     measure_last_day,
 )
-from anjian.enforcement.rules.inspections import InspectionState
+from anjian.enforcement.rules.inspections import SIGNER_ROLES, InspectionState
 from anjian.enforcement.schemas import DocumentCreate
 from anjian.enforcement.sync import DOCUMENT_ENTITY, add_synced
 from anjian.enterprises.service import enterprise_in_scope
@@ -70,6 +71,17 @@ def _day(value: date) -> str:
     return f"{value:%Y年%m月%d日}"
 
 
+def _confirmed(finding: Finding) -> str:
+    """Who confirmed a finding on site by signing it (照片、签字 stay with the finding)."""
+    signers = "、".join(
+        f"{SIGNER_ROLES.get(sig['role'], '')}{sig['signer']}" for sig in finding.signatures
+    )
+    photos = f"，现场照片 {len(finding.photos)} 张" if finding.photos else ""
+    return (
+        f"（{signers}现场签字确认{photos}）" if signers else (f"（{photos[1:]}）" if photos else "")
+    )
+
+
 def party_fields(session: Session, scope: Scope, enterprise_id: int) -> list[list[str]]:
     """The party's lines of a document: the enterprise, its address and legal representative."""
     ent = enterprise_in_scope(session, scope, enterprise_id)
@@ -96,7 +108,7 @@ def _content(
             for i in insp.checklist
         ]
         body = ["检查情况：" + (insp.summary or "（检查中）")]
-        body += [f"发现问题：{f.place}，{f.description}" for f in findings]
+        body += [f"发现问题：{f.place}，{f.description}{_confirmed(f)}" for f in findings]
         return {"fields": fields, "items": items, "body": body}
     if kind is DocumentKind.RECTIFICATION_ORDER:
         if not findings:

@@ -19,12 +19,12 @@ from anjian.core.scope import Scope
 from anjian.core.sync.outbox import record_change
 from anjian.enforcement.inspections import acting_on, get_finding
 from anjian.enforcement.models import Finding
+from anjian.enforcement.rules.inspections import SIGNER_ROLES
 from anjian.enforcement.sync import FINDING_ENTITY
 
 MAX_PHOTOS = 20
 MAX_SIGNATURES = 10
 MAX_SIGNER = 50
-SIGNER_ROLES = {"enterprise": "被检查单位", "inspector": "执法人员"}
 
 
 def evidence_dir() -> Path:

@@ -40,6 +40,7 @@ from anjian.enforcement.page_kit import (
 )
 from anjian.enforcement.rules.documents import CompulsoryMeasure, DocumentKind
 from anjian.enforcement.rules.inspections import (
+    SIGNER_ROLES,
     SOURCE_LABELS,
     STATE_LABELS,
     InspectionSource,
@@ -328,7 +329,7 @@ def _detail_page(
             "offers": offers,
             "top_alert": not shown_at_form.get(refusal.form, False),
             "maintained_by": maintained_elsewhere(insp),
-            "signer_roles": evidence.SIGNER_ROLES,
+            "signer_roles": SIGNER_ROLES,
             "criteria_note": inspections.criteria_note(),
             "form": refusal.form,
             "errors": refusal.errors,

@@ -20,13 +20,17 @@ from anjian.core.divisions import service as divisions
 from anjian.core.errors import AnjianError
 from anjian.core.iam.deps import Context
 from anjian.core.iam.models import Role
+from anjian.enforcement.pdf_render import renderer
 from anjian.enforcement.rules.draw import Weighting
 from anjian.enterprises.rules import SUPERVISION_CATEGORIES
 from anjian.risk.labels import LEVELS
 from anjian.web.forms import posted_form, validated
+from anjian.web.render import template_global
 from anjian.web.session import refused
 
 TEMPLATES = Path(__file__).parent / "templates"
+# Documents offer their PDF only on a node that prints PDF (pdf_render.renderer).
+template_global("pdf_available", lambda: renderer() is not None)
 PAGE_SIZE = 20
 ACTIVE = "enforcement"  # the navigation entry of every enforcement page
 CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")

@@ -37,6 +37,12 @@ def add_template_dir(path: Path) -> None:
         _loader.loaders.append(FileSystemLoader(path))
 
 
+def template_global(name: str, value: Any) -> None:
+    """Offer ``value`` to every template as ``name`` (e.g. a domain's "can this node print
+    PDF" check)."""
+    _env.globals[name] = value
+
+
 def pages_router(templates: Path) -> APIRouter:
     """The router of a package's console pages (kept out of the OpenAPI), their templates
     served from the folder ``templates``."""

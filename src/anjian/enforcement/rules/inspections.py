@@ -118,3 +118,7 @@ def monthly_targets(times_per_year: int) -> list[int]:
 def plan_progress(required: int, done: int) -> float | None:
     """Share of the required inspections done, in percent (None when none are required)."""
     return round(100.0 * min(done, required) / required, 1) if required else None
+
+
+# Who signs a finding on site (现场签字确认): the inspected unit's person, or an officer.
+SIGNER_ROLES = {"enterprise": "被检查单位", "inspector": "执法人员"}
