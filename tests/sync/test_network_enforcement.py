@@ -81,10 +81,10 @@ def test_a_provincial_inspection_of_a_county_enterprise_reaches_the_county(make_
         201,
         {"item_code": "MK02", "place": "1201 工作面", "description": "甲烷超限仍在作业"},
     )
-    # the hidden hazard the finding becomes is the province's and stays up: at the county
-    # the finding's reference to it is empty, and applying goes on
+    # the hidden hazard the finding becomes is the province's; it goes down with the finding
     hazard = _done(province, "POST", f"{ENF}/findings/{finding['id']}/hazard", 200)
     assert hazard["hidden_hazard_id"] is not None
+    hazard = _done(province, "GET", f"/api/v1/hidden-hazards/{hazard['hidden_hazard_id']}", 200)
     doc = _done(province, "POST", f"{path}/documents", 201, {"kind": "inspection_record"})
     case = _done(
         province,
@@ -111,7 +111,14 @@ def test_a_provincial_inspection_of_a_county_enterprise_reaches_the_county(make_
     assert seen["origin_node"] == f"node-{PROVINCE}" and seen["agency_division"] == PROVINCE
     assert seen["enterprise_id"] == ent["id"] and seen["enterprise_name"] == ent["name"]
     assert [f["uid"] for f in seen["findings"]] == [finding["uid"]]
-    assert seen["findings"][0]["hidden_hazard_id"] is None
+    # at the county the finding names the county's copy of the province's hazard
+    local_id = seen["findings"][0]["hidden_hazard_id"]
+    assert local_id is not None
+    local = _done(county_official, "GET", f"/api/v1/hidden-hazards/{local_id}", 200)
+    assert local["uid"] == hazard["uid"] and local["number"] == hazard["number"]
+    assert local["source"] == "inspection" and local["origin_node"] == f"node-{PROVINCE}"
+    refused = county_official.call("POST", f"/api/v1/hidden-hazards/{local_id}/start")
+    assert refused.status_code in (403, 409, 422) and refused.status_code != 500, refused.text
     assert [d["number"] for d in seen["documents"]] == [doc["number"]]
     history = wait_until(
         lambda: (
