@@ -39,6 +39,7 @@ from anjian.core.sync.node_api import router as node_router
 from anjian.core.transport import SecurityHeaders, scope_is_https, security_headers
 from anjian.db import unit_of_work
 from anjian.directives.api import router as directives_router
+from anjian.emergency.api import router as emergency_router
 from anjian.enforcement.api import router as enforcement_router
 from anjian.enforcement.terminal_api import router as terminal_router
 from anjian.enterprises.api import router as enterprises_router
@@ -254,6 +255,7 @@ def create_app() -> FastAPI:
         accidents_router,
         enforcement_router,
         terminal_router,
+        emergency_router,
         sync_router,
         node_router,
         node_settings_router,

@@ -14,6 +14,7 @@ from anjian.core.node_settings.models import NodeSetting
 from anjian.core.orgs.models import Organisation
 from anjian.core.sync.models import OutboxEntry, SyncLink
 from anjian.directives.models import Directive, DirectiveReceipt
+from anjian.emergency.models import EmergencyResource, EmergencySupply, EmergencyTransfer
 from anjian.enforcement.models import (
     Draw,
     DrawCheck,
@@ -54,6 +55,7 @@ SYNC_MODULES = (
     "anjian.directives.sync",
     "anjian.accidents.sync",
     "anjian.enforcement.sync",
+    "anjian.emergency.sync",
 )
 for _module in SYNC_MODULES:
     import_module(_module)
@@ -73,6 +75,9 @@ __all__ = [
     "Division",
     "Draw",
     "DrawCheck",
+    "EmergencyResource",
+    "EmergencySupply",
+    "EmergencyTransfer",
     "EnforcementDocument",
     "Enterprise",
     "Finding",

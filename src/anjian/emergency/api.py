@@ -1,0 +1,119 @@
+"""Emergency management API (应急管理): resources and the nearest of a kind, warehouses'
+supplies and transfers (调拨)."""
+
+# No ``from __future__ import annotations``: FastAPI reads the filters' annotations.
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from anjian.core.api_kit import JurisdictionFilters, list_page
+from anjian.core.contacts import RevealedContacts
+from anjian.core.iam.deps import Ctx
+from anjian.core.paging import Paging
+from anjian.emergency import resources
+from anjian.emergency.resources import MAX_NEAREST
+from anjian.emergency.schemas import (
+    NearestAnswer,
+    ResourceCreate,
+    ResourcePage,
+    ResourceRead,
+    ResourceUpdate,
+    SupplyRead,
+    SupplySet,
+    TransferCreate,
+    TransferRead,
+)
+
+router = APIRouter(prefix="/api/v1/emergency", tags=["emergency 应急管理"])
+
+KindQuery = Annotated[
+    str | None,
+    Query(max_length=16, description="team | equipment | warehouse | expert | shelter | medical"),
+]
+
+
+@dataclass(frozen=True)
+class ResourceFilters(JurisdictionFilters):
+    kind: KindQuery = None
+    status: Annotated[
+        str | None, Query(max_length=16, description="available | deployed | unavailable")
+    ] = None
+    q: Annotated[str | None, Query(max_length=100, description="名称包含")] = None
+
+
+def _read(ctx: Ctx, row: object) -> ResourceRead:
+    return resources.present(ctx.db, [row])[0]  # type: ignore[list-item]
+
+
+@router.post("/resources", response_model=ResourceRead, status_code=201)
+def create_resource(body: ResourceCreate, ctx: Ctx) -> ResourceRead:
+    """Register a resource of a division in your jurisdiction, or of an enterprise in scope (an
+    enterprise user: their own)."""
+    return _read(ctx, resources.create_resource(ctx.db, ctx.actor, ctx.scope, body))
+
+
+@router.get("/resources", response_model=ResourcePage)
+def list_resources(
+    ctx: Ctx, filters: Annotated[ResourceFilters, Depends()], paging: Paging
+) -> ResourcePage:
+    """Resources in scope by kind and name (a warehouse with its supplies)."""
+    return list_page(
+        ResourcePage, resources.list_resources, ctx, filters, paging, resources.present
+    )
+
+
+@router.get("/resources/nearest", response_model=NearestAnswer)
+def nearest_resources(
+    ctx: Ctx,
+    lng: Annotated[float, Query(ge=-180, le=180, description="经度")],
+    lat: Annotated[float, Query(ge=-90, le=90, description="纬度")],
+    kind: KindQuery = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_NEAREST)] = 10,
+) -> NearestAnswer:
+    """The resources in scope (of ``kind``) nearest to a place by great-circle distance (km,
+    ascending), each with whether it can be called now. Resources without a position are left
+    out."""
+    found = resources.nearest(ctx.db, ctx.scope, lng, lat, kind=kind, limit=limit)
+    return NearestAnswer(lng=lng, lat=lat, kind=kind, items=resources.near_views(ctx.db, found))
+
+
+@router.get("/resources/{resource_id}", response_model=ResourceRead)
+def get_resource(resource_id: int, ctx: Ctx) -> ResourceRead:
+    """One resource in scope."""
+    return _read(ctx, resources.get_resource(ctx.db, ctx.scope, resource_id))
+
+
+@router.patch("/resources/{resource_id}", response_model=ResourceRead)
+def update_resource(resource_id: int, body: ResourceUpdate, ctx: Ctx) -> ResourceRead:
+    """Change the fields sent (status 可调用/执行任务中/不可用, headcount, contact …)."""
+    res = resources.update_resource(ctx.db, ctx.actor, ctx.scope, resource_id, body)
+    return _read(ctx, res)
+
+
+@router.post("/resources/{resource_id}/contacts/reveal", response_model=RevealedContacts)
+def reveal_contact(resource_id: int, ctx: Ctx) -> RevealedContacts:
+    """The contact's full phone number (audited as ``emergency_resource.reveal``)."""
+    return resources.reveal_contact(ctx.db, ctx.actor, ctx.scope, resource_id)
+
+
+@router.put("/resources/{resource_id}/supplies", response_model=SupplyRead)
+def set_supply(resource_id: int, body: SupplySet, ctx: Ctx) -> SupplyRead:
+    """Set a warehouse's stock of a supply (名称 + 单位): added when new, counted when not."""
+    supply = resources.set_supply(ctx.db, ctx.actor, ctx.scope, resource_id, body)
+    return SupplyRead.model_validate(supply)
+
+
+@router.get("/resources/{resource_id}/transfers", response_model=list[TransferRead])
+def list_transfers(resource_id: int, ctx: Ctx) -> list[TransferRead]:
+    """A warehouse's transfers, out and in, the latest first."""
+    rows = resources.transfers_of(ctx.db, ctx.scope, resource_id)
+    return [TransferRead.model_validate(r) for r in rows]
+
+
+@router.post("/transfers", response_model=TransferRead, status_code=201)
+def transfer(body: TransferCreate, ctx: Ctx) -> TransferRead:
+    """调拨: move a quantity of a supply between two warehouses of this node, both stocks in
+    one transaction (409 when the source holds less)."""
+    return TransferRead.model_validate(resources.transfer(ctx.db, ctx.actor, ctx.scope, body))

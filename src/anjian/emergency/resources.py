@@ -1,0 +1,424 @@
+"""Emergency resources (应急资源): rescue teams, equipment, warehouses with their supplies,
+experts, shelters and medical points of the agencies and the enterprises; the nearest of a kind
+to a place; transfers (调拨) between warehouses. Scoped, audited, synced up the tiers (a province
+sees its counties' resources)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from anjian.core.audit.service import Actor, audit_record
+from anjian.core.clock import today_in_china
+from anjian.core.contacts import Contact, RevealedContacts, reveal
+from anjian.core.crypto import mask_phone
+from anjian.core.divisions.models import Division
+from anjian.core.divisions.service import division_names
+from anjian.core.errors import Conflict, Forbidden, Invalid
+from anjian.core.iam.accounts import field_cipher
+from anjian.core.paging import paged
+from anjian.core.records import apply_changes, copied
+from anjian.core.scope import Scope, division_filter, unscoped
+from anjian.core.sync.outbox import ensure_writable_here, record_change
+from anjian.db import utcnow
+from anjian.emergency.models import EmergencyResource, EmergencySupply, EmergencyTransfer
+from anjian.emergency.rules.resources import (
+    KIND_LABELS,
+    STATUS_LABELS,
+    ResourceKind,
+    ResourceStatus,
+    bounding_box,
+    great_circle_km,
+)
+from anjian.emergency.schemas import (
+    NearResource,
+    ResourceCreate,
+    ResourceRead,
+    ResourceUpdate,
+    SupplyRead,
+    SupplySet,
+    TransferCreate,
+)
+from anjian.emergency.sync import RESOURCE_ENTITY, SUPPLY_ENTITY, TRANSFER_ENTITY
+from anjian.enterprises.service import enterprise_in_scope, enterprise_names
+
+MAX_NEAREST = 50
+# The nearest search looks within these radii (km) in turn before taking every resource.
+SEARCH_RADII_KM = (25.0, 100.0, 400.0)
+
+
+def _audit(
+    session: Session, actor: Actor, action: str, res: EmergencyResource, **detail: Any
+) -> None:
+    audit_record(
+        session,
+        actor,
+        f"emergency.resource.{action}",
+        RESOURCE_ENTITY,
+        res,
+        detail={"name": res.name, "kind": res.kind, **detail},
+    )
+
+
+def _placed(session: Session, scope: Scope, data: ResourceCreate) -> tuple[str, int | None]:
+    """The division and enterprise of a new resource: an enterprise's (in scope) or a division
+    of the caller's jurisdiction."""
+    if data.enterprise_id is not None:
+        ent = enterprise_in_scope(session, scope, data.enterprise_id, field="enterprise_id")
+        return ent.division_code, ent.id
+    if scope.is_enterprise:
+        raise Forbidden(
+            "企业用户只能登记本企业的应急资源 (enterprise users register their own resources)",
+            field="enterprise_id",
+        )
+    if session.get(Division, data.division_code) is None:
+        raise Invalid(
+            f"行政区划代码不存在: {data.division_code} (unknown division)", field="division_code"
+        )
+    if not scope.covers_code(data.division_code):
+        raise Forbidden(
+            f"行政区划 {data.division_code} 不在您的管辖范围内 (outside your jurisdiction)",
+            field="division_code",
+        )
+    return data.division_code, None
+
+
+def create_resource(
+    session: Session, actor: Actor, scope: Scope, data: ResourceCreate
+) -> EmergencyResource:
+    """Register a resource (audited, synced)."""
+    division, enterprise_id = _placed(session, scope, data)
+    fields = data.model_dump(exclude={"division_code", "enterprise_id", "contact_phone"})
+    res = EmergencyResource(
+        **fields,
+        division_code=division,
+        enterprise_id=enterprise_id,
+        contact_phone_enc=field_cipher().encrypt(data.contact_phone),
+        created_by=actor.username,
+        created_at=utcnow(),
+        origin_node="",
+    )
+    session.add(res)
+    session.flush()
+    record_change(session, res, entity=RESOURCE_ENTITY)
+    _audit(session, actor, "create", res, division_code=division)
+    return res
+
+
+def get_resource(session: Session, scope: Scope, resource_id: int) -> EmergencyResource:
+    """One resource in scope; absent and out of scope are the same 404."""
+    return scope.one(session, EmergencyResource, resource_id)
+
+
+def _writable(session: Session, scope: Scope, resource_id: int) -> EmergencyResource:
+    res = get_resource(session, scope, resource_id)
+    ensure_writable_here(res)
+    return res
+
+
+def update_resource(
+    session: Session, actor: Actor, scope: Scope, resource_id: int, data: ResourceUpdate
+) -> EmergencyResource:
+    """Change the fields sent (a no-op writes nothing); the phone is kept encrypted and the
+    audit names the fields, never the number."""
+    res = _writable(session, scope, resource_id)
+    wanted = data.changes()
+    phone_changed = False
+    if "contact_phone" in wanted:
+        phone = wanted.pop("contact_phone")
+        phone_changed = phone != field_cipher().decrypt(res.contact_phone_enc)
+        if phone_changed:
+            res.contact_phone_enc = field_cipher().encrypt(phone)
+    changed = apply_changes(res, wanted)
+    if not changed and not phone_changed:
+        return res
+    record_change(session, res, entity=RESOURCE_ENTITY)
+    fields = sorted([*changed, *(["contact_phone"] if phone_changed else [])])
+    _audit(session, actor, "update", res, fields=fields)
+    return res
+
+
+def list_resources(
+    session: Session,
+    scope: Scope,
+    *,
+    kind: str | None = None,
+    status: str | None = None,
+    division: str | None = None,
+    enterprise_id: int | None = None,
+    q: str | None = None,
+    limit: int | None = 50,
+    offset: int = 0,
+) -> tuple[list[EmergencyResource], int]:
+    """Resources in scope by kind and name, with their number."""
+    stmt = scope.select(EmergencyResource)
+    if kind:
+        if kind not in KIND_LABELS:
+            raise Invalid(f"未知资源类别: {kind} (unknown kind)", field="kind")
+        stmt = stmt.where(EmergencyResource.kind == kind)
+    if status:
+        if status not in STATUS_LABELS:
+            raise Invalid(f"未知资源状态: {status} (unknown status)", field="status")
+        stmt = stmt.where(EmergencyResource.status == status)
+    if division:
+        stmt = stmt.where(division_filter(EmergencyResource.division_code, division))
+    if enterprise_id is not None:
+        stmt = stmt.where(EmergencyResource.enterprise_id == enterprise_id)
+    if q and q.strip():
+        stmt = stmt.where(EmergencyResource.name.contains(q.strip(), autoescape=True))
+    order = (EmergencyResource.kind, EmergencyResource.name, EmergencyResource.id)
+    return paged(session, stmt, order, limit=limit, offset=offset)
+
+
+@unscoped("the supplies of warehouses the caller read in scope")
+def supplies_of(session: Session, warehouse_ids: list[int]) -> dict[int, list[EmergencySupply]]:
+    """The supplies of warehouses already read in scope, by warehouse."""
+    out: dict[int, list[EmergencySupply]] = {w: [] for w in warehouse_ids}
+    if not warehouse_ids:
+        return out
+    rows = session.scalars(
+        select(EmergencySupply)
+        .where(EmergencySupply.warehouse_id.in_(warehouse_ids), EmergencySupply.deleted.is_(False))
+        .order_by(EmergencySupply.name, EmergencySupply.id)
+    )
+    for row in rows:
+        out[row.warehouse_id].append(row)
+    return out
+
+
+def _supply_view(s: EmergencySupply, today: date) -> SupplyRead:
+    return copied(SupplyRead, s, expired=s.expires_on is not None and s.expires_on < today)
+
+
+def present(session: Session, rows: list[EmergencyResource]) -> list[ResourceRead]:
+    """The user-facing views: names for codes, phones masked, a warehouse's supplies."""
+    divisions = division_names(session, {r.division_code for r in rows})
+    ents = enterprise_names(session, {r.enterprise_id for r in rows if r.enterprise_id})
+    stocks = supplies_of(session, [r.id for r in rows if r.kind == ResourceKind.WAREHOUSE])
+    cipher = field_cipher()
+    today = today_in_china()
+    return [
+        copied(
+            ResourceRead,
+            r,
+            kind_label=KIND_LABELS.get(r.kind, r.kind),
+            status_label=STATUS_LABELS.get(r.status, r.status),
+            division_name=divisions.get(r.division_code, ""),
+            enterprise_name=ents.get(r.enterprise_id or 0, ""),
+            contact_phone=mask_phone(cipher.decrypt(r.contact_phone_enc)),
+            supplies=[_supply_view(s, today) for s in stocks.get(r.id, [])],
+        )
+        for r in rows
+    ]
+
+
+def reveal_contact(
+    session: Session, actor: Actor, scope: Scope, resource_id: int
+) -> RevealedContacts:
+    """The contact's full phone of a resource in scope (audited as a reveal)."""
+    res = get_resource(session, scope, resource_id)
+    phone = field_cipher().decrypt(res.contact_phone_enc)
+    contact = Contact(field="contact_phone", label="联系人", name=res.contact_name, phone=phone)
+    return reveal(session, actor, RESOURCE_ENTITY, res, [contact])
+
+
+def nearest(
+    session: Session,
+    scope: Scope,
+    lng: float,
+    lat: float,
+    *,
+    kind: str | None = None,
+    limit: int = 10,
+) -> list[tuple[float, EmergencyResource]]:
+    """The resources in scope (of ``kind``) nearest to (lng, lat) by great-circle distance,
+    nearest first, with their distance in km. Resources without a position are left out. The
+    search widens through :data:`SEARCH_RADII_KM` until it has ``limit`` candidates."""
+    if kind is not None and kind not in KIND_LABELS:
+        raise Invalid(f"未知资源类别: {kind} (unknown kind)", field="kind")
+    base = scope.select(
+        EmergencyResource, EmergencyResource.id, EmergencyResource.lng, EmergencyResource.lat
+    ).where(EmergencyResource.lng.is_not(None), EmergencyResource.lat.is_not(None))
+    if kind is not None:
+        base = base.where(EmergencyResource.kind == kind)
+    found: list[tuple[float, int]] = []
+    for radius in (*SEARCH_RADII_KM, None):
+        stmt = base
+        if radius is not None:
+            west, south, east, north = bounding_box(lng, lat, radius)
+            stmt = stmt.where(EmergencyResource.lat.between(south, north))
+            if west > -180 or east < 180:
+                stmt = stmt.where(EmergencyResource.lng.between(west, east))
+        found = sorted(
+            (great_circle_km(lng, lat, r_lng, r_lat), rid)
+            for rid, r_lng, r_lat in session.execute(stmt)
+        )
+        # within the radius, the box's corners hold points farther than the radius
+        inside = [f for f in found if radius is None or f[0] <= radius]
+        if len(inside) >= limit or radius is None:
+            found = inside
+            break
+    chosen = found[:limit]
+    rows = _by_id(session, [rid for _, rid in chosen])
+    return [(round(d, 3), rows[rid]) for d, rid in chosen]
+
+
+@unscoped("the rows of ids found by a scoped query")
+def _by_id(session: Session, ids: list[int]) -> dict[int, EmergencyResource]:
+    stmt = select(EmergencyResource).where(EmergencyResource.id.in_(ids))
+    return {r.id: r for r in session.scalars(stmt)}
+
+
+def near_views(
+    session: Session, found: list[tuple[float, EmergencyResource]]
+) -> list[NearResource]:
+    """The nearest resources as users see them, with whether each can be called now."""
+    views = present(session, [r for _, r in found])
+    return [
+        NearResource(distance_km=d, available=r.status == ResourceStatus.AVAILABLE, resource=view)
+        for (d, r), view in zip(found, views, strict=True)
+    ]
+
+
+# --- supplies and transfers ---------------------------------------------------------------
+
+
+def _warehouse(session: Session, scope: Scope, warehouse_id: int, field: str) -> EmergencyResource:
+    res = scope.one(session, EmergencyResource, warehouse_id, field=field)
+    if res.kind != ResourceKind.WAREHOUSE:
+        raise Invalid(f"{res.name} 不是物资储备库 (not a warehouse)", field=field)
+    ensure_writable_here(res)
+    return res
+
+
+def set_supply(
+    session: Session, actor: Actor, scope: Scope, warehouse_id: int, data: SupplySet
+) -> EmergencySupply:
+    """Set a warehouse's stock of a supply (名称 + 单位): added when new, counted again when
+    not (an inventory, 盘点)."""
+    wh = _warehouse(session, scope, warehouse_id, "warehouse_id")
+    name, unit = data.name.strip(), data.unit.strip()
+    supply = next(
+        (s for s in supplies_of(session, [wh.id])[wh.id] if (s.name, s.unit) == (name, unit)),
+        None,
+    )
+    before = supply.quantity if supply is not None else None
+    if supply is None:
+        supply = EmergencySupply(
+            warehouse_id=wh.id,
+            division_code=wh.division_code,
+            enterprise_id=wh.enterprise_id,
+            name=name,
+            unit=unit,
+            quantity=data.quantity,
+            expires_on=data.expires_on,
+            updated_by=actor.username,
+            origin_node="",
+        )
+        session.add(supply)
+        session.flush()
+    elif (supply.quantity, supply.expires_on) == (data.quantity, data.expires_on):
+        return supply
+    supply.quantity, supply.expires_on = data.quantity, data.expires_on
+    supply.updated_by = actor.username
+    record_change(session, supply, entity=SUPPLY_ENTITY)
+    _audit(
+        session,
+        actor,
+        "stock",
+        wh,
+        supply=name,
+        unit=unit,
+        quantity={"from": before, "to": data.quantity},
+    )
+    return supply
+
+
+def transfer(
+    session: Session, actor: Actor, scope: Scope, data: TransferCreate
+) -> EmergencyTransfer:
+    """调拨: move a quantity of a supply from one warehouse to another of this node, both
+    stocks in one transaction; refused when the source holds less (409)."""
+    if data.from_warehouse_id == data.to_warehouse_id:
+        raise Invalid("调出和调入不能是同一个储备库 (same warehouse)", field="to_warehouse_id")
+    source = _warehouse(session, scope, data.from_warehouse_id, "from_warehouse_id")
+    target = _warehouse(session, scope, data.to_warehouse_id, "to_warehouse_id")
+    supply = next(
+        (s for s in supplies_of(session, [source.id])[source.id] if s.id == data.supply_id), None
+    )
+    if supply is None:
+        raise Invalid(f"调出库没有该物资: {data.supply_id} (no such supply)", field="supply_id")
+    if supply.quantity < data.quantity:
+        raise Conflict(
+            f"{supply.name}库存 {supply.quantity}{supply.unit}，不足 {data.quantity}{supply.unit} "
+            "(not enough in stock)",
+            field="quantity",
+        )
+    landing = next(
+        (
+            s
+            for s in supplies_of(session, [target.id])[target.id]
+            if (s.name, s.unit) == (supply.name, supply.unit)
+        ),
+        None,
+    )
+    if landing is None:
+        landing = EmergencySupply(
+            warehouse_id=target.id,
+            division_code=target.division_code,
+            enterprise_id=target.enterprise_id,
+            name=supply.name,
+            unit=supply.unit,
+            quantity=0,
+            expires_on=supply.expires_on,
+            updated_by=actor.username,
+            origin_node="",
+        )
+        session.add(landing)
+        session.flush()
+    supply.quantity -= data.quantity
+    landing.quantity += data.quantity
+    for s in (supply, landing):
+        s.updated_by = actor.username
+        record_change(session, s, entity=SUPPLY_ENTITY)
+    move = EmergencyTransfer(
+        from_warehouse_id=source.id,
+        to_warehouse_id=target.id,
+        division_code=source.division_code,
+        enterprise_id=source.enterprise_id,
+        supply_name=supply.name,
+        unit=supply.unit,
+        quantity=data.quantity,
+        reason=data.reason.strip(),
+        transferred_by=actor.username,
+        transferred_at=utcnow(),
+        origin_node="",
+    )
+    session.add(move)
+    session.flush()
+    record_change(session, move, entity=TRANSFER_ENTITY)
+    detail = {"supply": supply.name, "quantity": data.quantity, "to": target.name}
+    _audit(session, actor, "transfer", source, **detail)
+    return move
+
+
+def transfers_of(session: Session, scope: Scope, warehouse_id: int) -> list[EmergencyTransfer]:
+    """A warehouse's transfers, out and in, the latest first."""
+    return _transfers(session, get_resource(session, scope, warehouse_id).id)
+
+
+@unscoped("the transfers of a warehouse the caller read in scope")
+def _transfers(session: Session, warehouse_id: int) -> list[EmergencyTransfer]:
+    wh_id = warehouse_id
+    stmt = (
+        select(EmergencyTransfer)
+        .where(
+            (EmergencyTransfer.from_warehouse_id == wh_id)
+            | (EmergencyTransfer.to_warehouse_id == wh_id)
+        )
+        .order_by(EmergencyTransfer.transferred_at.desc(), EmergencyTransfer.id.desc())
+    )
+    return list(session.scalars(stmt))

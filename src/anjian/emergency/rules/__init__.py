@@ -1,0 +1,1 @@
+"""Pure rules of emergency management: no I/O, tested by the table."""

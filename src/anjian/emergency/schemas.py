@@ -1,0 +1,158 @@
+"""Request and response bodies of emergency management (应急管理): resources and their
+supplies, transfers, the nearest resources, dispersion and threat zones."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from anjian.core.fields import PatchModel, one_of, text
+from anjian.core.records import RecordRead
+from anjian.emergency.rules.resources import KIND_LABELS, STATUS_LABELS
+from anjian.enterprises.schemas import DivisionCode, Lat, Lng, Phone
+
+Kind = Annotated[str, AfterValidator(one_of(KIND_LABELS, "资源类别", "kind"))]
+Status = Annotated[str, AfterValidator(one_of(STATUS_LABELS, "资源状态", "status"))]
+Count = Annotated[int | None, Field(ge=0, le=10_000_000)]
+Quantity = Annotated[int, Field(ge=0, le=2**31 - 1)]
+
+
+class ResourceCreate(BaseModel):
+    """A resource of the agency (no ``enterprise_id``) or of an enterprise in scope."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Kind
+    name: Annotated[str, AfterValidator(text(200, required=True))]
+    division_code: DivisionCode
+    enterprise_id: int | None = None
+    owner: Annotated[str, AfterValidator(text(200))] = ""
+    address: Annotated[str, AfterValidator(text(300))] = ""
+    lng: Lng = None
+    lat: Lat = None
+    status: Status = "available"
+    specialty: Annotated[str, AfterValidator(text(200))] = ""
+    headcount: Count = None
+    capacity: Count = None
+    contact_name: Annotated[str, AfterValidator(text(64))] = ""
+    contact_phone: Phone = None
+    note: Annotated[str, AfterValidator(text(2000))] = ""
+
+
+class ResourceUpdate(PatchModel):
+    """The fields sent change; the kind, division and enterprise stay."""
+
+    model_config = ConfigDict(extra="forbid")
+    not_null = ("name", "owner", "address", "status", "specialty", "contact_name", "note")
+
+    name: Annotated[str, AfterValidator(text(200, required=True))] | None = None
+    owner: Annotated[str, AfterValidator(text(200))] | None = None
+    address: Annotated[str, AfterValidator(text(300))] | None = None
+    lng: Lng = None
+    lat: Lat = None
+    status: Status | None = None
+    specialty: Annotated[str, AfterValidator(text(200))] | None = None
+    headcount: Count = None
+    capacity: Count = None
+    contact_name: Annotated[str, AfterValidator(text(64))] | None = None
+    contact_phone: Phone = None
+    note: Annotated[str, AfterValidator(text(2000))] | None = None
+
+
+class SupplyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    uid: str
+    warehouse_id: int
+    name: str
+    unit: str
+    quantity: int
+    expires_on: date | None
+    expired: bool = False
+
+
+class ResourceRead(RecordRead):
+    """A resource as users see it: names for codes, the phone masked."""
+
+    kind: str
+    kind_label: str
+    name: str
+    division_code: str
+    division_name: str = ""
+    enterprise_id: int | None
+    enterprise_name: str = ""
+    owner: str
+    address: str
+    lng: float | None
+    lat: float | None
+    status: str
+    status_label: str
+    specialty: str
+    headcount: int | None
+    capacity: int | None
+    contact_name: str
+    contact_phone: str | None
+    note: str
+    created_by: str
+    supplies: list[SupplyRead] = []
+
+
+class ResourcePage(BaseModel):
+    total: int
+    items: list[ResourceRead]
+
+
+class NearResource(BaseModel):
+    """A resource and how far it is from the place asked about (great circle, km)."""
+
+    distance_km: float
+    available: bool
+    resource: ResourceRead
+
+
+class NearestAnswer(BaseModel):
+    lng: float
+    lat: float
+    kind: str | None
+    items: list[NearResource]
+
+
+class SupplySet(BaseModel):
+    """Set a warehouse's stock of one supply (by name and unit): a new supply, or a count."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, AfterValidator(text(100, required=True))]
+    unit: Annotated[str, AfterValidator(text(16, required=True))]
+    quantity: Quantity
+    expires_on: date | None = None
+
+
+class TransferCreate(BaseModel):
+    """调拨: move ``quantity`` of a supply from one warehouse to another of this node."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    from_warehouse_id: int
+    to_warehouse_id: int
+    supply_id: int
+    quantity: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    reason: Annotated[str, AfterValidator(text(500))] = ""
+
+
+class TransferRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    uid: str
+    from_warehouse_id: int
+    to_warehouse_id: int
+    supply_name: str
+    unit: str
+    quantity: int
+    reason: str
+    transferred_by: str
+    transferred_at: datetime
