@@ -6,9 +6,11 @@ great-circle distance, and a warehouse's supplies moved to another (调拨) in o
 from __future__ import annotations
 
 import math
+from io import BytesIO
 from typing import Any
 
 import pytest
+from openpyxl import Workbook, load_workbook
 
 API = "/api/v1/emergency"
 COUNTY = "140622"  # 应县
@@ -146,7 +148,7 @@ def test_the_nearest_resources_of_a_kind(county: Any) -> None:
     assert items[-1]["available"] is False and items[0]["available"] is True
     expected = 6371.0088 * math.radians(5) * math.cos(math.radians(lat))  # ≈ on a parallel
     assert items[-1]["distance_km"] == pytest.approx(expected, rel=0.01)
-    assert [i["resource"]["name"] for i in nearest().json()["items"]][0] == "南河种广场"
+    assert next(i["resource"]["name"] for i in nearest().json()["items"]) == "南河种广场"
     # out of scope: a sibling county finds none of them
     sibling = county.login("shanyin")
     r = county.client.get(
@@ -205,3 +207,71 @@ def test_supplies_are_counted_and_transferred_between_warehouses(county: Any) ->
         rows = county.client.get(f"{API}/resources/{wid}/transfers", headers=county.headers)
         assert [(t["supply_name"], t["quantity"]) for t in rows.json()] == [("矿泉水", 30)]
     assert len(county.audits("emergency.resource.transfer")) == 1
+
+
+def _sheet(header: list[str], *rows: list[Any]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(header)
+    for row in rows:
+        ws.append(row)
+    out = BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _import(node: Any, data: bytes) -> Any:
+    return node.client.post(
+        f"{API}/resources/import", headers=node.headers, files={"file": ("r.xlsx", data)}
+    )
+
+
+def test_resources_are_imported_from_the_template_all_or_nothing(county: Any) -> None:
+    template = county.client.get(f"{API}/resources/template.xlsx", headers=county.headers)
+    assert template.status_code == 200
+    header = [c.value for c in load_workbook(BytesIO(template.content)).active[1]]
+    assert header[:3] == ["类别(救援队伍/救援装备/物资储备库/…)*", "名称*", "行政区划代码*"]
+    good = [
+        [
+            "救援队伍",
+            "应县矿山救护中队",
+            COUNTY,
+            None,
+            "应县应急管理局",
+            "",
+            113.19,
+            39.56,
+            "可调用",
+            "矿山救护",
+            24,
+            None,
+            "李队长",
+            "13800001111",
+        ],
+        ["shelter", "应县体育场", "140622", None, "", "", "113.2", "39.5", None, None, None, 5000],
+    ]
+    bad = [
+        ["潜艇", "不存在的类别", COUNTY],
+        ["救援装备", "越界装备", "140621"],  # 山阴县: not 应县's
+        ["救援装备", "", COUNTY],  # no name
+        ["专家", "张专家", COUNTY, 999999],  # no such enterprise in scope; 专家 is not a kind
+        ["应急专家", "王专家", COUNTY, None, "", "", None, None, None, "危化", 1.5],
+        ["救援装备", "越界经度", COUNTY, None, "", "", 300, 39.5],  # off the earth
+    ]
+    r = _import(county, _sheet(header, *good, *bad))
+    assert r.status_code == 422, r.text
+    problems = {(e["row"], e["column"]) for e in r.json()["errors"]}
+    assert {(4, "类别"), (5, "行政区划代码"), (6, "名称"), (7, "类别"), (8, "人数")} <= problems
+    assert (9, "经度") in problems and not any(row in (2, 3) for row, _ in problems)
+    assert county.client.get(f"{API}/resources", headers=county.headers).json()["total"] == 0
+    r = _import(county, _sheet(header, *good))
+    assert r.status_code == 200 and r.json()["imported"] == 2, r.text
+    listed = county.client.get(f"{API}/resources", headers=county.headers).json()["items"]
+    assert {(i["kind"], i["name"], i["status"]) for i in listed} == {
+        ("team", "应县矿山救护中队", "available"),
+        ("shelter", "应县体育场", "available"),
+    }
+    assert [a.result for a in county.audits("emergency_resource.import")] == [
+        "failure",
+        "success",
+    ]

@@ -45,6 +45,7 @@ from anjian.core.xlsx_reader import (
     MAX_RATIO,
     read_sheet,
 )
+from anjian.emergency.models import EmergencyResource
 from anjian.enterprises.models import Enterprise
 from anjian.hidden_hazards.models import Checklist
 from anjian.monitoring.models import MonitoringPoint
@@ -62,6 +63,7 @@ IMPORTS: dict[str, tuple[str, Callable[[Any], str]]] = {
         "yingxian",
         lambda node: f"/api/v1/checklists/import?enterprise_id={node.enterprises['ying_mine']}",
     ),
+    "emergency resources": ("yingxian", lambda node: "/api/v1/emergency/resources/import"),
 }
 
 
@@ -74,12 +76,13 @@ def _upload(node: Any, which: str, data: bytes, headers: dict[str, str]) -> Any:
 
 
 def _written(node: Any) -> tuple[int, ...]:
-    """What an import could have written: enterprises, points, checklists, import audits."""
+    """What an import could have written: enterprises, points, checklists, emergency
+    resources, import audits."""
     with node.db() as s:
         imports = select(AuditRecord).where(AuditRecord.action.like("%.import")).subquery()
         return tuple(
             s.scalar(select(func.count()).select_from(table)) or 0
-            for table in (Enterprise, MonitoringPoint, Checklist, imports)
+            for table in (Enterprise, MonitoringPoint, Checklist, EmergencyResource, imports)
         )
 
 

@@ -16,9 +16,11 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 
 from anjian.core.clock import CST
+from anjian.core.errors import AnjianError
 
 
 def text_cell(ws: WriteOnlyWorksheet, value: str) -> WriteOnlyCell:
@@ -256,3 +258,49 @@ class ImportOutcome:
     def summary(self) -> str:
         """What a successful import made, Chinese first."""
         return f"已导入 {len(self.ids)} 条记录 (imported {len(self.ids)} records)"
+
+
+def import_rows(
+    session: Session,
+    body: Sequence[tuple[int, tuple[Any, ...]]],
+    positions: dict[str, int],
+    columns: Sequence[C],
+    convert: Callable[[C, Any], Any],
+    make: Callable[[dict[str, Any]], int],
+    outcome: ImportOutcome,
+) -> None:
+    """Make one record per row with ``make`` (its cells by field, through ``convert``; it
+    validates and registers as the API does, answering the new id), all or none: each row in a
+    savepoint of its own so that every wrong row is reported — a cell, a schema field (its
+    ValidationError) or a refusal of the service (its AnjianError) named by the column header
+    — and if any is wrong nothing is kept."""
+    by_field = {c.field: c for c in columns}
+
+    def problem(number: int, name: str, message: str) -> ImportProblem:
+        col = by_field.get(name)
+        return ImportProblem(row=number, column=col.header if col else name, message=message)
+
+    everything = session.begin_nested()
+    for number, values in body:
+        record, problems = read_row(values, positions, columns, convert)
+        outcome.errors += [ImportProblem(row=number, column=c, message=m) for c, m in problems]
+        if problems:
+            continue
+        row_savepoint = session.begin_nested()
+        try:
+            outcome.ids.append(make(record))
+            row_savepoint.commit()
+        except ValidationError as exc:
+            row_savepoint.rollback()
+            outcome.errors += [
+                problem(number, str(err["loc"][0]) if err["loc"] else "", err["msg"])
+                for err in exc.errors()
+            ]
+        except AnjianError as exc:
+            row_savepoint.rollback()
+            outcome.errors.append(problem(number, exc.field or "", exc.message))
+    if outcome.errors:
+        everything.rollback()
+        outcome.ids.clear()
+    else:
+        everything.commit()

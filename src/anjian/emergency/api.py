@@ -4,17 +4,28 @@ supplies and transfers (调拨)."""
 # No ``from __future__ import annotations``: FastAPI reads the filters' annotations.
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response, UploadFile
 
-from anjian.core.api_kit import JurisdictionFilters, list_page
+from anjian.core.api_kit import (
+    IMPORT_REFUSED,
+    JurisdictionFilters,
+    import_answer,
+    list_page,
+    read_upload,
+)
 from anjian.core.contacts import RevealedContacts
+from anjian.core.downloads import xlsx_response
 from anjian.core.iam.deps import Ctx
 from anjian.core.paging import Paging
-from anjian.emergency import resources
+from anjian.core.xlsx import ImportResult
+from anjian.emergency import dispersion as emergency_dispersion
+from anjian.emergency import excel, resources
 from anjian.emergency.resources import MAX_NEAREST
 from anjian.emergency.schemas import (
+    DispersionAnswer,
+    DispersionRequest,
     NearestAnswer,
     ResourceCreate,
     ResourcePage,
@@ -27,6 +38,7 @@ from anjian.emergency.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/emergency", tags=["emergency 应急管理"])
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 KindQuery = Annotated[
     str | None,
@@ -62,6 +74,23 @@ def list_resources(
     return list_page(
         ResourcePage, resources.list_resources, ctx, filters, paging, resources.present
     )
+
+
+@router.get("/resources/template.xlsx", response_class=Response)
+def resources_template(ctx: Ctx) -> Response:
+    """The Excel template of the resource import (应急资源导入模板)."""
+    return xlsx_response(excel.template(), "emergency-resources-template", "应急资源导入模板")
+
+
+@router.post("/resources/import", response_model=ImportResult, responses=IMPORT_REFUSED)
+def import_resources(file: UploadFile, ctx: Ctx) -> Any:
+    """Register resources from the template layout: all rows or none, with a row-by-row report
+    (each resource audited and synced as one registered through the API)."""
+    sheet = excel.read_file(read_upload(file, MAX_UPLOAD_BYTES))
+    outcome = excel.import_resources(
+        ctx.db, ctx.actor, ctx.scope, sheet, source=file.filename or ""
+    )
+    return import_answer(outcome, lambda: ImportResult(imported=len(outcome.ids), ids=outcome.ids))
 
 
 @router.get("/resources/nearest", response_model=NearestAnswer)
@@ -117,3 +146,14 @@ def transfer(body: TransferCreate, ctx: Ctx) -> TransferRead:
     """调拨: move a quantity of a supply between two warehouses of this node, both stocks in
     one transaction (409 when the source holds less)."""
     return TransferRead.model_validate(resources.transfer(ctx.db, ctx.actor, ctx.scope, body))
+
+
+@router.post("/dispersion", response_model=DispersionAnswer)
+def dispersion(body: DispersionRequest, ctx: Ctx) -> DispersionAnswer:
+    """扩散分析: the steady Gaussian plume with ground reflection (Briggs σ, rural or urban) at a
+    receptor — ``concentration_mg_m3``, ``sigma_y_m``, ``sigma_z_m`` — and, given ``lng``,
+    ``lat`` and ``wind_from_deg``, the threat zones of ``thresholds_mg_m3`` or of a chemical's
+    AEGL/ERPG/IDLH ``levels`` as GeoJSON polygons with the enterprises and resources in scope
+    inside each. The stability class is derived from the weather when not given. A screening
+    estimate: see ``warnings`` and the README for the model's limits."""
+    return emergency_dispersion.analyse(ctx.db, ctx.scope, body)

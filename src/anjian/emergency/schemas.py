@@ -4,7 +4,7 @@ supplies, transfers, the nearest resources, dispersion and threat zones."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -156,3 +156,62 @@ class TransferRead(BaseModel):
     reason: str
     transferred_by: str
     transferred_at: datetime
+
+
+class DispersionRequest(BaseModel):
+    """A steady Gaussian plume (``gaussian_plume``) of a continuous point release: the
+    concentration at a receptor (x downwind, y crosswind, z height, in metres), and with ``lng``,
+    ``lat`` and ``wind_from_deg`` the threat zones of ``thresholds_mg_m3`` or of a chemical's
+    ``levels``. The stability class is derived from the weather when not given. (NaN and
+    infinities never reach here: core.inputs refuses them in every JSON body.)"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: Literal["gaussian_plume"] = "gaussian_plume"
+    release_g_s: Annotated[float, Field(ge=0, le=1e7, description="释放速率 g/s")]
+    release_height_m: Annotated[float, Field(ge=0, le=1000, description="释放高度 m")] = 0.0
+    wind_speed_m_s: Annotated[float, Field(ge=0.5, le=50, description="10 m 高风速 m/s")]
+    stability: Literal["A", "B", "C", "D", "E", "F"] | None = None
+    daytime: bool | None = Field(default=None, description="无 stability 时：白天/夜间")
+    insolation: Literal["strong", "moderate", "slight"] | None = None
+    cloud_cover_octas: Annotated[int, Field(ge=0, le=8)] | None = None
+    terrain: Literal["rural", "urban"] = "rural"
+    receptor_x_m: Annotated[float, Field(ge=-1e5, le=1e5)] | None = None
+    receptor_y_m: Annotated[float, Field(ge=-1e5, le=1e5)] = 0.0
+    receptor_z_m: Annotated[float, Field(ge=0, le=1e4)] = 0.0
+    lng: Lng = None
+    lat: Lat = None
+    wind_from_deg: Annotated[float, Field(ge=0, le=360, description="风向（来向）")] | None = None
+    thresholds_mg_m3: Annotated[
+        list[Annotated[float, Field(gt=0, le=1e9)]], Field(max_length=5)
+    ] = []
+    chemical: Annotated[str, AfterValidator(text(50))] | None = None
+    levels: Annotated[
+        list[Literal["AEGL-1", "AEGL-2", "AEGL-3", "ERPG-1", "ERPG-2", "ERPG-3", "IDLH"]],
+        Field(max_length=5),
+    ] = []
+    max_distance_m: Annotated[float, Field(gt=10, le=50_000)] = 20_000.0
+
+
+class ChemicalInfo(BaseModel):
+    name: str
+    cas: str
+    dense: bool
+    dense_note: str | None
+    verified: bool
+    sources: list[str]
+
+
+class DispersionAnswer(BaseModel):
+    """The concentration at the receptor (when one was given) and the threat zones (GeoJSON,
+    when a place was given), with the class used and what limits the result."""
+
+    model: str
+    stability: str
+    stability_derived: bool
+    concentration_mg_m3: float | None = None
+    sigma_y_m: float | None = None
+    sigma_z_m: float | None = None
+    chemical: ChemicalInfo | None = None
+    zones: dict[str, Any] | None = None
+    warnings: list[str] = []

@@ -11,18 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from anjian.core.audit.service import Actor, audit
-from anjian.core.errors import AnjianError
 from anjian.core.scope import Scope
 from anjian.core.xlsx import (
     ImportOutcome,
-    ImportProblem,
     cell_text,
     column_positions,
-    read_row,
+    import_rows,
     write_sheet,
 )
 from anjian.core.xlsx_reader import Sheet, read_sheet
@@ -62,7 +59,6 @@ COLUMNS: tuple[Column, ...] = (
     Column("重大危险源ID", "major_hazard_id", numeric=True, width=12),
     Column("安装位置", "location", width=24),
 )
-_BY_FIELD = {c.field: c for c in COLUMNS}
 _KIND = {**{code: code for code in KIND_LABELS}, **{v: k for k, v in KIND_LABELS.items()}}
 _INTEGERS = {"period_s", "major_hazard_id"}
 
@@ -105,14 +101,6 @@ def _cell(col: Column, raw: Any) -> Any:
     return number
 
 
-def _row(
-    number: int, values: tuple[Any, ...], positions: dict[str, int], errors: list[ImportProblem]
-) -> dict[str, Any] | None:
-    record, problems = read_row(values, positions, COLUMNS, _cell)
-    errors += [ImportProblem(row=number, column=c, message=m) for c, m in problems]
-    return None if problems else record
-
-
 def import_points(
     session: Session,
     actor: Actor,
@@ -130,44 +118,13 @@ def import_points(
     outcome = PointImportOutcome(rows=len(body))
     errors = outcome.errors
     positions = column_positions(header, COLUMNS, errors, rows=len(body), nothing="测点")
-    everything = session.begin_nested()
     if not errors:
-        for number, values in body:
-            record = _row(number, values, positions, errors)
-            if record is None:
-                continue
-            try:
-                data_in = PointCreate.model_validate({**record, "enterprise_id": ent.id})
-            except ValidationError as exc:
-                for err in exc.errors():
-                    name = str(err["loc"][0]) if err["loc"] else ""
-                    col = _BY_FIELD.get(name)
-                    errors.append(
-                        ImportProblem(
-                            row=number, column=col.header if col else name, message=err["msg"]
-                        )
-                    )
-                continue
-            row_savepoint = session.begin_nested()
-            try:
-                p = create_point(session, actor, scope, data_in)
-                row_savepoint.commit()
-                outcome.ids.append(p.id)
-            except AnjianError as exc:
-                row_savepoint.rollback()
-                col = _BY_FIELD.get(exc.field or "")
-                errors.append(
-                    ImportProblem(
-                        row=number,
-                        column=col.header if col else (exc.field or ""),
-                        message=exc.message,
-                    )
-                )
-    if errors:
-        everything.rollback()
-        outcome.ids.clear()
-    else:
-        everything.commit()
+
+        def make(record: dict[str, Any]) -> int:
+            data_in = PointCreate.model_validate({**record, "enterprise_id": ent.id})
+            return create_point(session, actor, scope, data_in).id
+
+        import_rows(session, body, positions, COLUMNS, _cell, make, outcome)
     audit(
         session,
         actor,

@@ -110,6 +110,7 @@ ACTION_LABELS: dict[str, str] = {
     "emergency.resource.stock": "盘点应急物资",
     "emergency.resource.transfer": "调拨应急物资",
     "emergency_resource.reveal": "查看应急资源联系人电话",
+    "emergency_resource.import": "导入应急资源",
     "enforcement.finding.signature": "检查发现现场签字",
     "enforcement.inspection.to_hazard": "检查发现转为隐患",
     "enforcement.inspection.finish": "结束现场检查",
