@@ -14,7 +14,15 @@ from anjian.core.node_settings.models import NodeSetting
 from anjian.core.orgs.models import Organisation
 from anjian.core.sync.models import OutboxEntry, SyncLink
 from anjian.directives.models import Directive, DirectiveReceipt
-from anjian.emergency.models import EmergencyResource, EmergencySupply, EmergencyTransfer
+from anjian.emergency.models import (
+    EmergencyEvent,
+    EmergencyResource,
+    EmergencySupply,
+    EmergencyTransfer,
+    EventDispatch,
+    EventEntry,
+    EventTask,
+)
 from anjian.enforcement.models import (
     Draw,
     DrawCheck,
@@ -75,11 +83,15 @@ __all__ = [
     "Division",
     "Draw",
     "DrawCheck",
+    "EmergencyEvent",
     "EmergencyResource",
     "EmergencySupply",
     "EmergencyTransfer",
     "EnforcementDocument",
     "Enterprise",
+    "EventDispatch",
+    "EventEntry",
+    "EventTask",
     "Finding",
     "GatewayCredential",
     "HazardStep",

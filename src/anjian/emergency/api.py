@@ -21,18 +21,28 @@ from anjian.core.iam.deps import Ctx
 from anjian.core.paging import Paging
 from anjian.core.xlsx import ImportResult
 from anjian.emergency import dispersion as emergency_dispersion
-from anjian.emergency import excel, resources
+from anjian.emergency import events, excel, resources
 from anjian.emergency.resources import MAX_NEAREST
 from anjian.emergency.schemas import (
+    CommandSet,
+    DispatchCreate,
+    DispatchStep,
     DispersionAnswer,
     DispersionRequest,
+    EventClose,
+    EventCreate,
+    EventPage,
+    EventRead,
+    LevelChange,
     NearestAnswer,
     ResourceCreate,
     ResourcePage,
     ResourceRead,
     ResourceUpdate,
+    SituationReport,
     SupplyRead,
     SupplySet,
+    TaskCreate,
     TransferCreate,
     TransferRead,
 )
@@ -157,3 +167,94 @@ def dispersion(body: DispersionRequest, ctx: Ctx) -> DispersionAnswer:
     inside each. The stability class is derived from the weather when not given. A screening
     estimate: see ``warnings`` and the README for the model's limits."""
     return emergency_dispersion.analyse(ctx.db, ctx.scope, body)
+
+
+# --- events ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventFilters(JurisdictionFilters):
+    state: Annotated[str | None, Query(max_length=16, description="active | closed")] = None
+
+
+def _event(ctx: Ctx, ev: object) -> EventRead:
+    return events.present(ctx.db, [ev])[0]  # type: ignore[list-item]
+
+
+@router.post("/events", response_model=EventRead, status_code=201)
+def create_event(body: EventCreate, ctx: Ctx) -> EventRead:
+    """接报: an event received (a call, an alarm, an accident report, a report from below) in a
+    division of your jurisdiction, with the time it was received."""
+    return _event(ctx, events.create_event(ctx.db, ctx.actor, ctx.scope, body))
+
+
+@router.get("/events", response_model=EventPage)
+def list_events(ctx: Ctx, filters: Annotated[EventFilters, Depends()], paging: Paging) -> EventPage:
+    """Events in scope, those in progress first, the latest received first (without their
+    timelines: open one for those)."""
+    return list_page(
+        EventPage,
+        events.list_events,
+        ctx,
+        filters,
+        paging,
+        lambda db, rows: events.present(db, rows, detail=False),
+    )
+
+
+@router.get("/events/{event_id}", response_model=EventRead)
+def get_event(event_id: int, ctx: Ctx) -> EventRead:
+    """One event with its timeline, tasks and dispatched resources."""
+    return _event(ctx, events.get_event(ctx.db, ctx.scope, event_id))
+
+
+@router.post("/events/{event_id}/level", response_model=EventRead)
+def change_level(event_id: int, body: LevelChange, ctx: Ctx) -> EventRead:
+    """Set, raise or lower the response level (1 = Ⅰ … 4 = Ⅳ) with the reason."""
+    return _event(ctx, events.change_level(ctx.db, ctx.actor, ctx.scope, event_id, body))
+
+
+@router.post("/events/{event_id}/reports", response_model=EventRead)
+def situation_report(event_id: int, body: SituationReport, ctx: Ctx) -> EventRead:
+    """续报: a situation report on the timeline."""
+    return _event(ctx, events.report(ctx.db, ctx.actor, ctx.scope, event_id, body))
+
+
+@router.put("/events/{event_id}/command", response_model=EventRead)
+def set_command(event_id: int, body: CommandSet, ctx: Ctx) -> EventRead:
+    """The command structure: 总指挥, 现场指挥, groups with their members."""
+    return _event(ctx, events.set_command(ctx.db, ctx.actor, ctx.scope, event_id, body))
+
+
+@router.post("/events/{event_id}/tasks", response_model=EventRead, status_code=201)
+def add_task(event_id: int, body: TaskCreate, ctx: Ctx) -> EventRead:
+    """A task with its owner and deadline."""
+    events.add_task(ctx.db, ctx.actor, ctx.scope, event_id, body)
+    return _event(ctx, events.get_event(ctx.db, ctx.scope, event_id))
+
+
+@router.post("/events/{event_id}/tasks/{task_id}/done", response_model=EventRead)
+def finish_task(event_id: int, task_id: int, ctx: Ctx) -> EventRead:
+    """A task done."""
+    events.finish_task(ctx.db, ctx.actor, ctx.scope, event_id, task_id)
+    return _event(ctx, events.get_event(ctx.db, ctx.scope, event_id))
+
+
+@router.post("/events/{event_id}/dispatches", response_model=EventRead, status_code=201)
+def dispatch(event_id: int, body: DispatchCreate, ctx: Ctx) -> EventRead:
+    """Call a resource in scope to the event (requested)."""
+    events.dispatch(ctx.db, ctx.actor, ctx.scope, event_id, body)
+    return _event(ctx, events.get_event(ctx.db, ctx.scope, event_id))
+
+
+@router.post("/events/{event_id}/dispatches/{dispatch_id}", response_model=EventRead)
+def dispatch_step(event_id: int, dispatch_id: int, body: DispatchStep, ctx: Ctx) -> EventRead:
+    """A dispatched resource moves on: dispatched, arrived or released (forward only)."""
+    events.dispatch_step(ctx.db, ctx.actor, ctx.scope, event_id, dispatch_id, body)
+    return _event(ctx, events.get_event(ctx.db, ctx.scope, event_id))
+
+
+@router.post("/events/{event_id}/close", response_model=EventRead)
+def close_event(event_id: int, body: EventClose, ctx: Ctx) -> EventRead:
+    """结束 with the after-action review (总结评估); resources still out are released."""
+    return _event(ctx, events.close_event(ctx.db, ctx.actor, ctx.scope, event_id, body))

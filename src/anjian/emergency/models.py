@@ -1,11 +1,13 @@
 """Emergency tables: emergency resources (应急资源: rescue teams, equipment, warehouses, experts,
-shelters, medical points) and the supplies (物资) kept in warehouses."""
+shelters, medical points), the supplies (物资) kept in warehouses and their transfers, and
+emergency events (突发事件) with their timeline, tasks and dispatched resources."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from anjian.core.scope import ScopeColumns, Scoped
@@ -95,3 +97,91 @@ class EmergencyTransfer(SyncMixin, Scoped, Base):
     reason: Mapped[str] = mapped_column(String(500), nullable=False, default="")
     transferred_by: Mapped[str] = mapped_column(String(64), nullable=False)
     transferred_at: Mapped[datetime] = mapped_column(nullable=False)
+
+
+class EmergencyEvent(SyncMixin, Scoped, Base):
+    """An emergency event (突发事件) from its receipt (接报) to its closure: what and where, the
+    response level (I–IV, raised or lowered with reasons), the command (总指挥, 现场指挥 and
+    groups) and its state. Its timeline, tasks and dispatched resources are records of their
+    own that name it by uid."""
+
+    __scope__ = ScopeColumns("division_code", "enterprise_id")
+    __noun__ = ("突发事件", "emergency event")
+    __tablename__ = "emergency_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    event_type: Mapped[str] = mapped_column(String(24), nullable=False)
+    division_code: Mapped[str] = mapped_column(
+        ForeignKey("divisions.code"), nullable=False, index=True
+    )
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    place: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    lng: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    level: Mapped[int | None] = mapped_column(Integer)  # 1 (I, 特别重大) … 4 (IV, 一般)
+    state: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
+    source: Mapped[str] = mapped_column(String(16), nullable=False)
+    source_ref: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    received_at: Mapped[datetime] = mapped_column(nullable=False)
+    reporter: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    summary: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    commander: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    site_commander: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    # [{"name": "抢险救援组", "lead": "…", "members": ["…"]}]
+    groups: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
+    closed_at: Mapped[datetime | None] = mapped_column()
+    review: Mapped[str] = mapped_column(Text, nullable=False, default="")  # 总结评估
+    created_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+
+
+class EventEntry(SyncMixin, Base):
+    """One line of an event's timeline: its receipt, each level change with the reason, each
+    situation report (续报), task and dispatch step, its closure."""
+
+    __tablename__ = "emergency_event_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_uid: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    at: Mapped[datetime] = mapped_column(nullable=False, index=True)
+    by: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class EventTask(SyncMixin, Base):
+    """A task of an event (任务): what, who owns it, by when, and whether it is done."""
+
+    __tablename__ = "emergency_event_tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_uid: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    owner: Mapped[str] = mapped_column(String(64), nullable=False)
+    due_at: Mapped[datetime | None] = mapped_column()
+    state: Mapped[str] = mapped_column(String(16), nullable=False)  # open | done
+    done_at: Mapped[datetime | None] = mapped_column()
+    created_by: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class EventDispatch(SyncMixin, Base):
+    """A resource called to an event, tracked requested → dispatched → arrived → released, with
+    the time of each step."""
+
+    __tablename__ = "emergency_event_dispatches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_uid: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"), nullable=False)
+    resource_uid: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    resource_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    resource_kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    # {"requested": iso time, "dispatched": …, "arrived": …, "released": …}
+    times: Mapped[dict[str, str]] = mapped_column(JSON, nullable=False, default=dict)
+    note: Mapped[str] = mapped_column(String(500), nullable=False, default="")

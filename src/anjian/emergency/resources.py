@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from anjian.config import get_settings
 from anjian.core.audit.service import Actor, audit_record
 from anjian.core.clock import today_in_china
 from anjian.core.contacts import Contact, RevealedContacts, reveal
@@ -63,34 +64,36 @@ def _audit(
     )
 
 
-def _placed(session: Session, scope: Scope, data: ResourceCreate) -> tuple[str, int | None]:
-    """The division and enterprise of a new resource: an enterprise's (in scope) or a division
-    of the caller's jurisdiction."""
-    if data.enterprise_id is not None:
-        ent = enterprise_in_scope(session, scope, data.enterprise_id, field="enterprise_id")
+def placed(
+    session: Session, scope: Scope, division_code: str, enterprise_id: int | None
+) -> tuple[str, int | None]:
+    """The division and enterprise of a new resource or event: an enterprise's (in scope) or
+    a division of the caller's jurisdiction."""
+    if enterprise_id is not None:
+        ent = enterprise_in_scope(session, scope, enterprise_id, field="enterprise_id")
         return ent.division_code, ent.id
     if scope.is_enterprise:
         raise Forbidden(
-            "企业用户只能登记本企业的应急资源 (enterprise users register their own resources)",
+            "企业用户只能登记本企业的记录 (enterprise users record their own enterprise's)",
             field="enterprise_id",
         )
-    if session.get(Division, data.division_code) is None:
+    if session.get(Division, division_code) is None:
         raise Invalid(
-            f"行政区划代码不存在: {data.division_code} (unknown division)", field="division_code"
+            f"行政区划代码不存在: {division_code} (unknown division)", field="division_code"
         )
-    if not scope.covers_code(data.division_code):
+    if not scope.covers_code(division_code):
         raise Forbidden(
-            f"行政区划 {data.division_code} 不在您的管辖范围内 (outside your jurisdiction)",
+            f"行政区划 {division_code} 不在您的管辖范围内 (outside your jurisdiction)",
             field="division_code",
         )
-    return data.division_code, None
+    return division_code, None
 
 
 def create_resource(
     session: Session, actor: Actor, scope: Scope, data: ResourceCreate
 ) -> EmergencyResource:
     """Register a resource (audited, synced)."""
-    division, enterprise_id = _placed(session, scope, data)
+    division, enterprise_id = placed(session, scope, data.division_code, data.enterprise_id)
     fields = data.model_dump(exclude={"division_code", "enterprise_id", "contact_phone"})
     res = EmergencyResource(
         **fields,
@@ -117,6 +120,21 @@ def _writable(session: Session, scope: Scope, resource_id: int) -> EmergencyReso
     res = get_resource(session, scope, resource_id)
     ensure_writable_here(res)
     return res
+
+
+@unscoped("the resource an event's dispatch names, after the dispatch was read in scope")
+def set_status_for_dispatch(session: Session, actor: Actor, resource_uid: str, step: str) -> None:
+    """A dispatched resource's own status follows its dispatch where this node keeps it:
+    执行任务中 once it has left, 可调用 once released. A resource kept at another node is left
+    to that node."""
+    res = session.scalar(select(EmergencyResource).where(EmergencyResource.uid == resource_uid))
+    if res is None or res.origin_node not in ("", get_settings().effective_node_id):
+        return
+    wanted = ResourceStatus.AVAILABLE if step == "released" else ResourceStatus.DEPLOYED
+    if res.status != wanted:
+        before, res.status = res.status, str(wanted)
+        record_change(session, res, entity=RESOURCE_ENTITY)
+        _audit(session, actor, "update", res, status={"from": before, "to": res.status})
 
 
 def update_resource(

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from anjian.core.fields import PatchModel, one_of, text
 from anjian.core.records import RecordRead
+from anjian.emergency.rules.events import EVENT_TYPES, SOURCES
 from anjian.emergency.rules.resources import KIND_LABELS, STATUS_LABELS
 from anjian.enterprises.schemas import DivisionCode, Lat, Lng, Phone
 
@@ -215,3 +216,168 @@ class DispersionAnswer(BaseModel):
     chemical: ChemicalInfo | None = None
     zones: dict[str, Any] | None = None
     warnings: list[str] = []
+
+
+# --- events -----------------------------------------------------------------------------------
+
+EventType = Annotated[str, AfterValidator(one_of(EVENT_TYPES, "事件类型", "event type"))]
+Source = Annotated[str, AfterValidator(one_of(SOURCES, "接报来源", "source"))]
+Level = Annotated[int, Field(ge=1, le=4, description="响应级别 1 (Ⅰ) … 4 (Ⅳ)")]
+ShortText = Annotated[str, AfterValidator(text(64, required=True))]
+
+
+class CommandGroup(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: ShortText
+    lead: Annotated[str, AfterValidator(text(64))] = ""
+    members: Annotated[list[ShortText], Field(max_length=50)] = []
+
+
+class EventCreate(BaseModel):
+    """接报: an event received now (or at ``received_at``) in a division of your jurisdiction,
+    or at an enterprise in scope."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[str, AfterValidator(text(200, required=True))]
+    event_type: EventType
+    division_code: DivisionCode
+    enterprise_id: int | None = None
+    place: Annotated[str, AfterValidator(text(300))] = ""
+    lng: Lng = None
+    lat: Lat = None
+    level: Level | None = None
+    source: Source = "call"
+    source_ref: Annotated[str, AfterValidator(text(64))] = ""
+    received_at: AwareDatetime | None = None
+    reporter: Annotated[str, AfterValidator(text(200))] = ""
+    summary: Annotated[str, AfterValidator(text(4000))] = ""
+
+
+class LevelChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    level: Level
+    reason: Annotated[str, AfterValidator(text(1000, required=True))]
+
+
+class SituationReport(BaseModel):
+    """续报: what is known now (casualties, spread, measures)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: Annotated[str, AfterValidator(text(4000, required=True))]
+
+
+class CommandSet(BaseModel):
+    """The command structure (指挥部): 总指挥, 现场指挥 and the groups."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    commander: Annotated[str, AfterValidator(text(64, required=True))]
+    site_commander: Annotated[str, AfterValidator(text(64))] = ""
+    groups: Annotated[list[CommandGroup], Field(max_length=20)] = []
+
+
+class TaskCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[str, AfterValidator(text(200, required=True))]
+    owner: ShortText
+    due_at: AwareDatetime | None = None
+
+
+class DispatchCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    resource_id: int
+    note: Annotated[str, AfterValidator(text(500))] = ""
+
+
+class DispatchStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state: Literal["dispatched", "arrived", "released"]
+
+
+class EventClose(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    review: Annotated[str, AfterValidator(text(8000, required=True))]
+
+
+class EntryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    uid: str
+    kind: str
+    kind_label: str = ""
+    text: str
+    detail: dict[str, Any]
+    at: datetime
+    by: str
+
+
+class TaskRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    uid: str
+    title: str
+    owner: str
+    due_at: datetime | None
+    state: str
+    done_at: datetime | None
+    overdue: bool = False
+
+
+class DispatchRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    uid: str
+    resource_uid: str
+    resource_name: str
+    resource_kind: str
+    state: str
+    state_label: str = ""
+    times: dict[str, str]
+    note: str
+
+
+class EventRead(RecordRead):
+    number: str
+    title: str
+    event_type: str
+    event_type_label: str
+    division_code: str
+    division_name: str = ""
+    enterprise_id: int | None
+    enterprise_name: str = ""
+    place: str
+    lng: float | None
+    lat: float | None
+    level: int | None
+    level_label: str
+    state: str
+    state_label: str
+    source: str
+    source_ref: str
+    received_at: datetime
+    reporter: str
+    summary: str
+    commander: str
+    site_commander: str
+    groups: list[dict[str, Any]]
+    closed_at: datetime | None
+    review: str
+    created_by: str
+    timeline: list[EntryRead] = []
+    tasks: list[TaskRead] = []
+    dispatches: list[DispatchRead] = []
+
+
+class EventPage(BaseModel):
+    total: int
+    items: list[EventRead]
