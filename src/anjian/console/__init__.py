@@ -21,6 +21,7 @@ from anjian.console.home import router as home_pages
 from anjian.console.nodes import router as node_pages
 from anjian.console.overview import router as overview_pages
 from anjian.directives.pages import router as directive_pages
+from anjian.emergency.pages import router as emergency_pages
 from anjian.enforcement.case_pages import router as enforcement_case_pages
 from anjian.enforcement.inspection_pages import router as enforcement_inspection_pages
 from anjian.enforcement.public_pages import router as public_draw_pages
@@ -58,6 +59,7 @@ def mount_console(app: FastAPI) -> None:
         public_draw_pages,  # 双随机一公开: no login
         overview_pages,
         enforcement_inspection_pages,
+        emergency_pages,
         admin_users,
         admin_orgs,
         admin_settings,

@@ -1,41 +1,31 @@
 """What the enforcement case pages share (plans, draws, penalties, statistics and the public
 page of draws): the labels of codes, amounts in 元, the divisions a user may pick, whether the
-user's agency may act on a record here, and the forms' plumbing (a posted form, the service
-call, its refusal shown at the form)."""
+user's agency may act on a record here, and a detail page's step forms (the plumbing of a
+posted form — the service call, its refusal shown at the form — is the kit's, web.forms)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from fastapi import Request
-from pydantic import BaseModel
-
 from anjian.config import get_settings
 from anjian.core.divisions import service as divisions
-from anjian.core.errors import AnjianError
 from anjian.core.iam.deps import Context
 from anjian.core.iam.models import Role
 from anjian.enforcement.pdf_render import renderer
 from anjian.enforcement.rules.draw import Weighting
 from anjian.enterprises.rules import SUPERVISION_CATEGORIES
 from anjian.risk.labels import LEVELS
-from anjian.web.forms import posted_form, validated
 from anjian.web.render import template_global
-from anjian.web.session import refused
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Documents offer their PDF only on a node that prints PDF (pdf_render.renderer).
 template_global("pdf_available", lambda: renderer() is not None)
 PAGE_SIZE = 20
 ACTIVE = "enforcement"  # the navigation entry of every enforcement page
-CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
-# The rules' messages gloss in English after a slash ("中文 / English"): pages show the Chinese.
-_SLASH_GLOSS = re.compile(r"\s+/\s+[^\u3000-\u9fff\uff00-\uffef]*$")
 
 RISK_LABELS: dict[str, str] = {lv["code"]: lv["short"] for lv in LEVELS}
 RISK_BADGES: dict[str, str] = {lv["code"]: lv["badge"] for lv in LEVELS}
@@ -112,35 +102,3 @@ class StepForm:
     act: Callable[[Context, int, dict[str, str]], dict[str, str]]
     labels: dict[str, str]
     done: str
-
-
-def call(model: type[BaseModel], body: dict[str, Any], act: Callable[[Any], Any]) -> dict[str, str]:
-    """Validate a form's ``body`` as the API's ``model`` and, if valid, ``act`` on it; the
-    errors at the fields otherwise."""
-    data, errors = validated(model, body)
-    if data is not None:
-        act(data)
-    return {field: _chinese(message, body.get(field)) for field, message in errors.items()}
-
-
-def _chinese(message: str, value: Any) -> str:
-    """A field's message as the user reads it: 必填 when nothing was given, and a message
-    pydantic gave in English (a choice not among the options) said in Chinese."""
-    if value is None or value == "" or value == []:
-        return "必填"
-    return message if CJK.search(message) else "取值无效"
-
-
-async def run_form(
-    request: Request, ctx: Context, form_of: Callable[[dict[str, str]], dict[str, str]]
-) -> tuple[dict[str, str], dict[str, str], int]:
-    """Read a posted form (CSRF checked), run ``form_of`` on it and say how it went: the values
-    typed, the errors at their fields (a service refusal rolled back, audited when it denies
-    access, its message at its field) and the status to answer with."""
-    values = {k: v.strip() for k, v in (await posted_form(request)).items()}
-    try:
-        errors = form_of(values)
-        status = 422
-    except AnjianError as exc:
-        errors, status = refused(request, ctx, exc), exc.status
-    return values, {field: _SLASH_GLOSS.sub("", m) or m for field, m in errors.items()}, status

@@ -25,10 +25,8 @@ from anjian.enforcement.page_common import (
     TEMPLATES,
     StepForm,
     agency_acts,
-    call,
     is_official,
     labels,
-    run_form,
 )
 from anjian.enforcement.reference import penalty_bases
 from anjian.enforcement.rules import penalties as rules
@@ -42,7 +40,7 @@ from anjian.enforcement.schemas import (
     PenaltyRead,
 )
 from anjian.enterprises.service import enterprise_choices
-from anjian.web.forms import FormPage, FormRefusal, alert
+from anjian.web.forms import FormPage, FormRefusal, alert, call, run_form
 from anjian.web.layout import division_name, page, pager_of
 from anjian.web.render import pages_router, query
 from anjian.web.session import StaffPageCtx

@@ -19,14 +19,12 @@ from anjian.enforcement.page_common import (
     ACTIVE,
     PAGE_SIZE,
     TEMPLATES,
-    call,
     is_official,
     labels,
-    run_form,
 )
 from anjian.enforcement.rules.inspections import PLAN_FREQUENCY, UNGRADED_FREQUENCY
 from anjian.enforcement.schemas import PlanCreate
-from anjian.web.forms import FormRefusal, alert
+from anjian.web.forms import FormRefusal, alert, call, run_form
 from anjian.web.layout import division_name, page, pager_of
 from anjian.web.render import pages_router
 from anjian.web.session import StaffPageCtx

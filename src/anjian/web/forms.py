@@ -1,8 +1,10 @@
 """Console forms: the posted fields read, validation errors of a request body shown at their
-fields in Chinese, and the form pages that show them."""
+fields in Chinese, the form pages that show them, and a form run as the API's service call
+(``call`` validates as the API's model, ``run_form`` turns a refusal into errors at fields)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,10 +13,11 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
+from anjian.core.errors import AnjianError
 from anjian.core.iam.deps import Context
 from anjian.web.layout import page
 from anjian.web.render import zh
-from anjian.web.session import check_csrf
+from anjian.web.session import check_csrf, refused
 
 # Pydantic's error types in Chinese.
 _PYDANTIC_ZH = {
@@ -136,3 +139,40 @@ class FormPage:
         return page(
             request, ctx, self.template, context, active=self.active, status_code=status_code
         )
+
+
+CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+# Rules' messages may gloss in English after a slash ("中文 / English"): pages show the Chinese.
+_SLASH_GLOSS = re.compile(r"\s+/\s+[^\u3000-\u9fff\uff00-\uffef]*$")
+
+
+def call(model: type[BaseModel], body: dict[str, Any], act: Callable[[Any], Any]) -> dict[str, str]:
+    """Validate a form's ``body`` as the API's ``model`` and, if valid, ``act`` on it; the
+    errors at the fields otherwise."""
+    data, errors = validated(model, body)
+    if data is not None:
+        act(data)
+    return {field: _chinese(message, body.get(field)) for field, message in errors.items()}
+
+
+def _chinese(message: str, value: Any) -> str:
+    """A field's message as the user reads it: 必填 when nothing was given, and a message
+    pydantic gave in English (a choice not among the options) said in Chinese."""
+    if value is None or value == "" or value == []:
+        return "必填"
+    return message if CJK.search(message) else "取值无效"
+
+
+async def run_form(
+    request: Request, ctx: Context, form_of: Callable[[dict[str, str]], dict[str, str]]
+) -> tuple[dict[str, str], dict[str, str], int]:
+    """Read a posted form (CSRF checked), run ``form_of`` on it and say how it went: the values
+    typed, the errors at their fields (a service refusal rolled back, audited when it denies
+    access, its message at its field) and the status to answer with."""
+    values = {k: v.strip() for k, v in (await posted_form(request)).items()}
+    try:
+        errors = form_of(values)
+        status = 422
+    except AnjianError as exc:
+        errors, status = refused(request, ctx, exc), exc.status
+    return values, {field: _SLASH_GLOSS.sub("", m) or m for field, m in errors.items()}, status

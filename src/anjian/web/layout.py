@@ -36,6 +36,7 @@ NAV = (
     ("accident_statistics", "/accidents/statistics", "事故统计", True),  # staff only
     ("dual_prevention", "/dual-prevention", "双重预防", False),
     ("enforcement", "/enforcement/inspections", "行政执法", True),  # staff only
+    ("emergency", "/emergency/events", "应急管理", True),  # staff only
     ("directives", "/directives", "通知指令", True),  # staff only
     ("nodes", "/nodes", "节点状态", True),  # staff only
     ("audit", "/audit", "安全审计", True),  # staff only

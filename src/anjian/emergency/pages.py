@@ -1,0 +1,265 @@
+"""应急管理 console pages: the events (in progress first) with the 接报 form, one event's page
+(its facts, command, timeline, tasks and dispatched resources, and the step forms offered only
+while the event is in progress at the node that keeps it), and the resources in scope by kind.
+Every form is the API's service call; a refusal is shown at the form in Chinese."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from anjian.config import get_settings
+from anjian.core.divisions import service as divisions
+from anjian.core.errors import NotFound
+from anjian.core.iam.deps import Context
+from anjian.core.paging import PageNumber
+from anjian.emergency import events, resources
+from anjian.emergency.rules.events import EVENT_TYPES, LEVEL_LABELS, SOURCES
+from anjian.emergency.rules.resources import KIND_LABELS, ResourceStatus
+from anjian.emergency.schemas import (
+    DispatchCreate,
+    DispatchStep,
+    EventClose,
+    EventCreate,
+    LevelChange,
+    SituationReport,
+    TaskCreate,
+)
+from anjian.web.forms import FormRefusal, alert, call, run_form
+from anjian.web.layout import page, pager_of
+from anjian.web.render import pages_router
+from anjian.web.session import StaffPageCtx
+
+router = pages_router(Path(__file__).parent / "templates")
+ACTIVE = "emergency"
+PAGE_SIZE = 20
+LEVEL_BADGES = {1: "bg-red text-white", 2: "bg-orange text-white", 3: "bg-yellow", 4: "bg-blue-lt"}
+EVENT_LABELS = {
+    "title": "事件名称",
+    "event_type": "事件类型",
+    "division_code": "行政区划",
+    "place": "地点",
+    "level": "响应级别",
+    "source": "接报来源",
+    "reporter": "报告人",
+    "summary": "简要情况",
+    "reason": "调整理由",
+    "text": "续报内容",
+    "owner": "负责人",
+    "due_at": "完成时限",
+    "resource_id": "资源",
+    "state": "状态",
+    "review": "总结评估",
+}
+
+
+def _division_choices(ctx: Context) -> list[tuple[str, str]]:
+    """The user's division and those one tier below it, the places an event may be."""
+    own = divisions.get_division(ctx.db, ctx.user.division_code)
+    if own is None:
+        return []
+    below = [(c.code, f"　{c.name}") for c in divisions.children_of(ctx.db, own.code)]
+    return [(own.code, own.name), *below]
+
+
+def _list_page(
+    request: Request, ctx: Context, page_no: int, refusal: FormRefusal | None = None
+) -> Response:
+    refusal = refusal or FormRefusal()
+    rows, total = events.list_events(
+        ctx.db, ctx.scope, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE
+    )
+    return page(
+        request,
+        ctx,
+        "emergency/events.html",
+        {
+            "items": events.present(ctx.db, rows, detail=False),
+            "level_badges": LEVEL_BADGES,
+            "event_types": EVENT_TYPES,
+            "sources": SOURCES,
+            "levels": {str(k): v for k, v in LEVEL_LABELS.items()},
+            "division_choices": _division_choices(ctx),
+            "values": refusal.values or {"division_code": ctx.user.division_code},
+            "errors": refusal.errors,
+            "alert": alert(refusal.errors, EVENT_LABELS),
+            "open_form": bool(refusal.errors) or request.query_params.get("new") == "1",
+            **pager_of(total, page_no, PAGE_SIZE),
+        },
+        active=ACTIVE,
+        status_code=refusal.status_code,
+    )
+
+
+@router.get("/emergency/events")
+def event_list(request: Request, ctx: StaffPageCtx, page_no: PageNumber = 1) -> Response:
+    """突发事件: the events in scope, those in progress first, and the 接报 form."""
+    return _list_page(request, ctx, page_no)
+
+
+@router.post("/emergency/events")
+async def event_create(request: Request, ctx: StaffPageCtx) -> Response:
+    """接报 through the API's service call; errors shown at the form."""
+
+    def act(form: dict[str, str]) -> dict[str, str]:
+        body: dict[str, Any] = {k: form.get(k, "") for k in ("title", "event_type", "place")}
+        body |= {k: form.get(k, "") for k in ("division_code", "reporter", "summary")}
+        body["level"] = form.get("level") or None
+        body["source"] = form.get("source") or "call"
+
+        def create(data: EventCreate) -> None:
+            form["__id__"] = str(events.create_event(ctx.db, ctx.actor, ctx.scope, data).id)
+
+        return call(EventCreate, body, create)
+
+    values, errors, status = await run_form(request, ctx, act)
+    if not errors:
+        return RedirectResponse(f"/emergency/events/{values['__id__']}?done=create", 303)
+    return _list_page(request, ctx, 1, FormRefusal("event", errors, values, status))
+
+
+def _detail(
+    request: Request, ctx: Context, event_id: int, refusal: FormRefusal | None = None
+) -> Response:
+    refusal = refusal or FormRefusal()
+    ev = events.get_event(ctx.db, ctx.scope, event_id)
+    view = events.present(ctx.db, [ev])[0]
+    here = ev.origin_node == get_settings().effective_node_id
+    acting = here and ev.state == "active"
+    called = {d.resource_uid for d in view.dispatches if d.state != "released"}
+    choices: list[tuple[str, str]] = []
+    if acting:
+        if ev.lng is not None and ev.lat is not None:
+            near = resources.nearest(ctx.db, ctx.scope, ev.lng, ev.lat, limit=20)
+            choices = [
+                (str(r.id), f"{r.name}（{KIND_LABELS.get(r.kind, r.kind)}，{d:g} km）")
+                for d, r in near
+                if r.status == ResourceStatus.AVAILABLE and r.uid not in called
+            ]
+        else:
+            rows, _ = resources.list_resources(ctx.db, ctx.scope, status="available", limit=50)
+            choices = [
+                (str(r.id), f"{r.name}（{KIND_LABELS.get(r.kind, r.kind)}）")
+                for r in rows
+                if r.uid not in called
+            ]
+    return page(
+        request,
+        ctx,
+        "emergency/event.html",
+        {
+            "e": view,
+            "acting": acting,
+            "kept_at": "" if here else ev.origin_node,
+            "level_badges": LEVEL_BADGES,
+            "levels": LEVEL_LABELS,
+            "resource_choices": choices,
+            "next_steps": {
+                "requested": ["dispatched", "released"],
+                "dispatched": ["arrived", "released"],
+                "arrived": ["released"],
+            },
+            "step_labels": {"dispatched": "出发", "arrived": "到达", "released": "返回"},
+            "form": refusal.form,
+            "errors": refusal.errors,
+            "alert": "；".join(
+                f"{EVENT_LABELS[f]}：{m}" if f in EVENT_LABELS else m
+                for f, m in refusal.errors.items()
+            ),
+            "values": refusal.values,
+            "done": request.query_params.get("done", ""),
+        },
+        active=ACTIVE,
+        status_code=refusal.status_code,
+    )
+
+
+@router.get("/emergency/events/{event_id:int}")
+def event_detail(request: Request, event_id: int, ctx: StaffPageCtx) -> Response:
+    """One event: facts, command, timeline, tasks, dispatched resources and the next steps."""
+    return _detail(request, ctx, event_id)
+
+
+# Each step form: the API model, how the form's fields make its body, and the service call.
+_STEPS: dict[str, tuple[type[BaseModel], Callable[[dict[str, str]], dict[str, Any]], Any]] = {
+    "level": (
+        LevelChange,
+        lambda f: {"level": f.get("level"), "reason": f.get("reason", "")},
+        events.change_level,
+    ),
+    "report": (SituationReport, lambda f: {"text": f.get("text", "")}, events.report),
+    "task": (
+        TaskCreate,
+        lambda f: {"title": f.get("title", ""), "owner": f.get("owner", "")},
+        events.add_task,
+    ),
+    "dispatch": (DispatchCreate, lambda f: {"resource_id": f.get("resource_id")}, events.dispatch),
+    "close": (EventClose, lambda f: {"review": f.get("review", "")}, events.close_event),
+}
+
+
+@router.post("/emergency/events/{event_id:int}/{action}")
+async def event_step(request: Request, event_id: int, action: str, ctx: StaffPageCtx) -> Response:
+    """A step of the event from its page: 调整级别, 续报, 布置任务, 调度资源, 结束 — and
+    ``done`` (a task, ``task_id``) or ``step`` (a dispatch, ``dispatch_id`` and ``state``)."""
+    if action not in (*_STEPS, "done", "step"):
+        raise NotFound(f"未知操作: {action}")
+
+    def act(form: dict[str, str]) -> dict[str, str]:
+        if action == "done":
+            events.finish_task(ctx.db, ctx.actor, ctx.scope, event_id, _int(form, "task_id"))
+            return {}
+        if action == "step":
+            return call(
+                DispatchStep,
+                {"state": form.get("state", "")},
+                lambda data: events.dispatch_step(
+                    ctx.db, ctx.actor, ctx.scope, event_id, _int(form, "dispatch_id"), data
+                ),
+            )
+        model, body, step = _STEPS[action]
+        return call(
+            model, body(form), lambda data: step(ctx.db, ctx.actor, ctx.scope, event_id, data)
+        )
+
+    values, errors, status = await run_form(request, ctx, act)
+    if errors:
+        return _detail(request, ctx, event_id, FormRefusal(action, errors, values, status))
+    return RedirectResponse(f"/emergency/events/{event_id}?done={action}", 303)
+
+
+def _int(form: dict[str, str], name: str) -> int:
+    value = form.get(name, "")
+    if not value.isdigit() or len(value) > 9:
+        raise NotFound(f"{name} 无效: {value[:20]}")
+    return int(value)
+
+
+@router.get("/emergency/resources")
+def resource_list(
+    request: Request, ctx: StaffPageCtx, page_no: PageNumber = 1, kind: str = ""
+) -> Response:
+    """应急资源: the resources in scope by kind, with status, numbers, contact and supplies."""
+    chosen = kind if kind in KIND_LABELS else None
+    rows, total = resources.list_resources(
+        ctx.db, ctx.scope, kind=chosen, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE
+    )
+    return page(
+        request,
+        ctx,
+        "emergency/resources.html",
+        {
+            "items": resources.present(ctx.db, rows),
+            "kinds": KIND_LABELS,
+            "kind": chosen or "",
+            "filters": {"kind": chosen or ""},
+            **pager_of(total, page_no, PAGE_SIZE),
+        },
+        active=ACTIVE,
+    )

@@ -1,0 +1,107 @@
+"""应急管理 in the console: an official receives an event (接报) from the events page, takes it
+through its page — level with a reason, 续报, a task done, a resource dispatched and back, the
+closure — each form offered only while the event is in progress here; refusals answered in
+Chinese at the page; the resources page by kind; scope (a sibling county: 404; an enterprise
+user: 403)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+API = "/api/v1/emergency"
+
+
+@pytest.fixture
+def county(console: Any) -> Any:
+    console.login("yingxian")
+    return console
+
+
+def _post(console: Any, path: str, **fields: str) -> Any:
+    data = {"csrf": console.csrf("/emergency/events"), **fields}
+    return console.node.client.post(path, data=data, follow_redirects=False)
+
+
+def test_an_event_is_received_and_handled_from_its_page(county: Any) -> None:
+    client = county.node.client
+    page = client.get("/emergency/events").text
+    assert "暂无突发事件" in page and 'id="new-event-button"' in page
+    assert "接报：登记突发事件" in client.get("/emergency/events?new=1").text
+    refused = _post(county, "/emergency/events", title="", event_type="mine")
+    assert refused.status_code == 422 and "事件名称" in refused.text
+    r = _post(
+        county,
+        "/emergency/events",
+        title="应县某煤矿透水",
+        event_type="mine",
+        level="4",
+        division_code="140622",
+        source="call",
+        reporter="矿调度室",
+    )
+    assert r.status_code == 303, r.text
+    eid = int(re.search(r"/emergency/events/(\d+)", r.headers["location"]).group(1))
+    page = client.get(f"/emergency/events/{eid}?done=create").text
+    assert "事件已登记" in page and "Ⅳ级（一般）" in page and "应县" in page
+    for form in ("level-form", "report-form", "task-form", "dispatch-form", "close-form"):
+        assert f'id="{form}"' in page, form
+    assert "辖区内暂无可调用的应急资源" in page
+
+    base = f"/emergency/events/{eid}"
+    r = _post(county, f"{base}/level", level="3", reason="")
+    assert r.status_code == 422 and "调整理由" in r.text
+    assert _post(county, f"{base}/level", level="3", reason="被困 5 人").status_code == 303
+    assert _post(county, f"{base}/report", text="已救出 2 人").status_code == 303
+    assert _post(county, f"{base}/task", title="排水", owner="王队长").status_code == 303
+    page = client.get(base).text
+    assert "由Ⅳ级（一般）提升为Ⅲ级（较大）" in page and "已救出 2 人" in page
+    task_id = re.search(r'name="task_id" value="(\d+)"', page).group(1)
+    assert _post(county, f"{base}/done", task_id=task_id).status_code == 303
+
+    team = client.post(
+        f"{API}/resources",
+        headers=county.node.login("yingxian"),
+        json={"kind": "team", "name": "应县矿山救护队", "division_code": "140622"},
+    ).json()
+    page = client.get(base).text
+    assert "应县矿山救护队（救援队伍）" in page
+    assert _post(county, f"{base}/dispatch", resource_id=str(team["id"])).status_code == 303
+    page = client.get(base).text
+    dispatch_id = re.search(r'name="dispatch_id" value="(\d+)"', page).group(1)
+    assert set(re.findall(r'dispatch-step" data-state="(\w+)"', page)) == {"dispatched", "released"}
+    r = _post(county, f"{base}/step", dispatch_id=dispatch_id, state="arrived")
+    assert r.status_code == 409 and "不能改为已到达" in r.text  # not yet left
+    assert (
+        _post(county, f"{base}/step", dispatch_id=dispatch_id, state="dispatched").status_code
+        == 303
+    )
+    assert "执行任务中" in client.get("/emergency/resources").text
+
+    assert _post(county, f"{base}/close", review="").status_code == 422
+    assert _post(county, f"{base}/close", review="处置得当").status_code == 303
+    page = client.get(base).text
+    assert "已结束" in page and "处置得当" in page
+    for form in ("level-form", "report-form", "task-form", "dispatch-form", "close-form"):
+        assert f'id="{form}"' not in page, form
+    assert "可调用" in client.get("/emergency/resources?kind=team").text
+    assert _post(county, f"{base}/nonsense").status_code == 404
+
+
+def test_scope_of_the_emergency_pages(county: Any) -> None:
+    client = county.node.client
+    r = _post(
+        county, "/emergency/events", title="应县事件", event_type="other", division_code="140622"
+    )
+    base = r.headers["location"].split("?")[0]
+    county.login("shanyin")
+    assert client.get(base).status_code == 404
+    assert "应县事件" not in client.get("/emergency/events").text
+    county.login("sheng")
+    page = client.get(base).text
+    assert "应县事件" in page and 'id="level-form"' in page  # the province's own node here
+    county.login("qiye")
+    assert client.get("/emergency/events").status_code == 403
+    assert client.get("/emergency/resources").status_code == 403
