@@ -69,15 +69,18 @@ def store_image(
     }
 
 
-def image_file(folder: Path, entries: list[dict[str, Any]], digest: str, node: str) -> Path:
-    """The file of the entry with ``digest``; 404 when the record has no such image or when its
-    file stays at another node (``node``, the record's)."""
+def image_file(
+    folder: Path, entries: list[dict[str, Any]], digest: str, node: str
+) -> tuple[Path, str]:
+    """The file of the entry with ``digest`` and its media type; 404 when the record has no
+    such image or when its file stays at another node (``node``, the record's)."""
     entry = next((e for e in entries if e.get("sm3") == digest), None)
     if entry is None:
         raise NotFound("没有该图片 (no such image)")
-    path = folder / f"{digest}.{_EXTENSIONS[entry['type']]}"
+    media_type = str(entry["type"])
+    path = folder / f"{digest}.{_EXTENSIONS[media_type]}"
     if not path.is_file():
         raise NotFound(
             f"图片保存在节点 {node}，本节点没有原图 (the file stays at the node that received it)"
         )
-    return path
+    return path, media_type

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from anjian.core.audit.service import Actor, audit_record
 from anjian.core.divisions.service import division_names
 from anjian.core.errors import Conflict, Invalid, NotFound
+from anjian.core.listing import in_state, of_enterprise_in
 from anjian.core.paging import paged
 from anjian.core.records import copied
-from anjian.core.scope import Scope, division_filter, unscoped
+from anjian.core.scope import Scope, unscoped
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.emergency.models import EmergencyEvent, EventDispatch, EventEntry, EventTask
@@ -147,15 +148,10 @@ def list_events(
     offset: int = 0,
 ) -> tuple[list[EmergencyEvent], int]:
     """Events in scope, those in progress first, the latest received first."""
-    stmt = scope.select(EmergencyEvent)
-    if state:
-        if state not in STATES:
-            raise Invalid(f"未知事件状态: {state} (unknown state)", field="state")
-        stmt = stmt.where(EmergencyEvent.state == state)
-    if division:
-        stmt = stmt.where(division_filter(EmergencyEvent.division_code, division))
-    if enterprise_id is not None:
-        stmt = stmt.where(EmergencyEvent.enterprise_id == enterprise_id)
+    stmt = of_enterprise_in(scope, EmergencyEvent, enterprise_id, division)
+    stmt = in_state(
+        stmt, EmergencyEvent.state, state, STATES, f"未知事件状态: {state} (unknown state)"
+    )
     order = (EmergencyEvent.state, EmergencyEvent.received_at.desc(), EmergencyEvent.id.desc())
     return paged(session, stmt, order, limit=limit, offset=offset)
 
@@ -189,7 +185,7 @@ def present(
             event_type_label=EVENT_TYPES.get(e.event_type, e.event_type),
             division_name=divisions.get(e.division_code, ""),
             enterprise_name=ents.get(e.enterprise_id or 0, ""),
-            level_label=LEVEL_LABELS.get(e.level, "未定级") if e.level else "未定级",
+            level_label=LEVEL_LABELS.get(e.level or 0, "未定级"),
             state_label=STATES.get(e.state, e.state),
             timeline=[
                 copied(EntryRead, x, kind_label=ENTRY_KINDS.get(x.kind, x.kind))

@@ -20,7 +20,7 @@ from anjian.core.errors import NotFound
 from anjian.core.iam.deps import Context
 from anjian.core.paging import PageNumber
 from anjian.emergency import events, resources
-from anjian.emergency.rules.events import EVENT_TYPES, LEVEL_LABELS, SOURCES
+from anjian.emergency.rules.events import DISPATCH_NEXT, EVENT_TYPES, LEVEL_LABELS, SOURCES
 from anjian.emergency.rules.resources import KIND_LABELS, ResourceStatus
 from anjian.emergency.schemas import (
     DispatchCreate,
@@ -160,11 +160,7 @@ def _detail(
             "level_badges": LEVEL_BADGES,
             "levels": LEVEL_LABELS,
             "resource_choices": choices,
-            "next_steps": {
-                "requested": ["dispatched", "released"],
-                "dispatched": ["arrived", "released"],
-                "arrived": ["released"],
-            },
+            "next_steps": DISPATCH_NEXT,
             "step_labels": {"dispatched": "出发", "arrived": "到达", "released": "返回"},
             "form": refusal.form,
             "errors": refusal.errors,

@@ -20,9 +20,10 @@ from anjian.core.divisions.models import Division
 from anjian.core.divisions.service import division_names
 from anjian.core.errors import Conflict, Forbidden, Invalid
 from anjian.core.iam.accounts import field_cipher
+from anjian.core.listing import in_state, of_enterprise_in
 from anjian.core.paging import paged
 from anjian.core.records import apply_changes, copied
-from anjian.core.scope import Scope, division_filter, unscoped
+from anjian.core.scope import Scope, unscoped
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.emergency.models import EmergencyResource, EmergencySupply, EmergencyTransfer
@@ -146,10 +147,10 @@ def update_resource(
     wanted = data.changes()
     phone_changed = False
     if "contact_phone" in wanted:
-        phone = wanted.pop("contact_phone")
-        phone_changed = phone != field_cipher().decrypt(res.contact_phone_enc)
+        cipher, phone = field_cipher(), wanted.pop("contact_phone")
+        phone_changed = phone != cipher.decrypt(res.contact_phone_enc)
         if phone_changed:
-            res.contact_phone_enc = field_cipher().encrypt(phone)
+            res.contact_phone_enc = cipher.encrypt(phone)
     changed = apply_changes(res, wanted)
     if not changed and not phone_changed:
         return res
@@ -172,19 +173,17 @@ def list_resources(
     offset: int = 0,
 ) -> tuple[list[EmergencyResource], int]:
     """Resources in scope by kind and name, with their number."""
-    stmt = scope.select(EmergencyResource)
-    if kind:
-        if kind not in KIND_LABELS:
-            raise Invalid(f"未知资源类别: {kind} (unknown kind)", field="kind")
-        stmt = stmt.where(EmergencyResource.kind == kind)
-    if status:
-        if status not in STATUS_LABELS:
-            raise Invalid(f"未知资源状态: {status} (unknown status)", field="status")
-        stmt = stmt.where(EmergencyResource.status == status)
-    if division:
-        stmt = stmt.where(division_filter(EmergencyResource.division_code, division))
-    if enterprise_id is not None:
-        stmt = stmt.where(EmergencyResource.enterprise_id == enterprise_id)
+    stmt = of_enterprise_in(scope, EmergencyResource, enterprise_id, division)
+    stmt = in_state(
+        stmt, EmergencyResource.kind, kind, KIND_LABELS, f"未知资源类别: {kind} (unknown kind)"
+    )
+    stmt = in_state(
+        stmt,
+        EmergencyResource.status,
+        status,
+        STATUS_LABELS,
+        f"未知资源状态: {status} (unknown status)",
+    )
     if q and q.strip():
         stmt = stmt.where(EmergencyResource.name.contains(q.strip(), autoescape=True))
     order = (EmergencyResource.kind, EmergencyResource.name, EmergencyResource.id)
@@ -312,6 +311,36 @@ def _warehouse(session: Session, scope: Scope, warehouse_id: int, field: str) ->
     return res
 
 
+def _stock_of(
+    session: Session,
+    actor: Actor,
+    wh: EmergencyResource,
+    name: str,
+    unit: str,
+    expires_on: date | None,
+) -> tuple[EmergencySupply, int | None]:
+    """A warehouse's stock of a supply (名称 + 单位) and its quantity before; a new, empty stock
+    (expiring on ``expires_on``) and None when the warehouse has none yet."""
+    held = supplies_of(session, [wh.id])[wh.id]
+    supply = next((s for s in held if (s.name, s.unit) == (name, unit)), None)
+    if supply is not None:
+        return supply, supply.quantity
+    supply = EmergencySupply(
+        warehouse_id=wh.id,
+        division_code=wh.division_code,
+        enterprise_id=wh.enterprise_id,
+        name=name,
+        unit=unit,
+        quantity=0,
+        expires_on=expires_on,
+        updated_by=actor.username,
+        origin_node="",
+    )
+    session.add(supply)
+    session.flush()
+    return supply, None
+
+
 def set_supply(
     session: Session, actor: Actor, scope: Scope, warehouse_id: int, data: SupplySet
 ) -> EmergencySupply:
@@ -319,26 +348,8 @@ def set_supply(
     not (an inventory, 盘点)."""
     wh = _warehouse(session, scope, warehouse_id, "warehouse_id")
     name, unit = data.name.strip(), data.unit.strip()
-    supply = next(
-        (s for s in supplies_of(session, [wh.id])[wh.id] if (s.name, s.unit) == (name, unit)),
-        None,
-    )
-    before = supply.quantity if supply is not None else None
-    if supply is None:
-        supply = EmergencySupply(
-            warehouse_id=wh.id,
-            division_code=wh.division_code,
-            enterprise_id=wh.enterprise_id,
-            name=name,
-            unit=unit,
-            quantity=data.quantity,
-            expires_on=data.expires_on,
-            updated_by=actor.username,
-            origin_node="",
-        )
-        session.add(supply)
-        session.flush()
-    elif (supply.quantity, supply.expires_on) == (data.quantity, data.expires_on):
+    supply, before = _stock_of(session, actor, wh, name, unit, data.expires_on)
+    if before is not None and (before, supply.expires_on) == (data.quantity, data.expires_on):
         return supply
     supply.quantity, supply.expires_on = data.quantity, data.expires_on
     supply.updated_by = actor.username
@@ -375,28 +386,7 @@ def transfer(
             "(not enough in stock)",
             field="quantity",
         )
-    landing = next(
-        (
-            s
-            for s in supplies_of(session, [target.id])[target.id]
-            if (s.name, s.unit) == (supply.name, supply.unit)
-        ),
-        None,
-    )
-    if landing is None:
-        landing = EmergencySupply(
-            warehouse_id=target.id,
-            division_code=target.division_code,
-            enterprise_id=target.enterprise_id,
-            name=supply.name,
-            unit=supply.unit,
-            quantity=0,
-            expires_on=supply.expires_on,
-            updated_by=actor.username,
-            origin_node="",
-        )
-        session.add(landing)
-        session.flush()
+    landing, _ = _stock_of(session, actor, target, supply.name, supply.unit, supply.expires_on)
     supply.quantity -= data.quantity
     landing.quantity += data.quantity
     for s in (supply, landing):

@@ -113,5 +113,4 @@ def evidence_file(
     media type."""
     finding = get_finding(session, scope, finding_id)
     entries: list[dict[str, Any]] = finding.photos if kind == "photos" else finding.signatures
-    path = image_file(evidence_dir(), entries, digest, finding.origin_node)
-    return path, next(str(e["type"]) for e in entries if e.get("sm3") == digest)
+    return image_file(evidence_dir(), entries, digest, finding.origin_node)

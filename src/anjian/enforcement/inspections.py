@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 from anjian.core.audit.service import Actor, audit_record
 from anjian.core.errors import Conflict, Forbidden, Invalid
 from anjian.core.iam.models import Role, User
+from anjian.core.listing import in_state, of_enterprise_in
 from anjian.core.paging import paged
 from anjian.core.scope import Scope, unscoped
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.enforcement.inspectors import conflicts_of, list_inspectors
-from anjian.enforcement.listing import in_state, of_enterprise_in
 from anjian.enforcement.models import (
     DrawCheck,
     EnforcementDocument,

@@ -16,6 +16,7 @@ from anjian.core.audit.service import Actor, audit_record
 from anjian.core.clock import today_in_china
 from anjian.core.errors import Conflict, Forbidden, Invalid
 from anjian.core.iam.models import Role, User
+from anjian.core.listing import in_state, of_enterprise_in
 from anjian.core.paging import paged
 from anjian.core.records import copied
 from anjian.core.scope import Scope
@@ -24,7 +25,6 @@ from anjian.core.workdays import known
 from anjian.db import utcnow
 from anjian.enforcement.documents import issue, party_fields
 from anjian.enforcement.inspections import documents_of, get_inspection, present_documents
-from anjian.enforcement.listing import in_state, of_enterprise_in
 from anjian.enforcement.models import PenaltyCase, enterprise_columns
 from anjian.enforcement.reference import penalty_basis
 from anjian.enforcement.rules import penalties as rules

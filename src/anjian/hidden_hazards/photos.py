@@ -61,7 +61,4 @@ def add_photo(
 def photo_file(session: Session, scope: Scope, hazard_id: int, digest: str) -> tuple[Path, str]:
     """The file of one photo of a hazard in scope, and its media type."""
     hz = get_hazard(session, scope, hazard_id)
-    entry = next((p for p in hz.photos if p.get("sm3") == digest), None)
-    return image_file(photo_dir(), hz.photos, digest, hz.origin_node), str(
-        entry["type"] if entry else ""
-    )
+    return image_file(photo_dir(), hz.photos, digest, hz.origin_node)

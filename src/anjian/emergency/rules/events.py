@@ -41,7 +41,7 @@ DISPATCH_STATES = {
     "released": "已返回",
 }
 # Each step goes forward only; a resource may be released (stood down) at any step.
-_DISPATCH_NEXT = {
+DISPATCH_NEXT = {
     "requested": ("dispatched", "released"),
     "dispatched": ("arrived", "released"),
     "arrived": ("released",),
@@ -51,7 +51,7 @@ _DISPATCH_NEXT = {
 
 def dispatch_step_allowed(current: str, target: str) -> bool:
     """Whether a dispatched resource may go from ``current`` to ``target``."""
-    return target in _DISPATCH_NEXT.get(current, ())
+    return target in DISPATCH_NEXT.get(current, ())
 
 
 def event_number(received_at: datetime, uid: str) -> str:

@@ -1,5 +1,5 @@
-"""The filters the enforcement lists share: a record of an enterprise, in a division, in a
-known state."""
+"""The filters lists share: a record of an enterprise, in a division, in a known state (or
+kind, or status: any column of known codes)."""
 
 from __future__ import annotations
 
