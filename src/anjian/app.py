@@ -40,6 +40,9 @@ from anjian.core.transport import SecurityHeaders, scope_is_https, security_head
 from anjian.db import unit_of_work
 from anjian.directives.api import router as directives_router
 from anjian.emergency.api import router as emergency_router
+from anjian.emergency.duty.api import router as emergency_duty_router
+from anjian.emergency.plans.api import router as emergency_plans_router
+from anjian.emergency.targets.api import router as emergency_targets_router
 from anjian.enforcement.api import router as enforcement_router
 from anjian.enforcement.terminal_api import router as terminal_router
 from anjian.enterprises.api import router as enterprises_router
@@ -256,6 +259,9 @@ def create_app() -> FastAPI:
         enforcement_router,
         terminal_router,
         emergency_router,
+        emergency_plans_router,
+        emergency_duty_router,
+        emergency_targets_router,
         sync_router,
         node_router,
         node_settings_router,

@@ -112,6 +112,16 @@ class Settings(BaseSettings):
     # §5.4, unverified): set them from the provincial rule.
     alarm_ack_minutes_level1: float = Field(default=10.0, gt=0)
     alarm_ack_minutes_level2: float = Field(default=30.0, gt=0)
+    # 应急预案与演练: a plan is due for assessment and revision this many years after it was
+    # issued or last revised, flagged this many days before; a plan not drilled for this many
+    # months is flagged. 《生产安全事故应急预案管理办法》 (2019) is read as 3 years and a yearly
+    # drill; not yet verified in REFERENCE.md, so set them from the provincial rule.
+    plan_revision_years: int = Field(default=3, ge=1, le=10)
+    plan_revision_warn_days: int = Field(default=90, ge=0, le=365)
+    drill_interval_months: int = Field(default=12, ge=1, le=60)
+    # 值班值守: minutes a duty desk has to pass a receipt on (转报) before it shows overdue; the
+    # national timing rule is not verified in REFERENCE.md: set it from the provincial rule.
+    duty_pass_on_minutes: int = Field(default=30, ge=1, le=1440)
     # 事故分级: missing persons count as deaths for a report's provisional grade (Order 493
     # grades by deaths; statistics count a person missing 30 days as dead).
     accident_missing_as_deaths: bool = True

@@ -64,6 +64,9 @@ SYNC_MODULES = (
     "anjian.accidents.sync",
     "anjian.enforcement.sync",
     "anjian.emergency.sync",
+    "anjian.emergency.plans.sync",
+    "anjian.emergency.duty.sync",
+    "anjian.emergency.targets.sync",
 )
 for _module in SYNC_MODULES:
     import_module(_module)

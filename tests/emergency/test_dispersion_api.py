@@ -1,7 +1,8 @@
 """扩散分析 through the API: the plume at a receptor against hand-computed values, the
-stability class derived from the weather, threat zones placed downwind with the resources of the
-caller's scope inside them, chemicals' thresholds with their warnings, and bad requests refused
-naming the field."""
+stability class derived from the weather, threat zones placed downwind with the resources and the
+protection targets (schools, hospitals …, with the zone's totals of people) of the caller's scope
+inside them, chemicals' thresholds with their warnings, and bad requests refused naming the
+field."""
 
 from __future__ import annotations
 
@@ -206,3 +207,87 @@ def test_a_chemicals_levels_draw_the_zones_and_say_the_models_limits(county: Any
     assert tiny.json()["zones"]["features"] == [] and any(
         "未达到" in w for w in tiny.json()["warnings"]
     )
+
+
+def _target(
+    node: Any,
+    name: str,
+    east_m: float,
+    headers: dict[str, str] | None = None,
+    **body: Any,
+) -> Any:
+    lng = SOURCE[0] + east_m / (M_PER_DEG_LAT * math.cos(math.radians(SOURCE[1])))
+    data = {"kind": "school", "name": name, "division_code": "140622", "lng": lng, "lat": SOURCE[1]}
+    r = node.client.post(f"{API}/targets", headers=headers or node.headers, json={**data, **body})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_threat_zones_list_the_protection_targets_inside_with_their_people(county: Any) -> None:
+    province = county.login("sheng")
+    _target(county, "下风向小学", 500, population=800)
+    _target(county, "下风向养老院", 1500, kind="nursing_home")  # population not recorded
+    _target(county, "上风向中学", -500, population=1200)
+    _target(county, "无坐标幼儿园", 0, kind="kindergarten", lng=None, lat=None, population=90)
+    gone = _target(county, "已撤销的学校", 400, population=600)
+    r = county.client.delete(f"{API}/targets/{gone['id']}", headers=county.headers)
+    assert r.status_code == 204, r.text
+    # inside the zone on the map, but in 山阴县: not 应县's to see
+    _target(
+        county,
+        "山阴县卫生院",
+        1000,
+        headers=province,
+        kind="hospital",
+        division_code="140621",
+        population=50,
+    )
+    body = {
+        "release_g_s": 1000,
+        "wind_speed_m_s": 3,
+        "stability": "D",
+        "lng": SOURCE[0],
+        "lat": SOURCE[1],
+        "wind_from_deg": 270,  # from the west: the zones lie to the east
+        "thresholds_mg_m3": [10, 100],
+    }
+    r = _post(county, **body)
+    assert r.status_code == 200, r.text
+    near, wide = (z["properties"] for z in r.json()["zones"]["features"])
+    (school,) = near["targets"]
+    assert (school["name"], school["kind"], school["kind_label"]) == (
+        "下风向小学",
+        "school",
+        "学校",
+    )
+    assert school["population"] == 800 and school["distance_m"] == pytest.approx(500, abs=2)
+    assert (near["target_count"], near["population_total"], near["population_unknown"]) == (
+        1,
+        800,
+        0,
+    )
+    assert [(t["name"], t["kind_label"]) for t in wide["targets"]] == [
+        ("下风向小学", "学校"),
+        ("下风向养老院", "养老机构"),
+    ]
+    assert wide["targets"][1]["population"] is None
+    assert wide["targets"][1]["distance_m"] == pytest.approx(1500, abs=3)
+    assert (wide["target_count"], wide["population_total"], wide["population_unknown"]) == (
+        2,
+        800,
+        1,
+    )
+    # the enterprises and resources are still listed beside them
+    assert near["enterprises"] == [] and near["resources"] == []
+    # the province sees 山阴县's clinic in the same zone, nearest the source first
+    wide = _post(county, headers=province, **body).json()["zones"]["features"][1]["properties"]
+    assert [t["name"] for t in wide["targets"]] == ["下风向小学", "山阴县卫生院", "下风向养老院"]
+    assert (wide["target_count"], wide["population_total"]) == (3, 850)
+    # a sibling county sees the zones with only its own clinic in them
+    sibling = county.login("shanyin")
+    wide = _post(county, headers=sibling, **body).json()["zones"]["features"][1]["properties"]
+    assert [t["name"] for t in wide["targets"]] == ["山阴县卫生院"]
+    # an enterprise user sees no protection target at all
+    qiye = county.login("qiye")
+    wide = _post(county, headers=qiye, **body).json()["zones"]["features"][1]["properties"]
+    assert (wide["targets"], wide["target_count"], wide["population_total"]) == ([], 0, 0)

@@ -21,7 +21,10 @@ from anjian.console.home import router as home_pages
 from anjian.console.nodes import router as node_pages
 from anjian.console.overview import router as overview_pages
 from anjian.directives.pages import router as directive_pages
+from anjian.emergency.duty.pages import router as emergency_duty_pages
 from anjian.emergency.pages import router as emergency_pages
+from anjian.emergency.plans.pages import router as emergency_plan_pages
+from anjian.emergency.targets.pages import router as emergency_target_pages
 from anjian.enforcement.case_pages import router as enforcement_case_pages
 from anjian.enforcement.inspection_pages import router as enforcement_inspection_pages
 from anjian.enforcement.public_pages import router as public_draw_pages
@@ -60,6 +63,9 @@ def mount_console(app: FastAPI) -> None:
         overview_pages,
         enforcement_inspection_pages,
         emergency_pages,
+        emergency_plan_pages,
+        emergency_duty_pages,
+        emergency_target_pages,
         admin_users,
         admin_orgs,
         admin_settings,

@@ -1,6 +1,8 @@
 """Decision support: dispersion (扩散分析) — the Gaussian plume at a receptor and the threat zones
-(威胁区域) drawn over the map with the enterprises and the emergency resources (shelters,
-medical points, teams …) inside each zone, within the caller's scope."""
+(威胁区域) drawn over the map with the enterprises, the emergency resources (shelters, medical
+points, teams …) and the protection targets (schools, hospitals, population points, with their
+distance from the source and the zone's totals of targets and people) inside each zone, within
+the caller's scope."""
 
 from __future__ import annotations
 
@@ -13,13 +15,16 @@ from anjian.core.scope import Scope
 from anjian.emergency import chemicals
 from anjian.emergency.models import EmergencyResource
 from anjian.emergency.rules import dispersion as rules
-from anjian.emergency.rules.resources import KIND_LABELS
+from anjian.emergency.rules.resources import KIND_LABELS, great_circle_km
 from anjian.emergency.schemas import ChemicalInfo, DispersionAnswer, DispersionRequest
+from anjian.emergency.targets.models import ProtectionTarget
+from anjian.emergency.targets.rules import KIND_LABELS as TARGET_KIND_LABELS
+from anjian.emergency.targets.rules import zone_totals
 from anjian.enterprises.models import Enterprise
 
 BRIGGS_RANGE_M = (100.0, 10_000.0)  # where the Briggs curves were fitted
 DEFAULT_LEVELS = ("AEGL-3", "AEGL-2", "AEGL-1")
-MAX_LISTED = 200  # enterprises or resources named per zone
+MAX_LISTED = 200  # enterprises, resources or protection targets named per zone
 
 
 def _rule(call: Any, *args: Any, **kwargs: Any) -> Any:
@@ -86,20 +91,26 @@ def _thresholds(
 
 
 def _inside(
-    session: Session, scope: Scope, ring: list[tuple[float, float]]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The enterprises and resources in scope whose position lies in the polygon ``ring``."""
+    session: Session, scope: Scope, ring: list[tuple[float, float]], source: tuple[float, float]
+) -> dict[str, Any]:
+    """What in scope lies in the polygon ``ring`` (read from the database within its bounding
+    box only): the enterprises, the resources, and the protection targets nearest ``source``
+    first, each with its distance from it, with the zone's totals of targets and people (over
+    every target inside, also those past the :data:`MAX_LISTED` named)."""
     lngs, lats = [p[0] for p in ring], [p[1] for p in ring]
     west, east, south, north = min(lngs), max(lngs), min(lats), max(lats)
 
-    def within(model: Any, *columns: Any) -> list[Any]:
+    def inside(model: Any, *columns: Any) -> list[Any]:
         stmt = (
             scope.select(model, *columns)
             .where(model.lng.between(west, east), model.lat.between(south, north))
             .order_by(model.id)
         )
         rows = session.execute(stmt).all()
-        return [r for r in rows if rules.point_in_ring(r.lng, r.lat, ring)][:MAX_LISTED]
+        return [r for r in rows if rules.point_in_ring(r.lng, r.lat, ring)]
+
+    def within(model: Any, *columns: Any) -> list[Any]:
+        return inside(model, *columns)[:MAX_LISTED]
 
     ents = within(Enterprise, Enterprise.id, Enterprise.name, Enterprise.lng, Enterprise.lat)
     res = within(
@@ -110,10 +121,42 @@ def _inside(
         EmergencyResource.lng,
         EmergencyResource.lat,
     )
-    return (
-        [{"id": e.id, "name": e.name} for e in ents],
-        [{"id": r.id, "name": r.name, "kind": KIND_LABELS.get(r.kind, r.kind)} for r in res],
+    targets = sorted(
+        (
+            (round(great_circle_km(*source, t.lng, t.lat) * 1000), t)
+            for t in inside(
+                ProtectionTarget,
+                ProtectionTarget.id,
+                ProtectionTarget.name,
+                ProtectionTarget.kind,
+                ProtectionTarget.population,
+                ProtectionTarget.lng,
+                ProtectionTarget.lat,
+            )
+        ),
+        key=lambda found: (found[0], found[1].id),
     )
+    totals = zone_totals(t.population for _, t in targets)
+    return {
+        "enterprises": [{"id": e.id, "name": e.name} for e in ents],
+        "resources": [
+            {"id": r.id, "name": r.name, "kind": KIND_LABELS.get(r.kind, r.kind)} for r in res
+        ],
+        "targets": [
+            {
+                "id": t.id,
+                "name": t.name,
+                "kind": t.kind,
+                "kind_label": TARGET_KIND_LABELS.get(t.kind, t.kind),
+                "population": t.population,
+                "distance_m": distance,
+            }
+            for distance, t in targets[:MAX_LISTED]
+        ],
+        "target_count": totals.targets,
+        "population_total": totals.population,
+        "population_unknown": totals.population_unknown,
+    }
 
 
 def analyse(session: Session, scope: Scope, req: DispersionRequest) -> DispersionAnswer:
@@ -161,7 +204,7 @@ def analyse(session: Session, scope: Scope, req: DispersionRequest) -> Dispersio
         if length >= req.max_distance_m:
             answer.warnings.append(f"{label} 区域超出计算范围 {req.max_distance_m:g} m，已截断")
         ring = _rule(rules.to_lnglat, outline, req.lng, req.lat, req.wind_from_deg)
-        enterprises, resources = _inside(session, scope, ring)
+        found = _inside(session, scope, ring, (req.lng, req.lat))
         features.append(
             {
                 "type": "Feature",
@@ -170,8 +213,7 @@ def analyse(session: Session, scope: Scope, req: DispersionRequest) -> Dispersio
                     "label": label,
                     "threshold_mg_m3": threshold,
                     "length_m": round(length, 1),
-                    "enterprises": enterprises,
-                    "resources": resources,
+                    **found,
                 },
             }
         )

@@ -63,7 +63,7 @@ def _audit(session: Session, actor: Actor, action: str, ev: EmergencyEvent, **de
     )
 
 
-def _entry(
+def add_entry(
     session: Session,
     actor: Actor,
     ev: EmergencyEvent,
@@ -118,7 +118,7 @@ def create_event(session: Session, actor: Actor, scope: Scope, data: EventCreate
     text = f"接报（{SOURCES[ev.source]}）：{ev.title}"
     if ev.level is not None:
         text += f"，{LEVEL_LABELS[ev.level]}响应"
-    _entry(session, actor, ev, "receipt", text, at=received)
+    add_entry(session, actor, ev, "receipt", text, at=received)
     _audit(session, actor, "create", ev, level=ev.level, division_code=division)
     return ev
 
@@ -218,7 +218,7 @@ def change_level(
     text = f"{level_change(ev.level, data.level)}。理由：{data.reason.strip()}"
     old, ev.level = ev.level, data.level
     record_change(session, ev, entity=EVENT_ENTITY)
-    _entry(session, actor, ev, "level", text, **{"from": old, "to": data.level})
+    add_entry(session, actor, ev, "level", text, **{"from": old, "to": data.level})
     _audit(session, actor, "level", ev, **{"from": old, "to": data.level})
     return ev
 
@@ -228,7 +228,7 @@ def report(
 ) -> EmergencyEvent:
     """续报: a situation report on the timeline."""
     ev = _active(session, scope, event_id)
-    _entry(session, actor, ev, "report", data.text.strip())
+    add_entry(session, actor, ev, "report", data.text.strip())
     record_change(session, ev, entity=EVENT_ENTITY)  # the event shows it changed
     _audit(session, actor, "report", ev)
     return ev
@@ -246,7 +246,7 @@ def set_command(
     text = f"成立指挥部：总指挥 {ev.commander}" + (
         f"，现场指挥 {ev.site_commander}" if ev.site_commander else ""
     )
-    _entry(session, actor, ev, "command", text + (f"；工作组：{groups}" if groups else ""))
+    add_entry(session, actor, ev, "command", text + (f"；工作组：{groups}" if groups else ""))
     _audit(session, actor, "command", ev, commander=ev.commander)
     return ev
 
@@ -269,7 +269,7 @@ def add_task(
     session.add(task)
     session.flush()
     record_change(session, task, entity=TASK_ENTITY)
-    _entry(session, actor, ev, "task", f"布置任务：{task.title}（{task.owner}）", task=task.uid)
+    add_entry(session, actor, ev, "task", f"布置任务：{task.title}（{task.owner}）", task=task.uid)
     _audit(session, actor, "task", ev, task=task.title, owner=task.owner)
     return task
 
@@ -292,7 +292,7 @@ def finish_task(
         raise Conflict("任务已完成 (already done)", field="state")
     task.state, task.done_at = "done", utcnow()
     record_change(session, task, entity=TASK_ENTITY)
-    _entry(session, actor, ev, "task", f"任务完成：{task.title}", task=task.uid)
+    add_entry(session, actor, ev, "task", f"任务完成：{task.title}", task=task.uid)
     _audit(session, actor, "task_done", ev, task=task.title)
     return task
 
@@ -320,7 +320,7 @@ def dispatch(
     session.add(row)
     session.flush()
     record_change(session, row, entity=DISPATCH_ENTITY)
-    _entry(session, actor, ev, "dispatch", f"调度资源：{res.name}", dispatch=row.uid)
+    add_entry(session, actor, ev, "dispatch", f"调度资源：{res.name}", dispatch=row.uid)
     _audit(session, actor, "dispatch", ev, resource=res.name)
     return row
 
@@ -348,7 +348,7 @@ def dispatch_step(
     record_change(session, row, entity=DISPATCH_ENTITY)
     set_status_for_dispatch(session, actor, row.resource_uid, data.state)
     text = f"{row.resource_name}{DISPATCH_STATES[data.state]}"
-    _entry(session, actor, ev, "dispatch", text, dispatch=row.uid, state=data.state)
+    add_entry(session, actor, ev, "dispatch", text, dispatch=row.uid, state=data.state)
     _audit(session, actor, "dispatch_step", ev, resource=row.resource_name, state=data.state)
     return row
 
@@ -364,6 +364,6 @@ def close_event(
             dispatch_step(session, actor, scope, event_id, row.id, DispatchStep(state="released"))
     ev.state, ev.closed_at, ev.review = "closed", utcnow(), data.review.strip()
     record_change(session, ev, entity=EVENT_ENTITY)
-    _entry(session, actor, ev, "closure", "应急响应结束")
+    add_entry(session, actor, ev, "closure", "应急响应结束")
     _audit(session, actor, "close", ev)
     return ev

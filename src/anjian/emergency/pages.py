@@ -59,7 +59,7 @@ EVENT_LABELS = {
 }
 
 
-def _division_choices(ctx: Context) -> list[tuple[str, str]]:
+def division_choices(ctx: Context) -> list[tuple[str, str]]:
     """The user's division and those one tier below it, the places an event may be."""
     own = divisions.get_division(ctx.db, ctx.user.division_code)
     if own is None:
@@ -85,7 +85,7 @@ def _list_page(
             "event_types": EVENT_TYPES,
             "sources": SOURCES,
             "levels": {str(k): v for k, v in LEVEL_LABELS.items()},
-            "division_choices": _division_choices(ctx),
+            "division_choices": division_choices(ctx),
             "values": refusal.values or {"division_code": ctx.user.division_code},
             "errors": refusal.errors,
             "alert": alert(refusal.errors, EVENT_LABELS),

@@ -205,7 +205,11 @@ class ChemicalInfo(BaseModel):
 
 class DispersionAnswer(BaseModel):
     """The concentration at the receptor (when one was given) and the threat zones (GeoJSON,
-    when a place was given), with the class used and what limits the result."""
+    when a place was given), with the class used and what limits the result. Each zone's
+    properties name what in the caller's scope lies inside it: ``enterprises``, ``resources``
+    and ``targets`` (protection targets, nearest the source first: ``name``, ``kind_label``,
+    ``population``, ``distance_m``), with ``target_count``, ``population_total`` and
+    ``population_unknown`` (targets without a recorded population) over every target inside."""
 
     model: str
     stability: str

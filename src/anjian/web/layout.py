@@ -41,6 +41,8 @@ NAV = (
     ("nodes", "/nodes", "节点状态", True),  # staff only
     ("audit", "/audit", "安全审计", True),  # staff only
 )
+# What an enterprise user has of the staff-only sections: filing its emergency plans (备案).
+ENTERPRISE_NAV = (("emergency", "/emergency/plans", "应急预案"),)
 # 系统管理: shown only to the roles that administer (anjian.core.iam.rules.may_administer).
 ADMIN_NAV = (
     ("admin_users", "/admin/users", "用户管理"),
@@ -129,6 +131,7 @@ def base_context(request: Request, ctx: Context, active: str) -> dict[str, Any]:
         "nav": [
             (key, href, label) for key, href, label, staff_only in NAV if staff or not staff_only
         ]
+        + ([] if staff else list(ENTERPRISE_NAV))
         + (list(ADMIN_NAV) if may_administer(ctx.user.role) else []),
         "active": active,
         "is_staff": staff,

@@ -52,6 +52,11 @@ RULES: dict[str, SettingRule] = {
             hint="http(s)://…/{z}/{x}/{y}…，留空则不加载底图",
         ),
         SettingRule("map_attribution", "底图版权说明", str, max_length=200, hint="至多 200 字"),
+        # 应急预案与演练 (config.py: the 2019 rule as read, unverified in REFERENCE.md).
+        SettingRule("plan_revision_years", "预案评估修订周期（年）", int, 1, 5, hint="1–5"),
+        SettingRule("plan_revision_warn_days", "预案修订提前提醒（天）", int, 0, 365, hint="0–365"),
+        SettingRule("drill_interval_months", "预案演练间隔（月）", int, 1, 24, hint="1–24"),
+        SettingRule("duty_pass_on_minutes", "值班信息转报时限（分钟）", int, 5, 240, hint="5–240"),
     )
 }
 
