@@ -32,7 +32,7 @@ from anjian.core.divisions.rules import agencies_over
 from anjian.core.divisions.service import read_reference
 from anjian.enterprises.rules import compose_uscc
 
-CHAOS_SECONDS = float(os.environ.get("ANJIAN_CHAOS_SECONDS", "35"))
+CHAOS_SECONDS = float(os.environ.get("ANJIAN_CHAOS_SECONDS", "25"))
 CONVERGE_S = 120  # a forwarder in back-off waits at most 30 s per hop
 ENTERPRISES_PER_COUNTY = 12
 WRITE_PAUSE_S = 0.02  # at most ~50 writes/s per county: plenty of changes, CPU left for CI
