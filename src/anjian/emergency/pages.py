@@ -15,7 +15,6 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from anjian.config import get_settings
-from anjian.core.divisions import service as divisions
 from anjian.core.errors import NotFound
 from anjian.core.iam.deps import Context
 from anjian.core.paging import PageNumber
@@ -31,7 +30,7 @@ from anjian.emergency.schemas import (
     SituationReport,
     TaskCreate,
 )
-from anjian.web.forms import FormRefusal, alert, call, run_form
+from anjian.web.forms import FormRefusal, alert, call, division_choices, run_form
 from anjian.web.layout import page, pager_of
 from anjian.web.render import pages_router
 from anjian.web.session import StaffPageCtx
@@ -59,15 +58,6 @@ EVENT_LABELS = {
 }
 
 
-def division_choices(ctx: Context) -> list[tuple[str, str]]:
-    """The user's division and those one tier below it, the places an event may be."""
-    own = divisions.get_division(ctx.db, ctx.user.division_code)
-    if own is None:
-        return []
-    below = [(c.code, f"　{c.name}") for c in divisions.children_of(ctx.db, own.code)]
-    return [(own.code, own.name), *below]
-
-
 def _list_page(
     request: Request, ctx: Context, page_no: int, refusal: FormRefusal | None = None
 ) -> Response:
@@ -85,7 +75,7 @@ def _list_page(
             "event_types": EVENT_TYPES,
             "sources": SOURCES,
             "levels": {str(k): v for k, v in LEVEL_LABELS.items()},
-            "division_choices": division_choices(ctx),
+            "division_choices": division_choices(ctx, depth=1),
             "values": refusal.values or {"division_code": ctx.user.division_code},
             "errors": refusal.errors,
             "alert": alert(refusal.errors, EVENT_LABELS),

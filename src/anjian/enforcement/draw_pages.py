@@ -25,7 +25,6 @@ from anjian.enforcement.page_common import (
     ACTIVE,
     PAGE_SIZE,
     TEMPLATES,
-    division_choices,
     here,
     is_official,
     labels,
@@ -33,7 +32,7 @@ from anjian.enforcement.page_common import (
 from anjian.enforcement.rules.draw import MIN_INSPECTORS, Weighting
 from anjian.enforcement.schemas import DrawCreate, InspectionCreate
 from anjian.enterprises.service import enterprise_names
-from anjian.web.forms import FormPage, alert, call, run_form
+from anjian.web.forms import FormPage, alert, call, division_choices, run_form
 from anjian.web.layout import division_name, page, pager_of
 from anjian.web.render import pages_router
 from anjian.web.session import StaffPageCtx

@@ -1,5 +1,5 @@
 """What the enforcement case pages share (plans, draws, penalties, statistics and the public
-page of draws): the labels of codes, amounts in 元, the divisions a user may pick, whether the
+page of draws): the labels of codes, amounts in 元, whether the
 user's agency may act on a record here, and a detail page's step forms (the plumbing of a
 posted form — the service call, its refusal shown at the form — is the kit's, web.forms)."""
 
@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from anjian.config import get_settings
-from anjian.core.divisions import service as divisions
 from anjian.core.iam.deps import Context
 from anjian.core.iam.models import Role
 from anjian.enforcement.pdf_render import renderer
@@ -57,25 +56,6 @@ def labels() -> dict[str, Any]:
         "yuan": yuan,
         "categories_text": categories_text,
     }
-
-
-def division_choices(ctx: Context, depth: int = 2) -> list[tuple[str, str]]:
-    """The divisions of the user's jurisdiction tree a form may name: their own and, ``depth``
-    tiers down, those below it that the scope covers; names indented by tier."""
-    own = divisions.get_division(ctx.db, ctx.user.division_code)
-    if own is None:
-        return []
-    out: list[tuple[str, str]] = []
-
-    def walk(code: str, name: str, level: int) -> None:
-        if ctx.scope.covers_code(code):
-            out.append((code, "　" * level + name))
-        if level < depth:
-            for child in divisions.children_of(ctx.db, code):
-                walk(child.code, child.name, level + 1)
-
-    walk(own.code, own.name, 0)
-    return out
 
 
 def here(record: Any) -> bool:

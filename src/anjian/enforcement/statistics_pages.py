@@ -16,8 +16,9 @@ from anjian.core.divisions import service as divisions
 from anjian.core.divisions.rules import is_valid_code
 from anjian.core.errors import Invalid
 from anjian.core.iam.deps import Context
-from anjian.enforcement.page_common import ACTIVE, TEMPLATES, division_choices, labels
+from anjian.enforcement.page_common import ACTIVE, TEMPLATES, labels
 from anjian.enforcement.statistics import statistics
+from anjian.web.forms import division_choices
 from anjian.web.layout import page
 from anjian.web.render import pages_router, zh
 from anjian.web.session import StaffPageCtx

@@ -13,6 +13,7 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
+from anjian.core.divisions import service as divisions
 from anjian.core.errors import AnjianError
 from anjian.core.iam.deps import Context
 from anjian.web.layout import page
@@ -176,3 +177,22 @@ async def run_form(
     except AnjianError as exc:
         errors, status = refused(request, ctx, exc), exc.status
     return values, {field: _SLASH_GLOSS.sub("", m) or m for field, m in errors.items()}, status
+
+
+def division_choices(ctx: Context, depth: int = 2) -> list[tuple[str, str]]:
+    """The divisions of the user's jurisdiction tree a form may name: their own and, ``depth``
+    tiers down, those below it that the scope covers; names indented by tier."""
+    own = divisions.get_division(ctx.db, ctx.user.division_code)
+    if own is None:
+        return []
+    out: list[tuple[str, str]] = []
+
+    def walk(code: str, name: str, level: int) -> None:
+        if ctx.scope.covers_code(code):
+            out.append((code, "　" * level + name))
+        if level < depth:
+            for child in divisions.children_of(ctx.db, code):
+                walk(child.code, child.name, level + 1)
+
+    walk(own.code, own.name, 0)
+    return out

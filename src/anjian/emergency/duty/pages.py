@@ -18,7 +18,6 @@ from starlette.responses import Response
 
 from anjian.config import get_settings
 from anjian.core.clock import CST, beijing_if_naive
-from anjian.core.divisions import service as divisions
 from anjian.core.errors import NotFound
 from anjian.core.iam.deps import Context
 from anjian.core.paging import PageNumber
@@ -33,7 +32,7 @@ from anjian.emergency.duty.schemas import (
     ShiftCreate,
 )
 from anjian.emergency.rules.events import EVENT_TYPES, LEVEL_LABELS
-from anjian.web.forms import FormRefusal, alert, call, run_form
+from anjian.web.forms import FormRefusal, alert, call, division_choices, run_form
 from anjian.web.layout import division_name, page, pager_of
 from anjian.web.render import pages_router
 from anjian.web.session import StaffPageCtx
@@ -94,15 +93,6 @@ def _names(value: str) -> list[str]:
     return [n for n in _NAMES.split(value) if n]
 
 
-def _division_choices(ctx: Context) -> list[tuple[str, str]]:
-    """The user's division and those one tier below it."""
-    own = divisions.get_division(ctx.db, ctx.user.division_code)
-    if own is None:
-        return []
-    below = [(c.code, f"　{c.name}") for c in divisions.children_of(ctx.db, own.code)]
-    return [(own.code, own.name), *below]
-
-
 def _week() -> tuple[datetime, datetime]:
     """This week in Beijing time, Monday 00:00 to the next Monday (as UTC-comparable times)."""
     today = datetime.now(CST).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -152,7 +142,7 @@ def _page(
             "event_types": EVENT_TYPES,
             "levels": {str(k): v for k, v in LEVEL_LABELS.items()},
             "sources": CALL_SOURCES,
-            "division_choices": _division_choices(ctx),
+            "division_choices": division_choices(ctx, depth=1),
             "form": refusal.form,
             "values": values if refusal.form == "call" else defaults,
             "form_values": values,

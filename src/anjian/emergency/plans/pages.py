@@ -20,7 +20,6 @@ from anjian.core.clock import today_in_china
 from anjian.core.errors import NotFound
 from anjian.core.iam.deps import Context
 from anjian.core.paging import PageNumber
-from anjian.emergency.pages import division_choices
 from anjian.emergency.plans import drills, service, statistics
 from anjian.emergency.plans.rules import (
     CATEGORIES,
@@ -41,7 +40,7 @@ from anjian.emergency.plans.schemas import (
     PlanRevision,
 )
 from anjian.emergency.rules.events import EVENT_TYPES, LEVEL_LABELS
-from anjian.web.forms import FormRefusal, alert, call, run_form
+from anjian.web.forms import FormRefusal, alert, call, division_choices, run_form
 from anjian.web.layout import is_staff, page, pager_of
 from anjian.web.render import pages_router
 from anjian.web.session import PageCtx
@@ -128,7 +127,7 @@ def _list_page(
             "filters": {"view": view},
             "categories": CATEGORIES,
             "event_types": EVENT_TYPES,
-            "division_choices": division_choices(ctx) if staff else [],
+            "division_choices": division_choices(ctx, depth=1) if staff else [],
             "staff": staff,
             "enterprise_id": ctx.user.enterprise_id if not staff else None,
             "values": refusal.values or default_place,

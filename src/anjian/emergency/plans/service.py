@@ -247,31 +247,26 @@ def list_plans(
     )
 
 
-@unscoped("the resources and drills of plans the caller read in scope")
-def _linked(
-    session: Session, plans: list[EmergencyPlan]
-) -> tuple[dict[str, EmergencyResource], dict[str, date]]:
+@unscoped("the resources linked to plans the caller read in scope")
+def _linked(session: Session, plans: list[EmergencyPlan]) -> dict[str, EmergencyResource]:
     uids = {u for p in plans for u in p.resource_uids}
-    res = (
-        {
-            r.uid: r
-            for r in session.scalars(
-                select(EmergencyResource).where(EmergencyResource.uid.in_(uids))
-            )
-        }
-        if uids
-        else {}
+    if not uids:
+        return {}
+    rows = session.scalars(select(EmergencyResource).where(EmergencyResource.uid.in_(uids)))
+    return {r.uid: r for r in rows}
+
+
+@unscoped("the drills held of plans the caller read in scope")
+def last_drills(session: Session, plan_uids: list[str]) -> dict[str, date]:
+    """The day each plan (by uid) was last drilled, for those drilled at all."""
+    if not plan_uids:
+        return {}
+    rows = session.execute(
+        select(EmergencyDrill.plan_uid, func.max(EmergencyDrill.held_on))
+        .where(EmergencyDrill.plan_uid.in_(plan_uids))
+        .group_by(EmergencyDrill.plan_uid)
     )
-    held: dict[str, date] = {}
-    plan_uids = [p.uid for p in plans]
-    if plan_uids:
-        rows = session.execute(
-            select(EmergencyDrill.plan_uid, func.max(EmergencyDrill.held_on))
-            .where(EmergencyDrill.plan_uid.in_(plan_uids), EmergencyDrill.held_on.is_not(None))
-            .group_by(EmergencyDrill.plan_uid)
-        )
-        held = {uid: day for uid, day in rows if day is not None}
-    return res, held
+    return {uid: day for uid, day in rows if day is not None}
 
 
 def present(session: Session, plans: list[EmergencyPlan]) -> list[PlanRead]:
@@ -281,7 +276,7 @@ def present(session: Session, plans: list[EmergencyPlan]) -> list[PlanRead]:
     today = today_in_china()
     divisions = division_names(session, {p.division_code for p in plans})
     ents = enterprise_names(session, {p.enterprise_id for p in plans if p.enterprise_id})
-    res, held = _linked(session, plans)
+    res, held = _linked(session, plans), last_drills(session, [p.uid for p in plans])
     out = []
     for p in plans:
         due = revision_due(p.issued_on, p.revised_on, settings.plan_revision_years)

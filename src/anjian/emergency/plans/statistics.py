@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from anjian.core.clock import today_in_china
 from anjian.core.divisions.service import division_names
 from anjian.core.listing import of_enterprise_in
 from anjian.core.node_settings.service import effective_settings
-from anjian.core.scope import Scope, breakdown, unscoped
+from anjian.core.scope import Scope, breakdown
 from anjian.emergency.plans.models import EmergencyDrill, EmergencyPlan
 from anjian.emergency.plans.rules import drill_overdue, revision_due, revision_status
 from anjian.emergency.plans.schemas import PlanStatistics
-
-
-@unscoped("the drills held of plans the caller read in scope")
-def _last_held(session: Session, plan_uids: list[str]) -> dict[str, date]:
-    if not plan_uids:
-        return {}
-    rows = session.execute(
-        select(EmergencyDrill.plan_uid, func.max(EmergencyDrill.held_on))
-        .where(EmergencyDrill.plan_uid.in_(plan_uids))
-        .group_by(EmergencyDrill.plan_uid)
-    )
-    return {uid: day for uid, day in rows if day is not None}
+from anjian.emergency.plans.service import last_drills
 
 
 def plan_statistics(
@@ -49,7 +36,7 @@ def plan_statistics(
             EmergencyPlan.revised_on,
         )
     ).all()
-    held = _last_held(session, [p.uid for p in plans])
+    held = last_drills(session, [p.uid for p in plans])
     revisions = Counter(
         revision_status(
             revision_due(p.issued_on, p.revised_on, settings.plan_revision_years),

@@ -15,7 +15,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from anjian.config import get_settings
-from anjian.core.divisions import service as divisions
 from anjian.core.downloads import upload_bytes
 from anjian.core.errors import Invalid
 from anjian.core.iam.deps import Context
@@ -24,7 +23,7 @@ from anjian.emergency.targets import excel, service
 from anjian.emergency.targets.api import MAX_UPLOAD_BYTES
 from anjian.emergency.targets.rules import KIND_HINTS, KIND_LABELS
 from anjian.emergency.targets.schemas import TargetCreate
-from anjian.web.forms import FormRefusal, alert, call, run_form
+from anjian.web.forms import FormRefusal, alert, call, division_choices, run_form
 from anjian.web.layout import page, pager_of
 from anjian.web.render import pages_router, zh
 from anjian.web.session import StaffPageCtx, check_csrf
@@ -45,25 +44,6 @@ LABELS = {
     "note": "备注",
 }
 DONE = {"create": "防护目标已登记。", "delete": "防护目标已删除。"}
-
-
-def _division_choices(ctx: Context) -> list[tuple[str, str]]:
-    """The user's division and, two tiers down, those below it (a school is registered at its
-    county): the places a target may be, names indented by tier."""
-    own = divisions.get_division(ctx.db, ctx.user.division_code)
-    if own is None:
-        return []
-    out: list[tuple[str, str]] = []
-
-    def walk(code: str, name: str, level: int) -> None:
-        if ctx.scope.covers_code(code):
-            out.append((code, "　" * level + name))
-        if level < 2:
-            for child in divisions.children_of(ctx.db, code):
-                walk(child.code, child.name, level + 1)
-
-    walk(own.code, own.name, 0)
-    return out
 
 
 def _list_page(
@@ -90,7 +70,7 @@ def _list_page(
             "kind_hint": "；".join(f"{KIND_LABELS[k]}：{h}" for k, h in KIND_HINTS.items()),
             "kind": chosen or "",
             "filters": {"kind": chosen or ""},
-            "division_choices": _division_choices(ctx),
+            "division_choices": division_choices(ctx),
             "form": refusal.form,
             "values": refusal.values or {"division_code": ctx.user.division_code},
             "errors": refusal.errors,
