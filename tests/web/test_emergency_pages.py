@@ -105,3 +105,41 @@ def test_scope_of_the_emergency_pages(county: Any) -> None:
     county.login("qiye")
     assert client.get("/emergency/events").status_code == 403
     assert client.get("/emergency/resources").status_code == 403
+
+
+def test_orders_go_down_from_the_event_page_and_are_signed_there(console: Any) -> None:
+    client = console.node.client
+    eid = client.post(
+        f"{API}/events",
+        headers=console.node.login("yingxian"),
+        json={"title": "应县某煤矿透水", "event_type": "mine", "division_code": "140622"},
+    ).json()["id"]
+    base = f"/emergency/events/{eid}"
+    console.login("sheng")
+    page = client.get(base).text
+    assert 'id="kept-at"' not in page and 'id="no-orders"' in page
+    assert re.search(r'<option value="140622" selected>\s*\S*应县</option>', page)
+    refused = _post(console, f"{base}/order", target_division="140622", title="")
+    assert refused.status_code == 422 and "指令：" in refused.text
+    r = _post(console, f"{base}/order", target_division="140622", title="立即核实被困人数")
+    assert r.status_code == 303
+    page = client.get(f"{base}?done=order").text
+    assert "指令已下达" in page and "山西省应急管理厅 → 应县" in page and "待签收" in page
+    assert "sign-button" not in page  # the issuer does not sign its own order
+
+    console.login("yingxian")
+    page = client.get(base).text
+    assert "立即核实被困人数" in page and 'id="order-form"' not in page  # nothing below 应县
+    uid = re.search(r'name="order" value="([0-9a-f-]{36})"', page).group(1)
+    assert _post(console, f"{base}/sign", order=uid, note="已部署").status_code == 303
+    page = client.get(base).text
+    assert "已签收" in page and "sign-button" not in page and "：已部署" in page
+    assert "应县签收指令：立即核实被困人数" in page  # on the timeline too
+    r = _post(console, f"{base}/sign", order=uid)
+    assert r.status_code == 409 and "已签收" in r.text
+    r = _post(console, f"{base}/sign", order="not-an-order")
+    assert r.status_code == 404
+
+    console.login("sheng")
+    page = client.get(base).text
+    assert "已签收" in page and "签收于" in page

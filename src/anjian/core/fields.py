@@ -4,9 +4,9 @@ field and the Excel imports can report the same message against the column."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 # China's mainland extent (GB/T 2260 divisions): a point outside is a typo or swapped lng/lat.
@@ -92,3 +92,9 @@ class PatchModel(BaseModel):
     def changes(self) -> dict[str, Any]:
         """The fields the client sent, with their new values."""
         return self.model_dump(exclude_unset=True)
+
+
+# A record's uid across nodes (a UUID as the sync layer writes it), in a path or a body.
+Uid = Annotated[
+    str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+]

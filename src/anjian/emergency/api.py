@@ -17,11 +17,13 @@ from anjian.core.api_kit import (
 )
 from anjian.core.contacts import RevealedContacts
 from anjian.core.downloads import xlsx_response
+from anjian.core.fields import Uid
 from anjian.core.iam.deps import Ctx
 from anjian.core.paging import Paging
 from anjian.core.xlsx import ImportResult
+from anjian.directives.schemas import ReceiptCreate
 from anjian.emergency import dispersion as emergency_dispersion
-from anjian.emergency import events, excel, resources
+from anjian.emergency import events, excel, orders, resources
 from anjian.emergency.resources import MAX_NEAREST
 from anjian.emergency.schemas import (
     CommandSet,
@@ -35,6 +37,8 @@ from anjian.emergency.schemas import (
     EventRead,
     LevelChange,
     NearestAnswer,
+    OrderCreate,
+    OrderRead,
     ResourceCreate,
     ResourcePage,
     ResourceRead,
@@ -178,7 +182,8 @@ class EventFilters(JurisdictionFilters):
 
 
 def _event(ctx: Ctx, ev: object) -> EventRead:
-    return events.present(ctx.db, [ev])[0]  # type: ignore[list-item]
+    view = events.present(ctx.db, [ev])[0]  # type: ignore[list-item]
+    return orders.with_orders(ctx.db, ctx.scope, ctx.user, view)
 
 
 @router.post("/events", response_model=EventRead, status_code=201)
@@ -258,3 +263,26 @@ def dispatch_step(event_id: int, dispatch_id: int, body: DispatchStep, ctx: Ctx)
 def close_event(event_id: int, body: EventClose, ctx: Ctx) -> EventRead:
     """结束 with the after-action review (总结评估); resources still out are released."""
     return _event(ctx, events.close_event(ctx.db, ctx.actor, ctx.scope, event_id, body))
+
+
+@router.get("/events/{event_id}/orders", response_model=list[OrderRead])
+def list_orders(event_id: int, ctx: Ctx) -> list[OrderRead]:
+    """The orders (指令) about the event you may read — those you issued, those addressed to
+    your division — with the receipts (签收) of the divisions in your scope."""
+    ev = events.get_event(ctx.db, ctx.scope, event_id)
+    return orders.of_event(ctx.db, ctx.scope, ctx.user, ev)
+
+
+@router.post("/events/{event_id}/orders", response_model=OrderRead, status_code=201)
+def issue_order(event_id: int, body: OrderCreate, ctx: Ctx) -> OrderRead:
+    """下达指令 about an event in progress to a division below yours (at the node that keeps
+    the event or one above it): a directive that flows down and is signed for there."""
+    order = orders.issue(ctx.db, ctx.actor, ctx.scope, ctx.user, event_id, body)
+    return orders.read(ctx.db, ctx.scope, ctx.user, event_id, order.uid)
+
+
+@router.post("/events/{event_id}/orders/{uid}/receipts", response_model=OrderRead, status_code=201)
+def sign_order(event_id: int, uid: Uid, body: ReceiptCreate, ctx: Ctx) -> OrderRead:
+    """签收 an order about the event for your division; the receipt flows up to the issuer."""
+    orders.sign(ctx.db, ctx.actor, ctx.scope, ctx.user, event_id, uid, body.note)
+    return orders.read(ctx.db, ctx.scope, ctx.user, event_id, uid)

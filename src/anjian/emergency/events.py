@@ -187,6 +187,7 @@ def present(
             enterprise_name=ents.get(e.enterprise_id or 0, ""),
             level_label=LEVEL_LABELS.get(e.level or 0, "未定级"),
             state_label=STATES.get(e.state, e.state),
+            orders=[],  # read in with the reader's scope (emergency.orders.with_orders)
             timeline=[
                 copied(EntryRead, x, kind_label=ENTRY_KINDS.get(x.kind, x.kind))
                 for x in entries.get(e.uid, [])

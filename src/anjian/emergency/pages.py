@@ -18,7 +18,7 @@ from anjian.config import get_settings
 from anjian.core.errors import NotFound
 from anjian.core.iam.deps import Context
 from anjian.core.paging import PageNumber
-from anjian.emergency import events, resources
+from anjian.emergency import events, orders, resources
 from anjian.emergency.rules.events import DISPATCH_NEXT, EVENT_TYPES, LEVEL_LABELS, SOURCES
 from anjian.emergency.rules.resources import KIND_LABELS, ResourceStatus
 from anjian.emergency.schemas import (
@@ -27,6 +27,7 @@ from anjian.emergency.schemas import (
     EventClose,
     EventCreate,
     LevelChange,
+    OrderCreate,
     SituationReport,
     TaskCreate,
 )
@@ -56,6 +57,7 @@ EVENT_LABELS = {
     "state": "状态",
     "review": "总结评估",
 }
+ORDER_LABELS = {"title": "指令", "body": "具体要求", "target_division": "下达至"}
 
 
 def _list_page(
@@ -119,7 +121,7 @@ def _detail(
 ) -> Response:
     refusal = refusal or FormRefusal()
     ev = events.get_event(ctx.db, ctx.scope, event_id)
-    view = events.present(ctx.db, [ev])[0]
+    view = orders.with_orders(ctx.db, ctx.scope, ctx.user, events.present(ctx.db, [ev])[0])
     here = ev.origin_node == get_settings().effective_node_id
     acting = here and ev.state == "active"
     called = {d.resource_uid for d in view.dispatches if d.state != "released"}
@@ -139,6 +141,11 @@ def _detail(
                 for r in rows
                 if r.uid not in called
             ]
+    # 下达指令 from any node that follows the event, to the divisions below the user's own.
+    order_to: list[tuple[str, str]] = []
+    if ev.state == "active" and not ctx.scope.is_enterprise:
+        order_to = [c for c in division_choices(ctx, depth=2) if c[0] != ctx.user.division_code]
+    labels = EVENT_LABELS | (ORDER_LABELS if refusal.form == "order" else {})
     return page(
         request,
         ctx,
@@ -150,13 +157,13 @@ def _detail(
             "level_badges": LEVEL_BADGES,
             "levels": LEVEL_LABELS,
             "resource_choices": choices,
+            "order_to": order_to,
             "next_steps": DISPATCH_NEXT,
             "step_labels": {"dispatched": "出发", "arrived": "到达", "released": "返回"},
             "form": refusal.form,
             "errors": refusal.errors,
             "alert": "；".join(
-                f"{EVENT_LABELS[f]}：{m}" if f in EVENT_LABELS else m
-                for f, m in refusal.errors.items()
+                f"{labels[f]}：{m}" if f in labels else m for f, m in refusal.errors.items()
             ),
             "values": refusal.values,
             "done": request.query_params.get("done", ""),
@@ -193,13 +200,25 @@ _STEPS: dict[str, tuple[type[BaseModel], Callable[[dict[str, str]], dict[str, An
 @router.post("/emergency/events/{event_id:int}/{action}")
 async def event_step(request: Request, event_id: int, action: str, ctx: StaffPageCtx) -> Response:
     """A step of the event from its page: 调整级别, 续报, 布置任务, 调度资源, 结束 — and
-    ``done`` (a task, ``task_id``) or ``step`` (a dispatch, ``dispatch_id`` and ``state``)."""
-    if action not in (*_STEPS, "done", "step"):
+    ``done`` (a task, ``task_id``), ``step`` (a dispatch, ``dispatch_id`` and ``state``),
+    ``order`` (下达指令) or ``sign`` (签收 an order, ``order``)."""
+    if action not in (*_STEPS, "done", "step", "order", "sign"):
         raise NotFound(f"未知操作: {action}")
 
     def act(form: dict[str, str]) -> dict[str, str]:
         if action == "done":
             events.finish_task(ctx.db, ctx.actor, ctx.scope, event_id, _int(form, "task_id"))
+            return {}
+        if action == "order":
+            body = {k: form.get(k, "") for k in ("title", "body", "target_division")}
+            return call(
+                OrderCreate,
+                body,
+                lambda data: orders.issue(ctx.db, ctx.actor, ctx.scope, ctx.user, event_id, data),
+            )
+        if action == "sign":
+            uid, note = form.get("order", ""), form.get("note", "")
+            orders.sign(ctx.db, ctx.actor, ctx.scope, ctx.user, event_id, uid, note)
             return {}
         if action == "step":
             return call(

@@ -311,6 +311,46 @@ class EventClose(BaseModel):
     review: Annotated[str, AfterValidator(text(8000, required=True))]
 
 
+class OrderCreate(BaseModel):
+    """指令: an order about an event to a division below the issuer's (it reaches that
+    division and everything below it, and is signed for there)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[str, AfterValidator(text(200, required=True))]
+    body: Annotated[str, AfterValidator(text(4000))] = ""
+    target_division: DivisionCode
+
+
+class OrderReceiptRead(BaseModel):
+    """签收 of an order by one division, with the minutes it took from issue."""
+
+    division_code: str
+    division_name: str
+    signed_by: str
+    signed_at: datetime
+    note: str
+    minutes: int
+
+
+class OrderRead(BaseModel):
+    """An order about the event, who issued it to whom, and its receipts in the reader's
+    scope; ``can_sign`` when the reader's division may sign for it now."""
+
+    uid: str
+    title: str
+    body: str
+    issuer_name: str
+    issuer_division: str
+    target_division: str
+    target_name: str
+    issued_at: datetime
+    origin_node: str
+    receipts: list[OrderReceiptRead]
+    signed: bool
+    can_sign: bool
+
+
 class EntryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -380,6 +420,7 @@ class EventRead(RecordRead):
     timeline: list[EntryRead] = []
     tasks: list[TaskRead] = []
     dispatches: list[DispatchRead] = []
+    orders: list[OrderRead] = []
 
 
 class EventPage(BaseModel):

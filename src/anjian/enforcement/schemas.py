@@ -15,7 +15,7 @@ from pydantic import (
     Field,
 )
 
-from anjian.core.fields import invalid, text
+from anjian.core.fields import Uid, invalid, text
 from anjian.enforcement.rules.documents import CompulsoryMeasure
 from anjian.enforcement.rules.draw import MIN_INSPECTORS, Weighting
 from anjian.enforcement.rules.inspections import InspectionSource
@@ -435,9 +435,6 @@ class PlanPage(BaseModel):
 
 
 ChangeId = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-Uid = Annotated[
-    str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-]
 
 
 class TerminalCreate(BaseModel):

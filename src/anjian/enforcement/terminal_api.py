@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from anjian.core.audit.service import Actor
 from anjian.core.downloads import request_bytes
 from anjian.core.errors import Unauthorized
+from anjian.core.fields import Uid
 from anjian.core.iam.deps import DB, client_ip
 from anjian.core.iam.models import User
 from anjian.core.iam.service import actor_of, scope_of
@@ -30,7 +31,6 @@ from anjian.enforcement.schemas import (
     FindingRead,
     SignerRole,
     TerminalChanges,
-    Uid,
 )
 
 router = APIRouter(prefix="/api/v1/terminal", tags=["terminal 移动执法终端"])

@@ -33,6 +33,9 @@ ENTRY_KINDS = {
     "task": "任务",
     "dispatch": "资源调度",
     "closure": "结束",
+    # Read in from the directives about the event (see emergency.orders), not stored lines.
+    "order": "指令",
+    "signed": "签收",
 }
 DISPATCH_STATES = {
     "requested": "已申请",
