@@ -7,9 +7,13 @@ user: 403)."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from typing import Any
 
 import pytest
+
+from sse import sse_events
 
 API = "/api/v1/emergency"
 
@@ -143,3 +147,79 @@ def test_orders_go_down_from_the_event_page_and_are_signed_there(console: Any) -
     console.login("sheng")
     page = client.get(base).text
     assert "已签收" in page and "签收于" in page
+
+
+def test_the_event_page_is_told_when_the_event_changes(
+    console: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The live page: its stream says ``changed`` when a 续报 arrives (made elsewhere, through
+    the API) and ends; the page it then fetches shows the line, without counting as the user's
+    activity; the stream of an event out of scope or without a session says so."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from anjian.core.iam.models import AuthSession
+    from anjian.db import utcnow
+    from anjian.web import streams
+
+    monkeypatch.setattr(streams, "POLL_S", 0.2)
+    monkeypatch.setattr(streams, "MAX_S", 10.0)
+    node = console.node
+    api = node.login("yingxian")
+    eid = node.client.post(
+        f"{API}/events",
+        headers=api,
+        json={
+            "title": "应县某化工厂泄漏",
+            "event_type": "chemical_leak",
+            "division_code": "140622",
+        },
+    ).json()["id"]
+    console.login("yingxian")
+    page = node.client.get(f"/emergency/events/{eid}").text
+    revision = re.search(r'data-live-revision="([^"]+)"', page).group(1)
+    assert 'data-live-parts="facts orders-list timeline-list' in page
+    assert 'id="live-status"' in page and "/static/live.js" in page
+
+    def meanwhile() -> None:
+        time.sleep(0.6)
+        node.client.post(f"{API}/events/{eid}/reports", headers=api, json={"text": "已疏散 30 人"})
+
+    worker = threading.Thread(target=meanwhile)
+    worker.start()
+    began = time.monotonic()
+    r = node.client.get(f"/emergency/events/{eid}/stream", params={"since": revision})
+    worker.join()
+    assert r.headers["content-type"].startswith("text/event-stream")
+    events = sse_events(r.text)
+    assert [kind for kind, _ in events] == ["changed"] and events[0][1] != revision
+    assert time.monotonic() - began < 8
+    # unchanged since the page was fetched: nothing is sent until the stream ends
+    monkeypatch.setattr(streams, "MAX_S", 0.6)
+    current = events[0][1]
+    assert sse_events(node.client.get(f"/emergency/events/{eid}/stream?since={current}").text) == []
+
+    # the refresh shows the line and leaves the idle clock alone; a normal visit moves it
+    with node.db() as s:
+        for auth in s.scalars(select(AuthSession)):
+            auth.last_seen_at = utcnow() - timedelta(minutes=5)
+
+    def idle_clock() -> Any:
+        with node.db() as s:
+            return max(a.last_seen_at for a in s.scalars(select(AuthSession)))
+
+    before = idle_clock()
+    fresh = node.client.get(f"/emergency/events/{eid}", headers={"X-Anjian-Live": "1"}).text
+    assert "已疏散 30 人" in fresh and f'data-live-revision="{current}"' in fresh
+    assert idle_clock() == before
+    node.client.get(f"/emergency/events/{eid}")
+    assert idle_clock() > before
+
+    # another county's stream of this event: told to reload (which then answers 404)
+    console.login("shanyin")
+    r = node.client.get(f"/emergency/events/{eid}/stream", params={"since": current})
+    assert sse_events(r.text) == [("changed", "gone")]
+    node.client.cookies.clear()
+    r = node.client.get(f"/emergency/events/{eid}/stream", params={"since": current})
+    assert sse_events(r.text) == [("logout", f"/login?next=/emergency/events/{eid}&reason=timeout")]

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from anjian.core.audit.models import AuditRecord
 from anjian.monitoring.models import Alarm
+from sse import sse_events
 
 MINE = "应县金鼎煤业有限公司"
 
@@ -38,18 +39,6 @@ def _readings(node: Any, *readings: dict[str, Any], enterprise: str = "ying_mine
 def _alarm(node: Any) -> Alarm:
     with node.db() as s:
         return s.scalars(select(Alarm).order_by(Alarm.id.desc())).first()
-
-
-def _events(body: str) -> list[tuple[str, str]]:
-    """(event, data) of each event in a text/event-stream body."""
-    out = []
-    for block in body.split("\n\n"):
-        fields = dict(
-            line.split(": ", 1) for line in block.splitlines() if ": " in line and line[0] != ":"
-        )
-        if "event" in fields:
-            out.append((fields["event"], fields.get("data", "")))
-    return out
 
 
 def test_pages_render_and_keep_to_the_jurisdiction(console: Any) -> None:
@@ -282,7 +271,7 @@ def test_the_stream_sends_a_new_alarm_and_ends_with_the_session(
     worker.join()
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
     assert time.monotonic() - began < 10
-    events = _events(r.text)
+    events = sse_events(r.text)
     alarms = [json.loads(data) for kind, data in events if kind == "alarm"]
     assert len(alarms) == 1, events  # sent once, though every poll looks back again
     assert alarms[0]["match"] and alarms[0]["level"] == 1
@@ -298,11 +287,11 @@ def test_the_stream_sends_a_new_alarm_and_ends_with_the_session(
     # another county's stream, even from the very beginning, never carries the mine's alarm
     console.login("shanyin")
     monkeypatch.setattr(pages, "STREAM_MAX_S", 0.5)
-    quiet = _events(node.client.get("/monitoring/alarms/stream?after=0").text)
+    quiet = sse_events(node.client.get("/monitoring/alarms/stream?after=0").text)
     assert quiet == [], quiet
     # without a session the stream says so at once
     node.client.cookies.clear()
-    assert _events(node.client.get(url).text) == [
+    assert sse_events(node.client.get(url).text) == [
         ("logout", "/login?next=/monitoring&reason=timeout")
     ]
     # the login returns to the page that listened: the board under its filters, the home page
@@ -315,7 +304,7 @@ def test_the_stream_sends_a_new_alarm_and_ends_with_the_session(
         ("https://evil.example/", "/login?reason=timeout"),
     ]:
         r = node.client.get("/monitoring/alarms/stream", params={"level": "1", "back": back})
-        assert _events(r.text) == [("logout", login)], back
+        assert sse_events(r.text) == [("logout", login)], back
     for hostile in ("/x\x07y", "/" + "a" * 20_000):  # a control character, an oversized path
         r = node.client.get("/monitoring/alarms/stream", params={"back": hostile})
         assert r.status_code == 422, hostile[:20]  # refused app-wide (core.inputs)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from anjian.core.audit.service import Actor, audit_record
@@ -164,6 +164,21 @@ def _lines(session: Session, model: Any, uids: list[str]) -> dict[str, list[Any]
         for row in session.scalars(select(model).where(model.event_uid.in_(uids)).order_by(order)):
             out[row.event_uid].append(row)
     return out
+
+
+@unscoped("the lines of an event the caller read in scope")
+def revision(session: Session, ev: EmergencyEvent) -> str:
+    """What the event's page shows, in one short string that changes with it: the event's
+    version and the number and versions of its timeline lines, tasks and dispatches."""
+    parts = [str(ev.version)]
+    for model in (EventEntry, EventTask, EventDispatch):
+        count, versions = session.execute(
+            select(func.count(), func.coalesce(func.sum(model.version), 0)).where(
+                model.event_uid == ev.uid
+            )
+        ).one()
+        parts.append(f"{count}.{versions}")
+    return "-".join(parts)
 
 
 def present(

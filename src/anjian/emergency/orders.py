@@ -6,7 +6,7 @@ in with the event's own lines (at every node, whoever keeps the event)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from anjian.core.audit.service import Actor
@@ -14,7 +14,7 @@ from anjian.core.divisions.rules import ancestors_and_self
 from anjian.core.divisions.service import division_names
 from anjian.core.errors import Conflict, Invalid, NotFound
 from anjian.core.iam.models import User
-from anjian.core.scope import Scope
+from anjian.core.scope import Scope, unscoped
 from anjian.directives import service as directives
 from anjian.directives.models import Directive, DirectiveKind, DirectiveReceipt
 from anjian.directives.schemas import DirectiveCreate
@@ -121,6 +121,17 @@ def of_event(session: Session, scope: Scope, user: User, ev: EmergencyEvent) -> 
             )
         )
     return out
+
+
+@unscoped("counts only, of an event the caller read in scope")
+def revision(session: Session, ev: EmergencyEvent) -> str:
+    """The number of orders about ``ev`` and of their receipts (changes when one arrives)."""
+    about = select(Directive.uid).where(
+        Directive.subject_entity == SUBJECT, Directive.subject_uid == ev.uid
+    )
+    issued = session.scalar(select(func.count()).select_from(about.subquery()))
+    signed = session.scalar(select(func.count()).where(DirectiveReceipt.directive_uid.in_(about)))
+    return f"{issued}.{signed}"
 
 
 def read(session: Session, scope: Scope, user: User, event_id: int, uid: str) -> OrderRead:

@@ -18,6 +18,8 @@ from anjian.config import get_settings
 from anjian.core.errors import NotFound
 from anjian.core.iam.deps import Context
 from anjian.core.paging import PageNumber
+from anjian.core.scope import Scope
+from anjian.db import unit_of_work
 from anjian.emergency import events, orders, resources
 from anjian.emergency.rules.events import DISPATCH_NEXT, EVENT_TYPES, LEVEL_LABELS, SOURCES
 from anjian.emergency.rules.resources import KIND_LABELS, ResourceStatus
@@ -33,12 +35,16 @@ from anjian.emergency.schemas import (
 )
 from anjian.web.forms import FormRefusal, alert, call, division_choices, run_form
 from anjian.web.layout import page, pager_of
-from anjian.web.render import pages_router
+from anjian.web.render import map_tiles, pages_router
 from anjian.web.session import StaffPageCtx
+from anjian.web.streams import watch
 
 router = pages_router(Path(__file__).parent / "templates")
 ACTIVE = "emergency"
 PAGE_SIZE = 20
+# Dispatched resources on the event's map, by step (released ones are back home: not shown).
+DISPATCH_COLOURS = {"requested": "#9aa0ac", "dispatched": "#f76707", "arrived": "#2fb344"}
+EVENT_COLOUR = "#d63939"
 LEVEL_BADGES = {1: "bg-red text-white", 2: "bg-orange text-white", 3: "bg-yellow", 4: "bg-blue-lt"}
 EVENT_LABELS = {
     "title": "事件名称",
@@ -116,6 +122,53 @@ async def event_create(request: Request, ctx: StaffPageCtx) -> Response:
     return _list_page(request, ctx, 1, FormRefusal("event", errors, values, status))
 
 
+def _event_map(ctx: Context, view: Any) -> dict[str, Any]:
+    """The event's map: where it happened and the dispatched resources still out."""
+    points: list[dict[str, Any]] = []
+    if view.lng is not None and view.lat is not None:
+        points.append(
+            {
+                "id": view.uid,
+                "name": view.title,
+                "lng": view.lng,
+                "lat": view.lat,
+                "category": "事发地点",
+                "status": view.level_label,
+                "lines": [x for x in (view.place, view.enterprise_name) if x],
+                "colour": EVENT_COLOUR,
+                "radius": 11,
+                "href": f"/emergency/events/{view.id}",
+                "link_label": "事件详情",
+            }
+        )
+    out = [d for d in view.dispatches if d.state in DISPATCH_COLOURS]
+    placed = resources.by_uid(ctx.db, [d.resource_uid for d in out])
+    for d in out:
+        res = placed.get(d.resource_uid)
+        if res is None or res.lng is None or res.lat is None:
+            continue
+        points.append(
+            {
+                "id": d.resource_uid,
+                "name": d.resource_name,
+                "lng": res.lng,
+                "lat": res.lat,
+                "category": KIND_LABELS.get(d.resource_kind, d.resource_kind),
+                "status": d.state_label,
+                "lines": [],
+                "colour": DISPATCH_COLOURS[d.state],
+                "href": f"/emergency/resources?kind={d.resource_kind}",
+                "link_label": "查看应急资源",
+            }
+        )
+    # The scene, not the jurisdiction: no division centroids pulling the frame out to the city.
+    return {"tiles": map_tiles(), "places": [], "points": points, "zoom": 13}
+
+
+def _revision(db: Any, ev: Any) -> str:
+    return f"{events.revision(db, ev)}/{orders.revision(db, ev)}"
+
+
 def _detail(
     request: Request, ctx: Context, event_id: int, refusal: FormRefusal | None = None
 ) -> Response:
@@ -158,6 +211,8 @@ def _detail(
             "levels": LEVEL_LABELS,
             "resource_choices": choices,
             "order_to": order_to,
+            "map": _event_map(ctx, view),
+            "revision": _revision(ctx.db, ev),
             "next_steps": DISPATCH_NEXT,
             "step_labels": {"dispatched": "出发", "arrived": "到达", "released": "返回"},
             "form": refusal.form,
@@ -177,6 +232,23 @@ def _detail(
 def event_detail(request: Request, event_id: int, ctx: StaffPageCtx) -> Response:
     """One event: facts, command, timeline, tasks, dispatched resources and the next steps."""
     return _detail(request, ctx, event_id)
+
+
+def _revision_of(event_id: int) -> Callable[[Scope], str]:
+    def read(scope: Scope) -> str:
+        with unit_of_work(read_only=True) as db:
+            return _revision(db, events.get_event(db, scope, event_id))
+
+    return read
+
+
+@router.get("/emergency/events/{event_id:int}/stream")
+async def event_stream(request: Request, event_id: int, since: str = "") -> Response:
+    """The event page's live feed (text/event-stream): ``changed`` once the event, its
+    timeline, tasks, dispatches, orders or receipts change — here or arriving from another
+    node — after which the page reloads those parts (static/live.js) and listens again."""
+    back = f"/emergency/events/{event_id}"
+    return watch(request, _revision_of(event_id), since=since[:100], back=back)
 
 
 # Each step form: the API model, how the form's fields make its body, and the service call.

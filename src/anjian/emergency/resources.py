@@ -289,6 +289,15 @@ def _by_id(session: Session, ids: list[int]) -> dict[int, EmergencyResource]:
     return {r.id: r for r in session.scalars(stmt)}
 
 
+@unscoped("the resources dispatched to an event the caller read in scope")
+def by_uid(session: Session, uids: list[str]) -> dict[str, EmergencyResource]:
+    """The resources of these uids held here (a resource of another node may be absent)."""
+    if not uids:
+        return {}
+    stmt = select(EmergencyResource).where(EmergencyResource.uid.in_(uids))
+    return {r.uid: r for r in session.scalars(stmt)}
+
+
 def near_views(
     session: Session, found: list[tuple[float, EmergencyResource]]
 ) -> list[NearResource]:

@@ -386,7 +386,7 @@ class DispatchRead(BaseModel):
     resource_kind: str
     state: str
     state_label: str = ""
-    times: dict[str, str]
+    times: dict[str, datetime]  # each step: when (stored as ISO text)
     note: str
 
 

@@ -164,12 +164,18 @@ def login_url(next_url: str = "/", reason: str | None = None) -> str:
     return url + ("?" + "&".join(params) if params else "")
 
 
+LIVE_HEADER = "x-anjian-live"
+
+
 def _session_context(request: Request, db: DB, *, allow_pending: bool) -> Context:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise LoginRequired(_here(request))
     try:
-        user, auth, scope = authenticate(db, token)
+        # A live page reloading its parts after a change is not the user's activity: the idle
+        # timeout (等保 8.1.4.1 b) still ends a session nobody uses (static/live.js).
+        live = request.method == "GET" and request.headers.get(LIVE_HEADER) == "1"
+        user, auth, scope = authenticate(db, token, activity=not live)
     except Unauthorized as exc:
         reason = "timeout" if "超时" in exc.message else "invalid"
         raise LoginRequired(_here(request), reason) from exc

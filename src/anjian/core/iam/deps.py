@@ -70,14 +70,18 @@ def _token(request: Request) -> str | None:
     return None
 
 
-def authenticate(db: Session, token: str) -> tuple[User, AuthSession, Scope]:
+def authenticate(
+    db: Session, token: str, *, activity: bool = True
+) -> tuple[User, AuthSession, Scope]:
     """The user of a session token, the session and the user's scope (401 when the session is
     not valid), read in a transaction of its own when the request's unit writes: the lock a
-    write takes is not held for authentication. Counts the request as the session's activity."""
+    write takes is not held for authentication. Counts the request as the session's activity
+    unless ``activity`` is false (a live page refreshing itself)."""
     with read_first(db):
         user, auth = resolve_session(db, token)
         scope = scope_of(db, user)
-    keep_alive(db, auth)
+    if activity:
+        keep_alive(db, auth)
     return user, auth, scope
 
 

@@ -32,6 +32,8 @@ from anjian.risk.labels import LEVEL_BADGES, LEVEL_HEX, LEVELS
 from anjian.web.layout import division_name, jurisdiction_map, page, pager_of
 from anjian.web.render import query, templates
 from anjian.web.session import PageCtx, login_url, safe_next, session_csrf, stream_scope
+from anjian.web.streams import HEADERS as STREAM_HEADERS
+from anjian.web.streams import sse
 
 log = logging.getLogger("anjian.monitoring.pages")
 router = APIRouter(include_in_schema=False)
@@ -155,14 +157,6 @@ def alarm_board(
 # --- the live stream (server-sent events) -----------------------------------------------------
 
 
-def _sse(event: str, data: str, event_id: int | None = None) -> str:
-    lines = [f"event: {event}"]
-    if event_id is not None:
-        lines.append(f"id: {event_id}")
-    lines += [f"data: {line}" for line in data.splitlines() or [""]]
-    return "\n".join(lines) + "\n\n"
-
-
 def _row_html(view: AlarmRead, csrf: str, back: str) -> str:
     """One row of the board, rendered by the same template as the page (autoescaped)."""
     tpl = templates.env.get_template("monitoring/partials/alarm_row.html")
@@ -196,7 +190,7 @@ def _poll(
         counts = {**board_counts(db, scope), "total": total}
     back = _board_url(board)
     events = [
-        _sse(
+        sse(
             "alarm",
             json.dumps(
                 {
@@ -212,7 +206,7 @@ def _poll(
         )
         for v in views
     ]
-    events.append(_sse("counts", json.dumps(counts)))
+    events.append(sse("counts", json.dumps(counts)))
     return head, events, seen
 
 
@@ -225,7 +219,7 @@ async def _alarm_events(
     back: str,
 ) -> AsyncIterator[str]:
     # When the session ends the page listening goes to the login, and back to itself after it.
-    logout = _sse("logout", login_url(back, "timeout"))
+    logout = sse("logout", login_url(back, "timeout"))
     if scope is None:
         yield logout
         return
@@ -300,11 +294,7 @@ async def alarm_stream(
             request, token, scope, board, start, safe_next(back) if back else _board_url(board)
         ),
         media_type="text/event-stream",
-        headers={
-            "Cache-Control": "no-store",
-            "X-Accel-Buffering": "no",  # a reverse proxy must pass events on at once
-            "X-Content-Type-Options": "nosniff",
-        },
+        headers=STREAM_HEADERS,
     )
 
 

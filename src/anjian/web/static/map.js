@@ -1,5 +1,7 @@
 /* Enterprise maps (Leaflet). Data comes from a JSON script element named by data-map-source;
-   a point may carry extra popup lines and its own link (href, link_label).
+   a point may carry extra popup lines, its own link (href, link_label) and size (radius);
+   zones (a GeoJSON FeatureCollection, properties label and colour) are drawn under the points.
+   A live page redraws a map after replacing its data: window.AnjianMap.draw(el).
    With no tile URL configured (intranets have no internet) markers are drawn on a plain grid,
    framed by the jurisdiction's division centroids. */
 (function () {
@@ -16,7 +18,9 @@
     var source = document.getElementById(el.getAttribute("data-map-source"));
     if (!source || !window.L) return;
     var data = JSON.parse(source.textContent);
+    if (el._anjianMap) el._anjianMap.remove();
     var map = L.map(el, { attributionControl: !!data.tiles });
+    el._anjianMap = map;
     if (data.tiles) {
       L.tileLayer(data.tiles.url, { attribution: esc(data.tiles.attribution || ""), maxZoom: 18 }).addTo(map);
     } else {
@@ -30,9 +34,22 @@
       }).addTo(map).bindTooltip(esc(p.name), { permanent: true, direction: "right", className: "place-label" });
       bounds.push([p.lat, p.lng]);
     });
+    if (data.zones && data.zones.features && data.zones.features.length) {
+      var zones = L.geoJSON(data.zones, {
+        style: function (f) {
+          var colour = (f.properties && f.properties.colour) || "#d63939";
+          return { color: colour, weight: 1, fillColor: colour, fillOpacity: 0.18, className: "zone" };
+        },
+        onEachFeature: function (f, layer) {
+          if (f.properties && f.properties.label) layer.bindTooltip(esc(f.properties.label), { sticky: true });
+        }
+      }).addTo(map);
+      var zb = zones.getBounds();
+      bounds.push([zb.getSouth(), zb.getWest()], [zb.getNorth(), zb.getEast()]);
+    }
     (data.points || []).forEach(function (p) {
       var marker = L.circleMarker([p.lat, p.lng], {
-        radius: 8, color: "#ffffff", weight: 2, fillColor: p.colour, fillOpacity: 0.95,
+        radius: p.radius || 8, color: "#ffffff", weight: 2, fillColor: p.colour, fillOpacity: 0.95,
         className: "enterprise-marker enterprise-" + p.id
       }).addTo(map);
       var html = '<div class="popup-title">' + esc(p.name) + "</div>";
@@ -54,5 +71,6 @@
     L.control.scale({ imperial: false }).addTo(map);
   }
 
+  window.AnjianMap = { draw: draw };
   document.querySelectorAll("[data-map-source]").forEach(draw);
 })();
