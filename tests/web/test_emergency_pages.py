@@ -6,6 +6,7 @@ user: 403)."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -179,7 +180,7 @@ def test_the_event_page_is_told_when_the_event_changes(
     console.login("yingxian")
     page = node.client.get(f"/emergency/events/{eid}").text
     revision = re.search(r'data-live-revision="([^"]+)"', page).group(1)
-    assert 'data-live-parts="facts orders-list timeline-list' in page
+    assert 'data-live-parts="facts orders-list analysis-result timeline-list' in page
     assert 'id="live-status"' in page and "/static/live.js" in page
 
     def meanwhile() -> None:
@@ -223,3 +224,52 @@ def test_the_event_page_is_told_when_the_event_changes(
     node.client.cookies.clear()
     r = node.client.get(f"/emergency/events/{eid}/stream", params={"since": current})
     assert sse_events(r.text) == [("logout", f"/login?next=/emergency/events/{eid}&reason=timeout")]
+
+
+def test_threat_zones_are_drawn_from_the_event_page(county: Any) -> None:
+    client = county.node.client
+    api = county.node.login("yingxian")
+    eid = client.post(
+        f"{API}/events",
+        headers=api,
+        json={
+            "title": "应县某化工厂液氨泄漏",
+            "event_type": "chemical_leak",
+            "division_code": "140622",
+            "lng": 113.2,
+            "lat": 39.5,
+        },
+    ).json()["id"]
+    base = f"/emergency/events/{eid}"
+    page = client.get(base).text
+    assert 'id="analysis-form"' in page and "尚未进行扩散分析" in page
+    assert '"zones": null' in page  # nothing drawn yet
+    body = {"chemical": "氨", "wind_speed_m_s": "2", "wind_from_deg": "270", "stability": "D"}
+    r = _post(county, f"{base}/analysis", **body, release_g_s="很多")
+    assert r.status_code == 422 and "释放速率：" in r.text
+    assert 'value="很多"' in r.text  # what was typed stays in the form
+    r = _post(county, f"{base}/analysis", release_g_s="2000", **body)
+    assert r.status_code == 303
+    page = client.get(f"{base}?done=analysis").text
+    assert "威胁区域已标在地图上" in page and 'id="zone-table"' in page
+    assert "AEGL-3" in page and "重新分析" in page
+    data = re.search(r'<script type="application/json" id="event-map-data">(.*?)</script>', page)
+    zones = json.loads(data.group(1))["zones"]["features"]
+    assert [z["properties"]["colour"] for z in zones][:2] == ["#d63939", "#f76707"]
+    # custom thresholds, typed with a Chinese comma
+    r = _post(
+        county,
+        f"{base}/analysis",
+        release_g_s="2000",
+        thresholds="10，100",
+        **body | {"chemical": ""},
+    )
+    assert r.status_code == 303
+    assert "100 mg/m³" in client.get(base).text
+    # an event without a place offers no analysis form
+    nowhere = client.post(
+        f"{API}/events",
+        headers=api,
+        json={"title": "无坐标事件", "event_type": "other", "division_code": "140622"},
+    ).json()["id"]
+    assert 'id="analysis-form"' not in client.get(f"/emergency/events/{nowhere}").text

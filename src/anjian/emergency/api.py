@@ -22,8 +22,8 @@ from anjian.core.iam.deps import Ctx
 from anjian.core.paging import Paging
 from anjian.core.xlsx import ImportResult
 from anjian.directives.schemas import ReceiptCreate
+from anjian.emergency import analysis, events, excel, orders, resources
 from anjian.emergency import dispersion as emergency_dispersion
-from anjian.emergency import events, excel, orders, resources
 from anjian.emergency.resources import MAX_NEAREST
 from anjian.emergency.schemas import (
     CommandSet,
@@ -257,6 +257,15 @@ def dispatch_step(event_id: int, dispatch_id: int, body: DispatchStep, ctx: Ctx)
     """A dispatched resource moves on: dispatched, arrived or released (forward only)."""
     events.dispatch_step(ctx.db, ctx.actor, ctx.scope, event_id, dispatch_id, body)
     return _event(ctx, events.get_event(ctx.db, ctx.scope, event_id))
+
+
+@router.post("/events/{event_id}/analysis", response_model=EventRead)
+def analyse_event(event_id: int, body: DispersionRequest, ctx: Ctx) -> EventRead:
+    """扩散分析 of the event's release: the dispersion body (a chemical and its levels, or
+    thresholds; the release and the weather; ``wind_from_deg`` required), placed at the event
+    unless ``lng``/``lat`` are given. The answer is kept with the event (``analysis``) and
+    synced up with it, and summed up on the timeline."""
+    return _event(ctx, analysis.analyse(ctx.db, ctx.actor, ctx.scope, event_id, body))
 
 
 @router.post("/events/{event_id}/close", response_model=EventRead)

@@ -52,7 +52,10 @@ from anjian.emergency.sync import DISPATCH_ENTITY, ENTRY_ENTITY, EVENT_ENTITY, T
 from anjian.enterprises.service import enterprise_names
 
 
-def _audit(session: Session, actor: Actor, action: str, ev: EmergencyEvent, **detail: Any) -> None:
+def audit_event(
+    session: Session, actor: Actor, action: str, ev: EmergencyEvent, **detail: Any
+) -> None:
+    """Audit ``emergency.event.<action>`` on ``ev`` with its number and ``detail``."""
     audit_record(
         session,
         actor,
@@ -119,7 +122,7 @@ def create_event(session: Session, actor: Actor, scope: Scope, data: EventCreate
     if ev.level is not None:
         text += f"，{LEVEL_LABELS[ev.level]}响应"
     add_entry(session, actor, ev, "receipt", text, at=received)
-    _audit(session, actor, "create", ev, level=ev.level, division_code=division)
+    audit_event(session, actor, "create", ev, level=ev.level, division_code=division)
     return ev
 
 
@@ -128,7 +131,7 @@ def get_event(session: Session, scope: Scope, event_id: int) -> EmergencyEvent:
     return scope.one(session, EmergencyEvent, event_id)
 
 
-def _active(session: Session, scope: Scope, event_id: int) -> EmergencyEvent:
+def active(session: Session, scope: Scope, event_id: int) -> EmergencyEvent:
     """An event this node keeps and that is still being handled."""
     ev = get_event(session, scope, event_id)
     ensure_writable_here(ev)
@@ -228,14 +231,14 @@ def change_level(
     session: Session, actor: Actor, scope: Scope, event_id: int, data: LevelChange
 ) -> EmergencyEvent:
     """Set, raise or lower the response level, with the reason on the timeline."""
-    ev = _active(session, scope, event_id)
+    ev = active(session, scope, event_id)
     if ev.level == data.level:
         raise Conflict(f"响应级别已是{LEVEL_LABELS[data.level]} (unchanged)", field="level")
     text = f"{level_change(ev.level, data.level)}。理由：{data.reason.strip()}"
     old, ev.level = ev.level, data.level
     record_change(session, ev, entity=EVENT_ENTITY)
     add_entry(session, actor, ev, "level", text, **{"from": old, "to": data.level})
-    _audit(session, actor, "level", ev, **{"from": old, "to": data.level})
+    audit_event(session, actor, "level", ev, **{"from": old, "to": data.level})
     return ev
 
 
@@ -243,10 +246,10 @@ def report(
     session: Session, actor: Actor, scope: Scope, event_id: int, data: SituationReport
 ) -> EmergencyEvent:
     """续报: a situation report on the timeline."""
-    ev = _active(session, scope, event_id)
+    ev = active(session, scope, event_id)
     add_entry(session, actor, ev, "report", data.text.strip())
     record_change(session, ev, entity=EVENT_ENTITY)  # the event shows it changed
-    _audit(session, actor, "report", ev)
+    audit_event(session, actor, "report", ev)
     return ev
 
 
@@ -254,7 +257,7 @@ def set_command(
     session: Session, actor: Actor, scope: Scope, event_id: int, data: CommandSet
 ) -> EmergencyEvent:
     """The command structure: 总指挥, 现场指挥 and the groups with their members."""
-    ev = _active(session, scope, event_id)
+    ev = active(session, scope, event_id)
     ev.commander, ev.site_commander = data.commander.strip(), data.site_commander.strip()
     ev.groups = [g.model_dump() for g in data.groups]
     record_change(session, ev, entity=EVENT_ENTITY)
@@ -263,7 +266,7 @@ def set_command(
         f"，现场指挥 {ev.site_commander}" if ev.site_commander else ""
     )
     add_entry(session, actor, ev, "command", text + (f"；工作组：{groups}" if groups else ""))
-    _audit(session, actor, "command", ev, commander=ev.commander)
+    audit_event(session, actor, "command", ev, commander=ev.commander)
     return ev
 
 
@@ -271,7 +274,7 @@ def add_task(
     session: Session, actor: Actor, scope: Scope, event_id: int, data: TaskCreate
 ) -> EventTask:
     """A task with its owner and deadline."""
-    ev = _active(session, scope, event_id)
+    ev = active(session, scope, event_id)
     task = EventTask(
         event_uid=ev.uid,
         division_code=ev.division_code,
@@ -286,7 +289,7 @@ def add_task(
     session.flush()
     record_change(session, task, entity=TASK_ENTITY)
     add_entry(session, actor, ev, "task", f"布置任务：{task.title}（{task.owner}）", task=task.uid)
-    _audit(session, actor, "task", ev, task=task.title, owner=task.owner)
+    audit_event(session, actor, "task", ev, task=task.title, owner=task.owner)
     return task
 
 
@@ -302,14 +305,14 @@ def finish_task(
     session: Session, actor: Actor, scope: Scope, event_id: int, task_id: int
 ) -> EventTask:
     """A task done."""
-    ev = _active(session, scope, event_id)
+    ev = active(session, scope, event_id)
     task: EventTask = _line(_lines(session, EventTask, [ev.uid]), ev, task_id, "任务")
     if task.state == "done":
         raise Conflict("任务已完成 (already done)", field="state")
     task.state, task.done_at = "done", utcnow()
     record_change(session, task, entity=TASK_ENTITY)
     add_entry(session, actor, ev, "task", f"任务完成：{task.title}", task=task.uid)
-    _audit(session, actor, "task_done", ev, task=task.title)
+    audit_event(session, actor, "task_done", ev, task=task.title)
     return task
 
 
@@ -317,7 +320,7 @@ def dispatch(
     session: Session, actor: Actor, scope: Scope, event_id: int, data: DispatchCreate
 ) -> EventDispatch:
     """Call a resource in scope to the event (requested)."""
-    ev = _active(session, scope, event_id)
+    ev = active(session, scope, event_id)
     res = get_resource(session, scope, data.resource_id)
     called = _lines(session, EventDispatch, [ev.uid])[ev.uid]
     if any(d.resource_uid == res.uid and d.state != "released" for d in called):
@@ -337,7 +340,7 @@ def dispatch(
     session.flush()
     record_change(session, row, entity=DISPATCH_ENTITY)
     add_entry(session, actor, ev, "dispatch", f"调度资源：{res.name}", dispatch=row.uid)
-    _audit(session, actor, "dispatch", ev, resource=res.name)
+    audit_event(session, actor, "dispatch", ev, resource=res.name)
     return row
 
 
@@ -351,7 +354,7 @@ def dispatch_step(
 ) -> EventDispatch:
     """A dispatched resource moves on (dispatched, arrived, released); the resource's own
     status follows where this node keeps it (执行任务中 while out, 可调用 when back)."""
-    ev = _active(session, scope, event_id)
+    ev = active(session, scope, event_id)
     row: EventDispatch = _line(_lines(session, EventDispatch, [ev.uid]), ev, dispatch_id, "调度")
     if not dispatch_step_allowed(row.state, data.state):
         raise Conflict(
@@ -365,7 +368,7 @@ def dispatch_step(
     set_status_for_dispatch(session, actor, row.resource_uid, data.state)
     text = f"{row.resource_name}{DISPATCH_STATES[data.state]}"
     add_entry(session, actor, ev, "dispatch", text, dispatch=row.uid, state=data.state)
-    _audit(session, actor, "dispatch_step", ev, resource=row.resource_name, state=data.state)
+    audit_event(session, actor, "dispatch_step", ev, resource=row.resource_name, state=data.state)
     return row
 
 
@@ -374,12 +377,12 @@ def close_event(
 ) -> EmergencyEvent:
     """结束: the response ends with the after-action review; resources still out are released
     first (their own steps), so none stays 执行任务中."""
-    ev = _active(session, scope, event_id)
+    ev = active(session, scope, event_id)
     for row in _lines(session, EventDispatch, [ev.uid])[ev.uid]:
         if row.state != "released":
             dispatch_step(session, actor, scope, event_id, row.id, DispatchStep(state="released"))
     ev.state, ev.closed_at, ev.review = "closed", utcnow(), data.review.strip()
     record_change(session, ev, entity=EVENT_ENTITY)
     add_entry(session, actor, ev, "closure", "应急响应结束")
-    _audit(session, actor, "close", ev)
+    audit_event(session, actor, "close", ev)
     return ev

@@ -133,6 +133,9 @@ class EmergencyEvent(SyncMixin, Scoped, Base):
     groups: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
     closed_at: Mapped[datetime | None] = mapped_column()
     review: Mapped[str] = mapped_column(Text, nullable=False, default="")  # 总结评估
+    # The latest threat-zone analysis (扩散分析) of the release: what was asked and answered,
+    # kept with the event so every level sees the zones drawn at the scene.
+    analysis: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(64), nullable=False)
     created_at: Mapped[datetime] = mapped_column(nullable=False)
 

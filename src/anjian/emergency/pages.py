@@ -20,12 +20,13 @@ from anjian.core.iam.deps import Context
 from anjian.core.paging import PageNumber
 from anjian.core.scope import Scope
 from anjian.db import unit_of_work
-from anjian.emergency import events, orders, resources
+from anjian.emergency import analysis, chemicals, events, orders, resources
 from anjian.emergency.rules.events import DISPATCH_NEXT, EVENT_TYPES, LEVEL_LABELS, SOURCES
 from anjian.emergency.rules.resources import KIND_LABELS, ResourceStatus
 from anjian.emergency.schemas import (
     DispatchCreate,
     DispatchStep,
+    DispersionRequest,
     EventClose,
     EventCreate,
     LevelChange,
@@ -64,6 +65,50 @@ EVENT_LABELS = {
     "review": "总结评估",
 }
 ORDER_LABELS = {"title": "指令", "body": "具体要求", "target_division": "下达至"}
+ANALYSIS_LABELS = {
+    "chemical": "物质",
+    "thresholds_mg_m3": "阈值",
+    "release_g_s": "释放速率",
+    "wind_speed_m_s": "风速",
+    "wind_from_deg": "风向",
+    "stability": "大气稳定度",
+    "terrain": "地表",
+    "lng": "泄漏位置",
+}
+# Threat zones from the highest threshold (the smallest, deadliest zone) down.
+ZONE_COLOURS = ("#d63939", "#f76707", "#f59f00", "#74b816", "#4299e1")
+# 风向 as officials say it: where the wind comes from, the 16 points of the compass.
+WIND_FROM = [
+    (f"{i * 22.5:g}", f"{name}风（{i * 22.5:g}°）")
+    for i, name in enumerate(
+        [
+            "北",
+            "北东北",
+            "东北",
+            "东东北",
+            "东",
+            "东东南",
+            "东南",
+            "南东南",
+            "南",
+            "南西南",
+            "西南",
+            "西西南",
+            "西",
+            "西西北",
+            "西北",
+            "北西北",
+        ]
+    )
+]
+STABILITY = {
+    "A": "A 极不稳定",
+    "B": "B 不稳定",
+    "C": "C 弱不稳定",
+    "D": "D 中性",
+    "E": "E 弱稳定",
+    "F": "F 稳定",
+}
 
 
 def _list_page(
@@ -161,8 +206,25 @@ def _event_map(ctx: Context, view: Any) -> dict[str, Any]:
                 "link_label": "查看应急资源",
             }
         )
+    zones = None
+    if view.analysis and view.analysis["answer"].get("zones"):
+        features = view.analysis["answer"]["zones"]["features"]
+        zones = {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": f["geometry"],
+                    "properties": {
+                        "label": f["properties"]["label"],
+                        "colour": ZONE_COLOURS[i % len(ZONE_COLOURS)],
+                    },
+                }
+                for i, f in enumerate(features)
+            ],
+        }
     # The scene, not the jurisdiction: no division centroids pulling the frame out to the city.
-    return {"tiles": map_tiles(), "places": [], "points": points, "zoom": 13}
+    return {"tiles": map_tiles(), "places": [], "points": points, "zones": zones, "zoom": 13}
 
 
 def _revision(db: Any, ev: Any) -> str:
@@ -198,7 +260,9 @@ def _detail(
     order_to: list[tuple[str, str]] = []
     if ev.state == "active" and not ctx.scope.is_enterprise:
         order_to = [c for c in division_choices(ctx, depth=2) if c[0] != ctx.user.division_code]
-    labels = EVENT_LABELS | (ORDER_LABELS if refusal.form == "order" else {})
+    labels = EVENT_LABELS | {"order": ORDER_LABELS, "analysis": ANALYSIS_LABELS}.get(
+        refusal.form, {}
+    )
     return page(
         request,
         ctx,
@@ -212,6 +276,10 @@ def _detail(
             "resource_choices": choices,
             "order_to": order_to,
             "map": _event_map(ctx, view),
+            "zone_colours": ZONE_COLOURS,
+            "chemicals": [c.name for c in chemicals.all_chemicals()],
+            "wind_from": WIND_FROM,
+            "stability": STABILITY,
             "revision": _revision(ctx.db, ev),
             "next_steps": DISPATCH_NEXT,
             "step_labels": {"dispatched": "出发", "arrived": "到达", "released": "返回"},
@@ -273,8 +341,8 @@ _STEPS: dict[str, tuple[type[BaseModel], Callable[[dict[str, str]], dict[str, An
 async def event_step(request: Request, event_id: int, action: str, ctx: StaffPageCtx) -> Response:
     """A step of the event from its page: 调整级别, 续报, 布置任务, 调度资源, 结束 — and
     ``done`` (a task, ``task_id``), ``step`` (a dispatch, ``dispatch_id`` and ``state``),
-    ``order`` (下达指令) or ``sign`` (签收 an order, ``order``)."""
-    if action not in (*_STEPS, "done", "step", "order", "sign"):
+    ``order`` (下达指令), ``sign`` (签收 an order, ``order``) or ``analysis`` (扩散分析)."""
+    if action not in (*_STEPS, "done", "step", "order", "sign", "analysis"):
         raise NotFound(f"未知操作: {action}")
 
     def act(form: dict[str, str]) -> dict[str, str]:
@@ -287,6 +355,12 @@ async def event_step(request: Request, event_id: int, action: str, ctx: StaffPag
                 OrderCreate,
                 body,
                 lambda data: orders.issue(ctx.db, ctx.actor, ctx.scope, ctx.user, event_id, data),
+            )
+        if action == "analysis":
+            return call(
+                DispersionRequest,
+                _analysis_body(form),
+                lambda data: analysis.analyse(ctx.db, ctx.actor, ctx.scope, event_id, data),
             )
         if action == "sign":
             uid, note = form.get("order", ""), form.get("note", "")
@@ -309,6 +383,20 @@ async def event_step(request: Request, event_id: int, action: str, ctx: StaffPag
     if errors:
         return _detail(request, ctx, event_id, FormRefusal(action, errors, values, status))
     return RedirectResponse(f"/emergency/events/{event_id}?done={action}", 303)
+
+
+def _analysis_body(form: dict[str, str]) -> dict[str, Any]:
+    """The 扩散分析 form as the API's body: a chemical (its default levels) or thresholds
+    typed as a list (逗号分隔), the release and the weather."""
+    fields = ("release_g_s", "wind_speed_m_s", "wind_from_deg", "stability", "terrain")
+    body: dict[str, Any] = {k: form[k] for k in fields if form.get(k)}  # blank: the default
+    if form.get("chemical"):
+        body["chemical"] = form["chemical"]
+    else:
+        body["thresholds_mg_m3"] = [
+            t for t in form.get("thresholds", "").replace("，", ",").split(",") if t.strip()
+        ]
+    return body
 
 
 def _int(form: dict[str, str], name: str) -> int:

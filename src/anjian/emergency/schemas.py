@@ -421,6 +421,8 @@ class EventRead(RecordRead):
     tasks: list[TaskRead] = []
     dispatches: list[DispatchRead] = []
     orders: list[OrderRead] = []
+    # The latest 扩散分析: ``at``, ``by``, the ``request`` and the ``answer`` (zones as GeoJSON).
+    analysis: dict[str, Any] | None = None
 
 
 class EventPage(BaseModel):

@@ -120,6 +120,7 @@ ACTION_LABELS: dict[str, str] = {
     "emergency.event.dispatch": "调度应急资源",
     "emergency.event.dispatch_step": "更新资源调度状态",
     "emergency.event.close": "应急响应结束",
+    "emergency.event.analyse": "扩散分析",
     "emergency.plan.create": "登记应急预案",
     "emergency.plan.update": "修改应急预案",
     "emergency.plan.submit": "应急预案报备",

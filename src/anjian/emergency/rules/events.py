@@ -33,6 +33,7 @@ ENTRY_KINDS = {
     "task": "任务",
     "dispatch": "资源调度",
     "closure": "结束",
+    "analysis": "扩散分析",
     # Read in from the directives about the event (see emergency.orders), not stored lines.
     "order": "指令",
     "signed": "签收",

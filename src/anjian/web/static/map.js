@@ -34,8 +34,10 @@
       }).addTo(map).bindTooltip(esc(p.name), { permanent: true, direction: "right", className: "place-label" });
       bounds.push([p.lat, p.lng]);
     });
+    // Zones are added once the view is set (a path needs the map's frame), under the points.
+    var zones = null;
     if (data.zones && data.zones.features && data.zones.features.length) {
-      var zones = L.geoJSON(data.zones, {
+      zones = L.geoJSON(data.zones, {
         style: function (f) {
           var colour = (f.properties && f.properties.colour) || "#d63939";
           return { color: colour, weight: 1, fillColor: colour, fillOpacity: 0.18, className: "zone" };
@@ -43,7 +45,7 @@
         onEachFeature: function (f, layer) {
           if (f.properties && f.properties.label) layer.bindTooltip(esc(f.properties.label), { sticky: true });
         }
-      }).addTo(map);
+      });
       var zb = zones.getBounds();
       bounds.push([zb.getSouth(), zb.getWest()], [zb.getNorth(), zb.getEast()]);
     }
@@ -68,6 +70,7 @@
     } else {
       map.setView(CHINA, 4);
     }
+    if (zones) zones.addTo(map).bringToBack();
     L.control.scale({ imperial: false }).addTo(map);
   }
 
