@@ -143,11 +143,18 @@ def demo(
             f"{result.enterprises} enterprises, {result.monitoring_points} monitoring points)"
         )
     elif result.monitoring_points or result.emergency_records:
+        points, records = result.monitoring_points, result.emergency_records
+        added: list[tuple[str, str]] = []
+        if points:
+            added.append((f"监测点 {points} 个", f"{points} monitoring points"))
+        if records:
+            added.append((f"应急管理记录 {records} 条", f"{records} emergency management records"))
         console.print(
-            f"[yellow]演示数据已存在[/yellow], 已补充监测点 {result.monitoring_points} 个、"
-            f"应急管理记录 {result.emergency_records} 条 (demo data already loaded; added "
-            f"{result.monitoring_points} monitoring points, {result.emergency_records} "
-            "emergency management records)"
+            "[yellow]演示数据已存在[/yellow], 已补充"
+            + "、".join(zh for zh, _ in added)
+            + " (demo data already loaded; added "
+            + ", ".join(en for _, en in added)
+            + ")"
         )
     else:
         console.print(

@@ -115,8 +115,8 @@ def _site(
     session: Session, scope: Scope, ents: list[Enterprise], anchor: Enterprise
 ) -> tuple[Enterprise, str, str | None]:
     """The enterprise of the county keeping a toxic chemical in a major hazard source (the
-    event in progress happens there), the unit keeping it and its name; the anchor enterprise,
-    a unit and None when no enterprise of the county keeps one."""
+    event in progress happens there), the unit keeping it and its name; when none keeps one, a
+    chemical plant of the county (or the anchor enterprise), a unit and None (a fire)."""
     by_id = {e.id: e for e in ents}
     sources = session.scalars(
         scope.select(MajorHazardSource)
@@ -130,8 +130,8 @@ def _site(
                 ent = by_id[src.enterprise_id]
                 if known is not None and known.name in TOXIC and ent.lng is not None:
                     return ent, unit.get("name") or src.name, chem["name"]
-    return (
-        anchor,
-        "成品仓库" if anchor.supervision_category != "coal_mine" else "地面生产系统",
-        None,
+    chemical_plant = next(
+        (e for e in ents if e.supervision_category == "hazardous_chemicals" and e.lng), anchor
     )
+    unit = "地面生产系统" if chemical_plant.supervision_category == "coal_mine" else "成品仓库"
+    return chemical_plant, unit, None
