@@ -1,6 +1,7 @@
 """Test fixtures: real databases built by the migrations (SQLite always; PostgreSQL when the
-server is reachable, and required in CI), a fresh node per test, named personas per tier, and
-the MQTT brokers and ingest worker of the monitoring and security tests.
+server is reachable, and required in CI), a fresh node per test, named personas per tier, the
+demo province (``anjian demo`` once per backend and worker, a copy for each test), and the MQTT
+brokers and ingest worker of the monitoring and security tests.
 
 Personas (Zulip style), all in 山西省 (140000), the node's jurisdiction:
   admin      node administrator                 140000
@@ -17,6 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -117,6 +119,7 @@ class Node:
     client: TestClient
     users: dict[str, int] = field(default_factory=dict)
     enterprises: dict[str, int] = field(default_factory=dict)
+    output: str = ""  # what ``anjian demo`` printed (the ``demo`` fixture)
 
     @property
     def engine(self) -> Engine:
@@ -210,31 +213,133 @@ class Node:
             return list(s.scalars(stmt))
 
 
-@pytest.fixture
-def node(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Node]:
-    """A node of 山西省 on a fresh database; MFA not required unless a test turns it on."""
-    data_dir = tmp_path / "data"
-    monkeypatch.setenv("ANJIAN_DATABASE_URL", database_url)
-    monkeypatch.setenv("ANJIAN_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("ANJIAN_NODE_DIVISION", NODE_DIVISION)
-    monkeypatch.setenv("ANJIAN_MFA_REQUIRED_ROLES", "[]")
-    monkeypatch.setenv("ANJIAN_SYNC_FORWARDER", "false")  # multi-node tests run real processes
-    monkeypatch.setenv("ANJIAN_BACKGROUND_JOBS", "false")  # tests run the jobs when they mean to
-    monkeypatch.setenv("ANJIAN_MQTT_INGEST", "false")  # MQTT tests start their own worker
+# The settings of a node under test (with its database and data directory).
+NODE_ENV = {
+    "ANJIAN_NODE_DIVISION": NODE_DIVISION,
+    "ANJIAN_MFA_REQUIRED_ROLES": "[]",
+    "ANJIAN_SYNC_FORWARDER": "false",  # multi-node tests run real processes
+    "ANJIAN_BACKGROUND_JOBS": "false",  # tests run the jobs when they mean to
+    "ANJIAN_MQTT_INGEST": "false",  # MQTT tests start their own worker
     # Cheap argon2 here: hashing cost is not what these tests are about (≈ 0.2 s per login).
-    monkeypatch.setenv("ANJIAN_PASSWORD_HASH_TIME_COST", "1")
-    monkeypatch.setenv("ANJIAN_PASSWORD_HASH_MEMORY_KIB", "1024")
+    "ANJIAN_PASSWORD_HASH_TIME_COST": "1",
+    "ANJIAN_PASSWORD_HASH_MEMORY_KIB": "1024",
     # Tests log in as one persona dozens of times a minute; the rate-limit tests (tests/security)
     # give the application a guard of their own.
-    monkeypatch.setenv("ANJIAN_LOGIN_RATE_PER_IP", "100000")
-    monkeypatch.setenv("ANJIAN_LOGIN_RATE_PER_ACCOUNT", "100000")
+    "ANJIAN_LOGIN_RATE_PER_IP": "100000",
+    "ANJIAN_LOGIN_RATE_PER_ACCOUNT": "100000",
+}
+# ``anjian demo`` as a newcomer meets it: with the default MFA roles.
+DEMO_MFA_ROLES = '["admin", "official"]'
+
+
+def _serve(url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch, **env: str) -> Iterator[Node]:
+    """The node on ``url`` with its data in ``data_dir``, ``env`` over :data:`NODE_ENV`."""
+    settings = {
+        **NODE_ENV,
+        "ANJIAN_DATABASE_URL": url,
+        "ANJIAN_DATA_DIR": str(data_dir),
+        **env,
+    }
+    for key, value in settings.items():
+        monkeypatch.setenv(key, value)
     monkeypatch.delenv("ANJIAN_CONFIG", raising=False)
     reset_caches()
     from anjian.app import create_app
 
     with TestClient(create_app(), base_url="https://testserver") as client:
-        yield Node(url=database_url, data_dir=data_dir, client=client)
+        yield Node(url=url, data_dir=data_dir, client=client)
     reset_caches()
+
+
+@pytest.fixture
+def node(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Node]:
+    """A node of 山西省 on a fresh database; MFA not required unless a test turns it on."""
+    yield from _serve(database_url, tmp_path / "data", monkeypatch)
+
+
+# --- the demo province: ``anjian demo`` run once per backend and worker, copied for each test ---
+
+
+@dataclass(frozen=True)
+class DemoTemplate:
+    """A database ``anjian demo`` filled (a SQLite file, or a PostgreSQL database to copy with
+    CREATE DATABASE … TEMPLATE), the data directory with its keys, and what it printed."""
+
+    source: str
+    data_dir: Path
+    output: str
+
+
+def _seed_demo(url: str, data_dir: Path) -> str:
+    """Run ``anjian demo`` against ``url`` as a node under test would; what it printed."""
+    from typer.testing import CliRunner
+
+    from node_env import in_process
+
+    env = {
+        **NODE_ENV,
+        "ANJIAN_DATABASE_URL": url,
+        "ANJIAN_DATA_DIR": str(data_dir),
+        "ANJIAN_MFA_REQUIRED_ROLES": DEMO_MFA_ROLES,
+    }
+    with in_process(env):
+        from anjian.cli import app as cli
+
+        result = CliRunner().invoke(cli, ["demo"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture(scope="session")
+def demo_sqlite(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> DemoTemplate:
+    root = tmp_path_factory.mktemp("demo")
+    path = root / "demo.db"
+    shutil.copy(sqlite_template, path)
+    output = _seed_demo(f"sqlite:///{path}", root / "data")
+    with sqlite3.connect(path) as conn:  # everything in the file itself, none left in a -wal
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return DemoTemplate(str(path), root / "data", output)
+
+
+@pytest.fixture(scope="session")
+def demo_postgres(
+    pg_template: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoTemplate]:
+    name = f"anjian_demo_{uuid.uuid4().hex[:10]}"
+    _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    data_dir = tmp_path_factory.mktemp("demo") / "data"
+    try:
+        yield DemoTemplate(name, data_dir, _seed_demo(_sqlalchemy_pg(name), data_dir))
+    finally:
+        _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def demo(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Node]:
+    """The node after ``anjian demo`` (default MFA roles: admin, official), on a copy of the
+    database the session's demo made, so each test changes only its own; ``output`` is what
+    ``anjian demo`` printed."""
+    template: DemoTemplate = request.getfixturevalue(f"demo_{request.param}")
+    data_dir = tmp_path / "data"
+    shutil.copytree(template.data_dir, data_dir)
+    if request.param == "sqlite":
+        target = tmp_path / "anjian.db"
+        shutil.copy(template.source, target)
+        url, name = f"sqlite:///{target}", None
+    else:
+        name = f"anjian_t_{uuid.uuid4().hex[:10]}"
+        _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{template.source}"')
+        url = _sqlalchemy_pg(name)
+    try:
+        for node in _serve(url, data_dir, monkeypatch, ANJIAN_MFA_REQUIRED_ROLES=DEMO_MFA_ROLES):
+            node.output = template.output
+            yield node
+    finally:
+        if name is not None:
+            reset_caches()
+            _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
-"""``anjian demo``: a realistic 山西 loaded through the services, in one unit of work, once."""
+"""``anjian demo``: a realistic 山西 loaded through the services, in one unit of work, once.
+
+The ``demo`` fixture (tests/conftest.py) runs ``anjian demo`` once per backend and worker and
+gives each test a copy of that database; the tests of a failing or refused demo start empty."""
 
 from __future__ import annotations
 
@@ -58,15 +61,6 @@ def _run_demo(*args: str):  # type: ignore[no-untyped-def]
     result = CliRunner().invoke(cli, ["demo", *args])
     assert result.exit_code == 0, result.output
     return result
-
-
-@pytest.fixture
-def demo(node, monkeypatch):  # type: ignore[no-untyped-def]
-    """The node after ``anjian demo`` with the default MFA roles (admin, official)."""
-    monkeypatch.setenv("ANJIAN_MFA_REQUIRED_ROLES", '["admin", "official"]')
-    get_settings.cache_clear()
-    node.output = _run_demo().output
-    return node
 
 
 def _login(node, username: str) -> dict[str, str]:  # type: ignore[no-untyped-def]

@@ -6,9 +6,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from anjian.cli import app as cli
 from anjian.core.iam.models import User
 from anjian.core.iam.service import current_totp
 from anjian.demo import DEMO_PASSWORD
@@ -16,10 +14,9 @@ from anjian.demo import DEMO_PASSWORD
 API = "/api/v1/enforcement"
 
 
-def test_the_demo_county_has_a_years_enforcement_to_show(node) -> None:
-    result = CliRunner().invoke(cli, ["demo"])
-    assert result.exit_code == 0, result.output
-    assert "执法检查" in result.output and "行政处罚" in result.output
+def test_the_demo_county_has_a_years_enforcement_to_show(demo) -> None:
+    node = demo
+    assert "执法检查" in node.output and "行政处罚" in node.output
     with node.db() as s:
         official = s.scalar(select(User).where(User.username == "yingxian"))
         otp = current_totp(s, official) if official.mfa_enabled else None

@@ -96,8 +96,8 @@ def demo(
     ] = True,
 ) -> None:
     """载入演示数据 (load a demo province: agencies at every tier, enterprises in real counties,
-    monitoring points, one demo user per tier) and print the logins. Safe to rerun: nothing is
-    added twice."""
+    monitoring points, emergency management at the first demo county, one demo user per tier)
+    and print the logins. Safe to rerun: nothing is added twice."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -142,10 +142,19 @@ def demo(
             f"(demo loaded: {result.organisations} organisations, "
             f"{result.enterprises} enterprises, {result.monitoring_points} monitoring points)"
         )
-    elif result.monitoring_points:
+    elif result.monitoring_points or result.emergency_records:
+        points, records = result.monitoring_points, result.emergency_records
+        added: list[tuple[str, str]] = []
+        if points:
+            added.append((f"监测点 {points} 个", f"{points} monitoring points"))
+        if records:
+            added.append((f"应急管理记录 {records} 条", f"{records} emergency management records"))
         console.print(
-            f"[yellow]演示数据已存在[/yellow], 已补充监测点 {result.monitoring_points} 个 "
-            f"(demo data already loaded; added {result.monitoring_points} monitoring points)"
+            "[yellow]演示数据已存在[/yellow], 已补充"
+            + "、".join(zh for zh, _ in added)
+            + " (demo data already loaded; added "
+            + ", ".join(en for _, en in added)
+            + ")"
         )
     else:
         console.print(

@@ -27,6 +27,8 @@ from anjian.core.scope import Scope, unscoped
 from anjian.demo.accidents import load_accidents
 from anjian.demo.checklists import choose, load_checklists
 from anjian.demo.data import DEFAULT_PROVINCE, DEFAULT_SEED, PRESETS
+from anjian.demo.emergency import load_emergency
+from anjian.demo.emergency.common import official_at
 from anjian.demo.enforcement import load_enforcement
 from anjian.demo.generate import (
     Div,
@@ -78,6 +80,7 @@ class DemoResult:
     enterprises: int
     logins: list[DemoLogin]
     monitoring_points: int = 0  # on a rerun: points added to a demo loaded before monitoring
+    emergency_records: int = 0  # on a rerun: 应急管理 added to a demo loaded before it
 
 
 def demo_contents(session: Session) -> list[tuple[str, str, int]]:
@@ -87,6 +90,10 @@ def demo_contents(session: Session) -> list[tuple[str, str, int]]:
     from sqlalchemy import func
 
     from anjian.accidents.models import Accident
+    from anjian.emergency.duty.models import DutyShift
+    from anjian.emergency.models import EmergencyEvent, EmergencyResource
+    from anjian.emergency.plans.models import EmergencyDrill, EmergencyPlan
+    from anjian.emergency.targets.models import ProtectionTarget
     from anjian.enforcement.models import Inspection, PenaltyCase
     from anjian.hidden_hazards.models import Checklist, HiddenHazard, InspectionTask
     from anjian.major_hazards.models import MajorHazardSource
@@ -105,6 +112,12 @@ def demo_contents(session: Session) -> list[tuple[str, str, int]]:
         ("执法检查", "inspections", Inspection),
         ("行政处罚", "penalty cases", PenaltyCase),
         ("监测点", "monitoring points", MonitoringPoint),
+        ("应急资源", "emergency resources", EmergencyResource),
+        ("应急预案", "emergency plans", EmergencyPlan),
+        ("应急演练", "drills", EmergencyDrill),
+        ("值班班次", "duty shifts", DutyShift),
+        ("防护目标", "protection targets", ProtectionTarget),
+        ("突发事件", "emergency events", EmergencyEvent),
         ("用户", "users", User),
     ]
     return [
@@ -185,8 +198,23 @@ def load_demo(
                 seed,
                 anchor_id=anchor_id,
             )
+        # and a demo loaded before emergency management gets it once, at the first county
+        emergency = 0
+        anchor = session.get(Enterprise, anchor_id) if anchor_id is not None else None
+        official = official_at(session, anchor.division_code) if anchor is not None else None
+        if official is not None and anchor is not None:
+            emergency = load_emergency(session, official, anchor.id, seed)
         logins = logins_of(session, existing)
-        return DemoResult(False, prov.code, prov.name, 0, 0, logins, monitoring_points=added)
+        return DemoResult(
+            False,
+            prov.code,
+            prov.name,
+            0,
+            0,
+            logins,
+            monitoring_points=added,
+            emergency_records=emergency,
+        )
     if enterprises < 1:
         raise Invalid("企业数量至少为 1 (--enterprises must be at least 1)", field="enterprises")
 
@@ -358,6 +386,8 @@ def load_demo(
     county_official = next((u for u in users if u.username == usernames["county1"]), None)
     if county_official is not None:
         load_enforcement(session, county_official, agencies.get(county1), seed)
+        # --- emergency management: the first county's resources, plans, duty, events ---
+        load_emergency(session, county_official, anchor.id, seed)
     # --- online monitoring: points at a sample, the demo counties' first ---
     points = load_monitoring(
         session, scope, ents, seed, anchor_id=anchor.id, focus={county1, county2}, progress=report
