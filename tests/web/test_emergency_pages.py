@@ -253,6 +253,9 @@ def test_threat_zones_are_drawn_from_the_event_page(county: Any) -> None:
     page = client.get(f"{base}?done=analysis").text
     assert "威胁区域已标在地图上" in page and 'id="zone-table"' in page
     assert "AEGL-3" in page and "重新分析" in page
+    # the form offers the last analysis again, to run with the wind turned
+    assert '<option value="氨" selected>' in page and 'name="release_g_s" value="2000"' in page
+    assert '<option value="270" selected>' in page
     data = re.search(r'<script type="application/json" id="event-map-data">(.*?)</script>', page)
     zones = json.loads(data.group(1))["zones"]["features"]
     assert [z["properties"]["colour"] for z in zones][:2] == ["#d63939", "#f76707"]

@@ -227,6 +227,18 @@ def _event_map(ctx: Context, view: Any) -> dict[str, Any]:
     return {"tiles": map_tiles(), "places": [], "points": points, "zones": zones, "zoom": 13}
 
 
+def _last_analysis(view: Any) -> dict[str, str]:
+    """The analysis form filled with the last analysis's values (to run again, say with the
+    wind turned)."""
+    if not view.analysis:
+        return {}
+    q = view.analysis["request"]
+    out = {k: f"{q[k]:g}" for k in ("release_g_s", "wind_speed_m_s", "wind_from_deg") if k in q}
+    out |= {k: str(q[k]) for k in ("chemical", "stability", "terrain") if q.get(k)}
+    out["thresholds"] = ", ".join(f"{t:g}" for t in q.get("thresholds_mg_m3", []))
+    return out
+
+
 def _revision(db: Any, ev: Any) -> str:
     return f"{events.revision(db, ev)}/{orders.revision(db, ev)}"
 
@@ -277,6 +289,9 @@ def _detail(
             "order_to": order_to,
             "map": _event_map(ctx, view),
             "zone_colours": ZONE_COLOURS,
+            "analysis_values": (
+                refusal.values if refusal.form == "analysis" else _last_analysis(view)
+            ),
             "chemicals": [c.name for c in chemicals.all_chemicals()],
             "wind_from": WIND_FROM,
             "stability": STABILITY,
