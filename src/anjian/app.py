@@ -21,6 +21,7 @@ from anjian import __version__
 from anjian.accidents.api import router as accidents_router
 from anjian.config import get_settings
 from anjian.console import mount_console
+from anjian.console.onemap.api import router as map_router
 from anjian.core.audit.api import router as audit_router
 from anjian.core.audit.jobs import seal_watch
 from anjian.core.audit.service import audit
@@ -262,6 +263,7 @@ def create_app() -> FastAPI:
         emergency_plans_router,
         emergency_duty_router,
         emergency_targets_router,
+        map_router,
         sync_router,
         node_router,
         node_settings_router,

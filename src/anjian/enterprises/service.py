@@ -274,7 +274,7 @@ def update_enterprise(
     return ent
 
 
-def _filtered(
+def filtered(
     stmt: Select[Any],
     *,
     q: str | None = None,
@@ -284,6 +284,7 @@ def _filtered(
     scale: str | None = None,
     industry: str | None = None,
 ) -> Select[Any]:
+    """``stmt`` (a select over enterprises) narrowed by the list's filters."""
     if q and q.strip():
         term = q.strip()
         stmt = stmt.where(
@@ -317,7 +318,7 @@ def list_enterprises(
 ) -> tuple[list[Enterprise], int]:
     """Enterprises in scope matching the filters (``q``: name contains, or credit code starts
     with), ordered by division then name, with the total count. ``limit=None``: all."""
-    stmt = _filtered(scope.select(Enterprise), **filters)
+    stmt = filtered(scope.select(Enterprise), **filters)
     order = (Enterprise.division_code, Enterprise.name, Enterprise.id)
     return paged(session, stmt, order, limit=limit, offset=offset)
 
@@ -341,7 +342,7 @@ def map_points(
     **filters: Unpack[EnterpriseFilters],
 ) -> list[MapPoint]:
     """Located enterprises in scope as map points (no personal data, so not audited)."""
-    stmt = _filtered(
+    stmt = filtered(
         scope.select(
             Enterprise,
             Enterprise.id,

@@ -1,0 +1,156 @@
+"""Layers of the one map (一张图) and the answer to one request for a layer in a box: the single
+features when few fall inside, otherwise clusters counted in the database by grid cell — with
+each cluster's breakdown by kind for the legend — so no answer holds more than a few thousand
+features however many records the node keeps. Always within the caller's scope: a layer's
+query is a scoped select its domain writes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, Select, and_, cast, func, select
+from sqlalchemy.orm import Session
+
+from anjian.core.mapgrid import MAX_FEATURES, BBox, cell_size
+from anjian.core.scope import Scope
+
+MAX_CELLS = 4000  # clusters in one answer at most: coarser cells when a box would hold more
+OTHER_COLOUR = "#868e96"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer of the map. ``rows(session, scope, params)`` is the scoped select of its
+    records with columns labelled ``id``, ``name``, ``lng``, ``lat`` and ``kind`` (the legend's
+    category, a key of ``kinds``) — more labelled columns become the features' properties;
+    ``params`` are the request's filters named in ``filters``. ``href`` names a record's page
+    with ``{id}``."""
+
+    name: str
+    label: str
+    rows: Callable[[Session, Scope, Mapping[str, str]], Select[Any]]
+    kinds: Mapping[str, str]
+    colours: Mapping[str, str]
+    href: str
+    filters: tuple[str, ...] = ()
+    staff_only: bool = False
+    notes: tuple[str, ...] = field(default=())
+
+
+def _cell(column: Any, origin: float, size: float, dialect: str) -> ColumnElement[int]:
+    # Counted from -180/-90 so the value is never negative: SQLite's integer cast truncates,
+    # which is then the floor; PostgreSQL's cast rounds, so it takes floor() first.
+    shifted = (column + origin) / size
+    if dialect == "postgresql":
+        return cast(func.floor(shifted), Integer)
+    return cast(shifted, Integer)
+
+
+def _legend(layer: Layer, counts: Mapping[str, int]) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": kind,
+            "label": layer.kinds.get(kind, kind),
+            "colour": layer.colours.get(kind, OTHER_COLOUR),
+            "count": n,
+        }
+        for kind, n in sorted(counts.items(), key=lambda kv: -kv[1])
+    ]
+
+
+def _point(lng: float, lat: float, properties: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [round(lng, 6), round(lat, 6)]},
+        "properties": properties,
+    }
+
+
+def collect(
+    session: Session,
+    layer: Layer,
+    scope: Scope,
+    box: BBox,
+    zoom: int,
+    params: Mapping[str, str],
+    *,
+    max_features: int = MAX_FEATURES,
+) -> dict[str, Any]:
+    """The GeoJSON FeatureCollection of ``layer`` in ``box`` at ``zoom``: single features (each
+    with ``kind_label``, ``colour`` and ``href``) when at most ``max_features`` fall inside,
+    else clusters (``cluster``, ``count``, ``breakdown`` by kind, ``colour`` of the largest
+    kind) at the count-weighted centre of their cell; ``total`` and the ``legend`` (counts by
+    kind inside the box) either way."""
+    sub = layer.rows(session, scope, params).subquery()
+    inside = and_(
+        sub.c.lng >= box.min_lng,
+        sub.c.lng <= box.max_lng,
+        sub.c.lat >= box.min_lat,
+        sub.c.lat <= box.max_lat,
+    )
+    total = session.scalar(select(func.count()).select_from(sub).where(inside)) or 0
+    out: dict[str, Any] = {"type": "FeatureCollection", "layer": layer.name, "total": total}
+    if total <= max_features:
+        rows = session.execute(select(sub).where(inside).limit(max_features)).mappings().all()
+        counts: dict[str, int] = {}
+        features = []
+        for row in rows:
+            props = {k: v for k, v in row.items() if k not in ("lng", "lat")}
+            kind = props["kind"]
+            counts[kind] = counts.get(kind, 0) + 1
+            props |= {
+                "kind_label": layer.kinds.get(kind, kind),
+                "colour": layer.colours.get(kind, OTHER_COLOUR),
+                "href": layer.href.format(id=row["id"]),
+            }
+            features.append(_point(row["lng"], row["lat"], props))
+        return out | {"clustered": False, "features": features, "legend": _legend(layer, counts)}
+
+    size = cell_size(zoom, box.mid_lat)
+    # A box far larger than the zoom's view (a hostile or careless client) gets coarser cells.
+    cells = (box.max_lng - box.min_lng) / size[0] * (box.max_lat - box.min_lat) / size[1]
+    while cells > MAX_CELLS:
+        size, cells = (size[0] * 2, size[1] * 2), cells / 4
+    dialect = session.get_bind().dialect.name
+    gx = _cell(sub.c.lng, 180.0, size[0], dialect).label("gx")
+    gy = _cell(sub.c.lat, 90.0, size[1], dialect).label("gy")
+    stmt = (
+        select(
+            gx,
+            gy,
+            sub.c.kind,
+            func.count().label("n"),
+            func.sum(sub.c.lng).label("sum_lng"),
+            func.sum(sub.c.lat).label("sum_lat"),
+        )
+        .where(inside)
+        .group_by(gx, gy, sub.c.kind)
+    )
+    grid: dict[tuple[int, int], dict[str, Any]] = {}
+    counts = {}
+    for cx, cy, kind, n, sum_lng, sum_lat in session.execute(stmt):
+        cell = grid.setdefault((cx, cy), {"n": 0, "lng": 0.0, "lat": 0.0, "breakdown": {}})
+        cell["n"] += n
+        cell["lng"] += sum_lng
+        cell["lat"] += sum_lat
+        cell["breakdown"][kind] = n
+        counts[kind] = counts.get(kind, 0) + n
+    features = []
+    for (cx, cy), cell in sorted(grid.items()):
+        top = max(cell["breakdown"].items(), key=lambda kv: kv[1])[0]
+        props = {
+            "cluster": True,
+            "cell": [cx, cy],
+            "count": cell["n"],
+            "breakdown": cell["breakdown"],
+            "colour": layer.colours.get(top, OTHER_COLOUR),
+        }
+        features.append(_point(cell["lng"] / cell["n"], cell["lat"] / cell["n"], props))
+    return out | {
+        "clustered": True,
+        "cell_deg": [size[0], size[1]],
+        "features": features,
+        "legend": _legend(layer, counts),
+    }
