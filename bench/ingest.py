@@ -55,7 +55,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -70,6 +69,14 @@ from typing import Any
 
 # Helpers shared with the tests (tests/node_env.py, tests/samples.py).
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from benchkit import Database
+from benchkit import free_port as _free_port
+from benchkit import log as _log
+from benchkit import percentile as _percentile
+from benchkit import reachable as _reachable
+from benchkit import rounded as _round
+from benchkit import wait as _wait
 
 from node_env import in_process
 
@@ -93,47 +100,6 @@ ALARM_INTERVAL_S = 0.5
 ALARM_POLL_S = 0.01  # the alarms table is read this often
 ALARM_TIMEOUT_S = 60.0
 COPY_CHUNK = 20_000  # rows per COPY transaction (what one ingest transaction holds at most)
-
-
-def _log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def _reachable(port: int) -> bool:
-    try:
-        socket.create_connection((HOST, port), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-def _wait(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise RuntimeError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
-
-
-def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
-    return ordered[k]
-
-
-def _round(value: float | None, digits: int = 1) -> float | None:
-    return None if value is None else round(value, digits)
 
 
 def _code(index: int) -> str:
@@ -456,48 +422,6 @@ def _mosquitto_pids(mq: Mosquitto) -> list[int]:
 
 
 # --- databases and the node --------------------------------------------------------------------
-
-
-@dataclass
-class Database:
-    """A fresh database for one run: a PostgreSQL database (dropped by :meth:`drop`) or a
-    SQLite file under the run's directory."""
-
-    backend: str
-    url: str  # SQLAlchemy URL
-    admin_url: str
-    name: str | None = None
-
-    @classmethod
-    def create(cls, backend: str, root: Path, admin_url: str, label: str) -> Database:
-        if backend == "sqlite":
-            root.mkdir(parents=True, exist_ok=True)
-            return cls(backend, f"sqlite:///{root / f'{label}.db'}", admin_url)
-        import psycopg
-
-        name = f"anjian_bench_{label}_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-        return cls(backend, f"{base}/{name}", admin_url, name)
-
-    @property
-    def plain_url(self) -> str:
-        """libpq URL (PostgreSQL) or file path (SQLite)."""
-        if self.backend == "sqlite":
-            return self.url.removeprefix("sqlite:///")
-        return self.url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-    def drop(self) -> None:
-        if self.name is None:
-            return
-        import psycopg
-
-        try:
-            with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=10) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-        except Exception as exc:
-            _log(f"could not drop {self.name}: {exc}")
 
 
 def _node_env(
