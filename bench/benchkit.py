@@ -3,16 +3,21 @@ a fresh database per run (a PostgreSQL database dropped at the end, or a SQLite 
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
+import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 HOST = "127.0.0.1"
+ANJIAN = str(Path(sys.executable).parent / "anjian")
 
 
 def log(msg: str) -> None:
@@ -96,3 +101,73 @@ class Database:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         except Exception as exc:
             log(f"could not drop {self.name}: {exc}")
+
+
+def cli(env: dict[str, str], *args: str, stdin: str | None = None, timeout: float = 300) -> str:
+    result = subprocess.run(
+        [ANJIAN, *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=env["ANJIAN_DATA_DIR"],
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"anjian {' '.join(args)}: exit {result.returncode}\n{result.stderr}")
+    return result.stdout
+
+
+def node_env(db: Database, data_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment of a node on ``db`` (no ``ANJIAN_*`` of the caller's): MFA off, no
+    forwarder or background jobs, no MQTT ingest; ``settings`` (``ANJIAN_`` + upper name) on
+    top."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANJIAN_")}
+    env |= {
+        "ANJIAN_DATA_DIR": str(data_dir),
+        "ANJIAN_DATABASE_URL": db.url,
+        "ANJIAN_MFA_REQUIRED_ROLES": "[]",
+        "ANJIAN_SYNC_FORWARDER": "false",
+        "ANJIAN_BACKGROUND_JOBS": "false",
+        "ANJIAN_MQTT_INGEST": "false",
+        "ANJIAN_HOST": HOST,
+        "ANJIAN_PORT": str(free_port()),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env |= {f"ANJIAN_{k.upper()}": v for k, v in settings.items()}
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return env
+
+
+@contextlib.contextmanager
+def serving(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """``anjian serve`` on ``env`` until the block ends; yields its base URL."""
+    import httpx
+
+    url = f"http://{HOST}:{env['ANJIAN_PORT']}"
+    proc = subprocess.Popen(
+        [ANJIAN, "serve"],
+        env=env,
+        stdout=log_path.open("ab"),
+        stderr=subprocess.STDOUT,
+        cwd=env["ANJIAN_DATA_DIR"],
+    )
+
+    def healthy() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"anjian serve exited; see {log_path}")
+        try:
+            return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        wait(healthy, 60, "anjian serve")
+        yield url
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
