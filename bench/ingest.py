@@ -70,7 +70,8 @@ from typing import Any
 # Helpers shared with the tests (tests/node_env.py, tests/samples.py).
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from benchkit import Database
+from benchkit import ANJIAN, Database
+from benchkit import cli as _cli
 from benchkit import free_port as _free_port
 from benchkit import log as _log
 from benchkit import percentile as _percentile
@@ -80,7 +81,6 @@ from benchkit import wait as _wait
 
 from node_env import in_process
 
-ANJIAN = str(Path(sys.executable).parent / "anjian")
 PG_ADMIN = os.environ.get(
     "ANJIAN_BENCH_PG",
     os.environ.get("ANJIAN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"),
@@ -445,21 +445,6 @@ def _node_env(
         }
     )
     return env
-
-
-def _cli(env: dict[str, str], *args: str, stdin: str | None = None, timeout: float = 300) -> str:
-    result = subprocess.run(
-        [ANJIAN, *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=env["ANJIAN_DATA_DIR"],
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"anjian {' '.join(args)}: exit {result.returncode}\n{result.stderr}")
-    return result.stdout
 
 
 def _uscc() -> str:

@@ -36,64 +36,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import national
 from benchkit import Database, cli, log, node_env, percentile, serving
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PASSWORD = "Anjian#Bench2026"
 VIEW_PX = (1400, 900)
 ZOOMS = range(4, 16)
-OFFICIALS = {"nation": "000000", "province": "140000", "city": "140600", "county": "140622"}
-CATEGORIES = ["coal_mine", "non_coal_mine", "hazardous_chemicals", "fireworks", "metallurgy_trade"]
-
-ENTERPRISES_SQL = """
-WITH counties AS (
-    SELECT code, lng, lat, row_number() OVER (ORDER BY code) - 1 AS k, count(*) OVER () AS n
-    FROM divisions
-    WHERE lng IS NOT NULL AND lat IS NOT NULL AND code !~ '00$'
-)
-INSERT INTO enterprises (uscc, name, division_code, address, lng, lat, industry_code,
-    supervision_category, scale, legal_rep, safety_manager, status, created_at, origin_node,
-    version, updated_at, deleted, uid)
-SELECT '91' || c.code || lpad(g::text, 10, '0'), '企业' || g, c.code, '', c.lng
-    + (random() - 0.5) * 0.3, c.lat + (random() - 0.5) * 0.3, 'C26',
-    (%(categories)s::text[])[1 + g %% %(ncat)s], 'small', '', '', 'operating', now(), 'node-000000',
-    1, now(), false, gen_random_uuid()::text
-FROM generate_series(1, %(count)s) AS g JOIN counties c ON c.k = g %% c.n
-"""
-
-HAZARDS_SQL = """
-INSERT INTO hidden_hazards (number, enterprise_id, division_code, supervision_category, place,
-    description, category, grade, major_criterion, source, found_by, found_at, photos, state,
-    responsible, measures, registered_by, rectified_by, rectification_note, accepted_by,
-    acceptance_note, overdue, created_at, origin_node, version, updated_at, deleted, uid,
-    source_ref)
-SELECT 'YH' || g, e.id, e.division_code, e.supervision_category, '', '隐患' || g, 'site',
-    CASE WHEN g %% 250 = 0 THEN 'major' ELSE 'general' END, '', 'self_check', '',
-    now() - (g %% 365) * interval '1 day', '[]',
-    CASE WHEN g %% 5 = 0 THEN 'rectifying' ELSE 'closed' END, '', '', '', '', '', '', '',
-    false, now(), 'node-000000', 1, now(), false, gen_random_uuid()::text, ''
-FROM generate_series(1, %(count)s) AS g
-JOIN enterprises e ON e.id = 1 + g %% %(enterprises)s
-"""
-
-
-def _load(db: Database, enterprises: int, hazards: int) -> dict[str, float]:
-    import psycopg
-
-    took = {}
-    with psycopg.connect(db.plain_url, autocommit=True) as conn:
-        t0 = time.monotonic()
-        conn.execute(
-            ENTERPRISES_SQL,
-            {"categories": CATEGORIES, "ncat": len(CATEGORIES), "count": enterprises},
-            prepare=False,
-        )
-        took["enterprises_s"] = time.monotonic() - t0
-        t0 = time.monotonic()
-        conn.execute(HAZARDS_SQL, {"count": hazards, "enterprises": enterprises}, prepare=False)
-        took["hazards_s"] = time.monotonic() - t0
-        conn.execute("ANALYZE")
-    return took
 
 
 def _view(lng: float, lat: float, zoom: int) -> str:
@@ -104,23 +52,6 @@ def _view(lng: float, lat: float, zoom: int) -> str:
     west, east = max(-180.0, lng - half_w), min(180.0, lng + half_w)
     south, north = max(-90.0, lat - half_h), min(90.0, lat + half_h)
     return f"{west:.6f},{south:.6f},{east:.6f},{north:.6f}"
-
-
-def _centres(db: Database, division: str, count: int) -> list[tuple[float, float]]:
-    """Random enterprises' positions in ``division``'s jurisdiction (its code without the
-    trailing 00 pairs is the prefix of every code below it)."""
-    import psycopg
-
-    prefix = division
-    while prefix.endswith("00"):
-        prefix = prefix[:-2]
-    with psycopg.connect(db.plain_url) as conn:
-        rows = conn.execute(
-            "SELECT lng, lat FROM enterprises WHERE division_code LIKE %s "
-            "ORDER BY random() LIMIT %s",
-            (prefix + "%", count),
-        ).fetchall()
-    return [(float(a), float(b)) for a, b in rows]
 
 
 def _measure(
@@ -163,7 +94,7 @@ def _first_render(url: str, username: str) -> dict[str, Any]:
         page = browser.new_page(viewport={"width": VIEW_PX[0], "height": VIEW_PX[1]})
         page.goto(f"{url}/login")
         page.fill("input[name=username]", username)
-        page.fill("input[name=password]", PASSWORD)
+        page.fill("input[name=password]", national.PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_load_state("networkidle")
         t0 = time.perf_counter()
@@ -188,20 +119,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         log("anjian init (the national node)")
         cli(env, "init")
         log(f"loading {args.enterprises:,} enterprises and {args.hazards:,} hidden hazards")
-        loaded = _load(db, args.enterprises, args.hazards)
-        for role, division in OFFICIALS.items():
-            cli(
-                env,
-                "user",
-                "add",
-                f"bench-{role}",
-                "--role",
-                "official",
-                "--division",
-                division,
-                "--password-stdin",
-                stdin=PASSWORD + "\n",
-            )
+        loaded = national.load(db, args.enterprises, args.hazards)
+        national.add_officials(env)
         result: dict[str, Any] = {
             "enterprises": args.enterprises,
             "hazards": args.hazards,
@@ -209,10 +128,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "roles": {},
         }
         with serving(env, root / "serve.log") as url:
-            for role, division in OFFICIALS.items():
+            for role, division in national.OFFICIALS.items():
                 token = httpx.post(
                     f"{url}/api/v1/auth/login",
-                    json={"username": f"bench-{role}", "password": PASSWORD},
+                    json={"username": f"bench-{role}", "password": national.PASSWORD},
                     timeout=30,
                 ).json()["access_token"]
                 headers = {"Authorization": f"Bearer {token}"}
@@ -222,7 +141,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 ]
                 if args.layers:
                     layers = [la for la in layers if la in args.layers]
-                centres = _centres(db, division, args.requests)
+                centres = national.centres(db, division, args.requests)
                 log(f"{role}: {len(centres)} views × {len(layers)} layers")
                 result["roles"][role] = _measure(url, token, layers, centres, rng)
             result["browser"] = (

@@ -90,10 +90,11 @@ def collect(
         sub.c.lat >= box.min_lat,
         sub.c.lat <= box.max_lat,
     )
-    total = session.scalar(select(func.count()).select_from(sub).where(inside)) or 0
-    out: dict[str, Any] = {"type": "FeatureCollection", "layer": layer.name, "total": total}
-    if total <= max_features:
-        rows = session.execute(select(sub).where(inside).limit(max_features)).mappings().all()
+    # One query when few fall inside: ask for one more than may be drawn; only past that are
+    # they counted, by cell.
+    rows = session.execute(select(sub).where(inside).limit(max_features + 1)).mappings().all()
+    out: dict[str, Any] = {"type": "FeatureCollection", "layer": layer.name}
+    if len(rows) <= max_features:
         counts: dict[str, int] = {}
         features = []
         for row in rows:
@@ -106,7 +107,12 @@ def collect(
                 "href": layer.href.format(id=row["id"]),
             }
             features.append(_point(row["lng"], row["lat"], props))
-        return out | {"clustered": False, "features": features, "legend": _legend(layer, counts)}
+        return out | {
+            "total": len(rows),
+            "clustered": False,
+            "features": features,
+            "legend": _legend(layer, counts),
+        }
 
     size = cell_size(zoom, box.mid_lat)
     # A box far larger than the zoom's view (a hostile or careless client) gets coarser cells.
@@ -149,6 +155,7 @@ def collect(
         }
         features.append(_point(cell["lng"] / cell["n"], cell["lat"] / cell["n"], props))
     return out | {
+        "total": sum(counts.values()),
         "clustered": True,
         "cell_deg": [size[0], size[1]],
         "features": features,
