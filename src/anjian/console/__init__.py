@@ -20,6 +20,7 @@ from anjian.console.audit import router as audit_pages
 from anjian.console.home import router as home_pages
 from anjian.console.nodes import router as node_pages
 from anjian.console.overview import router as overview_pages
+from anjian.console.screen.pages import router as screen_pages
 from anjian.directives.pages import router as directive_pages
 from anjian.emergency.duty.pages import router as emergency_duty_pages
 from anjian.emergency.pages import router as emergency_pages
@@ -48,6 +49,7 @@ def mount_console(app: FastAPI) -> None:
     for router in (
         auth_pages,
         home_pages,
+        screen_pages,
         audit_pages,
         enterprise_pages,
         directive_pages,

@@ -419,6 +419,27 @@ def list_hazards(
     return paged(session, stmt, order, limit=limit, offset=offset)
 
 
+def state_counts(session: Session, scope: Scope) -> dict[str, int]:
+    """Hidden hazards in scope by state (every state, zeros included), with ``overdue`` and
+    ``major_open`` (重大隐患 not yet written off) — one grouped query."""
+    rows = session.execute(
+        scope.select(
+            HiddenHazard,
+            HiddenHazard.state,
+            func.count(),
+            func.count().filter(HiddenHazard.overdue.is_(True)),
+            func.count().filter(HiddenHazard.grade == HazardGrade.MAJOR),
+        ).group_by(HiddenHazard.state)
+    ).all()
+    out = {state.value: 0 for state in HazardState} | {"overdue": 0, "major_open": 0}
+    for state, n, overdue, major in rows:
+        out[state] = int(n)
+        if state != HazardState.CLOSED:
+            out["overdue"] += int(overdue)
+            out["major_open"] += int(major)
+    return out
+
+
 def statistics(session: Session, scope: Scope, division: str | None = None) -> list[HazardStats]:
     """Found, written off, open, overdue and major-open hazards and the 整改率, one row per
     division one tier below ``division`` (default: the scope's own jurisdiction) — every one of
