@@ -34,7 +34,14 @@ from anjian.emergency.schemas import (
     SituationReport,
     TaskCreate,
 )
-from anjian.web.forms import FormRefusal, alert, call, division_choices, run_form
+from anjian.web.forms import (
+    FormRefusal,
+    alert,
+    call,
+    division_choices,
+    run_form,
+    said_at_fields,
+)
 from anjian.web.layout import page, pager_of
 from anjian.web.render import map_tiles, pages_router
 from anjian.web.session import StaffPageCtx
@@ -285,9 +292,7 @@ def _detail(
             "step_labels": {"dispatched": "出发", "arrived": "到达", "released": "返回"},
             "form": refusal.form,
             "errors": refusal.errors,
-            "alert": "；".join(
-                f"{labels[f]}：{m}" if f in labels else m for f, m in refusal.errors.items()
-            ),
+            "alert": said_at_fields(refusal.errors, labels),
             "values": refusal.values,
             "done": request.query_params.get("done", ""),
         },
