@@ -1,7 +1,8 @@
 """应急管理 console pages: the events (in progress first) with the 接报 form, one event's page
 (its facts, command, timeline, tasks and dispatched resources, and the step forms offered only
-while the event is in progress at the node that keeps it), and the resources in scope by kind.
-Every form is the API's service call; a refusal is shown at the form in Chinese."""
+while the event is in progress at the node that keeps it); the resources' page is in
+:mod:`anjian.emergency.resource_pages`. Every form is the API's service call; a refusal is
+shown at the form in Chinese."""
 
 from __future__ import annotations
 
@@ -409,27 +410,3 @@ def _int(form: dict[str, str], name: str) -> int:
     if not value.isdigit() or len(value) > 9:
         raise NotFound(f"{name} 无效: {value[:20]}")
     return int(value)
-
-
-@router.get("/emergency/resources")
-def resource_list(
-    request: Request, ctx: StaffPageCtx, page_no: PageNumber = 1, kind: str = ""
-) -> Response:
-    """应急资源: the resources in scope by kind, with status, numbers, contact and supplies."""
-    chosen = kind if kind in KIND_LABELS else None
-    rows, total = resources.list_resources(
-        ctx.db, ctx.scope, kind=chosen, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE
-    )
-    return page(
-        request,
-        ctx,
-        "emergency/resources.html",
-        {
-            "items": resources.present(ctx.db, rows),
-            "kinds": KIND_LABELS,
-            "kind": chosen or "",
-            "filters": {"kind": chosen or ""},
-            **pager_of(total, page_no, PAGE_SIZE),
-        },
-        active=ACTIVE,
-    )
