@@ -6,11 +6,14 @@ great-circle distance, and a warehouse's supplies moved to another (调拨) in o
 from __future__ import annotations
 
 import math
+from datetime import date
 from io import BytesIO
 from typing import Any
 
 import pytest
 from openpyxl import Workbook, load_workbook
+
+from anjian.emergency.rules.resources import EXPIRY_NOTICE_DAYS, expiry_state
 
 API = "/api/v1/emergency"
 COUNTY = "140622"  # 应县
@@ -275,3 +278,18 @@ def test_resources_are_imported_from_the_template_all_or_nothing(county: Any) ->
         "failure",
         "success",
     ]
+
+
+@pytest.mark.parametrize(
+    ("expires_on", "state"),
+    [
+        (None, ""),  # does not expire
+        (date(2026, 5, 31), "expired"),
+        (date(2026, 6, 1), "soon"),  # its last day
+        (date(2026, 7, 1), "soon"),  # 30 days ahead
+        (date(2026, 7, 2), ""),
+    ],
+)
+def test_a_supply_near_its_expiry(expires_on: date | None, state: str) -> None:
+    assert EXPIRY_NOTICE_DAYS == 30
+    assert expiry_state(expires_on, date(2026, 6, 1)) == state

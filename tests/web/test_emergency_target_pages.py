@@ -119,9 +119,11 @@ def test_import_all_or_nothing_with_the_row_report(county: Any) -> None:
     assert r.status_code == 303 and r.headers["location"] == f"{PAGE}?imported=2"
     page = client.get(r.headers["location"]).text
     assert "已导入 2 个防护目标" in page and "应县第二中学" in page and "应县中医院" in page
-    assert _upload(county, b"%PDF-1.7 not a workbook").status_code == 422
+    r = _upload(county, b"%PDF-1.7 not a workbook")  # the file refused, said on the report page
+    assert r.status_code == 422 and "无法读取" in r.text and 'id="import-detail"' in r.text
+    assert "返回防护目标" in r.text and 'id="import-errors"' not in r.text
     r = client.post(f"{PAGE}/import", data={"csrf": county.csrf(PAGE)}, files={"file": ("", b"")})
-    assert r.status_code == 422
+    assert r.status_code == 422 and "请选择要导入的 Excel 文件" in r.text
     r = client.post(f"{PAGE}/import", files={"file": ("t.xlsx", _sheet(*good))})
     assert r.status_code == 403  # no CSRF token
     results = [a.result for a in county.node.audits("emergency.target.import")]

@@ -25,6 +25,7 @@ from anjian.directives.pages import router as directive_pages
 from anjian.emergency.duty.pages import router as emergency_duty_pages
 from anjian.emergency.pages import router as emergency_pages
 from anjian.emergency.plans.pages import router as emergency_plan_pages
+from anjian.emergency.resource_pages import router as emergency_resource_pages
 from anjian.emergency.targets.pages import router as emergency_target_pages
 from anjian.enforcement.case_pages import router as enforcement_case_pages
 from anjian.enforcement.inspection_pages import router as enforcement_inspection_pages
@@ -65,6 +66,7 @@ def mount_console(app: FastAPI) -> None:
         overview_pages,
         enforcement_inspection_pages,
         emergency_pages,
+        emergency_resource_pages,
         emergency_plan_pages,
         emergency_duty_pages,
         emergency_target_pages,

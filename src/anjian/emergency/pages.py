@@ -1,7 +1,8 @@
 """应急管理 console pages: the events (in progress first) with the 接报 form, one event's page
 (its facts, command, timeline, tasks and dispatched resources, and the step forms offered only
-while the event is in progress at the node that keeps it), and the resources in scope by kind.
-Every form is the API's service call; a refusal is shown at the form in Chinese."""
+while the event is in progress at the node that keeps it); the resources' page is in
+:mod:`anjian.emergency.resource_pages`. Every form is the API's service call; a refusal is
+shown at the form in Chinese."""
 
 from __future__ import annotations
 
@@ -34,7 +35,14 @@ from anjian.emergency.schemas import (
     SituationReport,
     TaskCreate,
 )
-from anjian.web.forms import FormRefusal, alert, call, division_choices, run_form
+from anjian.web.forms import (
+    FormRefusal,
+    alert,
+    call,
+    division_choices,
+    run_form,
+    said_at_fields,
+)
 from anjian.web.layout import page, pager_of
 from anjian.web.render import map_tiles, pages_router
 from anjian.web.session import StaffPageCtx
@@ -300,9 +308,7 @@ def _detail(
             "step_labels": {"dispatched": "出发", "arrived": "到达", "released": "返回"},
             "form": refusal.form,
             "errors": refusal.errors,
-            "alert": "；".join(
-                f"{labels[f]}：{m}" if f in labels else m for f, m in refusal.errors.items()
-            ),
+            "alert": said_at_fields(refusal.errors, labels),
             "values": refusal.values,
             "done": request.query_params.get("done", ""),
         },
@@ -419,27 +425,3 @@ def _int(form: dict[str, str], name: str) -> int:
     if not value.isdigit() or len(value) > 9:
         raise NotFound(f"{name} 无效: {value[:20]}")
     return int(value)
-
-
-@router.get("/emergency/resources")
-def resource_list(
-    request: Request, ctx: StaffPageCtx, page_no: PageNumber = 1, kind: str = ""
-) -> Response:
-    """应急资源: the resources in scope by kind, with status, numbers, contact and supplies."""
-    chosen = kind if kind in KIND_LABELS else None
-    rows, total = resources.list_resources(
-        ctx.db, ctx.scope, kind=chosen, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE
-    )
-    return page(
-        request,
-        ctx,
-        "emergency/resources.html",
-        {
-            "items": resources.present(ctx.db, rows),
-            "kinds": KIND_LABELS,
-            "kind": chosen or "",
-            "filters": {"kind": chosen or ""},
-            **pager_of(total, page_no, PAGE_SIZE),
-        },
-        active=ACTIVE,
-    )

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, aliased
 
 from anjian.config import get_settings
 from anjian.core.audit.service import Actor, audit_record
@@ -160,8 +160,13 @@ def update_resource(
     return res
 
 
-def list_resources(
-    session: Session,
+# The list's order: by kind, then name.
+ORDER = (EmergencyResource.kind, EmergencyResource.name, EmergencyResource.id)
+# At most this many resources on a map.
+MAP_LIMIT = 2_000
+
+
+def _listed(
     scope: Scope,
     *,
     kind: str | None = None,
@@ -169,10 +174,7 @@ def list_resources(
     division: str | None = None,
     enterprise_id: int | None = None,
     q: str | None = None,
-    limit: int | None = 50,
-    offset: int = 0,
-) -> tuple[list[EmergencyResource], int]:
-    """Resources in scope by kind and name, with their number."""
+) -> Select[Any]:
     stmt = of_enterprise_in(scope, EmergencyResource, enterprise_id, division)
     stmt = in_state(
         stmt, EmergencyResource.kind, kind, KIND_LABELS, f"未知资源类别: {kind} (unknown kind)"
@@ -186,8 +188,58 @@ def list_resources(
     )
     if q and q.strip():
         stmt = stmt.where(EmergencyResource.name.contains(q.strip(), autoescape=True))
-    order = (EmergencyResource.kind, EmergencyResource.name, EmergencyResource.id)
-    return paged(session, stmt, order, limit=limit, offset=offset)
+    return stmt
+
+
+def list_resources(
+    session: Session,
+    scope: Scope,
+    *,
+    kind: str | None = None,
+    status: str | None = None,
+    division: str | None = None,
+    enterprise_id: int | None = None,
+    q: str | None = None,
+    limit: int | None = 50,
+    offset: int = 0,
+) -> tuple[list[EmergencyResource], int]:
+    """Resources in scope by kind and name, with their number."""
+    stmt = _listed(
+        scope, kind=kind, status=status, division=division, enterprise_id=enterprise_id, q=q
+    )
+    return paged(session, stmt, ORDER, limit=limit, offset=offset)
+
+
+def _ranked(scope: Scope, kind: str | None) -> Any:
+    """The resources of :func:`list_resources` (of ``kind``) with their place in its order
+    (``place``, from 1)."""
+    place = func.row_number().over(order_by=ORDER).label("place")
+    return _listed(scope, kind=kind).add_columns(place).subquery()
+
+
+def map_points(
+    session: Session, scope: Scope, *, kind: str | None = None, limit: int = MAP_LIMIT
+) -> list[tuple[int, EmergencyResource]]:
+    """The resources in scope (of ``kind``) that have a position, for a map, in the list's
+    order; each with its place in :func:`list_resources` of the same kind (from 0: the row a
+    marker links to is on page ``place // size + 1``)."""
+    ranked = _ranked(scope, kind)
+    res = aliased(EmergencyResource, ranked)
+    stmt = (
+        select(ranked.c.place, res)
+        .where(res.lng.is_not(None), res.lat.is_not(None))
+        .order_by(ranked.c.place)
+        .limit(limit)
+    )
+    return [(place - 1, row) for place, row in session.execute(stmt)]
+
+
+def place_in_list(session: Session, scope: Scope, resource_id: int, kind: str | None) -> int:
+    """Where a resource in scope stands in :func:`list_resources` of ``kind`` (from 0; 0 when
+    it is not among them)."""
+    ranked = _ranked(scope, kind)
+    place = session.scalar(select(ranked.c.place).where(ranked.c.id == resource_id))
+    return (place or 1) - 1
 
 
 @unscoped("the supplies of warehouses the caller read in scope")

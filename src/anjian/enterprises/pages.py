@@ -11,11 +11,9 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from anjian.core.downloads import upload_bytes
-from anjian.core.errors import AnjianError, Invalid
+from anjian.core.errors import AnjianError
 from anjian.core.paging import PageNumber
 from anjian.enterprises import excel, service
 from anjian.enterprises.api import MAX_UPLOAD_BYTES
@@ -24,6 +22,7 @@ from anjian.enterprises.rules import SCALES, STATUSES, SUPERVISION_CATEGORIES
 from anjian.enterprises.schemas import EnterpriseUpdate
 from anjian.web import dossier
 from anjian.web.forms import posted_form
+from anjian.web.imports import ImportPage
 from anjian.web.layout import (
     division_name,
     jurisdiction_map,
@@ -33,7 +32,7 @@ from anjian.web.layout import (
     revealed_phone,
 )
 from anjian.web.render import map_tiles, pages_router, zh
-from anjian.web.session import PageCtx, StaffPageCtx, check_csrf, refused
+from anjian.web.session import PageCtx, StaffPageCtx, refused
 
 router = pages_router(Path(__file__).parent / "templates")
 
@@ -271,29 +270,27 @@ async def enterprise_save(request: Request, enterprise_id: int, ctx: PageCtx) ->
     return RedirectResponse(f"/enterprises/{enterprise_id}?saved=1", status_code=303)
 
 
+IMPORT = ImportPage(
+    excel.read_file,
+    MAX_UPLOAD_BYTES,
+    back="/enterprises",
+    what="企业档案",
+    active="enterprises",
+    heading="企业导入结果",
+)
+
+
 @router.post("/enterprises/import")
 async def enterprise_import(request: Request, ctx: StaffPageCtx) -> Response:
     """Import an .xlsx registry (all rows or none); problems are listed row by row."""
-    form = await request.form()
-    check_csrf(request, form.get("csrf") if isinstance(form.get("csrf"), str) else None)
-    upload = form.get("file")
-    if upload is None or isinstance(upload, str) or not upload.filename:
-        raise Invalid("请选择要导入的 Excel 文件 (choose a file)", field="file")
-    data = upload_bytes(await upload.read(MAX_UPLOAD_BYTES + 1), MAX_UPLOAD_BYTES)
-    # Parsed off the event loop: a large registry takes seconds to read.
-    sheet = await run_in_threadpool(excel.read_file, data)
-    outcome = excel.import_workbook(ctx.db, ctx.actor, ctx.scope, sheet, source=upload.filename)
-    if not outcome.ok:
-        # Rendered, not raised: the failed attempt's audit record commits with the request.
-        return page(
-            request,
-            ctx,
-            "enterprises/import_result.html",
-            {"detail": zh(outcome.detail), "errors": outcome.errors, "source": upload.filename},
-            active="enterprises",
-            status_code=422,
-        )
-    return RedirectResponse(f"/enterprises?imported={outcome.imported}", status_code=303)
+    # The registry is parsed off the event loop (ImportPage): a large one takes seconds to read.
+    return await IMPORT(
+        request,
+        ctx,
+        lambda sheet, source: excel.import_workbook(
+            ctx.db, ctx.actor, ctx.scope, sheet, source=source
+        ),
+    )
 
 
 @router.get("/map")

@@ -87,6 +87,12 @@ def alert(errors: dict[str, str], labels: dict[str, str]) -> str:
     return ""
 
 
+def said_at_fields(errors: dict[str, str], labels: dict[str, str]) -> str:
+    """The message over a small refused form whose fields carry no message of their own: each
+    error after its field's label ("数量：不能小于 1"), a refusal of no field as it is."""
+    return "；".join(f"{labels[f]}：{m}" if f in labels else m for f, m in errors.items())
+
+
 @dataclass(frozen=True)
 class FormRefusal:
     """One of a record page's forms, refused: which form (the page opens it), the errors at its

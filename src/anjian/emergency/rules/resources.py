@@ -1,9 +1,10 @@
-"""Emergency resources (应急资源): their kinds and states, and the great-circle distance the
-nearest-resource search orders them by."""
+"""Emergency resources (应急资源): their kinds and states, when a warehouse's supply is near its
+expiry, and the great-circle distance the nearest-resource search orders them by."""
 
 from __future__ import annotations
 
 import math
+from datetime import date, timedelta
 from enum import StrEnum
 
 EARTH_RADIUS_KM = 6371.0088  # the mean radius (IUGG)
@@ -39,6 +40,19 @@ STATUS_LABELS = {
     ResourceStatus.DEPLOYED: "执行任务中",
     ResourceStatus.UNAVAILABLE: "不可用",
 }
+
+# A supply that expires within this many days is near its expiry (临期): time to rotate it.
+EXPIRY_NOTICE_DAYS = 30
+
+
+def expiry_state(expires_on: date | None, today: date) -> str:
+    """ "expired" once a supply's day has passed, "soon" from :data:`EXPIRY_NOTICE_DAYS` before
+    it to the day itself, "" otherwise (and for a supply that does not expire)."""
+    if expires_on is None:
+        return ""
+    if expires_on < today:
+        return "expired"
+    return "soon" if expires_on <= today + timedelta(days=EXPIRY_NOTICE_DAYS) else ""
 
 
 def great_circle_km(lng1: float, lat1: float, lng2: float, lat2: float) -> float:

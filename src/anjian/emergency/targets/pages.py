@@ -11,12 +11,9 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from anjian.config import get_settings
-from anjian.core.downloads import upload_bytes
-from anjian.core.errors import Invalid
 from anjian.core.iam.deps import Context
 from anjian.core.paging import PageNumber
 from anjian.emergency.targets import excel, service
@@ -24,9 +21,10 @@ from anjian.emergency.targets.api import MAX_UPLOAD_BYTES
 from anjian.emergency.targets.rules import KIND_HINTS, KIND_LABELS
 from anjian.emergency.targets.schemas import TargetCreate
 from anjian.web.forms import FormRefusal, alert, call, division_choices, run_form
+from anjian.web.imports import ImportPage
 from anjian.web.layout import page, pager_of
-from anjian.web.render import pages_router, zh
-from anjian.web.session import StaffPageCtx, check_csrf
+from anjian.web.render import pages_router
+from anjian.web.session import StaffPageCtx
 
 router = pages_router(Path(__file__).parent / "templates")
 ACTIVE = "emergency"
@@ -134,26 +132,26 @@ async def target_delete(request: Request, target_id: int, ctx: StaffPageCtx) -> 
     return RedirectResponse("/emergency/targets?done=delete", 303)
 
 
+IMPORT = ImportPage(
+    excel.read_file,
+    MAX_UPLOAD_BYTES,
+    back="/emergency/targets",
+    what="防护目标",
+    active=ACTIVE,
+    heading="应急管理 · 防护目标导入结果",
+    template_href="/api/v1/emergency/targets/template.xlsx",
+    tabs="emergency/_tabs.html",
+    tab="targets",
+)
+
+
 @router.post("/emergency/targets/import")
 async def target_import(request: Request, ctx: StaffPageCtx) -> Response:
     """Import the .xlsx template (all rows or none); on refusal the problems row by row."""
-    form = await request.form()
-    check_csrf(request, form.get("csrf") if isinstance(form.get("csrf"), str) else None)
-    upload = form.get("file")
-    if upload is None or isinstance(upload, str) or not upload.filename:
-        raise Invalid("请选择要导入的 Excel 文件 (choose a file)", field="file")
-    data = upload_bytes(await upload.read(MAX_UPLOAD_BYTES + 1), MAX_UPLOAD_BYTES)
-    # Parsed off the event loop and before the transaction writes: a hostile file costs little.
-    sheet = await run_in_threadpool(excel.read_file, data)
-    outcome = excel.import_targets(ctx.db, ctx.actor, ctx.scope, sheet, source=upload.filename)
-    if not outcome.ok:
-        # Rendered, not raised: the refused attempt's audit record commits with the request.
-        return page(
-            request,
-            ctx,
-            "emergency/targets_import.html",
-            {"detail": zh(outcome.detail), "errors": outcome.errors, "source": upload.filename},
-            active=ACTIVE,
-            status_code=422,
-        )
-    return RedirectResponse(f"/emergency/targets?imported={len(outcome.ids)}", 303)
+    return await IMPORT(
+        request,
+        ctx,
+        lambda sheet, source: excel.import_targets(
+            ctx.db, ctx.actor, ctx.scope, sheet, source=source
+        ),
+    )
