@@ -1,7 +1,7 @@
 """值班值守 console page: who is on duty now at the user's desk (names, 值班电话), what waits
 for the duty officer with a one-click 接报 per alarm, accident quick report and report from
 below, the 电话接报 form, the receipts with their received and passed-on times (overdue
-marked) and a 转报 form for those still waiting, this week's roster with the 排班 form, and the
+marked) and a 转报 form for those still waiting, the next seven days' roster with the 排班 form, and the
 handover form and log. Every form is the API's service call; a refusal is shown in Chinese."""
 
 from __future__ import annotations
@@ -94,10 +94,10 @@ def _names(value: str) -> list[str]:
 
 
 def _week() -> tuple[datetime, datetime]:
-    """This week in Beijing time, Monday 00:00 to the next Monday (as UTC-comparable times)."""
+    """The seven days from today 00:00 in Beijing time (as UTC-comparable times): the desk
+    sees tonight's and tomorrow's shifts on a Sunday too, not a week that ends tonight."""
     today = datetime.now(CST).replace(hour=0, minute=0, second=0, microsecond=0)
-    monday = today - timedelta(days=today.weekday())
-    return monday, monday + timedelta(days=7)
+    return today, today + timedelta(days=7)
 
 
 def _page(
@@ -111,13 +111,13 @@ def _page(
     rows, total = receipts.list_receipts(
         ctx.db, ctx.scope, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE
     )
-    monday, sunday_end = _week()
+    first_day, last_day_end = _week()
     week, _ = rosters.list_shifts(
         ctx.db,
         ctx.scope,
         division=desk if at_desk else None,
-        from_=monday,
-        to=sunday_end,
+        from_=first_day,
+        to=last_day_end,
         limit=100,
     )
     log, _ = handovers.list_handovers(
@@ -136,7 +136,7 @@ def _page(
             "inbox": waiting,
             "receipts": receipts.present(ctx.db, rows),
             "week": rosters.present_shifts(ctx.db, week),
-            "week_from": monday,
+            "week_from": first_day,
             "handovers": handovers.present(ctx.db, log),
             "here": get_settings().effective_node_id,
             "event_types": EVENT_TYPES,
