@@ -170,6 +170,8 @@
     text("clock", now.toLocaleString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" }));
   }
 
+  // For bench/screen_memory.py, which redraws a day's worth of updates and measures the heap.
+  window.AnjianScreen = { draw: draw, loadMap: loadMap };
   draw(JSON.parse(document.getElementById("screen-data").textContent));
   drawMap();
   tick();
