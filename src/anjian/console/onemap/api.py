@@ -12,7 +12,7 @@ from anjian.console.onemap.layers import LAYERS
 from anjian.console.onemap.schemas import FeatureCollection, LayerRead, LegendItem
 from anjian.core.errors import Forbidden, Invalid
 from anjian.core.iam.deps import Ctx
-from anjian.core.map_features import collect
+from anjian.core.map_features import ShapeLayer, collect, collect_shapes
 from anjian.core.mapgrid import MAX_ZOOM, parse_bbox
 
 router = APIRouter(prefix="/api/v1/map", tags=["map 一张图"])
@@ -27,6 +27,7 @@ def list_layers(ctx: Ctx) -> list[LayerRead]:
         LayerRead(
             name=layer.name,
             label=layer.label,
+            geometry="polygon" if isinstance(layer, ShapeLayer) else "point",
             legend=[
                 LegendItem(kind=k, label=v, colour=layer.colours.get(k, "#868e96"))
                 for k, v in layer.kinds.items()
@@ -47,8 +48,10 @@ def features(
     zoom: Annotated[int, Query(ge=0, le=MAX_ZOOM, description="地图缩放级别 0–20")],
 ) -> FeatureCollection:
     """The layer's records in scope inside ``bbox``: single features when at most 2,000 fall
-    inside, else clusters by grid cell (about 64 px at ``zoom``) with a breakdown by kind; the
-    layer's filters (see ``/layers``) as further query parameters."""
+    inside, else clusters by grid cell (about 64 px at ``zoom``, at most 4,000 cells) with a
+    breakdown by kind; a polygon layer's shapes that meet the box (at most 300). The layer's
+    filters (see ``/layers``) as further query parameters: an unknown code is a 422 naming
+    the filter."""
     chosen = LAYERS.get(layer)
     if chosen is None:
         raise Invalid(f"未知图层: {layer} (unknown layer)", field="layer")
@@ -65,5 +68,8 @@ def features(
             raise Invalid(f"{name} 过长 (too long)", field=name)
         if value:
             params[name] = value
-    answer = collect(ctx.db, chosen, ctx.scope, box, zoom, params)
+    if isinstance(chosen, ShapeLayer):
+        answer = collect_shapes(ctx.db, chosen, ctx.scope, box, params)
+    else:
+        answer = collect(ctx.db, chosen, ctx.scope, box, zoom, params)
     return FeatureCollection.model_validate(answer)
