@@ -145,6 +145,19 @@
     return html;
   }
 
+  // Layers of records at the same enterprises cluster at the same places: the first point layer
+  // shown keeps its clusters at their centres, each further one sets its own beside them (up
+  // and right, then round), so that none hides another.
+  function clusterShift(state) {
+    var shown = data.layers.filter(function (info) {
+      return info.geometry === "point" && layers[info.name].on;
+    }).map(function (info) { return info.name; });
+    var k = shown.indexOf(state.info.name);
+    if (k <= 0) return [0, 0];
+    var angle = ((-45 + (k - 1) * 60) * Math.PI) / 180;
+    return [Math.round(22 * Math.cos(angle)), Math.round(22 * Math.sin(angle))];
+  }
+
   function cluster(state, f) {
     var p = f.properties;
     var kinds = Object.keys(p.breakdown || {}).sort(function (a, b) { return p.breakdown[b] - p.breakdown[a]; });
@@ -157,9 +170,11 @@
     });
     var size = Math.round(22 + 7 * Math.log10(Math.max(1, p.count)));
     var ring = stops.length ? "conic-gradient(" + stops.join(", ") + ")" : p.colour;
+    var shift = clusterShift(state);
     var icon = L.divIcon({
       className: "onemap-cluster-icon onemap-cluster-" + state.info.name,
       iconSize: [size, size],
+      iconAnchor: [size / 2 - shift[0], size / 2 - shift[1]],
       html: '<div class="onemap-cluster" style="width:' + size + "px;height:" + size + "px;background:" + ring + '">' +
         "<span>" + esc(shortCount(p.count)) + "</span></div>"
     });
@@ -233,6 +248,7 @@
   }
 
   function draw(state, answer) {
+    state.answer = answer;
     state.group.clearLayers();
     var places = {};
     answer.features.forEach(function (f) {
@@ -252,6 +268,7 @@
     if (state.controller) state.controller.abort();
     state.controller = null;
     if (!state.on) {
+      state.answer = null;
       state.group.clearLayers();
       legend(state, null);
       return;
@@ -302,6 +319,11 @@
       state.on = box.checked;
       if (state.panel) state.panel.classList.toggle("on", state.on);
       refresh(state);
+      // The clusters of the other layers shown move aside (or back) for this one.
+      Object.keys(layers).forEach(function (name) {
+        var other = layers[name];
+        if (other !== state && other.on && other.answer && other.answer.clustered) draw(other, other.answer);
+      });
     });
   });
   document.querySelectorAll("[data-layer-filter]").forEach(function (sel) {
