@@ -1,12 +1,12 @@
 """The one map's grid rules, by the table: a box parsed or refused with a message, cells about
 64 px wide at each zoom (taller in degrees of latitude near the equator than at 60°N), and the
-cell of a point counted from (-180, -90)."""
+cell of a point counted from (-180, -90); an outline meets a box when their bounds meet."""
 
 from __future__ import annotations
 
 import pytest
 
-from anjian.core.mapgrid import BBox, cell_of, cell_size, parse_bbox
+from anjian.core.mapgrid import BBox, cell_of, cell_size, outline_meets, parse_bbox
 
 
 def test_a_box_is_four_numbers_west_south_east_north() -> None:
@@ -61,3 +61,23 @@ def test_the_cell_of_a_point(
     lng: float, lat: float, size: tuple[float, float], cell: tuple[int, int]
 ) -> None:
     assert cell_of(lng, lat, size) == cell
+
+
+SQUARE = [[113.0, 39.0], [113.2, 39.0], [113.2, 39.2], [113.0, 39.2], [113.0, 39.0]]
+
+
+@pytest.mark.parametrize(
+    ("box", "meets"),
+    [
+        (BBox(112.0, 38.0, 114.0, 40.0), True),  # holds it
+        (BBox(113.05, 39.05, 113.1, 39.1), True),  # inside it
+        (BBox(113.1, 39.1, 114.0, 40.0), True),  # overlaps a corner
+        (BBox(113.2, 39.2, 114.0, 40.0), True),  # touches a corner
+        (BBox(113.21, 39.0, 114.0, 40.0), False),  # east of it
+        (BBox(112.0, 39.21, 114.0, 40.0), False),  # north of it
+        (BBox(112.0, 38.0, 112.99, 40.0), False),  # west of it
+    ],
+)
+def test_an_outline_meets_a_box_by_its_bounds(box: BBox, meets: bool) -> None:
+    assert outline_meets(SQUARE, box) is meets
+    assert outline_meets([], box) is False

@@ -19,6 +19,7 @@ from anjian.console.admin_users import router as admin_users
 from anjian.console.audit import router as audit_pages
 from anjian.console.home import router as home_pages
 from anjian.console.nodes import router as node_pages
+from anjian.console.onemap.pages import router as onemap_pages
 from anjian.console.overview import router as overview_pages
 from anjian.console.screen.pages import router as screen_pages
 from anjian.directives.pages import router as directive_pages
@@ -53,6 +54,7 @@ def mount_console(app: FastAPI) -> None:
         screen_pages,
         audit_pages,
         enterprise_pages,
+        onemap_pages,
         directive_pages,
         node_pages,
         hazard_pages,

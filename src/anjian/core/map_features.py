@@ -8,15 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Select, and_, cast, func, select
 from sqlalchemy.orm import Session
 
+from anjian.core.clock import CST
+from anjian.core.errors import Invalid
 from anjian.core.mapgrid import MAX_FEATURES, BBox, cell_size
 from anjian.core.scope import Scope
 
 MAX_CELLS = 4000  # clusters in one answer at most: coarser cells when a box would hold more
+MAX_SHAPES = 300  # polygons in one answer at most (a shape layer draws few, each in full)
 OTHER_COLOUR = "#868e96"
 
 
@@ -26,7 +30,10 @@ class Layer:
     records with columns labelled ``id``, ``name``, ``lng``, ``lat`` and ``kind`` (the legend's
     category, a key of ``kinds``) — more labelled columns become the features' properties;
     ``params`` are the request's filters named in ``filters``. ``href`` names a record's page
-    with ``{id}``."""
+    with ``{id}`` (or any other column: ``{kind}``). A single feature's popup reads the lines
+    of ``details`` (caption, property); ``labels`` names the codes of a property (it gains a
+    ``<property>_label``). ``staff_only``: not for enterprise users (the records' pages are
+    staff pages)."""
 
     name: str
     label: str
@@ -36,7 +43,40 @@ class Layer:
     href: str
     filters: tuple[str, ...] = ()
     staff_only: bool = False
-    notes: tuple[str, ...] = field(default=())
+    labels: Mapping[str, Mapping[Any, str]] = field(default_factory=dict)
+    details: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ShapeLayer:
+    """A layer of polygons (the threat zones of a dispersion analysis): few, each drawn in full,
+    never clustered. ``shapes(session, scope, box, params)`` answers the GeoJSON features in
+    scope whose outline meets ``box`` — each with ``id``, ``name`` and ``kind`` among its
+    properties — at most :data:`MAX_SHAPES` of them (the first, in the layer's own order)."""
+
+    name: str
+    label: str
+    shapes: Callable[[Session, Scope, BBox, Mapping[str, str]], list[dict[str, Any]]]
+    kinds: Mapping[str, str]
+    colours: Mapping[str, str]
+    href: str
+    filters: tuple[str, ...] = ()
+    staff_only: bool = False
+    labels: Mapping[str, Mapping[Any, str]] = field(default_factory=dict)
+    details: tuple[tuple[str, str], ...] = ()
+
+
+def choice(params: Mapping[str, str], name: str, known: Mapping[Any, str], what: str) -> str | None:
+    """The filter ``name`` of a request if given: one of the codes of ``known`` (compared as
+    text, so ``grade=1`` matches the key 1), else a 422 naming the filter; ``what`` is the
+    Chinese name of what it chooses (``隐患等级``)."""
+    value = params.get(name)
+    if not value:
+        return None
+    if value not in {str(k) for k in known}:
+        codes = ", ".join(str(k) for k in known)
+        raise Invalid(f"未知{what}: {value[:40]} ({name} must be one of {codes})", field=name)
+    return value
 
 
 def _cell(column: Any, origin: float, size: float, dialect: str) -> ColumnElement[int]:
@@ -48,7 +88,7 @@ def _cell(column: Any, origin: float, size: float, dialect: str) -> ColumnElemen
     return cast(shifted, Integer)
 
 
-def _legend(layer: Layer, counts: Mapping[str, int]) -> list[dict[str, Any]]:
+def _legend(layer: Layer | ShapeLayer, counts: Mapping[str, int]) -> list[dict[str, Any]]:
     return [
         {
             "kind": kind,
@@ -58,6 +98,36 @@ def _legend(layer: Layer, counts: Mapping[str, int]) -> list[dict[str, Any]]:
         }
         for kind, n in sorted(counts.items(), key=lambda kv: -kv[1])
     ]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return aware.astimezone(CST).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _looks(layer: Layer | ShapeLayer, props: dict[str, Any]) -> dict[str, Any]:
+    """What a single feature shows: its kind's name and colour, its page, the labels of its
+    coded properties and its popup's lines."""
+    kind = props["kind"]
+    out = {
+        "kind_label": layer.kinds.get(kind, kind),
+        "colour": layer.colours.get(kind, OTHER_COLOUR),
+        "href": layer.href.format_map(props),
+    }
+    for prop, names in layer.labels.items():
+        value = props.get(prop)
+        out[f"{prop}_label"] = names.get(value, value) if value is not None else ""
+    seen = props | out
+    out["lines"] = [
+        f"{caption}：{_text(seen[prop])}"
+        for caption, prop in layer.details
+        if seen.get(prop) not in (None, "")
+    ]
+    return out
 
 
 def _point(lng: float, lat: float, properties: dict[str, Any]) -> dict[str, Any]:
@@ -101,11 +171,7 @@ def collect(
             props = {k: v for k, v in row.items() if k not in ("lng", "lat")}
             kind = props["kind"]
             counts[kind] = counts.get(kind, 0) + 1
-            props |= {
-                "kind_label": layer.kinds.get(kind, kind),
-                "colour": layer.colours.get(kind, OTHER_COLOUR),
-                "href": layer.href.format(id=row["id"]),
-            }
+            props |= _looks(layer, props)
             features.append(_point(row["lng"], row["lat"], props))
         return out | {
             "total": len(rows),
@@ -158,6 +224,32 @@ def collect(
         "total": sum(counts.values()),
         "clustered": True,
         "cell_deg": [size[0], size[1]],
+        "features": features,
+        "legend": _legend(layer, counts),
+    }
+
+
+def collect_shapes(
+    session: Session,
+    layer: ShapeLayer,
+    scope: Scope,
+    box: BBox,
+    params: Mapping[str, str],
+) -> dict[str, Any]:
+    """The GeoJSON FeatureCollection of a shape layer in ``box``: its polygons (each with
+    ``kind_label``, ``colour`` and ``href``), at most :data:`MAX_SHAPES`, with ``total`` and the
+    ``legend``; never clustered."""
+    features = layer.shapes(session, scope, box, params)[:MAX_SHAPES]
+    counts: dict[str, int] = {}
+    for feature in features:
+        props = feature["properties"]
+        counts[props["kind"]] = counts.get(props["kind"], 0) + 1
+        props |= _looks(layer, props)
+    return {
+        "type": "FeatureCollection",
+        "layer": layer.name,
+        "total": len(features),
+        "clustered": False,
         "features": features,
         "legend": _legend(layer, counts),
     }

@@ -5,6 +5,7 @@ I/O, so the rules are tested by the table."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 MAX_FEATURES = 2000  # single features in one answer at most; beyond, clusters
@@ -59,3 +60,20 @@ def cell_of(lng: float, lat: float, size: tuple[float, float]) -> tuple[int, int
     """The cell (column, row) a point falls in, counted from (-180, -90): the same integers
     the database computes, so a cluster can be named and tested."""
     return int((lng + 180.0) // size[0]), int((lat + 90.0) // size[1])
+
+
+def outline_meets(ring: Iterable[Sequence[float]], box: BBox) -> bool:
+    """Whether an outline (a ring of ``[lng, lat]`` points) may show in ``box``: whether the
+    outline's own bounding box meets it (edges touching count). Cheap and generous: a thin
+    outline crossing only a corner of its bounding box may answer true without showing."""
+    points = list(ring)
+    if not points:
+        return False
+    lngs = [p[0] for p in points]
+    lats = [p[1] for p in points]
+    return (
+        min(lngs) <= box.max_lng
+        and max(lngs) >= box.min_lng
+        and min(lats) <= box.max_lat
+        and max(lats) >= box.min_lat
+    )

@@ -22,6 +22,7 @@ from anjian.core.paging import PageNumber
 from anjian.core.scope import Scope
 from anjian.db import unit_of_work
 from anjian.emergency import analysis, chemicals, events, orders, resources
+from anjian.emergency.labels import ZONE_COLOURS
 from anjian.emergency.rules.events import DISPATCH_NEXT, EVENT_TYPES, LEVEL_LABELS, SOURCES
 from anjian.emergency.rules.resources import KIND_LABELS, ResourceStatus
 from anjian.emergency.schemas import (
@@ -83,8 +84,6 @@ ANALYSIS_LABELS = {
     "terrain": "地表",
     "lng": "泄漏位置",
 }
-# Threat zones from the highest threshold (the smallest, deadliest zone) down.
-ZONE_COLOURS = ("#d63939", "#f76707", "#f59f00", "#74b816", "#4299e1")
 # 风向 as officials say it: where the wind comes from, the 16 points of the compass.
 WIND_FROM = [
     (f"{i * 22.5:g}", f"{name}风（{i * 22.5:g}°）")

@@ -1,5 +1,6 @@
 """The enterprises layer of the one map (一张图): located enterprises in scope, by supervision
-category, with the list's filters (name, division, category, status)."""
+category, with the list's filters (name, division, category, status; an unknown category or
+status is refused, not answered with nothing)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,19 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from anjian.core.map_features import Layer
+from anjian.core.map_features import Layer, choice
 from anjian.core.scope import Scope
 from anjian.enterprises.labels import CATEGORY_COLOURS
 from anjian.enterprises.models import Enterprise
-from anjian.enterprises.rules import SUPERVISION_CATEGORIES
+from anjian.enterprises.rules import STATUSES, SUPERVISION_CATEGORIES
 from anjian.enterprises.service import filtered
 
 FILTERS = ("q", "division", "category", "status")
 
 
 def _rows(session: Session, scope: Scope, params: Mapping[str, str]) -> Select[Any]:
+    choice(params, "category", SUPERVISION_CATEGORIES, "监管类别")
+    choice(params, "status", STATUSES, "经营状态")
     stmt = scope.select(
         Enterprise,
         Enterprise.id.label("id"),
@@ -41,4 +44,6 @@ LAYER = Layer(
     colours=CATEGORY_COLOURS,
     href="/enterprises/{id}",
     filters=FILTERS,
+    labels={"status": STATUSES},
+    details=(("类别", "kind_label"), ("状态", "status_label")),
 )

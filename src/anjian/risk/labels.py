@@ -5,15 +5,13 @@ prevention overview) take them from here, not from the risk pages."""
 from __future__ import annotations
 
 from anjian.risk.rules import LEVELS_WORST_FIRST
+from anjian.web.colours import FOUR_COLOURS, UNGRADED
 
 # Marker colours of the four levels (Tabler's red, orange, yellow, blue) and of "not graded".
 LEVEL_HEX: dict[str, str] = {
-    "major": "#d63939",
-    "significant": "#f76707",
-    "general": "#f59f00",
-    "low": "#206bc4",
+    level.value: colour for level, colour in zip(LEVELS_WORST_FIRST, FOUR_COLOURS, strict=True)
 }
-UNGRADED_HEX = "#9aa0ac"
+UNGRADED_HEX = UNGRADED
 LEVEL_BADGES: dict[str, str] = {
     "major": "grade-1",
     "significant": "grade-2",

@@ -26,6 +26,7 @@ from anjian.web.session import check_csrf, session_csrf
 NAV = (
     ("home", "/", "首页", False),
     ("enterprises", "/enterprises", "企业档案", False),
+    ("onemap", "/onemap", "一张图", False),
     ("map", "/map", "企业地图", False),
     ("risk", "/risk", "风险分级", False),
     ("hazards", "/hazards", "隐患治理", False),

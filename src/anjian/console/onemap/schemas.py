@@ -15,17 +15,23 @@ class LegendItem(BaseModel):
 
 
 class LayerRead(BaseModel):
+    """A layer: its name for ``/features``, its Chinese label, its legend, its filters (query
+    parameters of ``/features``) and its geometry: ``point`` (features or clusters) or
+    ``polygon`` (shapes drawn in full, never clustered)."""
+
     name: str
     label: str
+    geometry: Literal["point", "polygon"] = "point"
     legend: list[LegendItem]
     filters: list[str]
 
 
 class FeatureCollection(BaseModel):
-    """A GeoJSON FeatureCollection of Point features: single records (``properties``: ``id``,
-    ``name``, ``kind``, ``kind_label``, ``colour``, ``href`` and the layer's own) or, when
-    ``clustered``, clusters (``cluster``, ``count``, ``breakdown`` by kind, ``colour``,
-    ``cell``); ``total`` records inside the box and the ``legend`` by kind."""
+    """A GeoJSON FeatureCollection: single records (``properties``: ``id``, ``name``, ``kind``,
+    ``kind_label``, ``colour``, ``href``, ``lines`` for a popup and the layer's own) as Points —
+    or Polygons for a polygon layer — or, when ``clustered``, clusters as Points (``cluster``,
+    ``count``, ``breakdown`` by kind, ``colour`` of the largest kind, ``cell``); ``total``
+    records inside the box and the ``legend`` by kind."""
 
     type: Literal["FeatureCollection"] = "FeatureCollection"
     layer: str

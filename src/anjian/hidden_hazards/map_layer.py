@@ -1,0 +1,70 @@
+"""The hidden hazards layer of the one map (一张图): the hazards in scope not written off yet
+(待登记 … 待验收) by grade (重大 red, 一般 grey, as the ledger marks them), at their
+enterprise's place, with the ledger's filters (division, grade, state, overdue)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+from anjian.core.map_features import Layer, choice
+from anjian.core.scope import Scope, division_filter
+from anjian.enterprises.models import Enterprise
+from anjian.hidden_hazards.models import HiddenHazard
+from anjian.hidden_hazards.rules import GRADES, STATE_LABELS, HazardGrade, HazardState
+from anjian.web.colours import FOUR_COLOURS, UNGRADED
+
+FILTERS = ("division", "grade", "state", "overdue")
+OPEN_STATES = {s.value: label for s, label in STATE_LABELS.items() if s != HazardState.CLOSED}
+OVERDUE = {"true": "逾期", "false": "未逾期"}
+
+
+def _rows(session: Session, scope: Scope, params: Mapping[str, str]) -> Select[Any]:
+    stmt = scope.select(
+        HiddenHazard,
+        HiddenHazard.id.label("id"),
+        HiddenHazard.number.label("name"),
+        Enterprise.lng.label("lng"),
+        Enterprise.lat.label("lat"),
+        HiddenHazard.grade.label("kind"),
+        Enterprise.name.label("enterprise"),
+        HiddenHazard.place.label("place"),
+        HiddenHazard.state.label("state"),
+        HiddenHazard.deadline.label("deadline"),
+        HiddenHazard.overdue.label("overdue"),
+    ).join(Enterprise, Enterprise.id == HiddenHazard.enterprise_id)
+    stmt = scope.restrict(stmt, Enterprise).where(
+        HiddenHazard.state.in_(OPEN_STATES),
+        Enterprise.lng.isnot(None),
+        Enterprise.lat.isnot(None),
+    )
+    if params.get("division"):
+        stmt = stmt.where(division_filter(HiddenHazard.division_code, params["division"]))
+    if grade := choice(params, "grade", GRADES, "隐患等级"):
+        stmt = stmt.where(HiddenHazard.grade == grade)
+    if state := choice(params, "state", OPEN_STATES, "隐患状态"):
+        stmt = stmt.where(HiddenHazard.state == state)
+    if overdue := choice(params, "overdue", OVERDUE, "逾期筛选"):
+        stmt = stmt.where(HiddenHazard.overdue.is_(overdue == "true"))
+    return stmt
+
+
+LAYER = Layer(
+    name="hidden_hazards",
+    label="未销号隐患",
+    rows=_rows,
+    kinds={grade.value: label for grade, label in GRADES.items()},
+    colours={HazardGrade.MAJOR.value: FOUR_COLOURS[0], HazardGrade.GENERAL.value: UNGRADED},
+    href="/hazards/{id}",
+    filters=FILTERS,
+    labels={"state": OPEN_STATES},
+    details=(
+        ("企业", "enterprise"),
+        ("部位", "place"),
+        ("状态", "state_label"),
+        ("整改期限", "deadline"),
+    ),
+)
