@@ -27,6 +27,7 @@ NAV = (
     ("home", "/", "首页", False),
     ("enterprises", "/enterprises", "企业档案", False),
     ("onemap", "/onemap", "一张图", False),
+    ("screen", "/screen", "态势大屏", True),  # staff only; full screen, no sidebar
     ("map", "/map", "企业地图", False),
     ("risk", "/risk", "风险分级", False),
     ("hazards", "/hazards", "隐患治理", False),

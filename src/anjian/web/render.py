@@ -160,6 +160,10 @@ ICONS: dict[str, str] = {
     '<path d="M9 17h1"/><path d="M14 17h1"/>',
     "map": '<path d="M3 7l6 -3l6 3l6 -3v13l-6 3l-6 -3l-6 3v-13"/><path d="M9 4v13"/><path d="M15 7v13"/>',
     # stack-2 (一张图: layers)
+    "emergency": '<path d="M8 16v-4a4 4 0 0 1 8 0v4"/><path d="M3 12h1m8 -9v1m8 8h1m-15.4 -6.4l.7 .7'
+    'm12.1 -.7l-.7 .7"/><path d="M6 17a1 1 0 0 1 1 -1h10a1 1 0 0 1 1 1v2a1 1 0 0 1 -1 1h-10a1 1 0 0 1 -1 -1z"/>',
+    "screen": '<path d="M3 5a1 1 0 0 1 1 -1h16a1 1 0 0 1 1 1v10a1 1 0 0 1 -1 1h-16a1 1 0 0 1 -1 -1z"/>'
+    '<path d="M7 20h10"/><path d="M9 16v4"/><path d="M15 16v4"/>',
     "onemap": '<path d="M12 4l-8 4l8 4l8 -4l-8 -4"/><path d="M4 12l8 4l8 -4"/><path d="M4 16l8 4l8 -4"/>',
     "audit": '<path d="M11.46 20.846a12 12 0 0 1 -7.96 -14.846a12 12 0 0 0 8.5 -3a12 12 0 0 0 8.5 3'
     'a12 12 0 0 1 -.09 7.06"/><path d="M15 19l2 2l4 -4"/>',
