@@ -412,8 +412,10 @@ def test_a_committed_change_goes_up_at_once_not_at_the_next_poll(make_network) -
     net.start()
     county = Api(net.node(COUNTY_A).url, "admin")
     try:
-        # the county has reached its parent once (a first round that failed while the city
-        # was starting backs off, deaf to commits): from now on it waits for its next poll
+        # A first round that failed while the city was starting backs off for a whole poll
+        # (30 s), deaf to commits: end that wait as an operator does (立即同步), then the county
+        # reaches its parent once, and from then on waits for its next poll.
+        county.call_until("POST", "/api/v1/node/sync-now", ok=(200,))
         wait_until(
             lambda: net.node(COUNTY_A).query(
                 "SELECT last_contact_at FROM sync_links WHERE role = 'parent'"
