@@ -1,7 +1,8 @@
-"""An emergency event across real tiered nodes (issue 19): received at the county, it reaches the
-city and the province through the forwarders, and each later step at the county — the level
-raised, a situation report, a resource dispatched, the closure — follows it up. Prints how long
-each took; the resources registered at the county are seen at the province too."""
+"""An emergency event across real tiered nodes (issue 19), on the shared chain (national →
+province → city → 应县): received at the county, it reaches the city and the province through the
+forwarders, and each later step at the county — the level raised, a situation report, a resource
+dispatched, the closure — follows it up. Prints how long each took; the resources registered at
+the county are seen at the province too."""
 
 from __future__ import annotations
 
@@ -9,11 +10,9 @@ import time
 from typing import Any
 
 import pytest
-from harness import CITY, COUNTY_A, PROVINCE, Api, wait_until
+from harness import CITY, COUNTY_A, PROVINCE, Api, Network, wait_until
 
 EMG = "/api/v1/emergency"
-TOPOLOGY = ((PROVINCE, None), (CITY, PROVINCE), (COUNTY_A, CITY))
-USERS = {PROVINCE: [("official", "official")], COUNTY_A: [("official", "official")]}
 
 
 def _done(api: Api, method: str, path: str, status: int, body: Any = None) -> dict[str, Any]:
@@ -28,9 +27,8 @@ def _at(api: Api, uid: str) -> dict[str, Any] | None:
 
 
 @pytest.mark.slow
-def test_an_event_at_the_county_is_followed_at_the_province(make_network) -> None:
-    net = make_network(topology=TOPOLOGY, users=USERS)
-    net.start()
+def test_an_event_at_the_county_is_followed_at_the_province(chain: Network) -> None:
+    net = chain
     county = net.node(COUNTY_A).api("official")
     province = net.node(PROVINCE).api("official")
     city = net.node(CITY).api("admin")

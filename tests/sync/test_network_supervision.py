@@ -1,5 +1,6 @@
-"""挂牌督办 across real tiered nodes (issue 3 harness): the province supervises a county's hidden
-hazard, the order reaches the county, and the county's closure comes back up."""
+"""挂牌督办 across real tiered nodes (issue 3 harness), on the shared chain (national → province →
+city → 应县): the province supervises a county's hidden hazard, the order reaches the county, and
+the county's closure comes back up."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import time
 from typing import Any
 
 import httpx
-from harness import CHAIN_TOPOLOGY, CITY, COUNTY_A, PROVINCE, Api, chain_apis, wait_until
+from harness import CITY, COUNTY_A, PROVINCE, Api, Network, chain_apis, wait_until
 from network_world import HAZARDS
 
 from anjian.enterprises.rules import compose_uscc
@@ -28,13 +29,12 @@ def _supervise(api: Api, path: str, requirements: str) -> dict[str, Any]:
 
 
 def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_back(
-    make_network,
+    chain: Network,
 ) -> None:
     """A major hazard registered at the county is put under 挂牌督办 by the province (on its
     read-only copy); the order comes down, the county cannot write the hazard off until the
     province lifts the order after accepting the work; the closure flows back up to the nation."""
-    net = make_network(topology=CHAIN_TOPOLOGY)
-    net.start()
+    net = chain
     county, county_official, province, city, national = chain_apis(net)
     ent = county.call_until(
         "POST",
