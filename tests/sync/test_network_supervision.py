@@ -90,9 +90,12 @@ def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_
         timeout=60,
         what="the major hazard at the province",
     )
+    # this enterprise's alarms (the chain is shared: count no one else's)
+    above = f"enterprise_id={copy['enterprise_id']}"
     alarms = wait_until(
         lambda: (
-            (a := province.call("GET", "/api/v1/alarms?active=true").json())["total"] == 2 and a
+            (a := province.call("GET", f"/api/v1/alarms?active=true&{above}").json())["total"] == 2
+            and a
         ),
         timeout=60,
         what="the county's alarms at the province",
@@ -105,13 +108,14 @@ def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_
     assert cut["origin_node"] == f"node-{COUNTY_A}"
     # what raised each alarm and its peak travel up with it (columns of migration 0014)
     up = {a["kind"]: a for a in alarms["items"]}
-    for a in county.call("GET", "/api/v1/alarms?active=true").json()["items"]:
+    mine = f"enterprise_id={ent['id']}"
+    for a in county.call("GET", f"/api/v1/alarms?active=true&{mine}").json()["items"]:
         fields = ("value", "trigger_threshold", "peak", "peak_at")
         assert {k: up[a["kind"]][k] for k in fields} == {k: a[k] for k in fields}
         assert a["peak_at"] is not None and a["trigger_threshold"] is not None
     refused = province.call("POST", f"/api/v1/alarms/{cut['id']}/acknowledge")
     assert refused.status_code == 403  # the county's record: read-only above
-    local = county.call("GET", "/api/v1/alarms?kind=power_cut").json()["items"][0]
+    local = county.call("GET", f"/api/v1/alarms?kind=power_cut&{mine}").json()["items"][0]
     county_official.call_until("POST", f"/api/v1/alarms/{local['id']}/acknowledge", ok=(200,))
     wait_until(
         lambda: (
@@ -204,7 +208,7 @@ def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_
         what="the 挂牌督办 of the investigation at the city",
     )
     # the raw readings stay at the county: the province asks, the county answers up
-    point = province.call("GET", "/api/v1/monitoring/points?q=T1").json()["items"][0]
+    point = province.call("GET", f"/api/v1/monitoring/points?q=T1&{above}").json()["items"][0]
     url = f"/api/v1/monitoring/points/{point['id']}/readings?from={read_at}&to={read_at + 1}"
     assert province.call("GET", url).status_code == 202
     raw = wait_until(
