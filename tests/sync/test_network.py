@@ -97,12 +97,16 @@ def test_chaos_nothing_lost_nothing_twice(make_network) -> None:
             chaos.step()
         if not issued:
             directive["uid"] = issue_directive(net.node(PROVINCE), f"煤矿安全专项检查 {seed}")
-        # The faults end; the writers go on until the directive is signed at both counties.
+        # The faults end; the writers go on until the directive is signed at both counties and
+        # each county's reports have grown a chain past the city (a short or slow run may not
+        # have raised a grade by chance).
         net.ensure_running()
+        for w in writers:
+            w.wrap_up = True
         wait_until(
-            lambda: all(w.signed for w in writers) or any(w.errors for w in writers),
+            lambda: all(w.signed and w.grown for w in writers) or any(w.errors for w in writers),
             timeout=CONVERGE_S,
-            what="both counties to sign the directive",
+            what="both counties to sign the directive and to raise an accident's grade",
         )
     except BaseException:
         print("\n".join(chaos.log))
