@@ -1,9 +1,11 @@
 """A network of real nodes on localhost, for the sync integration tests and ``bench/sync.py``.
 
 Every node is an ``anjian serve`` process with its own data directory and database (a SQLite
-file, or a PostgreSQL database the harness creates and drops), set up the way an operator does
-it: ``anjian node link CHILD`` on the parent prints the link key, ``anjian node init --division
-D --parent URL --link-key KEY`` on the child, ``anjian user add … --password-stdin``. Each child
+file, or a PostgreSQL database the harness creates and drops), set up with the commands an
+operator runs: ``anjian node link CHILD`` on the parent prints the link key, ``anjian node init
+--division D --parent URL --link-key KEY`` on the child, ``anjian user add … --password-stdin``
+(the same commands run in the harness's own process, in each node's environment, to spare the
+Python start-up of a process per command: a dozen seconds of a network's set-up). Each child
 reaches its parent through a :class:`LinkProxy`, a TCP forwarder the test can cut and restore to
 simulate a partition of that one link. Nodes can be stopped, killed (SIGKILL) and restarted on
 the same port. Everything listens on 127.0.0.1 only; every wait is bounded.
@@ -20,6 +22,7 @@ Use it as a context manager so that no process, proxy or database outlives the t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -35,6 +38,8 @@ from typing import Any, TypeVar
 import httpx
 from harness_db import Databases
 from harness_proxy import HOST, LinkProxy
+
+from node_env import in_process
 
 PASSWORD = "Anjian#2026"
 ANJIAN = str(Path(sys.executable).parent / "anjian")
@@ -56,7 +61,7 @@ CHAIN_TOPOLOGY: tuple[tuple[str, str | None], ...] = (
     (COUNTY_A, CITY),
 )
 
-# Who can log in where (each `anjian user add` costs a second of CPU, so only those needed).
+# Who can log in where (each user costs a password hash at set-up, so only those needed).
 DEFAULT_USERS: list[tuple[str, str]] = [("admin", "admin")]
 USERS: dict[str, list[tuple[str, str]]] = {
     division: [("admin", "admin"), ("official", "official")]
@@ -276,8 +281,26 @@ class Node:
             )
         return result.stdout
 
+    def command(self, *args: str, stdin: str | None = None) -> str:
+        """Run ``anjian ARGS`` as :meth:`cli` does, but in this process (the same command,
+        through Typer's test runner, in this node's environment and directory): for setting a
+        node up before it serves. Its stdout, or HarnessError. Not thread-safe (it swaps the
+        process's ``ANJIAN_*`` environment)."""
+        from typer.testing import CliRunner
+
+        from anjian.cli import app
+
+        with in_process(self.env()), contextlib.chdir(self.data_dir):
+            result = CliRunner().invoke(app, list(args), input=stdin)
+        if result.exit_code != 0:
+            raise HarnessError(
+                f"anjian {' '.join(args)} ({self.division}) exit {result.exit_code}:\n"
+                f"{result.output}\n{result.exception!r}"
+            )
+        return result.stdout
+
     def add_user(self, username: str, role: str, division: str | None = None) -> None:
-        self.cli(
+        self.command(
             "user",
             "add",
             username,
@@ -291,7 +314,7 @@ class Node:
 
     def link_child(self, child_division: str) -> str:
         """`anjian node link CHILD` on this (parent) node; the key it prints."""
-        out = self.cli("node", "link", child_division)
+        out = self.command("node", "link", child_division)
         lines = [line.strip() for line in out.splitlines() if line.strip()]
         if not lines or len(lines[-1]) < 32:
             raise HarnessError(f"no link key in the output of node link:\n{out}")
@@ -453,27 +476,22 @@ class Network:
                 node.proxy = LinkProxy(node.parent.port, name=f"{node.division}->up")
                 self.proxies[node.division] = node.proxy
 
-        # Each parent issues its children's keys (a parent may link before its own init).
-        keys: dict[str, str] = {}
-
-        def link_children(parent: Node) -> None:
-            for child in self.nodes.values():
-                if child.parent is parent:
-                    keys[child.division] = parent.link_child(child.division)
-
-        self._parallel(link_children, [n for n in self.nodes.values()])
-
-        def init(node: Node) -> None:
+        # Each parent issues its children's keys (a parent may link before its own init); one
+        # command after another, in this process (see Node.command).
+        keys = {
+            child.division: child.parent.link_child(child.division)
+            for child in self.nodes.values()
+            if child.parent is not None
+        }
+        for node in self.nodes.values():
             args = ["node", "init", "--division", node.division]
             if node.parent is not None:
                 assert node.proxy is not None
                 args += ["--parent", f"http://{HOST}:{node.proxy.port}"]
                 args += ["--link-key", keys[node.division]]
-            node.cli(*args)
+            node.command(*args)
             for username, role in self.users.get(node.division, DEFAULT_USERS):
                 node.add_user(username, role)
-
-        self._parallel(init, self.nodes.values())
         self._parallel(lambda n: n.start(wait=False), self.nodes.values())
         self._parallel(lambda n: n.wait_ready(timeout), self.nodes.values())
 

@@ -43,6 +43,7 @@ class LinkProxy:
         self._closed = threading.Event()
         self.connections = 0
         self.cuts = 0
+        self._recording: list[tuple[str, bytearray]] | None = None  # see record()
         self._thread = threading.Thread(target=self._accept, name=f"proxy-{name}", daemon=True)
         self._thread.start()
 
@@ -61,6 +62,18 @@ class LinkProxy:
     def restore(self) -> None:
         with self._lock:
             self._cut = False
+
+    def record(self) -> None:
+        """Keep a copy of every byte that crosses the link from now on, for a test of what
+        travels in the clear (see :meth:`recorded`)."""
+        with self._lock:
+            self._recording = []
+
+    def recorded(self, direction: str) -> list[bytes]:
+        """What went ``"up"`` (child to parent) or ``"down"`` since :meth:`record`: the bytes
+        of each connection's stream, whole."""
+        with self._lock:
+            return [bytes(b) for d, b in self._recording or () if d == direction]
 
     def close(self) -> None:
         self._closed.set()
@@ -93,17 +106,28 @@ class LinkProxy:
                     continue
                 self._open.update((client, upstream))
                 self.connections += 1
-            for src, dst in ((client, upstream), (upstream, client)):
+            for src, dst, direction in ((client, upstream, "up"), (upstream, client, "down")):
                 threading.Thread(
-                    target=self._pump, args=(src, dst), name=f"pump-{self.name}", daemon=True
+                    target=self._pump,
+                    args=(src, dst, direction),
+                    name=f"pump-{self.name}",
+                    daemon=True,
                 ).start()
 
-    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+    def _pump(self, src: socket.socket, dst: socket.socket, direction: str) -> None:
+        stream: bytearray | None = None  # this connection's bytes this way, when recording
         try:
             while True:
                 data = src.recv(65536)
                 if not data:
                     break
+                if self._recording is not None and stream is None:
+                    stream = bytearray()
+                    with self._lock:
+                        if self._recording is not None:
+                            self._recording.append((direction, stream))
+                if stream is not None:
+                    stream += data
                 dst.sendall(data)
         except OSError:
             pass

@@ -98,7 +98,9 @@ def accident_fields(item: dict[str, Any]) -> dict[str, Any]:
 class CountyWriter(threading.Thread):
     """Creates enterprises in its county and then changes them at random, through the county's
     API, for as long as it runs, with dual-prevention records and accident reports among them;
-    retries through kills and restarts; signs the directive once it has come down."""
+    retries through kills and restarts; signs the directive once it has come down. Once told to
+    wrap up (``wrap_up``), it files follow-ups until one has raised a report's grade (``grown``:
+    a chain reaching past the city), if its share of random writes has not done so yet."""
 
     def __init__(
         self, node: Node, *, seed: int, stop: threading.Event, directive: dict[str, str]
@@ -118,6 +120,8 @@ class CountyWriter(threading.Thread):
         # outcome is unknown)
         self.accidents: dict[str, dict[str, Any] | None] = {}
         self.accident_reports = 0  # first reports and follow-ups the county confirmed
+        self.grown = False  # a follow-up confirmed a grade above 一般
+        self.wrap_up = False
         self._serial = 0
         self._last_sign_try = 0.0
 
@@ -127,6 +131,8 @@ class CountyWriter(threading.Thread):
                 try:
                     if len(self.records) < ENTERPRISES_PER_COUNTY:
                         self._create()
+                    elif self.wrap_up and not self.grown:
+                        self._accident_report()
                     elif self.rng.random() < HAZARD_SHARE:
                         self._hazard_step()
                     elif self.rng.random() < HAZARD_SHARE / 2:
@@ -316,6 +322,7 @@ class CountyWriter(threading.Thread):
         item = r.json()
         self.accidents[item["uid"]] = accident_fields(item)
         self.accident_reports += 1
+        self.grown = self.grown or item["grade"] < Grade.ORDINARY
 
     def _maybe_sign(self) -> None:
         uid = self.directive.get("uid")

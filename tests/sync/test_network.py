@@ -97,12 +97,16 @@ def test_chaos_nothing_lost_nothing_twice(make_network) -> None:
             chaos.step()
         if not issued:
             directive["uid"] = issue_directive(net.node(PROVINCE), f"煤矿安全专项检查 {seed}")
-        # The faults end; the writers go on until the directive is signed at both counties.
+        # The faults end; the writers go on until the directive is signed at both counties and
+        # each county's reports have grown a chain past the city (a short or slow run may not
+        # have raised a grade by chance).
         net.ensure_running()
+        for w in writers:
+            w.wrap_up = True
         wait_until(
-            lambda: all(w.signed for w in writers) or any(w.errors for w in writers),
+            lambda: all(w.signed and w.grown for w in writers) or any(w.errors for w in writers),
             timeout=CONVERGE_S,
-            what="both counties to sign the directive",
+            what="both counties to sign the directive and to raise an accident's grade",
         )
     except BaseException:
         print("\n".join(chaos.log))
@@ -412,8 +416,10 @@ def test_a_committed_change_goes_up_at_once_not_at_the_next_poll(make_network) -
     net.start()
     county = Api(net.node(COUNTY_A).url, "admin")
     try:
-        # the county has reached its parent once (a first round that failed while the city
-        # was starting backs off, deaf to commits): from now on it waits for its next poll
+        # A first round that failed while the city was starting backs off for a whole poll
+        # (30 s), deaf to commits: end that wait as an operator does (立即同步), then the county
+        # reaches its parent once, and from then on waits for its next poll.
+        county.call_until("POST", "/api/v1/node/sync-now", ok=(200,))
         wait_until(
             lambda: net.node(COUNTY_A).query(
                 "SELECT last_contact_at FROM sync_links WHERE role = 'parent'"

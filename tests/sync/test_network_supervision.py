@@ -1,5 +1,6 @@
-"""挂牌督办 across real tiered nodes (issue 3 harness): the province supervises a county's hidden
-hazard, the order reaches the county, and the county's closure comes back up."""
+"""挂牌督办 across real tiered nodes (issue 3 harness), on the shared chain (national → province →
+city → 应县): the province supervises a county's hidden hazard, the order reaches the county, and
+the county's closure comes back up."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import time
 from typing import Any
 
 import httpx
-from harness import CHAIN_TOPOLOGY, CITY, COUNTY_A, PROVINCE, Api, chain_apis, wait_until
+from harness import CITY, COUNTY_A, PROVINCE, Api, Network, chain_apis, wait_until
 from network_world import HAZARDS
 
 from anjian.enterprises.rules import compose_uscc
@@ -28,13 +29,12 @@ def _supervise(api: Api, path: str, requirements: str) -> dict[str, Any]:
 
 
 def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_back(
-    make_network,
+    chain: Network,
 ) -> None:
     """A major hazard registered at the county is put under 挂牌督办 by the province (on its
     read-only copy); the order comes down, the county cannot write the hazard off until the
     province lifts the order after accepting the work; the closure flows back up to the nation."""
-    net = make_network(topology=CHAIN_TOPOLOGY)
-    net.start()
+    net = chain
     county, county_official, province, city, national = chain_apis(net)
     ent = county.call_until(
         "POST",
@@ -90,9 +90,12 @@ def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_
         timeout=60,
         what="the major hazard at the province",
     )
+    # this enterprise's alarms (the chain is shared: count no one else's)
+    above = f"enterprise_id={copy['enterprise_id']}"
     alarms = wait_until(
         lambda: (
-            (a := province.call("GET", "/api/v1/alarms?active=true").json())["total"] == 2 and a
+            (a := province.call("GET", f"/api/v1/alarms?active=true&{above}").json())["total"] == 2
+            and a
         ),
         timeout=60,
         what="the county's alarms at the province",
@@ -105,13 +108,14 @@ def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_
     assert cut["origin_node"] == f"node-{COUNTY_A}"
     # what raised each alarm and its peak travel up with it (columns of migration 0014)
     up = {a["kind"]: a for a in alarms["items"]}
-    for a in county.call("GET", "/api/v1/alarms?active=true").json()["items"]:
+    mine = f"enterprise_id={ent['id']}"
+    for a in county.call("GET", f"/api/v1/alarms?active=true&{mine}").json()["items"]:
         fields = ("value", "trigger_threshold", "peak", "peak_at")
         assert {k: up[a["kind"]][k] for k in fields} == {k: a[k] for k in fields}
         assert a["peak_at"] is not None and a["trigger_threshold"] is not None
     refused = province.call("POST", f"/api/v1/alarms/{cut['id']}/acknowledge")
     assert refused.status_code == 403  # the county's record: read-only above
-    local = county.call("GET", "/api/v1/alarms?kind=power_cut").json()["items"][0]
+    local = county.call("GET", f"/api/v1/alarms?kind=power_cut&{mine}").json()["items"][0]
     county_official.call_until("POST", f"/api/v1/alarms/{local['id']}/acknowledge", ok=(200,))
     wait_until(
         lambda: (
@@ -204,7 +208,7 @@ def test_supervision_from_the_province_reaches_the_county_and_the_closure_comes_
         what="the 挂牌督办 of the investigation at the city",
     )
     # the raw readings stay at the county: the province asks, the county answers up
-    point = province.call("GET", "/api/v1/monitoring/points?q=T1").json()["items"][0]
+    point = province.call("GET", f"/api/v1/monitoring/points?q=T1&{above}").json()["items"][0]
     url = f"/api/v1/monitoring/points/{point['id']}/readings?from={read_at}&to={read_at + 1}"
     assert province.call("GET", url).status_code == 202
     raw = wait_until(
