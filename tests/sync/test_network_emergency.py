@@ -3,7 +3,8 @@ province → city → 应县):
 
 - an event received at the county reaches the city and the province through the forwarders, and
   each later step at the county — the level raised, a situation report, a resource dispatched,
-  the closure — follows it up;
+  the closure — follows it up; the province orders the county about it (指令, down) and the
+  county's 签收 comes back up;
 - the county's plans (its own, and an enterprise's filed with it: drafted and submitted by the
   enterprise, reviewed by the county), a drill held and evaluated, the duty desk's shift, a call
   received (接报) and passed on (转报), a handover, and a protection target reach the province,
@@ -93,6 +94,43 @@ def test_an_event_at_the_county_is_followed_at_the_province(chain: Network) -> N
     assert refused.status_code == 403, refused.text
     # the county's resources are seen at the province
     assert province.find(f"{EMG}/resources", team["uid"], size=100) is not None
+
+    # 指令: the province orders the county about the event from its copy; the order flows
+    # down, the county signs on its own event, the receipt flows back up to the province
+    t2 = time.monotonic()
+    order = _done(
+        province,
+        "POST",
+        f"{EMG}/events/{raised['id']}/orders",
+        201,
+        {"title": "立即核实被困人数，每小时续报", "target_division": COUNTY_A},
+    )
+    assert order["issuer_name"] and order["signed"] is False and order["can_sign"] is False
+
+    def _order_at_county() -> dict[str, Any] | None:
+        got = county.call("GET", f"{path}/orders").json()
+        return next((o for o in got if o["uid"] == order["uid"]), None)
+
+    down = wait_until(_order_at_county, timeout=60, what="the province's order at the county")
+    print(f"the province's order at the county in {time.monotonic() - t2:.1f}s")
+    assert down["can_sign"] is True and down["target_name"]
+    t3 = time.monotonic()
+    signed = _done(
+        county, "POST", f"{path}/orders/{order['uid']}/receipts", 201, {"note": "已部署"}
+    )
+    assert signed["signed"] is True and signed["can_sign"] is False
+
+    def _signed_at_province() -> dict[str, Any] | None:
+        got = province.call("GET", f"{EMG}/events/{raised['id']}/orders").json()
+        return next((o for o in got if o["uid"] == order["uid"] and o["signed"]), None)
+
+    up = wait_until(_signed_at_province, timeout=60, what="the county's 签收 at the province")
+    print(f"the county's 签收 at the province in {time.monotonic() - t3:.1f}s")
+    assert [r["note"] for r in up["receipts"]] == ["已部署"]
+    kinds = [
+        x["kind"] for x in province.call("GET", f"{EMG}/events/{raised['id']}").json()["timeline"]
+    ]
+    assert "order" in kinds and "signed" in kinds
 
     _done(county, "POST", f"{path}/close", 200, {"review": "处置得当"})
     closed = wait_until(
