@@ -103,13 +103,19 @@ def jurisdiction_map(db: Session, scope: Scope, points: list[dict[str, Any]]) ->
     and, without a base map, the centroids of the user's divisions and their children, which
     give the markers a frame."""
     tiles = map_tiles()
-    places = []
-    if tiles is None:
-        for root in scope_roots(db, scope):
-            for div in [root, *divisions.children_of(db, root.code)]:
-                if div.lng is not None and div.lat is not None and div.code != "000000":
-                    places.append({"name": div.name, "lng": div.lng, "lat": div.lat})
+    places = jurisdiction_places(db, scope) if tiles is None else []
     return {"tiles": tiles, "places": places, "points": points}
+
+
+def jurisdiction_places(db: Session, scope: Scope) -> list[dict[str, Any]]:
+    """The centroids (``name``, ``lng``, ``lat``) of the user's divisions and of those one tier
+    below them: what frames a map of the jurisdiction (none for the nation's own code)."""
+    places = []
+    for root in scope_roots(db, scope):
+        for div in [root, *divisions.children_of(db, root.code)]:
+            if div.lng is not None and div.lat is not None and div.code != "000000":
+                places.append({"name": div.name, "lng": div.lng, "lat": div.lat})
+    return places
 
 
 def is_staff(ctx: Context) -> bool:

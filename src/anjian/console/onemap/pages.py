@@ -13,11 +13,10 @@ from starlette.responses import Response
 
 from anjian.console.onemap.layers import LAYERS
 from anjian.core.clock import today_in_china
-from anjian.core.divisions import service as divisions
 from anjian.core.map_features import ShapeLayer
 from anjian.core.scope import Scope
 from anjian.enterprises.service import located
-from anjian.web.layout import page, scope_roots
+from anjian.web.layout import jurisdiction_places, page
 from anjian.web.render import map_tiles
 from anjian.web.session import PageCtx
 
@@ -76,11 +75,7 @@ def _frame(db: Session, scope: Scope) -> tuple[list[list[float]], list[dict[str,
     """Where the map starts: the points ([lat, lng]) that frame the jurisdiction — its divisions'
     centroids and their children's, an enterprise user's own enterprise — and the divisions'
     names to mark on a map without tiles."""
-    places = []
-    for root in scope_roots(db, scope):
-        for div in [root, *divisions.children_of(db, root.code)]:
-            if div.lng is not None and div.lat is not None and div.code != "000000":
-                places.append({"name": div.name, "lng": div.lng, "lat": div.lat})
+    places = jurisdiction_places(db, scope)
     frame = [[p["lat"], p["lng"]] for p in places]
     if scope.is_enterprise and scope.enterprise_id is not None:
         frame += [[e.lat, e.lng] for e in located(db, scope, scope.enterprise_id, limit=1)]

@@ -13,10 +13,9 @@ from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
 from anjian.console.screen.figures import figures, revision
-from anjian.core.divisions import service as divisions
 from anjian.core.scope import Scope
 from anjian.db import unit_of_work
-from anjian.web.layout import scope_roots
+from anjian.web.layout import jurisdiction_places
 from anjian.web.render import map_tiles, render
 from anjian.web.session import StaffPageCtx
 from anjian.web.streams import watch
@@ -26,14 +25,9 @@ POLL_S = 5.0  # the figures are aggregates over the whole jurisdiction: read the
 
 
 def _frame(ctx: Any) -> list[list[float]]:
-    """The centroids of the jurisdiction's divisions and those one tier below: the map's first
-    frame (none for the nation: the map starts on China)."""
-    out = []
-    for root in scope_roots(ctx.db, ctx.scope):
-        for d in [root, *divisions.children_of(ctx.db, root.code)]:
-            if d.lng is not None and d.lat is not None and d.code != "000000":
-                out.append([d.lat, d.lng])
-    return out
+    """The centroids ([lat, lng]) of the jurisdiction's divisions and those one tier below: the
+    map's first frame (none for the nation: the map starts on China)."""
+    return [[p["lat"], p["lng"]] for p in jurisdiction_places(ctx.db, ctx.scope)]
 
 
 @router.get("/screen")
