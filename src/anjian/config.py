@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     # The browser that prints enforcement documents as PDF (headless Chromium): a command or a
     # path; empty = chromium, chromium-browser or google-chrome when on the PATH; "off" = none.
     pdf_renderer: str = ""
+    # Lists count their matches exactly up to this many; past it the total is an estimate
+    # (PostgreSQL's planner) or a lower bound, and the page says 约 — a count of a million rows
+    # is most of a list's time at a national node.
+    list_count_limit: int = Field(default=10_000, ge=1)
     map_tile_url: str = ""
     map_attribution: str = ""
     # 风险分级 (risk grading): which published thresholds grade LEC scores D and risk-matrix

@@ -281,7 +281,7 @@ def test_the_stream_sends_a_new_alarm_and_ends_with_the_session(
     assert counts and counts[-1]["level1"] == 1 and counts[-1]["unacknowledged"] == 1
     # the board's total under its filter comes with the figures: one number for the header
     # ("共 N 条" above the table) and the pager below it, which both carry data-count="total"
-    assert counts[-1]["total"] == 1
+    assert counts[-1]["total"] == "1"
     assert board.text.count('data-count="total"') == 2
     assert events[-1] == ("logout", "/login?next=/monitoring&reason=timeout")
     # another county's stream, even from the very beginning, never carries the mine's alarm

@@ -27,6 +27,7 @@ from anjian.accidents.rules import (
     top_tier,
 )
 from anjian.core.fields import PatchModel, one_of, text
+from anjian.core.paging import PageOut
 from anjian.directives.schemas import DirectiveRead
 
 
@@ -219,8 +220,7 @@ class AccidentRead(BaseModel):
     )
 
 
-class AccidentPage(BaseModel):
-    total: int
+class AccidentPage(PageOut):
     items: list[AccidentRead]
 
 
@@ -349,8 +349,7 @@ class InvestigationItem(BaseModel):
     investigation: InvestigationRead
 
 
-class InvestigationPage(BaseModel):
-    total: int
+class InvestigationPage(PageOut):
     items: list[InvestigationItem]
 
 

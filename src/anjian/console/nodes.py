@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
@@ -20,7 +20,7 @@ from anjian.core.audit.service import audit
 from anjian.core.divisions.rules import AGENCY_TIER_LABELS, is_valid_code
 from anjian.core.errors import Forbidden, NotFound
 from anjian.core.iam.models import Role
-from anjian.core.paging import PageNumber
+from anjian.core.paging import PageNumber, paged
 from anjian.core.scope import Scope
 from anjian.core.sync import service as sync
 from anjian.core.sync.forwarder import request_sync
@@ -125,9 +125,8 @@ def child_records(
     stmt = _from_child(scope, child_division)
     if origin:
         stmt = stmt.where(Enterprise.origin_node == origin)
-    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    stmt = stmt.order_by(Enterprise.updated_at.desc(), Enterprise.id.desc())
-    return list(db.scalars(stmt.offset(offset).limit(limit))), total
+    order = (Enterprise.updated_at.desc(), Enterprise.id.desc())
+    return paged(db, stmt, order, limit=limit, offset=offset)
 
 
 @dataclass(frozen=True)

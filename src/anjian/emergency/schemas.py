@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from anjian.core.fields import PatchModel, one_of, text
+from anjian.core.paging import PageOut
 from anjian.core.records import RecordRead
 from anjian.emergency.rules.events import EVENT_TYPES, SOURCES
 from anjian.emergency.rules.resources import KIND_LABELS, STATUS_LABELS
@@ -101,8 +102,7 @@ class ResourceRead(RecordRead):
     supplies: list[SupplyRead] = []
 
 
-class ResourcePage(BaseModel):
-    total: int
+class ResourcePage(PageOut):
     items: list[ResourceRead]
 
 
@@ -425,6 +425,5 @@ class EventRead(RecordRead):
     analysis: dict[str, Any] | None = None
 
 
-class EventPage(BaseModel):
-    total: int
+class EventPage(PageOut):
     items: list[EventRead]

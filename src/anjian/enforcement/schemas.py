@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from anjian.core.fields import Uid, invalid, text
+from anjian.core.paging import PageOut
 from anjian.enforcement.rules.documents import CompulsoryMeasure
 from anjian.enforcement.rules.draw import MIN_INSPECTORS, Weighting
 from anjian.enforcement.rules.inspections import InspectionSource
@@ -127,10 +128,9 @@ class DrawRead(BaseModel):
     enterprises: list[DrawnEnterprise]
 
 
-class DrawPage(BaseModel):
+class DrawPage(PageOut):
     """One page of draws and the total number of matches."""
 
-    total: int
     items: list[DrawRead]
 
 
@@ -289,8 +289,7 @@ class InspectionRead(BaseModel):
     documents: list[DocumentRead] = []
 
 
-class InspectionPage(BaseModel):
-    total: int
+class InspectionPage(PageOut):
     items: list[InspectionRead]
 
 
@@ -381,8 +380,7 @@ class PenaltyRead(BaseModel):
     documents: list[DocumentRead] = []
 
 
-class PenaltyPage(BaseModel):
-    total: int
+class PenaltyPage(PageOut):
     items: list[PenaltyRead]
 
 
@@ -429,8 +427,7 @@ class PlanRead(BaseModel):
     behind: list[PlanEnterprise]  # enterprises with fewer inspections than due so far
 
 
-class PlanPage(BaseModel):
-    total: int
+class PlanPage(PageOut):
     items: list[PlanRead]
 
 

@@ -23,6 +23,7 @@ from anjian.core.fields import (
     text,
     within,
 )
+from anjian.core.paging import PageOut
 from anjian.core.records import RecordRead, record_fields
 from anjian.enterprises.rules import (
     SCALES,
@@ -243,10 +244,9 @@ class EnterpriseRead(RecordRead):
         )
 
 
-class EnterprisePage(BaseModel):
+class EnterprisePage(PageOut):
     """One page of a filtered enterprise list and the total number of matches."""
 
-    total: int
     items: list[EnterpriseRead]
 
 

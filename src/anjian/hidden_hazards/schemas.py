@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from anjian.core.fields import invalid, one_of, text
+from anjian.core.paging import PageOut
 from anjian.hidden_hazards.rules import (
     ACTION_LABELS,
     CATEGORIES,
@@ -181,10 +182,9 @@ class HazardRead(BaseModel):
         return cls(**values)
 
 
-class HazardPage(BaseModel):
+class HazardPage(PageOut):
     """One page of the hazard ledger (隐患台账) and the number of matches."""
 
-    total: int
     items: list[HazardRead]
 
 

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from anjian.core.fields import PatchModel, text
+from anjian.core.paging import PageOut
 from anjian.core.records import RecordRead, record_fields
 from anjian.major_hazards.rules import (
     GRADE_LABELS,
@@ -413,10 +414,9 @@ class SourceRead(RecordRead):
         )
 
 
-class SourcePage(BaseModel):
+class SourcePage(PageOut):
     """One page of the register and the total number of matches."""
 
-    total: int
     items: list[SourceRead]
 
 

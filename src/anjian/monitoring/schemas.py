@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from anjian.core.fields import PatchModel, blank_is_none, one_of, text
+from anjian.core.paging import PageOut
 from anjian.monitoring.rules import (
     BOUNDS,
     KINDS,
@@ -168,8 +169,7 @@ _POINT_COLUMNS = [
 ]
 
 
-class PointPage(BaseModel):
-    total: int
+class PointPage(PageOut):
     items: list[PointRead]
 
 
@@ -289,8 +289,7 @@ _ALARM_COLUMNS = [
 ]
 
 
-class AlarmPage(BaseModel):
-    total: int
+class AlarmPage(PageOut):
     items: list[AlarmRead]
 
 

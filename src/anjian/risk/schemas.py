@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from anjian.core.fields import LAT_RANGE, LNG_RANGE, PatchModel, one_of, text, within
+from anjian.core.paging import PageOut
 from anjian.core.records import RecordRead, record_fields
 from anjian.risk.rules import (
     LEC_C,
@@ -371,10 +372,9 @@ class RiskPointRead(RecordRead):
         )
 
 
-class RiskPointPage(BaseModel):
+class RiskPointPage(PageOut):
     """One page of a filtered risk-point list and the total number of matches."""
 
-    total: int
     items: list[RiskPointRead]
 
 

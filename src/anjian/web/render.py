@@ -90,6 +90,12 @@ def as_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def count(total: int) -> str:
+    """A list's number of matches as a page shows it: 约 N when it is an estimate (past the
+    count limit, see ``core.paging.Total``)."""
+    return str(total) if getattr(total, "exact", True) else f"约 {total}"
+
+
 def unencrypted(request: Request) -> bool:
     """Whether a page shows the banner that the connection is not encrypted."""
     return warn_unencrypted(scope_is_https(request.scope), request.url.hostname)
@@ -99,6 +105,7 @@ _env.filters["zh"] = zh
 _env.filters["json"] = as_json
 _env.filters["cst"] = cst
 _env.filters["cst_ms"] = cst_ms
+_env.filters["count"] = count
 _env.globals["query"] = query
 _env.globals["unencrypted"] = unencrypted
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from anjian.core.audit import service
 from anjian.core.iam.deps import StaffCtx
+from anjian.core.paging import PageOut
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit 安全审计"])
 
@@ -28,8 +29,7 @@ class AuditRead(BaseModel):
     detail: dict
 
 
-class AuditPage(BaseModel):
-    total: int
+class AuditPage(PageOut):
     items: list[AuditRead]
 
 

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
 from anjian.core.audit.models import AuditHead, AuditRecord
 from anjian.core.audit.rules import GENESIS, link_hash
 from anjian.core.audit.seals import Seal, highest
+from anjian.core.paging import Total, paged
 from anjian.core.scope import Scope, unscoped
 from anjian.db import after_read, utcnow
 
@@ -253,13 +254,11 @@ def list_audit(
     actor: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> tuple[list[AuditRecord], int]:
-    """Audit records in scope, newest first, with the total count."""
+) -> tuple[list[AuditRecord], Total]:
+    """Audit records in scope, newest first, with the total count (exact up to the count limit)."""
     stmt = scope.select(AuditRecord)
     if action:
         stmt = stmt.where(AuditRecord.action.startswith(action))
     if actor:
         stmt = stmt.where(AuditRecord.actor_name == actor)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(stmt.order_by(AuditRecord.seq.desc()).limit(limit).offset(offset))
-    return list(rows), total
+    return paged(session, stmt, (AuditRecord.seq.desc(),), limit=limit, offset=offset)

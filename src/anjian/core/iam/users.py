@@ -42,6 +42,7 @@ from anjian.core.iam.rules import (
 from anjian.core.node_settings.service import effective_settings
 from anjian.core.orgs.models import Organisation
 from anjian.core.orgs.service import get_org
+from anjian.core.paging import paged
 from anjian.core.records import apply_changes
 from anjian.core.scope import Scope, division_filter, unscoped
 from anjian.core.sync.registry import spec_for
@@ -274,9 +275,9 @@ def find_users(
         stmt = stmt.where(User.mfa_enabled.is_(False))
     elif mfa == "pending":
         stmt = stmt.where(mfa_pending())
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    stmt = stmt.order_by(User.division_code, User.username).offset(offset)
-    users = list(session.scalars(stmt if limit is None else stmt.limit(limit)))
+    users, total = paged(
+        session, stmt, (User.division_code, User.username), limit=limit, offset=offset
+    )
     audit(session, actor, "user.read", object_type="user", detail={"count": len(users)})
     return users, total
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from anjian.core.fields import one_of, text
+from anjian.core.paging import PageOut
 from anjian.core.records import RecordRead
 from anjian.emergency.duty.rules import CALL_SOURCES
 from anjian.emergency.schemas import EventType, Level
@@ -49,8 +50,7 @@ class ShiftRead(RecordRead):
     started: bool = False
 
 
-class ShiftPage(BaseModel):
-    total: int
+class ShiftPage(PageOut):
     items: list[ShiftRead]
 
 
@@ -148,8 +148,7 @@ class ReceiptRead(RecordRead):
     limit_minutes: int
 
 
-class ReceiptPage(BaseModel):
-    total: int
+class ReceiptPage(PageOut):
     limit_minutes: int
     items: list[ReceiptRead]
 
@@ -233,6 +232,5 @@ class HandoverRead(RecordRead):
     created_by: str
 
 
-class HandoverPage(BaseModel):
-    total: int
+class HandoverPage(PageOut):
     items: list[HandoverRead]

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from anjian.core.fields import PatchModel, one_of, text
+from anjian.core.paging import PageOut
 from anjian.core.records import RecordRead
 from anjian.emergency.plans.rules import CATEGORIES, DRILL_FORMS, DRILL_SCALES, RATINGS
 from anjian.emergency.rules.events import EVENT_TYPES
@@ -145,8 +146,7 @@ class PlanRead(RecordRead):
     created_by: str
 
 
-class PlanPage(BaseModel):
-    total: int
+class PlanPage(PageOut):
     items: list[PlanRead]
 
 
@@ -223,8 +223,7 @@ class DrillRead(RecordRead):
     created_by: str
 
 
-class DrillPage(BaseModel):
-    total: int
+class DrillPage(PageOut):
     items: list[DrillRead]
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from anjian.core.fields import PatchModel, one_of, text
+from anjian.core.paging import PageOut
 from anjian.core.records import RecordRead
 from anjian.emergency.targets.rules import KIND_LABELS, MAX_POPULATION
 from anjian.enterprises.schemas import DivisionCode, Lat, Lng, Phone
@@ -75,6 +76,5 @@ class TargetRead(RecordRead):
     created_by: str
 
 
-class TargetPage(BaseModel):
-    total: int
+class TargetPage(PageOut):
     items: list[TargetRead]

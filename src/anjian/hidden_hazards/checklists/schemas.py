@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from anjian.core.fields import invalid, one_of, text
+from anjian.core.paging import PageOut
 from anjian.hidden_hazards.checklists.rules import FREQUENCIES, TaskState
 
 if TYPE_CHECKING:
@@ -119,8 +120,7 @@ class ChecklistRead(BaseModel):
         )
 
 
-class ChecklistPage(BaseModel):
-    total: int
+class ChecklistPage(PageOut):
     items: list[ChecklistRead]
 
 
@@ -145,8 +145,7 @@ class TaskRead(BaseModel):
     note: str
 
 
-class TaskPage(BaseModel):
-    total: int
+class TaskPage(PageOut):
     items: list[TaskRead]
 
 

@@ -16,12 +16,13 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anjian.core.audit.service import Actor, audit
 from anjian.core.clock import today_in_china
 from anjian.core.errors import Conflict, Invalid
+from anjian.core.paging import paged
 from anjian.core.scope import Scope, not_found
 from anjian.core.sync.outbox import ensure_writable_here
 from anjian.db import utcnow
@@ -93,11 +94,8 @@ def list_checklists(
             Checklist.name.contains(term, autoescape=True)
             | Checklist.post.contains(term, autoescape=True)
         )
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    stmt = stmt.order_by(Enterprise.name, Checklist.name, Checklist.post, Checklist.id)
-    if limit is not None:
-        stmt = stmt.limit(limit).offset(offset)
-    return list(session.scalars(stmt)), total
+    order = (Enterprise.name, Checklist.name, Checklist.post, Checklist.id)
+    return paged(session, stmt, order, limit=limit, offset=offset)
 
 
 def active_duplicate(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only
 
@@ -17,6 +17,7 @@ from anjian.config import get_settings
 from anjian.core.audit.service import Actor, audit
 from anjian.core.clock import today_in_china
 from anjian.core.errors import Conflict, Invalid
+from anjian.core.paging import paged_rows
 from anjian.core.scope import Scope, not_found, unscoped
 from anjian.core.sync.outbox import ensure_writable_here
 from anjian.db import utcnow
@@ -192,11 +193,8 @@ def list_tasks(
         stmt = stmt.where(InspectionTask.due_date >= frm)
     if to is not None:
         stmt = stmt.where(InspectionTask.due_date <= to)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    stmt = stmt.order_by(InspectionTask.due_date.desc(), Enterprise.name, InspectionTask.id)
-    if limit is not None:
-        stmt = stmt.limit(limit).offset(offset)
-    rows = session.execute(stmt).all()
+    order = (InspectionTask.due_date.desc(), Enterprise.name, InspectionTask.id)
+    rows, total = paged_rows(session, stmt, order, limit=limit, offset=offset)
     return [_task_read(task, cl, name, today) for task, cl, name in rows], total
 
 

@@ -30,7 +30,7 @@ from anjian.monitoring.rules import AlarmStateName
 from anjian.monitoring.schemas import AlarmRead, LiveRiskRow
 from anjian.risk.labels import LEVEL_BADGES, LEVEL_HEX, LEVELS
 from anjian.web.layout import division_name, jurisdiction_map, page, pager_of
-from anjian.web.render import query, templates
+from anjian.web.render import count, query, templates
 from anjian.web.session import PageCtx, login_url, safe_next, session_csrf, stream_scope
 from anjian.web.streams import HEADERS as STREAM_HEADERS
 from anjian.web.streams import sse
@@ -185,9 +185,10 @@ def _poll(
             return head, [], seen
         views = alarms.present_alarms(db, fresh)
         # The board's total under its filters, sent with the figures: the page shows it in
-        # the header and the pager, both from this one number.
+        # the header and the pager, both from this one number (as text: 约 N past the count
+        # limit, as the page first showed it).
         _, total = alarms.list_alarms(db, scope, **board.service_args(), limit=0)
-        counts = {**board_counts(db, scope), "total": total}
+        counts = {**board_counts(db, scope), "total": count(total)}
     back = _board_url(board)
     events = [
         sse(
