@@ -1,6 +1,6 @@
-"""Lists at a million rows (issue 20): the scoped hidden-hazard and enterprise lists of a county,
-a city, a province and the national official over 1,000,000 hidden hazards and 100,000
-enterprises on PostgreSQL — the first page, filters, a later page, and the total each answer
+"""Lists at a million rows (issue 20): the scoped hidden-hazard, enterprise and alarm lists of a county,
+a city, a province and the national official over 1,000,000 hidden hazards, 100,000
+enterprises and 20,000 alarms on PostgreSQL — the first page, filters, a later page, and the total each answer
 carries.
 
 The dataset is bench/national.py's (a fresh database, ``anjian init`` as the national node,
@@ -43,8 +43,18 @@ QUERIES: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("page 50", {"page": 50}),
         ("search", {"q": "企业12"}),
     ],
+    "alarms": [
+        ("first page", {}),
+        ("open", {"state": "open"}),
+        ("一级 open", {"state": "open", "level": 1}),
+        ("page 50", {"page": 50}),
+    ],
 }
-PATHS = {"hidden_hazards": "/api/v1/hidden-hazards", "enterprises": "/api/v1/enterprises"}
+PATHS = {
+    "hidden_hazards": "/api/v1/hidden-hazards",
+    "enterprises": "/api/v1/enterprises",
+    "alarms": "/api/v1/alarms",
+}
 
 
 def _measure(url: str, token: str, repeat: int) -> dict[str, Any]:
@@ -77,12 +87,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         env = node_env(db, root / "data", node_division="000000")
         log("anjian init (the national node)")
         cli(env, "init")
-        log(f"loading {args.enterprises:,} enterprises and {args.hazards:,} hidden hazards")
-        loaded = national.load(db, args.enterprises, args.hazards)
+        sizes = national.dataset(args)
+        loaded = national.load_dataset(db, sizes)
         national.add_officials(env)
         result: dict[str, Any] = {
-            "enterprises": args.enterprises,
-            "hazards": args.hazards,
+            **sizes,
             "load": {k: round(v, 1) for k, v in loaded.items()},
             "officials": {},
         }
@@ -117,14 +126,12 @@ def _table(result: dict[str, Any]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="10,000 enterprises, 100,000 hazards")
-    parser.add_argument("--enterprises", type=int, default=100_000)
-    parser.add_argument("--hazards", type=int, default=1_000_000)
+    national.add_dataset_args(parser)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--pg-admin", default=PG_ADMIN)
     args = parser.parse_args()
     if args.quick:
-        args.enterprises, args.hazards, args.repeat = 10_000, 100_000, 5
+        args.repeat = 5
     result = run(args)
     _table(result)
     print(json.dumps(result, ensure_ascii=False))

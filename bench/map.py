@@ -118,12 +118,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         env = node_env(db, root / "data", node_division="000000")
         log("anjian init (the national node)")
         cli(env, "init")
-        log(f"loading {args.enterprises:,} enterprises and {args.hazards:,} hidden hazards")
-        loaded = national.load(db, args.enterprises, args.hazards)
+        sizes = national.dataset(args)
+        loaded = national.load_dataset(db, sizes)
         national.add_officials(env)
         result: dict[str, Any] = {
-            "enterprises": args.enterprises,
-            "hazards": args.hazards,
+            **sizes,
             "load": {k: round(v, 1) for k, v in loaded.items()},
             "roles": {},
         }
@@ -177,9 +176,7 @@ def _table(result: dict[str, Any]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="10,000 enterprises, 100,000 hazards")
-    parser.add_argument("--enterprises", type=int, default=100_000)
-    parser.add_argument("--hazards", type=int, default=1_000_000)
+    national.add_dataset_args(parser)
     parser.add_argument("--requests", type=int, default=200, help="views per official and layer")
     parser.add_argument("--layers", nargs="*", help="only these layers")
     parser.add_argument("--browser", action="store_true", help="measure the page's first render")
@@ -187,7 +184,7 @@ def main() -> None:
     parser.add_argument("--pg-admin", default=PG_ADMIN)
     args = parser.parse_args()
     if args.quick:
-        args.enterprises, args.hazards, args.requests = 10_000, 100_000, 50
+        args.requests = 50
     result = run(args)
     _table(result)
     print(json.dumps(result, ensure_ascii=False))

@@ -6,8 +6,9 @@ columns included), and officials at each tier."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from benchkit import Database, cli
+from benchkit import Database, cli, log
 
 PASSWORD = "Anjian#Bench2026"
 OFFICIALS = {"nation": "000000", "province": "140000", "city": "140600", "county": "140622"}
@@ -45,8 +46,63 @@ JOIN enterprises e ON e.id = 1 + g %% %(enterprises)s
 """
 
 
-def load(db: Database, enterprises: int, hazards: int) -> dict[str, float]:
-    """Load the enterprises and hazards, then ANALYZE; the seconds each took."""
+# Risk points: so many per enterprise, one in a hundred 重大, one in twenty 较大, three in ten
+# 一般, the rest 低 (the enterprise's level on the map is its worst point's).
+RISK_SQL = """
+INSERT INTO risk_points (enterprise_id, division_code, supervision_category, name, kind,
+    location, hazards, method, factor_l, factor_e, factor_c, score, convention, level,
+    control_measures, control_level, responsible, assessed_at, created_at, origin_node, version,
+    updated_at, deleted, uid)
+SELECT e.id, e.division_code, e.supervision_category, '风险点' || g, 'area', '', '', 'lec', 1,
+    1, 1, 1, 'A', CASE WHEN g %% 100 = 0 THEN 'major' WHEN g %% 20 = 0 THEN 'significant'
+    WHEN g %% 10 < 3 THEN 'general' ELSE 'low' END, '', 'company', '', now(), now(),
+    'node-000000', 1, now(), false, gen_random_uuid()::text
+FROM generate_series(1, %(count)s) AS g
+JOIN enterprises e ON e.id = 1 + g %% %(enterprises)s
+"""
+
+# Alarms not closed (raised or acknowledged; one in five 严重), at their enterprise.
+ALARMS_SQL = """
+INSERT INTO alarms (enterprise_id, division_code, supervision_category, kind, level, bound,
+    threshold, value, peak, raised_at, state, acknowledged_by, cause, action, handler,
+    handled_by, closed_by, origin_node, version, updated_at, deleted, uid)
+SELECT e.id, e.division_code, e.supervision_category, 'threshold',
+    CASE WHEN g %% 5 = 0 THEN 1 ELSE 2 END, 'h', 10, 12, 12,
+    now() - (g %% 1440) * interval '1 minute',
+    CASE WHEN g %% 3 = 0 THEN 'acknowledged' ELSE 'raised' END, '', '', '', '', '', '',
+    'node-000000', 1, now(), false, gen_random_uuid()::text
+FROM generate_series(1, %(count)s) AS g
+JOIN enterprises e ON e.id = 1 + (g * 7) %% %(enterprises)s
+"""
+
+# Accidents of this year and last (一般 mostly, one in fifty 较大), at their enterprise.
+ACCIDENTS_SQL = """
+INSERT INTO accidents (division_code, enterprise_id, supervision_category, unit_name,
+    industry_code, occurred_at, known_at, place, accident_type, deaths, missing,
+    serious_injuries, minor_injuries, direct_loss_cny, grade, grade_criterion, provisional,
+    summary, measures, reporter, reported_at, follow_ups, origin_node, version, updated_at,
+    deleted, uid, kind, near_miss_criterion)
+SELECT e.division_code, e.id, e.supervision_category, e.name, 'C26', t, t, '', 'machinery',
+    CASE WHEN g %% 50 = 0 THEN 3 ELSE g %% 2 END, 0, 0, 1, 0,
+    CASE WHEN g %% 50 = 0 THEN 3 ELSE 4 END, 'deaths', false, '', '', '', t, 0,
+    'node-000000', 1, now(), false, gen_random_uuid()::text, 'accident', ''
+FROM generate_series(1, %(count)s) AS g
+JOIN enterprises e ON e.id = 1 + (g * 13) %% %(enterprises)s
+CROSS JOIN LATERAL (SELECT now() - (g %% 700) * interval '1 day' AS t) AS at
+"""
+
+
+def load(
+    db: Database,
+    enterprises: int,
+    hazards: int,
+    *,
+    risk_points: int = 0,
+    alarms: int = 0,
+    accidents: int = 0,
+) -> dict[str, float]:
+    """Load the enterprises and hazards (and risk points, open alarms, accidents of this year
+    and last), then ANALYZE; the seconds each took."""
     import psycopg
 
     took = {}
@@ -61,8 +117,55 @@ def load(db: Database, enterprises: int, hazards: int) -> dict[str, float]:
         t0 = time.monotonic()
         conn.execute(HAZARDS_SQL, {"count": hazards, "enterprises": enterprises}, prepare=False)
         took["hazards_s"] = time.monotonic() - t0
-        conn.execute("ANALYZE")
+        for name, sql, count in (
+            ("risk_points", RISK_SQL, risk_points),
+            ("alarms", ALARMS_SQL, alarms),
+            ("accidents", ACCIDENTS_SQL, accidents),
+        ):
+            if count:
+                t0 = time.monotonic()
+                conn.execute(sql, {"count": count, "enterprises": enterprises}, prepare=False)
+                took[f"{name}_s"] = time.monotonic() - t0
+        conn.execute("VACUUM ANALYZE")
     return took
+
+
+# The dataset of the national benchmarks: the full size and ``--quick``'s.
+DATASET = {
+    "enterprises": (100_000, 10_000),
+    "hazards": (1_000_000, 100_000),
+    "risk_points": (500_000, 50_000),
+    "alarms": (20_000, 2_000),
+    "accidents": (20_000, 2_000),
+}
+
+
+def add_dataset_args(parser: Any) -> None:
+    """The ``--enterprises``, ``--hazards``, ``--risk-points``, ``--alarms`` and
+    ``--accidents`` options (``--quick`` takes a tenth of each)."""
+    parser.add_argument("--quick", action="store_true", help="a tenth of each dataset size")
+    for name, (full, _) in DATASET.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=full)
+
+
+def dataset(args: Any) -> dict[str, int]:
+    """The dataset sizes the options ask for (``--quick``'s when given)."""
+    return {
+        name: quick if args.quick else getattr(args, name) for name, (_, quick) in DATASET.items()
+    }
+
+
+def load_dataset(db: Database, sizes: dict[str, int]) -> dict[str, float]:
+    """:func:`load` with :func:`dataset`'s sizes."""
+    log("loading " + ", ".join(f"{n:,} {name.replace('_', ' ')}" for name, n in sizes.items()))
+    return load(
+        db,
+        sizes["enterprises"],
+        sizes["hazards"],
+        risk_points=sizes["risk_points"],
+        alarms=sizes["alarms"],
+        accidents=sizes["accidents"],
+    )
 
 
 def centres(db: Database, division: str, count: int) -> list[tuple[float, float]]:

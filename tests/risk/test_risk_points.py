@@ -101,7 +101,7 @@ def test_scope(personas: Any) -> None:
     shanyin = personas.login("shanyin")
     assert personas.client.get(f"{API}/points/{pt['id']}", headers=shanyin).status_code == 404
     listed = personas.client.get(f"{API}/points", headers=shanyin).json()
-    assert listed == {"total": 0, "items": []}
+    assert listed == {"total": 0, "total_exact": True, "items": []}
     r = _point(personas, "shanyin")
     assert r.status_code == 404 and r.json()["field"] == "enterprise_id"
     r = personas.client.patch(f"{API}/points/{pt['id']}", json={"name": "x"}, headers=shanyin)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, cast, func, select
+from sqlalchemy import BigInteger, ColumnElement, Integer, Select, and_, cast, func, select
 from sqlalchemy.orm import Session
 
 from anjian.core.clock import CST
@@ -33,7 +33,10 @@ class Layer:
     with ``{id}`` (or any other column: ``{kind}``). A single feature's popup reads the lines
     of ``details`` (caption, property); ``labels`` names the codes of a property (it gains a
     ``<property>_label``). ``staff_only``: not for enterprise users (the records' pages are
-    staff pages)."""
+    staff pages). ``places(session, scope, params)``, when given, is the same records counted
+    per place — columns ``lng``, ``lat``, ``kind`` and ``n`` — which clusters use instead of
+    the rows: a layer of many records at few places (hidden hazards at their enterprise)
+    counts them before joining the places, not after."""
 
     name: str
     label: str
@@ -45,6 +48,7 @@ class Layer:
     staff_only: bool = False
     labels: Mapping[str, Mapping[Any, str]] = field(default_factory=dict)
     details: tuple[tuple[str, str], ...] = ()
+    places: Callable[[Session, Scope, Mapping[str, str]], Select[Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,15 @@ def _point(lng: float, lat: float, properties: dict[str, Any]) -> dict[str, Any]
     }
 
 
+def _within(sub: Any, box: BBox) -> ColumnElement[bool]:
+    return and_(
+        sub.c.lng >= box.min_lng,
+        sub.c.lng <= box.max_lng,
+        sub.c.lat >= box.min_lat,
+        sub.c.lat <= box.max_lat,
+    )
+
+
 def collect(
     session: Session,
     layer: Layer,
@@ -154,12 +167,7 @@ def collect(
     kind) at the count-weighted centre of their cell; ``total`` and the ``legend`` (counts by
     kind inside the box) either way."""
     sub = layer.rows(session, scope, params).subquery()
-    inside = and_(
-        sub.c.lng >= box.min_lng,
-        sub.c.lng <= box.max_lng,
-        sub.c.lat >= box.min_lat,
-        sub.c.lat <= box.max_lat,
-    )
+    inside = _within(sub, box)
     # One query when few fall inside: ask for one more than may be drawn; only past that are
     # they counted, by cell.
     rows = session.execute(select(sub).where(inside).limit(max_features + 1)).mappings().all()
@@ -186,6 +194,14 @@ def collect(
     while cells > MAX_CELLS:
         size, cells = (size[0] * 2, size[1] * 2), cells / 4
     dialect = session.get_bind().dialect.name
+    if layer.places is None:
+        n: Any = func.count()
+        sum_lng, sum_lat = func.sum(sub.c.lng), func.sum(sub.c.lat)
+    else:
+        sub = layer.places(session, scope, params).subquery()
+        inside = _within(sub, box)
+        n = cast(func.sum(sub.c.n), BigInteger)  # PostgreSQL sums counts as numeric
+        sum_lng, sum_lat = func.sum(sub.c.lng * sub.c.n), func.sum(sub.c.lat * sub.c.n)
     gx = _cell(sub.c.lng, 180.0, size[0], dialect).label("gx")
     gy = _cell(sub.c.lat, 90.0, size[1], dialect).label("gy")
     stmt = (
@@ -193,9 +209,9 @@ def collect(
             gx,
             gy,
             sub.c.kind,
-            func.count().label("n"),
-            func.sum(sub.c.lng).label("sum_lng"),
-            func.sum(sub.c.lat).label("sum_lat"),
+            n.label("n"),
+            sum_lng.label("sum_lng"),
+            sum_lat.label("sum_lat"),
         )
         .where(inside)
         .group_by(gx, gy, sub.c.kind)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, Integer, String, Text
+from sqlalchemy import Float, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from anjian.core.scope import ScopeColumns, Scoped
@@ -23,6 +23,17 @@ class RiskPoint(EnterpriseColumns, SyncMixin, Scoped, Base):
     __noun__ = ("风险点", "risk point")
 
     __tablename__ = "risk_points"
+    __table_args__ = (
+        # The live points by enterprise, covering what the one map ranks and scopes them by:
+        # its national view ranks 500,000 points from this index alone (migration 0024).
+        Index(
+            "ix_risk_points_live",
+            "enterprise_id",
+            postgresql_include=["level", "division_code", "supervision_category"],
+            postgresql_where=text("deleted IS false"),
+            sqlite_where=text("deleted IS false"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
