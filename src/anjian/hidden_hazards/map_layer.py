@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func
 from sqlalchemy.orm import Session
 
 from anjian.core.map_features import Layer, choice
@@ -36,11 +36,9 @@ def _filtered(stmt: Select[Any], params: Mapping[str, str]) -> Select[Any]:
     return stmt
 
 
-def _located(scope: Scope, stmt: Select[Any]) -> Select[Any]:
-    """``stmt`` (joined to the enterprises) kept to enterprises in scope with a position."""
-    return scope.restrict(stmt, Enterprise).where(
-        Enterprise.lng.isnot(None), Enterprise.lat.isnot(None)
-    )
+def _located(stmt: Select[Any]) -> Select[Any]:
+    """``stmt`` (joined to the enterprises) kept to enterprises with a position."""
+    return stmt.where(Enterprise.lng.isnot(None), Enterprise.lat.isnot(None))
 
 
 def _rows(session: Session, scope: Scope, params: Mapping[str, str]) -> Select[Any]:
@@ -57,7 +55,7 @@ def _rows(session: Session, scope: Scope, params: Mapping[str, str]) -> Select[A
         HiddenHazard.deadline.label("deadline"),
         HiddenHazard.overdue.label("overdue"),
     ).join(Enterprise, Enterprise.id == HiddenHazard.enterprise_id)
-    return _located(scope, _filtered(stmt, params))
+    return _located(scope.restrict(_filtered(stmt, params), Enterprise))
 
 
 def _places(session: Session, scope: Scope, params: Mapping[str, str]) -> Select[Any]:
@@ -73,10 +71,14 @@ def _places(session: Session, scope: Scope, params: Mapping[str, str]) -> Select
         .group_by(HiddenHazard.enterprise_id, HiddenHazard.grade)
         .subquery()
     )
-    stmt = select(
-        Enterprise.lng.label("lng"), Enterprise.lat.label("lat"), counted.c.kind, counted.c.n
+    stmt = scope.select(
+        Enterprise,
+        Enterprise.lng.label("lng"),
+        Enterprise.lat.label("lat"),
+        counted.c.kind,
+        counted.c.n,
     ).join(counted, counted.c.enterprise_id == Enterprise.id)
-    return _located(scope, stmt)
+    return _located(stmt)
 
 
 LAYER = Layer(
