@@ -21,8 +21,8 @@ import socket
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,20 +94,21 @@ def pg_template() -> Iterator[str]:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database with the divisions loaded, on each backend."""
+    """A fresh, migrated database with the divisions loaded, on each backend. A test that uses
+    the personas gets a copy of the database (and data directory) they were made in once per
+    backend and worker (:func:`personas`): making them costs more than most tests do."""
+    if "personas" in request.fixturenames:
+        made: Template = request.getfixturevalue(f"personas_{request.param}")
+        shutil.copytree(made.data_dir, tmp_path / "data")
+        template = made.source
+    else:
+        base = "sqlite_template" if request.param == "sqlite" else "pg_template"
+        template = str(request.getfixturevalue(base))
     if request.param == "sqlite":
-        target = tmp_path / "anjian.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), target)
-        yield f"sqlite:///{target}"
+        yield _sqlite_copy(template, tmp_path / "anjian.db")
         return
-    template = request.getfixturevalue("pg_template")
-    name = f"anjian_t_{uuid.uuid4().hex[:10]}"
-    _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    try:
+    with _pg_copy(template) as name:
         yield _sqlalchemy_pg(name)
-    finally:
-        reset_caches()
-        _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @dataclass
@@ -232,21 +233,25 @@ NODE_ENV = {
 DEMO_MFA_ROLES = '["admin", "official"]'
 
 
+def _node_env(url: str, data_dir: Path, **env: str) -> dict[str, str]:
+    """The settings of the node on ``url`` with its data in ``data_dir``: ``env`` over
+    :data:`NODE_ENV`."""
+    return {**NODE_ENV, "ANJIAN_DATABASE_URL": url, "ANJIAN_DATA_DIR": str(data_dir), **env}
+
+
+def _client() -> TestClient:
+    from anjian.app import create_app
+
+    return TestClient(create_app(), base_url="https://testserver")
+
+
 def _serve(url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch, **env: str) -> Iterator[Node]:
     """The node on ``url`` with its data in ``data_dir``, ``env`` over :data:`NODE_ENV`."""
-    settings = {
-        **NODE_ENV,
-        "ANJIAN_DATABASE_URL": url,
-        "ANJIAN_DATA_DIR": str(data_dir),
-        **env,
-    }
-    for key, value in settings.items():
+    for key, value in _node_env(url, data_dir, **env).items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("ANJIAN_CONFIG", raising=False)
     reset_caches()
-    from anjian.app import create_app
-
-    with TestClient(create_app(), base_url="https://testserver") as client:
+    with _client() as client:
         yield Node(url=url, data_dir=data_dir, client=client)
     reset_caches()
 
@@ -261,57 +266,103 @@ def node(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 @dataclass(frozen=True)
-class DemoTemplate:
-    """A database ``anjian demo`` filled (a SQLite file, or a PostgreSQL database to copy with
-    CREATE DATABASE … TEMPLATE), the data directory with its keys, and what it printed."""
+class Template:
+    """A database made once per backend and worker (a SQLite file, or a PostgreSQL database to
+    copy with CREATE DATABASE … TEMPLATE) and the data directory with its keys: by ``anjian
+    demo`` (``output`` is what it printed) or with the personas (their ids)."""
 
     source: str
     data_dir: Path
-    output: str
+    output: str = ""
+    users: dict[str, int] = field(default_factory=dict)
+    enterprises: dict[str, int] = field(default_factory=dict)
 
 
-def _seed_demo(url: str, data_dir: Path) -> str:
-    """Run ``anjian demo`` against ``url`` as a node under test would; what it printed."""
+@contextmanager
+def _pg_copy(template: str, prefix: str = "anjian_t") -> Iterator[str]:
+    """A PostgreSQL database copied from ``template`` (its name), dropped after the block."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield name
+    finally:
+        reset_caches()
+        _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _sqlite_copy(template: Path | str, target: Path) -> str:
+    """A copy of the SQLite file ``template`` at ``target``; its URL."""
+    shutil.copy(template, target)
+    return f"sqlite:///{target}"
+
+
+def _sqlite_settled(path: Path) -> None:
+    """Everything in the file itself, none left in a -wal, so a plain copy is the database."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _seed_demo(url: str, data_dir: Path) -> Template:
+    """Run ``anjian demo`` against ``url`` as a node under test would."""
     from typer.testing import CliRunner
 
     from node_env import in_process
 
-    env = {
-        **NODE_ENV,
-        "ANJIAN_DATABASE_URL": url,
-        "ANJIAN_DATA_DIR": str(data_dir),
-        "ANJIAN_MFA_REQUIRED_ROLES": DEMO_MFA_ROLES,
-    }
-    with in_process(env):
+    with in_process(_node_env(url, data_dir, ANJIAN_MFA_REQUIRED_ROLES=DEMO_MFA_ROLES)):
         from anjian.cli import app as cli
 
         result = CliRunner().invoke(cli, ["demo"])
     assert result.exit_code == 0, result.output
-    return result.output
+    return Template(url, data_dir, output=result.output)
+
+
+def _seed_personas(url: str, data_dir: Path) -> Template:
+    """Make the personas on ``url`` through a node under test."""
+    from node_env import in_process
+
+    with in_process(_node_env(url, data_dir)), _client() as client:
+        node = Node(url=url, data_dir=data_dir, client=client)
+        _make_personas(node)
+    return Template(url, data_dir, users=node.users, enterprises=node.enterprises)
+
+
+_SEEDS = {"demo": _seed_demo, "personas": _seed_personas}
+
+
+def _sqlite_made(kind: str, sqlite_template: Path, factory: pytest.TempPathFactory) -> Template:
+    root = factory.mktemp(kind)
+    path = root / f"{kind}.db"
+    made = _SEEDS[kind](_sqlite_copy(sqlite_template, path), root / "data")
+    _sqlite_settled(path)
+    return replace(made, source=str(path))
+
+
+def _pg_made(kind: str, pg_template: str, factory: pytest.TempPathFactory) -> Iterator[Template]:
+    with _pg_copy(pg_template, f"anjian_{kind}") as name:
+        made = _SEEDS[kind](_sqlalchemy_pg(name), factory.mktemp(kind) / "data")
+        yield replace(made, source=name)
 
 
 @pytest.fixture(scope="session")
-def demo_sqlite(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> DemoTemplate:
-    root = tmp_path_factory.mktemp("demo")
-    path = root / "demo.db"
-    shutil.copy(sqlite_template, path)
-    output = _seed_demo(f"sqlite:///{path}", root / "data")
-    with sqlite3.connect(path) as conn:  # everything in the file itself, none left in a -wal
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return DemoTemplate(str(path), root / "data", output)
+def demo_sqlite(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Template:
+    return _sqlite_made("demo", sqlite_template, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
-def demo_postgres(
+def demo_postgres(pg_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template]:
+    yield from _pg_made("demo", pg_template, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def personas_sqlite(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Template:
+    return _sqlite_made("personas", sqlite_template, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def personas_postgres(
     pg_template: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[DemoTemplate]:
-    name = f"anjian_demo_{uuid.uuid4().hex[:10]}"
-    _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
-    data_dir = tmp_path_factory.mktemp("demo") / "data"
-    try:
-        yield DemoTemplate(name, data_dir, _seed_demo(_sqlalchemy_pg(name), data_dir))
-    finally:
-        _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+) -> Iterator[Template]:
+    yield from _pg_made("personas", pg_template, tmp_path_factory)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -321,30 +372,22 @@ def demo(
     """The node after ``anjian demo`` (default MFA roles: admin, official), on a copy of the
     database the session's demo made, so each test changes only its own; ``output`` is what
     ``anjian demo`` printed."""
-    template: DemoTemplate = request.getfixturevalue(f"demo_{request.param}")
+    template: Template = request.getfixturevalue(f"demo_{request.param}")
     data_dir = tmp_path / "data"
     shutil.copytree(template.data_dir, data_dir)
-    if request.param == "sqlite":
-        target = tmp_path / "anjian.db"
-        shutil.copy(template.source, target)
-        url, name = f"sqlite:///{target}", None
-    else:
-        name = f"anjian_t_{uuid.uuid4().hex[:10]}"
-        _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{template.source}"')
-        url = _sqlalchemy_pg(name)
-    try:
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = _sqlite_copy(template.source, tmp_path / "anjian.db")
+        else:
+            url = _sqlalchemy_pg(stack.enter_context(_pg_copy(template.source)))
         for node in _serve(url, data_dir, monkeypatch, ANJIAN_MFA_REQUIRED_ROLES=DEMO_MFA_ROLES):
             node.output = template.output
             yield node
-    finally:
-        if name is not None:
-            reset_caches()
-            _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def personas(node: Node) -> Node:
-    """The named personas of the module docstring, with their organisations and enterprise."""
+def _make_personas(node: Node) -> None:
+    """The named personas of the module docstring, with their organisations and enterprises,
+    made on ``node`` through the services."""
     from anjian.core.audit.service import SYSTEM
     from anjian.core.iam.models import Role
     from anjian.core.orgs.models import OrgKind
@@ -393,6 +436,15 @@ def personas(node: Node) -> Node:
     ]
     for name, role, div, org, ent in specs:
         node.add_user(name, role, div, org_id=org, enterprise_id=ent, phone="13800138000")
+
+
+@pytest.fixture
+def personas(node: Node, request: pytest.FixtureRequest) -> Node:
+    """The named personas of the module docstring, with their organisations and enterprises:
+    the node's database is a copy of the one they were made in (:func:`database_url`)."""
+    backend = "sqlite" if node.url.startswith("sqlite") else "postgres"
+    made: Template = request.getfixturevalue(f"personas_{backend}")
+    node.users, node.enterprises = dict(made.users), dict(made.enterprises)
     return node
 
 
