@@ -156,7 +156,7 @@ POINT_LAYERS = (
     "emergency_events",
     "risk",
 )
-STAFF_LAYERS = {"emergency_resources", "emergency_events", "threat_zones"}
+STAFF_LAYERS = {"emergency_resources", "emergency_events", "threat_zones", "divisions"}
 
 
 def _put(node: Any, model: Any, enterprise: str | None = None, **columns: Any) -> int:
@@ -369,6 +369,7 @@ def test_every_layer_keeps_to_the_callers_scope(world: Any) -> None:
         "emergency_resources",
         "emergency_events",
         "threat_zones",
+        "divisions",
     ]
     for_firm = node.client.get(f"{API}/layers", headers=node.login("qiye")).json()
     assert {la["name"] for la in for_firm} == {la["name"] for la in layers} - STAFF_LAYERS
@@ -645,3 +646,35 @@ def test_threat_zones_are_the_polygons_of_events_in_progress(personas: Any) -> N
     )
     assert closed.status_code == 200, closed.text
     assert _features(personas, "sheng", layer="threat_zones").json()["total"] == 0
+
+
+def test_division_outlines_are_the_tier_the_zoom_shows_within_the_scope(personas: Any) -> None:
+    """The outlines come from packaged data (no tiles, no network): provinces when the map
+    shows the country, cities then counties as it zooms in; never above the caller's own
+    jurisdiction, never outside it; MultiPolygons of [lng, lat] that a click opens."""
+    china = "73,18,135,54"
+
+    def names(who: str, zoom: int, bbox: str = china) -> list[str]:
+        answer = _features(personas, who, layer="divisions", zoom=zoom, bbox=bbox).json()
+        assert answer["clustered"] is False and answer["total"] == len(answer["features"])
+        return [f["properties"]["name"] for f in answer["features"]]
+
+    assert names("sheng", 4) == ["山西省"]  # the province official's own, not the country
+    assert len(names("sheng", 7)) == 11  # 山西's eleven cities
+    assert names("shuozhou", 4) == ["朔州市"]
+    assert names("shuozhou", 9) == ["朔城区", "平鲁区", "山阴县", "应县", "右玉县", "怀仁市"]
+    assert names("yingxian", 4) == ["应县"]  # a county official: the county at every zoom
+    assert names("jianchaju", 12) == ["山阴县", "应县"]  # the bureau's two counties
+    assert names("yingxian", 9, "100,20,101,21") == []  # elsewhere: nothing
+    assert _features(personas, "qiye", layer="divisions").status_code == 403
+
+    answer = _features(personas, "yingxian", layer="divisions", zoom=9).json()
+    (county,) = answer["features"]
+    p = county["properties"]
+    assert p["id"] == p["code"] == "140622" and p["kind"] == "county"
+    assert p["kind_label"] == "县级" and p["href"] == "/enterprises?division=140622"
+    assert county["geometry"]["type"] == "MultiPolygon"
+    ring = county["geometry"]["coordinates"][0][0]
+    lngs, lats = [pt[0] for pt in ring], [pt[1] for pt in ring]
+    # 应县 lies about 112.9–113.7 E, 39.2–39.8 N
+    assert 112.7 < min(lngs) < max(lngs) < 113.9 and 39.0 < min(lats) < max(lats) < 40.0

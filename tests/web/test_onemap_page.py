@@ -1,6 +1,6 @@
 """The one map's page (一张图, /onemap): in the side menu beside 企业地图 for staff and enterprise
-users; the layer panel lists the layers a user may show (the enterprises on at first, the
-emergency layers for staff only) with their legends and filters; the map starts framed on the
+users; the layer panel lists the layers a user may show (the enterprises and the division
+outlines on at first, the emergency layers and the outlines for staff only) with their legends and filters; the map starts framed on the
 user's jurisdiction (an enterprise user's own enterprise) and draws from the features API with
 the console's cookie, which keeps to the scope. No inline script (the CSP forbids it)."""
 
@@ -15,7 +15,7 @@ import pytest
 from anjian.core.clock import today_in_china
 
 POINT = "/api/v1/map/features?layer={}&bbox=112,39,114,40.5&zoom=9"
-STAFF_ONLY = ("emergency_resources", "emergency_events", "threat_zones")
+STAFF_ONLY = ("emergency_resources", "emergency_events", "threat_zones", "divisions")
 
 
 def _data(html: str) -> dict[str, Any]:
@@ -39,7 +39,9 @@ def test_the_page_shows_the_layers_a_user_may_show(console: Any, who: str) -> No
     assert names[:3] == ["enterprises", "risk", "major_hazards"]
     for name in names:
         assert f'id="layer-{name}"' in html
-    assert [la["name"] for la in data["layers"] if la["on"]] == ["enterprises"]
+    # the enterprises, over the division outlines (staff: an enterprise's scope is not a place)
+    on = ["enterprises", "divisions"] if staff else ["enterprises"]
+    assert [la["name"] for la in data["layers"] if la["on"]] == on
     assert re.search(r'id="layer-enterprises"[^>]* checked', html)
     assert not re.search(r'id="layer-risk"[^>]* checked', html)
     if not staff:

@@ -54,13 +54,14 @@ class Layer:
 @dataclass(frozen=True)
 class ShapeLayer:
     """A layer of polygons (the threat zones of a dispersion analysis): few, each drawn in full,
-    never clustered. ``shapes(session, scope, box, params)`` answers the GeoJSON features in
-    scope whose outline meets ``box`` — each with ``id``, ``name`` and ``kind`` among its
-    properties — at most :data:`MAX_SHAPES` of them (the first, in the layer's own order)."""
+    never clustered. ``shapes(session, scope, box, zoom, params)`` answers the GeoJSON features
+    in scope whose outline meets ``box`` — each with ``id``, ``name`` and ``kind`` among its
+    properties — at most :data:`MAX_SHAPES` of them (the first, in the layer's own order); a
+    feature's ``fill_opacity`` property, when set, is how much of its colour fills it."""
 
     name: str
     label: str
-    shapes: Callable[[Session, Scope, BBox, Mapping[str, str]], list[dict[str, Any]]]
+    shapes: Callable[[Session, Scope, BBox, int, Mapping[str, str]], list[dict[str, Any]]]
     kinds: Mapping[str, str]
     colours: Mapping[str, str]
     href: str
@@ -250,12 +251,13 @@ def collect_shapes(
     layer: ShapeLayer,
     scope: Scope,
     box: BBox,
+    zoom: int,
     params: Mapping[str, str],
 ) -> dict[str, Any]:
-    """The GeoJSON FeatureCollection of a shape layer in ``box``: its polygons (each with
+    """The GeoJSON FeatureCollection of a shape layer in ``box`` at ``zoom``: its polygons (each with
     ``kind_label``, ``colour`` and ``href``), at most :data:`MAX_SHAPES`, with ``total`` and the
     ``legend``; never clustered."""
-    features = layer.shapes(session, scope, box, params)[:MAX_SHAPES]
+    features = layer.shapes(session, scope, box, zoom, params)[:MAX_SHAPES]
     counts: dict[str, int] = {}
     for feature in features:
         props = feature["properties"]

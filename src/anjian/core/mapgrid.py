@@ -27,6 +27,15 @@ class BBox:
     def mid_lat(self) -> float:
         return (self.min_lat + self.max_lat) / 2
 
+    def meets(self, other: BBox) -> bool:
+        """Whether the two boxes share a point (edges touching count)."""
+        return (
+            self.min_lng <= other.max_lng
+            and self.max_lng >= other.min_lng
+            and self.min_lat <= other.max_lat
+            and self.max_lat >= other.min_lat
+        )
+
 
 def parse_bbox(text: str) -> BBox:
     """``minLng,minLat,maxLng,maxLat`` as a :class:`BBox`; ValueError (a message for users)
@@ -71,9 +80,4 @@ def outline_meets(ring: Iterable[Sequence[float]], box: BBox) -> bool:
         return False
     lngs = [p[0] for p in points]
     lats = [p[1] for p in points]
-    return (
-        min(lngs) <= box.max_lng
-        and max(lngs) >= box.min_lng
-        and min(lats) <= box.max_lat
-        and max(lats) >= box.min_lat
-    )
+    return BBox(min(lngs), min(lats), max(lngs), max(lats)).meets(box)

@@ -149,7 +149,7 @@ EVENTS = Layer(
 
 
 def _zones(
-    session: Session, scope: Scope, box: BBox, params: Mapping[str, str]
+    session: Session, scope: Scope, box: BBox, zoom: int, params: Mapping[str, str]
 ) -> list[dict[str, Any]]:
     stmt = scope.select(
         EmergencyEvent, EmergencyEvent.id, EmergencyEvent.title, EmergencyEvent.analysis

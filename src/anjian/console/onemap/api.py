@@ -70,7 +70,7 @@ def features(
         if value:
             params[name] = value
     if isinstance(chosen, ShapeLayer):
-        answer = collect_shapes(ctx.db, chosen, ctx.scope, box, params)
+        answer = collect_shapes(ctx.db, chosen, ctx.scope, box, zoom, params)
     else:
         answer = collect(ctx.db, chosen, ctx.scope, box, zoom, params)
     # Serialised at once (orjson, dates as ISO 8601): thousands of features need no second

@@ -4,6 +4,7 @@ in the order the page lists them."""
 from __future__ import annotations
 
 from anjian.accidents.map_layer import LAYER as ACCIDENTS
+from anjian.core.divisions.map_layer import LAYER as DIVISIONS
 from anjian.core.map_features import Layer, ShapeLayer
 from anjian.emergency.map_layer import EVENTS, RESOURCES, THREAT_ZONES
 from anjian.enterprises.map_layer import LAYER as ENTERPRISES
@@ -24,5 +25,6 @@ LAYERS: dict[str, Layer | ShapeLayer] = {
         RESOURCES,
         EVENTS,
         THREAT_ZONES,
+        DIVISIONS,
     )
 }

@@ -1,7 +1,7 @@
 """The one map's page (一张图, /onemap): a full-height map of the user's jurisdiction with a
 panel of layers — each a checkbox, its legend with the counts of the last answer, and the filter
 that chooses among its kinds (and the year of the accidents) — that static/onemap.js fills from
-``GET /api/v1/map/features`` as the map moves. The enterprises layer is on at first."""
+``GET /api/v1/map/features`` as the map moves. The enterprises and the division outlines are on at first."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from anjian.web.session import PageCtx
 
 router = APIRouter(include_in_schema=False)
 
-ON_AT_FIRST = ("enterprises",)
+ON_AT_FIRST = ("enterprises", "divisions")
 # The filter of each layer that chooses one of its kinds (the panel's select).
 KIND_FILTERS = {
     "enterprises": "category",

@@ -210,10 +210,11 @@
 
   function shape(state, f) {
     var colour = f.properties.colour;
+    var fill = f.properties.fill_opacity != null ? f.properties.fill_opacity : 0.18;
     return L.geoJSON(f, {
       pane: state.pane,
       style: function () {
-        return { color: colour, weight: 1, fillColor: colour, fillOpacity: 0.18, className: "onemap-zone" };
+        return { color: colour, weight: fill < 0.1 ? 1.5 : 1, fillColor: colour, fillOpacity: fill, className: "onemap-zone" };
       }
     }).bindPopup(popup(state, f.properties));
   }

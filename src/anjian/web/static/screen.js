@@ -92,8 +92,9 @@
     }
   }
 
-  // --- the map: the enterprises layer of the one map, clusters or single enterprises ---------
-  var map = null, layer = null, pending = null, framed = false;
+  // --- the map: the enterprises layer of the one map, clusters or single enterprises, over the
+  // outlines of the divisions the zoom shows (packaged data: legible with no tiles at all) -----
+  var map = null, layer = null, outlines = null, pending = null, pendingOutlines = null, framed = false;
   function drawMap() {
     var el = document.getElementById("screen-map"), src = document.getElementById("screen-map-data");
     if (!el || !src || !window.L) return;
@@ -107,9 +108,31 @@
     if (cfg.frame.length > 1) map.fitBounds(cfg.frame, { padding: [20, 20] });
     else if (cfg.frame.length === 1) map.setView(cfg.frame[0], 10);
     else map.setView([35.86, 104.19], 4);
+    outlines = L.layerGroup().addTo(map);
     layer = L.layerGroup().addTo(map);
     map.on("moveend", loadMap);
     loadMap();
+  }
+
+  function features(name, box, controller) {
+    var url = "/api/v1/map/features?layer=" + name + "&zoom=" + Math.round(map.getZoom()) + "&bbox=" + box;
+    return fetch(url, { credentials: "same-origin", signal: controller.signal, headers: { "X-Anjian-Live": "1" } })
+      .then(function (r) { return r.ok ? r.json() : null; });
+  }
+
+  function loadOutlines(box) {
+    if (pendingOutlines) pendingOutlines.abort();
+    pendingOutlines = new AbortController();
+    features("divisions", box, pendingOutlines)
+      .then(function (fc) {
+        if (!fc) return;
+        outlines.clearLayers();
+        L.geoJSON(fc, {
+          interactive: false,
+          style: function () { return { color: "#4f7cb3", weight: 1, fillColor: "#4f7cb3", fillOpacity: 0.05, className: "screen-outline" }; }
+        }).addTo(outlines);
+      })
+      .catch(function () { /* aborted or offline: the next move asks again */ });
   }
 
   function loadMap() {
@@ -119,9 +142,8 @@
     var b = map.getBounds();
     var box = [Math.max(b.getWest(), -180), Math.max(b.getSouth(), -90), Math.min(b.getEast(), 180), Math.min(b.getNorth(), 90)]
       .map(function (v) { return v.toFixed(5); }).join(",");
-    var url = "/api/v1/map/features?layer=enterprises&zoom=" + Math.round(map.getZoom()) + "&bbox=" + box;
-    fetch(url, { credentials: "same-origin", signal: pending.signal, headers: { "X-Anjian-Live": "1" } })
-      .then(function (r) { return r.ok ? r.json() : null; })
+    loadOutlines(box);
+    features("enterprises", box, pending)
       .then(function (fc) {
         if (!fc) return;
         layer.clearLayers();
@@ -144,6 +166,7 @@
               .bindTooltip(p.name + "（" + p.kind_label + "）").addTo(layer);
           }
         });
+        map.getContainer().setAttribute("data-drawn", String(fc.features.length));
       })
       .catch(function () { /* aborted or offline: the next move asks again */ });
   }
