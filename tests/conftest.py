@@ -72,6 +72,30 @@ def _sqlalchemy_pg(dbname: str) -> str:
     return f"{base}/{dbname}"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``one_backend`` — tables of bad input, refused before the database has a
+    say — run on PostgreSQL only, the production database (where NUL characters and 64-bit
+    overflows are refused, not stored), or on SQLite when PostgreSQL is unreachable locally;
+    ``ANJIAN_TEST_BACKENDS=both`` runs them on both. Each table's twin on the other backend
+    added minutes to the run and no case of its own."""
+    if os.environ.get("ANJIAN_TEST_BACKENDS") == "both":
+        return
+    marked = [item for item in items if item.get_closest_marker("one_backend")]
+    if not marked:
+        return
+    drop = "sqlite" if os.environ.get("CI") or _pg_reachable() else "postgres"
+    dropped = [
+        item
+        for item in marked
+        if getattr(item, "callspec", None) is not None
+        and drop in (item.callspec.params.get(f) for f in ("database_url", "demo"))
+    ]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        gone = {id(item) for item in dropped}
+        items[:] = [item for item in items if id(item) not in gone]
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("tpl") / "template.db"

@@ -129,6 +129,7 @@ def test_clusters_fall_in_the_grid_rules_cells(node: Any) -> None:
         ({"q": "煤" * 101}, "q"),
     ],
 )
+@pytest.mark.one_backend
 def test_bad_requests_are_refused_naming_the_field(
     personas: Any, params: dict[str, Any], field: str
 ) -> None:
@@ -508,6 +509,7 @@ def test_each_layers_filters_narrow_it(
         ("threat_zones", {"division": "abc"}, "division"),
     ],
 )
+@pytest.mark.one_backend
 def test_a_layers_unknown_filter_value_is_refused_naming_it(
     personas: Any, layer: str, params: dict[str, str], field: str
 ) -> None:

@@ -154,6 +154,7 @@ def test_an_administrator_creates_a_user_in_their_jurisdiction(personas) -> None
         ({"display_name": "赵\x00六"}, 422, "display_name"),
     ],
 )
+@pytest.mark.one_backend
 def test_a_bad_user_names_the_field_and_writes_nothing(
     personas,  # type: ignore[no-untyped-def]
     change: dict[str, object],

@@ -110,6 +110,7 @@ def test_the_stability_class_comes_from_the_weather_when_not_given(county: Any) 
         ({"wind_speed_m_s": 3, "stability": "D", "receptor_x_m": 1e9}, "receptor_x_m"),
     ],
 )
+@pytest.mark.one_backend
 def test_bad_requests_are_refused_naming_the_field(
     county: Any, body: dict[str, Any], field: str
 ) -> None:

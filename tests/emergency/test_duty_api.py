@@ -526,6 +526,7 @@ def test_an_enterprise_user_is_refused(county: Any) -> None:
         ({"colour": "red"}, "colour"),
     ],
 )
+@pytest.mark.one_backend
 def test_bad_shifts_are_refused_naming_the_field(
     county: Any, body: dict[str, Any], field: str
 ) -> None:
@@ -558,6 +559,7 @@ def test_bad_shifts_are_refused_naming_the_field(
         ({"open_event": "maybe"}, "open_event"),
     ],
 )
+@pytest.mark.one_backend
 def test_bad_calls_are_refused_naming_the_field(
     county: Any, body: dict[str, Any], field: str
 ) -> None:

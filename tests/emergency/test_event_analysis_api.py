@@ -115,6 +115,7 @@ def test_analyses_are_refused_where_they_cannot_run(county: Any) -> None:
         ({"max_distance_m": 1e12}, "max_distance_m"),
     ],
 )
+@pytest.mark.one_backend
 def test_hostile_analyses_are_refused_naming_the_field(
     county: Any, body: dict[str, Any], field: str
 ) -> None:

@@ -166,6 +166,7 @@ def test_events_are_scoped(county: Any) -> None:
         ({"division_code": "999999"}, "division_code"),
     ],
 )
+@pytest.mark.one_backend
 def test_bad_events_are_refused_naming_the_field(
     county: Any, body: dict[str, Any], field: str
 ) -> None:

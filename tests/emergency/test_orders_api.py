@@ -123,6 +123,7 @@ def test_orders_are_refused_where_they_would_be_wrong(world: Any) -> None:
         ({"urgent": True}, "urgent"),
     ],
 )
+@pytest.mark.one_backend
 def test_bad_orders_are_refused_naming_the_field(
     world: Any, body: dict[str, Any], field: str
 ) -> None:

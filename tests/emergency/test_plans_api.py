@@ -275,6 +275,7 @@ def test_scope_decides_who_sees_plans_and_drills(county: Any) -> None:
         ({"unknown": 1}, "unknown"),
     ],
 )
+@pytest.mark.one_backend
 def test_bad_plans_are_refused_naming_the_field(
     county: Any, body: dict[str, Any], field: str
 ) -> None:

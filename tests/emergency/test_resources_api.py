@@ -111,6 +111,7 @@ def test_scope_decides_who_registers_and_who_sees(county: Any) -> None:
         ({"unknown": 1}, "unknown"),
     ],
 )
+@pytest.mark.one_backend
 def test_bad_resources_are_refused_naming_the_field(
     county: Any, body: dict[str, Any], field: str
 ) -> None:

@@ -267,6 +267,7 @@ def test_lists_filter_by_kind_division_and_words(county: Any) -> None:
         ({"unknown": 1}, "unknown"),
     ],
 )
+@pytest.mark.one_backend
 def test_bad_targets_are_refused_naming_the_field(
     county: Any, body: dict[str, Any], field: str
 ) -> None:
@@ -489,6 +490,7 @@ BASE = (_text("A2", "学校"), _text("B2", "应县第四中学"), _text("C2", CO
         (('<c r="F2" t="str"><v>NaN</v></c>',), "人数"),
     ],
 )
+@pytest.mark.one_backend
 def test_hostile_values_are_reported_at_their_cells(
     county: Any, cells: tuple[str, ...], column_: str
 ) -> None:

@@ -197,6 +197,7 @@ def test_officer_registration_is_checked(county: Any) -> None:
         ({"surprise": 1}, "surprise"),
     ],
 )
+@pytest.mark.one_backend
 def test_bad_draws_are_refused_naming_the_field(county: Any, body: dict, field: str) -> None:
     r = _draw(county, **body)
     assert r.status_code == 422, r.text

@@ -174,6 +174,7 @@ def test_only_the_inspecting_agency_acts_and_others_see_by_scope(county: Any) ->
         ({"source_ref": "x" * 65}, "source_ref"),
     ],
 )
+@pytest.mark.one_backend
 def test_bad_plans_are_refused_naming_the_field(county: Any, body: dict, field: str) -> None:
     r = plan_inspection(county, **body)
     assert r.status_code == 422, r.text

@@ -152,6 +152,7 @@ def test_only_the_filing_agency_acts_and_scope_holds(county: Any) -> None:
         ({"inspection_id": 99}, "inspection_id"),
     ],
 )
+@pytest.mark.one_backend
 def test_bad_filings_are_refused_naming_the_field(county: Any, body: dict, field: str) -> None:
     r = _file(county, **body)
     assert r.status_code in (404, 422), r.text
@@ -170,6 +171,7 @@ def test_bad_filings_are_refused_naming_the_field(county: Any, body: dict, field
         ({"fine": "20000", "discretion": "ordinary", "notified_on": "2999-11-01"}, "notified_on"),
     ],
 )
+@pytest.mark.one_backend
 def test_bad_notices_are_refused_and_change_nothing(county: Any, body: dict, field: str) -> None:
     cid = _file(county).json()["id"]
     r = _step(county, cid, "notice", body)

@@ -89,6 +89,7 @@ def test_a_plan_counts_what_is_due_and_what_was_done(county: Any) -> None:
         ({"name": "x", "year": 2026, "categories": ["mines"]}, "categories"),
     ],
 )
+@pytest.mark.one_backend
 def test_bad_plans_are_refused_naming_the_field(county: Any, body: dict, field: str) -> None:
     r = county.client.post(f"{API}/plans", headers=county.headers, json=body)
     assert r.status_code == 422 and field in r.text, r.text

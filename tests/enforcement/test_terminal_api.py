@@ -189,6 +189,7 @@ def test_unknown_tokens_are_401(field: Any, headers: dict[str, str]) -> None:
         ({"description": "\x00"}, "description"),
     ],
 )
+@pytest.mark.one_backend
 def test_bad_changes_are_refused_and_nothing_is_applied(
     field: Any, change: dict[str, Any], field_name: str
 ) -> None:

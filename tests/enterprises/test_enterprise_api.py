@@ -160,6 +160,7 @@ def test_real_world_code_is_accepted(personas: Any, auth: Auth) -> None:
         ({"scale": "giant"}, "scale"),
     ],
 )
+@pytest.mark.one_backend
 def test_bad_fields_are_422_naming_the_field(
     personas: Any, auth: Auth, overrides: dict[str, Any], field: str
 ) -> None:

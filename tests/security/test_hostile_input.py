@@ -74,6 +74,7 @@ def _assess(chemical: dict[str, Any]) -> dict[str, Any]:
         (f"/hazards?page_no={HUGE}", "page_no"),  # a console page
     ],
 )
+@pytest.mark.one_backend
 def test_integer_beyond_64_bits_in_path_or_query_is_422_naming_it(
     personas: Any, url: str, field: str
 ) -> None:
@@ -197,6 +198,7 @@ def test_series_window_without_a_zone_is_beijing_time(personas: Any) -> None:
         "/enterprises",  # the console's list
     ],
 )
+@pytest.mark.one_backend
 def test_search_text_is_capped(personas: Any, url: str) -> None:
     node = personas
     official = _as(node, "sheng")

@@ -141,6 +141,7 @@ def test_an_enterprise_user_is_created_with_the_enterprises_credit_code(console)
         ({"display_name": "名" * 65}, "display_name", "不能超过 64 字"),
     ],
 )
+@pytest.mark.one_backend
 def test_bad_input_is_shown_at_its_field_and_nothing_is_written(
     console: Any, fields: dict[str, str], field: str, message: str
 ) -> None:

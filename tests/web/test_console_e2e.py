@@ -44,6 +44,37 @@ def _require(condition: bool, why: str) -> None:
     pytest.skip(why)
 
 
+def require_browser(*, assets: bool = False) -> None:
+    """Debian's chromium (and, with ``assets``, the console's vendored scripts), or skip
+    locally and fail in CI."""
+    _require(CHROMIUM.exists(), f"{CHROMIUM} missing: apt-get install -y chromium")
+    if assets:
+        _require(
+            (STATIC_DIR / "vendor" / "leaflet" / "leaflet.js").is_file(),
+            "console assets missing: npm ci && python3 scripts/assets.py",
+        )
+
+
+def watch(page: Any, server: str, outside: list[str], problems: list[str], who: str = "") -> None:
+    """Note in ``outside`` every URL ``page`` loads from beyond ``server``, and in ``problems``
+    every error it reports (console errors, uncaught exceptions, answers ≥ 400), each marked
+    with ``who`` when given."""
+    mark = f"{who}: " if who else ""
+    page.on(
+        "request",
+        lambda req: None if req.url.startswith((server, "data:")) else outside.append(req.url),
+    )
+    page.on(
+        "console",
+        lambda msg: problems.append(mark + msg.text) if msg.type == "error" else None,
+    )
+    page.on("pageerror", lambda exc: problems.append(f"{mark}{exc}"))
+    page.on(
+        "response",
+        lambda r: problems.append(f"{mark}{r.status} {r.url}") if r.status >= 400 else None,
+    )
+
+
 def sign_in(
     page: Any, username: str, password: str = PASSWORD, totp_secret: str | None = None
 ) -> None:
@@ -141,11 +172,7 @@ def test_official_with_mfa_logs_in_and_finds_the_enterprise_on_list_and_map(
     server: str,
     shots: Path,
 ) -> None:
-    _require(CHROMIUM.exists(), f"{CHROMIUM} missing: apt-get install -y chromium")
-    _require(
-        (STATIC_DIR / "vendor" / "leaflet" / "leaflet.js").is_file(),
-        "console assets missing: npm ci && python3 scripts/assets.py",
-    )
+    require_browser(assets=True)
     from playwright.sync_api import expect, sync_playwright
 
     secret, _codes = personas.enrol_mfa("yingxian")
@@ -156,21 +183,7 @@ def test_official_with_mfa_logs_in_and_finds_the_enterprise_on_list_and_map(
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-            page.on(
-                "request",
-                lambda req: (
-                    None if req.url.startswith((server, "data:")) else outside.append(req.url)
-                ),
-            )
-            page.on(
-                "console",
-                lambda msg: problems.append(msg.text) if msg.type == "error" else None,
-            )
-            page.on("pageerror", lambda exc: problems.append(str(exc)))
-            page.on(
-                "response",
-                lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
-            )
+            watch(page, server, outside, problems)
 
             # Not logged in: the list sends us to the login page, which then sends us back.
             page.goto(f"{server}/enterprises")

@@ -188,6 +188,7 @@ def test_import_all_or_nothing_with_the_row_report(county: Any) -> None:
 
 
 @pytest.mark.parametrize("name", REFUSED)
+@pytest.mark.one_backend
 def test_a_hostile_file_is_refused_with_its_message_and_nothing_written(
     county: Any, name: str
 ) -> None:

@@ -85,6 +85,7 @@ def test_the_enterprise_page_counts_and_links_its_records(console: Any) -> None:
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "2147483648", "9" * 40, "abc", "1\x00", "1.5"])
+@pytest.mark.one_backend
 def test_a_hostile_enterprise_filter_is_refused(console: Any, value: str) -> None:
     console.login("shuozhou")
     for path in ("/hazards", "/major-hazards", "/accidents"):

@@ -134,6 +134,7 @@ def test_enterprise_completes_a_task_from_its_page_once(console: Any, world: Wor
     ("hazards_found", "note"),
     [("-1", ""), ("abc", ""), (str(10**30), ""), ("1", "x" * 4001), ("1", "控制\x01字符")],
 )
+@pytest.mark.one_backend
 def test_hostile_completion_is_refused_and_nothing_written(
     console: Any, world: World, hazards_found: str, note: str
 ) -> None:

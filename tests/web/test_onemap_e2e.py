@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_console_e2e import CHROMIUM, CHROMIUM_ARGS, _require, _uvicorn, sign_in
-
-from anjian.web import STATIC_DIR
+from test_console_e2e import CHROMIUM, CHROMIUM_ARGS, _uvicorn, require_browser, sign_in, watch
 
 SETTLED = '#onemap[data-pending="0"]'
 
@@ -31,11 +29,7 @@ def _counts(page: Any, layer: str) -> dict[str, int]:
 @pytest.mark.e2e
 @pytest.mark.parametrize("demo", ["sqlite"], indirect=True)
 def test_the_province_official_switches_layers_on_the_one_map(demo: Any, shots: Path) -> None:
-    _require(CHROMIUM.exists(), f"{CHROMIUM} missing: apt-get install -y chromium")
-    _require(
-        (STATIC_DIR / "vendor" / "leaflet" / "leaflet.js").is_file(),
-        "console assets missing: npm ci && python3 scripts/assets.py",
-    )
+    require_browser(assets=True)
     from playwright.sync_api import expect, sync_playwright
     from sqlalchemy import func, select
 
@@ -63,21 +57,7 @@ def test_the_province_official_switches_layers_on_the_one_map(demo: Any, shots: 
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-            page.on(
-                "request",
-                lambda req: (
-                    None if req.url.startswith((server, "data:")) else outside.append(req.url)
-                ),
-            )
-            page.on(
-                "console",
-                lambda msg: problems.append(msg.text) if msg.type == "error" else None,
-            )
-            page.on("pageerror", lambda exc: problems.append(str(exc)))
-            page.on(
-                "response",
-                lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
-            )
+            watch(page, server, outside, problems)
             page.goto(f"{server}/login?next=/onemap")
             sign_in(page, "sheng", DEMO_PASSWORD, totp_secret=secret)
             expect(page).to_have_url(f"{server}/onemap")

@@ -13,10 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_console_e2e import CHROMIUM, CHROMIUM_ARGS, _require, _uvicorn, sign_in
+from test_console_e2e import CHROMIUM, CHROMIUM_ARGS, _uvicorn, require_browser, sign_in, watch
 from test_onemap_e2e import SETTLED
-
-from anjian.web import STATIC_DIR
 
 # username → (division name on the screen, outlines the map starts with at least / exactly)
 ROLES = {
@@ -51,11 +49,7 @@ def _expected(demo: Any) -> dict[str, tuple[int, str | None]]:
 @pytest.mark.e2e
 @pytest.mark.parametrize("demo", ["sqlite"], indirect=True)
 def test_every_role_opens_the_one_map_and_the_screen(demo: Any, shots: Path) -> None:
-    _require(CHROMIUM.exists(), f"{CHROMIUM} missing: apt-get install -y chromium")
-    _require(
-        (STATIC_DIR / "vendor" / "leaflet" / "leaflet.js").is_file(),
-        "console assets missing: npm ci && python3 scripts/assets.py",
-    )
+    require_browser(assets=True)
     from playwright.sync_api import expect, sync_playwright
 
     from anjian.demo import DEMO_PASSWORD
@@ -71,19 +65,7 @@ def test_every_role_opens_the_one_map_and_the_screen(demo: Any, shots: Path) -> 
                 assert located > 0, who
                 context = browser.new_context(viewport={"width": 1440, "height": 900})
                 page = context.new_page()
-                page.on(
-                    "request",
-                    lambda req: (
-                        None if req.url.startswith((server, "data:")) else outside.append(req.url)
-                    ),
-                )
-                page.on(
-                    "console",
-                    lambda msg, who=who: (
-                        problems.append(f"{who}: {msg.text}") if msg.type == "error" else None
-                    ),
-                )
-                page.on("pageerror", lambda exc, who=who: problems.append(f"{who}: {exc}"))
+                watch(page, server, outside, problems, who)
                 page.goto(f"{server}/login?next=/onemap")
                 sign_in(page, who, DEMO_PASSWORD, totp_secret=secret)
                 expect(page).to_have_url(f"{server}/onemap")
