@@ -6,9 +6,11 @@ own MQTT ingest off) and ``anjian ingest --workers N`` (N worker processes; ``--
 such commands) subscribed to a Mosquitto of the benchmark's own (``max_queued_messages`` large, so nothing is dropped for
 a slow subscriber; persistence off). The database is a fresh PostgreSQL database (created on
 ``--pg-url`` and dropped at the end) or a temporary SQLite file, set up with ``anjian init``;
-one enterprise with ``--points`` points (pressure, set points ll/l/h/hh) and one alarm point
-are made through :func:`anjian.monitoring.points.create_point`, and an official is added
-with ``anjian user add``.
+``--enterprises`` enterprises (100) with ``--points`` points (10,000: pressure, set points
+ll/l/h/hh) in equal blocks of gateways — a realistic spread: a transaction of many gateways
+touches many enterprises' rows — and one alarm point are made through
+:func:`anjian.monitoring.points.create_point`, and an official is added with ``anjian user
+add``.
 
 Publishers are separate processes (paho-mqtt, QoS 1). Each owns some gateways of 100 points;
 a message is one scan of a gateway, a batch of 100 readings at one time stamp, so (point, ts)
@@ -178,7 +180,7 @@ class PubConfig:
 
     index: int
     port: int
-    topic: str
+    topics: tuple[str, ...]  # per group of ``groups``: its enterprise's topic
     groups: tuple[int, ...]
     base_ts: int
     window: int  # at most this many messages published and not yet consumed (all publishers)
@@ -207,6 +209,7 @@ def _publisher(cfg: PubConfig, shared: Shared, ready: Any) -> None:
     everyone = shared.published
     ready.set()
     shared.go.wait()
+    topic_of = dict(zip(cfg.groups, cfg.topics, strict=True))
     n, k = 0, (cfg.index * 7919) % cycle
     t0 = time.monotonic()
     last = None
@@ -224,7 +227,8 @@ def _publisher(cfg: PubConfig, shared: Shared, ready: Any) -> None:
         body = ",".join(
             [p + v + "}" for p, v in zip(prefixes[g], values[k : k + GROUP], strict=True)]
         )
-        last = client.publish(cfg.topic, f'{{"ts":{cfg.base_ts + seq},"readings":[{body}]}}', qos=1)
+        batch = f'{{"ts":{cfg.base_ts + seq},"readings":[{body}]}}'
+        last = client.publish(topic_of[g], batch, qos=1)
         shared.seqs[g] = seq + 1
         mine.value += 1
         n += 1
@@ -272,15 +276,14 @@ class Load:
     def __init__(
         self,
         port: int,
-        topic: str,
-        groups: int,
+        topics: list[str],
         publishers: int,
         window: int,
         base_ts: int,
     ) -> None:
         self.ctx = mp.get_context("spawn")
-        self.port, self.topic, self.window, self.base_ts = port, topic, window, base_ts
-        self.groups = groups
+        self.port, self.topics, self.window, self.base_ts = port, topics, window, base_ts
+        self.groups = groups = len(topics)
         self.count = max(1, min(publishers, groups))
         self.shared = Shared(
             published=[self.ctx.RawValue("q", 0) for _ in range(self.count)],
@@ -307,7 +310,7 @@ class Load:
             cfg = PubConfig(
                 index=i,
                 port=self.port,
-                topic=self.topic,
+                topics=tuple(self.topics[g] for g in mine),
                 groups=mine,
                 base_ts=self.base_ts,
                 window=self.window,
@@ -447,15 +450,27 @@ def _node_env(
     return env
 
 
-def _uscc() -> str:
+def _uscc(enterprise: int = 0) -> str:
+    """The USCC of the benchmark's ``enterprise``-th enterprise (the first is the tests' 应县
+    mine)."""
     from anjian.enterprises.rules import compose_uscc
 
-    return compose_uscc(COUNTY, "MA0K0001")
+    return compose_uscc(COUNTY, f"MA0K{enterprise + 1:04d}")
 
 
-def _seed(env: dict[str, str], points: int) -> dict[str, int]:
-    """The enterprise, its ``points`` load points and the alarm point, made in-process through
-    the services; point code → id."""
+def _topic(enterprise: int = 0) -> str:
+    return f"anjian/v1/{_uscc(enterprise)}/readings"
+
+
+def _topics(args: argparse.Namespace) -> list[str]:
+    """Each gateway group's topic: the groups fall to the enterprises in equal blocks."""
+    return [_topic(g * args.enterprises // args.groups) for g in range(args.groups)]
+
+
+def _seed(env: dict[str, str], points: int, enterprises: int) -> dict[str, int]:
+    """The ``enterprises`` enterprises, ``points`` load points in equal blocks of gateway
+    groups among them and the alarm point (the first enterprise's), made in-process through the
+    services; point code → id."""
     with in_process(env):
         import anjian.models  # noqa: F401  (the synced entities the services write)
         from anjian.core.audit.service import SYSTEM
@@ -468,10 +483,17 @@ def _seed(env: dict[str, str], points: int) -> dict[str, int]:
 
         everything = Scope.for_division(None, "admin", ["000000"])
         ids: dict[str, int] = {}
+        owners = []
         with unit_of_work() as s:
-            # the personas' 应县 mine of the tests (its USCC is _uscc())
-            ent = create_enterprise(s, SYSTEM, everything, mine_enterprise())
-            enterprise_id = ent.id
+            # the first is the personas' 应县 mine of the tests (its USCC is _uscc(0))
+            mine = mine_enterprise()
+            for e in range(enterprises):
+                body = mine.model_copy(
+                    update={"uscc": _uscc(e), "name": mine.name + (f"{e + 1}号井" if e else "")}
+                )
+                owners.append(create_enterprise(s, SYSTEM, everything, body).id)
+            enterprise_id = owners[0]
+        groups = points // GROUP
         for start in range(0, points, 250):
             with unit_of_work() as s:
                 for i in range(start, min(points, start + 250)):
@@ -480,7 +502,7 @@ def _seed(env: dict[str, str], points: int) -> dict[str, int]:
                         SYSTEM,
                         everything,
                         PointCreate(
-                            enterprise_id=enterprise_id,
+                            enterprise_id=owners[(i // GROUP) * enterprises // groups],
                             code=_code(i),
                             kind="pressure",
                             **LOAD_SET_POINTS,
@@ -925,7 +947,6 @@ def broker_limit(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         f"broker limit: {args.publishers} publisher(s) → {procs} subscriber process(es), "
         f"{args.seconds:g}s"
     )
-    topic = f"anjian/v1/{_uscc()}/readings"
     with Mosquitto(root / "mq-broker", args.inflight) as mq:
         ctx = mp.get_context("spawn")
         subs, counts = [], []
@@ -943,7 +964,7 @@ def broker_limit(args: argparse.Namespace, root: Path) -> dict[str, Any]:
             subs.append(proc)
             counts.append(c)
         received = lambda: sum(sum(c) for c in counts)  # noqa: E731
-        load = Load(mq.port, topic, args.groups, args.publishers, args.window, _base_ts())
+        load = Load(mq.port, _topics(args), args.publishers, args.window, _base_ts())
         feedback = Feedback(load, received, interval=0.01)
         feedback.start()
         meter = CpuMeter(
@@ -1041,9 +1062,12 @@ def end_to_end(backend: str, args: argparse.Namespace, root: Path) -> dict[str, 
     try:
         with Mosquitto(run_root / "mq", args.inflight) as mq:
             env = _node_env(db, data_dir, mq.port, _free_port(), tag)
-            _log(f"{backend}: anjian init, {args.points} points, user {OFFICIAL}")
+            _log(
+                f"{backend}: anjian init, {args.points} points of {args.enterprises} "
+                f"enterprise(s), user {OFFICIAL}"
+            )
             _cli(env, "init")
-            ids = _seed(env, args.points)
+            ids = _seed(env, args.points, args.enterprises)
             _cli(
                 env,
                 "user",
@@ -1070,12 +1094,13 @@ def _measure_node(
     db: Database,
     ids: dict[str, int],
 ) -> dict[str, Any]:
-    topic = f"anjian/v1/{_uscc()}/readings"
+    topic = _topic(0)  # the alarm probe's: the first enterprise's
     base = _base_ts()
     leads = [ids[_code(g * GROUP)] for g in range(args.groups)]
     store = Store(db, leads, base, exclude=ids[ALARM_CODE])
-    load = Load(mq.port, topic, args.groups, args.publishers, args.window, base)
-    feedback = Feedback(load, store.progress, interval=0.02)
+    load = Load(mq.port, _topics(args), args.publishers, args.window, base)
+    # With many gateway groups a look at the store is many index probes: look less often.
+    feedback = Feedback(load, store.progress, interval=0.02 if args.groups <= 20 else 0.05)
     feedback.start()
     token = _login(node.url)
     meter = CpuMeter(
@@ -1170,6 +1195,7 @@ def summarise(
         "seconds": args.seconds,
         "batch": GROUP,
         "points": args.points,
+        "enterprises": args.enterprises,
         "publishers": args.publishers,
         "ingest_procs": args.ingest_procs,
         "workers": args.workers,
@@ -1288,7 +1314,15 @@ def main() -> None:
     parser.add_argument("--publishers", type=int, default=2, help="publisher processes")
     parser.add_argument("--workers", type=int, default=1, help="anjian ingest --workers N")
     parser.add_argument("--ingest-procs", type=int, default=1, help="anjian ingest processes")
-    parser.add_argument("--points", type=int, default=1000, help="load points (multiple of 100)")
+    parser.add_argument(
+        "--points", type=int, default=10_000, help="load points (a multiple of 100)"
+    )
+    parser.add_argument(
+        "--enterprises",
+        type=int,
+        default=100,
+        help="enterprises the points belong to, in equal blocks of gateways (divides points/100)",
+    )
     parser.add_argument(
         "--window",
         type=int,
@@ -1311,6 +1345,8 @@ def main() -> None:
     if args.points < GROUP or args.points % GROUP:
         parser.error(f"--points must be a multiple of {GROUP}")
     args.groups = args.points // GROUP
+    if args.enterprises < 1 or args.groups % args.enterprises:
+        parser.error("--enterprises must divide the gateway groups (--points / 100)")
     args.window = args.window or 2 * BATCH_MESSAGES * args.workers * args.ingest_procs
     import psycopg
 
