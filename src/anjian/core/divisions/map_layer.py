@@ -5,11 +5,12 @@ a map with no tile server at all."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from anjian.core.divisions.outlines import outlines_in
+from anjian.core.divisions.outlines import outlines, outlines_in
 from anjian.core.divisions.rules import TIER_LABELS, Tier
 from anjian.core.map_features import ShapeLayer
 from anjian.core.mapgrid import BBox
@@ -18,16 +19,22 @@ from anjian.core.scope import Scope
 FILL_OPACITY = 0.02  # a trace of colour, so a click inside finds the division
 
 
+@lru_cache(maxsize=4096)
+def _geometry(code: str) -> dict[str, Any]:
+    """A division's outline as GeoJSON, built once per process (answers only read it)."""
+    rings = outlines()[code].rings
+    return {"type": "MultiPolygon", "coordinates": [[[list(p) for p in ring]] for ring in rings]}
+
+
 def _outlines(
     session: Session, scope: Scope, box: BBox, zoom: int, params: Mapping[str, str]
 ) -> list[dict[str, Any]]:
     features = []
     for outline in outlines_in(box, zoom, scope.prefixes):
-        polygons = [[[[lng, lat] for lng, lat in ring]] for ring in outline.rings]
         features.append(
             {
                 "type": "Feature",
-                "geometry": {"type": "MultiPolygon", "coordinates": polygons},
+                "geometry": _geometry(outline.code),
                 "properties": {
                     "id": outline.code,
                     "name": outline.name,
