@@ -30,6 +30,8 @@ class Enterprise(SyncMixin, Scoped, Base):
             "lat",
             postgresql_include=["supervision_category", "division_code", "deleted"],
         ),
+        # The list's search has a trigram index on PostgreSQL where pg_trgm is available
+        # (ix_enterprises_search, migration 0025): not declared here, SQLite has none.
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -53,6 +53,8 @@ class HiddenHazard(EnterpriseColumns, SyncMixin, Scoped, Base):
             postgresql_where=OPEN_PREDICATE,
             sqlite_where=OPEN_PREDICATE,
         ),
+        # The ledger's search has a trigram index on PostgreSQL where pg_trgm is available
+        # (ix_hidden_hazards_search, migration 0025): not declared here, SQLite has none.
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
