@@ -61,6 +61,17 @@ FROM generate_series(1, %(count)s) AS g
 JOIN enterprises e ON e.id = 1 + g %% %(enterprises)s
 """
 
+# What the risk service keeps on each enterprise (anjian.risk.levels): the worst level of its
+# live risk points and how many there are.
+RISK_LEVELS_SQL = """
+UPDATE enterprises e SET risk_points = w.n, risk_level = CASE w.rank WHEN 4 THEN 'major'
+    WHEN 3 THEN 'significant' WHEN 2 THEN 'general' WHEN 1 THEN 'low' END
+FROM (SELECT enterprise_id, count(*) AS n, max(CASE level WHEN 'major' THEN 4
+    WHEN 'significant' THEN 3 WHEN 'general' THEN 2 WHEN 'low' THEN 1 ELSE 0 END) AS rank
+    FROM risk_points WHERE deleted IS false GROUP BY enterprise_id) w
+WHERE w.enterprise_id = e.id
+"""
+
 # Alarms not closed (raised or acknowledged; one in five 严重), at their enterprise.
 ALARMS_SQL = """
 INSERT INTO alarms (enterprise_id, division_code, supervision_category, kind, level, bound,
@@ -125,6 +136,8 @@ def load(
             if count:
                 t0 = time.monotonic()
                 conn.execute(sql, {"count": count, "enterprises": enterprises}, prepare=False)
+                if name == "risk_points":
+                    conn.execute(RISK_LEVELS_SQL, prepare=False)
                 took[f"{name}_s"] = time.monotonic() - t0
         conn.execute("VACUUM ANALYZE")
     return took

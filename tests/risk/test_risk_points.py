@@ -285,3 +285,49 @@ def test_a_copy_from_another_node_is_read_only(personas: Any) -> None:
     assert personas.client.delete(url, headers=yingxian).status_code == 403
     r = personas.client.get(url, headers=yingxian)
     assert r.json()["level"] == "major" and r.json()["origin_node"] == "node-other"
+
+
+def test_the_enterprise_keeps_its_worst_level_as_its_points_change(personas: Any) -> None:
+    """The enterprise's worst level and number of live points (the one map's risk layer reads
+    them) follow every change of its risk points here — created, graded again, deleted — and
+    the arrival of points by sync (the entity's ``on_applied`` hook)."""
+    from anjian.core.sync.registry import spec_of_model
+    from anjian.enterprises.models import Enterprise
+
+    mine = personas.enterprises["ying_mine"]
+
+    def kept() -> tuple[str | None, int]:
+        with personas.db() as s:
+            ent = s.get(Enterprise, mine)
+            return ent.risk_level, ent.risk_points
+
+    assert kept() == (None, 0)
+    major = _created(personas)  # LEC 6 × 6 × 15 = 540: 重大
+    low = _created(personas, L=1, E=1, C=1)  # 1: 低
+    assert low["level"] == "low"
+    assert kept() == ("major", 2)
+    headers = personas.login("qiye")
+    r = personas.client.patch(f"{API}/points/{major['id']}", json={"C": 1}, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["level"] != "major"
+    assert kept() == (r.json()["level"], 2)
+    assert personas.client.delete(f"{API}/points/{major['id']}", headers=headers).status_code in (
+        200,
+        204,
+    )
+    assert kept() == ("low", 1)
+    assert personas.client.delete(f"{API}/points/{low['id']}", headers=headers).status_code in (
+        200,
+        204,
+    )
+    assert kept() == (None, 0)
+    # a point that arrives by sync: written as the apply writes it, then the hook
+    with personas.db() as s:
+        s.execute(
+            update(RiskPoint).where(RiskPoint.id == low["id"]).values(deleted=False, level="major")
+        )
+        uid = s.scalar(select(RiskPoint.uid).where(RiskPoint.id == low["id"]))
+        hook = spec_of_model(RiskPoint).on_applied
+        assert hook is not None
+        hook(s, [uid])
+    assert kept() == ("major", 1)

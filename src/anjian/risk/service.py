@@ -24,6 +24,7 @@ from anjian.core.scope import Scope, breakdown, division_filter
 from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.enterprises.service import enterprise_in_scope, enterprise_names, located
+from anjian.risk.levels import refresh_levels
 from anjian.risk.models import RiskPoint
 from anjian.risk.rules import (
     LEVELS_WORST_FIRST,
@@ -120,6 +121,7 @@ def create_point(session: Session, actor: Actor, scope: Scope, data: RiskPointCr
     )
     _apply_assessment(pt, data.method, factors, a)
     record_change(session, pt, entity=RISK_POINT_ENTITY)
+    refresh_levels(session, [pt.enterprise_id])
     _audit(
         session,
         actor,
@@ -187,6 +189,7 @@ def update_point(
     if assessment is not None:
         _apply_assessment(pt, *assessment)
     record_change(session, pt, entity=RISK_POINT_ENTITY)
+    refresh_levels(session, [pt.enterprise_id])
     _audit(session, actor, "update", pt, fields=sorted(changed), **detail)
     return pt
 
@@ -197,6 +200,7 @@ def delete_point(session: Session, actor: Actor, scope: Scope, point_id: int) ->
     ensure_writable_here(pt)
     pt.deleted = True
     record_change(session, pt, entity=RISK_POINT_ENTITY)
+    refresh_levels(session, [pt.enterprise_id])
     _audit(session, actor, "delete", pt, level=pt.level)
     return pt
 
