@@ -102,6 +102,8 @@ def test_scope_decides_who_registers_and_who_sees(county: Any) -> None:
         ({"division_code": "999999"}, "division_code"),
         ({"division_code": "12"}, "division_code"),
         ({"lng": 200.0, "lat": 39.0}, "lng"),
+        ({"lng": 113.2}, "lat"),  # half a position: the missing coordinate is named
+        ({"lat": 39.5}, "lng"),
         ({"headcount": -1}, "headcount"),
         ({"headcount": 2**63}, "headcount"),
         ({"name": "救护\x00队"}, "name"),
@@ -119,6 +121,23 @@ def test_bad_resources_are_refused_naming_the_field(
     assert r.status_code == 422, r.text
     assert r.json()["field"] == field
     assert county.client.get(f"{API}/resources", headers=county.headers).json()["total"] == 0
+
+
+def test_a_change_that_leaves_half_a_position_is_refused(county: Any) -> None:
+    """A resource placed by both coordinates or neither: a change that would leave one alone is
+    a 422 naming the missing one, and nothing changes."""
+    bare = _create(county).json()
+    url = f"{API}/resources/{bare['id']}"
+    r = county.client.patch(url, headers=county.headers, json={"lng": 113.2})
+    assert r.status_code == 422 and r.json()["field"] == "lat", r.text
+    placed = _create(county, name="有坐标队", lng=113.2, lat=39.5).json()
+    url = f"{API}/resources/{placed['id']}"
+    r = county.client.patch(url, headers=county.headers, json={"lat": None})
+    assert r.status_code == 422 and r.json()["field"] == "lat", r.text
+    shown = county.client.get(url, headers=county.headers).json()
+    assert (shown["lng"], shown["lat"]) == (113.2, 39.5)
+    r = county.client.patch(url, headers=county.headers, json={"lng": None, "lat": None})
+    assert r.status_code == 200, r.text  # both cleared: no position, as allowed
 
 
 def test_the_nearest_resources_of_a_kind(county: Any) -> None:

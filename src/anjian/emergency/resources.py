@@ -45,6 +45,7 @@ from anjian.emergency.schemas import (
     TransferCreate,
 )
 from anjian.emergency.sync import RESOURCE_ENTITY, SUPPLY_ENTITY, TRANSFER_ENTITY
+from anjian.emergency.targets.rules import require_whole_position
 from anjian.enterprises.service import enterprise_in_scope, enterprise_names
 
 MAX_NEAREST = 50
@@ -95,6 +96,7 @@ def create_resource(
 ) -> EmergencyResource:
     """Register a resource (audited, synced)."""
     division, enterprise_id = placed(session, scope, data.division_code, data.enterprise_id)
+    require_whole_position(data.lng, data.lat)
     fields = data.model_dump(exclude={"division_code", "enterprise_id", "contact_phone"})
     res = EmergencyResource(
         **fields,
@@ -145,6 +147,7 @@ def update_resource(
     audit names the fields, never the number."""
     res = _writable(session, scope, resource_id)
     wanted = data.changes()
+    require_whole_position(wanted.get("lng", res.lng), wanted.get("lat", res.lat))
     phone_changed = False
     if "contact_phone" in wanted:
         cipher, phone = field_cipher(), wanted.pop("contact_phone")

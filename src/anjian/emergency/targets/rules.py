@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from anjian.core.errors import Invalid
+
 # A county's largest population point is a district of a few hundred thousand; ten million is
 # more than any one place holds, so a larger number is a typo (or an attack on the sums).
 MAX_POPULATION = 10_000_000
@@ -54,6 +56,22 @@ def missing_coordinate(lng: float | None, lat: float | None) -> str | None:
     if lat is not None and lng is None:
         return "lng"
     return None
+
+
+_COORDINATES = {"lng": "经度", "lat": "纬度"}
+
+
+def require_whole_position(lng: float | None, lat: float | None) -> None:
+    """Refuse a half-given position (of a protection target, an emergency resource): an
+    :class:`Invalid` naming the missing coordinate."""
+    missing = missing_coordinate(lng, lat)
+    if missing is not None:
+        other = "lat" if missing == "lng" else "lng"
+        raise Invalid(
+            f"已给出{_COORDINATES[other]}，缺少{_COORDINATES[missing]}：经纬度须同时给出或都不给 "
+            "(give both lng and lat, or neither)",
+            field=missing,
+        )
 
 
 @dataclass(frozen=True)

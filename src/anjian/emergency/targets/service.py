@@ -13,7 +13,7 @@ from anjian.core.audit.service import Actor, audit_record
 from anjian.core.contacts import Contact, RevealedContacts, reveal
 from anjian.core.crypto import mask_phone
 from anjian.core.divisions.service import division_names
-from anjian.core.errors import Forbidden, Invalid
+from anjian.core.errors import Forbidden
 from anjian.core.iam.accounts import field_cipher
 from anjian.core.listing import in_state
 from anjian.core.paging import paged
@@ -23,11 +23,9 @@ from anjian.core.sync.outbox import ensure_writable_here, record_change
 from anjian.db import utcnow
 from anjian.emergency.resources import placed
 from anjian.emergency.targets.models import ProtectionTarget
-from anjian.emergency.targets.rules import KIND_LABELS, missing_coordinate
+from anjian.emergency.targets.rules import KIND_LABELS, require_whole_position
 from anjian.emergency.targets.schemas import TargetCreate, TargetRead, TargetUpdate
 from anjian.emergency.targets.sync import TARGET_ENTITY
-
-_COORDINATES = {"lng": "经度", "lat": "纬度"}
 
 
 def _audit(
@@ -61,23 +59,12 @@ def _division(session: Session, scope: Scope, division_code: str) -> str:
     return division
 
 
-def _position(lng: float | None, lat: float | None) -> None:
-    missing = missing_coordinate(lng, lat)
-    if missing is not None:
-        other = "lat" if missing == "lng" else "lng"
-        raise Invalid(
-            f"已给出{_COORDINATES[other]}，缺少{_COORDINATES[missing]}：经纬度须同时给出或都不给 "
-            "(give both lng and lat, or neither)",
-            field=missing,
-        )
-
-
 def create_target(
     session: Session, actor: Actor, scope: Scope, data: TargetCreate
 ) -> ProtectionTarget:
     """Register a protection target (audited, synced)."""
     division = _division(session, scope, data.division_code)
-    _position(data.lng, data.lat)
+    require_whole_position(data.lng, data.lat)
     fields = data.model_dump(exclude={"division_code", "contact_phone"})
     target = ProtectionTarget(
         **fields,
@@ -119,7 +106,7 @@ def update_target(
     audit names the fields, never the number."""
     target = _writable(session, scope, target_id)
     wanted = data.changes()
-    _position(wanted.get("lng", target.lng), wanted.get("lat", target.lat))
+    require_whole_position(wanted.get("lng", target.lng), wanted.get("lat", target.lat))
     phone_changed = False
     if "contact_phone" in wanted:
         cipher, phone = field_cipher(), wanted.pop("contact_phone")
