@@ -204,6 +204,17 @@ def test_supplies_are_counted_and_transferred_between_warehouses(county: Any) ->
         stock(a, name="矿泉水", unit="箱", quantity=100, expires_on="2027-06-30").json()["id"]
         == water.json()["id"]
     )
+    # a count that does not mention the expiry keeps it; an explicit null clears it
+    recount = stock(a, name="矿泉水", unit="箱", quantity=90).json()
+    assert (recount["quantity"], recount["expires_on"]) == (90, "2027-06-30")
+    cleared = stock(a, name="矿泉水", unit="箱", quantity=90, expires_on=None).json()
+    assert cleared["expires_on"] is None
+    assert (
+        stock(a, name="矿泉水", unit="箱", quantity=100, expires_on="2027-06-30").json()[
+            "expires_on"
+        ]
+        == "2027-06-30"
+    )
     assert stock(team, name="帐篷", unit="顶", quantity=1).status_code == 422  # not a warehouse
     assert stock(a, name="帐篷", unit="顶", quantity=-1).status_code == 422
 

@@ -413,9 +413,11 @@ def set_supply(
     wh = _warehouse(session, scope, warehouse_id, "warehouse_id")
     name, unit = data.name.strip(), data.unit.strip()
     supply, before = _stock_of(session, actor, wh, name, unit, data.expires_on)
-    if before is not None and (before, supply.expires_on) == (data.quantity, data.expires_on):
+    # A count that does not mention the expiry keeps it; an explicit null clears it.
+    expires_on = data.expires_on if "expires_on" in data.model_fields_set else supply.expires_on
+    if before is not None and (before, supply.expires_on) == (data.quantity, expires_on):
         return supply
-    supply.quantity, supply.expires_on = data.quantity, data.expires_on
+    supply.quantity, supply.expires_on = data.quantity, expires_on
     supply.updated_by = actor.username
     record_change(session, supply, entity=SUPPLY_ENTITY)
     _audit(

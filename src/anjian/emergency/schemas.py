@@ -122,7 +122,8 @@ class NearestAnswer(BaseModel):
 
 
 class SupplySet(BaseModel):
-    """Set a warehouse's stock of one supply (by name and unit): a new supply, or a count."""
+    """Set a warehouse's stock of one supply (by name and unit): a new supply, or a count. A
+    count without ``expires_on`` keeps the expiry the stock has; ``null`` clears it."""
 
     model_config = ConfigDict(extra="forbid")
 
