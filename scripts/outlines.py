@@ -30,53 +30,35 @@ TOLERANCE = {"province": 0.01, "city": 0.005, "county": 0.0025}
 _KEY = re.compile(r"([{,])\s*([A-Za-z_]\w*)\s*:")
 
 
-def _object_after(text: str, marker: str) -> str:
-    """The JavaScript object literal that follows ``marker`` (strings may hold braces)."""
-    start = text.index("{", text.index(marker))
-    depth, i, quote = 0, start, ""
-    while True:
-        ch = text[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        elif ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return text[start : i + 1]
-        i += 1
-
-
 def _code(chunk: str) -> str:
     """JavaScript outside strings as JSON: bare keys quoted, minified booleans spelt out."""
     return _KEY.sub(r'\1"\2":', chunk).replace("!0", "true").replace("!1", "false")
 
 
-def _json(literal: str) -> Any:
-    """A JavaScript object literal (minified) as JSON."""
-    out, i, quote = [], 0, ""
-    chunk_start = 0
-    while i < len(literal):
-        ch = literal[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = ""
-                out.append(literal[chunk_start : i + 1])
-                chunk_start = i + 1
-        elif ch == '"':
-            out.append(_code(literal[chunk_start:i]))
-            chunk_start = i
-            quote = ch
+def _object_json(text: str, marker: str) -> Any:
+    """The (minified) JavaScript object literal that follows ``marker``, as JSON; its strings,
+    which may hold braces, are copied as they are."""
+    start = text.index("{", text.index(marker))
+    out: list[str] = []
+    depth, i, piece = 0, start, start
+    while True:
+        ch = text[i]
+        if ch == '"':
+            out.append(_code(text[piece:i]))
+            j = i + 1
+            while text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i : j + 1])
+            i = piece = j + 1
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                out.append(_code(text[piece : i + 1]))
+                return json.loads("".join(out))
         i += 1
-    out.append(_code(literal[chunk_start:]))
-    return json.loads("".join(out))
 
 
 def _decode_ring(ring: str, offset: list[int], scale: float = 1024.0) -> list[list[float]]:
@@ -153,7 +135,7 @@ def _outline(polygons: list[list[list[list[float]]]], tolerance: float) -> list[
 def _features(path: Path) -> tuple[str, list[dict[str, Any]]]:
     """The map's name and its features, each with ``encoded`` set when its rings are."""
     text = path.read_text(encoding="utf-8")
-    collection = _json(_object_after(text, "registerMap("))
+    collection = _object_json(text, "registerMap(")
     name = re.search(r'registerMap\("([^"]+)"', text)
     assert name is not None
     encoded = bool(collection.get("UTF8Encoding"))
@@ -226,8 +208,9 @@ def main(root: Path) -> None:
     counts = {lvl: sum(1 for v in out.values() if v["level"] == lvl) for lvl in TOLERANCE}
     target = DATA / "outlines.json.gz"
     body = json.dumps(out, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    with gzip.open(target, "wt", encoding="utf-8", compresslevel=9) as f:
-        f.write(body)
+    # no time stamp in the header: the same sources give the same bytes
+    with gzip.GzipFile(target, "wb", compresslevel=9, mtime=0) as f:
+        f.write(body.encode("utf-8"))
     print(f"{target}: {counts}, {target.stat().st_size:,} bytes; unmatched {len(missed)}")
     for item in missed:
         print("  unmatched:", item)

@@ -13,9 +13,10 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from anjian.core.map_features import Layer, choice
-from anjian.core.scope import Scope, division_filter
+from anjian.core.scope import Scope
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.rules import SUPERVISION_CATEGORIES
+from anjian.enterprises.service import filtered
 from anjian.risk.labels import LEVEL_HEX
 from anjian.risk.rules import LEVEL_LABELS, LEVELS_WORST_FIRST
 
@@ -36,11 +37,9 @@ def _rows(session: Session, scope: Scope, params: Mapping[str, str]) -> Select[A
     )
     if level := choice(params, "level", LEVEL_HEX, "风险等级"):
         stmt = stmt.where(Enterprise.risk_level == level)
-    if params.get("division"):
-        stmt = stmt.where(division_filter(Enterprise.division_code, params["division"]))
-    if category := choice(params, "category", SUPERVISION_CATEGORIES, "监管类别"):
-        stmt = stmt.where(Enterprise.supervision_category == category)
-    return stmt
+    choice(params, "category", SUPERVISION_CATEGORIES, "监管类别")
+    # the enterprise list's own filters: the layer's rows are enterprises
+    return filtered(stmt, **{k: params[k] for k in ("division", "category") if params.get(k)})
 
 
 LAYER = Layer(

@@ -24,8 +24,8 @@ class RiskPoint(EnterpriseColumns, SyncMixin, Scoped, Base):
 
     __tablename__ = "risk_points"
     __table_args__ = (
-        # The live points by enterprise, covering what the one map ranks and scopes them by:
-        # its national view ranks 500,000 points from this index alone (migration 0024).
+        # The live points by enterprise, covering their level: an enterprise's worst level is
+        # recomputed from this index alone when its points change (risk.levels, migration 0024).
         Index(
             "ix_risk_points_live",
             "enterprise_id",
