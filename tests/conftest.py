@@ -32,7 +32,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from node_env import reset_caches
+from node_env import forget_session, reset_caches
 
 if TYPE_CHECKING:
     from anjian.core.audit.models import AuditRecord
@@ -516,19 +516,4 @@ def worker(personas: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         thread.join(timeout=10)
     for thread in started:
         if getattr(thread, "broker", None) is not None and thread.broker.shared:
-            _forget_session(thread.broker, thread.client_id)
-
-
-def _forget_session(broker: Any, client_id: str) -> None:
-    """Drop a worker's persistent session on the machine's broker (a clean-session connect
-    under its client id), so test runs do not leave sessions that queue messages forever."""
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
-    if broker.username:
-        client.username_pw_set(broker.username, broker.password)
-    client.connect(broker.host, broker.port)
-    client.loop_start()
-    client.disconnect()
-    client.loop_stop()
+            forget_session(thread.broker, thread.client_id)

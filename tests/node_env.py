@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 
 def reset_caches() -> None:
@@ -37,3 +38,18 @@ def in_process(env: dict[str, str]) -> Iterator[None]:
         for k in [k for k in os.environ if k.startswith("ANJIAN_")]:
             del os.environ[k]
         os.environ.update(saved)
+
+
+def forget_session(broker: Any, client_id: str) -> None:
+    """Drop a worker's persistent session on the machine's broker (a clean-session connect
+    under its client id), so test runs do not leave sessions that queue messages forever."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+    if broker.username:
+        client.username_pw_set(broker.username, broker.password)
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    client.disconnect()
+    client.loop_stop()

@@ -42,6 +42,7 @@ from anjian.major_hazards.models import MajorHazardSource
 from anjian.monitoring.models import (
     Alarm,
     GatewayCredential,
+    IngestEpoch,
     IngestRejection,
     MinuteSummary,
     MonitoringPoint,
@@ -99,6 +100,7 @@ __all__ = [
     "GatewayCredential",
     "HazardStep",
     "HiddenHazard",
+    "IngestEpoch",
     "IngestRejection",
     "Inspection",
     "InspectionPlan",

@@ -49,10 +49,12 @@ def ingest(
         typer.Option(min=1, max=64, help="接入进程数 (worker processes: one core each)"),
     ] = 1,
 ) -> None:
-    """运行 MQTT 接入 (run MQTT ingest workers without the web server, to share the load with
-    `anjian serve` and other ingest processes through the broker's shared subscription;
-    needs ANJIAN_MQTT_URL). Each worker is a process of its own with its own persistent
-    session. Stops on Ctrl-C or SIGTERM."""
+    """运行 MQTT 接入 (run MQTT ingest workers without the web server; needs ANJIAN_MQTT_URL).
+    Each worker is a process of its own with its own persistent session. One worker shares the
+    load with `anjian serve` and other ingest processes through the broker's shared
+    subscription; with several, each enterprise is pinned to one of them (each keeps its
+    enterprises' points in memory), so turn the web server's own ingest off
+    (ANJIAN_MQTT_INGEST=false). Stops on Ctrl-C or SIGTERM."""
     import multiprocessing
 
     from anjian.monitoring.mqtt import broker_of
@@ -73,7 +75,9 @@ def ingest(
         return
     spawn = multiprocessing.get_context("spawn")
     procs = [
-        spawn.Process(target=_ingest_worker, args=(f"{base}-{i}", True), name=f"{base}-{i}")
+        spawn.Process(
+            target=_ingest_worker, args=(f"{base}-{i}", True, i, workers), name=f"{base}-{i}"
+        )
         for i in range(workers)
     ]
     for proc in procs:
@@ -90,9 +94,9 @@ def ingest(
             proc.join(timeout=15)
 
 
-def _ingest_worker(client_id: str, child: bool = False) -> None:
-    """One ingest worker: runs until SIGTERM or Ctrl-C (a child process also ends when its
-    parent is gone, so no worker outlives ``anjian ingest``)."""
+def _ingest_worker(client_id: str, child: bool = False, shard: int = 0, shards: int = 1) -> None:
+    """One ingest worker (``shard`` of ``shards``): runs until SIGTERM or Ctrl-C (a child process
+    also ends when its parent is gone, so no worker outlives ``anjian ingest``)."""
     import logging
     import os
     import signal
@@ -104,7 +108,7 @@ def _ingest_worker(client_id: str, child: bool = False) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = get_settings()
-    worker = IngestWorker(broker_of(settings), client_id, settings.mqtt_shared_group)
+    worker = IngestWorker(broker_of(settings), client_id, settings.mqtt_shared_group, shard, shards)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())

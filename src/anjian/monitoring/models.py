@@ -20,8 +20,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from anjian.core.scope import ScopeColumns, Scoped
 from anjian.core.sync.models import SyncMixin
@@ -35,6 +37,8 @@ MINUTE_ENTITY = "monitoring_minute"
 ALARM_ENTITY = "alarm"
 READINGS_REQUEST_ENTITY = "readings_request"
 READINGS_RESPONSE_ENTITY = "readings_response"
+# session.info key: the enterprises whose points an ingest transaction holds (and keeps current)
+HELD_ENTERPRISES = "monitoring_held_enterprises"
 
 
 class MonitoringPoint(EnterpriseColumns, SyncMixin, Scoped, Base):
@@ -89,6 +93,18 @@ class PointLive(Base):
     pending_since: Mapped[int | None] = mapped_column(BigInteger)
     alarm_id: Mapped[int | None] = mapped_column(ForeignKey("alarms.id"))
     power_cut_alarm_id: Mapped[int | None] = mapped_column(ForeignKey("alarms.id"))
+
+
+class IngestEpoch(Base):
+    """Who holds an enterprise's points in memory for the ingest, and a counter raised by every
+    other write that could make that memory stale (local; see
+    :mod:`anjian.monitoring.ownership`)."""
+
+    __tablename__ = "monitoring_ingest_epochs"
+
+    enterprise_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    epoch: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    owner: Mapped[str | None] = mapped_column(String(200))  # the worker's client id
 
 
 class Reading(Base):
@@ -224,3 +240,27 @@ class IngestRejection(Base):
     count: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     last_at: Mapped[datetime] = mapped_column(nullable=False)
     last_detail: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+
+
+_RAISE_EPOCHS = text(
+    "INSERT INTO monitoring_ingest_epochs (enterprise_id, epoch) VALUES (:e, 1) "
+    "ON CONFLICT (enterprise_id) DO UPDATE SET epoch = monitoring_ingest_epochs.epoch + 1"
+)
+
+
+@event.listens_for(Session, "before_flush")
+def _points_written(session: Session, _context: object, _instances: object) -> None:
+    """A point written outside the ingest raises its enterprise's epoch, before the write: the
+    ingest worker holding that enterprise in memory loads it again (:mod:`anjian.monitoring.live`).
+    Epoch rows are taken in enterprise order, as the ingest takes them."""
+    held = session.info.get(HELD_ENTERPRISES, ())
+    written = {
+        obj.enterprise_id
+        for objs in (session.new, session.dirty, session.deleted)
+        for obj in objs
+        if isinstance(obj, MonitoringPoint)
+        and obj.enterprise_id is not None
+        and obj.enterprise_id not in held
+    }
+    if written:
+        session.execute(_RAISE_EPOCHS, [{"e": eid} for eid in sorted(written)])

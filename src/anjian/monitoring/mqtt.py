@@ -15,6 +15,7 @@ import logging
 import queue
 import threading
 import time
+import zlib
 from dataclasses import dataclass
 from urllib.parse import unquote, urlparse
 
@@ -28,6 +29,7 @@ from anjian.db import unit_of_work
 from anjian.monitoring import sync as _sync  # noqa: F401  (the alarms it raises are synced)
 from anjian.monitoring.gateways import local_enterprise_by_uscc
 from anjian.monitoring.ingest import count_rejections, ingest_many, system_status
+from anjian.monitoring.live import PointCache
 from anjian.monitoring.schemas import Rejected
 
 log = logging.getLogger("anjian.monitoring.mqtt")
@@ -94,12 +96,26 @@ class _Enterprises:
         return found
 
 
-class IngestWorker(threading.Thread):
-    """Receives gateway messages and stores them, acknowledging each after its commit."""
+def shard_of(uscc: str, shards: int) -> int:
+    """The worker (0 … shards-1) an enterprise is pinned to: the same in every process."""
+    return zlib.crc32(uscc.encode()) % shards
 
-    def __init__(self, broker: Broker, client_id: str, group: str) -> None:
+
+class IngestWorker(threading.Thread):
+    """Receives gateway messages and stores them, acknowledging each after its commit. Worker
+    ``shard`` of ``shards`` keeps the messages of the enterprises pinned to it
+    (:func:`shard_of`) and acknowledges the others at once, so that it alone holds their
+    points in memory (:mod:`anjian.monitoring.live`)."""
+
+    def __init__(
+        self, broker: Broker, client_id: str, group: str, shard: int = 0, shards: int = 1
+    ) -> None:
         super().__init__(name="anjian-mqtt-ingest", daemon=True)
-        self.broker, self.client_id, self.group = broker, client_id, group
+        self.broker, self.client_id = broker, client_id
+        self.shard, self.shards = shard, shards
+        # Each pinned worker is a group of its own (replicas of one shard share its load).
+        self.group = group if shards == 1 else f"{group}-{shard}of{shards}"
+        self._cache = PointCache(owner=client_id)
         self.connected = threading.Event()  # connected and subscribed
         self.messages = 0  # applied since start (for status pages and tests)
         self._stopping = threading.Event()
@@ -151,7 +167,13 @@ class IngestWorker(threading.Thread):
         if not self._stopping.is_set():
             log.warning("MQTT ingest disconnected: %s", reason_code)
 
-    def _on_message(self, _client, _userdata, msg: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
+    def _on_message(self, client, _userdata, msg: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
+        if self.shards > 1:
+            where = uscc_of(msg.topic)
+            if where is not None and shard_of(where[0], self.shards) != self.shard:
+                if msg.qos > 0:
+                    client.ack(msg.mid, msg.qos)  # another worker's enterprise
+                return
         self._inbox.put((self._generation, msg))
 
     def stop(self) -> None:
@@ -165,7 +187,10 @@ class IngestWorker(threading.Thread):
                 batch = self._take()
                 if batch:
                     self._apply(batch)
+                elif self._cache.waiting:
+                    self._checkpoint()
         finally:
+            self._checkpoint()
             self._client.disconnect()
             self._client.loop_stop()
 
@@ -200,12 +225,25 @@ class IngestWorker(threading.Thread):
                 log.warning("MQTT message on %s for no enterprise of this node", msg.topic)
                 continue
             (statuses if where[1] == "status" else readings).append((enterprise_id, msg.payload))
-        with unit_of_work() as db:
-            if readings:
-                ingest_many(db, readings)
-            for enterprise_id, payload in statuses:
-                system_status(db, enterprise_id, payload)
+        try:
+            with unit_of_work() as db:
+                if readings:
+                    ingest_many(db, readings, cache=self._cache)
+                for enterprise_id, payload in statuses:
+                    system_status(db, enterprise_id, payload)
+        except BaseException:
+            self._cache.clear()  # it may hold what was rolled back
+            raise
         self._ack(batch)
+
+    def _checkpoint(self) -> None:
+        """Write the last readings the cache holds back (idle, or stopping)."""
+        try:
+            with unit_of_work() as db:
+                self._cache.checkpoint(db)
+        except Exception as exc:
+            self._cache.clear()
+            log.warning("ingest checkpoint failed: %r", exc)
 
     def _apply(self, batch: list[tuple[int, mqtt.MQTTMessage]]) -> None:
         """Apply a batch in one transaction. If that fails, each message is applied alone: a
