@@ -12,7 +12,9 @@ import math
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
+
+import orjson
 
 from anjian.config import get_settings
 from anjian.core.inputs import storable
@@ -35,15 +37,10 @@ REASONS = {
 }
 
 
-class Parsed(NamedTuple):
-    """One reading that passed the checks that need no database (a tuple: a batch has
-    thousands)."""
-
-    index: int
-    point: str
-    ts: int
-    value: float | None  # None: a status report without a value
-    status: str
+# One reading that passed the checks needing no database: (index in the batch, point code, ts,
+# value, status), the value None for a status report without one. A plain tuple, not a named
+# one: a batch has thousands and a named tuple costs a Python call each.
+Parsed = tuple[int, str, int, float | None, str]
 
 
 @dataclass
@@ -117,6 +114,16 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _loads(raw: bytes | str) -> Any:
+    """JSON text decoded by orjson (several times faster), or by the standard library where
+    orjson refuses what it takes (a number beyond a double, ``NaN``, a lone surrogate): those are
+    then judged reading by reading, not as a malformed batch."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
+
+
 def parse(
     raw: bytes | str | dict[str, Any], out: Outcome, *, now: int | None = None
 ) -> list[Parsed]:
@@ -127,7 +134,7 @@ def parse(
     latest = now + int(settings.monitoring_max_future_s * 1000)
     oldest = now - settings.monitoring_retention_days * 86_400_000
     try:
-        body = json.loads(raw) if isinstance(raw, bytes | str) else raw
+        body = _loads(raw) if isinstance(raw, bytes | str) else raw
     except (ValueError, UnicodeDecodeError) as exc:
         out.reject(None, None, "malformed", f"JSON 无法解析 (malformed JSON): {exc}")
         return []
@@ -173,10 +180,10 @@ def parse(
             continue
         value = r.get("value")
         if type(value) is float and value - value == 0.0:  # finite
-            parsed.append(Parsed(i, point, ts, value, status))
+            parsed.append((i, point, ts, value, status))
             continue
         if value is None and status != "ok":
-            parsed.append(Parsed(i, point, ts, None, status))
+            parsed.append((i, point, ts, None, status))
             continue
         number = _number(value)
         if number is None:
@@ -185,5 +192,5 @@ def parse(
                 i, point, "not_numeric", f"数值无效: {shown} (value must be a finite number)"
             )
             continue
-        parsed.append(Parsed(i, point, ts, number, status))
+        parsed.append((i, point, ts, number, status))
     return parsed

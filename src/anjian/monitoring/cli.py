@@ -48,12 +48,21 @@ def ingest(
         int,
         typer.Option(min=1, max=64, help="接入进程数 (worker processes: one core each)"),
     ] = 1,
+    threads: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=16,
+            help="每个进程的接入线程数 (ingest threads per process: while one waits for the "
+            "database another works)",
+        ),
+    ] = 1,
 ) -> None:
     """运行 MQTT 接入 (run MQTT ingest workers without the web server; needs ANJIAN_MQTT_URL).
     Each worker is a process of its own with its own persistent session. One worker shares the
     load with `anjian serve` and other ingest processes through the broker's shared
-    subscription; with several, each enterprise is pinned to one of them (each keeps its
-    enterprises' points in memory), so turn the web server's own ingest off
+    subscription; with several workers or threads, each enterprise is pinned to one of them
+    (each keeps its enterprises' points in memory), so turn the web server's own ingest off
     (ANJIAN_MQTT_INGEST=false). Stops on Ctrl-C or SIGTERM."""
     import multiprocessing
 
@@ -69,14 +78,19 @@ def ingest(
     ensure_schema()
     base = settings.mqtt_client_id or f"anjian-ingest-{settings.effective_node_id}"
     b = broker_of(settings)
-    err.print(f"MQTT 接入已启动 (ingest running): {workers} worker(s), {b.host}:{b.port}")
+    err.print(
+        f"MQTT 接入已启动 (ingest running): {workers} worker(s) × {threads} thread(s), "
+        f"{b.host}:{b.port}"
+    )
     if workers == 1:
-        _ingest_worker(f"{base}-0")
+        _ingest_worker(f"{base}-0", False, 0, 1, threads)
         return
     spawn = multiprocessing.get_context("spawn")
     procs = [
         spawn.Process(
-            target=_ingest_worker, args=(f"{base}-{i}", True, i, workers), name=f"{base}-{i}"
+            target=_ingest_worker,
+            args=(f"{base}-{i}", True, i, workers, threads),
+            name=f"{base}-{i}",
         )
         for i in range(workers)
     ]
@@ -94,9 +108,12 @@ def ingest(
             proc.join(timeout=15)
 
 
-def _ingest_worker(client_id: str, child: bool = False, shard: int = 0, shards: int = 1) -> None:
-    """One ingest worker (``shard`` of ``shards``): runs until SIGTERM or Ctrl-C (a child process
-    also ends when its parent is gone, so no worker outlives ``anjian ingest``)."""
+def _ingest_worker(
+    client_id: str, child: bool, index: int, processes: int, threads: int = 1
+) -> None:
+    """Ingest worker process ``index`` of ``processes``, with ``threads`` workers (its share of
+    the enterprises split among them): runs until SIGTERM or Ctrl-C (a child process also ends
+    when its parent is gone, so no worker outlives ``anjian ingest``)."""
     import logging
     import os
     import signal
@@ -108,17 +125,30 @@ def _ingest_worker(client_id: str, child: bool = False, shard: int = 0, shards: 
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = get_settings()
-    worker = IngestWorker(broker_of(settings), client_id, settings.mqtt_shared_group, shard, shards)
+    shards = processes * threads
+    workers = [
+        IngestWorker(
+            broker_of(settings),
+            client_id if threads == 1 else f"{client_id}-t{j}",
+            settings.mqtt_shared_group,
+            index * threads + j,
+            shards,
+        )
+        for j in range(threads)
+    ]
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
     parent = os.getppid()
-    worker.start()
+    for worker in workers:
+        worker.start()
     while not done.wait(1.0):
         if child and os.getppid() != parent:
             break
-    worker.stop()
-    worker.join(timeout=10)
+    for worker in workers:
+        worker.stop()
+    for worker in workers:
+        worker.join(timeout=10)
 
 
 # --- simulated gateways (模拟网关) ----------------------------------------------------------------

@@ -196,8 +196,8 @@ def quiet(p: PointRow, live: LiveRow, readings: list[tuple[int, float, Outcome]]
     inside the set points (where :func:`rules.step` changes nothing and raises nothing)."""
     if live.active_bound or live.pending_bound or live.alarm_id or live.power_cut_alarm_id:
         return False
-    lo = min(r[1] for r in readings)
-    hi = max(r[1] for r in readings)
+    values = [r[1] for r in readings]
+    lo, hi = min(values), max(values)
     return (
         (p.hh is None or hi < p.hh)
         and (p.h is None or hi < p.h)

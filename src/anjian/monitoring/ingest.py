@@ -131,42 +131,48 @@ def _apply(
     )
     by_id = cache.by_id
     rows: list[tuple[int, int, float, int]] = []
-    row_outs: list[Outcome] = []  # the batch each row came in
+    spans: list[tuple[int, int, Outcome]] = []  # each batch's rows: rows[start:end]
+    # Readings measured normally, by point, to evaluate: (ts, value, the batch's outcome).
+    fresh: dict[int, list[tuple[int, float, Outcome]]] = defaultdict(list)
     seen: set[tuple[int, int]] = set()
     latest_status: dict[int, tuple[int, str, Outcome]] = {}
     for eid, batch, out in zip(enterprise_ids, parsed, outs, strict=True):
         codes = points.get(eid, {})
-        for r in batch:
-            p = codes.get(r.point)
+        start = len(rows)
+        for index, code, ts, value, status in batch:
+            p = codes.get(code)
             if p is None:
-                out.reject(
-                    r.index, r.point, "unknown_point", f"测点未登记: {r.point} (unknown point)"
-                )
+                out.reject(index, code, "unknown_point", f"测点未登记: {code} (unknown point)")
                 continue
             # a status matters when it is not ok, or the point is not ok (it may be back)
-            if (r.status != "ok" or p.status != "ok") and r.ts >= latest_status.get(
+            if (status != "ok" or p.status != "ok") and ts >= latest_status.get(
                 p.id, (-1, "", out)
             )[0]:
-                latest_status[p.id] = (r.ts, r.status, out)
-            if r.value is None:
+                latest_status[p.id] = (ts, status, out)
+            if value is None:
                 continue
-            key = (p.id, r.ts)
+            key = (p.id, ts)
             if key in seen:
                 out.duplicates += 1
                 continue
             seen.add(key)
-            rows.append((p.id, r.ts, r.value, STATUS_CODES[r.status]))
-            row_outs.append(out)
+            if status == "ok":
+                rows.append((p.id, ts, value, 0))
+                fresh[p.id].append((ts, value, out))
+            else:
+                rows.append((p.id, ts, value, STATUS_CODES[status]))
+        spans.append((start, len(rows), out))
     stored = _store(session, rows) if rows else set()
-    # Only readings stored just now, and measured normally, are evaluated.
-    fresh: dict[int, list[tuple[int, float, Outcome]]] = defaultdict(list)
-    for row, out in zip(rows, row_outs, strict=True):
-        if stored is not None and (row[0], row[1]) not in stored:
-            out.duplicates += 1
-            continue
-        out.accepted += 1
-        if row[3] == 0:
-            fresh[row[0]].append((row[1], row[2], out))
+    if stored is None:  # every row was new: the common case, counted by the batch
+        for start, end, out in spans:
+            out.accepted += end - start
+    else:  # a redelivery: only readings stored just now count, and are evaluated
+        for start, end, out in spans:
+            kept = sum((pid, ts) in stored for pid, ts, _, _ in rows[start:end])
+            out.accepted += kept
+            out.duplicates += end - start - kept
+        kept_fresh = {pid: [r for r in rs if (pid, r[0]) in stored] for pid, rs in fresh.items()}
+        fresh = {pid: rs for pid, rs in kept_fresh.items() if rs}
     for pid, (ts, status, out) in latest_status.items():
         if status != by_id[pid].status:
             orm_point = session.get(MonitoringPoint, pid)
@@ -188,7 +194,7 @@ def _apply(
         newer = [r for r in fresh[pid] if r[0] > last]
         if not newer:
             continue  # late readings are stored, but an alarm is judged on the newest data
-        newer.sort(key=lambda r: r[0])
+        newer.sort()  # by time: a point's times are unique here, so the outcome is never compared
         touched.append(live)
         if not quiet(by_id[pid], live, newer):
             opened.append((live, *evaluator.run(by_id[pid], live, newer)))

@@ -31,6 +31,7 @@ from sqlalchemy import Integer, any_, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
 
 from anjian.core.scope import unscoped
 from anjian.monitoring.evaluate import LIVE_COLUMNS, POINT_COLUMNS, LiveRow, PointRow
@@ -98,33 +99,42 @@ _UNNEST_TYPES = {
     "power_cut_alarm_id": "integer",
 }
 
-_UPDATE_LIVES = text(
-    "UPDATE monitoring_point_live AS l SET "
-    + ", ".join(f"{c} = v.{c}" for c in LIVE_COLUMNS if c != "point_id")
-    + " FROM unnest("
-    + ", ".join(f"CAST(:{c} AS {_UNNEST_TYPES[c]}[])" for c in LIVE_COLUMNS)
-    + ") AS v("
-    + ", ".join(LIVE_COLUMNS)
-    + ") WHERE l.point_id = v.point_id"
-)
+
+_LAST_COLUMNS = ["point_id", "last_ts", "last_value"]
 
 
-def save_lives(session: Session, lives: list[LiveRow]) -> None:
-    """Write live states back (one statement on PostgreSQL)."""
+def _update(columns: list[str]) -> TextClause:
+    return text(
+        "UPDATE monitoring_point_live AS l SET "
+        + ", ".join(f"{c} = v.{c}" for c in columns if c != "point_id")
+        + " FROM unnest("
+        + ", ".join(f"CAST(:{c} AS {_UNNEST_TYPES[c]}[])" for c in columns)
+        + ") AS v("
+        + ", ".join(columns)
+        + ") WHERE l.point_id = v.point_id"
+    )
+
+
+_UPDATE_LIVES, _UPDATE_LASTS = _update(LIVE_COLUMNS), _update(_LAST_COLUMNS)
+
+
+def save_lives(session: Session, lives: list[LiveRow], *, last_only: bool = False) -> None:
+    """Write live states back (one statement on PostgreSQL); ``last_only``: only the last
+    readings (a checkpoint of rows whose alarm state was written when it changed)."""
     if not lives:
         return
+    columns = _LAST_COLUMNS if last_only else LIVE_COLUMNS
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_UPDATE_LIVES, {c: [getattr(lv, c) for lv in lives] for c in LIVE_COLUMNS})
+        statement = _UPDATE_LASTS if last_only else _UPDATE_LIVES
+        session.execute(statement, {c: [getattr(lv, c) for lv in lives] for c in columns})
         return
     table = PointLive.__table__
     stmt = (
         update(table)
         .where(table.c.point_id == bindparam("_point_id"))
-        .values({c: bindparam(f"_{c}") for c in LIVE_COLUMNS if c != "point_id"})
+        .values({c: bindparam(f"_{c}") for c in columns if c != "point_id"})
     )
-    session.connection().execute(
-        stmt, [{f"_{c}": getattr(lv, c) for c in LIVE_COLUMNS} for lv in lives]
-    )
+    session.connection().execute(stmt, [{f"_{c}": getattr(lv, c) for c in columns} for lv in lives])
 
 
 class PointCache:
@@ -212,23 +222,21 @@ class PointCache:
     def evaluated(self, session: Session, touched: list[LiveRow], changed: list[LiveRow]) -> None:
         """After a pass of the evaluator: the rows whose alarm state ``changed`` are written now,
         the last readings of the ``touched`` ones at the next checkpoint."""
+        save_lives(session, changed)  # with their last readings
         for live in touched:
             eid = self.by_id[live.point_id].enterprise_id
             self._unsaved.setdefault(eid, set()).add(live.point_id)
+        for live in changed:
+            self._unsaved[self.by_id[live.point_id].enterprise_id].discard(live.point_id)
         if self.owner is None or time.monotonic() - self._saved_at >= self.checkpoint_s:
             self._save_unsaved(session, list(session.info.get(HELD_ENTERPRISES, ())))
             self._saved_at = time.monotonic()
-            return
-        save_lives(session, changed)
-        for live in changed:
-            self._unsaved[self.by_id[live.point_id].enterprise_id].discard(live.point_id)
 
     def _save_unsaved(self, session: Session, enterprise_ids: list[int]) -> None:
-        """Write the waiting rows of ``enterprise_ids`` (locked in this transaction)."""
-        save_lives(
-            session,
-            [self._lives[pid] for eid in enterprise_ids for pid in self._unsaved.pop(eid, ())],
-        )
+        """Write the waiting last readings of ``enterprise_ids`` (locked in this transaction;
+        the rest of those rows was written when it changed)."""
+        rows = [self._lives[pid] for eid in enterprise_ids for pid in self._unsaved.pop(eid, ())]
+        save_lives(session, rows, last_only=True)
 
     @property
     def waiting(self) -> bool:
