@@ -493,6 +493,39 @@ def mosquitto() -> int:
 
 
 @pytest.fixture
+def own_mosquitto(mosquitto: int, tmp_path: Path) -> Iterator[int]:
+    """A Mosquitto of the test's own (its port): no other test's gateways on its topics, and a
+    queue that holds a dead worker's whole backlog."""
+    import subprocess
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        "max_queued_messages 100000\nmax_inflight_messages 100\n"
+    )
+    proc = subprocess.Popen(
+        [shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "mosquitto did not listen"
+            time.sleep(0.05)
+    yield port
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
 def worker(personas: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Starts an in-process ingest worker with the settings of the test (torn down after)."""
     started: list[Any] = []

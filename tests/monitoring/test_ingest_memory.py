@@ -2,8 +2,8 @@
 (:mod:`anjian.monitoring.live`). What a user relies on: a set point changed on the page, a point
 added, a batch posted over HTTP or a second worker holding the same enterprise all take effect
 on the worker's next transaction, as if it had read everything afresh; the last reading reaches
-the pages at a checkpoint; pinned workers split the enterprises between them and store every
-message once. SQLite and PostgreSQL; the pinning over the machine's Mosquitto."""
+the pages at a checkpoint; a worker's threads split the enterprises between them and store
+every message once. SQLite and PostgreSQL; the pinning over a Mosquitto of its own."""
 
 from __future__ import annotations
 
@@ -20,8 +20,7 @@ from anjian.enterprises.rules import compose_uscc
 from anjian.monitoring.batch import Outcome
 from anjian.monitoring.ingest import ingest_many
 from anjian.monitoring.live import PointCache
-from anjian.monitoring.models import Alarm, PointLive, Reading
-from node_env import forget_session
+from anjian.monitoring.models import Alarm, IngestEpoch, PointLive, Reading
 
 API = "/api/v1/monitoring"
 MINE_USCC = compose_uscc("140622", "MA0K0001")
@@ -159,45 +158,45 @@ def _message(topic: str, body: dict[str, Any]) -> mqtt.MQTTMessage:
     return msg
 
 
-def test_pinned_workers_split_the_enterprises_and_store_every_message_once(
-    personas: Any, mosquitto: int
+def test_a_worker_pins_each_enterprise_to_one_lane_and_stores_every_message_once(
+    personas: Any, own_mosquitto: int
 ) -> None:
-    from anjian.monitoring.mqtt import Broker, IngestWorker, shard_of
+    from anjian.monitoring.mqtt import Broker, IngestWorker, lane_of
 
     node = personas
     node.add_points("ying_mine", {"code": "LT-1", "kind": "tank_level", "h": 8, "hh": 9})
     node.add_points("shan_chem", {"code": "LT-1", "kind": "tank_level", "h": 8, "hh": 9})
-    broker = Broker("127.0.0.1", mosquitto, None, None, shared=True)
+    broker = Broker("127.0.0.1", own_mosquitto, None, None, shared=True)
     group = f"t{uuid.uuid4().hex[:8]}"
-    workers = [IngestWorker(broker, f"{group}-{i}", group, i, 2) for i in range(2)]
-    for w in workers:
-        w.start()
+    worker = IngestWorker(broker, group, group, lanes=2)
+    worker.start()
     try:
-        for w in workers:
-            assert w.connected.wait(15), "ingest worker did not connect"
+        assert worker.connected.wait(15), "ingest worker did not connect"
         gw = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"gw-{group}")
-        gw.connect("127.0.0.1", mosquitto)
+        gw.connect("127.0.0.1", own_mosquitto)
         gw.loop_start()
         t = _now() - 60_000
         for m in range(30):
             for uscc in (MINE_USCC, CHEM_USCC):
                 body = {"readings": [{"point": "LT-1", "value": 5.0, "ts": t + m * 1000}]}
-                gw.publish(f"anjian/v1/{uscc}/readings", json.dumps(body), qos=1).wait_for_publish(
-                    10
-                )
+                topic = f"anjian/v1/{uscc}/readings"
+                gw.publish(topic, json.dumps(body), qos=1).wait_for_publish(10)
         gw.loop_stop()
         deadline = time.monotonic() + 30
-        while sum(w.messages for w in workers) < 60 and time.monotonic() < deadline:
+        while worker.messages < 60 and time.monotonic() < deadline:
             time.sleep(0.1)
-        mine = shard_of(MINE_USCC, 2)
-        chem = shard_of(CHEM_USCC, 2)
-        expected = [30 * ((mine == i) + (chem == i)) for i in range(2)]
-        assert [w.messages for w in workers] == expected
+        mine, chem = lane_of(MINE_USCC, 2), lane_of(CHEM_USCC, 2)
+        assert [lane.messages for lane in worker.lanes] == [
+            30 * ((mine == j) + (chem == j)) for j in range(2)
+        ]
         with node.db() as s:
             assert s.scalar(select(func.count()).select_from(Reading)) == 60
+            # each enterprise held by the lane it is pinned to, and by no other
+            owners = dict(s.execute(select(IngestEpoch.enterprise_id, IngestEpoch.owner)).all())
+        assert owners == {
+            node.enterprises["ying_mine"]: f"{group}/{mine}",
+            node.enterprises["shan_chem"]: f"{group}/{chem}",
+        }
     finally:
-        for w in workers:
-            w.stop()
-        for w in workers:
-            w.join(timeout=10)
-            forget_session(broker, w.client_id)
+        worker.stop()
+        worker.join(timeout=10)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -150,30 +149,13 @@ def test_embedded_broker_admits_gateways_by_token_and_keeps_them_to_their_topics
     assert _count(node, Alarm) == 1
 
 
-def _own_mosquitto(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int]:
-    """A Mosquitto of this test's own whose queue holds a dead worker's whole backlog."""
-    port = _free_port()
-    conf = tmp_path / "mosquitto.conf"
-    conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-        "max_queued_messages 100000\nmax_inflight_messages 100\n"
-    )
-    proc = subprocess.Popen(
-        [shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(conf)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _wait(lambda: _reachable(port), 10, "mosquitto to listen")
-    return proc, port
-
-
 @pytest.mark.slow
 def test_worker_killed_mid_stream_loses_nothing_and_stores_nothing_twice(
-    personas: Any, mosquitto: int, tmp_path: Path
+    personas: Any, own_mosquitto: int, tmp_path: Path
 ) -> None:
     node = personas
     node.add_points("ying_mine", {"code": "FT-1", "kind": "flow"}, {"code": "FT-2", "kind": "flow"})
-    broker, port = _own_mosquitto(tmp_path)
+    port = own_mosquitto
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANJIAN_")}
     env.update(
         ANJIAN_DATABASE_URL=node.url,
@@ -228,5 +210,3 @@ def test_worker_killed_mid_stream_loses_nothing_and_stores_nothing_twice(
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=20)
-        broker.terminate()
-        broker.wait(timeout=10)

@@ -59,11 +59,11 @@ def ingest(
     ] = 1,
 ) -> None:
     """运行 MQTT 接入 (run MQTT ingest workers without the web server; needs ANJIAN_MQTT_URL).
-    Each worker is a process of its own with its own persistent session. One worker shares the
-    load with `anjian serve` and other ingest processes through the broker's shared
-    subscription; with several workers or threads, each enterprise is pinned to one of them
-    (each keeps its enterprises' points in memory), so turn the web server's own ingest off
-    (ANJIAN_MQTT_INGEST=false). Stops on Ctrl-C or SIGTERM."""
+    Each worker is a process of its own with its own persistent session, sharing the load with
+    `anjian serve` and other ingest processes through the broker's shared subscription. Inside
+    a worker each enterprise is pinned to one of its threads, which keeps the enterprise's
+    points in memory: on a small node one worker with 2–4 threads goes furthest. Stops on
+    Ctrl-C or SIGTERM."""
     import multiprocessing
 
     from anjian.monitoring.mqtt import broker_of
@@ -83,13 +83,13 @@ def ingest(
         f"{b.host}:{b.port}"
     )
     if workers == 1:
-        _ingest_worker(f"{base}-0", False, 0, 1, threads)
+        _ingest_worker(f"{base}-0", False, threads)
         return
     spawn = multiprocessing.get_context("spawn")
     procs = [
         spawn.Process(
             target=_ingest_worker,
-            args=(f"{base}-{i}", True, i, workers, threads),
+            args=(f"{base}-{i}", True, threads),
             name=f"{base}-{i}",
         )
         for i in range(workers)
@@ -108,12 +108,9 @@ def ingest(
             proc.join(timeout=15)
 
 
-def _ingest_worker(
-    client_id: str, child: bool, index: int, processes: int, threads: int = 1
-) -> None:
-    """Ingest worker process ``index`` of ``processes``, with ``threads`` workers (its share of
-    the enterprises split among them): runs until SIGTERM or Ctrl-C (a child process also ends
-    when its parent is gone, so no worker outlives ``anjian ingest``)."""
+def _ingest_worker(client_id: str, child: bool, threads: int) -> None:
+    """One ingest worker process with ``threads`` lanes: runs until SIGTERM or Ctrl-C (a child
+    process also ends when its parent is gone, so no worker outlives ``anjian ingest``)."""
     import logging
     import os
     import signal
@@ -125,30 +122,17 @@ def _ingest_worker(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = get_settings()
-    shards = processes * threads
-    workers = [
-        IngestWorker(
-            broker_of(settings),
-            client_id if threads == 1 else f"{client_id}-t{j}",
-            settings.mqtt_shared_group,
-            index * threads + j,
-            shards,
-        )
-        for j in range(threads)
-    ]
+    worker = IngestWorker(broker_of(settings), client_id, settings.mqtt_shared_group, threads)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
     parent = os.getppid()
-    for worker in workers:
-        worker.start()
+    worker.start()
     while not done.wait(1.0):
         if child and os.getppid() != parent:
             break
-    for worker in workers:
-        worker.stop()
-    for worker in workers:
-        worker.join(timeout=10)
+    worker.stop()
+    worker.join(timeout=10)
 
 
 # --- simulated gateways (模拟网关) ----------------------------------------------------------------

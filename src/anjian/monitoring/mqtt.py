@@ -7,7 +7,9 @@ shared subscription (``$share/<group>/…``), so several workers split the load;
 persistent session under its own client id. A message is acknowledged only after the
 transaction that stored it has committed: a worker killed at any moment loses nothing (the
 broker delivers again what was not acknowledged) and stores nothing twice (readings are keyed
-by point and time)."""
+by point and time). Inside a worker, each enterprise is pinned to one of its threads (lanes),
+which keeps that enterprise's points in memory; workers sharing a subscription stay correct
+when an enterprise's messages reach both, only slower (:mod:`anjian.monitoring.live`)."""
 
 from __future__ import annotations
 
@@ -96,30 +98,22 @@ class _Enterprises:
         return found
 
 
-def shard_of(uscc: str, shards: int) -> int:
-    """The worker (0 … shards-1) an enterprise is pinned to: the same in every process."""
-    return zlib.crc32(uscc.encode()) % shards
+def lane_of(uscc: str, lanes: int) -> int:
+    """The lane (0 … lanes-1) of a worker an enterprise is pinned to: the same in every run."""
+    return zlib.crc32(uscc.encode()) % lanes
 
 
 class IngestWorker(threading.Thread):
-    """Receives gateway messages and stores them, acknowledging each after its commit. Worker
-    ``shard`` of ``shards`` keeps the messages of the enterprises pinned to it
-    (:func:`shard_of`) and acknowledges the others at once, so that it alone holds their
-    points in memory (:mod:`anjian.monitoring.live`)."""
+    """Receives gateway messages and stores them, acknowledging each after its commit. Its
+    ``lanes`` threads each apply the messages of the enterprises pinned to them
+    (:func:`lane_of`), so that one lane alone holds an enterprise's points in memory
+    (:mod:`anjian.monitoring.live`) while another waits for the database."""
 
-    def __init__(
-        self, broker: Broker, client_id: str, group: str, shard: int = 0, shards: int = 1
-    ) -> None:
+    def __init__(self, broker: Broker, client_id: str, group: str, lanes: int = 1) -> None:
         super().__init__(name="anjian-mqtt-ingest", daemon=True)
-        self.broker, self.client_id = broker, client_id
-        self.shard, self.shards = shard, shards
-        # Each pinned worker is a group of its own (replicas of one shard share its load).
-        self.group = group if shards == 1 else f"{group}-{shard}of{shards}"
-        self._cache = PointCache(owner=client_id)
+        self.broker, self.client_id, self.group = broker, client_id, group
         self.connected = threading.Event()  # connected and subscribed
-        self.messages = 0  # applied since start (for status pages and tests)
         self._stopping = threading.Event()
-        self._inbox: queue.Queue[tuple[int, mqtt.MQTTMessage]] = queue.Queue()
         self._generation = 0  # raised on every (re)connection: acks of an old one are void
         self._enterprises = _Enterprises()
         self._client = mqtt.Client(
@@ -135,6 +129,12 @@ class IngestWorker(threading.Thread):
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
         self._client.reconnect_delay_set(min_delay=1, max_delay=10)
+        self.lanes = [_Lane(self, f"{client_id}/{j}") for j in range(lanes)]
+
+    @property
+    def messages(self) -> int:
+        """Messages applied since start (for status pages and tests)."""
+        return sum(lane.messages for lane in self.lanes)
 
     def _topics(self) -> list[tuple[str, int]]:
         prefix = f"$share/{self.group}/" if self.broker.shared else ""
@@ -146,8 +146,8 @@ class IngestWorker(threading.Thread):
             return
         self._generation += 1
         # Messages queued under the last connection will come again: drop them here.
-        while not self._inbox.empty():
-            self._inbox.get_nowait()
+        for lane in self.lanes:
+            lane.forget_queued()
         client.subscribe(self._topics())
 
     def _on_subscribe(self, _client, _userdata, _mid, reason_codes, _props) -> None:  # type: ignore[no-untyped-def]
@@ -167,14 +167,10 @@ class IngestWorker(threading.Thread):
         if not self._stopping.is_set():
             log.warning("MQTT ingest disconnected: %s", reason_code)
 
-    def _on_message(self, client, _userdata, msg: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
-        if self.shards > 1:
-            where = uscc_of(msg.topic)
-            if where is not None and shard_of(where[0], self.shards) != self.shard:
-                if msg.qos > 0:
-                    client.ack(msg.mid, msg.qos)  # another worker's enterprise
-                return
-        self._inbox.put((self._generation, msg))
+    def _on_message(self, _client, _userdata, msg: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
+        where = uscc_of(msg.topic)
+        lane = lane_of(where[0], len(self.lanes)) if where and len(self.lanes) > 1 else 0
+        self.lanes[lane].inbox.put((self._generation, msg))
 
     def stop(self) -> None:
         self._stopping.set()
@@ -182,35 +178,72 @@ class IngestWorker(threading.Thread):
     def run(self) -> None:
         self._client.connect_async(self.broker.host, self.broker.port, keepalive=30)
         self._client.loop_start()
+        for lane in self.lanes:
+            lane.start()
         try:
-            while not self._stopping.is_set():
-                batch = self._take()
-                if batch:
-                    self._apply(batch)
-                elif self._cache.waiting:
-                    self._checkpoint()
+            self._stopping.wait()
         finally:
-            self._checkpoint()
+            for lane in self.lanes:
+                lane.join()
             self._client.disconnect()
             self._client.loop_stop()
 
+    def ack(self, batch: list[tuple[int, mqtt.MQTTMessage]]) -> None:
+        """Acknowledge messages received on the current connection (the others come again)."""
+        for generation, msg in batch:
+            if generation == self._generation and msg.qos > 0:
+                self._client.ack(msg.mid, msg.qos)
+
+    def enterprise_of(self, topic: str) -> tuple[int | None, str | None]:
+        """(enterprise id of this node or None, "readings" | "status" | None) of a topic."""
+        where = uscc_of(topic)
+        if where is None:
+            return None, None
+        return self._enterprises.get(where[0]), where[1]
+
+
+class _Lane(threading.Thread):
+    """One thread of a worker: applies its enterprises' messages in transactions, with the
+    memory of their points (the cache) it keeps between them."""
+
+    def __init__(self, worker: IngestWorker, name: str) -> None:
+        super().__init__(name=f"anjian-ingest-{name}", daemon=True)
+        self.worker = worker
+        self.inbox: queue.Queue[tuple[int, mqtt.MQTTMessage]] = queue.Queue()
+        self.cache = PointCache(owner=name)
+        self.messages = 0
+
+    def forget_queued(self) -> None:
+        while not self.inbox.empty():
+            self.inbox.get_nowait()
+
+    def run(self) -> None:
+        stopping = self.worker._stopping
+        try:
+            while not stopping.is_set():
+                batch = self._take()
+                if batch:
+                    self._apply(batch)
+                elif self.cache.waiting:
+                    self._checkpoint()
+        finally:
+            self._checkpoint()
+
     def _take(self) -> list[tuple[int, mqtt.MQTTMessage]]:
         try:
-            first = self._inbox.get(timeout=0.5)
+            first = self.inbox.get(timeout=0.5)
         except queue.Empty:
             return []
         batch = [first]
         while len(batch) < BATCH_MESSAGES:
             try:
-                batch.append(self._inbox.get_nowait())
+                batch.append(self.inbox.get_nowait())
             except queue.Empty:
                 break
         return batch
 
     def _ack(self, batch: list[tuple[int, mqtt.MQTTMessage]]) -> None:
-        for generation, msg in batch:
-            if generation == self._generation and msg.qos > 0:
-                self._client.ack(msg.mid, msg.qos)
+        self.worker.ack(batch)
         self.messages += len(batch)
 
     def _commit(self, batch: list[tuple[int, mqtt.MQTTMessage]]) -> None:
@@ -219,20 +252,19 @@ class IngestWorker(threading.Thread):
         readings: list[tuple[int, bytes]] = []
         statuses: list[tuple[int, bytes]] = []
         for _, msg in batch:
-            where = uscc_of(msg.topic)
-            enterprise_id = self._enterprises.get(where[0]) if where else None
-            if where is None or enterprise_id is None:
+            enterprise_id, kind = self.worker.enterprise_of(msg.topic)
+            if enterprise_id is None:
                 log.warning("MQTT message on %s for no enterprise of this node", msg.topic)
                 continue
-            (statuses if where[1] == "status" else readings).append((enterprise_id, msg.payload))
+            (statuses if kind == "status" else readings).append((enterprise_id, msg.payload))
         try:
             with unit_of_work() as db:
                 if readings:
-                    ingest_many(db, readings, cache=self._cache)
+                    ingest_many(db, readings, cache=self.cache)
                 for enterprise_id, payload in statuses:
                     system_status(db, enterprise_id, payload)
         except BaseException:
-            self._cache.clear()  # it may hold what was rolled back
+            self.cache.clear()  # it may hold what was rolled back
             raise
         self._ack(batch)
 
@@ -240,9 +272,9 @@ class IngestWorker(threading.Thread):
         """Write the last readings the cache holds back (idle, or stopping)."""
         try:
             with unit_of_work() as db:
-                self._cache.checkpoint(db)
+                self.cache.checkpoint(db)
         except Exception as exc:
-            self._cache.clear()
+            self.cache.clear()
             log.warning("ingest checkpoint failed: %r", exc)
 
     def _apply(self, batch: list[tuple[int, mqtt.MQTTMessage]]) -> None:
@@ -250,19 +282,20 @@ class IngestWorker(threading.Thread):
         database that is down or busy is waited for (nothing is acknowledged meanwhile), and a
         message that cannot be applied at all is counted as refused and acknowledged, so that
         it does not stop the pipeline."""
+        stopping = self.worker._stopping
         try:
             self._commit(batch)
             return
         except Exception as exc:
             log.info("batch of %d messages applied one by one: %r", len(batch), exc)
         for item in batch:
-            while not self._stopping.is_set():
+            while not stopping.is_set():
                 try:
                     self._commit([item])
                     break
                 except OperationalError as exc:
                     log.warning("ingest waits for the database: %s", exc.orig or exc)
-                    self._stopping.wait(1.0)
+                    stopping.wait(1.0)
                 except Exception as exc:
                     self._give_up(item, exc)
                     break
@@ -270,8 +303,7 @@ class IngestWorker(threading.Thread):
     def _give_up(self, item: tuple[int, mqtt.MQTTMessage], exc: BaseException) -> None:
         msg = item[1]
         log.error("MQTT message on %s could not be applied: %r", msg.topic, exc)
-        where = uscc_of(msg.topic)
-        enterprise_id = self._enterprises.get(where[0]) if where else None
+        enterprise_id, _ = self.worker.enterprise_of(msg.topic)
         if enterprise_id is not None:
             try:
                 with unit_of_work() as db:
