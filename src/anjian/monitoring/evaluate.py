@@ -28,7 +28,7 @@ from anjian.monitoring.rules import (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class PointRow:
     """What the ingest needs of a point, read without the ORM (a batch touches hundreds)."""
 
@@ -57,7 +57,7 @@ class PointRow:
 POINT_COLUMNS = [getattr(MonitoringPoint, f) for f in PointRow.__dataclass_fields__]
 
 
-@dataclass
+@dataclass(slots=True)
 class LiveRow:
     """A point's evaluator state (the monitoring_point_live row)."""
 
