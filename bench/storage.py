@@ -1,7 +1,6 @@
 """Storage of raw readings (issue 20): bytes per stored reading on PostgreSQL, how many days of
 raw readings a 1 TB disk holds at the national load (~800 M readings a day, the national
-hazardous-chemicals warning system), and what a finished day's partition and its archive could
-be made to take.
+hazardous-chemicals warning system), and what a finished day takes once packed and archived.
 
 One fresh database (``anjian init``: the migrations, the partitioned ``readings`` table);
 ``--points`` points, a reading of each every ``--interval`` seconds for ``--hours`` hours of one
@@ -11,10 +10,10 @@ VACUUM ANALYZE (``pg_total_relation_size``: heap, indexes, visibility and free-s
 
 1. **as stored**: the day's partition as the ingest fills it — heap and its (point_id, ts)
    primary key, which makes a redelivered reading a no-op;
-2. **compact**: the same rows rewritten in the column order that needs no alignment padding
-   (ts, value, point_id, status), sorted by (point, time), with a BRIN index on (point_id, ts)
-   instead of the B-tree — what a finished day could become once no redelivery can reach it;
-   one point's hour is read back from both to show what the BRIN costs;
+2. **packed**: the day after ``anjian readings pack`` (:func:`anjian.monitoring.packing.pack_day`,
+   what the node's upkeep does to a finished day): one row per point and hour in
+   ``readings_packed``, times as offsets and values as arrays, compressed by PostgreSQL; one
+   point's hour is read back from both forms (p50) to show what the packing costs a reader;
 3. **archive**: the day sorted by (point, time) as binary COPY compressed with xz (lzma, preset
    6), and as Parquet (zstd; ts delta-coded) when pyarrow is installed (``pip install -e
    '.[bench]'``).
@@ -72,19 +71,32 @@ def _size(conn: Any, table: str) -> int:
     return int(conn.execute(f"SELECT pg_total_relation_size('{table}')").fetchone()[0])
 
 
-def _point_hours(conn: Any, table: str, points: int, day_start: int, tries: int) -> float | None:
-    """p50 ms of reading one point's hour from ``table`` (random points and hours)."""
+# One point's hour, (point, from, to): as stored, and packed (the query readings_of makes).
+STORED_HOUR = (
+    "SELECT ts, value FROM {table} WHERE point_id = %s AND ts >= %s AND ts < %s ORDER BY ts"
+)
+PACKED_HOUR = (
+    "SELECT p.hour + u.off AS ts, u.val FROM readings_packed p "
+    "CROSS JOIN LATERAL unnest(p.ts, p.value) AS u(off, val) "
+    "WHERE p.point_id = %(p)s AND p.hour > %(f)s - 3600000 AND p.hour < %(t)s "
+    "AND p.hour + u.off >= %(f)s AND p.hour + u.off < %(t)s ORDER BY 1"
+)
+
+
+def _point_hours(
+    conn: Any, sql: str, args: argparse.Namespace, day_start: int, tries: int
+) -> float | None:
+    """p50 ms of reading one point's hour (random points and hours of the loaded ones)."""
     rng = random.Random(7)
     times = []
     for _ in range(tries):
-        p = rng.randint(1, points)
-        start = day_start + rng.randint(0, 5) * 3_600_000
+        p = rng.randint(1, args.points)
+        start = day_start + rng.randint(0, max(0, int(args.hours) - 1)) * 3_600_000
+        params: Any = (p, start, start + 3_600_000)
+        if "%(p)s" in sql:
+            params = {"p": p, "f": start, "t": start + 3_600_000}
         t = time.perf_counter()
-        conn.execute(
-            f"SELECT ts, value FROM {table} WHERE point_id = %s AND ts >= %s AND ts < %s "
-            "ORDER BY ts",
-            (p, start, start + 3_600_000),
-        ).fetchall()
+        conn.execute(sql, params).fetchall()
         times.append((time.perf_counter() - t) * 1000)
     return percentile(times, 50)
 
@@ -170,29 +182,30 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         with psycopg.connect(db.plain_url, autocommit=True) as conn:
             stored = _size(conn, partition)
             heap = int(conn.execute(f"SELECT pg_table_size('{partition}')").fetchone()[0])
-            log("rewriting the day: compact column order, sorted, BRIN (point_id, ts)")
-            conn.execute(
-                "CREATE TABLE readings_compact AS SELECT ts, value, point_id, status "
-                f"FROM {partition} ORDER BY point_id, ts"
-            )
-            conn.execute(
-                "CREATE INDEX readings_compact_brin ON readings_compact "
-                "USING brin (point_id, ts) WITH (pages_per_range = 16)"
-            )
-            compact = _size(conn, "readings_compact")
             tries = 40
-            btree_ms = _point_hours(conn, partition, args.points, start, tries)
-            brin_ms = _point_hours(conn, "readings_compact", args.points, start, tries)
+            stored_ms = _point_hours(conn, STORED_HOUR.format(table=partition), args, start, tries)
             log("archiving the day (xz, Parquet)")
             archive = _archives(conn, partition, rows)
+        log("packing the day (anjian readings pack)")
+        from anjian.monitoring.packing import pack_day
+
+        engine = create_engine(db.url)
+        t = time.perf_counter()
+        done = pack_day(engine, day)
+        pack_s = time.perf_counter() - t
+        engine.dispose()
+        assert done.readings == rows, (done, rows)
+        with psycopg.connect(db.plain_url, autocommit=True) as conn:
+            packed = _size(conn, partition_name(day, "readings_packed")) + _size(conn, partition)
+            packed_ms = _point_hours(conn, PACKED_HOUR, args, start, tries)
         result = {
             "benchmark": "storage",
             "readings": rows,
             "points": args.points,
             "load_per_s": round(rows / load_s),
             "stored": _figures(stored, rows) | {"heap_share": round(heap / stored, 2)},
-            "compact": _figures(compact, rows),
-            "point_hour_ms": {"btree": rounded(btree_ms, 2), "brin": rounded(brin_ms, 2)},
+            "packed": _figures(packed, rows) | {"seconds": round(pack_s, 1)},
+            "point_hour_ms": {"stored": rounded(stored_ms, 2), "packed": rounded(packed_ms, 2)},
             "archive": archive,
             "national_per_day": NATIONAL_PER_DAY,
         }
@@ -227,13 +240,14 @@ def main() -> None:
     print(f"{r['readings']:,} readings of {r['points']:,} points (one Beijing day's partition)")
     print(f"{'layout':<44} {'B/reading':>8} {'GiB/10^9':>10} {'days/TB':>10}")
     print(_row("as stored (heap + (point_id, ts) B-tree)", r["stored"]))
-    print(_row("compact: sorted, no padding, BRIN", r["compact"]))
+    print(_row("packed: a row per point and hour (arrays)", r["packed"]))
     print(_row("archive: binary COPY, xz", r["archive"]["xz"]))
     print(_row("archive: Parquet, zstd", r["archive"]["parquet"]))
     print(
-        f"heap share of the stored day: {r['stored']['heap_share']:.0%}; one point's hour read "
-        f"back: B-tree {r['point_hour_ms']['btree']} ms, BRIN {r['point_hour_ms']['brin']} ms "
-        f"(p50); days per TB at {NATIONAL_PER_DAY:,} readings a day"
+        f"heap share of the stored day: {r['stored']['heap_share']:.0%}; packing took "
+        f"{r['packed']['seconds']} s; one point's hour read back: as stored "
+        f"{r['point_hour_ms']['stored']} ms, packed {r['point_hour_ms']['packed']} ms (p50); "
+        f"days per TB at {NATIONAL_PER_DAY:,} readings a day"
     )
     print(json.dumps(r, ensure_ascii=False), flush=True)
 

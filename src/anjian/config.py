@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     mqtt_client_id: str = ""  # a persistent session per worker; empty = anjian-ingest-<node>
     mqtt_shared_group: str = "anjian-ingest"  # shared subscription group on an external broker
     monitoring_retention_days: int = Field(default=180, ge=30)  # Order No. 40: ≥ 30 days
+    # A finished day's readings are packed (PostgreSQL) once this many whole days have followed it.
+    monitoring_pack_after_days: int = Field(default=1, ge=0)
     # minute summaries (the trends every tier draws): a year, for comparing with last year
     monitoring_minutes_retention_days: int = Field(default=366, ge=30)
     monitoring_max_future_s: float = 300.0  # readings later than this ahead of us are refused

@@ -17,7 +17,7 @@ from anjian.cli.server import server_commands
 from anjian.config import get_settings
 from anjian.core.cli import err
 from anjian.enterprises.cli import enterprise_app
-from anjian.monitoring.cli import gateway_app, monitoring_commands
+from anjian.monitoring.cli import gateway_app, monitoring_commands, readings_app
 
 app = typer.Typer(
     help="安监云 Anjian Cloud — 安全生产监管监察与应急管理平台",
@@ -34,6 +34,7 @@ app.add_typer(org_app, name="org")
 app.add_typer(node_app, name="node")
 app.add_typer(sync_app, name="sync")
 app.add_typer(gateway_app, name="gateway")
+app.add_typer(readings_app, name="readings")
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from anjian.core.cli import cli_actor, cli_errors, console, ensure_schema, err
 from anjian.core.errors import AnjianError
 
 gateway_app = typer.Typer(help="在线监测接入 (monitoring gateways)", no_args_is_help=True)
+readings_app = typer.Typer(help="实时数据存储 (stored readings)", no_args_is_help=True)
 # ``anjian ingest`` and ``anjian simulate``: commands of the root, added to it without a name.
 monitoring_commands = typer.Typer()
 
@@ -133,6 +134,47 @@ def _ingest_worker(client_id: str, child: bool, threads: int) -> None:
             break
     worker.stop()
     worker.join(timeout=10)
+
+
+@readings_app.command("pack")
+@cli_errors
+def readings_pack(
+    after_days: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="压实结束已满 N 天的日数据 (pack the days that ended N whole days ago or "
+            "earlier; default ANJIAN_MONITORING_PACK_AFTER_DAYS)",
+        ),
+    ] = None,
+) -> None:
+    """压实历史数据 (pack finished days of raw readings into one row per point and hour;
+    PostgreSQL: the node's upkeep does it every hour). Prints each day packed."""
+    from anjian.core.audit.service import audit
+    from anjian.db import get_engine, unit_of_work
+    from anjian.monitoring.batch import now_ms
+    from anjian.monitoring.packing import pack_finished
+
+    settings = get_settings()
+    ensure_schema()
+    engine = get_engine()
+    if engine.dialect.name != "postgresql":
+        err.print("SQLite 不压实历史数据 (SQLite keeps its readings as they came): nothing to do")
+        return
+    days = pack_finished(
+        engine, now_ms(), settings.monitoring_pack_after_days if after_days is None else after_days
+    )
+    for done in days:
+        console.print(f"day {done.day}: {done.readings} readings → {done.rows} rows")
+    with unit_of_work() as db:
+        audit(
+            db,
+            cli_actor(),
+            "readings.pack",
+            object_type="readings",
+            detail={"days": [d.day for d in days], "readings": sum(d.readings for d in days)},
+        )
+    err.print(f"[green]已压实[/green] {len(days)} 天 (days packed)")
 
 
 # --- simulated gateways (模拟网关) ----------------------------------------------------------------

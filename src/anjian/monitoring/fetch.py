@@ -21,10 +21,10 @@ from anjian.monitoring.models import (
     READINGS_REQUEST_ENTITY,
     READINGS_RESPONSE_ENTITY,
     MonitoringPoint,
-    Reading,
     ReadingsRequest,
     ReadingsResponse,
 )
+from anjian.monitoring.packing import readings_of
 from anjian.monitoring.points import get_point
 from anjian.monitoring.schemas import ReadingsRead
 
@@ -33,11 +33,9 @@ ASK_AGAIN_S = 120  # an unanswered request is repeated after this long
 
 
 def _rows(session: Session, point_id: int, from_ms: int, to_ms: int) -> list[list[float]]:
+    r = readings_of(session, point_id, from_ms, to_ms)
     rows = session.execute(
-        select(Reading.ts, Reading.value, Reading.status)
-        .where(Reading.point_id == point_id, Reading.ts >= from_ms, Reading.ts < to_ms)
-        .order_by(Reading.ts)
-        .limit(MAX_FETCH + 1)
+        select(r.c.ts, r.c.value, r.c.status).distinct().order_by(r.c.ts).limit(MAX_FETCH + 1)
     )
     return [[int(ts), float(v), int(st)] for ts, v, st in rows]
 

@@ -19,6 +19,7 @@ from anjian.enterprises.service import enterprises_by_id
 from anjian.monitoring.alarms import escalate_unacknowledged, mark_silent
 from anjian.monitoring.batch import now_ms
 from anjian.monitoring.models import MINUTE_ENTITY, MinuteSummary, MonitoringPoint, Reading
+from anjian.monitoring.packing import pack_finished
 from anjian.monitoring.partitions import DAY_MS, drop_expired, ensure_partitions
 
 log = logging.getLogger("anjian.monitoring")
@@ -134,6 +135,9 @@ def monitoring_watch(interval: float = 30.0) -> Periodic:
         dropped = keep_readings()
         if dropped:
             log.info("dropped %d expired readings partitions/rows", dropped)
+        settings = get_settings()
+        for done in pack_finished(get_engine(), now_ms(), settings.monitoring_pack_after_days):
+            log.info("packed day %d: %d readings in %d rows", done.day, done.readings, done.rows)
         pruned = keep_minutes()
         if pruned:
             log.info("deleted %d expired minute summaries", pruned)

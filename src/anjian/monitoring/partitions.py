@@ -36,24 +36,38 @@ def day_start_ms(day: int) -> int:
     return day * DAY_MS - 8 * 3_600_000
 
 
-def partition_name(day: int) -> str:
+def partition_name(day: int, parent: str = "readings") -> str:
+    """The partition of ``parent`` (``readings`` or ``readings_packed``) holding ``day``."""
     d: date = (_EPOCH_DAY0 + timedelta(days=day)).date()
-    return f"readings_p{d:%Y%m%d}"
+    return f"{parent}_p{d:%Y%m%d}"
 
 
-def _existing(conn: Connection) -> set[int]:
+def existing_days(conn: Connection, parent: str = "readings") -> set[int]:
+    """The days that have a partition of ``parent``."""
     rows = conn.execute(
         text(
             "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'readings'"
-        )
+            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = :parent"
+        ),
+        {"parent": parent},
     )
+    prefix = f"{parent}_p"
     days = set()
     for (name,) in rows:
-        if name.startswith("readings_p") and len(name) == 18:
-            d = datetime.strptime(name[10:], "%Y%m%d").replace(tzinfo=CST)
+        if name.startswith(prefix) and len(name) == len(prefix) + 8:
+            d = datetime.strptime(name[len(prefix) :], "%Y%m%d").replace(tzinfo=CST)
             days.add((d - _EPOCH_DAY0).days)
     return days
+
+
+def create_partition(conn: Connection, day: int, parent: str = "readings") -> None:
+    """Make ``parent``'s partition of ``day`` if it is missing (the caller commits)."""
+    conn.execute(
+        text(
+            f"CREATE TABLE IF NOT EXISTS {partition_name(day, parent)} PARTITION OF {parent} "
+            f"FOR VALUES FROM ({day_start_ms(day)}) TO ({day_start_ms(day + 1)})"
+        )
+    )
 
 
 def ensure_partitions(bind: Session | Engine, times_ms: Iterable[int]) -> None:
@@ -73,14 +87,9 @@ def ensure_partitions(bind: Session | Engine, times_ms: Iterable[int]) -> None:
         return
     with engine.connect() as conn:
         conn.execute(text("SET lock_timeout = '5s'"))
-        have = _existing(conn)
+        have = existing_days(conn)
         for day in sorted(missing - have):
-            conn.execute(
-                text(
-                    f"CREATE TABLE IF NOT EXISTS {partition_name(day)} PARTITION OF readings "
-                    f"FOR VALUES FROM ({day_start_ms(day)}) TO ({day_start_ms(day + 1)})"
-                )
-            )
+            create_partition(conn, day)
             conn.commit()
             have.add(day)
             log.info("made readings partition %s", partition_name(day))
@@ -89,8 +98,9 @@ def ensure_partitions(bind: Session | Engine, times_ms: Iterable[int]) -> None:
 
 
 def drop_expired(engine: Engine, retention_days: int, *, now_ms: int) -> int:
-    """Remove readings older than ``retention_days`` (whole days on PostgreSQL: a partition is
-    dropped once its last millisecond has expired); how many partitions or rows went."""
+    """Remove readings older than ``retention_days`` (whole days on PostgreSQL: a partition, and
+    its packed twin, is dropped once its last millisecond has expired); how many partitions or
+    rows went."""
     cutoff = now_ms - retention_days * DAY_MS
     if engine.dialect.name != "postgresql":
         with engine.begin() as conn:
@@ -98,11 +108,13 @@ def drop_expired(engine: Engine, retention_days: int, *, now_ms: int) -> int:
     dropped = 0
     with engine.connect() as conn:
         conn.execute(text("SET lock_timeout = '5s'"))
-        for day in sorted(_existing(conn)):
-            if day_start_ms(day + 1) <= cutoff:
-                conn.execute(text(f"DROP TABLE IF EXISTS {partition_name(day)}"))
-                conn.commit()
-                dropped += 1
-                with _lock:
-                    _known.get(str(engine.url), set()).discard(day)
+        for parent in ("readings", "readings_packed"):
+            for day in sorted(existing_days(conn, parent)):
+                if day_start_ms(day + 1) <= cutoff:
+                    conn.execute(text(f"DROP TABLE IF EXISTS {partition_name(day, parent)}"))
+                    conn.commit()
+                    dropped += 1
+                    if parent == "readings":
+                        with _lock:
+                            _known.get(str(engine.url), set()).discard(day)
     return dropped

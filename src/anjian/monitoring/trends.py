@@ -11,7 +11,8 @@ from anjian.config import get_settings
 from anjian.core.errors import Invalid
 from anjian.core.scope import Scope, unscoped
 from anjian.monitoring.batch import now_ms
-from anjian.monitoring.models import MinuteSummary, MonitoringPoint, Reading
+from anjian.monitoring.models import MinuteSummary, MonitoringPoint
+from anjian.monitoring.packing import readings_of
 from anjian.monitoring.points import get_point
 from anjian.monitoring.schemas import SeriesPoint, SeriesRead
 
@@ -44,21 +45,17 @@ def series(
         # A copy from a node below (its raw readings stay there; the minute summaries came
         # up), or a window reaching back past the raw readings' retention.
         return _series_from_minutes(session, p, from_ms, to_ms, max(step_ms, 60_000))
-    bucket = (Reading.ts - from_ms) // step_ms
+    r = readings_of(session, p.id, from_ms, to_ms)
+    bucket = (r.c.ts - from_ms) // step_ms
     rows = session.execute(
         select(
             bucket.label("b"),
-            func.avg(Reading.value),
-            func.min(Reading.value),
-            func.max(Reading.value),
+            func.avg(r.c.value),
+            func.min(r.c.value),
+            func.max(r.c.value),
             func.count(),
         )
-        .where(
-            Reading.point_id == p.id,
-            Reading.ts >= from_ms,
-            Reading.ts < to_ms,
-            Reading.status == 0,
-        )
+        .where(r.c.status == 0)
         .group_by("b")
         .order_by("b")
     )
