@@ -110,6 +110,8 @@ class Settings(BaseSettings):
     monitoring_retention_days: int = Field(default=180, ge=30)  # Order No. 40: ≥ 30 days
     # A finished day's readings are packed (PostgreSQL) once this many whole days have followed it.
     monitoring_pack_after_days: int = Field(default=1, ge=0)
+    # Where days leaving the retention are archived before they are dropped; empty = dropped.
+    monitoring_archive_dir: str = ""
     # minute summaries (the trends every tier draws): a year, for comparing with last year
     monitoring_minutes_retention_days: int = Field(default=366, ge=30)
     monitoring_max_future_s: float = 300.0  # readings later than this ahead of us are refused

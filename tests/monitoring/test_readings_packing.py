@@ -1,20 +1,26 @@
 """Finished days of readings packed into one row per point and hour (PostgreSQL): what a user
 relies on is that nothing changes for them — the trend and the raw readings of a packed day are
 what they were, a reading of that day arriving late is kept (and a redelivered one not
-doubled), the retention still drops the day — while the day takes a fraction of the space."""
+doubled), the retention still drops the day — while the day takes a fraction of the space; and
+a day past the retention is archived, with its SM3 digest, before it is dropped."""
 
 from __future__ import annotations
 
+import csv
+import lzma
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from anjian.enterprises.rules import compose_uscc
 from anjian.monitoring.partitions import DAY_MS, day_of, day_start_ms, partition_name
 
 API = "/api/v1/monitoring"
+MINE_USCC = compose_uscc("140622", "MA0K0001")
 
 
 def _ingest(node: Any, readings: list[dict[str, Any]]) -> None:
@@ -29,6 +35,12 @@ def _pack(*args: str) -> Any:
     from anjian.cli import app
 
     return CliRunner().invoke(app, ["readings", "pack", *args])
+
+
+def _archive(*args: str) -> Any:
+    from anjian.cli import app
+
+    return CliRunner().invoke(app, ["readings", "archive", *args])
 
 
 def _size(node: Any, table: str) -> int:
@@ -113,3 +125,67 @@ def test_packing_refuses_a_negative_age_and_leaves_sqlite_alone(personas: Any) -
     if personas.engine.dialect.name == "sqlite":
         result = _pack()
         assert result.exit_code == 0 and "nothing to do" in result.output
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_days_past_the_retention_are_archived_with_their_digest_then_dropped(
+    personas: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from anjian.config import get_settings
+    from anjian.core.crypto import sm3_file
+    from anjian.monitoring.packing import pack_day
+    from anjian.monitoring.partitions import ensure_partitions
+
+    node = personas
+    (pid,) = node.add_points("ying_mine", {"code": "LT-1", "kind": "tank_level"})
+    monkeypatch.setenv("ANJIAN_MONITORING_RETENTION_DAYS", "30")
+    get_settings.cache_clear()
+    now = int(time.time() * 1000)
+    day = day_of(now) - 40  # older than the ingest accepts: written as a node had kept it
+    start = day_start_ms(day) + 3_600_000
+    ensure_partitions(node.engine, [start])
+
+    def store(first: int, last: int) -> None:
+        with node.db() as s:
+            s.execute(
+                text(
+                    "INSERT INTO readings (point_id, ts, value, status) "
+                    "SELECT :pid, :start + i * 60000, i / 10.0, CASE WHEN i = 7 THEN 2 ELSE 0 END "
+                    "FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS i"
+                ),
+                {"pid": pid, "start": start, "first": first, "last": last},
+            )
+
+    store(0, 59)
+    pack_day(node.engine, day)
+    store(60, 99)  # the day in both forms: packed and as stored
+
+    # no directory named, a file, a directory that cannot be made: refused, nothing dropped
+    assert "--to" in _archive().output
+    (tmp_path / "file").write_text("x")
+    assert "not a directory" in _archive("--to", str(tmp_path / "file")).output
+    result = _archive("--to", str(tmp_path / "file" / "sub"))
+    assert result.exit_code == 1 and "cannot write the archive" in result.output
+    with node.db() as s:
+        assert s.scalar(text(f"SELECT count(*) FROM {partition_name(day)}")) == 40
+
+    result = _archive("--to", str(tmp_path / "archive"))
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "archive" / f"readings-{partition_name(day)[-8:]}.csv.xz"
+    assert f"day {day}: 100 readings" in result.stdout
+    with lzma.open(path, "rt", encoding="utf-8", newline="") as f:
+        lines = list(csv.reader(f))
+    assert lines[0] == ["uscc", "point", "ts", "value", "status"]
+    assert [int(line[2]) for line in lines[1:]] == [start + i * 60_000 for i in range(100)]
+    assert {(line[0], line[1]) for line in lines[1:]} == {(MINE_USCC, "LT-1")}
+    assert [line[4] for line in lines[1:]].count("2") == 1
+    digest, name = (tmp_path / "archive" / f"{path.name}.sm3").read_text().split()
+    assert (digest, name) == (sm3_file(path), path.name)
+    with node.db() as s:
+        left = s.scalar(
+            text("SELECT count(*) FROM pg_class WHERE relname IN (:a, :b)"),
+            {"a": partition_name(day), "b": partition_name(day, "readings_packed")},
+        )
+    assert left == 0
+    audit = node.audits("readings.archive")[-1]
+    assert audit.detail["sm3"] == [digest]

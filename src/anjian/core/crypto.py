@@ -22,6 +22,15 @@ def sm3(data: bytes) -> str:
     return h.finalize().hex()
 
 
+def sm3_file(path: os.PathLike[str] | str, chunk: int = 1 << 20) -> str:
+    """SM3 digest of a file's bytes as lowercase hex, read a chunk at a time."""
+    h = hashes.Hash(hashes.SM3())
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.finalize().hex()
+
+
 def hmac_sm3(key: bytes, data: bytes) -> str:
     """HMAC-SM3 as lowercase hex."""
     h = crypto_hmac.HMAC(key, hashes.SM3())

@@ -177,6 +177,73 @@ def readings_pack(
     err.print(f"[green]已压实[/green] {len(days)} 天 (days packed)")
 
 
+@readings_app.command("archive")
+@cli_errors
+def readings_archive(
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="归档目录 (the directory; default ANJIAN_MONITORING_ARCHIVE_DIR)",
+        ),
+    ] = None,
+) -> None:
+    """归档并删除超过保留期的数据 (archive the days past ANJIAN_MONITORING_RETENTION_DAYS to
+    readings-YYYYMMDD.csv.xz with an SM3 digest, then drop them; PostgreSQL). Prints each day."""
+    from pathlib import Path
+
+    from anjian.core.audit.service import audit
+    from anjian.db import get_engine, unit_of_work
+    from anjian.monitoring.archive import archive_expired
+    from anjian.monitoring.batch import now_ms
+    from anjian.monitoring.partitions import day_label, expiring_days
+
+    settings = get_settings()
+    target = to if to is not None else settings.monitoring_archive_dir
+    if not target:
+        raise AnjianError(
+            "须指定归档目录 --to 或 ANJIAN_MONITORING_ARCHIVE_DIR (name the archive directory)",
+            field="to",
+        )
+    directory = Path(target)
+    if directory.exists() and not directory.is_dir():
+        raise AnjianError(f"不是目录 (not a directory): {directory}", field="to")
+    ensure_schema()
+    engine = get_engine()
+    if engine.dialect.name != "postgresql":
+        err.print("SQLite 不归档 (SQLite deletes expired readings): nothing to do")
+        return
+    try:
+        days = archive_expired(engine, settings.monitoring_retention_days, now_ms(), directory)
+    except OSError as exc:
+        raise AnjianError(
+            f"无法写入归档目录 (cannot write the archive): {exc}", field="to"
+        ) from exc
+    for done in days:
+        console.print(f"day {done.day}: {done.readings} readings → {done.path} (SM3 {done.sm3})")
+    with unit_of_work() as db:
+        audit(
+            db,
+            cli_actor(),
+            "readings.archive",
+            object_type="readings",
+            detail={
+                "days": [d.day for d in days],
+                "files": [str(d.path) for d in days],
+                "sm3": [d.sm3 for d in days],
+            },
+        )
+    err.print(f"[green]已归档[/green] {len(days)} 天 (days archived and dropped)")
+    with engine.connect() as conn:
+        kept = expiring_days(conn, settings.monitoring_retention_days, now_ms())
+    if kept:
+        raise AnjianError(
+            f"{len(kept)} 天未能归档，已保留 (days could not be archived and were kept; see the "
+            f"log): {', '.join(day_label(d) for d in kept)}",
+            field="to",
+        )
+
+
 # --- simulated gateways (模拟网关) ----------------------------------------------------------------
 
 DEMO_SIMULATE_RATE = 100.0  # readings/s fed by `anjian demo --serve`: alive, yet light on SQLite

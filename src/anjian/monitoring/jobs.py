@@ -6,6 +6,7 @@ dropped."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from anjian.core.sync.outbox import record_change
 from anjian.db import get_engine, unit_of_work
 from anjian.enterprises.service import enterprises_by_id
 from anjian.monitoring.alarms import escalate_unacknowledged, mark_silent
+from anjian.monitoring.archive import archive_expired
 from anjian.monitoring.batch import now_ms
 from anjian.monitoring.models import MINUTE_ENTITY, MinuteSummary, MonitoringPoint, Reading
 from anjian.monitoring.packing import pack_finished
@@ -86,11 +88,16 @@ def summarise_minutes(session: Session, now: int) -> int:
 
 def keep_readings(now: int | None = None) -> int:
     """Make today's and tomorrow's readings partitions and drop what has left the retention
-    window; how many partitions (PostgreSQL) or rows (SQLite) went."""
+    window, archived first where ``ANJIAN_MONITORING_ARCHIVE_DIR`` says (PostgreSQL); how many
+    days (archived) or partitions (PostgreSQL) or rows (SQLite) went."""
     now = now_ms() if now is None else now
     engine = get_engine()
+    settings = get_settings()
     ensure_partitions(engine, [now, now + DAY_MS])
-    return drop_expired(engine, get_settings().monitoring_retention_days, now_ms=now)
+    if settings.monitoring_archive_dir and engine.dialect.name == "postgresql":
+        directory = Path(settings.monitoring_archive_dir)
+        return len(archive_expired(engine, settings.monitoring_retention_days, now, directory))
+    return drop_expired(engine, settings.monitoring_retention_days, now_ms=now)
 
 
 _PRUNE_CHUNK = 5000  # rows deleted per transaction: a first prune of years must not stall writers

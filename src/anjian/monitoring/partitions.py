@@ -36,10 +36,36 @@ def day_start_ms(day: int) -> int:
     return day * DAY_MS - 8 * 3_600_000
 
 
+def day_label(day: int) -> str:
+    """``day`` as YYYYMMDD (Beijing time)."""
+    d: date = (_EPOCH_DAY0 + timedelta(days=day)).date()
+    return f"{d:%Y%m%d}"
+
+
 def partition_name(day: int, parent: str = "readings") -> str:
     """The partition of ``parent`` (``readings`` or ``readings_packed``) holding ``day``."""
-    d: date = (_EPOCH_DAY0 + timedelta(days=day)).date()
-    return f"{parent}_p{d:%Y%m%d}"
+    return f"{parent}_p{day_label(day)}"
+
+
+def expiring_days(conn: Connection, retention_days: int, now_ms: int) -> list[int]:
+    """The days, with a partition of either form, whose last millisecond has left the
+    retention window."""
+    cutoff = now_ms - retention_days * DAY_MS
+    days = existing_days(conn) | existing_days(conn, "readings_packed")
+    return sorted(d for d in days if day_start_ms(d + 1) <= cutoff)
+
+
+def drop_day(conn: Connection, engine_url: str, day: int) -> int:
+    """Drop both partitions of ``day`` (committed); how many there were."""
+    dropped = 0
+    for parent in ("readings", "readings_packed"):
+        if day in existing_days(conn, parent):
+            conn.execute(text(f"DROP TABLE IF EXISTS {partition_name(day, parent)}"))
+            dropped += 1
+    conn.commit()
+    with _lock:
+        _known.get(engine_url, set()).discard(day)
+    return dropped
 
 
 def existing_days(conn: Connection, parent: str = "readings") -> set[int]:
@@ -105,16 +131,9 @@ def drop_expired(engine: Engine, retention_days: int, *, now_ms: int) -> int:
     if engine.dialect.name != "postgresql":
         with engine.begin() as conn:
             return conn.execute(delete(Reading).where(Reading.ts < cutoff)).rowcount or 0
-    dropped = 0
     with engine.connect() as conn:
         conn.execute(text("SET lock_timeout = '5s'"))
-        for parent in ("readings", "readings_packed"):
-            for day in sorted(existing_days(conn, parent)):
-                if day_start_ms(day + 1) <= cutoff:
-                    conn.execute(text(f"DROP TABLE IF EXISTS {partition_name(day, parent)}"))
-                    conn.commit()
-                    dropped += 1
-                    if parent == "readings":
-                        with _lock:
-                            _known.get(str(engine.url), set()).discard(day)
-    return dropped
+        return sum(
+            drop_day(conn, str(engine.url), day)
+            for day in expiring_days(conn, retention_days, now_ms)
+        )
