@@ -74,6 +74,8 @@ def test_a_worker_follows_set_points_new_points_and_http_ingest(personas: Any) -
         headers={"Authorization": f"Bearer {token}"},
     )
     assert r.status_code == 200 and r.json()["alarms_ended"] == 1, r.text
+    with node.db() as s:  # HTTP ingest made the worker load again, and left it the owner
+        assert s.get(IngestEpoch, node.enterprises["ying_mine"]).owner == "worker-a"
     out = _run(node, cache, [{"point": "LT-1", "value": 5.0, "ts": t + 3000}])
     assert (out.raised, out.ended) == (1, 0)
     assert _alarms(node) == [("h", True), ("h", False)]

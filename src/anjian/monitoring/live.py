@@ -151,6 +151,7 @@ class PointCache:
         self._lives: dict[int, LiveRow] = {}
         self._unsaved: dict[int, set[int]] = {}  # enterprise -> points whose last reading waits
         self._saved_at = time.monotonic()
+        self._warned_at = 0.0  # another worker's claims were last logged then
 
     def clear(self) -> None:
         """Forget everything (it is loaded again when needed)."""
@@ -183,11 +184,15 @@ class PointCache:
         ).all()
         stale = [eid for eid, epoch, _ in rows if self._epochs.get(eid) != epoch]
         others = [
-            (eid, owner) for eid, _, owner in rows if eid in self._epochs and owner != self.owner
+            (eid, owner)
+            for eid, _, owner in rows
+            if eid in self._epochs and owner is not None and owner != self.owner
         ]
-        if self.owner and others:
+        if self.owner and others and time.monotonic() - self._warned_at > 60:
+            self._warned_at = time.monotonic()
             log.warning(
-                "enterprises ingested by another worker too (pinning set up twice?): %s",
+                "enterprises whose messages reach another worker too, loaded again each time "
+                "(slower; pin each enterprise to one worker): %s",
                 ", ".join(f"{eid} ({owner})" for eid, owner in others[:10]),
             )
         held: set[int] = session.info.setdefault(HELD_ENTERPRISES, set())
@@ -201,7 +206,11 @@ class PointCache:
         claimed = session.execute(
             update(IngestEpoch)
             .where(_ids(session, IngestEpoch.enterprise_id, enterprise_ids))  # type: ignore[arg-type]
-            .values(epoch=IngestEpoch.epoch + 1, owner=self.owner)
+            # a cache of one transaction (HTTP) leaves the worker's name in place
+            .values(
+                epoch=IngestEpoch.epoch + 1,
+                owner=self.owner if self.owner else IngestEpoch.owner,
+            )
             .returning(IngestEpoch.enterprise_id, IngestEpoch.epoch)
         )
         for eid, epoch in claimed:
