@@ -136,6 +136,15 @@ def _ingest_worker(client_id: str, child: bool, threads: int) -> None:
     worker.join(timeout=10)
 
 
+def _audit_readings(action: str, detail: dict[str, Any]) -> None:
+    """The operator's audit record of a change to the stored readings."""
+    from anjian.core.audit.service import audit
+    from anjian.db import unit_of_work
+
+    with unit_of_work() as db:
+        audit(db, cli_actor(), action, object_type="readings", detail=detail)
+
+
 @readings_app.command("pack")
 @cli_errors
 def readings_pack(
@@ -150,8 +159,7 @@ def readings_pack(
 ) -> None:
     """压实历史数据 (pack finished days of raw readings into one row per point and hour;
     PostgreSQL: the node's upkeep does it every hour). Prints each day packed."""
-    from anjian.core.audit.service import audit
-    from anjian.db import get_engine, unit_of_work
+    from anjian.db import get_engine
     from anjian.monitoring.batch import now_ms
     from anjian.monitoring.packing import pack_finished
 
@@ -166,14 +174,10 @@ def readings_pack(
     )
     for done in days:
         console.print(f"day {done.day}: {done.readings} readings → {done.rows} rows")
-    with unit_of_work() as db:
-        audit(
-            db,
-            cli_actor(),
-            "readings.pack",
-            object_type="readings",
-            detail={"days": [d.day for d in days], "readings": sum(d.readings for d in days)},
-        )
+    _audit_readings(
+        "readings.pack",
+        {"days": [d.day for d in days], "readings": sum(d.readings for d in days)},
+    )
     err.print(f"[green]已压实[/green] {len(days)} 天 (days packed)")
 
 
@@ -192,8 +196,7 @@ def readings_archive(
     readings-YYYYMMDD.csv.xz with an SM3 digest, then drop them; PostgreSQL). Prints each day."""
     from pathlib import Path
 
-    from anjian.core.audit.service import audit
-    from anjian.db import get_engine, unit_of_work
+    from anjian.db import get_engine
     from anjian.monitoring.archive import archive_expired
     from anjian.monitoring.batch import now_ms
     from anjian.monitoring.partitions import day_label, expiring_days
@@ -221,18 +224,14 @@ def readings_archive(
         ) from exc
     for done in days:
         console.print(f"day {done.day}: {done.readings} readings → {done.path} (SM3 {done.sm3})")
-    with unit_of_work() as db:
-        audit(
-            db,
-            cli_actor(),
-            "readings.archive",
-            object_type="readings",
-            detail={
-                "days": [d.day for d in days],
-                "files": [str(d.path) for d in days],
-                "sm3": [d.sm3 for d in days],
-            },
-        )
+    _audit_readings(
+        "readings.archive",
+        {
+            "days": [d.day for d in days],
+            "files": [str(d.path) for d in days],
+            "sm3": [d.sm3 for d in days],
+        },
+    )
     err.print(f"[green]已归档[/green] {len(days)} 天 (days archived and dropped)")
     with engine.connect() as conn:
         kept = expiring_days(conn, settings.monitoring_retention_days, now_ms())
