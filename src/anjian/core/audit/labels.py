@@ -80,6 +80,8 @@ ACTION_LABELS: dict[str, str] = {
     "alarm.escalate": "报警升级",
     "gateway.token": "签发网关凭据",
     "readings.request": "调取原始监测数据",
+    "readings.pack": "压实历史监测数据",
+    "readings.archive": "归档并删除超期监测数据",
     # 通知指令 (directives)
     "directive.issue": "下发通知指令",
     "directive.sign": "签收通知指令",
@@ -180,6 +182,7 @@ ACTION_FILTERS: dict[str, str] = {
 
 OBJECT_LABELS: dict[str, str] = {
     "enterprise": "企业",
+    "readings": "监测数据",
     "user": "用户",
     "organisation": "机构",
     "node_setting": "节点设置",
