@@ -14,9 +14,10 @@ VACUUM ANALYZE (``pg_total_relation_size``: heap, indexes, visibility and free-s
    what the node's upkeep does to a finished day): one row per point and hour in
    ``readings_packed``, times as offsets and values as arrays, compressed by PostgreSQL; one
    point's hour is read back from both forms (p50) to show what the packing costs a reader;
-3. **archive**: the day sorted by (point, time) as binary COPY compressed with xz (lzma, preset
-   6), and as Parquet (zstd; ts delta-coded) when pyarrow is installed (``pip install -e
-   '.[bench]'``).
+3. **archive**: the day as ``anjian readings archive`` writes it
+   (:func:`anjian.monitoring.archive.archive_day`: CSV of uscc, point, ts, value, status under
+   xz preset 1), and, for comparison, as Parquet (zstd; ts delta-coded) when pyarrow is
+   installed (``pip install -e '.[bench]'``).
 
 Prints bytes per reading, GiB per billion readings and days of the national load per TB for
 each, then one JSON line. The goal (issue 20): ≤ 50 GiB per billion readings hot.
@@ -29,7 +30,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import lzma
 import random
 import shutil
 import sys
@@ -110,26 +110,17 @@ def _figures(total_bytes: int, rows: int) -> dict[str, float]:
     }
 
 
-def _archives(conn: Any, partition: str, rows: int) -> dict[str, Any]:
-    """The day sorted by (point, time): binary COPY under xz, and Parquet if pyarrow is here."""
-    out: dict[str, Any] = {}
-    raw = io.BytesIO()
-    sorted_rows = f"SELECT point_id, ts, value, status FROM {partition} ORDER BY point_id, ts"
-    with conn.cursor() as cur, cur.copy(f"COPY ({sorted_rows}) TO STDOUT (FORMAT BINARY)") as cp:
-        for block in cp:
-            raw.write(block)
-    t = time.perf_counter()
-    xz = lzma.compress(raw.getvalue(), preset=6)
-    out["copy_binary_bytes"] = raw.tell()
-    out["xz"] = _figures(len(xz), rows) | {"seconds": round(time.perf_counter() - t, 1)}
+def _parquet(conn: Any, partition: str, rows: int) -> dict[str, Any] | None:
+    """The day sorted by (point, time) as Parquet, if pyarrow is here (an alternative to the
+    archive command's CSV for tools that read Parquet)."""
     try:
         import pyarrow as pa
         import pyarrow.csv as pacsv
         import pyarrow.parquet as pq
     except ImportError:
-        out["parquet"] = None
         log("pyarrow not installed: no Parquet figure (pip install -e '.[bench]')")
-        return out
+        return None
+    sorted_rows = f"SELECT point_id, ts, value, status FROM {partition} ORDER BY point_id, ts"
     text = io.BytesIO()
     with conn.cursor() as cur, cur.copy(f"COPY ({sorted_rows}) TO STDOUT (FORMAT CSV)") as cp:
         for block in cp:
@@ -150,8 +141,7 @@ def _archives(conn: Any, partition: str, rows: int) -> dict[str, Any]:
         use_dictionary=["point_id", "status"],
         column_encoding={"ts": "DELTA_BINARY_PACKED", "value": "BYTE_STREAM_SPLIT"},
     )
-    out["parquet"] = _figures(sink.tell(), rows) | {"seconds": round(time.perf_counter() - t, 1)}
-    return out
+    return _figures(sink.tell(), rows) | {"seconds": round(time.perf_counter() - t, 1)}
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -184,8 +174,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             heap = int(conn.execute(f"SELECT pg_table_size('{partition}')").fetchone()[0])
             tries = 40
             stored_ms = _point_hours(conn, STORED_HOUR.format(table=partition), args, start, tries)
-            log("archiving the day (xz, Parquet)")
-            archive = _archives(conn, partition, rows)
+            log("the day as Parquet")
+            parquet = _parquet(conn, partition, rows)
         log("packing the day (anjian readings pack)")
         from anjian.monitoring.packing import pack_day
 
@@ -198,6 +188,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         with psycopg.connect(db.plain_url, autocommit=True) as conn:
             packed = _size(conn, partition_name(day, "readings_packed")) + _size(conn, partition)
             packed_ms = _point_hours(conn, PACKED_HOUR, args, start, tries)
+        log("archiving the day (anjian readings archive: CSV, xz)")
+        from anjian.monitoring.archive import archive_day
+
+        engine = create_engine(db.url)
+        t = time.perf_counter()
+        with engine.connect() as conn:
+            (root / "archive").mkdir()
+            archived = archive_day(conn, day, root / "archive")
+        archive_s = time.perf_counter() - t
+        engine.dispose()
+        assert archived.readings == rows, (archived, rows)
+        archive = {
+            "xz": _figures(archived.path.stat().st_size, rows) | {"seconds": round(archive_s, 1)},
+            "parquet": parquet,
+        }
         result = {
             "benchmark": "storage",
             "readings": rows,
@@ -241,7 +246,7 @@ def main() -> None:
     print(f"{'layout':<44} {'B/reading':>8} {'GiB/10^9':>10} {'days/TB':>10}")
     print(_row("as stored (heap + (point_id, ts) B-tree)", r["stored"]))
     print(_row("packed: a row per point and hour (arrays)", r["packed"]))
-    print(_row("archive: binary COPY, xz", r["archive"]["xz"]))
+    print(_row("archive: anjian readings archive (CSV, xz)", r["archive"]["xz"]))
     print(_row("archive: Parquet, zstd", r["archive"]["parquet"]))
     print(
         f"heap share of the stored day: {r['stored']['heap_share']:.0%}; packing took "

@@ -100,12 +100,14 @@ def archive_day(conn: Connection, day: int, directory: Path) -> Archived:
         if sources:
             rows = conn.execute(
                 text(
-                    "SELECT e.uscc, p.code, r.ts, r.value, r.status FROM ("
+                    # a reading whose point is not registered here any more keeps its number
+                    "SELECT coalesce(e.uscc, ''), coalesce(p.code, '#' || r.point_id), "
+                    "r.ts, r.value, r.status FROM ("
                     + " UNION ALL ".join(sources)
                     + ") AS r(point_id, ts, value, status) "
-                    "JOIN monitoring_points p ON p.id = r.point_id "
-                    "JOIN enterprises e ON e.id = p.enterprise_id "
-                    "WHERE r.ts >= :start AND r.ts < :end ORDER BY p.id, r.ts"
+                    "LEFT JOIN monitoring_points p ON p.id = r.point_id "
+                    "LEFT JOIN enterprises e ON e.id = p.enterprise_id "
+                    "WHERE r.ts >= :start AND r.ts < :end ORDER BY r.point_id, r.ts"
                 ).execution_options(stream_results=True, yield_per=10_000),
                 {"start": day_start_ms(day), "end": day_start_ms(day + 1)},
             )
