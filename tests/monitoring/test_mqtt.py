@@ -193,9 +193,9 @@ def test_worker_killed_mid_stream_loses_nothing_and_stores_nothing_twice(
                 killed_at = _count(node)
         gw.loop_stop()
         assert 0 < killed_at < total
-        # restarted as two worker processes sharing the subscription: the first takes over
-        # the killed worker's session (and what the broker kept for it)
-        proc = start("--workers", "2")
+        # restarted as two worker processes sharing the subscription, two threads each: the
+        # first takes over the killed worker's session (and what the broker kept for it)
+        proc = start("--workers", "2", "--threads", "2")
         _wait(lambda: _count(node) >= total, 180, f"{total} readings stored")
         time.sleep(1)  # anything redelivered twice would show up now
         with node.db() as s:
