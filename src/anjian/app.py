@@ -37,7 +37,7 @@ from anjian.core.sync.api import router as sync_router
 from anjian.core.sync.forwarder import Forwarder
 from anjian.core.sync.guard import SyncGuard
 from anjian.core.sync.node_api import router as node_router
-from anjian.core.transport import SecurityHeaders, scope_is_https, security_headers
+from anjian.core.transport import BodyLimit, SecurityHeaders, scope_is_https, security_headers
 from anjian.db import unit_of_work
 from anjian.directives.api import router as directives_router
 from anjian.emergency.api import router as emergency_router
@@ -270,5 +270,8 @@ def create_app() -> FastAPI:
     ):
         app.include_router(router)
     mount_console(app)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_request_bytes, exempt=(sync_router.prefix + "/",)
+    )
     app.add_middleware(SecurityHeaders)
     return app

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     node_division: str = Field(default="000000", description="GB/T 2260 code of this node")
     node_id: str = Field(default="", description="origin-node name; empty = node-<division>")
     host: str = "127.0.0.1"
+    # A request body larger than this is refused (413) before any of it is parsed; the sync
+    # endpoint reads its own body, with its own limit (64 MB) and per-sender refusal count.
+    max_request_bytes: int = Field(default=32 * 1024 * 1024, ge=1024 * 1024)
     port: int = 8000
     # 等保 level 3 (GB/T 22239-2019 8.1.4.1): login-failure handling and idle logout.
     lockout_threshold: int = 5

@@ -9,6 +9,7 @@ plain-HTTP connection is encrypted."""
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Iterable, Mapping, MutableMapping
 from functools import lru_cache
 from typing import Any
@@ -124,3 +125,73 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class _TooLarge(Exception):
+    """The request body went past the limit (raised from inside the app's ``receive``)."""
+
+
+class BodyLimit:
+    """ASGI middleware refusing a request body larger than ``max_bytes`` with a 413, before
+    the app has parsed any of it: at once when the request declares such a length, and as
+    soon as that many bytes have come when it does not (chunked). A multipart upload is
+    otherwise spooled whole to disk before any endpoint's own limit is asked; a sender need not
+    be logged in to send one. Paths under ``exempt`` read their bodies themselves."""
+
+    def __init__(self, app: Any, max_bytes: int, exempt: tuple[str, ...] = ()) -> None:
+        self.app, self.max_bytes, self.exempt = app, max_bytes, exempt
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith(self.exempt):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, send)
+            return
+        received, over, started = 0, False, False
+
+        async def limited_receive() -> Any:
+            nonlocal received, over
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    over = True
+                    raise _TooLarge
+            return message
+
+        async def guarded_send(message: MutableMapping[str, Any]) -> None:
+            nonlocal started
+            if over:
+                return  # the app's answer to a body it did not get whole: replaced below
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not over:
+                raise
+        if over and not started:
+            await self._refuse(scope, send)
+
+    async def _refuse(self, scope: MutableMapping[str, Any], send: Any) -> None:
+        mb = self.max_bytes // 1024 // 1024
+        body = json.dumps(
+            {"detail": f"请求过大，最大 {mb} MB (request body too large)", "field": "body"},
+            ensure_ascii=False,
+        ).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ] + [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in security_headers(
+                scope.get("path", ""), scope_is_https(scope)
+            ).items()
+        ]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
