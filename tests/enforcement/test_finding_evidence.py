@@ -244,9 +244,13 @@ def test_the_terminal_upload_is_refused_clearly(site: Any) -> None:
     png = {**site.tablet, "Content-Type": "image/png"}
     assert site.client.post(url, content=_png(7)).status_code == 401  # no token
     r = site.client.post(
-        url, headers={**png, "Content-Length": str(50 * 1024 * 1024)}, content=_png(7)
+        url, headers={**png, "Content-Length": str(20 * 1024 * 1024)}, content=_png(7)
     )
     assert r.status_code == 422 and r.json()["field"] == "file"  # declared too large
+    r = site.client.post(
+        url, headers={**png, "Content-Length": str(50 * 1024 * 1024)}, content=_png(7)
+    )
+    assert r.status_code == 413 and r.json()["field"] == "body"  # past any request's limit
     big = b"\x89PNG\r\n\x1a\n" + b"\0" * (10 * 1024 * 1024)
     r = site.client.post(url, headers=png, content=big)
     assert r.status_code == 422 and r.json()["field"] == "file"
