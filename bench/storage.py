@@ -73,7 +73,8 @@ def _size(conn: Any, table: str) -> int:
 
 # One point's hour, (point, from, to): as stored, and packed (the query readings_of makes).
 STORED_HOUR = (
-    "SELECT ts, value FROM {table} WHERE point_id = %s AND ts >= %s AND ts < %s ORDER BY ts"
+    "SELECT ts, value FROM {table} WHERE point_id = %(p)s AND ts >= %(f)s AND ts < %(t)s "
+    "ORDER BY ts"
 )
 PACKED_HOUR = (
     "SELECT p.hour + u.off AS ts, u.val FROM readings_packed p "
@@ -92,11 +93,8 @@ def _point_hours(
     for _ in range(tries):
         p = rng.randint(1, args.points)
         start = day_start + rng.randint(0, max(0, int(args.hours) - 1)) * 3_600_000
-        params: Any = (p, start, start + 3_600_000)
-        if "%(p)s" in sql:
-            params = {"p": p, "f": start, "t": start + 3_600_000}
         t = time.perf_counter()
-        conn.execute(sql, params).fetchall()
+        conn.execute(sql, {"p": p, "f": start, "t": start + 3_600_000}).fetchall()
         times.append((time.perf_counter() - t) * 1000)
     return percentile(times, 50)
 

@@ -113,7 +113,7 @@ class IngestWorker(threading.Thread):
         super().__init__(name="anjian-mqtt-ingest", daemon=True)
         self.broker, self.client_id, self.group = broker, client_id, group
         self.connected = threading.Event()  # connected and subscribed
-        self._stopping = threading.Event()
+        self.stopping = threading.Event()
         self._generation = 0  # raised on every (re)connection: acks of an old one are void
         self._enterprises = _Enterprises()
         self._client = mqtt.Client(
@@ -164,7 +164,7 @@ class IngestWorker(threading.Thread):
 
     def _on_disconnect(self, _client, _userdata, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
         self.connected.clear()
-        if not self._stopping.is_set():
+        if not self.stopping.is_set():
             log.warning("MQTT ingest disconnected: %s", reason_code)
 
     def _on_message(self, _client, _userdata, msg: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
@@ -173,7 +173,7 @@ class IngestWorker(threading.Thread):
         self.lanes[lane].inbox.put((self._generation, msg))
 
     def stop(self) -> None:
-        self._stopping.set()
+        self.stopping.set()
 
     def run(self) -> None:
         self._client.connect_async(self.broker.host, self.broker.port, keepalive=30)
@@ -181,7 +181,7 @@ class IngestWorker(threading.Thread):
         for lane in self.lanes:
             lane.start()
         try:
-            self._stopping.wait()
+            self.stopping.wait()
         finally:
             for lane in self.lanes:
                 lane.join()
@@ -218,7 +218,7 @@ class _Lane(threading.Thread):
             self.inbox.get_nowait()
 
     def run(self) -> None:
-        stopping = self.worker._stopping
+        stopping = self.worker.stopping
         try:
             while not stopping.is_set():
                 batch = self._take()
@@ -282,7 +282,7 @@ class _Lane(threading.Thread):
         database that is down or busy is waited for (nothing is acknowledged meanwhile), and a
         message that cannot be applied at all is counted as refused and acknowledged, so that
         it does not stop the pipeline."""
-        stopping = self.worker._stopping
+        stopping = self.worker.stopping
         try:
             self._commit(batch)
             return
