@@ -124,15 +124,23 @@ def _loads(raw: bytes | str) -> Any:
         return json.loads(raw)
 
 
+def accepted_times(now: int | None = None) -> tuple[int, int]:
+    """The oldest and the latest reading time (epoch ms) a batch arriving ``now`` may carry:
+    the retention behind, the allowed clock drift ahead."""
+    settings = get_settings()
+    now = now_ms() if now is None else now
+    return (
+        now - settings.monitoring_retention_days * 86_400_000,
+        now + int(settings.monitoring_max_future_s * 1000),
+    )
+
+
 def parse(
     raw: bytes | str | dict[str, Any], out: Outcome, *, now: int | None = None
 ) -> list[Parsed]:
     """The readings of a batch that pass the checks needing no database; the others are
     recorded in ``out`` with their reason (a malformed batch is one rejection of it all)."""
-    settings = get_settings()
-    now = now_ms() if now is None else now
-    latest = now + int(settings.monitoring_max_future_s * 1000)
-    oldest = now - settings.monitoring_retention_days * 86_400_000
+    oldest, latest = accepted_times(now)
     try:
         body = _loads(raw) if isinstance(raw, bytes | str) else raw
     except (ValueError, UnicodeDecodeError) as exc:

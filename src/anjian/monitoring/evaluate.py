@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anjian.core.scope import unscoped
+from anjian.core.sync.outbox import record_changes, remember_uids
 from anjian.monitoring.alarms import point_alarm
 from anjian.monitoring.batch import Outcome, at_ms
-from anjian.monitoring.models import Alarm, MonitoringPoint
+from anjian.monitoring.models import ALARM_ENTITY, POINT_ENTITY, Alarm, MonitoringPoint
 from anjian.monitoring.rules import (
     AlarmKind,
     AlarmState,
@@ -26,6 +28,9 @@ from anjian.monitoring.rules import (
     Thresholds,
     step,
 )
+
+if TYPE_CHECKING:
+    from anjian.monitoring.live import PointCache
 
 
 @dataclass(slots=True)
@@ -69,6 +74,13 @@ class LiveRow:
     pending_since: int | None = None
     alarm_id: int | None = None
     power_cut_alarm_id: int | None = None
+
+    @property
+    def at_rest(self) -> bool:
+        """No alarm open and no bound pending: in-band readings change nothing but the last."""
+        return not (
+            self.active_bound or self.pending_bound or self.alarm_id or self.power_cut_alarm_id
+        )
 
 
 LIVE_COLUMNS = list(LiveRow.__dataclass_fields__)
@@ -194,7 +206,7 @@ class Evaluator:
 def quiet(p: PointRow, live: LiveRow, readings: list[tuple[int, float, Outcome]]) -> bool:
     """Whether the evaluator can be skipped: nothing open or pending, and every value strictly
     inside the set points (where :func:`rules.step` changes nothing and raises nothing)."""
-    if live.active_bound or live.pending_bound or live.alarm_id or live.power_cut_alarm_id:
+    if not live.at_rest:
         return False
     values = [r[1] for r in readings]
     lo, hi = min(values), max(values)
@@ -204,3 +216,46 @@ def quiet(p: PointRow, live: LiveRow, readings: list[tuple[int, float, Outcome]]
         and (p.ll is None or lo > p.ll)
         and (p.l is None or lo > p.l)
     )
+
+
+def judge(
+    session: Session,
+    cache: PointCache,
+    fresh: dict[int, list[tuple[int, float, Outcome]]],
+    touched: list[LiveRow],
+) -> None:
+    """Run the alarm evaluator over the readings just stored, by point (``fresh``: ts, value,
+    the outcome of the batch that brought it; points of enterprises :meth:`PointCache.points`
+    returned in this transaction), and record what changed: alarms raised, escalated or ended,
+    the live states. ``touched``: live states whose last reading the caller moved already."""
+    by_id = cache.by_id
+    lives = cache.lives(session, sorted(fresh))
+    evaluator = Evaluator(
+        session,
+        {a for pid in fresh for a in (lives[pid].alarm_id, lives[pid].power_cut_alarm_id) if a},
+    )
+    opened: list[tuple[LiveRow, Alarm | None, Alarm | None]] = []
+    for pid in sorted(fresh):
+        live = lives[pid]
+        last = live.last_ts if live.last_ts is not None else -1
+        newer = [r for r in fresh[pid] if r[0] > last]
+        if not newer:
+            continue  # late readings are stored, but an alarm is judged on the newest data
+        newer.sort()  # by time: a point's times are unique here, so the outcome is never compared
+        touched.append(live)
+        if not quiet(by_id[pid], live, newer):
+            opened.append((live, *evaluator.run(by_id[pid], live, newer)))
+        live.last_ts, live.last_value = newer[-1][0], newer[-1][1]
+    session.flush()  # new alarms get their keys
+    for live, alarm, cut in opened:
+        live.alarm_id = alarm.id if alarm is not None else None
+        live.power_cut_alarm_id = cut.id if cut is not None else None
+    # Rows outside the quiet path may have changed their alarm state: written at once.
+    cache.evaluated(session, touched, [live for live, _, _ in opened])
+    changed = list(evaluator.changed.values())
+    if changed:  # their points' uids, which the synced alarms carry
+        uids = {a.point_id: by_id[a.point_id].uid for a, _ in changed if a.point_id in by_id}
+        remember_uids(session, POINT_ENTITY, uids)
+    record_changes(session, [alarm for alarm, _ in changed], entity=ALARM_ENTITY)
+    for alarm, out in changed:
+        out.alarms.append(alarm.id)

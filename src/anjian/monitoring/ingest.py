@@ -20,16 +20,13 @@ from psycopg.errors import UniqueViolation
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from anjian.core.sync.outbox import record_changes, remember_uids
 from anjian.db import utcnow
+from anjian.monitoring import setwise
 from anjian.monitoring.alarms import set_status, system_alarm_status
 from anjian.monitoring.batch import STATUS_CODES, Outcome, Parsed, epoch_ms, now_ms, parse
-from anjian.monitoring.evaluate import Evaluator, LiveRow, quiet
+from anjian.monitoring.evaluate import judge
 from anjian.monitoring.live import PointCache
 from anjian.monitoring.models import (
-    ALARM_ENTITY,
-    POINT_ENTITY,
-    Alarm,
     IngestRejection,
     MonitoringPoint,
     Reading,
@@ -110,9 +107,11 @@ def ingest_many(
     transactions (:mod:`anjian.monitoring.live`; without one, the points are read for this
     transaction alone). One outcome per batch."""
     outs = [Outcome() for _ in batches]
-    parsed = [parse(raw, out, now=now) for (_eid, raw), out in zip(batches, outs, strict=True)]
+    cache = cache or PointCache()
+    rest = setwise.apply(session, batches, outs, cache, now=now)
+    parsed = [parse(batches[i][1], outs[i], now=now) for i in rest]
     if any(parsed):
-        _apply(session, [eid for eid, _ in batches], parsed, outs, cache or PointCache())
+        _apply(session, [batches[i][0] for i in rest], parsed, [outs[i] for i in rest], cache)
     for (enterprise_id, _raw), out in zip(batches, outs, strict=True):
         if out.rejected:
             count_rejections(session, enterprise_id, out.rejected)
@@ -179,39 +178,8 @@ def _apply(
             assert orm_point is not None
             set_status(session, orm_point, status, ts, out)
             by_id[pid].status = orm_point.status
-    if not fresh:
-        return
-    lives = cache.lives(session, sorted(fresh))
-    evaluator = Evaluator(
-        session,
-        {a for pid in fresh for a in (lives[pid].alarm_id, lives[pid].power_cut_alarm_id) if a},
-    )
-    opened: list[tuple[LiveRow, Alarm | None, Alarm | None]] = []
-    touched: list[LiveRow] = []
-    for pid in sorted(fresh):
-        live = lives[pid]
-        last = live.last_ts if live.last_ts is not None else -1
-        newer = [r for r in fresh[pid] if r[0] > last]
-        if not newer:
-            continue  # late readings are stored, but an alarm is judged on the newest data
-        newer.sort()  # by time: a point's times are unique here, so the outcome is never compared
-        touched.append(live)
-        if not quiet(by_id[pid], live, newer):
-            opened.append((live, *evaluator.run(by_id[pid], live, newer)))
-        live.last_ts, live.last_value = newer[-1][0], newer[-1][1]
-    session.flush()  # new alarms get their keys
-    for live, alarm, cut in opened:
-        live.alarm_id = alarm.id if alarm is not None else None
-        live.power_cut_alarm_id = cut.id if cut is not None else None
-    # Rows outside the quiet path may have changed their alarm state: written at once.
-    cache.evaluated(session, touched, [live for live, _, _ in opened])
-    changed = list(evaluator.changed.values())
-    if changed:  # their points' uids, which the synced alarms carry
-        uids = {a.point_id: by_id[a.point_id].uid for a, _ in changed if a.point_id in by_id}
-        remember_uids(session, POINT_ENTITY, uids)
-    record_changes(session, [alarm for alarm, _ in changed], entity=ALARM_ENTITY)
-    for alarm, out in changed:
-        out.alarms.append(alarm.id)
+    if fresh:
+        judge(session, cache, fresh, [])
 
 
 def count_rejections(session: Session, enterprise_id: int, rejected: list[Rejected]) -> None:

@@ -152,6 +152,8 @@ class PointCache:
         self._unsaved: dict[int, set[int]] = {}  # enterprise -> points whose last reading waits
         self._saved_at = time.monotonic()
         self._warned_at = 0.0  # another worker's claims were last logged then
+        # enterprise -> until when (monotonic) its batches skip the set-wise path (setwise.py)
+        self.suspects: dict[int, float] = {}
 
     def clear(self) -> None:
         """Forget everything (it is loaded again when needed)."""
@@ -227,6 +229,14 @@ class PointCache:
         if missing:
             self._lives.update(load_lives(session, missing))
         return self._lives
+
+    def restless(self, session: Session, enterprise_ids: Iterable[int]) -> list[int]:
+        """The points of ``enterprise_ids`` (returned by :meth:`points` in this transaction)
+        whose live state is not at rest (an alarm open, a bound pending); the live states of
+        all their points are read first where missing."""
+        ids = [p.id for eid in enterprise_ids for p in self._points[eid].values()]
+        lives = self.lives(session, ids)
+        return [pid for pid in ids if not lives[pid].at_rest]
 
     def evaluated(self, session: Session, touched: list[LiveRow], changed: list[LiveRow]) -> None:
         """After a pass of the evaluator: the rows whose alarm state ``changed`` are written now,
