@@ -149,7 +149,9 @@ class PointCache:
         self._points: dict[int, dict[str, PointRow]] = {}  # enterprise -> code -> point
         self.by_id: dict[int, PointRow] = {}
         self._lives: dict[int, LiveRow] = {}
-        self._unsaved: dict[int, set[int]] = {}  # enterprise -> points whose last reading waits
+        self._unsaved: set[int] = set()  # points whose last reading waits for a checkpoint
+        self._restless: set[int] = set()  # points whose live state is not at rest
+        self._complete: set[int] = set()  # enterprises all of whose live states are held
         self._saved_at = time.monotonic()
         self._warned_at = 0.0  # another worker's claims were last logged then
         # enterprise -> until when (monotonic) its batches skip the set-wise path (setwise.py)
@@ -162,10 +164,12 @@ class PointCache:
     def _forget(self, enterprise_ids: Iterable[int]) -> None:
         for eid in enterprise_ids:
             self._epochs.pop(eid, None)
-            self._unsaved.pop(eid, None)
+            self._complete.discard(eid)
             for p in self._points.pop(eid, {}).values():
                 self.by_id.pop(p.id, None)
                 self._lives.pop(p.id, None)
+                self._unsaved.discard(p.id)
+                self._restless.discard(p.id)
 
     def points(
         self, session: Session, enterprise_ids: Iterable[int]
@@ -227,26 +231,33 @@ class PointCache:
         transaction), read once and then held."""
         missing = [pid for pid in point_ids if pid not in self._lives]
         if missing:
-            self._lives.update(load_lives(session, missing))
+            loaded = load_lives(session, missing)
+            self._lives.update(loaded)
+            self._restless.update(pid for pid, live in loaded.items() if not live.at_rest)
         return self._lives
 
     def restless(self, session: Session, enterprise_ids: Iterable[int]) -> list[int]:
         """The points of ``enterprise_ids`` (returned by :meth:`points` in this transaction)
         whose live state is not at rest (an alarm open, a bound pending); the live states of
         all their points are read first where missing."""
-        ids = [p.id for eid in enterprise_ids for p in self._points[eid].values()]
-        lives = self.lives(session, ids)
-        return [pid for pid in ids if not lives[pid].at_rest]
+        wanted = set(enterprise_ids)
+        for eid in wanted - self._complete:
+            self.lives(session, [p.id for p in self._points[eid].values()])
+            self._complete.add(eid)
+        by_id = self.by_id
+        return sorted(pid for pid in self._restless if by_id[pid].enterprise_id in wanted)
 
     def evaluated(self, session: Session, touched: list[LiveRow], changed: list[LiveRow]) -> None:
         """After a pass of the evaluator: the rows whose alarm state ``changed`` are written now,
         the last readings of the ``touched`` ones at the next checkpoint."""
         save_lives(session, changed)  # with their last readings
-        for live in touched:
-            eid = self.by_id[live.point_id].enterprise_id
-            self._unsaved.setdefault(eid, set()).add(live.point_id)
+        self._unsaved.update([live.point_id for live in touched])
         for live in changed:
-            self._unsaved[self.by_id[live.point_id].enterprise_id].discard(live.point_id)
+            self._unsaved.discard(live.point_id)
+            if live.at_rest:
+                self._restless.discard(live.point_id)
+            else:
+                self._restless.add(live.point_id)
         if self.owner is None or time.monotonic() - self._saved_at >= self.checkpoint_s:
             self._save_unsaved(session, list(session.info.get(HELD_ENTERPRISES, ())))
             self._saved_at = time.monotonic()
@@ -254,8 +265,10 @@ class PointCache:
     def _save_unsaved(self, session: Session, enterprise_ids: list[int]) -> None:
         """Write the waiting last readings of ``enterprise_ids`` (locked in this transaction;
         the rest of those rows was written when it changed)."""
-        rows = [self._lives[pid] for eid in enterprise_ids for pid in self._unsaved.pop(eid, ())]
-        save_lives(session, rows, last_only=True)
+        held, by_id = set(enterprise_ids), self.by_id
+        due = [pid for pid in self._unsaved if by_id[pid].enterprise_id in held]
+        self._unsaved.difference_update(due)
+        save_lives(session, [self._lives[pid] for pid in due], last_only=True)
 
     @property
     def waiting(self) -> bool:
@@ -264,5 +277,6 @@ class PointCache:
 
     def checkpoint(self, session: Session) -> None:
         """Write every waiting last reading (the worker idles or stops)."""
-        self.points(session, list(self._unsaved))  # locks them; drops what went stale
-        self._save_unsaved(session, list(self._unsaved))
+        enterprise_ids = {self.by_id[pid].enterprise_id for pid in self._unsaved}
+        self.points(session, enterprise_ids)  # locks them; drops what went stale
+        self._save_unsaved(session, list(enterprise_ids))
