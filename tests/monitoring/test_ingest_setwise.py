@@ -120,6 +120,15 @@ SCRIPT: list[Step] = [
     [_batch(T + 32_000, *[("A", 5.0, T + 32_000 + i) for i in range(MAX_READINGS + 1)])],
     [_batch(T + 33_000, ("A", 5.0), ("B\n", 5.0), ("", 5.0), (7, 5.0))],
     [_batch(T + 34_000, ("A", -0.0), ("B", 9e300), ("C", 0.0))],
+    # nulls, which the record functions cannot tell from a missing key; other wrong types
+    [b'{"ts": %d, "readings": [{"point": "A", "value": 5.0, "ts": null}]}' % (T + 37_000)],
+    [b'{"ts": %d, "readings": [{"point": "A", "value": 5.0, "status": null}]}' % (T + 38_000)],
+    [b'{"ts": "%d", "readings": [{"point": "A", "value": 5.0}]}' % (T + 39_000)],
+    [b'{"ts": %d, "readings": [{"point": {"code": "A"}, "value": 5.0}]}' % (T + 40_000)],
+    [b'{"ts": %d, "readings": [{"point": "A", "value": {"v": 5}}]}' % (T + 41_000)],
+    [b'{"ts": %d, "readings": [{"point": "A", "value": 5.0, "status": "OK"}]}' % (T + 42_000)],
+    [b'{"ts": %d, "readings": [{"point": "A", "value": 5.0, "unit": "m", "q": [1]}]}' % (T + 43_000)],
+    [b'{"ts": %d, "readings": [{"point": "A", "value": 5.0, "ts": %d.0}]}' % (T, T + 44_000)],
     [_in_band(T + 35_000), _batch(T + 36_000, ("A", 5.0), ("D", 1.0, None, "ok"))],
 ]
 
