@@ -623,6 +623,10 @@ class Node:
 
     def log_counts(self) -> dict[str, int]:
         text = "".join(self.log(f"ingest-{j}") for j in range(self.procs))
+        for line in text.splitlines():  # why, the first time: the figure alone does not say
+            if "applied one by one" in line or " ERROR " in line:
+                _log(f"ingest log: {line[:300]}")
+                break
         return {
             "fallbacks": text.count("applied one by one"),
             "errors": text.count(" ERROR "),

@@ -127,7 +127,10 @@ SCRIPT: list[Step] = [
     [b'{"ts": %d, "readings": [{"point": {"code": "A"}, "value": 5.0}]}' % (T + 40_000)],
     [b'{"ts": %d, "readings": [{"point": "A", "value": {"v": 5}}]}' % (T + 41_000)],
     [b'{"ts": %d, "readings": [{"point": "A", "value": 5.0, "status": "OK"}]}' % (T + 42_000)],
-    [b'{"ts": %d, "readings": [{"point": "A", "value": 5.0, "unit": "m", "q": [1]}]}' % (T + 43_000)],
+    [
+        b'{"ts": %d, "readings": [{"point": "A", "value": 5.0, "unit": "m", "q": [1]}]}'
+        % (T + 43_000)
+    ],
     [b'{"ts": %d, "readings": [{"point": "A", "value": 5.0, "ts": %d.0}]}' % (T, T + 44_000)],
     [_in_band(T + 35_000), _batch(T + 36_000, ("A", 5.0), ("D", 1.0, None, "ok"))],
 ]

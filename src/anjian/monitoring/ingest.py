@@ -1,11 +1,13 @@
 """Ingest of reading batches (数据接入), the same for MQTT and HTTP.
 
 A batch (:mod:`anjian.monitoring.batch`) is checked reading by reading: a bad one is counted
-against the enterprise with its reason and skipped, the rest are stored. Readings are keyed by (point, time), so a batch delivered twice is
-stored once; only readings stored for the first time are fed to the alarm evaluator, in time
-order and only when newer than the point's last one, so a redelivery never raises an alarm
-twice. The batch, its alarms and the evaluator's alarm state are one transaction; an MQTT
-worker writes its points' last readings back at checkpoints (:mod:`anjian.monitoring.live`).
+against the enterprise with its reason and skipped, the rest are stored. Readings are keyed by
+(point, time), so a batch delivered twice is stored once; only readings stored for the first
+time are fed to the alarm evaluator, in time order and only when newer than the point's last
+one, so a redelivery never raises an alarm twice. The batch, its alarms and the evaluator's
+alarm state are one transaction; an MQTT worker writes its points' last readings back at
+checkpoints (:mod:`anjian.monitoring.live`), and on PostgreSQL stores its transactions of clean
+batches set-wise (:mod:`anjian.monitoring.setwise`), with the same outcome.
 
 Readings are telemetry, not acts of a user: they are not written to the audit chain (at
 thousands per second they would drown it); alarms carry their own history and travel up."""
