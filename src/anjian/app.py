@@ -56,6 +56,7 @@ from anjian.monitoring.api import alarms_router
 from anjian.monitoring.api import router as monitoring_router
 from anjian.monitoring.jobs import monitoring_watch
 from anjian.monitoring.mqtt import start_ingest
+from anjian.ops.jobs import backup_watch
 from anjian.risk.api import router as risk_router
 
 # The domains' inbox sources (待办) register themselves with anjian.core.inbox when imported.
@@ -119,6 +120,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
         threads += [
             overdue_watch(),
             monitoring_watch(),
+            backup_watch(),
             seal_watch(interval=settings.audit_seal_minutes * 60),
         ]
     for thread in threads:

@@ -115,6 +115,12 @@ class Settings(BaseSettings):
     monitoring_pack_after_days: int = Field(default=1, ge=0)
     # Where days leaving the retention are archived before they are dropped; empty = dropped.
     monitoring_archive_dir: str = ""
+    # Scheduled backups (anjian.ops): where, under which key file (the operator's, kept apart
+    # from the node), how often and how many are kept; an empty directory = none.
+    backup_dir: str = ""
+    backup_key_file: str = ""
+    backup_every_hours: float = Field(default=24.0, gt=0)
+    backup_keep: int = Field(default=7, ge=1)
     # minute summaries (the trends every tier draws): a year, for comparing with last year
     monitoring_minutes_retention_days: int = Field(default=366, ge=30)
     monitoring_max_future_s: float = 300.0  # readings later than this ahead of us are refused

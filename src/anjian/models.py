@@ -51,6 +51,7 @@ from anjian.monitoring.models import (
     ReadingsRequest,
     ReadingsResponse,
 )
+from anjian.ops.models import BackupRun
 from anjian.risk.models import RiskPoint
 
 # The domains' synced entities register themselves with anjian.core.sync.registry when their
@@ -80,6 +81,7 @@ __all__ = [
     "AuditRecord",
     "AuditSeal",
     "AuthSession",
+    "BackupRun",
     "Checklist",
     "Counter",
     "Directive",

@@ -18,6 +18,7 @@ from anjian.config import get_settings
 from anjian.core.cli import err
 from anjian.enterprises.cli import enterprise_app
 from anjian.monitoring.cli import gateway_app, monitoring_commands, readings_app
+from anjian.ops.cli import ops_commands
 
 app = typer.Typer(
     help="安监云 Anjian Cloud — 安全生产监管监察与应急管理平台",
@@ -27,6 +28,7 @@ app = typer.Typer(
 # In the order ``anjian --help`` lists them: commands of the root first, then the groups.
 app.add_typer(server_commands)  # init, serve, demo
 app.add_typer(monitoring_commands)  # ingest, simulate
+app.add_typer(ops_commands)  # backup, restore
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(enterprise_app, name="enterprise")

@@ -82,6 +82,8 @@ ACTION_LABELS: dict[str, str] = {
     "readings.request": "调取原始监测数据",
     "readings.pack": "压实历史监测数据",
     "readings.archive": "归档并删除超期监测数据",
+    "backup.create": "备份节点",
+    "backup.restore": "从备份恢复节点",
     # 通知指令 (directives)
     "directive.issue": "下发通知指令",
     "directive.sign": "签收通知指令",
@@ -183,6 +185,7 @@ ACTION_FILTERS: dict[str, str] = {
 OBJECT_LABELS: dict[str, str] = {
     "enterprise": "企业",
     "readings": "监测数据",
+    "backup": "节点备份",
     "user": "用户",
     "organisation": "机构",
     "node_setting": "节点设置",
