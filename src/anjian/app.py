@@ -31,6 +31,7 @@ from anjian.core.iam.api import router as auth_router
 from anjian.core.iam.guard import LoginGuard
 from anjian.core.inbox.api import router as inbox_router
 from anjian.core.inputs import field_beyond_int32, refuse_hostile_input
+from anjian.core.metrics import RequestMetrics
 from anjian.core.node_settings.api import router as node_settings_router
 from anjian.core.orgs.api import router as orgs_router
 from anjian.core.sync.api import router as sync_router
@@ -57,6 +58,7 @@ from anjian.monitoring.api import router as monitoring_router
 from anjian.monitoring.jobs import monitoring_watch
 from anjian.monitoring.mqtt import start_ingest
 from anjian.ops.jobs import backup_watch
+from anjian.ops.metrics import router as metrics_router
 from anjian.risk.api import router as risk_router
 
 # The domains' inbox sources (待办) register themselves with anjian.core.inbox when imported.
@@ -269,6 +271,7 @@ def create_app() -> FastAPI:
         sync_router,
         node_router,
         node_settings_router,
+        metrics_router,
     ):
         app.include_router(router)
     mount_console(app)
@@ -276,4 +279,5 @@ def create_app() -> FastAPI:
         BodyLimit, max_bytes=settings.max_request_bytes, exempt=(sync_router.prefix + "/",)
     )
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestMetrics)
     return app

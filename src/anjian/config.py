@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     monitoring_archive_dir: str = ""
     # Scheduled backups (anjian.ops): where, under which key file (the operator's, kept apart
     # from the node), how often and how many are kept; an empty directory = none.
+    # Who may read GET /metrics: with a token, whoever sends it as a bearer token; without one,
+    # the machine itself (loopback) only.
+    metrics_token: str = ""
     backup_dir: str = ""
     backup_key_file: str = ""
     backup_every_hours: float = Field(default=24.0, gt=0)

@@ -66,6 +66,22 @@ def _publish(client: mqtt.Client, topic: str, body: dict[str, Any]) -> None:
     client.publish(topic, json.dumps(body), qos=1).wait_for_publish(timeout=10)
 
 
+def _ingest_counts() -> tuple[float, float, float]:
+    """Messages applied, readings stored (both paths) and readings refused as malformed, as this
+    process's metrics count them."""
+    from anjian.core.metrics import REGISTRY
+
+    def value(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    return (
+        value("anjian_ingest_messages_total"),
+        value("anjian_ingest_readings_total", path="setwise")
+        + value("anjian_ingest_readings_total", path="reading"),
+        value("anjian_ingest_refused_readings_total", reason="malformed"),
+    )
+
+
 def _count(node: Any, model: Any = Reading) -> int:
     with node.db() as s:
         return s.scalar(select(func.count()).select_from(model)) or 0
@@ -84,6 +100,7 @@ def test_batches_over_mosquitto_are_stored_and_raise_alarms(
     )
     gw = _gateway(mosquitto)
     start = int(time.time() * 1000) - 60_000
+    before = _ingest_counts()
     for m in range(20):
         readings = [{"point": "LT-1", "value": 5.0, "ts": start + m * 1000 + i} for i in range(100)]
         _publish(gw, f"anjian/v1/{MINE_USCC}/readings", {"ts": start, "readings": readings})
@@ -97,6 +114,10 @@ def test_batches_over_mosquitto_are_stored_and_raise_alarms(
     _wait(lambda: ingest.messages >= 23, 30, "23 messages applied")
     gw.loop_stop()
     assert _count(node) == 2001
+    # the worker's own metrics (GET /metrics), counted once committed
+    _wait(lambda: _ingest_counts()[1] - before[1] >= 2001, 10, "readings counted")
+    after = _ingest_counts()
+    assert [a - b for a, b in zip(after, before, strict=True)] == [23, 2001, 1]
     with node.db() as s:
         alarms = {a.kind: a for a in s.scalars(select(Alarm))}
         assert set(alarms) == {"threshold", "system"}

@@ -54,6 +54,7 @@ class Outcome:
     escalated: int = 0
     ended: int = 0
     alarms: list[int] = field(default_factory=list)  # ids of alarms raised or changed
+    path: str = "reading"  # how it was stored: "setwise" (monitoring.setwise) or one by one
 
     def reject(self, index: int | None, point: str | None, reason: str, message: str) -> None:
         # A point code is the gateway's text: its control characters (NUL above all, which

@@ -58,6 +58,14 @@ def ingest(
             "database another works)",
         ),
     ] = 1,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="在本机此端口提供 /metrics (Prometheus; worker i on port + i, 127.0.0.1 only)",
+        ),
+    ] = None,
 ) -> None:
     """运行 MQTT 接入 (run MQTT ingest workers without the web server; needs ANJIAN_MQTT_URL).
     Each worker is a process of its own with its own persistent session, sharing the load with
@@ -84,13 +92,13 @@ def ingest(
         f"{b.host}:{b.port}"
     )
     if workers == 1:
-        _ingest_worker(f"{base}-0", False, threads)
+        _ingest_worker(f"{base}-0", False, threads, metrics_port)
         return
     spawn = multiprocessing.get_context("spawn")
     procs = [
         spawn.Process(
             target=_ingest_worker,
-            args=(f"{base}-{i}", True, threads),
+            args=(f"{base}-{i}", True, threads, metrics_port + i if metrics_port else None),
             name=f"{base}-{i}",
         )
         for i in range(workers)
@@ -109,9 +117,10 @@ def ingest(
             proc.join(timeout=15)
 
 
-def _ingest_worker(client_id: str, child: bool, threads: int) -> None:
+def _ingest_worker(client_id: str, child: bool, threads: int, metrics_port: int | None) -> None:
     """One ingest worker process with ``threads`` lanes: runs until SIGTERM or Ctrl-C (a child
-    process also ends when its parent is gone, so no worker outlives ``anjian ingest``)."""
+    process also ends when its parent is gone, so no worker outlives ``anjian ingest``); with a
+    ``metrics_port``, its metrics served on 127.0.0.1 there."""
     import logging
     import os
     import signal
@@ -123,6 +132,12 @@ def _ingest_worker(client_id: str, child: bool, threads: int) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = get_settings()
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        from anjian.core.metrics import REGISTRY
+
+        start_http_server(metrics_port, addr="127.0.0.1", registry=REGISTRY)
     worker = IngestWorker(broker_of(settings), client_id, settings.mqtt_shared_group, threads)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

@@ -27,6 +27,13 @@ from sqlalchemy.exc import OperationalError
 
 from anjian.config import Settings, get_settings
 from anjian.core.errors import NotFound
+from anjian.core.metrics import (
+    INGEST_MESSAGES,
+    INGEST_QUEUED,
+    INGEST_READINGS,
+    INGEST_REFUSED,
+    INGEST_SECONDS,
+)
 from anjian.db import unit_of_work
 from anjian.monitoring import sync as _sync  # noqa: F401  (the alarms it raises are synced)
 from anjian.monitoring.gateways import local_enterprise_by_uscc
@@ -170,6 +177,7 @@ class IngestWorker(threading.Thread):
     def _on_message(self, _client, _userdata, msg: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
         where = uscc_of(msg.topic)
         lane = lane_of(where[0], len(self.lanes)) if where and len(self.lanes) > 1 else 0
+        INGEST_QUEUED.inc()
         self.lanes[lane].inbox.put((self._generation, msg))
 
     def stop(self) -> None:
@@ -245,6 +253,7 @@ class _Lane(threading.Thread):
     def _ack(self, batch: list[tuple[int, mqtt.MQTTMessage]]) -> None:
         self.worker.ack(batch)
         self.messages += len(batch)
+        INGEST_MESSAGES.inc(len(batch))
 
     def _commit(self, batch: list[tuple[int, mqtt.MQTTMessage]]) -> None:
         """Apply the messages in one transaction: all reading batches in one pass of
@@ -257,16 +266,23 @@ class _Lane(threading.Thread):
                 log.warning("MQTT message on %s for no enterprise of this node", msg.topic)
                 continue
             (statuses if kind == "status" else readings).append((enterprise_id, msg.payload))
+        started = time.perf_counter()
+        outs = []
         try:
             with unit_of_work() as db:
                 if readings:
-                    ingest_many(db, readings, cache=self.cache)
+                    outs = ingest_many(db, readings, cache=self.cache)
                 for enterprise_id, payload in statuses:
                     system_status(db, enterprise_id, payload)
         except BaseException:
             self.cache.clear()  # it may hold what was rolled back
             raise
         self._ack(batch)
+        INGEST_SECONDS.observe(time.perf_counter() - started)
+        for out in outs:  # counted once committed
+            INGEST_READINGS.labels(out.path).inc(out.accepted)
+            for refused in out.rejected:
+                INGEST_REFUSED.labels(refused.reason).inc()
 
     def _checkpoint(self) -> None:
         """Write the last readings the cache holds back (idle, or stopping)."""

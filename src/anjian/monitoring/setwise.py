@@ -32,6 +32,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.orm import Session
 
+from anjian.core.metrics import INGEST_FALLBACKS
 from anjian.monitoring.batch import MAX_READINGS, Outcome, accepted_times
 from anjian.monitoring.evaluate import judge
 from anjian.monitoring.live import PointCache
@@ -175,9 +176,12 @@ def apply(
             cur.execute("ROLLBACK TO SAVEPOINT setwise")
             bad = {take[n][1] for n in row[0]} if row else enterprises
             suspects.update((eid, clock + SUSPECT_S) for eid in bad)
+            INGEST_FALLBACKS.inc()
             return list(range(len(batches)))
         cur.execute("RELEASE SAVEPOINT setwise; RESET enable_nestloop; RESET jit")
     _, got_n, got_c, ids, tss, values, d_n, d_ids, d_ts, d_values = row
+    for i, _, _ in take:
+        outs[i].path = "setwise"
     for n, c in zip(got_n or (), got_c or (), strict=True):
         outs[take[n][0]].accepted += c
     fresh: dict[int, list[tuple[int, float, Outcome]]] = defaultdict(list)
