@@ -286,6 +286,24 @@ def node(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     yield from _serve(database_url, tmp_path / "data", monkeypatch)
 
 
+@pytest.fixture
+def elsewhere(node: Node, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The settings of another node beside ``node``: a data directory of its own (not made
+    yet) and an empty database of the same kind (a PostgreSQL database made for it and dropped
+    after; a SQLite file not made yet) — where a backup is restored."""
+    data = tmp_path / "elsewhere"
+    if node.url.startswith("sqlite"):
+        yield _node_env(f"sqlite:///{tmp_path / 'elsewhere.db'}", data)
+        return
+    name = f"anjian_else_{uuid.uuid4().hex[:10]}"
+    _pg_exec(f'CREATE DATABASE "{name}"')
+    try:
+        yield _node_env(_sqlalchemy_pg(name), data)
+    finally:
+        reset_caches()
+        _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 # --- the demo province: ``anjian demo`` run once per backend and worker, copied for each test ---
 
 

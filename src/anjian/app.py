@@ -57,7 +57,8 @@ from anjian.monitoring.api import alarms_router
 from anjian.monitoring.api import router as monitoring_router
 from anjian.monitoring.jobs import monitoring_watch
 from anjian.monitoring.mqtt import start_ingest
-from anjian.ops.jobs import backup_watch
+from anjian.ops.api import router as ops_router
+from anjian.ops.jobs import ops_watch
 from anjian.ops.metrics import router as metrics_router
 from anjian.risk.api import router as risk_router
 
@@ -122,7 +123,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
         threads += [
             overdue_watch(),
             monitoring_watch(),
-            backup_watch(),
+            ops_watch(),
             seal_watch(interval=settings.audit_seal_minutes * 60),
         ]
     for thread in threads:
@@ -271,6 +272,7 @@ def create_app() -> FastAPI:
         sync_router,
         node_router,
         node_settings_router,
+        ops_router,
         metrics_router,
     ):
         app.include_router(router)

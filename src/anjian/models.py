@@ -51,7 +51,7 @@ from anjian.monitoring.models import (
     ReadingsRequest,
     ReadingsResponse,
 )
-from anjian.ops.models import BackupRun
+from anjian.ops.models import BackupRun, NodeHealth
 from anjian.risk.models import RiskPoint
 
 # The domains' synced entities register themselves with anjian.core.sync.registry when their
@@ -69,6 +69,7 @@ SYNC_MODULES = (
     "anjian.emergency.plans.sync",
     "anjian.emergency.duty.sync",
     "anjian.emergency.targets.sync",
+    "anjian.ops.sync",
 )
 for _module in SYNC_MODULES:
     import_module(_module)
@@ -113,6 +114,7 @@ __all__ = [
     "MajorHazardSource",
     "MinuteSummary",
     "MonitoringPoint",
+    "NodeHealth",
     "NodeSetting",
     "Organisation",
     "OutboxEntry",

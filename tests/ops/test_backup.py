@@ -12,8 +12,6 @@ import json
 import tarfile
 import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,33 +31,6 @@ def _cli(*args: str) -> Any:
     return runner.invoke(app, list(args))
 
 
-@contextmanager
-def _elsewhere(node: Any, tmp_path: Path) -> Iterator[dict[str, str]]:
-    """The settings of another node: a data directory of its own and an empty database of the
-    same kind (a PostgreSQL database made for it and dropped after)."""
-    import conftest
-
-    data = tmp_path / "restored"
-    if node.url.startswith("sqlite"):
-        yield {
-            **conftest.NODE_ENV,
-            "ANJIAN_DATA_DIR": str(data),
-            "ANJIAN_DATABASE_URL": f"sqlite:///{tmp_path / 'restored.db'}",
-        }
-        return
-    name = f"anjian_restore_{uuid.uuid4().hex[:10]}"
-    conftest._pg_exec(f'CREATE DATABASE "{name}"')
-    try:
-        yield {
-            **conftest.NODE_ENV,
-            "ANJIAN_DATA_DIR": str(data),
-            "ANJIAN_DATABASE_URL": conftest._sqlalchemy_pg(name),
-        }
-    finally:
-        conftest.reset_caches()
-        conftest._pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def _org_ids() -> set[int]:
     from sqlalchemy import select
 
@@ -70,7 +41,9 @@ def _org_ids() -> set[int]:
         return set(db.scalars(select(Organisation.id).where(Organisation.name.like("负载%"))))
 
 
-def test_a_node_backed_up_under_write_load_is_restored_whole(node: Any, tmp_path: Path) -> None:
+def test_a_node_backed_up_under_write_load_is_restored_whole(
+    node: Any, elsewhere: dict[str, str], tmp_path: Path
+) -> None:
     from anjian.core.orgs.models import OrgKind
     from anjian.core.orgs.service import create_org
     from anjian.db import unit_of_work
@@ -117,7 +90,8 @@ def test_a_node_backed_up_under_write_load_is_restored_whole(node: Any, tmp_path
     backed_up = node.audits("backup.create")
     assert backed_up and backed_up[-1].detail["size"] == out.stat().st_size
 
-    with _elsewhere(node, tmp_path) as env, in_process(env):
+    env = elsewhere
+    with in_process(env):
         result = _cli("restore", str(out), "--key-file", str(key))
         assert result.exit_code == 0, result.output
         restored = _org_ids()
@@ -144,7 +118,7 @@ def test_a_node_backed_up_under_write_load_is_restored_whole(node: Any, tmp_path
 
 @pytest.mark.one_backend
 def test_a_wrong_key_a_changed_byte_or_a_cut_file_restores_nothing(
-    node: Any, tmp_path: Path
+    node: Any, elsewhere: dict[str, str], tmp_path: Path
 ) -> None:
     key, other = tmp_path / "k1", tmp_path / "k2"
     _cli("backup", "--new-key", str(key))
@@ -181,14 +155,15 @@ def test_a_wrong_key_a_changed_byte_or_a_cut_file_restores_nothing(
     for label, (path, key_file, message) in cases.items():
         result = _cli("backup", "--verify", str(path), "--key-file", str(key_file))
         assert result.exit_code == 1 and message in result.output, (label, result.output)
-    with _elsewhere(node, tmp_path) as env, in_process(env):
+    env = elsewhere
+    with in_process(env):
         for label, (path, key_file, message) in cases.items():
             result = _cli("restore", str(path), "--key-file", str(key_file))
             assert result.exit_code == 1 and message in result.output, (label, result.output)
         assert not Path(env["ANJIAN_DATA_DIR"]).exists() or not any(
             Path(env["ANJIAN_DATA_DIR"]).iterdir()
         )
-        assert not (tmp_path / "restored.db").exists()
+        assert not (tmp_path / "elsewhere.db").exists()
 
 
 @pytest.mark.one_backend
@@ -230,7 +205,7 @@ def test_bad_key_files_and_options_are_refused(node: Any, tmp_path: Path) -> Non
 
 @pytest.mark.one_backend
 def test_a_member_outside_the_manifest_or_the_data_directory_is_refused(
-    node: Any, tmp_path: Path
+    node: Any, elsewhere: dict[str, str], tmp_path: Path
 ) -> None:
     """A file sealed with the right key but not made by ``anjian backup`` (the key leaked, or a
     tool wrote it): a member not listed, or named to climb out of the data directory, is
@@ -286,7 +261,8 @@ def test_a_member_outside_the_manifest_or_the_data_directory_is_refused(
     for label, (path, message) in cases.items():
         result = _cli("backup", "--verify", str(path), "--key-file", str(key_file))
         assert result.exit_code == 1 and message in result.output, (label, result.output)
-    with _elsewhere(node, tmp_path) as env, in_process(env):
+    env = elsewhere
+    with in_process(env):
         for label, (path, message) in cases.items():
             result = _cli("restore", str(path), "--key-file", str(key_file))
             assert result.exit_code == 1 and message in result.output, (label, result.output)
@@ -294,30 +270,25 @@ def test_a_member_outside_the_manifest_or_the_data_directory_is_refused(
     assert not (tmp_path.parent / "evil").exists() and not (tmp_path / "evil").exists()
 
 
-def test_scheduled_backups_keep_their_number(node: Any, tmp_path: Path) -> None:
-    import conftest
+def test_scheduled_backups_keep_their_number(
+    node: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from anjian.config import get_settings
+    from anjian.db import unit_of_work
     from anjian.ops.service import last_backup, scheduled_backup
 
     key = tmp_path / "k"
     _cli("backup", "--new-key", str(key))
-    env = {
-        **conftest.NODE_ENV,
-        "ANJIAN_DATABASE_URL": node.url,
-        "ANJIAN_DATA_DIR": str(node.data_dir),
-        "ANJIAN_BACKUP_DIR": str(tmp_path / "bk"),
-        "ANJIAN_BACKUP_KEY_FILE": str(key),
-        "ANJIAN_BACKUP_KEEP": "2",
-    }
-    with in_process(env):
-        made = [scheduled_backup(get_settings(), SYSTEM) for _ in range(3)]
-        kept = sorted(p.name for p in (tmp_path / "bk").iterdir())
-        assert kept == sorted(m.path.name for m in made[1:] if m is not None)
-        from anjian.db import unit_of_work
-
-        with unit_of_work(read_only=True) as db:
-            last = last_backup(db)
-            assert last is not None and last.kind == "scheduled" and last.sm3 == made[2].sm3
+    monkeypatch.setenv("ANJIAN_BACKUP_DIR", str(tmp_path / "bk"))
+    monkeypatch.setenv("ANJIAN_BACKUP_KEY_FILE", str(key))
+    monkeypatch.setenv("ANJIAN_BACKUP_KEEP", "2")
+    get_settings.cache_clear()
+    made = [scheduled_backup(get_settings(), SYSTEM) for _ in range(3)]
+    kept = sorted(p.name for p in (tmp_path / "bk").iterdir())
+    assert kept == sorted(m.path.name for m in made[1:] if m is not None)
+    with unit_of_work(read_only=True) as db:
+        last = last_backup(db)
+        assert last is not None and last.kind == "scheduled" and last.sm3 == made[2].sm3
     assert len(node.audits("backup.create")) == 3
 
 

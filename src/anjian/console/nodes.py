@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from anjian.config import get_settings
 from anjian.core.audit.service import audit
 from anjian.core.divisions.rules import AGENCY_TIER_LABELS, is_valid_code
+from anjian.core.divisions.service import division_names
 from anjian.core.errors import Forbidden, NotFound
 from anjian.core.iam.models import Role
 from anjian.core.paging import PageNumber, paged
@@ -27,6 +28,7 @@ from anjian.core.sync.forwarder import request_sync
 from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.rules import SUPERVISION_CATEGORIES
+from anjian.ops.health import Judged, subtree
 from anjian.web.layout import division_name, page, pager_of
 from anjian.web.session import StaffPageCtx, check_csrf
 
@@ -157,6 +159,43 @@ def record_rows(db: Session, ents: list[Enterprise]) -> list[RecordRow]:
     ]
 
 
+# --- the subtree's health ----------------------------------------------------------------------
+
+_SEVERITY_BADGES = {"red": "bg-red-lt", "orange": "bg-orange-lt", "green": "bg-green-lt"}
+
+
+def size(n: float | None) -> str:
+    """Bytes, readable ("812 MB", "1.4 TB")."""
+    if n is None:
+        return "—"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit in ("B", "KB", "MB") else f"{n:.1f} {unit}"
+        n /= 1000
+    return ""
+
+
+def _health_row(judged: Judged, names: dict[str, str], now: datetime) -> dict[str, Any]:
+    h, figures = judged.health, judged.health.figures or {}
+    return {
+        "id": h.division_code,
+        "division": names.get(h.division_code, h.division_code),
+        "division_code": h.division_code,
+        "node_id": h.node_id,
+        "reported": ago(h.reported_at, now),
+        "backlog": "—" if h.backlog is None else f"{h.backlog} 条",
+        "lag": "—" if h.lag_s is None else duration(h.lag_s),
+        "backup": ago(h.last_backup_at, now) if h.last_backup_at else "从未备份",
+        "points": figures.get("points_reporting", "—"),
+        "refusals": figures.get("ingest_refusals", "—"),
+        "streams": figures.get("live_streams", "—"),
+        "database": size(figures.get("database_bytes")),
+        "disk": size(figures.get("disk_free_bytes")),
+        "problems": [(label, _SEVERITY_BADGES[sev]) for sev, label in judged.problems]
+        or [("正常", _SEVERITY_BADGES["green"])],
+    }
+
+
 # --- pages -------------------------------------------------------------------------------------
 
 
@@ -179,6 +218,8 @@ def nodes_page(request: Request, ctx: StaffPageCtx) -> Response:
     """节点状态: this node, its parent and its children (officials and admins only)."""
     me, links = sync.node_status(ctx.db)
     now = utcnow()
+    judged = subtree(ctx.db, ctx.scope)
+    names = division_names(ctx.db, {j.health.division_code for j in judged})
     parent = next((x for x in links if x.role == "parent"), None)
     parent_row = sync.parent_link(ctx.db) if parent else None
     children = []
@@ -199,6 +240,7 @@ def nodes_page(request: Request, ctx: StaffPageCtx) -> Response:
         ctx,
         "console/nodes.html",
         {
+            "health": [_health_row(j, names, now) for j in judged],
             "me": me,
             "tier_label": AGENCY_TIER_LABELS.get(me["tier"], me["tier"]),
             "parent": parent,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 # Custom collectors are not described at registration (that would read the database then).
 REGISTRY = CollectorRegistry(auto_describe=False)
@@ -59,6 +59,11 @@ INGEST_SECONDS = Histogram(
 INGEST_QUEUED = Counter(
     "anjian_ingest_received_messages",
     "MQTT messages received by this process's ingest worker (applied or not yet)",
+    registry=REGISTRY,
+)
+LIVE_STREAMS = Gauge(
+    "anjian_live_streams",
+    "Live pages (server-sent events: alarm board, inbox, event page…) open on this process",
     registry=REGISTRY,
 )
 

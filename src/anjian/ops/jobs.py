@@ -1,5 +1,6 @@
-"""Scheduled backups inside ``anjian serve`` (``ANJIAN_BACKUP_DIR``): looked at every ten
-minutes, made when :func:`anjian.ops.rules.backup_due` says so."""
+"""Operations' scheduled work inside ``anjian serve``: this node's health reported every minute
+(it travels up the tiers), and the scheduled backups (``ANJIAN_BACKUP_DIR``), looked at every
+ten minutes and made when :func:`anjian.ops.rules.backup_due` says so."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from anjian.config import get_settings
 from anjian.core.audit.service import SYSTEM
 from anjian.core.periodic import Job, Periodic
 from anjian.db import unit_of_work, utcnow
+from anjian.ops.health import REPORT_EVERY_S, report
 from anjian.ops.models import BackupRun
 from anjian.ops.rules import backup_due
 from anjian.ops.service import scheduled_backup
@@ -39,6 +41,17 @@ def _backup_if_due() -> None:
         log.info("scheduled backup written: %s (%d bytes, SM3 %s)", made.path, made.size, made.sm3)
 
 
-def backup_watch() -> Periodic:
-    """The thread that makes the scheduled backups."""
-    return Periodic("anjian-backup", [Job("scheduled backup", _backup_if_due, LOOK_EVERY_S)])
+def _report_health() -> None:
+    with unit_of_work() as db:
+        report(db)
+
+
+def ops_watch() -> Periodic:
+    """The thread that reports this node's health and makes the scheduled backups."""
+    return Periodic(
+        "anjian-ops",
+        [
+            Job("node health report", _report_health, REPORT_EVERY_S),
+            Job("scheduled backup", _backup_if_due, LOOK_EVERY_S),
+        ],
+    )

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from anjian import __version__
 from anjian.config import get_settings
@@ -28,7 +25,7 @@ from anjian.core.errors import Forbidden, Unauthorized
 from anjian.core.metrics import REGISTRY
 from anjian.core.sync.status import node_status
 from anjian.db import get_engine, unit_of_work
-from anjian.ops.models import BackupRun
+from anjian.ops.health import database_bytes, disk_free_bytes, last_good_backup
 
 router = APIRouter(tags=["运维 operations"])
 
@@ -88,10 +85,10 @@ class NodeCollector(Collector):
                 text("SELECT level, count(*) FROM alarms WHERE ended_at IS NULL GROUP BY level")
             ):
                 alarms.add_metric([str(level)], count)
-            last = db.scalar(select(func.max(BackupRun.finished_at)).where(BackupRun.ok.is_(True)))
+            last = last_good_backup(db)
             if last is not None:
                 backup.add_metric([], last.timestamp())
-            size.add_metric([], float(_database_bytes(db)))
+            size.add_metric([], float(database_bytes(db)))
         yield from (backlog, lag, contact, refused, alarms, backup, size)
         pool = get_engine().pool
         connections = GaugeMetricFamily(
@@ -107,22 +104,13 @@ class NodeCollector(Collector):
         free = GaugeMetricFamily(
             "anjian_disk_free_bytes", "Free space where the data directory lies"
         )
-        folder = settings.data_dir if settings.data_dir.exists() else Path(".")
-        free.add_metric([], shutil.disk_usage(folder).free)
+        free.add_metric([], disk_free_bytes())
         yield free
 
 
 def _call(pool: object, name: str) -> int | None:
     method = getattr(pool, name, None)
     return int(method()) if callable(method) else None
-
-
-def _database_bytes(db: object) -> int:
-    url = make_url(get_settings().effective_database_url)
-    if url.get_backend_name() == "postgresql":
-        return int(db.scalar(text("SELECT pg_database_size(current_database())")) or 0)  # type: ignore[attr-defined]
-    path = Path(url.database or "")
-    return sum(p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.is_file())
 
 
 REGISTRY.register(NodeCollector())

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from anjian.core.errors import AnjianError
 from anjian.core.iam.deps import SESSION_COOKIE
+from anjian.core.metrics import LIVE_STREAMS
 from anjian.core.scope import Scope
 from anjian.web.session import login_url, stream_scope
 
@@ -46,6 +47,22 @@ def sse(event: str, data: str, event_id: int | None = None) -> str:
 
 
 async def _watch(
+    request: Request,
+    token: str,
+    read: Callable[[Scope], str],
+    since: str,
+    back: str,
+    poll_s: float,
+) -> AsyncIterator[str]:
+    LIVE_STREAMS.inc()
+    try:
+        async for chunk in _watching(request, token, read, since, back, poll_s):
+            yield chunk
+    finally:
+        LIVE_STREAMS.dec()
+
+
+async def _watching(
     request: Request,
     token: str,
     read: Callable[[Scope], str],

@@ -1,0 +1,102 @@
+"""Node health (节点健康): a node reports itself as one synced record that travels up; a parent's
+``GET /api/v1/ops/health`` lists its subtree within the caller's jurisdiction, the worst first —
+red where a node is silent or late, orange where it was not backed up for two days."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from anjian.core.sync.models import OutboxEntry
+from anjian.db import utcnow
+from anjian.ops.health import REPORT_EVERY_S, report
+from anjian.ops.models import HEALTH_ENTITY, NodeHealth
+from anjian.ops.rules import health_problems
+
+
+def test_health_problems_by_the_table() -> None:
+    now = datetime(2026, 12, 7, 12, tzinfo=UTC)
+    minute, fresh = timedelta(minutes=1), now - timedelta(hours=1)
+    table = [
+        (now - minute, 60, 0.5, fresh, []),
+        (now - 2 * minute, 60, None, fresh, []),  # no parent: no lag
+        (now - 4 * minute, 60, 0.5, fresh, [("red", "失联")]),  # three reports missed
+        (now - 2 * minute, 10, 0.5, fresh, []),  # never silent under three minutes
+        (now - 20 * minute, 600, 0.5, fresh, []),  # reports every ten minutes
+        (now - minute, 60, 601.0, fresh, [("red", "转发滞后")]),
+        (now - minute, 60, 600.0, fresh, []),
+        (now - minute, 60, 0.5, None, [("orange", "未备份")]),
+        (now - minute, 60, 0.5, now - timedelta(days=2, minutes=1), [("orange", "两天未备份")]),
+        (
+            now - 9 * minute,
+            60,
+            900.0,
+            None,
+            [("red", "失联"), ("red", "转发滞后"), ("orange", "未备份")],
+        ),
+    ]
+    for reported, every, lag, backup, expected in table:
+        assert health_problems(now, reported, every, lag, backup) == expected, (reported, lag)
+
+
+def test_a_node_reports_itself_as_one_record_that_travels_up(personas: Any) -> None:
+    node = personas
+    with node.db() as s:
+        first = report(s)
+        assert first.division_code == "140000" and first.every_s == REPORT_EVERY_S
+    with node.db() as s:
+        report(s)
+    with node.db() as s:
+        rows = list(s.scalars(select(NodeHealth)))
+        assert len(rows) == 1 and rows[0].version == 2 and rows[0].origin_node == "node-140000"
+        figures = rows[0].figures
+        assert figures["database_bytes"] > 100_000 and figures["disk_free_bytes"] > 0
+        assert figures["points_reporting"] == 0 and figures["children"] == 0
+        queued = s.scalars(select(OutboxEntry).where(OutboxEntry.entity == HEALTH_ENTITY)).all()
+        assert [e.version for e in queued] == [1, 2]
+
+
+def _received(node: Any, division: str, *, ago_s: float, lag_s: float | None, backup: bool) -> None:
+    """A health record as it arrives from the node of ``division`` below."""
+    now = utcnow()
+    with node.db() as s:
+        s.add(
+            NodeHealth(
+                origin_node=f"node-{division}",
+                node_id=f"node-{division}",
+                division_code=division,
+                reported_at=now - timedelta(seconds=ago_s),
+                every_s=60.0,
+                backlog=3 if lag_s else 0,
+                lag_s=lag_s,
+                last_backup_at=now - timedelta(hours=3) if backup else None,
+                figures={"points_reporting": 12, "database_bytes": 2_500_000_000},
+                version=1,
+            )
+        )
+
+
+def test_the_subtree_is_listed_worst_first_within_the_jurisdiction(personas: Any) -> None:
+    node = personas
+    _received(node, "140600", ago_s=30, lag_s=1.0, backup=True)  # 朔州市: well
+    _received(node, "140622", ago_s=900, lag_s=1.0, backup=True)  # 应县: silent
+    _received(node, "140621", ago_s=30, lag_s=1500.0, backup=False)  # 山阴县: late, no backup
+    _received(node, "140100", ago_s=30, lag_s=None, backup=False)  # 太原市: no backup
+    province = node.client.get("/api/v1/ops/health", headers=node.login("sheng"))
+    assert province.status_code == 200, province.text
+    got = [(h["division_code"], h["severity"], h["problems"]) for h in province.json()]
+    assert got == [
+        ("140621", "red", ["转发滞后", "未备份"]),
+        ("140622", "red", ["失联"]),
+        ("140100", "orange", ["未备份"]),
+        ("140600", "green", []),
+    ]
+    assert province.json()[0]["division_name"] == "山阴县"
+    city = node.client.get("/api/v1/ops/health", headers=node.login("shuozhou")).json()
+    assert {h["division_code"] for h in city} == {"140600", "140621", "140622"}
+    county = node.client.get("/api/v1/ops/health", headers=node.login("yingxian")).json()
+    assert [h["division_code"] for h in county] == ["140622"]
+    assert node.client.get("/api/v1/ops/health", headers=node.login("qiye")).status_code == 403
+    assert node.client.get("/api/v1/ops/health").status_code == 401
