@@ -58,6 +58,7 @@ from anjian.monitoring.api import router as monitoring_router
 from anjian.monitoring.jobs import monitoring_watch
 from anjian.monitoring.mqtt import start_ingest
 from anjian.ops.api import router as ops_router
+from anjian.ops.desk.api import router as desk_router
 from anjian.ops.jobs import ops_watch
 from anjian.ops.metrics import router as metrics_router
 from anjian.risk.api import router as risk_router
@@ -273,6 +274,7 @@ def create_app() -> FastAPI:
         node_router,
         node_settings_router,
         ops_router,
+        desk_router,
         metrics_router,
     ):
         app.include_router(router)

@@ -51,6 +51,7 @@ from anjian.monitoring.models import (
     ReadingsRequest,
     ReadingsResponse,
 )
+from anjian.ops.desk.models import RoutingRule, Ticket
 from anjian.ops.models import BackupRun, NodeHealth
 from anjian.risk.models import RiskPoint
 
@@ -125,8 +126,10 @@ __all__ = [
     "ReadingsResponse",
     "RecoveryCode",
     "RiskPoint",
+    "RoutingRule",
     "SyncLink",
     "Terminal",
     "TerminalReceipt",
+    "Ticket",
     "User",
 ]

@@ -12,6 +12,7 @@ from anjian.config import get_settings
 from anjian.core.audit.service import SYSTEM
 from anjian.core.periodic import Job, Periodic
 from anjian.db import unit_of_work, utcnow
+from anjian.ops.desk.service import escalate_overdue, incidents_from_health
 from anjian.ops.health import REPORT_EVERY_S, report
 from anjian.ops.models import BackupRun
 from anjian.ops.rules import backup_due
@@ -46,12 +47,22 @@ def _report_health() -> None:
         report(db)
 
 
+def _desk_clocks() -> None:
+    with unit_of_work() as db:
+        escalated = escalate_overdue(db)
+        opened = incidents_from_health(db)
+    if escalated or opened:
+        log.info("service desk: %d escalated, %d incidents opened", len(escalated), len(opened))
+
+
 def ops_watch() -> Periodic:
-    """The thread that reports this node's health and makes the scheduled backups."""
+    """The thread that reports this node's health, keeps the service desk's clocks (and opens
+    incidents from the subtree's health) and makes the scheduled backups."""
     return Periodic(
         "anjian-ops",
         [
             Job("node health report", _report_health, REPORT_EVERY_S),
+            Job("service desk clocks", _desk_clocks, REPORT_EVERY_S),
             Job("scheduled backup", _backup_if_due, LOOK_EVERY_S),
         ],
     )
