@@ -11,7 +11,6 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from anjian.core.divisions import service as divisions
@@ -58,15 +57,6 @@ def _row(ctx: Context, d: Directive, receipts: list[DirectiveReceipt]) -> dict[s
     }
 
 
-def target_choices(db: Session, ctx: Context) -> list[tuple[str, str]]:
-    """The divisions a user may address: their own and its children, as far as the scope reaches
-    (an inspection bureau's area may be a few counties under its city)."""
-    own = ctx.user.division_code
-    divs = [d for d in (divisions.get_division(db, own),) if d is not None]
-    divs += divisions.children_of(db, own)
-    return [(d.code, d.name) for d in divs if ctx.scope.covers_code(d.code)]
-
-
 # --- pages -------------------------------------------------------------------------------------
 
 
@@ -95,7 +85,10 @@ def directive_list(request: Request, ctx: StaffPageCtx, show: str = "") -> Respo
 _form_page = FormPage(
     "directives/new.html",
     "directives",
-    lambda ctx: {"kinds": KINDS, "targets": target_choices(ctx.db, ctx)},
+    lambda ctx: {
+        "kinds": KINDS,
+        "targets": divisions.own_and_children(ctx.db, ctx.user.division_code, ctx.scope),
+    },
 )
 
 

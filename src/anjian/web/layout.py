@@ -41,6 +41,7 @@ NAV = (
     ("emergency", "/emergency/events", "应急管理", True),  # staff only
     ("directives", "/directives", "通知指令", True),  # staff only
     ("nodes", "/nodes", "节点状态", True),  # staff only
+    ("desk", "/desk", "服务台", True),  # staff only
     ("audit", "/audit", "安全审计", True),  # staff only
 )
 # What an enterprise user has of the staff-only sections: filing its emergency plans (备案).

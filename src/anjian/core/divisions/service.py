@@ -6,11 +6,15 @@ import csv
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anjian.core.divisions.models import Division
+
+if TYPE_CHECKING:
+    from anjian.core.scope import Scope
 from anjian.core.divisions.rules import (
     NATIONAL,
     Tier,
@@ -94,6 +98,15 @@ def children_of(session: Session, code: str) -> list[Division]:
             select(Division).where(Division.parent_code == code).order_by(Division.code)
         )
     )
+
+
+def own_and_children(session: Session, code: str, scope: Scope) -> list[tuple[str, str]]:
+    """(code, name) of a division and its direct children, as far as ``scope`` reaches (an
+    inspection bureau's area may be a few counties under its city): the places a user picks
+    from for a form."""
+    found = [d for d in (get_division(session, code),) if d is not None]
+    found += children_of(session, code)
+    return [(d.code, d.name) for d in found if scope.covers_code(d.code)]
 
 
 def ancestors_of(session: Session, code: str) -> list[Division]:
