@@ -74,6 +74,7 @@ def measure(session: Session) -> dict[str, Any]:
     }
 
 
+@unscoped("the node's own health record")
 def report(session: Session) -> NodeHealth:
     """Measure this node and record it as its health report (a new version, queued to travel
     up)."""
