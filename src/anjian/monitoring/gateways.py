@@ -5,19 +5,20 @@ only as an SM3-HMAC; the readings its gateway had refused (坏数据计数)."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from anjian.config import get_settings
 from anjian.core.audit.service import Actor, audit_record
 from anjian.core.crypto import hmac_sm3
 from anjian.core.errors import NotFound
-from anjian.core.scope import Scope
+from anjian.core.scope import Scope, unscoped
 from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise  # the scope join of rejections
 from anjian.enterprises.service import enterprise_by_id, local_by_uscc
-from anjian.monitoring.models import GatewayCredential, IngestRejection
+from anjian.monitoring.models import GatewayCredential, IngestRejection, MonitoringPoint
 from anjian.monitoring.schemas import TokenRead
 
 
@@ -92,3 +93,38 @@ def rejections(
     return list(
         session.scalars(stmt.order_by(IngestRejection.enterprise_id, IngestRejection.reason))
     )
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """An enterprise whose gateway may send to this node: the enterprise and its points."""
+
+    enterprise_id: int
+    name: str
+    uscc: str
+    division_code: str
+    points: int
+
+
+@unscoped("the node's inventory of its gateways (the operations' configuration database)")
+def gateways(session: Session) -> list[Gateway]:
+    """The enterprises of this node that hold a gateway credential, with their live points."""
+    points = (
+        select(MonitoringPoint.enterprise_id, func.count().label("n"))
+        .where(MonitoringPoint.deleted.is_(False))
+        .group_by(MonitoringPoint.enterprise_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Enterprise.id,
+            Enterprise.name,
+            Enterprise.uscc,
+            Enterprise.division_code,
+            func.coalesce(points.c.n, 0),
+        )
+        .join(GatewayCredential, GatewayCredential.enterprise_id == Enterprise.id)
+        .outerjoin(points, points.c.enterprise_id == Enterprise.id)
+        .order_by(Enterprise.division_code, Enterprise.id)
+    )
+    return [Gateway(*row) for row in rows]

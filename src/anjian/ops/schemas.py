@@ -23,3 +23,34 @@ class NodeHealthRead(BaseModel):
     figures: dict[str, Any]
     severity: str
     problems: list[str]
+
+
+class ItemRead(BaseModel):
+    """A configuration item (配置项)."""
+
+    id: str
+    kind: str
+    kind_label: str
+    name: str
+    division_code: str
+    detail: dict[str, Any]
+
+
+class RelationRead(BaseModel):
+    """``source`` depends on ``target``."""
+
+    source: str
+    target: str
+    kind: str
+
+
+class InventoryRead(BaseModel):
+    items: list[ItemRead]
+    relations: list[RelationRead]
+
+
+class ImpactRead(BaseModel):
+    """What stops, or is no longer seen above, when ``item`` is down."""
+
+    item: ItemRead
+    affected: list[ItemRead]
