@@ -45,3 +45,42 @@ def test_the_node_page_shows_the_subtree_health(console: Any) -> None:
     console.login("yingxian")
     page = node.client.get("/nodes").text
     assert 'id="health-140622"' in page and 'id="health-140000"' not in page
+
+
+def test_the_cmdb_page_answers_what_an_outage_hits(console: Any) -> None:
+    from anjian.core.audit.service import SYSTEM
+    from anjian.monitoring.gateways import issue_token
+    from samples import mine_enterprise
+
+    node = console.node
+    with node.db() as s:
+        for division in ("140600", "140622", "140100"):
+            s.add(
+                NodeHealth(
+                    origin_node=f"node-{division}",
+                    node_id=f"node-{division}",
+                    division_code=division,
+                    reported_at=utcnow(),
+                    every_s=60.0,
+                    backlog=0,
+                    lag_s=0.0,
+                    last_backup_at=None,
+                    figures={},
+                    version=1,
+                )
+            )
+        issue_token(s, SYSTEM, mine_enterprise().uscc)
+    console.login("sheng")
+    assert 'id="cmdb-link"' in node.client.get("/nodes").text
+    page = node.client.get("/cmdb").text
+    assert 'id="cmdb-node"' in page and 'id="cmdb-gateway"' in page and "应县节点" in page
+    hit = node.client.get("/cmdb", params={"item": "link:140600"}).text
+    affected = set(re.findall(r'class="badge [^"]+ impact-item" data-id="([^"]+)"', hit))
+    assert affected == {"node:140600", "node:140622"}
+    broker = node.client.get("/cmdb", params={"item": "service:140000:broker"}).text
+    mine = node.enterprises["ying_mine"]
+    assert set(re.findall(r'impact-item" data-id="([^"]+)"', broker)) == {f"gateway:{mine}"}
+    unknown = node.client.get("/cmdb", params={"item": "link:999999"})
+    assert unknown.status_code == 200 and "没有此配置项" in unknown.text
+    huge = node.client.get("/cmdb", params={"item": "x" * 10_000})
+    assert huge.status_code < 500

@@ -37,6 +37,7 @@ from anjian.hidden_hazards.pages import router as hazard_pages
 from anjian.major_hazards.pages import router as major_hazard_pages
 from anjian.monitoring.pages import router as monitoring_pages
 from anjian.ops.desk.pages import router as desk_pages
+from anjian.ops.pages import router as cmdb_pages
 from anjian.risk.pages import router as risk_pages
 from anjian.web import mount_kit
 from anjian.web.auth_pages import router as auth_pages
@@ -74,6 +75,7 @@ def mount_console(app: FastAPI) -> None:
         emergency_duty_pages,
         emergency_target_pages,
         desk_pages,
+        cmdb_pages,
         admin_users,
         admin_orgs,
         admin_settings,

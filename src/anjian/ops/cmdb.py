@@ -91,15 +91,11 @@ def inventory(session: Session, scope: Scope) -> tuple[list[Item], list[Relation
     items: list[Item] = []
     relations: list[Relation] = []
     for division, node_id in sorted(shown.items()):
-        node = f"node:{division}"
-        items.append(
-            Item(
-                node, "node", f"{names.get(division, division)}节点", division, {"node_id": node_id}
-            )
-        )
+        node, node_name = f"node:{division}", f"{names.get(division, division)}节点"
+        items.append(Item(node, "node", node_name, division, {"node_id": node_id}))
         for service, label in SERVICES.items():
             sid = f"service:{division}:{service}"
-            items.append(Item(sid, "service", label, division))
+            items.append(Item(sid, "service", f"{node_name} · {label}", division))
             relations.append(Relation(sid, node, "runs_on"))
         above = _parent_of(
             division, set(nodes)
