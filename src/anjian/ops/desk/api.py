@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 from sqlalchemy import select
 
+from anjian.core.errors import Invalid
 from anjian.core.iam.deps import AdminCtx, StaffCtx
 from anjian.core.paging import Paging
 from anjian.db import utcnow
 from anjian.ops.desk import service
+from anjian.ops.desk.mail import MailRefused, read_mail
 from anjian.ops.desk.models import RoutingRule, Ticket
 from anjian.ops.desk.rules import breach
 from anjian.ops.desk.schemas import (
@@ -40,6 +42,36 @@ def open_ticket(body: TicketCreate, ctx: StaffCtx) -> TicketRead:
     the routing rules (the nearest division up the tiers that has one), its clocks set by its
     priority."""
     return _read(service.open_ticket(ctx.db, ctx.actor, ctx.scope, body.model_dump(), source="api"))
+
+
+@router.post(
+    "/tickets/mail",
+    response_model=TicketRead,
+    status_code=201,
+    summary="邮件受理 (a ticket from an e-mail message)",
+)
+def ticket_from_mail(
+    raw: Annotated[bytes, Body(media_type="message/rfc822", description="邮件原文 (RFC 5322)")],
+    ctx: StaffCtx,
+) -> TicketRead:
+    """A mail relay posts each message as it arrived (at most 1 MB): the subject is the title,
+    tags in square brackets set the category (``[网络]``), the priority (``[紧急]``) and the
+    place (``[140622]``; else the posting account's division), the first text part is the
+    description and the sender the requester."""
+    try:
+        mail = read_mail(raw)
+    except MailRefused as exc:
+        raise Invalid(str(exc), field="body") from None
+    fields = {
+        "kind": "request",
+        "category": mail.category,
+        "division_code": mail.division_code or ctx.user.division_code,
+        "priority": mail.priority,
+        "title": mail.title,
+        "description": mail.description,
+        "requester": mail.requester,
+    }
+    return _read(service.open_ticket(ctx.db, ctx.actor, ctx.scope, fields, source="email"))
 
 
 @router.get("/tickets", response_model=TicketPage, summary="工单列表")
