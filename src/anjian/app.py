@@ -14,7 +14,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from psycopg.errors import NumericValueOutOfRange, StringDataRightTruncation
 from sqlalchemy import text
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 
 import anjian.models  # noqa: F401  (every table, and every synced entity registered)
 from anjian import __version__
@@ -225,6 +225,17 @@ def create_app() -> FastAPI:
             "division": settings.node_division,
             "version": __version__,
         }
+
+    @app.exception_handler(OperationalError)
+    async def _database_away(request: Request, _exc: OperationalError) -> JSONResponse:
+        # The database went away (a failover, a restart): the request was rolled back and
+        # the pool drops the dead connection; the client may send it again in a moment.
+        headers = security_headers(request.url.path, scope_is_https(request.scope))
+        return JSONResponse(
+            {"detail": "数据库暂时不可用，请稍后重试 (database unavailable: retry shortly)"},
+            status_code=503,
+            headers={**headers, "Retry-After": "1"},
+        )
 
     @app.exception_handler(Exception)
     async def _server_error(request: Request, _exc: Exception) -> JSONResponse:
