@@ -202,5 +202,24 @@ def test_overdue_tickets_go_to_the_team_above_and_node_trouble_opens_one_inciden
         assert "失联" in incident.title
     with node.db() as s:
         assert incidents_from_health(s) == []  # once per cause while it is open
+    # with the city's node between: the county's trouble is the city's to open, not ours
+    with node.db() as s:
+        for division, ago in (("140600", 0), ("140621", 30)):
+            s.add(
+                NodeHealth(
+                    origin_node=f"node-{division}",
+                    node_id=f"node-{division}",
+                    division_code=division,
+                    reported_at=utcnow() - timedelta(minutes=ago),
+                    every_s=60.0,
+                    backlog=0,
+                    lag_s=0.0,
+                    last_backup_at=utcnow(),
+                    figures={},
+                    version=1,
+                )
+            )
+    with node.db() as s:
+        assert incidents_from_health(s) == []
     listed = node.client.get(f"{API}/tickets?state=open", headers=county).json()
     assert {t["source"] for t in listed["items"]} == {"api", "monitor"}

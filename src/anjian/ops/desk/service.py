@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from anjian.config import get_settings
 from anjian.core.audit.service import SYSTEM, Actor, audit, audit_record
 from anjian.core.counters import next_number
+from anjian.core.divisions.rules import parent_candidates
 from anjian.core.divisions.service import get_division
 from anjian.core.errors import Conflict, Forbidden, Invalid
 from anjian.core.paging import Total, paged
@@ -232,13 +233,20 @@ def escalate_overdue(session: Session, now: datetime | None = None) -> list[Tick
 
 @unscoped("a background job: the node's own subtree health")
 def incidents_from_health(session: Session, now: datetime | None = None) -> list[Ticket]:
-    """Open an incident for each red problem of a node of the subtree (失联, 转发滞后), once per
-    cause: no new one while the last for that cause is open."""
+    """Open an incident for each red problem (失联, 转发滞后) of this node or of a node directly
+    below it — the node above a node is the one that acts on it; a node further down is its own
+    parent's, unless that parent reports no health here — once per cause: no new one while the
+    last for that cause is open."""
     node = get_settings()
     whole = Scope.for_division(None, "node", [node.node_division])
+    judged_all = subtree(session, whole)
+    known = {j.health.division_code for j in judged_all} | {node.node_division}
     opened = []
-    for judged in subtree(session, whole):
+    for judged in judged_all:
         health: NodeHealth = judged.health
+        above = next((p for p in parent_candidates(health.division_code) if p in known), None)
+        if health.division_code != node.node_division and above != node.node_division:
+            continue  # the node between us opens it
         for severity, label in judged.problems:
             if severity != "red":
                 continue
