@@ -51,7 +51,7 @@ from anjian.monitoring.models import (
     ReadingsRequest,
     ReadingsResponse,
 )
-from anjian.ops.desk.models import RoutingRule, Ticket
+from anjian.ops.desk.models import RoutingRule, Ticket, TicketStep
 from anjian.ops.models import BackupRun, NodeHealth
 from anjian.risk.models import RiskPoint
 
@@ -131,5 +131,6 @@ __all__ = [
     "Terminal",
     "TerminalReceipt",
     "Ticket",
+    "TicketStep",
     "User",
 ]

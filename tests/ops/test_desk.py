@@ -223,3 +223,104 @@ def test_overdue_tickets_go_to_the_team_above_and_node_trouble_opens_one_inciden
         assert incidents_from_health(s) == []
     listed = node.client.get(f"{API}/tickets?state=open", headers=county).json()
     assert {t["source"] for t in listed["items"]} == {"api", "monitor"}
+
+
+def _arrived(origin: str, division: str, team_division: str, number: str) -> Any:
+    """A ticket as it arrives from the node below that keeps it."""
+    from anjian.ops.desk.models import Ticket
+
+    now = utcnow()
+    return Ticket(
+        number=number,
+        kind="incident",
+        category="platform",
+        division_code=division,
+        priority=2,
+        title="县级节点平台故障",
+        description="",
+        source="web",
+        requester="县局",
+        team="省平台组" if team_division == "140000" else "县平台组",
+        team_division=team_division,
+        state="new",
+        owner="",
+        opened_at=now,
+        own_due_at=now + timedelta(minutes=30),
+        resolve_due_at=now + timedelta(hours=8),
+        resolution="",
+        escalations=0,
+        knowledge=[],
+        feedback="",
+        origin_node=origin,
+        version=1,
+    )
+
+
+def test_a_team_above_works_a_ticket_kept_below_by_steps_sent_down(personas: Any) -> None:
+    from sqlalchemy import select
+
+    from anjian.core.sync.models import OutboxEntry
+    from anjian.ops.desk.models import STEP_ENTITY, Ticket, TicketStep
+    from anjian.ops.desk.service import apply_steps, open_ticket
+
+    node = personas
+    admin = node.login("admin")
+    with node.db() as s:
+        ours = _arrived("node-140622", "140622", "140000", "YW-140622-2026-00001")
+        theirs = _arrived("node-140622", "140622", "140622", "YW-140622-2026-00002")
+        s.add_all([ours, theirs])
+        s.flush()
+        ours_id, ours_uid, theirs_id = ours.id, ours.uid, theirs.id
+    r = node.client.post(f"{API}/tickets/{ours_id}/take", headers=admin)
+    assert r.status_code == 202 and r.json()["state"] == "new", r.text  # changed at its node
+    with node.db() as s:
+        (sent,) = s.scalars(select(TicketStep))
+        assert (sent.ticket_uid, sent.step, sent.by) == (ours_uid, "take", "admin@node-140000")
+        assert (sent.division_code, sent.origin_node) == ("140622", "node-140000")
+        assert (
+            s.scalar(select(OutboxEntry.uid).where(OutboxEntry.entity == STEP_ENTITY)) == sent.uid
+        )
+    # a ticket kept below for a team below is read-only here
+    assert node.client.post(f"{API}/tickets/{theirs_id}/take", headers=admin).status_code == 403
+    assert [a.detail["step"] for a in node.audits("ticket.step")] == ["take"]
+
+    # the other half, at the node that keeps a ticket: a step from above is applied once
+    from anjian.core.audit.service import SYSTEM
+
+    with node.db() as s:
+        fields = {
+            "kind": "incident",
+            "category": "platform",
+            "division_code": "140622",
+            "priority": 2,
+            "title": "链路中断",
+        }
+        local = open_ticket(s, SYSTEM, None, fields, source="web")
+        step = TicketStep(
+            ticket_uid=local.uid,
+            division_code="140622",
+            step="resolve",
+            by="张三@node-000000",
+            note="已更换设备",
+            knowledge=["KB-7"],
+            taken_at=utcnow(),
+            origin_node="node-000000",
+            version=1,
+        )
+        s.add(step)
+        s.flush()
+        apply_steps(s, [step.uid])
+        local_id, step_uid = local.id, step.uid
+    with node.db() as s:
+        done = s.get(Ticket, local_id)
+        assert (done.state, done.owner, done.resolution, done.knowledge) == (
+            "resolved",
+            "张三@node-000000",
+            "已更换设备",
+            ["KB-7"],
+        )
+        assert done.version == 2  # a new version: it travels up again
+        apply_steps(s, [step_uid])
+    with node.db() as s:
+        assert s.get(Ticket, local_id).version == 2  # applied once
+    assert node.audits("ticket.resolve")[-1].actor_name == "张三@node-000000"

@@ -86,3 +86,49 @@ def test_a_ticket_from_the_form_to_its_rating(console: Any) -> None:
     # another county's official does not see it
     console.login("shanyin")
     assert client.get(f"/desk/{tid}").status_code == 404
+
+
+def test_a_ticket_kept_below_for_this_nodes_team_is_taken_by_a_step_sent_down(
+    console: Any,
+) -> None:
+    from datetime import timedelta
+
+    from anjian.db import utcnow
+    from anjian.ops.desk.models import Ticket
+
+    now = utcnow()
+    with console.node.db() as s:
+        ticket = Ticket(
+            number="YW-140622-2026-00009",
+            kind="incident",
+            category="platform",
+            division_code="140622",
+            priority=2,
+            title="县级平台无法登录",
+            description="",
+            source="web",
+            requester="县局",
+            team="省平台组",
+            team_division="140000",
+            state="new",
+            owner="",
+            opened_at=now,
+            own_due_at=now + timedelta(minutes=30),
+            resolve_due_at=now + timedelta(hours=8),
+            resolution="",
+            escalations=0,
+            knowledge=[],
+            feedback="",
+            origin_node="node-140622",
+            version=1,
+        )
+        s.add(ticket)
+        s.flush()
+        tid = ticket.id
+    console.login("sheng")
+    page = console.node.client.get(f"/desk/{tid}").text
+    assert _steps(page) == {"take", "resolve"} and "node-140622" in page
+    r = _post(console, f"/desk/{tid}/take")
+    assert r.status_code == 303 and r.headers["location"].endswith("done=sent")
+    page = console.node.client.get(r.headers["location"]).text
+    assert "已发往工单所在节点 node-140622" in page

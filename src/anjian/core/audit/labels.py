@@ -90,6 +90,7 @@ ACTION_LABELS: dict[str, str] = {
     "ticket.close": "关闭工单",
     "ticket.rate": "评价工单",
     "ticket.escalate": "工单超时升级",
+    "ticket.step": "上级处理下级工单",
     "ticket.route": "设置工单分派规则",
     # 通知指令 (directives)
     "directive.issue": "下发通知指令",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Response
 from sqlalchemy import select
 
 from anjian.core.errors import Invalid
@@ -118,17 +118,37 @@ def get_ticket(ticket_id: int, ctx: StaffCtx) -> TicketRead:
     return _read(ctx.scope.one(ctx.db, Ticket, ticket_id))
 
 
-@router.post("/tickets/{ticket_id}/take", response_model=TicketRead, summary="受理")
-def take(ticket_id: int, ctx: StaffCtx) -> TicketRead:
-    return _read(service.take_ticket(ctx.db, ctx.actor, ctx.scope, ticket_id))
+def _stepped(ticket: Ticket, response: Response) -> TicketRead:
+    """A ticket kept below: the step went down to its node (202, the ticket as it still is)."""
+    if not service.kept_here(ticket):
+        response.status_code = 202
+    return _read(ticket)
 
 
-@router.post("/tickets/{ticket_id}/resolve", response_model=TicketRead, summary="解决")
-def resolve(ticket_id: int, body: TicketResolve, ctx: StaffCtx) -> TicketRead:
+@router.post(
+    "/tickets/{ticket_id}/take",
+    response_model=TicketRead,
+    summary="受理",
+    responses={202: {"description": "工单由下级节点保管: 受理已发往该节点"}},
+)
+def take(ticket_id: int, ctx: StaffCtx, response: Response) -> TicketRead:
+    """Take a new ticket. A ticket kept at a node below that was routed to this node's team is
+    taken there: the step travels down (202) and the ticket comes back up owned."""
+    return _stepped(service.take_ticket(ctx.db, ctx.actor, ctx.scope, ticket_id), response)
+
+
+@router.post(
+    "/tickets/{ticket_id}/resolve",
+    response_model=TicketRead,
+    summary="解决",
+    responses={202: {"description": "工单由下级节点保管: 解决已发往该节点"}},
+)
+def resolve(ticket_id: int, body: TicketResolve, ctx: StaffCtx, response: Response) -> TicketRead:
+    """Resolve an open ticket (as :func:`take` for a ticket kept below)."""
     ticket = service.resolve_ticket(
         ctx.db, ctx.actor, ctx.scope, ticket_id, body.resolution, body.knowledge
     )
-    return _read(ticket)
+    return _stepped(ticket, response)
 
 
 @router.post("/tickets/{ticket_id}/close", response_model=TicketRead, summary="关闭")

@@ -64,3 +64,26 @@ class Ticket(SyncMixin, Scoped, Base):
     knowledge: Mapped[list[str]] = mapped_column(JSON, default=list)  # knowledge-base links
     satisfaction: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 1–5
     feedback: Mapped[str] = mapped_column(Text, default="")
+
+
+STEP_ENTITY = "ops_ticket_step"
+
+
+class TicketStep(SyncMixin, Scoped, Base):
+    """A step taken on a ticket by the team of a node above the one that keeps it (受理, 解决):
+    that node may not change the ticket (single writer), so the step travels down to the
+    ticket's node, which applies it; the changed ticket then travels up again."""
+
+    __scope__ = ScopeColumns("division_code")
+    __noun__ = ("工单处理", "ticket step")
+
+    __tablename__ = "ops_ticket_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_uid: Mapped[str] = mapped_column(String(36), index=True)
+    division_code: Mapped[str] = mapped_column(String(6), index=True)  # the ticket's: routes it
+    step: Mapped[str] = mapped_column(String(16))  # take | resolve
+    by: Mapped[str] = mapped_column(String(100))  # who, at which node
+    note: Mapped[str] = mapped_column(Text, default="")  # the resolution
+    knowledge: Mapped[list[str]] = mapped_column(JSON, default=list)
+    taken_at: Mapped[datetime]

@@ -14,7 +14,6 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from anjian.config import get_settings
 from anjian.core.divisions import service as divisions
 from anjian.core.errors import AnjianError
 from anjian.core.iam.deps import Context
@@ -55,7 +54,8 @@ PRIORITY_BADGES = {
 
 def _row(ctx: Context, t: Ticket) -> dict[str, Any]:
     late = breach(utcnow(), t.state, t.own_due_at, t.resolve_due_at)
-    here = t.origin_node == get_settings().effective_node_id
+    here = service.kept_here(t)
+    ours = here or service.team_here(t)  # take and resolve: here, or as steps sent down
     return {
         "t": t,
         "kind": KINDS.get(t.kind, t.kind),
@@ -71,8 +71,8 @@ def _row(ctx: Context, t: Ticket) -> dict[str, Any]:
         "late_clock": late,
         "due": t.own_due_at if t.state == TicketState.NEW else t.resolve_due_at,
         "here": here,
-        "may_take": here and t.state == TicketState.NEW,
-        "may_resolve": here and t.state in OPEN_STATES,
+        "may_take": ours and t.state == TicketState.NEW,
+        "may_resolve": ours and t.state in OPEN_STATES,
         "may_close": here and t.state == TicketState.RESOLVED,
         "may_rate": here and t.state in ("resolved", "closed") and t.satisfaction is None,
     }
@@ -195,4 +195,5 @@ async def desk_step(request: Request, ticket_id: int, step: str, ctx: StaffPageC
             record_refusal(request, ctx, exc)
         ticket = ctx.scope.one(ctx.db, Ticket, ticket_id)
         return _detail(request, ctx, ticket, {"__all__": zh(exc.message)}, exc.status)
-    return RedirectResponse(f"/desk/{ticket_id}?done={step}", status_code=303)
+    done = step if service.kept_here(ctx.scope.one(ctx.db, Ticket, ticket_id)) else "sent"
+    return RedirectResponse(f"/desk/{ticket_id}?done={done}", status_code=303)

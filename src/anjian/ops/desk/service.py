@@ -20,7 +20,7 @@ from anjian.core.paging import Total, paged
 from anjian.core.scope import Scope, unscoped
 from anjian.core.sync.outbox import record_change
 from anjian.db import utcnow
-from anjian.ops.desk.models import TICKET_ENTITY, RoutingRule, Ticket
+from anjian.ops.desk.models import STEP_ENTITY, TICKET_ENTITY, RoutingRule, Ticket, TicketStep
 from anjian.ops.desk.rules import (
     OPEN_STATES,
     TicketState,
@@ -145,11 +145,60 @@ def _changed(session: Session, actor: Actor, ticket: Ticket, action: str, **deta
     return ticket
 
 
+def kept_here(ticket: Ticket) -> bool:
+    """Whether this node keeps the ticket (and changes it)."""
+    return ticket.origin_node == get_settings().effective_node_id
+
+
+def team_here(ticket: Ticket) -> bool:
+    """Whether a ticket kept below was routed to this node's team (it works it by steps)."""
+    return not kept_here(ticket) and ticket.team_division == get_settings().node_division
+
+
+def _step_down(
+    session: Session,
+    actor: Actor,
+    ticket: Ticket,
+    step: str,
+    note: str = "",
+    knowledge: list[str] | None = None,
+) -> Ticket:
+    """A step of this node's team on a ticket kept below: sent down to the ticket's node."""
+    if not team_here(ticket):
+        raise Forbidden(
+            f"工单 {ticket.number} 由节点 {ticket.origin_node} 受理, 此处只读 "
+            "(the ticket is worked at the node that has it)"
+        )
+    node = get_settings().effective_node_id
+    sent = TicketStep(
+        ticket_uid=ticket.uid,
+        division_code=ticket.division_code,
+        step=step,
+        by=f"{actor.username}@{node}"[:100],
+        note=note.strip(),
+        knowledge=list(knowledge or []),
+        taken_at=utcnow(),
+    )
+    record_change(session, sent, entity=STEP_ENTITY)
+    audit_record(
+        session,
+        actor,
+        "ticket.step",
+        "ticket",
+        ticket,
+        detail={"number": ticket.number, "step": step, "to": ticket.origin_node},
+    )
+    return ticket
+
+
 def take_ticket(session: Session, actor: Actor, scope: Scope, ticket_id: int) -> Ticket:
-    """受理: the caller owns a new ticket (the time-to-own clock stops)."""
-    ticket = _own(session, scope, ticket_id)
+    """受理: the caller owns a new ticket (the time-to-own clock stops); on a ticket kept below
+    that was routed to this node's team, the step is sent down to the ticket's node."""
+    ticket = scope.one(session, Ticket, ticket_id)
     if ticket.state != TicketState.NEW:
         raise Conflict(f"工单已受理或已解决: {ticket.number} (only a new ticket is taken)")
+    if not kept_here(ticket):
+        return _step_down(session, actor, ticket, "take")
     ticket.state, ticket.owner, ticket.owned_at = TicketState.OWNED.value, actor.username, utcnow()
     return _changed(session, actor, ticket, "ticket.take")
 
@@ -163,10 +212,12 @@ def resolve_ticket(
     knowledge: list[str],
 ) -> Ticket:
     """解决: what was done, and the knowledge-base articles that helped (a new ticket is owned
-    by whoever resolves it)."""
-    ticket = _own(session, scope, ticket_id)
+    by whoever resolves it); on a ticket kept below, sent down as :func:`take_ticket`."""
+    ticket = scope.one(session, Ticket, ticket_id)
     if ticket.state not in OPEN_STATES:
         raise Conflict(f"工单已解决或已关闭: {ticket.number} (the ticket is not open)")
+    if not kept_here(ticket):
+        return _step_down(session, actor, ticket, "resolve", resolution, knowledge)
     now = utcnow()
     if ticket.state == TicketState.NEW:
         ticket.owner, ticket.owned_at = actor.username, now
@@ -341,3 +392,27 @@ def statistics(
         }
         for key, opened, resolved, escalated, h, s in session.execute(stmt)
     ]
+
+
+@unscoped("the sync engine: steps that came down for tickets this node keeps")
+def apply_steps(session: Session, uids: list[str]) -> None:
+    """Apply the steps ``uids`` that just arrived from a team above to the tickets this node
+    keeps (others pass on down); a step the ticket's state no longer allows (taken meanwhile
+    here) is left, the ticket shows what happened."""
+    for sent in session.scalars(
+        select(TicketStep).where(TicketStep.uid.in_(uids), TicketStep.deleted.is_(False))
+    ):
+        ticket = session.scalars(select(Ticket).where(Ticket.uid == sent.ticket_uid)).first()
+        if ticket is None or not kept_here(ticket):
+            continue
+        actor = Actor(user_id=None, username=sent.by, ip="sync")
+        if sent.step == "take" and ticket.state == TicketState.NEW:
+            ticket.state, ticket.owner = TicketState.OWNED.value, sent.by
+            ticket.owned_at = sent.taken_at
+            _changed(session, actor, ticket, "ticket.take")
+        elif sent.step == "resolve" and ticket.state in OPEN_STATES:
+            if ticket.state == TicketState.NEW:
+                ticket.owner, ticket.owned_at = sent.by, sent.taken_at
+            ticket.state, ticket.resolved_at = TicketState.RESOLVED.value, sent.taken_at
+            ticket.resolution, ticket.knowledge = sent.note, list(sent.knowledge or [])
+            _changed(session, actor, ticket, "ticket.resolve")
