@@ -25,6 +25,7 @@ memory to know which are at rest."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
 from typing import Any
@@ -38,6 +39,7 @@ from anjian.monitoring.evaluate import judge
 from anjian.monitoring.live import PointCache
 from anjian.monitoring.partitions import ensure_partitions
 
+log = logging.getLogger("anjian.monitoring.setwise")
 SUSPECT_S = 10.0  # an enterprise whose batch was given back goes reading by reading this long
 
 _STAGE = (
@@ -170,7 +172,7 @@ def apply(
             cur.execute(_STATEMENT, params)
             row = cur.fetchone()
         except (psycopg.DataError, psycopg.IntegrityError) as exc:
-            print("DEBUG setwise", repr(exc)[:300])
+            log.debug("set-wise transaction given back: %r", exc)
             row = None
         if row is None or row[0]:
             cur.execute("ROLLBACK TO SAVEPOINT setwise")
