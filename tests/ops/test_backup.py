@@ -305,3 +305,29 @@ def test_scheduled_backups_are_due_by_the_rules() -> None:
     ]
     for last_ok, last_try, every, due in table:
         assert backup_due(now, last_ok, last_try, every) is due, (last_ok, last_try, every)
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_node_on_a_multi_host_url_is_backed_up_from_its_primary(
+    node: Any, tmp_path: Path
+) -> None:
+    """The 一主两备 node's URL lists every host (``?host=…&host=…``); pg_dump must be given
+    libpq's own form of it, or it reads "127.0.0.1:5432" as a host name."""
+    from sqlalchemy.engine import make_url
+
+    from anjian.config import get_settings
+    from anjian.ops.backup import make_backup, open_backup, read_key
+
+    url = make_url(node.url)
+    # the first host refuses (a lost primary); the second is the real server
+    multi = (
+        f"postgresql+psycopg://{url.username}@/{url.database}"
+        f"?host=127.0.0.1:1&host={url.host}:{url.port or 5432}&target_session_attrs=read-write"
+    )
+    settings = get_settings().model_copy(update={"database_url": multi})
+    key = tmp_path / "k"
+    assert _cli("backup", "--new-key", str(key)).exit_code == 0
+    made = make_backup(settings, tmp_path / "multi.bak", read_key(key))
+    manifest = open_backup(made.path, read_key(key))
+    assert manifest["database"]["kind"] == "postgresql"
+    assert manifest["files"][0]["size"] > 10_000  # a real dump of the node's schema

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import quote, urlencode
 
 from cryptography.hazmat.primitives import hashes
 from sqlalchemy import create_engine, text
@@ -111,12 +112,26 @@ def _sqlite_path(url: URL) -> Path:
 
 def _libpq(url: URL) -> tuple[str, dict[str, str]]:
     """A libpq URI without the password, and the environment that carries it (a password on
-    the command line would be visible to every user of the machine)."""
+    the command line would be visible to every user of the machine). A multi-host URL
+    (``?host=a:5432&host=b:5432``, the 一主两备 node's) becomes libpq's ``a:5432,b:5432``: the
+    programs then reach whichever host its other parameters pick (read-write: the primary)."""
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = str(url.password)
-    plain = url.set(drivername="postgresql", password=None)
-    return plain.render_as_string(hide_password=False), env
+    hosts = url.query.get("host")
+    if not hosts:
+        plain = url.set(drivername="postgresql", password=None)
+        return plain.render_as_string(hide_password=False), env
+    listed = [hosts] if isinstance(hosts, str) else list(hosts)
+    user = f"{quote(url.username, safe='')}@" if url.username else ""
+    rest = [
+        (key, value)
+        for key, values in url.query.items()
+        if key != "host"
+        for value in ([values] if isinstance(values, str) else values)
+    ]
+    query = f"?{urlencode(rest)}" if rest else ""
+    return f"postgresql://{user}{','.join(listed)}/{quote(url.database or '')}{query}", env
 
 
 def _run(args: list[str], env: dict[str, str], what: str) -> None:
