@@ -138,3 +138,62 @@ def sync_header(kind: str, division: str, since: int = 0, **extra: Any) -> dict[
         "since": since,
         **extra,
     }
+
+
+def node_health(
+    division: str,
+    *,
+    ago_s: float = 30.0,
+    lag_s: float | None = 0.0,
+    backlog: int | None = 0,
+    backup_ago_h: float | None = None,
+    figures: dict[str, Any] | None = None,
+) -> Any:
+    """The health report of the node of ``division`` as it arrives from below (operations)."""
+    from anjian.ops.models import NodeHealth
+
+    now = utcnow()
+    return NodeHealth(
+        origin_node=f"node-{division}",
+        node_id=f"node-{division}",
+        division_code=division,
+        reported_at=now - timedelta(seconds=ago_s),
+        every_s=60.0,
+        backlog=backlog,
+        lag_s=lag_s,
+        last_backup_at=now - timedelta(hours=backup_ago_h) if backup_ago_h is not None else None,
+        figures=figures or {},
+        version=1,
+    )
+
+
+def ticket_from_below(origin_division: str, team_division: str, number: str) -> Any:
+    """A service-desk ticket kept at the node of ``origin_division``, as it arrives here,
+    routed to a team of ``team_division``."""
+    from anjian.ops.desk.models import Ticket
+
+    now = utcnow()
+    return Ticket(
+        number=number,
+        kind="incident",
+        category="platform",
+        division_code=origin_division,
+        priority=2,
+        title="县级节点平台故障",
+        description="",
+        source="web",
+        requester="县局",
+        team="上级平台组" if team_division != origin_division else "县平台组",
+        team_division=team_division,
+        state="new",
+        owner="",
+        opened_at=now,
+        own_due_at=now + timedelta(minutes=30),
+        resolve_due_at=now + timedelta(hours=8),
+        resolution="",
+        escalations=0,
+        knowledge=[],
+        feedback="",
+        origin_node=f"node-{origin_division}",
+        version=1,
+    )

@@ -5,13 +5,11 @@ stop when the broker stops — and the jurisdiction."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from anjian.core.audit.service import SYSTEM
-from anjian.db import utcnow
 from anjian.ops.cmdb import Relation, impact
-from anjian.ops.models import NodeHealth
+from samples import node_health
 
 API = "/api/v1/ops/cmdb"
 
@@ -43,20 +41,7 @@ def test_impact_follows_what_depends_on_what() -> None:
 def _reported(node: Any, *divisions: str) -> None:
     with node.db() as s:
         for division in divisions:
-            s.add(
-                NodeHealth(
-                    origin_node=f"node-{division}",
-                    node_id=f"node-{division}",
-                    division_code=division,
-                    reported_at=utcnow() - timedelta(seconds=30),
-                    every_s=60.0,
-                    backlog=0,
-                    lag_s=0.0,
-                    last_backup_at=None,
-                    figures={},
-                    version=1,
-                )
-            )
+            s.add(node_health(division))
 
 
 def test_the_inventory_and_its_impact_queries(personas: Any) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from anjian.db import utcnow
 from anjian.ops.desk.rules import NODE_TEAM, breach, due_times, escalation_due, route
+from samples import node_health, ticket_from_below
 
 API = "/api/v1/ops"
 
@@ -156,7 +157,6 @@ def test_overdue_tickets_go_to_the_team_above_and_node_trouble_opens_one_inciden
     personas: Any,
 ) -> None:
     from anjian.ops.desk.service import escalate_overdue, incidents_from_health
-    from anjian.ops.models import NodeHealth
 
     node = personas
     admin, county = node.login("admin"), node.login("yingxian")
@@ -178,20 +178,7 @@ def test_overdue_tickets_go_to_the_team_above_and_node_trouble_opens_one_inciden
     assert [a.detail["clock"] for a in node.audits("ticket.escalate")] == ["own"]
 
     with node.db() as s:  # the county's node went silent
-        s.add(
-            NodeHealth(
-                origin_node="node-140622",
-                node_id="node-140622",
-                division_code="140622",
-                reported_at=utcnow() - timedelta(minutes=30),
-                every_s=60.0,
-                backlog=0,
-                lag_s=0.0,
-                last_backup_at=utcnow(),
-                figures={},
-                version=1,
-            )
-        )
+        s.add(node_health("140622", ago_s=30 * 60, backup_ago_h=0))
     with node.db() as s:
         (incident,) = incidents_from_health(s)
         assert (incident.kind, incident.source, incident.division_code) == (
@@ -205,55 +192,11 @@ def test_overdue_tickets_go_to_the_team_above_and_node_trouble_opens_one_inciden
     # with the city's node between: the county's trouble is the city's to open, not ours
     with node.db() as s:
         for division, ago in (("140600", 0), ("140621", 30)):
-            s.add(
-                NodeHealth(
-                    origin_node=f"node-{division}",
-                    node_id=f"node-{division}",
-                    division_code=division,
-                    reported_at=utcnow() - timedelta(minutes=ago),
-                    every_s=60.0,
-                    backlog=0,
-                    lag_s=0.0,
-                    last_backup_at=utcnow(),
-                    figures={},
-                    version=1,
-                )
-            )
+            s.add(node_health(division, ago_s=ago * 60, backup_ago_h=0))
     with node.db() as s:
         assert incidents_from_health(s) == []
     listed = node.client.get(f"{API}/tickets?state=open", headers=county).json()
     assert {t["source"] for t in listed["items"]} == {"api", "monitor"}
-
-
-def _arrived(origin: str, division: str, team_division: str, number: str) -> Any:
-    """A ticket as it arrives from the node below that keeps it."""
-    from anjian.ops.desk.models import Ticket
-
-    now = utcnow()
-    return Ticket(
-        number=number,
-        kind="incident",
-        category="platform",
-        division_code=division,
-        priority=2,
-        title="县级节点平台故障",
-        description="",
-        source="web",
-        requester="县局",
-        team="省平台组" if team_division == "140000" else "县平台组",
-        team_division=team_division,
-        state="new",
-        owner="",
-        opened_at=now,
-        own_due_at=now + timedelta(minutes=30),
-        resolve_due_at=now + timedelta(hours=8),
-        resolution="",
-        escalations=0,
-        knowledge=[],
-        feedback="",
-        origin_node=origin,
-        version=1,
-    )
 
 
 def test_a_team_above_works_a_ticket_kept_below_by_steps_sent_down(personas: Any) -> None:
@@ -266,8 +209,8 @@ def test_a_team_above_works_a_ticket_kept_below_by_steps_sent_down(personas: Any
     node = personas
     admin = node.login("admin")
     with node.db() as s:
-        ours = _arrived("node-140622", "140622", "140000", "YW-140622-2026-00001")
-        theirs = _arrived("node-140622", "140622", "140622", "YW-140622-2026-00002")
+        ours = ticket_from_below("140622", "140000", "YW-140622-2026-00001")
+        theirs = ticket_from_below("140622", "140622", "YW-140622-2026-00002")
         s.add_all([ours, theirs])
         s.flush()
         ours_id, ours_uid, theirs_id = ours.id, ours.uid, theirs.id

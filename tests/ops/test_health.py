@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import select
 
 from anjian.core.sync.models import OutboxEntry
-from anjian.db import utcnow
 from anjian.ops.health import REPORT_EVERY_S, report
 from anjian.ops.models import HEALTH_ENTITY, NodeHealth
 from anjian.ops.rules import health_problems
+from samples import node_health
 
 
 def test_health_problems_by_the_table() -> None:
@@ -60,20 +60,15 @@ def test_a_node_reports_itself_as_one_record_that_travels_up(personas: Any) -> N
 
 def _received(node: Any, division: str, *, ago_s: float, lag_s: float | None, backup: bool) -> None:
     """A health record as it arrives from the node of ``division`` below."""
-    now = utcnow()
     with node.db() as s:
         s.add(
-            NodeHealth(
-                origin_node=f"node-{division}",
-                node_id=f"node-{division}",
-                division_code=division,
-                reported_at=now - timedelta(seconds=ago_s),
-                every_s=60.0,
-                backlog=3 if lag_s else 0,
+            node_health(
+                division,
+                ago_s=ago_s,
                 lag_s=lag_s,
-                last_backup_at=now - timedelta(hours=3) if backup else None,
+                backlog=3 if lag_s else 0,
+                backup_ago_h=3 if backup else None,
                 figures={"points_reporting": 12, "database_bytes": 2_500_000_000},
-                version=1,
             )
         )
 

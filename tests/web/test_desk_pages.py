@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from samples import ticket_from_below
+
 
 def _post(console: Any, path: str, **data: str) -> Any:
     return console.node.client.post(
@@ -91,37 +93,9 @@ def test_a_ticket_from_the_form_to_its_rating(console: Any) -> None:
 def test_a_ticket_kept_below_for_this_nodes_team_is_taken_by_a_step_sent_down(
     console: Any,
 ) -> None:
-    from datetime import timedelta
 
-    from anjian.db import utcnow
-    from anjian.ops.desk.models import Ticket
-
-    now = utcnow()
     with console.node.db() as s:
-        ticket = Ticket(
-            number="YW-140622-2026-00009",
-            kind="incident",
-            category="platform",
-            division_code="140622",
-            priority=2,
-            title="县级平台无法登录",
-            description="",
-            source="web",
-            requester="县局",
-            team="省平台组",
-            team_division="140000",
-            state="new",
-            owner="",
-            opened_at=now,
-            own_due_at=now + timedelta(minutes=30),
-            resolve_due_at=now + timedelta(hours=8),
-            resolution="",
-            escalations=0,
-            knowledge=[],
-            feedback="",
-            origin_node="node-140622",
-            version=1,
-        )
+        ticket = ticket_from_below("140622", "140000", "YW-140622-2026-00009")
         s.add(ticket)
         s.flush()
         tid = ticket.id

@@ -4,12 +4,10 @@ is silent or late, orange where it was not backed up for two days, in the user's
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Any
 
-from anjian.db import utcnow
 from anjian.ops.health import report
-from anjian.ops.models import NodeHealth
+from samples import node_health
 
 
 def test_the_node_page_shows_the_subtree_health(console: Any) -> None:
@@ -17,17 +15,13 @@ def test_the_node_page_shows_the_subtree_health(console: Any) -> None:
     with node.db() as s:
         report(s)  # this node (the province)
         s.add(
-            NodeHealth(
-                origin_node="node-140622",
-                node_id="node-140622",
-                division_code="140622",
-                reported_at=utcnow() - timedelta(minutes=15),
-                every_s=60.0,
-                backlog=40,
+            node_health(
+                "140622",
+                ago_s=15 * 60,
                 lag_s=5.0,
-                last_backup_at=utcnow() - timedelta(hours=2),
+                backlog=40,
+                backup_ago_h=2,
                 figures={"points_reporting": 7, "database_bytes": 1_400_000_000},
-                version=3,
             )
         )
     console.login("sheng")
@@ -55,20 +49,7 @@ def test_the_cmdb_page_answers_what_an_outage_hits(console: Any) -> None:
     node = console.node
     with node.db() as s:
         for division in ("140600", "140622", "140100"):
-            s.add(
-                NodeHealth(
-                    origin_node=f"node-{division}",
-                    node_id=f"node-{division}",
-                    division_code=division,
-                    reported_at=utcnow(),
-                    every_s=60.0,
-                    backlog=0,
-                    lag_s=0.0,
-                    last_backup_at=None,
-                    figures={},
-                    version=1,
-                )
-            )
+            s.add(node_health(division, ago_s=0))
         issue_token(s, SYSTEM, mine_enterprise().uscc)
     console.login("sheng")
     assert 'id="cmdb-link"' in node.client.get("/nodes").text

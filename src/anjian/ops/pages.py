@@ -34,7 +34,6 @@ def cmdb_page(request: Request, ctx: StaffPageCtx, item: str = "") -> Response:
     if chosen is not None:
         hit = impact(relations, chosen.id)
         affected = [i for i in items if i.id in hit and i.kind in ("node", "gateway")]
-    depends = {r.source: r.target for r in relations if r.kind == "ingests_at"}
     return page(
         request,
         ctx,
@@ -50,7 +49,6 @@ def cmdb_page(request: Request, ctx: StaffPageCtx, item: str = "") -> Response:
             "chosen": chosen,
             "asked": item,
             "affected": affected,
-            "ingests_at": depends,
         },
         active="nodes",
     )
