@@ -34,6 +34,7 @@ from anjian.core.inputs import field_beyond_int32, refuse_hostile_input
 from anjian.core.metrics import RequestMetrics
 from anjian.core.node_settings.api import router as node_settings_router
 from anjian.core.orgs.api import router as orgs_router
+from anjian.core.replay import ReplayOnFailover, mark_failed
 from anjian.core.sync.api import router as sync_router
 from anjian.core.sync.forwarder import Forwarder
 from anjian.core.sync.guard import SyncGuard
@@ -229,7 +230,9 @@ def create_app() -> FastAPI:
     @app.exception_handler(OperationalError)
     async def _database_away(request: Request, _exc: OperationalError) -> JSONResponse:
         # The database went away (a failover, a restart): the request was rolled back and
-        # the pool drops the dead connection; the client may send it again in a moment.
+        # the pool drops the dead connection. ReplayOnFailover sends it again when it can;
+        # otherwise the client may, in a moment.
+        mark_failed()
         headers = security_headers(request.url.path, scope_is_https(request.scope))
         return JSONResponse(
             {"detail": "数据库暂时不可用，请稍后重试 (database unavailable: retry shortly)"},
@@ -290,6 +293,7 @@ def create_app() -> FastAPI:
     ):
         app.include_router(router)
     mount_console(app)
+    app.add_middleware(ReplayOnFailover, window_s=settings.db_retry_seconds)
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_request_bytes, exempt=(sync_router.prefix + "/",)
     )

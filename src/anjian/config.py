@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     # A request body larger than this is refused (413) before any of it is parsed; the sync
     # endpoint reads its own body, with its own limit (64 MB) and per-sender refusal count.
     max_request_bytes: int = Field(default=32 * 1024 * 1024, ge=1024 * 1024)
+    # A request the database failed before anything of it was committed (a failover of the
+    # 一主两备) is sent through again for up to this many seconds before the client gets its
+    # 503; 0 answers 503 at once. Patroni's takeover here takes about 10 s.
+    db_retry_seconds: float = Field(default=20.0, ge=0, le=120)
     port: int = 8000
     # 等保 level 3 (GB/T 22239-2019 8.1.4.1): login-failure handling and idle logout.
     lockout_threshold: int = 5

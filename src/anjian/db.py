@@ -7,6 +7,8 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -91,7 +93,9 @@ JSON_CODEC = {"json_serializer": json_dumps, "json_deserializer": orjson.loads}
 def copy_in(session: Session, table: str, columns: Iterable[str]) -> Iterator[Any]:
     """A PostgreSQL ``COPY table (columns) FROM STDIN`` (text format) on the session's own
     connection, inside its transaction: the bulk path for thousands of rows at once."""
-    driver: Any = session.connection().connection.driver_connection
+    conn = session.connection()
+    conn.info[_WROTE] = True  # past SQLAlchemy's statement events: see _watch_writes
+    driver: Any = conn.connection.driver_connection
     names = ", ".join(f'"{c}"' for c in columns)
     with driver.cursor() as cur, cur.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
         yield copy
@@ -185,9 +189,52 @@ WRITE_WAIT_S = 30.0  # SQLite: how long a writer waits for its turn (as for the 
 _WRITE_TURN = "anjian_write_turn"  # connection info key: this connection holds the turn
 
 
+@dataclass
+class Attempt:
+    """What one attempt at an HTTP request did to the database, for the replay of a request
+    the database failed (:mod:`anjian.core.replay`): ``wrote`` once a transaction that wrote
+    began to commit — committed, or perhaps committed when the COMMIT's answer was lost —
+    and ``failed`` when the database failed the request; ``number`` counts the attempts."""
+
+    number: int = 1
+    wrote: bool = False
+    failed: bool = False
+
+
+ATTEMPT: ContextVar[Attempt | None] = ContextVar("anjian_attempt", default=None)
+_WROTE = "anjian_wrote"  # connection info: the transaction open on it has written
+# statements that read; anything else (INSERT, UPDATE, COPY, a WITH that may write…) writes
+_READS = ("SELECT", "SHOW", "SET", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "PRAGMA")
+
+
+def _watch_writes(engine: Engine) -> None:
+    """Mark :data:`ATTEMPT` when a transaction that wrote commits. The mark is set before the
+    COMMIT goes out, so a commit whose outcome is unknown counts as done: a request is never
+    replayed over a write that may have landed."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _statement(conn, _cursor, statement, _params, _context, _many):  # type: ignore[no-untyped-def]
+        if ATTEMPT.get() is not None and not statement.lstrip()[:9].upper().startswith(_READS):
+            conn.info[_WROTE] = True
+
+    @event.listens_for(engine, "commit")
+    def _commit(conn):  # type: ignore[no-untyped-def]
+        attempt = ATTEMPT.get()
+        if conn.info.pop(_WROTE, False) and attempt is not None:
+            attempt.wrote = True
+
+    event.listen(engine, "rollback", lambda conn: conn.info.pop(_WROTE, None))
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout, and a new
     database file (with its folder) is created private to this user (0600, folder 0700)."""
+    engine = _make_engine(url)
+    _watch_writes(engine)
+    return engine
+
+
+def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:" and not database.startswith("file:"):

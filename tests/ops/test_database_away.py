@@ -21,6 +21,8 @@ def test_a_request_while_the_database_is_away_gets_a_503(tmp_path: Path) -> None
         "ANJIAN_BACKGROUND_JOBS": "false",
         "ANJIAN_SYNC_FORWARDER": "false",
         "ANJIAN_MQTT_INGEST": "false",
+        # replays off (0): the 503 at once; tests/ops/test_replay.py has the window
+        "ANJIAN_DB_RETRY_SECONDS": "0",
     }
     with in_process(env), TestClient(create_app(), base_url="https://testserver") as client:
         r = client.post("/api/v1/auth/login", json={"username": "a", "password": "b"})

@@ -39,6 +39,7 @@ from anjian.core.iam.rules import (
     session_expired,
 )
 from anjian.core.node_settings.service import effective_settings
+from anjian.core.replay import replayed
 from anjian.core.scope import unscoped
 from anjian.db import after_read, read_first, utcnow
 
@@ -84,7 +85,8 @@ def login(
         raise Invalid("用户名无效 (invalid username)", field="username")
     if not password or len(password) > PASSWORD_MAX:
         raise Invalid("密码无效 (invalid password)", field="password")
-    guard.admit(username, ip)
+    if not replayed():  # a replay of one request the database failed is one attempt
+        guard.admit(username, ip)
     settings = effective_settings()
     with read_first(session) as own_read:  # argon2 (≈ 0.2 s) is not run under the write lock
         user = session.scalar(select(User).where(User.username == username))

@@ -1,0 +1,152 @@
+"""Replaying a request the database failed (故障切换期间的请求重放): while the primary fails over
+(一主两备), a request meets the database gone and its transaction is rolled back. When nothing
+of it can have been committed, the node sends it through again, after a short wait, until it
+is answered or the window closes — so the client gets its 201 a few seconds late instead of a
+503 to handle. Only the 503 of a database that went away is replayed, only when no
+transaction of the attempt began to commit a write (:class:`anjian.db.Attempt`), and only for
+bodies small enough to keep (``REPLAY_MAX_BYTES``); anything else is answered as before."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import MutableMapping
+from typing import Any
+
+from prometheus_client import Counter
+
+from anjian.core.metrics import REGISTRY
+from anjian.db import ATTEMPT, Attempt
+
+log = logging.getLogger(__name__)
+
+REPLAY_MAX_BYTES = 1024 * 1024  # larger bodies (uploads) are not held for a replay
+_PAUSES = (0.25, 0.5, 1.0)  # then 1 s between attempts
+
+REPLAYS = Counter(
+    "anjian_http_replays",
+    "HTTP requests sent through again after the database failed them before any commit "
+    "(a failover), by outcome: answered, or given up when the window closed",
+    ["outcome"],
+    registry=REGISTRY,
+)
+
+
+def mark_failed() -> None:
+    """Note that the database failed the request being answered (the 503 handler calls it)."""
+    attempt = ATTEMPT.get()
+    if attempt is not None:
+        attempt.failed = True
+
+
+def replayed() -> bool:
+    """Whether the request being answered is a replay: its first attempt was already counted
+    (login throttling counts a request once)."""
+    attempt = ATTEMPT.get()
+    return attempt is not None and attempt.number > 1
+
+
+class ReplayOnFailover:
+    """ASGI middleware replaying, for up to ``window_s`` seconds, a request the database failed
+    before anything of it was committed. ``window_s`` 0 turns it off."""
+
+    def __init__(self, app: Any, window_s: float) -> None:
+        self.app, self.window_s = app, window_s
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        headers = dict(scope.get("headers", []))
+        declared = headers.get(b"content-length", b"0")
+        if (
+            scope["type"] != "http"
+            or self.window_s <= 0
+            or b"transfer-encoding" in headers  # a chunked body of unknown size: not kept
+            or not declared.isdigit()
+            or int(declared) > REPLAY_MAX_BYTES
+        ):
+            await self.app(scope, receive, send)
+            return
+        body = bytearray()
+        more = int(declared) > 0
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client left before it had sent its request
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > REPLAY_MAX_BYTES:
+                await self.app(scope, _Resend(bytes(body), receive, more=more), send)
+                return
+        deadline = time.monotonic() + self.window_s
+        for attempt_no in range(1, 10_000):
+            attempt, held = Attempt(number=attempt_no), _Held(send)
+            token = ATTEMPT.set(attempt)
+            try:
+                await self.app(scope, _Resend(bytes(body), receive), held.send)
+            finally:
+                ATTEMPT.reset(token)
+            replayable = bool(held.messages) and attempt.failed and not attempt.wrote
+            if not replayable or time.monotonic() >= deadline:
+                if attempt_no > 1:
+                    REPLAYS.labels("answered" if not held.messages else "given_up").inc()
+                await held.release()
+                return
+            pause = _PAUSES[attempt_no - 1] if attempt_no <= len(_PAUSES) else 1.0
+            log.info(
+                "database failed %s %s before any commit: sent again in %.2f s (attempt %d)",
+                scope.get("method"),
+                scope.get("path"),
+                pause,
+                attempt_no + 1,
+            )
+            if await _left(receive, min(pause, max(deadline - time.monotonic(), 0.0))):
+                return
+
+
+class _Resend:
+    """The request's ``receive`` for one attempt: the kept body first, then whatever the
+    client sends next (its disconnect)."""
+
+    def __init__(self, body: bytes, receive: Any, *, more: bool = False) -> None:
+        self.body, self.receive, self.more, self.sent = body, receive, more, False
+
+    async def __call__(self) -> Any:
+        if self.sent:
+            return await self.receive()
+        self.sent = True
+        return {"type": "http.request", "body": self.body, "more_body": self.more}
+
+
+class _Held:
+    """The app's answer, passed on at once unless it is the database's 503, which is held
+    until the middleware decides to send it or to try again."""
+
+    def __init__(self, send: Any) -> None:
+        self._send, self.messages, self._passing = send, list[MutableMapping[str, Any]](), False
+
+    async def send(self, message: MutableMapping[str, Any]) -> None:
+        if self._passing:
+            await self._send(message)
+        elif self.messages or (
+            message["type"] == "http.response.start"
+            and message["status"] == 503
+            and (attempt := ATTEMPT.get()) is not None
+            and attempt.failed
+        ):
+            self.messages.append(message)
+        else:
+            self._passing = True
+            await self._send(message)
+
+    async def release(self) -> None:
+        for message in self.messages:
+            await self._send(message)
+
+
+async def _left(receive: Any, seconds: float) -> bool:
+    """Wait ``seconds``; whether the client disconnected meanwhile."""
+    try:
+        message = await asyncio.wait_for(receive(), seconds)
+    except TimeoutError:
+        return False
+    return bool(message.get("type") == "http.disconnect")
