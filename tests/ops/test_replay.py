@@ -196,17 +196,36 @@ def test_a_database_gone_for_longer_than_the_window_gets_a_503(
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-def test_bodies_the_node_does_not_keep_still_reach_the_endpoint(
+def test_a_body_sent_without_a_length_is_given_again_on_the_replay(
     proxied: tuple[Any, Proxy],
 ) -> None:
-    node, _proxy = proxied
+    node, proxy = proxied
     headers = node.login("sheng")
     body = b'{"category": "platform", "division_code": "140622", "title": "chunked"}'
-    # a chunked body (no Content-Length) is passed through as it comes, not kept for a replay
+    proxy.down()
+    threading.Timer(1.5, proxy.up).start()
+    # chunked: the node keeps what the endpoint read and hands it over again
     r = node.client.post(
         API,
         content=iter([body[:20], body[20:]]),
         headers={**headers, "Content-Type": "application/json"},
     )
     assert r.status_code == 201, r.text
-    assert _tickets(node, "chunked") == 1
+    assert r.json()["title"] == "chunked" and _tickets(node, "chunked") == 1
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_body_too_large_to_keep_gets_the_503_at_once(proxied: tuple[Any, Proxy]) -> None:
+    node, proxy = proxied
+    headers = node.login("sheng")
+    proxy.down()
+    sent = time.monotonic()
+    # a 2 MB upload, read whole before the database is asked: not kept, so not sent again
+    r = node.client.post(
+        "/api/v1/enterprises/import",
+        files={"file": ("企业.xlsx", b"\0" * (2 * 1024 * 1024))},
+        headers=headers,
+    )
+    assert r.status_code == 503 and r.headers["retry-after"] == "1"
+    assert time.monotonic() - sent < 5  # not held for the window (8 s)
+    proxy.up()

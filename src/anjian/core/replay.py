@@ -3,12 +3,14 @@
 of it can have been committed, the node sends it through again, after a short wait, until it
 is answered or the window closes — so the client gets its 201 a few seconds late instead of a
 503 to handle. Only the 503 of a database that went away is replayed, only when no
-transaction of the attempt began to commit a write (:class:`anjian.db.Attempt`), and only for
-bodies small enough to keep (``REPLAY_MAX_BYTES``); anything else is answered as before."""
+transaction of the attempt began to commit a write (:class:`anjian.db.Attempt`), and only
+when the body can be given again: read whole and small enough to keep (``REPLAY_MAX_BYTES``),
+or not read at all. Anything else is answered as before."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import MutableMapping
@@ -55,43 +57,29 @@ class ReplayOnFailover:
         self.app, self.window_s = app, window_s
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
-        headers = dict(scope.get("headers", []))
-        declared = headers.get(b"content-length", b"0")
-        if (
-            scope["type"] != "http"
-            or self.window_s <= 0
-            or b"transfer-encoding" in headers  # a chunked body of unknown size: not kept
-            or not declared.isdigit()
-            or int(declared) > REPLAY_MAX_BYTES
-        ):
+        if scope["type"] != "http" or self.window_s <= 0:
             await self.app(scope, receive, send)
             return
-        body = bytearray()
-        more = int(declared) > 0
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client left before it had sent its request
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > REPLAY_MAX_BYTES:
-                await self.app(scope, _Resend(bytes(body), receive, more=more), send)
-                return
         deadline = time.monotonic() + self.window_s
-        for attempt_no in range(1, 10_000):
-            attempt, held = Attempt(number=attempt_no), _Held(send)
+        again: Any = receive  # what the next attempt reads its body from
+        for attempt_no in itertools.count(1):
+            attempt, held, source = Attempt(number=attempt_no), _Held(send), _Tee(again)
             token = ATTEMPT.set(attempt)
             try:
-                await self.app(scope, _Resend(bytes(body), receive), held.send)
+                await self.app(scope, source, held.send)
             finally:
                 ATTEMPT.reset(token)
-            replayable = bool(held.messages) and attempt.failed and not attempt.wrote
+            again = source.again()
+            replayable = (
+                bool(held.messages) and attempt.failed and not attempt.wrote and again is not None
+            )
             if not replayable or time.monotonic() >= deadline:
                 if attempt_no > 1:
                     REPLAYS.labels("answered" if not held.messages else "given_up").inc()
                 await held.release()
                 return
             pause = _PAUSES[attempt_no - 1] if attempt_no <= len(_PAUSES) else 1.0
+            pause = min(pause, max(deadline - time.monotonic(), 0.0))
             log.info(
                 "database failed %s %s before any commit: sent again in %.2f s (attempt %d)",
                 scope.get("method"),
@@ -99,22 +87,59 @@ class ReplayOnFailover:
                 pause,
                 attempt_no + 1,
             )
-            if await _left(receive, min(pause, max(deadline - time.monotonic(), 0.0))):
+            if again is receive:  # its body not read yet: the client's next message is that
+                await asyncio.sleep(pause)
+            elif await _left(receive, pause):
                 return
+
+
+class _Tee:
+    """One attempt's ``receive``, keeping what the app reads of the body (up to
+    ``REPLAY_MAX_BYTES``) so that the next attempt can be given it again."""
+
+    def __init__(self, receive: Any) -> None:
+        self.receive, self.body = receive, bytearray()
+        self.started = self.complete = self.too_large = False
+
+    async def __call__(self) -> Any:
+        message = await self.receive()
+        if message["type"] == "http.request":
+            self.started = True
+            if not self.too_large:
+                self.body += message.get("body", b"")
+                self.too_large = len(self.body) > REPLAY_MAX_BYTES
+                if self.too_large:
+                    self.body = bytearray()
+            self.complete = not message.get("more_body", False)
+        return message
+
+    def again(self) -> Any:
+        """A ``receive`` for another attempt: this one's, untouched, when the app read none of
+        the body; the body kept, when it read all of it; None when neither can be had."""
+        if not self.started:
+            return self.receive
+        if self.complete and not self.too_large:
+            return _Resend(bytes(self.body), _client_of(self.receive))
+        return None
+
+
+def _client_of(receive: Any) -> Any:
+    """The client's own ``receive`` behind the attempts' wrappers."""
+    return receive.receive if isinstance(receive, _Resend) else receive
 
 
 class _Resend:
     """The request's ``receive`` for one attempt: the kept body first, then whatever the
     client sends next (its disconnect)."""
 
-    def __init__(self, body: bytes, receive: Any, *, more: bool = False) -> None:
-        self.body, self.receive, self.more, self.sent = body, receive, more, False
+    def __init__(self, body: bytes, receive: Any) -> None:
+        self.body, self.receive, self.sent = body, receive, False
 
     async def __call__(self) -> Any:
         if self.sent:
             return await self.receive()
         self.sent = True
-        return {"type": "http.request", "body": self.body, "more_body": self.more}
+        return {"type": "http.request", "body": self.body, "more_body": False}
 
 
 class _Held:
