@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -128,6 +128,11 @@ class Settings(BaseSettings):
     backup_key_file: str = ""
     backup_every_hours: float = Field(default=24.0, gt=0)
     backup_keep: int = Field(default=7, ge=1)
+    # The service desk's (服务台) clocks by priority 1 紧急, 2 高, 3 中, 4 低, in minutes: time to
+    # own (受理) and time to resolve (解决). ITIL-style defaults (GLPI and iTop ship similar
+    # ones), not figures from a regulation: each operator sets its own.
+    desk_own_minutes: list[int] = Field(default_factory=lambda: [15, 30, 240, 1440])
+    desk_resolve_minutes: list[int] = Field(default_factory=lambda: [240, 480, 4320, 14400])
     # minute summaries (the trends every tier draws): a year, for comparing with last year
     monitoring_minutes_retention_days: int = Field(default=366, ge=30)
     monitoring_max_future_s: float = 300.0  # readings later than this ahead of us are refused
@@ -176,6 +181,25 @@ class Settings(BaseSettings):
         if v and not NODE_ID.fullmatch(v):
             raise ValueError("node_id: up to 64 of A-Z a-z 0-9 . _ : - (starting alphanumeric)")
         return v
+
+    @field_validator("desk_own_minutes", "desk_resolve_minutes")
+    @classmethod
+    def _four_clocks(cls, v: list[int]) -> list[int]:
+        if len(v) != 4 or not all(1 <= m <= 366 * 24 * 60 for m in v):
+            raise ValueError("four clocks in minutes (priority 1 to 4), each 1 to 527040")
+        return v
+
+    @model_validator(mode="after")
+    def _owned_before_resolved(self) -> Settings:
+        for priority, (own, resolve) in enumerate(
+            zip(self.desk_own_minutes, self.desk_resolve_minutes, strict=True), 1
+        ):
+            if own > resolve:
+                raise ValueError(
+                    f"desk_own_minutes[{priority - 1}] ({own}) is past "
+                    f"desk_resolve_minutes[{priority - 1}] ({resolve})"
+                )
+        return self
 
     @field_validator("audit_retention_days")
     @classmethod

@@ -5,9 +5,13 @@ input."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
+from anjian.config import Settings
 from anjian.db import utcnow
 from anjian.ops.desk.rules import NODE_TEAM, breach, due_times, escalation_due, route
 from samples import node_health, ticket_from_below
@@ -36,9 +40,15 @@ def test_routing_falls_back_up_the_tiers() -> None:
 
 def test_clocks_and_escalation_by_the_table() -> None:
     t0 = datetime(2026, 12, 7, 8, tzinfo=UTC)
-    own, resolve = due_times(1, t0)
+    defaults = Settings()
+    clocks = (defaults.desk_own_minutes, defaults.desk_resolve_minutes)
+    own, resolve = due_times(1, t0, *clocks)
     assert (own - t0, resolve - t0) == (timedelta(minutes=15), timedelta(hours=4))
-    assert due_times(4, t0)[1] - t0 == timedelta(days=10)
+    assert due_times(4, t0, *clocks)[1] - t0 == timedelta(days=10)
+    assert due_times(3, t0, [1, 2, 90, 4], [5, 6, 120, 8]) == (
+        t0 + timedelta(minutes=90),
+        t0 + timedelta(hours=2),
+    )
     minute = timedelta(minutes=1)
     table = [
         (t0 + 10 * minute, "new", None, None),
@@ -267,3 +277,36 @@ def test_a_team_above_works_a_ticket_kept_below_by_steps_sent_down(personas: Any
     with node.db() as s:
         assert s.get(Ticket, local_id).version == 2  # applied once
     assert node.audits("ticket.resolve")[-1].actor_name == "张三@node-000000"
+
+
+def test_the_clocks_are_the_operators_settings(
+    personas: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from anjian.config import get_settings
+
+    monkeypatch.setenv("ANJIAN_DESK_OWN_MINUTES", "[5, 30, 240, 1440]")
+    monkeypatch.setenv("ANJIAN_DESK_RESOLVE_MINUTES", "[60, 480, 4320, 14400]")
+    get_settings.cache_clear()
+    r = _open(personas, personas.login("sheng"), priority=1)
+    assert r.status_code == 201, r.text
+    t = r.json()
+    opened = datetime.fromisoformat(t["opened_at"])
+    assert datetime.fromisoformat(t["own_due_at"]) - opened == timedelta(minutes=5)
+    assert datetime.fromisoformat(t["resolve_due_at"]) - opened == timedelta(hours=1)
+
+
+def test_clock_settings_that_make_no_sense_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    table = [
+        ("ANJIAN_DESK_OWN_MINUTES", "[15, 30, 240]", "desk_own_minutes"),  # three priorities
+        ("ANJIAN_DESK_OWN_MINUTES", "[0, 30, 240, 1440]", "desk_own_minutes"),
+        ("ANJIAN_DESK_RESOLVE_MINUTES", f"[240, 480, 4320, {2**63}]", "desk_resolve_minutes"),
+        ("ANJIAN_DESK_RESOLVE_MINUTES", '["4h", 480, 4320, 14400]', "desk_resolve_minutes"),
+        ("ANJIAN_DESK_OWN_MINUTES", "[300, 30, 240, 1440]", "desk_own_minutes[0]"),  # > 240
+    ]
+    for name, value, named in table:
+        monkeypatch.setenv(name, value)
+        with pytest.raises(ValidationError, match=re.escape(named)):
+            Settings()
+        monkeypatch.delenv(name)

@@ -170,8 +170,12 @@ class _Held:
 
 async def _left(receive: Any, seconds: float) -> bool:
     """Wait ``seconds``; whether the client disconnected meanwhile."""
+    until = time.monotonic() + seconds
     try:
         message = await asyncio.wait_for(receive(), seconds)
     except TimeoutError:
         return False
-    return bool(message.get("type") == "http.disconnect")
+    if message.get("type") == "http.disconnect":
+        return True
+    await asyncio.sleep(max(until - time.monotonic(), 0.0))  # not a disconnect: wait the rest
+    return False

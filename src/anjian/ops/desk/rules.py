@@ -2,13 +2,13 @@
 with the fall-back up the tiers, the SLA clocks (time to own, time to resolve) and when a
 ticket is escalated. No I/O.
 
-The SLA targets are this project's defaults in the style of ITIL practice (GLPI and iTop ship
-similar ones), not figures from a regulation: a node changes them by editing
-:data:`SLA_TARGETS` until they become settings."""
+The SLA clocks are the node's settings ``desk_own_minutes`` and ``desk_resolve_minutes``; their
+defaults are in the style of ITIL practice (GLPI and iTop ship similar ones), not figures from
+a regulation."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -28,13 +28,6 @@ KINDS: dict[str, str] = {"request": "服务请求", "incident": "故障"}
 PRIORITIES: dict[int, str] = {1: "紧急", 2: "高", 3: "中", 4: "低"}
 SOURCES: dict[str, str] = {"web": "控制台", "api": "接口", "email": "邮件", "monitor": "监控告警"}
 
-# priority -> (time to own, time to resolve)
-SLA_TARGETS: dict[int, tuple[timedelta, timedelta]] = {
-    1: (timedelta(minutes=15), timedelta(hours=4)),
-    2: (timedelta(minutes=30), timedelta(hours=8)),
-    3: (timedelta(hours=4), timedelta(days=3)),
-    4: (timedelta(days=1), timedelta(days=10)),
-}
 NODE_TEAM = "本节点运维组"  # who gets what no rule routes
 
 
@@ -81,10 +74,13 @@ def route(
     return Route(NODE_TEAM, node_division, None)
 
 
-def due_times(priority: int, opened_at: datetime) -> tuple[datetime, datetime]:
-    """When a ticket must be owned and resolved by."""
-    own, resolve = SLA_TARGETS[priority]
-    return opened_at + own, opened_at + resolve
+def due_times(
+    priority: int, opened_at: datetime, own_minutes: Sequence[int], resolve_minutes: Sequence[int]
+) -> tuple[datetime, datetime]:
+    """When a ticket of ``priority`` (1–4) must be owned and resolved by, given the clocks of
+    each priority in minutes (the settings ``desk_own_minutes`` and ``desk_resolve_minutes``)."""
+    own, resolve = own_minutes[priority - 1], resolve_minutes[priority - 1]
+    return opened_at + timedelta(minutes=own), opened_at + timedelta(minutes=resolve)
 
 
 def breach(

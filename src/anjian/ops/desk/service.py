@@ -88,7 +88,9 @@ def open_ticket(
     now = now or utcnow()
     settings = get_settings()
     found = route(fields["category"], division, routing_table(session), settings.node_division)
-    own_due, resolve_due = due_times(fields["priority"], now)
+    own_due, resolve_due = due_times(
+        fields["priority"], now, settings.desk_own_minutes, settings.desk_resolve_minutes
+    )
     number = next_number(session, f"ticket:{settings.node_division}")
     ticket = Ticket(
         number=f"YW-{settings.node_division}-{now:%Y}-{number:05d}",
