@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -21,6 +22,8 @@ from sqlalchemy.engine import make_url
 from node_env import reset_caches
 
 API = "/api/v1/ops/tickets"
+# PostgreSQL only: the proxy stands where a failover happens, between the node and its server
+pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 
 
 class Proxy:
@@ -99,9 +102,17 @@ class Proxy:
         self.listener.close()
 
 
+@dataclass
+class Proxied:
+    node: Any
+    proxy: Proxy
+    headers: dict[str, str]  # sheng's (the province official)
+
+
 @pytest.fixture
-def proxied(personas: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Proxy]]:
-    """The personas' node (PostgreSQL) reconnected through a :class:`Proxy`; ``window`` 8 s."""
+def proxied(personas: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Proxied]:
+    """The personas' node (PostgreSQL) reconnected through a :class:`Proxy`, replaying for 8 s;
+    the province official logged in."""
     url = make_url(personas.url)
     proxy = Proxy((url.host or "127.0.0.1", url.port or 5432))
     monkeypatch.setenv(
@@ -115,7 +126,7 @@ def proxied(personas: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[An
     try:
         with TestClient(create_app(), base_url="https://testserver") as client:
             personas.client = client
-            yield personas, proxy
+            yield Proxied(personas, proxy, personas.login("sheng"))
     finally:
         proxy.close()
         reset_caches()
@@ -139,12 +150,10 @@ def _open(node: Any, headers: dict[str, str], title: str) -> Any:
     return node.client.post(API, json=body, headers=headers)
 
 
-@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_a_write_during_a_failover_is_answered_once_the_database_is_back(
-    proxied: tuple[Any, Proxy],
+    proxied: Proxied,
 ) -> None:
-    node, proxy = proxied
-    headers = node.login("sheng")
+    node, proxy, headers = proxied.node, proxied.proxy, proxied.headers
     assert _open(node, headers, "before").status_code == 201
     answered = _replays("answered")
     proxy.down()
@@ -161,12 +170,10 @@ def test_a_write_during_a_failover_is_answered_once_the_database_is_back(
     assert _replays("answered") == answered + 1  # the node's own metrics count the replay
 
 
-@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_a_write_whose_commit_may_have_landed_is_not_sent_again(
-    proxied: tuple[Any, Proxy],
+    proxied: Proxied,
 ) -> None:
-    node, proxy = proxied
-    headers = node.login("sheng")
+    node, proxy, headers = proxied.node, proxied.proxy, proxied.headers
     proxy.cut_after_commit()
     r = _open(node, headers, "commit in doubt")
     assert proxy.cuts == 1
@@ -177,12 +184,8 @@ def test_a_write_whose_commit_may_have_landed_is_not_sent_again(
     assert _tickets(node, "commit in doubt") == 1
 
 
-@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-def test_a_database_gone_for_longer_than_the_window_gets_a_503(
-    proxied: tuple[Any, Proxy], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    node, proxy = proxied
-    headers = node.login("sheng")
+def test_a_database_gone_for_longer_than_the_window_gets_a_503(proxied: Proxied) -> None:
+    node, proxy, headers = proxied.node, proxied.proxy, proxied.headers
     given_up = _replays("given_up")
     proxy.down()
     sent = time.monotonic()
@@ -195,12 +198,10 @@ def test_a_database_gone_for_longer_than_the_window_gets_a_503(
     assert _replays("given_up") == given_up + 1
 
 
-@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_a_body_sent_without_a_length_is_given_again_on_the_replay(
-    proxied: tuple[Any, Proxy],
+    proxied: Proxied,
 ) -> None:
-    node, proxy = proxied
-    headers = node.login("sheng")
+    node, proxy, headers = proxied.node, proxied.proxy, proxied.headers
     body = b'{"category": "platform", "division_code": "140622", "title": "chunked"}'
     proxy.down()
     threading.Timer(1.5, proxy.up).start()
@@ -214,10 +215,8 @@ def test_a_body_sent_without_a_length_is_given_again_on_the_replay(
     assert r.json()["title"] == "chunked" and _tickets(node, "chunked") == 1
 
 
-@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-def test_a_body_too_large_to_keep_gets_the_503_at_once(proxied: tuple[Any, Proxy]) -> None:
-    node, proxy = proxied
-    headers = node.login("sheng")
+def test_a_body_too_large_to_keep_gets_the_503_at_once(proxied: Proxied) -> None:
+    node, proxy, headers = proxied.node, proxied.proxy, proxied.headers
     proxy.down()
     sent = time.monotonic()
     # a 2 MB upload, read whole before the database is asked: not kept, so not sent again
