@@ -92,36 +92,17 @@ class Databases:
         self._created.append(name)
         return _pg_url(name)
 
-    def backup(self, url: str, label: str) -> str:
-        """A copy of a node's database (the node must be stopped); returns a restore token."""
+    def empty(self, url: str) -> None:
+        """Replace a node's database with an empty one, as on a new machine (the node must be
+        stopped): where ``anjian restore`` puts a backup back."""
         if self.backend == "sqlite":
-            src = Path(url.removeprefix("sqlite:///"))
-            dst = self.root / f"{label}.backup.db"
-            shutil.copy(src, dst)
-            for suffix in ("-wal", "-shm"):
-                if Path(f"{src}{suffix}").exists():
-                    shutil.copy(f"{src}{suffix}", f"{dst}{suffix}")
-            return str(dst)
-        name = url.rsplit("/", 1)[1]
-        copy = f"{name}_bk"[:63]
-        _pg_exec(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
-        self._created.append(copy)
-        return copy
-
-    def restore(self, url: str, token: str) -> None:
-        """Put a backup taken by :meth:`backup` back in place (the node must be stopped)."""
-        if self.backend == "sqlite":
-            dst = Path(url.removeprefix("sqlite:///"))
-            for suffix in ("-wal", "-shm"):
-                Path(f"{dst}{suffix}").unlink(missing_ok=True)
-            shutil.copy(token, dst)
-            for suffix in ("-wal", "-shm"):
-                if Path(f"{token}{suffix}").exists():
-                    shutil.copy(f"{token}{suffix}", f"{dst}{suffix}")
+            path = url.removeprefix("sqlite:///")
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
             return
         name = url.rsplit("/", 1)[1]
         _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{token}"')
+        _pg_exec(f'CREATE DATABASE "{name}"')
 
     def close(self) -> None:
         """Drop the databases made here, all at once (one after another, each drop takes most

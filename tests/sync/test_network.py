@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import threading
 import time
 from collections import Counter
@@ -280,8 +281,8 @@ def _write_batch(api: Api, division: str, start: int, count: int) -> list[str]:
 
 @pytest.mark.slow
 def test_parent_restored_from_a_backup_loses_nothing(make_network) -> None:
-    """The city is restored from a backup taken before it forwarded 30 changes: the county
-    resends what the city lost; the city's own new records, which it numbers with sequence
+    """The city is restored by ``anjian restore`` from an ``anjian backup`` taken before it
+    forwarded 30 changes: the county resends what the city lost; the city's own new records, which it numbers with sequence
     numbers the province has already acknowledged, still reach the nation; a directive issued
     afterwards comes down to the county although the city's sequence numbers went back."""
     net = make_network(topology=CHAIN_TOPOLOGY)
@@ -303,18 +304,27 @@ def test_parent_restored_from_a_backup_loses_nothing(make_network) -> None:
         _write_batch(api, COUNTY_A, 0, 10)
         want = truth()
         wait_until(lambda: converged(national, want), timeout=60, what="first batch at nation")
-        # Back up the city, then let it receive (and forward) more, so that the province has
-        # acknowledged city sequence numbers the backup does not have.
-        city.stop()
-        backup = net.dbs.backup(city.database_url, "city")
-        city.start()
+        # Back up the city as its operator does, while it runs (anjian backup, SM4-sealed), then
+        # let it receive (and forward) more, so that the province has acknowledged city
+        # sequence numbers the backup does not have.
+        key, archive = net.root / "backup.key", net.root / "city.bak"
+        city.cli("backup", "--new-key", str(key))
+        city.cli("backup", "--to", str(archive), "--key-file", str(key))
         _write_batch(api, COUNTY_A, 10, 10)
         want = truth()
         wait_until(lambda: converged(national, want), timeout=60, what="second batch at nation")
-        # The city's disk is lost; it comes back from the backup while the county is cut off,
-        # and records changes of its own first.
+        # The city's disk is lost: a new machine with an empty database and data directory
+        # (but its settings file), restored with anjian restore while the county is cut off;
+        # it records changes of its own first.
         city.stop()
-        net.dbs.restore(city.database_url, backup)
+        net.dbs.empty(city.database_url)
+        city.log_path.rename(net.root / "city-before-the-restore.log")
+        for entry in city.data_dir.iterdir():
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            elif entry.name != "anjian.toml":
+                entry.unlink()
+        city.cli("restore", str(archive), "--key-file", str(key))
         county.proxy.cut()
         city.start()
         _write_batch(city_api, CITY, 100, 5)
