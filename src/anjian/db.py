@@ -26,7 +26,7 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -284,6 +284,18 @@ def _make_engine(url: str) -> Engine:
         event.listen(engine.pool, "checkin", lambda _dbapi, record: _end_turn(record.info))
         return engine
     return create_engine(url, pool_pre_ping=True, **JSON_CODEC)
+
+
+def database_hosts(url: URL) -> list[str]:
+    """The hosts a PostgreSQL URL names (``host:port``): one, or each of a multi-host URL's
+    (``?host=a:5432&host=b:5432``, the 一主两备 node's); none for SQLite."""
+    listed = url.query.get("host")
+    if listed:
+        hosts = [listed] if isinstance(listed, str) else list(listed)
+        return [h for entry in hosts for h in entry.split(",") if h]
+    if url.get_backend_name() != "postgresql":
+        return []
+    return [f"{url.host or 'localhost'}:{url.port or 5432}"]
 
 
 @lru_cache

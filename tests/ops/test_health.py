@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from anjian.core.sync.models import OutboxEntry
+from anjian.db import database_hosts
 from anjian.ops.health import REPORT_EVERY_S, report
 from anjian.ops.models import HEALTH_ENTITY, NodeHealth
-from anjian.ops.rules import health_problems
+from anjian.ops.rules import health_problems, replication_problems
 from samples import node_health
 
 
@@ -39,6 +41,57 @@ def test_health_problems_by_the_table() -> None:
     ]
     for reported, every, lag, backup, expected in table:
         assert health_problems(now, reported, every, lag, backup) == expected, (reported, lag)
+
+
+def test_replication_problems_by_the_table() -> None:
+    s1 = {"name": "s1", "state": "streaming", "sync": "sync"}
+    s2 = {"name": "s2", "state": "streaming", "sync": "async"}
+    catching_up = {"name": "s2", "state": "catchup", "sync": "async"}
+    table: list[tuple[dict[str, Any], list[tuple[str, str]]]] = [
+        ({}, []),  # SQLite: nothing to say
+        ({"standbys_expected": 0, "standbys": []}, []),  # one PostgreSQL server
+        ({"standbys_expected": 2, "standbys": [s1, s2]}, []),
+        ({"standbys_expected": 2, "standbys": [s1, catching_up]}, [("orange", "备库 1/2")]),
+        ({"standbys_expected": 2, "standbys": [s1]}, [("orange", "备库 1/2")]),
+        (
+            {"standbys_expected": 2, "standbys": [s2]},
+            [("orange", "备库 1/2"), ("orange", "无同步备库")],
+        ),
+        (
+            {"standbys_expected": 2, "standbys": []},
+            [("orange", "备库 0/2"), ("orange", "无同步备库")],
+        ),
+        ({"standbys_expected": 1, "standbys": [{**s1, "sync": "quorum"}]}, []),
+        # a child's figures as sent, not of the shape: nothing judged, nothing raised
+        ({"standbys_expected": "2", "standbys": []}, []),
+        ({"standbys_expected": True, "standbys": []}, []),
+        ({"standbys_expected": 2**70, "standbys": "s1"}, []),
+        (
+            {"standbys_expected": 1, "standbys": ["s1", None, 3]},
+            [
+                ("orange", "备库 0/1"),
+                ("orange", "无同步备库"),
+            ],
+        ),
+    ]
+    for figures, expected in table:
+        assert replication_problems(figures) == expected, figures
+
+
+def test_the_database_hosts_a_url_names() -> None:
+    table = [
+        ("postgresql+psycopg://a@db1:5433/anjian", ["db1:5433"]),
+        ("postgresql+psycopg://a@db1/anjian", ["db1:5432"]),
+        (
+            "postgresql+psycopg://a@/anjian?host=db1:5432&host=db2:5432&host=db3:5432"
+            "&target_session_attrs=read-write",
+            ["db1:5432", "db2:5432", "db3:5432"],
+        ),
+        ("postgresql+psycopg://a@/anjian?host=db1:5432,db2:5432", ["db1:5432", "db2:5432"]),
+        ("sqlite:///data/anjian.db", []),
+    ]
+    for url, hosts in table:
+        assert database_hosts(make_url(url)) == hosts, url
 
 
 def test_a_node_reports_itself_as_one_record_that_travels_up(personas: Any) -> None:

@@ -24,6 +24,13 @@ def test_the_node_page_shows_the_subtree_health(console: Any) -> None:
                 figures={"points_reporting": 7, "database_bytes": 1_400_000_000},
             )
         )
+        standbys = [
+            {"name": "s1", "state": "streaming", "sync": "sync", "lag_s": 0.0},
+            {"name": "s2", "state": "streaming", "sync": "async", "lag_s": 0.2},
+        ]
+        # 朔州 on 一主两备 in good order; 山阴 with its synchronous standby gone
+        s.add(node_health("140600", figures={"standbys_expected": 2, "standbys": standbys}))
+        s.add(node_health("140621", figures={"standbys_expected": 2, "standbys": standbys[1:]}))
     console.login("sheng")
     page = node.client.get("/nodes").text
     county = re.search(r'<tr id="health-140622">.*?</tr>', page, re.S)
@@ -35,6 +42,13 @@ def test_the_node_page_shows_the_subtree_health(console: Any) -> None:
     own = re.search(r'<tr id="health-140000">.*?</tr>', page, re.S)
     assert own and "刚刚" in own.group(0) and "从未备份" in own.group(0)
     assert 'bg-orange-lt me-1">未备份' in own.group(0)
+    city = re.search(r'<tr id="health-140600">.*?</tr>', page, re.S)
+    assert city and "2/2 备库在线，同步 s1" in city.group(0)
+    assert "备库 " not in city.group(0) and "无同步备库" not in city.group(0)
+    shanyin = re.search(r'<tr id="health-140621">.*?</tr>', page, re.S)
+    assert shanyin and "1/2 备库在线" in shanyin.group(0)
+    assert 'bg-orange-lt me-1">备库 1/2' in shanyin.group(0)
+    assert 'bg-orange-lt me-1">无同步备库' in shanyin.group(0)
     # the county's official sees the county's node only
     console.login("yingxian")
     page = node.client.get("/nodes").text

@@ -29,6 +29,7 @@ from anjian.db import utcnow
 from anjian.enterprises.models import Enterprise
 from anjian.enterprises.rules import SUPERVISION_CATEGORIES
 from anjian.ops.health import Judged, subtree
+from anjian.ops.rules import replication_of
 from anjian.web.layout import division_name, page, pager_of
 from anjian.web.session import StaffPageCtx, check_csrf
 
@@ -175,6 +176,15 @@ def size(n: float | None) -> str:
     return ""
 
 
+def _replication(figures: dict[str, Any]) -> str:
+    """A node's 一主两备 in a few words (``2/2 备库在线，同步 s1``); empty on one database."""
+    found = replication_of(figures)
+    if found is None:
+        return ""
+    text = f"{found.streaming}/{found.expected} 备库在线"
+    return f"{text}，同步 {'、'.join(found.synchronous)}" if found.synchronous else text
+
+
 def _health_row(judged: Judged, names: dict[str, str], now: datetime) -> dict[str, Any]:
     h, figures = judged.health, judged.health.figures or {}
     return {
@@ -190,6 +200,7 @@ def _health_row(judged: Judged, names: dict[str, str], now: datetime) -> dict[st
         "refusals": figures.get("ingest_refusals", "—"),
         "streams": figures.get("live_streams", "—"),
         "database": size(figures.get("database_bytes")),
+        "replication": _replication(figures),
         "disk": size(figures.get("disk_free_bytes")),
         "problems": [(label, _SEVERITY_BADGES[sev]) for sev, label in judged.problems]
         or [("正常", _SEVERITY_BADGES["green"])],

@@ -35,7 +35,7 @@ from sqlalchemy.engine import URL, make_url
 from anjian.config import Settings, config_path, private_dir
 from anjian.core.crypto import sm3_file
 from anjian.core.errors import AnjianError
-from anjian.db import utcnow
+from anjian.db import database_hosts, utcnow
 from anjian.ops.sealed import SealedReader, SealedWriter, read_header
 
 MANIFEST = "manifest.json"
@@ -118,11 +118,10 @@ def _libpq(url: URL) -> tuple[str, dict[str, str]]:
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = str(url.password)
-    hosts = url.query.get("host")
-    if not hosts:
+    if not url.query.get("host"):
         plain = url.set(drivername="postgresql", password=None)
         return plain.render_as_string(hide_password=False), env
-    listed = [hosts] if isinstance(hosts, str) else list(hosts)
+    listed = database_hosts(url)
     user = f"{quote(url.username, safe='')}@" if url.username else ""
     rest = [
         (key, value)

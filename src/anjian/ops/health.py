@@ -1,6 +1,7 @@
 """Node health (节点健康): each node measures itself every minute and reports it as a synced
 record that travels up the tiers (:class:`anjian.ops.models.NodeHealth`), so a parent sees its
-whole subtree; :func:`subtree` judges each report (:func:`anjian.ops.rules.health_problems`)."""
+whole subtree; :func:`subtree` judges each report (:func:`anjian.ops.rules.health_problems`,
+and :func:`anjian.ops.rules.replication_problems` for a node on 一主两备)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ from anjian.core.metrics import REGISTRY
 from anjian.core.scope import Scope, unscoped
 from anjian.core.sync.outbox import record_change
 from anjian.core.sync.status import node_status
-from anjian.db import utcnow
+from anjian.db import database_hosts, utcnow
 from anjian.ops.models import HEALTH_ENTITY, BackupRun, NodeHealth
-from anjian.ops.rules import health_problems
+from anjian.ops.rules import health_problems, replication_problems
 
 REPORT_EVERY_S = 60.0
 ONLINE_MS = 300_000  # a point whose last reading is this recent counts as reporting
@@ -35,6 +36,28 @@ def database_bytes(session: Session) -> int:
         return int(session.scalar(text("SELECT pg_database_size(current_database())")) or 0)
     path = Path(url.database or "")
     return sum(p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.is_file())
+
+
+def replication(session: Session) -> dict[str, Any]:
+    """The node's 一主两备 as its primary sees it: how many standbys the node is configured with
+    (its database hosts, less the primary) and those streaming from the primary now, with
+    their synchronous state and replay lag. Reading other sessions' replication state takes
+    superuser or ``pg_monitor`` (otherwise ``state`` reads as unknown)."""
+    url = make_url(get_settings().effective_database_url)
+    if url.get_backend_name() != "postgresql":
+        return {}
+    rows = session.execute(
+        text(
+            "SELECT application_name, state, sync_state,"
+            " extract(epoch FROM replay_lag)::float8 FROM pg_stat_replication"
+            " ORDER BY application_name"
+        )
+    )
+    standbys = [
+        {"name": name, "state": state or "unknown", "sync": sync or "unknown", "lag_s": lag}
+        for name, state, sync, lag in rows
+    ]
+    return {"standbys_expected": max(len(database_hosts(url)) - 1, 0), "standbys": standbys}
 
 
 def disk_free_bytes() -> int:
@@ -70,6 +93,7 @@ def measure(session: Session) -> dict[str, Any]:
             "live_streams": int(REGISTRY.get_sample_value("anjian_live_streams") or 0),
             "database_bytes": database_bytes(session),
             "disk_free_bytes": disk_free_bytes(),
+            **replication(session),
         },
     }
 
@@ -114,7 +138,11 @@ def subtree(session: Session, scope: Scope) -> list[Judged]:
     now = utcnow()
     rows = session.scalars(scope.select(NodeHealth).order_by(NodeHealth.division_code))
     judged = [
-        Judged(r, health_problems(now, r.reported_at, r.every_s, r.lag_s, r.last_backup_at))
+        Judged(
+            r,
+            health_problems(now, r.reported_at, r.every_s, r.lag_s, r.last_backup_at)
+            + replication_problems(r.figures if isinstance(r.figures, dict) else {}),
+        )
         for r in rows
     ]
     order = {"red": 0, "orange": 1, "green": 2}

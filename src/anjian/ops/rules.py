@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 RETRY_AFTER = timedelta(hours=1)  # a scheduled backup that failed is tried again this soon
 
@@ -44,4 +47,42 @@ def health_problems(
         problems.append(("orange", "未备份"))
     elif now - last_backup_at > BACKUP_STALE:
         problems.append(("orange", "两天未备份"))
+    return problems
+
+
+@dataclass(frozen=True)
+class Replication:
+    """A node's 一主两备 by its last report: the standbys it is configured with (its database
+    hosts, less the primary), how many stream from the primary, and the synchronous ones."""
+
+    expected: int
+    streaming: int
+    synchronous: tuple[str, ...]
+
+
+def replication_of(figures: Mapping[str, Any]) -> Replication | None:
+    """The :class:`Replication` in a report's figures; None on one database, or when the
+    figures (a child's, as sent) are not of that shape."""
+    expected, standbys = figures.get("standbys_expected"), figures.get("standbys")
+    if type(expected) is not int or expected <= 0 or not isinstance(standbys, list):
+        return None
+    streaming = [s for s in standbys if isinstance(s, dict) and s.get("state") == "streaming"]
+    synchronous = tuple(
+        str(s.get("name", ""))[:64] for s in streaming if s.get("sync") in ("sync", "quorum")
+    )
+    return Replication(expected, len(streaming), synchronous)
+
+
+def replication_problems(figures: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """What is wrong with a node's 一主两备, as (severity, label): ``orange`` when fewer standbys
+    stream than it is configured with (``备库 1/2``) and when none is synchronous (``无同步备库``:
+    a commit is then on one machine only until a standby is back)."""
+    found = replication_of(figures)
+    if found is None:
+        return []
+    problems: list[tuple[str, str]] = []
+    if found.streaming < found.expected:
+        problems.append(("orange", f"备库 {found.streaming}/{found.expected}"))
+    if not found.synchronous:
+        problems.append(("orange", "无同步备库"))
     return problems
