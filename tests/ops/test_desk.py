@@ -235,7 +235,27 @@ def test_a_team_above_works_a_ticket_kept_below_by_steps_sent_down(personas: Any
         )
     # a ticket kept below for a team below is read-only here
     assert node.client.post(f"{API}/tickets/{theirs_id}/take", headers=admin).status_code == 403
-    assert [a.detail["step"] for a in node.audits("ticket.step")] == ["take"]
+    # a step on its way is not sent again; resolving it still may be, and then nothing more
+    r = node.client.post(f"{API}/tickets/{ours_id}/take", headers=admin)
+    assert r.status_code == 409 and "node-140622" in r.json()["detail"], r.text
+    resolve = {"resolution": "已重启网关"}
+    r = node.client.post(f"{API}/tickets/{ours_id}/resolve", json=resolve, headers=admin)
+    assert r.status_code == 202, r.text
+    for step, body in (("take", None), ("resolve", resolve)):
+        r = node.client.post(f"{API}/tickets/{ours_id}/{step}", json=body, headers=admin)
+        assert r.status_code == 409, (step, r.text)
+    assert [a.detail["step"] for a in node.audits("ticket.step")] == ["take", "resolve"]
+    # the ticket comes back up owned (the take applied below): the resolve is still on its way
+    with node.db() as s:
+        from anjian.core.scope import Scope
+        from anjian.ops.desk.service import pending_steps
+
+        everything = Scope.for_division(None, "admin", ["000000"])
+        ticket = s.get(Ticket, ours_id)
+        ticket.state = "owned"
+        assert set(pending_steps(s, everything, ticket)) == {"resolve"}
+        ticket.state = "resolved"  # and then resolved: nothing is waiting
+        assert pending_steps(s, everything, ticket) == {}
 
     # the other half, at the node that keeps a ticket: a step from above is applied once
     from anjian.core.audit.service import SYSTEM

@@ -106,3 +106,7 @@ def test_a_ticket_kept_below_for_this_nodes_team_is_taken_by_a_step_sent_down(
     assert r.status_code == 303 and r.headers["location"].endswith("done=sent")
     page = console.node.client.get(r.headers["location"]).text
     assert "已发往工单所在节点 node-140622" in page
+    # on its way: not offered again (resolving still is), and said so on the ticket's page
+    page = console.node.client.get(f"/desk/{tid}").text
+    assert _steps(page) == {"resolve"}
+    assert "受理已于" in page and "sheng@node-140000" in page and "等待其处理" in page

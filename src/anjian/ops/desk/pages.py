@@ -27,6 +27,7 @@ from anjian.ops.desk.rules import (
     PRIORITIES,
     SOURCES,
     STATE_LABELS,
+    STEP_LABELS,
     TicketState,
     breach,
 )
@@ -56,6 +57,7 @@ def _row(ctx: Context, t: Ticket) -> dict[str, Any]:
     late = breach(utcnow(), t.state, t.own_due_at, t.resolve_due_at)
     here = service.kept_here(t)
     ours = here or service.team_here(t)  # take and resolve: here, or as steps sent down
+    waiting = service.pending_steps(ctx.db, ctx.scope, t)  # sent down, not yet seen applied
     return {
         "t": t,
         "kind": KINDS.get(t.kind, t.kind),
@@ -71,8 +73,9 @@ def _row(ctx: Context, t: Ticket) -> dict[str, Any]:
         "late_clock": late,
         "due": t.own_due_at if t.state == TicketState.NEW else t.resolve_due_at,
         "here": here,
-        "may_take": ours and t.state == TicketState.NEW,
-        "may_resolve": ours and t.state in OPEN_STATES,
+        "may_take": ours and t.state == TicketState.NEW and not waiting,
+        "may_resolve": ours and t.state in OPEN_STATES and "resolve" not in waiting,
+        "waiting": [(STEP_LABELS[step], sent.by, sent.taken_at) for step, sent in waiting.items()],
         "may_close": here and t.state == TicketState.RESOLVED,
         "may_rate": here and t.state in ("resolved", "closed") and t.satisfaction is None,
     }

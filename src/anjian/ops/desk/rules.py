@@ -39,6 +39,7 @@ class TicketState(StrEnum):
 
 
 STATE_LABELS = {"new": "待受理", "owned": "处理中", "resolved": "已解决", "closed": "已关闭"}
+STEP_LABELS = {"take": "受理", "resolve": "解决"}  # the steps a team above sends down
 OPEN_STATES = (TicketState.NEW.value, TicketState.OWNED.value)
 
 

@@ -157,19 +157,51 @@ def team_here(ticket: Ticket) -> bool:
     return not kept_here(ticket) and ticket.team_division == get_settings().node_division
 
 
+def pending_steps(session: Session, scope: Scope, ticket: Ticket) -> dict[str, TicketStep]:
+    """The steps this node's team sent down on a ticket kept below that the ticket, as it last
+    came up, does not show yet — 受理 while it is still new, 解决 while it is still open — by
+    step: what is on its way, not to be sent again."""
+    if not team_here(ticket):
+        return {}
+    node = get_settings().effective_node_id
+    waiting: dict[str, TicketStep] = {}
+    for sent in session.scalars(
+        scope.select(TicketStep)
+        .where(
+            TicketStep.ticket_uid == ticket.uid,
+            TicketStep.origin_node == node,
+            TicketStep.deleted.is_(False),
+        )
+        .order_by(TicketStep.taken_at)
+    ):
+        if ticket.state in OPEN_STATES and (
+            sent.step == "resolve" or ticket.state == TicketState.NEW
+        ):
+            waiting[sent.step] = sent
+    return waiting
+
+
 def _step_down(
     session: Session,
     actor: Actor,
+    scope: Scope,
     ticket: Ticket,
     step: str,
     note: str = "",
     knowledge: list[str] | None = None,
 ) -> Ticket:
-    """A step of this node's team on a ticket kept below: sent down to the ticket's node."""
+    """A step of this node's team on a ticket kept below: sent down to the ticket's node, once
+    (a step already on its way is refused, not sent again)."""
     if not team_here(ticket):
         raise Forbidden(
             f"工单 {ticket.number} 由节点 {ticket.origin_node} 受理, 此处只读 "
             "(the ticket is worked at the node that has it)"
+        )
+    waiting = pending_steps(session, scope, ticket)
+    if step in waiting or "resolve" in waiting:
+        raise Conflict(
+            f"已发往工单所在节点 {ticket.origin_node}，等待其处理: {ticket.number} "
+            "(a step is already on its way to the node that keeps the ticket)"
         )
     node = get_settings().effective_node_id
     sent = TicketStep(
@@ -200,7 +232,7 @@ def take_ticket(session: Session, actor: Actor, scope: Scope, ticket_id: int) ->
     if ticket.state != TicketState.NEW:
         raise Conflict(f"工单已受理或已解决: {ticket.number} (only a new ticket is taken)")
     if not kept_here(ticket):
-        return _step_down(session, actor, ticket, "take")
+        return _step_down(session, actor, scope, ticket, "take")
     ticket.state, ticket.owner, ticket.owned_at = TicketState.OWNED.value, actor.username, utcnow()
     return _changed(session, actor, ticket, "ticket.take")
 
@@ -219,7 +251,7 @@ def resolve_ticket(
     if ticket.state not in OPEN_STATES:
         raise Conflict(f"工单已解决或已关闭: {ticket.number} (the ticket is not open)")
     if not kept_here(ticket):
-        return _step_down(session, actor, ticket, "resolve", resolution, knowledge)
+        return _step_down(session, actor, scope, ticket, "resolve", resolution, knowledge)
     now = utcnow()
     if ticket.state == TicketState.NEW:
         ticket.owner, ticket.owned_at = actor.username, now
