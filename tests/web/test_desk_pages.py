@@ -102,6 +102,7 @@ def test_a_ticket_kept_below_for_this_nodes_team_is_taken_by_a_step_sent_down(
     console.login("sheng")
     page = console.node.client.get(f"/desk/{tid}").text
     assert _steps(page) == {"take", "resolve"} and "node-140622" in page
+    assert "本节点的受理、解决发往该节点执行" in page and "此处只读" not in page
     r = _post(console, f"/desk/{tid}/take")
     assert r.status_code == 303 and r.headers["location"].endswith("done=sent")
     page = console.node.client.get(r.headers["location"]).text

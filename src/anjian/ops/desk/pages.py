@@ -73,6 +73,7 @@ def _row(ctx: Context, t: Ticket) -> dict[str, Any]:
         "late_clock": late,
         "due": t.own_due_at if t.state == TicketState.NEW else t.resolve_due_at,
         "here": here,
+        "ours": ours,
         "may_take": ours and t.state == TicketState.NEW and not waiting,
         "may_resolve": ours and t.state in OPEN_STATES and "resolve" not in waiting,
         "waiting": [(STEP_LABELS[step], sent.by, sent.taken_at) for step, sent in waiting.items()],
