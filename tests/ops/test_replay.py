@@ -228,3 +228,37 @@ def test_a_body_too_large_to_keep_gets_the_503_at_once(proxied: Proxied) -> None
     assert r.status_code == 503 and r.headers["retry-after"] == "1"
     assert time.monotonic() - sent < 5  # not held for the window (8 s)
     proxy.up()
+
+
+def test_a_client_that_leaves_stops_the_replays(proxied: Proxied) -> None:
+    import json
+
+    import uvicorn
+
+    from anjian.app import create_app
+
+    node, proxy, headers = proxied.node, proxied.proxy, proxied.headers
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port))
+    serving = threading.Thread(target=server.run, daemon=True)
+    serving.start()
+    try:
+        while not server.started:
+            time.sleep(0.05)
+        proxy.down()
+        body = json.dumps({"category": "platform", "division_code": "140622", "title": "left"})
+        head = (
+            f"POST {API} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Authorization: {headers['Authorization']}\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            client.sendall(head.encode() + body.encode())
+            time.sleep(1.0)  # the client gives up and hangs up while the node replays
+        proxy.up()
+        time.sleep(3.0)  # past the next attempts: a replay would have committed by now
+        assert _tickets(node, "left") == 0
+    finally:
+        server.should_exit = True
+        serving.join(10)
