@@ -153,7 +153,20 @@ class PatroniCluster(Cluster):
             if ready():
                 return
             time.sleep(0.1)
-        raise RuntimeError(f"timed out waiting for {what}; logs in {self.root}")
+        raise RuntimeError(f"timed out waiting for {what}\n{self.logs()}")
+
+    def logs(self, lines: int = 15) -> str:
+        """The last lines of each member's and etcd's logs (the folder goes with :meth:`down`)."""
+        found = sorted(self.root.glob("*.out")) + sorted(self.root.glob("*-log/*"))
+        found += [self.root / "etcd.log"]
+        tails = []
+        for path in found:
+            try:
+                text = path.read_text(errors="replace").splitlines()[-lines:]
+            except OSError:
+                continue
+            tails.append(f"--- {path.relative_to(self.root)}\n" + "\n".join(text))
+        return "\n".join(tails)
 
     def status(self, name: str) -> dict[str, Any] | None:
         """Member ``name``'s own account of itself (Patroni's ``GET /patroni``)."""
