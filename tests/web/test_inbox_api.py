@@ -290,3 +290,18 @@ def test_administrator_sees_the_accounts_to_look_after_besides_the_agency_work(
         f"/admin/users/{users[n]}" for n in ("sheng", "yingxian", "shanyin", "jianchaju")
     )
     assert pending["count"] == 4
+
+
+def test_counts_past_the_count_limit_say_they_are_estimates(
+    personas: Any, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from anjian.config import get_settings
+
+    monkeypatch.setenv("ANJIAN_LIST_COUNT_LIMIT", "1")
+    get_settings.cache_clear()
+    body = _inbox(personas, "sheng")
+    got = _sections(body)
+    register = got["hazards.register"]  # three wait: past the limit of one
+    assert register["count"] >= 2 and register["count_exact"] is False
+    assert got["accidents.report_up"]["count"] <= 1 and got["accidents.report_up"]["count_exact"]
+    assert body["total_exact"] is False

@@ -76,6 +76,24 @@ def test_empty_sections_say_what_they_mean(console: Any) -> None:
     assert re.search(r'id="inbox-total">0<', html)
 
 
+def test_counts_past_the_count_limit_show_as_estimates(
+    console: Any, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from anjian.config import get_settings
+
+    monkeypatch.setenv("ANJIAN_LIST_COUNT_LIMIT", "1")
+    get_settings.cache_clear()
+    console.login("sheng")
+    html = console.node.client.get("/").text
+    register = _section(html, "hazards.register")  # three wait: past the limit of one
+    assert 'data-estimate="1"' in register
+    assert re.search(r'inbox-count [^"]*">约 \d+</span>', register), register
+    assert re.search(r'class="inbox-more-n">约 \d+</span>', register)
+    within = _section(html, "accidents.report_up")  # one or none: counted, not estimated
+    assert "data-estimate" not in within and "约" not in within
+    assert re.search(r'id="inbox-total">约 \d+<', html)
+
+
 def test_every_inbox_link_opens_its_page(console: Any, world: World) -> None:
     for who in ("yingxian", "qiye"):
         console.login(who)

@@ -76,7 +76,7 @@ def home(request: Request, ctx: PageCtx) -> Response:
     ]
     context: dict[str, Any] = {
         "sections": sections,
-        "inbox_total": sum(s["s"].count for s in sections),
+        "inbox_total": inbox.total([s["s"] for s in sections]),
         "limit": inbox.DEFAULT_LIMIT,
         "alarm_stream": "/monitoring/alarms/stream?"
         + query({"state": "raised"}, after=position, back="/"),

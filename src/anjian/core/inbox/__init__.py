@@ -20,6 +20,7 @@ from datetime import date, datetime
 
 from anjian.core.iam.deps import Context
 from anjian.core.iam.models import Role
+from anjian.core.paging import Total
 
 AGENCY = "agency"  # officials (and administrators) of an agency: a jurisdiction
 ENTERPRISE = "enterprise"  # users of one enterprise
@@ -84,6 +85,16 @@ class Section:
     link: str
     live: bool = False  # the home page keeps it current from a stream (the alarm board's)
 
+    @property
+    def count_exact(self) -> bool:
+        """False when ``count`` is an estimate (past the lists' count limit): shown as 约 N."""
+        return getattr(self.count, "exact", True)
+
+
+def total(sections: list[Section]) -> Total:
+    """Everything waiting in ``sections``: an estimate when any of their counts is one."""
+    return Total(sum(s.count for s in sections), exact=all(s.count_exact for s in sections))
+
 
 _SOURCES: dict[str, Source] = {}
 
@@ -142,5 +153,8 @@ def collect(
         if keys is not None and s.key not in keys:
             continue
         found = s.fetch(ctx, limit)
-        sections.append(Section(s.key, s.title, found.count, found.items, s.empty, s.link, s.live))
+        count = found.count
+        if not getattr(count, "exact", True) and count < len(found.items):
+            count = Total(len(found.items), exact=False)  # an estimate below what is shown
+        sections.append(Section(s.key, s.title, count, found.items, s.empty, s.link, s.live))
     return sections

@@ -32,6 +32,7 @@ class InboxSectionRead(BaseModel):
     key: str
     title: str
     count: int
+    count_exact: bool  # false: past the lists' count limit, the count is an estimate (约)
     items: list[InboxItemRead]
     empty: str
     link: str
@@ -40,6 +41,7 @@ class InboxSectionRead(BaseModel):
 class InboxRead(BaseModel):
     audience: str
     total: int
+    total_exact: bool
     sections: list[InboxSectionRead]
 
 
@@ -55,8 +57,10 @@ def get_inbox(
     reports to pass up, alarms to acknowledge, directives to sign …), how many wait in your
     jurisdiction and the oldest of them, each with the console page that deals with it."""
     sections = inbox.collect(ctx, limit)
+    everything = inbox.total(sections)
     return InboxRead(
         audience=inbox.audience_of(ctx),
-        total=sum(s.count for s in sections),
+        total=everything,
+        total_exact=everything.exact,
         sections=[InboxSectionRead.model_validate(s) for s in sections],
     )

@@ -36,16 +36,19 @@
       return list.querySelector('a.inbox-item[href="' + url + '"]');
     }
 
+    // a count past the lists' count limit is an estimate: it stays marked 约 as it moves
+    var about = card.hasAttribute("data-estimate") ? "约 " : "";
+
     function setCount(n) {
       card.setAttribute("data-count", String(n));
       var badge = card.querySelector(".inbox-count");
-      badge.textContent = String(n);
+      badge.textContent = about + String(n);
       badge.className = "badge ms-2 inbox-count " + (n > 0 ? "bg-red text-red-fg" : "bg-secondary-lt");
       card.querySelector(".inbox-empty-text").hidden = n > 0;
       var shown = list.querySelectorAll("a.inbox-item").length;
       var more = card.querySelector(".inbox-more");
       more.hidden = n <= shown;
-      more.querySelector(".inbox-more-n").textContent = String(Math.max(n - shown, 0));
+      more.querySelector(".inbox-more-n").textContent = about + String(Math.max(n - shown, 0));
     }
 
     function build(item) {
