@@ -371,6 +371,21 @@ def read_first(session: Session) -> Iterator[bool]:
         session.commit()  # ends the read: nothing was changed
 
 
+WRITER_LOCKS = 0x414A  # the advisory-lock space of one_writer_at_a_time (two-key form)
+
+
+def one_writer_at_a_time(session: Session, name: str) -> None:
+    """Until the transaction ends, the writers that name ``name`` go one at a time, so that a
+    check made before a write (no overlapping shift, say) still holds when it commits: a
+    PostgreSQL advisory lock, taken here and waited for by the next; SQLite's writers already
+    take turns."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext(:name))"),
+            {"space": WRITER_LOCKS, "name": name},
+        )
+
+
 @contextmanager
 def unit_of_work(engine: Engine | None = None, *, read_only: bool = False) -> Iterator[Session]:
     """One transaction: commit when the block ends normally, roll back on any error.

@@ -609,3 +609,49 @@ def test_bad_one_step_and_pass_on_input_is_refused(county: Any) -> None:
         county, "POST", f"{DUTY}/handovers", {"handed_by": "甲", "taken_by": "乙", "shift_id": 0}
     )
     assert r.status_code == 422 and r.json()["field"] == "shift_id"
+
+
+def test_two_officials_rostering_the_same_hours_at_once_get_one_shift(county: Any) -> None:
+    """The overlap check holds against a concurrent writer: while one official's shift is being
+    written (its transaction open), the other's waits, then sees it and is refused."""
+    import threading
+
+    from anjian.core.audit.service import Actor
+    from anjian.core.errors import Conflict
+    from anjian.core.scope import Scope
+    from anjian.emergency.duty.rosters import create_shift
+    from anjian.emergency.duty.schemas import ShiftCreate
+
+    start = _now() + timedelta(days=3)
+
+    def shift(leader: str, hours: float) -> ShiftCreate:
+        return ShiftCreate(
+            division_code=COUNTY,
+            starts_at=start,
+            ends_at=start + timedelta(hours=hours),
+            leader=leader,
+            officers=["李值班"],
+        )
+
+    scope = Scope.for_division(county.users["yingxian"], "official", [COUNTY])
+    actor = Actor(county.users["yingxian"], "yingxian", division_code=COUNTY)
+    second: list[str] = []
+
+    def other_official() -> None:
+        try:
+            with county.db() as s:
+                create_shift(s, actor, scope, shift("钱局长", 6))
+            second.append("written")
+        except Conflict:
+            second.append("refused")
+
+    with county.db() as s:
+        create_shift(s, actor, scope, shift("张局长", 12))
+        racing = threading.Thread(target=other_official)
+        racing.start()
+        racing.join(1.0)  # it waits for this transaction, not writing meanwhile
+        assert second == []
+    racing.join(30)
+    assert second == ["refused"]
+    listed = _call(county, "GET", f"{DUTY}/shifts", params={"from": _iso(start)}).json()
+    assert [s["leader"] for s in listed["items"]] == ["张局长"]

@@ -16,7 +16,7 @@ from anjian.core.paging import paged
 from anjian.core.records import copied
 from anjian.core.scope import Scope, division_filter
 from anjian.core.sync.outbox import ensure_writable_here, record_change
-from anjian.db import utcnow
+from anjian.db import one_writer_at_a_time, utcnow
 from anjian.emergency.duty.desk import desk_of, desk_to_read, staff_only
 from anjian.emergency.duty.models import DutyShift
 from anjian.emergency.duty.rules import first_overlap, on_duty_at, shift_problem
@@ -35,6 +35,7 @@ def create_shift(session: Session, actor: Actor, scope: Scope, data: ShiftCreate
     problem = shift_problem(data.starts_at, data.ends_at)
     if problem is not None:
         raise Invalid(problem[1], field=problem[0])
+    one_writer_at_a_time(session, f"duty:{division}")  # two officials rostering at once
     near = session.scalars(
         scope.select(DutyShift).where(
             DutyShift.division_code == division,
