@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from psycopg.errors import NumericValueOutOfRange, StringDataRightTruncation
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, OperationalError
+from starlette.concurrency import run_in_threadpool
 
 import anjian.models  # noqa: F401  (every table, and every synced entity registered)
 from anjian import __version__
@@ -172,7 +173,9 @@ def create_app() -> FastAPI:
     @app.exception_handler(AnjianError)
     async def _anjian_error(request: Request, exc: AnjianError) -> JSONResponse:
         if exc.denies_access and request.method in _WRITE_METHODS:
-            _audit_refused_write(request, exc)
+            # in a worker thread: the audit write may wait for another (SQLite's write lock,
+            # the audit chain's head) and the event loop must not wait with it
+            await run_in_threadpool(_audit_refused_write, request, exc)
         body: dict[str, Any] = {"detail": exc.message}
         if exc.field:
             body["field"] = exc.field

@@ -5,36 +5,19 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
-import psycopg
 import pytest
 
-
-@contextmanager
-def _a_write_in_progress(node: Any) -> Iterator[None]:
-    """Another connection in the middle of a write: on SQLite it holds the write lock, on
-    PostgreSQL the audit chain's head, which every writing request needs."""
-    if node.url.startswith("sqlite"):
-        conn: Any = sqlite3.connect(node.url.removeprefix("sqlite:///"), isolation_level=None)
-        conn.execute("BEGIN IMMEDIATE")
-    else:
-        conn = psycopg.connect(node.url.replace("postgresql+psycopg://", "postgresql://"))
-        conn.execute("SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE")
-    try:
-        yield
-    finally:
-        conn.rollback()
-        conn.close()
+from held import a_write_in_progress
 
 
 def _answers_while_held(node: Any, call: Callable[[], Any]) -> Any:
     """``call``'s answer, got while another connection holds a write open; fails if it had
     to wait for that write (the write is only given up once the call has returned)."""
     answers: list[Any] = []
-    with _a_write_in_progress(node):
+    with a_write_in_progress(node):
         worker = threading.Thread(target=lambda: answers.append(call()), daemon=True)
         worker.start()
         worker.join(10)
@@ -174,3 +157,35 @@ def test_passwords_are_hashed_and_checked_outside_the_write_lock(
     assert r.status_code == 204, r.text
     personas.add_user("xinren", "official", "140622", password="Newcomer#2026")
     assert len(lock_free) >= 5 and all(lock_free), lock_free
+
+
+def test_a_refused_write_is_audited_without_stalling_the_node(personas: Any) -> None:
+    """A refused write's audit record (``access.denied``) waits for the write in progress in a
+    worker thread: meanwhile /healthz answers (the event loop is not held), and the refusal
+    is answered and audited once the write is done."""
+    import time
+
+    headers = personas.login("yingxian")  # an official: the node's settings are the admins'
+    refused: list[Any] = []
+    health: list[Any] = []
+
+    def refused_write() -> None:
+        body = {"value": "10"}
+        path = "/api/v1/node/settings/session_idle_minutes"
+        refused.append(personas.client.put(path, json=body, headers=headers))
+
+    with a_write_in_progress(personas):
+        writer = threading.Thread(target=refused_write, daemon=True)
+        writer.start()
+        time.sleep(0.5)  # refused, and waiting to write its audit record
+        probe = threading.Thread(
+            target=lambda: health.append(personas.client.get("/healthz")), daemon=True
+        )
+        probe.start()
+        probe.join(5)
+        assert health and health[0].status_code == 200, "the node stalled behind an audit write"
+        assert not refused  # its audit record still waits for the write in progress
+    writer.join(60)
+    assert refused and refused[0].status_code == 403, refused
+    denied = personas.audits("access.denied")
+    assert denied and denied[-1].detail["path"].endswith("/session_idle_minutes")

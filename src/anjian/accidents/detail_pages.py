@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
@@ -51,10 +51,11 @@ from anjian.enterprises import service as enterprises
 from anjian.enterprises.service import is_enterprise_user
 from anjian.web.forms import FormRefusal, alert, validated
 from anjian.web.layout import page, revealed_phone
+from anjian.web.offloop import page_routes
 from anjian.web.render import query
 from anjian.web.session import PageCtx, check_csrf, refused
 
-router = APIRouter(include_in_schema=False)
+router = page_routes()
 
 REPORTED = "事故快报已报送，并同步上报上级节点。其余情况可稍后续报。"  # ?done=report, from 快报
 

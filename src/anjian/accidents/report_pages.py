@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -43,9 +43,10 @@ from anjian.enterprises.service import enterprise_choices, enterprise_in_scope, 
 from anjian.web.dossier import EnterpriseFilter
 from anjian.web.forms import FormPage, field_errors, validated
 from anjian.web.layout import page, pager_of
+from anjian.web.offloop import page_routes
 from anjian.web.session import PageCtx, check_csrf, refused
 
-router = APIRouter(include_in_schema=False)
+router = page_routes()
 
 ENTERPRISE_CHOICES = 500  # a county's enterprises fit; the API takes any enterprise in scope
 DIVISION_FILTER_CHOICES = 600  # beyond this (a national scope) the filter offers no counties

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 from starlette.responses import Response
@@ -21,9 +21,10 @@ from anjian.core.orgs import service as orgs
 from anjian.core.orgs.models import ORG_KIND_LABELS, Organisation, OrgKind
 from anjian.web.forms import posted_form, validated
 from anjian.web.layout import page
+from anjian.web.offloop import page_routes
 from anjian.web.session import refused
 
-router = APIRouter(include_in_schema=False)
+router = page_routes()
 
 OrgId = Annotated[int, Path(ge=1, le=INT32_MAX)]
 

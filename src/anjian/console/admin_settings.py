@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
@@ -22,9 +22,10 @@ from anjian.core.node_settings.rules import may_change
 from anjian.core.node_settings.service import SettingState
 from anjian.web.forms import posted_form
 from anjian.web.layout import page
+from anjian.web.offloop import page_routes
 from anjian.web.session import refused
 
-router = APIRouter(include_in_schema=False)
+router = page_routes()
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -30,10 +30,11 @@ from anjian.db import read_first, utcnow
 from anjian.enterprises.service import enterprise_in_scope, find_by_uscc
 from anjian.web.forms import FormPage, posted_form, validated
 from anjian.web.layout import page, pager_of
+from anjian.web.offloop import page_routes
 from anjian.web.render import zh
 from anjian.web.session import refused
 
-router = APIRouter(include_in_schema=False)
+router = page_routes()
 
 PAGE_SIZE = 30
 UserId = Annotated[int, Path(ge=1, le=INT32_MAX)]

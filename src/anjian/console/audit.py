@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -35,10 +35,11 @@ from anjian.major_hazards.models import MajorHazardSource
 from anjian.monitoring.models import MonitoringPoint
 from anjian.risk.models import RiskPoint
 from anjian.web.layout import page
+from anjian.web.offloop import page_routes
 from anjian.web.render import cst
 from anjian.web.session import StaffPageCtx
 
-router = APIRouter(include_in_schema=False)
+router = page_routes()
 
 AUDIT_PAGE_SIZE = 30
 RESULT_BADGES = {

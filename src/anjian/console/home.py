@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from anjian.core import inbox
@@ -21,10 +21,11 @@ from anjian.enterprises.labels import CATEGORY_COLOURS
 from anjian.enterprises.rules import STATUSES, SUPERVISION_CATEGORIES
 from anjian.monitoring.board import change_position
 from anjian.web.layout import page, tree_node
+from anjian.web.offloop import page_routes
 from anjian.web.render import query, render
 from anjian.web.session import PageCtx
 
-router = APIRouter(include_in_schema=False)
+router = page_routes()
 
 
 def _span(seconds: float) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from sqlalchemy import Select, func
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
@@ -31,9 +31,10 @@ from anjian.enterprises.rules import SUPERVISION_CATEGORIES
 from anjian.ops.health import Judged, subtree
 from anjian.ops.rules import replication_of
 from anjian.web.layout import division_name, page, pager_of
+from anjian.web.offloop import page_routes
 from anjian.web.session import StaffPageCtx, check_csrf
 
-router = APIRouter(include_in_schema=False)
+router = page_routes()
 
 # A link silent for longer than this is shown as interrupted (the forwarder talks every second
 # or so while the network is up; a few minutes of silence means it is not).

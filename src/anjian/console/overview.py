@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from anjian.core.divisions import service as divisions
@@ -26,9 +26,10 @@ from anjian.risk import service as risk
 from anjian.risk.labels import LEVELS
 from anjian.risk.schemas import LevelCounts, RiskSummary
 from anjian.web.layout import division_name, page
+from anjian.web.offloop import page_routes
 from anjian.web.session import PageCtx
 
-router = APIRouter(include_in_schema=False)
+router = page_routes()
 
 OPEN_HEX = "#f76707"  # Tabler orange: hazards still open
 CLOSED_HEX = "#2fb344"  # Tabler green: hazards written off (销号)

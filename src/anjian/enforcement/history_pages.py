@@ -4,7 +4,7 @@ links to it (``web.dossier``) for agencies; enterprise users do not see enforcem
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -15,9 +15,10 @@ from anjian.enforcement.page_kit import STATE_BADGES
 from anjian.enterprises.service import enterprise_in_scope
 from anjian.web import dossier
 from anjian.web.layout import page
+from anjian.web.offloop import page_routes
 from anjian.web.session import StaffPageCtx
 
-router = APIRouter(include_in_schema=False)
+router = page_routes()
 
 HISTORY_LIMIT = 100  # of each kind, as the API's history
 

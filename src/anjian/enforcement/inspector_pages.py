@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
@@ -24,10 +24,11 @@ from anjian.enforcement.schemas import ConflictCreate, InspectorCreate, Terminal
 from anjian.enterprises.service import enterprise_choices
 from anjian.web.forms import posted_form, validated
 from anjian.web.layout import page
+from anjian.web.offloop import page_routes
 from anjian.web.render import query
 from anjian.web.session import StaffPageCtx, refused
 
-router = APIRouter(include_in_schema=False)
+router = page_routes()
 
 CANDIDATES = 500  # officials offered for registration (an agency's fit)
 ENTERPRISE_CHOICES = 500

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import pyotp
 import segno
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import Form, Query, Request
 from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 from starlette.responses import Response
@@ -16,6 +16,7 @@ from anjian.core.iam import service
 from anjian.core.iam.deps import DB, SESSION_COOKIE, client_ip, login_guard
 from anjian.core.iam.service import MfaRequired
 from anjian.core.node_settings.service import effective_settings
+from anjian.web.offloop import page_routes
 from anjian.web.render import render, zh
 from anjian.web.session import (
     PendingPageCtx,
@@ -32,7 +33,7 @@ from anjian.web.session import (
     set_session_cookie,
 )
 
-router = APIRouter(include_in_schema=False)
+router = page_routes()
 
 REASONS = {
     "timeout": ("warning", "会话已超时，请重新登录"),

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from anjian.core.clock import CST
 from anjian.core.node_settings.service import effective_settings
 from anjian.core.transport import scope_is_https, warn_unencrypted
+from anjian.web.offloop import page_routes
 
 WEB_DIR = Path(__file__).parent
 TEMPLATE_DIR = WEB_DIR / "templates"
@@ -47,7 +48,7 @@ def pages_router(templates: Path) -> APIRouter:
     """The router of a package's console pages (kept out of the OpenAPI), their templates
     served from the folder ``templates``."""
     add_template_dir(templates)
-    return APIRouter(include_in_schema=False)
+    return page_routes()
 
 
 # --- filters -----------------------------------------------------------------------------------

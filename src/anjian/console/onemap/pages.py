@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -17,10 +17,11 @@ from anjian.core.map_features import ShapeLayer
 from anjian.core.scope import Scope
 from anjian.enterprises.service import located
 from anjian.web.layout import jurisdiction_places, page
+from anjian.web.offloop import page_routes
 from anjian.web.render import map_tiles
 from anjian.web.session import PageCtx
 
-router = APIRouter(include_in_schema=False)
+router = page_routes()
 
 ON_AT_FIRST = ("enterprises", "divisions")
 # The filter of each layer that chooses one of its kinds (the panel's select).

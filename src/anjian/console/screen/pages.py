@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
@@ -16,11 +16,12 @@ from anjian.console.screen.figures import figures, revision
 from anjian.core.scope import Scope
 from anjian.db import unit_of_work
 from anjian.web.layout import jurisdiction_places
+from anjian.web.offloop import page_routes
 from anjian.web.render import map_tiles, render
 from anjian.web.session import StaffPageCtx
 from anjian.web.streams import watch
 
-router = APIRouter(include_in_schema=False)
+router = page_routes()
 POLL_S = 5.0  # the figures are aggregates over the whole jurisdiction: read them less often
 
 

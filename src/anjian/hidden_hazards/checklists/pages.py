@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
@@ -28,9 +28,10 @@ from anjian.hidden_hazards.checklists.rules import (
 from anjian.hidden_hazards.checklists.schemas import CompletionCreate
 from anjian.web.forms import posted_form, validated
 from anjian.web.layout import page, pager_of
+from anjian.web.offloop import page_routes
 from anjian.web.session import PageCtx, refused
 
-router = APIRouter(include_in_schema=False)
+router = page_routes()
 
 TASK_BADGES = {
     TaskState.PENDING: "bg-blue-lt",

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, StreamingResponse
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
@@ -30,13 +30,14 @@ from anjian.monitoring.rules import AlarmStateName
 from anjian.monitoring.schemas import AlarmRead, LiveRiskRow
 from anjian.risk.labels import LEVEL_BADGES, LEVEL_HEX, LEVELS
 from anjian.web.layout import division_name, jurisdiction_map, page, pager_of
+from anjian.web.offloop import page_routes
 from anjian.web.render import count, query, templates
 from anjian.web.session import PageCtx, login_url, safe_next, session_csrf, stream_scope
 from anjian.web.streams import HEADERS as STREAM_HEADERS
 from anjian.web.streams import sse
 
 log = logging.getLogger("anjian.monitoring.pages")
-router = APIRouter(include_in_schema=False)
+router = page_routes()
 
 # The live stream (server-sent events) of the board.
 STREAM_POLL_S = 1.0  # how often the stream looks for changed alarms

@@ -3,7 +3,7 @@ enterprise's monitoring; and the monitoring lines of an enterprise's dossier."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.responses import Response
@@ -24,9 +24,10 @@ from anjian.risk.labels import LEVEL_BADGES
 from anjian.web import dossier
 from anjian.web.forms import field_errors, posted_form
 from anjian.web.layout import division_name, page
+from anjian.web.offloop import page_routes
 from anjian.web.session import PageCtx, refused, safe_next
 
-router = APIRouter(include_in_schema=False)
+router = page_routes()
 # A point's set points, worst first on each side, with the colours of their severity on the
 # board (严重 red, 预警 orange); their names depend on the point's kind (rules.bound_label).
 SET_POINT_COLOURS = {
