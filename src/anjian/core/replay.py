@@ -147,7 +147,8 @@ class _Held:
     until the middleware decides to send it or to try again."""
 
     def __init__(self, send: Any) -> None:
-        self._send, self.messages, self._passing = send, list[MutableMapping[str, Any]](), False
+        self._send, self._passing = send, False
+        self.messages: list[MutableMapping[str, Any]] = []
 
     async def send(self, message: MutableMapping[str, Any]) -> None:
         if self._passing:

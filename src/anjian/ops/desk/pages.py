@@ -34,8 +34,8 @@ from anjian.ops.desk.rules import (
 from anjian.ops.desk.schemas import TicketCreate, TicketRate, TicketResolve
 from anjian.web.forms import FormPage, field_errors, posted_form
 from anjian.web.layout import division_name, page
-from anjian.web.render import pages_router, zh
-from anjian.web.session import StaffPageCtx, record_refusal
+from anjian.web.render import pages_router
+from anjian.web.session import StaffPageCtx, refused
 
 router = pages_router(Path(__file__).parent / "templates")
 
@@ -55,9 +55,6 @@ PRIORITY_BADGES = {
 
 def _row(ctx: Context, t: Ticket) -> dict[str, Any]:
     late = breach(utcnow(), t.state, t.own_due_at, t.resolve_due_at)
-    here = service.kept_here(t)
-    ours = here or service.team_here(t)  # take and resolve: here, or as steps sent down
-    waiting = service.pending_steps(ctx.db, ctx.scope, t)  # sent down, not yet seen applied
     return {
         "t": t,
         "kind": KINDS.get(t.kind, t.kind),
@@ -72,6 +69,16 @@ def _row(ctx: Context, t: Ticket) -> dict[str, Any]:
         "late": {"own": "未按时受理", "resolve": "未按时解决"}.get(late or ""),
         "late_clock": late,
         "due": t.own_due_at if t.state == TicketState.NEW else t.resolve_due_at,
+    }
+
+
+def _offers(ctx: Context, t: Ticket) -> dict[str, Any]:
+    """What the ticket's page offers: the steps its state allows here, less those sent down
+    and not yet seen applied (shown as on their way)."""
+    here = service.kept_here(t)
+    ours = here or service.team_here(t)  # take and resolve: here, or as steps sent down
+    waiting = service.pending_steps(ctx.db, ctx.scope, t)
+    return {
         "here": here,
         "ours": ours,
         "may_take": ours and t.state == TicketState.NEW and not waiting,
@@ -132,11 +139,7 @@ async def desk_open(request: Request, ctx: StaffPageCtx) -> Response:
     try:
         ticket = service.open_ticket(ctx.db, ctx.actor, ctx.scope, data.model_dump(), source="web")
     except AnjianError as exc:
-        ctx.db.rollback()
-        if exc.status == 403:
-            record_refusal(request, ctx, exc)
-        errors = {exc.field or "__all__": zh(exc.message)}
-        return _new_page(request, ctx, values, errors, status_code=exc.status)
+        return _new_page(request, ctx, values, refused(request, ctx, exc), status_code=exc.status)
     return RedirectResponse(f"/desk/{ticket.id}?done=opened", status_code=303)
 
 
@@ -147,7 +150,12 @@ def _detail(
         request,
         ctx,
         "desk/detail.html",
-        {**_row(ctx, t), "errors": errors or {}, "done": request.query_params.get("done", "")},
+        {
+            **_row(ctx, t),
+            **_offers(ctx, t),
+            "errors": errors or {},
+            "done": request.query_params.get("done", ""),
+        },
         active="desk",
         status_code=code,
     )
@@ -194,10 +202,7 @@ async def desk_step(request: Request, ticket_id: int, step: str, ctx: StaffPageC
     except AnjianError as exc:
         if exc.status == 404:
             raise
-        ctx.db.rollback()
-        if exc.status == 403:
-            record_refusal(request, ctx, exc)
-        ticket = ctx.scope.one(ctx.db, Ticket, ticket_id)
-        return _detail(request, ctx, ticket, {"__all__": zh(exc.message)}, exc.status)
+        errors = refused(request, ctx, exc)
+        return _detail(request, ctx, ctx.scope.one(ctx.db, Ticket, ticket_id), errors, exc.status)
     done = step if service.kept_here(ctx.scope.one(ctx.db, Ticket, ticket_id)) else "sent"
     return RedirectResponse(f"/desk/{ticket_id}?done={done}", status_code=303)
